@@ -1,0 +1,54 @@
+// Argument checks shared by the ops: operands must be Tensors (or numbers where
+// PyTorch takes a scalar) and live on the CPU, on one device.
+
+import { Tensor } from "./tensor.js";
+import { describe } from "./shape.js";
+
+export type Operand = Tensor | number;
+
+/** Throws a TypeError unless `x` is a Tensor on the CPU. */
+export function tensorArg(op: string, x: unknown, what = "input"): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for ${what}, got ${describe(x)}`);
+  cpuOnly(op, [x]);
+  return x;
+}
+
+/** Throws a TypeError unless `x` is a Tensor or a number. */
+export function operandArg(op: string, x: unknown, what: string): Operand {
+  if (typeof x === "number" || x instanceof Tensor) return x;
+  throw new TypeError(`${op}: expected a Tensor or a number for ${what}, got ${describe(x)}`);
+}
+
+/**
+ * The CPU kernels read `data` directly, so every tensor must be on the CPU,
+ * and mixing devices in one call is an error whatever the devices are.
+ */
+export function cpuOnly(op: string, xs: readonly unknown[]): void {
+  let first: Tensor | undefined;
+  for (const x of xs) {
+    if (!(x instanceof Tensor)) continue;
+    if (first && x.device !== first.device) {
+      throw new TypeError(`${op}: tensors are on different devices (${first.device} and ${x.device})`);
+    }
+    first ??= x;
+  }
+  if (first && first.device !== "cpu") {
+    throw new TypeError(`${op}: expected tensors on the cpu device, got ${first.device} (move them with .to("cpu"))`);
+  }
+}
+
+/**
+ * PyTorch's result type for floats: numbers never promote, and a 0-d tensor
+ * does not promote a tensor with dims (`ones(3).add(tensor(1, {dtype:"float64"}))`
+ * stays float32); otherwise float64 wins.
+ */
+export function resultDtype(xs: readonly unknown[]): Tensor["dtype"] {
+  let dimmed: Tensor["dtype"] | undefined;
+  let zeroDim: Tensor["dtype"] | undefined;
+  for (const x of xs) {
+    if (!(x instanceof Tensor)) continue;
+    if (x.shape.length > 0) dimmed = dimmed === "float64" || x.dtype === "float64" ? "float64" : "float32";
+    else zeroDim = zeroDim === "float64" || x.dtype === "float64" ? "float64" : "float32";
+  }
+  return dimmed ?? zeroDim ?? "float32";
+}

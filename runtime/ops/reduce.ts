@@ -1,0 +1,99 @@
+// Reductions sum mean prod max min over all dims or the given ones, with
+// keepdim, accumulated in float64 and rounded once to the result's dtype.
+
+import { Tensor } from "../tensor.js";
+import { alloc } from "../dtype.js";
+import { contiguousStrides, dimMask, fmt, numelOf } from "../shape.js";
+import { tensorArg } from "../check.js";
+import { eachRow } from "./strided.js";
+import { maximum, minimum } from "./binary.js";
+
+export type Dims = number | readonly number[] | null | undefined;
+type Fold = "sum" | "prod" | "max" | "min";
+
+const IDENTITY: Record<Fold, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
+
+function fold(fold: Fold, op: string, input: Tensor, dim: Dims, keepdim: unknown): { acc: Float64Array; shape: number[]; count: number; x: Tensor } {
+  const x = tensorArg(op, input);
+  if (keepdim !== undefined && typeof keepdim !== "boolean") throw new TypeError(`${op}: keepdim must be a boolean, got ${typeof keepdim}`);
+  const mask = dimMask(op, dim, x.shape);
+  const outShape: number[] = [];
+  let count = 1;
+  x.shape.forEach((n, i) => {
+    if (mask[i]) {
+      count *= n;
+      if (keepdim) outShape.push(1);
+    } else outShape.push(n);
+  });
+  if (count === 0 && (fold === "max" || fold === "min")) {
+    throw new RangeError(`${op}: cannot reduce over a dim of size 0 (input ${fmt(x.shape)}), there is no identity`);
+  }
+  const acc = new Float64Array(numelOf(outShape)).fill(IDENTITY[fold]);
+  const d = x.data;
+  // Walk the input in storage order; the accumulator's strides are 0 along folded dims.
+  const keptStrides = contiguousStrides(x.shape.filter((_, i) => !mask[i]));
+  let k = 0;
+  const accStrides = x.shape.map((_, i) => (mask[i] ? 0 : keptStrides[k++]));
+  eachRow(x.shape, [contiguousStrides(x.shape), accStrides], (off, n, inner) => {
+    let xi = off[0], ai = off[1];
+    const xs = inner[0], as = inner[1];
+    if (as === 0) {
+      // the row folds into one slot: keep it in a register
+      let s = acc[ai];
+      switch (fold) {
+        case "sum": for (let i = 0; i < n; i++, xi += xs) s += d[xi]; break;
+        case "prod": for (let i = 0; i < n; i++, xi += xs) s *= d[xi]; break;
+        case "max": for (let i = 0; i < n; i++, xi += xs) { const v = d[xi]; if (v > s || v !== v) s = v; } break;
+        case "min": for (let i = 0; i < n; i++, xi += xs) { const v = d[xi]; if (v < s || v !== v) s = v; } break;
+      }
+      acc[ai] = s;
+      return;
+    }
+    switch (fold) {
+      case "sum": for (let i = 0; i < n; i++, xi += xs, ai += as) acc[ai] += d[xi]; break;
+      case "prod": for (let i = 0; i < n; i++, xi += xs, ai += as) acc[ai] *= d[xi]; break;
+      // once a slot is NaN, v > NaN and v < NaN are false: NaN sticks, as in PyTorch
+      case "max": for (let i = 0; i < n; i++, xi += xs, ai += as) { const v = d[xi]; if (v > acc[ai] || v !== v) acc[ai] = v; } break;
+      case "min": for (let i = 0; i < n; i++, xi += xs, ai += as) { const v = d[xi]; if (v < acc[ai] || v !== v) acc[ai] = v; } break;
+    }
+  });
+  return { acc, shape: outShape, count, x };
+}
+
+function finish(r: { acc: Float64Array; shape: number[]; x: Tensor }, scale = 1): Tensor {
+  const out = alloc(r.x.dtype, r.acc.length);
+  if (scale === 1) out.set(r.acc);
+  else for (let i = 0; i < out.length; i++) out[i] = r.acc[i] * scale;
+  return new Tensor(out, r.shape);
+}
+
+/** Sum over `dim` (all dims when omitted); `keepdim` keeps folded dims as size 1. */
+export function sum(input: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return finish(fold("sum", "sum", input, dim, keepdim));
+}
+/** Mean over `dim`; NaN over zero elements, as in PyTorch. */
+export function mean(input: Tensor, dim?: Dims, keepdim = false): Tensor {
+  const r = fold("sum", "mean", input, dim, keepdim);
+  if (r.count === 0) return finish(r, NaN);
+  const out = alloc(r.x.dtype, r.acc.length);
+  for (let i = 0; i < out.length; i++) out[i] = r.acc[i] / r.count;
+  return new Tensor(out, r.shape);
+}
+export function prod(input: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return finish(fold("prod", "prod", input, dim, keepdim));
+}
+
+/**
+ * Largest value over `dim` (all dims when omitted); NaN wins. Returns the
+ * values only (PyTorch's `.values`). `max(input, other)` with a tensor is
+ * `maximum`, as torch.max(input, other) is.
+ */
+export function max(input: Tensor, dim?: Dims | Tensor, keepdim = false): Tensor {
+  if (dim instanceof Tensor) return maximum(input, dim);
+  return finish(fold("max", "max", input, dim, keepdim));
+}
+/** Smallest value over `dim`; NaN wins. `min(input, other)` with a tensor is `minimum`. */
+export function min(input: Tensor, dim?: Dims | Tensor, keepdim = false): Tensor {
+  if (dim instanceof Tensor) return minimum(input, dim);
+  return finish(fold("min", "min", input, dim, keepdim));
+}

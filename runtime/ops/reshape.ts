@@ -1,0 +1,81 @@
+// Ops that change the shape but not the order of elements: reshape view
+// flatten squeeze unsqueeze. Results own a copy of the data (no views).
+
+import { Tensor } from "../tensor.js";
+import { fmt, normDim, numelOf, sizesArg, describe } from "../shape.js";
+import { tensorArg } from "../check.js";
+
+function withShape(x: Tensor, shape: number[]): Tensor {
+  return new Tensor(x.data.slice(), shape);
+}
+
+/** Sizes for reshape / view: integers ≥ 0, at most one -1 inferred from the rest. */
+function resolveShape(op: string, x: Tensor, args: readonly unknown[]): number[] {
+  const sizes = sizesArg(op, args);
+  let infer = -1;
+  let known = 1;
+  sizes.forEach((s, i) => {
+    if (typeof s !== "number" || !Number.isInteger(s) || s < -1) {
+      throw new RangeError(`${op}: sizes must be integers ≥ -1, got [${sizes.map(describe).join(",")}]`);
+    }
+    if (s === -1) {
+      if (infer >= 0) throw new RangeError(`${op}: only one dimension can be -1, got [${sizes.join(",")}]`);
+      infer = i;
+    } else known *= s;
+  });
+  const shape = sizes as number[];
+  const n = x.data.length;
+  if (infer >= 0) {
+    if (known === 0 || n % known !== 0) {
+      throw new RangeError(`${op}: cannot reshape ${fmt(x.shape)} (${n} elements) to ${fmt(shape)}`);
+    }
+    shape[infer] = n / known;
+  } else if (known !== n) {
+    throw new RangeError(`${op}: cannot reshape ${fmt(x.shape)} (${n} elements) to ${fmt(shape)}`);
+  }
+  return shape;
+}
+
+/** The same elements in `shape` (one array or separate numbers; one -1 is inferred). */
+export function reshape(input: Tensor, ...shape: (number | readonly number[])[]): Tensor {
+  const x = tensorArg("reshape", input);
+  return withShape(x, resolveShape("reshape", x, shape));
+}
+/** As reshape (PyTorch's view shares storage; here every result is a copy). */
+export function view(input: Tensor, ...shape: (number | readonly number[])[]): Tensor {
+  const x = tensorArg("view", input);
+  return withShape(x, resolveShape("view", x, shape));
+}
+
+/** Merges dims startDim..endDim into one; a 0-d tensor becomes [1]. */
+export function flatten(input: Tensor, startDim = 0, endDim = -1): Tensor {
+  const x = tensorArg("flatten", input);
+  const nd = x.shape.length;
+  const s = normDim("flatten", startDim, x.shape), e = normDim("flatten", endDim, x.shape);
+  if (s > e) throw new RangeError(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${fmt(x.shape)}`);
+  if (nd === 0) return withShape(x, [1]);
+  return withShape(x, [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+}
+
+/** Drops size-1 dims: all of them, or those among `dim` (a dim of another size is kept, as in PyTorch). */
+export function squeeze(input: Tensor, dim?: number | readonly number[]): Tensor {
+  const x = tensorArg("squeeze", input);
+  const nd = x.shape.length;
+  const drop = new Array<boolean>(nd).fill(dim === undefined);
+  if (dim !== undefined) {
+    for (const d of typeof dim === "number" ? [dim] : dim) {
+      const k = normDim("squeeze", d, x.shape);
+      if (nd > 0) drop[k] = true;
+    }
+  }
+  return withShape(x, x.shape.filter((n, i) => !(drop[i] && n === 1)));
+}
+
+/** Inserts a size-1 dim at `dim` (in -ndim-1..ndim). */
+export function unsqueeze(input: Tensor, dim: number): Tensor {
+  const x = tensorArg("unsqueeze", input);
+  const k = normDim("unsqueeze", dim, x.shape, 1);
+  const shape = x.shape.slice();
+  shape.splice(k, 0, 1);
+  return withShape(x, shape);
+}

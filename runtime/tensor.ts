@@ -1,0 +1,215 @@
+// The Tensor: a shape, a dtype, a device and contiguous row-major storage in a
+// typed array. Every op is a function in ops/ and a method here that calls it.
+
+import { convert, isDevice, isDType, type Device, type DType, type Storage } from "./dtype.js";
+import { contiguousStrides, describe, fmt, normDim } from "./shape.js";
+import type { Operand } from "./check.js";
+import type { NestedData } from "./factories.js";
+import * as ops from "./ops/index.js";
+
+/** What `toArray()` returns: a number for a 0-d tensor, nested arrays otherwise. */
+export type NestedArray = number | NestedArray[];
+type Sizes = (number | readonly number[])[];
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: Device = "cpu";
+  /** Contiguous row-major storage; its type is the dtype. */
+  data: Storage;
+  private _strides?: readonly number[];
+
+  /**
+   * Wraps `data` (not copied) as a tensor of `shape`; the dtype is the typed
+   * array's. Generated code builds every result this way, so it stays cheap.
+   */
+  constructor(data: Storage, shape: readonly number[]) {
+    if (data instanceof Float64Array) this.dtype = "float64";
+    else if (data instanceof Float32Array) this.dtype = "float32";
+    else throw new TypeError(`Tensor: data must be a Float32Array or a Float64Array, got ${describe(data)}`);
+    let n = 1;
+    for (let i = 0; i < shape.length; i++) {
+      const d = shape[i];
+      if (!Number.isInteger(d) || d < 0) throw new RangeError(`Tensor: shape ${fmt(shape)} must hold non-negative integers`);
+      n *= d;
+    }
+    if (n !== data.length) throw new RangeError(`Tensor: shape ${fmt(shape)} holds ${n} elements but the data has ${data.length}`);
+    this.data = data;
+    this.shape = shape;
+  }
+
+  /** Row-major strides, in elements (computed on first use). */
+  get strides(): readonly number[] {
+    return (this._strides ??= contiguousStrides(this.shape));
+  }
+  get numel(): number {
+    return this.data.length;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  dim(): number {
+    return this.shape.length;
+  }
+  /** The shape (a copy), or the size of one dim (negative counts from the end). */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number | number[] {
+    if (dim === undefined) return this.shape.slice();
+    if (this.shape.length === 0) throw new RangeError("size: a 0-d tensor has no dims");
+    return this.shape[normDim("size", dim, this.shape)];
+  }
+
+  /** Nested arrays of numbers; a 0-d tensor gives a number. */
+  toArray(): NestedArray {
+    const { data, shape } = this;
+    if (shape.length === 0) return data[0];
+    const strides = this.strides;
+    const build = (d: number, off: number): NestedArray[] => {
+      const n = shape[d];
+      const out = new Array<NestedArray>(n);
+      if (d === shape.length - 1) for (let i = 0; i < n; i++) out[i] = data[off + i];
+      else for (let i = 0; i < n; i++) out[i] = build(d + 1, off + i * strides[d]);
+      return out;
+    };
+    return build(0, 0);
+  }
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.data.length !== 1) {
+      throw new RangeError(`item: only a one-element tensor converts to a number, got shape ${fmt(this.shape)}`);
+    }
+    return this.data[0];
+  }
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape.slice());
+  }
+  /** The storage. On the CPU this is `data` itself (no copy). */
+  async read(): Promise<Storage> {
+    return this.data;
+  }
+
+  /**
+   * Converts to a dtype or moves to a device; returns this tensor itself when
+   * nothing changes, as PyTorch does. WebGPU is not available yet.
+   */
+  to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
+    const { dtype, device } = typeof target === "string" ? (isDType(target) ? { dtype: target } : { device: target }) : (target ?? {});
+    if (dtype !== undefined && !isDType(dtype)) throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${describe(target)}`);
+    if (device !== undefined && !isDevice(device)) throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${describe(target)}`);
+    if (device === "webgpu" && this.device !== "webgpu") {
+      throw new Error('to: WebGPU is not initialised (call `await initWebGPU()` first)');
+    }
+    if (dtype === undefined || dtype === this.dtype) return this;
+    return new Tensor(convert(this.data, dtype), this.shape.slice());
+  }
+  float(): Tensor {
+    return this.to("float32");
+  }
+  double(): Tensor {
+    return this.to("float64");
+  }
+
+  toString(): string {
+    return formatTensor(this);
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatTensor(this);
+  }
+
+  // elementwise
+  add(other: Operand, opts?: ops.AlphaOptions): Tensor { return ops.add(this, other, opts); }
+  sub(other: Operand, opts?: ops.AlphaOptions): Tensor { return ops.sub(this, other, opts); }
+  mul(other: Operand): Tensor { return ops.mul(this, other); }
+  div(other: Operand): Tensor { return ops.div(this, other); }
+  pow(exponent: Operand): Tensor { return ops.pow(this, exponent); }
+  maximum(other: Operand): Tensor { return ops.maximum(this, other); }
+  minimum(other: Operand): Tensor { return ops.minimum(this, other); }
+  neg(): Tensor { return ops.neg(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  relu(): Tensor { return ops.relu(this); }
+  abs(): Tensor { return ops.abs(this); }
+  clamp(min?: Operand | null, max?: Operand | null): Tensor { return ops.clamp(this, min, max); }
+  /** This tensor where `condition` holds, else `other` (PyTorch's Tensor.where). */
+  where(condition: Tensor | NestedData, other: Operand): Tensor { return ops.where(condition, this, other); }
+
+  // reductions
+  sum(dim?: ops.Dims, keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
+  mean(dim?: ops.Dims, keepdim = false): Tensor { return ops.mean(this, dim, keepdim); }
+  prod(dim?: ops.Dims, keepdim = false): Tensor { return ops.prod(this, dim, keepdim); }
+  /** Max over dims (values only); with a tensor argument, elementwise maximum. */
+  max(dim?: ops.Dims | Tensor, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
+  /** Min over dims (values only); with a tensor argument, elementwise minimum. */
+  min(dim?: ops.Dims | Tensor, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
+
+  // products
+  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  dot(other: Tensor): Tensor { return ops.dot(this, other); }
+  outer(vec2: Tensor): Tensor { return ops.outer(this, vec2); }
+
+  // shape
+  reshape(...shape: Sizes): Tensor { return ops.reshape(this, ...shape); }
+  view(...shape: Sizes): Tensor { return ops.view(this, ...shape); }
+  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
+  squeeze(dim?: number | readonly number[]): Tensor { return ops.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
+  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  permute(...dims: Sizes): Tensor { return ops.permute(this, ...dims); }
+  expand(...sizes: Sizes): Tensor { return ops.expand(this, ...sizes); }
+  t(): Tensor { return ops.t(this); }
+  /** All dims reversed (PyTorch's `.T`). */
+  get T(): Tensor { return ops.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)); }
+
+  // slicing
+  narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
+  select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
+  index(indices: number | NestedData | Tensor): Tensor { return ops.index(this, indices); }
+
+  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
+}
+
+/** The shortest decimal that reads back as the same float32 / float64. */
+function formatNumber(v: number, dtype: DType): string {
+  if (dtype === "float64" || !Number.isFinite(v)) return String(v);
+  for (let p = 1; p < 9; p++) {
+    const s = v.toPrecision(p);
+    if (Math.fround(Number(s)) === v) return String(Number(s));
+  }
+  return String(v);
+}
+
+/**
+ * PyTorch-like text: `tensor([[1, 2],\n        [3, 4]], dtype=float32)`.
+ * Past 1000 elements each dim shows its first and last 3 entries.
+ */
+function formatTensor(t: Tensor): string {
+  const { data, shape, dtype } = t;
+  const summarize = t.numel > 1000;
+  const strides = t.strides;
+  const prefix = "tensor(";
+  const fmtAt = (d: number, off: number): string => {
+    if (d === shape.length) return formatNumber(data[off], dtype);
+    const n = shape[d];
+    const items: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (summarize && n > 6 && i === 3) {
+        items.push("...");
+        i = n - 4;
+        continue;
+      }
+      items.push(fmtAt(d + 1, off + i * strides[d]));
+    }
+    const sep = d === shape.length - 1 ? ", " : "," + "\n".repeat(shape.length - d - 1) + " ".repeat(prefix.length + d + 1);
+    return `[${items.join(sep)}]`;
+  };
+  // like PyTorch, an empty tensor prints as [] with its size when that is not [0]
+  if (t.numel === 0) return `${prefix}[]${shape.length === 1 ? "" : `, size=${fmt(shape)}`}, dtype=${dtype})`;
+  return `${prefix}${fmtAt(0, 0)}, dtype=${dtype})`;
+}
