@@ -1,0 +1,115 @@
+// Activity analysis: which variables depend on the active inputs ("varied").
+// Flow-insensitive and interprocedural (a summary per callee and activity
+// mask, iterated to a fixpoint for recursion). It decides which statements get
+// a tangent or an adjoint, which Jacobian blocks are structurally zero, and
+// powers `strict` and `jacc explain`'s sparsity pattern.
+import { type Atom, type Expr, type Fn, type Stmt, walk } from "../ir/ir.js";
+import { scalarRules } from "../rules/scalar.js";
+
+export type Fns = Map<string, Fn>;
+
+const summaries = new WeakMap<Fns, Map<string, boolean[]>>();
+
+/** Which results of `fn` depend on the parameters marked in `mask`. */
+export function resultDeps(fns: Fns, fnName: string, mask: boolean[]): boolean[] {
+  let memo = summaries.get(fns);
+  if (!memo) summaries.set(fns, (memo = new Map()));
+  const key = `${fnName}|${mask.map(Number).join("")}`;
+  const fn = fns.get(fnName)!;
+  if (memo.has(key)) return memo.get(key)!;
+  memo.set(key, fn.results.map(() => false));
+  for (;;) {
+    const varied = variedVars(fns, fn, mask);
+    const ret = findReturn(fn.body);
+    const deps = ret.values.map((a) => isVaried(varied, a));
+    const old = memo.get(key)!;
+    memo.set(key, deps);
+    if (deps.every((d, i) => d === old[i])) return deps;
+  }
+}
+
+export function findReturn(body: Stmt[]): Extract<Stmt, { k: "return" }> {
+  const last = body[body.length - 1];
+  if (!last || last.k !== "return") throw new Error("IR: function does not end in a return");
+  return last;
+}
+
+export const isVaried = (varied: Set<string>, a: Atom): boolean => a.k === "var" && varied.has(a.name);
+
+/** Variables of `fn` that depend on the parameters marked in `mask`. */
+export function variedVars(fns: Fns, fn: Fn, mask: boolean[]): Set<string> {
+  const varied = new Set<string>();
+  fn.params.forEach((p, i) => mask[i] && varied.add(p.name));
+  // Vector copies alias the same storage: a store through either varies both.
+  const aliases = new Map<string, string[]>();
+  walk(fn.body, (s) => {
+    if (s.k === "let" && s.e.k === "atom" && s.e.a.k === "var" && fn.vars.get(s.dst)?.k === "vec") {
+      const a = s.e.a.name;
+      aliases.set(a, [...(aliases.get(a) ?? []), s.dst]);
+      aliases.set(s.dst, [...(aliases.get(s.dst) ?? []), a]);
+    }
+  });
+  let changed = true;
+  const mark = (name: string) => {
+    if (varied.has(name)) return;
+    varied.add(name);
+    changed = true;
+    for (const al of aliases.get(name) ?? []) mark(al);
+  };
+  while (changed) {
+    changed = false;
+    walk(fn.body, (s) => {
+      if (s.k === "let") {
+        if (exprVaried(s.e, varied)) mark(s.dst);
+      } else if (s.k === "store") {
+        if (isVaried(varied, s.value) && s.arr.k === "var") mark(s.arr.name);
+      } else if (s.k === "call" && !s.nodiff) {
+        const argMask = s.args.map((a) => isVaried(varied, a));
+        if (argMask.some(Boolean)) {
+          const deps = resultDeps(fns, s.fn, argMask);
+          s.dsts.forEach((d, i) => deps[i] && mark(d));
+        }
+      }
+    });
+  }
+  return varied;
+}
+
+function exprVaried(e: Expr, varied: Set<string>): boolean {
+  switch (e.k) {
+    case "atom":
+      return isVaried(varied, e.a);
+    case "prim":
+      return !scalarRules[e.op].zero && e.args.some((a) => isVaried(varied, a));
+    case "load":
+      return isVaried(varied, e.arr);
+    case "veclit":
+      return e.items.some((a) => isVaried(varied, a));
+    case "copyvec":
+      return isVaried(varied, e.src);
+    case "wrap":
+      return isVaried(varied, e.data);
+    case "tdata":
+      return isVaried(varied, e.t);
+    case "pop":
+    case "popobj":
+      return true; // forward over reverse: whatever is on the tape carries a tangent
+    default:
+      return false;
+  }
+}
+
+/** Every variable assigned more than once, or inside a loop (its old values may be needed). */
+export function reassigned(fn: Fn): Set<string> {
+  const count = new Map<string, number>();
+  const out = new Set<string>();
+  walk(fn.body, (s, inLoop) => {
+    const defs = s.k === "let" ? [s.dst] : s.k === "call" ? s.dsts : s.k === "for" ? [s.index] : [];
+    for (const d of defs) {
+      const c = (count.get(d) ?? 0) + 1;
+      count.set(d, c);
+      if (c > 1 || inLoop) out.add(d);
+    }
+  });
+  return out;
+}

@@ -1,0 +1,341 @@
+// Drivers: the IR functions a marker stands for, built from the jvp and vjp
+// transforms. A Jacobian runs the forward sweep once and replays the reverse
+// sweep once per output element (rewinding the tape), or runs one tangent
+// sweep per input element; blocks are assembled as PyTorch shapes them
+// (out.shape ++ in.shape). Drivers are IR too, so markers compose:
+// hessian = jacfwd(jacrev(f)), createGraph = differentiating a driver again.
+import { namesFor, type Atom, Builder, type Dim, type Fn, lit, Names, NUM, type Type, v, VEC } from "../ir/ir.js";
+import { resultDeps } from "./activity.js";
+import { type Ctx, jvpOf } from "./jvp.js";
+import { usesTape, vjpParts } from "./vjp.js";
+
+/** How a driver's flat results nest for the user: a leaf is a result index. */
+export type Tree = number | Tree[];
+
+export interface JacSpec {
+  argnums: number[];
+  argTuple: boolean; // blocks indexed by input (argnums given as an array, or a tuple of inputs)
+  hasAux: boolean;
+  mode: "rev" | "fwd";
+  label: string; // for generated names: "jacrev", "hessian", …
+}
+
+export interface DriverInfo { tree: Tree; aux?: number }
+export const driverInfo = new WeakMap<Fn, DriverInfo>();
+
+/** The output structure of f: its differentiated results (as a tree) and the aux result. */
+export function outputsOf(fn: Fn, hasAux: boolean): { tree: Tree; leaves: number[]; aux?: number } {
+  const info = driverInfo.get(fn);
+  if (info) return { tree: info.tree, leaves: leavesOf(info.tree) };
+  if (hasAux) return { tree: 0, leaves: [0], aux: 1 };
+  if (fn.tupleResult) {
+    const leaves = fn.results.map((_, i) => i);
+    return { tree: leaves, leaves };
+  }
+  return { tree: 0, leaves: [0] };
+}
+
+export function leavesOf(t: Tree): number[] {
+  return typeof t === "number" ? [t] : t.flatMap(leavesOf);
+}
+
+function mapTree(t: Tree, f: (leaf: number) => Tree): Tree {
+  return typeof t === "number" ? f(t) : t.map((x) => mapTree(x, f));
+}
+
+const isNum = (t: Type) => t.k === "num";
+
+class DriverBuilder {
+  fn: Fn;
+  b: Builder;
+  names: Names;
+  constructor(ctx: Ctx, readonly f: Fn, label: string) {
+    this.names = namesFor(f);
+    this.fn = {
+      name: ctx.fnNames.claim(`${label}_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_")),
+      params: f.params.map((p) => ({ ...p })),
+      results: [],
+      tupleResult: true,
+      body: [],
+      vars: new Map(f.params.map((p) => [p.name, p.type])),
+      loc: f.loc,
+      source: f.source,
+      captures: f.captures,
+    };
+    this.b = new Builder(this.fn, this.names);
+    ctx.fns.set(this.fn.name, this.fn);
+  }
+  /** The number of elements of a value: 1 for a number. */
+  size(a: Atom, t: Type): Atom {
+    if (isNum(t)) return lit(1);
+    if (t.k === "tensor") return this.b.let("n", NUM, { k: "len", arr: this.b.let("data", VEC, { k: "tdata", t: a }) });
+    return this.b.let("n", NUM, { k: "len", arr: a });
+  }
+  flat(a: Atom, t: Type): Atom {
+    return t.k === "tensor" ? this.b.let("data", VEC, { k: "tdata", t: a }) : a;
+  }
+}
+
+/** The Jacobian driver of f: jacrev, jacfwd, jacobian, grad, and the inner part of hessian. */
+export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
+  const f = ctx.fns.get(fName)!;
+  const mode = spec.mode === "rev" && usesTape(ctx.fns, fName) ? "fwd" : spec.mode; // reverse of reverse runs forward
+  const d = new DriverBuilder(ctx, f, spec.label);
+  const { b } = d;
+  const outs = outputsOf(f, spec.hasAux);
+  const ins = spec.argnums;
+  const outT = outs.leaves.map((i) => f.results[i]);
+  const inT = ins.map((j) => f.params[j].type);
+  const inSize = ins.map((j, k) => d.size(v(f.params[j].name), inT[k]));
+
+  // One block per (output leaf, input): a number, or flat storage wrapped as a Tensor at the end.
+  const blocks: { data?: string; num?: string }[][] = [];
+  let outVals: Atom[] = [];
+  let outSize: Atom[] = [];
+  const allocBlocks = () => {
+    outs.leaves.forEach((_, i) => {
+      blocks[i] = ins.map((_, k) => {
+        if (isNum(outT[i]) && isNum(inT[k])) {
+          const n = d.names.claim(`J${i}${k}`);
+          d.fn.vars.set(n, NUM);
+          b.assign(n, { k: "atom", a: lit(0) });
+          return { num: n };
+        }
+        const len = b.p("mul", outSize[i], inSize[k]);
+        return { data: (b.let(`J${i}${k}`, VEC, { k: "newvec", len }) as { name: string }).name };
+      });
+    });
+  };
+  const aux = outs.aux !== undefined ? d.names.claim("aux") : undefined;
+  if (aux) d.fn.vars.set(aux, f.results[outs.aux!]);
+
+  if (mode === "rev") {
+    const mask = f.params.map((_, j) => ins.includes(j));
+    const sp0 = b.let("tapeStart", NUM, { k: "tape" });
+    const parts = vjpParts(ctx, f, mask, d.fn, d.names);
+    b.stmts.push(...parts.fwd);
+    outVals = outs.leaves.map((i) => parts.results[i]);
+    outSize = outVals.map((a, i) => d.size(a, outT[i]));
+    if (aux) b.assign(aux, { k: "atom", a: parts.results[outs.aux!] });
+    allocBlocks();
+    // Snapshot what the reverse sweep overwrites, so it can be replayed per output element.
+    const snaps = parts.restored.map((x) => [x, b.let(`${x}_end`, d.fn.vars.get(x)!, { k: "atom", a: v(x) })] as const);
+    const arrSnaps = parts.restoredArrays.map((x) => [x, b.let(`${x}_end`, VEC, { k: "copyvec", src: v(x) })] as const);
+    const spEnd = b.let("tapeEnd", NUM, { k: "tape" });
+    const paramBars = ins.map((j) => parts.paramBars[j]!);
+    ins.forEach((j, k) => {
+      if (!isNum(inT[k])) b.assign(paramBars[k], { k: "newvec", len: inSize[k] });
+    });
+    outs.leaves.forEach((leaf, i) => {
+      const bar = parts.resultBars[leaf];
+      const deps = resultDeps(ctx.fns, fName, mask);
+      if (!bar || !deps[leaf]) return; // a structurally zero row of blocks
+      const r = d.names.claim("row");
+      d.fn.vars.set(r, NUM);
+      const lane = b.sub(() => {
+        b.emit({ k: "comment", text: `reverse sweep for element ${r} of output ${i}` });
+        b.emit({ k: "settape", sp: spEnd });
+        for (const [x, s] of snaps) b.assign(x, { k: "atom", a: s });
+        for (const [x, s] of arrSnaps) {
+          const j = d.names.claim("j");
+          d.fn.vars.set(j, NUM);
+          const body = b.sub(() => {
+            const el = b.let("el", NUM, { k: "load", arr: s, index: v(j) });
+            b.emit({ k: "store", arr: v(x), index: v(j), value: el });
+          });
+          b.emit({ k: "for", index: j, from: lit(0), to: b.let("n", NUM, { k: "len", arr: s }), body });
+        }
+        for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
+        for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
+        paramBars.forEach((pb, k) => !isNum(inT[k]) && b.emit({ k: "fill0", arr: v(pb) }));
+        if (isNum(outT[i])) b.assign(bar, { k: "atom", a: lit(1) });
+        else {
+          if (!paramBars.includes(bar)) b.assign(bar, { k: "newvec", len: outSize[i] });
+          else b.emit({ k: "fill0", arr: v(bar) });
+          b.emit({ k: "store", arr: v(bar), index: v(r), value: lit(1) });
+        }
+        b.stmts.push(...parts.rev);
+        // Row `r` of each block is the cotangent of the inputs.
+        ins.forEach((_, k) => {
+          const blk = blocks[i][k];
+          const pb = paramBars[k];
+          if (blk.num) b.assign(blk.num, { k: "atom", a: v(pb) });
+          else if (isNum(inT[k])) b.emit({ k: "store", arr: v(blk.data!), index: v(r), value: v(pb) });
+          else {
+            const c = d.names.claim("col");
+            d.fn.vars.set(c, NUM);
+            const base = b.p("mul", v(r), inSize[k]);
+            const body = b.sub(() => {
+              const el = b.let("ct", NUM, { k: "load", arr: v(pb), index: v(c) });
+              b.emit({ k: "store", arr: v(blk.data!), index: b.p("add", base, v(c)), value: el });
+            });
+            b.emit({ k: "for", index: c, from: lit(0), to: inSize[k], body });
+          }
+        });
+      });
+      b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body: lane });
+    });
+    b.emit({ k: "settape", sp: sp0 });
+  } else {
+    // Forward mode: one tangent sweep per input element, only that input's tangent non-zero.
+    const primal = d.names.claim("out");
+    const needPrimal = outT.some((t) => !isNum(t)) || aux;
+    const resNames = f.results.map((t, i) => {
+      const n = d.names.claim(`${primal}${i}`);
+      d.fn.vars.set(n, t);
+      return n;
+    });
+    if (needPrimal) {
+      b.emit({ k: "call", dsts: resNames, fn: fName, args: f.params.map((p) => v(p.name)) });
+      outVals = outs.leaves.map((i) => v(resNames[i]));
+      outSize = outVals.map((a, i) => d.size(a, outT[i]));
+      if (aux) b.assign(aux, { k: "atom", a: v(resNames[outs.aux!]) });
+    } else outSize = outT.map(() => lit(1));
+    allocBlocks();
+    ins.forEach((j, k) => {
+      const mask = f.params.map((_, q) => q === j);
+      const deps = resultDeps(ctx.fns, fName, mask);
+      if (!outs.leaves.some((leaf) => deps[leaf])) return;
+      const g = jvpOf(ctx, fName, mask);
+      const gFn = ctx.fns.get(g)!;
+      const rs = gFn.results.map((t) => {
+        const n = d.names.claim("r");
+        d.fn.vars.set(n, t);
+        return n;
+      });
+      const nres = f.results.length;
+      const args = f.params.map((p) => v(p.name) as Atom);
+      const c = d.names.claim("col");
+      d.fn.vars.set(c, NUM);
+      let seed: Atom;
+      if (isNum(inT[k])) seed = lit(1);
+      else seed = b.let(`d${f.params[j].name}`, { k: "vec", f32: inT[k].k === "vec" && inT[k].f32 }, { k: "newvec", len: inSize[k] });
+      const lane = b.sub(() => {
+        if (!isNum(inT[k])) b.emit({ k: "store", arr: seed, index: v(c), value: lit(1) });
+        b.emit({ k: "call", dsts: rs, fn: g, args: [...args, seed] });
+        if (!isNum(inT[k])) b.emit({ k: "store", arr: seed, index: v(c), value: lit(0) });
+        outs.leaves.forEach((leaf, i) => {
+          if (!deps[leaf]) return;
+          const blk = blocks[i][k];
+          const dout = v(rs[nres + leaf]);
+          if (blk.num) b.assign(blk.num, { k: "atom", a: dout });
+          else if (isNum(outT[i])) b.emit({ k: "store", arr: v(blk.data!), index: v(c), value: dout });
+          else {
+            const r = d.names.claim("row");
+            d.fn.vars.set(r, NUM);
+            const flat = d.flat(dout, outT[i]);
+            const body = b.sub(() => {
+              const el = b.let("t", NUM, { k: "load", arr: flat, index: v(r) });
+              b.emit({ k: "store", arr: v(blk.data!), index: b.p("add", b.p("mul", v(r), inSize[k]), v(c)), value: el });
+            });
+            b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body });
+          }
+        });
+      });
+      b.emit({ k: "for", index: c, from: lit(0), to: inSize[k], body: lane });
+    });
+  }
+
+  // Results: every block (numbers stay numbers, the rest become Tensors), then aux.
+  const results: Atom[] = [];
+  const types: Type[] = [];
+  const leafIndex = new Map<string, number>();
+  outs.leaves.forEach((leaf, i) => {
+    ins.forEach((j, k) => {
+      const blk = blocks[i][k];
+      leafIndex.set(`${leaf},${k}`, results.length);
+      if (blk.num) {
+        results.push(v(blk.num));
+        types.push(NUM);
+      } else {
+        const dims: Dim[] = [{ shapeOf: outVals[i] ?? lit(0) }, { shapeOf: v(f.params[j].name) }];
+        const f32 = inT[k].k === "vec" && !!(inT[k] as { f32?: boolean }).f32;
+        results.push(b.let(`J${i}${k}_t`, { k: "tensor", f32 }, { k: "wrap", data: v(blk.data!), dims, f32 }));
+        types.push({ k: "tensor", f32 });
+      }
+    });
+  });
+  let tree: Tree = mapTree(outs.tree, (leaf) => (spec.argTuple ? ins.map((_, k) => leafIndex.get(`${leaf},${k}`)!) : leafIndex.get(`${leaf},0`)!));
+  let auxIndex: number | undefined;
+  if (aux) {
+    auxIndex = results.length;
+    results.push(v(aux));
+    types.push(f.results[outs.aux!]);
+    tree = [tree, auxIndex];
+  }
+  b.emit({ k: "return", values: results });
+  d.fn.results = types;
+  d.fn.tupleResult = results.length > 1;
+  d.fn.body = b.stmts;
+  driverInfo.set(d.fn, { tree, aux: auxIndex });
+  return d.fn.name;
+}
+
+/** jvp(f, primals, tangents): all parameters active; results then their tangents. */
+export function buildJvp(ctx: Ctx, fName: string): string {
+  const f = ctx.fns.get(fName)!;
+  return jvpOf(ctx, fName, f.params.map(() => true));
+}
+
+/**
+ * vjp(f, primals) → the cotangent function: fn(primals…, cotangents of the
+ * results…) → cotangents of every parameter (Tensors for vectors).
+ */
+export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean): string {
+  const f = ctx.fns.get(fName)!;
+  const d = new DriverBuilder(ctx, f, "vjp");
+  const { b } = d;
+  const mask = f.params.map(() => true);
+  const outs = outputsOf(f, hasAux);
+  const sp0 = b.let("tapeStart", NUM, { k: "tape" });
+  const parts = vjpParts(ctx, f, mask, d.fn, d.names);
+  // cotangent parameters, one per differentiated output
+  const cts = outs.leaves.map((leaf, i) => {
+    const t = f.results[leaf];
+    const n = d.names.claim(`ct${i}`);
+    const ty: Type = isNum(t) ? NUM : VEC;
+    d.fn.vars.set(n, ty);
+    d.fn.params.push({ name: n, type: ty });
+    return n;
+  });
+  b.stmts.push(...parts.fwd);
+  for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
+  for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
+  f.params.forEach((p, j) => {
+    if (!isNum(p.type)) b.assign(parts.paramBars[j]!, { k: "newvec", len: d.size(v(p.name), p.type) });
+  });
+  outs.leaves.forEach((leaf, i) => {
+    const bar = parts.resultBars[leaf];
+    if (!bar) return;
+    if (isNum(f.results[leaf])) b.assign(bar, { k: "prim", op: "add", args: [v(bar), v(cts[i])] });
+    else {
+      // The seed is a copy: the reverse sweep accumulates into it.
+      if (!parts.paramBars.includes(bar)) b.assign(bar, { k: "copyvec", src: v(cts[i]) });
+      else {
+        const j = d.names.claim("j");
+        d.fn.vars.set(j, NUM);
+        const body = b.sub(() => b.emit({ k: "store", arr: v(bar), index: v(j), value: b.let("ct", NUM, { k: "load", arr: v(cts[i]), index: v(j) }), accum: true }));
+        b.emit({ k: "for", index: j, from: lit(0), to: b.let("n", NUM, { k: "len", arr: v(cts[i]) }), body });
+      }
+    }
+  });
+  b.stmts.push(...parts.rev);
+  b.emit({ k: "settape", sp: sp0 });
+  const results: Atom[] = [];
+  const types: Type[] = [];
+  f.params.forEach((p, j) => {
+    const pb = v(parts.paramBars[j]!);
+    if (isNum(p.type)) {
+      results.push(pb);
+      types.push(NUM);
+    } else {
+      results.push(b.let(`${p.name}_ct`, { k: "tensor" }, { k: "wrap", data: pb, dims: [{ shapeOf: v(p.name) }] }));
+      types.push({ k: "tensor" });
+    }
+  });
+  b.emit({ k: "return", values: results });
+  d.fn.results = types;
+  d.fn.tupleResult = true;
+  d.fn.body = b.stmts;
+  return d.fn.name;
+}

@@ -1,0 +1,224 @@
+// Forward mode: IR → IR. The jvp of f takes (primals…, tangents of the active
+// primals…) and returns (results…, tangents of the results…). Every varied
+// variable x gets a tangent dx computed right after x; structure (if, loops)
+// is kept. The output is ordinary IR, so it can be transformed again.
+import { namesFor, type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, type Type, v } from "../ir/ir.js";
+import { scalarRules } from "../rules/scalar.js";
+import { findReturn, isVaried, resultDeps, variedVars, type Fns } from "./activity.js";
+
+export interface Ctx { fns: Fns; fnNames: Names }
+
+const memo = new WeakMap<Fns, Map<string, string>>();
+
+/** Tangent type of a primal type: vectors and tensors get tangents of their own kind. */
+function tanType(t: Type): Type {
+  return t.k === "bool" || t.k === "opaque" ? NUM : t;
+}
+
+/** The name of the jvp of `fnName` with respect to the parameters in `mask`. */
+export function jvpOf(ctx: Ctx, fnName: string, mask: boolean[]): string {
+  let m = memo.get(ctx.fns);
+  if (!m) memo.set(ctx.fns, (m = new Map()));
+  const key = `${fnName}|${mask.map(Number).join("")}`;
+  const hit = m.get(key);
+  if (hit) return hit;
+  const fn = ctx.fns.get(fnName)!;
+  const name = ctx.fnNames.claim(`${fn.name}_jvp`);
+  m.set(key, name);
+  const out: Fn = { name, params: [...fn.params], results: [], tupleResult: true, body: [], vars: new Map(fn.vars), loc: fn.loc, source: fn.source, captures: fn.captures };
+  ctx.fns.set(name, out);
+  new JvpTransform(ctx, fn, out, mask).run();
+  return name;
+}
+
+class JvpTransform {
+  private names: Names;
+  private b: Builder;
+  private varied: Set<string>;
+  private tan = new Map<string, string>();
+
+  constructor(private ctx: Ctx, private fn: Fn, private out: Fn, private mask: boolean[]) {
+    this.names = namesFor(fn);
+    this.b = new Builder(out, this.names);
+    this.varied = variedVars(ctx.fns, fn, mask);
+  }
+
+  private dname(x: string): string {
+    let d = this.tan.get(x);
+    if (!d) {
+      d = this.names.claim(`d${x}`);
+      this.tan.set(x, d);
+      this.out.vars.set(d, tanType(this.fn.vars.get(x)!));
+    }
+    return d;
+  }
+
+  /** The tangent of an atom, or null when it is structurally zero. */
+  private t(a: Atom): Atom | null {
+    return isVaried(this.varied, a) ? v(this.dname((a as { name: string }).name)) : null;
+  }
+
+  /** A tangent materialised as a value (zeros where structurally zero). */
+  private tv(a: Atom, type: Type): Atom {
+    const d = this.t(a);
+    if (d) return d;
+    if (type.k === "vec") return this.b.let("zeros", type, { k: "newvec", len: this.b.let("n", NUM, { k: "len", arr: a }), f32: type.f32 });
+    if (type.k === "tensor") {
+      const data = this.b.let("zeros", { k: "vec" }, { k: "newvec", len: this.b.let("n", NUM, { k: "len", arr: this.b.let("data", { k: "vec" }, { k: "tdata", t: a }) }) });
+      return this.b.let("zeros", type, { k: "wrap", data, dims: [{ shapeOf: a }] });
+    }
+    return lit(0);
+  }
+
+  run(): void {
+    const { fn, out, b } = this;
+    fn.params.forEach((p, i) => {
+      if (this.mask[i]) out.params.push({ name: this.dname(p.name), type: tanType(p.type) });
+    });
+    this.stmts(fn.body);
+    out.body = b.stmts;
+    const ret = findReturn(out.body);
+    const tans = ret.values.map((a, i) => this.returnTangent(a, fn.results[i]));
+    out.body.pop();
+    out.body.push(...this.b.stmts.splice(0)); // zero tangents built for the return
+    out.body.push({ k: "return", values: [...ret.values, ...tans] });
+    out.results = [...fn.results, ...fn.results.map(tanType)];
+  }
+
+  private returnTangent(a: Atom, t: Type): Atom {
+    const saved = this.b.stmts;
+    this.b.stmts = [];
+    const r = this.tv(a, t);
+    const built = this.b.stmts;
+    this.b.stmts = saved;
+    this.b.stmts.push(...built);
+    return r;
+  }
+
+  private stmts(list: Stmt[]): void {
+    for (const s of list) this.stmt(s);
+  }
+
+  private block(list: Stmt[]): Stmt[] {
+    return this.b.sub(() => this.stmts(list));
+  }
+
+  private stmt(s: Stmt): void {
+    const b = this.b;
+    b.loc = "loc" in s ? s.loc : b.loc;
+    switch (s.k) {
+      case "let": {
+        const e = s.e;
+        const dst = s.dst;
+        const isV = this.varied.has(dst);
+        if (e.k === "pop") {
+          // Forward over reverse: every float on the tape carries its tangent above it.
+          b.emit({ k: "let", dst: this.dname(dst), e: { k: "pop" } });
+          b.emit(s);
+          return;
+        }
+        if (e.k === "popobj") {
+          b.emit({ k: "let", dst: this.dname(dst), e: { k: "popobj" } });
+          b.emit(s);
+          return;
+        }
+        if (!isV) return b.emit(s);
+        const dt = this.dname(dst);
+        const type = this.fn.vars.get(dst)!;
+        switch (e.k) {
+          case "atom":
+            b.emit(s);
+            b.assign(dt, { k: "atom", a: this.tv(e.a, type) });
+            return;
+          case "prim": {
+            b.emit(s);
+            const rule = scalarRules[e.op];
+            const d = rule.jvp!(b, e.args, e.args.map((a) => this.t(a)), v(dst));
+            b.assign(dt, { k: "atom", a: d ?? lit(0) });
+            return;
+          }
+          case "load":
+            b.emit(s);
+            b.assign(dt, { k: "load", arr: this.t(e.arr)!, index: e.index });
+            return;
+          case "veclit":
+            b.emit(s);
+            b.assign(dt, { k: "veclit", items: e.items.map((a) => this.t(a) ?? lit(0)) });
+            return;
+          case "newvec":
+            b.emit(s);
+            b.assign(dt, { k: "newvec", len: e.len, f32: e.f32 });
+            return;
+          case "copyvec":
+            b.emit(s);
+            b.assign(dt, { k: "copyvec", src: this.tv(e.src, type) });
+            return;
+          case "wrap":
+            b.emit(s);
+            b.assign(dt, { k: "wrap", data: this.tv(e.data, { k: "vec" }), dims: e.dims, f32: e.f32 });
+            return;
+          case "tdata":
+            b.emit(s);
+            b.assign(dt, { k: "tdata", t: this.tv(e.t, { k: "tensor" }) });
+            return;
+          default:
+            b.emit(s);
+            b.assign(dt, { k: "atom", a: lit(0) });
+            return;
+        }
+      }
+      case "store": {
+        b.emit(s);
+        if (isVaried(this.varied, s.arr)) {
+          const d = this.t(s.value);
+          if (d || !s.accum) b.emit({ k: "store", arr: this.t(s.arr)!, index: s.index, value: d ?? lit(0), accum: s.accum });
+        }
+        return;
+      }
+      case "call": {
+        const argMask = s.args.map((a) => isVaried(this.varied, a));
+        if (!argMask.some(Boolean) || s.nodiff) return b.emit(s);
+        const callee = this.ctx.fns.get(s.fn)!;
+        const name = jvpOf(this.ctx, s.fn, argMask);
+        const deps = resultDeps(this.ctx.fns, s.fn, argMask);
+        const ddsts = s.dsts.map((d, i) => (deps[i] && this.varied.has(d) ? this.dname(d) : this.names.claim(`d${d}_unused`)));
+        ddsts.forEach((d, i) => this.out.vars.has(d) || this.out.vars.set(d, tanType(callee.results[i] ?? NUM)));
+        b.emit({ k: "call", dsts: [...s.dsts, ...ddsts], fn: name, args: [...s.args, ...tangentArgs(argMask, s.args, callee, (a, t) => this.tv(a, t))], loc: s.loc });
+        return;
+      }
+      case "if":
+        b.emit({ ...s, then: this.block(s.then), else: this.block(s.else) });
+        return;
+      case "loop":
+        b.emit({ ...s, pre: this.block(s.pre), body: this.block(s.body) });
+        return;
+      case "for":
+        b.emit({ ...s, body: this.block(s.body) });
+        return;
+      case "push":
+        // The tangent goes above its value, so the pops (tangent, then value) mirror it.
+        b.emit(s);
+        b.emit({ k: "push", a: this.t(s.a) ?? lit(0) });
+        return;
+      case "pushobj":
+        b.emit(s);
+        b.emit({ k: "pushobj", a: this.tv(s.a, this.fn.vars.get((s.a as { name: string }).name) ?? { k: "vec" }) });
+        return;
+      case "fill0": {
+        b.emit(s);
+        const d = this.t(s.arr);
+        if (d) b.emit({ k: "fill0", arr: d });
+        return;
+      }
+      default:
+        b.emit(s);
+    }
+  }
+}
+
+/** Tangent arguments for the active parameters, in parameter order. */
+function tangentArgs(mask: boolean[], args: Atom[], callee: Fn, tv: (a: Atom, t: Type) => Atom): Atom[] {
+  const out: Atom[] = [];
+  mask.forEach((m, i) => m && out.push(tv(args[i], callee.params[i].type)));
+  return out;
+}

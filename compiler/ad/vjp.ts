@@ -1,0 +1,662 @@
+// Reverse mode: IR → IR. The forward sweep runs the primal and pushes onto a
+// tape only what the reverse sweep reads and the primal overwrites (Tapenade's
+// push/pop of overwritten values). The reverse sweep replays the structured
+// code backwards: branches by their (restored) condition, loops by their trip
+// count, calls through a split pair f_fwd / f_rev sharing the tape. Loop
+// counters that only step by integer literals are inverted instead of pushed,
+// and loads from arrays that are never written are recomputed, so a loop
+// keeps about one float64 per overwritten active value per iteration.
+import { namesFor, type Atom, Builder, type Expr, exprReads, type Fn, lit, Names, NUM, type Stmt, type Type, v, VEC, walk } from "../ir/ir.js";
+import { scalarRules } from "../rules/scalar.js";
+import { findReturn, isVaried, reassigned, resultDeps, variedVars } from "./activity.js";
+import type { Ctx } from "./jvp.js";
+
+export interface VjpParts {
+  fwd: Stmt[];
+  rev: Stmt[];
+  results: Atom[];
+  resultBars: (string | null)[];
+  paramBars: (string | null)[];
+  numBars: string[]; // zeroed before every reverse sweep
+  vecBars: string[]; // reset (unallocated) before every reverse sweep
+  restored: string[]; // written by the reverse sweep: snapshot them to replay it
+  restoredArrays: string[];
+  needed: string[]; // primal variables the reverse sweep reads from its start
+}
+
+/** True if reverse mode cannot run over `fn` (it already holds a tape: reverse of reverse). */
+export function usesTape(fns: Map<string, Fn>, fnName: string, seen = new Set<string>()): boolean {
+  if (seen.has(fnName)) return false;
+  seen.add(fnName);
+  let found = false;
+  walk(fns.get(fnName)!.body, (s) => {
+    if (s.k === "push" || s.k === "pushobj" || s.k === "settape") found = true;
+    if (s.k === "call" && usesTape(fns, s.fn, seen)) found = true;
+  });
+  return found;
+}
+
+const pairMemo = new WeakMap<Map<string, Fn>, Map<string, { fwd: string; rev: string }>>();
+
+/** The split pair (augmented forward, reverse) of a callee for an activity mask. */
+export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: string; rev: string } {
+  let m = pairMemo.get(ctx.fns);
+  if (!m) pairMemo.set(ctx.fns, (m = new Map()));
+  const key = `${fnName}|${mask.map(Number).join("")}`;
+  const hit = m.get(key);
+  if (hit) return hit;
+  const fn = ctx.fns.get(fnName)!;
+  const names = { fwd: ctx.fnNames.claim(`${fn.name}_fwd`), rev: ctx.fnNames.claim(`${fn.name}_rev`) };
+  m.set(key, names);
+  const vars = new Map(fn.vars);
+  const F: Fn = { name: names.fwd, params: [...fn.params], results: fn.results, tupleResult: true, body: [], vars, loc: fn.loc, source: fn.source, captures: fn.captures };
+  const R: Fn = { name: names.rev, params: [], results: [], tupleResult: true, body: [], vars, loc: fn.loc, source: fn.source, captures: fn.captures };
+  ctx.fns.set(names.fwd, F);
+  ctx.fns.set(names.rev, R);
+  const nm = namesFor(fn);
+  const parts = vjpParts(ctx, fn, mask, F, nm);
+  const b = new Builder(F, nm);
+  // f_fwd: the primal, then what f_rev reads first, on the tape.
+  F.body = [...parts.fwd];
+  for (const n of parts.needed) F.body.push(isObj(vars.get(n)!) ? { k: "pushobj", a: v(n) } : { k: "push", a: v(n) });
+  F.body.push({ k: "return", values: parts.results });
+  // f_rev(result cotangents…, vector parameter cotangents…) → number parameter cotangents
+  const rb = new Builder(R, nm);
+  fn.results.forEach((t, i) => {
+    const bar = parts.resultBars[i] ?? nm.claim(`out${i}_bar`);
+    vars.set(bar, barType(t));
+    R.params.push({ name: bar, type: barType(t) });
+  });
+  fn.params.forEach((p, i) => {
+    if (mask[i] && isObj(p.type)) R.params.push({ name: parts.paramBars[i]!, type: VEC });
+  });
+  for (const n of [...parts.needed].reverse()) rb.emit({ k: "let", dst: n, e: { k: isObj(vars.get(n)!) ? "popobj" : "pop" } });
+  const resultBarSet = new Set(parts.resultBars.filter(Boolean));
+  for (const n of parts.numBars) if (!resultBarSet.has(n)) rb.emit({ k: "let", dst: n, e: { k: "atom", a: lit(0) } });
+  for (const n of parts.vecBars) if (!resultBarSet.has(n)) rb.emit({ k: "let", dst: n, e: { k: "atom", a: lit(undefined) } });
+  rb.stmts.push(...parts.rev);
+  const outs: Atom[] = [];
+  fn.params.forEach((p, i) => {
+    if (mask[i] && !isObj(p.type)) {
+      outs.push(v(parts.paramBars[i]!));
+      R.results.push(NUM);
+    }
+  });
+  rb.emit({ k: "return", values: outs });
+  R.body = rb.stmts;
+  void b;
+  return names;
+}
+
+const isObj = (t: Type) => t.k === "vec" || t.k === "tensor" || t.k === "opaque";
+/** The cotangent of a vector or a Tensor is a flat vector. */
+export const barType = (t: Type): Type => (t.k === "vec" || t.k === "tensor" ? VEC : NUM);
+
+/** Builds the forward and reverse sweeps of `fn` into `target`'s variables. */
+export function vjpParts(ctx: Ctx, fn: Fn, mask: boolean[], target: Fn, names: Names): VjpParts {
+  return new VjpTransform(ctx, fn, mask, target, names).run();
+}
+
+class VjpTransform {
+  private varied: Set<string>;
+  private reassigned: Set<string>;
+  private bars = new Map<string, string>();
+  private numBars = new Set<string>();
+  private vecBars = new Set<string>();
+  private b: Builder;
+  /** push/pop pairs, kept only if the variable (or array) turns out to be needed */
+  private tags = new Map<Stmt, string>();
+  private counters: Map<string, number>; // var → 1 if an invertible integer counter
+  private recompute = new Map<string, Expr>();
+  private restored = new Set<string>();
+  private restoredArrays = new Set<string>();
+  private firstTopDefs = new Set<Stmt>();
+
+  constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names) {
+    this.varied = variedVars(ctx.fns, fn, mask);
+    this.reassigned = reassigned(fn);
+    this.b = new Builder(target, names);
+    for (const [k, t] of fn.vars) target.vars.set(k, t);
+    this.counters = findCounters(fn);
+    this.findRecomputable();
+    const seen = new Set<string>();
+    for (const s of fn.body) {
+      if (s.k === "let" && !seen.has(s.dst)) this.firstTopDefs.add(s);
+      for (const d of s.k === "let" ? [s.dst] : s.k === "call" ? s.dsts : []) seen.add(d);
+      if (s.k === "if" || s.k === "loop" || s.k === "for") walk([s], (x) => (x.k === "let" ? seen.add(x.dst) : x.k === "call" ? x.dsts.forEach((d) => seen.add(d)) : undefined));
+    }
+  }
+
+  private bar(x: string): string {
+    let n = this.bars.get(x);
+    if (!n) {
+      n = this.names.claim(`${x}_bar`);
+      this.bars.set(x, n);
+      const t = barType(this.fn.vars.get(x)!);
+      this.target.vars.set(n, t);
+      (t.k === "vec" ? this.vecBars : this.numBars).add(n);
+    }
+    return n;
+  }
+
+  private isActive(a: Atom): a is { k: "var"; name: string } {
+    return isVaried(this.varied, a);
+  }
+
+  run(): VjpParts {
+    const { fn } = this;
+    const ret = findReturn(fn.body);
+    const body = fn.body.slice(0, -1);
+    const fwd = this.fwdBlock(body);
+    const rev = this.revBlock(body);
+    const paramBars = fn.params.map((p, i) => (this.mask[i] ? this.bar(p.name) : null));
+    for (const pb of paramBars) if (pb) this.vecBars.delete(pb);
+    const resultBars = ret.values.map((a) => (this.isActive(a) ? this.bar(a.name) : null));
+    // Keep only the pushes and pops of values the reverse sweep reads.
+    const needed = this.neededSet(rev);
+    const keep = (s: Stmt) => !this.tags.has(s) || needed.has(this.tags.get(s)!);
+    const prune = (list: Stmt[]): Stmt[] =>
+      list.filter(keep).map((s) => {
+        if (s.k === "if") return { ...s, then: prune(s.then), else: prune(s.else) };
+        if (s.k === "loop") return { ...s, pre: prune(s.pre), body: prune(s.body) };
+        if (s.k === "for") return { ...s, body: prune(s.body) };
+        return s;
+      });
+    const fwdP = prune(fwd);
+    const revP = prune(rev);
+    const restored = [...this.restored].filter((x) => needed.has(x));
+    const defsInRev = new Set<string>();
+    walk(revP, (s) => s.k === "let" && defsInRev.add(s.dst));
+    return {
+      fwd: fwdP,
+      rev: revP,
+      results: ret.values,
+      resultBars,
+      paramBars,
+      numBars: [...this.numBars],
+      vecBars: [...this.vecBars],
+      restored: restored.filter((x) => !isObj(this.fn.vars.get(x)!)),
+      restoredArrays: [...this.restoredArrays].filter((x) => needed.has(x)),
+      needed: [...needed].filter((x) => !this.recompute.has(x)).sort(),
+    };
+  }
+
+  /** Primal variables read by the kept reverse code (a fixpoint: kept restores read indices). */
+  private neededSet(rev: Stmt[]): Set<string> {
+    const barNames = new Set(this.bars.values());
+    const counts = new Set(this.loopCounts.values());
+    const primal = (n: string) => (this.fn.vars.has(n) || counts.has(n)) && !barNames.has(n) && !this.recompute.has(n);
+    const needed = new Set<string>();
+    let changed = true;
+    while (changed) {
+      changed = false;
+      const visit = (list: Stmt[]) => {
+        for (const s of list) {
+          const tag = this.tags.get(s);
+          if (tag && !needed.has(tag)) continue;
+          for (const r of stmtReads(s)) {
+            if (r.k === "var" && !barNames.has(r.name) && primal(r.name) && !needed.has(r.name)) {
+              needed.add(r.name);
+              changed = true;
+            }
+          }
+          if (s.k === "if") (visit(s.then), visit(s.else));
+          if (s.k === "loop") (visit(s.pre), visit(s.body));
+          if (s.k === "for") visit(s.body);
+        }
+      };
+      visit(rev);
+    }
+    return needed;
+  }
+
+  // ------------------------------------------------------------ forward sweep
+  private fwdBlock(list: Stmt[]): Stmt[] {
+    const out: Stmt[] = [];
+    for (const s of list) this.fwdStmt(s, out);
+    return out;
+  }
+
+  private needsPush(s: Stmt, x: string): boolean {
+    if (!this.reassigned.has(x) || this.firstTopDefs.has(s)) return false;
+    if (this.counters.has(x) && s.k === "let" && s.e.k === "atom" && s.e.a.k === "var") return false; // inverted instead
+    return true;
+  }
+
+  private fwdStmt(s: Stmt, out: Stmt[]): void {
+    switch (s.k) {
+      case "let": {
+        if (this.needsPush(s, s.dst)) {
+          const p: Stmt = isObj(this.fn.vars.get(s.dst)!) ? { k: "pushobj", a: v(s.dst) } : { k: "push", a: v(s.dst) };
+          this.tags.set(p, s.dst);
+          out.push(p);
+        }
+        out.push(s);
+        return;
+      }
+      case "call": {
+        const argMask = s.args.map((a) => this.isActive(a) && !s.nodiff);
+        for (const d of s.dsts) {
+          if (this.needsPush(s, d)) {
+            const p: Stmt = isObj(this.fn.vars.get(d)!) ? { k: "pushobj", a: v(d) } : { k: "push", a: v(d) };
+            this.tags.set(p, d);
+            out.push(p);
+          }
+        }
+        if (argMask.some(Boolean)) out.push({ ...s, fn: vjpPair(this.ctx, s.fn, argMask).fwd });
+        else out.push(s);
+        return;
+      }
+      case "store": {
+        if (s.arr.k === "var") {
+          const old = this.names.claim("old");
+          this.target.vars.set(old, NUM);
+          const l: Stmt = { k: "let", dst: old, e: { k: "load", arr: s.arr, index: s.index } };
+          const p: Stmt = { k: "push", a: v(old) };
+          this.tags.set(l, s.arr.name);
+          this.tags.set(p, s.arr.name);
+          out.push(l, p);
+        }
+        out.push(s);
+        return;
+      }
+      case "if":
+        out.push({ ...s, then: this.fwdBlock(s.then), else: this.fwdBlock(s.else) });
+        return;
+      case "loop": {
+        const count = this.loopCount(s);
+        out.push({ k: "let", dst: count, e: { k: "atom", a: lit(0) } });
+        const body = this.fwdBlock(s.body);
+        body.push({ k: "let", dst: count, e: { k: "prim", op: "add", args: [v(count), lit(1)] } });
+        out.push({ ...s, pre: s.pre, body });
+        // The trip count of an inner loop is overwritten by the next outer iteration: keep each.
+        if (this.inLoop(s)) {
+          const push: Stmt = { k: "push", a: v(count) };
+          this.tags.set(push, count);
+          out.push(push);
+        }
+        return;
+      }
+      case "for":
+        out.push({ ...s, body: this.fwdBlock(s.body) });
+        return;
+      case "comment":
+        out.push(s);
+        return;
+      default:
+        throw new Error(`vjp: unexpected ${s.k}`);
+    }
+  }
+
+  private loopCounts = new Map<Stmt, string>();
+  private loopCount(s: Stmt): string {
+    let c = this.loopCounts.get(s);
+    if (!c) {
+      c = this.names.claim("trips");
+      this.target.vars.set(c, NUM);
+      this.loopCounts.set(s, c);
+    }
+    return c;
+  }
+
+  // ------------------------------------------------------------ reverse sweep
+  private revBlock(list: Stmt[]): Stmt[] {
+    const saved = this.b.stmts;
+    this.b.stmts = [];
+    for (let i = list.length - 1; i >= 0; i--) this.revStmt(list[i]);
+    const out = this.b.stmts;
+    this.b.stmts = saved;
+    return out;
+  }
+
+  /** Emits `stmts` preceded by the recomputation of every recomputable value they read. */
+  private withRecompute(stmts: Stmt[]): void {
+    const done = new Set<string>();
+    const pre: Stmt[] = [];
+    const need = (name: string) => {
+      if (done.has(name)) return;
+      const e = this.recompute.get(name);
+      if (!e) return;
+      done.add(name);
+      for (const r of exprReads(e)) if (r.k === "var") need(r.name);
+      pre.push({ k: "let", dst: name, e });
+    };
+    for (const s of stmts) for (const r of stmtReadsDeep(s)) if (r.k === "var") need(r.name);
+    this.b.stmts.push(...pre, ...stmts);
+  }
+
+  private accumulate(b: Builder, a: Atom, contrib: Atom | null): void {
+    if (!contrib || !this.isActive(a)) return;
+    const bar = this.bar(a.name);
+    b.assign(bar, { k: "prim", op: "add", args: [v(bar), contrib] });
+  }
+
+  private ensureVecBar(b: Builder, x: string): string {
+    const bar = this.bar(x);
+    if (this.fn.params.some((p) => p.name === x)) return bar; // parameter cotangents are given
+    const src = this.fn.vars.get(x)!;
+    const arr = src.k === "tensor" ? b.let("data", VEC, { k: "tdata", t: v(x) }) : v(x);
+    const then = b.sub(() => b.assign(bar, { k: "newvec", len: b.let("n", NUM, { k: "len", arr }) }));
+    b.emit({ k: "if", cond: b.p("isundef", v(bar)), then, else: [] });
+    return bar;
+  }
+
+  private revStmt(s: Stmt): void {
+    const sub = new Builder(this.target, this.names, "loc" in s ? s.loc : undefined);
+    switch (s.k) {
+      case "let":
+        this.revLet(sub, s);
+        break;
+      case "store": {
+        if (s.arr.k === "var" && this.isActive(s.arr)) {
+          const bar = this.ensureVecBar(sub, s.arr.name);
+          if (this.isActive(s.value)) {
+            const c = sub.let("ct", NUM, { k: "load", arr: v(bar), index: s.index });
+            this.accumulate(sub, s.value, c);
+          }
+          if (!s.accum) sub.emit({ k: "store", arr: v(bar), index: s.index, value: lit(0) });
+        }
+        if (s.arr.k === "var") {
+          const old = this.names.claim("old");
+          this.target.vars.set(old, NUM);
+          const pop: Stmt = { k: "let", dst: old, e: { k: "pop" } };
+          const st: Stmt = { k: "store", arr: s.arr, index: s.index, value: v(old) };
+          this.tags.set(pop, s.arr.name);
+          this.tags.set(st, s.arr.name);
+          sub.emit(pop);
+          sub.emit(st);
+          this.restoredArrays.add(s.arr.name);
+        }
+        break;
+      }
+      case "call":
+        this.revCall(sub, s);
+        break;
+      case "if": {
+        const then = this.revBlock(s.then);
+        const els = this.revBlock(s.else);
+        if (then.length || els.length) sub.emit({ k: "if", cond: s.cond, then, else: els });
+        break;
+      }
+      case "loop": {
+        const count = this.loopCount(s);
+        const body = this.revBlock(s.body);
+        const k = this.names.claim("iter");
+        this.target.vars.set(k, NUM);
+        if (this.inLoop(s)) {
+          const pop: Stmt = { k: "let", dst: count, e: { k: "pop" } };
+          this.tags.set(pop, count);
+          sub.emit(pop);
+          this.restored.add(count);
+        }
+        if (body.length) sub.emit({ k: "for", index: k, from: lit(0), to: v(count), down: true, body });
+        break;
+      }
+      case "for": {
+        const body = this.revBlock(s.body);
+        if (body.length) sub.emit({ ...s, down: !s.down, body });
+        break;
+      }
+      case "comment":
+        break;
+      default:
+        throw new Error(`vjp: unexpected ${s.k}`);
+    }
+    this.withRecompute(sub.stmts);
+  }
+
+  private inLoop(s: Stmt): boolean {
+    let found = false;
+    walk(this.fn.body, (x, inLoop) => {
+      if (x === s && inLoop) found = true;
+    });
+    return found;
+  }
+
+  private revLet(b: Builder, s: Extract<Stmt, { k: "let" }>): void {
+    const x = s.dst;
+    const e = s.e;
+    if (this.isActive(v(x))) {
+      const t = this.fn.vars.get(x)!;
+      if (isObj(t)) this.revVecDef(b, x, e);
+      else {
+        const ct = v(this.bar(x));
+        switch (e.k) {
+          case "atom":
+            this.accumulate(b, e.a, ct);
+            break;
+          case "prim": {
+            const rule = scalarRules[e.op];
+            if (!rule.zero) {
+              const act = e.args.map((a) => this.isActive(a));
+              const cs = rule.vjp!(b, e.args, v(x), ct, act);
+              e.args.forEach((a, i) => act[i] && this.accumulate(b, a, cs[i]));
+            }
+            break;
+          }
+          case "load":
+            if (this.isActive(e.arr) && e.arr.k === "var") {
+              const bar = this.ensureVecBar(b, e.arr.name);
+              b.emit({ k: "store", arr: v(bar), index: e.index, value: ct, accum: true });
+            }
+            break;
+          default:
+            break;
+        }
+        // The value before this assignment has its own cotangent.
+        if (this.reassigned.has(x)) b.assign(this.bar(x), { k: "atom", a: lit(0) });
+      }
+    }
+    this.restore(b, s, x);
+  }
+
+  /** Undo an assignment: pop the old value, or invert an integer step. */
+  private restore(b: Builder, s: Stmt, x: string): void {
+    if (!this.reassigned.has(x) || this.firstTopDefs.has(s)) return;
+    if (s.k === "let" && this.counters.has(x) && s.e.k === "atom" && s.e.a.k === "var") {
+      const step = this.counters.get(x)!;
+      const inv: Stmt = { k: "let", dst: x, e: { k: "prim", op: "sub", args: [v(x), lit(step)] } };
+      this.tags.set(inv, x);
+      b.emit(inv);
+      this.restored.add(x);
+      return;
+    }
+    const pop: Stmt = { k: "let", dst: x, e: { k: isObj(this.fn.vars.get(x)!) ? "popobj" : "pop" } };
+    this.tags.set(pop, x);
+    b.emit(pop);
+    this.restored.add(x);
+  }
+
+  /** Reverse of a vector (or Tensor) definition: route its cotangent to the inputs, then forget it. */
+  private revVecDef(b: Builder, x: string, e: Expr): void {
+    const bar = this.bar(x);
+    const defined = b.sub(() => {
+      const each = (f: (i: Atom, ct: Atom) => void) => {
+        const i = this.names.claim("j");
+        this.target.vars.set(i, NUM);
+        const body = b.sub(() => f(v(i), b.let("ct", NUM, { k: "load", arr: v(bar), index: v(i) })));
+        b.emit({ k: "for", index: i, from: lit(0), to: b.let("n", NUM, { k: "len", arr: v(bar) }), body });
+      };
+      switch (e.k) {
+        case "veclit":
+          e.items.forEach((a, k) => {
+            if (this.isActive(a)) this.accumulate(b, a, b.let("ct", NUM, { k: "load", arr: v(bar), index: lit(k) }));
+          });
+          break;
+        case "atom":
+        case "copyvec":
+        case "tdata":
+        case "wrap": {
+          const src = e.k === "atom" ? e.a : e.k === "copyvec" ? e.src : e.k === "tdata" ? e.t : e.data;
+          if (this.isActive(src) && src.k === "var") {
+            const sbar = this.ensureVecBar(b, src.name);
+            each((i, ct) => b.emit({ k: "store", arr: v(sbar), index: i, value: ct, accum: true }));
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    });
+    if (defined.length) b.emit({ k: "if", cond: b.p("not", b.p("isundef", v(bar))), then: defined, else: [] });
+    b.assign(bar, { k: "atom", a: lit(undefined) });
+  }
+
+  private revCall(b: Builder, s: Extract<Stmt, { k: "call" }>): void {
+    const argMask = s.args.map((a) => this.isActive(a) && !s.nodiff);
+    if (argMask.some(Boolean)) {
+      const callee = this.ctx.fns.get(s.fn)!;
+      const pair = vjpPair(this.ctx, s.fn, argMask);
+      const deps = resultDeps(this.ctx.fns, s.fn, argMask);
+      const args: Atom[] = s.dsts.map((d, i) => {
+        const t = callee.results[i];
+        if (!deps[i] || !this.isActive(v(d))) return isObj(t) ? b.let("zeros", VEC, { k: "newvec", len: b.let("n", NUM, { k: "len", arr: v(d) }) }) : lit(0);
+        return isObj(t) ? v(this.ensureVecBar(b, d)) : v(this.bar(d));
+      });
+      callee.params.forEach((p, i) => {
+        if (argMask[i] && isObj(p.type)) {
+          const a = s.args[i] as { name: string };
+          args.push(v(this.ensureVecBar(b, a.name)));
+        }
+      });
+      const outs: string[] = [];
+      const numActive: Atom[] = [];
+      callee.params.forEach((p, i) => {
+        if (argMask[i] && !isObj(p.type)) {
+          const o = this.names.claim("ct");
+          this.target.vars.set(o, NUM);
+          outs.push(o);
+          numActive.push(s.args[i]);
+        }
+      });
+      b.emit({ k: "call", dsts: outs, fn: pair.rev, args, loc: s.loc });
+      numActive.forEach((a, k) => this.accumulate(b, a, v(outs[k])));
+      for (const d of s.dsts) {
+        if (!this.isActive(v(d))) continue;
+        if (isObj(this.fn.vars.get(d)!)) b.assign(this.bar(d), { k: "atom", a: lit(undefined) });
+        else if (this.reassigned.has(d)) b.assign(this.bar(d), { k: "atom", a: lit(0) });
+      }
+    }
+    for (const d of [...s.dsts].reverse()) this.restore(b, s, d);
+  }
+
+  /** Temporaries whose single definition can be replayed in the reverse sweep instead of stored. */
+  private findRecomputable(): void {
+    const stored = new Set<string>();
+    const defs = new Map<string, number>();
+    walk(this.fn.body, (s) => {
+      if (s.k === "store" && s.arr.k === "var") stored.add(s.arr.name);
+      if (s.k === "let") defs.set(s.dst, (defs.get(s.dst) ?? 0) + 1);
+      if (s.k === "call") s.dsts.forEach((d) => defs.set(d, 99));
+    });
+    const params = new Set(this.fn.params.map((p) => p.name));
+    const stable = (a: Atom) => a.k === "lit" || params.has(a.name) && !defs.has(a.name) || this.recompute.has(a.name);
+    // Pass 1: captured constants; pass 2: loads from unwritten arrays whose index is stable
+    // between the definition and every use (checked within one block).
+    walk(this.fn.body, (s) => {
+      if (s.k === "let" && defs.get(s.dst) === 1 && s.e.k === "ext") this.recompute.set(s.dst, s.e);
+    });
+    const visitBlock = (list: Stmt[]) => {
+      list.forEach((s, i) => {
+        if (s.k === "if") (visitBlock(s.then), visitBlock(s.else));
+        if (s.k === "loop") (visitBlock(s.pre), visitBlock(s.body));
+        if (s.k === "for") visitBlock(s.body);
+        if (s.k !== "let" || defs.get(s.dst) !== 1) return;
+        const e = s.e;
+        if ((e.k === "load" || e.k === "len") && e.arr.k === "var" && !stored.has(e.arr.name) && stable(e.arr)) {
+          const idx = e.k === "load" ? e.index : lit(0);
+          if (idx.k === "lit" || this.indexStable(list, i, s.dst, idx.name)) this.recompute.set(s.dst, e);
+        }
+      });
+    };
+    visitBlock(this.fn.body);
+  }
+
+  /** True if `idx` is not reassigned between list[i] and the last use of `t` in the same block. */
+  private indexStable(list: Stmt[], i: number, t: string, idx: string): boolean {
+    let lastUse = -1;
+    for (let j = i + 1; j < list.length; j++) if (stmtReadsDeep(list[j]).some((a) => a.k === "var" && a.name === t)) lastUse = j;
+    const usedOutside = (() => {
+      let n = 0;
+      walk(this.fn.body, (s) => (n += stmtReads(s).filter((a) => a.k === "var" && a.name === t).length));
+      let m = 0;
+      for (let j = i + 1; j <= lastUse; j++) m += stmtReadsDeep(list[j]).filter((a) => a.k === "var" && a.name === t).length;
+      return n !== m;
+    })();
+    if (usedOutside) return false;
+    for (let j = i + 1; j < lastUse; j++) {
+      let writes = false;
+      walk([list[j]], (s) => {
+        if ((s.k === "let" && s.dst === idx) || (s.k === "call" && s.dsts.includes(idx))) writes = true;
+      });
+      if (writes) return false;
+    }
+    return true;
+  }
+}
+
+/** Variables that only ever hold integers stepping by one literal: `i = 0; … i = i + 1`. */
+function findCounters(fn: Fn): Map<string, number> {
+  const defs = new Map<string, Stmt[]>();
+  const tempDef = new Map<string, Expr>();
+  const uses = new Map<string, number>();
+  walk(fn.body, (s) => {
+    if (s.k === "let") {
+      defs.set(s.dst, [...(defs.get(s.dst) ?? []), s]);
+      tempDef.set(s.dst, s.e);
+    }
+    if (s.k === "call") s.dsts.forEach((d) => defs.set(d, [...(defs.get(d) ?? []), s, s]));
+    for (const r of stmtReads(s)) if (r.k === "var") uses.set(r.name, (uses.get(r.name) ?? 0) + 1);
+  });
+  const out = new Map<string, number>();
+  for (const [x, ds] of defs) {
+    if (fn.params.some((p) => p.name === x)) continue;
+    let step: number | undefined;
+    let ok = ds.length > 1;
+    for (const d of ds) {
+      if (d.k !== "let") { ok = false; break; }
+      if (d.e.k === "atom" && d.e.a.k === "lit" && Number.isInteger(d.e.a.v)) continue;
+      if (d.e.k === "atom" && d.e.a.k === "var") {
+        const t = d.e.a.name;
+        const te = tempDef.get(t);
+        if ((defs.get(t)?.length ?? 0) === 1 && uses.get(t) === 1 && te?.k === "prim" && (te.op === "add" || te.op === "sub") && te.args[0].k === "var" && te.args[0].name === x && te.args[1].k === "lit" && Number.isInteger(te.args[1].v)) {
+          const k = (te.op === "add" ? 1 : -1) * (te.args[1].v as number);
+          if (step === undefined || step === k) {
+            step = k;
+            continue;
+          }
+        }
+      }
+      ok = false;
+      break;
+    }
+    if (ok && step !== undefined) out.set(x, step);
+  }
+  return out;
+}
+
+/** Atoms a statement reads (not its nested blocks). */
+export function stmtReads(s: Stmt): Atom[] {
+  switch (s.k) {
+    case "let": return exprReads(s.e);
+    case "store": return [s.arr, s.index, s.value];
+    case "call": return s.args;
+    case "if": return [s.cond];
+    case "loop": return [s.cond];
+    case "for": return [s.from, s.to];
+    case "push": case "pushobj": return [s.a];
+    case "settape": return [s.sp];
+    case "fill0": return [s.arr];
+    case "return": return s.values;
+    default: return [];
+  }
+}
+
+/** Atoms a statement reads, nested blocks included. */
+export function stmtReadsDeep(s: Stmt): Atom[] {
+  const out: Atom[] = [];
+  walk([s], (x) => out.push(...stmtReads(x)));
+  return out;
+}
+
+void isVaried;

@@ -1,0 +1,934 @@
+// Lowering: TypeScript AST → IR, and the fence. Every construct of SPEC §4 is
+// lowered here; anything else is a diagnostic naming the construct. Early
+// return, break and continue become flags so the IR's control flow stays
+// structured (the reverse sweep replays it backwards).
+import ts from "typescript";
+import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, type Type, v, VEC } from "../ir/ir.js";
+import { MATH_PRIMS } from "../rules/scalar.js";
+import { fail } from "./diagnostics.js";
+import { type Decl, findDeclaration, findExport, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
+
+/** A lowered value: one atom, a static tuple, or a callable. */
+export type Val =
+  | { k: "atom"; a: Atom; t: Type }
+  | { k: "tuple"; items: Val[] }
+  | { k: "fn"; target: FnTarget };
+
+/** An IR function to call, with trailing arguments (captured variables) bound. */
+export interface FnTarget { fn: string; extra: Atom[] }
+
+type Binding =
+  | { k: "var"; name: string; type: Type; isConst: boolean; isParam: boolean }
+  | { k: "tuple"; items: Val[] }
+  | { k: "fn"; target: FnTarget };
+
+export interface MarkerHooks {
+  /** Builds the IR function a function-returning marker (jacrev(f), grad(f), …) stands for. */
+  markerFn(call: ts.CallExpression, lowerer: FnLowerer): FnTarget;
+  /** Lowers `jacobian(f, inputs, opts)` inside a differentiated function. */
+  markerValue(call: ts.CallExpression, lowerer: FnLowerer): Val;
+}
+
+export const MARKER_NAMES = new Set(["jacobian", "jacrev", "jacfwd", "hessian", "grad", "vjp", "jvp", "vmap"]);
+
+/** All IR functions of one compilation, lowered on demand from their declarations. */
+export class Program {
+  fns = new Map<string, Fn>();
+  fnNames: Names;
+  private byNode = new Map<ts.Node, string>();
+  hooks!: MarkerHooks;
+
+  constructor(readonly main: SourceModule, taken: Iterable<string>) {
+    this.fnNames = new Names(taken);
+  }
+
+  /** The IR function for a function declaration, lowered once. */
+  lowerDecl(d: Extract<Decl, { k: "function" }>, outer?: FnLowerer): FnTarget {
+    const known = this.byNode.get(d.node);
+    if (known && !outer) return { fn: known, extra: [] };
+    const name = this.fnNames.claim(d.name);
+    this.byNode.set(d.node, name);
+    const lowerer = new FnLowerer(this, d.module, d.node, name, d.name, outer);
+    this.fns.set(name, lowerer.fn);
+    lowerer.lower();
+    return { fn: name, extra: lowerer.capturedArgs };
+  }
+
+  add(fn: Fn): void {
+    this.fns.set(fn.name, fn);
+  }
+}
+
+interface LoopCtx { brk?: string; cnt?: string; node: ts.Node }
+
+export class FnLowerer {
+  fn: Fn;
+  b: Builder;
+  names: Names;
+  private scopes: Map<string, Binding>[] = [];
+  private retFlag?: string;
+  private retVars: string[] = [];
+  private retTypes?: Type[];
+  private retTuple = false;
+  private loops: LoopCtx[] = [];
+  /** for a local function: the enclosing function's atoms passed as trailing args */
+  capturedArgs: Atom[] = [];
+  private capturedNames = new Map<string, string>(); // outer binding name → param name here
+
+  constructor(
+    readonly program: Program,
+    readonly mod: SourceModule,
+    readonly node: ts.FunctionLikeDeclaration,
+    name: string,
+    source: string,
+    readonly outer?: FnLowerer,
+  ) {
+    this.names = new Names();
+    this.fn = { name, params: [], results: [], tupleResult: false, body: [], vars: new Map(), loc: locOf(node), source, captures: [] };
+    this.b = new Builder(this.fn, this.names);
+  }
+
+  // ---------------------------------------------------------------- entry
+  lower(): void {
+    const node = this.node;
+    if (node.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) fail(node, "unsupported-construct", "`async` functions cannot be differentiated");
+    if (node.asteriskToken) fail(node, "unsupported-construct", "generator functions cannot be differentiated");
+    this.scopes.push(new Map());
+    this.declareResults(node.type);
+    const defaults: [string, ts.Expression][] = [];
+    for (const p of node.parameters) {
+      if (!ts.isIdentifier(p.name)) fail(p, "unsupported-construct", "destructured parameters are not supported in a differentiated function");
+      if (p.dotDotDotToken) fail(p, "unsupported-construct", "rest parameters are not supported in a differentiated function");
+      const t = this.paramType(p);
+      const name = this.names.claim(p.name.text);
+      this.fn.vars.set(name, t);
+      this.fn.params.push({ name, type: t });
+      this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
+      if (p.initializer) defaults.push([name, p.initializer]);
+    }
+    // Default values: `if (p === undefined) p = default`, so they see earlier parameters.
+    for (const [name, init] of defaults) {
+      const c = this.b.p("isundef", v(name));
+      const then = this.b.sub(() => {
+        const val = this.atomOf(this.expr(init), init);
+        this.b.assign(name, { k: "atom", a: val });
+      });
+      this.b.emit({ k: "if", cond: c, then, else: [] });
+    }
+    const body = node.body!;
+    if (ts.isBlock(body)) {
+      if (hasNonTailReturn(body)) this.retFlag = this.declareFlag("returned");
+      this.block(body.statements);
+    } else {
+      this.returnValue(body, body);
+    }
+    if (!this.retTypes) fail(node, "unsupported-construct", "a differentiated function must return a value");
+    this.fn.results = this.retTypes;
+    this.fn.tupleResult = this.retTuple;
+    this.b.emit({ k: "return", values: this.retVars.map(v) });
+    this.fn.body = [...this.flagInits, ...this.b.stmts];
+  }
+
+  private declareResults(type: ts.TypeNode | undefined): void {
+    if (!type) return;
+    const t = unwrapType(type);
+    if (ts.isTupleTypeNode(t)) {
+      this.retTuple = true;
+      this.retTypes = t.elements.map((e) => this.typeFromNode(ts.isNamedTupleMember(e) ? e.type : e, e) ?? NUM);
+    } else {
+      const tt = this.typeFromNode(t, t);
+      if (tt) this.retTypes = [tt];
+    }
+    if (this.retTypes) this.retVars = this.retTypes.map((rt, i) => this.newVar(this.retTypes!.length > 1 ? `out${i}` : "out", rt));
+  }
+
+  private typeFromNode(t: ts.TypeNode, at: ts.Node): Type | undefined {
+    t = unwrapType(t);
+    if (t.kind === ts.SyntaxKind.NumberKeyword) return NUM;
+    if (t.kind === ts.SyntaxKind.BooleanKeyword) return BOOL;
+    if (ts.isArrayTypeNode(t)) return VEC;
+    if (ts.isTypeReferenceNode(t)) {
+      const n = t.typeName.getText();
+      if (n === "Float64Array" || n === "Array" || n === "ReadonlyArray") return VEC;
+      if (n === "Float32Array") return { k: "vec", f32: true };
+      if (n === "Tensor") fail(at, "unsupported-type", "Tensor values inside differentiated functions are not supported yet (tensor programs arrive with the tensor compiler)");
+    }
+    if (ts.isTupleTypeNode(t)) return undefined;
+    return undefined;
+  }
+
+  private paramType(p: ts.ParameterDeclaration): Type {
+    if (p.type) {
+      const t = this.typeFromNode(p.type, p);
+      if (t) return t;
+      fail(p.type, "unsupported-type", `parameter type \`${p.type.getText()}\` is not differentiable (use number, number[], Float64Array or Float32Array)`);
+    }
+    if (p.initializer) {
+      const init = skipParens(p.initializer);
+      if (ts.isArrayLiteralExpression(init)) return VEC;
+      return NUM;
+    }
+    // Unannotated: a vector if the body indexes it or reads its length.
+    const name = (p.name as ts.Identifier).text;
+    let isVec = false;
+    const visit = (n: ts.Node): void => {
+      if (isVec) return;
+      if (ts.isElementAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === name) isVec = true;
+      else if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === name && n.name.text === "length") isVec = true;
+      else if (ts.isForOfStatement(n) && ts.isIdentifier(n.expression) && n.expression.text === name) isVec = true;
+      else ts.forEachChild(n, visit);
+    };
+    if (this.node.body) visit(this.node.body);
+    return isVec ? VEC : NUM;
+  }
+
+  // ---------------------------------------------------------------- scopes
+  private bind(name: string, b: Binding): void {
+    this.scopes[this.scopes.length - 1].set(name, b);
+  }
+
+  private newVar(base: string, t: Type): string {
+    const n = this.names.claim(base);
+    this.fn.vars.set(n, t);
+    return n;
+  }
+
+  /** Resolves a name used in this function: a local, a captured local, or an outer declaration. */
+  lookup(name: string, at: ts.Node): Binding | Decl | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const b = this.scopes[i].get(name);
+      if (b) return b;
+    }
+    if (this.outer) {
+      const ob = this.outer.lookup(name, at);
+      if (ob && ((ob.k === "var" && "isParam" in ob) || ob.k === "tuple")) {
+        // A local of the enclosing function: pass it in as a trailing parameter.
+        if (ob.k !== "var" || !("isParam" in ob)) fail(at, "unsupported-construct", `capturing the tuple \`${name}\` in a local function is not supported; destructure it first`);
+        let pn = this.capturedNames.get(name);
+        if (!pn) {
+          pn = this.names.claim(name);
+          this.capturedNames.set(name, pn);
+          this.fn.vars.set(pn, ob.type);
+          this.fn.params.push({ name: pn, type: ob.type });
+          this.capturedArgs.push(v(ob.name));
+          this.scopes[0].set(name, { k: "var", name: pn, type: ob.type, isConst: true, isParam: true });
+        }
+        return { k: "var", name: pn, type: ob.type, isConst: true, isParam: true };
+      }
+      if (ob) return ob;
+    }
+    return findDeclaration(name, this.node.parent ?? this.node, this.mod);
+  }
+
+  // ---------------------------------------------------------------- statements
+  private block(stmts: readonly ts.Statement[]): void {
+    this.scopes.push(new Map());
+    for (let i = 0; i < stmts.length; i++) {
+      const s = stmts[i];
+      this.stmt(s);
+      const flags = this.exitFlags(s);
+      if (flags.length && i < stmts.length - 1) {
+        // The rest of the block runs only if `s` did not return, break or continue.
+        const guard = this.notAny(flags);
+        const rest = stmts.slice(i + 1);
+        const body = this.b.sub(() => this.block(rest));
+        this.b.emit({ k: "if", cond: guard, then: body, else: [] });
+        break;
+      }
+    }
+    this.scopes.pop();
+  }
+
+  /** The flags a statement may set (syntactically), in this function. */
+  private exitFlags(s: ts.Statement): string[] {
+    const out = new Set<string>();
+    const loop = this.loops[this.loops.length - 1];
+    const visit = (n: ts.Node, loopDepth: number): void => {
+      if (ts.isFunctionLike(n) || ts.isClassLike(n)) return;
+      if (ts.isReturnStatement(n) && this.retFlag) out.add(this.retFlag);
+      if (loopDepth === 0 && loop && ts.isBreakStatement(n) && loop.brk) out.add(loop.brk);
+      if (loopDepth === 0 && loop && ts.isContinueStatement(n) && loop.cnt) out.add(loop.cnt);
+      const isLoop = ts.isIterationStatement(n, false);
+      ts.forEachChild(n, (c) => visit(c, loopDepth + (isLoop ? 1 : 0)));
+    };
+    visit(s, 0);
+    return [...out];
+  }
+
+  private notAny(flags: string[]): Atom {
+    let acc: Atom | undefined;
+    for (const f of flags) acc = acc ? this.b.p("or", acc, v(f)) : v(f);
+    return this.b.p("not", acc!);
+  }
+
+  private loc(n: ts.Node): Loc {
+    return locOf(n);
+  }
+
+  private stmt(s: ts.Statement): void {
+    this.b.loc = this.loc(s);
+    if (ts.isVariableStatement(s)) return this.varDecls(s.declarationList);
+    if (ts.isExpressionStatement(s)) {
+      this.expr(s.expression, true);
+      return;
+    }
+    if (ts.isReturnStatement(s)) {
+      if (!s.expression) fail(s, "unsupported-construct", "a differentiated function must return a value");
+      return this.returnValue(s.expression, s);
+    }
+    if (ts.isIfStatement(s)) {
+      const c = this.cond(s.expression);
+      const then = this.b.sub(() => this.block([s.thenStatement].flatMap(blockStmts)));
+      const els = s.elseStatement ? this.b.sub(() => this.block(blockStmts(s.elseStatement!))) : [];
+      this.b.emit({ k: "if", cond: c, then, else: els, loc: this.loc(s) });
+      return;
+    }
+    if (ts.isBlock(s)) return this.block(s.statements);
+    if (ts.isEmptyStatement(s)) return;
+    if (ts.isForStatement(s)) return this.forStmt(s);
+    if (ts.isForOfStatement(s)) return this.forOf(s);
+    if (ts.isWhileStatement(s)) return this.whileLoop(s, s.expression, s.statement, false);
+    if (ts.isDoStatement(s)) return this.whileLoop(s, s.expression, s.statement, true);
+    if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
+      if (s.label) fail(s, "unsupported-construct", "labelled break/continue is not supported in a differentiated function");
+      const loop = this.loops[this.loops.length - 1];
+      if (!loop) fail(s, "unsupported-construct", "`break` outside a loop (switch is not supported)");
+      const flag = ts.isBreakStatement(s) ? loop.brk : loop.cnt;
+      this.b.assign(flag!, { k: "atom", a: lit(true) });
+      return;
+    }
+    if (ts.isFunctionDeclaration(s)) {
+      if (!s.name) fail(s, "unsupported-construct", "anonymous function declaration");
+      const target = this.program.lowerDecl({ k: "function", node: s, name: s.name.text, module: this.mod }, this);
+      this.bind(s.name.text, { k: "fn", target });
+      return;
+    }
+    fail(s, "unsupported-construct", `${constructName(s)} is not supported in a differentiated function`);
+  }
+
+  private returnValue(e: ts.Expression, at: ts.Node): void {
+    const val = this.expr(e, false, this.retTuple || isAsConst(e) ? "tuple" : undefined);
+    const atoms = this.flatten(val, at);
+    const isTuple = val.k === "tuple";
+    if (!this.retTypes) {
+      this.retTuple = isTuple;
+      this.retTypes = atoms.map((x) => x.t);
+      this.retVars = atoms.map((x, i) => this.newVar(atoms.length > 1 ? `out${i}` : "out", x.t));
+    }
+    if (atoms.length !== this.retTypes.length) fail(at, "unsupported-construct", `every return must give ${this.retTypes.length} value(s)`);
+    atoms.forEach((x, i) => this.b.assign(this.retVars[i], { k: "atom", a: x.a }));
+    if (this.retFlag) this.b.assign(this.retFlag, { k: "atom", a: lit(true) });
+  }
+
+  private declareFlag(base: string): string {
+    const f = this.newVar(base, BOOL);
+    // Flags are initialised at function entry so every path sees them.
+    this.flagInits.push({ k: "let", dst: f, e: { k: "atom", a: lit(false) } });
+    return f;
+  }
+  private flagInits: Stmt[] = [];
+
+  private flatten(val: Val, at: ts.Node): { a: Atom; t: Type }[] {
+    if (val.k === "atom") return [{ a: val.a, t: val.t }];
+    if (val.k === "tuple") return val.items.flatMap((x) => this.flatten(x, at));
+    fail(at, "unsupported-construct", "a function value cannot be returned from a differentiated function");
+  }
+
+  private varDecls(list: ts.VariableDeclarationList): void {
+    const isConst = (list.flags & ts.NodeFlags.Const) !== 0;
+    for (const d of list.declarations) {
+      this.b.loc = this.loc(d);
+      if (!d.initializer) {
+        if (!ts.isIdentifier(d.name)) fail(d, "unsupported-construct", "destructuring needs an initializer");
+        const t = d.type ? this.typeFromNode(d.type, d) ?? NUM : NUM;
+        const name = this.newVar(d.name.text, t);
+        this.b.assign(name, { k: "atom", a: lit(t.k === "num" ? NaN : false) });
+        this.bind(d.name.text, { k: "var", name, type: t, isConst, isParam: false });
+        continue;
+      }
+      const init = skipParens(d.initializer);
+      if (ts.isIdentifier(d.name) && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+        const target = this.program.lowerDecl({ k: "function", node: init, name: d.name.text, module: this.mod }, this);
+        this.bind(d.name.text, { k: "fn", target });
+        continue;
+      }
+      const hint = d.type && ts.isTupleTypeNode(unwrapType(d.type)) ? "tuple" : undefined;
+      const val = this.expr(d.initializer, false, hint);
+      this.bindPattern(d.name, val, isConst, d);
+    }
+  }
+
+  private bindPattern(name: ts.BindingName, val: Val, isConst: boolean, at: ts.Node): void {
+    if (ts.isIdentifier(name)) {
+      if (val.k === "fn") return this.bind(name.text, { k: "fn", target: val.target });
+      if (val.k === "tuple") {
+        // A tuple-valued local is kept as its parts (scalar replacement).
+        const items = val.items.map((it, i) => (it.k === "atom" ? this.copyTo(`${name.text}_${i}`, it) : it));
+        return this.bind(name.text, { k: "tuple", items });
+      }
+      const t = val.t;
+      if (t.k === "vec" && !isConst) {
+        const n = this.copyTo(name.text, val);
+        return this.bind(name.text, { k: "var", name: (n as { a: { name: string } }).a.name, type: t, isConst: false, isParam: false });
+      }
+      const n = this.copyTo(name.text, val) as Extract<Val, { k: "atom" }>;
+      return this.bind(name.text, { k: "var", name: (n.a as { name: string }).name, type: t, isConst, isParam: false });
+    }
+    if (ts.isArrayBindingPattern(name)) {
+      name.elements.forEach((el, i) => {
+        if (ts.isOmittedExpression(el)) return;
+        if (el.dotDotDotToken) fail(el, "unsupported-construct", "rest elements in destructuring are not supported");
+        if (el.initializer) fail(el, "unsupported-construct", "default values in destructuring are not supported");
+        let item: Val;
+        if (val.k === "tuple") {
+          if (i >= val.items.length) fail(el, "unsupported-construct", `the tuple has only ${val.items.length} elements`);
+          item = val.items[i];
+        } else if (val.k === "atom" && val.t.k === "vec") {
+          item = { k: "atom", a: this.b.let("t", NUM, { k: "load", arr: val.a, index: lit(i) }), t: NUM };
+        } else fail(el, "unsupported-construct", "only tuples and vectors can be destructured");
+        this.bindPattern(el.name, item, isConst, el);
+      });
+      return;
+    }
+    fail(at, "unsupported-construct", "object destructuring is not supported in a differentiated function");
+  }
+
+  /** Copies a value into a new named variable (a declaration). */
+  private copyTo(base: string, val: Val): Val {
+    if (val.k !== "atom") return val;
+    const n = this.newVar(base, val.t);
+    this.b.assign(n, { k: "atom", a: val.a });
+    return { k: "atom", a: v(n), t: val.t };
+  }
+
+  // ---------------------------------------------------------------- loops
+  private withLoop(node: ts.Node, body: ts.Statement, f: (ctx: LoopCtx) => void): void {
+    const ctx: LoopCtx = { node };
+    if (containsJump(body, ts.SyntaxKind.BreakStatement)) ctx.brk = this.newVar("broke", BOOL);
+    if (containsJump(body, ts.SyntaxKind.ContinueStatement)) ctx.cnt = this.newVar("continued", BOOL);
+    if (ctx.brk) this.b.assign(ctx.brk, { k: "atom", a: lit(false) });
+    this.loops.push(ctx);
+    f(ctx);
+    this.loops.pop();
+  }
+
+  /** cond && !broke && !returned */
+  private loopCond(ctx: LoopCtx, c: Atom): Atom {
+    const flags = [ctx.brk, this.retFlag].filter((x): x is string => !!x);
+    return flags.length ? this.b.p("and", c, this.notAny(flags)) : c;
+  }
+
+  private loopBody(ctx: LoopCtx, body: ts.Statement, update?: () => void): Stmt[] {
+    return this.b.sub(() => {
+      if (ctx.cnt) this.b.assign(ctx.cnt, { k: "atom", a: lit(false) });
+      this.block(blockStmts(body));
+      if (update) {
+        const flags = [ctx.brk, this.retFlag].filter((x): x is string => !!x);
+        if (flags.length) {
+          const g = this.notAny(flags);
+          this.b.emit({ k: "if", cond: g, then: this.b.sub(update), else: [] });
+        } else update();
+      }
+    });
+  }
+
+  private forStmt(s: ts.ForStatement): void {
+    this.scopes.push(new Map());
+    if (s.initializer) {
+      if (ts.isVariableDeclarationList(s.initializer)) this.varDecls(s.initializer);
+      else this.expr(s.initializer, true);
+    }
+    this.withLoop(s, s.statement, (ctx) => {
+      let c: Atom = lit(true);
+      const pre = this.b.sub(() => {
+        c = s.condition ? this.cond(s.condition) : lit(true);
+        c = this.loopCond(ctx, c);
+      });
+      const body = this.loopBody(ctx, s.statement, s.incrementor ? () => void this.expr(s.incrementor!, true) : undefined);
+      this.b.emit({ k: "loop", pre, cond: c, body, loc: this.loc(s) });
+    });
+    this.scopes.pop();
+  }
+
+  private forOf(s: ts.ForOfStatement): void {
+    if (s.awaitModifier) fail(s, "unsupported-construct", "`for await` is not supported");
+    const arr = this.expr(s.expression);
+    if (arr.k !== "atom" || arr.t.k !== "vec") fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array");
+    const idx = this.newVar("k", NUM);
+    this.b.assign(idx, { k: "atom", a: lit(0) });
+    const n = this.b.let("n", NUM, { k: "len", arr: arr.a });
+    this.scopes.push(new Map());
+    this.withLoop(s, s.statement, (ctx) => {
+      let c: Atom = lit(true);
+      const pre = this.b.sub(() => {
+        c = this.loopCond(ctx, this.b.p("lt", v(idx), n));
+      });
+      const body = this.b.sub(() => {
+        const el = this.b.let("el", NUM, { k: "load", arr: arr.a, index: v(idx) });
+        const init = s.initializer;
+        if (!ts.isVariableDeclarationList(init) || init.declarations.length !== 1) fail(init, "unsupported-construct", "`for…of` needs one `const`/`let` binding");
+        this.bindPattern(init.declarations[0].name, { k: "atom", a: el, t: NUM }, true, init);
+        this.b.stmts.push(...this.loopBody(ctx, s.statement, () => this.b.assign(idx, { k: "prim", op: "add", args: [v(idx), lit(1)] })));
+      });
+      this.b.emit({ k: "loop", pre, cond: c, body, loc: this.loc(s) });
+    });
+    this.scopes.pop();
+  }
+
+  private whileLoop(s: ts.Node, condE: ts.Expression, body: ts.Statement, isDo: boolean): void {
+    this.withLoop(s, body, (ctx) => {
+      if (!isDo) {
+        let c: Atom = lit(true);
+        const pre = this.b.sub(() => {
+          c = this.loopCond(ctx, this.cond(condE));
+        });
+        this.b.emit({ k: "loop", pre, cond: c, body: this.loopBody(ctx, body), loc: this.loc(s) });
+        return;
+      }
+      // do { body } while (c): `again` is true on entry and set from c after each body.
+      const again = this.newVar("again", BOOL);
+      this.b.assign(again, { k: "atom", a: lit(true) });
+      let c: Atom = lit(true);
+      const pre = this.b.sub(() => {
+        c = this.loopCond(ctx, v(again));
+      });
+      const bodyStmts = this.loopBody(ctx, body, () => {
+        const cc = this.cond(condE);
+        this.b.assign(again, { k: "atom", a: cc });
+      });
+      this.b.emit({ k: "loop", pre, cond: c, body: bodyStmts, loc: this.loc(s) });
+    });
+  }
+
+  // ---------------------------------------------------------------- expressions
+  private cond(e: ts.Expression): Atom {
+    const val = this.expr(e);
+    if (val.k !== "atom") fail(e, "unsupported-construct", "a condition must be a boolean or a number");
+    if (val.t.k === "bool") return val.a;
+    if (val.t.k === "num") return this.b.p("ne", val.a, lit(0));
+    fail(e, "unsupported-construct", "a condition must be a boolean or a number");
+  }
+
+  atomOf(val: Val, at: ts.Node): Atom {
+    if (val.k !== "atom") fail(at, "unsupported-construct", val.k === "tuple" ? "a tuple cannot be used as a number here" : "a function cannot be used as a value here");
+    return val.a;
+  }
+
+  num(e: ts.Expression): Atom {
+    const val = this.expr(e);
+    if (val.k !== "atom" || (val.t.k !== "num" && val.t.k !== "bool")) fail(e, "unsupported-construct", `\`${e.getText()}\` is not a number`);
+    return val.a;
+  }
+
+  expr(e: ts.Expression, discard = false, hint?: "tuple"): Val {
+    const b = this.b;
+    if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) return this.expr(e.expression, discard, hint);
+    if (ts.isAsExpression(e)) return this.expr(e.expression, discard, isAsConst(e) ? "tuple" : hint);
+    if (ts.isNumericLiteral(e)) return { k: "atom", a: lit(Number(e.text)), t: NUM };
+    if (e.kind === ts.SyntaxKind.TrueKeyword) return { k: "atom", a: lit(true), t: BOOL };
+    if (e.kind === ts.SyntaxKind.FalseKeyword) return { k: "atom", a: lit(false), t: BOOL };
+    if (ts.isIdentifier(e)) return this.identifier(e);
+    if (ts.isPrefixUnaryExpression(e)) return this.prefix(e);
+    if (ts.isPostfixUnaryExpression(e)) {
+      const old = this.num(e.operand);
+      const keep = discard ? old : b.let("t", NUM, { k: "atom", a: old });
+      this.assignTo(e.operand, b.p(e.operator === ts.SyntaxKind.PlusPlusToken ? "add" : "sub", keep, lit(1)), e);
+      return { k: "atom", a: keep, t: NUM };
+    }
+    if (ts.isBinaryExpression(e)) return this.binary(e);
+    if (ts.isConditionalExpression(e)) {
+      const c = this.cond(e.condition);
+      let out: string | undefined;
+      let outT: Type = NUM;
+      const then = b.sub(() => {
+        const x = this.expr(e.whenTrue);
+        const a = this.atomOf(x, e.whenTrue);
+        outT = (x as { t: Type }).t;
+        out = this.newVar("sel", outT);
+        b.assign(out, { k: "atom", a });
+      });
+      const els = b.sub(() => {
+        const a = this.atomOf(this.expr(e.whenFalse), e.whenFalse);
+        b.assign(out!, { k: "atom", a });
+      });
+      b.emit({ k: "if", cond: c, then, else: els, loc: this.loc(e) });
+      return { k: "atom", a: v(out!), t: outT };
+    }
+    if (ts.isCallExpression(e)) return this.call(e, hint);
+    if (ts.isElementAccessExpression(e)) return this.elementAccess(e);
+    if (ts.isPropertyAccessExpression(e)) return this.property(e);
+    if (ts.isArrayLiteralExpression(e)) {
+      const items = e.elements.map((x) => {
+        if (ts.isSpreadElement(x)) fail(x, "unsupported-construct", "spread in an array literal is not supported");
+        return this.expr(x, false, undefined);
+      });
+      if (hint === "tuple" || items.some((x) => x.k !== "atom" || x.t.k !== "num")) return { k: "tuple", items };
+      return { k: "atom", a: b.let("arr", VEC, { k: "veclit", items: items.map((x) => (x as { a: Atom }).a) }), t: VEC };
+    }
+    if (ts.isNewExpression(e)) return this.newExpr(e);
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
+      const target = this.program.lowerDecl({ k: "function", node: e, name: "fn", module: this.mod }, this);
+      return { k: "fn", target };
+    }
+    fail(e, "unsupported-construct", `${constructName(e)} is not supported in a differentiated function`);
+  }
+
+  private identifier(e: ts.Identifier): Val {
+    const name = e.text;
+    if (name === "Infinity") return { k: "atom", a: lit(Infinity), t: NUM };
+    if (name === "NaN") return { k: "atom", a: lit(NaN), t: NUM };
+    if (name === "undefined") return { k: "atom", a: lit(undefined), t: NUM };
+    const b = this.lookup(name, e);
+    if (!b) fail(e, "unresolved", `cannot resolve \`${name}\``);
+    switch (b.k) {
+      case "var":
+        if ("isParam" in b) return { k: "atom", a: v(b.name), t: b.type };
+        return this.captured(b, e);
+      case "tuple":
+        return { k: "tuple", items: b.items };
+      case "fn":
+        return { k: "fn", target: (b as { target: FnTarget }).target };
+      case "function":
+        return { k: "fn", target: this.program.lowerDecl(b) };
+      case "param":
+        return this.captured(b, e);
+      case "jacc":
+        fail(e, "unsupported-construct", `\`${name}\` from "jacc" cannot be used as a value here`);
+      case "import":
+        return this.imported(b, e);
+    }
+  }
+
+  /** A variable from outside the differentiated functions: a constant read when the code runs. */
+  private captured(d: Extract<Decl, { k: "var" } | { k: "param" }>, e: ts.Identifier): Val {
+    let t: Type = NUM;
+    const node = d.node;
+    const typeNode = node.type;
+    if (typeNode) t = this.typeFromNode(typeNode, node) ?? OPAQUE;
+    else if (node.initializer) {
+      const init = skipParens(node.initializer);
+      if (ts.isArrayLiteralExpression(init) || ts.isNewExpression(init) || (ts.isCallExpression(init) && /^(Float64Array|Float32Array|Array)\b/.test(init.expression.getText()))) t = VEC;
+      else if (ts.isObjectLiteralExpression(init)) t = OPAQUE;
+      else if (ts.isCallExpression(init) || ts.isIdentifier(init)) t = OPAQUE;
+    }
+    if (d.k === "var" && !d.moduleLevel || d.k === "param") this.noteCapture(d.name);
+    if (d.module !== this.program.main) fail(e, "unsupported-construct", `\`${d.name}\` is a module-level value of ${d.module.fileName}; a differentiated function imported from another module may only read its own parameters and locals`);
+    // The constant keeps its own name visible: the local copy gets another one.
+    this.names.reserve(d.name);
+    return { k: "atom", a: this.b.let(`${d.name}_`, t, { k: "ext", text: d.name }), t };
+  }
+
+  private noteCapture(name: string): void {
+    if (!this.fn.captures.includes(name)) this.fn.captures.push(name);
+  }
+
+  private imported(d: Extract<Decl, { k: "import" }>, e: ts.Node): Val {
+    const mod = loadImported(d.module, d.spec);
+    if (!mod) fail(e, "unresolved", `cannot resolve \`${d.exported}\` from "${d.spec}" (only relative TypeScript/JavaScript modules are read)`);
+    const ex = findExport(mod, d.exported);
+    if (!ex) fail(e, "unresolved", `"${d.spec}" has no export \`${d.exported}\``);
+    if (ex.k === "function") return { k: "fn", target: this.program.lowerDecl(ex) };
+    fail(e, "unsupported-construct", `imported value \`${d.exported}\` is not a function; pass it as an argument instead`);
+  }
+
+  private prefix(e: ts.PrefixUnaryExpression): Val {
+    const b = this.b;
+    switch (e.operator) {
+      case ts.SyntaxKind.MinusToken: {
+        if (ts.isNumericLiteral(e.operand)) return { k: "atom", a: lit(-Number(e.operand.text)), t: NUM };
+        return { k: "atom", a: b.p("neg", this.num(e.operand)), t: NUM };
+      }
+      case ts.SyntaxKind.PlusToken:
+        return { k: "atom", a: this.num(e.operand), t: NUM };
+      case ts.SyntaxKind.ExclamationToken:
+        return { k: "atom", a: b.p("not", this.cond(e.operand)), t: BOOL };
+      case ts.SyntaxKind.PlusPlusToken:
+      case ts.SyntaxKind.MinusMinusToken: {
+        const nv = b.p(e.operator === ts.SyntaxKind.PlusPlusToken ? "add" : "sub", this.num(e.operand), lit(1));
+        this.assignTo(e.operand, nv, e);
+        return { k: "atom", a: nv, t: NUM };
+      }
+      default:
+        fail(e, "unsupported-construct", `operator \`${ts.tokenToString(e.operator)}\` is not supported in a differentiated function`);
+    }
+  }
+
+  private binary(e: ts.BinaryExpression): Val {
+    const b = this.b;
+    const op = e.operatorToken.kind;
+    const K = ts.SyntaxKind;
+    const arith: Partial<Record<ts.SyntaxKind, string>> = {
+      [K.PlusToken]: "add", [K.MinusToken]: "sub", [K.AsteriskToken]: "mul", [K.SlashToken]: "div", [K.PercentToken]: "mod", [K.AsteriskAsteriskToken]: "pow",
+    };
+    const compound: Partial<Record<ts.SyntaxKind, string>> = {
+      [K.PlusEqualsToken]: "add", [K.MinusEqualsToken]: "sub", [K.AsteriskEqualsToken]: "mul", [K.SlashEqualsToken]: "div", [K.PercentEqualsToken]: "mod", [K.AsteriskAsteriskEqualsToken]: "pow",
+    };
+    const cmp: Partial<Record<ts.SyntaxKind, string>> = {
+      [K.LessThanToken]: "lt", [K.LessThanEqualsToken]: "le", [K.GreaterThanToken]: "gt", [K.GreaterThanEqualsToken]: "ge",
+      [K.EqualsEqualsEqualsToken]: "eq", [K.EqualsEqualsToken]: "eq", [K.ExclamationEqualsEqualsToken]: "ne", [K.ExclamationEqualsToken]: "ne",
+    };
+    if (arith[op]) return { k: "atom", a: b.p(arith[op]!, this.num(e.left), this.num(e.right)), t: NUM };
+    if (cmp[op]) return { k: "atom", a: b.p(cmp[op]!, this.num(e.left), this.num(e.right)), t: BOOL };
+    if (op === K.EqualsToken) {
+      const val = this.expr(e.right);
+      if (val.k === "tuple" && ts.isArrayLiteralExpression(e.left)) {
+        // [a, b] = [b, a]: evaluate every right-hand part before assigning.
+        const parts = val.items.map((it) => (it.k === "atom" ? b.let("t", it.t, { k: "atom", a: it.a }) : this.atomOf(it, e)));
+        e.left.elements.forEach((el, i) => this.assignTo(el as ts.Expression, parts[i], e));
+        return val;
+      }
+      const a = this.atomOf(val, e.right);
+      this.assignTo(e.left, a, e);
+      return val;
+    }
+    if (compound[op]) {
+      const nv = b.p(compound[op]!, this.num(e.left), this.num(e.right));
+      this.assignTo(e.left, nv, e);
+      return { k: "atom", a: nv, t: NUM };
+    }
+    if (op === K.AmpersandAmpersandToken || op === K.BarBarToken) {
+      // Short-circuit: the right operand is evaluated only when needed.
+      const l = this.cond(e.left);
+      const out = this.newVar(op === K.AmpersandAmpersandToken ? "both" : "either", BOOL);
+      b.assign(out, { k: "atom", a: l });
+      const rhs = b.sub(() => b.assign(out, { k: "atom", a: this.cond(e.right) }));
+      b.emit(op === K.AmpersandAmpersandToken ? { k: "if", cond: l, then: rhs, else: [] } : { k: "if", cond: l, then: [], else: rhs });
+      return { k: "atom", a: v(out), t: BOOL };
+    }
+    fail(e.operatorToken, "unsupported-construct", `operator \`${e.operatorToken.getText()}\` is not supported in a differentiated function`);
+  }
+
+  /** Writes `value` into an assignable expression: a local, or an element of a local array. */
+  private assignTo(target: ts.Expression, value: Atom, at: ts.Node): void {
+    target = skipParens(target);
+    if (ts.isIdentifier(target)) {
+      const bnd = this.lookupLocal(target.text);
+      if (!bnd) {
+        const outer = this.lookup(target.text, target);
+        if (outer) fail(target, "captured-write", `write to a captured variable \`${target.text}\`: a differentiated function may only assign its own locals`);
+        fail(target, "unresolved", `cannot resolve \`${target.text}\``);
+      }
+      if (bnd.k !== "var") fail(target, "unsupported-construct", `cannot assign to \`${target.text}\``);
+      if (bnd.isConst && !bnd.isParam) fail(target, "unsupported-construct", `assignment to the constant \`${target.text}\``);
+      this.b.emit({ k: "let", dst: bnd.name, e: { k: "atom", a: value }, loc: this.loc(at) });
+      return;
+    }
+    if (ts.isElementAccessExpression(target)) {
+      const arr = this.expr(target.expression);
+      if (arr.k !== "atom" || arr.t.k !== "vec") fail(target, "unsupported-construct", "only numeric arrays can be written by index");
+      if (ts.isIdentifier(skipParens(target.expression))) {
+        const bnd = this.lookupLocal((skipParens(target.expression) as ts.Identifier).text);
+        if (!bnd) fail(target, "captured-write", `write to a captured array \`${target.expression.getText()}\`: only arrays created in the function can be written`);
+        if (bnd.k === "var" && bnd.isParam) fail(target, "param-write", `write to the parameter array \`${target.expression.getText()}\`: only arrays created in the function can be written`);
+      }
+      const idx = this.num(target.argumentExpression);
+      this.b.emit({ k: "store", arr: arr.a, index: idx, value, loc: this.loc(at) });
+      return;
+    }
+    fail(target, "unsupported-construct", `assignment to \`${target.getText()}\` is not supported in a differentiated function`);
+  }
+
+  /** A binding of this function's own scopes (not captured from outside). */
+  private lookupLocal(name: string): Binding | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const b = this.scopes[i].get(name);
+      if (b) return b.k === "var" && this.capturedNames.get(name) === b.name ? undefined : b;
+    }
+    return undefined;
+  }
+
+  private elementAccess(e: ts.ElementAccessExpression): Val {
+    const obj = this.expr(e.expression);
+    if (obj.k === "tuple") {
+      const i = skipParens(e.argumentExpression);
+      if (!ts.isNumericLiteral(i)) fail(e, "unsupported-construct", "a tuple must be indexed by a literal");
+      const item = obj.items[Number(i.text)];
+      if (!item) fail(e, "unsupported-construct", `index ${i.text} is out of the tuple's range`);
+      return item;
+    }
+    if (obj.k !== "atom" || (obj.t.k !== "vec" && obj.t.k !== "opaque")) fail(e, "unsupported-construct", "only numeric arrays can be indexed");
+    const idx = this.num(e.argumentExpression);
+    return { k: "atom", a: this.b.let("t", NUM, { k: "load", arr: obj.a, index: idx }), t: NUM };
+  }
+
+  private property(e: ts.PropertyAccessExpression): Val {
+    const name = e.name.text;
+    if (ts.isIdentifier(e.expression) && e.expression.text === "Math" && !this.lookup("Math", e)) {
+      const consts: Record<string, number> = { PI: Math.PI, E: Math.E, LN2: Math.LN2, LN10: Math.LN10, LOG2E: Math.LOG2E, LOG10E: Math.LOG10E, SQRT2: Math.SQRT2, SQRT1_2: Math.SQRT1_2 };
+      if (name in consts) return { k: "atom", a: lit(consts[name]), t: NUM };
+    }
+    if (ts.isIdentifier(e.expression) && e.expression.text === "Number" && !this.lookup("Number", e)) {
+      const consts: Record<string, number> = { EPSILON: Number.EPSILON, MAX_VALUE: Number.MAX_VALUE, MIN_VALUE: Number.MIN_VALUE, POSITIVE_INFINITY: Infinity, NEGATIVE_INFINITY: -Infinity };
+      if (name in consts) return { k: "atom", a: lit(consts[name]), t: NUM };
+    }
+    const obj = this.expr(e.expression);
+    if (obj.k === "atom" && name === "length" && (obj.t.k === "vec" || obj.t.k === "opaque")) return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr: obj.a }), t: NUM };
+    if (obj.k === "tuple" && name === "length") return { k: "atom", a: lit(obj.items.length), t: NUM };
+    if (obj.k === "atom" && obj.t.k === "opaque") {
+      // A property of a captured constant object: read as it is (a constant).
+      return { k: "atom", a: this.b.let(`${name}_`, NUM, { k: "ext", text: `${this.extText(obj.a)}.${name}` }), t: NUM };
+    }
+    fail(e, "unsupported-construct", `property \`.${name}\` is not supported in a differentiated function`);
+  }
+
+  private extText(a: Atom): string {
+    if (a.k === "var") {
+      for (const s of this.b.stmts) if (s.k === "let" && s.dst === a.name && s.e.k === "ext") return s.e.text;
+    }
+    return a.k === "var" ? a.name : String(a.v);
+  }
+
+  private newExpr(e: ts.NewExpression): Val {
+    const ctor = e.expression.getText();
+    const args = e.arguments ?? [];
+    if (ctor === "Float64Array" || ctor === "Float32Array" || ctor === "Array") {
+      const f32 = ctor === "Float32Array";
+      if (args.length === 1) {
+        const a0 = skipParens(args[0]);
+        if (ts.isArrayLiteralExpression(a0)) {
+          const items = a0.elements.map((x) => this.num(x));
+          return { k: "atom", a: this.b.let("arr", { k: "vec", f32 }, { k: "veclit", items }), t: { k: "vec", f32 } };
+        }
+        const len = this.num(args[0]);
+        return { k: "atom", a: this.b.let("arr", { k: "vec", f32 }, { k: "newvec", len, f32 }), t: { k: "vec", f32 } };
+      }
+    }
+    fail(e, "unsupported-construct", `\`new ${ctor}(…)\` is not supported in a differentiated function (use new Float64Array(n), new Array(n).fill(0) or an array literal)`);
+  }
+
+  private call(e: ts.CallExpression, hint?: "tuple"): Val {
+    const b = this.b;
+    const callee = skipParens(e.expression);
+    // Math.f(...)
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.lookup("Math", e)) {
+      const prim = MATH_PRIMS[callee.name.text];
+      if (!prim) fail(e, "unsupported-construct", `\`Math.${callee.name.text}\` is not differentiable${callee.name.text === "random" ? " (a random op)" : ""}`);
+      const args = e.arguments.map((a) => this.num(a));
+      if (prim === "pow" && args.length !== 2) fail(e, "unsupported-construct", "Math.pow takes two arguments");
+      if ((prim === "max" || prim === "min") && args.length === 0) return { k: "atom", a: lit(prim === "max" ? -Infinity : Infinity), t: NUM };
+      if (prim === "hypot" && args.length === 0) return { k: "atom", a: lit(0), t: NUM };
+      return { k: "atom", a: b.p(prim, ...args), t: NUM };
+    }
+    // new Array(n).fill(0) / Array(n).fill(0)
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill") {
+      const inner = skipParens(callee.expression);
+      if ((ts.isNewExpression(inner) || ts.isCallExpression(inner)) && inner.expression.getText() === "Array" && inner.arguments?.length === 1) {
+        const len = this.num(inner.arguments[0]);
+        const arr = b.let("arr", VEC, { k: "newvec", len });
+        const fillV = e.arguments.length ? this.num(e.arguments[0]) : lit(0);
+        if (!(fillV.k === "lit" && fillV.v === 0)) {
+          const i = this.newVar("i", NUM);
+          b.emit({ k: "for", index: i, from: lit(0), to: len, body: [{ k: "store", arr, index: v(i), value: fillV }] });
+        }
+        return { k: "atom", a: arr, t: VEC };
+      }
+    }
+    // A marker called inside a differentiated function.
+    const markerName = this.markerOf(callee);
+    if (markerName) {
+      if (markerName === "jacobian") return this.program.hooks.markerValue(e, this);
+      if (markerName === "vjp" || markerName === "jvp" || markerName === "vmap") fail(e, "unsupported-construct", `\`${markerName}\` inside a differentiated function is not supported yet`);
+      fail(e, "unsupported-construct", `\`${markerName}(f)\` returns a function: call it, e.g. \`${markerName}(f)(x)\``);
+    }
+    let target: FnTarget;
+    const cm = ts.isCallExpression(callee) ? this.markerOf(skipParens(callee.expression)) : undefined;
+    if (cm) {
+      if (cm === "jacobian" || cm === "vjp" || cm === "jvp") fail(callee, "unsupported-construct", `the result of \`${cm}\` is not a function`);
+      if (cm === "vmap") fail(callee, "unsupported-construct", "`vmap` inside a differentiated function is not supported yet");
+      target = this.program.hooks.markerFn(callee as ts.CallExpression, this);
+    } else {
+      const f = this.expr(callee);
+      if (f.k !== "fn") {
+        if (ts.isPropertyAccessExpression(callee)) fail(e, "unsupported-construct", `method call \`.${callee.name.text}()\` is not supported in a differentiated function`);
+        fail(e, "unresolved", `\`${callee.getText()}\` is not a function jacc can resolve statically`);
+      }
+      target = f.target;
+    }
+    return this.callTarget(target, e.arguments, e, hint);
+  }
+
+  callTarget(target: FnTarget, argNodes: readonly ts.Expression[], e: ts.Node, _hint?: "tuple"): Val {
+    const fn = this.program.fns.get(target.fn)!;
+    const declared = fn.params.length - target.extra.length;
+    if (argNodes.length > declared) fail(e, "arity", `\`${fn.source ?? fn.name}\` takes ${declared} argument(s), got ${argNodes.length}`);
+    const args: Atom[] = [];
+    argNodes.forEach((a) => {
+      if (ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
+      const val = this.expr(a);
+      args.push(this.atomOf(val, a));
+    });
+    while (args.length < declared) args.push(lit(undefined));
+    args.push(...target.extra);
+    return this.emitCall(target.fn, args, e);
+  }
+
+  emitCall(fnName: string, args: Atom[], e: ts.Node): Val {
+    const fn = this.program.fns.get(fnName)!;
+    // A recursive call met before the callee's return type is known: assume a number.
+    const results = fn.results.length ? fn.results : [NUM];
+    const dsts = results.map((t, i) => this.newVar(results.length > 1 ? `r${i}` : "r", t));
+    this.b.emit({ k: "call", dsts, fn: fnName, args, loc: this.loc(e) });
+    const vals: Val[] = dsts.map((d, i) => ({ k: "atom", a: v(d), t: results[i] }));
+    return fn.tupleResult ? { k: "tuple", items: vals } : vals[0];
+  }
+
+  markerOf(callee: ts.Expression): string | undefined {
+    if (!ts.isIdentifier(callee)) return undefined;
+    const d = this.lookup(callee.text, callee);
+    if (d && d.k === "jacc" && MARKER_NAMES.has(d.exported)) return d.exported;
+    return undefined;
+  }
+}
+
+function unwrapType(t: ts.TypeNode): ts.TypeNode {
+  while (ts.isParenthesizedTypeNode(t) || (ts.isTypeOperatorNode(t) && t.operator === ts.SyntaxKind.ReadonlyKeyword)) t = ts.isParenthesizedTypeNode(t) ? t.type : t.type;
+  return t;
+}
+
+function isAsConst(e: ts.Expression): boolean {
+  return ts.isAsExpression(e) && ts.isTypeReferenceNode(e.type) && e.type.typeName.getText() === "const";
+}
+
+function blockStmts(s: ts.Statement): readonly ts.Statement[] {
+  return ts.isBlock(s) ? s.statements : [s];
+}
+
+function containsJump(body: ts.Node, kind: ts.SyntaxKind): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found || ts.isFunctionLike(n) || ts.isIterationStatement(n, false)) return;
+    if (n.kind === kind) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(body, visit);
+  if (body.kind === kind) found = true;
+  return found;
+}
+
+/** True if the body returns anywhere but as its last top-level statement. */
+function hasNonTailReturn(body: ts.Block): boolean {
+  let found = false;
+  const last = body.statements[body.statements.length - 1];
+  const visit = (n: ts.Node): void => {
+    if (found || ts.isFunctionLike(n) || ts.isClassLike(n)) return;
+    if (ts.isReturnStatement(n) && n !== last) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(body, visit);
+  return found;
+}
+
+/** A readable name for a construct, for diagnostics. */
+export function constructName(n: ts.Node): string {
+  const K = ts.SyntaxKind;
+  const names: Partial<Record<ts.SyntaxKind, string>> = {
+    [K.ThisKeyword]: "`this`", [K.ClassDeclaration]: "a class", [K.ClassExpression]: "a class", [K.TryStatement]: "`try`",
+    [K.ThrowStatement]: "`throw`", [K.SwitchStatement]: "`switch`", [K.AwaitExpression]: "`await`", [K.YieldExpression]: "`yield`",
+    [K.ObjectLiteralExpression]: "an object literal", [K.TemplateExpression]: "a template string", [K.StringLiteral]: "a string",
+    [K.NoSubstitutionTemplateLiteral]: "a template string", [K.ForInStatement]: "`for…in`", [K.LabeledStatement]: "a labelled statement",
+    [K.DeleteExpression]: "`delete`", [K.TypeOfExpression]: "`typeof`", [K.VoidExpression]: "`void`", [K.RegularExpressionLiteral]: "a regular expression",
+    [K.TaggedTemplateExpression]: "a tagged template", [K.WithStatement]: "`with`", [K.SuperKeyword]: "`super`", [K.NullKeyword]: "`null`",
+    [K.CommaToken]: "the comma operator", [K.BigIntLiteral]: "a bigint", [K.DebuggerStatement]: "`debugger`",
+  };
+  return names[n.kind] ?? `\`${K[n.kind]}\``;
+}

@@ -1,0 +1,306 @@
+// Markers: reading a marker call (its function and literal options), checking
+// the options at compile time (SPEC §2), and building the IR function it
+// stands for. Used both for markers in ordinary code (replaced in the text)
+// and for markers inside differentiated functions (lowered into the IR).
+import ts from "typescript";
+import { type Atom, type Fn, lit, v } from "../ir/ir.js";
+import { resultDeps } from "../ad/activity.js";
+import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
+import type { Ctx } from "../ad/jvp.js";
+import { fail } from "./diagnostics.js";
+import { type FnLowerer, type FnTarget, type Program, type Val } from "./lower.js";
+import { findDeclaration, skipParens, type SourceModule } from "./module.js";
+
+export interface Options {
+  [k: string]: { node: ts.Expression; value?: unknown; literal: boolean };
+}
+
+const KNOWN: Record<string, string[]> = {
+  jacobian: ["createGraph", "strict", "vectorize", "strategy"],
+  jacrev: ["argnums", "hasAux", "chunkSize"],
+  jacfwd: ["argnums", "hasAux", "randomness"],
+  hessian: ["argnums"],
+  grad: ["argnums", "hasAux"],
+  vjp: ["hasAux"],
+  jvp: ["hasAux"],
+  vmap: ["inDims", "outDims", "randomness", "chunkSize"],
+};
+
+function literalValue(e: ts.Expression): { value?: unknown; literal: boolean } {
+  e = skipParens(e);
+  if (ts.isNumericLiteral(e)) return { value: Number(e.text), literal: true };
+  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(e.operand)) return { value: -Number(e.operand.text), literal: true };
+  if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { value: e.text, literal: true };
+  if (e.kind === ts.SyntaxKind.TrueKeyword) return { value: true, literal: true };
+  if (e.kind === ts.SyntaxKind.FalseKeyword) return { value: false, literal: true };
+  if (e.kind === ts.SyntaxKind.NullKeyword) return { value: null, literal: true };
+  if (ts.isArrayLiteralExpression(e)) {
+    const items = e.elements.map(literalValue);
+    if (items.every((i) => i.literal)) return { value: items.map((i) => i.value), literal: true };
+  }
+  return { literal: false };
+}
+
+export function readOptions(marker: string, node: ts.Expression | undefined): Options {
+  const out: Options = {};
+  if (!node) return out;
+  const e = skipParens(node);
+  if (!ts.isObjectLiteralExpression(e)) fail(node, "invalid-option", `the options of \`${marker}\` must be an object literal`);
+  for (const p of e.properties) {
+    if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) fail(p, "invalid-option", `options of \`${marker}\` must be written \`name: value\``);
+    const name = p.name.text;
+    if (!KNOWN[marker].includes(name)) fail(p.name, "invalid-option", `unknown option \`${name}\` of \`${marker}\` (known: ${KNOWN[marker].join(", ")})`);
+    out[name] = { node: p.initializer, ...literalValue(p.initializer) };
+  }
+  return out;
+}
+
+/** argnums → indices (checked), and whether results are indexed by input. */
+export function readArgnums(o: Options, nParams: number, marker: string): { argnums: number[]; tuple: boolean } {
+  const a = o.argnums;
+  if (!a) return { argnums: [0], tuple: false };
+  if (!a.literal) fail(a.node, "invalid-option", `\`argnums\` of \`${marker}\` must be a literal (the result's structure depends on it)`);
+  const list = Array.isArray(a.value) ? (a.value as unknown[]) : [a.value];
+  if (Array.isArray(a.value) && list.length === 0) fail(a.node, "invalid-option", "`argnums` must not be empty");
+  const seen = new Set<number>();
+  for (const x of list) {
+    if (typeof x !== "number" || !Number.isInteger(x) || x < 0) fail(a.node, "invalid-option", `\`argnums\` must hold non-negative integers, got ${JSON.stringify(x)}`);
+    if (x >= nParams) fail(a.node, "invalid-option", `\`argnums\` ${x} is out of range: the function has ${nParams} parameter(s)`);
+    if (seen.has(x)) fail(a.node, "invalid-option", `\`argnums\` repeats ${x}`);
+    seen.add(x);
+  }
+  return { argnums: list as number[], tuple: Array.isArray(a.value) };
+}
+
+function boolOpt(o: Options, name: string, dflt: boolean): boolean {
+  const x = o[name];
+  if (!x) return dflt;
+  if (!x.literal || typeof x.value !== "boolean") fail(x.node, "invalid-option", `\`${name}\` must be \`true\` or \`false\` (a literal)`);
+  return x.value as boolean;
+}
+
+/** Checks chunkSize / strategy / randomness; returns run-time checks for computed values. */
+export function checkCommon(o: Options, marker: string): string[] {
+  const runtime: string[] = [];
+  const cs = o.chunkSize;
+  if (cs) {
+    if (cs.literal) {
+      if (typeof cs.value !== "number" || !Number.isInteger(cs.value) || cs.value < 1) fail(cs.node, "invalid-option", `\`chunkSize\` must be an integer ≥ 1, got ${JSON.stringify(cs.value)}`);
+    } else runtime.push(`{ const c = ${cs.node.getText()}; if (!(Number.isInteger(c) && c >= 1)) throw new RangeError(\`${marker}: chunkSize must be an integer >= 1, got \${c}\`); }`);
+  }
+  const st = o.strategy;
+  if (st) {
+    if (st.literal) {
+      if (st.value !== "reverse-mode" && st.value !== "forward-mode") fail(st.node, "invalid-option", `\`strategy\` must be "reverse-mode" or "forward-mode", got ${JSON.stringify(st.value)}`);
+    } else runtime.push(`{ const s = ${st.node.getText()}; if (s !== "reverse-mode" && s !== "forward-mode") throw new RangeError(\`${marker}: strategy must be "reverse-mode" or "forward-mode", got \${s}\`); }`);
+  }
+  const rnd = o.randomness;
+  if (rnd) {
+    if (rnd.literal) {
+      if (rnd.value !== "error" && rnd.value !== "different" && rnd.value !== "same") fail(rnd.node, "invalid-option", `\`randomness\` must be "error", "different" or "same", got ${JSON.stringify(rnd.value)}`);
+    } else runtime.push(`{ const r = ${rnd.node.getText()}; if (r !== "error" && r !== "different" && r !== "same") throw new RangeError(\`${marker}: randomness must be "error", "different" or "same", got \${r}\`); }`);
+  }
+  for (const name of ["hasAux", "createGraph", "strict", "vectorize"]) if (o[name]) boolOpt(o, name, false);
+  return runtime;
+}
+
+export interface Built {
+  fn: string; // the IR function the marker stands for
+  tree: Tree; // how its results nest for the user
+  singleInput?: boolean; // jacobian: inputs is the single input (not a tuple)
+  nodiff?: boolean;
+  runtimeChecks: string[];
+  kind: string;
+  hasAux: boolean;
+  outTree?: Tree; // vjp / jvp: the structure of f's outputs
+}
+
+export class MarkerCompiler {
+  constructor(readonly program: Program, readonly ctx: Ctx) {}
+
+  markerName(callee: ts.Expression, mod: SourceModule, lowerer?: FnLowerer): string | undefined {
+    callee = skipParens(callee);
+    if (!ts.isIdentifier(callee)) return undefined;
+    const d = lowerer ? lowerer.lookup(callee.text, callee) : findDeclaration(callee.text, callee, mod);
+    if (d && d.k === "jacc") return d.exported;
+    return undefined;
+  }
+
+  /** The IR function a marker's first argument denotes. */
+  resolveFunc(arg: ts.Expression, mod: SourceModule, lowerer?: FnLowerer): FnTarget {
+    const e = skipParens(arg);
+    if (ts.isCallExpression(e)) {
+      const inner = this.markerName(e.expression, mod, lowerer);
+      if (inner && ["jacrev", "jacfwd", "grad", "hessian"].includes(inner)) {
+        const built = this.build(e, mod, lowerer);
+        return { fn: built.fn, extra: [] };
+      }
+      if (inner === "vmap") fail(e, "unsupported-construct", "`vmap` is not supported yet (it arrives with the batching transform)");
+      if (inner) fail(e, "unsupported-construct", `the result of \`${inner}\` is not a function`);
+    }
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
+      if (lowerer) {
+        const val = lowerer.expr(e);
+        if (val.k === "fn") return val.target;
+      }
+      return this.program.lowerDecl({ k: "function", node: e, name: "fn", module: mod });
+    }
+    if (ts.isIdentifier(e)) {
+      if (lowerer) {
+        const val = lowerer.expr(e);
+        if (val.k === "fn") return val.target;
+        fail(e, "unresolved", `\`${e.text}\` is not a function jacc can resolve statically`);
+      }
+      const d = findDeclaration(e.text, e, mod);
+      if (!d) fail(e, "unresolved", `cannot resolve \`${e.text}\``);
+      if (d.k === "function") return this.program.lowerDecl(d);
+      if (d.k === "jacc") fail(e, "unsupported-construct", `jacc's op \`${d.exported}\` as a marker's function needs the tensor compiler (not available yet)`);
+      if (d.k === "import") {
+        // reuse the lowerer-free path through a throwaway resolution
+        const { loadImported, findExport } = importers;
+        const m = loadImported(d.module, d.spec);
+        const ex = m && findExport(m, d.exported);
+        if (ex && ex.k === "function") return this.program.lowerDecl(ex);
+        fail(e, "unresolved", `cannot resolve \`${e.text}\` from "${d.spec}" to a function`);
+      }
+      if (d.k === "var") {
+        const init = d.node.initializer && skipParens(d.node.initializer);
+        if (init && ts.isCallExpression(init) && this.markerName(init.expression, mod)) return this.resolveFunc(init, d.module);
+      }
+      fail(e, "unresolved", `\`${e.text}\` is not a function jacc can resolve statically (a function declaration, a const arrow or function, an import, or a marker's result)`);
+    }
+    fail(e, "unresolved", `the function given to a marker must be statically resolvable, not \`${e.getText().slice(0, 40)}\``);
+  }
+
+  /** Builds the IR function of a marker call. */
+  build(call: ts.CallExpression, mod: SourceModule, lowerer?: FnLowerer): Built {
+    const marker = this.markerName(call.expression, mod, lowerer)!;
+    const args = call.arguments;
+    if (args.length === 0) fail(call, "arity", `\`${marker}\` needs a function`);
+    const optIndex = marker === "jacobian" || marker === "vjp" ? 2 : marker === "jvp" ? 3 : 1;
+    if (args.length > optIndex + 1) fail(args[optIndex + 1], "arity", `\`${marker}\` takes at most ${optIndex + 1} arguments`);
+    if (marker === "vmap") fail(call, "unsupported-construct", "`vmap` is not supported yet (it arrives with the batching transform)");
+    const opts = readOptions(marker, args[optIndex]);
+    const runtimeChecks = checkCommon(opts, marker);
+    const target = this.resolveFunc(args[0], mod, lowerer);
+    if (target.extra.length) fail(args[0], "unsupported-construct", "a local function that captures variables of the differentiated function cannot be passed to a marker; pass them as parameters");
+    const f = this.program.fns.get(target.fn)!;
+    const hasAux = boolOpt(opts, "hasAux", false);
+    if (hasAux && f.results.length !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${f.results.length} value(s)`);
+    const nParams = f.params.length - f.captures.length;
+    const label = marker;
+    switch (marker) {
+      case "jacrev":
+      case "jacfwd":
+      case "grad": {
+        const { argnums, tuple } = readArgnums(opts, nParams, marker);
+        const outs = outputsOf(f, hasAux);
+        if (marker === "grad") {
+          const bad = outs.leaves.length !== 1 || f.results[outs.leaves[0]].k !== "num";
+          if (bad) fail(args[0], "grad-output", "`grad` needs a function with a single number output (use jacrev for vectors)");
+        }
+        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
+        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
+      }
+      case "hessian": {
+        const { argnums, tuple } = readArgnums(opts, nParams, marker);
+        const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux: false, mode: "rev", label: "grad" });
+        const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, hasAux: false, mode: "fwd", label });
+        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false };
+      }
+      case "jacobian": {
+        if (args.length < 2) fail(call, "arity", "`jacobian` needs a function and its inputs");
+        const single = this.singleInput(f, args[1], nParams);
+        const argnums = single ? [0] : f.params.slice(0, nParams).map((_, i) => i);
+        const strategy = opts.strategy?.literal ? (opts.strategy.value as string) : "reverse-mode";
+        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
+        if (boolOpt(opts, "strict", false)) this.checkStrict(call, f, target.fn, argnums);
+        const createGraph = boolOpt(opts, "createGraph", false);
+        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, singleInput: single, runtimeChecks, kind: marker, hasAux: false, nodiff: !createGraph };
+      }
+      case "vjp": {
+        if (args.length < 2) fail(call, "arity", "`vjp` needs a function and its primals");
+        this.checkPrimals(args[1], nParams, "primals");
+        const fn = buildVjp(this.ctx, target.fn, hasAux);
+        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree };
+      }
+      case "jvp": {
+        if (args.length < 3) fail(call, "arity", "`jvp` needs a function, its primals and its tangents");
+        this.checkPrimals(args[1], nParams, "primals");
+        this.checkPrimals(args[2], nParams, "tangents");
+        const fn = buildJvp(this.ctx, target.fn);
+        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree };
+      }
+    }
+    fail(call, "unsupported-construct", `unknown marker \`${marker}\``);
+  }
+
+  private checkPrimals(e: ts.Expression, n: number, what: string): void {
+    const x = skipParens(e);
+    if (ts.isArrayLiteralExpression(x) && x.elements.length !== n) fail(e, "arity", `${what} must have one entry per parameter: expected ${n}, got ${x.elements.length}`);
+  }
+
+  /** SPEC §3: one parameter and inputs that fit it → a single input; otherwise a tuple. */
+  private singleInput(f: Fn, inputs: ts.Expression, n: number): boolean {
+    if (n !== 1) return false;
+    const e = skipParens(inputs);
+    const t = f.params[0].type;
+    if (!ts.isArrayLiteralExpression(e)) return true;
+    if (t.k === "num") return false;
+    // a vector parameter: [1, 2, 3] is the vector itself; [[1, 2, 3]] or [xs] a tuple of one
+    return !(e.elements.length === 1 && !ts.isNumericLiteral(skipParens(e.elements[0])) && !ts.isPrefixUnaryExpression(skipParens(e.elements[0])));
+  }
+
+  private checkStrict(call: ts.CallExpression, f: Fn, fnName: string, argnums: number[]): void {
+    const outs = outputsOf(f, false);
+    for (const j of argnums) {
+      const deps = resultDeps(this.ctx.fns, fnName, f.params.map((_, q) => q === j));
+      outs.leaves.forEach((leaf, i) => {
+        if (!deps[leaf]) {
+          const out = outs.leaves.length > 1 ? `output ${i}` : "the output";
+          fail(call, "strict", `strict: ${out} of \`${f.source ?? f.name}\` does not depend on parameter \`${f.params[j].name}\` (its Jacobian block is structurally zero)`);
+        }
+      });
+    }
+  }
+
+  /** A marker inside a differentiated function: lower `jacobian(f, x)` to a call. */
+  valueInside(call: ts.CallExpression, lowerer: FnLowerer): Val {
+    const built = this.build(call, lowerer.mod, lowerer);
+    const inputs = call.arguments[1];
+    const fn = this.program.fns.get(built.fn)!;
+    let argVals: Atom[];
+    if (built.singleInput) argVals = [lowerer.atomOf(lowerer.expr(inputs), inputs)];
+    else {
+      const e = skipParens(inputs);
+      if (!ts.isArrayLiteralExpression(e)) fail(inputs, "unsupported-construct", "inside a differentiated function, the inputs of `jacobian` must be an array literal");
+      argVals = e.elements.map((x) => lowerer.atomOf(lowerer.expr(x), x));
+    }
+    while (argVals.length < fn.params.length) argVals.push(lit(undefined));
+    const val = lowerer.emitCall(built.fn, argVals, call);
+    if (built.nodiff) {
+      const last = lowerer.b.stmts[lowerer.b.stmts.length - 1];
+      if (last.k === "call") last.nodiff = true;
+    }
+    return treeVal(val, built.tree);
+  }
+
+  fnInside(call: ts.CallExpression, lowerer: FnLowerer): FnTarget {
+    const built = this.build(call, lowerer.mod, lowerer);
+    treeFns.set(built.fn, built.tree);
+    return { fn: built.fn, extra: [] };
+  }
+}
+
+/** Structure a driver's flat results as the tree says (for markers inside functions). */
+export function treeVal(val: Val, tree: Tree): Val {
+  const flat = val.k === "tuple" ? val.items : [val];
+  const go = (t: Tree): Val => (typeof t === "number" ? flat[t] : { k: "tuple", items: t.map(go) });
+  return go(tree);
+}
+
+export const treeFns = new Map<string, Tree>();
+
+import { findExport, loadImported } from "./module.js";
+const importers = { findExport, loadImported };
+void v;

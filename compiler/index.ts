@@ -1,0 +1,294 @@
+// compileModule: the front door every integration calls. It finds the markers
+// of a module, builds the IR functions they stand for, emits them after the
+// user's code, and replaces each marker call in place (magic-string keeps the
+// rest of the text, and the source map, intact). A module without markers is
+// returned unchanged, byte for byte.
+import ts from "typescript";
+import MagicString from "magic-string";
+import { type Diagnostic, DiagnosticError, formatDiagnostic, makeDiagnostic } from "./front/diagnostics.js";
+import { Program } from "./front/lower.js";
+import { MarkerCompiler, type Built } from "./front/markers.js";
+import { parseModule, skipParens } from "./front/module.js";
+import { emitPrelude, JsEmitter, RT } from "./emit/js.js";
+import { driverInfo, leavesOf, type Tree } from "./ad/drivers.js";
+import type { Fn } from "./ir/ir.js";
+import { printFn } from "./ir/print.js";
+
+export type { Diagnostic } from "./front/diagnostics.js";
+export { formatDiagnostic } from "./front/diagnostics.js";
+
+export interface CompileOptions {
+  /** "ts" keeps TypeScript (types included); "js" strips types (default "js"). */
+  target?: "ts" | "js";
+  /** Collect the IR and generated functions per marker (for `jacc explain`). */
+  explain?: boolean;
+}
+
+export interface MarkerReport {
+  marker: string;
+  line: number;
+  functionName: string;
+  generated: string; // the generated source of this marker's functions
+  ir: string; // the IR of the driver
+  sparsity: { outputs: string[]; inputs: string[]; pattern: boolean[][] };
+}
+
+export interface CompileResult {
+  code: string;
+  map: ReturnType<MagicString["generateMap"]> | null;
+  diagnostics: Diagnostic[];
+  shaders: Record<string, string>;
+  /** false when the module had no marker and `code` is the input itself */
+  changed: boolean;
+  markers?: MarkerReport[];
+}
+
+const MARKERS = new Set(["jacobian", "jacrev", "jacfwd", "hessian", "grad", "vjp", "jvp", "vmap"]);
+
+export function compileModule(source: string, fileName: string, options: CompileOptions = {}): CompileResult {
+  const unchanged: CompileResult = { code: source, map: null, diagnostics: [], shaders: {}, changed: false };
+  if (!source.includes("jacc")) return unchanged;
+  const mod = parseModule(source, fileName);
+  const markerLocals = [...mod.jaccImports].filter(([, exported]) => MARKERS.has(exported)).map(([local]) => local);
+  if (markerLocals.length === 0) return unchanged;
+
+  const taken = new Set<string>();
+  const collect = (n: ts.Node): void => {
+    if (ts.isIdentifier(n)) taken.add(n.text);
+    ts.forEachChild(n, collect);
+  };
+  collect(mod.sf);
+  for (const name of Object.values(RT)) taken.add(name);
+  const program = new Program(mod, taken);
+  const ctx = { fns: program.fns, fnNames: program.fnNames };
+  const mc = new MarkerCompiler(program, ctx);
+  program.hooks = { markerFn: (call, lowerer) => mc.fnInside(call, lowerer), markerValue: (call, lowerer) => mc.valueInside(call, lowerer) };
+
+  // Outermost marker calls (a marker given as another marker's function is part of it).
+  const calls: ts.CallExpression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && mc.markerName(n.expression, mod)) {
+      calls.push(n);
+      n.arguments.slice(1).forEach(visit);
+      return;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(mod.sf);
+  if (calls.length === 0) return unchanged;
+
+  const diagnostics: Diagnostic[] = [];
+  const s = new MagicString(source);
+  const tsOut = options.target === "ts";
+  const roots = new Set<string>();
+  const reports: MarkerReport[] = [];
+  const anyT = tsOut ? ": any" : "";
+  const anyA = tsOut ? ": any[]" : "";
+  for (const call of calls) {
+    try {
+      const built = mc.build(call, mod);
+      const fn = program.fns.get(built.fn)!;
+      roots.add(built.fn);
+      const checks = built.runtimeChecks.join(" ");
+      let replacement: string;
+      let keepArgs: [number, number] | undefined;
+      const treeOf = (r: string) => treeExpr(built.tree, r, fn);
+      switch (built.kind) {
+        case "jacobian": {
+          const inputs = call.arguments[1];
+          const call0 = built.singleInput ? `${built.fn}(` : `${built.fn}(...`;
+          keepArgs = [inputs.getStart(mod.sf), inputs.getEnd()];
+          const pre = checks ? `(() => { ${checks} })(), ` : "";
+          if (isLeaf(built.tree, fn)) {
+            s.overwrite(call.getStart(mod.sf), keepArgs[0], `${pre ? "(" + pre : ""}${call0}`);
+            s.overwrite(keepArgs[1], call.getEnd(), `)${pre ? ")" : ""}`);
+          } else {
+            s.overwrite(call.getStart(mod.sf), keepArgs[0], `((r${anyT}) => ${treeOf("r")})(${pre ? "(" + pre : ""}${call0}`);
+            s.overwrite(keepArgs[1], call.getEnd(), `)${pre ? ")" : ""})`);
+          }
+          break;
+        }
+        case "vjp":
+        case "jvp": {
+          roots.add(built.kind === "vjp" ? fnOfFirstArg(program, mc, call, mod) : built.fn);
+          const fArg = program.fns.get(fnOfFirstArg(program, mc, call, mod))!;
+          const lastKept = call.arguments[built.kind === "vjp" ? 1 : 2];
+          if (!lastKept) throw new DiagnosticError(makeDiagnostic(call, "arity", `\`${built.kind}\` is missing arguments`));
+          keepArgs = [call.arguments[1].getStart(mod.sf), lastKept.getEnd()];
+          const [head, tail] = built.kind === "vjp" ? vjpGlue(built, fArg, fn, tsOut) : jvpGlue(built, fArg, fn, tsOut);
+          s.overwrite(call.getStart(mod.sf), keepArgs[0], head);
+          s.overwrite(keepArgs[1], call.getEnd(), tail);
+          break;
+        }
+        default: {
+          const pre = checks ? `(() => { ${checks} })(), ` : "";
+          replacement = isLeaf(built.tree, fn) ? built.fn : `((...a${anyA}) => { const r = ${built.fn}(...a); return ${treeOf("r")}; })`;
+          s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
+        }
+      }
+      if (options.explain) reports.push(explainMarker(program, call, mod.sf, built));
+    } catch (err) {
+      if (err instanceof DiagnosticError) diagnostics.push(err.diagnostic);
+      else if (err instanceof Error) diagnostics.push(makeDiagnostic(call, "internal", `internal compiler error: ${err.message}`));
+      else throw err;
+    }
+  }
+  if (diagnostics.length) return { code: "", map: null, diagnostics, shaders: {}, changed: true };
+
+  // Emit every IR function the markers reach.
+  const emitter = new JsEmitter({ ts: tsOut, file: fileName });
+  emitter.tupleOf = (name) => {
+    const f = program.fns.get(name)!;
+    return f.tupleResult || f.results.length !== 1;
+  };
+  const order = reachable(program.fns, [...roots]);
+  const generated = order.map((f) => emitter.fn(program.fns.get(f)!)).join("\n\n");
+  const lastImport = [...mod.sf.statements].reverse().find((st) => ts.isImportDeclaration(st));
+  const at = lastImport ? lastImport.getEnd() : 0;
+  const tensorImport = emitter.usesTensor || /__jaccWrap/.test(generated) ? `import { Tensor as ${RT.tensor} } from "jacc";\n` : "";
+  s.appendRight(at, `${at ? "\n" : ""}${tensorImport}${emitPrelude({ ts: tsOut, file: fileName }, true)}`);
+  s.append(`\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n`);
+  removeCompiledMarkerImports(mod, s, calls);
+
+  let code = s.toString();
+  let map = s.generateMap({ hires: true, source: fileName, includeContent: true });
+  if (!tsOut) {
+    const out = ts.transpileModule(code, {
+      fileName,
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false, sourceMap: false, removeComments: false },
+    });
+    code = out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, "");
+    // TypeScript's emit keeps line structure for type-only removals; the map above is kept as the best approximation.
+    map = s.generateMap({ hires: true, source: fileName, includeContent: true });
+  }
+  return { code, map, diagnostics, shaders: {}, changed: true, markers: options.explain ? reports : undefined };
+}
+
+function fnOfFirstArg(program: Program, mc: MarkerCompiler, call: ts.CallExpression, mod: ReturnType<typeof parseModule>): string {
+  return mc.resolveFunc(call.arguments[0], mod).fn;
+}
+
+function isLeaf(tree: Tree, fn: Fn): boolean {
+  return tree === 0 && !fn.tupleResult;
+}
+
+/** A JS expression building the user's nested result from the flat results `r`. */
+function treeExpr(tree: Tree, r: string, fn: Fn): string {
+  const single = !fn.tupleResult;
+  const go = (t: Tree): string => (typeof t === "number" ? (single ? r : `${r}[${t}]`) : `[${t.map(go).join(", ")}]`);
+  return go(tree);
+}
+
+/** vjp(f, primals) → [out, vjpFn] (+ aux): vjpFn(ct) runs f's forward and reverse sweeps. */
+function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean): [string, string] {
+  const anyT = tsOut ? ": any" : "";
+  const outTree = built.outTree!;
+  const leaves = leavesOf(outTree);
+  const out = treeExpr(outTree, "r", f);
+  const cts = leaves.length === 1 && typeof outTree === "number" ? `__jaccVecOf(ct)` : leaves.map((_, i) => `__jaccVecOf(ct[${i}])`).join(", ");
+  const aux = built.hasAux ? `, r[1]` : "";
+  const call = f.tupleResult || f.results.length !== 1 ? `${f.name}(...p)` : `${f.name}(...p)`;
+  const head = `((p${anyT}) => { const r${anyT} = ${call}; return [${out}, (ct${anyT}) => ${vjpFn.name}(...p, ${cts})${aux}]; })(`;
+  return [head, `)`];
+}
+
+/** jvp(f, primals, tangents) → [out, tangent] (+ aux). */
+function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean): [string, string] {
+  const anyT = tsOut ? ": any" : "";
+  const n = f.results.length;
+  const outTree = built.outTree!;
+  const val = (i: number) => `r[${i}]`;
+  const tan = (i: number) => (f.results[i].k === "num" ? `r[${n + i}]` : `__jaccTangent(r[${n + i}])`);
+  const build = (t: Tree, g: (i: number) => string): string => (typeof t === "number" ? g(t) : `[${t.map((x) => build(x, g)).join(", ")}]`);
+  const aux = built.hasAux ? `, r[1]` : "";
+  const head = `((p${anyT}, t${anyT}) => { const r${anyT} = ${jvpFn.name}(...p, ...t.map(__jaccVecOf)); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
+  return [head, `)`];
+}
+
+function reachable(fns: Map<string, Fn>, roots: string[]): string[] {
+  const seen = new Set<string>();
+  const order: string[] = [];
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    order.push(name);
+    const f = fns.get(name)!;
+    const walkS = (list: Fn["body"]) => {
+      for (const st of list) {
+        if (st.k === "call") visit(st.fn);
+        if (st.k === "if") (walkS(st.then), walkS(st.else));
+        if (st.k === "loop") (walkS(st.pre), walkS(st.body));
+        if (st.k === "for") walkS(st.body);
+      }
+    };
+    walkS(f.body);
+  };
+  roots.forEach(visit);
+  return order;
+}
+
+/** Drops marker imports whose every use was compiled, so bundles carry no stubs. */
+function removeCompiledMarkerImports(mod: ReturnType<typeof parseModule>, s: MagicString, calls: ts.CallExpression[]): void {
+  const compiled = new Set(calls.map((c) => (skipParens(c.expression) as ts.Identifier).text));
+  for (const st of mod.sf.statements) {
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text !== "jacc") continue;
+    const nb = st.importClause?.namedBindings;
+    if (!nb || !ts.isNamedImports(nb)) continue;
+    const keep = nb.elements.filter((el) => !(MARKERS.has((el.propertyName ?? el.name).text) && compiled.has(el.name.text) && !usedOutside(mod.sf, el.name.text, calls)));
+    if (keep.length === nb.elements.length) continue;
+    if (keep.length === 0 && !st.importClause?.name) s.overwrite(st.getStart(mod.sf), st.getEnd(), `/* jacc: markers compiled */`);
+    else s.overwrite(nb.getStart(mod.sf), nb.getEnd(), `{ ${keep.map((el) => el.getText(mod.sf)).join(", ")} }`);
+  }
+}
+
+function usedOutside(sf: ts.SourceFile, name: string, calls: ts.CallExpression[]): boolean {
+  let used = false;
+  const ranges = calls.map((c) => [c.getStart(sf), c.getEnd()]);
+  const visit = (n: ts.Node): void => {
+    if (used) return;
+    if (ts.isImportDeclaration(n)) return;
+    if (ts.isIdentifier(n) && n.text === name) {
+      const p = n.getStart(sf);
+      if (!ranges.some(([a, b]) => p >= a && p < b)) used = true;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return used;
+}
+
+function explainMarker(program: Program, call: ts.CallExpression, sf: ts.SourceFile, built: Built): MarkerReport {
+  const fn = program.fns.get(built.fn)!;
+  const emitter = new JsEmitter({ ts: true, file: sf.fileName });
+  emitter.tupleOf = (name) => {
+    const f = program.fns.get(name)!;
+    return f.tupleResult || f.results.length !== 1;
+  };
+  const generated = reachable(program.fns, [built.fn]).map((n) => emitter.fn(program.fns.get(n)!)).join("\n\n");
+  const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
+  return {
+    marker: built.kind,
+    line: line + 1,
+    functionName: fn.source ?? fn.name,
+    generated,
+    ir: printFn(fn),
+    sparsity: sparsityOf(program, call, built),
+  };
+}
+
+import { resultDeps } from "./ad/activity.js";
+import { outputsOf } from "./ad/drivers.js";
+
+/** Static dependence of each output on each parameter (activity analysis). */
+function sparsityOf(program: Program, call: ts.CallExpression, built: Built): MarkerReport["sparsity"] {
+  void built;
+  const mc = new MarkerCompiler(program, { fns: program.fns, fnNames: program.fnNames });
+  const target = mc.resolveFunc(call.arguments[0], program.main);
+  const f = program.fns.get(target.fn)!;
+  const outs = outputsOf(f, false);
+  const inputs = f.params.map((p) => p.name);
+  const pattern = outs.leaves.map((leaf) => f.params.map((_, j) => resultDeps(program.fns, target.fn, f.params.map((_, q) => q === j))[leaf]));
+  return { outputs: outs.leaves.map((l) => (outs.leaves.length > 1 ? `out[${l}]` : "out")), inputs, pattern };
+}
+
+void driverInfo;

@@ -1,0 +1,211 @@
+// The IR: one small, flat, typed language for every transform. Statements are
+// in A-normal form (operands are atoms: a variable or a literal), control flow
+// stays structured (if / loop / counted for), and every function ends in one
+// `return`. Early exits are lowered to flags by the front end, so the reverse
+// sweep only has to replay structured code backwards.
+
+export interface Loc { file: string; line: number; col: number }
+
+export type Type =
+  | { k: "num" } // a float64 scalar: the differentiable number
+  | { k: "bool" }
+  | { k: "vec"; f32?: boolean } // 1-D numeric storage: number[], Float64Array, Float32Array
+  | { k: "tensor"; f32?: boolean } // a jacc Tensor: a result block of an inner transform (data + shape)
+  | { k: "opaque" }; // anything else (captured objects, Tensors built for results): never differentiated
+
+export const NUM: Type = { k: "num" };
+export const BOOL: Type = { k: "bool" };
+export const VEC: Type = { k: "vec" };
+export const OPAQUE: Type = { k: "opaque" };
+
+export type Atom = { k: "var"; name: string } | { k: "lit"; v: number | boolean | undefined };
+
+export const v = (name: string): Atom => ({ k: "var", name });
+export const lit = (x: number | boolean | undefined): Atom => ({ k: "lit", v: x });
+
+export type Expr =
+  | { k: "atom"; a: Atom }
+  | { k: "prim"; op: string; args: Atom[] } // a pure primitive of the rule table
+  | { k: "load"; arr: Atom; index: Atom } // arr[index]
+  | { k: "len"; arr: Atom } // arr.length
+  | { k: "newvec"; len: Atom; f32?: boolean } // a zero-filled Float64Array (Float32Array)
+  | { k: "veclit"; items: Atom[] } // [a, b, c] as a vector value
+  | { k: "copyvec"; src: Atom } // a fresh copy of a vector (snapshots for repeated reverse sweeps)
+  | { k: "ext"; text: string } // a captured constant read as source text (module binding, property of one)
+  | { k: "pop" } // the newest float64 on the tape
+  | { k: "popobj" } // the newest object (a vector) on the object tape
+  | { k: "tape" } // the tape's stack pointer (to replay reverse sweeps)
+  | { k: "wrap"; data: Atom; dims: Dim[]; f32?: boolean } // a result block: new Tensor(data, [...dims])
+  | { k: "tdata"; t: Atom }; // a Tensor's storage (as a vector)
+
+/** One part of a result block's shape: a size, or the whole shape of a value ([] for a number, [n] for a vector). */
+export type Dim = { size: Atom } | { shapeOf: Atom };
+
+export type Stmt =
+  | { k: "let"; dst: string; e: Expr; loc?: Loc }
+  | { k: "store"; arr: Atom; index: Atom; value: Atom; accum?: boolean; loc?: Loc } // arr[i] = v (+= v)
+  | { k: "call"; dsts: string[]; fn: string; args: Atom[]; loc?: Loc; nodiff?: boolean } // dsts = fn(args); nodiff: a constant to enclosing transforms
+  | { k: "if"; cond: Atom; then: Stmt[]; else: Stmt[]; loc?: Loc }
+  | { k: "loop"; pre: Stmt[]; cond: Atom; body: Stmt[]; loc?: Loc } // while (true) { pre; if (!cond) break; body }
+  | { k: "for"; index: string; from: Atom; to: Atom; down?: boolean; body: Stmt[]; loc?: Loc } // index in [from, to), or reversed
+  | { k: "push"; a: Atom }
+  | { k: "pushobj"; a: Atom }
+  | { k: "settape"; sp: Atom } // rewind the tape pointer (replaying a reverse sweep)
+  | { k: "fill0"; arr: Atom } // arr.fill(0)
+  | { k: "return"; values: Atom[] }
+  | { k: "comment"; text: string };
+
+export interface Param { name: string; type: Type }
+
+export interface Fn {
+  name: string;
+  params: Param[];
+  results: Type[]; // one entry per returned value (a tuple returns several)
+  /** true when the source returned a tuple (even of length 1): callers see an array */
+  tupleResult: boolean;
+  body: Stmt[];
+  vars: Map<string, Type>; // every variable's type, params included
+  loc?: Loc; // where the source function is
+  /** the source function's name, for comments */
+  source?: string;
+  /** free variables bound in enclosing function scopes, passed as trailing params */
+  captures: string[];
+}
+
+export function typeOf(fn: Fn, a: Atom): Type {
+  if (a.k === "lit") return typeof a.v === "boolean" ? BOOL : NUM;
+  const t = fn.vars.get(a.name);
+  if (!t) throw new Error(`IR: unknown variable ${a.name} in ${fn.name}`);
+  return t;
+}
+
+/** A name manager for a transform of `fn`: its variables and the outer names its constants read are taken. */
+export function namesFor(fn: Fn): Names {
+  const n = new Names(fn.vars.keys());
+  walk(fn.body, (s) => {
+    if (s.k === "let" && s.e.k === "ext") n.reserve(s.e.text.split(".")[0]);
+  });
+  return n;
+}
+
+/** Walks statements depth-first, including nested blocks. */
+export function walk(stmts: Stmt[], f: (s: Stmt, inLoop: boolean) => void, inLoop = false): void {
+  for (const s of stmts) {
+    f(s, inLoop);
+    if (s.k === "if") {
+      walk(s.then, f, inLoop);
+      walk(s.else, f, inLoop);
+    } else if (s.k === "loop") {
+      walk(s.pre, f, true);
+      walk(s.body, f, true);
+    } else if (s.k === "for") {
+      walk(s.body, f, true);
+    }
+  }
+}
+
+/** Variables an expression reads. */
+export function exprReads(e: Expr): Atom[] {
+  switch (e.k) {
+    case "atom": return [e.a];
+    case "prim": return e.args;
+    case "load": return [e.arr, e.index];
+    case "len": return [e.arr];
+    case "newvec": return [e.len];
+    case "veclit": return e.items;
+    case "copyvec": return [e.src];
+    case "wrap": return [e.data, ...e.dims.map((d) => ("size" in d ? d.size : d.shapeOf))];
+    case "tdata": return [e.t];
+    default: return [];
+  }
+}
+
+/** The variables a statement (not its nested blocks) defines. */
+export function stmtDefs(s: Stmt): string[] {
+  if (s.k === "let") return [s.dst];
+  if (s.k === "call") return s.dsts;
+  if (s.k === "for") return [s.index];
+  return [];
+}
+
+/** Creates fresh names that never collide with taken ones (sucrase's claimFreeName). */
+export class Names {
+  private taken: Set<string>;
+  constructor(taken: Iterable<string> = []) {
+    this.taken = new Set(taken);
+  }
+  clone(): Names {
+    return new Names(this.taken);
+  }
+  claim(base: string): string {
+    const clean = base.replace(/[^A-Za-z0-9_$]/g, "_") || "t";
+    let name = clean;
+    for (let i = 2; this.taken.has(name); i++) name = `${clean}${i}`;
+    this.taken.add(name);
+    return name;
+  }
+  reserve(name: string): void {
+    this.taken.add(name);
+  }
+  has(name: string): boolean {
+    return this.taken.has(name);
+  }
+}
+
+/**
+ * Appends statements and hands back atoms: rules and transforms build IR
+ * through it, so their output is IR again and every transform composes.
+ */
+export class Builder {
+  stmts: Stmt[] = [];
+  constructor(readonly fn: Fn, readonly names: Names, public loc?: Loc) {}
+
+  fresh(base: string, type: Type): string {
+    const n = this.names.claim(base);
+    this.fn.vars.set(n, type);
+    return n;
+  }
+  emit(s: Stmt): void {
+    this.stmts.push(s);
+  }
+  let(base: string, type: Type, e: Expr): Atom {
+    const n = this.fresh(base, type);
+    this.stmts.push({ k: "let", dst: n, e, loc: this.loc });
+    return v(n);
+  }
+  assign(dst: string, e: Expr): void {
+    this.stmts.push({ k: "let", dst, e, loc: this.loc });
+  }
+  /** A primitive on numbers, folding only literal-only operands and exact identities (x * 1). */
+  p(op: string, ...args: Atom[]): Atom {
+    if (op === "mul" && args[1].k === "lit" && args[1].v === 1) return args[0];
+    if (op === "mul" && args[0].k === "lit" && args[0].v === 1) return args[1];
+    if (args.every((a) => a.k === "lit") && FOLDABLE.has(op)) {
+      const r = FOLDABLE.get(op)!(...args.map((a) => (a as { v: number }).v));
+      if (typeof r === "number" || typeof r === "boolean") return lit(r);
+    }
+    const t = op in BOOL_OPS ? BOOL : NUM;
+    return this.let("t", t, { k: "prim", op, args });
+  }
+  /** Takes a block of statements built by `f` and returns them without appending. */
+  sub(f: (b: Builder) => void): Stmt[] {
+    const saved = this.stmts;
+    this.stmts = [];
+    f(this);
+    const out = this.stmts;
+    this.stmts = saved;
+    return out;
+  }
+}
+
+export const BOOL_OPS: Record<string, true> = { isundef: true, lt: true, le: true, gt: true, ge: true, eq: true, ne: true, not: true, and: true, or: true };
+
+const FOLDABLE = new Map<string, (...a: any[]) => number | boolean>([
+  ["add", (a, b) => a + b],
+  ["sub", (a, b) => a - b],
+  ["mul", (a, b) => a * b],
+  ["div", (a, b) => a / b],
+  ["neg", (a) => -a],
+  ["not", (a) => !a],
+  ["isundef", (a) => a === undefined],
+]);
