@@ -321,7 +321,8 @@ class VjpTransform {
       for (const r of exprReads(e)) if (r.k === "var") need(r.name);
       pre.push({ k: "let", dst: name, e });
     };
-    for (const s of stmts) for (const r of stmtReadsDeep(s)) if (r.k === "var") need(r.name);
+    // Nested blocks were built by revBlock and recompute for themselves.
+    for (const s of stmts) for (const r of stmtReads(s)) if (r.k === "var") need(r.name);
     this.b.stmts.push(...pre, ...stmts);
   }
 

@@ -20,7 +20,10 @@ export interface FnTarget { fn: string; extra: Atom[] }
 type Binding =
   | { k: "var"; name: string; type: Type; isConst: boolean; isParam: boolean }
   | { k: "tuple"; items: Val[] }
-  | { k: "fn"; target: FnTarget };
+  | { k: "fn"; target: FnTarget }
+  // A local function, lowered at its first use: like a JS closure, it sees the
+  // enclosing function's variables declared after it but before the call.
+  | { k: "lazy"; node: ts.FunctionLikeDeclaration; name: string; target?: FnTarget };
 
 export interface MarkerHooks {
   /** Builds the IR function a function-returning marker (jacrev(f), grad(f), …) stands for. */
@@ -299,8 +302,7 @@ export class FnLowerer {
     }
     if (ts.isFunctionDeclaration(s)) {
       if (!s.name) fail(s, "unsupported-construct", "anonymous function declaration");
-      const target = this.program.lowerDecl({ k: "function", node: s, name: s.name.text, module: this.mod }, this);
-      this.bind(s.name.text, { k: "fn", target });
+      this.bind(s.name.text, { k: "lazy", node: s, name: s.name.text });
       return;
     }
     fail(s, "unsupported-construct", `${constructName(s)} is not supported in a differentiated function`);
@@ -348,8 +350,7 @@ export class FnLowerer {
       }
       const init = skipParens(d.initializer);
       if (ts.isIdentifier(d.name) && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
-        const target = this.program.lowerDecl({ k: "function", node: init, name: d.name.text, module: this.mod }, this);
-        this.bind(d.name.text, { k: "fn", target });
+        this.bind(d.name.text, { k: "lazy", node: init, name: d.name.text });
         continue;
       }
       const hint = d.type && ts.isTupleTypeNode(unwrapType(d.type)) ? "tuple" : undefined;
@@ -588,6 +589,9 @@ export class FnLowerer {
         return { k: "tuple", items: b.items };
       case "fn":
         return { k: "fn", target: (b as { target: FnTarget }).target };
+      case "lazy":
+        b.target ??= this.program.lowerDecl({ k: "function", node: b.node, name: b.name, module: this.mod }, this);
+        return { k: "fn", target: b.target };
       case "function":
         return { k: "fn", target: this.program.lowerDecl(b) };
       case "param":
