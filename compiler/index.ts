@@ -145,7 +145,9 @@ export function compileModule(source: string, fileName: string, options: Compile
   const generated = order.map((f) => emitter.fn(program.fns.get(f)!)).join("\n\n");
   const lastImport = [...mod.sf.statements].reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
-  const tensorImport = emitter.usesTensor || /__jaccWrap/.test(generated) ? `import { Tensor as ${RT.tensor} } from "jacc";\n` : "";
+  const tensorImport =
+    (emitter.usesTensor || /__jaccWrap/.test(generated) ? `import { Tensor as ${RT.tensor} } from "jacc";\n` : "") +
+    (emitter.usesRuntime ? `import * as __jt from "jacc";\n` : "");
   s.appendRight(at, `${at ? "\n" : ""}${tensorImport}${emitPrelude({ ts: tsOut, file: fileName }, true)}`);
   s.append(`\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n`);
   removeCompiledMarkerImports(mod, s, calls);
@@ -185,7 +187,8 @@ function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean): [string, strin
   const outTree = built.outTree!;
   const leaves = leavesOf(outTree);
   const out = treeExpr(outTree, "r", f);
-  const cts = leaves.length === 1 && typeof outTree === "number" ? `__jaccVecOf(ct)` : leaves.map((_, i) => `__jaccVecOf(ct[${i}])`).join(", ");
+  const ctOf = (leaf: number, e: string) => (f.results[leaf].k === "vec" ? `__jaccVecOf(${e})` : e);
+  const cts = leaves.length === 1 && typeof outTree === "number" ? ctOf(leaves[0], "ct") : leaves.map((l, i) => ctOf(l, `ct[${i}]`)).join(", ");
   const aux = built.hasAux ? `, r[1]` : "";
   const call = f.tupleResult || f.results.length !== 1 ? `${f.name}(...p)` : `${f.name}(...p)`;
   const head = `((p${anyT}) => { const r${anyT} = ${call}; return [${out}, (ct${anyT}) => ${vjpFn.name}(...p, ${cts})${aux}]; })(`;
@@ -201,7 +204,8 @@ function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean): [string, strin
   const tan = (i: number) => (f.results[i].k === "num" ? `r[${n + i}]` : `__jaccTangent(r[${n + i}])`);
   const build = (t: Tree, g: (i: number) => string): string => (typeof t === "number" ? g(t) : `[${t.map((x) => build(x, g)).join(", ")}]`);
   const aux = built.hasAux ? `, r[1]` : "";
-  const head = `((p${anyT}, t${anyT}) => { const r${anyT} = ${jvpFn.name}(...p, ...t.map(__jaccVecOf)); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
+  const tangents = f.params.map((p, i) => (p.type.k === "vec" ? `__jaccVecOf(t[${i}])` : `t[${i}]`)).join(", ");
+  const head = `((p${anyT}, t${anyT}) => { const r${anyT} = ${jvpFn.name}(...p, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
   return [head, `)`];
 }
 

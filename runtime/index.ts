@@ -11,3 +11,4 @@ export {
 export { Generator, manualSeed } from "./random.js";
 export * from "./ops/index.js";
 export * from "./markers.js";
+export * from "./ad.js";

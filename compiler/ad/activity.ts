@@ -4,7 +4,7 @@
 // a tangent or an adjoint, which Jacobian blocks are structurally zero, and
 // powers `strict` and `jacc explain`'s sparsity pattern.
 import { type Atom, type Expr, type Fn, type Stmt, walk } from "../ir/ir.js";
-import { scalarRules } from "../rules/scalar.js";
+import { ruleOf } from "../rules/index.js";
 
 export type Fns = Map<string, Fn>;
 
@@ -63,6 +63,9 @@ export function variedVars(fns: Fns, fn: Fn, mask: boolean[]): Set<string> {
         if (exprVaried(s.e, varied)) mark(s.dst);
       } else if (s.k === "store") {
         if (isVaried(varied, s.value) && s.arr.k === "var") mark(s.arr.name);
+      } else if (s.k === "effect") {
+        // a Jacobian block filled from a varied value varies
+        if (s.args.some((a, i) => i > 0 && isVaried(varied, a)) && s.args[0].k === "var") mark(s.args[0].name);
       } else if (s.k === "call" && !s.nodiff) {
         const argMask = s.args.map((a) => isVaried(varied, a));
         if (argMask.some(Boolean)) {
@@ -80,7 +83,11 @@ function exprVaried(e: Expr, varied: Set<string>): boolean {
     case "atom":
       return isVaried(varied, e.a);
     case "prim":
-      return !scalarRules[e.op].zero && e.args.some((a) => isVaried(varied, a));
+    {
+      const r = ruleOf(e.op);
+      const n = r.operands ?? e.args.length;
+      return !r.zero && e.args.slice(0, n).some((a) => isVaried(varied, a));
+    }
     case "load":
       return isVaried(varied, e.arr);
     case "veclit":

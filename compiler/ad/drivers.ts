@@ -4,7 +4,7 @@
 // sweep per input element; blocks are assembled as PyTorch shapes them
 // (out.shape ++ in.shape). Drivers are IR too, so markers compose:
 // hessian = jacfwd(jacrev(f)), createGraph = differentiating a driver again.
-import { namesFor, type Atom, Builder, type Dim, type Fn, lit, Names, NUM, type Type, v, VEC } from "../ir/ir.js";
+import { namesFor, type Atom, Builder, type Dim, type Fn, lit, Names, NUM, TENSOR, type Type, v, VEC } from "../ir/ir.js";
 import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { usesTape, vjpParts } from "./vjp.js";
@@ -68,7 +68,7 @@ class DriverBuilder {
   /** The number of elements of a value: 1 for a number. */
   size(a: Atom, t: Type): Atom {
     if (isNum(t)) return lit(1);
-    if (t.k === "tensor") return this.b.let("n", NUM, { k: "len", arr: this.b.let("data", VEC, { k: "tdata", t: a }) });
+    if (t.k === "tensor") return this.b.t("ad.numel", [a], [], NUM);
     return this.b.let("n", NUM, { k: "len", arr: a });
   }
   flat(a: Atom, t: Type): Atom {
@@ -89,7 +89,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   const inSize = ins.map((j, k) => d.size(v(f.params[j].name), inT[k]));
 
   // One block per (output leaf, input): a number, or flat storage wrapped as a Tensor at the end.
-  const blocks: { data?: string; num?: string }[][] = [];
+  const blocks: { data?: string; num?: string; tensor?: string }[][] = [];
   let outVals: Atom[] = [];
   let outSize: Atom[] = [];
   const allocBlocks = () => {
@@ -100,6 +100,11 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
           d.fn.vars.set(n, NUM);
           b.assign(n, { k: "atom", a: lit(0) });
           return { num: n };
+        }
+        if (outT[i].k === "tensor" || inT[k].k === "tensor") {
+          // a block of a tensor program: a Tensor filled row by row (or column by column) by the runtime
+          const J = b.t("ad.block", [outVals[i], v(f.params[ins[k]].name)], [mode === "rev" ? "in" : "out"]);
+          return { tensor: (J as { name: string }).name };
         }
         const len = b.p("mul", outSize[i], inSize[k]);
         return { data: (b.let(`J${i}${k}`, VEC, { k: "newvec", len }) as { name: string }).name };
@@ -124,7 +129,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
     const spEnd = b.let("tapeEnd", NUM, { k: "tape" });
     const paramBars = ins.map((j) => parts.paramBars[j]!);
     ins.forEach((j, k) => {
-      if (!isNum(inT[k])) b.assign(paramBars[k], { k: "newvec", len: inSize[k] });
+      if (inT[k].k === "vec") b.assign(paramBars[k], { k: "newvec", len: inSize[k] });
     });
     outs.leaves.forEach((leaf, i) => {
       const bar = parts.resultBars[leaf];
@@ -147,8 +152,12 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         }
         for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
         for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
-        paramBars.forEach((pb, k) => !isNum(inT[k]) && b.emit({ k: "fill0", arr: v(pb) }));
+        paramBars.forEach((pb, k) => {
+          if (inT[k].k === "vec") b.emit({ k: "fill0", arr: v(pb) });
+          else if (inT[k].k === "tensor") b.assign(pb, { k: "atom", a: lit(undefined) });
+        });
         if (isNum(outT[i])) b.assign(bar, { k: "atom", a: lit(1) });
+        else if (outT[i].k === "tensor") b.assign(bar, { k: "prim", op: "ad.oneHot", args: [outVals[i], v(r)] });
         else {
           if (!paramBars.includes(bar)) b.assign(bar, { k: "newvec", len: outSize[i] });
           else b.emit({ k: "fill0", arr: v(bar) });
@@ -160,6 +169,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
           const blk = blocks[i][k];
           const pb = paramBars[k];
           if (blk.num) b.assign(blk.num, { k: "atom", a: v(pb) });
+          else if (blk.tensor) b.emit({ k: "effect", op: "ad.setRow", args: [v(blk.tensor), v(r), v(pb), inSize[k]] });
           else if (isNum(inT[k])) b.emit({ k: "store", arr: v(blk.data!), index: v(r), value: v(pb) });
           else {
             const c = d.names.claim("col");
@@ -208,17 +218,22 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       const c = d.names.claim("col");
       d.fn.vars.set(c, NUM);
       let seed: Atom;
+      const isVec = inT[k].k === "vec";
       if (isNum(inT[k])) seed = lit(1);
+      else if (!isVec) seed = v(d.names.claim(`d${f.params[j].name}`));
       else seed = b.let(`d${f.params[j].name}`, { k: "vec", f32: inT[k].k === "vec" && inT[k].f32 }, { k: "newvec", len: inSize[k] });
+      if (!isNum(inT[k]) && !isVec) d.fn.vars.set((seed as { name: string }).name, TENSOR);
       const lane = b.sub(() => {
-        if (!isNum(inT[k])) b.emit({ k: "store", arr: seed, index: v(c), value: lit(1) });
+        if (isVec) b.emit({ k: "store", arr: seed, index: v(c), value: lit(1) });
+        else if (!isNum(inT[k])) b.assign((seed as { name: string }).name, { k: "prim", op: "ad.oneHot", args: [v(f.params[j].name), v(c)] });
         b.emit({ k: "call", dsts: rs, fn: g, args: [...args, seed] });
-        if (!isNum(inT[k])) b.emit({ k: "store", arr: seed, index: v(c), value: lit(0) });
+        if (isVec) b.emit({ k: "store", arr: seed, index: v(c), value: lit(0) });
         outs.leaves.forEach((leaf, i) => {
           if (!deps[leaf]) return;
           const blk = blocks[i][k];
           const dout = v(rs[nres + leaf]);
           if (blk.num) b.assign(blk.num, { k: "atom", a: dout });
+          else if (blk.tensor) b.emit({ k: "effect", op: "ad.setCol", args: [v(blk.tensor), v(c), dout, inSize[k]] });
           else if (isNum(outT[i])) b.emit({ k: "store", arr: v(blk.data!), index: v(c), value: dout });
           else {
             const r = d.names.claim("row");
@@ -247,6 +262,9 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       if (blk.num) {
         results.push(v(blk.num));
         types.push(NUM);
+      } else if (blk.tensor) {
+        results.push(v(blk.tensor));
+        types.push(TENSOR);
       } else {
         const dims: Dim[] = [{ shapeOf: outVals[i] ?? lit(0) }, { shapeOf: v(f.params[j].name) }];
         const f32 = inT[k].k === "vec" && !!(inT[k] as { f32?: boolean }).f32;
@@ -293,7 +311,7 @@ export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean): string {
   const cts = outs.leaves.map((leaf, i) => {
     const t = f.results[leaf];
     const n = d.names.claim(`ct${i}`);
-    const ty: Type = isNum(t) ? NUM : VEC;
+    const ty: Type = isNum(t) ? NUM : t.k === "tensor" ? TENSOR : VEC;
     d.fn.vars.set(n, ty);
     d.fn.params.push({ name: n, type: ty });
     return n;
@@ -302,12 +320,13 @@ export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean): string {
   for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
   for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
   f.params.forEach((p, j) => {
-    if (!isNum(p.type)) b.assign(parts.paramBars[j]!, { k: "newvec", len: d.size(v(p.name), p.type) });
+    if (p.type.k === "vec") b.assign(parts.paramBars[j]!, { k: "newvec", len: d.size(v(p.name), p.type) });
   });
   outs.leaves.forEach((leaf, i) => {
     const bar = parts.resultBars[leaf];
     if (!bar) return;
     if (isNum(f.results[leaf])) b.assign(bar, { k: "prim", op: "add", args: [v(bar), v(cts[i])] });
+    else if (f.results[leaf].k === "tensor") b.assign(bar, { k: "prim", op: "ad.acc", args: [v(bar), v(cts[i])] });
     else {
       // The seed is a copy: the reverse sweep accumulates into it.
       if (!parts.paramBars.includes(bar)) b.assign(bar, { k: "copyvec", src: v(cts[i]) });
@@ -328,6 +347,12 @@ export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean): string {
     if (isNum(p.type)) {
       results.push(pb);
       types.push(NUM);
+    } else if (p.type.k === "tensor") {
+      // no cotangent reached it: zeros of its shape
+      const then = b.sub(() => b.assign(parts.paramBars[j]!, { k: "prim", op: "ad.zerosLike", args: [v(p.name)] }));
+      b.emit({ k: "if", cond: b.p("isundef", pb), then, else: [] });
+      results.push(pb);
+      types.push(TENSOR);
     } else {
       results.push(b.let(`${p.name}_ct`, { k: "tensor" }, { k: "wrap", data: pb, dims: [{ shapeOf: v(p.name) }] }));
       types.push({ k: "tensor" });

@@ -3,7 +3,8 @@
 // variable x gets a tangent dx computed right after x; structure (if, loops)
 // is kept. The output is ordinary IR, so it can be transformed again.
 import { namesFor, type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, type Type, v } from "../ir/ir.js";
-import { scalarRules } from "../rules/scalar.js";
+import { ruleOf } from "../rules/index.js";
+import { effects } from "../rules/tensor.js";
 import { findReturn, isVaried, resultDeps, variedVars, type Fns } from "./activity.js";
 
 export interface Ctx { fns: Fns; fnNames: Names }
@@ -63,10 +64,7 @@ class JvpTransform {
     const d = this.t(a);
     if (d) return d;
     if (type.k === "vec") return this.b.let("zeros", type, { k: "newvec", len: this.b.let("n", NUM, { k: "len", arr: a }), f32: type.f32 });
-    if (type.k === "tensor") {
-      const data = this.b.let("zeros", { k: "vec" }, { k: "newvec", len: this.b.let("n", NUM, { k: "len", arr: this.b.let("data", { k: "vec" }, { k: "tdata", t: a }) }) });
-      return this.b.let("zeros", type, { k: "wrap", data, dims: [{ shapeOf: a }] });
-    }
+    if (type.k === "tensor") return this.b.t("ad.zerosLike", [a]);
     return lit(0);
   }
 
@@ -132,8 +130,9 @@ class JvpTransform {
             return;
           case "prim": {
             b.emit(s);
-            const rule = scalarRules[e.op];
-            const d = rule.jvp!(b, e.args, e.args.map((a) => this.t(a)), v(dst));
+            const rule = ruleOf(e.op);
+            const n = rule.operands ?? e.args.length;
+            const d = rule.jvp!(b, e.args, e.args.map((a, i) => (i < n ? this.t(a) : null)), v(dst), e.attrs ?? []);
             b.assign(dt, { k: "atom", a: d ?? lit(0) });
             return;
           }
@@ -204,6 +203,16 @@ class JvpTransform {
         b.emit(s);
         b.emit({ k: "pushobj", a: this.tv(s.a, this.fn.vars.get((s.a as { name: string }).name) ?? { k: "vec" }) });
         return;
+      case "effect": {
+        b.emit(s);
+        const J = s.args[0];
+        if (isVaried(this.varied, J)) {
+          const eff = effects[s.op];
+          const targs = s.args.map((a, i) => (eff.tangentArgs.includes(i) ? this.t(a) : a));
+          if (targs.every((a) => a !== null)) b.emit({ ...s, args: targs as Atom[] });
+        }
+        return;
+      }
       case "fill0": {
         b.emit(s);
         const d = this.t(s.arr);

@@ -6,8 +6,8 @@
 // counters that only step by integer literals are inverted instead of pushed,
 // and loads from arrays that are never written are recomputed, so a loop
 // keeps about one float64 per overwritten active value per iteration.
-import { namesFor, type Atom, Builder, type Expr, exprReads, type Fn, lit, Names, NUM, type Stmt, type Type, v, VEC, walk } from "../ir/ir.js";
-import { scalarRules } from "../rules/scalar.js";
+import { namesFor, type Atom, Builder, type Expr, exprReads, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
+import { ruleOf } from "../rules/index.js";
 import { findReturn, isVaried, reassigned, resultDeps, variedVars } from "./activity.js";
 import type { Ctx } from "./jvp.js";
 
@@ -30,7 +30,7 @@ export function usesTape(fns: Map<string, Fn>, fnName: string, seen = new Set<st
   seen.add(fnName);
   let found = false;
   walk(fns.get(fnName)!.body, (s) => {
-    if (s.k === "push" || s.k === "pushobj" || s.k === "settape") found = true;
+    if (s.k === "push" || s.k === "pushobj" || s.k === "settape" || s.k === "effect") found = true;
     if (s.k === "call" && usesTape(fns, s.fn, seen)) found = true;
   });
   return found;
@@ -68,7 +68,7 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
     R.params.push({ name: bar, type: barType(t) });
   });
   fn.params.forEach((p, i) => {
-    if (mask[i] && isObj(p.type)) R.params.push({ name: parts.paramBars[i]!, type: VEC });
+    if (mask[i] && isRef(p.type)) R.params.push({ name: parts.paramBars[i]!, type: VEC });
   });
   for (const n of [...parts.needed].reverse()) rb.emit({ k: "let", dst: n, e: { k: isObj(vars.get(n)!) ? "popobj" : "pop" } });
   const resultBarSet = new Set(parts.resultBars.filter(Boolean));
@@ -77,9 +77,9 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   rb.stmts.push(...parts.rev);
   const outs: Atom[] = [];
   fn.params.forEach((p, i) => {
-    if (mask[i] && !isObj(p.type)) {
+    if (mask[i] && !isRef(p.type)) {
       outs.push(v(parts.paramBars[i]!));
-      R.results.push(NUM);
+      R.results.push(barType(p.type));
     }
   });
   rb.emit({ k: "return", values: outs });
@@ -89,8 +89,10 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
 }
 
 const isObj = (t: Type) => t.k === "vec" || t.k === "tensor" || t.k === "opaque";
-/** The cotangent of a vector or a Tensor is a flat vector. */
-export const barType = (t: Type): Type => (t.k === "vec" || t.k === "tensor" ? VEC : NUM);
+/** Vector cotangents are accumulated in place (passed by reference); numbers and Tensors are values. */
+const isRef = (t: Type) => t.k === "vec";
+/** The cotangent of a vector is a vector, of a Tensor a Tensor (or undefined until something flows in). */
+export const barType = (t: Type): Type => (t.k === "vec" ? VEC : t.k === "tensor" ? TENSOR : NUM);
 
 /** Builds the forward and reverse sweeps of `fn` into `target`'s variables. */
 export function vjpParts(ctx: Ctx, fn: Fn, mask: boolean[], target: Fn, names: Names): VjpParts {
@@ -134,7 +136,7 @@ class VjpTransform {
       this.bars.set(x, n);
       const t = barType(this.fn.vars.get(x)!);
       this.target.vars.set(n, t);
-      (t.k === "vec" ? this.vecBars : this.numBars).add(n);
+      (t.k === "num" ? this.numBars : this.vecBars).add(n);
     }
     return n;
   }
@@ -329,7 +331,10 @@ class VjpTransform {
   private accumulate(b: Builder, a: Atom, contrib: Atom | null): void {
     if (!contrib || !this.isActive(a)) return;
     const bar = this.bar(a.name);
-    b.assign(bar, { k: "prim", op: "add", args: [v(bar), contrib] });
+    const t = this.fn.vars.get(a.name)!;
+    if (t.k === "tensor") b.assign(bar, { k: "prim", op: "ad.acc", args: [v(bar), contrib] });
+    else if (t.k === "vec") throw new Error("vjp: a vector cotangent cannot be accumulated as a value");
+    else b.assign(bar, { k: "prim", op: "add", args: [v(bar), contrib] });
   }
 
   private ensureVecBar(b: Builder, x: string): string {
@@ -419,22 +424,19 @@ class VjpTransform {
     const e = s.e;
     if (this.isActive(v(x))) {
       const t = this.fn.vars.get(x)!;
-      if (isObj(t)) this.revVecDef(b, x, e);
+      if (t.k === "tensor") this.revTensorDef(b, x, e);
+      else if (isObj(t)) this.revVecDef(b, x, e);
       else {
         const ct = v(this.bar(x));
         switch (e.k) {
           case "atom":
             this.accumulate(b, e.a, ct);
             break;
-          case "prim": {
-            const rule = scalarRules[e.op];
-            if (!rule.zero) {
-              const act = e.args.map((a) => this.isActive(a));
-              const cs = rule.vjp!(b, e.args, v(x), ct, act);
-              e.args.forEach((a, i) => act[i] && this.accumulate(b, a, cs[i]));
-            }
+          case "prim":
+            this.revPrim(b, x, e, ct);
             break;
-          }
+          case "tdata":
+            break;
           case "load":
             if (this.isActive(e.arr) && e.arr.k === "var") {
               const bar = this.ensureVecBar(b, e.arr.name);
@@ -468,6 +470,35 @@ class VjpTransform {
     this.restored.add(x);
   }
 
+  private revPrim(b: Builder, x: string, e: Extract<Expr, { k: "prim" }>, ct: Atom): void {
+    const rule = ruleOf(e.op);
+    if (rule.zero) return;
+    const n = rule.operands ?? e.args.length;
+    const act = e.args.map((a, i) => i < n && this.isActive(a));
+    const types = e.args.map((a) => (a.k === "var" ? this.target.vars.get(a.name)! : NUM));
+    const cs = rule.vjp!(b, e.args, v(x), ct, act, e.attrs ?? [], types);
+    e.args.forEach((a, i) => act[i] && this.accumulate(b, a, cs[i]));
+  }
+
+  /** Reverse of a Tensor definition, skipped while no cotangent reached it. */
+  private revTensorDef(b: Builder, x: string, e: Expr): void {
+    const bar = this.bar(x);
+    const body = b.sub(() => {
+      if (e.k === "prim") this.revPrim(b, x, e, v(bar));
+      else if (e.k === "atom") this.accumulate(b, e.a, v(bar));
+      else if (e.k === "wrap" && this.isActive(e.data) && e.data.k === "var") {
+        const sbar = this.ensureVecBar(b, e.data.name);
+        const data = b.let("data", VEC, { k: "tdata", t: v(bar) });
+        const i = this.names.claim("j");
+        this.target.vars.set(i, NUM);
+        const loop = b.sub(() => b.emit({ k: "store", arr: v(sbar), index: v(i), value: b.let("ct", NUM, { k: "load", arr: data, index: v(i) }), accum: true }));
+        b.emit({ k: "for", index: i, from: lit(0), to: b.let("n", NUM, { k: "len", arr: data }), body: loop });
+      }
+    });
+    if (body.length) b.emit({ k: "if", cond: b.p("not", b.p("isundef", v(bar))), then: body, else: [] });
+    b.assign(bar, { k: "atom", a: lit(undefined) });
+  }
+
   /** Reverse of a vector (or Tensor) definition: route its cotangent to the inputs, then forget it. */
   private revVecDef(b: Builder, x: string, e: Expr): void {
     const bar = this.bar(x);
@@ -484,11 +515,12 @@ class VjpTransform {
             if (this.isActive(a)) this.accumulate(b, a, b.let("ct", NUM, { k: "load", arr: v(bar), index: lit(k) }));
           });
           break;
-        case "atom":
-        case "copyvec":
         case "tdata":
-        case "wrap": {
-          const src = e.k === "atom" ? e.a : e.k === "copyvec" ? e.src : e.k === "tdata" ? e.t : e.data;
+          if (this.isActive(e.t)) this.accumulate(b, e.t, b.let("T", TENSOR, { k: "wrap", data: v(bar), dims: [{ shapeOf: e.t }] }));
+          break;
+        case "atom":
+        case "copyvec": {
+          const src = e.k === "atom" ? e.a : e.src;
           if (this.isActive(src) && src.k === "var") {
             const sbar = this.ensureVecBar(b, src.name);
             each((i, ct) => b.emit({ k: "store", arr: v(sbar), index: i, value: ct, accum: true }));
@@ -511,11 +543,11 @@ class VjpTransform {
       const deps = resultDeps(this.ctx.fns, s.fn, argMask);
       const args: Atom[] = s.dsts.map((d, i) => {
         const t = callee.results[i];
-        if (!deps[i] || !this.isActive(v(d))) return isObj(t) ? b.let("zeros", VEC, { k: "newvec", len: b.let("n", NUM, { k: "len", arr: v(d) }) }) : lit(0);
-        return isObj(t) ? v(this.ensureVecBar(b, d)) : v(this.bar(d));
+        if (!deps[i] || !this.isActive(v(d))) return isRef(t) ? b.let("zeros", VEC, { k: "newvec", len: b.let("n", NUM, { k: "len", arr: v(d) }) }) : t.k === "tensor" ? lit(undefined) : lit(0);
+        return isRef(t) ? v(this.ensureVecBar(b, d)) : v(this.bar(d));
       });
       callee.params.forEach((p, i) => {
-        if (argMask[i] && isObj(p.type)) {
+        if (argMask[i] && isRef(p.type)) {
           const a = s.args[i] as { name: string };
           args.push(v(this.ensureVecBar(b, a.name)));
         }
@@ -523,9 +555,9 @@ class VjpTransform {
       const outs: string[] = [];
       const numActive: Atom[] = [];
       callee.params.forEach((p, i) => {
-        if (argMask[i] && !isObj(p.type)) {
+        if (argMask[i] && !isRef(p.type)) {
           const o = this.names.claim("ct");
-          this.target.vars.set(o, NUM);
+          this.target.vars.set(o, barType(p.type));
           outs.push(o);
           numActive.push(s.args[i]);
         }
@@ -534,7 +566,7 @@ class VjpTransform {
       numActive.forEach((a, k) => this.accumulate(b, a, v(outs[k])));
       for (const d of s.dsts) {
         if (!this.isActive(v(d))) continue;
-        if (isObj(this.fn.vars.get(d)!)) b.assign(this.bar(d), { k: "atom", a: lit(undefined) });
+        if (this.fn.vars.get(d)!.k !== "num") b.assign(this.bar(d), { k: "atom", a: lit(undefined) });
         else if (this.reassigned.has(d)) b.assign(this.bar(d), { k: "atom", a: lit(0) });
       }
     }
@@ -648,6 +680,7 @@ export function stmtReads(s: Stmt): Atom[] {
     case "push": case "pushobj": return [s.a];
     case "settape": return [s.sp];
     case "fill0": return [s.arr];
+    case "effect": return s.args;
     case "return": return s.values;
     default: return [];
   }

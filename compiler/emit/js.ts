@@ -3,7 +3,8 @@
 // points at the source line each block came from. The tape is a growable
 // Float64Array (numbers) plus an array (vectors), emitted once per module.
 import { type Atom, type Dim, type Expr, exprReads, type Fn, type Stmt, type Type, walk } from "../ir/ir.js";
-import { scalarRules } from "../rules/scalar.js";
+import { ruleOf } from "../rules/index.js";
+import { effects } from "../rules/tensor.js";
 
 export interface EmitOptions { ts: boolean; file: string }
 
@@ -15,6 +16,7 @@ export const RT = {
   setTape: "__jaccSetTape",
   wrap: "__jaccWrap",
   tensor: "__JaccTensor",
+  runtime: "__jt",
 };
 
 /** Module-level helpers every generated module shares (placed after the imports). */
@@ -84,6 +86,8 @@ export class JsEmitter {
   private indent = 1;
   private lastLine = -1;
   usesTensor = false;
+  /** the generated code calls jacc's runtime ops (import * as __jt from "jacc") */
+  usesRuntime = false;
   constructor(private o: EmitOptions) {}
 
   fn(f: Fn): string {
@@ -173,6 +177,9 @@ export class JsEmitter {
         return this.line(`${RT.setTape}(${atom(s.sp)});`);
       case "fill0":
         return this.line(`${atom(s.arr)}.fill(0);`);
+      case "effect":
+        this.usesRuntime = true;
+        return this.line(effects[s.op].js(s.args.map(atom)));
       case "return":
         return this.line(`return ${s.values.length === 1 && !f.tupleResult ? atom(s.values[0]) : `[${s.values.map(atom).join(", ")}]`};`);
       case "comment":
@@ -185,7 +192,11 @@ export class JsEmitter {
   private expr(e: Expr, f: Fn): string {
     switch (e.k) {
       case "atom": return atom(e.a);
-      case "prim": return scalarRules[e.op].js(e.args.map(atom));
+      case "prim": {
+        const r = ruleOf(e.op);
+        if (r.tensor) this.usesRuntime = true;
+        return r.js(e.args.map(atom), e.attrs ?? []);
+      }
       case "load": return `${atom(e.arr)}[${atom(e.index)}]`;
       case "len": return `${atom(e.arr)}.length`;
       case "newvec": return `new ${e.f32 ? "Float32Array" : "Float64Array"}(${atom(e.len)})`;
@@ -241,6 +252,7 @@ function stmtAtoms(s: Stmt): Atom[] {
     case "push": case "pushobj": return [s.a];
     case "settape": return [s.sp];
     case "fill0": return [s.arr];
+    case "effect": return s.args;
     case "return": return s.values;
     default: return [];
   }

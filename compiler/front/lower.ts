@@ -3,7 +3,8 @@
 // return, break and continue become flags so the IR's control flow stays
 // structured (the reverse sweep replays it backwards).
 import ts from "typescript";
-import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, type Type, v, VEC } from "../ir/ir.js";
+import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, TENSOR, type Type, v, VEC } from "../ir/ir.js";
+import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
 import { type Decl, findDeclaration, findExport, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
@@ -31,6 +32,8 @@ export interface MarkerHooks {
   /** Lowers `jacobian(f, inputs, opts)` inside a differentiated function. */
   markerValue(call: ts.CallExpression, lowerer: FnLowerer): Val;
 }
+
+const FACTORIES = new Set(["tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "zerosLike", "onesLike", "fullLike"]);
 
 export const MARKER_NAMES = new Set(["jacobian", "jacrev", "jacfwd", "hessian", "grad", "vjp", "jvp", "vmap"]);
 
@@ -154,7 +157,7 @@ export class FnLowerer {
       const n = t.typeName.getText();
       if (n === "Float64Array" || n === "Array" || n === "ReadonlyArray") return VEC;
       if (n === "Float32Array") return { k: "vec", f32: true };
-      if (n === "Tensor") fail(at, "unsupported-type", "Tensor values inside differentiated functions are not supported yet (tensor programs arrive with the tensor compiler)");
+      if (n === "Tensor") return TENSOR;
     }
     if (ts.isTupleTypeNode(t)) return undefined;
     return undefined;
@@ -613,6 +616,7 @@ export class FnLowerer {
       const init = skipParens(node.initializer);
       if (ts.isArrayLiteralExpression(init) || ts.isNewExpression(init) || (ts.isCallExpression(init) && /^(Float64Array|Float32Array|Array)\b/.test(init.expression.getText()))) t = VEC;
       else if (ts.isObjectLiteralExpression(init)) t = OPAQUE;
+      else if (this.isTensorExpr(init, d.module)) t = TENSOR;
       else if (ts.isCallExpression(init) || ts.isIdentifier(init)) t = OPAQUE;
     }
     if (d.k === "var" && !d.moduleLevel || d.k === "param") this.noteCapture(d.name);
@@ -620,6 +624,17 @@ export class FnLowerer {
     // The constant keeps its own name visible: the local copy gets another one.
     this.names.reserve(d.name);
     return { k: "atom", a: this.b.let(`${d.name}_`, t, { k: "ext", text: d.name }), t };
+  }
+
+  /** A captured initializer that builds a Tensor: a call of jacc's factories or ops, or a method of one. */
+  private isTensorExpr(init: ts.Expression, mod: SourceModule): boolean {
+    let e = skipParens(init);
+    while (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression)) e = skipParens(e.expression.expression);
+    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression)) {
+      const d = findDeclaration(e.expression.text, e, mod);
+      return !!d && d.k === "jacc" && !MARKER_NAMES.has(d.exported);
+    }
+    return false;
   }
 
   private noteCapture(name: string): void {
@@ -766,6 +781,12 @@ export class FnLowerer {
       if (name in consts) return { k: "atom", a: lit(consts[name]), t: NUM };
     }
     const obj = this.expr(e.expression);
+    if (obj.k === "atom" && obj.t.k === "tensor") {
+      if (name === "numel") return { k: "atom", a: this.b.t("t.numel", [obj.a], [], NUM), t: NUM };
+      if (name === "ndim") return { k: "atom", a: this.b.t("t.dim", [obj.a], [], NUM), t: NUM };
+      if (name === "T" || name === "mT") return { k: "atom", a: this.b.t("t.t", [obj.a]), t: TENSOR };
+      fail(e, "unsupported-construct", `Tensor property \`.${name}\` is not supported in a differentiated function (use .size(d), .numel, .ndim)`);
+    }
     if (obj.k === "atom" && name === "length" && (obj.t.k === "vec" || obj.t.k === "opaque")) return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr: obj.a }), t: NUM };
     if (obj.k === "tuple" && name === "length") return { k: "atom", a: lit(obj.items.length), t: NUM };
     if (obj.k === "atom" && obj.t.k === "opaque") {
@@ -827,6 +848,22 @@ export class FnLowerer {
         return { k: "atom", a: arr, t: VEC };
       }
     }
+    // Tensor methods (x.exp(), W.matmul(x), x.sum(1)) and jacc's op functions (exp(x)).
+    if (ts.isPropertyAccessExpression(callee) && !(ts.isIdentifier(callee.expression) && callee.expression.text === "Math")) {
+      const recv = this.expr(callee.expression);
+      if (recv.k === "atom" && recv.t.k === "tensor") return tensorOp(this, callee.name.text, recv.a, e.arguments, e);
+      fail(e, "unsupported-construct", `method call \`.${callee.name.text}()\` is not supported in a differentiated function`);
+    }
+    if (ts.isIdentifier(callee)) {
+      const d = this.lookup(callee.text, callee);
+      if (d && d.k === "jacc" && TENSOR_FUNCTIONS.has(d.exported)) {
+        if (e.arguments.length === 0) fail(e, "arity", `\`${d.exported}\` needs a tensor`);
+        const first = this.expr(e.arguments[0]);
+        if (first.k !== "atom" || first.t.k !== "tensor") fail(e.arguments[0], "unsupported-type", `\`${d.exported}\` needs a Tensor as its first argument`);
+        return tensorOp(this, d.exported, first.a, e.arguments.slice(1), e);
+      }
+      if (d && d.k === "jacc" && FACTORIES.has(d.exported)) return this.constantCall(e);
+    }
     // A marker called inside a differentiated function.
     const markerName = this.markerOf(callee);
     if (markerName) {
@@ -849,6 +886,18 @@ export class FnLowerer {
       target = f.target;
     }
     return this.callTarget(target, e.arguments, e, hint);
+  }
+
+  /** A factory call with constant arguments (zeros([2, 3]), tensor([...])): a constant read as written. */
+  private constantCall(e: ts.CallExpression): Val {
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !(ts.isPropertyAssignment(n.parent) && n.parent.name === n)) {
+        if (this.lookupLocal(n.text)) fail(n, "unsupported-construct", `a Tensor built from the function's own values (\`${n.text}\`) is not differentiable here; build it outside or use tensor ops`);
+      }
+      ts.forEachChild(n, visit);
+    };
+    e.arguments.forEach(visit);
+    return { k: "atom", a: this.b.let("T", TENSOR, { k: "ext", text: e.getText() }), t: TENSOR };
   }
 
   callTarget(target: FnTarget, argNodes: readonly ts.Expression[], e: ts.Node, _hint?: "tuple"): Val {

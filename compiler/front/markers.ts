@@ -8,7 +8,7 @@ import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
-import { type FnLowerer, type FnTarget, type Program, type Val } from "./lower.js";
+import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
 import { findDeclaration, skipParens, type SourceModule } from "./module.js";
 
 export interface Options {
@@ -122,7 +122,7 @@ export class MarkerCompiler {
     callee = skipParens(callee);
     if (!ts.isIdentifier(callee)) return undefined;
     const d = lowerer ? lowerer.lookup(callee.text, callee) : findDeclaration(callee.text, callee, mod);
-    if (d && d.k === "jacc") return d.exported;
+    if (d && d.k === "jacc" && MARKER_NAMES.has(d.exported)) return d.exported;
     return undefined;
   }
 

@@ -17,6 +17,7 @@ export const NUM: Type = { k: "num" };
 export const BOOL: Type = { k: "bool" };
 export const VEC: Type = { k: "vec" };
 export const OPAQUE: Type = { k: "opaque" };
+export const TENSOR: Type = { k: "tensor" };
 
 export type Atom = { k: "var"; name: string } | { k: "lit"; v: number | boolean | undefined };
 
@@ -25,7 +26,7 @@ export const lit = (x: number | boolean | undefined): Atom => ({ k: "lit", v: x 
 
 export type Expr =
   | { k: "atom"; a: Atom }
-  | { k: "prim"; op: string; args: Atom[] } // a pure primitive of the rule table
+  | { k: "prim"; op: string; args: Atom[]; attrs?: unknown[] } // a pure primitive of the rule tables; attrs: static arguments (dims, flags)
   | { k: "load"; arr: Atom; index: Atom } // arr[index]
   | { k: "len"; arr: Atom } // arr.length
   | { k: "newvec"; len: Atom; f32?: boolean } // a zero-filled Float64Array (Float32Array)
@@ -53,6 +54,7 @@ export type Stmt =
   | { k: "settape"; sp: Atom } // rewind the tape pointer (replaying a reverse sweep)
   | { k: "fill0"; arr: Atom } // arr.fill(0)
   | { k: "return"; values: Atom[] }
+  | { k: "effect"; op: string; args: Atom[]; attrs?: unknown[] } // a runtime call for its side effect (filling a Jacobian block)
   | { k: "comment"; text: string };
 
 export interface Param { name: string; type: Type }
@@ -186,6 +188,10 @@ export class Builder {
     }
     const t = op in BOOL_OPS ? BOOL : NUM;
     return this.let("t", t, { k: "prim", op, args });
+  }
+  /** A tensor primitive (its result is a Tensor unless `type` says otherwise). */
+  t(op: string, args: Atom[], attrs?: unknown[], type: Type = TENSOR): Atom {
+    return this.let(type.k === "num" ? "t" : "T", type, { k: "prim", op, args, attrs });
   }
   /** Takes a block of statements built by `f` and returns them without appending. */
   sub(f: (b: Builder) => void): Stmt[] {

@@ -1,0 +1,32 @@
+// One lookup over both rule tables (scalar Math primitives, tensor ops).
+import type { Atom, Builder, Type } from "../ir/ir.js";
+import { scalarRules } from "./scalar.js";
+import { tensorRules } from "./tensor.js";
+
+type Tan = Atom | null;
+
+export interface Rule {
+  zero?: boolean;
+  js: (a: string[], attrs: unknown[]) => string;
+  jvp?: (b: Builder, x: Atom[], dx: Tan[], out: Atom, attrs: unknown[]) => Tan;
+  vjp?: (b: Builder, x: Atom[], out: Atom, ct: Atom, active: boolean[], attrs: unknown[], types: Type[]) => Tan[];
+  /** how many leading arguments are differentiable (the rest are integers) */
+  operands?: number;
+  tensor: boolean;
+}
+
+const cache = new Map<string, Rule>();
+
+export function ruleOf(op: string): Rule {
+  let r = cache.get(op);
+  if (r) return r;
+  const s = scalarRules[op];
+  if (s) r = { zero: s.zero, js: (a) => s.js(a), jvp: s.jvp, vjp: s.vjp ? (b, x, out, ct, act) => s.vjp!(b, x, out, ct, act) : undefined, tensor: false };
+  else {
+    const t = tensorRules[op];
+    if (!t) throw new Error(`no derivative rule for primitive ${op}`);
+    r = { ...t, tensor: true };
+  }
+  cache.set(op, r);
+  return r;
+}

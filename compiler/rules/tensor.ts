@@ -1,0 +1,235 @@
+// The derivative rules of the tensor primitives (SPEC §5): one entry per op,
+// its runtime call and its jvp / vjp side by side, built from other tensor
+// primitives so derivatives are differentiable again. Operands that PyTorch
+// broadcasts are un-broadcast in the vjp (ad.sumTo). `ad.*` entries are the
+// runtime helpers of runtime/ad.ts that the rules themselves use.
+import { type Atom, type Builder, lit, NUM, TENSOR, type Type } from "../ir/ir.js";
+
+type Tan = Atom | null;
+
+export interface TensorRule {
+  /** differentiable operands first (tensors or numbers); then integer arguments */
+  operands: number;
+  js: (a: string[], attrs: unknown[]) => string;
+  zero?: boolean;
+  type?: (args: Type[]) => Type;
+  jvp?: (b: Builder, x: Atom[], dx: Tan[], out: Atom, attrs: unknown[]) => Tan;
+  vjp?: (b: Builder, x: Atom[], out: Atom, ct: Atom, active: boolean[], attrs: unknown[], types: Type[]) => Tan[];
+}
+
+const lits = (attrs: unknown[]) => attrs.map((a) => (a === undefined ? "undefined" : JSON.stringify(a)));
+const call = (fn: string) => (a: string[], attrs: unknown[]) => `__jt.${fn}(${[...a, ...lits(attrs)].join(", ")})`;
+
+const T = (b: Builder, op: string, args: Atom[], attrs: unknown[] = []) => b.t(op, args, attrs);
+const rest = (x: Atom[], n: number) => x.slice(n);
+
+/** A rule for an op linear in its first operand: the jvp applies the op to the tangent. */
+function linear(fn: string, back: (b: Builder, ct: Atom, x: Atom[], attrs: unknown[]) => Atom): TensorRule {
+  return {
+    operands: 1,
+    js: call(fn),
+    jvp: (b, x, [dx], _o, attrs) => (dx ? T(b, `t.${fn}`, [dx, ...rest(x, 1)], attrs) : null),
+    vjp: (b, x, _o, ct, _a, attrs) => [back(b, ct, x, attrs)],
+  };
+}
+
+/** A unary elementwise op from its local derivative. */
+function unary(fn: string, deriv: (b: Builder, x: Atom, out: Atom) => Atom): TensorRule {
+  return {
+    operands: 1,
+    js: call(fn),
+    jvp: (b, [x], [dx], out) => (dx ? T(b, "t.mul", [dx, deriv(b, x, out)]) : null),
+    vjp: (b, [x], out, ct) => [T(b, "t.mul", [ct, deriv(b, x, out)])],
+  };
+}
+
+const sumTo = (b: Builder, t: Atom, like: Atom, likeType: Type): Atom => b.t("ad.sumTo", [t, like], [], likeType.k === "num" ? NUM : TENSOR);
+const expandAs = (b: Builder, t: Atom, like: Atom): Atom => T(b, "ad.expandAs", [t, like]);
+const tadd = (b: Builder, x: Tan, y: Tan): Tan => (!x ? y : !y ? x : T(b, "t.add", [x, y]));
+
+export const tensorRules: Record<string, TensorRule> = {
+  // d(x + y) = dx + dy (broadcast); x̄ = sumTo(ct, x)
+  "t.add": {
+    operands: 2,
+    js: call("add"),
+    jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.add", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, dy, out) : null),
+    vjp: (b, [x, y], _o, ct, act, _a, ty) => [act[0] ? sumTo(b, ct, x, ty[0]) : null, act[1] ? sumTo(b, ct, y, ty[1]) : null],
+  },
+  "t.sub": {
+    operands: 2,
+    js: call("sub"),
+    jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.sub", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, T(b, "t.neg", [dy]), out) : null),
+    vjp: (b, [x, y], _o, ct, act, _a, ty) => [act[0] ? sumTo(b, ct, x, ty[0]) : null, act[1] ? sumTo(b, T(b, "t.neg", [ct]), y, ty[1]) : null],
+  },
+  // d(x y) = dx y + x dy
+  "t.mul": {
+    operands: 2,
+    js: call("mul"),
+    jvp: (b, [x, y], [dx, dy], out) => {
+      const r = tadd(b, dx ? T(b, "t.mul", [dx, y]) : null, dy ? T(b, "t.mul", [x, dy]) : null);
+      return r ? expandAs(b, r, out) : null;
+    },
+    vjp: (b, [x, y], _o, ct, act, _a, ty) => [act[0] ? sumTo(b, T(b, "t.mul", [ct, y]), x, ty[0]) : null, act[1] ? sumTo(b, T(b, "t.mul", [ct, x]), y, ty[1]) : null],
+  },
+  // d(x / y) = dx / y - out dy / y
+  "t.div": {
+    operands: 2,
+    js: call("div"),
+    jvp: (b, [, y], [dx, dy], out) => {
+      const a = dx ? T(b, "t.div", [dx, y]) : null;
+      const c = dy ? T(b, "t.div", [T(b, "t.mul", [out, dy]), y]) : null;
+      const r = a && c ? T(b, "t.sub", [a, c]) : a ?? (c ? T(b, "t.neg", [c]) : null);
+      return r ? expandAs(b, r, out) : null;
+    },
+    vjp: (b, [x, y], out, ct, act, _a, ty) => [
+      act[0] ? sumTo(b, T(b, "t.div", [ct, y]), x, ty[0]) : null,
+      act[1] ? sumTo(b, T(b, "t.neg", [T(b, "t.div", [T(b, "t.mul", [ct, out]), y])]), y, ty[1]) : null,
+    ],
+  },
+  // d(x^y) = y x^(y-1) dx + out log(x) dy
+  "t.pow": {
+    operands: 2,
+    js: call("pow"),
+    jvp: (b, [x, y], [dx, dy], out) => {
+      const r = tadd(b, dx ? T(b, "t.mul", [dx, powBase(b, x, y)]) : null, dy ? T(b, "t.mul", [dy, T(b, "t.mul", [out, T(b, "t.log", [x])])]) : null);
+      return r ? expandAs(b, r, out) : null;
+    },
+    vjp: (b, [x, y], out, ct, act, _a, ty) => [
+      act[0] ? sumTo(b, T(b, "t.mul", [ct, powBase(b, x, y)]), x, ty[0]) : null,
+      act[1] ? sumTo(b, T(b, "t.mul", [ct, T(b, "t.mul", [out, T(b, "t.log", [x])])]), y, ty[1]) : null,
+    ],
+  },
+  "t.neg": linear("neg", (b, ct) => T(b, "t.neg", [ct])),
+  "t.exp": unary("exp", (_b, _x, out) => out),
+  "t.log": unary("log", (b, x) => T(b, "t.div", [lit(1), x])),
+  "t.sqrt": unary("sqrt", (b, _x, out) => T(b, "t.div", [lit(0.5), out])),
+  "t.sin": unary("sin", (b, x) => T(b, "t.cos", [x])),
+  "t.cos": unary("cos", (b, x) => T(b, "t.neg", [T(b, "t.sin", [x])])),
+  "t.tanh": unary("tanh", (b, _x, out) => T(b, "t.sub", [lit(1), T(b, "t.mul", [out, out])])),
+  "t.sigmoid": unary("sigmoid", (b, _x, out) => T(b, "t.mul", [out, T(b, "t.sub", [lit(1), out])])),
+  "t.relu": unary("relu", (b, x) => T(b, "ad.step", [x])),
+  "t.abs": unary("abs", (b, x) => T(b, "ad.sign", [x])),
+  // reductions: linear; the vjp broadcasts ct back over the reduced dims
+  "t.sum": linear("sum", (b, ct, [x], attrs) => T(b, "ad.sumBackward", [ct, x], attrs)),
+  "t.mean": linear("mean", (b, ct, [x], attrs) => T(b, "ad.meanBackward", [ct, x], attrs)),
+  // d(a @ b) = da @ b + a @ db
+  "t.matmul": {
+    operands: 2,
+    js: call("matmul"),
+    jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.matmul", [dx, y]) : null, dy ? T(b, "t.matmul", [x, dy]) : null),
+    vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "ad.matmulBackA", [ct, x, y]) : null, act[1] ? T(b, "ad.matmulBackB", [ct, x, y]) : null],
+  },
+  "t.dot": {
+    operands: 2,
+    js: call("dot"),
+    jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.dot", [dx, y]) : null, dy ? T(b, "t.dot", [x, dy]) : null),
+    vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "t.mul", [ct, y]) : null, act[1] ? T(b, "t.mul", [ct, x]) : null],
+  },
+  "t.outer": {
+    operands: 2,
+    js: call("outer"),
+    jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.outer", [dx, y]) : null, dy ? T(b, "t.outer", [x, dy]) : null),
+    vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "t.matmul", [ct, y]) : null, act[1] ? T(b, "t.matmul", [x, ct]) : null],
+  },
+  // shape ops: linear, with the inverse index map as vjp
+  "t.select": linear("select", (b, ct, x) => T(b, "ad.selectBackward", [ct, x[0], x[1], x[2]])),
+  "t.narrow": linear("narrow", (b, ct, x) => T(b, "ad.narrowBackward", [ct, x[0], x[1], x[2], x[3]])),
+  "t.reshape": linear("reshape", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])),
+  "t.view": linear("view", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])),
+  "t.flatten": linear("flatten", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])),
+  "t.squeeze": linear("squeeze", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])),
+  "t.unsqueeze": linear("unsqueeze", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])),
+  "t.transpose": linear("transpose", (b, ct, x) => T(b, "t.transpose", [ct, x[1], x[2]])),
+  "t.t": linear("t", (b, ct) => T(b, "t.t", [ct])),
+  "t.permute": linear("permute", (b, ct, _x, attrs) => T(b, "t.permute", [ct], [inversePerm(attrs[0] as number[])])),
+  "t.expand": linear("expand", (b, ct, [x]) => sumTo(b, ct, x, TENSOR)),
+  // softmax: d s = s (dx - Σ s dx); log-softmax: d l = dx - Σ softmax dx
+  "t.softmax": {
+    operands: 1,
+    js: call("softmax"),
+    jvp: (b, x, [dx], out) => (dx ? T(b, "t.mul", [out, T(b, "t.sub", [dx, keepSum(b, T(b, "t.mul", [out, dx]), x[1])])]) : null),
+    vjp: (b, x, out, ct) => [T(b, "t.mul", [out, T(b, "t.sub", [ct, keepSum(b, T(b, "t.mul", [ct, out]), x[1])])])],
+  },
+  "t.logSoftmax": {
+    operands: 1,
+    js: call("logSoftmax"),
+    jvp: (b, x, [dx], out) => (dx ? T(b, "t.sub", [dx, keepSum(b, T(b, "t.mul", [T(b, "t.exp", [out]), dx]), x[1])]) : null),
+    vjp: (b, x, out, ct) => [T(b, "t.sub", [ct, T(b, "t.mul", [T(b, "t.exp", [out]), keepSum(b, ct, x[1])])])],
+  },
+
+  // ---- runtime helpers the rules use (runtime/ad.ts)
+  // acc(a, b) = a + b, where a may be undefined (a cotangent not reached yet)
+  "ad.acc": {
+    operands: 2,
+    js: call("adAcc"),
+    jvp: (b, _x, [da, db]) => (da && db ? T(b, "ad.acc", [da, db]) : da ?? db),
+    vjp: (_b, _x, _o, ct) => [ct, ct],
+  },
+  "ad.sumTo": {
+    operands: 1,
+    js: call("adSumTo"),
+    type: (ts) => (ts[1]?.k === "num" ? NUM : TENSOR),
+    jvp: (b, x, [dx], out) => (dx ? b.t("ad.sumTo", [dx, x[1]], [], out.k === "var" && b.fn.vars.get(out.name)?.k === "num" ? NUM : TENSOR) : null),
+    vjp: (b, x, _o, ct) => [T(b, "ad.expandAs", [ct, x[0]])],
+  },
+  "ad.expandAs": {
+    operands: 1,
+    js: call("adExpandAs"),
+    jvp: (b, x, [dx]) => (dx ? T(b, "ad.expandAs", [dx, x[1]]) : null),
+    vjp: (b, x, _o, ct, _a, _at, ty) => [sumTo(b, ct, x[0], ty[0])],
+  },
+  "ad.sumBackward": linear("adSumBackward", (b, ct, x, attrs) => T(b, "t.sum", [ct], attrs)),
+  "ad.meanBackward": linear("adMeanBackward", (b, ct, x, attrs) => T(b, "t.mean", [ct], attrs)),
+  "ad.selectBackward": linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]])),
+  "ad.narrowBackward": linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]])),
+  "ad.reshapeAs": linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]])),
+  // bilinear in (ct, the other operand); the first operand only gives shapes
+  "ad.matmulBackA": {
+    operands: 3,
+    js: call("adMatmulBackA"),
+    jvp: (b, [ct, a, y], [dct, , dy]) => tadd(b, dct ? T(b, "ad.matmulBackA", [dct, a, y]) : null, dy ? T(b, "ad.matmulBackA", [ct, a, dy]) : null),
+  },
+  "ad.matmulBackB": {
+    operands: 3,
+    js: call("adMatmulBackB"),
+    jvp: (b, [ct, a, y], [dct, da]) => tadd(b, dct ? T(b, "ad.matmulBackB", [dct, a, y]) : null, da ? T(b, "ad.matmulBackB", [ct, da, y]) : null),
+  },
+  "ad.step": { operands: 1, js: call("adStep"), zero: true },
+  "ad.sign": { operands: 1, js: call("adSign"), zero: true },
+  "ad.zerosLike": { operands: 1, js: call("adZerosLike"), zero: true },
+  "ad.oneHot": { operands: 1, js: call("adOneHot"), zero: true },
+  "ad.numel": { operands: 1, js: call("adNumel"), zero: true, type: () => NUM },
+  "ad.block": { operands: 2, js: call("adBlock"), zero: true },
+  "t.item": { operands: 1, js: (a) => `${a[0]}.item()`, zero: true, type: () => NUM },
+  "t.size": { operands: 1, js: (a) => `${a[0]}.size(${a[1]})`, zero: true, type: () => NUM },
+  "t.dim": { operands: 1, js: (a) => `${a[0]}.dim()`, zero: true, type: () => NUM },
+  "t.numel": { operands: 1, js: (a) => `${a[0]}.numel`, zero: true, type: () => NUM },
+};
+
+function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
+  return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);
+}
+
+function powBase(b: Builder, x: Atom, y: Atom): Atom {
+  // y x^(y-1); PyTorch gives 0 when y == 0
+  if (y.k === "lit") {
+    if (y.v === 0) return lit(0);
+    if (y.v === 1) return lit(1);
+    return T(b, "t.mul", [T(b, "t.pow", [x, lit((y.v as number) - 1)]), y]);
+  }
+  return T(b, "t.mul", [T(b, "t.pow", [x, b.t("t.sub", [y, lit(1)], [], TENSOR)]), y]);
+}
+
+function inversePerm(dims: number[]): number[] {
+  const n = dims.length;
+  const inv = new Array<number>(n);
+  dims.forEach((d, i) => (inv[d < 0 ? d + n : d] = i));
+  return inv;
+}
+
+/** Effects: statements that fill Jacobian blocks; jvp fills the tangent block alike. */
+export const effects: Record<string, { js: (a: string[]) => string; tangentArgs: number[] }> = {
+  // adSetRow(J, r, bar, nIn): J and bar carry tangents
+  "ad.setRow": { js: (a) => `__jt.adSetRow(${a.join(", ")});`, tangentArgs: [0, 2] },
+  "ad.setCol": { js: (a) => `__jt.adSetCol(${a.join(", ")});`, tangentArgs: [0, 2] },
+};

@@ -1,0 +1,219 @@
+// Helpers the generated derivative code calls for tensor programs: cotangent
+// accumulation, un-broadcasting, the backward of shape-changing ops, and the
+// assembly of Jacobian blocks (shape out.shape ++ in.shape). Each is small and
+// linear in its cotangent argument, so the compiler can differentiate through
+// it again (forward over reverse).
+import { Tensor } from "./tensor.js";
+import * as ops from "./ops/index.js";
+import { zeros } from "./factories.js";
+
+type Val = number | Tensor | ArrayLike<number>;
+
+const isT = (x: unknown): x is Tensor => x instanceof Tensor;
+
+/** a + b where a may not exist yet (a cotangent accumulated for the first time). */
+export function adAcc(a: Val | undefined, b: Val): Val {
+  if (a === undefined) return b;
+  if (typeof a === "number" && typeof b === "number") return a + b;
+  return ops.add(a as Tensor, b as Tensor);
+}
+
+/** Sums `t` down to the shape of `like` (undoing broadcasting); a number `like` takes the total. */
+export function adSumTo(t: Val, like: Val): Val {
+  if (!isT(t)) return t;
+  if (typeof like === "number") return ops.sum(t).item();
+  const shape = (like as Tensor).shape;
+  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  const lead = t.shape.length - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < t.shape.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && t.shape[i] !== 1)) dims.push(i);
+  }
+  let r = dims.length ? ops.sum(t, dims, true) : t;
+  if (lead > 0) r = ops.reshape(r, [...shape]);
+  return r.shape.length === shape.length ? r : ops.reshape(r, [...shape]);
+}
+
+/** `t` broadcast (materialised) to the shape of `like`. */
+export function adExpandAs(t: Val, like: Val): Val {
+  if (!isT(like)) return t;
+  const tt = isT(t) ? t : ops.mul(ops.add(zeros([...like.shape], { dtype: like.dtype }), 1), t as number);
+  if (tt.shape.length === like.shape.length && tt.shape.every((d, i) => d === like.shape[i])) return tt;
+  return ops.add(zeros([...like.shape], { dtype: tt.dtype }), tt);
+}
+
+export function adZerosLike(x: Val): Val {
+  return isT(x) ? zeros([...x.shape], { dtype: x.dtype }) : 0;
+}
+
+/** A tensor shaped like x, zero but a 1 at flat index k (a basis direction). */
+export function adOneHot(x: Tensor, k: number): Tensor {
+  const data = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  data[k] = 1;
+  return new Tensor(data, x.shape);
+}
+
+export function adNumel(x: Val): number {
+  if (typeof x === "number") return 1;
+  if (isT(x)) return x.numel;
+  return x.length;
+}
+
+function shapeOf(x: Val): number[] {
+  if (typeof x === "number") return [];
+  if (isT(x)) return [...x.shape];
+  return [x.length];
+}
+
+function dtypeOf(x: Val): "float32" | "float64" {
+  if (isT(x)) return x.dtype;
+  return x instanceof Float32Array ? "float32" : "float64";
+}
+
+/** A zero Jacobian block: shape out.shape ++ in.shape, dtype of the input (reverse) or output (forward). */
+export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out"): Tensor {
+  const shape = [...shapeOf(out), ...shapeOf(inp)];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const dt = dtypeOf(dtypeFrom === "in" ? inp : out);
+  return new Tensor(dt === "float32" ? new Float32Array(n) : new Float64Array(n), shape);
+}
+
+/** Writes row r of a block: the cotangent of the input (undefined: a zero row). */
+export function adSetRow(J: Tensor, r: number, bar: Val | undefined, nIn: number): void {
+  if (bar === undefined) return;
+  const base = r * nIn;
+  if (typeof bar === "number") J.data[base] = bar;
+  else {
+    const src = isT(bar) ? bar.data : bar;
+    for (let c = 0; c < nIn; c++) J.data[base + c] = src[c];
+  }
+}
+
+/** Writes column c of a block: the tangent of the output. */
+export function adSetCol(J: Tensor, c: number, d: Val | undefined, nIn: number): void {
+  if (d === undefined) return;
+  if (typeof d === "number") J.data[c] = d;
+  else {
+    const src = isT(d) ? d.data : d;
+    for (let r = 0; r < src.length; r++) J.data[r * nIn + c] = src[r];
+  }
+}
+
+/** A block as the user sees it: a number when both sides are numbers. */
+export function adItem(J: Tensor): number | Tensor {
+  return J.shape.length === 0 ? J.data[0] : J;
+}
+
+function reducedDims(x: Tensor, dim: number | readonly number[] | undefined | null): number[] {
+  if (dim === undefined || dim === null) return x.shape.map((_, i) => i);
+  const list = typeof dim === "number" ? [dim] : [...dim];
+  return list.map((d) => (d < 0 ? d + x.shape.length : d)).sort((a, b) => a - b);
+}
+
+/** Backward of sum: ct broadcast back over the reduced dims. */
+export function adSumBackward(ct: Tensor, x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  let c = ct;
+  if (!keepdim) for (const d of reducedDims(x, dim)) c = ops.unsqueeze(c, d);
+  return adExpandAs(c, x) as Tensor;
+}
+
+export function adMeanBackward(ct: Tensor, x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  const n = reducedDims(x, dim).reduce((a, d) => a * x.shape[d], 1);
+  return ops.div(adSumBackward(ct, x, dim, keepdim), n);
+}
+
+function swapLast(t: Tensor): Tensor {
+  return ops.transpose(t, -1, -2);
+}
+
+/** matmul backward for the first operand: ct @ bᵀ, with 1-D operands and batch broadcasting undone. */
+export function adMatmulBackA(ct: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 1 && b.ndim === 1) return ops.mul(b, ct);
+  const B = b.ndim === 1 ? ops.unsqueeze(b, 1) : b;
+  let C = ct;
+  if (a.ndim === 1) C = ops.unsqueeze(C, -2);
+  if (b.ndim === 1) C = ops.unsqueeze(C, -1);
+  let r = ops.matmul(C, swapLast(B));
+  if (a.ndim === 1) r = ops.squeeze(r, -2);
+  return adSumTo(r, a) as Tensor;
+}
+
+/** matmul backward for the second operand: aᵀ @ ct. */
+export function adMatmulBackB(ct: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 1 && b.ndim === 1) return ops.mul(a, ct);
+  const A = a.ndim === 1 ? ops.unsqueeze(a, 0) : a;
+  let C = ct;
+  if (a.ndim === 1) C = ops.unsqueeze(C, -2);
+  if (b.ndim === 1) C = ops.unsqueeze(C, -1);
+  let r = ops.matmul(swapLast(A), C);
+  if (b.ndim === 1) r = ops.squeeze(r, -1);
+  return adSumTo(r, b) as Tensor;
+}
+
+/** Backward of select: ct placed at `index` of `dim`, zeros elsewhere. */
+export function adSelectBackward(ct: Tensor, x: Tensor, dim: number, index: number): Tensor {
+  const d = dim < 0 ? dim + x.ndim : dim;
+  const i = index < 0 ? index + x.shape[d] : index;
+  const parts: Tensor[] = [];
+  const zerosOf = (len: number) => {
+    const shape = [...x.shape];
+    shape[d] = len;
+    return zeros(shape, { dtype: ct.dtype });
+  };
+  if (i > 0) parts.push(zerosOf(i));
+  parts.push(ops.unsqueeze(ct, d));
+  if (i < x.shape[d] - 1) parts.push(zerosOf(x.shape[d] - 1 - i));
+  return parts.length === 1 ? parts[0] : ops.cat(parts, d);
+}
+
+/** Backward of narrow: ct placed at [start, start + length) of `dim`. */
+export function adNarrowBackward(ct: Tensor, x: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = dim < 0 ? dim + x.ndim : dim;
+  const s = start < 0 ? start + x.shape[d] : start;
+  const parts: Tensor[] = [];
+  const zerosOf = (len: number) => {
+    const shape = [...x.shape];
+    shape[d] = len;
+    return zeros(shape, { dtype: ct.dtype });
+  };
+  if (s > 0) parts.push(zerosOf(s));
+  parts.push(ct);
+  if (s + length < x.shape[d]) parts.push(zerosOf(x.shape[d] - s - length));
+  return parts.length === 1 ? parts[0] : ops.cat(parts, d);
+}
+
+export function adReshapeAs(ct: Tensor, x: Tensor): Tensor {
+  return ops.reshape(ct, [...x.shape]);
+}
+
+/** 1 where x > 0, else 0 (relu's derivative; 0 at 0 as in PyTorch). */
+export function adStep(x: Tensor): Tensor {
+  const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  for (let i = 0; i < out.length; i++) out[i] = x.data[i] > 0 ? 1 : 0;
+  return new Tensor(out, x.shape);
+}
+
+export function adSign(x: Tensor): Tensor {
+  const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  for (let i = 0; i < out.length; i++) out[i] = Math.sign(x.data[i]);
+  return new Tensor(out, x.shape);
+}
+
+/** 1 where a == b else 0, for splitting ties of maximum / minimum / max / min. */
+export function adEqMask(a: Val, b: Val): Val {
+  if (!isT(a) && !isT(b)) return a === b ? 1 : 0;
+  return ops.sub(1, adSign(ops.abs(ops.sub(a as Tensor, b as Tensor))));
+}
+
+/** The inverse of a permutation (permute's backward). */
+export function adInversePerm(dims: readonly number[]): number[] {
+  const n = dims.length;
+  const inv = new Array<number>(n);
+  dims.forEach((d, i) => (inv[d < 0 ? d + n : d] = i));
+  return inv;
+}
+
+/** A Tensor's storage as a vector (for scalar code reading a nested driver's result). */
+export function adData(t: Tensor): Float32Array | Float64Array {
+  return t.data;
+}
