@@ -132,7 +132,12 @@ class JvpTransform {
             b.emit(s);
             const rule = ruleOf(e.op);
             const n = rule.operands ?? e.args.length;
-            const d = rule.jvp!(b, e.args, e.args.map((a, i) => (i < n ? this.t(a) : null)), v(dst), e.attrs ?? []);
+            if (rule.zero || !rule.jvp) {
+              // a piecewise-constant value written into a variable that varies elsewhere
+              b.assign(dt, type.k === "tensor" ? { k: "prim", op: "ad.zerosLike", args: [v(dst)] } : { k: "atom", a: lit(0) });
+              return;
+            }
+            const d = rule.jvp(b, e.args, e.args.map((a, i) => (i < n ? this.t(a) : null)), v(dst), e.attrs ?? []);
             b.assign(dt, { k: "atom", a: d ?? lit(0) });
             return;
           }

@@ -323,8 +323,8 @@ class VjpTransform {
       for (const r of exprReads(e)) if (r.k === "var") need(r.name);
       pre.push({ k: "let", dst: name, e });
     };
-    // Nested blocks were built by revBlock and recompute for themselves.
-    for (const s of stmts) for (const r of stmtReads(s)) if (r.k === "var") need(r.name);
+    // Nested blocks built by revBlock recompute for themselves; guards made here do not.
+    for (const s of stmts) for (const r of this.guards.has(s) ? stmtReadsDeep(s) : stmtReads(s)) if (r.k === "var") need(r.name);
     this.b.stmts.push(...pre, ...stmts);
   }
 
@@ -495,9 +495,14 @@ class VjpTransform {
         b.emit({ k: "for", index: i, from: lit(0), to: b.let("n", NUM, { k: "len", arr: data }), body: loop });
       }
     });
-    if (body.length) b.emit({ k: "if", cond: b.p("not", b.p("isundef", v(bar))), then: body, else: [] });
+    if (body.length) {
+      const guard: Stmt = { k: "if", cond: b.p("not", b.p("isundef", v(bar))), then: body, else: [] };
+      this.guards.add(guard);
+      b.emit(guard);
+    }
     b.assign(bar, { k: "atom", a: lit(undefined) });
   }
+  private guards = new WeakSet<Stmt>();
 
   /** Reverse of a vector (or Tensor) definition: route its cotangent to the inputs, then forget it. */
   private revVecDef(b: Builder, x: string, e: Expr): void {
@@ -531,7 +536,11 @@ class VjpTransform {
           break;
       }
     });
-    if (defined.length) b.emit({ k: "if", cond: b.p("not", b.p("isundef", v(bar))), then: defined, else: [] });
+    if (defined.length) {
+      const guard: Stmt = { k: "if", cond: b.p("not", b.p("isundef", v(bar))), then: defined, else: [] };
+      this.guards.add(guard);
+      b.emit(guard);
+    }
     b.assign(bar, { k: "atom", a: lit(undefined) });
   }
 

@@ -196,7 +196,7 @@ export class MarkerCompiler {
         const { argnums, tuple } = readArgnums(opts, nParams, marker);
         const outs = outputsOf(f, hasAux);
         if (marker === "grad") {
-          const bad = outs.leaves.length !== 1 || f.results[outs.leaves[0]].k !== "num";
+          const bad = outs.leaves.length !== 1 || (f.results[outs.leaves[0]].k !== "num" && f.results[outs.leaves[0]].k !== "tensor");
           if (bad) fail(args[0], "grad-output", "`grad` needs a function with a single number output (use jacrev for vectors)");
         }
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
