@@ -81,6 +81,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const s = new MagicString(source);
   const tsOut = options.target === "ts";
   const roots = new Set<string>();
+  let usesVmap = false;
   const reports: MarkerReport[] = [];
   const anyT = tsOut ? ": any" : "";
   const anyA = tsOut ? ": any[]" : "";
@@ -120,6 +121,15 @@ export function compileModule(source: string, fileName: string, options: Compile
           s.overwrite(keepArgs[1], call.getEnd(), tail);
           break;
         }
+        case "vmap": {
+          // vmap runs the compiled function once per row (no batching transform yet) and stacks the results
+          usesVmap = true;
+          const inner = isLeaf(built.tree, fn) ? built.fn : `((...a${anyA}) => { const r = ${built.fn}(...a); return ${treeOf("r")}; })`;
+          const pre = checks ? `(() => { ${checks} })(), ` : "";
+          const body = `((...args${anyA}) => __jt.adVmap(${inner}, args, ${built.vmap!.inDims}, ${built.vmap!.outDims}))`;
+          s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
+          break;
+        }
         default: {
           const pre = checks ? `(() => { ${checks} })(), ` : "";
           replacement = isLeaf(built.tree, fn) ? built.fn : `((...a${anyA}) => { const r = ${built.fn}(...a); return ${treeOf("r")}; })`;
@@ -147,7 +157,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const at = lastImport ? lastImport.getEnd() : 0;
   const tensorImport =
     (emitter.usesTensor || /__jaccWrap/.test(generated) ? `import { Tensor as ${RT.tensor} } from "jacc";\n` : "") +
-    (emitter.usesRuntime ? `import * as __jt from "jacc";\n` : "");
+    (emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc";\n` : "");
   s.appendRight(at, `${at ? "\n" : ""}${tensorImport}${emitPrelude({ ts: tsOut, file: fileName }, true)}`);
   s.append(`\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n`);
   removeCompiledMarkerImports(mod, s, calls);

@@ -12,3 +12,4 @@ export { Generator, manualSeed } from "./random.js";
 export * from "./ops/index.js";
 export * from "./markers.js";
 export * from "./ad.js";
+export { adVmap } from "./vmap.js";

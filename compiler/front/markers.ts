@@ -113,6 +113,7 @@ export interface Built {
   kind: string;
   hasAux: boolean;
   outTree?: Tree; // vjp / jvp: the structure of f's outputs
+  vmap?: { inDims: string; outDims: string }; // vmap: the dims as source text (checked when literal)
 }
 
 export class MarkerCompiler {
@@ -135,7 +136,7 @@ export class MarkerCompiler {
         const built = this.build(e, mod, lowerer);
         return { fn: built.fn, extra: [] };
       }
-      if (inner === "vmap") fail(e, "unsupported-construct", "`vmap` is not supported yet (it arrives with the batching transform)");
+      if (inner === "vmap") fail(e, "unsupported-construct", "a transform of `vmap(f)` is not supported yet (vmap of a transform is: vmap(jacrev(f)))");
       if (inner) fail(e, "unsupported-construct", `the result of \`${inner}\` is not a function`);
     }
     if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
@@ -179,7 +180,7 @@ export class MarkerCompiler {
     if (args.length === 0) fail(call, "arity", `\`${marker}\` needs a function`);
     const optIndex = marker === "jacobian" || marker === "vjp" ? 2 : marker === "jvp" ? 3 : 1;
     if (args.length > optIndex + 1) fail(args[optIndex + 1], "arity", `\`${marker}\` takes at most ${optIndex + 1} arguments`);
-    if (marker === "vmap") fail(call, "unsupported-construct", "`vmap` is not supported yet (it arrives with the batching transform)");
+    if (marker === "vmap" && lowerer) fail(call, "unsupported-construct", "`vmap` inside a differentiated function is not supported yet");
     const opts = readOptions(marker, args[optIndex]);
     const runtimeChecks = checkCommon(opts, marker);
     const target = this.resolveFunc(args[0], mod, lowerer);
@@ -190,6 +191,19 @@ export class MarkerCompiler {
     const nParams = f.params.length - f.captures.length;
     const label = marker;
     switch (marker) {
+      case "vmap": {
+        const dimsText = (name: string): string => {
+          const o = opts[name];
+          if (!o) return "0";
+          if (o.literal) {
+            const ok = (x: unknown) => x === null || (typeof x === "number" && Number.isInteger(x));
+            if (!(ok(o.value) || (Array.isArray(o.value) && o.value.every(ok)))) fail(o.node, "invalid-option", `\`${name}\` must be an integer, null, or an array of them`);
+            if (name === "inDims" && Array.isArray(o.value) && o.value.length !== nParams) fail(o.node, "invalid-option", `\`inDims\` has ${o.value.length} entries but the function takes ${nParams} parameter(s)`);
+          }
+          return o.node.getText();
+        };
+        return { fn: target.fn, tree: driverInfo.get(f)?.tree ?? 0, runtimeChecks, kind: marker, hasAux: false, vmap: { inDims: dimsText("inDims"), outDims: dimsText("outDims") } };
+      }
       case "jacrev":
       case "jacfwd":
       case "grad": {
