@@ -217,3 +217,82 @@ export function adInversePerm(dims: readonly number[]): number[] {
 export function adData(t: Tensor): Float32Array | Float64Array {
   return t.data;
 }
+
+/** Weights of the first operand in maximum (max = true) / minimum: 1, ½ on ties, 0 (PyTorch). */
+export function adPickWeight(a: Val, b: Val, max: boolean): Val {
+  const wa = (x: number, y: number) => (x === y ? 0.5 : (max ? x > y : x < y) ? 1 : 0);
+  if (!isT(a) && !isT(b)) return wa(a as number, b as number);
+  const ta = isT(a) ? a : null;
+  const tb = isT(b) ? b : null;
+  const like = (ta ?? tb)!;
+  const diff = ops.sub(a as Tensor, b as Tensor); // broadcast shape
+  const out = like.dtype === "float32" && (!tb || tb.dtype === "float32") ? new Float32Array(diff.numel) : new Float64Array(diff.numel);
+  for (let i = 0; i < out.length; i++) out[i] = diff.data[i] === 0 ? 0.5 : (max ? diff.data[i] > 0 : diff.data[i] < 0) ? 1 : 0;
+  return new Tensor(out, diff.shape);
+}
+
+/** clamp's derivative mask: 1 where min <= x <= max (PyTorch), else 0. */
+export function adClampMask(x: Tensor, min?: Val | null, max?: Val | null): Tensor {
+  const above = min === undefined || min === null ? null : ops.sub(x, min as Tensor);
+  const below = max === undefined || max === null ? null : ops.sub(max as Tensor, x);
+  const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  for (let i = 0; i < out.length; i++) out[i] = (!above || above.data[i] >= 0) && (!below || below.data[i] >= 0) ? 1 : 0;
+  return new Tensor(out, x.shape);
+}
+
+/** Weights of max / min reductions: the cotangent is split evenly among tied extrema. */
+export function adExtremumWeights(x: Tensor, out: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  const o = adSumBackward(out, x, dim, keepdim);
+  const hit = adEqMask(x, o) as Tensor;
+  const count = adSumBackward(ops.sum(hit, dim === null ? undefined : (dim as number | number[] | undefined), keepdim), x, dim, keepdim);
+  return ops.div(hit, count);
+}
+
+/** ∂ prod / ∂ x_i = product of the other elements along the reduced dims (exact at zeros). */
+export function adProdGrad(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  void keepdim;
+  const dims = reducedDims(x, dim);
+  // move reduced dims last, flatten them, then prefix/suffix products per row
+  const keep = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
+  const perm = [...keep, ...dims];
+  const xp = ops.permute(x, perm);
+  const rowLen = dims.reduce((a, d) => a * x.shape[d], 1);
+  const rows = rowLen === 0 ? 0 : xp.numel / rowLen;
+  const src = xp.data;
+  const g = x.dtype === "float32" ? new Float32Array(src.length) : new Float64Array(src.length);
+  for (let r = 0; r < rows; r++) {
+    let pre = 1;
+    for (let k = 0; k < rowLen; k++) {
+      g[r * rowLen + k] = pre;
+      pre *= src[r * rowLen + k];
+    }
+    let suf = 1;
+    for (let k = rowLen - 1; k >= 0; k--) {
+      g[r * rowLen + k] *= suf;
+      suf *= src[r * rowLen + k];
+    }
+  }
+  return ops.permute(new Tensor(g, xp.shape), adInversePerm(perm));
+}
+
+/** Backward of cat / stack: the piece of ct that came from operand i. */
+export function adCatPiece(ct: Tensor, i: number, dim: number, stacked: boolean, ...parts: Tensor[]): Tensor {
+  const nd = ct.shape.length;
+  const d = dim < 0 ? dim + nd : dim;
+  if (stacked) return ops.select(ct, d, i);
+  let start = 0;
+  for (let k = 0; k < i; k++) start += parts[k].shape[d];
+  return ops.narrow(ct, d, start, parts[i].shape[d]);
+}
+
+/** Backward of index (a gather along dim 0): ct rows added back at their indices. */
+export function adIndexBackward(ct: Tensor, x: Tensor, indices: number | ArrayLike<number> | Tensor): Tensor {
+  const idx = typeof indices === "number" ? [indices] : isT(indices) ? Array.from(indices.data) : Array.from(indices);
+  const rowLen = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  idx.forEach((j, r) => {
+    const jj = j < 0 ? j + x.shape[0] : j;
+    for (let c = 0; c < rowLen; c++) out[jj * rowLen + c] += ct.data[r * rowLen + c];
+  });
+  return new Tensor(out, x.shape);
+}

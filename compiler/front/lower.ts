@@ -856,12 +856,7 @@ export class FnLowerer {
     }
     if (ts.isIdentifier(callee)) {
       const d = this.lookup(callee.text, callee);
-      if (d && d.k === "jacc" && TENSOR_FUNCTIONS.has(d.exported)) {
-        if (e.arguments.length === 0) fail(e, "arity", `\`${d.exported}\` needs a tensor`);
-        const first = this.expr(e.arguments[0]);
-        if (first.k !== "atom" || first.t.k !== "tensor") fail(e.arguments[0], "unsupported-type", `\`${d.exported}\` needs a Tensor as its first argument`);
-        return tensorOp(this, d.exported, first.a, e.arguments.slice(1), e);
-      }
+      if (d && d.k === "jacc" && TENSOR_FUNCTIONS.has(d.exported)) return tensorOp(this, d.exported, undefined, e.arguments, e);
       if (d && d.k === "jacc" && FACTORIES.has(d.exported)) return this.constantCall(e);
     }
     // A marker called inside a differentiated function.

@@ -21,7 +21,12 @@ const bin = (name: string): [string, OpSpec] => [name, { prim: `t.${name}`, oper
 const un = (name: string): [string, OpSpec] => [name, { prim: `t.${name}`, operands: 1 }];
 
 const OPS = new Map<string, OpSpec>([
-  ...["add", "sub", "mul", "div", "pow", "matmul", "dot", "outer"].map(bin),
+  ...["add", "sub", "mul", "div", "pow", "matmul", "dot", "outer", "maximum", "minimum"].map(bin),
+  ["prod", { prim: "t.prod", operands: 1, lits: "dims" }],
+  ["amax", { prim: "t.amax", operands: 1, lits: "dims" }],
+  ["amin", { prim: "t.amin", operands: 1, lits: "dims" }],
+  ["clamp", { prim: "t.clamp", operands: 1, ints: [NaN, NaN] }],
+  ["index", { prim: "t.index", operands: 1, ints: [undefined] }],
   ...["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "t"].map(un),
   ["sum", { prim: "t.sum", operands: 1, lits: "dims" }],
   ["mean", { prim: "t.mean", operands: 1, lits: "dims" }],
@@ -43,9 +48,7 @@ const OPS = new Map<string, OpSpec>([
 ]);
 
 /** jacc exports that are op functions (`exp(x)`, `matmul(a, b)`). */
-export const TENSOR_FUNCTIONS = new Set([
-  ...OPS.keys(), "maximum", "minimum", "where", "clamp", "max", "min", "prod", "cat", "stack", "index",
-].filter((n) => n !== "item" && n !== "size" && n !== "dim"));
+export const TENSOR_FUNCTIONS = new Set([...OPS.keys(), "where", "max", "min", "cat", "stack"].filter((n) => !["item", "size", "dim", "amax", "amin"].includes(n)));
 
 function literal(e: ts.Expression): unknown {
   e = skipParens(e);
@@ -61,10 +64,47 @@ function literal(e: ts.Expression): unknown {
 }
 const NOT_LITERAL = Symbol("not a literal");
 
-export function tensorOp(lw: FnLowerer, name: string, recv: Atom, args: readonly ts.Expression[], node: ts.Node): Val {
+/** A method call `recv.name(args)`, or the function `name(args)` (recv undefined). */
+export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, argsIn: readonly ts.Expression[], node: ts.Node): Val {
+  let args = argsIn;
+  const tensorArg = (e: ts.Expression): Atom => {
+    const val = lw.expr(e);
+    if (val.k !== "atom" || val.t.k !== "tensor") fail(e, "unsupported-type", `\`${name}\` needs a Tensor here`);
+    return val.a;
+  };
+  // cat([a, b], dim) / stack([a, b], dim)
+  if (name === "cat" || name === "stack") {
+    const list = args[0] && skipParens(args[0]);
+    if (recvIn || !list || !ts.isArrayLiteralExpression(list)) fail(node, "unsupported-construct", `\`${name}\` takes an array literal of tensors inside a differentiated function`);
+    const dim = args[1] ? literal(args[1]) : 0;
+    if (typeof dim !== "number") fail(args[1], "unsupported-construct", `the dim of \`${name}\` must be a literal`);
+    return { k: "atom", a: lw.b.t(`t.${name}`, list.elements.map(tensorArg), [dim]), t: TENSOR };
+  }
+  // where(cond, a, b), a.where(cond, b)
+  if (name === "where") {
+    const parts = recvIn ? [args[0], undefined, args[1]] : [args[0], args[1], args[2]];
+    if (parts.some((p, i) => !p && !(recvIn && i === 1))) fail(node, "arity", "`where` needs a condition and two values");
+    const cond = lw.expr(parts[0]!);
+    if (cond.k !== "atom") fail(parts[0]!, "unsupported-type", "the condition of `where` must be a Tensor or a boolean");
+    const val = (e: ts.Expression | undefined, a?: Atom) => (a ? a : (() => { const x = lw.expr(e!); if (x.k !== "atom") fail(e!, "unsupported-type", "`where` takes Tensors or numbers"); return x.a; })());
+    return { k: "atom", a: lw.b.t("t.where", [cond.a, val(parts[1], recvIn), val(parts[2])]), t: TENSOR };
+  }
+  let recv = recvIn;
+  if (!recv) {
+    if (!args[0]) fail(node, "arity", `\`${name}\` needs a tensor`);
+    recv = tensorArg(args[0]);
+    args = args.slice(1);
+  }
+  // max / min: a reduction, or the elementwise maximum when given a tensor
+  if (name === "max" || name === "min") {
+    const first = args[0] && skipParens(args[0]);
+    const isDims = !first || literal(first) !== NOT_LITERAL;
+    name = isDims ? (name === "max" ? "amax" : "amin") : name === "max" ? "maximum" : "minimum";
+  }
   const spec = OPS.get(name);
   if (!spec || !tensorRules[spec.prim]) fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
   const atoms: Atom[] = [recv];
+  if (!spec || !tensorRules[spec.prim]) fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
   let i = 0;
   for (; i < spec.operands - 1; i++) {
     if (!args[i]) fail(node, "arity", `\`${name}\` needs ${spec.operands - 1} operand(s)`);
@@ -76,8 +116,12 @@ export function tensorOp(lw: FnLowerer, name: string, recv: Atom, args: readonly
     const a = args[i + k];
     if (!a) {
       if (dflt === undefined) fail(node, "arity", `\`${name}\` is missing argument ${i + k + 1}`);
-      atoms.push(lit(dflt));
-    } else atoms.push(lw.num(a));
+      atoms.push(lit(Number.isNaN(dflt) ? undefined : dflt)); // NaN marks an optional argument left out
+    } else {
+      const val = lw.expr(a);
+      if (val.k !== "atom") fail(a, "unsupported-type", `argument ${i + k + 1} of \`${name}\` must be a number`);
+      atoms.push(val.a);
+    }
   }
   i += spec.ints?.length ?? 0;
   const attrs: unknown[] = [];

@@ -157,6 +157,43 @@ export const tensorRules: Record<string, TensorRule> = {
     vjp: (b, x, out, ct) => [T(b, "t.sub", [ct, T(b, "t.mul", [T(b, "t.exp", [out]), keepSum(b, ct, x[1])])])],
   },
 
+  // maximum / minimum: the cotangent goes to the larger (smaller) operand, halved on ties (PyTorch)
+  "t.maximum": pick(true),
+  "t.minimum": pick(false),
+  // where(c, a, b): differentiable in a and b only
+  "t.where": {
+    operands: 3,
+    js: call("where"),
+    jvp: (b, [c], [, da, db], out) => (da || db ? expandAs(b, T(b, "t.where", [c, da ?? lit(0), db ?? lit(0)]), out) : null),
+    vjp: (b, [c, x, y], _o, ct, act, _a, ty) => [
+      null,
+      act[1] ? sumTo(b, T(b, "t.where", [c, ct, lit(0)]), x, ty[1]) : null,
+      act[2] ? sumTo(b, T(b, "t.where", [c, lit(0), ct]), y, ty[2]) : null,
+    ],
+  },
+  // clamp: d = dx where min <= x <= max (PyTorch), bounds are constants
+  "t.clamp": {
+    operands: 1,
+    js: call("clamp"),
+    jvp: (b, x, [dx]) => (dx ? T(b, "t.mul", [dx, T(b, "ad.clampMask", x)]) : null),
+    vjp: (b, x, _o, ct) => [T(b, "t.mul", [ct, T(b, "ad.clampMask", x)])],
+  },
+  // max / min reductions: split evenly among tied extrema
+  "t.amax": extremum("max"),
+  "t.amin": extremum("min"),
+  // prod: ∂/∂x_i = product of the others (exact at zeros)
+  "t.prod": {
+    operands: 1,
+    js: call("prod"),
+    jvp: (b, [x], [dx], _o, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, T(b, "ad.prodGrad", [x], attrs)])], attrs) : null),
+    vjp: (b, [x], _o, ct, _a, attrs) => [T(b, "t.mul", [T(b, "ad.sumBackward", [ct, x], attrs), T(b, "ad.prodGrad", [x], attrs)])],
+  },
+  // cat / stack of several tensors: the vjp hands each operand its piece of ct
+  "t.cat": joinRule(false),
+  "t.stack": joinRule(true),
+  // index (gather along dim 0): linear in x, indices are constants
+  "t.index": linear("index", (b, ct, x) => T(b, "ad.indexBackward", [ct, x[0], x[1]])),
+
   // ---- runtime helpers the rules use (runtime/ad.ts)
   // acc(a, b) = a + b, where a may be undefined (a cotangent not reached yet)
   "ad.acc": {
@@ -195,6 +232,16 @@ export const tensorRules: Record<string, TensorRule> = {
     jvp: (b, [ct, a, y], [dct, da]) => tadd(b, dct ? T(b, "ad.matmulBackB", [dct, a, y]) : null, da ? T(b, "ad.matmulBackB", [ct, da, y]) : null),
   },
   "ad.step": { operands: 1, js: call("adStep"), zero: true },
+  "ad.pickWeight": { operands: 2, js: call("adPickWeight"), zero: true },
+  "ad.clampMask": { operands: 1, js: call("adClampMask"), zero: true },
+  "ad.extremumWeights": { operands: 2, js: call("adExtremumWeights"), zero: true },
+  "ad.prodGrad": { operands: 1, js: call("adProdGrad"), zero: true },
+  "ad.catPiece": {
+    operands: 1,
+    js: (a, attrs) => `__jt.adCatPiece(${[a[0], ...lits(attrs), ...a.slice(1)].join(", ")})`,
+    jvp: (b, x, [dct], _o, attrs) => (dct ? T(b, "ad.catPiece", [dct, ...x.slice(1)], attrs) : null),
+  },
+  "ad.indexBackward": linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]])),
   "ad.sign": { operands: 1, js: call("adSign"), zero: true },
   "ad.zerosLike": { operands: 1, js: call("adZerosLike"), zero: true },
   "ad.oneHot": { operands: 1, js: call("adOneHot"), zero: true },
@@ -205,6 +252,43 @@ export const tensorRules: Record<string, TensorRule> = {
   "t.dim": { operands: 1, js: (a) => `${a[0]}.dim()`, zero: true, type: () => NUM },
   "t.numel": { operands: 1, js: (a) => `${a[0]}.numel`, zero: true, type: () => NUM },
 };
+
+function pick(max: boolean): TensorRule {
+  const w = (b: Builder, x: Atom, y: Atom) => b.t("ad.pickWeight", [x, y], [max], TENSOR);
+  const rest1 = (b: Builder, t: Atom) => T(b, "t.sub", [lit(1), t]);
+  return {
+    operands: 2,
+    js: call(max ? "maximum" : "minimum"),
+    jvp: (b, [x, y], [dx, dy], out) => {
+      const wx = w(b, x, y);
+      const r = tadd(b, dx ? T(b, "t.mul", [dx, wx]) : null, dy ? T(b, "t.mul", [dy, rest1(b, wx)]) : null);
+      return r ? expandAs(b, r, out) : null;
+    },
+    vjp: (b, [x, y], _o, ct, act, _a, ty) => {
+      const wx = w(b, x, y);
+      return [act[0] ? sumTo(b, T(b, "t.mul", [ct, wx]), x, ty[0]) : null, act[1] ? sumTo(b, T(b, "t.mul", [ct, rest1(b, wx)]), y, ty[1]) : null];
+    },
+  };
+}
+
+function extremum(which: "max" | "min"): TensorRule {
+  return {
+    operands: 1,
+    js: call(which),
+    jvp: (b, [x], [dx], out, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, T(b, "ad.extremumWeights", [x, out], attrs)])], attrs) : null),
+    vjp: (b, [x], out, ct, _a, attrs) => [T(b, "t.mul", [T(b, "ad.sumBackward", [ct, x], attrs), T(b, "ad.extremumWeights", [x, out], attrs)])],
+  };
+}
+
+function joinRule(stacked: boolean): TensorRule {
+  const fn = stacked ? "stack" : "cat";
+  return {
+    operands: Infinity,
+    js: (a, attrs) => `__jt.${fn}([${a.join(", ")}], ${JSON.stringify(attrs[0])})`,
+    jvp: (b, x, dx, _o, attrs) => (dx.some(Boolean) ? T(b, `t.${fn}`, x.map((xi, i) => dx[i] ?? T(b, "ad.zerosLike", [xi])), attrs) : null),
+    vjp: (b, x, _o, ct, act, attrs) => x.map((_, i) => (act[i] ? T(b, "ad.catPiece", [ct, ...x], [i, attrs[0], stacked]) : null)),
+  };
+}
 
 function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
   return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);
