@@ -1,0 +1,345 @@
+// One test per diagnostic of the fence (SPEC §4: anything outside the
+// differentiable language is a compile-time diagnostic with file, line,
+// column, a code frame and the construct's name; nothing is emitted for that
+// module; other modules are unaffected). Each bad program marks with `‸` the
+// place the diagnostic must point at. Marker options, `strict`, unresolvable
+// marker functions, vmap and the uncompiled-marker stubs are in
+// diagnostics-markers.test.ts.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { compileModule, formatDiagnostic } from "../compiler/index.js";
+import { checkDiagnostic, diagDir, expectDiagnostic, goodModuleWorks, IMPORTS, type Expected, writeHelper } from "./util/diagnostic-check.js";
+import path from "node:path";
+
+interface Bad extends Expected {
+  name: string;
+  src: string;
+}
+
+const U = "unsupported-construct";
+
+const FENCE: Bad[] = [
+  {
+    name: "this",
+    src: `export function f(x: number) { return x * ‸this.k; }\nexport const d = grad(f);`,
+    code: U,
+    message: [/`this`/],
+  },
+  {
+    name: "class declaration",
+    src: `export function f(x: number) {\n  ‸class A {}\n  return x;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/class/],
+  },
+  {
+    name: "class expression",
+    src: `export function f(x: number) {\n  const A = ‸class { k = 1 };\n  return x;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/class/],
+  },
+  {
+    name: "async function declaration",
+    src: `‸export async function f(x: number) { return x; }\nexport const d = grad(f);`,
+    code: U,
+    message: [/async/],
+  },
+  {
+    name: "async arrow",
+    src: `export const f = ‸async (x: number) => x * 2;\nexport const d = jacrev(f);`,
+    code: U,
+    message: [/async/],
+  },
+  {
+    name: "generator",
+    src: `‸export function* f(x: number) { yield x; return x; }\nexport const d = grad(f);`,
+    code: U,
+    message: [/generator/],
+  },
+  {
+    name: "try",
+    src: `export function f(x: number) {\n  ‸try { return x; } catch { return 0; }\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/`try`/],
+  },
+  {
+    name: "throw",
+    src: `export function f(x: number) {\n  if (x < 0) ‸throw new Error("negative");\n  return Math.sqrt(x);\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/`throw`/],
+  },
+  {
+    name: "switch",
+    src: `export function f(x: number) {\n  ‸switch (x) { case 1: return x; default: return 2 * x; }\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/`switch`/],
+  },
+  {
+    name: "for…in",
+    src: `export function f(x: number) {\n  let s = x;\n  ‸for (const k in [1, 2]) s += x;\n  return s;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/for(…|\.\.\.|-| )in/],
+  },
+  {
+    name: "labelled break",
+    src:
+      `export function f(x: number) {\n  let s = x;\n  ‸outer: for (let i = 0; i < 3; i++) {\n    for (let j = 0; j < 3; j++) {\n` +
+      `      if (j > i) break outer;\n      s *= x;\n    }\n  }\n  return s;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/label/i],
+  },
+  {
+    name: "object literal",
+    src: `export function f(x: number) {\n  const o = ‸{ a: x, b: 2 };\n  return x;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/object literal/],
+  },
+  {
+    name: "string literal",
+    src: `export function f(x: number) {\n  const s = ‸"abc";\n  return x;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/string/],
+  },
+  {
+    name: "template string",
+    src: "export function f(x: number) {\n  const s = ‸`x = ${x}`;\n  return x;\n}\nexport const d = grad(f);",
+    code: U,
+    message: [/template/],
+  },
+  {
+    name: "write to a captured module-level variable",
+    src: `let calls = 0;\nexport function f(x: number) {\n  ‸calls = calls + 1;\n  return x * x;\n}\nexport const d = grad(f);`,
+    code: "captured-write",
+    message: [/captured/, /`calls`/],
+  },
+  {
+    name: "compound write to a captured variable",
+    src: `let total = 0;\nexport function f(x: number) {\n  ‸total += x;\n  return x;\n}\nexport const d = grad(f);`,
+    code: "captured-write",
+    message: [/captured/, /`total`/],
+  },
+  {
+    name: "increment of a captured variable",
+    src: `let n = 0;\nexport const f = (x: number) => {\n  ‸n++;\n  return x;\n};\nexport const d = jacfwd(f);`,
+    code: "captured-write",
+    message: [/captured/, /`n`/],
+  },
+  {
+    name: "write into a captured module-level array",
+    src: `const cache = [0, 0];\nexport function f(x: number) {\n  ‸cache[0] = x;\n  return x;\n}\nexport const d = grad(f);`,
+    code: "captured-write",
+    message: [/captured/, /cache/],
+  },
+  {
+    name: "write to a variable of the enclosing function (from a marker's inline function)",
+    src: `export function outer(k: number) {\n  let acc = 0;\n  return grad((x: number) => {\n    ‸acc = x;\n    return x * k;\n  });\n}`,
+    code: "captured-write",
+    message: [/captured/, /`acc`/],
+  },
+  {
+    name: "write into a parameter array",
+    src: `export function f(xs: number[]) {\n  ‸xs[0] = 1;\n  return xs[0] * xs[1];\n}\nexport const d = jacrev(f);`,
+    code: "param-write",
+    message: [/parameter/, /`xs`/],
+  },
+  {
+    name: "Math.random() (a random op under the default randomness: \"error\")",
+    src: `export function f(x: number) {\n  return x * ‸Math.random();\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/Math\.random/, /random/],
+  },
+  {
+    name: "Math.random() under jacfwd's randomness: \"error\"",
+    src: `export function f(x: number) {\n  return x + ‸Math.random();\n}\nexport const d = jacfwd(f, { randomness: "error" });`,
+    code: U,
+    message: [/Math\.random/],
+  },
+  {
+    name: "unresolvable callee: a function received as a parameter",
+    src: `export function f(x: number, h) {\n  return ‸h(x);\n}\nexport const d = grad(f);`,
+    code: "unresolved",
+    message: [/`h`/],
+  },
+  {
+    name: "unresolvable callee: a parameter of the enclosing function",
+    src: `export function outer(h: (t: number) => number) {\n  return grad((x: number) => ‸h(x) * x);\n}`,
+    code: "unresolved",
+    message: [/`h`/],
+  },
+  {
+    name: "unresolvable callee: an unknown identifier",
+    src: `export function f(x: number) {\n  return ‸mystery(x);\n}\nexport const d = grad(f);`,
+    code: "unresolved",
+    message: [/mystery/],
+  },
+  {
+    name: "unknown identifier read",
+    src: `export function f(x: number) {\n  return x * ‸zeta;\n}\nexport const d = grad(f);`,
+    code: "unresolved",
+    message: [/zeta/],
+  },
+  {
+    name: "method call on a number",
+    src: `export function f(x: number) {\n  return ‸x.toFixed(2) as unknown as number;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/toFixed/, /method/],
+  },
+  {
+    name: "method call on a number (valueOf)",
+    src: `export function f(x: number, y: number) {\n  return ‸Math.max(x, y).valueOf();\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/valueOf/, /method/],
+  },
+  {
+    name: "object destructuring",
+    src: `export function f(xs: number[]) {\n  const ‸{ length } = xs;\n  return xs[0] * length;\n}\nexport const d = jacrev(f);`,
+    code: U,
+    message: [/object destructuring/],
+  },
+  {
+    name: "object destructuring in for…of",
+    src: `export function f(xs: number[]) {\n  let s = 0;\n  for (‸const { a } of xs) s += a;\n  return s;\n}\nexport const d = jacrev(f);`,
+    code: U,
+    message: [/object destructuring/],
+  },
+  {
+    name: "destructured parameter",
+    src: `export function f(‸{ a }: { a: number }) {\n  return a * a;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/destructur/],
+  },
+  {
+    name: "new Map()",
+    src: `export function f(x: number) {\n  const m = ‸new Map();\n  return x;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/new Map/],
+  },
+  {
+    name: "spread argument",
+    src: `function h(a: number, b: number) { return a * b; }\nexport function f(x: number) {\n  const v = [x, x];\n  return h(‸...v);\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/spread/],
+  },
+  {
+    name: "unsupported parameter type: string",
+    src: `export function f(x: number, s: ‸string) {\n  return x;\n}\nexport const d = grad(f);`,
+    code: "unsupported-type",
+    message: [/`string`/, /parameter/],
+  },
+  {
+    name: "unsupported parameter type: a function type",
+    src: `export function f(x: number, h: ‸(t: number) => number) {\n  return h(x);\n}\nexport const d = grad(f);`,
+    code: "unsupported-type",
+    message: [/parameter/],
+  },
+  {
+    name: "typeof",
+    src: `export function f(x: number) {\n  return ‸typeof x === "number" ? x : 0;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/typeof/],
+  },
+  {
+    name: "delete",
+    src: `export function f(xs: number[]) {\n  const ys = [xs[0], xs[1]];\n  ‸delete ys[0];\n  return xs[1];\n}\nexport const d = jacrev(f);`,
+    code: U,
+    message: [/delete/],
+  },
+  {
+    name: "regular expression",
+    src: `export function f(x: number) {\n  const r = ‸/a+/;\n  return x;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/regular expression/],
+  },
+];
+
+for (const bad of FENCE) {
+  test(`fence: ${bad.name}`, async () => {
+    expectDiagnostic(bad.name.replace(/\W+/g, "-"), bad.src, bad);
+    await goodModuleWorks(bad.name.replace(/\W+/g, "-"));
+  });
+}
+
+// ---------------------------------------------------------------- where the diagnostic points
+test("a construct in a function called by the differentiated one is reported in the callee", async () => {
+  const src = `function helper(x: number) {\n  const o = ‸{ k: 2 };\n  return x * 2;\n}\nexport function f(x: number) {\n  return helper(x) * x;\n}\nexport const d = grad(f);`;
+  expectDiagnostic("transitive", src, { code: U, message: [/object literal/] });
+  await goodModuleWorks("transitive");
+});
+
+test("a construct in an imported module is reported with that module's file, line and column", async () => {
+  const helperText = `// a helper module\nexport function scaled(x: number) {\n  return x * ‸this.scale;\n}\n`;
+  const helperFile = writeHelper("scaled-helper.ts", helperText.replace("‸", ""));
+  const main = `import { scaled } from "./scaled-helper.js";\nexport function f(x: number) {\n  return scaled(x) + x;\n}\nexport const d = grad(f);`;
+  expectDiagnostic("imports-helper", main, { code: U, message: [/`this`/], file: helperFile, fileText: helperText });
+  await goodModuleWorks("imported");
+});
+
+test("two bad functions in one module: both reported, in order, nothing emitted", async () => {
+  const marked1 = `export function f(x: number) { return x * ‸this.k; }\nexport function g(x: number) { try { return x; } finally {} }\nexport const d = grad(f);\nexport const e = grad(g);`;
+  const marked2 = `export function f(x: number) { return x * this.k; }\nexport function g(x: number) { ‸try { return x; } finally {} }\nexport const d = grad(f);\nexport const e = grad(g);`;
+  const file = path.join(diagDir, "two-bad.ts");
+  const r = compileModule(IMPORTS + marked1.replace("‸", ""), file, { target: "js" });
+  assert.is(r.code, "");
+  assert.is(r.diagnostics.length, 2, r.diagnostics.map(formatDiagnostic).join("\n"));
+  checkDiagnostic(r.diagnostics[0], IMPORTS + marked1, file, { code: U, message: [/`this`/] });
+  checkDiagnostic(r.diagnostics[1], IMPORTS + marked2, file, { code: U, message: [/`try`/] });
+  await goodModuleWorks("two-bad");
+});
+
+// A bad function reached by two markers: each diagnostic is the fence's (never
+// an internal compiler error from reusing the half-lowered function).
+for (const [name, body, construct] of [
+  ["this", "return x * ‸this.k;", /`this`/],
+  ["try", "‸try { return x; } catch { return 0; }", /`try`/],
+] as const) {
+  test(`a bad function (\`${name}\`) used by two markers: no internal compiler error`, async () => {
+    const marked = `${IMPORTS}export function f(x: number) { ${body} }\nexport const a = grad(f);\nexport const b = jacfwd(f);`;
+    const file = path.join(diagDir, `two-markers-${name}.ts`);
+    const r = compileModule(marked.replace("‸", ""), file, { target: "js" });
+    assert.is(r.code, "");
+    assert.ok(r.diagnostics.length >= 1);
+    const internal = r.diagnostics.filter((d) => d.code === "internal");
+    assert.equal(internal.map(formatDiagnostic), [], "no internal compiler error");
+    for (const d of r.diagnostics) checkDiagnostic(d, marked, file, { code: U, message: [construct] });
+    await goodModuleWorks(`two-markers-${name}`);
+  });
+}
+
+test("a bad helper called from two differentiated functions: no internal compiler error", () => {
+  const marked = `${IMPORTS}function h(x: number) { const o = ‸{}; return x; }\nexport function f(x: number) { return h(x); }\nexport function g(x: number) { return h(x) * 2; }\nexport const a = grad(f);\nexport const b = grad(g);`;
+  const file = path.join(diagDir, "helper-twice.ts");
+  const r = compileModule(marked.replace("‸", ""), file, { target: "js" });
+  assert.is(r.code, "");
+  assert.equal(r.diagnostics.filter((d) => d.code === "internal").map(formatDiagnostic), [], "no internal compiler error");
+  for (const d of r.diagnostics) checkDiagnostic(d, marked, file, { code: U, message: [/object literal/] });
+});
+
+test("Math.atan2 with one argument: a diagnostic at the call, not an internal compiler error", () => {
+  const marked = `${IMPORTS}export const g = (x: number) => ‸Math.atan2(x);\nexport const a = grad(g);`;
+  const file = path.join(diagDir, "atan2-one-arg.ts");
+  const r = compileModule(marked.replace("‸", ""), file, { target: "js" });
+  assert.is(r.code, "");
+  assert.is(r.diagnostics.length, 1, r.diagnostics.map(formatDiagnostic).join("\n"));
+  checkDiagnostic(r.diagnostics[0], marked, file, { code: U, message: [/Math\.atan2/, /two arguments|2 arguments/] });
+});
+
+test("Math.pow with one argument: a diagnostic at the call", async () => {
+  expectDiagnostic("pow-one-arg", `export const g = (x: number) => ‸Math.pow(x);\nexport const a = grad(g);`, { code: U, message: [/Math\.pow/, /two arguments/] });
+  await goodModuleWorks("pow-one-arg");
+});
+
+test("an unsupported construct outside every differentiated function is not a diagnostic", async () => {
+  const src = `${IMPORTS}export class Model { k = 2; run(x: number) { try { return this.k * x; } catch { return 0; } } }\nexport async function load() { return "ok"; }\nexport const d = grad((x: number) => x * x);\n`;
+  const r = compileModule(src, path.join(diagDir, "outside.ts"), { target: "js" });
+  assert.equal(r.diagnostics.map(formatDiagnostic), []);
+  assert.ok(r.code.length > 0);
+});
+
+test("a module without markers is returned unchanged, whatever it contains", () => {
+  const src = `export class A { m() { return this; } }\nexport const s = \`\${1}\`;\n`;
+  const r = compileModule(src, path.join(diagDir, "plain.ts"), { target: "js" });
+  assert.equal(r.diagnostics, []);
+  assert.is(r.changed, false);
+  assert.is(r.code, src);
+});
+
+test.run();
