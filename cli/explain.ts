@@ -1,0 +1,80 @@
+// `jacc explain <file> <name>`: what the compiler made of one marker: the
+// generated derivative source, the IR, the static sparsity and the shaders.
+import path from "node:path";
+import type { MarkerReport } from "../compiler/index.js";
+import { parse, UsageError, type Io } from "./args.js";
+import { HELP } from "./help.js";
+
+export async function explainCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse("explain", args, { ascii: { type: "boolean" } });
+  if (values.help) return (io.out(HELP.explain), 0);
+  if (positionals.length !== 2) throw new UsageError(`expected <file> <name>, got ${positionals.length} argument${positionals.length === 1 ? "" : "s"}`, "explain");
+  const [fileArg, name] = positionals;
+  const { compileFile, formatDiagnostic } = await import("./compile.js");
+  const c = compileFile(path.resolve(io.cwd, fileArg), io.cwd, { target: "ts", explain: true });
+  if (c.failure) return (io.err(`jacc: ${c.failure}\n`), 1);
+  if (c.errors.length) {
+    c.errors.forEach((d) => io.err(formatDiagnostic(d) + "\n\n"));
+    io.err(`jacc: ${c.name} has errors; nothing to explain\n`);
+    return 1;
+  }
+  const markers = c.result?.markers ?? [];
+  if (markers.length === 0) return (io.err(`jacc: ${c.name} has no markers\n`), 1);
+  const matches = markers.filter((m) => m.functionName === name || generatedNames(m).some((g) => g.includes(name)));
+  if (matches.length === 0) {
+    const available = [...new Set(markers.flatMap((m) => [m.functionName, ...generatedNames(m)]))];
+    io.err(`jacc: no marker in ${c.name} matches "${name}"\navailable names: ${available.join(", ")}\n`);
+    return 1;
+  }
+  const shaders = c.result?.shaders ?? {};
+  const sections = matches.map((m) => explainOne(m, c.name, shaders, values.ascii === true));
+  io.out(sections.join("\n\n") + "\n");
+  return 0;
+}
+
+/** The names of the functions a marker generated, in order. */
+export function generatedNames(m: MarkerReport): string[] {
+  return [...m.generated.matchAll(/^\s*(?:export\s+)?function\s+([\w$]+)/gm)].map((x) => x[1]);
+}
+
+function explainOne(m: MarkerReport, file: string, shaders: Record<string, string>, ascii: boolean): string {
+  const names = generatedNames(m);
+  const heading = (t: string) => `── ${t} ${"─".repeat(Math.max(3, 60 - t.length))}`;
+  const out = [
+    `${m.marker}(${m.functionName}) at ${file}:${m.line}`,
+    `generated: ${names.join(", ") || "(none)"}`,
+    "",
+    heading("derivative source"),
+    m.generated.trimEnd(),
+    "",
+    heading("IR"),
+    m.ir.trimEnd(),
+    "",
+    heading("static sparsity (rows: outputs, columns: inputs)"),
+    sparsityGrid(m.sparsity, ascii),
+    "",
+    heading("WGSL"),
+  ];
+  // compileModule's shaders are keyed by name; attribute those named after this marker's functions.
+  const all = Object.entries(shaders);
+  const mine = all.filter(([k]) => names.some((n) => k.includes(n)));
+  const shown = mine.length ? mine : all;
+  if (shown.length === 0) out.push("no WGSL for this marker (scalar program)");
+  for (const [k, wgsl] of shown) out.push(`// ${k}`, wgsl.trimEnd());
+  return out.join("\n");
+}
+
+/** Rows are outputs, columns inputs; a mark where the output depends on the input. */
+export function sparsityGrid(s: MarkerReport["sparsity"], ascii = false): string {
+  const [yes, no] = ascii ? ["x", "."] : ["█", "·"];
+  const rowW = Math.max(0, ...s.outputs.map((o) => o.length));
+  const colW = s.inputs.map((i) => Math.max(1, i.length));
+  const lines = [" ".repeat(rowW) + "  " + s.inputs.map((n, j) => n.padEnd(colW[j])).join(" ")];
+  s.outputs.forEach((o, i) => {
+    lines.push(o.padEnd(rowW) + "  " + s.inputs.map((_, j) => (s.pattern[i]?.[j] ? yes : no).padEnd(colW[j])).join(" "));
+  });
+  const nz = s.pattern.flat().filter(Boolean).length;
+  const total = s.outputs.length * s.inputs.length;
+  lines.push(`${yes} depends, ${no} structurally zero (${nz} of ${total} blocks nonzero)`);
+  return lines.map((l) => l.trimEnd()).join("\n");
+}

@@ -1,0 +1,64 @@
+// Help texts, one per command; `jacc <command> --help` prints them to stdout.
+export const HELP: Record<string, string> = {
+  top: `jacc - ahead-of-time automatic differentiation for TypeScript
+
+Usage:
+  jacc emit <files or globs...> [--out DIR] [--target ts|js] [--strategy MODE]
+  jacc check <files or globs...>
+  jacc explain <file> <name>
+
+Commands:
+  emit      write derivative modules (markers replaced by generated code)
+  check     report diagnostics only; nothing is written
+  explain   show a marker's generated source, IR and static sparsity
+
+Options:
+  -h, --help     show help (also after a command: jacc emit --help)
+  -v, --version  print the version
+
+Exit status: 0 ok, 1 compile errors, 2 bad command line.
+`,
+  emit: `Usage: jacc emit <files or globs...> [options]
+
+Compiles each module: markers (jacobian, jacrev, jacfwd, hessian, grad, vjp,
+jvp) are replaced by generated derivative code. Outputs mirror the inputs'
+paths relative to the current directory (or to the inputs' common directory
+when they lie outside it). Modules without markers are copied unchanged
+(transpiled for --target js). Inputs are never overwritten; each output is
+written atomically. Globs: * ? ** (quote them); node_modules and
+dot-directories are skipped. A directory stands for the TypeScript files in it.
+
+Options:
+  -o, --out DIR        output directory (default: jacc-out)
+  -t, --target ts|js   .ts with types (default) or ES-module .js
+  --strategy MODE      default for jacobian markers without a strategy option:
+                       reverse-mode (default) or forward-mode
+  -h, --help           show this help
+
+Exit status: 1 if any module failed (its diagnostics go to stderr, nothing is
+written for it; the other modules are still written).
+`,
+  check: `Usage: jacc check <files or globs...>
+
+Compiles each module and prints its diagnostics (file:line:col, code frame)
+and a summary. Nothing is written.
+
+Options:
+  -h, --help   show this help
+
+Exit status: 1 if any error was reported, 0 otherwise.
+`,
+  explain: `Usage: jacc explain <file> <name> [--ascii]
+
+For each marker in <file> whose function is named <name> (or whose generated
+function's name contains <name>), prints the generated derivative source, the
+IR, the Jacobian's static sparsity pattern (rows: outputs, columns: inputs)
+and the WGSL shaders, if any.
+
+Options:
+  --ascii      draw the sparsity grid with x and . instead of block characters
+  -h, --help   show this help
+
+Exit status: 1 if the module has errors or no marker matches <name>.
+`,
+};
