@@ -177,7 +177,7 @@ class VjpTransform {
       paramBars,
       numBars: [...this.numBars],
       vecBars: [...this.vecBars],
-      restored: restored.filter((x) => !isObj(this.fn.vars.get(x)!)),
+      restored: restored.filter((x) => !isObj(this.target.vars.get(x)!)),
       restoredArrays: [...this.restoredArrays].filter((x) => needed.has(x)),
       needed: [...needed].filter((x) => !this.recompute.has(x)).sort(),
     };
@@ -187,7 +187,7 @@ class VjpTransform {
   private neededSet(rev: Stmt[]): Set<string> {
     const barNames = new Set(this.bars.values());
     const counts = new Set(this.loopCounts.values());
-    const primal = (n: string) => (this.fn.vars.has(n) || counts.has(n)) && !barNames.has(n) && !this.recompute.has(n);
+    const primal = (n: string) => (this.fn.vars.has(n) || counts.has(n) || this.partialVars.has(n)) && !barNames.has(n) && !this.recompute.has(n);
     const needed = new Set<string>();
     let changed = true;
     while (changed) {
@@ -213,10 +213,70 @@ class VjpTransform {
   }
 
   // ------------------------------------------------------------ forward sweep
-  private fwdBlock(list: Stmt[]): Stmt[] {
+  private fwdBlock(list: Stmt[], inLoop = false): Stmt[] {
     const out: Stmt[] = [];
+    const saved = [this.cse, this.fwdInLoop];
+    this.cse = new Map();
+    this.fwdInLoop = inLoop;
     for (const s of list) this.fwdStmt(s, out);
+    [this.cse, this.fwdInLoop] = saved as [Map<string, string>, boolean];
+    this.cse.clear(); // the nested block may have reassigned anything
     return out;
+  }
+
+  /** Forward common-subexpression table of the current block: "op(args)" → variable holding it. */
+  private cse = new Map<string, string>();
+  private fwdInLoop = false;
+  /** Local partial derivatives computed in the forward sweep, per scalar statement. */
+  private partials = new Map<Stmt, { atoms: (Atom | null)[]; fresh: string[] }>();
+  private partialVars = new Set<string>();
+
+  private kill(x: string): void {
+    for (const [k, val] of this.cse) if (val === x || k.includes(`|${x}|`)) this.cse.delete(k);
+  }
+
+  /** Appends `s` to the forward sweep, reusing an identical earlier value of the block. */
+  private emitFwd(s: Stmt, out: Stmt[]): void {
+    if (s.k === "let" && s.e.k === "prim" && !ruleOf(s.e.op).tensor) {
+      const key = `${s.e.op}(|${s.e.args.map((a) => (a.k === "var" ? a.name : `#${String(a.v)}`)).join("|,|")}|)`;
+      const hit = this.cse.get(key);
+      this.kill(s.dst);
+      if (hit && hit !== s.dst) out.push({ ...s, e: { k: "atom", a: v(hit) } });
+      else {
+        out.push(s);
+        if (!s.e.args.some((a) => a.k === "var" && a.name === s.dst)) this.cse.set(key, s.dst);
+      }
+      return;
+    }
+    if (s.k === "let") this.kill(s.dst);
+    if (s.k === "call") s.dsts.forEach((d) => this.kill(d));
+    out.push(s);
+  }
+
+  /**
+   * For an active scalar primitive, its partial derivatives are computed right
+   * after it in the forward sweep (rule.vjp with a unit cotangent), so the reverse
+   * sweep only multiplies and adds: it keeps (or pushes) partials, not operands.
+   */
+  private fwdPartials(s: Extract<Stmt, { k: "let" }>, out: Stmt[]): void {
+    const e = s.e;
+    if (e.k !== "prim" || !this.isActive(v(s.dst))) return;
+    const rule = ruleOf(e.op);
+    if (rule.tensor || rule.zero || this.fn.vars.get(s.dst)!.k !== "num") return;
+    const act = e.args.map((a) => this.isActive(a));
+    const pb = new Builder(this.target, this.names, s.loc);
+    const atoms = rule.vjp!(pb, e.args, v(s.dst), lit(1), act, e.attrs ?? [], []);
+    const fresh = pb.stmts.filter((x): x is Extract<Stmt, { k: "let" }> => x.k === "let").map((x) => x.dst).filter((d) => atoms.some((a) => a?.k === "var" && a.name === d));
+    if (this.fwdInLoop) {
+      for (const d of fresh) {
+        const push: Stmt = { k: "push", a: v(d) };
+        this.tags.set(push, d);
+        out.push(push);
+      }
+    }
+    for (const st of pb.stmts) this.emitFwd(st, out);
+    this.partials.set(s, { atoms, fresh: this.fwdInLoop ? fresh : [] });
+    for (const a of atoms) if (a?.k === "var" && !this.fn.vars.has(a.name)) this.partialVars.add(a.name);
   }
 
   private needsPush(s: Stmt, x: string): boolean {
@@ -233,7 +293,8 @@ class VjpTransform {
           this.tags.set(p, s.dst);
           out.push(p);
         }
-        out.push(s);
+        this.emitFwd(s, out);
+        this.fwdPartials(s, out);
         return;
       }
       case "call": {
@@ -245,8 +306,8 @@ class VjpTransform {
             out.push(p);
           }
         }
-        if (argMask.some(Boolean)) out.push({ ...s, fn: vjpPair(this.ctx, s.fn, argMask).fwd });
-        else out.push(s);
+        if (argMask.some(Boolean)) this.emitFwd({ ...s, fn: vjpPair(this.ctx, s.fn, argMask).fwd }, out);
+        else this.emitFwd(s, out);
         return;
       }
       case "store": {
@@ -263,12 +324,12 @@ class VjpTransform {
         return;
       }
       case "if":
-        out.push({ ...s, then: this.fwdBlock(s.then), else: this.fwdBlock(s.else) });
+        out.push({ ...s, then: this.fwdBlock(s.then, this.fwdInLoop), else: this.fwdBlock(s.else, this.fwdInLoop) });
         return;
       case "loop": {
         const count = this.loopCount(s);
         out.push({ k: "let", dst: count, e: { k: "atom", a: lit(0) } });
-        const body = this.fwdBlock(s.body);
+        const body = this.fwdBlock(s.body, true);
         body.push({ k: "let", dst: count, e: { k: "prim", op: "add", args: [v(count), lit(1)] } });
         out.push({ ...s, pre: s.pre, body });
         // The trip count of an inner loop is overwritten by the next outer iteration: keep each.
@@ -280,7 +341,7 @@ class VjpTransform {
         return;
       }
       case "for":
-        out.push({ ...s, body: this.fwdBlock(s.body) });
+        out.push({ ...s, body: this.fwdBlock(s.body, true) });
         return;
       case "comment":
         out.push(s);
@@ -432,9 +493,23 @@ class VjpTransform {
           case "atom":
             this.accumulate(b, e.a, ct);
             break;
-          case "prim":
-            this.revPrim(b, x, e, ct);
+          case "prim": {
+            const part = this.partials.get(s);
+            if (part) {
+              e.args.forEach((a, i) => {
+                const pd = part.atoms[i];
+                if (pd && this.isActive(a)) this.accumulate(b, a, b.p("mul", ct, pd));
+              });
+              // back to the previous iteration's partials
+              for (const d of [...part.fresh].reverse()) {
+                const pop: Stmt = { k: "let", dst: d, e: { k: "pop" } };
+                this.tags.set(pop, d);
+                b.emit(pop);
+                this.restored.add(d);
+              }
+            } else this.revPrim(b, x, e, ct);
             break;
+          }
           case "tdata":
             break;
           case "load":
