@@ -12,20 +12,47 @@ const summaries = new WeakMap<Fns, Map<string, boolean[]>>();
 
 /** Which results of `fn` depend on the parameters marked in `mask`. */
 export function resultDeps(fns: Fns, fnName: string, mask: boolean[]): boolean[] {
+  return summary(fns, fnName, mask).slice(0, fns.get(fnName)!.results.length);
+}
+
+/** Which vector parameters of `fn` receive values that depend on `mask` (cotangents accumulated in place). */
+export function paramWrites(fns: Fns, fnName: string, mask: boolean[]): boolean[] {
+  return summary(fns, fnName, mask).slice(fns.get(fnName)!.results.length);
+}
+
+function summary(fns: Fns, fnName: string, mask: boolean[]): boolean[] {
   let memo = summaries.get(fns);
   if (!memo) summaries.set(fns, (memo = new Map()));
   const key = `${fnName}|${mask.map(Number).join("")}`;
   const fn = fns.get(fnName)!;
   if (memo.has(key)) return memo.get(key)!;
-  memo.set(key, fn.results.map(() => false));
+  memo.set(key, [...fn.results.map(() => false), ...fn.params.map(() => false)]);
   for (;;) {
     const varied = variedVars(fns, fn, mask);
     const ret = findReturn(fn.body);
-    const deps = ret.values.map((a) => isVaried(varied, a));
+    const deps = [...ret.values.map((a) => isVaried(varied, a)), ...fn.params.map((p, i) => !mask[i] && p.type.k === "vec" && varied.has(p.name))];
     const old = memo.get(key)!;
     memo.set(key, deps);
     if (deps.every((d, i) => d === old[i])) return deps;
   }
+}
+
+const tapeMemo = new WeakMap<Fns, Map<string, boolean>>();
+
+/** True if `fnName` (or anything it calls) pushes or pops the tape: its jvp must always run, the tape carries tangents. */
+export function touchesTape(fns: Fns, fnName: string): boolean {
+  let m = tapeMemo.get(fns);
+  if (!m) tapeMemo.set(fns, (m = new Map()));
+  const hit = m.get(fnName);
+  if (hit !== undefined) return hit;
+  m.set(fnName, false);
+  let found = false;
+  walk(fns.get(fnName)!.body, (s) => {
+    if (s.k === "push" || s.k === "pushobj" || (s.k === "let" && (s.e.k === "pop" || s.e.k === "popobj"))) found = true;
+    if (s.k === "call" && touchesTape(fns, s.fn)) found = true;
+  });
+  m.set(fnName, found);
+  return found;
 }
 
 export function findReturn(body: Stmt[]): Extract<Stmt, { k: "return" }> {
@@ -68,9 +95,11 @@ export function variedVars(fns: Fns, fn: Fn, mask: boolean[]): Set<string> {
         if (s.args.some((a, i) => i > 0 && isVaried(varied, a)) && s.args[0].k === "var") mark(s.args[0].name);
       } else if (s.k === "call" && !s.nodiff) {
         const argMask = s.args.map((a) => isVaried(varied, a));
-        if (argMask.some(Boolean)) {
+        if (argMask.some(Boolean) || touchesTape(fns, s.fn)) {
           const deps = resultDeps(fns, s.fn, argMask);
           s.dsts.forEach((d, i) => deps[i] && mark(d));
+          // a vector passed in and written with varied values varies too (an accumulated cotangent)
+          paramWrites(fns, s.fn, argMask).forEach((w, i) => w && s.args[i].k === "var" && mark((s.args[i] as { name: string }).name));
         }
       }
     });

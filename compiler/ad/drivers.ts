@@ -44,6 +44,7 @@ function mapTree(t: Tree, f: (leaf: number) => Tree): Tree {
 }
 
 const isNum = (t: Type) => t.k === "num";
+const isF32 = (t: Type) => t.k === "vec" && !!t.f32;
 
 class DriverBuilder {
   fn: Fn;
@@ -89,7 +90,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   const inSize = ins.map((j, k) => d.size(v(f.params[j].name), inT[k]));
 
   // One block per (output leaf, input): a number, or flat storage wrapped as a Tensor at the end.
-  const blocks: { data?: string; num?: string; tensor?: string }[][] = [];
+  const blocks: { data?: string; num?: string; tensor?: string; f32?: boolean }[][] = [];
   let outVals: Atom[] = [];
   let outSize: Atom[] = [];
   const allocBlocks = () => {
@@ -107,7 +108,9 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
           return { tensor: (J as { name: string }).name };
         }
         const len = b.p("mul", outSize[i], inSize[k]);
-        return { data: (b.let(`J${i}${k}`, VEC, { k: "newvec", len }) as { name: string }).name };
+        // the block's dtype: the input's in reverse mode, the output's in forward mode (PyTorch)
+        const f32 = isF32(mode === "rev" ? inT[k] : outT[i]);
+        return { data: (b.let(`J${i}${k}`, { k: "vec", f32 }, { k: "newvec", len, f32 }) as { name: string }).name, f32 };
       });
     });
   };
@@ -267,7 +270,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         types.push(TENSOR);
       } else {
         const dims: Dim[] = [{ shapeOf: outVals[i] ?? lit(0) }, { shapeOf: v(f.params[j].name) }];
-        const f32 = inT[k].k === "vec" && !!(inT[k] as { f32?: boolean }).f32;
+        const f32 = !!blk.f32;
         results.push(b.let(`J${i}${k}_t`, { k: "tensor", f32 }, { k: "wrap", data: v(blk.data!), dims, f32 }));
         types.push({ k: "tensor", f32 });
       }

@@ -5,7 +5,7 @@
 import { namesFor, type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { effects } from "../rules/tensor.js";
-import { findReturn, isVaried, resultDeps, variedVars, type Fns } from "./activity.js";
+import { findReturn, isVaried, resultDeps, touchesTape, variedVars, type Fns } from "./activity.js";
 
 export interface Ctx { fns: Fns; fnNames: Names }
 
@@ -63,6 +63,7 @@ class JvpTransform {
   private tv(a: Atom, type: Type): Atom {
     const d = this.t(a);
     if (d) return d;
+    if (a.k === "lit" && a.v === undefined) return a; // an unallocated cotangent has no tangent yet either
     if (type.k === "vec") return this.b.let("zeros", type, { k: "newvec", len: this.b.let("n", NUM, { k: "len", arr: a }), f32: type.f32 });
     if (type.k === "tensor") return this.b.t("ad.zerosLike", [a]);
     return lit(0);
@@ -181,7 +182,7 @@ class JvpTransform {
       }
       case "call": {
         const argMask = s.args.map((a) => isVaried(this.varied, a));
-        if (!argMask.some(Boolean) || s.nodiff) return b.emit(s);
+        if ((!argMask.some(Boolean) && !touchesTape(this.ctx.fns, s.fn)) || s.nodiff) return b.emit(s);
         const callee = this.ctx.fns.get(s.fn)!;
         const name = jvpOf(this.ctx, s.fn, argMask);
         const deps = resultDeps(this.ctx.fns, s.fn, argMask);
