@@ -8,7 +8,7 @@ import { ruleOf } from "../rules/index.js";
 
 export type Fns = Map<string, Fn>;
 
-const summaries = new WeakMap<Fns, Map<string, boolean[]>>();
+const summaries = new WeakMap<Fns, Map<string, unknown>>();
 
 /** Which results of `fn` depend on the parameters marked in `mask`. */
 export function resultDeps(fns: Fns, fnName: string, mask: boolean[]): boolean[] {
@@ -20,21 +20,49 @@ export function paramWrites(fns: Fns, fnName: string, mask: boolean[]): boolean[
   return summary(fns, fnName, mask).slice(fns.get(fnName)!.results.length);
 }
 
+// Summaries are a monotone fixpoint over (possibly mutually recursive) calls:
+// the outermost query repeats passes until no summary changes, and inside a pass
+// a call still being computed reads its previous value.
+interface Entry { deps: boolean[]; pass: number }
+const passes = new WeakMap<Fns, { pass: number; depth: number; changed: boolean }>();
+
 function summary(fns: Fns, fnName: string, mask: boolean[]): boolean[] {
-  let memo = summaries.get(fns);
-  if (!memo) summaries.set(fns, (memo = new Map()));
+  let memo = summaries.get(fns) as Map<string, Entry> | undefined;
+  if (!memo) summaries.set(fns, (memo = new Map()) as never);
+  let st = passes.get(fns);
+  if (!st) passes.set(fns, (st = { pass: 0, depth: 0, changed: false }));
   const key = `${fnName}|${mask.map(Number).join("")}`;
+  const hit = memo.get(key);
+  if (hit && (hit.pass === st.pass || st.depth === 0 && hit.pass === -1)) return hit.deps;
+  if (st.depth > 0) return computeOnce(fns, memo, st, key, fnName, mask);
+  let r: boolean[];
+  do {
+    st.pass++;
+    st.changed = false;
+    st.depth++;
+    try {
+      r = computeOnce(fns, memo, st, key, fnName, mask);
+    } finally {
+      st.depth--;
+    }
+  } while (st.changed);
+  // stable: every summary of this last pass is final
+  for (const e of memo.values()) if (e.pass === st.pass) e.pass = -1;
+  return r;
+}
+
+function computeOnce(fns: Fns, memo: Map<string, Entry>, st: { pass: number; changed: boolean }, key: string, fnName: string, mask: boolean[]): boolean[] {
   const fn = fns.get(fnName)!;
-  if (memo.has(key)) return memo.get(key)!;
-  memo.set(key, [...fn.results.map(() => false), ...fn.params.map(() => false)]);
-  for (;;) {
-    const varied = variedVars(fns, fn, mask);
-    const ret = findReturn(fn.body);
-    const deps = [...ret.values.map((a) => isVaried(varied, a)), ...fn.params.map((p, i) => !mask[i] && p.type.k === "vec" && varied.has(p.name))];
-    const old = memo.get(key)!;
-    memo.set(key, deps);
-    if (deps.every((d, i) => d === old[i])) return deps;
-  }
+  const old = memo.get(key)?.deps ?? [...fn.results.map(() => false), ...fn.params.map(() => false)];
+  if (memo.get(key)?.pass === -1) return old;
+  memo.set(key, { deps: old, pass: st.pass });
+  const varied = variedVars(fns, fn, mask);
+  const ret = findReturn(fn.body);
+  const now = [...ret.values.map((a) => isVaried(varied, a)), ...fn.params.map((p, i) => !mask[i] && p.type.k === "vec" && varied.has(p.name))];
+  const deps = now.map((d, i) => d || old[i]);
+  if (deps.some((d, i) => d !== old[i])) st.changed = true;
+  memo.set(key, { deps, pass: st.pass });
+  return deps;
 }
 
 const tapeMemo = new WeakMap<Fns, Map<string, boolean>>();

@@ -5,7 +5,7 @@
 import { namesFor, type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { effects } from "../rules/tensor.js";
-import { findReturn, isVaried, resultDeps, touchesTape, variedVars, type Fns } from "./activity.js";
+import { isVaried, resultDeps, touchesTape, variedVars, type Fns } from "./activity.js";
 
 export interface Ctx { fns: Fns; fnNames: Names }
 
@@ -75,23 +75,13 @@ class JvpTransform {
       if (this.mask[i]) out.params.push({ name: this.dname(p.name), type: tanType(p.type) });
     });
     this.stmts(fn.body);
+    const ret = b.stmts.pop();
+    if (!ret || ret.k !== "return") throw new Error("IR: function does not end in a return");
+    // zero tangents of results that do not vary are built before the return
+    const tans = ret.values.map((a, i) => this.tv(a, fn.results[i]));
+    b.emit({ k: "return", values: [...ret.values, ...tans] });
     out.body = b.stmts;
-    const ret = findReturn(out.body);
-    const tans = ret.values.map((a, i) => this.returnTangent(a, fn.results[i]));
-    out.body.pop();
-    out.body.push(...this.b.stmts.splice(0)); // zero tangents built for the return
-    out.body.push({ k: "return", values: [...ret.values, ...tans] });
     out.results = [...fn.results, ...fn.results.map(tanType)];
-  }
-
-  private returnTangent(a: Atom, t: Type): Atom {
-    const saved = this.b.stmts;
-    this.b.stmts = [];
-    const r = this.tv(a, t);
-    const built = this.b.stmts;
-    this.b.stmts = saved;
-    this.b.stmts.push(...built);
-    return r;
   }
 
   private stmts(list: Stmt[]): void {
