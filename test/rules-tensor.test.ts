@@ -1,0 +1,592 @@
+// A rule test for every tensor primitive, generated from the rule table
+// (compiler/rules/tensor.ts): each user-facing entry ("t.*" without
+// `zero: true`) must have cases in CASES below, or the coverage test fails, so
+// a new op cannot go untested. For each case the harness compiles
+//   export const f = (x: Tensor, y: Tensor) => <expr>;
+//   export const jr = jacrev(f, { argnums: [0, 1] });   // reverse
+//   export const jf = jacfwd(f, { argnums: [0, 1] });   // forward
+// (+ vjp / jvp markers and hessian(f, { argnums }) where the case asks) and
+// checks, at seeded random float64 points of the case's domain (away from kinks
+// and ties), every block's STRUCTURE (SPEC §3: a Tensor of shape out.shape ++
+// in.shape, float64; a number only for number → number) and its values against
+// fourth-order central finite differences of f (tolerance 1e-6 relative +
+// absolute); hessians against finite differences of the checked jacrev result.
+//
+// Each op's cases are compiled as one module; if that fails (a diagnostic, a
+// compiler crash, an import error), each case, then each marker family of a
+// case, is compiled on its own, so a failure names the case and the family.
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as runtime from "jacc";
+import { tensorRules } from "../compiler/rules/tensor.js";
+import { compileModule, formatDiagnostic } from "../compiler/index.js";
+import { tmpDir } from "./util/compile.js";
+import { prng, seedOf } from "./util/scalar-check.js";
+import {
+  type Arg, type ArgSpec, checkBlock, cloneArg, fdJacobian, flat, fmtShape, kind, makeArg, numel, pullback, pushforward, shapeOf,
+} from "./util/tensor-check.js";
+
+type Interval = [number, number];
+
+interface Case {
+  /** the body of f(x, y, z): parameters are named x, y, z in order */
+  expr: string;
+  /** one entry per parameter: a Tensor's shape, or "num" for a number */
+  args: ArgSpec[];
+  /** where values are drawn from: one interval for all parameters, or one per parameter (default [-2, 2]) */
+  dom?: Interval | Interval[];
+  /** fixed flat values per parameter (one point) instead of random points */
+  values?: number[][];
+  /** every input value at least this far from every other (no ties for max / min / maximum) */
+  gap?: number;
+  /** reject a point where some input value is in this set (kinks, clamp bounds) */
+  avoid?: (v: number) => boolean;
+  /** module-level declarations the expression reads (captured constants) */
+  consts?: string;
+  /** also check hessian(f, { argnums }) against FD of the jacrev result */
+  hessian?: boolean;
+  /** also check the vjp and jvp markers */
+  jvp?: boolean;
+}
+
+const POINTS = 2;
+const R: Interval = [-2, 2];
+const POS: Interval = [0.3, 2];
+const awayFrom = (...kinks: number[]) => (v: number) => kinks.some((k) => Math.abs(v - k) < 0.05);
+const MASK = `const mask = tensor([[1, 0, 1], [0, 1, 1]], { dtype: "float64" });`;
+
+// ---------------------------------------------------------------- unary elementwise ops
+interface Unary { dom: Interval; avoid?: (v: number) => boolean; smooth: boolean }
+const UNARY: Record<string, Unary> = {
+  neg: { dom: R, smooth: true },
+  exp: { dom: R, smooth: true },
+  log: { dom: POS, smooth: true },
+  sqrt: { dom: POS, smooth: true },
+  sin: { dom: [-3, 3], smooth: true },
+  cos: { dom: [-3, 3], smooth: true },
+  tanh: { dom: R, smooth: true },
+  sigmoid: { dom: [-3, 3], smooth: true },
+  relu: { dom: R, avoid: awayFrom(0), smooth: false },
+  abs: { dom: R, avoid: awayFrom(0), smooth: false },
+};
+
+/** f(x) alone; f(x) times a broadcast y (a cotangent ≠ 1); the function form; f of a product. */
+function unaryCases(name: string, u: Unary): Case[] {
+  const two = ["exp", "sin", "tanh"].includes(name);
+  return [
+    { expr: `x.${name}()`, args: [[2, 3]], dom: u.dom, avoid: u.avoid, hessian: two },
+    { expr: `x.${name}().mul(y)`, args: [[2, 3], [3]], dom: [u.dom, R], avoid: u.avoid, hessian: true, jvp: name === "exp" },
+    { expr: `${name}(x)`, args: [[4]], dom: u.dom, avoid: u.avoid },
+    { expr: `x.mul(x).${name}().sum(0)`, args: [[3, 2]], dom: name === "log" || name === "sqrt" ? [0.3, 1.5] : [-1.5, 1.5], avoid: (v) => Math.abs(v) < 0.1, hessian: u.smooth },
+  ];
+}
+
+/** Reductions with dims: all, one dim, negative, keepdim, a list of dims. */
+function reductionCases(m: string, dom: Interval, extra: Partial<Case> = {}): Case[] {
+  return [
+    { expr: `x.${m}()`, args: [[2, 3]], dom, ...extra },
+    { expr: `x.${m}(1)`, args: [[2, 3]], dom, ...extra },
+    { expr: `x.${m}(0, true)`, args: [[2, 3]], dom, ...extra },
+    { expr: `x.${m}(-1, true)`, args: [[2, 3, 2]], dom, ...extra },
+    { expr: `x.${m}(-2, false)`, args: [[2, 3, 2]], dom, ...extra },
+    { expr: `x.${m}([0, 2])`, args: [[2, 3, 2]], dom, ...extra },
+    { expr: `x.${m}([-1, 0], true)`, args: [[2, 2, 2]], dom, ...extra },
+    { expr: `x.mul(y).${m}(1)`, args: [[2, 3], [3]], dom, ...extra },
+  ];
+}
+
+// ---------------------------------------------------------------- the table
+const CASES: Record<string, Case[]> = {
+  "t.add": [
+    { expr: "x.add(y)", args: [[2, 3], [3]], jvp: true },
+    { expr: "x.add(y)", args: [[2, 1], [1, 3]] },
+    { expr: "x.add(2.5).mul(x)", args: [[2, 3]] },
+    { expr: "add(x, y)", args: [[3], [2, 3]] },
+    { expr: "x.add(y)", args: [[2, 3], []] },
+    { expr: "x.add(y).mul(y)", args: [[2, 3], "num"] },
+    { expr: "x.add(y).exp()", args: [[2, 3], [3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.sub": [
+    { expr: "x.sub(y)", args: [[2, 3], [3]] },
+    { expr: "y.sub(x)", args: [[2, 1], [1, 3]] },
+    { expr: "x.sub(1.5).mul(x)", args: [[2, 3]] },
+    { expr: "sub(x, y)", args: [[3], [2, 3]] },
+    { expr: "x.sub(y).mul(y)", args: [[2, 3], "num"] },
+    { expr: "x.sub(y).sin()", args: [[2, 1], [1, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.mul": [
+    { expr: "x.mul(y)", args: [[2, 3], [3]], jvp: true, hessian: true },
+    { expr: "x.mul(y)", args: [[2, 1], [1, 3]] },
+    { expr: "x.mul(-1.5)", args: [[2, 3]] },
+    { expr: "x.mul(x)", args: [[2, 3]], hessian: true },
+    { expr: "mul(x, y)", args: [[3], [2, 3]] },
+    { expr: "x.mul(y)", args: [[2, 3], "num"], hessian: true, jvp: true },
+    { expr: "x.mul(y).sin()", args: [[2, 3], [3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.div": [
+    { expr: "x.div(y)", args: [[2, 3], [3]], dom: [R, POS], jvp: true, hessian: true },
+    { expr: "x.div(y)", args: [[2, 1], [1, 3]], dom: [R, [-2, -0.3]] },
+    { expr: "x.div(2.5)", args: [[2, 3]] },
+    { expr: "y.div(x)", args: [[2, 3], [3]], dom: [POS, R], hessian: true },
+    { expr: "div(x, y)", args: [[3], [2, 3]], dom: [R, POS] },
+    { expr: "x.div(y)", args: [[2, 3], "num"], dom: [R, POS], hessian: true },
+  ],
+  "t.pow": [
+    { expr: "x.pow(y)", args: [[2, 3], [3]], dom: [[0.5, 2], [-1.5, 2.5]], hessian: true },
+    { expr: "x.pow(y)", args: [[2, 1], [1, 3]], dom: [[0.5, 2], [-1.5, 2.5]] },
+    { expr: "x.pow(2)", args: [[2, 3]], hessian: true },
+    { expr: "x.pow(3)", args: [[2, 3]] },
+    { expr: "x.pow(0.5)", args: [[2, 3]], dom: POS },
+    { expr: "x.pow(-1.5)", args: [[2, 3]], dom: POS, hessian: true },
+    { expr: "pow(x, y)", args: [[3], "num"], dom: [[0.5, 2], [-1.5, 2.5]], hessian: true },
+  ],
+  "t.sum": [...reductionCases("sum", R), { expr: "x.sum(1).exp()", args: [[2, 3]], hessian: true }, { expr: "x.sum(-1, true).sin()", args: [[2, 3, 2]], hessian: true }],
+  "t.mean": [...reductionCases("mean", R), { expr: "x.mean(0).exp()", args: [[2, 3]], hessian: true }],
+  "t.prod": [
+    ...reductionCases("prod", [0.5, 1.5]),
+    { expr: "x.prod(1)", args: [[2, 3]], values: [[0.5, 0, 1.5, 2, -1, 0.7]] }, // one zero in a row: ∂ is the product of the others
+    { expr: "x.prod()", args: [[2, 3]], values: [[0, 0, 1.5, 2, -1, 0.7]] }, // two zeros: the gradient is 0 except at neither
+    { expr: "x.prod(0, true)", args: [[2, 3]], values: [[0, 0.4, 1.5, 2, 0, 0.7]] },
+    { expr: "x.prod(1).sin()", args: [[2, 3]], dom: [0.5, 1.5], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.amax": [
+    ...reductionCases("max", R, { gap: 0.05 }),
+    { expr: "max(x, 1)", args: [[2, 3]], gap: 0.05 },
+    { expr: "x.max(1).exp()", args: [[2, 3]], gap: 0.05, hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.amin": [
+    ...reductionCases("min", R, { gap: 0.05 }),
+    { expr: "min(x, 1)", args: [[2, 3]], gap: 0.05 },
+    { expr: "x.min(0, true).exp()", args: [[2, 3]], gap: 0.05, hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.maximum": [
+    { expr: "x.maximum(y)", args: [[2, 3], [3]], gap: 0.05 },
+    { expr: "x.maximum(y)", args: [[2, 1], [1, 3]], gap: 0.05 },
+    { expr: "x.maximum(0.3)", args: [[2, 3]], avoid: awayFrom(0.3) },
+    { expr: "maximum(x, y)", args: [[3], [2, 3]], gap: 0.05 },
+    { expr: "max(x, y)", args: [[2, 3], [2, 3]], gap: 0.05 },
+    { expr: "x.maximum(y)", args: [[2, 3], "num"], gap: 0.05 },
+    { expr: "x.maximum(y).exp()", args: [[2, 3], [3]], gap: 0.05, hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.minimum": [
+    { expr: "x.minimum(y)", args: [[2, 3], [3]], gap: 0.05 },
+    { expr: "x.minimum(y)", args: [[2, 1], [1, 3]], gap: 0.05 },
+    { expr: "x.minimum(0.3)", args: [[2, 3]], avoid: awayFrom(0.3) },
+    { expr: "minimum(x, y)", args: [[3], [2, 3]], gap: 0.05 },
+    { expr: "min(x, y)", args: [[2, 3], [2, 3]], gap: 0.05 },
+    { expr: "x.minimum(y)", args: [[2, 3], "num"], gap: 0.05 },
+    { expr: "x.minimum(y).exp()", args: [[2, 3], [3]], gap: 0.05, hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.where": [
+    { expr: "where(mask, x, y)", args: [[2, 3], [3]], consts: MASK, jvp: true },
+    { expr: "x.where(mask, y)", args: [[2, 3], [2, 1]], consts: MASK },
+    { expr: "where(mask, x, 0.5)", args: [[2, 3]], consts: MASK },
+    { expr: "where(mask, x.exp(), x.sin())", args: [[2, 3]], consts: MASK, hessian: true },
+    { expr: "where(mask, x, y)", args: [[3], "num"], consts: MASK },
+    { expr: "where(mask, x, y).exp()", args: [[2, 3], [3]], consts: MASK, hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.clamp": [
+    { expr: "x.clamp(-0.5, 0.5)", args: [[2, 3]], dom: [-1.5, 1.5], avoid: awayFrom(-0.5, 0.5) },
+    { expr: "x.clamp(-0.5)", args: [[2, 3]], avoid: awayFrom(-0.5) },
+    { expr: "x.clamp(undefined, 0.5)", args: [[2, 3]], avoid: awayFrom(0.5) },
+    { expr: "clamp(x, -1, 1).mul(y)", args: [[2, 3], [3]], avoid: awayFrom(-1, 1) },
+    { expr: "x.clamp(-0.5, 0.5).exp()", args: [[2, 3]], dom: [-1.5, 1.5], avoid: awayFrom(-0.5, 0.5), hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.matmul": [
+    { expr: "x.matmul(y)", args: [[3], [3]] },
+    { expr: "x.matmul(y)", args: [[2, 3], [3]] },
+    { expr: "x.matmul(y)", args: [[2], [2, 3]] },
+    { expr: "x.matmul(y)", args: [[2, 3], [3, 2]], hessian: true },
+    { expr: "x.matmul(y)", args: [[2, 2, 3], [3, 2]], jvp: true },
+    { expr: "x.matmul(y)", args: [[2, 2, 3], [2, 3, 2]] },
+    { expr: "x.matmul(y)", args: [[2, 1, 2, 3], [3, 3, 2]] },
+    { expr: "x.matmul(y)", args: [[3], [2, 3, 2]] },
+    { expr: "x.matmul(y)", args: [[2, 2, 3], [3]] },
+    { expr: "matmul(x, x)", args: [[3, 3]], hessian: true },
+    { expr: "x.matmul(y).tanh()", args: [[2, 3], [3, 2]], hessian: true },
+  ],
+  "t.dot": [
+    { expr: "x.dot(y)", args: [[4], [4]], hessian: true },
+    { expr: "dot(x, x)", args: [[3]], hessian: true },
+    { expr: "x.mul(2).dot(y.exp())", args: [[3], [3]] },
+    { expr: "x.dot(y).sin()", args: [[3], [3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.outer": [
+    { expr: "x.outer(y)", args: [[3], [2]], hessian: true },
+    { expr: "outer(x, x)", args: [[3]] },
+    { expr: "x.sin().outer(y.exp())", args: [[2], [3]] },
+    { expr: "x.outer(y).exp()", args: [[3], [2]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.select": [
+    { expr: "x.select(0, 1)", args: [[2, 3]] },
+    { expr: "x.select(1, -1)", args: [[2, 3]] },
+    { expr: "x.select(-1, 0)", args: [[2, 3, 2]] },
+    { expr: "x.select(0, 1).select(0, 2)", args: [[2, 3]] },
+    { expr: "x.select(1, 0).mul(x.select(1, 2))", args: [[2, 3]] },
+    { expr: "x.select(0, 1).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.narrow": [
+    { expr: "x.narrow(1, 1, 2)", args: [[2, 4]] },
+    { expr: "x.narrow(0, 0, 1)", args: [[2, 3]] },
+    { expr: "x.narrow(-1, 1, 1)", args: [[2, 3, 3]] },
+    { expr: "x.narrow(0, 1, 2).mul(x.narrow(0, 0, 2))", args: [[3, 2]] },
+    { expr: "x.narrow(1, 1, 2).exp()", args: [[2, 4]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.index": [
+    { expr: "x.index([1, 0, 1])", args: [[2, 3]] },
+    { expr: "x.index([2, 0])", args: [[3]] },
+    { expr: "x.index(1)", args: [[2, 3]] },
+    { expr: "x.index([-1, 0]).mul(y)", args: [[3, 2], [2]] },
+    { expr: "x.index([1, 0, 1]).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.reshape": [
+    { expr: "x.reshape([3, 2])", args: [[2, 3]] },
+    { expr: "x.reshape(3, 2)", args: [[2, 3]] },
+    { expr: "x.reshape(-1)", args: [[2, 3]] },
+    { expr: "x.reshape([2, -1, 1])", args: [[2, 3]] },
+    { expr: "x.mul(y).reshape(6)", args: [[2, 3], [3]] },
+    { expr: "x.reshape([3, 2]).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.view": [
+    { expr: "x.view([3, 2])", args: [[2, 3]] },
+    { expr: "x.view(6)", args: [[2, 3]] },
+    { expr: "x.view(-1, 2)", args: [[2, 3, 2]] },
+    { expr: "x.view(6).sin()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.flatten": [
+    { expr: "x.flatten()", args: [[2, 3, 2]] },
+    { expr: "x.flatten(1)", args: [[2, 3, 2]] },
+    { expr: "x.flatten(0, 1)", args: [[2, 3, 2]] },
+    { expr: "x.flatten(-2, -1).mul(y)", args: [[2, 3, 2], [6]] },
+    { expr: "x.flatten().exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.squeeze": [
+    { expr: "x.squeeze()", args: [[2, 1, 3]] },
+    { expr: "x.squeeze(1)", args: [[2, 1, 3]] },
+    { expr: "x.squeeze(-1)", args: [[2, 3, 1]] },
+    { expr: "x.squeeze([0, 2])", args: [[1, 3, 1]] },
+    { expr: "x.squeeze(0)", args: [[2, 3]] },
+    { expr: "x.squeeze().exp()", args: [[2, 1, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.unsqueeze": [
+    { expr: "x.unsqueeze(0)", args: [[2, 3]] },
+    { expr: "x.unsqueeze(-1)", args: [[2, 3]] },
+    { expr: "x.unsqueeze(1).mul(y)", args: [[2, 3], [2, 3]] },
+    { expr: "x.unsqueeze(0).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.transpose": [
+    { expr: "x.transpose(0, 1)", args: [[2, 3]] },
+    { expr: "x.transpose(-1, -2)", args: [[2, 3, 2]] },
+    { expr: "x.transpose(0, 2)", args: [[2, 3, 2]] },
+    { expr: "x.transpose(0, 1).matmul(x)", args: [[2, 3]] },
+    { expr: "x.transpose(0, 1).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.t": [
+    { expr: "x.t()", args: [[2, 3]] },
+    { expr: "x.t()", args: [[3]] },
+    { expr: "t(x).matmul(y)", args: [[2, 3], [2]] },
+    { expr: "x.t().exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.permute": [
+    { expr: "x.permute([2, 0, 1])", args: [[2, 3, 2]] },
+    { expr: "x.permute(1, 0)", args: [[2, 3]] },
+    { expr: "x.permute(-1, 0, 1)", args: [[2, 3, 2]] },
+    { expr: "x.permute([1, 2, 0]).mul(y)", args: [[2, 3, 2], [2]] },
+    { expr: "x.permute(1, 0).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.expand": [
+    { expr: "x.expand([2, 3])", args: [[3]], jvp: true },
+    { expr: "x.expand(2, 3)", args: [[3]] },
+    { expr: "x.expand(2, -1, 2)", args: [[1, 3, 1]] },
+    { expr: "x.expand([2, 2, 3])", args: [[2, 1]] },
+    { expr: "x.expand(2, 3).exp()", args: [[3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.softmax": [
+    { expr: "x.softmax(1)", args: [[2, 3]], hessian: true, jvp: true },
+    { expr: "x.softmax(0)", args: [[2, 3]], hessian: true },
+    { expr: "x.softmax(-1)", args: [[2, 2, 3]] },
+    { expr: "x.softmax(1)", args: [[2, 3, 2]] },
+    { expr: "softmax(x.mul(y), -1)", args: [[2, 3], [3]], hessian: true },
+  ],
+  "t.logSoftmax": [
+    { expr: "x.logSoftmax(1)", args: [[2, 3]], hessian: true },
+    { expr: "x.logSoftmax(0)", args: [[2, 3]] },
+    { expr: "x.logSoftmax(-1)", args: [[2, 2, 3]], jvp: true },
+    { expr: "x.logSoftmax(1)", args: [[2, 3, 2]] },
+    { expr: "logSoftmax(x.mul(y), -1)", args: [[2, 3], [3]], hessian: true },
+  ],
+  "t.cat": [
+    { expr: "cat([x, y], 0)", args: [[2, 3], [1, 3]], jvp: true },
+    { expr: "cat([x, y], 1)", args: [[2, 3], [2, 2]] },
+    { expr: "cat([x, y, x], -1)", args: [[2, 2], [2, 1]] },
+    { expr: "cat([x, y])", args: [[2], [3]] },
+    { expr: "cat([x.exp(), y.mul(x.select(0, 0))], 0)", args: [[2, 3], [1, 3]], hessian: true },
+    { expr: "cat([x, y], 1).exp()", args: [[2, 3], [2, 2]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+  "t.stack": [
+    { expr: "stack([x, y])", args: [[2, 3], [2, 3]] },
+    { expr: "stack([x, y], 1)", args: [[2, 3], [2, 3]] },
+    { expr: "stack([x, y, x], -1)", args: [[2, 2], [2, 2]] },
+    { expr: "stack([x.sin(), y], 2)", args: [[2, 2], [2, 2]], hessian: true },
+    { expr: "stack([x, y]).exp()", args: [[2, 3], [2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+  ],
+};
+for (const [name, u] of Object.entries(UNARY)) CASES[`t.${name}`] = unaryCases(name, u);
+
+// ---------------------------------------------------------------- coverage
+const userOps = Object.entries(tensorRules).filter(([p, r]) => p.startsWith("t.") && !r.zero).map(([p]) => p);
+
+test("coverage: every user-facing tensor op of the rule table has test cases", () => {
+  const missing = userOps.filter((p) => !CASES[p]?.length);
+  assert.equal(missing, [], `tensor ops without a rule test (add them to CASES in test/rules-tensor.test.ts): ${missing.join(", ")}`);
+  const unknown = Object.keys(CASES).filter((p) => !(p in tensorRules));
+  assert.equal(unknown, [], `CASES names ops the rule table does not have: ${unknown.join(", ")}`);
+});
+
+test("coverage: each op's first case really exercises its primitive (jacrev's IR contains it)", () => {
+  const absent: string[] = [];
+  for (const [prim, cases] of Object.entries(CASES)) {
+    const c = cases[0];
+    const src = moduleText([[c, 0, ["jacrev"]]]);
+    const r = compileModule(src, path.join(tmpDir, "coverage-tensor.ts"), { target: "js", explain: true });
+    if (r.diagnostics.length) {
+      absent.push(`${prim} (${c.expr}: ${r.diagnostics.map((d) => d.message).join("; ")})`);
+      continue;
+    }
+    const ir = (r.markers ?? []).map((m) => m.ir).join("\n");
+    if (!ir.includes(`${prim}(`)) absent.push(`${prim} (${c.expr})`);
+  }
+  assert.equal(absent, [], `entries whose IR does not contain the primitive: ${absent.join(", ")}`);
+});
+
+// ---------------------------------------------------------------- generated modules
+const FAMILIES = ["jacrev", "jacfwd", "vjp", "jvp", "hessian"] as const;
+type Family = (typeof FAMILIES)[number];
+const familiesOf = (c: Case): Family[] => ["jacrev", "jacfwd", ...(c.jvp ? (["vjp", "jvp"] as const) : []), ...(c.hessian ? (["hessian"] as const) : [])];
+
+const NAMES = ["x", "y", "z"];
+const RUNTIME_FNS = new Set(Object.keys(runtime).filter((k) => typeof (runtime as Record<string, unknown>)[k] === "function"));
+
+/** The module text for the given (case, index, families) triples. */
+function moduleText(entries: [Case, number, Family[]][]): string {
+  const fns = new Set<string>(["jacrev", "jacfwd", "jvp", "vjp", "hessian", "tensor"]);
+  const consts = new Set<string>();
+  const body: string[] = [];
+  for (const [c, i, families] of entries) {
+    for (const m of c.expr.matchAll(/(?<![.\w])([A-Za-z_]\w*)\(/g)) if (RUNTIME_FNS.has(m[1])) fns.add(m[1]);
+    if (c.consts) consts.add(c.consts);
+    const names = c.args.map((_, k) => NAMES[k]);
+    const params = c.args.map((s, k) => `${names[k]}: ${s === "num" ? "number" : "Tensor"}`).join(", ");
+    const argnums = `{ argnums: [${c.args.map((_, k) => k).join(", ")}] }`;
+    body.push(`export const f${i} = (${params}) => ${c.expr};`);
+    // hessian is checked against FD of jacrev, so its module always has jacrev
+    if (families.includes("jacrev") || families.includes("hessian")) {
+      body.push(`export const jr${i} = jacrev(f${i}, ${argnums});`);
+      if (c.args.length === 1) body.push(`export const jrd${i} = jacrev(f${i});`);
+    }
+    if (families.includes("jacfwd")) {
+      body.push(`export const jf${i} = jacfwd(f${i}, ${argnums});`);
+      if (c.args.length === 1) body.push(`export const jfd${i} = jacfwd(f${i});`);
+    }
+    if (families.includes("vjp")) body.push(`export const vj${i} = (${params}) => vjp(f${i}, [${names.join(", ")}]);`);
+    if (families.includes("jvp")) {
+      const tparams = c.args.map((s, k) => `t${names[k]}: ${s === "num" ? "number" : "Tensor"}`).join(", ");
+      body.push(`export const jv${i} = (${params}, ${tparams}) => jvp(f${i}, [${names.join(", ")}], [${names.map((n) => `t${n}`).join(", ")}]);`);
+    }
+    if (families.includes("hessian")) body.push(`export const h${i} = hessian(f${i}, ${argnums});`);
+  }
+  return [`import { ${[...fns].sort().join(", ")}, type Tensor } from "jacc";`, ...consts, ...body, ""].join("\n");
+}
+
+type Loaded = { mod: Record<string, any> } | { error: string };
+
+async function load(src: string, name: string): Promise<Loaded> {
+  try {
+    fs.mkdirSync(tmpDir, { recursive: true });
+    const r = compileModule(src, path.join(tmpDir, `${name}.ts`), { target: "js" });
+    if (r.diagnostics.length) return { error: r.diagnostics.map(formatDiagnostic).join("\n") };
+    const hash = crypto.createHash("sha1").update(r.code).digest("hex").slice(0, 10);
+    const out = path.join(tmpDir, `${name}-${hash}.mjs`);
+    fs.writeFileSync(out, r.code);
+    return { mod: await import(pathToFileURL(out).href) };
+  } catch (e) {
+    return { error: `compile/import threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}` };
+  }
+}
+
+const slug = (s: string) => s.replace(/[^A-Za-z0-9]+/g, "_");
+const opModules = new Map<string, Promise<Map<string, Loaded>>>();
+
+/** Loads an op's modules once: all cases together, else per case, else per case and family. */
+function modulesOf(prim: string): Promise<Map<string, Loaded>> {
+  let p = opModules.get(prim);
+  if (!p) {
+    p = (async () => {
+      const cases = CASES[prim];
+      const res = new Map<string, Loaded>();
+      const all = await load(moduleText(cases.map((c, i) => [c, i, familiesOf(c)])), `rt-${slug(prim)}`);
+      if ("mod" in all) {
+        cases.forEach((c, i) => familiesOf(c).forEach((f) => res.set(`${i}|${f}`, all)));
+        return res;
+      }
+      for (const [i, c] of cases.entries()) {
+        const one = await load(moduleText([[c, i, familiesOf(c)]]), `rt-${slug(prim)}-${i}`);
+        for (const f of familiesOf(c)) {
+          res.set(`${i}|${f}`, "mod" in one ? one : await load(moduleText([[c, i, [f]]]), `rt-${slug(prim)}-${i}-${f}`));
+        }
+      }
+      return res;
+    })();
+    opModules.set(prim, p);
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------- points
+function pointsOf(c: Case, key: string): Arg[][] {
+  if (c.values) return [c.args.map((s, k) => makeArg(s, c.values![k]))];
+  const rnd = prng(seedOf(key));
+  const dom = (k: number): Interval => (c.dom === undefined ? R : Array.isArray(c.dom[0]) ? (c.dom as Interval[])[k] : (c.dom as Interval));
+  const out: Arg[][] = [];
+  for (let tries = 0; out.length < POINTS && tries < 100000; tries++) {
+    const vals = c.args.map((s, k) => {
+      const [lo, hi] = dom(k);
+      return Array.from({ length: numel(shapeOf(s)) }, () => lo + (hi - lo) * rnd());
+    });
+    const all = vals.flat();
+    if (c.avoid && all.some(c.avoid)) continue;
+    if (c.gap !== undefined) {
+      const sorted = [...all].sort((a, b) => a - b);
+      if (sorted.some((v, k) => k > 0 && v - sorted[k - 1] < c.gap!)) continue;
+    }
+    out.push(c.args.map((s, k) => makeArg(s, vals[k])));
+  }
+  if (out.length < POINTS) throw new Error("not enough points outside the avoided set");
+  return out;
+}
+
+const describeArgs = (args: Arg[]) => args.map((a) => (typeof a === "number" ? String(a) : JSON.stringify(a.toArray()))).join(", ");
+const sameArg = (a: Arg, b: Arg) => (typeof a === "number" ? a === b : typeof b !== "number" && a.data.every((v, k) => Object.is(v, b.data[k])) && fmtShape(a.shape) === fmtShape(b.shape));
+
+/** A random value of the given shape (a number when shape is null), for cotangents and tangents. */
+function randomLike(shape: number[] | null, rnd: () => number): Arg {
+  const vals = Array.from({ length: shape === null ? 1 : numel(shape) }, () => 2 * rnd() - 1);
+  return shape === null ? vals[0] : makeArg(shape, vals);
+}
+
+// ---------------------------------------------------------------- the checks
+function checkFamily(family: Family, c: Case, i: number, m: Record<string, any>, args: Arg[]): string[] {
+  const f = m[`f${i}`] as (...a: Arg[]) => unknown;
+  const out = flat(f(...args.map(cloneArg)));
+  if (!out) return [`f returned ${kind(f(...args))}`];
+  const outShape = out.shape ?? [];
+  const outIsNum = out.shape === null;
+  const J = c.args.map((_, j) => fdJacobian(f, args, j));
+  const bad: string[] = [];
+  const call = (label: string, fn: unknown, a: Arg[]): unknown => {
+    if (typeof fn !== "function") throw new Error(`${label} is not a function (${typeof fn})`);
+    const copies = a.map(cloneArg);
+    const r = (fn as (...a: Arg[]) => unknown)(...copies);
+    copies.forEach((x, k) => {
+      if (!sameArg(x, a[k])) bad.push(`${label} mutated argument ${k}`);
+    });
+    return r;
+  };
+  const blocks = (label: string, got: unknown) => {
+    if (!Array.isArray(got) || got.length !== c.args.length) {
+      bad.push(`${label}: got ${kind(got)}, expected an array of ${c.args.length} block(s) (argnums is an array)`);
+      return;
+    }
+    c.args.forEach((s, j) => bad.push(...checkBlock(`${label}[${j}]`, got[j], [...outShape, ...shapeOf(s)], outIsNum && s === "num", J[j])));
+  };
+  const rnd = prng(seedOf(`${family}|${c.expr}|${describeArgs(args)}`));
+  switch (family) {
+    case "jacrev":
+    case "jacfwd": {
+      const k = family === "jacrev" ? "jr" : "jf";
+      blocks(`${family}(f, argnums all)`, call(family, m[`${k}${i}`], args));
+      if (c.args.length === 1) {
+        const s = c.args[0];
+        bad.push(...checkBlock(`${family}(f)`, call(`${family}(f)`, m[`${k}d${i}`], args), [...outShape, ...shapeOf(s)], outIsNum && s === "num", J[0]));
+      }
+      break;
+    }
+    case "vjp": {
+      const r = call("vjp", m[`vj${i}`], args) as unknown[];
+      if (!Array.isArray(r) || r.length !== 2 || typeof r[1] !== "function") {
+        bad.push(`vjp returned ${kind(r)}, expected [output, vjpFn]`);
+        break;
+      }
+      bad.push(...checkBlock("vjp output", r[0], outShape, outIsNum, out.data));
+      const ct = randomLike(out.shape, rnd);
+      const cts = (r[1] as (ct: Arg) => unknown)(cloneArg(ct));
+      if (!Array.isArray(cts) || cts.length !== c.args.length) {
+        bad.push(`vjpFn(ct) returned ${kind(cts)}, expected an array of ${c.args.length} cotangent(s)`);
+        break;
+      }
+      const ctData = flat(ct)!.data;
+      c.args.forEach((s, j) => bad.push(...checkBlock(`vjpFn(ct)[${j}]`, cts[j], shapeOf(s), s === "num", pullback(J[j], ctData, numel(shapeOf(s))))));
+      break;
+    }
+    case "jvp": {
+      const tangents = c.args.map((s) => randomLike(s === "num" ? null : s, rnd));
+      const r = call("jvp", m[`jv${i}`], [...args, ...tangents]) as unknown[];
+      if (!Array.isArray(r) || r.length !== 2) {
+        bad.push(`jvp returned ${kind(r)}, expected [output, jvpOut]`);
+        break;
+      }
+      bad.push(...checkBlock("jvp output", r[0], outShape, outIsNum, out.data));
+      const want = new Float64Array(out.data.length);
+      c.args.forEach((_, j) => pushforward(J[j], flat(tangents[j])!.data, want.length).forEach((v, o) => (want[o] += v)));
+      bad.push(...checkBlock("jvp tangent", r[1], outShape, outIsNum, want));
+      break;
+    }
+    case "hessian": {
+      const jr = m[`jr${i}`] as (...a: Arg[]) => unknown[];
+      const H = call("hessian", m[`h${i}`], args) as unknown[][];
+      if (!Array.isArray(H) || H.length !== c.args.length || !H.every((row) => Array.isArray(row) && row.length === c.args.length)) {
+        bad.push(`hessian(f, argnums all) returned ${kind(H)}, expected ${c.args.length}×${c.args.length} nested arrays of blocks`);
+        break;
+      }
+      c.args.forEach((si, a) =>
+        c.args.forEach((sj, b) => {
+          const want = fdJacobian((...x: Arg[]) => jr(...x)[a], args, b, 1e-3);
+          const shape = [...outShape, ...shapeOf(si), ...shapeOf(sj)];
+          bad.push(...checkBlock(`hessian[${a}][${b}]`, H[a][b], shape, outIsNum && si === "num" && sj === "num", want));
+        }),
+      );
+      break;
+    }
+  }
+  return bad;
+}
+
+for (const [prim, cases] of Object.entries(CASES)) {
+  cases.forEach((c, i) => {
+    const shapes = c.args.map((s) => (s === "num" ? "number" : fmtShape(s))).join(", ");
+    for (const family of familiesOf(c)) {
+      test(`${prim} #${i} ${family}: (${shapes}) => ${c.expr}`, async () => {
+        const loaded = (await modulesOf(prim)).get(`${i}|${family}`)!;
+        if ("error" in loaded) assert.unreachable(`${c.expr} (${family}) does not compile or load:\n${loaded.error}`);
+        const m = (loaded as { mod: Record<string, any> }).mod;
+        const bad: string[] = [];
+        for (const args of pointsOf(c, `${prim}|${c.expr}|${shapes}`)) {
+          let problems: string[];
+          try {
+            problems = checkFamily(family, c, i, m, args);
+          } catch (e) {
+            problems = [`threw ${e instanceof Error ? e.message : String(e)}`];
+          }
+          if (problems.length) bad.push(`at (${describeArgs(args)}):`, ...problems.map((p) => `  ${p}`));
+        }
+        assert.ok(bad.length === 0, `${family} of (${shapes}) => ${c.expr}:\n  ${bad.slice(0, 12).join("\n  ")}${bad.length > 12 ? `\n  … ${bad.length - 12} more` : ""}`);
+      });
+    }
+  });
+}
+
+test.run();
