@@ -156,7 +156,8 @@ export function compileModule(source: string, fileName: string, options: Compile
   const lastImport = [...mod.sf.statements].reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
   const tensorImport =
-    (emitter.usesTensor || /__jaccWrap/.test(generated) ? `import { Tensor as ${RT.tensor} } from "jacc";\n` : "") +
+    // the prelude's helpers name the Tensor class (a bundler drops it when they are unused)
+    `import { Tensor as ${RT.tensor} } from "jacc";\n` +
     (emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc";\n` : "");
   s.appendRight(at, `${at ? "\n" : ""}${tensorImport}${emitPrelude({ ts: tsOut, file: fileName }, true)}`);
   s.append(`\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n`);

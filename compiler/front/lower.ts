@@ -5,7 +5,7 @@
 import ts from "typescript";
 import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, TENSOR, type Type, v, VEC } from "../ir/ir.js";
 import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
-import { MATH_PRIMS } from "../rules/scalar.js";
+import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
 import { type Decl, findDeclaration, findExport, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
@@ -50,14 +50,47 @@ export class Program {
 
   /** The IR function for a function declaration, lowered once. */
   lowerDecl(d: Extract<Decl, { k: "function" }>, outer?: FnLowerer): FnTarget {
+    const failed = this.failed.get(d.node);
+    if (failed) throw failed; // the same diagnostic again, not a half-lowered function
     const known = this.byNode.get(d.node);
     if (known && !outer) return { fn: known, extra: [] };
     const name = this.fnNames.claim(d.name);
     this.byNode.set(d.node, name);
     const lowerer = new FnLowerer(this, d.module, d.node, name, d.name, outer);
     this.fns.set(name, lowerer.fn);
-    lowerer.lower();
+    try {
+      lowerer.lower();
+    } catch (err) {
+      this.failed.set(d.node, err);
+      this.byNode.delete(d.node);
+      this.fns.delete(name);
+      throw err;
+    }
     return { fn: name, extra: lowerer.capturedArgs };
+  }
+  private failed = new Map<ts.Node, unknown>();
+  /** `Math.random()` calls per lowered function, for the `randomness` option */
+  randomOps = new Map<string, ts.Node[]>();
+
+  /** The first random op reachable from `fnName`, if any. */
+  randomOpIn(fnName: string, seen = new Set<string>()): ts.Node | undefined {
+    if (seen.has(fnName)) return undefined;
+    seen.add(fnName);
+    const own = this.randomOps.get(fnName);
+    if (own?.length) return own[0];
+    const fn = this.fns.get(fnName);
+    let found: ts.Node | undefined;
+    const visit = (list: Stmt[]) => {
+      for (const s of list) {
+        if (found) return;
+        if (s.k === "call") found = this.randomOpIn(s.fn, seen);
+        if (s.k === "if") (visit(s.then), visit(s.else));
+        if (s.k === "loop") (visit(s.pre), visit(s.body));
+        if (s.k === "for") visit(s.body);
+      }
+    };
+    if (fn) visit(fn.body);
+    return found;
   }
 
   add(fn: Fn): void {
@@ -103,6 +136,7 @@ export class FnLowerer {
     this.declareResults(node.type);
     const defaults: [string, ts.Expression][] = [];
     for (const p of node.parameters) {
+      if (ts.isIdentifier(p.name) && p.name.text === "this") continue; // a TypeScript `this` type annotation, not a parameter
       if (!ts.isIdentifier(p.name)) fail(p, "unsupported-construct", "destructured parameters are not supported in a differentiated function");
       if (p.dotDotDotToken) fail(p, "unsupported-construct", "rest parameters are not supported in a differentiated function");
       const t = this.paramType(p);
@@ -111,6 +145,7 @@ export class FnLowerer {
       this.fn.params.push({ name, type: t });
       this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
       if (p.initializer) defaults.push([name, p.initializer]);
+      (this.fn.defaults ??= []).push(!!p.initializer);
     }
     // Default values: `if (p === undefined) p = default`, so they see earlier parameters.
     for (const [name, init] of defaults) {
@@ -826,10 +861,17 @@ export class FnLowerer {
     const callee = skipParens(e.expression);
     // Math.f(...)
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.lookup("Math", e)) {
-      const prim = MATH_PRIMS[callee.name.text];
-      if (!prim) fail(e, "unsupported-construct", `\`Math.${callee.name.text}\` is not differentiable${callee.name.text === "random" ? " (a random op)" : ""}`);
+      const prim = callee.name.text === "random" ? "random" : MATH_PRIMS[callee.name.text];
+      if (!prim) fail(e, "unsupported-construct", `\`Math.${callee.name.text}\` is not supported in a differentiated function`);
+      if (prim === "random") {
+        // a random op: allowed (not differentiated) only where the marker says randomness "different" / "same"
+        if (e.arguments.length) fail(e, "arity", "Math.random takes no arguments");
+        this.program.randomOps.set(this.fn.name, [...(this.program.randomOps.get(this.fn.name) ?? []), e]);
+        return { k: "atom", a: this.b.let("rand", NUM, { k: "prim", op: "random", args: [] }), t: NUM };
+      }
       const args = e.arguments.map((a) => this.num(a));
-      if (prim === "pow" && args.length !== 2) fail(e, "unsupported-construct", "Math.pow takes two arguments");
+      const arity = scalarRules[prim].arity;
+      if (typeof arity === "number" && args.length !== arity) fail(e, "arity", `Math.${callee.name.text} takes ${arity} argument${arity > 1 ? "s" : ""}, got ${args.length}`);
       if ((prim === "max" || prim === "min") && args.length === 0) return { k: "atom", a: lit(prim === "max" ? -Infinity : Infinity), t: NUM };
       if (prim === "hypot" && args.length === 0) return { k: "atom", a: lit(0), t: NUM };
       return { k: "atom", a: b.p(prim, ...args), t: NUM };

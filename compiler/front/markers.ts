@@ -86,19 +86,19 @@ export function checkCommon(o: Options, marker: string): string[] {
   if (cs) {
     if (cs.literal) {
       if (typeof cs.value !== "number" || !Number.isInteger(cs.value) || cs.value < 1) fail(cs.node, "invalid-option", `\`chunkSize\` must be an integer ≥ 1, got ${JSON.stringify(cs.value)}`);
-    } else runtime.push(`{ const c = ${cs.node.getText()}; if (!(Number.isInteger(c) && c >= 1)) throw new RangeError(\`${marker}: chunkSize must be an integer >= 1, got \${c}\`); }`);
+    } else runtime.push(`{ const __jaccOpt = ${cs.node.getText()}; if (!(Number.isInteger(__jaccOpt) && __jaccOpt >= 1)) throw new RangeError(\`${marker}: chunkSize must be an integer >= 1, got \${__jaccOpt}\`); }`);
   }
   const st = o.strategy;
   if (st) {
     if (st.literal) {
       if (st.value !== "reverse-mode" && st.value !== "forward-mode") fail(st.node, "invalid-option", `\`strategy\` must be "reverse-mode" or "forward-mode", got ${JSON.stringify(st.value)}`);
-    } else runtime.push(`{ const s = ${st.node.getText()}; if (s !== "reverse-mode" && s !== "forward-mode") throw new RangeError(\`${marker}: strategy must be "reverse-mode" or "forward-mode", got \${s}\`); }`);
+    } else runtime.push(`{ const __jaccOpt = ${st.node.getText()}; if (__jaccOpt !== "reverse-mode" && __jaccOpt !== "forward-mode") throw new RangeError(\`${marker}: strategy must be "reverse-mode" or "forward-mode", got \${__jaccOpt}\`); }`);
   }
   const rnd = o.randomness;
   if (rnd) {
     if (rnd.literal) {
       if (rnd.value !== "error" && rnd.value !== "different" && rnd.value !== "same") fail(rnd.node, "invalid-option", `\`randomness\` must be "error", "different" or "same", got ${JSON.stringify(rnd.value)}`);
-    } else runtime.push(`{ const r = ${rnd.node.getText()}; if (r !== "error" && r !== "different" && r !== "same") throw new RangeError(\`${marker}: randomness must be "error", "different" or "same", got \${r}\`); }`);
+    } else runtime.push(`{ const __jaccOpt = ${rnd.node.getText()}; if (__jaccOpt !== "error" && __jaccOpt !== "different" && __jaccOpt !== "same") throw new RangeError(\`${marker}: randomness must be "error", "different" or "same", got \${__jaccOpt}\`); }`);
   }
   for (const name of ["hasAux", "createGraph", "strict", "vectorize"]) if (o[name]) boolOpt(o, name, false);
   return runtime;
@@ -186,6 +186,12 @@ export class MarkerCompiler {
     const target = this.resolveFunc(args[0], mod, lowerer);
     if (target.extra.length) fail(args[0], "unsupported-construct", "a local function that captures variables of the differentiated function cannot be passed to a marker; pass them as parameters");
     const f = this.program.fns.get(target.fn)!;
+    // SPEC §2: a random op is an error unless the marker says randomness "different" or "same"
+    const randomness = opts.randomness?.literal ? opts.randomness.value : opts.randomness ? "runtime" : "error";
+    if (randomness === "error") {
+      const r = this.program.randomOpIn(target.fn);
+      if (r) fail(r, "random", `a random op (\`${r.getText()}\`) inside \`${marker}\` with randomness "error": pass { randomness: "different" } or "same"${marker === "jacfwd" || marker === "vmap" ? "" : " (only jacfwd and vmap take it)"}`);
+    }
     const hasAux = boolOpt(opts, "hasAux", false);
     if (hasAux && f.results.length !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${f.results.length} value(s)`);
     const nParams = f.params.length - f.captures.length;
@@ -199,6 +205,11 @@ export class MarkerCompiler {
             const ok = (x: unknown) => x === null || (typeof x === "number" && Number.isInteger(x));
             if (!(ok(o.value) || (Array.isArray(o.value) && o.value.every(ok)))) fail(o.node, "invalid-option", `\`${name}\` must be an integer, null, or an array of them`);
             if (name === "inDims" && Array.isArray(o.value) && o.value.length !== nParams) fail(o.node, "invalid-option", `\`inDims\` has ${o.value.length} entries but the function takes ${nParams} parameter(s)`);
+            // a batched number is a 1-D batch: its only dim is 0 (or -1)
+            const per = (i: number) => (Array.isArray(o.value) ? o.value[i] : o.value);
+            const bad = (d: unknown) => d !== null && d !== 0 && d !== -1;
+            if (name === "inDims") f.params.slice(0, nParams).forEach((p, i) => p.type.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(i))} is out of range for the number parameter \`${p.name}\` (a batch of numbers has one dim: 0)`));
+            if (name === "outDims") f.results.forEach((t, i) => t.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`outDims\` ${JSON.stringify(per(i))} is out of range for a number output (batched numbers have one dim: 0)`));
           }
           return o.node.getText();
         };
@@ -225,7 +236,15 @@ export class MarkerCompiler {
       case "jacobian": {
         if (args.length < 2) fail(call, "arity", "`jacobian` needs a function and its inputs");
         const single = this.singleInput(f, args[1], nParams);
-        const argnums = single ? [0] : f.params.slice(0, nParams).map((_, i) => i);
+        // inputs may leave out trailing parameters that have defaults (PyTorch calls func(*inputs))
+        const lit0 = skipParens(args[1]);
+        let given = nParams;
+        if (!single && ts.isArrayLiteralExpression(lit0)) {
+          given = lit0.elements.length;
+          const missing = f.params.slice(given, nParams).some((_, i) => !f.defaults?.[given + i]);
+          if (given > nParams || missing) fail(args[1], "arity", `inputs must have one entry per parameter of \`${f.source ?? f.name}\`: expected ${nParams}, got ${given}`);
+        }
+        const argnums = single ? [0] : f.params.slice(0, given).map((_, i) => i);
         const strategy = opts.strategy?.literal ? (opts.strategy.value as string) : "reverse-mode";
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
         if (boolOpt(opts, "strict", false)) this.checkStrict(call, f, target.fn, argnums);

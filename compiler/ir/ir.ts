@@ -72,6 +72,8 @@ export interface Fn {
   source?: string;
   /** free variables bound in enclosing function scopes, passed as trailing params */
   captures: string[];
+  /** which source parameters have default values */
+  defaults?: boolean[];
 }
 
 export function typeOf(fn: Fn, a: Atom): Type {

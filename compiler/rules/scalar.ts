@@ -190,6 +190,7 @@ export const scalarRules: Record<string, ScalarRule> = {
   ne: zeroRule(2, bin("!==")),
   not: zeroRule(1, ([a]) => `!${a}`),
   isundef: zeroRule(1, ([a]) => `${a} === undefined`),
+  random: zeroRule(0, () => "Math.random()"),
   and: zeroRule(2, bin("&&")),
   or: zeroRule(2, bin("||")),
 };

@@ -301,7 +301,8 @@ function powBase(b: Builder, x: Atom, y: Atom): Atom {
     if (y.v === 1) return lit(1);
     return T(b, "t.mul", [T(b, "t.pow", [x, lit((y.v as number) - 1)]), y]);
   }
-  return T(b, "t.mul", [T(b, "t.pow", [x, b.t("t.sub", [y, lit(1)], [], TENSOR)]), y]);
+  const yIsNum = y.k === "var" && b.fn.vars.get(y.name)?.k === "num";
+  return T(b, "t.mul", [T(b, "t.pow", [x, yIsNum ? b.p("sub", y, lit(1)) : b.t("t.sub", [y, lit(1)], [], TENSOR)]), y]);
 }
 
 function inversePerm(dims: number[]): number[] {
