@@ -296,3 +296,36 @@ export function adIndexBackward(ct: Tensor, x: Tensor, indices: number | ArrayLi
   });
   return new Tensor(out, x.shape);
 }
+
+/** Tangent of adProdGrad: d(Π_{k≠i} x_k) = Σ_{j≠i} dx_j Π_{k≠i,j} x_k (exact at zeros). */
+export function adProdGradJvp(x: Tensor, dx: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  void keepdim;
+  const dims = reducedDims(x, dim);
+  const keep = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
+  const perm = [...keep, ...dims];
+  const xp = ops.permute(x, perm);
+  const dp = ops.permute(dx, perm);
+  const L = dims.reduce((a, d) => a * x.shape[d], 1);
+  const rows = L === 0 ? 0 : xp.numel / L;
+  const out = x.dtype === "float32" ? new Float32Array(xp.numel) : new Float64Array(xp.numel);
+  const others = new Float64Array(Math.max(L - 1, 0));
+  const dothers = new Float64Array(Math.max(L - 1, 0));
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < L; i++) {
+      // the row without element i, then Σ_j d_j Π_{k≠j} (prefix/suffix products)
+      let m = 0;
+      for (let k = 0; k < L; k++) if (k !== i) (others[m] = xp.data[r * L + k], dothers[m++] = dp.data[r * L + k]);
+      let pre = 1;
+      let acc = 0;
+      const suffix = new Float64Array(m + 1);
+      suffix[m] = 1;
+      for (let k = m - 1; k >= 0; k--) suffix[k] = suffix[k + 1] * others[k];
+      for (let k = 0; k < m; k++) {
+        acc += dothers[k] * pre * suffix[k + 1];
+        pre *= others[k];
+      }
+      out[r * L + i] = acc;
+    }
+  }
+  return ops.permute(new Tensor(out, xp.shape), adInversePerm(perm));
+}

@@ -104,12 +104,12 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         }
         if (outT[i].k === "tensor" || inT[k].k === "tensor") {
           // a block of a tensor program: a Tensor filled row by row (or column by column) by the runtime
-          const J = b.t("ad.block", [outVals[i], v(f.params[ins[k]].name)], [mode === "rev" ? "in" : "out"]);
+          const J = b.t("ad.block", [outVals[i], v(f.params[ins[k]].name)], [spec.mode === "rev" ? "in" : "out"]);
           return { tensor: (J as { name: string }).name };
         }
         const len = b.p("mul", outSize[i], inSize[k]);
         // the block's dtype: the input's in reverse mode, the output's in forward mode (PyTorch)
-        const f32 = isF32(mode === "rev" ? inT[k] : outT[i]);
+        const f32 = isF32(spec.mode === "rev" ? inT[k] : outT[i]); // the requested mode decides, even when run forward
         return { data: (b.let(`J${i}${k}`, { k: "vec", f32 }, { k: "newvec", len, f32 }) as { name: string }).name, f32 };
       });
     });
@@ -323,7 +323,8 @@ export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean): string {
   for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
   for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
   f.params.forEach((p, j) => {
-    if (p.type.k === "vec") b.assign(parts.paramBars[j]!, { k: "newvec", len: d.size(v(p.name), p.type) });
+    // a Float32Array parameter gets a float32 cotangent (the input's dtype)
+    if (p.type.k === "vec") b.assign(parts.paramBars[j]!, { k: "newvec", len: d.size(v(p.name), p.type), f32: isF32(p.type) });
   });
   outs.leaves.forEach((leaf, i) => {
     const bar = parts.resultBars[leaf];

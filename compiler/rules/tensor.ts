@@ -24,11 +24,11 @@ const T = (b: Builder, op: string, args: Atom[], attrs: unknown[] = []) => b.t(o
 const rest = (x: Atom[], n: number) => x.slice(n);
 
 /** A rule for an op linear in its first operand: the jvp applies the op to the tangent. */
-function linear(fn: string, back: (b: Builder, ct: Atom, x: Atom[], attrs: unknown[]) => Atom): TensorRule {
+function linear(fn: string, back: (b: Builder, ct: Atom, x: Atom[], attrs: unknown[]) => Atom, prim = `t.${fn}`): TensorRule {
   return {
     operands: 1,
     js: call(fn),
-    jvp: (b, x, [dx], _o, attrs) => (dx ? T(b, `t.${fn}`, [dx, ...rest(x, 1)], attrs) : null),
+    jvp: (b, x, [dx], _o, attrs) => (dx ? T(b, prim, [dx, ...rest(x, 1)], attrs) : null),
     vjp: (b, x, _o, ct, _a, attrs) => [back(b, ct, x, attrs)],
   };
 }
@@ -58,7 +58,7 @@ export const tensorRules: Record<string, TensorRule> = {
   "t.sub": {
     operands: 2,
     js: call("sub"),
-    jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.sub", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, T(b, "t.neg", [dy]), out) : null),
+    jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.sub", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, isNumAtom(b, dy) ? b.p("neg", dy) : T(b, "t.neg", [dy]), out) : null),
     vjp: (b, [x, y], _o, ct, act, _a, ty) => [act[0] ? sumTo(b, ct, x, ty[0]) : null, act[1] ? sumTo(b, T(b, "t.neg", [ct]), y, ty[1]) : null],
   },
   // d(x y) = dx y + x dy
@@ -215,11 +215,11 @@ export const tensorRules: Record<string, TensorRule> = {
     jvp: (b, x, [dx]) => (dx ? T(b, "ad.expandAs", [dx, x[1]]) : null),
     vjp: (b, x, _o, ct, _a, _at, ty) => [sumTo(b, ct, x[0], ty[0])],
   },
-  "ad.sumBackward": linear("adSumBackward", (b, ct, x, attrs) => T(b, "t.sum", [ct], attrs)),
-  "ad.meanBackward": linear("adMeanBackward", (b, ct, x, attrs) => T(b, "t.mean", [ct], attrs)),
-  "ad.selectBackward": linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]])),
-  "ad.narrowBackward": linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]])),
-  "ad.reshapeAs": linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]])),
+  "ad.sumBackward": linear("adSumBackward", (b, ct, x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
+  "ad.meanBackward": linear("adMeanBackward", (b, ct, x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward"),
+  "ad.selectBackward": linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]]), "ad.selectBackward"),
+  "ad.narrowBackward": linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]]), "ad.narrowBackward"),
+  "ad.reshapeAs": linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"),
   // bilinear in (ct, the other operand); the first operand only gives shapes
   "ad.matmulBackA": {
     operands: 3,
@@ -235,13 +235,19 @@ export const tensorRules: Record<string, TensorRule> = {
   "ad.pickWeight": { operands: 2, js: call("adPickWeight"), zero: true },
   "ad.clampMask": { operands: 1, js: call("adClampMask"), zero: true },
   "ad.extremumWeights": { operands: 2, js: call("adExtremumWeights"), zero: true },
-  "ad.prodGrad": { operands: 1, js: call("adProdGrad"), zero: true },
+  "ad.prodGrad": {
+    operands: 1,
+    js: call("adProdGrad"),
+    jvp: (b, [x], [dx], _o, attrs) => (dx ? T(b, "ad.prodGradJvp", [x, dx], attrs) : null),
+  },
+  // third derivatives of prod are not provided (its second-order tangent is a constant here)
+  "ad.prodGradJvp": { operands: 2, js: call("adProdGradJvp"), zero: true },
   "ad.catPiece": {
     operands: 1,
     js: (a, attrs) => `__jt.adCatPiece(${[a[0], ...lits(attrs), ...a.slice(1)].join(", ")})`,
     jvp: (b, x, [dct], _o, attrs) => (dct ? T(b, "ad.catPiece", [dct, ...x.slice(1)], attrs) : null),
   },
-  "ad.indexBackward": linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]])),
+  "ad.indexBackward": linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]]), "ad.indexBackward"),
   "ad.sign": { operands: 1, js: call("adSign"), zero: true },
   "ad.zerosLike": { operands: 1, js: call("adZerosLike"), zero: true },
   "ad.oneHot": { operands: 1, js: call("adOneHot"), zero: true },
@@ -289,6 +295,8 @@ function joinRule(stacked: boolean): TensorRule {
     vjp: (b, x, _o, ct, act, attrs) => x.map((_, i) => (act[i] ? T(b, "ad.catPiece", [ct, ...x], [i, attrs[0], stacked]) : null)),
   };
 }
+
+const isNumAtom = (b: Builder, a: Atom) => a.k === "lit" || b.fn.vars.get(a.name)?.k === "num";
 
 function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
   return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);
