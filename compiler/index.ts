@@ -13,6 +13,7 @@ import { emitPrelude, JsEmitter, RT } from "./emit/js.js";
 import { driverInfo, leavesOf, type Tree } from "./ad/drivers.js";
 import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
+import { simplify } from "./opt/simplify.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
@@ -152,7 +153,7 @@ export function compileModule(source: string, fileName: string, options: Compile
     return f.tupleResult || f.results.length !== 1;
   };
   const order = reachable(program.fns, [...roots]);
-  const generated = order.map((f) => emitter.fn(program.fns.get(f)!)).join("\n\n");
+  const generated = order.map((f) => emitter.fn(simplify(program.fns.get(f)!))).join("\n\n");
   const lastImport = [...mod.sf.statements].reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
   const tensorImport =
@@ -279,7 +280,7 @@ function explainMarker(program: Program, call: ts.CallExpression, sf: ts.SourceF
     const f = program.fns.get(name)!;
     return f.tupleResult || f.results.length !== 1;
   };
-  const generated = reachable(program.fns, [built.fn]).map((n) => emitter.fn(program.fns.get(n)!)).join("\n\n");
+  const generated = reachable(program.fns, [built.fn]).map((n) => emitter.fn(simplify(program.fns.get(n)!))).join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {
     marker: built.kind,
