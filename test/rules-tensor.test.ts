@@ -143,15 +143,17 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.pow(0.5)", args: [[2, 3]], dom: POS },
     { expr: "x.pow(-1.5)", args: [[2, 3]], dom: POS, hessian: true },
     { expr: "pow(x, y)", args: [[3], "num"], dom: [[0.5, 2], [-1.5, 2.5]], hessian: true },
+    { expr: "pow(2, x)", args: [[2, 3]] }, // torch.pow(2, x): a number base
   ],
-  "t.sum": [...reductionCases("sum", R), { expr: "x.sum(1).exp()", args: [[2, 3]], hessian: true }, { expr: "x.sum(-1, true).sin()", args: [[2, 3, 2]], hessian: true }],
-  "t.mean": [...reductionCases("mean", R), { expr: "x.mean(0).exp()", args: [[2, 3]], hessian: true }],
+  "t.sum": [...reductionCases("sum", R), { expr: "sum(x, 1)", args: [[2, 3]] }, { expr: "x.sum(1).exp()", args: [[2, 3]], hessian: true }, { expr: "x.sum(-1, true).sin()", args: [[2, 3, 2]], hessian: true }],
+  "t.mean": [...reductionCases("mean", R), { expr: "mean(x, [0, 1], true)", args: [[2, 3]] }, { expr: "x.mean(0).exp()", args: [[2, 3]], hessian: true }],
   "t.prod": [
     ...reductionCases("prod", [0.5, 1.5]),
     { expr: "x.prod(1)", args: [[2, 3]], values: [[0.5, 0, 1.5, 2, -1, 0.7]] }, // one zero in a row: ∂ is the product of the others
     { expr: "x.prod()", args: [[2, 3]], values: [[0, 0, 1.5, 2, -1, 0.7]] }, // two zeros: the gradient is 0 except at neither
     { expr: "x.prod(0, true)", args: [[2, 3]], values: [[0, 0.4, 1.5, 2, 0, 0.7]] },
     { expr: "x.prod(1).sin()", args: [[2, 3]], dom: [0.5, 1.5], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "prod(x, 0, true)", args: [[2, 3]], dom: [0.5, 1.5] }, // function form
   ],
   "t.amax": [
     ...reductionCases("max", R, { gap: 0.05 }),
@@ -188,11 +190,13 @@ const CASES: Record<string, Case[]> = {
     { expr: "where(mask, x.exp(), x.sin())", args: [[2, 3]], consts: MASK, hessian: true },
     { expr: "where(mask, x, y)", args: [[3], "num"], consts: MASK },
     { expr: "where(mask, x, y).exp()", args: [[2, 3], [3]], consts: MASK, hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "where(mask, 1.5, x)", args: [[2, 3]], consts: MASK },
   ],
   "t.clamp": [
     { expr: "x.clamp(-0.5, 0.5)", args: [[2, 3]], dom: [-1.5, 1.5], avoid: awayFrom(-0.5, 0.5) },
     { expr: "x.clamp(-0.5)", args: [[2, 3]], avoid: awayFrom(-0.5) },
     { expr: "x.clamp(undefined, 0.5)", args: [[2, 3]], avoid: awayFrom(0.5) },
+    { expr: "x.clamp(null, 0.5)", args: [[2, 3]], avoid: awayFrom(0.5) }, // the runtime's signature: clamp(min?: Operand | null, max?)
     { expr: "clamp(x, -1, 1).mul(y)", args: [[2, 3], [3]], avoid: awayFrom(-1, 1) },
     { expr: "x.clamp(-0.5, 0.5).exp()", args: [[2, 3]], dom: [-1.5, 1.5], avoid: awayFrom(-0.5, 0.5), hessian: true }, // second order: a varying cotangent flows into the op
   ],
@@ -228,6 +232,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.select(0, 1).select(0, 2)", args: [[2, 3]] },
     { expr: "x.select(1, 0).mul(x.select(1, 2))", args: [[2, 3]] },
     { expr: "x.select(0, 1).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "select(x, 1, 2)", args: [[2, 3]] }, // function form
   ],
   "t.narrow": [
     { expr: "x.narrow(1, 1, 2)", args: [[2, 4]] },
@@ -235,6 +240,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.narrow(-1, 1, 1)", args: [[2, 3, 3]] },
     { expr: "x.narrow(0, 1, 2).mul(x.narrow(0, 0, 2))", args: [[3, 2]] },
     { expr: "x.narrow(1, 1, 2).exp()", args: [[2, 4]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "narrow(x, 0, 1, 1)", args: [[2, 3]] }, // function form
   ],
   "t.index": [
     { expr: "x.index([1, 0, 1])", args: [[2, 3]] },
@@ -242,6 +248,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.index(1)", args: [[2, 3]] },
     { expr: "x.index([-1, 0]).mul(y)", args: [[3, 2], [2]] },
     { expr: "x.index([1, 0, 1]).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "index(x, [0, 0])", args: [[2, 3]] }, // function form
   ],
   "t.reshape": [
     { expr: "x.reshape([3, 2])", args: [[2, 3]] },
@@ -250,12 +257,14 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.reshape([2, -1, 1])", args: [[2, 3]] },
     { expr: "x.mul(y).reshape(6)", args: [[2, 3], [3]] },
     { expr: "x.reshape([3, 2]).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "reshape(x, [6])", args: [[2, 3]] }, // function form
   ],
   "t.view": [
     { expr: "x.view([3, 2])", args: [[2, 3]] },
     { expr: "x.view(6)", args: [[2, 3]] },
     { expr: "x.view(-1, 2)", args: [[2, 3, 2]] },
     { expr: "x.view(6).sin()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "view(x, 3, 2)", args: [[2, 3]] }, // function form
   ],
   "t.flatten": [
     { expr: "x.flatten()", args: [[2, 3, 2]] },
@@ -263,6 +272,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.flatten(0, 1)", args: [[2, 3, 2]] },
     { expr: "x.flatten(-2, -1).mul(y)", args: [[2, 3, 2], [6]] },
     { expr: "x.flatten().exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "flatten(x, 1)", args: [[2, 3, 2]] }, // function form
   ],
   "t.squeeze": [
     { expr: "x.squeeze()", args: [[2, 1, 3]] },
@@ -271,12 +281,14 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.squeeze([0, 2])", args: [[1, 3, 1]] },
     { expr: "x.squeeze(0)", args: [[2, 3]] },
     { expr: "x.squeeze().exp()", args: [[2, 1, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "squeeze(x, 1)", args: [[2, 1, 3]] }, // function form
   ],
   "t.unsqueeze": [
     { expr: "x.unsqueeze(0)", args: [[2, 3]] },
     { expr: "x.unsqueeze(-1)", args: [[2, 3]] },
     { expr: "x.unsqueeze(1).mul(y)", args: [[2, 3], [2, 3]] },
     { expr: "x.unsqueeze(0).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "unsqueeze(x, 1)", args: [[2, 3]] }, // function form
   ],
   "t.transpose": [
     { expr: "x.transpose(0, 1)", args: [[2, 3]] },
@@ -284,6 +296,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.transpose(0, 2)", args: [[2, 3, 2]] },
     { expr: "x.transpose(0, 1).matmul(x)", args: [[2, 3]] },
     { expr: "x.transpose(0, 1).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "transpose(x, 1, 0)", args: [[2, 3]] }, // function form
   ],
   "t.t": [
     { expr: "x.t()", args: [[2, 3]] },
@@ -297,6 +310,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.permute(-1, 0, 1)", args: [[2, 3, 2]] },
     { expr: "x.permute([1, 2, 0]).mul(y)", args: [[2, 3, 2], [2]] },
     { expr: "x.permute(1, 0).exp()", args: [[2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "permute(x, [1, 0])", args: [[2, 3]] }, // function form
   ],
   "t.expand": [
     { expr: "x.expand([2, 3])", args: [[3]], jvp: true },
@@ -304,6 +318,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.expand(2, -1, 2)", args: [[1, 3, 1]] },
     { expr: "x.expand([2, 2, 3])", args: [[2, 1]] },
     { expr: "x.expand(2, 3).exp()", args: [[3]], hessian: true }, // second order: a varying cotangent flows into the op
+    { expr: "expand(x, [2, 3])", args: [[1, 3]] }, // function form
   ],
   "t.softmax": [
     { expr: "x.softmax(1)", args: [[2, 3]], hessian: true, jvp: true },
@@ -311,6 +326,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.softmax(-1)", args: [[2, 2, 3]] },
     { expr: "x.softmax(1)", args: [[2, 3, 2]] },
     { expr: "softmax(x.mul(y), -1)", args: [[2, 3], [3]], hessian: true },
+    { expr: "softmax(x, 0)", args: [[3]] }, // function form
   ],
   "t.logSoftmax": [
     { expr: "x.logSoftmax(1)", args: [[2, 3]], hessian: true },
@@ -318,6 +334,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.logSoftmax(-1)", args: [[2, 2, 3]], jvp: true },
     { expr: "x.logSoftmax(1)", args: [[2, 3, 2]] },
     { expr: "logSoftmax(x.mul(y), -1)", args: [[2, 3], [3]], hessian: true },
+    { expr: "logSoftmax(x, 0)", args: [[3]] }, // function form
   ],
   "t.cat": [
     { expr: "cat([x, y], 0)", args: [[2, 3], [1, 3]], jvp: true },
