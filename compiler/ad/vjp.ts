@@ -177,7 +177,7 @@ class VjpTransform {
       paramBars,
       numBars: [...this.numBars],
       vecBars: [...this.vecBars],
-      restored: restored.filter((x) => !isObj(this.target.vars.get(x)!)),
+      restored, // numbers and references (popped Tensors and vectors are values: a reference is a snapshot)
       restoredArrays: [...this.restoredArrays].filter((x) => needed.has(x)),
       needed: [...needed].filter((x) => !this.recompute.has(x)).sort(),
     };

@@ -12,6 +12,7 @@ export const RT = {
   tape: "__jaccTape",
   sp: "__jaccSp",
   objs: "__jaccObjs",
+  osp: "__jaccOsp",
   grow: "__jaccGrow",
   setTape: "__jaccSetTape",
   wrap: "__jaccWrap",
@@ -28,6 +29,7 @@ export function emitPrelude(o: EmitOptions, usesTensor: boolean): string {
     `let ${RT.tape} = new Float64Array(1024);`,
     `let ${RT.sp} = 0;`,
     `const ${RT.objs}${o.ts ? ": any[]" : ""} = [];`,
+    `let ${RT.osp} = 0; // vectors stay in place when popped, so a reverse sweep can be replayed`,
     `function ${RT.grow}()${o.ts ? ": void" : ""} {`,
     `  const grown = new Float64Array(${RT.tape}.length * 2);`,
     `  grown.set(${RT.tape});`,
@@ -35,7 +37,7 @@ export function emitPrelude(o: EmitOptions, usesTensor: boolean): string {
     `}`,
     `function ${RT.setTape}(at${num})${o.ts ? ": void" : ""} {`,
     `  ${RT.sp} = at % 4294967296;`,
-    `  ${RT.objs}.length = (at - ${RT.sp}) / 4294967296;`,
+    `  ${RT.osp} = (at - ${RT.sp}) / 4294967296;`,
     `}`,
   ];
   if (usesTensor) {
@@ -231,7 +233,7 @@ export class JsEmitter {
         this.line(`if (${RT.sp} === ${RT.tape}.length) ${RT.grow}();`);
         return this.line(`${RT.tape}[${RT.sp}++] = ${this.ref(s.a)};`);
       case "pushobj":
-        return this.line(`${RT.objs}.push(${this.ref(s.a)});`);
+        return this.line(`${RT.objs}[${RT.osp}++] = ${this.ref(s.a)};`);
       case "settape":
         return this.line(`${RT.setTape}(${this.ref(s.sp)});`);
       case "fill0":
@@ -263,8 +265,8 @@ export class JsEmitter {
       case "copyvec": return `Float64Array.from(${this.ref(e.src)})`;
       case "ext": return e.text;
       case "pop": return `${RT.tape}[--${RT.sp}]`;
-      case "popobj": return `${RT.objs}.pop()`;
-      case "tape": return `${RT.sp} + ${RT.objs}.length * 4294967296`;
+      case "popobj": return `${RT.objs}[--${RT.osp}]`;
+      case "tape": return `${RT.sp} + ${RT.osp} * 4294967296`;
       case "tdata": return `${this.ref(e.t)}.data`;
       case "wrap":
         this.usesTensor = true;

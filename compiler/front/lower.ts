@@ -181,6 +181,14 @@ export class FnLowerer {
       if (tt) this.retTypes = [tt];
     }
     if (this.retTypes) this.retVars = this.retTypes.map((rt, i) => this.newVar(this.retTypes!.length > 1 ? `out${i}` : "out", rt));
+    this.publishResults();
+  }
+
+  /** Makes the result types visible early: a recursive call inside the body needs them. */
+  private publishResults(): void {
+    if (!this.retTypes) return;
+    this.fn.results = this.retTypes;
+    this.fn.tupleResult = this.retTuple;
   }
 
   private typeFromNode(t: ts.TypeNode, at: ts.Node): Type | undefined {
@@ -354,6 +362,7 @@ export class FnLowerer {
       this.retTuple = isTuple;
       this.retTypes = atoms.map((x) => x.t);
       this.retVars = atoms.map((x, i) => this.newVar(atoms.length > 1 ? `out${i}` : "out", x.t));
+      this.publishResults();
     }
     if (atoms.length !== this.retTypes.length) fail(at, "unsupported-construct", `every return must give ${this.retTypes.length} value(s)`);
     atoms.forEach((x, i) => this.b.assign(this.retVars[i], { k: "atom", a: x.a }));
@@ -566,6 +575,8 @@ export class FnLowerer {
     if (ts.isNumericLiteral(e)) return { k: "atom", a: lit(Number(e.text)), t: NUM };
     if (e.kind === ts.SyntaxKind.TrueKeyword) return { k: "atom", a: lit(true), t: BOOL };
     if (e.kind === ts.SyntaxKind.FalseKeyword) return { k: "atom", a: lit(false), t: BOOL };
+    // `null` only serves as "no value" here (clamp(null, max)): it is lowered as undefined
+    if (e.kind === ts.SyntaxKind.NullKeyword) return { k: "atom", a: lit(undefined), t: NUM };
     if (ts.isIdentifier(e)) return this.identifier(e);
     if (ts.isPrefixUnaryExpression(e)) return this.prefix(e);
     if (ts.isPostfixUnaryExpression(e)) {

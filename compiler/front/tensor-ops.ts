@@ -92,7 +92,11 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   let recv = recvIn;
   if (!recv) {
     if (!args[0]) fail(node, "arity", `\`${name}\` needs a tensor`);
-    recv = tensorArg(args[0]);
+    const first = lw.expr(args[0]);
+    // binary ops take a number first (pow(2, x), sub(1, x)) as PyTorch does
+    const binaryOp = OPS.get(name)?.operands === 2;
+    if (first.k !== "atom" || (first.t.k !== "tensor" && !(binaryOp && first.t.k === "num"))) fail(args[0], "unsupported-type", `\`${name}\` needs a Tensor here`);
+    recv = first.a;
     args = args.slice(1);
   }
   // max / min: a reduction, or the elementwise maximum when given a tensor

@@ -91,12 +91,12 @@ export const tensorRules: Record<string, TensorRule> = {
     operands: 2,
     js: call("pow"),
     jvp: (b, [x, y], [dx, dy], out) => {
-      const r = tadd(b, dx ? T(b, "t.mul", [dx, powBase(b, x, y)]) : null, dy ? T(b, "t.mul", [dy, T(b, "t.mul", [out, T(b, "t.log", [x])])]) : null);
+      const r = tadd(b, dx ? T(b, "t.mul", [dx, powBase(b, x, y)]) : null, dy ? T(b, "t.mul", [dy, T(b, "t.mul", [out, logOf(b, x)])]) : null);
       return r ? expandAs(b, r, out) : null;
     },
     vjp: (b, [x, y], out, ct, act, _a, ty) => [
       act[0] ? sumTo(b, T(b, "t.mul", [ct, powBase(b, x, y)]), x, ty[0]) : null,
-      act[1] ? sumTo(b, T(b, "t.mul", [ct, T(b, "t.mul", [out, T(b, "t.log", [x])])]), y, ty[1]) : null,
+      act[1] ? sumTo(b, T(b, "t.mul", [ct, T(b, "t.mul", [out, logOf(b, x)])]), y, ty[1]) : null,
     ],
   },
   "t.neg": linear("neg", (b, ct) => T(b, "t.neg", [ct])),
@@ -295,6 +295,9 @@ function joinRule(stacked: boolean): TensorRule {
     vjp: (b, x, _o, ct, act, attrs) => x.map((_, i) => (act[i] ? T(b, "ad.catPiece", [ct, ...x], [i, attrs[0], stacked]) : null)),
   };
 }
+
+/** log of a tensor, or of a number base (pow(2, x)) */
+const logOf = (b: Builder, x: Atom): Atom => (isNumAtom(b, x) ? b.p("log", x) : T(b, "t.log", [x]));
 
 const isNumAtom = (b: Builder, a: Atom) => a.k === "lit" || b.fn.vars.get(a.name)?.k === "num";
 
