@@ -159,12 +159,12 @@ export class JsEmitter {
   private pending = new Map<string, string>();
 
   /** An atom as written in an expression: an inlined temporary becomes its (parenthesised) expression. */
-  private ref(a: Atom): string {
+  private ref(a: Atom, bare = false): string {
     if (a.k === "var") {
       const e = this.pending.get(a.name);
       if (e !== undefined) {
         this.pending.delete(a.name);
-        return /^[\w$.]+$|^[\w$.]+\[[\w$.]+\]$|^(Math|__jt)\.\w+\([^()]*\)$/.test(e) ? e : `(${e})`;
+        return bare || /^[\w$.]+$|^[\w$.]+\[[\w$.]+\]$|^(Math|__jt)\.\w+\([^()]*\)$/.test(e) ? e : `(${e})`;
       }
     }
     return atom(a);
@@ -190,9 +190,9 @@ export class JsEmitter {
         return this.line(`${s.dst} = ${whole ?? this.expr(s.e, f)};`);
       }
       case "store":
-        return this.line(`${this.ref(s.arr)}[${this.ref(s.index)}] ${s.accum ? "+=" : "="} ${this.ref(s.value)};`);
+        return this.line(`${this.ref(s.arr)}[${this.ref(s.index, true)}] ${s.accum ? "+=" : "="} ${this.ref(s.value, true)};`);
       case "call": {
-        const callee = `${s.fn}(${s.args.map((a) => this.ref(a)).join(", ")})`;
+        const callee = `${s.fn}(${s.args.map((a) => this.ref(a, true)).join(", ")})`;
         const target = f; // results destructure when the callee returns an array
         void target;
         if (s.dsts.length === 0) return this.line(`${callee};`);
@@ -242,7 +242,7 @@ export class JsEmitter {
         this.usesRuntime = true;
         return this.line(effects[s.op].js(s.args.map((a) => this.ref(a))));
       case "return":
-        return this.line(`return ${s.values.length === 1 && !f.tupleResult ? this.ref(s.values[0]) : `[${s.values.map((a) => this.ref(a)).join(", ")}]`};`);
+        return this.line(`return ${s.values.length === 1 && !f.tupleResult ? this.ref(s.values[0], true) : `[${s.values.map((a) => this.ref(a, true)).join(", ")}]`};`);
       case "comment":
         return this.line(`// ${s.text}`);
     }
@@ -258,7 +258,7 @@ export class JsEmitter {
         if (r.tensor) this.usesRuntime = true;
         return r.js(e.args.map((a) => this.ref(a)), e.attrs ?? []);
       }
-      case "load": return `${this.ref(e.arr)}[${this.ref(e.index)}]`;
+      case "load": return `${this.ref(e.arr)}[${this.ref(e.index, true)}]`;
       case "len": return `${this.ref(e.arr)}.length`;
       case "newvec": return `new ${e.f32 ? "Float32Array" : "Float64Array"}(${this.ref(e.len)})`;
       case "veclit": return `[${e.items.map((a) => this.ref(a)).join(", ")}]`;
@@ -270,12 +270,12 @@ export class JsEmitter {
       case "tdata": return `${this.ref(e.t)}.data`;
       case "wrap":
         this.usesTensor = true;
-        return `${RT.wrap}(${this.ref(e.data)}, [${e.dims.map((d) => this.dim(d, f)).filter(Boolean).join(", ")}])`;
+        return `${RT.wrap}(${this.ref(e.data, true)}, [${e.dims.map((d) => this.dim(d, f)).filter(Boolean).join(", ")}])`;
     }
   }
 
   private dim(d: Dim, f: Fn): string {
-    if ("size" in d) return this.ref(d.size);
+    if ("size" in d) return this.ref(d.size, true);
     const a = d.shapeOf;
     const t = a.k === "var" ? f.vars.get(a.name) : undefined;
     if (!t || t.k === "num" || t.k === "bool") return "";
