@@ -23,6 +23,8 @@ export interface CompileOptions {
   target?: "ts" | "js";
   /** Collect the IR and generated functions per marker (for `jacc explain`). */
   explain?: boolean;
+  /** The strategy of `jacobian` markers that do not set one (default "reverse-mode"). */
+  strategy?: "reverse-mode" | "forward-mode";
 }
 
 export interface MarkerReport {
@@ -62,7 +64,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   for (const name of Object.values(RT)) taken.add(name);
   const program = new Program(mod, taken);
   const ctx = { fns: program.fns, fnNames: program.fnNames };
-  const mc = new MarkerCompiler(program, ctx);
+  const mc = new MarkerCompiler(program, ctx, options.strategy);
   program.hooks = { markerFn: (call, lowerer) => mc.fnInside(call, lowerer), markerValue: (call, lowerer) => mc.valueInside(call, lowerer) };
 
   // Outermost marker calls (a marker given as another marker's function is part of it).

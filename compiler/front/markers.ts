@@ -117,7 +117,7 @@ export interface Built {
 }
 
 export class MarkerCompiler {
-  constructor(readonly program: Program, readonly ctx: Ctx) {}
+  constructor(readonly program: Program, readonly ctx: Ctx, readonly defaultStrategy: "reverse-mode" | "forward-mode" = "reverse-mode") {}
 
   markerName(callee: ts.Expression, mod: SourceModule, lowerer?: FnLowerer): string | undefined {
     callee = skipParens(callee);
@@ -245,7 +245,7 @@ export class MarkerCompiler {
           if (given > nParams || missing) fail(args[1], "arity", `inputs must have one entry per parameter of \`${f.source ?? f.name}\`: expected ${nParams}, got ${given}`);
         }
         const argnums = single ? [0] : f.params.slice(0, given).map((_, i) => i);
-        const strategy = opts.strategy?.literal ? (opts.strategy.value as string) : "reverse-mode";
+        const strategy = opts.strategy?.literal ? (opts.strategy.value as string) : this.defaultStrategy;
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
         if (boolOpt(opts, "strict", false)) this.checkStrict(call, f, target.fn, argnums);
         const createGraph = boolOpt(opts, "createGraph", false);
