@@ -13,7 +13,7 @@ import { emitPrelude, JsEmitter, RT } from "./emit/js.js";
 import { driverInfo, leavesOf, type Tree } from "./ad/drivers.js";
 import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
-import { simplify } from "./opt/simplify.js";
+import { avoidNames, simplify } from "./opt/simplify.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
@@ -155,7 +155,9 @@ export function compileModule(source: string, fileName: string, options: Compile
     return f.tupleResult || f.results.length !== 1;
   };
   const order = reachable(program.fns, [...roots]);
-  const generated = order.map((f) => emitter.fn(simplify(program.fns.get(f)!))).join("\n\n");
+  // locals never shadow a generated function (or the runtime's names)
+  const globalNames = new Set([...order, ...Object.values(RT)]);
+  const generated = order.map((f) => emitter.fn(avoidNames(simplify(program.fns.get(f)!), globalNames))).join("\n\n");
   const lastImport = [...mod.sf.statements].reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
   const tensorImport =
@@ -282,7 +284,9 @@ function explainMarker(program: Program, call: ts.CallExpression, sf: ts.SourceF
     const f = program.fns.get(name)!;
     return f.tupleResult || f.results.length !== 1;
   };
-  const generated = reachable(program.fns, [built.fn]).map((n) => emitter.fn(simplify(program.fns.get(n)!))).join("\n\n");
+  const names = reachable(program.fns, [built.fn]);
+  const globalNames = new Set([...names, ...Object.values(RT)]);
+  const generated = names.map((n) => emitter.fn(avoidNames(simplify(program.fns.get(n)!), globalNames))).join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {
     marker: built.kind,

@@ -173,8 +173,22 @@ export class MarkerCompiler {
     fail(e, "unresolved", `the function given to a marker must be statically resolvable, not \`${e.getText().slice(0, 40)}\``);
   }
 
-  /** Builds the IR function of a marker call. */
+  /** Builds the IR function of a marker call (user-facing functions check their argument count). */
   build(call: ts.CallExpression, mod: SourceModule, lowerer?: FnLowerer): Built {
+    const built = this.buildInner(call, mod, lowerer);
+    const fn = this.program.fns.get(built.fn)!;
+    if (!lowerer && built.kind !== "jvp" && built.kind !== "vmap" && !fn.arity) {
+      const src = this.program.fns.get(this.resolveFunc(call.arguments[0], mod).fn)!;
+      const n = src.params.length - src.captures.length;
+      const required = (src.defaults ?? []).slice(0, n).lastIndexOf(false) + 1;
+      const extra = fn.params.length - src.params.length; // vjp: the cotangents
+      const label = `${built.kind}(${src.source ?? src.name})`;
+      fn.arity = { label, min: Math.max(required, built.kind === "jacobian" ? 0 : required) + extra, max: n + extra };
+    }
+    return built;
+  }
+
+  private buildInner(call: ts.CallExpression, mod: SourceModule, lowerer?: FnLowerer): Built {
     const marker = this.markerName(call.expression, mod, lowerer)!;
     const args = call.arguments;
     if (args.length === 0) fail(call, "arity", `\`${marker}\` needs a function`);

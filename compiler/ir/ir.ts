@@ -74,6 +74,8 @@ export interface Fn {
   captures: string[];
   /** which source parameters have default values */
   defaults?: boolean[];
+  /** user-facing generated functions check their argument count (SPEC §5: a TypeError naming the op) */
+  arity?: { label: string; min: number; max: number };
 }
 
 export function typeOf(fn: Fn, a: Atom): Type {

@@ -1,7 +1,7 @@
 // Clean-up before emission: remove pure definitions nobody reads (dead
 // tangents and cotangents the transforms produced), to a fixpoint. Never
 // folds arithmetic: `0 * v` stays (NaN must propagate, SPEC §4).
-import { type Expr, type Fn, type Stmt, walk } from "../ir/ir.js";
+import { type Atom, type Expr, type Fn, type Stmt, walk } from "../ir/ir.js";
 import { stmtReads } from "../ad/vjp.js";
 
 const PURE = new Set<Expr["k"]>(["atom", "prim", "load", "len", "newvec", "veclit", "copyvec", "ext", "tape", "wrap", "tdata"]);
@@ -60,4 +60,57 @@ export function simplify(fn: Fn): Fn {
     if (!r.changed) break;
   }
   return { ...fn, body };
+}
+
+/** A copy of `fn` whose variables named in `taken` (generated function names) are renamed. */
+export function avoidNames(fn: Fn, taken: Set<string>): Fn {
+  const clash = [...fn.vars.keys()].filter((n) => taken.has(n));
+  if (!clash.length) return fn;
+  const used = new Set([...fn.vars.keys(), ...taken]);
+  const map = new Map<string, string>();
+  for (const n of clash) {
+    let k = 2;
+    while (used.has(`${n}_${k}`)) k++;
+    map.set(n, `${n}_${k}`);
+    used.add(`${n}_${k}`);
+  }
+  const r = (x: string) => map.get(x) ?? x;
+  const ra = (a: Atom): Atom => (a.k === "var" ? { k: "var", name: r(a.name) } : a);
+  const re = (e: Expr): Expr => {
+    switch (e.k) {
+      case "atom": return { ...e, a: ra(e.a) };
+      case "prim": return { ...e, args: e.args.map(ra) };
+      case "load": return { ...e, arr: ra(e.arr), index: ra(e.index) };
+      case "len": return { ...e, arr: ra(e.arr) };
+      case "newvec": return { ...e, len: ra(e.len) };
+      case "veclit": return { ...e, items: e.items.map(ra) };
+      case "copyvec": return { ...e, src: ra(e.src) };
+      case "tdata": return { ...e, t: ra(e.t) };
+      case "wrap": return { ...e, data: ra(e.data), dims: e.dims.map((d) => ("size" in d ? { size: ra(d.size) } : { shapeOf: ra(d.shapeOf) })) };
+      default: return e;
+    }
+  };
+  const rs = (list: Stmt[]): Stmt[] =>
+    list.map((s): Stmt => {
+      switch (s.k) {
+        case "let": return { ...s, dst: r(s.dst), e: re(s.e) };
+        case "store": return { ...s, arr: ra(s.arr), index: ra(s.index), value: ra(s.value) };
+        case "call": return { ...s, dsts: s.dsts.map(r), args: s.args.map(ra) };
+        case "if": return { ...s, cond: ra(s.cond), then: rs(s.then), else: rs(s.else) };
+        case "loop": return { ...s, cond: ra(s.cond), pre: rs(s.pre), body: rs(s.body) };
+        case "for": return { ...s, index: r(s.index), from: ra(s.from), to: ra(s.to), body: rs(s.body) };
+        case "push": case "pushobj": return { ...s, a: ra(s.a) };
+        case "settape": return { ...s, sp: ra(s.sp) };
+        case "fill0": return { ...s, arr: ra(s.arr) };
+        case "effect": return { ...s, args: s.args.map(ra) };
+        case "return": return { ...s, values: s.values.map(ra) };
+        default: return s;
+      }
+    });
+  return {
+    ...fn,
+    params: fn.params.map((p) => ({ ...p, name: r(p.name) })),
+    vars: new Map([...fn.vars].map(([k, t]) => [r(k), t])),
+    body: rs(fn.body),
+  };
 }
