@@ -97,10 +97,16 @@ export function compileModule(source: string, fileName: string, options: Compile
       let replacement: string;
       let keepArgs: [number, number] | undefined;
       const treeOf = (r: string) => treeExpr(built.tree, r, fn);
+      // locals of enclosing scopes the generated code reads are passed in first, read when it runs
+      const capsPrefix = (name: string) => {
+        const c = transitiveCaptures(program.fns, reachable(program.fns, [name])).get(name) ?? [];
+        return c.length ? `${c.join(", ")}, ` : "";
+      };
+      const cp = capsPrefix(built.fn);
       switch (built.kind) {
         case "jacobian": {
           const inputs = call.arguments[1];
-          const call0 = built.singleInput ? `${built.fn}(` : `${built.fn}(...`;
+          const call0 = built.singleInput ? `${built.fn}(${cp}` : `${built.fn}(${cp}...`;
           keepArgs = [inputs.getStart(mod.sf), inputs.getEnd()];
           const pre = checks ? `(() => { ${checks} })(), ` : "";
           if (isLeaf(built.tree, fn)) {
@@ -119,7 +125,7 @@ export function compileModule(source: string, fileName: string, options: Compile
           const lastKept = call.arguments[built.kind === "vjp" ? 1 : 2];
           if (!lastKept) throw new DiagnosticError(makeDiagnostic(call, "arity", `\`${built.kind}\` is missing arguments`));
           keepArgs = [call.arguments[1].getStart(mod.sf), lastKept.getEnd()];
-          const [head, tail] = built.kind === "vjp" ? vjpGlue(built, fArg, fn, tsOut) : jvpGlue(built, fArg, fn, tsOut);
+          const [head, tail] = built.kind === "vjp" ? vjpGlue(built, fArg, fn, tsOut, capsPrefix) : jvpGlue(built, fArg, fn, tsOut, capsPrefix);
           s.overwrite(call.getStart(mod.sf), keepArgs[0], head);
           s.overwrite(keepArgs[1], call.getEnd(), tail);
           break;
@@ -127,7 +133,7 @@ export function compileModule(source: string, fileName: string, options: Compile
         case "vmap": {
           // vmap runs the compiled function once per row (no batching transform yet) and stacks the results
           usesVmap = true;
-          const inner = isLeaf(built.tree, fn) ? built.fn : `((...a${anyA}) => { const r = ${built.fn}(...a); return ${treeOf("r")}; })`;
+          const inner = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${built.fn}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${built.fn}(${cp}...a); return ${treeOf("r")}; })`;
           const pre = checks ? `(() => { ${checks} })(), ` : "";
           const body = `((...args${anyA}) => __jt.adVmap(${inner}, args, ${built.vmap!.inDims}, ${built.vmap!.outDims}))`;
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
@@ -135,7 +141,7 @@ export function compileModule(source: string, fileName: string, options: Compile
         }
         default: {
           const pre = checks ? `(() => { ${checks} })(), ` : "";
-          replacement = isLeaf(built.tree, fn) ? built.fn : `((...a${anyA}) => { const r = ${built.fn}(...a); return ${treeOf("r")}; })`;
+          replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${built.fn}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${built.fn}(${cp}...a); return ${treeOf("r")}; })`;
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
         }
       }
@@ -155,6 +161,8 @@ export function compileModule(source: string, fileName: string, options: Compile
     return f.tupleResult || f.results.length !== 1;
   };
   const order = reachable(program.fns, [...roots]);
+  const caps = transitiveCaptures(program.fns, order);
+  emitter.capsOf = (name) => caps.get(name) ?? [];
   // locals never shadow a generated function (or the runtime's names)
   const globalNames = new Set([...order, ...Object.values(RT)]);
   const generated = order.map((f) => emitter.fn(avoidNames(simplify(program.fns.get(f)!), globalNames))).join("\n\n");
@@ -198,7 +206,7 @@ function treeExpr(tree: Tree, r: string, fn: Fn): string {
 }
 
 /** vjp(f, primals) → [out, vjpFn] (+ aux): vjpFn(ct) runs f's forward and reverse sweeps. */
-function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean): [string, string] {
+function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean, caps: (fn: string) => string): [string, string] {
   const anyT = tsOut ? ": any" : "";
   const outTree = built.outTree!;
   const leaves = leavesOf(outTree);
@@ -206,13 +214,12 @@ function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean): [string, strin
   const ctOf = (leaf: number, e: string) => (f.results[leaf].k === "vec" ? `__jaccVecOf(${e})` : e);
   const cts = leaves.length === 1 && typeof outTree === "number" ? ctOf(leaves[0], "ct") : leaves.map((l, i) => ctOf(l, `ct[${i}]`)).join(", ");
   const aux = built.hasAux ? `, r[1]` : "";
-  const call = f.tupleResult || f.results.length !== 1 ? `${f.name}(...p)` : `${f.name}(...p)`;
-  const head = `((p${anyT}) => { const r${anyT} = ${call}; return [${out}, (ct${anyT}) => ${vjpFn.name}(...p, ${cts})${aux}]; })(`;
+  const head = `((p${anyT}) => { const r${anyT} = ${f.name}(${caps(f.name)}...p); return [${out}, (ct${anyT}) => ${vjpFn.name}(${caps(vjpFn.name)}...p, ${cts})${aux}]; })(`;
   return [head, `)`];
 }
 
 /** jvp(f, primals, tangents) → [out, tangent] (+ aux). */
-function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean): [string, string] {
+function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean, caps: (fn: string) => string): [string, string] {
   const anyT = tsOut ? ": any" : "";
   const n = f.results.length;
   const outTree = built.outTree!;
@@ -221,8 +228,24 @@ function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean): [string, strin
   const build = (t: Tree, g: (i: number) => string): string => (typeof t === "number" ? g(t) : `[${t.map((x) => build(x, g)).join(", ")}]`);
   const aux = built.hasAux ? `, r[1]` : "";
   const tangents = f.params.map((p, i) => (p.type.k === "vec" ? `__jaccVecOf(t[${i}])` : `t[${i}]`)).join(", ");
-  const head = `((p${anyT}, t${anyT}) => { const r${anyT} = ${jvpFn.name}(...p, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
+  const head = `((p${anyT}, t${anyT}) => { const r${anyT} = ${jvpFn.name}(${caps(jvpFn.name)}...p, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
   return [head, `)`];
+}
+
+/** Variables of enclosing (non-module) scopes each function reads, itself or through its callees. */
+function transitiveCaptures(fns: Map<string, Fn>, names: string[]): Map<string, string[]> {
+  const out = new Map<string, Set<string>>(names.map((n) => [n, new Set(fns.get(n)!.captures)]));
+  const callees = new Map<string, string[]>();
+  for (const n of names) callees.set(n, reachable(fns, [n]).slice(1));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const n of names) {
+      const set = out.get(n)!;
+      for (const c of callees.get(n)!) for (const x of out.get(c) ?? []) if (!set.has(x)) (set.add(x), (changed = true));
+    }
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v].sort()]));
 }
 
 function reachable(fns: Map<string, Fn>, roots: string[]): string[] {

@@ -197,7 +197,11 @@ export class FnLowerer {
     if (t.kind === ts.SyntaxKind.BooleanKeyword) return BOOL;
     if (ts.isArrayTypeNode(t)) return VEC;
     if (ts.isTypeReferenceNode(t)) {
-      const n = t.typeName.getText();
+      let n = t.typeName.getText();
+      // `import { type Tensor as T } from "jacc"`, and local aliases (`type Vec = number[]`)
+      if (this.mod.jaccImports.get(n) === "Tensor") n = "Tensor";
+      const alias = this.mod.sf.statements.find((st): st is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(st) && st.name.text === n);
+      if (alias && !alias.typeParameters) return this.typeFromNode(alias.type, at);
       if (n === "Float64Array" || n === "Array" || n === "ReadonlyArray") return VEC;
       if (n === "Float32Array") return { k: "vec", f32: true };
       if (n === "Tensor") return TENSOR;

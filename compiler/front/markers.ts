@@ -179,7 +179,7 @@ export class MarkerCompiler {
     const fn = this.program.fns.get(built.fn)!;
     if (!lowerer && built.kind !== "jvp" && built.kind !== "vmap" && !fn.arity) {
       const src = this.program.fns.get(this.resolveFunc(call.arguments[0], mod).fn)!;
-      const n = src.params.length - src.captures.length;
+      const n = src.params.length;
       const required = (src.defaults ?? []).slice(0, n).lastIndexOf(false) + 1;
       const extra = fn.params.length - src.params.length; // vjp: the cotangents
       const label = `${built.kind}(${src.source ?? src.name})`;
@@ -208,7 +208,7 @@ export class MarkerCompiler {
     }
     const hasAux = boolOpt(opts, "hasAux", false);
     if (hasAux && f.results.length !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${f.results.length} value(s)`);
-    const nParams = f.params.length - f.captures.length;
+    const nParams = f.params.length;
     const label = marker;
     switch (marker) {
       case "vmap": {
