@@ -6,7 +6,7 @@
 // counters that only step by integer literals are inverted instead of pushed,
 // and loads from arrays that are never written are recomputed, so a loop
 // keeps about one float64 per overwritten active value per iteration.
-import { namesFor, type Atom, Builder, type Expr, exprReads, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
+import { namesFor, type Atom, Builder, type Expr, exprReads, stmtReads, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { findReturn, isVaried, reassigned, resultDeps, variedVars } from "./activity.js";
 import type { Ctx } from "./jvp.js";
@@ -752,23 +752,7 @@ function findCounters(fn: Fn): Map<string, number> {
   return out;
 }
 
-/** Atoms a statement reads (not its nested blocks). */
-export function stmtReads(s: Stmt): Atom[] {
-  switch (s.k) {
-    case "let": return exprReads(s.e);
-    case "store": return [s.arr, s.index, s.value];
-    case "call": return s.args;
-    case "if": return [s.cond];
-    case "loop": return [s.cond];
-    case "for": return [s.from, s.to];
-    case "push": case "pushobj": return [s.a];
-    case "settape": return [s.sp];
-    case "fill0": return [s.arr];
-    case "effect": return s.args;
-    case "return": return s.values;
-    default: return [];
-  }
-}
+export { stmtReads };
 
 /** Atoms a statement reads, nested blocks included. */
 export function stmtReadsDeep(s: Stmt): Atom[] {

@@ -2,7 +2,7 @@
 // becomes one line, variables keep their IR names (x, dx, x_bar), and a comment
 // points at the source line each block came from. The tape is a growable
 // Float64Array (numbers) plus an array (vectors), emitted once per module.
-import { type Atom, type Dim, type Expr, exprReads, type Fn, type Stmt, type Type, walk } from "../ir/ir.js";
+import { type Atom, type Dim, type Expr, type Fn, type Stmt, stmtReads, type Type, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { effects } from "../rules/tensor.js";
 
@@ -83,7 +83,7 @@ function inlinable(f: Fn): Set<Stmt> {
   const reads = new Map<string, number>();
   const defs = new Map<string, number>();
   walk(f.body, (s) => {
-    for (const a of stmtAtoms(s)) if (a.k === "var") reads.set(a.name, (reads.get(a.name) ?? 0) + 1);
+    for (const a of stmtReads(s)) if (a.k === "var") reads.set(a.name, (reads.get(a.name) ?? 0) + 1);
     if (s.k === "let") defs.set(s.dst, (defs.get(s.dst) ?? 0) + 1);
     if (s.k === "call") s.dsts.forEach((d) => defs.set(d, 9));
     if (s.k === "for") defs.set(s.index, 9);
@@ -99,7 +99,7 @@ function inlinable(f: Fn): Set<Stmt> {
       if (s.k !== "let" || SIDE.has(s.e.k) || params.has(s.dst) || defs.get(s.dst) !== 1 || reads.get(s.dst) !== 1) return;
       const next = list[i + 1];
       if (!next || next.k === "for" || next.k === "loop" || next.k === "push" || next.k === "pushobj") return;
-      if (stmtAtoms(next).some((a) => a.k === "var" && a.name === s.dst)) out.add(s);
+      if (stmtReads(next).some((a) => a.k === "var" && a.name === s.dst)) out.add(s);
     });
   };
   visit(f.body);
@@ -305,28 +305,13 @@ function usedIn(body: Stmt[], name: string): boolean {
       if (s.k === "let") u.add(s.dst);
       if (s.k === "call") s.dsts.forEach((d) => u.add(d));
       if (s.k === "for") u.add(s.index);
-      stmtAtoms(s).forEach(add);
+      stmtReads(s).forEach(add);
     });
     usedCache.set(body, used);
   }
   return used.has(name);
 }
 
-function stmtAtoms(s: Stmt): Atom[] {
-  switch (s.k) {
-    case "let": return exprReads(s.e);
-    case "store": return [s.arr, s.index, s.value];
-    case "call": return s.args;
-    case "if": case "loop": return [s.cond];
-    case "for": return [s.from, s.to];
-    case "push": case "pushobj": return [s.a];
-    case "settape": return [s.sp];
-    case "fill0": return [s.arr];
-    case "effect": return s.args;
-    case "return": return s.values;
-    default: return [];
-  }
-}
 
 export function shortFile(f: string): string {
   return f.split(/[\\/]/).pop() ?? f;

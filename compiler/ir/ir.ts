@@ -126,6 +126,24 @@ export function exprReads(e: Expr): Atom[] {
   }
 }
 
+/** Atoms a statement reads (not its nested blocks). */
+export function stmtReads(s: Stmt): Atom[] {
+  switch (s.k) {
+    case "let": return exprReads(s.e);
+    case "store": return [s.arr, s.index, s.value];
+    case "call": return s.args;
+    case "if": return [s.cond];
+    case "loop": return [s.cond];
+    case "for": return [s.from, s.to];
+    case "push": case "pushobj": return [s.a];
+    case "settape": return [s.sp];
+    case "fill0": return [s.arr];
+    case "effect": return s.args;
+    case "return": return s.values;
+    default: return [];
+  }
+}
+
 /** The variables a statement (not its nested blocks) defines. */
 export function stmtDefs(s: Stmt): string[] {
   if (s.k === "let") return [s.dst];
