@@ -168,24 +168,27 @@ export function compileModule(source: string, fileName: string, options: Compile
   const generated = order.map((f) => emitter.fn(avoidNames(simplify(program.fns.get(f)!), globalNames))).join("\n\n");
   const lastImport = [...mod.sf.statements].reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
+  // on the first line, so that no line of the user's code moves (source maps stay exact)
   const tensorImport =
     // the prelude's helpers name the Tensor class (a bundler drops it when they are unused)
-    `import { Tensor as ${RT.tensor} } from "jacc";\n` +
-    (emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc";\n` : "");
-  s.appendRight(at, `${at ? "\n" : ""}${tensorImport}${emitPrelude({ ts: tsOut, file: fileName }, true)}`);
-  s.append(`\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n`);
+    `import { Tensor as ${RT.tensor} } from "jacc"; ` + (emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc"; ` : "");
+  s.appendRight(at, `${at ? "\n" : ""}${emitPrelude({ ts: tsOut, file: fileName }, true)}`);
+  const generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n`;
   removeCompiledMarkerImports(mod, s, calls);
 
-  let code = s.toString();
-  let map = s.generateMap({ hires: true, source: fileName, includeContent: true });
-  if (!tsOut) {
-    const out = ts.transpileModule(code, {
+  let code: string;
+  // the runtime imports go first: type stripping must not elide them (only generated code uses them)
+  if (tsOut) s.prepend(tensorImport);
+  const map = s.generateMap({ hires: true, source: fileName, includeContent: true });
+  if (tsOut) code = s.toString() + generatedPart;
+  else {
+    // Only the user's text needs its types stripped: the generated part is emitted as JavaScript.
+    const out = ts.transpileModule(s.toString(), {
       fileName,
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false, sourceMap: false, removeComments: false },
     });
-    code = out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, "");
-    // TypeScript's emit keeps line structure for type-only removals; the map above is kept as the best approximation.
-    map = s.generateMap({ hires: true, source: fileName, includeContent: true });
+    code = tensorImport + out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, "") + generatedPart;
+    // TypeScript's emit keeps line structure for type-only removals: the map above stays a close approximation.
   }
   return { code, map, diagnostics, shaders: {}, changed: true, markers: options.explain ? reports : undefined };
 }
