@@ -90,7 +90,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   const inSize = ins.map((j, k) => d.size(v(f.params[j].name), inT[k]));
 
   // One block per (output leaf, input): a number, or flat storage wrapped as a Tensor at the end.
-  const blocks: { data?: string; num?: string; tensor?: string; f32?: boolean }[][] = [];
+  const blocks: { data?: string; num?: string; tensor?: string; f32?: boolean; direct?: boolean }[][] = [];
   let outVals: Atom[] = [];
   let outSize: Atom[] = [];
   const allocBlocks = () => {
@@ -131,8 +131,15 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
     const arrSnaps = parts.restoredArrays.map((x) => [x, b.let(`${x}_end`, VEC, { k: "copyvec", src: v(x) })] as const);
     const spEnd = b.let("tapeEnd", NUM, { k: "tape" });
     const paramBars = ins.map((j) => parts.paramBars[j]!);
+    // One number output (grad): a single reverse sweep accumulates straight into the result.
+    const single = outs.leaves.length === 1 && isNum(outT[0]);
     ins.forEach((j, k) => {
-      if (inT[k].k === "vec") b.assign(paramBars[k], { k: "newvec", len: inSize[k] });
+      if (inT[k].k !== "vec") return;
+      const blk = blocks[0]?.[k];
+      if (single && blk?.data && !blk.f32 && !(inT[k] as { f32?: boolean }).f32) {
+        b.assign(paramBars[k], { k: "atom", a: v(blk.data) });
+        blk.direct = true;
+      } else b.assign(paramBars[k], { k: "newvec", len: inSize[k] });
     });
     outs.leaves.forEach((leaf, i) => {
       const bar = parts.resultBars[leaf];
@@ -156,7 +163,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
         for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
         paramBars.forEach((pb, k) => {
-          if (inT[k].k === "vec") b.emit({ k: "fill0", arr: v(pb) });
+          if (inT[k].k === "vec" && !blocks[i][k].direct) b.emit({ k: "fill0", arr: v(pb) });
           else if (inT[k].k === "tensor") b.assign(pb, { k: "atom", a: lit(undefined) });
         });
         if (isNum(outT[i])) b.assign(bar, { k: "atom", a: lit(1) });
@@ -172,6 +179,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
           const blk = blocks[i][k];
           const pb = paramBars[k];
           if (blk.num) b.assign(blk.num, { k: "atom", a: v(pb) });
+          else if (blk.direct) return; // already the result
           else if (blk.tensor) b.emit({ k: "effect", op: "ad.setRow", args: [v(blk.tensor), v(r), v(pb), inSize[k]] });
           else if (isNum(inT[k])) b.emit({ k: "store", arr: v(blk.data!), index: v(r), value: v(pb) });
           else {

@@ -88,6 +88,9 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   return names;
 }
 
+/** Arithmetic cheap enough to redo in the reverse sweep rather than store. */
+const CHEAP = new Set(["add", "sub", "mul", "neg", "div", "select", "eq", "ne", "lt", "le", "gt", "ge", "not", "and", "or"]);
+
 const isObj = (t: Type) => t.k === "vec" || t.k === "tensor" || t.k === "opaque";
 /** Vector cotangents are accumulated in place (passed by reference); numbers and Tensors are values. */
 const isRef = (t: Type) => t.k === "vec";
@@ -267,6 +270,21 @@ class VjpTransform {
     const pb = new Builder(this.target, this.names, s.loc);
     const atoms = rule.vjp!(pb, e.args, v(s.dst), lit(1), act, e.attrs ?? [], []);
     const fresh = pb.stmts.filter((x): x is Extract<Stmt, { k: "let" }> => x.k === "let").map((x) => x.dst).filter((d) => atoms.some((a) => a?.k === "var" && a.name === d));
+    // Partials made of cheap arithmetic over recomputable values are redone in the reverse sweep.
+    const defsParams = new Set(this.fn.params.map((p) => p.name));
+    const local = new Set<string>();
+    const cheap = pb.stmts.every((x) => {
+      if (x.k !== "let" || x.e.k !== "prim" || !CHEAP.has(x.e.op)) return false;
+      const ok = x.e.args.every((a) => a.k === "lit" || local.has(a.name) || this.recompute.has(a.name) || this.counters.has(a.name) || (defsParams.has(a.name) && !this.reassigned.has(a.name)));
+      local.add(x.dst);
+      return ok;
+    });
+    if (cheap && pb.stmts.length) {
+      for (const x of pb.stmts) if (x.k === "let") this.recompute.set(x.dst, x.e);
+      this.partials.set(s, { atoms, fresh: [] });
+      for (const a of atoms) if (a?.k === "var" && !this.fn.vars.has(a.name)) this.partialVars.add(a.name);
+      return;
+    }
     if (this.fwdInLoop) {
       for (const d of fresh) {
         const push: Stmt = { k: "push", a: v(d) };
@@ -673,6 +691,9 @@ class VjpTransform {
     walk(this.fn.body, (s) => {
       if (s.k === "let" && defs.get(s.dst) === 1 && s.e.k === "ext") this.recompute.set(s.dst, s.e);
     });
+    // Cheap arithmetic over recomputable values, loop counters (restored by inversion)
+    // and unwritten parameters is recomputed too: the tape then holds only what is costly.
+    const free = (a: Atom) => a.k === "lit" || (params.has(a.name) && !defs.has(a.name)) || this.counters.has(a.name) || this.recompute.has(a.name);
     const visitBlock = (list: Stmt[]) => {
       list.forEach((s, i) => {
         if (s.k === "if") (visitBlock(s.then), visitBlock(s.else));
@@ -680,13 +701,30 @@ class VjpTransform {
         if (s.k === "for") visitBlock(s.body);
         if (s.k !== "let" || defs.get(s.dst) !== 1) return;
         const e = s.e;
-        if ((e.k === "load" || e.k === "len") && e.arr.k === "var" && !stored.has(e.arr.name) && stable(e.arr)) {
-          const idx = e.k === "load" ? e.index : lit(0);
-          if (idx.k === "lit" || this.indexStable(list, i, s.dst, idx.name)) this.recompute.set(s.dst, e);
-        }
+        let ok = false;
+        if ((e.k === "load" || e.k === "len") && e.arr.k === "var" && !stored.has(e.arr.name) && stable(e.arr)) ok = true;
+        else if (e.k === "prim" && CHEAP.has(e.op) && e.args.every(free)) ok = true;
+        if (ok && this.leavesStable(list, i, s.dst, e)) this.recompute.set(s.dst, e);
       });
     };
     visitBlock(this.fn.body);
+  }
+
+  /** The variables a recomputed value finally reads (through other recomputed values). */
+  private leaves(e: Expr, out = new Set<string>()): Set<string> {
+    for (const a of exprReads(e)) {
+      if (a.k !== "var") continue;
+      const sub = this.recompute.get(a.name);
+      if (sub && sub.k !== "ext") this.leaves(sub, out);
+      else out.add(a.name);
+    }
+    return out;
+  }
+
+  /** True if no leaf of `e` is reassigned between its definition (list[i]) and the last use of `t`. */
+  private leavesStable(list: Stmt[], i: number, t: string, e: Expr): boolean {
+    for (const v of this.leaves(e)) if (!this.indexStable(list, i, t, v)) return false;
+    return this.leaves(e).size > 0 || true;
   }
 
   /** True if `idx` is not reassigned between list[i] and the last use of `t` in the same block. */
