@@ -51,4 +51,19 @@ export const dg = jacrev(g);`,
   assert.is(m.dg(2, 5), 5);
 });
 
+
+
+test("jacc's own ops as a marker's function: jacrev(sin), jacfwd(exp), jacrev(mul, argnums)", async () => {
+  const m = await compileAndImport(
+    `import { jacrev, jacfwd, sin, exp, mul, tensor } from "jacc";
+const x = tensor([0.1, 0.5], { dtype: "float64" });
+export const a = jacrev(sin)(x).toArray();
+export const b = jacfwd(exp)(x).toArray();
+export const c = jacrev(mul, { argnums: [0, 1] })(x, x.mul(2)).map((t: any) => t.toArray());`,
+    "markers-ops",
+  );
+  assert.equal(m.a, [[Math.cos(0.1), 0], [0, Math.cos(0.5)]]);
+  assert.equal(m.b, [[Math.exp(0.1), 0], [0, Math.exp(0.5)]]);
+  assert.equal(m.c, [[[0.2, 0], [0, 1]], [[0.1, 0], [0, 0.5]]]);
+});
 test.run();

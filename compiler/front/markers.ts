@@ -10,6 +10,7 @@ import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
 import { findDeclaration, skipParens, type SourceModule } from "./module.js";
+import { opAsFunction } from "./tensor-ops.js";
 
 export interface Options {
   [k: string]: { node: ts.Expression; value?: unknown; literal: boolean };
@@ -155,7 +156,13 @@ export class MarkerCompiler {
       const d = findDeclaration(e.text, e, mod);
       if (!d) fail(e, "unresolved", `cannot resolve \`${e.text}\``);
       if (d.k === "function") return this.program.lowerDecl(d);
-      if (d.k === "jacc") fail(e, "unsupported-construct", `jacc's op \`${d.exported}\` as a marker's function needs the tensor compiler (not available yet)`);
+      if (d.k === "jacc") {
+        // one of jacc's own ops: jacrev(sin)
+        const op = opAsFunction(d.exported, this.program.fnNames.claim(d.exported));
+        if (!op) fail(e, "unsupported-construct", `jacc's \`${d.exported}\` cannot be differentiated as a function (use an arrow: (x: Tensor) => …)`);
+        this.program.add(op);
+        return { fn: op.name, extra: [] };
+      }
       if (d.k === "import") {
         // reuse the lowerer-free path through a throwaway resolution
         const { loadImported, findExport } = importers;

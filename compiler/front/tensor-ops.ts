@@ -3,7 +3,7 @@
 // numbers), which are integers (dims, indices: atoms), and which must be
 // literals (dim lists, keepdim, shapes: static attributes).
 import ts from "typescript";
-import { type Atom, lit, NUM, TENSOR } from "../ir/ir.js";
+import { type Atom, type Fn, lit, NUM, TENSOR, type Type, v } from "../ir/ir.js";
 import { tensorRules } from "../rules/tensor.js";
 import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
@@ -146,4 +146,29 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   if (args.length > i) fail(args[i], "arity", `too many arguments for \`${name}\``);
   const type = spec.result === "num" ? NUM : TENSOR;
   return { k: "atom", a: lw.b.t(spec.prim, atoms, attrs, type), t: type };
+}
+
+/** jacc's op `name` as a function of Tensors (`jacrev(sin)`): its IR, or undefined if it is not a plain op. */
+export function opAsFunction(name: string, fnName: string): Fn | undefined {
+  const spec = OPS.get(name);
+  if (!spec || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes" || !tensorRules[spec.prim]) return undefined;
+  const params = Array.from({ length: spec.operands }, (_, i) => ({ name: spec.operands === 1 ? "x" : ["x", "y"][i], type: TENSOR }));
+  const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
+  vars.set("out", TENSOR);
+  const ints = (spec.ints ?? []).map((d) => lit(Number.isNaN(d) ? undefined : d));
+  const attrs = spec.lits === "dims" ? [undefined, false] : [];
+  return {
+    name: fnName,
+    params,
+    results: [TENSOR],
+    tupleResult: false,
+    body: [
+      { k: "let", dst: "out", e: { k: "prim", op: spec.prim, args: [...params.map((p) => v(p.name)), ...ints], attrs } },
+      { k: "return", values: [v("out")] },
+    ],
+    vars,
+    source: name,
+    captures: [],
+    defaults: params.map(() => false),
+  };
 }
