@@ -4,7 +4,8 @@
 // sweep per input element; blocks are assembled as PyTorch shapes them
 // (out.shape ++ in.shape). Drivers are IR too, so markers compose:
 // hessian = jacfwd(jacrev(f)), createGraph = differentiating a driver again.
-import { namesFor, type Atom, Builder, type Dim, type Fn, lit, Names, NUM, TENSOR, type Type, v, VEC } from "../ir/ir.js";
+import { namesFor, type Atom, Builder, type Dim, exprReads, type Fn, lit, Names, NUM, type Stmt, stmtReads, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
+import { renameStmts } from "../opt/simplify.js";
 import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { usesTape, vjpParts } from "./vjp.js";
@@ -141,7 +142,10 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         blk.direct = true;
       } else b.assign(paramBars[k], { k: "newvec", len: inSize[k] });
     });
-    outs.leaves.forEach((leaf, i) => {
+    if (laneable(d.fn, parts, outs.leaves.map((l) => f.results[l]))) {
+      emitLanes(d, parts, outs.leaves, blocks, inT, inSize, paramBars, resultDeps(ctx.fns, fName, mask));
+      b.emit({ k: "settape", sp: sp0 });
+    } else outs.leaves.forEach((leaf, i) => {
       const bar = parts.resultBars[leaf];
       const deps = resultDeps(ctx.fns, fName, mask);
       if (!bar || !deps[leaf]) return; // a structurally zero row of blocks
@@ -196,7 +200,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       });
       b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body: lane });
     });
-    b.emit({ k: "settape", sp: sp0 });
+    if (b.stmts[b.stmts.length - 1]?.k !== "settape") b.emit({ k: "settape", sp: sp0 });
   } else {
     // Forward mode: one tangent sweep per input element, only that input's tangent non-zero.
     const primal = d.names.claim("out");
@@ -298,6 +302,80 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   d.fn.body = b.stmts;
   driverInfo.set(d.fn, { tree, aux: auxIndex });
   return d.fn.name;
+}
+
+/**
+ * Several number outputs: one reverse sweep carries every output's cotangent
+ * (a lane each). Statements that touch cotangents are repeated per lane;
+ * pops, recomputations and loop control run once.
+ */
+function laneable(fn: Fn, parts: ReturnType<typeof vjpParts>, outTypes: Type[]): boolean {
+  if (outTypes.length < 2 || outTypes.length > 16 || !outTypes.every(isNum)) return false;
+  if ([...fn.vars.values()].some((t) => t.k === "tensor")) return false;
+  let ok = true;
+  walk(parts.rev, (s) => {
+    if (s.k === "call" || s.k === "effect") ok = false; // a callee's reverse pops the tape: once per sweep
+  });
+  return ok;
+}
+
+function emitLanes(d: DriverBuilder, parts: ReturnType<typeof vjpParts>, leaves: number[], blocks: { data?: string; num?: string; direct?: boolean }[][], inT: Type[], inSize: Atom[], paramBars: string[], deps: boolean[]): void {
+  const { b } = d;
+  const m = leaves.length;
+  const tainted = new Set<string>([...parts.numBars, ...parts.vecBars, ...paramBars, ...parts.resultBars.filter((x): x is string => !!x)]);
+  for (let changed = true; changed; ) {
+    changed = false;
+    walk(parts.rev, (s) => {
+      if (s.k === "let" && !tainted.has(s.dst) && exprReads(s.e).some((a) => a.k === "var" && tainted.has(a.name))) {
+        tainted.add(s.dst);
+        changed = true;
+      }
+    });
+  }
+  const laneNames = new Map<string, string>();
+  const ln = (l: number, x: string): string => {
+    if (!tainted.has(x)) return x;
+    const key = `${l}|${x}`;
+    let n = laneNames.get(key);
+    if (!n) {
+      n = d.names.claim(`${x}${l}`);
+      d.fn.vars.set(n, d.fn.vars.get(x)!);
+      laneNames.set(key, n);
+    }
+    return n;
+  };
+  const touches = (s: Stmt) => stmtReads(s).some((a) => a.k === "var" && tainted.has(a.name)) || (s.k === "let" && tainted.has(s.dst));
+  const lanes = (list: Stmt[]): Stmt[] =>
+    list.flatMap((s): Stmt[] => {
+      if (s.k === "if") return [{ ...s, then: lanes(s.then), else: lanes(s.else) }];
+      if (s.k === "loop") return [{ ...s, pre: lanes(s.pre), body: lanes(s.body) }];
+      if (s.k === "for") return [{ ...s, body: lanes(s.body) }];
+      if (!touches(s)) return [s];
+      return Array.from({ length: m }, (_, l) => renameStmts([s], (x) => ln(l, x))[0]);
+    });
+  const rev = lanes(parts.rev);
+  b.emit({ k: "comment", text: `one reverse sweep, a lane per output (${m})` });
+  for (let l = 0; l < m; l++) {
+    for (const n of parts.numBars) b.assign(ln(l, n), { k: "atom", a: lit(0) });
+    for (const n of parts.vecBars) b.assign(ln(l, n), { k: "atom", a: lit(undefined) });
+    paramBars.forEach((pb, k) => {
+      if (inT[k].k !== "vec") return;
+      // the lane's cotangent of a vector input is the block's storage itself
+      const blk = blocks[l][k];
+      if (blk.data) b.assign(ln(l, pb), { k: "atom", a: v(blk.data) });
+      else b.assign(ln(l, pb), { k: "newvec", len: inSize[k] });
+    });
+    const bar = parts.resultBars[leaves[l]];
+    if (bar && deps[leaves[l]]) b.assign(ln(l, bar), { k: "atom", a: lit(1) });
+  }
+  b.stmts.push(...rev);
+  for (let l = 0; l < m; l++) {
+    paramBars.forEach((pb, k) => {
+      const blk = blocks[l][k];
+      if (blk.num) b.assign(blk.num, { k: "atom", a: v(ln(l, pb)) });
+      else if (isNum(inT[k]) && blk.data) b.emit({ k: "store", arr: v(blk.data), index: lit(0), value: v(ln(l, pb)) });
+    });
+  }
 }
 
 /** jvp(f, primals, tangents): all parameters active; results then their tangents. */

@@ -62,19 +62,8 @@ export function simplify(fn: Fn): Fn {
   return { ...fn, body };
 }
 
-/** A copy of `fn` whose variables named in `taken` (generated function names) are renamed. */
-export function avoidNames(fn: Fn, taken: Set<string>): Fn {
-  const clash = [...fn.vars.keys()].filter((n) => taken.has(n));
-  if (!clash.length) return fn;
-  const used = new Set([...fn.vars.keys(), ...taken]);
-  const map = new Map<string, string>();
-  for (const n of clash) {
-    let k = 2;
-    while (used.has(`${n}_${k}`)) k++;
-    map.set(n, `${n}_${k}`);
-    used.add(`${n}_${k}`);
-  }
-  const r = (x: string) => map.get(x) ?? x;
+/** Statements with every variable renamed by `r` (atoms, definitions, loop indices). */
+export function renameStmts(list: Stmt[], r: (x: string) => string): Stmt[] {
   const ra = (a: Atom): Atom => (a.k === "var" ? { k: "var", name: r(a.name) } : a);
   const re = (e: Expr): Expr => {
     switch (e.k) {
@@ -90,8 +79,8 @@ export function avoidNames(fn: Fn, taken: Set<string>): Fn {
       default: return e;
     }
   };
-  const rs = (list: Stmt[]): Stmt[] =>
-    list.map((s): Stmt => {
+  const rs = (l: Stmt[]): Stmt[] =>
+    l.map((s): Stmt => {
       switch (s.k) {
         case "let": return { ...s, dst: r(s.dst), e: re(s.e) };
         case "store": return { ...s, arr: ra(s.arr), index: ra(s.index), value: ra(s.value) };
@@ -107,10 +96,26 @@ export function avoidNames(fn: Fn, taken: Set<string>): Fn {
         default: return s;
       }
     });
+  return rs(list);
+}
+
+/** A copy of `fn` whose variables named in `taken` (generated function names) are renamed. */
+export function avoidNames(fn: Fn, taken: Set<string>): Fn {
+  const clash = [...fn.vars.keys()].filter((n) => taken.has(n));
+  if (!clash.length) return fn;
+  const used = new Set([...fn.vars.keys(), ...taken]);
+  const map = new Map<string, string>();
+  for (const n of clash) {
+    let k = 2;
+    while (used.has(`${n}_${k}`)) k++;
+    map.set(n, `${n}_${k}`);
+    used.add(`${n}_${k}`);
+  }
+  const r = (x: string) => map.get(x) ?? x;
   return {
     ...fn,
     params: fn.params.map((p) => ({ ...p, name: r(p.name) })),
     vars: new Map([...fn.vars].map(([k, t]) => [r(k), t])),
-    body: rs(fn.body),
+    body: renameStmts(fn.body, r),
   };
 }
