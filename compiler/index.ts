@@ -197,8 +197,10 @@ function fnOfFirstArg(program: Program, mc: MarkerCompiler, call: ts.CallExpress
   return mc.resolveFunc(call.arguments[0], mod).fn;
 }
 
+/** True when the driver already returns the user's structure: one value, or a flat array in order. */
 function isLeaf(tree: Tree, fn: Fn): boolean {
-  return tree === 0 && !fn.tupleResult;
+  if (tree === 0 && !fn.tupleResult) return true;
+  return Array.isArray(tree) && fn.tupleResult && tree.length === fn.results.length && tree.every((t, i) => t === i);
 }
 
 /** A JS expression building the user's nested result from the flat results `r`. */
