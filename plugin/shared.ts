@@ -1,0 +1,68 @@
+// What the build integrations share: which files they compile, the target
+// compileModule writes for them, and jacc's diagnostics as TypeScript sees them
+// (one error code per jacc code, 9000–9099, jacc's own code in the message).
+import type { Diagnostic } from "../compiler/index.js";
+
+/** TypeScript sources (compiled with target "ts"); other ids with these extensions are JavaScript. */
+export const TS_FILE = /\.(ts|mts|cts|tsx)$/;
+export const SCRIPT_FILE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
+
+/** "ts" keeps the module TypeScript (the tool strips types afterwards); "js" for JavaScript sources. */
+export function targetOf(fileName: string): "ts" | "js" {
+  return TS_FILE.test(fileName) ? "ts" : "js";
+}
+
+const CODES: Record<string, number> = {
+  internal: 9000,
+  "unsupported-construct": 9001,
+  "unsupported-type": 9002,
+  unresolved: 9003,
+  "invalid-option": 9004,
+  arity: 9005,
+  "captured-write": 9006,
+  "param-write": 9007,
+  random: 9008,
+  strict: 9009,
+  "grad-output": 9010,
+  "has-aux": 9011,
+};
+
+/** The TypeScript error code of a jacc diagnostic code (9099 for a code this table does not know). */
+export function tsCodeOf(code: string): number {
+  return CODES[code] ?? 9099;
+}
+
+/** The text of a jacc diagnostic as a TypeScript diagnostic's messageText. */
+export function tsMessageOf(d: Diagnostic): string {
+  return `jacc(${d.code}): ${d.message}`;
+}
+
+const B64 = new Map([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].map((c, i) => [c, i]));
+
+/** A source map's "mappings", per generated line: [column, source, line, column] with absolute (0-based) values. */
+export function decodeMappings(mappings: string): number[][][] {
+  const out: number[][][] = [];
+  const state = [0, 0, 0, 0];
+  for (const line of mappings.split(";")) {
+    state[0] = 0;
+    const segs: number[][] = [];
+    for (const seg of line.split(",")) {
+      if (!seg) continue;
+      const fields: number[] = [];
+      let value = 0, shift = 0;
+      for (const c of seg) {
+        const digit = B64.get(c)!;
+        value += (digit & 31) << shift;
+        if (digit & 32) shift += 5;
+        else {
+          fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+          value = shift = 0;
+        }
+      }
+      const abs = fields.slice(0, 4).map((v, i) => (state[i] += v));
+      segs.push(abs);
+    }
+    out.push(segs);
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+// jacc/vite: the build plugin, through unplugin, for Vite (default export), Rollup, esbuild
+// and webpack.
+//
+//   vite.config.ts   import jacc from "jacc/vite";  export default { plugins: [jacc()] };
+//
+// It runs before Vite's own TypeScript transform (enforce: "pre"): the module it returns is
+// still TypeScript, and esbuild strips the types afterwards. It transforms one module at a
+// time, so the dev server's hot update recompiles what changed.
+import { createUnplugin, type UnpluginInstance, type UnpluginOptions } from "unplugin";
+import type { Plugin as VitePlugin } from "vite";
+import { compileModule, formatDiagnostic, type CompileResult } from "../compiler/index.js";
+import { SCRIPT_FILE, targetOf } from "./shared.js";
+
+export interface JaccPluginOptions {
+  /** The strategy of `jacobian` markers that do not set one (default "reverse-mode"). */
+  strategy?: "reverse-mode" | "forward-mode";
+}
+
+/** The error a module with diagnostics fails with: Rollup's and Vite's error fields, line and column 1-based as jacc's. */
+export interface JaccBuildError extends Error {
+  id: string;
+  plugin: string;
+  loc: { file: string; line: number; column: number };
+  frame: string;
+}
+
+/** Whether the plugin looks at this id: scripts on disk, outside node_modules, not virtual. */
+export function isCandidate(id: string): boolean {
+  return !id.startsWith("\0") && !id.includes("/node_modules/") && SCRIPT_FILE.test(cleanId(id));
+}
+
+function cleanId(id: string): string {
+  return id.replace(/[?#].*$/, "");
+}
+
+/**
+ * The transform hook's work, for every bundler: null when the module has no marker (the bundler
+ * keeps its own text and map), `{ code, map }` when it had markers, a thrown JaccBuildError when
+ * jacc reports diagnostics (Vite shows it in its overlay; `vite build` fails).
+ */
+export function transformJacc(code: string, id: string, options: JaccPluginOptions = {}): { code: string; map: NonNullable<CompileResult["map"]> } | null {
+  if (!isCandidate(id) || !code.includes("jacc")) return null;
+  const file = cleanId(id);
+  const r = compileModule(code, file, { target: targetOf(file), strategy: options.strategy });
+  if (r.diagnostics.length) throw buildError(id, r);
+  if (!r.changed) return null;
+  return { code: r.code, map: r.map! };
+}
+
+// Transforms jacc's diagnostics into one error object in Rollup's and Vite's shape.
+function buildError(id: string, r: CompileResult): JaccBuildError {
+  const first = r.diagnostics[0];
+  const n = r.diagnostics.length;
+  // the first diagnostic's frame is the error's own (the tools print it once, under the message)
+  const lines = r.diagnostics.map((d, i) => (i === 0 ? formatDiagnostic(d).split("\n")[0] : formatDiagnostic(d)));
+  const err = new Error(`${n} jacc error${n > 1 ? "s" : ""}\n${lines.join("\n")}`) as JaccBuildError;
+  err.name = "JaccCompileError";
+  err.id = id;
+  err.plugin = "jacc";
+  err.loc = { file: first.file, line: first.line, column: first.col };
+  err.frame = first.frame;
+  return err;
+}
+
+export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = createUnplugin<JaccPluginOptions | undefined, false>((options = {}) => {
+  /** ids this plugin compiled: what a changed file can make stale (a marker's function may live in an imported module) */
+  const compiled = new Set<string>();
+  const plugin: UnpluginOptions = {
+    name: "jacc",
+    enforce: "pre",
+    transform: {
+      filter: { id: { include: SCRIPT_FILE, exclude: [/\/node_modules\//, /^\0/] }, code: "jacc" },
+      handler(code, id) {
+        const out = transformJacc(code, id, options);
+        if (out) compiled.add(id);
+        else compiled.delete(id);
+        return out;
+      },
+    },
+    vite: {
+      // A module's generated code also depends on the modules it imports (a marker's function
+      // may be defined there): when one changes, recompile the compiled modules that reach it.
+      handleHotUpdate({ file, modules, server }) {
+        const changed = new Set(modules);
+        if (!changed.size) return;
+        const stale = [];
+        for (const id of compiled) {
+          const mod = server.moduleGraph.getModuleById(id);
+          if (!mod || changed.has(mod) || !reaches(mod, changed)) continue;
+          server.moduleGraph.invalidateModule(mod);
+          stale.push(mod);
+        }
+        return stale.length ? [...modules, ...stale] : undefined;
+      },
+    },
+  };
+  return plugin;
+});
+
+type ModuleNode = { importedModules: Set<ModuleNode> };
+
+function reaches(from: ModuleNode, targets: Set<ModuleNode>): boolean {
+  const seen = new Set<ModuleNode>();
+  const stack = [...from.importedModules];
+  while (stack.length) {
+    const m = stack.pop()!;
+    if (targets.has(m)) return true;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    stack.push(...m.importedModules);
+  }
+  return false;
+}
+
+/** The Vite plugin: `plugins: [jacc()]`. */
+const jacc: (options?: JaccPluginOptions) => VitePlugin = unplugin.vite;
+export default jacc;
+export const jaccVite = unplugin.vite;
+export const jaccRollup = unplugin.rollup;
+export const jaccEsbuild = unplugin.esbuild;
+export const jaccWebpack = unplugin.webpack;
+export const jaccRspack = unplugin.rspack;
