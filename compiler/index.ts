@@ -14,6 +14,7 @@ import { driverInfo, leavesOf, type Tree } from "./ad/drivers.js";
 import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
 import { avoidNames, simplify } from "./opt/simplify.js";
+import { emitPatterns } from "./emit/pattern.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
@@ -85,6 +86,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const tsOut = options.target === "ts";
   const roots = new Set<string>();
   let usesVmap = false;
+  const extraCode: string[] = [];
   const reports: MarkerReport[] = [];
   const anyT = tsOut ? ": any" : "";
   const anyA = tsOut ? ": any[]" : "";
@@ -139,6 +141,21 @@ export function compileModule(source: string, fileName: string, options: Compile
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
           break;
         }
+        case "hessian":
+          if (built.sparse && !cp) {
+            // column-coloured Hessian: the pattern twin decides how few sweeps are needed
+            usesVmap = true; // (needs the runtime namespace)
+            roots.delete(built.fn); // the dense driver is not used
+            roots.add(built.sparse.jvpFn);
+            const pat = emitPatterns(program.fns, built.sparse.fn, tsOut);
+            if (!extraCode.includes(pat.code)) extraCode.push(pat.code);
+            const pre = checks ? `(() => { ${checks} })(), ` : "";
+            const nParams = program.fns.get(built.sparse.fn)!.params.length;
+            const body = `((...args${anyA}) => __jt.adHessianSparse(args, ${built.sparse.argnum}, ${pat.name}, ${built.sparse.jvpFn}, ${nParams}))`;
+            s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
+            break;
+          }
+        // falls through
         default: {
           const pre = checks ? `(() => { ${checks} })(), ` : "";
           replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${built.fn}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${built.fn}(${cp}...a); return ${treeOf("r")}; })`;
@@ -173,7 +190,7 @@ export function compileModule(source: string, fileName: string, options: Compile
     // the prelude's helpers name the Tensor class (a bundler drops it when they are unused)
     `import { Tensor as ${RT.tensor} } from "jacc"; ` + (emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc"; ` : "");
   s.appendRight(at, `${at ? "\n" : ""}${emitPrelude({ ts: tsOut, file: fileName }, true)}`);
-  const generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n`;
+  const generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n${extraCode.length ? `\n${extraCode.join("\n\n")}\n` : ""}`;
   removeCompiledMarkerImports(mod, s, calls);
 
   let code: string;

@@ -329,3 +329,105 @@ export function adProdGradJvp(x: Tensor, dx: Tensor, dim?: number | readonly num
   }
   return ops.permute(new Tensor(out, xp.shape), adInversePerm(perm));
 }
+
+// ---- Hessian sparsity (compiler/emit/pattern.ts generates the pattern functions)
+
+/** The dependence set of a constant. */
+export const adPatEmpty: readonly number[] = Object.freeze([]) as readonly number[];
+
+/** Union of sorted index sets. */
+export function adPatUnion(...sets: readonly number[][]): readonly number[] {
+  let out: readonly number[] = adPatEmpty;
+  for (const s of sets) {
+    if (!s.length || s === out) continue;
+    if (!out.length) {
+      out = s;
+      continue;
+    }
+    const m: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < out.length || j < s.length) {
+      const a = i < out.length ? out[i] : Infinity;
+      const b = j < s.length ? s[j] : Infinity;
+      if (a === b) (m.push(a), i++, j++);
+      else if (a < b) (m.push(a), i++);
+      else (m.push(b), j++);
+    }
+    out = m;
+  }
+  return out;
+}
+
+type Pattern = Map<number, Set<number>>;
+
+function interact(P: Pattern, a: readonly number[], b: readonly number[]): void {
+  for (const i of a) {
+    let row = P.get(i);
+    if (!row) P.set(i, (row = new Set()));
+    for (const j of b) {
+      row.add(j);
+      let col = P.get(j);
+      if (!col) P.set(j, (col = new Set()));
+      col.add(i);
+    }
+  }
+}
+
+/** u·v: the pairs (i, j), i from u, j from v, interact. */
+export function adPatMul(P: Pattern, a: readonly number[], b: readonly number[]): readonly number[] {
+  if (a.length && b.length) interact(P, a, b);
+  return adPatUnion(a as number[], b as number[]);
+}
+
+/** A nonlinear function of its operands: every pair of their inputs interacts. */
+export function adPatNonlinear(P: Pattern, ...sets: readonly number[][]): readonly number[] {
+  const u = adPatUnion(...sets);
+  if (u.length) interact(P, u, u);
+  return u;
+}
+
+/**
+ * hessian(f) for a vector argument, compressed by column colouring: columns
+ * that share no row of the pattern get one forward-over-reverse sweep
+ * together (Curtis–Powell–Reid), and each entry is read back directly.
+ */
+export function adHessianSparse(
+  given: unknown[],
+  argnum: number,
+  pattern: (P: Pattern, ...a: unknown[]) => unknown,
+  jvp: (...a: unknown[]) => unknown[],
+  nParams = given.length,
+): Tensor {
+  // parameters left out take their defaults inside the generated functions
+  const args = given.length < nParams ? [...given, ...new Array(nParams - given.length).fill(undefined)] : given;
+  const x = args[argnum] as ArrayLike<number>;
+  const n = x.length;
+  const shadows = args.map((a, k) => (k === argnum ? Array.from({ length: n }, (_, i) => [i]) : Array.isArray(a) || ArrayBuffer.isView(a) ? Array.from(a as ArrayLike<number>, () => adPatEmpty) : adPatEmpty));
+  const P: Pattern = new Map();
+  pattern(P, ...args, ...shadows);
+  const colors = new Int32Array(n).fill(-1);
+  let ncolors = 0;
+  const forbidden = new Int32Array(n + 1).fill(-1);
+  for (let j = 0; j < n; j++) {
+    for (const i of P.get(j) ?? []) for (const k of P.get(i) ?? []) if (colors[k] >= 0) forbidden[colors[k]] = j;
+    let c = 0;
+    while (forbidden[c] === j) c++;
+    colors[j] = c;
+    if (c + 1 > ncolors) ncolors = c + 1;
+  }
+  const f32 = x instanceof Float32Array;
+  const H = f32 ? new Float32Array(n * n) : new Float64Array(n * n);
+  const seed = f32 ? new Float32Array(n) : new Float64Array(n);
+  for (let c = 0; c < ncolors; c++) {
+    for (let j = 0; j < n; j++) seed[j] = colors[j] === c ? 1 : 0;
+    const r = jvp(...args, seed);
+    const dJ = r[r.length - 1] as Tensor | ArrayLike<number>;
+    const d = dJ instanceof Tensor ? dJ.data : dJ;
+    for (let j = 0; j < n; j++) {
+      if (colors[j] !== c) continue;
+      for (const i of P.get(j) ?? []) H[i * n + j] = d[i];
+    }
+  }
+  return new Tensor(H, [n, n]);
+}

@@ -11,6 +11,8 @@ import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
 import { findDeclaration, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
+import { emitPatterns, Unpatternable } from "../emit/pattern.js";
+import { jvpOf } from "../ad/jvp.js";
 
 export interface Options {
   [k: string]: { node: ts.Expression; value?: unknown; literal: boolean };
@@ -115,6 +117,8 @@ export interface Built {
   hasAux: boolean;
   outTree?: Tree; // vjp / jvp: the structure of f's outputs
   vmap?: { inDims: string; outDims: string }; // vmap: the dims as source text (checked when literal)
+  /** hessian with a sparsity-pattern twin: one sweep per column colour */
+  sparse?: { argnum: number; fn: string; jvpFn: string };
 }
 
 export class MarkerCompiler {
@@ -252,7 +256,8 @@ export class MarkerCompiler {
         const { argnums, tuple } = readArgnums(opts, nParams, marker);
         const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux: false, mode: "rev", label: "grad" });
         const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, hasAux: false, mode: "fwd", label });
-        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false };
+        const sparse = lowerer ? undefined : this.sparseHessian(target.fn, inner, argnums, tuple);
+        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false, sparse };
       }
       case "jacobian": {
         if (args.length < 2) fail(call, "arity", "`jacobian` needs a function and its inputs");
@@ -287,6 +292,23 @@ export class MarkerCompiler {
       }
     }
     fail(call, "unsupported-construct", `unknown marker \`${marker}\``);
+  }
+
+  /**
+   * hessian of a number-valued function of one vector: the pattern twin and the
+   * grad's jvp, for column-coloured sweeps at run time (undefined: dense).
+   */
+  private sparseHessian(fName: string, inner: string, argnums: number[], tuple: boolean): Built["sparse"] {
+    const f = this.program.fns.get(fName)!;
+    if (tuple || argnums.length !== 1 || f.params[argnums[0]].type.k !== "vec" || f.results.length !== 1 || f.results[0].k !== "num") return undefined;
+    try {
+      emitPatterns(this.program.fns, fName, false); // throws Unpatternable for what it cannot follow
+      const jvp = jvpOf(this.ctx, inner, this.program.fns.get(inner)!.params.map((_, q) => q === argnums[0]));
+      return { argnum: argnums[0], fn: fName, jvpFn: jvp };
+    } catch (err) {
+      if (err instanceof Unpatternable) return undefined;
+      throw err;
+    }
   }
 
   private checkPrimals(e: ts.Expression, n: number, what: string): void {
