@@ -129,7 +129,14 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
     allocBlocks();
     // Snapshot what the reverse sweep overwrites, so it can be replayed per output element.
     const snaps = parts.restored.map((x) => [x, b.let(`${x}_end`, d.fn.vars.get(x)!, { k: "atom", a: v(x) })] as const);
-    const arrSnaps = parts.restoredArrays.map((x) => [x, b.let(`${x}_end`, VEC, { k: "copyvec", src: v(x) })] as const);
+    // (an array may never have been created on the path taken: early return)
+    const arrSnaps = parts.restoredArrays.map((x) => {
+      const snap = d.names.claim(`${x}_end`);
+      d.fn.vars.set(snap, VEC);
+      b.assign(snap, { k: "atom", a: lit(undefined) });
+      b.emit({ k: "if", cond: b.p("not", b.p("isundef", v(x))), then: [{ k: "let", dst: snap, e: { k: "copyvec", src: v(x) } }], else: [] });
+      return [x, v(snap)] as const;
+    });
     const spEnd = b.let("tapeEnd", NUM, { k: "tape" });
     const paramBars = ins.map((j) => parts.paramBars[j]!);
     // One number output (grad): a single reverse sweep accumulates straight into the result.
@@ -158,11 +165,14 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         for (const [x, s] of arrSnaps) {
           const j = d.names.claim("j");
           d.fn.vars.set(j, NUM);
-          const body = b.sub(() => {
-            const el = b.let("el", NUM, { k: "load", arr: s, index: v(j) });
-            b.emit({ k: "store", arr: v(x), index: v(j), value: el });
+          const copy = b.sub(() => {
+            const body = b.sub(() => {
+              const el = b.let("el", NUM, { k: "load", arr: s, index: v(j) });
+              b.emit({ k: "store", arr: v(x), index: v(j), value: el });
+            });
+            b.emit({ k: "for", index: j, from: lit(0), to: b.let("n", NUM, { k: "len", arr: s }), body });
           });
-          b.emit({ k: "for", index: j, from: lit(0), to: b.let("n", NUM, { k: "len", arr: s }), body });
+          b.emit({ k: "if", cond: b.p("not", b.p("isundef", s)), then: copy, else: [] });
         }
         for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
         for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
