@@ -12,8 +12,9 @@ type Val = number | Tensor | ArrayLike<number>;
 const isT = (x: unknown): x is Tensor => x instanceof Tensor;
 
 /** a + b where a may not exist yet (a cotangent accumulated for the first time). */
-export function adAcc(a: Val | undefined, b: Val): Val {
+export function adAcc(a: Val | undefined, b: Val | undefined): Val | undefined {
   if (a === undefined) return b;
+  if (b === undefined) return a; // a callee's reverse that no cotangent reached
   if (typeof a === "number" && typeof b === "number") return a + b;
   return ops.add(a as Tensor, b as Tensor);
 }
