@@ -1,0 +1,164 @@
+// The fuzzer's bounded pass (the unbounded one is `npm run fuzz`, test/fuzz/run.ts).
+//
+// With a fixed seed, ~200 generated programs (150 scalar, 50 tensor, in two
+// worker threads) are compiled with jacc and checked: forward == reverse ==
+// finite differences, hessian == jacfwd(jacrev) == jacrev(jacrev) == finite
+// differences of the gradient, and the emitted TypeScript type-checks (see
+// test/fuzz/check.ts). Failures are shrunk and printed, grouped in one test per
+// property so that one kind of failure does not hide the others. The saved
+// counterexamples (fixtures/scalar/fuzz_*.ts, fixtures/fuzz-tensor/fuzz_*.ts)
+// are replayed first, one test each, on the property they were found with.
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { check, fmtArg, type Prop } from "./fuzz/check.js";
+import { propsFor, subjectOf, textOf, type Found } from "./fuzz/engine.js";
+import { readFixtures } from "./fuzz/fixture.js";
+import type { Job, Message } from "./fuzz/worker.js";
+import { repoRoot } from "./util/compile.js";
+
+const SEED = 0x5eed2024;
+const PROPS: Prop[] = ["first", "second", "types"];
+/** [kind, seed, programs] per worker */
+const PLAN: [Job["kind"], number, number][][] = [
+  [["scalar", SEED, 75], ["tensor", SEED + 2, 25]],
+  [["scalar", SEED + 1, 75], ["tensor", SEED + 3, 25]],
+];
+const RECORD_MS = 80_000; // per worker: no new program after this (a slow machine runs fewer)
+const SHRINK_MS = 12_000; // per worker and batch, all failures together
+const TYPES_EVERY = 4; // type-check every 4th program (type-checking costs as much as all the rest)
+
+const fixtures = readFixtures();
+const knownFixture = new Map(fixtures.map((f) => [f.meta.category, path.relative(repoRoot, f.file)]));
+
+interface Outcome {
+  programs: number;
+  found: Found[];
+  counts: Map<string, number>;
+  errors: string[];
+}
+
+function runJob(job: Job): Promise<{ result?: Extract<Message, { type: "done" }>["result"]; error?: string }> {
+  return new Promise((resolve) => {
+    let out: { result?: Extract<Message, { type: "done" }>["result"]; error?: string } = {};
+    const w = new Worker(new URL("./fuzz/worker.js", import.meta.url), { workerData: job });
+    w.on("message", (m: Message) => {
+      if (m.type === "done") out = { result: m.result };
+      if (m.type === "error") out = { error: m.message };
+    });
+    w.on("error", (e) => (out = { error: String(e.stack ?? e) }));
+    w.on("exit", () => resolve(out));
+  });
+}
+
+async function lane(jobs: [Job["kind"], number, number][]): Promise<Outcome> {
+  const o: Outcome = { programs: 0, found: [], counts: new Map(), errors: [] };
+  const until = Date.now() + RECORD_MS;
+  for (const [kind, seed, numRuns] of jobs) {
+    const r = await runJob({ kind, seed, numRuns, props: PROPS, typesEvery: TYPES_EVERY, known: [...knownFixture.keys()], shrinkMs: SHRINK_MS, shrinkBudgetMs: SHRINK_MS, deadline: until });
+    if (r.error) o.errors.push(r.error);
+    if (!r.result) continue;
+    o.programs += r.result.programs;
+    o.found.push(...r.result.found);
+    for (const [c, n] of r.result.counts) o.counts.set(c, (o.counts.get(c) ?? 0) + n);
+  }
+  return o;
+}
+
+// started before this file's first test, so that the workers run while the replays below do
+let t0 = 0;
+let bounded: Promise<Outcome>;
+/** One entry per category (the smallest shrunk program of the lanes that found it), counts summed. */
+function merge(found: Found[]): Found[] {
+  const by = new Map<string, Found>();
+  for (const f of found) {
+    const seen = by.get(f.category);
+    if (!seen) by.set(f.category, { ...f });
+    else {
+      const smaller = textOf(f.kind, f.shrunk.value).length < textOf(seen.kind, seen.shrunk.value).length ? f : seen;
+      by.set(f.category, { ...smaller, count: seen.count + f.count });
+    }
+  }
+  return [...by.values()];
+}
+const start = () => (bounded = Promise.all(PLAN.map(lane)).then((os) => ({
+  programs: os.reduce((a, o) => a + o.programs, 0),
+  found: merge(os.flatMap((o) => o.found)),
+  counts: os.reduce((m, o) => {
+    for (const [c, n] of o.counts) m.set(c, (m.get(c) ?? 0) + n);
+    return m;
+  }, new Map<string, number>()),
+  errors: os.flatMap((o) => o.errors),
+})));
+test.before(() => {
+  t0 = Date.now();
+  start();
+});
+
+/** Fails the current test with a multi-line message, printed once. */
+function fail(message: string): never {
+  const e = new Error(message);
+  e.stack = "Error";
+  throw e;
+}
+
+// ---------------------------------------------------------------- saved counterexamples
+
+for (const fx of fixtures) {
+  test(`fuzz/${fx.name}: ${fx.meta.category}`, async () => {
+    const props = propsFor(fx.meta.category, PROPS);
+    const failures = await check(fx.subject, props);
+    if (failures.length) {
+      fail(
+        `${path.relative(repoRoot, fx.file)} (found as: ${fx.meta.category}) fails ${props.join(" + ")}:\n` +
+          failures.map((f) => `  - ${f.category}\n${f.message.replace(/^/gm, "      ")}`).join("\n"),
+      );
+    }
+  });
+}
+
+// ---------------------------------------------------------------- the bounded pass
+
+type Group = "first" | "second" | "types" | "generator";
+function groupOf(f: { category: string; culprit: string }): Group {
+  if (f.culprit === "generator") return "generator";
+  const p = propsFor(f.category, PROPS);
+  return p.length === 1 && (p[0] === "types" || p[0] === "second") ? p[0] : "first";
+}
+
+function describeFound(f: Found): string {
+  const s = subjectOf(f.kind, f.shrunk.value);
+  const known = knownFixture.get(f.category);
+  return [
+    `── ${f.category}  [${f.kind}; ${f.count} program(s); seed ${f.seed}, path ${f.shrunk.path}${known ? `; known: ${known}` : `; shrunk in ${f.shrunk.steps} steps`}]`,
+    textOf(f.kind, f.shrunk.value).trimEnd(),
+    `// points: ${s.points.map((p) => `(${p.map(fmtArg).join(", ")})`).join("  ")}`,
+    f.shrunk.failure.message,
+  ].join("\n");
+}
+
+const TITLES: Record<Group, string> = {
+  first: "first derivatives: jacobian (both strategies) == jacrev == jacfwd == finite differences",
+  second: "second derivatives: hessian == jacfwd(jacrev) == jacrev(jacrev) == finite differences of the gradient",
+  types: "the emitted TypeScript (target ts) type-checks under strict",
+  generator: "the generated programs are valid (a failure here is the fuzzer's bug, not the compiler's)",
+};
+
+for (const group of ["first", "second", "types", "generator"] as Group[]) {
+  test(`fuzz/bounded (seed ${SEED}): ${TITLES[group]}`, async () => {
+    const o = await bounded;
+    if (group === "first") {
+      assert.equal(o.errors, [], "the fuzzing workers ran");
+      assert.ok(o.programs >= 40, `only ${o.programs} programs ran in the time allowed`);
+      console.log(`  fuzz/bounded: ${o.programs} programs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const mine = o.found.filter((f) => groupOf(f) === group);
+    if (mine.length === 0) return;
+    const shown = mine.slice(0, 4).map(describeFound).join("\n\n");
+    const rest = mine.slice(4).map((f) => `  ${o.counts.get(f.category)}× ${f.category}`).join("\n");
+    fail(`${mine.length} kind(s) of failure in ${o.programs} programs:\n${mine.map((f) => `  ${o.counts.get(f.category)}× ${f.category}`).join("\n")}\n\n${shown}${rest ? `\n\n(not shown:)\n${rest}` : ""}`);
+  });
+}
+
+test.run();

@@ -1,0 +1,540 @@
+// The properties the fuzzer checks on every generated program.
+//
+// A program is compiled once with every marker the properties need, imported,
+// and checked at its two points:
+//   "first":  jacobian (reverse), jacobian { strategy: "forward-mode" },
+//             jacrev and jacfwd (argnums: all) agree with each other (tight,
+//             1e-8 relative) and with central finite differences in float64;
+//   "second": (number outputs) hessian, jacfwd(jacrev(f)) and
+//             jacrev(jacrev(f)) agree with each other (tight) and with finite
+//             differences of the reverse-mode gradient;
+//   "types":  the emitted TypeScript (target "ts") type-checks under strict.
+// plus the result structure of SPEC §3 (a number when both sides are numbers,
+// else a float64 Tensor of shape out.shape ++ in.shape; arrays for tuples).
+//
+// Finite differences: the fourth-order stencil at two steps, h = 1e-4 and
+// h = 1e-3 (times max(1, |x|)). Where the two disagree by more than
+// 1e-3·(1 + |d|), or the one-sided differences from the left and the right
+// (second order, step 1e-5) disagree by more than 1e-6·(1 + |d|), the point is
+// next to a kink or a jump (a branch, floor, abs, min/max, a loop's exit) and
+// finite differences say nothing there: the point is not compared with them
+// (forward and reverse still are). Elsewhere the
+// tolerance is |ad − fd| ≤ 1e-5·(1 + |fd|) + 10·|fd(h) − fd(10h)|, the second
+// term being an estimate of the difference's own error. Points where f itself
+// is not finite are skipped.
+//
+// A failure has a category (what failed, which marker, which reference) so that
+// shrinking keeps looking for the same failure, and a `culprit`: "compiler"
+// for wrong numbers, crashes, diagnostics on programs of the language and type
+// errors in the emitted code, "generator" when the generated program itself
+// misbehaves (f throws), which is a bug of this fuzzer.
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { Tensor } from "jacc";
+import { compileModule, formatDiagnostic } from "../../compiler/index.js";
+import { repoRoot } from "../util/compile.js";
+import { typeCheck, type TypeError } from "./typecheck.js";
+
+export type Prop = "first" | "second" | "types";
+export const ALL_PROPS: Prop[] = ["first", "second", "types"];
+
+export type Arg = number | number[] | Float64Array | Tensor;
+type Vec = Float64Array;
+
+/** What the checker needs to know about a program, whatever generated it. */
+export interface Subject {
+  /** the module text without imports or markers, exporting `f` */
+  source: string;
+  /** the imports the source itself needs (tensor programs import from "jacc") */
+  imports?: string;
+  params: { name: string; type: string }[];
+  /** output leaves: [] for a number (or 0-d), [n] for a vector; several for a tuple */
+  outShapes: number[][];
+  tuple: boolean;
+  /** number output (a number, or a 0-d Tensor): second derivatives are checked */
+  scalarOut: boolean;
+  /** outputs are Tensors (a 0-d output gives 0-d Tensor blocks, never numbers) */
+  tensorOut?: boolean;
+  points: Arg[][];
+}
+
+export interface Failure {
+  category: string;
+  culprit: "compiler" | "generator";
+  message: string;
+  point?: number;
+  /** the point was away from kinks (finite differences were stable there) */
+  fdStable?: boolean;
+}
+
+export interface Stats {
+  points: number;
+  skippedNonFinite: number;
+  fdUnstable: number;
+  compared: number;
+}
+export const stats: Stats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0 };
+
+// ---------------------------------------------------------------- module text and compilation
+
+const argsList = (s: Subject) => s.params.map((p) => p.name).join(", ");
+const sigList = (s: Subject) => s.params.map((p) => `${p.name}: ${p.type}`).join(", ");
+
+export function markerCode(s: Subject, props: readonly Prop[]): string {
+  const all = `{ argnums: [${s.params.map((_, i) => i).join(", ")}] }`;
+  const inputs = s.params.length === 1 ? s.params[0].name : `[${argsList(s)}]`;
+  const lines = [`import { jacobian, jacrev, jacfwd, hessian } from "jacc";`];
+  if (s.imports) lines.push(s.imports);
+  lines.push(s.source, "// ---- appended by the fuzzer (test/fuzz)");
+  const types = props.includes("types");
+  const wantFirst = props.includes("first") || types;
+  const wantSecond = s.scalarOut && (props.includes("second") || types);
+  // (the type-checked module has one marker of each kind of generated code, to keep it small)
+  if (wantFirst || wantSecond) lines.push(`export const jr = jacrev(f, ${all});`);
+  if (wantFirst) lines.push(`export const jRev = (${sigList(s)}) => jacobian(f, ${inputs});`);
+  if (wantFirst && !types) lines.push(`export const jFwd = (${sigList(s)}) => jacobian(f, ${inputs}, { strategy: "forward-mode" });`);
+  if (wantFirst) lines.push(`export const jf = jacfwd(f, ${all});`);
+  if (wantSecond) lines.push(`export const hess = hessian(f, ${all});`);
+  if (wantSecond && !types) {
+    lines.push(
+      `export const hFR = jacfwd(jacrev(f, ${all}), ${all});`,
+      `export const hRR = jacrev(jacrev(f, ${all}), ${all});`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+const outDir = path.join(repoRoot, ".tmp", "fuzz");
+const fileName = path.join(outDir, "program.ts");
+const loaded = new Map<string, any>();
+
+class Fail extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
+}
+const fail = (category: string, message: string, extra: Partial<Failure> = {}): never => {
+  throw new Fail({ category, culprit: "compiler", message, ...extra });
+};
+
+/** Compiles (target js) and imports; a diagnostic or a crash is a failure. */
+async function load(text: string, family: string): Promise<any> {
+  const key = crypto.createHash("sha1").update(text).digest("hex").slice(0, 16);
+  const hit = loaded.get(key);
+  if (hit) return hit;
+  let r;
+  try {
+    r = compileModule(text, fileName, { target: "js" });
+  } catch (e) {
+    const first = String((e as Error).message).split("\n")[0];
+    return fail(`compile(${family}): crash: ${normalize(first)}`, `compileModule threw: ${(e as Error).stack?.split("\n").slice(0, 6).join("\n")}`);
+  }
+  if (r.diagnostics.length) {
+    const d = r.diagnostics[0];
+    return fail(`compile(${family}): diagnostic ${normalize(d.message.split("\n")[0])}`, r.diagnostics.map(formatDiagnostic).join("\n"));
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `m-${key}.mjs`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, r.code);
+  let mod;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    return fail(`import(${family}): ${normalize(String((e as Error).message).split("\n")[0])}`, `importing the compiled module threw: ${(e as Error).stack?.split("\n").slice(0, 6).join("\n")}`);
+  }
+  if (loaded.size > 64) loaded.clear();
+  loaded.set(key, mod);
+  return mod;
+}
+
+/**
+ * A message without its numbers and generated identifiers, to group failures
+ * that are the same (`quoted` text is dropped unless it is a type, as in
+ * TypeScript's "Type 'boolean' is not assignable to type 'number'").
+ */
+export function normalize(msg: string, keepQuoted = false): string {
+  return msg
+    .replace(/'[^']*'|"[^"]*"|`[^`]*`/g, (q) => (keepQuoted && q.length < 40 ? q : "'…'"))
+    .replace(/\b[A-Za-z_$][\w$]*\d+\b/g, "x")
+    .replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/g, "N")
+    .slice(0, 120);
+}
+
+// ---------------------------------------------------------------- values
+
+const copyArg = (a: Arg): Arg => (typeof a === "number" ? a : a instanceof Tensor ? new Tensor(Float64Array.from(a.data), a.shape) : a.slice());
+const sizeOf = (a: Arg) => (typeof a === "number" ? 1 : a instanceof Tensor ? a.data.length : a.length);
+const shapeOf = (a: Arg): number[] => (typeof a === "number" ? [] : a instanceof Tensor ? [...a.shape] : [a.length]);
+const elem = (a: Arg, e: number): number => (typeof a === "number" ? a : a instanceof Tensor ? a.data[e] : a[e]);
+function withElem(a: Arg, e: number, v: number): Arg {
+  if (typeof a === "number") return v;
+  const c = copyArg(a);
+  if (c instanceof Tensor) (c.data as Float64Array)[e] = v;
+  else (c as number[])[e] = v;
+  return c;
+}
+
+export const fmtArg = (a: unknown): string =>
+  typeof a === "number"
+    ? String(a)
+    : a instanceof Tensor
+      ? `tensor(${JSON.stringify(a.toArray())})`
+      : a instanceof Float64Array
+        ? `Float64Array[${[...a]}]`
+        : Array.isArray(a)
+          ? `[${a.map(fmtArg).join(", ")}]`
+          : String(a);
+
+function describe(v: unknown): string {
+  if (typeof v === "number") return `number ${v}`;
+  if (v instanceof Tensor) return `Tensor(shape [${v.shape}], ${v.dtype})`;
+  if (Array.isArray(v)) return `array(${v.length}) [${v.slice(0, 4).map(describe).join(", ")}${v.length > 4 ? ", …" : ""}]`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
+  return String(v);
+}
+
+const show = (v: Vec) => (v.length <= 16 ? `[${[...v].map((x) => +x.toPrecision(10)).join(", ")}]` : `(${v.length} values) [${[...v.slice(0, 12)].map((x) => +x.toPrecision(10)).join(", ")}, …]`);
+
+/** f's outputs, flattened leaf by leaf. */
+function leaves(s: Subject, y: unknown): Vec[] {
+  const parts = s.tuple ? (y as unknown[]) : [y];
+  return parts.map((p) => (typeof p === "number" ? Float64Array.of(p) : p instanceof Tensor ? Float64Array.from(p.data) : Float64Array.from(p as ArrayLike<number>)));
+}
+
+/** Flat values of a block after checking its structure (SPEC §3). */
+function block(where: string, v: unknown, outShape: number[], inShape: number[], numbers: boolean): Vec {
+  const shape = [...outShape, ...inShape];
+  if (numbers && shape.length === 0) {
+    if (typeof v === "number") return Float64Array.of(v);
+    return fail(`structure: ${where} number`, `${where}: expected a number (output and input are numbers), got ${describe(v)}`);
+  }
+  if (!(v instanceof Tensor)) return fail(`structure: ${where}`, `${where}: expected a Tensor of shape [${shape}], got ${describe(v)}`);
+  if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i]))
+    return fail(`structure: ${where} shape`, `${where}: expected shape [${shape}], got [${v.shape}]`);
+  if (v.dtype !== "float64") return fail(`structure: ${where} dtype`, `${where}: expected float64, got ${v.dtype}`);
+  return Float64Array.from(v.data);
+}
+
+/** r[i][j] for out leaf i and input j, given how r nests (tuple outputs outside, tuple inputs inside). */
+function nest(where: string, r: unknown, nOut: number, outTuple: boolean, nIn: number, inTuple: boolean): unknown[][] {
+  const arr = (w: string, v: unknown, n: number): unknown[] => {
+    if (!Array.isArray(v) || v.length !== n) return fail(`structure: ${where}`, `${w}: expected an array of ${n}, got ${describe(v)}`);
+    return v;
+  };
+  const rows = outTuple ? arr(where, r, nOut) : [r];
+  return rows.map((row, i) => (inTuple ? arr(`${where}${outTuple ? `[${i}]` : ""}`, row, nIn) : [row]));
+}
+
+function call(where: string, fn: unknown, args: Arg[]): unknown {
+  if (typeof fn !== "function") return fail(`structure: ${where} missing`, `${where}: the compiled module has no function here (got ${describe(fn)})`);
+  try {
+    return fn(...args.map(copyArg));
+  } catch (e) {
+    // (without the op's name: "mul: expected a Tensor…" and "add: expected a Tensor…" are one failure)
+    const first = String((e as Error).message).split("\n")[0].replace(/^[\w.]+: /, "");
+    return fail(`run: ${where} threw ${normalize(first)}`, `${where} threw: ${(e as Error).stack?.split("\n").slice(0, 6).join("\n")}`);
+  }
+}
+
+// ---------------------------------------------------------------- finite differences
+
+interface FdResult {
+  /** ref[i][j]: out leaf i, input j, row-major out ++ in */
+  ref: Vec[][];
+  err: Vec[][];
+  stable: boolean;
+}
+
+/**
+ * ∂g/∂(args) by the fourth-order central stencil at steps h and 10h. `stable`
+ * is false next to a kink or a jump: where the two stencils disagree, or where
+ * the one-sided (second-order) differences from the left and from the right
+ * at a small step disagree (a kink right at the point: a piecewise-linear
+ * function is scale invariant there, so the two central stencils agree, on the
+ * average of the two slopes).
+ */
+function fdJacobian(g: (args: Arg[]) => Vec[] | undefined, args: Arg[], nLeaves: number[]): FdResult {
+  const ref = nLeaves.map((m) => args.map((a) => new Float64Array(m * sizeOf(a))));
+  const err = nLeaves.map((m) => args.map((a) => new Float64Array(m * sizeOf(a))));
+  let stable = true;
+  args.forEach((a, j) => {
+    const n = sizeOf(a);
+    for (let e = 0; e < n; e++) {
+      const x = elem(a, e);
+      const at = (d: number) => g(args.map((b, k) => (k === j ? withElem(b, e, x + d) : b)));
+      const stencil = (h: number): Vec[] | undefined => {
+        const [p2, p1, m1, m2] = [at(2 * h), at(h), at(-h), at(-2 * h)];
+        if (!p2 || !p1 || !m1 || !m2) return undefined;
+        return p1.map((_, i) => p1[i].map((_, q) => (-p2[i][q] + 8 * p1[i][q] - 8 * m1[i][q] + m2[i][q]) / (12 * h)));
+      };
+      const h = 1e-4 * Math.max(1, Math.abs(x));
+      const A = stencil(h);
+      const B = stencil(10 * h);
+      const hs = 1e-5 * Math.max(1, Math.abs(x));
+      const [f0, p1, p2, m1, m2] = [at(0), at(hs), at(2 * hs), at(-hs), at(-2 * hs)];
+      if (!A || !B || !f0 || !p1 || !p2 || !m1 || !m2) {
+        stable = false;
+        continue;
+      }
+      A.forEach((col, i) => {
+        for (let q = 0; q < col.length; q++) {
+          const d = Math.abs(col[q] - B[i][q]);
+          const right = (-3 * f0[i][q] + 4 * p1[i][q] - p2[i][q]) / (2 * hs);
+          const left = (3 * f0[i][q] - 4 * m1[i][q] + m2[i][q]) / (2 * hs);
+          if (!Number.isFinite(col[q]) || !(d <= 1e-3 * (1 + Math.abs(col[q]))) || !(Math.abs(right - left) <= 1e-6 * (1 + Math.abs(col[q])) + 1e-9 * Math.abs(f0[i][q]))) stable = false;
+          ref[i][j][q * n + e] = col[q];
+          err[i][j][q * n + e] = d;
+        }
+      });
+    }
+  });
+  return { ref, err, stable };
+}
+
+function finite(vs: Vec[]): boolean {
+  return vs.every((v) => v.every(Number.isFinite));
+}
+
+/** Elementwise comparison; returns a message for the first mismatch. */
+function compare(actual: Vec, expected: Vec, tol: (i: number) => number): string | undefined {
+  if (actual.length !== expected.length) return `${actual.length} values, expected ${expected.length}`;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const b = expected[i];
+    const ok = Number.isNaN(b) ? Number.isNaN(a) : !Number.isFinite(b) ? a === b : Math.abs(a - b) <= tol(i);
+    if (!ok) return `element ${i} is ${a}, expected ${b}\n    actual   ${show(actual)}\n    expected ${show(expected)}`;
+  }
+  return undefined;
+}
+
+const tight = (expected: Vec) => (i: number) => 1e-8 * (1 + Math.abs(expected[i]));
+
+// ---------------------------------------------------------------- the check
+
+/**
+ * Every failure of the program, at most one per property and category: the
+ * first mismatch of "first" and of "second" (the rest of that property is not
+ * checked after it), or a compile failure; and one per distinct type error.
+ */
+export async function check(s: Subject, props: readonly Prop[]): Promise<Failure[]> {
+  const out: Failure[] = [];
+  const guard = async (fn: () => void | Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      if (e instanceof Fail) out.push(e.failure);
+      else out.push({ category: `harness: ${normalize(String((e as Error).message))}`, culprit: "generator", message: String((e as Error).stack) });
+    }
+  };
+  const numeric = props.filter((p) => p !== "types");
+  if (numeric.length) {
+    let mod: any;
+    await guard(async () => {
+      try {
+        mod = await load(markerCode(s, numeric), numeric.join("+"));
+      } catch (e) {
+        // pin a failing compile on the family that causes it
+        if (numeric.length > 1 && e instanceof Fail && /^(compile|import)/.test(e.failure.category)) {
+          for (const p of numeric) await load(markerCode(s, [p]), p);
+        }
+        throw e;
+      }
+    });
+    if (mod) {
+      for (const prop of numeric) {
+        await guard(() => s.points.forEach((pt, p) => checkPoint(s, mod, pt, p, prop)));
+      }
+    }
+  }
+  if (props.includes("types")) {
+    await guard(() => {
+      out.push(...checkTypes(s));
+    });
+  }
+  // A diagnostic or a type error is the compiler's only if the program itself is valid TypeScript.
+  if (out.some((f) => f.culprit === "compiler" && /^(compile|types)/.test(f.category))) {
+    const own = programTypeErrors(s);
+    if (own.length) {
+      return [{
+        category: `generator: the program does not type-check: TS${own[0].code} ${normalize(own[0].message.split("\n")[0], true)}`,
+        culprit: "generator",
+        message: `the generated program itself does not type-check (a bug of the generator):\n${own[0].message}\n${own[0].excerpt}`,
+      }];
+    }
+  }
+  return out;
+}
+
+/** Type errors of the generated program itself (no markers): any is the generator's bug. */
+function programTypeErrors(s: Subject): TypeError[] {
+  return typeCheck(`${s.imports ?? ""}\n${s.source}`);
+}
+
+function checkTypes(s: Subject): Failure[] {
+  const text = markerCode(s, ["types"]);
+  let r;
+  try {
+    r = compileModule(text, fileName, { target: "ts" });
+  } catch (e) {
+    return fail(`compile(ts): crash ${normalize(String((e as Error).message).split("\n")[0])}`, String((e as Error).stack));
+  }
+  if (r.diagnostics.length) return fail(`compile(ts): diagnostic ${normalize(r.diagnostics[0].message)}`, r.diagnostics.map(formatDiagnostic).join("\n"));
+  const errors = typeCheck(r.code);
+  const byKind = new Map<string, TypeError[]>();
+  for (const e of errors) {
+    const k = `types: TS${e.code} ${normalize(e.message.split("\n")[0], true)}`;
+    byKind.set(k, [...(byKind.get(k) ?? []), e]);
+  }
+  return [...byKind].map(([category, es]) => ({
+    category,
+    culprit: "compiler" as const,
+    message:
+      `the emitted TypeScript does not type-check: ${es.length} error(s) TS${es[0].code} (${errors.length} in all)\n` +
+      `first, at line ${es[0].line} of the emitted module: ${es[0].message.split("\n")[0]}\n${es[0].excerpt}` +
+      (es.length > 1 ? `\nsecond, at line ${es[1].line}:\n${es[1].excerpt}` : ""),
+  }));
+}
+
+function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop): void {
+  if (prop === "first") stats.points++;
+  const where = `at point ${p} (${args.map(fmtArg).join(", ")})`;
+  const f = mod.f as (...a: Arg[]) => unknown;
+  const evalF = (a: Arg[]): Vec[] | undefined => {
+    let y: unknown;
+    try {
+      y = f(...a.map(copyArg));
+    } catch (e) {
+      throw new Fail({ category: "generator: f threw", culprit: "generator", message: `f threw ${where}: ${(e as Error).message}` });
+    }
+    const l = leaves(s, y);
+    return finite(l) ? l : undefined;
+  };
+  const y0 = evalF(args);
+  if (!y0) {
+    stats.skippedNonFinite++;
+    return;
+  }
+  const nOut = s.outShapes.length;
+  const outSizes = s.outShapes.map((sh) => sh.reduce((a, b) => a * b, 1));
+  const inShapes = args.map(shapeOf);
+  y0.forEach((l, i) => {
+    if (l.length !== outSizes[i]) throw new Fail({ category: "generator: output shape", culprit: "generator", message: `f's output ${i} has ${l.length} values, the generator said ${outSizes[i]}` });
+  });
+
+  const fd = fdJacobian(evalF, args, outSizes);
+  if (prop === "first") {
+    if (!fd.stable) stats.fdUnstable++;
+    else stats.compared++;
+  }
+
+  const blocksOf = (label: string, r: unknown, inTuple: boolean): Vec[][] =>
+    nest(label, r, nOut, s.tuple, args.length, inTuple).map((row, i) => row.map((b, j) => block(`${label}${s.tuple ? `[${i}]` : ""}${inTuple ? `[${j}]` : ""}`, b, s.outShapes[i], inShapes[j], !s.tensorOut && typeof args[j] === "number")));
+  const label = (m: string) => `${m} ${where}`;
+
+  {
+    const jr = blocksOf("jacrev(f, { argnums: all })", call("jacrev", mod.jr, args), true);
+    const others: [string, Vec[][]][] = [];
+    if (prop === "first") {
+      others.push(
+        ["jacobian(f, inputs)", blocksOf("jacobian(f, inputs)", call("jacobian", mod.jRev, args), args.length > 1)],
+        ["jacobian(f, inputs, { strategy: \"forward-mode\" })", blocksOf("jacobian forward-mode", call("jacobian forward-mode", mod.jFwd, args), args.length > 1)],
+        ["jacfwd(f, { argnums: all })", blocksOf("jacfwd(f, { argnums: all })", call("jacfwd", mod.jf, args), true)],
+      );
+      for (const [name, b] of others) {
+        for (let i = 0; i < nOut; i++) for (let j = 0; j < args.length; j++) {
+          const m = compare(b[i][j], jr[i][j], tight(jr[i][j]));
+          if (m) fail(`first: ${name} vs jacrev`, `${label(name)} [out ${i}][in ${j}] differs from jacrev's: ${m}`, { point: p, fdStable: fd.stable });
+        }
+      }
+      if (fd.stable) {
+        for (let i = 0; i < nOut; i++) for (let j = 0; j < args.length; j++) {
+          const ref = fd.ref[i][j];
+          const err = fd.err[i][j];
+          const m = compare(jr[i][j], ref, (q) => 1e-5 * (1 + Math.abs(ref[q])) + 10 * err[q]);
+          if (m) fail(`first: jacrev vs finite differences`, `${label("jacrev(f) (and jacobian, jacfwd, equal to it)")} [out ${i}][in ${j}] differs from finite differences: ${m}`, { point: p, fdStable: true });
+        }
+      }
+    }
+    if (prop === "second" && s.scalarOut) checkSecond(s, mod, args, p, where, jr);
+  }
+}
+
+function checkSecond(s: Subject, mod: any, args: Arg[], p: number, where: string, jr: Vec[][]): void {
+  const k = args.length;
+  const inShapes = args.map(shapeOf);
+  const grad = (a: Arg[]): Vec[] | undefined => {
+    let r: unknown;
+    try {
+      r = (mod.jr as (...x: Arg[]) => unknown)(...a.map(copyArg));
+    } catch {
+      return undefined;
+    }
+    const g = (r as unknown[]).map((b) => (typeof b === "number" ? Float64Array.of(b) : Float64Array.from((b as Tensor).data)));
+    return finite(g) ? g : undefined;
+  };
+  if (!finite(jr[0])) return;
+  // H_fd[i][j]: ∂ grad_i / ∂ x_j (grad_i has the shape of input i)
+  const fd = fdJacobian(grad, args, args.map(sizeOf));
+  const hs: [string, unknown][] = [
+    ["hessian(f, { argnums: all })", call("hessian", mod.hess, args)],
+    ["jacfwd(jacrev(f))", call("jacfwd(jacrev)", mod.hFR, args)],
+    ["jacrev(jacrev(f))", call("jacrev(jacrev)", mod.hRR, args)],
+  ];
+  const got = hs.map(([name, r]) => {
+    const rows = nest(`${name} ${where}`, r, k, true, k, true);
+    return rows.map((row, i) => row.map((b, j) => block(`${name}[${i}][${j}]`, b, inShapes[i], inShapes[j], !s.tensorOut && typeof args[i] === "number" && typeof args[j] === "number")));
+  });
+  for (let n = 1; n < hs.length; n++) {
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+      const m = compare(got[n][i][j], got[0][i][j], (q) => 1e-7 * (1 + Math.abs(got[0][i][j][q])));
+      if (m) fail(`second: ${hs[n][0]} vs hessian`, `${hs[n][0]} ${where} [${i}][${j}] differs from hessian's: ${m}`, { point: p, fdStable: fd.stable });
+    }
+  }
+  if (!fd.stable) return;
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+    const ref = fd.ref[i][j];
+    const err = fd.err[i][j];
+    const m = compare(got[0][i][j], ref, (q) => 1e-5 * (1 + Math.abs(ref[q])) + 10 * err[q]);
+    if (m) fail(`second: hessian vs finite differences`, `hessian(f) ${where} [${i}][${j}] differs from finite differences of the reverse-mode gradient: ${m}`, { point: p, fdStable: true });
+  }
+}
+
+/**
+ * For each point: f is finite there and finite differences are stable (of f,
+ * and for number outputs of the reverse-mode gradient when that runs), i.e.
+ * the point is not next to a kink, so the fixture harness can check it.
+ */
+export async function stablePoints(s: Subject): Promise<boolean[]> {
+  let mod: any;
+  try {
+    mod = await load(markerCode(s, ["first"]), "first");
+  } catch {
+    return s.points.map(() => false);
+  }
+  return s.points.map((args) => {
+    const evalF = (a: Arg[]): Vec[] | undefined => {
+      try {
+        const l = leaves(s, mod.f(...a.map(copyArg)));
+        return finite(l) ? l : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const y = evalF(args);
+    if (!y) return false;
+    if (!fdJacobian(evalF, args, y.map((l) => l.length)).stable) return false;
+    if (!s.scalarOut) return true;
+    const grad = (a: Arg[]): Vec[] | undefined => {
+      try {
+        const g = (mod.jr(...a.map(copyArg)) as unknown[]).map((b) => (typeof b === "number" ? Float64Array.of(b) : Float64Array.from((b as Tensor).data)));
+        return finite(g) ? g : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const g = grad(args);
+    return !g || fdJacobian(grad, args, args.map(sizeOf)).stable;
+  });
+}
