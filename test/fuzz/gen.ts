@@ -59,13 +59,17 @@ export type S =
   | { t: "while"; c: C; max: number; dw: boolean; body: S[] }
   | { t: "if"; c: C; a: S[]; b: S[] | null }
   | { t: "forof"; v: number; body: S[] }
-  | { t: "arrow"; e: E };
+  | { t: "arrow"; e: E }
+  | { t: "destr"; h: number; a: E; b: E; w: number };
 
 export interface Helper {
   np: number; // 1 or 2 number parameters
   vec: boolean; // and a number[] parameter
+  /** 0: plain; 1: the second number parameter has a default value (calls may omit it); 2: returns a tuple [ret, ret2] (called through destructuring) */
+  form: number;
   body: S[];
   ret: E;
+  ret2: E;
 }
 /** kind 0: r(u, d) recursing on d down to 0; kind 1: r(w, i, u) recursing over a vector's indices. */
 export interface Rec {
@@ -166,6 +170,7 @@ const simpleStmt: fc.Arbitrary<S> = fc.oneof(
   { arbitrary: fc.record({ t: lit("ret"), c: cond(1), es: es3 }), weight: 1 },
   { arbitrary: fc.record({ t: lit("brk"), c: cond(1), cont: fc.boolean() }), weight: 1 },
   { arbitrary: fc.record({ t: lit("arrow"), e: expr(ED) }), weight: 1 },
+  { arbitrary: fc.record({ t: lit("destr"), h: nat(3), a: expr(ED), b: expr(ED), w: nat(7) }), weight: 1 },
 );
 
 export const stmt: (d: number) => fc.Arbitrary<S> = memo((d) => {
@@ -184,8 +189,10 @@ export const stmt: (d: number) => fc.Arbitrary<S> = memo((d) => {
 const helper: fc.Arbitrary<Helper> = fc.record({
   np: fc.integer({ min: 1, max: 2 }),
   vec: fc.boolean(),
+  form: nat(2),
   body: fc.array(stmt(1), { maxLength: 3 }),
   ret: expr(ED),
+  ret2: expr(1),
 });
 const rec: fc.Arbitrary<Rec> = fc.record({ kind: nat(1), base: expr(1), step: expr(1), comb: expr(ED) });
 
@@ -281,6 +288,18 @@ function vecRead(sc: Scope, v: number, o: number): string {
   return ix ? `${x}[(${ix} + ${o}) % ${x}.length]` : `${x}[${o} % ${x}.length]`;
 }
 
+function helperCall(k: number, a: E, b: E, w: number, sc: Scope): string {
+  const h = sc.helperSigs[k];
+  // a defaulted second parameter is omitted every other call
+  const np = h.form === 1 && h.np === 2 && !h.vec && w % 2 === 1 ? 1 : h.np;
+  const args = [renderE(a, sc), renderE(b, sc)].slice(0, np);
+  if (h.vec) {
+    const arrs = sc.vecs.filter((v) => v.type === "arr");
+    args.push(arrs.length ? arrs[w % arrs.length].name : `[${args[0]}, 0.5]`);
+  }
+  return `h${k}(${args.join(", ")})`;
+}
+
 export function renderE(e: E, sc: Scope): string {
   const r = (x: E) => renderE(x, sc);
   switch (e.t) {
@@ -319,15 +338,10 @@ export function renderE(e: E, sc: Scope): string {
       return a;
     }
     case "call": {
-      if (sc.helpers === 0) return r(e.a);
-      const k = e.h % sc.helpers;
-      const h = sc.helperSigs[k];
-      const args = [r(e.a), r(e.b)].slice(0, h.np);
-      if (h.vec) {
-        const arrs = sc.vecs.filter((v) => v.type === "arr");
-        args.push(arrs.length ? arrs[e.w % arrs.length].name : `[${args[0]}, 0.5]`);
-      }
-      return `h${k}(${args.join(", ")})`;
+      // (helpers that return a tuple are called by destructuring statements)
+      const ks = [...Array(sc.helpers).keys()].filter((k) => sc.helperSigs[k].form !== 2);
+      if (ks.length === 0) return r(e.a);
+      return helperCall(ks[e.h % ks.length], e.a, e.b, e.w, sc);
     }
     case "rec": {
       if (sc.recs.length === 0) return r(e.a);
@@ -479,6 +493,13 @@ function renderS(s: S, sc: Scope): string[] {
       sc.arrows.push(name);
       return [line];
     }
+    case "destr": {
+      const [a, b] = [`d${sc.fresh.n++}`, `d${sc.fresh.n++}`];
+      const ks = [...Array(sc.helpers).keys()].filter((k) => sc.helperSigs[k].form === 2);
+      const init = ks.length ? helperCall(ks[s.h % ks.length], s.a, s.b, s.w, sc) : `[${r(s.a)}, ${r(s.b)}]`;
+      sc.scalars.push(a, b);
+      return [`${I}const [${a}, ${b}] = ${init};`];
+    }
     case "for": {
       const i = `i${sc.loops.length}`;
       let n: string;
@@ -541,10 +562,16 @@ export function renderScalar(p: ScalarProgram): string {
   });
   p.helpers.forEach((h, k) => {
     const ps = ["p0", "p1"].slice(0, h.np);
-    const sig = [...ps.map((q) => `${q}: number`), ...(h.vec ? ["w: number[]"] : [])].join(", ");
-    const sc = base({ scalars: [...ps], helpers: k, params: ps, vecs: [...consts, ...(h.vec ? [{ name: "w", type: "arr" as const, writable: false }] : [])] });
+    const defaulted = h.form === 1 && h.np === 2 && !h.vec;
+    const sig = [...ps.map((q, i) => (defaulted && i === 1 ? `${q} = 0.5` : `${q}: number`)), ...(h.vec ? ["w: number[]"] : [])].join(", ");
+    const sc = base({
+      scalars: [...ps], helpers: k, params: ps, vecs: [...consts, ...(h.vec ? [{ name: "w", type: "arr" as const, writable: false }] : [])],
+      retKind: h.form === 2 ? "tuple" : "helper", outLen: h.form === 2 ? 2 : 1,
+    });
     const body = h.body.length ? accumulate(sc, () => renderBlock(h.body, sc)) : [];
-    lines.push(`function h${k}(${sig}): number {`, ...body, `  return ${renderE(h.ret, sc)}${live(sc, 0, 1)};`, "}");
+    const ret = `${renderE(h.ret, sc)}${live(sc, 0, 1)}`;
+    if (h.form === 2) lines.push(`function h${k}(${sig}): [number, number] {`, ...body, `  return [${ret}, ${renderE(h.ret2, sc)}];`, "}");
+    else lines.push(`function h${k}(${sig}): number {`, ...body, `  return ${ret};`, "}");
   });
   p.recs.forEach((r, k) => {
     if (r.kind === 0) {
