@@ -35,7 +35,7 @@ export default function jaccBabel(api: BabelAPI, options: JaccBabelOptions = {})
       // Transforms the program into the compiled program (the same parser, the same plugins)
       const parsed = api.parseSync(r.code, { filename, babelrc: false, configFile: false, parserOpts: file.opts.parserOpts, sourceType: "module" });
       if (!parsed) throw new Error(`jacc: could not parse the compiled ${filename}`);
-      remapLocations(parsed.program, r.map);
+      remapLocations(parsed, r.map);
       const program = file.ast.program;
       program.body = parsed.program.body;
       program.directives = parsed.program.directives;
@@ -64,7 +64,7 @@ function diagnosticError(file: File, filename: string, diagnostics: Diagnostic[]
 
 // Source maps: each node of the compiled program that stands for the user's text gets the
 // location of that text (compileModule's map is exact there); generated code gets none.
-function remapLocations(program: t.Program, map: CompileResult["map"]): void {
+function remapLocations(ast: t.File, map: CompileResult["map"]): void {
   if (!map) return;
   const lines = decodeMappings(map.mappings);
   const at = (line: number, column: number): { line: number; column: number } | undefined => {
@@ -94,7 +94,8 @@ function remapLocations(program: t.Program, map: CompileResult["map"]): void {
         n.loc = { ...n.loc, start: { ...n.loc.start, ...start }, end: { ...n.loc.end, ...end } };
       }
     }
-    for (const key of Object.keys(node)) if (key !== "loc" && key !== "leadingComments" && key !== "trailingComments" && key !== "innerComments") visit((node as Record<string, unknown>)[key]);
+    for (const key of Object.keys(node)) if (key !== "loc") visit((node as Record<string, unknown>)[key]); // comments too: Babel maps them
   };
-  visit(program);
+  visit(ast.program);
+  visit(ast.comments);
 }

@@ -1,6 +1,9 @@
 // What the build integrations share: which files they compile, the target
 // compileModule writes for them, and jacc's diagnostics as TypeScript sees them
 // (one error code per jacc code, 9000–9099, jacc's own code in the message).
+import ts from "typescript";
+import fs from "node:fs";
+import path from "node:path";
 import type { Diagnostic } from "../compiler/index.js";
 
 /** TypeScript sources (compiled with target "ts"); other ids with these extensions are JavaScript. */
@@ -10,6 +13,44 @@ export const SCRIPT_FILE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
 /** "ts" keeps the module TypeScript (the tool strips types afterwards); "js" for JavaScript sources. */
 export function targetOf(fileName: string): "ts" | "js" {
   return TS_FILE.test(fileName) ? "ts" : "js";
+}
+
+/**
+ * The files a module's generated code may depend on: its relative imports, and theirs, as the
+ * compiler resolves them (a marker's function may be defined in another module, which the
+ * compiler reads from disk). At most `limit` files.
+ */
+export function relativeDependencies(file: string, code: string, limit = 200): string[] {
+  const out = new Set<string>();
+  const queue: [string, string][] = [[file, code]];
+  while (queue.length && out.size < limit) {
+    const [from, text] = queue.pop()!;
+    for (const ref of ts.preProcessFile(text, true, false).importedFiles) {
+      if (!ref.fileName.startsWith(".")) continue;
+      const dep = resolveRelative(from, ref.fileName);
+      if (!dep || dep === file || out.has(dep)) continue;
+      out.add(dep);
+      try {
+        queue.push([dep, fs.readFileSync(dep, "utf8")]);
+      } catch {
+        // unreadable: watched all the same
+      }
+    }
+  }
+  return [...out];
+}
+
+function resolveRelative(from: string, spec: string): string | undefined {
+  const base = path.resolve(path.dirname(from), spec);
+  const stem = base.replace(/\.(js|mjs|cjs|jsx)$/, "");
+  for (const c of [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${base}.ts`, path.join(base, "index.ts"), `${stem}.js`, `${stem}.mjs`]) {
+    try {
+      if (fs.statSync(c).isFile()) return c;
+    } catch {
+      // next candidate
+    }
+  }
+  return undefined;
 }
 
 const CODES: Record<string, number> = {

@@ -9,7 +9,7 @@
 import { createUnplugin, type UnpluginInstance, type UnpluginOptions } from "unplugin";
 import type { Plugin as VitePlugin } from "vite";
 import { compileModule, formatDiagnostic, type CompileResult } from "../compiler/index.js";
-import { SCRIPT_FILE, targetOf } from "./shared.js";
+import { relativeDependencies, SCRIPT_FILE, targetOf } from "./shared.js";
 
 export interface JaccPluginOptions {
   /** The strategy of `jacobian` markers that do not set one (default "reverse-mode"). */
@@ -63,8 +63,8 @@ function buildError(id: string, r: CompileResult): JaccBuildError {
 }
 
 export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = createUnplugin<JaccPluginOptions | undefined, false>((options = {}) => {
-  /** ids this plugin compiled: what a changed file can make stale (a marker's function may live in an imported module) */
-  const compiled = new Set<string>();
+  /** compiled module id → the files its generated code may depend on (a marker's function may live in an imported module) */
+  const deps = new Map<string, string[]>();
   const plugin: UnpluginOptions = {
     name: "jacc",
     enforce: "pre",
@@ -72,21 +72,25 @@ export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = 
       filter: { id: { include: SCRIPT_FILE, exclude: [/\/node_modules\//, /^\0/] }, code: "jacc" },
       handler(code, id) {
         const out = transformJacc(code, id, options);
-        if (out) compiled.add(id);
-        else compiled.delete(id);
+        if (!out) {
+          deps.delete(id);
+          return null;
+        }
+        // the bundler's type stripping may drop an import whose function was inlined: watch it all the same
+        const files = relativeDependencies(cleanId(id), code);
+        deps.set(id, files);
+        for (const f of files) this.addWatchFile(f);
         return out;
       },
     },
     vite: {
-      // A module's generated code also depends on the modules it imports (a marker's function
-      // may be defined there): when one changes, recompile the compiled modules that reach it.
+      // When a module a compiled module depends on changes, the compiled module is stale too.
       handleHotUpdate({ file, modules, server }) {
-        const changed = new Set(modules);
-        if (!changed.size) return;
         const stale = [];
-        for (const id of compiled) {
+        for (const [id, files] of deps) {
+          if (!files.includes(file)) continue;
           const mod = server.moduleGraph.getModuleById(id);
-          if (!mod || changed.has(mod) || !reaches(mod, changed)) continue;
+          if (!mod) continue;
           server.moduleGraph.invalidateModule(mod);
           stale.push(mod);
         }
@@ -96,21 +100,6 @@ export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = 
   };
   return plugin;
 });
-
-type ModuleNode = { importedModules: Set<ModuleNode> };
-
-function reaches(from: ModuleNode, targets: Set<ModuleNode>): boolean {
-  const seen = new Set<ModuleNode>();
-  const stack = [...from.importedModules];
-  while (stack.length) {
-    const m = stack.pop()!;
-    if (targets.has(m)) return true;
-    if (seen.has(m)) continue;
-    seen.add(m);
-    stack.push(...m.importedModules);
-  }
-  return false;
-}
 
 /** The Vite plugin: `plugins: [jacc()]`. */
 const jacc: (options?: JaccPluginOptions) => VitePlugin = unplugin.vite;
