@@ -7,7 +7,7 @@
 // stays TypeScript, so the user's preset strips its types as usual. Options: { strategy }.
 import type { BabelFile, ConfigAPI, PluginObj, PluginPass, TransformOptions, types as t } from "@babel/core";
 import { compileModule, formatDiagnostic, type CompileResult, type Diagnostic } from "../compiler/index.js";
-import { decodeMappings, SCRIPT_FILE, targetOf } from "./shared.js";
+import { decodeMappings, NODE_MODULES, SCRIPT_FILE, targetOf } from "./shared.js";
 
 /** The part of Babel's plugin API this plugin uses (a plugin's `api` is @babel/core itself, plus ConfigAPI). */
 export interface BabelAPI extends Partial<ConfigAPI> {
@@ -28,7 +28,7 @@ export default function jaccBabel(api: BabelAPI, options: JaccBabelOptions = {})
     pre(this: PluginPass, babelFile: BabelFile) {
       const file = babelFile as File;
       const filename = this.filename ?? file.opts.filename ?? "unknown.ts";
-      if (!file.code.includes("jacc") || !SCRIPT_FILE.test(filename) || filename.includes("/node_modules/")) return;
+      if (!file.code.includes("jacc") || !SCRIPT_FILE.test(filename) || NODE_MODULES.test(filename)) return;
       const r = compileModule(file.code, filename, { target: targetOf(filename), strategy: options.strategy });
       if (r.diagnostics.length) throw diagnosticError(file, filename, r.diagnostics);
       if (!r.changed) return;

@@ -9,6 +9,8 @@ import type { Diagnostic } from "../compiler/index.js";
 /** TypeScript sources (compiled with target "ts"); other ids with these extensions are JavaScript. */
 export const TS_FILE = /\.(ts|mts|cts|tsx)$/;
 export const SCRIPT_FILE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
+/** Dependencies are never compiled (a package ships compiled code). */
+export const NODE_MODULES = /[\\/]node_modules[\\/]/;
 
 /** "ts" keeps the module TypeScript (the tool strips types afterwards); "js" for JavaScript sources. */
 export function targetOf(fileName: string): "ts" | "js" {

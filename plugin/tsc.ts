@@ -9,7 +9,7 @@
 import ts from "typescript";
 import fs from "node:fs";
 import { compileModule, formatDiagnostic, type CompileResult, type Diagnostic } from "../compiler/index.js";
-import { SCRIPT_FILE, targetOf, tsCodeOf, tsMessageOf } from "./shared.js";
+import { NODE_MODULES, SCRIPT_FILE, targetOf, tsCodeOf, tsMessageOf } from "./shared.js";
 
 type TS = typeof ts;
 
@@ -64,7 +64,7 @@ function compileProgram(program: ts.Program, config: JaccTscConfig): Map<string,
   if (results) return results;
   results = new Map();
   for (const sf of program.getSourceFiles()) {
-    if (sf.isDeclarationFile || program.isSourceFileFromExternalLibrary(sf) || sf.fileName.includes("/node_modules/")) continue;
+    if (sf.isDeclarationFile || program.isSourceFileFromExternalLibrary(sf) || NODE_MODULES.test(sf.fileName)) continue;
     if (!SCRIPT_FILE.test(sf.fileName)) continue;
     const r = compileModule(sf.text, sf.fileName, { target: targetOf(sf.fileName), strategy: config.strategy });
     if (r.changed) results.set(sf.fileName, r);

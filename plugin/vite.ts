@@ -9,7 +9,7 @@
 import { createUnplugin, type UnpluginInstance, type UnpluginOptions } from "unplugin";
 import type { Plugin as VitePlugin } from "vite";
 import { compileModule, formatDiagnostic, type CompileResult } from "../compiler/index.js";
-import { relativeDependencies, SCRIPT_FILE, targetOf } from "./shared.js";
+import { NODE_MODULES, relativeDependencies, SCRIPT_FILE, targetOf } from "./shared.js";
 
 export interface JaccPluginOptions {
   /** The strategy of `jacobian` markers that do not set one (default "reverse-mode"). */
@@ -26,7 +26,7 @@ export interface JaccBuildError extends Error {
 
 /** Whether the plugin looks at this id: scripts on disk, outside node_modules, not virtual. */
 export function isCandidate(id: string): boolean {
-  return !id.startsWith("\0") && !id.includes("/node_modules/") && SCRIPT_FILE.test(cleanId(id));
+  return !id.startsWith("\0") && !NODE_MODULES.test(id) && SCRIPT_FILE.test(cleanId(id));
 }
 
 function cleanId(id: string): string {
@@ -69,7 +69,7 @@ export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = 
     name: "jacc",
     enforce: "pre",
     transform: {
-      filter: { id: { include: SCRIPT_FILE, exclude: [/\/node_modules\//, /^\0/] }, code: "jacc" },
+      filter: { id: { include: /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)([?#]|$)/, exclude: [NODE_MODULES, /^\0/] }, code: "jacc" },
       handler(code, id) {
         const out = transformJacc(code, id, options);
         if (!out) {
