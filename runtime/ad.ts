@@ -37,6 +37,7 @@ export function adSumTo(t: Val, like: Val): Val {
 
 /** `t` broadcast (materialised) to the shape of `like`. */
 export function adExpandAs(t: Val, like: Val): Val {
+  if (t === undefined) return undefined as never; // a structural zero (forward over reverse)
   if (!isT(like)) return t;
   const tt = isT(t) ? t : ops.mul(ops.add(zeros([...like.shape], { dtype: like.dtype }), 1), t as number);
   if (tt.shape.length === like.shape.length && tt.shape.every((d, i) => d === like.shape[i])) return tt;
@@ -113,12 +114,14 @@ function reducedDims(x: Tensor, dim: number | readonly number[] | undefined | nu
 
 /** Backward of sum: ct broadcast back over the reduced dims. */
 export function adSumBackward(ct: Tensor, x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   let c = ct;
   if (!keepdim) for (const d of reducedDims(x, dim)) c = ops.unsqueeze(c, d);
   return adExpandAs(c, x) as Tensor;
 }
 
 export function adMeanBackward(ct: Tensor, x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const n = reducedDims(x, dim).reduce((a, d) => a * x.shape[d], 1);
   return ops.div(adSumBackward(ct, x, dim, keepdim), n);
 }
@@ -129,6 +132,7 @@ function swapLast(t: Tensor): Tensor {
 
 /** matmul backward for the first operand: ct @ bᵀ, with 1-D operands and batch broadcasting undone. */
 export function adMatmulBackA(ct: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   if (a.ndim === 1 && b.ndim === 1) return ops.mul(b, ct);
   const B = b.ndim === 1 ? ops.unsqueeze(b, 1) : b;
   let C = ct;
@@ -141,6 +145,7 @@ export function adMatmulBackA(ct: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /** matmul backward for the second operand: aᵀ @ ct. */
 export function adMatmulBackB(ct: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   if (a.ndim === 1 && b.ndim === 1) return ops.mul(a, ct);
   const A = a.ndim === 1 ? ops.unsqueeze(a, 0) : a;
   let C = ct;
@@ -153,6 +158,7 @@ export function adMatmulBackB(ct: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /** Backward of select: ct placed at `index` of `dim`, zeros elsewhere. */
 export function adSelectBackward(ct: Tensor, x: Tensor, dim: number, index: number): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const d = dim < 0 ? dim + x.ndim : dim;
   const i = index < 0 ? index + x.shape[d] : index;
   const parts: Tensor[] = [];
@@ -169,6 +175,7 @@ export function adSelectBackward(ct: Tensor, x: Tensor, dim: number, index: numb
 
 /** Backward of narrow: ct placed at [start, start + length) of `dim`. */
 export function adNarrowBackward(ct: Tensor, x: Tensor, dim: number, start: number, length: number): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const d = dim < 0 ? dim + x.ndim : dim;
   const s = start < 0 ? start + x.shape[d] : start;
   const parts: Tensor[] = [];
@@ -184,6 +191,7 @@ export function adNarrowBackward(ct: Tensor, x: Tensor, dim: number, start: numb
 }
 
 export function adReshapeAs(ct: Tensor, x: Tensor): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   return ops.reshape(ct, [...x.shape]);
 }
 
@@ -278,6 +286,7 @@ export function adProdGrad(x: Tensor, dim?: number | readonly number[] | null, k
 
 /** Backward of cat / stack: the piece of ct that came from operand i. */
 export function adCatPiece(ct: Tensor, i: number, dim: number, stacked: boolean, ...parts: Tensor[]): Tensor {
+  if (ct === undefined) return undefined as never;
   const nd = ct.shape.length;
   const d = dim < 0 ? dim + nd : dim;
   if (stacked) return ops.select(ct, d, i);
@@ -288,6 +297,7 @@ export function adCatPiece(ct: Tensor, i: number, dim: number, stacked: boolean,
 
 /** Backward of index (a gather along dim 0): ct rows added back at their indices. */
 export function adIndexBackward(ct: Tensor, x: Tensor, indices: number | ArrayLike<number> | Tensor): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const idx = typeof indices === "number" ? [indices] : isT(indices) ? Array.from(indices.data) : Array.from(indices);
   const rowLen = x.shape.slice(1).reduce((a, b) => a * b, 1);
   const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
@@ -431,4 +441,17 @@ export function adHessianSparse(
     }
   }
   return new Tensor(H, [n, n]);
+}
+
+/**
+ * A tensor op on tangents, where `undefined` is a structural zero (a cotangent
+ * that nothing reached yet, differentiated again): sums skip it, products and
+ * other ops linear in it give undefined.
+ */
+export function adZ(op: string, operands: number, ...args: unknown[]): unknown {
+  if (!args.slice(0, operands).some((a) => a === undefined)) return (ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op](...args);
+  const [a, b] = args;
+  if (op === "add") return a === undefined ? b : a;
+  if (op === "sub") return a === undefined ? (b === undefined ? undefined : ops.neg(b as Tensor)) : a;
+  return undefined;
 }

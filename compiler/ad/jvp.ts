@@ -84,6 +84,22 @@ class JvpTransform {
     out.results = [...fn.results, ...fn.results.map(tanType)];
   }
 
+  /**
+   * Tensor ops a rule applied to tangents run through adZ: a tangent may be
+   * undefined at run time (the tangent of a cotangent nothing reached yet).
+   */
+  private zeroSafe(list: Stmt[], from: number): void {
+    const tangent = new Set(this.tan.values());
+    for (let i = from; i < list.length; i++) {
+      const s = list[i];
+      if (s.k !== "let" || s.e.k !== "prim" || !s.e.op.startsWith("t.")) continue;
+      if (!s.e.args.some((a) => a.k === "var" && tangent.has(a.name))) continue;
+      if (!ruleOf(s.e.op).tensor || !/^t\.(add|sub|mul|div|neg|sum|mean|matmul|dot|outer|select|narrow|reshape|view|flatten|squeeze|unsqueeze|transpose|t|permute|expand|where|index)$/.test(s.e.op)) continue;
+      list[i] = { ...s, e: { ...s.e, op: `tz.${s.e.op.slice(2)}` } };
+      tangent.add(s.dst);
+    }
+  }
+
   private stmts(list: Stmt[]): void {
     for (const s of list) this.stmt(s);
   }
@@ -128,7 +144,9 @@ class JvpTransform {
               b.assign(dt, type.k === "tensor" ? { k: "prim", op: "ad.zerosLike", args: [v(dst)] } : { k: "atom", a: lit(0) });
               return;
             }
+            const mark = b.stmts.length;
             const d = rule.jvp(b, e.args, e.args.map((a, i) => (i < n ? this.t(a) : null)), v(dst), e.attrs ?? []);
+            this.zeroSafe(b.stmts, mark);
             b.assign(dt, { k: "atom", a: d ?? lit(0) });
             return;
           }

@@ -20,6 +20,15 @@ const cache = new Map<string, Rule>();
 export function ruleOf(op: string): Rule {
   let r = cache.get(op);
   if (r) return r;
+  if (op.startsWith("tz.")) {
+    // the same op on tangents that may be undefined (structural zeros)
+    const base = ruleOf(`t.${op.slice(3)}`);
+    const name = op.slice(3);
+    const nOperands = base.operands ?? 1;
+    r = { ...base, js: (a, attrs) => `__jt.adZ(${[JSON.stringify(name), nOperands, ...a, ...attrs.map((x) => (x === undefined ? "undefined" : JSON.stringify(x)))].join(", ")})` };
+    cache.set(op, r);
+    return r;
+  }
   const s = scalarRules[op];
   if (s) r = { zero: s.zero, js: (a) => s.js(a), jvp: s.jvp, vjp: s.vjp ? (b, x, out, ct, act) => s.vjp!(b, x, out, ct, act) : undefined, tensor: false };
   else {
