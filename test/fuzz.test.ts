@@ -110,9 +110,13 @@ for (const fx of fixtures) {
     const props = propsFor(fx.meta.category, PROPS);
     const failures = await check(fx.subject, props);
     if (failures.length) {
+      // the failure it was saved for in full, any other one line each
+      const same = failures.filter((f) => f.category === fx.meta.category);
+      const other = failures.filter((f) => f.category !== fx.meta.category);
       fail(
-        `${path.relative(repoRoot, fx.file)} (found as: ${fx.meta.category}) fails ${props.join(" + ")}:\n` +
-          failures.map((f) => `  - ${f.category}\n${f.message.replace(/^/gm, "      ")}`).join("\n"),
+        `${path.relative(repoRoot, fx.file)} (${props.join(" + ")}):\n` +
+          same.map((f) => `  ${f.category}\n${f.message.replace(/^/gm, "    ")}`).join("\n") +
+          (other.length ? `\n  ${same.length ? "also" : "now fails otherwise"}:\n${other.map((f) => `    - ${f.category}: ${f.message.split("\n")[0]}`).join("\n")}` : ""),
       );
     }
   });

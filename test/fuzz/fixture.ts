@@ -52,7 +52,7 @@ const comment = (text: string, max = 14): string[] => {
   const lines = text.split("\n");
   // (never `from "jacc"` in a scalar fixture, not even in a comment: the fixture harness checks that fixtures hold no markers)
   return [...lines.slice(0, max), ...(lines.length > max ? ["…"] : [])]
-    .map((l) => l.replace(/from\s+(["'])jacc\1/g, "from <jacc>"))
+    .map((l) => l.replace(/from\s+(["'])jacc\1/g, "from <jacc>").split(`file://${repoRoot}/`).join("").split(`${repoRoot}/`).join(""))
     .map((l) => `// ${l.length > 150 ? l.slice(0, 150) + " …" : l}`.trimEnd());
 };
 
