@@ -12,8 +12,14 @@ export const projects = path.join(repoRoot, "fixtures", "projects");
 const scratch = path.join(repoRoot, ".tmp", "plugin-tests");
 let n = 0;
 
-/** A fresh copy of fixtures/projects/<tool>, with node_modules/jacc → this package. */
+/** A fresh copy of fixtures/projects/<tool>, with node_modules/jacc → this package (copies over an hour old are removed). */
 export function workspace(tool: string): string {
+  if (n === 0 && fs.existsSync(scratch)) {
+    for (const old of fs.readdirSync(scratch)) {
+      const p = path.join(scratch, old);
+      if (Date.now() - fs.statSync(p).mtimeMs > 3600_000) fs.rmSync(p, { recursive: true, force: true });
+    }
+  }
   const dir = path.join(scratch, `${tool}-${process.pid}-${n++}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
