@@ -105,10 +105,12 @@ export function compileModule(source: string, fileName: string, options: Compile
         return c.length ? `${c.join(", ")}, ` : "";
       };
       const cp = capsPrefix(built.fn);
+      // TypeScript: a spread into a generated function's fixed parameters needs the function seen as variadic
+      const callName = (name: string) => (tsOut ? `(${name} as (...a: any[]) => any)` : name);
       switch (built.kind) {
         case "jacobian": {
           const inputs = call.arguments[1];
-          const call0 = built.singleInput ? `${built.fn}(${cp}` : `${built.fn}(${cp}...`;
+          const call0 = built.singleInput ? `${built.fn}(${cp}` : `${callName(built.fn)}(${cp}...`;
           keepArgs = [inputs.getStart(mod.sf), inputs.getEnd()];
           const pre = checks ? `(() => { ${checks} })(), ` : "";
           if (isLeaf(built.tree, fn)) {
@@ -127,7 +129,7 @@ export function compileModule(source: string, fileName: string, options: Compile
           const lastKept = call.arguments[built.kind === "vjp" ? 1 : 2];
           if (!lastKept) throw new DiagnosticError(makeDiagnostic(call, "arity", `\`${built.kind}\` is missing arguments`));
           keepArgs = [call.arguments[1].getStart(mod.sf), lastKept.getEnd()];
-          const [head, tail] = built.kind === "vjp" ? vjpGlue(built, fArg, fn, tsOut, capsPrefix) : jvpGlue(built, fArg, fn, tsOut, capsPrefix);
+          const [head, tail] = built.kind === "vjp" ? vjpGlue(built, fArg, fn, tsOut, capsPrefix, callName) : jvpGlue(built, fArg, fn, tsOut, capsPrefix, callName);
           s.overwrite(call.getStart(mod.sf), keepArgs[0], head);
           s.overwrite(keepArgs[1], call.getEnd(), tail);
           break;
@@ -135,7 +137,7 @@ export function compileModule(source: string, fileName: string, options: Compile
         case "vmap": {
           // vmap runs the compiled function once per row (no batching transform yet) and stacks the results
           usesVmap = true;
-          const inner = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${built.fn}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${built.fn}(${cp}...a); return ${treeOf("r")}; })`;
+          const inner = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
           const pre = checks ? `(() => { ${checks} })(), ` : "";
           const body = `((...args${anyA}) => __jt.adVmap(${inner}, args, ${built.vmap!.inDims}, ${built.vmap!.outDims}))`;
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
@@ -158,7 +160,7 @@ export function compileModule(source: string, fileName: string, options: Compile
         // falls through
         default: {
           const pre = checks ? `(() => { ${checks} })(), ` : "";
-          replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${built.fn}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${built.fn}(${cp}...a); return ${treeOf("r")}; })`;
+          replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
         }
       }
@@ -228,7 +230,7 @@ function treeExpr(tree: Tree, r: string, fn: Fn): string {
 }
 
 /** vjp(f, primals) → [out, vjpFn] (+ aux): vjpFn(ct) runs f's forward and reverse sweeps. */
-function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean, caps: (fn: string) => string): [string, string] {
+function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean, caps: (fn: string) => string, callName: (fn: string) => string): [string, string] {
   const anyT = tsOut ? ": any" : "";
   const outTree = built.outTree!;
   const leaves = leavesOf(outTree);
@@ -236,12 +238,12 @@ function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean, caps: (fn: stri
   const ctOf = (leaf: number, e: string) => (f.results[leaf].k === "vec" ? `__jaccVecOf(${e})` : e);
   const cts = leaves.length === 1 && typeof outTree === "number" ? ctOf(leaves[0], "ct") : leaves.map((l, i) => ctOf(l, `ct[${i}]`)).join(", ");
   const aux = built.hasAux ? `, r[1]` : "";
-  const head = `((p${anyT}) => { const r${anyT} = ${f.name}(${caps(f.name)}...p); return [${out}, (ct${anyT}) => ${vjpFn.name}(${caps(vjpFn.name)}...p, ${cts})${aux}]; })(`;
+  const head = `((p${anyT}) => { const r${anyT} = ${callName(f.name)}(${caps(f.name)}...p); return [${out}, (ct${anyT}) => ${callName(vjpFn.name)}(${caps(vjpFn.name)}...p, ${cts})${aux}]; })(`;
   return [head, `)`];
 }
 
 /** jvp(f, primals, tangents) → [out, tangent] (+ aux). */
-function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean, caps: (fn: string) => string): [string, string] {
+function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean, caps: (fn: string) => string, callName: (fn: string) => string): [string, string] {
   const anyT = tsOut ? ": any" : "";
   const n = f.results.length;
   const outTree = built.outTree!;
@@ -250,7 +252,7 @@ function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean, caps: (fn: stri
   const build = (t: Tree, g: (i: number) => string): string => (typeof t === "number" ? g(t) : `[${t.map((x) => build(x, g)).join(", ")}]`);
   const aux = built.hasAux ? `, r[1]` : "";
   const tangents = f.params.map((p, i) => (p.type.k === "vec" ? `__jaccVecOf(t[${i}])` : `t[${i}]`)).join(", ");
-  const head = `((p${anyT}, t${anyT}) => { const r${anyT} = ${jvpFn.name}(${caps(jvpFn.name)}...p, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
+  const head = `((p${anyT}, t${anyT}) => { const r${anyT} = ${callName(jvpFn.name)}(${caps(jvpFn.name)}...p, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
   return [head, `)`];
 }
 

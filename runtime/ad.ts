@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- values flowing between generated code and ops */
 // Helpers the generated derivative code calls for tensor programs: cotangent
 // accumulation, un-broadcasting, the backward of shape-changing ops, and the
 // assembly of Jacobian blocks (shape out.shape ++ in.shape). Each is small and
@@ -12,7 +13,7 @@ type Val = number | Tensor | ArrayLike<number>;
 const isT = (x: unknown): x is Tensor => x instanceof Tensor;
 
 /** a + b where a may not exist yet (a cotangent accumulated for the first time). */
-export function adAcc(a: Val | undefined, b: Val | undefined): Val | undefined {
+export function adAcc(a: Val | undefined, b: Val | undefined): any {
   if (a === undefined) return b;
   if (b === undefined) return a; // a callee's reverse that no cotangent reached
   if (typeof a === "number" && typeof b === "number") return a + b;
@@ -20,7 +21,7 @@ export function adAcc(a: Val | undefined, b: Val | undefined): Val | undefined {
 }
 
 /** Sums `t` down to the shape of `like` (undoing broadcasting); a number `like` takes the total. */
-export function adSumTo(t: Val, like: Val): Val {
+export function adSumTo(t: Val, like: Val): any {
   if (!isT(t)) return t;
   if (typeof like === "number") return ops.sum(t).item();
   const shape = (like as Tensor).shape;
@@ -36,7 +37,7 @@ export function adSumTo(t: Val, like: Val): Val {
 }
 
 /** `t` broadcast (materialised) to the shape of `like`. */
-export function adExpandAs(t: Val, like: Val): Val {
+export function adExpandAs(t: Val, like: Val): any {
   if (t === undefined) return undefined as never; // a structural zero (forward over reverse)
   if (!isT(like)) return t;
   const tt = isT(t) ? t : ops.mul(ops.add(zeros([...like.shape], { dtype: like.dtype }), 1), t as number);
@@ -44,7 +45,7 @@ export function adExpandAs(t: Val, like: Val): Val {
   return ops.add(zeros([...like.shape], { dtype: tt.dtype }), tt);
 }
 
-export function adZerosLike(x: Val): Val {
+export function adZerosLike(x: Val): any {
   return isT(x) ? zeros([...x.shape], { dtype: x.dtype }) : 0;
 }
 
@@ -209,7 +210,7 @@ export function adSign(x: Tensor): Tensor {
 }
 
 /** 1 where a == b else 0, for splitting ties of maximum / minimum / max / min. */
-export function adEqMask(a: Val, b: Val): Val {
+export function adEqMask(a: Val, b: Val): any {
   if (!isT(a) && !isT(b)) return a === b ? 1 : 0;
   return ops.sub(1, adSign(ops.abs(ops.sub(a as Tensor, b as Tensor))));
 }
@@ -228,7 +229,7 @@ export function adData(t: Tensor): Float32Array | Float64Array {
 }
 
 /** Weights of the first operand in maximum (max = true) / minimum: 1, ½ on ties, 0 (PyTorch). */
-export function adPickWeight(a: Val, b: Val, max: boolean): Val {
+export function adPickWeight(a: Val, b: Val, max: boolean): any {
   const wa = (x: number, y: number) => (x === y ? 0.5 : (max ? x > y : x < y) ? 1 : 0);
   if (!isT(a) && !isT(b)) return wa(a as number, b as number);
   const ta = isT(a) ? a : null;
@@ -448,7 +449,7 @@ export function adHessianSparse(
  * that nothing reached yet, differentiated again): sums skip it, products and
  * other ops linear in it give undefined.
  */
-export function adZ(op: string, operands: number, ...args: unknown[]): unknown {
+export function adZ(op: string, operands: number, ...args: unknown[]): any {
   if (!args.slice(0, operands).some((a) => a === undefined)) return (ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op](...args);
   const [a, b] = args;
   if (op === "add") return a === undefined ? b : a;

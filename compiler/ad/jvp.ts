@@ -150,10 +150,13 @@ class JvpTransform {
             b.assign(dt, { k: "atom", a: d ?? lit(0) });
             return;
           }
-          case "load":
+          case "load": {
             b.emit(s);
-            b.assign(dt, { k: "load", arr: this.t(e.arr)!, index: e.index });
+            // (the variable may vary through another assignment while this array does not)
+            const darr = this.t(e.arr);
+            b.assign(dt, darr ? { k: "load", arr: darr, index: e.index } : { k: "atom", a: lit(0) });
             return;
+          }
           case "veclit":
             b.emit(s);
             b.assign(dt, { k: "veclit", items: e.items.map((a) => this.t(a) ?? lit(0)) });

@@ -779,6 +779,7 @@ export class FnLowerer {
       }
       if (bnd.k !== "var") fail(target, "unsupported-construct", `cannot assign to \`${target.text}\``);
       if (bnd.isConst && !bnd.isParam) fail(target, "unsupported-construct", `assignment to the constant \`${target.text}\``);
+      if (value.k === "var" && value.name === bnd.name) return; // x = x changes nothing
       this.b.emit({ k: "let", dst: bnd.name, e: { k: "atom", a: value }, loc: this.loc(at) });
       return;
     }
