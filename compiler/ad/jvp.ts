@@ -64,7 +64,14 @@ class JvpTransform {
     const d = this.t(a);
     if (d) return d;
     if (a.k === "lit" && a.v === undefined) return a; // an unallocated cotangent has no tangent yet either
-    if (type.k === "vec") return this.b.let("zeros", type, { k: "newvec", len: this.b.let("n", NUM, { k: "len", arr: a }), f32: type.f32 });
+    if (type.k === "vec") {
+      // zeros of the same length; an array never created on this path has none
+      const z = this.b.fresh("zeros", type);
+      this.b.assign(z, { k: "atom", a: lit(undefined) });
+      const make = this.b.sub(() => this.b.assign(z, { k: "newvec", len: this.b.let("n", NUM, { k: "len", arr: a }), f32: type.f32 }));
+      this.b.emit({ k: "if", cond: this.b.p("not", this.b.p("isundef", a)), then: make, else: [] });
+      return v(z);
+    }
     if (type.k === "tensor") return this.b.t("ad.zerosLike", [a]);
     return lit(0);
   }
@@ -147,7 +154,8 @@ class JvpTransform {
             const mark = b.stmts.length;
             const d = rule.jvp(b, e.args, e.args.map((a, i) => (i < n ? this.t(a) : null)), v(dst), e.attrs ?? []);
             this.zeroSafe(b.stmts, mark);
-            b.assign(dt, { k: "atom", a: d ?? lit(0) });
+            // a structural zero: 0, or zeros shaped like the Tensor
+            b.assign(dt, { k: "atom", a: d ?? (type.k === "tensor" ? b.t("ad.zerosLike", [v(dst)]) : lit(0)) });
             return;
           }
           case "load": {
