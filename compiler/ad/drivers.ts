@@ -357,6 +357,8 @@ function emitLanes(d: DriverBuilder, parts: ReturnType<typeof vjpParts>, leaves:
   const touches = (s: Stmt) => stmtReads(s).some((a) => a.k === "var" && tainted.has(a.name)) || (s.k === "let" && tainted.has(s.dst));
   const lanes = (list: Stmt[]): Stmt[] =>
     list.flatMap((s): Stmt[] => {
+      // a guard on a cotangent (allocate it if unset) belongs to each lane
+      if (s.k === "if" && s.cond.k === "var" && tainted.has(s.cond.name)) return Array.from({ length: m }, (_, l) => renameStmts([s], (x) => ln(l, x))[0]);
       if (s.k === "if") return [{ ...s, then: lanes(s.then), else: lanes(s.else) }];
       if (s.k === "loop") return [{ ...s, pre: lanes(s.pre), body: lanes(s.body) }];
       if (s.k === "for") return [{ ...s, body: lanes(s.body) }];
