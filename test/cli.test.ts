@@ -111,7 +111,7 @@ test("emit (default --target ts): the generated functions, paths mirrored", asyn
   assert.equal(listFiles(path.join(ws, "build")), ["src/a/mod.ts", "src/a/mod.ts.map", "src/b.ts", "src/b.ts.map"]);
   const ts = fs.readFileSync(path.join(ws, "build/src/a/mod.ts"), "utf8");
   assert.match(ts, /generated derivative code/);
-  assert.match(ts, /function jacobian_\w*\(x1: number, x2: number, x3: number\)/);
+  assert.match(ts, /function jacobian_\w*\(x1: any, x2: any, x3: any\)/);
   assert.not.match(ts, /jacobian\(f,/);
   assert.match(fs.readFileSync(path.join(ws, "build/src/b.ts"), "utf8"), /function grad_\w*\(x: number\)/);
 });
@@ -245,7 +245,7 @@ test("explain: generated source, IR and the sparsity grid", async () => {
   ]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /jacobian\(f\) at mod\.ts:3/);
-  assert.match(r.stdout, /function jacobian_\w*\(x1: number, x2: number, x3: number\)/);
+  assert.match(r.stdout, /function jacobian_\w*\(x1: any, x2: any, x3: any\)/);
   assert.match(r.stdout, /── IR/);
   assert.match(r.stdout, /fn jacobian_\w*\(/);
   assert.match(r.stdout, /x1 x2 x3\nout\[0\]  █  █  ·\nout\[1\]  █  ·  █\nout\[2\]  ·  █  ·\n/);
