@@ -5,12 +5,12 @@
 // returned unchanged, byte for byte.
 import ts from "typescript";
 import MagicString from "magic-string";
-import { type Diagnostic, DiagnosticError, formatDiagnostic, makeDiagnostic } from "./front/diagnostics.js";
+import { type Diagnostic, DiagnosticError, makeDiagnostic } from "./front/diagnostics.js";
 import { Program } from "./front/lower.js";
 import { MarkerCompiler, type Built } from "./front/markers.js";
 import { parseModule, skipParens } from "./front/module.js";
 import { emitPrelude, JsEmitter, RT } from "./emit/js.js";
-import { driverInfo, leavesOf, type Tree } from "./ad/drivers.js";
+import { leavesOf, type Tree } from "./ad/drivers.js";
 import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
 import { avoidNames, simplify } from "./opt/simplify.js";
@@ -124,8 +124,9 @@ export function compileModule(source: string, fileName: string, options: Compile
         }
         case "vjp":
         case "jvp": {
-          roots.add(built.kind === "vjp" ? fnOfFirstArg(program, mc, call, mod) : built.fn);
-          const fArg = program.fns.get(fnOfFirstArg(program, mc, call, mod))!;
+          const fName = mc.resolveFunc(call.arguments[0], mod).fn;
+          roots.add(built.kind === "vjp" ? fName : built.fn);
+          const fArg = program.fns.get(fName)!;
           const lastKept = call.arguments[built.kind === "vjp" ? 1 : 2];
           if (!lastKept) throw new DiagnosticError(makeDiagnostic(call, "arity", `\`${built.kind}\` is missing arguments`));
           keepArgs = [call.arguments[1].getStart(mod.sf), lastKept.getEnd()];
@@ -164,7 +165,7 @@ export function compileModule(source: string, fileName: string, options: Compile
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
         }
       }
-      if (options.explain) reports.push(explainMarker(program, call, mod.sf, built));
+      if (options.explain) reports.push(explainMarker(program, mc, call, mod.sf, built));
     } catch (err) {
       if (err instanceof DiagnosticError) diagnostics.push(err.diagnostic);
       else if (err instanceof Error) diagnostics.push(makeDiagnostic(call, "internal", `internal compiler error: ${err.message}`));
@@ -191,7 +192,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const tensorImport =
     // the prelude's helpers name the Tensor class (a bundler drops it when they are unused)
     `import { Tensor as ${RT.tensor} } from "jacc"; ` + (emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc"; ` : "");
-  s.appendRight(at, `${at ? "\n" : ""}${emitPrelude({ ts: tsOut, file: fileName }, true)}`);
+  s.appendRight(at, `${at ? "\n" : ""}${emitPrelude({ ts: tsOut, file: fileName })}`);
   const generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n${extraCode.length ? `\n${extraCode.join("\n\n")}\n` : ""}`;
   removeCompiledMarkerImports(mod, s, calls);
 
@@ -210,10 +211,6 @@ export function compileModule(source: string, fileName: string, options: Compile
     // TypeScript's emit keeps line structure for type-only removals: the map above stays a close approximation.
   }
   return { code, map, diagnostics, shaders: {}, changed: true, markers: options.explain ? reports : undefined };
-}
-
-function fnOfFirstArg(program: Program, mc: MarkerCompiler, call: ts.CallExpression, mod: ReturnType<typeof parseModule>): string {
-  return mc.resolveFunc(call.arguments[0], mod).fn;
 }
 
 /** True when the driver already returns the user's structure: one value, or a flat array in order. */
@@ -324,7 +321,7 @@ function usedOutside(sf: ts.SourceFile, name: string, calls: ts.CallExpression[]
   return used;
 }
 
-function explainMarker(program: Program, call: ts.CallExpression, sf: ts.SourceFile, built: Built): MarkerReport {
+function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpression, sf: ts.SourceFile, built: Built): MarkerReport {
   const fn = program.fns.get(built.fn)!;
   const emitter = new JsEmitter({ ts: true, file: sf.fileName });
   emitter.tupleOf = (name) => {
@@ -341,7 +338,7 @@ function explainMarker(program: Program, call: ts.CallExpression, sf: ts.SourceF
     functionName: fn.source ?? fn.name,
     generated,
     ir: printFn(fn),
-    sparsity: sparsityOf(program, call, built),
+    sparsity: sparsityOf(program, mc, call),
   };
 }
 
@@ -349,9 +346,7 @@ import { resultDeps } from "./ad/activity.js";
 import { outputsOf } from "./ad/drivers.js";
 
 /** Static dependence of each output on each parameter (activity analysis). */
-function sparsityOf(program: Program, call: ts.CallExpression, built: Built): MarkerReport["sparsity"] {
-  void built;
-  const mc = new MarkerCompiler(program, { fns: program.fns, fnNames: program.fnNames });
+function sparsityOf(program: Program, mc: MarkerCompiler, call: ts.CallExpression): MarkerReport["sparsity"] {
   const target = mc.resolveFunc(call.arguments[0], program.main);
   const f = program.fns.get(target.fn)!;
   const outs = outputsOf(f, false);
@@ -359,5 +354,3 @@ function sparsityOf(program: Program, call: ts.CallExpression, built: Built): Ma
   const pattern = outs.leaves.map((leaf) => f.params.map((_, j) => resultDeps(program.fns, target.fn, f.params.map((_, q) => q === j))[leaf]));
   return { outputs: outs.leaves.map((l) => (outs.leaves.length > 1 ? `out[${l}]` : "out")), inputs, pattern };
 }
-
-void driverInfo;

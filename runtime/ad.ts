@@ -102,11 +102,6 @@ export function adSetCol(J: Tensor, c: number, d: Val | undefined, nIn: number):
   }
 }
 
-/** A block as the user sees it: a number when both sides are numbers. */
-export function adItem(J: Tensor): number | Tensor {
-  return J.shape.length === 0 ? J.data[0] : J;
-}
-
 function reducedDims(x: Tensor, dim: number | readonly number[] | undefined | null): number[] {
   if (dim === undefined || dim === null) return x.shape.map((_, i) => i);
   const list = typeof dim === "number" ? [dim] : [...dim];
@@ -157,38 +152,32 @@ export function adMatmulBackB(ct: Tensor, a: Tensor, b: Tensor): Tensor {
   return adSumTo(r, b) as Tensor;
 }
 
+/** `piece` placed at [start, start + length) of dim `d` of x's shape, zeros elsewhere. */
+function placeAlong(piece: Tensor, x: Tensor, d: number, start: number, length: number): Tensor {
+  const zerosOf = (len: number) => {
+    const shape = [...x.shape];
+    shape[d] = len;
+    return zeros(shape, { dtype: piece.dtype });
+  };
+  const parts: Tensor[] = [];
+  if (start > 0) parts.push(zerosOf(start));
+  parts.push(piece);
+  if (start + length < x.shape[d]) parts.push(zerosOf(x.shape[d] - start - length));
+  return parts.length === 1 ? parts[0] : ops.cat(parts, d);
+}
+
 /** Backward of select: ct placed at `index` of `dim`, zeros elsewhere. */
 export function adSelectBackward(ct: Tensor, x: Tensor, dim: number, index: number): Tensor {
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const d = dim < 0 ? dim + x.ndim : dim;
-  const i = index < 0 ? index + x.shape[d] : index;
-  const parts: Tensor[] = [];
-  const zerosOf = (len: number) => {
-    const shape = [...x.shape];
-    shape[d] = len;
-    return zeros(shape, { dtype: ct.dtype });
-  };
-  if (i > 0) parts.push(zerosOf(i));
-  parts.push(ops.unsqueeze(ct, d));
-  if (i < x.shape[d] - 1) parts.push(zerosOf(x.shape[d] - 1 - i));
-  return parts.length === 1 ? parts[0] : ops.cat(parts, d);
+  return placeAlong(ops.unsqueeze(ct, d), x, d, index < 0 ? index + x.shape[d] : index, 1);
 }
 
 /** Backward of narrow: ct placed at [start, start + length) of `dim`. */
 export function adNarrowBackward(ct: Tensor, x: Tensor, dim: number, start: number, length: number): Tensor {
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const d = dim < 0 ? dim + x.ndim : dim;
-  const s = start < 0 ? start + x.shape[d] : start;
-  const parts: Tensor[] = [];
-  const zerosOf = (len: number) => {
-    const shape = [...x.shape];
-    shape[d] = len;
-    return zeros(shape, { dtype: ct.dtype });
-  };
-  if (s > 0) parts.push(zerosOf(s));
-  parts.push(ct);
-  if (s + length < x.shape[d]) parts.push(zerosOf(x.shape[d] - s - length));
-  return parts.length === 1 ? parts[0] : ops.cat(parts, d);
+  return placeAlong(ct, x, d, start < 0 ? start + x.shape[d] : start, length);
 }
 
 export function adReshapeAs(ct: Tensor, x: Tensor): Tensor {
@@ -223,10 +212,6 @@ export function adInversePerm(dims: readonly number[]): number[] {
   return inv;
 }
 
-/** A Tensor's storage as a vector (for scalar code reading a nested driver's result). */
-export function adData(t: Tensor): Float32Array | Float64Array {
-  return t.data;
-}
 
 /** Weights of the first operand in maximum (max = true) / minimum: 1, ½ on ties, 0 (PyTorch). */
 export function adPickWeight(a: Val, b: Val, max: boolean): any {

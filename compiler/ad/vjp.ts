@@ -55,7 +55,6 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   ctx.fns.set(names.rev, R);
   const nm = namesFor(fn);
   const parts = vjpParts(ctx, fn, mask, F, nm);
-  const b = new Builder(F, nm);
   // f_fwd: the primal, then what f_rev reads first, on the tape.
   F.body = [...parts.fwd];
   for (const n of parts.needed) F.body.push(isObj(vars.get(n)!) ? { k: "pushobj", a: v(n) } : { k: "push", a: v(n) });
@@ -84,7 +83,6 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   });
   rb.emit({ k: "return", values: outs });
   R.body = rb.stmts;
-  void b;
   return names;
 }
 
@@ -724,7 +722,7 @@ class VjpTransform {
   /** True if no leaf of `e` is reassigned between its definition (list[i]) and the last use of `t`. */
   private leavesStable(list: Stmt[], i: number, t: string, e: Expr): boolean {
     for (const v of this.leaves(e)) if (!this.indexStable(list, i, t, v)) return false;
-    return this.leaves(e).size > 0 || true;
+    return true;
   }
 
   /** True if `idx` is not reassigned between list[i] and the last use of `t` in the same block. */
@@ -799,4 +797,3 @@ export function stmtReadsDeep(s: Stmt): Atom[] {
   return out;
 }
 
-void isVaried;

@@ -21,7 +21,7 @@ export const RT = {
 };
 
 /** Module-level helpers every generated module shares (placed after the imports). */
-export function emitPrelude(o: EmitOptions, usesTensor: boolean): string {
+export function emitPrelude(o: EmitOptions): string {
   const any = o.ts ? ": any" : "";
   const num = o.ts ? ": number" : "";
   const lines = [
@@ -40,21 +40,19 @@ export function emitPrelude(o: EmitOptions, usesTensor: boolean): string {
     `  ${RT.osp} = (at - ${RT.sp}) / 4294967296;`,
     `}`,
   ];
-  if (usesTensor) {
-    lines.push(
-      `function ${RT.wrap}(data${any}, shape${o.ts ? ": number[]" : ""})${any} {`,
-      `  return new ${RT.tensor}(data instanceof Float64Array || data instanceof Float32Array ? data : Float64Array.from(data), shape);`,
-      `}`,
-      `// a Tensor's storage, or the vector itself`,
-      `function __jaccVecOf(x${any})${any} {`,
-      `  return x instanceof ${RT.tensor} ? x.data : x;`,
-      `}`,
-      `// the tangent of a vector output, as a Tensor (SPEC §3)`,
-      `function __jaccTangent(d${any})${any} {`,
-      `  return d instanceof ${RT.tensor} ? d : ${RT.wrap}(d, [d.length]);`,
-      `}`,
-    );
-  }
+  lines.push(
+    `function ${RT.wrap}(data${any}, shape${o.ts ? ": number[]" : ""})${any} {`,
+    `  return new ${RT.tensor}(data instanceof Float64Array || data instanceof Float32Array ? data : Float64Array.from(data), shape);`,
+    `}`,
+    `// a Tensor's storage, or the vector itself`,
+    `function __jaccVecOf(x${any})${any} {`,
+    `  return x instanceof ${RT.tensor} ? x.data : x;`,
+    `}`,
+    `// the tangent of a vector output, as a Tensor (SPEC §3)`,
+    `function __jaccTangent(d${any})${any} {`,
+    `  return d instanceof ${RT.tensor} ? d : ${RT.wrap}(d, [d.length]);`,
+    `}`,
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -111,7 +109,6 @@ export class JsEmitter {
   private lines: string[] = [];
   private indent = 1;
   private lastLine = -1;
-  usesTensor = false;
   /** the generated code calls jacc's runtime ops (import * as __jt from "jacc") */
   usesRuntime = false;
   constructor(private o: EmitOptions) {}
@@ -194,8 +191,6 @@ export class JsEmitter {
         return this.line(`${this.ref(s.arr)}[${this.ref(s.index, true)}] ${s.accum ? "+=" : "="} ${this.ref(s.value, true)};`);
       case "call": {
         const callee = `${s.fn}(${[...this.capsOf(s.fn), ...s.args.map((a) => this.ref(a, true))].join(", ")})`;
-        const target = f; // results destructure when the callee returns an array
-        void target;
         if (s.dsts.length === 0) return this.line(`${callee};`);
         return this.line(s.dsts.length === 1 && !this.tupleOf(s.fn) ? `${s.dsts[0]} = ${callee};` : `[${s.dsts.join(", ")}] = ${callee};`);
       }
@@ -272,7 +267,6 @@ export class JsEmitter {
       case "tape": return `${RT.sp} + ${RT.osp} * 4294967296`;
       case "tdata": return `${this.ref(e.t)}.data`;
       case "wrap":
-        this.usesTensor = true;
         return `${RT.wrap}(${this.ref(e.data, true)}, [${e.dims.map((d) => this.dim(d, f)).filter(Boolean).join(", ")}])`;
     }
   }

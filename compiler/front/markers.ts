@@ -3,13 +3,13 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, lit, v } from "../ir/ir.js";
+import { type Atom, type Fn, lit } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
-import { findDeclaration, skipParens, type SourceModule } from "./module.js";
+import { findDeclaration, findExport, loadImported, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
 import { emitPatterns, Unpatternable } from "../emit/pattern.js";
 import { jvpOf } from "../ad/jvp.js";
@@ -168,8 +168,6 @@ export class MarkerCompiler {
         return { fn: op.name, extra: [] };
       }
       if (d.k === "import") {
-        // reuse the lowerer-free path through a throwaway resolution
-        const { loadImported, findExport } = importers;
         const m = loadImported(d.module, d.spec);
         const ex = m && findExport(m, d.exported);
         if (ex && ex.k === "function") return this.program.lowerDecl(ex);
@@ -362,9 +360,7 @@ export class MarkerCompiler {
   }
 
   fnInside(call: ts.CallExpression, lowerer: FnLowerer): FnTarget {
-    const built = this.build(call, lowerer.mod, lowerer);
-    treeFns.set(built.fn, built.tree);
-    return { fn: built.fn, extra: [] };
+    return { fn: this.build(call, lowerer.mod, lowerer).fn, extra: [] };
   }
 }
 
@@ -374,9 +370,3 @@ export function treeVal(val: Val, tree: Tree): Val {
   const go = (t: Tree): Val => (typeof t === "number" ? flat[t] : { k: "tuple", items: t.map(go) });
   return go(tree);
 }
-
-export const treeFns = new Map<string, Tree>();
-
-import { findExport, loadImported } from "./module.js";
-const importers = { findExport, loadImported };
-void v;
