@@ -136,7 +136,14 @@ export function compileModule(source: string, fileName: string, options: Compile
           break;
         }
         case "vmap": {
-          // vmap runs the compiled function once per row (no batching transform yet) and stacks the results
+          // literal dims: the batched function was compiled (compiler/ad/batch.ts); the default glue calls it
+          if (!built.vmap) {
+            const pre = checks ? `(() => { ${checks} })(), ` : "";
+            const replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
+            s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
+            break;
+          }
+          // dims computed at run time: the runtime runs the compiled function once per row and stacks the results
           usesVmap = true;
           const inner = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
           const pre = checks ? `(() => { ${checks} })(), ` : "";

@@ -55,3 +55,101 @@ export function adVmap(fn: (...a: unknown[]) => unknown, args: unknown[], inDims
   }
   return stackRows(results, Array.isArray(outDims) ? outDims[0] : (outDims as Dim), "");
 }
+
+// ---- helpers of the compiled batching transform (compiler/ad/batch.ts)
+
+const fmtShape = (s: readonly number[]) => `[${s.join(", ")}]`;
+
+function batchLenOf(label: string, name: string, x: unknown, d: number): number {
+  if (x instanceof Tensor) {
+    const nd = x.shape.length;
+    if (d < -nd || d >= nd) throw new RangeError(`${label}: inDims ${d} is out of range for argument \`${name}\` of shape ${fmtShape(x.shape)}`);
+    return x.shape[d < 0 ? d + nd : d];
+  }
+  if (Array.isArray(x) || ArrayBuffer.isView(x)) {
+    if (d !== 0 && d !== -1) throw new RangeError(`${label}: inDims ${d} is out of range for argument \`${name}\` (an array of ${(x as ArrayLike<unknown>).length} rows has one batch dim: 0)`);
+    return (x as ArrayLike<unknown>).length;
+  }
+  throw new TypeError(`${label}: argument \`${name}\` is batched (inDims ${d}) but got ${typeof x === "number" ? "a number" : String(x)}; pass an array, a typed array or a Tensor, or set its inDims to null`);
+}
+
+/** The batch size B, the same for every batched argument. */
+export function adBatchSize(label: string, args: unknown[], names: string[], dims: number[]): number {
+  let B = -1;
+  let first = "";
+  args.forEach((x, i) => {
+    const n = batchLenOf(label, names[i], x, dims[i]);
+    if (B >= 0 && n !== B) throw new RangeError(`${label}: mismatched batch sizes: \`${names[i]}\` has ${n} rows along dim ${dims[i]}, \`${first}\` has ${B}`);
+    if (B < 0) (B = n), (first = names[i]);
+  });
+  return B;
+}
+
+/** A batch of numbers as a vector: number[], a typed array, or a 1-D Tensor. */
+export function adBatchVec(x: unknown, label: string, name: string): ArrayLike<number> {
+  if (x instanceof Tensor) {
+    if (x.shape.length !== 1) throw new RangeError(`${label}: argument \`${name}\` is a batch of numbers and must be 1-D, got a Tensor of shape ${fmtShape(x.shape)}`);
+    return x.data;
+  }
+  if (Array.isArray(x) || ArrayBuffer.isView(x)) return x as ArrayLike<number>;
+  batchLenOf(label, name, x, 0); // throws the TypeError that says what was given
+  return x as never;
+}
+
+/** A batch of vectors or Tensors as a Tensor (number[][] rows become a float64 Tensor). */
+export function adBatchTensor(x: unknown, label: string, name: string): Tensor {
+  if (x instanceof Tensor) return x;
+  if (Array.isArray(x) && x.length && (Array.isArray(x[0]) || ArrayBuffer.isView(x[0]))) {
+    const n = (x[0] as ArrayLike<number>).length;
+    const data = new Float64Array(x.length * n);
+    x.forEach((r: ArrayLike<number>, b: number) => {
+      if (r.length !== n) throw new RangeError(`${label}: argument \`${name}\`: row ${b} has ${r.length} entries, row 0 has ${n}`);
+      data.set(r, b * n);
+    });
+    return new Tensor(data, [x.length, n]);
+  }
+  batchLenOf(label, name, x, 0);
+  throw new TypeError(`${label}: argument \`${name}\` is batched but is not a Tensor or an array of rows`);
+}
+
+/** Writes row `b` of a [B, ...row.shape] result (allocated at the first row written), in place. */
+export function adPutRow(out: unknown, r: Tensor | undefined, b: number, B: number): Tensor | undefined {
+  if (r === undefined) return out instanceof Tensor ? out : undefined;
+  let o = out instanceof Tensor ? out : undefined;
+  if (!o) {
+    const size = r.data.length;
+    o = new Tensor(r.dtype === "float32" ? new Float32Array(B * size) : new Float64Array(B * size), [B, ...r.shape]);
+  } else if (o.shape.length !== r.shape.length + 1 || r.shape.some((s, k) => s !== o!.shape[k + 1])) {
+    throw new RangeError(`vmap: every row's result must have the same shape: row ${b} has ${fmtShape(r.shape)}, earlier rows ${fmtShape(o.shape.slice(1))}`);
+  }
+  o.data.set(r.data, b * r.data.length);
+  return o;
+}
+
+/** Moves dim `from` of t to position `to` (outDims), as torch.movedim. */
+export function adMoveDim(t: Tensor, from: number, to: number): Tensor {
+  const nd = t.shape.length;
+  const f = from < 0 ? from + nd : from;
+  const d = to < 0 ? to + nd : to;
+  if (d < 0 || d >= nd) throw new RangeError(`vmap: outDims ${to} is out of range for a result of shape ${fmtShape(t.shape)}`);
+  if (f === d) return t;
+  const perm = [...Array(nd).keys()].filter((k) => k !== f);
+  perm.splice(d, 0, f);
+  return ops.permute(t, perm);
+}
+
+/** Row b of a batch of vectors (a Tensor with the batch at dim d): a view of the storage when d = 0. */
+export function adRowView(x: Tensor, b: number, d: number): ArrayLike<number> {
+  if (x.shape.length !== 2) throw new RangeError(`vmap: a batch of number[] must be a 2-D Tensor, got shape ${fmtShape(x.shape)}`);
+  if (d === 0 || d === -2) {
+    const n = x.shape[1];
+    return x.data.subarray(b * n, (b + 1) * n);
+  }
+  return ops.select(x, d, b).data;
+}
+
+/** The storage of a batched number result: float32 when every batch of numbers is float32. */
+export function adNewBatch(B: number, ...batches: unknown[]): Float32Array | Float64Array {
+  const f32 = batches.length > 0 && batches.every((x) => x instanceof Float32Array || (x instanceof Tensor && x.dtype === "float32"));
+  return f32 ? new Float32Array(B) : new Float64Array(B);
+}

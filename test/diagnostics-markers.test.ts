@@ -114,10 +114,10 @@ const OPTIONS: Bad[] = [
     message: [/nowhere/],
   },
   {
-    name: "a transform of vmap (not supported yet)",
-    src: `${F1}export const d = jacrev(‸vmap(f));`,
+    name: "a transform of vmap with dims computed at run time",
+    src: `${F1}const dims = 0;\nexport const d = jacrev(‸vmap(f, { inDims: dims }));`,
     code: "unsupported-construct",
-    message: [/vmap/, /not supported/],
+    message: [/vmap/, /literal `inDims`/],
   },
   { name: "vmap: chunkSize 0", src: `${F1}export const d = vmap(f, { chunkSize: ‸0 });`, code: OPT, message: [/chunkSize/, /0/] },
   { name: "vmap: randomness \"maybe\"", src: `${F1}export const d = vmap(f, { randomness: ‸"maybe" });`, code: OPT, message: [/randomness/, /maybe/] },

@@ -6,6 +6,7 @@ import ts from "typescript";
 import { type Atom, type Fn, lit } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
+import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
@@ -141,7 +142,7 @@ export class MarkerCompiler {
         const built = this.build(e, mod, lowerer);
         return { fn: built.fn, extra: [] };
       }
-      if (inner === "vmap") fail(e, "unsupported-construct", "a transform of `vmap(f)` is not supported yet (vmap of a transform is: vmap(jacrev(f)))");
+      if (inner === "vmap") return { fn: this.buildVmapCall(e, mod, lowerer), extra: [] };
       if (inner) fail(e, "unsupported-construct", `the result of \`${inner}\` is not a function`);
     }
     if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
@@ -203,7 +204,6 @@ export class MarkerCompiler {
     if (args.length === 0) fail(call, "arity", `\`${marker}\` needs a function`);
     const optIndex = marker === "jacobian" || marker === "vjp" ? 2 : marker === "jvp" ? 3 : 1;
     if (args.length > optIndex + 1) fail(args[optIndex + 1], "arity", `\`${marker}\` takes at most ${optIndex + 1} arguments`);
-    if (marker === "vmap" && lowerer) fail(call, "unsupported-construct", "`vmap` inside a differentiated function is not supported yet");
     const opts = readOptions(marker, args[optIndex]);
     const runtimeChecks = checkCommon(opts, marker);
     const target = this.resolveFunc(args[0], mod, lowerer);
@@ -236,7 +236,20 @@ export class MarkerCompiler {
           }
           return o.node.getText();
         };
-        return { fn: target.fn, tree: driverInfo.get(f)?.tree ?? 0, runtimeChecks, kind: marker, hasAux: false, vmap: { inDims: dimsText("inDims"), outDims: dimsText("outDims") } };
+        const dims = { inDims: dimsText("inDims"), outDims: dimsText("outDims") };
+        const tree = driverInfo.get(f)?.tree ?? (f.tupleResult ? f.results.map((_, i) => i) : 0);
+        const spec = this.vmapSpec(opts, f, label, args[0]);
+        if (!spec) {
+          // dims computed at run time: the runtime maps the compiled function row by row
+          if (lowerer) fail(call, "unsupported-construct", "inside a differentiated function, `vmap` needs literal `inDims` and `outDims`");
+          return { fn: target.fn, tree, runtimeChecks, kind: marker, hasAux: false, vmap: dims };
+        }
+        if (randomness === "same" && this.program.randomOpIn(target.fn)) fail(opts.randomness!.node, "random", "vmap with randomness \"same\" is not supported yet: use \"different\", or draw the random values outside vmap and pass them in unbatched");
+        const topLevel = !lowerer && !this.nestedVmap;
+        const core = this.batch(() => buildVmap(this.ctx, target.fn, { ...spec, topLevel }), call);
+        // inside another transform the core is differentiated; at the top level an entry converts arguments and results
+        const fn = !topLevel ? core : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
+        return { fn, tree, runtimeChecks, kind: marker, hasAux: false };
       }
       case "jacrev":
       case "jacfwd":
@@ -290,6 +303,50 @@ export class MarkerCompiler {
       }
     }
     fail(call, "unsupported-construct", `unknown marker \`${marker}\``);
+  }
+
+  /** vmap(f) given as another marker's function: the batched core. */
+  private buildVmapCall(call: ts.CallExpression, mod: SourceModule, lowerer: FnLowerer | undefined): string {
+    this.nestedVmap++;
+    try {
+      const built = this.buildInner(call, mod, lowerer);
+      if (built.vmap) fail(call, "unsupported-construct", "a transform of `vmap(f)` needs literal `inDims` and `outDims`");
+      return built.fn;
+    } finally {
+      this.nestedVmap--;
+    }
+  }
+
+  /** > 0 while building a vmap given to another marker: its core is wanted, not the user-facing entry. */
+  private nestedVmap = 0;
+
+  /** inDims / outDims as numbers when they are literals (undefined: computed at run time). */
+  private vmapSpec(opts: Options, f: Fn, label: string, fnArg: ts.Expression): VmapSpec | undefined {
+    const get = (name: string, n: number): (number | null)[] | undefined => {
+      const o = opts[name];
+      if (!o) return new Array(n).fill(0);
+      if (!o.literal) return undefined;
+      const val = o.value as number | null | (number | null)[];
+      if (Array.isArray(val)) {
+        if (name === "outDims" && val.length !== n) fail(o.node, "invalid-option", `\`outDims\` has ${val.length} entries but the function returns ${n} value(s)`);
+        return val;
+      }
+      return new Array(n).fill(val);
+    };
+    const inDims = get("inDims", f.params.length);
+    const outDims = get("outDims", f.results.length);
+    if (!inDims || !outDims) return undefined;
+    if (inDims.every((d) => d === null)) fail(opts.inDims?.node ?? fnArg, "invalid-option", "vmap: at least one argument must be batched (`inDims` all null)");
+    return { inDims, outDims, label: `${label}(${f.source ?? f.name})` };
+  }
+
+  private batch(build: () => string, call: ts.CallExpression): string {
+    try {
+      return build();
+    } catch (err) {
+      if (err instanceof BatchError) fail(call, "unsupported-construct", err.message);
+      throw err;
+    }
   }
 
   /**

@@ -1,0 +1,185 @@
+// vmap as an IR → IR transform: the batched function is one loop over the batch
+// rows with the function's body inlined, reading each row's inputs in place and
+// writing each row's outputs into preallocated batched results. Control flow
+// that depends on batched values is therefore per sample (each row takes its own
+// branch). The result is ordinary IR — loads, stores, selects and `ad.putRow`,
+// all differentiable — so jacrev(vmap(f)), vmap(vmap(f)) and vmap(jacrev(f))
+// compose without special cases.
+import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
+import { renameStmts } from "../opt/simplify.js";
+import { inlineCalls } from "../opt/inline.js";
+import { driverInfo } from "./drivers.js";
+import type { Ctx } from "./jvp.js";
+
+export interface VmapSpec {
+  inDims: (number | null)[]; // one per parameter
+  outDims: (number | null)[]; // one per result
+  label: string; // "vmap(f)", for run-time messages
+  topLevel?: boolean; // only the user-facing entry calls it (no transform differentiates it)
+}
+
+/** A batching problem the caller reports as a diagnostic at the marker. */
+export class BatchError extends Error {}
+
+/**
+ * The core batched function: a batched number parameter is a vector of B
+ * numbers, a batched vector or Tensor parameter a Tensor with the batch at its
+ * in-dim; number results come back as vectors of B numbers, the others as
+ * Tensors with the batch at their out-dim.
+ */
+export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
+  const f = ctx.fns.get(fName)!;
+  const last = f.body[f.body.length - 1];
+  let returns = 0;
+  walk(f.body, (s) => void (s.k === "return" && returns++));
+  if (!last || last.k !== "return" || returns !== 1) throw new BatchError(`vmap: cannot batch \`${f.source ?? f.name}\` (it does not end in a single return)`);
+
+  const names = new Names([...f.captures]);
+  const fn: Fn = {
+    name: ctx.fnNames.claim(`vmap_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_")),
+    params: [],
+    results: [],
+    tupleResult: f.tupleResult,
+    body: [],
+    vars: new Map(),
+    loc: f.loc,
+    source: f.source,
+    captures: [...f.captures],
+  };
+  for (const c of f.captures) fn.vars.set(c, f.vars.get(c) ?? { k: "opaque" });
+  const b = new Builder(fn, names, f.loc);
+
+  // parameters: the same names outside; batched ones take their batched type
+  f.params.forEach((p, i) => {
+    const d = spec.inDims[i];
+    const name = names.claim(p.name);
+    let type: Type = p.type;
+    if (d !== null) {
+      if (p.type.k === "num") type = VEC;
+      else if (p.type.k === "vec" || p.type.k === "tensor") type = TENSOR;
+      else throw new BatchError(`vmap: parameter \`${p.name}\` cannot be batched (it is not a number, a number[] or a Tensor)`);
+    }
+    fn.params.push({ name, type });
+    fn.vars.set(name, type);
+  });
+  const batched = fn.params.filter((_, i) => spec.inDims[i] !== null);
+  if (!batched.length) throw new BatchError("vmap: at least one argument must be batched (inDims all null)");
+  const B = b.let("B", NUM, {
+    k: "prim",
+    op: "ad.batchSize",
+    args: batched.map((p) => v(p.name)),
+    attrs: [spec.label, fn.params.map((p, i) => (spec.inDims[i] === null ? undefined : p.name)).filter((x) => x !== undefined), spec.inDims.filter((d) => d !== null)],
+  });
+
+  const numBatches = fn.params.filter((p, i) => spec.inDims[i] !== null && f.params[i].type.k === "num").map((p) => v(p.name));
+  // results: a vector of B numbers, or a Tensor assembled row by row
+  const outs = f.results.map((t, i) => {
+    const od = spec.outDims[i] ?? null;
+    if (od === null) {
+      const o = b.fresh(`out${i}`, t);
+      b.assign(o, { k: "atom", a: lit(t.k === "num" ? 0 : undefined) });
+      return { name: o, kind: "unbatched" as const };
+    }
+    // float32 when every batch of numbers came as float32 (PyTorch keeps the dtype), float64 otherwise
+    if (t.k === "num") return { name: (b.let(`out${i}`, VEC, { k: "prim", op: "ad.newBatch", args: [B, ...numBatches] }) as { name: string }).name, kind: "num" as const };
+    if (t.k === "vec" || t.k === "tensor") {
+      const o = b.fresh(`out${i}`, TENSOR);
+      b.assign(o, { k: "atom", a: lit(undefined) });
+      return { name: o, kind: t.k, od };
+    }
+    throw new BatchError(`vmap: result ${i} of \`${f.source ?? f.name}\` cannot be batched (not a number, a number[] or a Tensor)`);
+  });
+
+  // the loop over rows, with f's body inlined under fresh names
+  const row = names.claim("row");
+  fn.vars.set(row, NUM);
+  const rename = new Map<string, string>();
+  for (const [x, t] of f.vars) {
+    if (f.captures.includes(x)) continue;
+    const n = names.claim(x);
+    rename.set(x, n);
+    fn.vars.set(n, t);
+  }
+  const r = (x: string) => rename.get(x) ?? x;
+  const body = b.sub((bb) => {
+    f.params.forEach((p, i) => {
+      const outer = v(fn.params[i].name);
+      const d = spec.inDims[i];
+      let val: Atom = outer;
+      if (d !== null && p.type.k === "num") val = bb.let("x", NUM, { k: "load", arr: outer, index: v(row) });
+      else if (d !== null && p.type.k === "tensor") val = bb.t("t.select", [outer, lit(d), v(row)]);
+      else if (d !== null && p.type.k === "vec")
+        // a row of a batch of vectors: a view of the storage when nothing differentiates the batched function
+        val = spec.topLevel ? bb.let("x", VEC, { k: "prim", op: "ad.rowView", args: [outer, v(row)], attrs: [d] }) : bb.let("x", VEC, { k: "tdata", t: bb.t("t.select", [outer, lit(d), v(row)]) });
+      bb.assign(r(p.name), { k: "atom", a: val });
+    });
+    bb.stmts.push(...inlineCalls(ctx.fns, fn, renameStmts(f.body.slice(0, -1), r), names));
+    const ret = renameStmts([last], r)[0] as Extract<Stmt, { k: "return" }>;
+    ret.values.forEach((val, i) => {
+      const o = outs[i];
+      if (o.kind === "unbatched") bb.assign(o.name, { k: "atom", a: val });
+      else if (o.kind === "num") bb.emit({ k: "store", arr: v(o.name), index: v(row), value: val });
+      else {
+        const t = o.kind === "vec" ? bb.let("T", TENSOR, { k: "wrap", data: val, dims: [{ shapeOf: val }] }) : val;
+        // (through a temporary: reverse mode reads `x = f(x)` as two values)
+        const put = bb.let("T", TENSOR, { k: "prim", op: "ad.putRow", args: [v(o.name), t, v(row), B] });
+        bb.assign(o.name, { k: "atom", a: put });
+      }
+    });
+  });
+  b.emit({ k: "for", index: row, from: lit(0), to: B, body, loc: f.loc });
+  const results = outs.map((o) => {
+    if (o.kind === "vec" || o.kind === "tensor") {
+      if (o.od !== 0) return b.t("ad.moveDim", [v(o.name)], [0, o.od]);
+    }
+    return v(o.name);
+  });
+  fn.results = outs.map((o, i) => (o.kind === "unbatched" ? f.results[i] : o.kind === "num" ? VEC : TENSOR));
+  b.emit({ k: "return", values: results });
+  fn.body = b.stmts;
+  ctx.fns.set(fn.name, fn);
+  const info = driverInfo.get(f);
+  if (info) driverInfo.set(fn, info);
+  return fn.name;
+}
+
+/**
+ * The user-facing entry of a vmap: batched numbers may come as number[],
+ * typed arrays or 1-D Tensors, batched vectors as Tensors or number[][]; the
+ * number results become float64 Tensors of shape [B].
+ */
+export function buildVmapEntry(ctx: Ctx, core: string, spec: VmapSpec, srcParams: Type[]): string {
+  const c = ctx.fns.get(core)!;
+  const names = new Names([...c.captures]);
+  const fn: Fn = {
+    name: ctx.fnNames.claim(core.replace(/^vmap_/, "vmapped_")),
+    params: [],
+    results: [],
+    tupleResult: c.tupleResult,
+    body: [],
+    vars: new Map(),
+    loc: c.loc,
+    source: c.source,
+    captures: [...c.captures],
+  };
+  for (const x of c.captures) fn.vars.set(x, c.vars.get(x)!);
+  const b = new Builder(fn, names, c.loc);
+  const args = c.params.map((p, i) => {
+    const name = names.claim(p.name);
+    fn.params.push({ name, type: { k: "opaque" } });
+    fn.vars.set(name, { k: "opaque" });
+    if (spec.inDims[i] === null) return v(name);
+    const conv = srcParams[i].k === "num" ? "ad.batchVec" : "ad.batchTensor";
+    return b.let(p.name, p.type, { k: "prim", op: conv, args: [v(name)], attrs: [spec.label, name] });
+  });
+  const dsts = c.results.map((t, i) => b.fresh(`r${i}`, t));
+  b.emit({ k: "call", dsts, fn: core, args, loc: c.loc });
+  const vals = dsts.map((d, i) => (c.results[i].k === "vec" ? b.let("T", TENSOR, { k: "wrap", data: v(d), dims: [{ shapeOf: v(d) }] }) : v(d)));
+  fn.results = vals.map((a, i) => (c.results[i].k === "vec" ? TENSOR : c.results[i]));
+  b.emit({ k: "return", values: vals });
+  fn.body = b.stmts;
+  ctx.fns.set(fn.name, fn);
+  const info = driverInfo.get(c);
+  if (info) driverInfo.set(fn, info);
+  return fn.name;
+}

@@ -1,0 +1,33 @@
+// The rules of vmap's batching helpers (runtime/vmap.ts): batch sizes and
+// conversions are constants to AD; assembling rows (`ad.putRow`) and moving the
+// batch dim (`ad.moveDim`) are linear, so batched functions differentiate again.
+import type { TensorRule } from "./tensor.js";
+import { lit } from "../ir/ir.js";
+
+const json = (x: unknown) => (x === undefined ? "undefined" : JSON.stringify(x));
+
+export const batchRules: Record<string, TensorRule> = {
+  // B, checked across the batched arguments (a RangeError naming vmap and the sizes)
+  "ad.batchSize": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchSize(${json(attrs[0])}, [${a.join(", ")}], ${json(attrs[1])}, ${json(attrs[2])})` },
+  // the user-facing entry's conversions: number[] / typed array / Tensor [B] → a vector; number[][] → a Tensor
+  "ad.batchVec": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchVec(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },
+  "ad.batchTensor": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchTensor(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },
+  // a row of a batch of vectors as a view of its storage (top-level vmaps only: never differentiated)
+  "ad.rowView": { operands: 0, zero: true, js: (a, attrs) => `__jt.adRowView(${a[0]}, ${a[1]}, ${json(attrs[0])})` },
+  // a zero-filled vector of B numbers for a number result (Float32Array when all batches of numbers are float32)
+  "ad.newBatch": { operands: 0, zero: true, js: (a) => `__jt.adNewBatch(${a.join(", ")})` },
+  // out = putRow(out, r, row, B): row `row` of a [B, ...r.shape] Tensor (allocated at the first row), in place
+  "ad.putRow": {
+    operands: 2,
+    js: (a) => `__jt.adPutRow(${a.join(", ")})`,
+    jvp: (b, [, , row, B], [dOut, dR]) => (dR ? b.t("ad.putRow", [dOut ?? lit(undefined), dR, row, B]) : dOut),
+    vjp: (b, [, , row], _out, ct, act) => [act[0] ? ct : null, act[1] ? b.t("t.select", [ct, lit(0), row]) : null],
+  },
+  // the batch dim from `from` to `to` (outDims)
+  "ad.moveDim": {
+    operands: 1,
+    js: (a, attrs) => `__jt.adMoveDim(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})`,
+    jvp: (b, _x, [dx], _o, attrs) => (dx ? b.t("ad.moveDim", [dx], attrs) : null),
+    vjp: (b, _x, _o, ct, _a, attrs) => [b.t("ad.moveDim", [ct], [attrs[1], attrs[0]])],
+  },
+};
