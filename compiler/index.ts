@@ -93,6 +93,13 @@ export function compileModule(source: string, fileName: string, options: Compile
   for (const call of calls) {
     try {
       const built = mc.build(call, mod);
+      if (built.closure) {
+        usesVmap = true;
+        const pre = built.runtimeChecks.length ? `(() => { ${built.runtimeChecks.join(" ")} })(), ` : "";
+        const body = `((...args${anyA}) => __jt.adVmap(${built.closure}, args, ${built.vmap!.inDims}, ${built.vmap!.outDims}))`;
+        s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
+        continue;
+      }
       const fn = program.fns.get(built.fn)!;
       roots.add(built.fn);
       const checks = built.runtimeChecks.join(" ");

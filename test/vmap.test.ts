@@ -273,6 +273,22 @@ test("vmap of scalar programs: compositions, dtypes, per-sample branches", async
   assert.equal(dy.shape, [2, 3]);
 });
 
+test("vmap of a vjp's function: the Jacobian's rows over the identity (torch.func docs)", async () => {
+  const m = await compileAndImport(`
+import { vmap, vjp, jacrev, eye, type Tensor } from "jacc";
+const f = (x: Tensor) => x.sin().mul(x.sum());
+export function jacobianByVjp(x: Tensor): Tensor {
+  const [out, vjpFn] = vjp(f, [x]);
+  return vmap(vjpFn)(eye(out.shape[0], { dtype: "float64" }))[0]; // one cotangent per primal
+}
+export const direct = jacrev(f);
+`, "vmap-vjp");
+  const x = tensor([0.3, -1.2, 2], { dtype: "float64" });
+  const J = m.jacobianByVjp(x);
+  assert.equal(J.shape, [3, 3]);
+  assert.equal(same(flat(J), flat(m.direct(x)), 1e-12), undefined);
+});
+
 test("vmap run-time errors name vmap, the argument and the sizes", async () => {
   const m = await compileAndImport(SCALAR_CASES, "vmap-scalar");
   assert.throws(() => m.vf([1, 2, 3], [1, 2]), (e: Error) => e instanceof RangeError && /vmap\(f\): mismatched batch sizes: `y` has 2 rows along dim 0, `x` has 3/.test(e.message));

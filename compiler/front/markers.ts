@@ -118,6 +118,7 @@ export interface Built {
   hasAux: boolean;
   outTree?: Tree; // vjp / jvp: the structure of f's outputs
   vmap?: { inDims: string; outDims: string }; // vmap: the dims as source text (checked when literal)
+  closure?: string; // vmap of a vjp's function: the closure's source text (mapped at run time)
   /** hessian with a sparsity-pattern twin: one sweep per column colour */
   sparse?: { argnum: number; fn: string; jvpFn: string };
 }
@@ -206,6 +207,11 @@ export class MarkerCompiler {
     if (args.length > optIndex + 1) fail(args[optIndex + 1], "arity", `\`${marker}\` takes at most ${optIndex + 1} arguments`);
     const opts = readOptions(marker, args[optIndex]);
     const runtimeChecks = checkCommon(opts, marker);
+    if (marker === "vmap" && !lowerer && this.isVjpClosure(args[0], mod)) {
+      // vmap of the function a vjp returned: a closure over run-time primals, mapped row by row at run time
+      const dims = (name: string) => opts[name]?.node.getText() ?? "0";
+      return { fn: "", tree: 0, runtimeChecks, kind: marker, hasAux: false, vmap: { inDims: dims("inDims"), outDims: dims("outDims") }, closure: skipParens(args[0]).getText() };
+    }
     const target = this.resolveFunc(args[0], mod, lowerer);
     if (target.extra.length) fail(args[0], "unsupported-construct", "a local function that captures variables of the differentiated function cannot be passed to a marker; pass them as parameters");
     const f = this.program.fns.get(target.fn)!;
@@ -303,6 +309,18 @@ export class MarkerCompiler {
       }
     }
     fail(call, "unsupported-construct", `unknown marker \`${marker}\``);
+  }
+
+  /** `g` bound by `const [out, g] = vjp(f, primals)`. */
+  private isVjpClosure(arg: ts.Expression, mod: SourceModule): boolean {
+    const e = skipParens(arg);
+    if (!ts.isIdentifier(e)) return false;
+    const d = findDeclaration(e.text, e, mod);
+    if (!d || d.k !== "var" || !ts.isVariableDeclaration(d.node) || !ts.isArrayBindingPattern(d.node.name)) return false;
+    const init = d.node.initializer && skipParens(d.node.initializer);
+    if (!init || !ts.isCallExpression(init) || this.markerName(init.expression, mod) !== "vjp") return false;
+    const el = d.node.name.elements[1];
+    return !!el && ts.isBindingElement(el) && ts.isIdentifier(el.name) && el.name.text === e.text;
   }
 
   /** vmap(f) given as another marker's function: the batched core. */
