@@ -127,7 +127,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       }
     });
   });
-  b.emit({ k: "for", index: row, from: lit(0), to: B, body, loc: f.loc });
+  b.emit({ k: "for", index: row, from: lit(0), to: B, body: dropUnusedTape(body), loc: f.loc });
   const results = outs.map((o) => {
     if (o.kind === "vec" || o.kind === "tensor") {
       if (o.od !== 0) return b.t("ad.moveDim", [v(o.name)], [0, o.od]);
@@ -182,4 +182,21 @@ export function buildVmapEntry(ctx: Ctx, core: string, spec: VmapSpec, srcParams
   const info = driverInfo.get(c);
   if (info) driverInfo.set(fn, info);
   return fn.name;
+}
+
+/**
+ * A row body that pushes nothing onto the tape (straight-line reverse sweeps,
+ * everything inlined) need not save and rewind the tape pointer per row.
+ */
+function dropUnusedTape(body: Stmt[]): Stmt[] {
+  let uses = false;
+  walk(body, (s) => {
+    if (s.k === "push" || s.k === "pushobj" || s.k === "call" || (s.k === "let" && (s.e.k === "pop" || s.e.k === "popobj"))) uses = true;
+  });
+  if (uses) return body;
+  const drop = (list: Stmt[]): Stmt[] =>
+    list
+      .filter((s) => s.k !== "settape" && !(s.k === "let" && s.e.k === "tape"))
+      .map((s) => (s.k === "if" ? { ...s, then: drop(s.then), else: drop(s.else) } : s.k === "loop" ? { ...s, pre: drop(s.pre), body: drop(s.body) } : s.k === "for" ? { ...s, body: drop(s.body) } : s));
+  return drop(body);
 }
