@@ -153,3 +153,11 @@ export function adNewBatch(B: number, ...batches: unknown[]): Float32Array | Flo
   const f32 = batches.length > 0 && batches.every((x) => x instanceof Float32Array || (x instanceof Tensor && x.dtype === "float32"));
   return f32 ? new Float32Array(B) : new Float64Array(B);
 }
+
+/** An argument vmap does not batch (inDims null) where the function takes a number. */
+export function adPlainNumber(x: unknown, label: string, name: string): void {
+  if (typeof x !== "number") {
+    const what = x instanceof Tensor ? `a Tensor of shape ${fmtShape(x.shape)}` : Array.isArray(x) || ArrayBuffer.isView(x) ? `an array of ${(x as ArrayLike<unknown>).length}` : String(x);
+    throw new TypeError(`${label}: argument \`${name}\` is not batched (inDims null) and must be a number, got ${what}`);
+  }
+}

@@ -293,6 +293,7 @@ test("vmap run-time errors name vmap, the argument and the sizes", async () => {
   const m = await compileAndImport(SCALAR_CASES, "vmap-scalar");
   assert.throws(() => m.vf([1, 2, 3], [1, 2]), (e: Error) => e instanceof RangeError && /vmap\(f\): mismatched batch sizes: `y` has 2 rows along dim 0, `x` has 3/.test(e.message));
   assert.throws(() => m.vf(1, [1, 2]), (e: Error) => e instanceof TypeError && /vmap\(f\): argument `x` is batched \(inDims 0\) but got a number/.test(e.message));
+  assert.throws(() => m.vfNull([1, 2, 3], [1, 2]), (e: Error) => e instanceof TypeError && /vmap\(f\): argument `y` is not batched \(inDims null\) and must be a number, got an array of 2/.test(e.message));
   assert.throws(() => m.vv(tensor([1, 2]), tensor([1, 2])), (e: Error) => e instanceof RangeError && /vmap/.test(e.message));
   const t = await compileAndImport(TENSOR_PROGRAMS, "vmap-tensor");
   assert.throws(() => t.v_mv_d1(tensor([1, 2, 3]), tensor([[1, 2, 3]])), (e: Error) => e instanceof RangeError && /inDims 1 is out of range for argument `x` of shape \[3\]/.test(e.message));

@@ -168,7 +168,11 @@ export function buildVmapEntry(ctx: Ctx, core: string, spec: VmapSpec, srcParams
     const name = names.claim(p.name);
     fn.params.push({ name, type: { k: "opaque" } });
     fn.vars.set(name, { k: "opaque" });
-    if (spec.inDims[i] === null) return v(name);
+    if (spec.inDims[i] === null) {
+      // a batch given where the function needs one plain number is an error, not a silent NaN
+      if (srcParams[i].k === "num") b.emit({ k: "effect", op: "ad.plainNumber", args: [v(name)], attrs: [spec.label, name] });
+      return v(name);
+    }
     const conv = srcParams[i].k === "num" ? "ad.batchVec" : "ad.batchTensor";
     return b.let(p.name, p.type, { k: "prim", op: conv, args: [v(name)], attrs: [spec.label, name] });
   });

@@ -236,7 +236,7 @@ export class JsEmitter {
         return this.line(`${this.ref(s.arr)}.fill(0);`);
       case "effect":
         this.usesRuntime = true;
-        return this.line(effects[s.op].js(s.args.map((a) => this.ref(a))));
+        return this.line(effects[s.op].js(s.args.map((a) => this.ref(a)), s.attrs));
       case "return":
         return this.line(`return ${s.values.length === 1 && !f.tupleResult ? this.ref(s.values[0], true) : `[${s.values.map((a) => this.ref(a, true)).join(", ")}]`};`);
       case "comment":

@@ -324,8 +324,10 @@ function inversePerm(dims: number[]): number[] {
 }
 
 /** Effects: statements that fill Jacobian blocks; jvp fills the tangent block alike. */
-export const effects: Record<string, { js: (a: string[]) => string; tangentArgs: number[] }> = {
+export const effects: Record<string, { js: (a: string[], attrs?: unknown[]) => string; tangentArgs: number[] }> = {
   // adSetRow(J, r, bar, nIn): J and bar carry tangents
   "ad.setRow": { js: (a) => `__jt.adSetRow(${a.join(", ")});`, tangentArgs: [0, 2] },
   "ad.setCol": { js: (a) => `__jt.adSetCol(${a.join(", ")});`, tangentArgs: [0, 2] },
+  // vmap's entry: an unbatched number argument must be a number (attrs: label, name)
+  "ad.plainNumber": { js: (a, attrs) => `__jt.adPlainNumber(${a[0]}, ${JSON.stringify(attrs?.[0])}, ${JSON.stringify(attrs?.[1])});`, tangentArgs: [] },
 };
