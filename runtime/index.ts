@@ -12,4 +12,4 @@ export { Generator, manualSeed } from "./random.js";
 export * from "./ops/index.js";
 export * from "./markers.js";
 export * from "./ad.js";
-export { adVmap, adBatchSize, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adRowView, adNewBatch, adPlainNumber } from "./vmap.js";
+export { adVmap, adBatchSize, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adRowView, adNewBatch, adPlainNumber, adRandState, adRandRewind, adRandSame } from "./vmap.js";

@@ -161,3 +161,16 @@ export function adPlainNumber(x: unknown, label: string, name: string): void {
     throw new TypeError(`${label}: argument \`${name}\` is not batched (inDims null) and must be a number, got ${what}`);
   }
 }
+
+/** randomness "same": the draws of the batch's rows, shared by position. */
+export interface RandomDraws { values: number[]; next: number }
+export function adRandState(): RandomDraws {
+  return { values: [], next: 0 };
+}
+export function adRandRewind(s: RandomDraws): void {
+  s.next = 0;
+}
+export function adRandSame(s: RandomDraws): number {
+  if (s.next === s.values.length) s.values.push(Math.random());
+  return s.values[s.next++];
+}

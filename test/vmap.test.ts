@@ -305,7 +305,26 @@ test("vmap compile-time errors", () => {
   assert.match(diag(`const f = (x: number) => x * 2; export const g = vmap(f, { outDims: 1 });`), /invalid-option.*out of range for a number output/);
   assert.match(diag(`const f = (x: number) => x * 2; export const g = vmap(f, { inDims: null });`), /at least one argument must be batched/);
   assert.match(diag(`const f = (x: number) => x * Math.random(); export const g = vmap(f);`), /random/);
-  assert.match(diag(`const f = (x: number) => x * Math.random(); export const g = vmap(f, { randomness: "same" });`), /randomness "same" is not supported yet/);
+});
+
+test("vmap randomness: \"different\" draws per row, \"same\" shares the draws across rows", async () => {
+  const m = await compileAndImport(`
+import { vmap } from "jacc";
+const noisy = (x: number) => {
+  let s = x;
+  for (let i = 0; i < 3; i++) s += Math.random();
+  return s;
+};
+export const same = vmap(noisy, { randomness: "same" });
+export const different = vmap(noisy, { randomness: "different" });
+`, "vmap-random");
+  const zeros = new Float64Array(50);
+  const s = m.same(zeros).toArray() as number[];
+  assert.ok(s.every((v) => v === s[0]), "every row drew the same numbers");
+  const again = m.same(zeros).toArray() as number[];
+  assert.ok(again[0] !== s[0], "a new call draws anew");
+  const d = m.different(zeros).toArray() as number[];
+  assert.ok(new Set(d).size > 40, "rows draw independently");
 });
 
 test.run();

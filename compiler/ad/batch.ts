@@ -16,6 +16,8 @@ export interface VmapSpec {
   outDims: (number | null)[]; // one per result
   label: string; // "vmap(f)", for run-time messages
   topLevel?: boolean; // only the user-facing entry calls it (no transform differentiates it)
+  /** "same": every row sees the same random numbers (the k-th draw of each row is shared) */
+  randomness?: string;
 }
 
 /** A batching problem the caller reports as a diagnostic at the marker. */
@@ -127,7 +129,9 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       }
     });
   });
-  b.emit({ k: "for", index: row, from: lit(0), to: B, body: dropUnusedTape(body), loc: f.loc });
+  let rowBody = dropUnusedTape(body);
+  if (spec.randomness === "same") rowBody = sameRandomness(ctx, b, rowBody, f);
+  b.emit({ k: "for", index: row, from: lit(0), to: B, body: rowBody, loc: f.loc });
   const results = outs.map((o) => {
     if (o.kind === "vec" || o.kind === "tensor") {
       if (o.od !== 0) return b.t("ad.moveDim", [v(o.name)], [0, o.od]);
@@ -203,4 +207,36 @@ function dropUnusedTape(body: Stmt[]): Stmt[] {
       .filter((s) => s.k !== "settape" && !(s.k === "let" && s.e.k === "tape"))
       .map((s) => (s.k === "if" ? { ...s, then: drop(s.then), else: drop(s.else) } : s.k === "loop" ? { ...s, pre: drop(s.pre), body: drop(s.body) } : s.k === "for" ? { ...s, body: drop(s.body) } : s));
   return drop(body);
+}
+
+/**
+ * randomness "same": the rows share their random numbers. Row 0's draws are
+ * recorded and every later row replays them (the k-th draw of each row is the
+ * same number); a row that draws more than any before it draws anew.
+ */
+function sameRandomness(ctx: Ctx, b: Builder, body: Stmt[], f: Fn): Stmt[] {
+  const draws = (fnName: string, seen: Set<string>): boolean => {
+    if (seen.has(fnName)) return false;
+    seen.add(fnName);
+    let hit = false;
+    walk(ctx.fns.get(fnName)?.body ?? [], (s) => {
+      if (s.k === "let" && s.e.k === "prim" && s.e.op === "random") hit = true;
+      if (s.k === "call" && draws(s.fn, seen)) hit = true;
+    });
+    return hit;
+  };
+  walk(body, (s) => {
+    if (s.k === "call" && draws(s.fn, new Set())) throw new BatchError(`vmap: randomness "same" cannot follow the random draws of \`${s.fn}\` (a recursive function); use "different", or draw the random values outside vmap and pass them in unbatched`);
+  });
+  const state = b.let("draws", { k: "opaque" }, { k: "prim", op: "ad.randState", args: [] });
+  const swap = (list: Stmt[]): Stmt[] =>
+    list.map((s) => {
+      if (s.k === "let" && s.e.k === "prim" && s.e.op === "random") return { ...s, e: { k: "prim", op: "ad.randSame", args: [state] } };
+      if (s.k === "if") return { ...s, then: swap(s.then), else: swap(s.else) };
+      if (s.k === "loop") return { ...s, pre: swap(s.pre), body: swap(s.body) };
+      if (s.k === "for") return { ...s, body: swap(s.body) };
+      return s;
+    });
+  void f;
+  return [{ k: "effect", op: "ad.randRewind", args: [state] }, ...swap(body)];
 }

@@ -250,9 +250,8 @@ export class MarkerCompiler {
           if (lowerer) fail(call, "unsupported-construct", "inside a differentiated function, `vmap` needs literal `inDims` and `outDims`");
           return { fn: target.fn, tree, runtimeChecks, kind: marker, hasAux: false, vmap: dims };
         }
-        if (randomness === "same" && this.program.randomOpIn(target.fn)) fail(opts.randomness!.node, "random", "vmap with randomness \"same\" is not supported yet: use \"different\", or draw the random values outside vmap and pass them in unbatched");
         const topLevel = !lowerer && !this.nestedVmap;
-        const core = this.batch(() => buildVmap(this.ctx, target.fn, { ...spec, topLevel }), call);
+        const core = this.batch(() => buildVmap(this.ctx, target.fn, { ...spec, topLevel, randomness: String(randomness) }), call);
         // inside another transform the core is differentiated; at the top level an entry converts arguments and results
         const fn = !topLevel ? core : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
         return { fn, tree, runtimeChecks, kind: marker, hasAux: false };

@@ -16,6 +16,9 @@ export const batchRules: Record<string, TensorRule> = {
   "ad.rowView": { operands: 0, zero: true, js: (a, attrs) => `__jt.adRowView(${a[0]}, ${a[1]}, ${json(attrs[0])})` },
   // a zero-filled vector of B numbers for a number result (Float32Array when all batches of numbers are float32)
   "ad.newBatch": { operands: 0, zero: true, js: (a) => `__jt.adNewBatch(${a.join(", ")})` },
+  // randomness "same": the recorded draws of a batch, and the next shared draw of a row
+  "ad.randState": { operands: 0, zero: true, js: () => `__jt.adRandState()` },
+  "ad.randSame": { operands: 0, zero: true, js: (a) => `__jt.adRandSame(${a[0]})` },
   // out = putRow(out, r, row, B): row `row` of a [B, ...r.shape] Tensor (allocated at the first row), in place
   "ad.putRow": {
     operands: 2,

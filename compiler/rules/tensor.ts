@@ -328,6 +328,8 @@ export const effects: Record<string, { js: (a: string[], attrs?: unknown[]) => s
   // adSetRow(J, r, bar, nIn): J and bar carry tangents
   "ad.setRow": { js: (a) => `__jt.adSetRow(${a.join(", ")});`, tangentArgs: [0, 2] },
   "ad.setCol": { js: (a) => `__jt.adSetCol(${a.join(", ")});`, tangentArgs: [0, 2] },
+  // vmap with randomness "same": each row replays the draws from the first
+  "ad.randRewind": { js: (a) => `__jt.adRandRewind(${a[0]});`, tangentArgs: [] },
   // vmap's entry: an unbatched number argument must be a number (attrs: label, name)
   "ad.plainNumber": { js: (a, attrs) => `__jt.adPlainNumber(${a[0]}, ${JSON.stringify(attrs?.[0])}, ${JSON.stringify(attrs?.[1])});`, tangentArgs: [] },
 };
