@@ -200,7 +200,9 @@ export function compileModule(source: string, fileName: string, options: Compile
   // locals never shadow a generated function (or the runtime's names)
   const globalNames = new Set([...order, ...Object.values(RT)]);
   const generated = order.map((f) => emitter.fn(avoidNames(simplify(program.fns.get(f)!), globalNames))).join("\n\n");
-  const lastImport = [...mod.sf.statements].reverse().find((st) => ts.isImportDeclaration(st));
+  // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
+  const firstCode = mod.sf.statements.findIndex((st) => !ts.isImportDeclaration(st));
+  const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
   // on the first line, so that no line of the user's code moves (source maps stay exact)
   const tensorImport =

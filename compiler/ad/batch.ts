@@ -7,7 +7,7 @@
 // compose without special cases.
 import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
 import { renameStmts } from "../opt/simplify.js";
-import { inlineCalls } from "../opt/inline.js";
+import { initLocals, inlineCalls } from "../opt/inline.js";
 import { driverInfo } from "./drivers.js";
 import type { Ctx } from "./jvp.js";
 
@@ -115,7 +115,9 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
         val = spec.topLevel ? bb.let("x", VEC, { k: "prim", op: "ad.rowView", args: [outer, v(row)], attrs: [d] }) : bb.let("x", VEC, { k: "tdata", t: bb.t("t.select", [outer, lit(d), v(row)]) });
       bb.assign(r(p.name), { k: "atom", a: val });
     });
-    bb.stmts.push(...inlineCalls(ctx.fns, fn, renameStmts(f.body.slice(0, -1), r), names));
+    const inner = inlineCalls(ctx.fns, fn, renameStmts(f.body.slice(0, -1), r), names);
+    // each row starts from the fresh frame a call of f would have
+    bb.stmts.push(...initLocals(inner, f.params.map((p) => r(p.name)), fn.vars), ...inner);
     const ret = renameStmts([last], r)[0] as Extract<Stmt, { k: "return" }>;
     ret.values.forEach((val, i) => {
       const o = outs[i];

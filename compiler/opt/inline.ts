@@ -1,7 +1,7 @@
 // Inlining of small, non-recursive callees into a hot loop body (vmap's row
 // loop): a call that returns several values would allocate an array per row,
 // and a per-row call costs more than the arithmetic of a small function.
-import { type Fn, Names, type Stmt, walk } from "../ir/ir.js";
+import { type Atom, type Fn, lit, Names, type Stmt, stmtReads, type Type, walk } from "../ir/ir.js";
 import { renameStmts } from "./simplify.js";
 
 const MAX_STMTS = 400; // callee size (statements, nested ones counted) worth inlining
@@ -56,11 +56,46 @@ export function inlineCalls(fns: Map<string, Fn>, fn: Fn, stmts: Stmt[], names: 
       }
       const r = (x: string) => rename.get(x) ?? x;
       const body: Stmt[] = callee.params.map((p, i) => ({ k: "let", dst: r(p.name), e: { k: "atom", a: s.args[i] }, loc: s.loc }) as Stmt);
-      body.push(...renameStmts(callee.body.slice(0, -1), r));
+      const inner = renameStmts(callee.body.slice(0, -1), r);
+      // a called function's locals start fresh on every call: so must an inlined copy's (it may sit in a loop)
+      body.push(...initLocals(inner, callee.params.map((p) => r(p.name)), fn.vars));
+      body.push(...inner);
       const ret = renameStmts([callee.body[callee.body.length - 1]], r)[0] as Extract<Stmt, { k: "return" }>;
       s.dsts.forEach((d, i) => body.push({ k: "let", dst: d, e: { k: "atom", a: ret.values[i] }, loc: s.loc }));
       out.push(...inlineCalls(fns, fn, body, names, depth + 1));
     } else out.push(s);
   }
   return out;
+}
+
+/** A local's value at function entry, as the emitter declares it. */
+function entryValue(t: Type | undefined): Atom {
+  return lit(t?.k === "num" ? 0 : t?.k === "bool" ? false : undefined);
+}
+
+/**
+ * Assignments of the entry value to every variable `body` may read before it
+ * writes it (conservatively: a write inside a nested block does not count),
+ * so that code relying on a fresh function frame can run in a loop.
+ */
+export function initLocals(body: Stmt[], params: string[], vars: Map<string, Type>): Stmt[] {
+  const defined = new Set(params);
+  const need = new Set<string>();
+  const read = (a: Atom) => {
+    if (a.k === "var" && !defined.has(a.name) && vars.has(a.name)) need.add(a.name);
+  };
+  for (const s of body) {
+    walk([s], (x) => stmtReads(x).forEach(read));
+    if (s.k === "let") defined.add(s.dst);
+    if (s.k === "call") s.dsts.forEach((d) => defined.add(d));
+  }
+  // variables written only inside nested blocks may be read there before their write on a later pass
+  for (const s of body) {
+    if (s.k === "if" || s.k === "loop" || s.k === "for")
+      walk([s], (x) => {
+        if (x.k === "let" && !defined.has(x.dst)) need.add(x.dst);
+        if (x.k === "call") x.dsts.forEach((d) => !defined.has(d) && need.add(d));
+      });
+  }
+  return [...need].map((name) => ({ k: "let", dst: name, e: { k: "atom", a: entryValue(vars.get(name)) } }) as Stmt);
 }
