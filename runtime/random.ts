@@ -86,7 +86,7 @@ export class Generator {
 }
 
 /** The generator rand / randn use when no seed is given. */
-export const defaultGenerator = new Generator();
+export const defaultGenerator = /* @__PURE__ */ new Generator(); // pure: a bundle that never draws random numbers drops it
 
 /** Reseeds the default generator, like `torch.manual_seed`. */
 export function manualSeed(seed: number): Generator {

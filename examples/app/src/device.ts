@@ -1,0 +1,50 @@
+// The device switch, kept in one place: the tensor programs run on WebGPU when
+// this jacc runtime has a WebGPU backend (it exports initWebGPU) and the browser
+// gives an adapter, and on the CPU otherwise. The page shows which, and why.
+import * as jacc from "jacc";
+import type { NestedArray, Tensor } from "jacc";
+
+export type DeviceName = "cpu" | "webgpu";
+export interface DeviceChoice {
+  device: DeviceName;
+  why: string;
+}
+
+interface GpuNavigator {
+  gpu?: { requestAdapter(): Promise<unknown> };
+}
+
+// A static member of the namespace (not a computed one), so the bundler still
+// tree-shakes the runtime; it is undefined in a runtime without WebGPU.
+const initWebGPU = (jacc as unknown as { initWebGPU?: () => Promise<unknown> }).initWebGPU;
+
+export async function chooseDevice(): Promise<DeviceChoice> {
+  if (typeof initWebGPU !== "function") return { device: "cpu", why: "this jacc runtime has no WebGPU backend (no initWebGPU)" };
+  const gpu = (navigator as GpuNavigator).gpu;
+  if (!gpu) return { device: "cpu", why: "navigator.gpu is not available in this browser" };
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return { device: "cpu", why: "navigator.gpu gave no adapter" };
+  try {
+    await initWebGPU();
+  } catch (e) {
+    return { device: "cpu", why: `initWebGPU() failed: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return { device: "webgpu", why: "WebGPU adapter found; tensors in float32 (WGSL has no f64)" };
+}
+
+/** A tensor where the programs run: as it is on the CPU, float32 on WebGPU. */
+export async function place(t: Tensor, device: DeviceName): Promise<Tensor> {
+  return device === "cpu" ? t : await t.to({ dtype: "float32", device: "webgpu" });
+}
+
+/** A tensor's values as nested arrays, read back from whichever device holds them. */
+export async function readBack(t: Tensor): Promise<NestedArray> {
+  const data = await t.read();
+  const build = (d: number, off: number, stride: number): NestedArray => {
+    if (d === t.shape.length) return data[off];
+    const n = t.shape[d];
+    const inner = stride / n;
+    return Array.from({ length: n }, (_, i) => build(d + 1, off + i * inner, inner));
+  };
+  return build(0, 0, data.length);
+}

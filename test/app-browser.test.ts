@@ -1,0 +1,138 @@
+// The example app (examples/app) in headless Chromium: the production build is
+// served with a strict Content-Security-Policy (script-src 'self', no eval), the
+// page computes its Jacobians, and the numbers it shows must equal the same
+// programs compiled by jacc and run in Node. A screenshot goes to
+// .tmp/screenshots/app.png.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import fs from "node:fs";
+import path from "node:path";
+import { appRoot, buildApp } from "./util/app-build.js";
+import { chromiumMissing, launchChromium, type Browser } from "./util/chromium.js";
+import { serveStatic, type StaticServer } from "./util/static-server.js";
+import { compileAndImport, repoRoot } from "./util/compile.js";
+
+type Nested = number | Nested[];
+interface PageResults {
+  device: "cpu" | "webgpu";
+  why: string;
+  panels: Record<"arm" | "mlp" | "batch", { device: string; shape: number[]; J: Nested; us: number; primalUs: number }>;
+  error?: string;
+}
+
+const missing = chromiumMissing();
+if (missing) {
+  const banner = "!".repeat(78);
+  console.log(`\n${banner}\n!! SKIPPED test/app-browser.test.ts: ${missing}\n!! The example app was NOT checked in a browser.\n${banner}\n`);
+  test("app in Chromium: SKIPPED (no Chromium; see the message above)", () => undefined);
+  test.run();
+} else {
+  let server: StaticServer, browser: Browser;
+  const violations: string[] = [];
+  const errors: string[] = [];
+
+  test.before(async () => {
+    const { outDir } = await buildApp();
+    server = await serveStatic(outDir);
+    browser = await launchChromium();
+    // reported by the page itself (an init script runs before the page's scripts, outside its CSP)
+    await browser.context.addInitScript(() => {
+      const w = window as unknown as { __csp: string[] };
+      w.__csp = [];
+      document.addEventListener("securitypolicyviolation", (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    browser.context.on("console", (m) => {
+      if (/Content.Security.Policy|unsafe-eval/i.test(m.text())) violations.push(m.text());
+      if (m.type() === "error") errors.push(m.text());
+    });
+  });
+
+  test.after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(page: string): Promise<{ results: PageResults; csp: string[]; pageErrors: string[]; p: import("playwright-core").Page }> {
+    const p = await browser.context.newPage();
+    const pageErrors: string[] = [];
+    p.on("pageerror", (e) => pageErrors.push(String(e)));
+    await p.goto(server.url + page);
+    await p.waitForSelector("body[data-done]", { timeout: 60_000 });
+    const results = JSON.parse((await p.textContent("#results")) ?? "null") as PageResults;
+    const csp = await p.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+    return { results, csp, pageErrors, p };
+  }
+
+  function close(a: Nested, b: Nested, tol: number, where = "J"): void {
+    if (typeof a === "number" || typeof b === "number") {
+      assert.type(a, "number", where);
+      assert.type(b, "number", where);
+      const x = a as number, y = b as number;
+      assert.ok(Math.abs(x - y) <= tol * (1 + Math.abs(y)), `${where}: the page shows ${x}, Node computes ${y}`);
+      return;
+    }
+    assert.is(a.length, b.length, `${where}: length`);
+    a.forEach((v, i) => close(v, b[i], tol, `${where}[${i}]`));
+  }
+
+  test("app in Chromium: the page's Jacobians equal the same programs compiled in Node; no CSP violation", async () => {
+    const { results, csp, pageErrors, p } = await open("index.html");
+    assert.not.ok(results.error, `the page failed: ${results.error}`);
+    assert.equal(pageErrors, [], "no uncaught error in the page");
+    assert.equal(csp, [], "no securitypolicyviolation event");
+    assert.equal(violations, [], "no CSP message on the console");
+
+    // the same source, compiled by jacc and run in Node
+    const programsTs = path.join(appRoot, "src", "programs.ts");
+    const m = await compileAndImport(fs.readFileSync(programsTs, "utf8"), "app-programs", programsTs);
+    const arm = m.armJacobian(m.ARM_Q).map((t: { toArray(): Nested }) => t.toArray());
+    const q = m.mlpParams();
+    const mlp = m.mlpJacobian(q.x, q.W1, q.b1, q.W2, q.b2).toArray();
+    const batch = m.batchJacobian(m.batchStates()).toArray();
+
+    // float64 on the CPU: the same code, so the same numbers up to rounding; float32 on WebGPU
+    const tol = results.device === "cpu" ? 1e-12 : 1e-4;
+    close(results.panels.arm.J, arm, 1e-12, "arm");
+    close(results.panels.mlp.J, mlp, tol, "mlp");
+    close(results.panels.batch.J, batch, tol, "batch");
+    assert.equal(results.panels.arm.shape, [2, 6]);
+    assert.equal(results.panels.mlp.shape, [4, 16]);
+    assert.equal(results.panels.batch.shape, [4, 10, 12]);
+
+    // the sparsity the page draws: the pruned inputs' columns, the tridiagonal band
+    const J = results.panels.mlp.J as number[][];
+    for (const row of J) assert.equal(row.slice(12), [0, 0, 0, 0]);
+    for (const tile of results.panels.batch.J as number[][][])
+      tile.forEach((row, i) => row.forEach((v, j) => assert.is(v !== 0, Math.abs(j - (i + 1)) <= 1, `batch band at ${i},${j}`)));
+
+    // what the page shows beside each map
+    assert.is(await p.locator("canvas").count(), 6, "a heatmap and a sparsity canvas per Jacobian");
+    const stats = await p.locator(".stats").allTextContents();
+    assert.is(stats.length, 3);
+    for (const s of stats) assert.match(s, /per Jacobian/);
+    assert.match((await p.textContent("#device")) ?? "", new RegExp(`ran on: ${results.device}`));
+    for (const k of ["arm", "mlp", "batch"] as const) assert.ok(results.panels[k].us > 0, `${k} timing`);
+
+    const shots = path.join(repoRoot, ".tmp", "screenshots");
+    fs.mkdirSync(shots, { recursive: true });
+    await p.screenshot({ path: path.join(shots, "app.png"), fullPage: true });
+    console.log(
+      `    app in Chromium (${results.device}: ${results.why}): arm ${results.panels.arm.us.toFixed(2)} µs, ` +
+        `mlp ${results.panels.mlp.us.toFixed(1)} µs, vmap batch ${results.panels.batch.us.toFixed(1)} µs per Jacobian`,
+    );
+    await p.close();
+  });
+
+  test("app in Chromium: the number-only page (no runtime in its bundle) shows the arm's Jacobian", async () => {
+    const { results, csp, pageErrors, p } = await open("scalar.html");
+    assert.equal(pageErrors, []);
+    assert.equal(csp, []);
+    const scalarTs = path.join(appRoot, "src", "scalar.ts");
+    const m = await compileAndImport(fs.readFileSync(scalarTs, "utf8"), "app-scalar", scalarTs);
+    close((results as unknown as { J: Nested }).J, m.tipJacobian(m.Q), 1e-12, "tip");
+    assert.equal(violations, []);
+    await p.close();
+  });
+
+  test.run();
+}
