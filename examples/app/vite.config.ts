@@ -17,6 +17,7 @@ export default defineConfig({
   plugins: [jacc()],
   base: "./",
   build: {
+    modulePreload: { polyfill: false }, // current browsers all have modulepreload
     rollupOptions: {
       input: { main: page("index.html"), scalar: page("scalar.html") },
       // src/device.ts feature-detects WebGPU: a runtime without it lacks that export

@@ -1,0 +1,95 @@
+// The example app's production bundle (vite build of examples/app, from its own
+// vite.config.ts): no compiler, no marker stubs, no eval; jacc's runtime in its
+// own chunk, measured gzipped; and the number-only page ships none of it.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import ts from "typescript";
+import type { OutputChunk } from "rollup";
+import { appRoot, buildApp, chunkGraph, isRuntimeModule } from "./util/app-build.js";
+import { repoRoot } from "./util/compile.js";
+
+/** Text that only the compiler (jacc's or TypeScript's) or an uncompiled marker would put in a bundle. */
+const FORBIDDEN: [string, RegExp][] = [
+  ["TypeScript", /typescript/i],
+  ["TypeScript's compiler API", /createSourceFile|SyntaxKind|createProgram|Microsoft Corporation/],
+  ["jacc's compiler", /compileModule|MarkerCompiler|unsupported-construct|captured-write|---- jacc: generated/],
+  ["magic-string", /MagicString|generateMap/],
+  ["a marker stub", /was called at run time|markers must be compiled away|Enable jacc's compiler/],
+  ["eval", /\beval\s*\(/],
+  ["new Function", /new\s+Function\s*\(/],
+];
+
+const gzip = (s: string): number => zlib.gzipSync(s, { level: 9 }).length;
+const kB = (n: number): string => `${(n / 1000).toFixed(2)} kB`;
+
+test("the forbidden patterns find what they look for (in the compiler, the stubs and TypeScript)", () => {
+  const read = (f: string) => fs.readFileSync(path.join(repoRoot, f), "utf8");
+  const sources: Record<string, string> = {
+    "TypeScript": read("node_modules/typescript/package.json"),
+    "TypeScript's compiler API": read("node_modules/typescript/lib/typescript.d.ts"),
+    "jacc's compiler": read("dist/compiler/index.js") + read("dist/compiler/front/lower.js"),
+    "magic-string": read("node_modules/magic-string/package.json") + read("dist/compiler/index.js"),
+    "a marker stub": read("dist/runtime/markers.js"),
+    "eval": "x = eval(s)",
+    "new Function": "f = new Function('a', s)",
+  };
+  for (const [what, re] of FORBIDDEN) assert.ok(re.test(sources[what]), `the pattern for ${what} finds it`);
+});
+
+test("app bundle: no compiler, no marker stub, no eval or new Function in any chunk", async () => {
+  const { chunks, ms } = await buildApp();
+  assert.ok(chunks.length >= 3, `chunks: ${chunks.map((c) => c.fileName)}`);
+  for (const c of chunks) {
+    for (const [what, re] of FORBIDDEN) assert.not.ok(re.test(c.code), `${c.fileName} contains ${what} (${re.exec(c.code)?.[0]})`);
+    for (const id of c.moduleIds) {
+      assert.not.ok(/^(dist[\\/])?(compiler|plugin|cli)[\\/]/.test(path.relative(repoRoot, id)), `${c.fileName} bundles ${id}`);
+      assert.not.ok(/node_modules[\\/](typescript|magic-string|unplugin)[\\/]/.test(id), `${c.fileName} bundles ${id}`);
+    }
+  }
+  console.log(`    vite build of examples/app: ${ms} ms, ${chunks.length} chunks`);
+});
+
+test("app bundle: jacc's runtime is one chunk of its own, at most 30 kB gzipped", async () => {
+  const { chunks } = await buildApp();
+  const main = chunkGraph(chunks, "main");
+  const runtime = main.filter((c) => c.moduleIds.some(isRuntimeModule));
+  assert.is(runtime.length, 1, `the runtime's modules are in ${runtime.map((c) => c.fileName)}`);
+  const [rt] = runtime;
+  assert.match(rt.name, "jacc-runtime");
+  assert.ok(rt.moduleIds.every(isRuntimeModule), "the runtime chunk holds only the runtime");
+  const size = gzip(rt.code);
+  const app = main.filter((c) => c !== rt).reduce((s, c) => s + gzip(c.code), 0);
+  const byModule = Object.entries(rt.modules)
+    .map(([id, m]) => [path.basename(path.dirname(id)) === "ops" ? `ops/${path.basename(id)}` : path.basename(id), m.renderedLength] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`    runtime chunk ${rt.fileName}: ${kB(rt.code.length)} minified, ${kB(size)} gzipped; the app's own chunks ${kB(app)} gzipped`);
+  console.log(`    runtime modules (rendered bytes before minification): ${byModule.map(([m, n]) => `${m} ${n}`).join(", ")}`);
+  assert.ok(size <= 30_000, `the runtime chunk is ${kB(size)} gzipped (target 30 kB)`);
+});
+
+test("app bundle: the number-only page loads 0 bytes of jacc's runtime", async () => {
+  const { chunks } = await buildApp();
+  const graph = chunkGraph(chunks, "scalar");
+  const runtimeBytes = graph.flatMap((c) => Object.entries(c.modules)).filter(([id]) => isRuntimeModule(id)).reduce((s, [, m]) => s + m.renderedLength, 0);
+  assert.is(runtimeBytes, 0, `the scalar page bundles ${runtimeBytes} bytes of the runtime`);
+  assert.not.ok(graph.some((c) => c.name === "jacc-runtime"), "the scalar page does not import the runtime chunk");
+  const entry = graph.find((c) => c.isEntry)!;
+  assert.match(entry.code, "jacobian(tip)", "the generated code is there (its argument-count message)");
+  assert.not.match(entry.code, /\bclass \w+|Float64Array\.from/, "no Tensor class in the scalar page");
+  console.log(`    number-only page: ${graph.map((c: OutputChunk) => `${c.fileName} ${kB(gzip(c.code))}`).join(", ")} gzipped; runtime 0 bytes`);
+});
+
+test("app sources type-check as a user's project (examples/app/tsconfig.json, \"jacc\" from package exports)", () => {
+  const configPath = path.join(appRoot, "tsconfig.json");
+  const { config } = ts.readConfigFile(configPath, ts.sys.readFile);
+  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, appRoot);
+  const program = ts.createProgram(parsed.fileNames, parsed.options);
+  const diags = ts.getPreEmitDiagnostics(program);
+  assert.is(diags.length, 0, ts.formatDiagnostics(diags, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => appRoot, getNewLine: () => "\n" }));
+});
+
+test.run();
