@@ -86,6 +86,12 @@ test("vite dev server: serves the compiled module, and recompiles it when the mo
     for (const f of generated) assert.match(main!.code, `function ${f}(`);
     assert.not.match(main!.code, "jacobian(f, [3, 4, 5])");
     assert.not.match(main!.code, ": number"); // Vite's esbuild stripped the types after jacc
+    // the source map chain (jacc's map, then esbuild's) leads back to the user's line
+    const needle = "JSON.stringify({ J, D: D.toArray()";
+    const devMap = main!.map as { sources: string[]; mappings: string };
+    const seg = decodeMappings(devMap.mappings)[lineOf(main!.code, needle) - 1]?.find((s) => s.length >= 4 && devMap.sources[s[1]].endsWith("main.ts"));
+    assert.ok(seg, "the dev server's map leads the line to src/main.ts");
+    assert.is(seg![2] + 1, lineOf(fs.readFileSync(mainTs, "utf8"), needle));
     const before = (await server.transformRequest("/src/hot.ts"))!.code;
     await server.transformRequest("/src/cube.ts");
     fs.writeFileSync(path.join(ws, "src", "cube.ts"), "export const cube = (x: number): number => x ** 3 + Math.sin(x);\n");
