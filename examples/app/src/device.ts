@@ -18,14 +18,18 @@ interface GpuNavigator {
 // tree-shakes the runtime; it is undefined in a runtime without WebGPU.
 const initWebGPU = (jacc as unknown as { initWebGPU?: () => Promise<unknown> }).initWebGPU;
 
-export async function chooseDevice(): Promise<DeviceChoice> {
-  if (typeof initWebGPU !== "function") return { device: "cpu", why: "this jacc runtime has no WebGPU backend (no initWebGPU)" };
-  const gpu = (navigator as GpuNavigator).gpu;
+export function chooseDevice(): Promise<DeviceChoice> {
+  return decideDevice(initWebGPU, (navigator as GpuNavigator).gpu);
+}
+
+/** The decision itself, given what the runtime and the browser offer (a test feeds it fakes). */
+export async function decideDevice(init: (() => Promise<unknown>) | undefined, gpu: GpuNavigator["gpu"]): Promise<DeviceChoice> {
+  if (typeof init !== "function") return { device: "cpu", why: "this jacc runtime has no WebGPU backend (no initWebGPU)" };
   if (!gpu) return { device: "cpu", why: "navigator.gpu is not available in this browser" };
   const adapter = await gpu.requestAdapter().catch(() => null);
   if (!adapter) return { device: "cpu", why: "navigator.gpu gave no adapter" };
   try {
-    await initWebGPU();
+    await init();
   } catch (e) {
     return { device: "cpu", why: `initWebGPU() failed: ${e instanceof Error ? e.message : String(e)}` };
   }
