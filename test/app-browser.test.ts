@@ -117,8 +117,13 @@ if (missing) {
     const shots = path.join(repoRoot, ".tmp", "screenshots");
     fs.mkdirSync(shots, { recursive: true });
     await p.screenshot({ path: path.join(shots, "app.png"), fullPage: true });
+    // whether this Chromium offers WebGPU at all (the flags of test/util/chromium.ts): reported, not required
+    const adapter = await p.evaluate(async () => {
+      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+      return gpu ? Boolean(await gpu.requestAdapter().catch(() => null)) : false;
+    });
     console.log(
-      `    app in Chromium (${results.device}: ${results.why}): arm ${results.panels.arm.us.toFixed(2)} µs, ` +
+      `    app in Chromium (WebGPU adapter: ${adapter ? "yes" : "no"}; ran on ${results.device}: ${results.why}): arm ${results.panels.arm.us.toFixed(2)} µs, ` +
         `mlp ${results.panels.mlp.us.toFixed(1)} µs, vmap batch ${results.panels.batch.us.toFixed(1)} µs per Jacobian`,
     );
     await p.close();
