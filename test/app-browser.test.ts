@@ -107,16 +107,29 @@ if (missing) {
       tile.forEach((row, i) => row.forEach((v, j) => assert.is(v !== 0, Math.abs(j - (i + 1)) <= 1, `batch band at ${i},${j}`)));
 
     // what the page shows beside each map
-    assert.is(await p.locator("canvas").count(), 6, "a heatmap and a sparsity canvas per Jacobian");
+    assert.is(await p.locator("canvas").count(), 7, "a heatmap and a sparsity canvas per Jacobian, and the arm");
     const stats = await p.locator(".stats").allTextContents();
     assert.is(stats.length, 3);
     for (const s of stats) assert.match(s, /per Jacobian/);
     assert.match((await p.textContent("#device")) ?? "", new RegExp(`ran on: ${results.device}`));
     for (const k of ["arm", "mlp", "batch"] as const) assert.ok(results.panels[k].us > 0, `${k} timing`);
 
+    // (before the sliders move: the screenshot shows the state the results describe)
     const shots = path.join(repoRoot, ".tmp", "screenshots");
     fs.mkdirSync(shots, { recursive: true });
     await p.screenshot({ path: path.join(shots, "app.png"), fullPage: true });
+
+    // the arm's sliders: moving joint 0 recomputes its Jacobian in the page
+    const live = await p.evaluate(() => {
+      const input = document.querySelector<HTMLInputElement>("#arm input[type=range]")!;
+      input.value = "1.2";
+      input.dispatchEvent(new Event("input"));
+      const arm = document.getElementById("arm")!;
+      return { q: JSON.parse(arm.dataset.q!) as number[], J: JSON.parse(arm.dataset.j!) as Nested };
+    });
+    assert.equal(live.q, [1.2, ...m.ARM_Q.slice(1)]);
+    close(live.J, m.armJacobian(live.q).map((t: { toArray(): Nested }) => t.toArray()), 1e-12, "arm after moving joint 0");
+
     // whether this Chromium offers WebGPU at all (the flags of test/util/chromium.ts): reported, not required
     const adapter = await p.evaluate(async () => {
       const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;

@@ -52,3 +52,12 @@ function colour(s: number): string {
   const fade = Math.round(255 * (1 - a));
   return s < 0 ? `rgb(${fade},${fade},255)` : `rgb(255,${fade},${fade})`;
 }
+
+/** A canvas with a caption under it. */
+export function figure(canvas: HTMLCanvasElement, caption: string): HTMLElement {
+  const f = document.createElement("figure");
+  const c = document.createElement("figcaption");
+  c.textContent = caption;
+  f.append(canvas, c);
+  return f;
+}

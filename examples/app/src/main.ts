@@ -8,7 +8,8 @@ import {
   mlpJacobian, mlpParams, reactionDiffusionStep,
 } from "./programs.js";
 import { chooseDevice, place, readBack, type DeviceChoice, type DeviceName } from "./device.js";
-import { drawJacobian, type Matrix } from "./heatmap.js";
+import { drawJacobian, figure, type Matrix } from "./heatmap.js";
+import { armRows, mountArmView } from "./arm-view.js";
 import { formatUs, timeAsync, timeSync, type Timing } from "./timing.js";
 
 interface Panel {
@@ -25,14 +26,13 @@ interface Panel {
 
 /** The robot arm is number code: it always runs as plain JavaScript numbers. */
 function armPanel(): Panel {
-  const rows = (): Matrix => armJacobian(ARM_Q).map((block: Tensor) => block.toArray() as number[]);
   return {
     id: "arm",
     title: "Robot arm: jacrev(forwardKinematics)",
     what: `d[x, y] / dq of a ${ARM_Q.length}-link planar arm at q = [${ARM_Q.join(", ")}] (number[] → [x, y])`,
     device: "cpu",
     shape: [2, ARM_Q.length],
-    tiles: [rows()],
+    tiles: [armRows(ARM_Q)],
     jacobian: timeSync(() => armJacobian(ARM_Q)),
     primal: timeSync(() => forwardKinematics(ARM_Q)),
   };
@@ -98,15 +98,8 @@ function render(panel: Panel): HTMLElement {
   section.querySelector(".stats")!.textContent =
     `shape [${panel.shape.join(", ")}] · ${drawn.nonzero} of ${drawn.cells} nonzero · max |J| ${drawn.maxAbs.toPrecision(3)} · ` +
     `${formatUs(panel.jacobian.us)} per Jacobian (${panel.jacobian.calls} calls; primal ${formatUs(panel.primal.us)}, ×${ratio.toFixed(1)}) · ${panel.device}`;
+  if (panel.id === "arm") mountArmView(section, heat, pattern, ARM_Q);
   return section;
-}
-
-function figure(canvas: HTMLCanvasElement, caption: string): HTMLElement {
-  const f = document.createElement("figure");
-  const c = document.createElement("figcaption");
-  c.textContent = caption;
-  f.append(canvas, c);
-  return f;
 }
 
 async function main(): Promise<void> {
