@@ -2,10 +2,9 @@
 // as a heatmap beside its sparsity pattern and timing, and writes the numbers
 // into <pre id="results"> (JSON) and data-done="true" on <body> when finished,
 // so that a test can read them.
-import type { Tensor } from "jacc";
 import {
-  ARM_Q, armJacobian, batchJacobian, batchStates, BATCH, forwardKinematics, GRID, mlp, MLP_IN, MLP_OUT, MLP_PRUNED,
-  mlpJacobian, mlpParams, reactionDiffusionStep,
+  ARM_Q, armJacobian, batchJacobian, batchStates, batchStep, BATCH, forwardKinematics, GRID, mlp, MLP_HIDDEN, MLP_IN, MLP_OUT,
+  MLP_PRUNED, mlpJacobian, mlpParams,
 } from "./programs.js";
 import { chooseDevice, place, readBack, type DeviceChoice, type DeviceName } from "./device.js";
 import { drawJacobian, figure, type Matrix } from "./heatmap.js";
@@ -45,7 +44,7 @@ async function mlpPanel(device: DeviceName): Promise<Panel> {
   return {
     id: "mlp",
     title: "MLP input Jacobian: jacrev(mlp)",
-    what: `dy/dx of a ${MLP_IN} → 32 → ${MLP_OUT} tanh network; the last ${MLP_PRUNED} inputs are pruned (zero weights)`,
+    what: `dy/dx of a ${MLP_IN} → ${MLP_HIDDEN} → ${MLP_OUT} tanh network; the last ${MLP_PRUNED} inputs are pruned (zero weights)`,
     device,
     shape: [MLP_OUT, MLP_IN],
     tiles: [(await run()) as Matrix],
@@ -57,7 +56,6 @@ async function mlpPanel(device: DeviceName): Promise<Panel> {
 async function batchPanel(device: DeviceName): Promise<Panel> {
   const U = await place(batchStates(), device);
   const run = async () => readBack(batchJacobian(U));
-  const stepAll = (u: Tensor) => Array.from({ length: BATCH }, (_, b) => reactionDiffusionStep(u.select(0, b)));
   return {
     id: "batch",
     title: "Per-sample Jacobians: vmap(jacrev(reactionDiffusionStep))",
@@ -66,7 +64,7 @@ async function batchPanel(device: DeviceName): Promise<Panel> {
     shape: [BATCH, GRID - 2, GRID],
     tiles: (await run()) as Matrix[],
     jacobian: device === "cpu" ? timeSync(() => batchJacobian(U)) : await timeAsync(run),
-    primal: device === "cpu" ? timeSync(() => stepAll(U)) : await timeAsync(async () => Promise.all(stepAll(U).map(readBack))),
+    primal: device === "cpu" ? timeSync(() => batchStep(U)) : await timeAsync(async () => readBack(batchStep(U))),
   };
 }
 

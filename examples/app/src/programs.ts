@@ -65,6 +65,8 @@ export function reactionDiffusionStep(u: Tensor): Tensor {
 
 /** A batch of states [BATCH, GRID] → per-sample Jacobians [BATCH, GRID - 2, GRID]. */
 export const batchJacobian = vmap(jacrev(reactionDiffusionStep));
+/** The batched step itself, [BATCH, GRID] → [BATCH, GRID - 2] (the page's primal, for timing). */
+export const batchStep = vmap(reactionDiffusionStep);
 
 /** BATCH initial states: bumps of different widths and heights. */
 export function batchStates(): Tensor {
