@@ -24,6 +24,7 @@ export function buildApp(): Promise<AppBuild> {
   built ??= (async () => {
     const outDir = path.join(repoRoot, ".tmp", "app-build", String(process.pid));
     fs.rmSync(outDir, { recursive: true, force: true });
+    process.once("exit", () => fs.rmSync(outDir, { recursive: true, force: true }));
     const t0 = Date.now();
     const out = (await build({ root: appRoot, configFile: path.join(appRoot, "vite.config.ts"), logLevel: "silent", build: { outDir, emptyOutDir: true } })) as RollupOutput | RollupOutput[];
     const outputs = Array.isArray(out) ? out : [out];
