@@ -38,7 +38,7 @@ export async function decideDevice(init: (() => Promise<unknown>) | undefined, g
 
 /** A tensor where the programs run: as it is on the CPU, float32 on WebGPU. */
 export async function place(t: Tensor, device: DeviceName): Promise<Tensor> {
-  return device === "cpu" ? t : await t.to({ dtype: "float32", device: "webgpu" });
+  return device === "cpu" ? t : await t.to("float32").to("webgpu"); // convert on the CPU, then upload
 }
 
 /** A tensor's values as nested arrays, read back from whichever device holds them. */
