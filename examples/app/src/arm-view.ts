@@ -48,7 +48,7 @@ export function mountArmView(section: HTMLElement, heat: HTMLCanvasElement, patt
 function drawArm(canvas: HTMLCanvasElement, q: number[], J: Matrix): void {
   const g = canvas.getContext("2d")!;
   const reach = LINKS.reduce((s, l) => s + l, 0);
-  const scale = (0.62 * canvas.width) / 2 / reach; // room around the arm for the arrows
+  const scale = (0.72 * canvas.width) / 2 / reach; // room around the arm for the arrows
   const px = (x: number, y: number): [number, number] => [canvas.width / 2 + x * scale, canvas.height / 2 - y * scale];
   g.clearRect(0, 0, canvas.width, canvas.height);
   g.strokeStyle = "#ddd";
@@ -77,7 +77,7 @@ function drawArm(canvas: HTMLCanvasElement, q: number[], J: Matrix): void {
   });
 }
 
-const ARROW = 0.45;
+const ARROW = 0.4;
 
 function arrow(g: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number): void {
   const a = Math.atan2(y1 - y0, x1 - x0);
