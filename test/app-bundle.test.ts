@@ -7,7 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import ts from "typescript";
-import type { OutputChunk } from "rollup";
+import type { OutputChunk, RollupOutput } from "rollup";
+import { build } from "vite";
 import { appRoot, buildApp, chunkGraph, isRuntimeModule } from "./util/app-build.js";
 import { repoRoot } from "./util/compile.js";
 
@@ -81,6 +82,18 @@ test("app bundle: the number-only page loads 0 bytes of jacc's runtime", async (
   assert.match(entry.code, "jacobian(tip)", "the generated code is there (its argument-count message)");
   assert.not.match(entry.code, /\bclass \w+|Float64Array\.from/, "no Tensor class in the scalar page");
   console.log(`    number-only page: ${graph.map((c: OutputChunk) => `${c.fileName} ${kB(gzip(c.code))}`).join(", ")} gzipped; runtime 0 bytes`);
+});
+
+test("negative control: the same app built without jacc's plugin bundles the marker stubs, and the check above sees them", async () => {
+  const out = (await build({
+    root: appRoot,
+    configFile: false,
+    logLevel: "silent",
+    build: { write: false, minify: true, rollupOptions: { input: path.join(appRoot, "index.html"), onwarn: () => undefined } },
+  })) as RollupOutput;
+  const code = out.output.filter((x): x is OutputChunk => x.type === "chunk").map((c) => c.code).join("\n");
+  const stub = FORBIDDEN.find(([what]) => what === "a marker stub")![1];
+  assert.ok(stub.test(code), "an uncompiled app carries the stubs' message");
 });
 
 test("app sources type-check as a user's project (examples/app/tsconfig.json, \"jacc\" from package exports)", () => {
