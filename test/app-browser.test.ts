@@ -30,7 +30,6 @@ if (missing) {
 } else {
   let server: StaticServer, browser: Browser;
   const violations: string[] = [];
-  const errors: string[] = [];
 
   test.before(async () => {
     const { outDir } = await buildApp();
@@ -44,7 +43,6 @@ if (missing) {
     });
     browser.context.on("console", (m) => {
       if (/Content.Security.Policy|unsafe-eval/i.test(m.text())) violations.push(m.text());
-      if (m.type() === "error") errors.push(m.text());
     });
   });
 
