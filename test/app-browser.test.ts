@@ -151,6 +151,25 @@ if (missing) {
     await p.close();
   });
 
+  test("negative control: under the same server and listeners, a script that calls eval is reported", async () => {
+    const dir = path.join(repoRoot, ".tmp", "csp-control", String(process.pid));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "index.html"), '<!doctype html><script type="module" src="./e.js"></script>');
+    fs.writeFileSync(path.join(dir, "e.js"), 'try { eval("1"); } catch {} document.body.dataset.done = "true";');
+    const control = await serveStatic(dir);
+    const p = await browser.context.newPage();
+    try {
+      await p.goto(control.url);
+      await p.waitForSelector("body[data-done]", { state: "attached" });
+      await p.waitForFunction(() => (window as unknown as { __csp: string[] }).__csp.length > 0, undefined, { timeout: 5000 });
+      assert.match((await p.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).join(), "script-src");
+    } finally {
+      await p.close();
+      await control.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("app in Vite's dev server: editing the module with markers reloads the page with recompiled Jacobians; a jacc error shows in Vite's overlay", async () => {
     // a scratch copy inside the repository (so "jacc" still resolves to it), edited below
     const dir = path.join(repoRoot, ".tmp", "app-dev", String(process.pid));
