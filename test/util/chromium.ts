@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
+import { test } from "uvu";
 
 export const CHROMIUM = process.env.JACC_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -23,6 +24,19 @@ export const CHROMIUM_ARGS = [
 
 export function chromiumMissing(): string | undefined {
   return fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium; CI's .ci/run installs it)`;
+}
+
+/**
+ * When Chromium is missing: prints a banner that cannot be missed, registers one
+ * test saying so, and returns true (the caller then registers nothing else).
+ */
+export function skipWithoutChromium(file: string): boolean {
+  const missing = chromiumMissing();
+  if (!missing) return false;
+  const banner = "!".repeat(78);
+  console.log(`\n${banner}\n!! SKIPPED ${file}: ${missing}\n!! The example app was NOT checked in a browser.\n${banner}\n`);
+  test(`${file}: SKIPPED (no Chromium; see the message above)`, () => undefined);
+  return true;
 }
 
 export interface Browser {
