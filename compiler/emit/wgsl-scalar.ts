@@ -1,0 +1,1451 @@
+// IR → one WGSL compute shader for a vmapped scalar program: each invocation
+// computes one batch row. The entry function (a driver that jacfwd / jacrev /
+// grad / jacobian / hessian built, a jvp / vjp function, or a plain user
+// function of numbers and fixed-length number[]) and the functions it calls
+// become WGSL functions; `main` reads the row's inputs, calls the entry and
+// writes every result component into the output array.
+//
+// Buffers (bind group 0):
+//   @binding(0) var<uniform> jacc_layout: JaccLayout   rows B, output strides, one vec4<u32> per input
+//   @binding(1) var<storage, read> jacc_in: array<f32>  every input, where the layout says
+//   @binding(2) var<storage, read_write> jacc_out: array<f32>
+// Input p's element i of row r is jacc_in[off + r * rowStride + i * elemStride]
+// with (off, rowStride, elemStride) = the input's vec4 in the layout: a batched
+// number is a [B] array (row stride 1), a batched vector a [B, n] row-major
+// block (row stride n), an unbatched input has row stride 0. Result component j
+// of row r goes to jacc_out[outBase + r * outRow + j * outCol]: by default
+// [B, k] row-major (outRow = k, outCol = 1), k = the components of all results
+// flattened in order (a number 1, a vector n, a Jacobian block its numel).
+// `kernelLayout` computes the default layout; the strides are run-time values,
+// so another packing needs no new shader.
+//
+// What is supported: numbers (f32), booleans, fixed-length vectors (WGSL
+// `array<f32, N>`, N known when the kernel is built), every scalar primitive of
+// the rule table (careful formulas where WGSL has no builtin or SwiftShader's is
+// loose), if / loops / counted loops (run-time bounds), flags, calls (one WGSL
+// function per callee and vector-length signature; results as structs), and
+// the reverse sweep's tape of numbers as a private array whose capacity is
+// computed by running the program's control skeleton at build time. Anything
+// else (Tensor ops, recursion, a tape that grows with a run-time trip count,
+// vectors of unknown length, Math.random, vectors on the tape) throws a
+// `WgslKernelError` naming the construct and the source line: never invalid WGSL.
+import { type Atom, BOOL_OPS, type Expr, type Fn, type Loc, type Stmt, type Type, walk } from "../ir/ir.js";
+import { scalarRules } from "../rules/scalar.js";
+import { simplify } from "../opt/simplify.js";
+
+export interface ScalarKernelOptions {
+  /** lengths of vector parameters of the entry: by parameter index, or by IR parameter name */
+  lengths?: (number | undefined)[] | Record<string, number>;
+  /** which parameters of the entry are batched in the default layout (default: all) */
+  batched?: boolean[];
+  /**
+   * Captured values the functions read (module constants, enclosing locals), by
+   * their source text: a number or number[] is baked into the shader; `{ length }`
+   * makes a vector an unbatched run-time input; a number not listed here is an
+   * unbatched run-time input (a vector not listed is an error: its length is unknown).
+   */
+  externals?: Record<string, number | number[] | { length: number }>;
+  /** invocations per workgroup (default 64) */
+  workgroupSize?: number;
+  /** the compute entry point's name (default "main") */
+  entryPoint?: string;
+  /**
+   * Tape capacity when the build-time analysis cannot bound it (pushes inside a
+   * loop whose trip count depends on the data). A row that would overflow it
+   * writes NaN to all its outputs. Without it such a program is an error.
+   */
+  tapeCapacity?: number;
+}
+
+export interface KernelInput {
+  /** the IR parameter's name, or the captured value's source text */
+  name: string;
+  source: "param" | "external";
+  /** index of the entry's parameter (source "param") */
+  param?: number;
+  /** number of f32 per row (1 for a number) */
+  length: number;
+  vector: boolean;
+  /** batched in the default layout (a parameter unless options.batched says otherwise; externals never) */
+  batched: boolean;
+  /** the field of JaccLayout holding (offset, row stride, element stride, 0) */
+  field: string;
+}
+
+export interface KernelOutput {
+  /** index of the entry's result */
+  result: number;
+  kind: "num" | "bool" | "vec" | "tensor";
+  /** the result's shape ([] for a number, [n] for a vector, out.shape ++ in.shape for a Jacobian block) */
+  shape: number[];
+  /** first column of the result in an output row */
+  offset: number;
+  /** number of columns (the product of shape) */
+  size: number;
+}
+
+export interface ScalarKernelSignature {
+  /** the IR entry function */
+  entry: string;
+  entryPoint: string;
+  workgroupSize: number;
+  inputs: KernelInput[];
+  outputs: KernelOutput[];
+  /** k: f32 per output row (the sum of the outputs' sizes) */
+  rowWidth: number;
+  /** bytes of the uniform JaccLayout: 16 + 16 per input */
+  uniformBytes: number;
+  bindings: { layout: 0; inputs: 1; outputs: 2 };
+  /** numbers the tape holds per invocation (0: no tape) */
+  tapeCapacity: number;
+}
+
+export interface ScalarKernel {
+  code: string;
+  signature: ScalarKernelSignature;
+}
+
+/** A program the scalar kernel cannot express; names the construct and where it is. */
+export class WgslKernelError extends Error {
+  constructor(readonly construct: string, message: string, readonly loc?: Loc) {
+    super(`WGSL kernel: ${message}${loc ? ` (${shortName(loc.file)}:${loc.line})` : ""}`);
+    this.name = "WgslKernelError";
+  }
+}
+
+const shortName = (f: string) => f.split(/[\\/]/).pop() ?? f;
+
+/** Which parameters are batched, which vectors have which length, the result layout: without emitting. */
+export function kernelSignature(fns: Map<string, Fn>, entry: string, options: ScalarKernelOptions = {}): ScalarKernelSignature {
+  return emitScalarKernel(fns, entry, options).signature;
+}
+
+/** The default buffer layout for `rows` batch rows: inputs packed in order, outputs [B, k] row-major. */
+export function kernelLayout(sig: ScalarKernelSignature, rows: number, batched: boolean[] = sig.inputs.map((i) => i.batched)) {
+  const uniform = new Uint32Array(sig.uniformBytes / 4);
+  uniform[0] = rows;
+  uniform[1] = 0; // output base
+  uniform[2] = sig.rowWidth; // output row stride
+  uniform[3] = 1; // output column stride
+  const offsets: number[] = [];
+  let at = 0;
+  sig.inputs.forEach((inp, i) => {
+    const b = batched[i];
+    offsets.push(at);
+    uniform.set([at, b ? inp.length : 0, 1, 0], 4 + 4 * i);
+    at += b ? rows * inp.length : inp.length;
+  });
+  return { uniform, offsets, inputFloats: Math.max(at, 1), outputFloats: Math.max(rows * sig.rowWidth, 1) };
+}
+
+/** Packs arguments (a batched one: B numbers or B·n row-major; unbatched: one value or n) into the input array. */
+export function packInputs(sig: ScalarKernelSignature, rows: number, args: ArrayLike<number>[], batched?: boolean[]): { input: Float32Array; uniform: Uint32Array } {
+  const lay = kernelLayout(sig, rows, batched);
+  const input = new Float32Array(lay.inputFloats);
+  args.forEach((a, i) => input.set(a, lay.offsets[i]));
+  return { input, uniform: lay.uniform };
+}
+
+/** Workgroup counts for `rows` rows (2-D when more than 65535 workgroups are needed). */
+export function dispatchSize(sig: ScalarKernelSignature, rows: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(rows / sig.workgroupSize));
+  const x = Math.min(groups, 65535);
+  return [x, Math.ceil(groups / x)];
+}
+
+// ------------------------------------------------------------------ analysis
+//
+// The control skeleton is run at build time on abstract values: numbers and
+// booleans known or not, vectors with their length, tape positions. Loops whose
+// condition is known are iterated; an unknown branch runs both arms and merges.
+// This gives every vector's length, one WGSL instance per (function, argument
+// lengths), which branches are live, and the tape's peak (its capacity).
+
+type AV =
+  | { t: "num"; v?: number; u?: 1 | 2 } // u: 1 maybe undefined, 2 undefined
+  | { t: "bool"; v?: boolean; u?: 1 | 2 }
+  | { t: "vec"; len: number; shape?: number[]; u?: 1 | 2 } // len -1: undefined, length unknown
+  | { t: "tp"; sp: number; u?: undefined }; // a tape position
+
+type State = Map<string, AV>;
+
+interface Inst {
+  key: string;
+  fn: Fn;
+  wname: string;
+  args: AV[];
+  vecLen: Map<string, number>;
+  shapes: Map<string, number[]>;
+  tapeVars: Set<string>;
+  undefVars: Set<string>; // assigned `undefined` somewhere (get a *_def flag)
+  calls: Map<Stmt, string>;
+  ifs: Map<Stmt, Set<string>>; // observed conditions: "true" / "false" / "?"
+  visited: Set<Stmt>;
+  folded: Map<Stmt, Set<string>>; // values of boolean primitives seen ("true" / "false" / "?")
+  results?: AV[];
+}
+
+const FOLD: Record<string, (...a: any[]) => number | boolean> = {
+  add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, mod: (a, b) => a % b,
+  neg: (a) => -a, pow: (a, b) => a ** b, min: Math.min, max: Math.max, abs: Math.abs, floor: Math.floor, ceil: Math.ceil,
+  round: Math.round, trunc: Math.trunc, sign: Math.sign, sqrt: Math.sqrt,
+  lt: (a, b) => a < b, le: (a, b) => a <= b, gt: (a, b) => a > b, ge: (a, b) => a >= b, eq: (a, b) => a === b, ne: (a, b) => a !== b,
+  not: (a) => !a, and: (a, b) => a && b, or: (a, b) => a || b, select: (c, a, b) => (c ? a : b),
+};
+
+const STEP_BUDGET = 3_000_000;
+
+class Analysis {
+  insts = new Map<string, Inst>();
+  sp = 0;
+  peak = 0;
+  steps = 0;
+  unbounded?: { loc?: Loc; what: string }; // a tape that grows with a run-time trip count
+  externals = new Map<string, { kind: "const"; value: number | number[] } | { kind: "input"; length: number; vector: boolean }>();
+  private stack: string[] = [];
+  private loc?: Loc;
+  private fnNames = new Map<string, number>();
+
+  constructor(readonly fnOf: (name: string) => Fn | undefined, readonly options: ScalarKernelOptions) {}
+
+  fail(construct: string, msg: string, loc = this.loc): never {
+    throw new WgslKernelError(construct, msg, loc);
+  }
+
+  instance(fn: Fn, args: AV[]): Inst {
+    const key = `${fn.name}(${args.map((a) => (a.t === "vec" ? `v${a.len}${a.u === 2 ? "u" : ""}` : a.u === 2 ? "u" : a.t[0])).join(",")})`;
+    let inst = this.insts.get(key);
+    if (!inst) {
+      const n = this.fnNames.get(fn.name) ?? 0;
+      this.fnNames.set(fn.name, n + 1);
+      inst = {
+        key, fn, wname: n ? `${fn.name}_${n + 1}` : fn.name, args,
+        vecLen: new Map(), shapes: new Map(), tapeVars: new Set(), undefVars: new Set(),
+        calls: new Map(), ifs: new Map(), visited: new Set(), folded: new Map(),
+      };
+      this.insts.set(key, inst);
+    }
+    return inst;
+  }
+
+  /** Runs `fn` on abstract arguments; returns its abstract results. */
+  run(fn: Fn, args: AV[], callLoc?: Loc): { inst: Inst; results: AV[] } {
+    if (this.stack.includes(fn.name)) {
+      const cycle = [...this.stack.slice(this.stack.indexOf(fn.name)), fn.name].map((n) => this.fnOf(n)?.source ?? n);
+      this.fail("recursion", `\`${fn.source ?? fn.name}\` is recursive (${cycle.join(" → ")}); WGSL has no recursion`, callLoc ?? fn.loc);
+    }
+    const inst = this.instance(fn, args);
+    const st: State = new Map();
+    // (known argument values flow in: every call site is followed, and what is
+    // recorded per statement holds for all of them)
+    fn.params.forEach((p, i) => {
+      const a = args[i];
+      st.set(p.name, a);
+      if (a.t === "vec" && a.len >= 0) this.setLen(inst, p.name, a);
+    });
+    this.stack.push(fn.name);
+    const saveLoc = this.loc;
+    this.loc = fn.loc;
+    const results = this.block(fn.body, st, inst) ?? [];
+    this.loc = saveLoc;
+    this.stack.pop();
+    return { inst, results };
+  }
+
+  private setLen(inst: Inst, name: string, a: AV): void {
+    if (a.t !== "vec" || a.len < 0) return;
+    const had = inst.vecLen.get(name);
+    if (had !== undefined && had !== a.len) this.fail("vector-length", `vector \`${name}\` of \`${inst.fn.source ?? inst.fn.name}\` takes lengths ${had} and ${a.len}; a WGSL array has one static length`);
+    inst.vecLen.set(name, a.len);
+    if (a.shape) inst.shapes.set(name, a.shape);
+  }
+
+  private assign(inst: Inst, st: State, name: string, a: AV): void {
+    const t = inst.fn.vars.get(name);
+    if (a.u === 2 || (a.t === "vec" && a.len < 0)) inst.undefVars.add(name);
+    if (t && (t.k === "vec" || t.k === "tensor") && a.t !== "vec" && a.t !== "tp") this.fail("type", `vector \`${name}\` assigned a ${a.t}`);
+    if (a.t === "tp") inst.tapeVars.add(name);
+    this.setLen(inst, name, a);
+    st.set(name, a);
+  }
+
+  private read(inst: Inst, st: State, a: Atom, type?: Type): AV {
+    if (a.k === "lit") {
+      if (typeof a.v === "number") return { t: "num", v: a.v };
+      if (typeof a.v === "boolean") return { t: "bool", v: a.v };
+      if (type && (type.k === "vec" || type.k === "tensor")) return { t: "vec", len: -1, u: 2 };
+      return { t: type?.k === "bool" ? "bool" : "num", u: 2 };
+    }
+    const v = st.get(a.name);
+    if (v) return v;
+    const t = inst.fn.vars.get(a.name);
+    if (!t) this.fail("internal", `unknown variable ${a.name}`);
+    if (t.k === "num") return { t: "num" };
+    if (t.k === "bool") return { t: "bool" };
+    if (t.k === "vec" || t.k === "tensor") {
+      const len = inst.vecLen.get(a.name);
+      return len === undefined ? { t: "vec", len: -1, u: 2 } : { t: "vec", len };
+    }
+    this.fail("type", `\`${a.name}\` is not a number, a boolean or a vector`);
+  }
+
+  private expr(inst: Inst, st: State, e: Expr, dstType: Type | undefined, s: Stmt): AV {
+    switch (e.k) {
+      case "atom": return this.read(inst, st, e.a, dstType);
+      case "prim": {
+        const rule = scalarRules[e.op];
+        if (!rule) this.fail("tensor", `\`${e.op}\` is a Tensor operation; a scalar kernel holds numbers and fixed-length vectors only`);
+        if (e.op === "random") this.fail("random", "Math.random() has no WGSL counterpart in a scalar kernel");
+        const args = e.args.map((a) => this.read(inst, st, a));
+        if (e.op === "isundef") {
+          const x = args[0];
+          const r = x.t === "tp" ? false : x.u === 2 ? true : x.u === 1 ? undefined : false;
+          return { t: "bool", v: r };
+        }
+        if (e.op === "select" && args[1].t === "vec") this.fail("select-vector", "a conditional choice between vectors");
+        const known = args.every((x) => (x.t === "num" || x.t === "bool") && x.v !== undefined && !x.u);
+        const isBool = e.op in BOOL_OPS;
+        if (known && FOLD[e.op]) {
+          const r = FOLD[e.op](...args.map((x) => (x as { v: number }).v));
+          return typeof r === "boolean" ? { t: "bool", v: r } : { t: "num", v: r };
+        }
+        // && and || with one known operand
+        if (e.op === "and" && args.some((x) => x.t === "bool" && x.v === false)) return { t: "bool", v: false };
+        if (e.op === "or" && args.some((x) => x.t === "bool" && x.v === true)) return { t: "bool", v: true };
+        return isBool ? { t: "bool" } : { t: "num" };
+      }
+      case "load": {
+        const arr = this.read(inst, st, e.arr);
+        if (arr.t !== "vec") this.fail("type", "indexing something that is not a vector");
+        if (arr.len < 0) this.fail("vector-length", `the length of vector \`${(e.arr as { name: string }).name}\` is not known when the kernel is built`);
+        return { t: "num" };
+      }
+      case "len": {
+        const arr = this.read(inst, st, e.arr);
+        if (arr.t !== "vec" || arr.len < 0) this.fail("vector-length", `the length of \`${(e.arr as { name?: string }).name ?? "?"}\` is not known when the kernel is built`);
+        return { t: "num", v: arr.len };
+      }
+      case "newvec": {
+        const n = this.read(inst, st, e.len);
+        if (n.t !== "num" || n.v === undefined || !Number.isInteger(n.v) || n.v < 0)
+          this.fail("vector-length", "a new array's length must be known when the kernel is built (WGSL arrays have static sizes)");
+        return { t: "vec", len: n.v };
+      }
+      case "veclit":
+        return { t: "vec", len: e.items.length };
+      case "copyvec": {
+        const src = this.read(inst, st, e.src);
+        if (src.t !== "vec") this.fail("type", "copy of something that is not a vector");
+        return { t: "vec", len: src.len };
+      }
+      case "ext": return this.ext(e.text, dstType);
+      case "pop":
+        this.sp = Math.max(0, this.sp - 1);
+        return { t: "num" };
+      case "popobj":
+        this.fail("tape-vector", "a vector saved on the reverse sweep's tape (a vector reassigned in a loop) is not supported in WGSL");
+      case "tape": return { t: "tp", sp: this.sp };
+      case "wrap": {
+        const data = this.read(inst, st, e.data);
+        if (data.t !== "vec") this.fail("type", "a result block whose storage is not a vector");
+        const shape: number[] = [];
+        for (const d of e.dims) {
+          if ("size" in d) {
+            const n = this.read(inst, st, d.size);
+            if (n.t !== "num" || n.v === undefined) this.fail("vector-length", "a result block's size is not known when the kernel is built");
+            shape.push(n.v);
+          } else {
+            const x = this.read(inst, st, d.shapeOf);
+            if (x.t === "vec") shape.push(...(x.shape ?? [x.len]));
+          }
+        }
+        return { t: "vec", len: data.len, shape };
+      }
+      case "tdata": {
+        const x = this.read(inst, st, e.t);
+        if (x.t !== "vec") this.fail("tensor", "a Tensor's storage");
+        return { t: "vec", len: x.len };
+      }
+    }
+    void s;
+    this.fail("internal", `unknown expression ${(e as Expr).k}`);
+  }
+
+  private ext(text: string, t: Type | undefined): AV {
+    const given = this.options.externals?.[text];
+    const kind = t?.k;
+    if (kind !== "num" && kind !== "vec") this.fail("external", `captured value \`${text}\` is ${kind === "tensor" ? "a Tensor" : "not a number or an array of numbers"}`);
+    if (given === undefined) {
+      if (kind === "vec") this.fail("external", `captured array \`${text}\`: its length must be known when the kernel is built (pass it in options.externals)`);
+      this.externals.set(text, { kind: "input", length: 1, vector: false });
+      return { t: "num" };
+    }
+    if (typeof given === "number") {
+      if (kind !== "num") this.fail("external", `captured \`${text}\` is an array, options.externals gives a number`);
+      this.externals.set(text, { kind: "const", value: given });
+      return { t: "num", v: given };
+    }
+    if (kind !== "vec") this.fail("external", `captured \`${text}\` is a number, options.externals gives an array`);
+    if (Array.isArray(given)) {
+      this.externals.set(text, { kind: "const", value: given });
+      return { t: "vec", len: given.length };
+    }
+    const len = (given as { length: number }).length;
+    this.externals.set(text, { kind: "input", length: len, vector: true });
+    return { t: "vec", len };
+  }
+
+  /** Runs a block; returns the results of a `return` met on the way. */
+  private block(list: Stmt[], st: State, inst: Inst): AV[] | undefined {
+    let ret: AV[] | undefined;
+    for (const s of list) {
+      const r = this.stmt(s, st, inst);
+      if (r) ret = r;
+    }
+    return ret;
+  }
+
+  private stmt(s: Stmt, st: State, inst: Inst): AV[] | undefined {
+    if (++this.steps > STEP_BUDGET * 4) this.fail("analysis", "the program is too long to analyse when the kernel is built");
+    inst.visited.add(s);
+    if ("loc" in s && s.loc) this.loc = s.loc;
+    switch (s.k) {
+      case "let": {
+        const a = this.expr(inst, st, s.e, inst.fn.vars.get(s.dst), s);
+        if (s.e.k === "prim" && a.t === "bool") {
+          // a boolean that is the same at every visit is emitted as a constant
+          const seen = inst.folded.get(s) ?? new Set<string>();
+          seen.add(a.v === undefined || a.u ? "?" : String(a.v));
+          inst.folded.set(s, seen);
+        }
+        this.assign(inst, st, s.dst, a);
+        return;
+      }
+      case "store":
+      case "fill0": {
+        const arr = this.read(inst, st, s.arr);
+        if (arr.t !== "vec" || arr.len < 0) this.fail("vector-length", "a write into a vector whose length is not known when the kernel is built");
+        return;
+      }
+      case "call": {
+        const callee = this.fnOf(s.fn);
+        if (!callee) this.fail("internal", `unknown function ${s.fn}`);
+        const args = s.args.map((a, i) => this.read(inst, st, a, callee.params[i]?.type));
+        const { inst: ci, results } = this.run(callee, args, s.loc);
+        const prev = inst.calls.get(s);
+        if (prev && prev !== ci.key) this.fail("internal", "one call site reaching two instances");
+        inst.calls.set(s, ci.key);
+        s.dsts.forEach((d, i) => this.assign(inst, st, d, results[i] ?? { t: "num" }));
+        return;
+      }
+      case "if": {
+        const c = this.read(inst, st, s.cond);
+        const seen = inst.ifs.get(s) ?? new Set<string>();
+        inst.ifs.set(s, seen);
+        if (c.t === "bool" && c.v !== undefined && !c.u) {
+          seen.add(String(c.v));
+          return this.block(c.v ? s.then : s.else, st, inst);
+        }
+        seen.add("?");
+        const sp0 = this.sp;
+        const other = new Map(st);
+        const r1 = this.block(s.then, st, inst);
+        const sp1 = this.sp;
+        this.sp = sp0;
+        const r2 = this.block(s.else, other, inst);
+        this.sp = Math.max(sp1, this.sp);
+        mergeInto(st, other);
+        return r1 ?? r2;
+      }
+      case "loop": return this.loop(s, st, inst);
+      case "for": return this.forLoop(s, st, inst);
+      case "push":
+        this.sp++;
+        this.peak = Math.max(this.peak, this.sp);
+        return;
+      case "pushobj":
+        this.fail("tape-vector", "a vector saved on the reverse sweep's tape (a vector reassigned in a loop) is not supported in WGSL");
+      case "settape": {
+        const p = this.read(inst, st, s.sp);
+        if (p.t !== "tp") this.fail("internal", "settape of something that is not a tape position");
+        this.sp = p.sp;
+        return;
+      }
+      case "effect":
+        this.fail("tensor", `\`${s.op}\` fills a Tensor; a scalar kernel holds numbers and fixed-length vectors only`);
+      case "return": {
+        const rs = s.values.map((a, i) => this.read(inst, st, a, inst.fn.results[i]));
+        inst.results = inst.results ? inst.results.map((x, i) => mergeAV(x, rs[i])) : rs;
+        return rs;
+      }
+      case "comment": return;
+    }
+  }
+
+  private loop(s: Extract<Stmt, { k: "loop" }>, st: State, inst: Inst): undefined {
+    const start = this.steps;
+    for (;;) {
+      if (this.steps - start > STEP_BUDGET) return this.havoc(s, st, inst, "a loop too long to follow when the kernel is built");
+      const snap = new Map(st);
+      const sp0 = this.sp;
+      this.block(s.pre, st, inst);
+      const c = this.read(inst, st, s.cond);
+      if (c.t !== "bool" || c.v === undefined || c.u) {
+        // from here on the trip count depends on the data
+        st.clear();
+        for (const [k, x] of snap) st.set(k, x);
+        this.sp = sp0;
+        return this.havoc(s, st, inst, "a loop whose trip count depends on the data");
+      }
+      if (!c.v) return;
+      this.block(s.body, st, inst);
+    }
+  }
+
+  private forLoop(s: Extract<Stmt, { k: "for" }>, st: State, inst: Inst): undefined {
+    const from = this.read(inst, st, s.from);
+    const to = this.read(inst, st, s.to);
+    if (from.t !== "num" || to.t !== "num" || from.v === undefined || to.v === undefined || to.v - from.v > STEP_BUDGET) {
+      return this.havoc(s, st, inst, "a counted loop whose bounds depend on the data");
+    }
+    const start = this.steps;
+    if (s.down) {
+      for (let i = to.v - 1; i >= from.v; i--) {
+        if (this.steps - start > STEP_BUDGET) return this.havoc(s, st, inst, "a loop too long to follow when the kernel is built");
+        this.assign(inst, st, s.index, { t: "num", v: i });
+        this.block(s.body, st, inst);
+      }
+    } else {
+      for (let i = from.v; i < to.v; i++) {
+        if (this.steps - start > STEP_BUDGET) return this.havoc(s, st, inst, "a loop too long to follow when the kernel is built");
+        this.assign(inst, st, s.index, { t: "num", v: i });
+        this.block(s.body, st, inst);
+      }
+    }
+    return;
+  }
+
+  /** A loop with an unknown trip count: its variables become unknown; its body must not grow the tape. */
+  private havoc(s: Extract<Stmt, { k: "loop" } | { k: "for" }>, st: State, inst: Inst, why: string): undefined {
+    const body = s.k === "loop" ? [...s.pre, ...s.body] : s.body;
+    const assigned = new Set<string>();
+    walk(body, (x) => {
+      if (x.k === "let") assigned.add(x.dst);
+      if (x.k === "call") x.dsts.forEach((d) => assigned.add(d));
+      if (x.k === "for") assigned.add(x.index);
+    });
+    if (s.k === "for") assigned.add(s.index);
+    const forget = () => {
+      for (const n of assigned) {
+        const x = st.get(n);
+        if (x?.t === "num") st.set(n, { t: "num", u: x.u });
+        else if (x?.t === "bool") st.set(n, { t: "bool", u: x.u });
+        else if (!x) {
+          const t = inst.fn.vars.get(n);
+          if (t?.k === "num") st.set(n, { t: "num", u: 1 });
+          if (t?.k === "bool") st.set(n, { t: "bool", u: 1 });
+        }
+      }
+    };
+    forget();
+    const sp0 = this.sp;
+    const before = new Map(st);
+    if (s.k === "for") this.assign(inst, st, s.index, { t: "num" });
+    this.block(body, st, inst);
+    if (s.k === "loop") this.read(inst, st, s.cond);
+    if (this.sp > sp0) {
+      this.unbounded ??= { loc: s.loc ?? this.loc, what: why };
+      this.sp = sp0 + 1; // keep going: the caller decides (options.tapeCapacity) or reports
+    }
+    mergeInto(st, before);
+    forget();
+    return;
+  }
+}
+
+function mergeAV(a: AV, b: AV): AV {
+  if (a === b) return a;
+  const u = (x: AV) => (x.t === "tp" ? 0 : (x.u ?? 0));
+  const mu = (ua: number, ub: number): 1 | 2 | undefined => (ua === 2 && ub === 2 ? 2 : ua || ub ? 1 : undefined);
+  if (a.t === "tp" && b.t === "tp") return { t: "tp", sp: Math.max(a.sp, b.sp) };
+  if (a.t === "vec" || b.t === "vec") {
+    const la = a.t === "vec" ? a.len : -1;
+    const lb = b.t === "vec" ? b.len : -1;
+    if (la >= 0 && lb >= 0 && la !== lb) throw new WgslKernelError("vector-length", `a vector takes lengths ${la} and ${lb} on two paths; a WGSL array has one static length`);
+    const shape = (a.t === "vec" && a.shape) || (b.t === "vec" && b.shape) || undefined;
+    return { t: "vec", len: Math.max(la, lb), shape, u: mu(u(a), u(b)) };
+  }
+  if (a.t === "num" && b.t === "num") {
+    const both = u(a) === 2 && u(b) === 2;
+    return { t: "num", v: !both && a.v === b.v && !a.u && !b.u ? a.v : undefined, u: mu(u(a), u(b)) };
+  }
+  if (a.t === "bool" && b.t === "bool") return { t: "bool", v: a.v === b.v && !a.u && !b.u ? a.v : undefined, u: mu(u(a), u(b)) };
+  // a tape position meeting a number (never in generated code), or num / bool
+  return { t: a.t === "tp" ? "num" : a.t, u: 1 } as AV;
+}
+
+function mergeInto(st: State, other: State): void {
+  for (const [k, b] of other) {
+    const a = st.get(k);
+    st.set(k, a ? mergeAV(a, b) : mergeAV(b, b.t === "tp" ? b : ({ ...b, u: 2 } as AV)));
+  }
+  for (const [k, a] of st) if (!other.has(k) && a.t !== "tp") st.set(k, { ...a, u: a.u === 2 ? 2 : 1 } as AV);
+}
+
+// ------------------------------------------------------------------ WGSL text
+
+const RESERVED = new Set(
+  (
+    "alias break case const const_assert continue continuing default diagnostic discard else enable false fn for if let loop override requires return struct switch true var while " +
+    "NULL Self abstract active alignas alignof as asm asm_fragment async attribute auto await become cast catch class co_await co_return co_yield coherent column_major common compile compile_fragment concept const_cast consteval constexpr constinit crate debugger decltype delete demote demote_to_helper do dynamic_cast enum explicit export extends extern external fallthrough filter final finally friend from fxgroup get goto groupshared highp impl implements import inline instanceof interface layout lowp macro macro_rules match mediump meta mod module move mut mutable namespace new nil noexcept noinline nointerpolation non_coherent noncoherent noperspective null nullptr of operator package packoffset partition pass patch pixelfragment precise precision premerge priv protected pub public readonly ref regardless register reinterpret_cast require resource restrict self set shared sizeof smooth snorm static static_assert static_cast std subroutine super target template this thread_local throw trait try type typedef typeid typename typeof union unless unorm unsafe unsized use using varying virtual volatile wgsl where with writeonly yield " +
+    "array atomic bool f16 f32 i32 mat2x2 mat2x3 mat2x4 mat3x2 mat3x3 mat3x4 mat4x2 mat4x3 mat4x4 ptr sampler sampler_comparison texture_1d texture_2d texture_2d_array texture_3d texture_cube texture_cube_array u32 vec2 vec3 vec4 " +
+    "abs acos acosh all any arrayLength asin asinh atan atan2 atanh bitcast ceil clamp cos cosh countLeadingZeros countOneBits countTrailingZeros cross degrees determinant distance dot exp exp2 extractBits faceForward firstLeadingBit firstTrailingBit floor fma fract frexp insertBits inverseSqrt ldexp length log log2 max min mix modf normalize pow quantizeToF16 radians reflect refract reverseBits round saturate select sign sin sinh smoothstep sqrt step tan tanh transpose trunc storageBarrier workgroupBarrier uniform storage function private workgroup read write read_write main"
+  ).split(" "),
+);
+
+function sanitize(name: string): string {
+  let n = name.replace(/[^A-Za-z0-9_]/g, "_");
+  if (/^[0-9]/.test(n)) n = `v_${n}`;
+  if (n === "_" || n === "") n = "v";
+  if (n.startsWith("__")) n = `v${n}`;
+  if (RESERVED.has(n) || n.startsWith("jacc_")) n = `${n}_`;
+  return n;
+}
+
+/** A WGSL f32 value as text (infinities and NaN are made at run time: WGSL literals cannot hold them). */
+function fmt(x: number): string {
+  if (Number.isNaN(x)) return "jacc_nan()";
+  if (Math.abs(x) > 3.4028234663852886e38) {
+    // beyond f32: rounds to infinity (a literal that large is a WGSL error)
+    if (Math.abs(Math.fround(x)) === Infinity) return x > 0 ? "jacc_inf()" : "(-jacc_inf())";
+  }
+  if (Object.is(x, -0)) return "(-0.0)";
+  let s = String(Math.abs(x));
+  if (!/[.e]/.test(s)) s += ".0";
+  return x < 0 ? `(-${s})` : s;
+}
+
+const HELPERS: Record<string, { deps?: string[]; code: string }> = {
+  jacc_inf: { code: "fn jacc_inf() -> f32 { return bitcast<f32>(jacc_bits_inf); }" },
+  jacc_nan: { code: "fn jacc_nan() -> f32 { return bitcast<f32>(jacc_bits_nan); }" },
+  jacc_isnan: { code: "// NaN tested on its bits (a compiler may fold x != x)\nfn jacc_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }" },
+  jacc_isinf: { code: "fn jacc_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }" },
+  jacc_max: {
+    deps: ["jacc_isnan", "jacc_nan"],
+    code: "// Math.max: NaN if either is NaN (WGSL's max returns the other operand)\nfn jacc_max(a: f32, b: f32) -> f32 {\n  if (jacc_isnan(a) || jacc_isnan(b)) { return jacc_nan(); }\n  return max(a, b);\n}",
+  },
+  jacc_min: {
+    deps: ["jacc_isnan", "jacc_nan"],
+    code: "// Math.min: NaN if either is NaN\nfn jacc_min(a: f32, b: f32) -> f32 {\n  if (jacc_isnan(a) || jacc_isnan(b)) { return jacc_nan(); }\n  return min(a, b);\n}",
+  },
+  jacc_sign: { code: "// Math.sign: -1, 1, or x itself (±0, NaN)\nfn jacc_sign(x: f32) -> f32 { return select(select(x, -1.0, x < 0.0), 1.0, x > 0.0); }" },
+  jacc_round: { code: "// Math.round: halves round up (WGSL's round goes to even)\nfn jacc_round(x: f32) -> f32 {\n  let f = floor(x);\n  return select(f, f + 1.0, x - f >= 0.5);\n}" },
+  jacc_fmod: {
+    deps: ["jacc_isinf", "jacc_isnan", "jacc_nan"],
+    code: "// JS %: the remainder of truncated division, with the dividend's sign; x % ±Infinity = x\nfn jacc_fmod(a: f32, b: f32) -> f32 {\n  if (jacc_isnan(a) || jacc_isnan(b) || jacc_isinf(a) || b == 0.0) { return jacc_nan(); }\n  if (jacc_isinf(b)) { return a; }\n  let ab = abs(b);\n  var r = abs(a);\n  if (r < ab) { return a; }\n  // exact reduction: subtract ab·2^k for decreasing k (each step is exact in binary floating point)\n  var m = ab * exp2(floor(log2(r / ab)));\n  if (m > r) { m = m * 0.5; }\n  loop {\n    if (m < ab) { break; }\n    if (r >= m) { r = r - m; }\n    m = m * 0.5;\n  }\n  return select(r, -r, a < 0.0);\n}",
+  },
+  jacc_pow: {
+    deps: ["jacc_nan", "jacc_inf", "jacc_isnan"],
+    code:
+      "// x ** y as JavaScript defines it: negative bases with integer exponents, x ** 0 = 1, 1 ** NaN = NaN\nfn jacc_pow(x: f32, y: f32) -> f32 {\n  if (y == 0.0) { return 1.0; }\n  if (jacc_isnan(x) || jacc_isnan(y)) { return jacc_nan(); }\n  let ay = abs(y);\n  let yInt = floor(y) == y;\n  let yOdd = yInt && ay < 16777216.0 && floor(ay * 0.5) * 2.0 != ay;\n  if (x == 0.0) {\n    if (y > 0.0) { return select(0.0, x, yOdd); }\n    return select(jacc_inf(), select(jacc_inf(), -jacc_inf(), bitcast<u32>(x) != 0u), yOdd);\n  }\n  if (x < 0.0 && !yInt) { return jacc_nan(); }\n  let m = exp2(y * log2(abs(x)));\n  return select(m, -m, x < 0.0 && yOdd);\n}",
+  },
+  jacc_log10: { code: "fn jacc_log10(x: f32) -> f32 { return log2(x) * 0.30102999566398120; }" },
+  jacc_log1p: {
+    code: "// log(1 + x), accurate near 0 (series below |x| = 1/16)\nfn jacc_log1p(x: f32) -> f32 {\n  if (abs(x) < 0.0625) {\n    return x * (1.0 + x * (-0.5 + x * (0.33333333 + x * (-0.25 + x * (0.2 + x * (-0.16666667 + x * (0.14285714 + x * -0.125)))))));\n  }\n  return log(1.0 + x);\n}",
+  },
+  jacc_expm1: {
+    code: "// exp(x) - 1, accurate near 0 (series below |x| = 1/16)\nfn jacc_expm1(x: f32) -> f32 {\n  if (abs(x) < 0.0625) {\n    return x * (1.0 + x * (0.5 + x * (0.16666667 + x * (0.041666668 + x * (0.008333334 + x * (0.0013888889 + x * 0.0001984127))))));\n  }\n  return exp(x) - 1.0;\n}",
+  },
+  jacc_cbrt: {
+    code: "// the real cube root (one Newton step after pow for full f32 accuracy)\nfn jacc_cbrt(x: f32) -> f32 {\n  let a = abs(x);\n  if (a == 0.0 || a > 3.4e38) { return x; }\n  var r = exp2(log2(a) / 3.0);\n  r = r - (r * r * r - a) / (3.0 * r * r);\n  return select(r, -r, x < 0.0);\n}",
+  },
+  jacc_sin: {
+    deps: ["jacc_sincos"],
+    code: "fn jacc_sin(x: f32) -> f32 { return jacc_sincos(x).x; }",
+  },
+  jacc_cos: {
+    deps: ["jacc_sincos"],
+    code: "fn jacc_cos(x: f32) -> f32 { return jacc_sincos(x).y; }",
+  },
+  jacc_tan: {
+    deps: ["jacc_sincos"],
+    code: "fn jacc_tan(x: f32) -> f32 {\n  let sc = jacc_sincos(x);\n  return sc.x / sc.y;\n}",
+  },
+  jacc_sincos: {
+    deps: ["jacc_nan"],
+    code:
+      "// (sin x, cos x): reduction by π/2 in three parts (Cody–Waite) and Cephes' f32 polynomials on [-π/4, π/4]\n// (WGSL's sin and cos only promise an absolute error of 2^-11 on [-π, π])\nfn jacc_sincos(x: f32) -> vec2<f32> {\n  if (!(abs(x) <= 3.4e38)) { return vec2<f32>(jacc_nan(), jacc_nan()); }\n  let k = floor(x * 0.63661977236758134 + 0.5);\n  let r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.54978995489188216e-8;\n  let z = r * r;\n  let s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));\n  let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));\n  let q = i32(k - 4.0 * floor(k * 0.25));\n  switch (q) {\n    case 0: { return vec2<f32>(s, c); }\n    case 1: { return vec2<f32>(c, -s); }\n    case 2: { return vec2<f32>(-s, -c); }\n    default: { return vec2<f32>(-c, s); }\n  }\n}",
+  },
+  jacc_atan: {
+    code:
+      "// atan with Cephes' f32 polynomial after reduction to |t| <= tan(π/8)\nfn jacc_atan(x: f32) -> f32 {\n  let a = abs(x);\n  var y = 0.0;\n  var t = a;\n  if (a > 2.414213562373095) { y = 1.5707963267948966; t = -1.0 / a; }\n  else if (a > 0.4142135623730950) { y = 0.7853981633974483; t = (a - 1.0) / (a + 1.0); }\n  let z = t * t;\n  y = y + t + t * z * (((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1);\n  return select(y, -y, x < 0.0);\n}",
+  },
+  jacc_atan2: {
+    deps: ["jacc_atan", "jacc_isnan", "jacc_nan", "jacc_isinf"],
+    code:
+      "// Math.atan2(y, x), quadrants as C's atan2\nfn jacc_atan2(y: f32, x: f32) -> f32 {\n  if (jacc_isnan(x) || jacc_isnan(y)) { return jacc_nan(); }\n  let pi = 3.141592653589793;\n  let ny = bitcast<u32>(y) >> 31u != 0u;\n  let nx = bitcast<u32>(x) >> 31u != 0u;\n  if (y == 0.0) { return select(select(0.0, pi, nx), select(-0.0, -pi, nx), ny); }\n  if (x == 0.0) { return select(0.5 * pi, -0.5 * pi, ny); }\n  if (jacc_isinf(x) && jacc_isinf(y)) { let a = select(0.25 * pi, 0.75 * pi, nx); return select(a, -a, ny); }\n  if (jacc_isinf(x)) { return select(select(0.0, pi, nx), select(-0.0, -pi, nx), ny); }\n  if (jacc_isinf(y)) { return select(0.5 * pi, -0.5 * pi, ny); }\n  var a: f32;\n  if (abs(y) > abs(x)) { a = 0.5 * pi - jacc_atan(abs(x) / abs(y)); } else { a = jacc_atan(abs(y) / abs(x)); }\n  if (nx) { a = pi - a; }\n  return select(a, -a, ny);\n}",
+  },
+  jacc_asin: {
+    deps: ["jacc_atan2", "jacc_nan"],
+    code: "fn jacc_asin(x: f32) -> f32 {\n  if (!(abs(x) <= 1.0)) { return jacc_nan(); }\n  return jacc_atan2(x, sqrt((1.0 - x) * (1.0 + x)));\n}",
+  },
+  jacc_acos: {
+    deps: ["jacc_atan2", "jacc_nan"],
+    code: "fn jacc_acos(x: f32) -> f32 {\n  if (!(abs(x) <= 1.0)) { return jacc_nan(); }\n  return jacc_atan2(sqrt((1.0 - x) * (1.0 + x)), x);\n}",
+  },
+  jacc_sinh: {
+    deps: ["jacc_expm1"],
+    code: "// sinh through expm1: no cancellation near 0\nfn jacc_sinh(x: f32) -> f32 {\n  let a = abs(x);\n  var r: f32;\n  if (a < 1.0) { let e = jacc_expm1(a); r = 0.5 * (e + e / (e + 1.0)); }\n  else if (a < 88.0) { let e = exp(a); r = 0.5 * (e - 1.0 / e); }\n  else { let e = exp(0.5 * a); r = (0.5 * e) * e; }\n  return select(r, -r, x < 0.0);\n}",
+  },
+  jacc_cosh: {
+    code: "fn jacc_cosh(x: f32) -> f32 {\n  let a = abs(x);\n  if (a < 88.0) { let e = exp(a); return 0.5 * (e + 1.0 / e); }\n  let e = exp(0.5 * a);\n  return (0.5 * e) * e;\n}",
+  },
+  jacc_tanh: {
+    deps: ["jacc_expm1"],
+    code: "// tanh through expm1 (WGSL's tanh may overflow to NaN for large |x|)\nfn jacc_tanh(x: f32) -> f32 {\n  let a = abs(x);\n  if (a > 20.0) { return select(1.0, -1.0, x < 0.0); }\n  if (!(a >= 0.0)) { return x; }\n  let e = jacc_expm1(2.0 * a);\n  let r = e / (e + 2.0);\n  return select(r, -r, x < 0.0);\n}",
+  },
+  jacc_asinh: {
+    deps: ["jacc_log1p"],
+    code: "// asinh(x) = sign(x) log1p(|x| + x² / (1 + √(1 + x²)))\nfn jacc_asinh(x: f32) -> f32 {\n  let a = abs(x);\n  var r: f32;\n  if (a > 1.0e18) { r = log(a) + 0.6931471805599453; }\n  else { r = jacc_log1p(a + a * a / (1.0 + sqrt(1.0 + a * a))); }\n  return select(r, -r, x < 0.0);\n}",
+  },
+  jacc_acosh: {
+    deps: ["jacc_log1p", "jacc_nan"],
+    code: "// acosh(x) = log1p(t + √(2t + t²)), t = x - 1\nfn jacc_acosh(x: f32) -> f32 {\n  if (!(x >= 1.0)) { return jacc_nan(); }\n  if (x > 1.0e18) { return log(x) + 0.6931471805599453; }\n  let t = x - 1.0;\n  return jacc_log1p(t + sqrt(2.0 * t + t * t));\n}",
+  },
+  jacc_atanh: {
+    deps: ["jacc_log1p", "jacc_nan", "jacc_inf"],
+    code: "// atanh(x) = log1p(2x / (1 - x)) / 2\nfn jacc_atanh(x: f32) -> f32 {\n  let a = abs(x);\n  if (!(a <= 1.0)) { return jacc_nan(); }\n  if (a == 1.0) { return select(jacc_inf(), -jacc_inf(), x < 0.0); }\n  let r = 0.5 * jacc_log1p(2.0 * a / (1.0 - a));\n  return select(r, -r, x < 0.0);\n}",
+  },
+  jacc_hypot: {
+    deps: ["jacc_isinf", "jacc_isnan", "jacc_inf", "jacc_nan"],
+    code: "// Math.hypot(a, b), scaled (no overflow); Infinity wins over NaN\nfn jacc_hypot(a: f32, b: f32) -> f32 {\n  if (jacc_isinf(a) || jacc_isinf(b)) { return jacc_inf(); }\n  if (jacc_isnan(a) || jacc_isnan(b)) { return jacc_nan(); }\n  let m = max(abs(a), abs(b));\n  if (m == 0.0) { return 0.0; }\n  let p = a / m;\n  let q = b / m;\n  return m * sqrt(p * p + q * q);\n}",
+  },
+};
+
+const UNARY: Record<string, string> = {
+  exp: "exp", log: "log", log2: "log2", sqrt: "sqrt", floor: "floor", ceil: "ceil", trunc: "trunc", abs: "abs",
+  log10: "jacc_log10", log1p: "jacc_log1p", expm1: "jacc_expm1", cbrt: "jacc_cbrt", sin: "jacc_sin", cos: "jacc_cos", tan: "jacc_tan",
+  asin: "jacc_asin", acos: "jacc_acos", atan: "jacc_atan", sinh: "jacc_sinh", cosh: "jacc_cosh", tanh: "jacc_tanh",
+  asinh: "jacc_asinh", acosh: "jacc_acosh", atanh: "jacc_atanh", sign: "jacc_sign", round: "jacc_round",
+};
+const BINOP: Record<string, string> = { add: "+", sub: "-", mul: "*", div: "/", lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=", and: "&&", or: "||" };
+
+/** Emits the kernel: see the header of this file for the buffers and the layout. */
+export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options: ScalarKernelOptions = {}): ScalarKernel {
+  // the functions as the JS emitter sees them: without dead definitions
+  const fns = new Map<string, Fn>();
+  const lookup = (name: string): Fn | undefined => {
+    let f = fns.get(name);
+    if (!f && irFns.has(name)) fns.set(name, (f = simplify(irFns.get(name)!)));
+    return f;
+  };
+  const fn = lookup(entry);
+  if (!fn) throw new WgslKernelError("internal", `no IR function ${entry}`);
+  const wg = options.workgroupSize ?? 64;
+  const entryPoint = options.entryPoint ?? "main";
+  // the entry's parameters
+  const lengthOf = (p: { name: string }, i: number): number | undefined => {
+    const l = options.lengths;
+    if (!l) return undefined;
+    return Array.isArray(l) ? l[i] : (l as Record<string, number>)[p.name];
+  };
+  const args: AV[] = fn.params.map((p, i) => {
+    if (p.type.k === "num") return { t: "num" };
+    if (p.type.k === "bool") return { t: "bool" };
+    if (p.type.k === "vec") {
+      const n = lengthOf(p, i);
+      if (n === undefined || !Number.isInteger(n) || n < 0) throw new WgslKernelError("vector-length", `parameter \`${p.name}\` of \`${fn.source ?? fn.name}\` is a vector: give its length (options.lengths)`, fn.loc);
+      return { t: "vec", len: n };
+    }
+    throw new WgslKernelError(p.type.k === "tensor" ? "tensor" : "type", `parameter \`${p.name}\` of \`${fn.source ?? fn.name}\` is ${p.type.k === "tensor" ? "a Tensor" : "not a number or a number[]"}; a scalar kernel takes numbers and fixed-length vectors`, fn.loc);
+  });
+  const an = new Analysis(lookup, options);
+  const { inst: root, results } = an.run(fn, args);
+  if (an.unbounded && options.tapeCapacity === undefined)
+    throw new WgslKernelError("tape", `the reverse sweep's tape grows in ${an.unbounded.what}: WGSL needs its capacity when the kernel is built (give options.tapeCapacity, or use forward mode)`, an.unbounded.loc);
+  const tapeCap = an.unbounded ? Math.max(options.tapeCapacity!, an.peak) : an.peak;
+  const guarded = !!an.unbounded;
+
+  // global names
+  const globals = new Set<string>(["main", entryPoint, "jacc_layout", "jacc_in", "jacc_out"]);
+  const claimGlobal = (base: string): string => {
+    let n = sanitize(base);
+    for (let i = 2; globals.has(n); i++) n = `${sanitize(base)}_${i}`;
+    globals.add(n);
+    return n;
+  };
+  const order = topo(an.insts, root.key);
+  const structNames = new Map<string, string>();
+  for (const key of order) {
+    const inst = an.insts.get(key)!;
+    inst.wname = claimGlobal(inst.wname);
+  }
+  for (const key of order) {
+    const inst = an.insts.get(key)!;
+    if (inst.fn.results.length > 1) structNames.set(key, claimGlobal(`${inst.wname}_out`));
+  }
+
+  // inputs
+  const inputs: KernelInput[] = [];
+  const fields = new Set<string>(["rows", "out_base", "out_row", "out_col"]);
+  const field = (base: string) => {
+    let n = sanitize(`in_${base}`);
+    for (let i = 2; fields.has(n); i++) n = sanitize(`in_${base}_${i}`);
+    fields.add(n);
+    return n;
+  };
+  fn.params.forEach((p, i) => {
+    const a = args[i];
+    inputs.push({ name: p.name, source: "param", param: i, length: a.t === "vec" ? a.len : 1, vector: a.t === "vec", batched: options.batched?.[i] ?? true, field: field(p.name) });
+  });
+  const extNames = new Map<string, string>();
+  for (const [text, ex] of an.externals) {
+    extNames.set(text, claimGlobal(`ext_${text}`));
+    if (ex.kind === "input") inputs.push({ name: text, source: "external", length: ex.length, vector: ex.vector, batched: false, field: field(text) });
+  }
+
+  // outputs
+  const outputs: KernelOutput[] = [];
+  let k = 0;
+  fn.results.forEach((t, i) => {
+    const a = results[i];
+    let shape: number[] = [];
+    let kind: KernelOutput["kind"] = "num";
+    if (a?.t === "vec") {
+      if (a.len < 0) throw new WgslKernelError("vector-length", `result ${i} of \`${fn.source ?? fn.name}\` has no static length`, fn.loc);
+      shape = a.shape ?? [a.len];
+      kind = t.k === "tensor" ? "tensor" : "vec";
+    } else if (a?.t === "bool") kind = "bool";
+    else if (a?.t === "tp") throw new WgslKernelError("internal", "a tape position as a result", fn.loc);
+    const size = shape.reduce((x, y) => x * y, 1);
+    outputs.push({ result: i, kind, shape, offset: k, size: kind === "vec" || kind === "tensor" ? (a as { len: number }).len : 1 });
+    k += outputs[outputs.length - 1].size;
+    void size;
+  });
+
+  // which vector parameters are written through (passed by pointer), callees first
+  const emitted: string[] = [];
+  const helpers = new Set<string>();
+  const structs: string[] = [];
+  const ptrParams = new Map<string, Set<number>>();
+  const ctx: EmitCtx = { an, insts: an.insts, ptrParams, helpers, structs, structNames, extNames, globals, tapeCap, guarded };
+  for (const key of [...order].reverse()) {
+    const inst = an.insts.get(key)!;
+    emitted.unshift(new FnEmitter(inst, ctx).emit());
+  }
+
+  // main
+  const L: string[] = [];
+  const sig: ScalarKernelSignature = {
+    entry, entryPoint, workgroupSize: wg, inputs, outputs, rowWidth: k,
+    uniformBytes: 16 + 16 * inputs.length, bindings: { layout: 0, inputs: 1, outputs: 2 }, tapeCapacity: tapeCap,
+  };
+  L.push(`// ---- jacc: a vmapped scalar kernel for \`${fn.source ?? fn.name}\` (${fn.name}), one invocation per batch row`);
+  L.push(`// inputs: ${inputs.map((x) => `${x.name}${x.vector ? `[${x.length}]` : ""}`).join(", ") || "none"}; a row of outputs: ${k} f32 (${outputs.map((o) => `result ${o.result}${o.shape.length ? ` [${o.shape.join(", ")}]` : ""}`).join(", ")})`);
+  L.push(`struct JaccLayout {`);
+  L.push(`  rows: u32, // B: the number of batch rows`);
+  L.push(`  out_base: u32, // result component j of row r is jacc_out[out_base + r * out_row + j * out_col]`);
+  L.push(`  out_row: u32,`);
+  L.push(`  out_col: u32,`);
+  for (const x of inputs) L.push(`  ${x.field}: vec4<u32>, // ${x.source === "param" ? "parameter" : "captured"} \`${x.name}\`${x.vector ? ` (${x.length} f32)` : ""}: (offset, row stride, element stride, unused) in jacc_in; row stride 0 = the same for every row`);
+  L.push(`}`);
+  L.push(`@group(0) @binding(0) var<uniform> jacc_layout: JaccLayout;`);
+  L.push(`@group(0) @binding(1) var<storage, read> jacc_in: array<f32>;`);
+  L.push(`@group(0) @binding(2) var<storage, read_write> jacc_out: array<f32>;`);
+  const BITS = L.length; // the bit patterns of ±Infinity and NaN go here when used
+  if (tapeCap > 0) {
+    L.push(`// the reverse sweep's tape: at most ${tapeCap} numbers per row${guarded ? " (options.tapeCapacity; a row that overflows writes NaN)" : " (from the program's loop bounds)"}`);
+    L.push(`var<private> jacc_tape: array<f32, ${tapeCap}>;`);
+  }
+  if (usesTape(an)) L.push(`var<private> jacc_sp: i32;`);
+  if (guarded) L.push(`var<private> jacc_overflow: bool;`);
+  for (const [text, ex] of an.externals) {
+    const n = extNames.get(text)!;
+    if (ex.kind === "const") {
+      if (Array.isArray(ex.value)) L.push(`var<private> ${n}: array<f32, ${Math.max(1, ex.value.length)}> = array<f32, ${Math.max(1, ex.value.length)}>(${ex.value.length ? ex.value.map(fmtConst).join(", ") : "0.0"}); // captured \`${text}\`, baked`);
+      else L.push(`const ${n}: f32 = ${fmtConst(ex.value)}; // captured \`${text}\`, baked`);
+    } else L.push(`var<private> ${n}: ${ex.vector ? `array<f32, ${Math.max(1, ex.length)}>` : "f32"}; // captured \`${text}\`, read from jacc_in`);
+  }
+  const mainL: string[] = [];
+  mainL.push(`@compute @workgroup_size(${wg})`);
+  mainL.push(`fn ${entryPoint}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {`);
+  mainL.push(`  let row = gid.x + gid.y * groups.x * ${wg}u;`);
+  mainL.push(`  if (row >= jacc_layout.rows) { return; }`);
+  const at = (x: KernelInput, el: string) => `jacc_in[jacc_layout.${x.field}.x + row * jacc_layout.${x.field}.y${el === "0u" ? "" : ` + ${el} * jacc_layout.${x.field}.z`}]`;
+  const argNames: string[] = [];
+  const taken = new Set<string>(["row", "gid", "groups", "r", "o", "i"]);
+  const local = (base: string) => {
+    let n = sanitize(base);
+    for (let i = 2; taken.has(n) || globals.has(n); i++) n = `${sanitize(base)}_${i}`;
+    taken.add(n);
+    return n;
+  };
+  const rootPtr = ptrParams.get(root.key) ?? new Set<number>();
+  for (const x of inputs) {
+    if (x.source === "param") {
+      const n = local(x.name);
+      argNames.push(rootPtr.has(x.param!) ? `&${n}` : n);
+      if (x.vector) {
+        mainL.push(`  var ${n}: array<f32, ${Math.max(1, x.length)}>;`);
+        mainL.push(`  for (var i = 0u; i < ${x.length}u; i++) { ${n}[i] = ${at(x, "i")}; }`);
+      } else mainL.push(`  ${rootPtr.has(x.param!) ? "var" : "let"} ${n} = ${at(x, "0u")};`);
+    } else {
+      const n = extNames.get(x.name)!;
+      if (x.vector) mainL.push(`  for (var i = 0u; i < ${x.length}u; i++) { ${n}[i] = ${at(x, "i")}; }`);
+      else mainL.push(`  ${n} = ${at(x, "0u")};`);
+    }
+  }
+  if (usesTape(an)) mainL.push(`  jacc_sp = 0;`);
+  const call = `${root.wname}(${argNames.join(", ")})`;
+  mainL.push(`  var r = ${call};`);
+  mainL.push(`  let o = jacc_layout.out_base + row * jacc_layout.out_row;`);
+  const rootStruct = fn.results.length !== 1;
+  for (const out of outputs) {
+    const val = rootStruct ? `r.v${out.result}` : "r";
+    const conv = (e: string) => (out.kind === "bool" ? `select(0.0, 1.0, ${e})` : guarded ? `select(${e}, jacc_nan(), jacc_overflow)` : e);
+    if (out.kind === "num" || out.kind === "bool") mainL.push(`  jacc_out[o + ${out.offset}u * jacc_layout.out_col] = ${conv(val)};`);
+    else mainL.push(`  for (var i = 0u; i < ${out.size}u; i++) { jacc_out[o + (${out.offset}u + i) * jacc_layout.out_col] = ${conv(`${val}[i]`)}; }`);
+  }
+  mainL.push(`}`);
+  // the helpers the text calls (and theirs)
+  const body = [...structs.flatMap((s) => [s, ""]), ...emitted.flatMap((e) => [e, ""]), ...mainL].join("\n");
+  const used = new Set<string>();
+  const scan = (text: string) => {
+    for (const m of text.matchAll(/\b(jacc_[a-z0-9]+)\(/g)) {
+      if (!HELPERS[m[1]] || used.has(m[1])) continue;
+      used.add(m[1]);
+      scan(HELPERS[m[1]].code);
+    }
+  };
+  scan(body + L.join("\n"));
+  if (used.has("jacc_inf") || used.has("jacc_nan")) L.splice(BITS, 0, `var<private> jacc_bits_inf: u32 = 0x7f800000u; // (WGSL has no literal for them)`, `var<private> jacc_bits_nan: u32 = 0x7fc00000u;`);
+  const helperText = closeHelpers(used).map((h) => HELPERS[h].code);
+  const code = [...L, "", ...helperText.flatMap((h) => [h, ""]), body].join("\n") + "\n";
+  return { code, signature: sig };
+}
+
+function fmtConst(x: number): string {
+  if (!Number.isFinite(x) || Math.abs(x) > 3.4028234663852886e38) throw new WgslKernelError("external", `captured constant ${x} is not a finite f32 (bake it at run time instead: options.externals { length })`);
+  return fmt(x);
+}
+
+function usesTape(an: Analysis): boolean {
+  for (const inst of an.insts.values()) {
+    let u = false;
+    walk(inst.fn.body, (s) => {
+      if (inst.visited.has(s) && (s.k === "push" || s.k === "settape" || (s.k === "let" && (s.e.k === "pop" || s.e.k === "tape")))) u = true;
+    });
+    if (u) return true;
+  }
+  return false;
+}
+
+function closeHelpers(h: Set<string>): string[] {
+  const out: string[] = [];
+  const visit = (n: string) => {
+    if (out.includes(n)) return;
+    for (const d of HELPERS[n].deps ?? []) visit(d);
+    out.push(n);
+  };
+  [...h].sort().forEach(visit);
+  return out;
+}
+
+/** Instances in call order from the root (callers before callees). */
+function topo(insts: Map<string, Inst>, root: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (k: string) => {
+    if (seen.has(k)) return;
+    seen.add(k);
+    for (const c of insts.get(k)!.calls.values()) visit(c);
+    out.unshift(k);
+  };
+  visit(root);
+  return out;
+}
+
+interface EmitCtx {
+  an: Analysis;
+  insts: Map<string, Inst>;
+  ptrParams: Map<string, Set<number>>;
+  helpers: Set<string>;
+  structs: string[];
+  structNames: Map<string, string>;
+  extNames: Map<string, string>;
+  globals: Set<string>;
+  tapeCap: number;
+  guarded: boolean;
+}
+
+/** One WGSL function for one instance. */
+class FnEmitter {
+  private lines: string[] = [];
+  private ind = 1;
+  private lastLine = -1;
+  private names = new Map<string, string>(); // IR name → WGSL name
+  private taken = new Set<string>();
+  private group = new Map<string, string>(); // vector IR name → its storage's IR name
+  private ptr = new Set<string>(); // IR names that are pointer parameters
+  private declared = new Map<string, string>(); // WGSL local → its type
+  private fn: Fn;
+  private paramCopies: string[] = [];
+  private resultStruct?: string;
+
+  constructor(private inst: Inst, private ctx: EmitCtx) {
+    this.fn = inst.fn;
+  }
+
+  private fail(construct: string, msg: string, loc?: Loc): never {
+    throw new WgslKernelError(construct, msg, loc ?? this.fn.loc);
+  }
+
+  private isVec(name: string): boolean {
+    const t = this.fn.vars.get(name);
+    return !!t && (t.k === "vec" || t.k === "tensor");
+  }
+
+  /** Vectors copied into one another (`a = b`, result blocks over their storage) share one WGSL array, as JS shares the object. */
+  private groups(): void {
+    const parent = new Map<string, string>();
+    const find = (x: string): string => {
+      let p = parent.get(x) ?? x;
+      if (p !== x) {
+        p = find(p);
+        parent.set(x, p);
+      }
+      return p;
+    };
+    const union = (a: string, b: string) => {
+      const ra = find(a);
+      const rb = find(b);
+      if (ra === rb) return;
+      // a parameter is its group's name
+      const params = new Set(this.fn.params.map((p) => p.name));
+      if (params.has(rb)) parent.set(ra, rb);
+      else parent.set(rb, ra);
+    };
+    walk(this.fn.body, (s) => {
+      if (!this.inst.visited.has(s) || s.k !== "let" || !this.isVec(s.dst)) return;
+      const e = s.e;
+      if (e.k === "atom" && e.a.k === "var" && this.isVec(e.a.name)) union(e.a.name, s.dst);
+      if (e.k === "wrap" && e.data.k === "var") union(e.data.name, s.dst);
+      if (e.k === "tdata" && e.t.k === "var") union(e.t.name, s.dst);
+    });
+    for (const n of this.fn.vars.keys()) if (this.isVec(n)) this.group.set(n, find(n));
+  }
+
+  private lenOf(name: string): number {
+    const rep = this.group.get(name) ?? name;
+    let len = this.inst.vecLen.get(name) ?? this.inst.vecLen.get(rep);
+    if (len === undefined) for (const [m, r] of this.group) if (r === rep && this.inst.vecLen.has(m)) len = this.inst.vecLen.get(m);
+    if (len === undefined) this.fail("vector-length", `the length of vector \`${name}\` in \`${this.fn.source ?? this.fn.name}\` is not known when the kernel is built`);
+    return len;
+  }
+
+  private wtype(name: string): string {
+    const t = this.fn.vars.get(name);
+    if (this.inst.tapeVars.has(name)) return "i32";
+    if (!t) this.fail("internal", `unknown variable ${name}`);
+    if (t.k === "num") return "f32";
+    if (t.k === "bool") return "bool";
+    if (t.k === "vec" || t.k === "tensor") return `array<f32, ${Math.max(1, this.lenOf(name))}>`;
+    this.fail("type", `\`${name}\` is not a number, a boolean or a vector`);
+  }
+
+  private claim(base: string): string {
+    let n = sanitize(base);
+    for (let i = 2; this.taken.has(n) || this.ctx.globals.has(n); i++) n = `${sanitize(base)}_${i}`;
+    this.taken.add(n);
+    return n;
+  }
+
+  /** The WGSL name of an IR variable (declared on first use). */
+  private name(ir: string): string {
+    const key = this.isVec(ir) ? this.group.get(ir) ?? ir : ir;
+    let n = this.names.get(key);
+    if (!n) {
+      n = this.claim(key);
+      this.names.set(key, n);
+      if (!this.fn.params.some((p) => p.name === key)) this.declared.set(n, this.wtype(key));
+    }
+    return n;
+  }
+
+  private defFlag(ir: string): string {
+    const n = `${ir}__def`;
+    let w = this.names.get(n);
+    if (!w) {
+      w = this.claim(`${this.name(ir)}_def`);
+      this.names.set(n, w);
+      this.declared.set(w, "bool");
+      // parameters and values never undefined start defined
+    }
+    return w;
+  }
+
+  private line(s: string): void {
+    this.lines.push("  ".repeat(this.ind) + s);
+  }
+
+  private a(x: Atom): string {
+    if (x.k === "lit") {
+      if (typeof x.v === "number") return fmt(x.v);
+      if (typeof x.v === "boolean") return String(x.v);
+      return "0.0";
+    }
+    const n = this.name(x.name);
+    if (this.ptr.has(this.group.get(x.name) ?? x.name)) return `(*${n})`;
+    return n;
+  }
+
+  private num(x: Atom): string {
+    const s = this.a(x);
+    if (x.k === "lit" && typeof x.v === "number") {
+      if (s.includes("jacc_inf")) this.ctx.helpers.add("jacc_inf");
+      if (s.includes("jacc_nan")) this.ctx.helpers.add("jacc_nan");
+    }
+    return s;
+  }
+
+  private idx(x: Atom): string {
+    if (x.k === "lit" && typeof x.v === "number") return String(Math.trunc(x.v));
+    return `i32(${this.a(x)})`;
+  }
+
+  private helper(name: string): string {
+    this.ctx.helpers.add(name);
+    return name;
+  }
+
+  emit(): string {
+    const fn = this.fn;
+    this.groups();
+    // by-pointer vector parameters: written here or by a callee through a pointer
+    const ptrSet = new Set<number>();
+    const writtenGroups = new Set<string>();
+    walk(fn.body, (s) => {
+      if (!this.inst.visited.has(s)) return;
+      if ((s.k === "store" || s.k === "fill0") && s.arr.k === "var") writtenGroups.add(this.group.get(s.arr.name) ?? s.arr.name);
+      if (s.k === "call") {
+        const ck = this.inst.calls.get(s);
+        const cp = ck ? this.ctx.ptrParams.get(ck) : undefined;
+        s.args.forEach((a, i) => {
+          if (cp?.has(i) && a.k === "var") writtenGroups.add(this.group.get(a.name) ?? a.name);
+        });
+      }
+    });
+    const assignedGroups = new Set<string>();
+    const assigned = new Set<string>();
+    walk(fn.body, (s) => {
+      if (!this.inst.visited.has(s)) return;
+      if (s.k === "let") {
+        assigned.add(s.dst);
+        const aliasing = this.isVec(s.dst) && ((s.e.k === "atom" && s.e.a.k === "var") || s.e.k === "wrap" || s.e.k === "tdata");
+        if (this.isVec(s.dst) && !aliasing) assignedGroups.add(this.group.get(s.dst) ?? s.dst);
+      }
+      if (s.k === "call") s.dsts.forEach((d) => (assigned.add(d), this.isVec(d) && assignedGroups.add(this.group.get(d) ?? d)));
+      if (s.k === "for") assigned.add(s.index);
+    });
+    const params: string[] = [];
+    fn.params.forEach((p, i) => {
+      const key = this.isVec(p.name) ? this.group.get(p.name) ?? p.name : p.name;
+      const isVecP = this.isVec(p.name);
+      if (isVecP && writtenGroups.has(key)) {
+        if (assignedGroups.has(key)) this.fail("vector-alias", `vector parameter \`${p.name}\` of \`${fn.source ?? fn.name}\` is both written through and rebound`);
+        ptrSet.add(i);
+        this.ptr.add(key);
+        const n = this.claim(p.name);
+        this.names.set(key, n);
+        params.push(`${n}: ptr<function, ${this.wtype(p.name)}>`);
+        return;
+      }
+      const rebound = isVecP ? assignedGroups.has(key) : assigned.has(p.name);
+      const argV = this.inst.args[i];
+      const ty = argV.t === "vec" && argV.len < 0 ? "array<f32, 1>" : argV.u === 2 && !isVecP ? (p.type.k === "bool" ? "bool" : "f32") : this.wtype(p.name);
+      if (rebound) {
+        const pn = this.claim(`${p.name}_arg`);
+        const n = this.claim(p.name);
+        this.names.set(key, n);
+        this.declared.set(n, ty);
+        params.push(`${pn}: ${ty}`);
+        this.paramCopies.push(`${n} = ${pn};`);
+      } else {
+        const n = this.claim(p.name);
+        this.names.set(key, n);
+        params.push(`${n}: ${ty}`);
+      }
+    });
+    this.ctx.ptrParams.set(this.inst.key, ptrSet);
+
+    // results: one value, or a struct
+    const resTypes = fn.results.map((t, i) => {
+      const a = this.inst.results?.[i];
+      if (a?.t === "vec") return `array<f32, ${Math.max(1, a.len)}>`;
+      if (a?.t === "bool" || t.k === "bool") return "bool";
+      if (a?.t === "tp") return "i32";
+      if (t.k === "num") return "f32";
+      if (a?.t === "num") return "f32";
+      this.fail("type", `result ${i} of \`${fn.source ?? fn.name}\` is not a number, a boolean or a vector`);
+    });
+    let ret = "";
+    if (fn.results.length === 1) ret = ` -> ${resTypes[0]}`;
+    else if (fn.results.length > 1) {
+      this.resultStruct = this.ctx.structNames.get(this.inst.key)!;
+      this.ctx.structs.unshift(`struct ${this.resultStruct} {\n${resTypes.map((t, i) => `  v${i}: ${t},`).join("\n")}\n}`);
+      ret = ` -> ${this.resultStruct}`;
+    }
+    this.block(fn.body);
+    const where = fn.loc ? ` (${fn.source ?? fn.name} at ${shortName(fn.loc.file)}:${fn.loc.line})` : "";
+    const head = [`// generated by jacc from ${fn.name}${where}`, `fn ${this.inst.wname}(${params.join(", ")})${ret} {`];
+    const decls = [...this.declared].map(([n, t]) => `  var ${n}: ${t};`);
+    const copies = this.paramCopies.map((c) => `  ${c}`);
+    // flags of values that may be undefined: set where the value is given
+    return [...head, ...decls, ...copies, ...this.lines, "}"].join("\n");
+  }
+
+  private block(list: Stmt[]): void {
+    for (const s of list) if (this.inst.visited.has(s)) this.stmt(s);
+  }
+
+  private nested(list: Stmt[]): void {
+    this.ind++;
+    this.block(list);
+    this.ind--;
+  }
+
+  private setDef(dst: string, defined: boolean | string): void {
+    if (!this.inst.undefVars.has(dst)) return;
+    this.line(`${this.defFlag(dst)} = ${defined};`);
+  }
+
+  private stmt(s: Stmt): void {
+    const loc = "loc" in s ? s.loc : undefined;
+    if (loc && loc.line !== this.lastLine && (s.k === "if" || s.k === "loop" || s.k === "let" || s.k === "store" || s.k === "call")) {
+      this.lastLine = loc.line;
+      this.line(`// ${shortName(loc.file)}:${loc.line}`);
+    }
+    switch (s.k) {
+      case "let": return this.let(s);
+      case "store": {
+        const arr = this.a(s.arr);
+        return this.line(`${arr}[${this.idx(s.index)}] ${s.accum ? "+=" : "="} ${this.num(s.value)};`);
+      }
+      case "fill0": {
+        const n = (s.arr as { name: string }).name;
+        return this.line(`${this.a(s.arr)} = ${this.wtype(n)}();`);
+      }
+      case "call": return this.call(s);
+      case "if": {
+        const seen = this.inst.ifs.get(s)!;
+        if (!seen.has("?") && seen.size === 1) {
+          // the condition is the same at every visit (known when the kernel is built)
+          const taken = seen.has("true") ? s.then : s.else;
+          if (taken.length) this.line(`// (branch on ${this.a(s.cond)} decided when the kernel is built)`);
+          return this.block(taken);
+        }
+        const thenLive = s.then.some((x) => this.inst.visited.has(x));
+        const elseLive = s.else.some((x) => this.inst.visited.has(x));
+        if (!thenLive && !elseLive) return;
+        if (!thenLive) {
+          this.line(`if (!${this.a(s.cond)}) {`);
+          this.nested(s.else);
+          return this.line("}");
+        }
+        this.line(`if (${this.a(s.cond)}) {`);
+        this.nested(s.then);
+        if (elseLive) {
+          this.line("} else {");
+          this.nested(s.else);
+        }
+        return this.line("}");
+      }
+      case "loop":
+        this.line("loop {");
+        this.ind++;
+        this.block(s.pre);
+        this.line(`if (!${this.a(s.cond)}) { break; }`);
+        this.block(s.body);
+        this.ind--;
+        return this.line("}");
+      case "for": {
+        const i = this.name(s.index);
+        if (s.down) this.line(`for (${i} = ${this.num(s.to)} - 1.0; ${i} >= ${this.num(s.from)}; ${i} -= 1.0) {`);
+        else this.line(`for (${i} = ${this.num(s.from)}; ${i} < ${this.num(s.to)}; ${i} += 1.0) {`);
+        this.nested(s.body);
+        return this.line("}");
+      }
+      case "push":
+        if (this.ctx.guarded) {
+          this.line(`if (jacc_sp < ${this.ctx.tapeCap}) { jacc_tape[jacc_sp] = ${this.num(s.a)}; } else { jacc_overflow = true; }`);
+          return this.line(`jacc_sp += 1;`);
+        }
+        this.line(`jacc_tape[jacc_sp] = ${this.num(s.a)};`);
+        return this.line(`jacc_sp += 1;`);
+      case "settape":
+        return this.line(`jacc_sp = ${this.a(s.sp)};`);
+      case "return": {
+        if (!this.fn.results.length) return this.line("return;");
+        if (this.resultStruct) return this.line(`return ${this.resultStruct}(${s.values.map((x, i) => this.value(x, this.fn.results[i])).join(", ")});`);
+        return this.line(`return ${this.value(s.values[0], this.fn.results[0])};`);
+      }
+      case "comment":
+        return this.line(`// ${s.text}`);
+      case "pushobj":
+      case "effect":
+        this.fail("internal", `unexpected ${s.k}`);
+    }
+  }
+
+  /** An atom as a value of type t (an undefined literal becomes a zero). */
+  private value(x: Atom, t: Type): string {
+    if (x.k === "lit" && x.v === undefined) return t.k === "bool" ? "false" : t.k === "num" ? "0.0" : "array<f32, 1>()";
+    return t.k === "num" ? this.num(x) : this.a(x);
+  }
+
+  private let(s: Extract<Stmt, { k: "let" }>): void {
+    const e = s.e;
+    const dst = s.dst;
+    const isVecDst = this.isVec(dst);
+    if (e.k === "atom" && e.a.k === "lit" && e.a.v === undefined) {
+      // undefined: only the flag changes
+      if (!this.inst.undefVars.has(dst)) return;
+      return this.line(`${this.defFlag(dst)} = false;`);
+    }
+    if (isVecDst && ((e.k === "atom" && e.a.k === "var") || e.k === "wrap" || e.k === "tdata")) {
+      // the same storage (JS shares the object)
+      const src = e.k === "atom" ? (e.a as { name: string }).name : e.k === "wrap" ? (e.data as { name: string }).name : (e.t as { name: string }).name;
+      if ((this.group.get(src) ?? src) !== (this.group.get(dst) ?? dst)) this.fail("internal", "vector alias outside its group");
+      if (this.inst.undefVars.has(dst)) this.line(`${this.defFlag(dst)} = ${this.inst.undefVars.has(src) ? this.defFlag(src) : "true"};`);
+      if (dst !== src && this.name(dst) !== this.name(src)) this.fail("internal", "vector alias");
+      return;
+    }
+    if (e.k === "pop") {
+      this.line(`jacc_sp -= 1;`);
+      if (this.ctx.guarded) return this.line(`${this.name(dst)} = jacc_tape[max(jacc_sp, 0)];`);
+      return this.line(`${this.name(dst)} = jacc_tape[jacc_sp];`);
+    }
+    if (e.k === "tape") return this.line(`${this.name(dst)} = jacc_sp;`);
+    const folded = this.inst.folded.get(s);
+    if (folded && folded.size === 1 && !folded.has("?") && e.k === "prim") {
+      this.line(`${this.name(dst)} = ${[...folded][0]}; // known when the kernel is built`);
+      return;
+    }
+    const rhs = this.expr(e, dst);
+    this.line(`${this.name(dst)} = ${rhs};`);
+    if (this.inst.undefVars.has(dst)) {
+      const src = e.k === "atom" && e.a.k === "var" ? e.a.name : undefined;
+      this.setDef(dst, src && this.inst.undefVars.has(src) ? this.defFlag(src) : true);
+    }
+  }
+
+  private expr(e: Expr, dst: string): string {
+    switch (e.k) {
+      case "atom": {
+        const t = this.fn.vars.get(dst);
+        if (t?.k === "num" && !this.inst.tapeVars.has(dst)) return this.num(e.a);
+        return this.a(e.a);
+      }
+      case "prim": return this.prim(e.op, e.args);
+      case "load": return `${this.a(e.arr)}[${this.idx(e.index)}]`;
+      case "len": return fmt(this.lenOf((e.arr as { name: string }).name));
+      case "newvec": return `${this.wtype(dst)}()`;
+      case "veclit": return `${this.wtype(dst)}(${e.items.length ? e.items.map((x) => this.num(x)).join(", ") : "0.0"})`;
+      case "copyvec": return this.a(e.src);
+      case "ext": {
+        const n = this.ctx.extNames.get(e.text);
+        if (!n) this.fail("internal", `captured ${e.text}`);
+        return n;
+      }
+      default:
+        this.fail("internal", `unexpected ${e.k}`);
+    }
+  }
+
+  private prim(op: string, args: Atom[]): string {
+    const x = args.map((a) => this.num(a));
+    if (op in BINOP) {
+      if (op === "eq" || op === "ne") {
+        // comparisons with undefined (default parameters): known from the flags
+        if (args.some((a) => a.k === "lit" && a.v === undefined)) return op === "eq" ? "false" : "true";
+      }
+      return `${x[0]} ${BINOP[op]} ${x[1]}`;
+    }
+    if (op in UNARY) {
+      const f = UNARY[op];
+      if (f.startsWith("jacc_")) this.helper(f);
+      return `${f}(${x[0]})`;
+    }
+    switch (op) {
+      case "neg": return `-${x[0]}`;
+      case "not": return `!${x[0]}`;
+      case "mod": return `${this.helper("jacc_fmod")}(${x[0]}, ${x[1]})`;
+      case "pow": {
+        const y = args[1];
+        if (y.k === "lit" && typeof y.v === "number") {
+          // small integer exponents: products (exact as JS's x ** 2, and for negative bases)
+          if (y.v === 1) return x[0];
+          if (y.v === 2) return `${x[0]} * ${x[0]}`;
+          if (y.v === 3) return `${x[0]} * ${x[0]} * ${x[0]}`;
+          if (y.v === -1) return `1.0 / ${x[0]}`;
+          if (y.v === -2) return `1.0 / (${x[0]} * ${x[0]})`;
+          if (y.v === 0.5) return `${this.helper("jacc_pow")}(${x[0]}, 0.5)`;
+        }
+        return `${this.helper("jacc_pow")}(${x[0]}, ${x[1]})`;
+      }
+      case "atan2": return `${this.helper("jacc_atan2")}(${x[0]}, ${x[1]})`;
+      case "max":
+      case "min": {
+        if (x.length === 0) return op === "max" ? "(-jacc_inf())" : "jacc_inf()";
+        const h = this.helper(op === "max" ? "jacc_max" : "jacc_min");
+        return x.slice(1).reduce((acc, y) => `${h}(${acc}, ${y})`, x.length === 1 ? `${h}(${x[0]}, ${x[0]})` : x[0]);
+      }
+      case "hypot": {
+        if (x.length === 0) return "0.0";
+        const h = this.helper("jacc_hypot");
+        if (x.length === 1) return `${h}(${x[0]}, 0.0)`;
+        return x.slice(1).reduce((acc, y) => `${h}(${acc}, ${y})`, x[0]);
+      }
+      case "select": return `select(${x[2]}, ${x[1]}, ${x[0]})`;
+      case "isundef": {
+        const a = args[0];
+        if (a.k === "lit") return String(a.v === undefined);
+        if (!this.inst.undefVars.has(a.name)) return "false";
+        return `!${this.defFlag(a.name)}`;
+      }
+    }
+    this.fail("unsupported", `primitive \`${op}\` has no WGSL form`);
+  }
+
+  private call(s: Extract<Stmt, { k: "call" }>): void {
+    const key = this.inst.calls.get(s)!;
+    const callee = this.ctx.insts.get(key)!;
+    const ptrs = this.ctx.ptrParams.get(key) ?? new Set<number>();
+    const roots: string[] = [];
+    const args = s.args.map((a, i) => {
+      const p = callee.fn.params[i];
+      if (a.k === "lit" && a.v === undefined) return p.type.k === "bool" ? "false" : p.type.k === "num" ? "0.0" : "array<f32, 1>()";
+      if (ptrs.has(i)) {
+        if (a.k !== "var") this.fail("internal", "pointer to a literal");
+        const rep = this.group.get(a.name) ?? a.name;
+        if (roots.includes(rep)) this.fail("vector-alias", `the same vector passed twice to \`${callee.fn.source ?? callee.fn.name}\`, which writes into it`, s.loc);
+        roots.push(rep);
+        return this.ptr.has(rep) ? this.name(a.name) : `&${this.name(a.name)}`;
+      }
+      return p?.type.k === "num" ? this.num(a) : this.a(a);
+    });
+    const call = `${callee.wname}(${args.join(", ")})`;
+    if (s.dsts.length === 0 || callee.fn.results.length === 0) return this.line(`${callee.fn.results.length ? "_ = " : ""}${call};`);
+    if (callee.fn.results.length === 1) {
+      this.line(`${this.name(s.dsts[0])} = ${call};`);
+      this.setDef(s.dsts[0], true);
+      return;
+    }
+    const tmp = this.claim(`${callee.wname}_r`);
+    this.line(`let ${tmp} = ${call};`);
+    s.dsts.forEach((d, i) => {
+      this.line(`${this.name(d)} = ${tmp}.v${i};`);
+      this.setDef(d, true);
+    });
+  }
+}
