@@ -55,6 +55,12 @@ export interface ScalarKernelOptions {
    * writes NaN to all its outputs. Without it such a program is an error.
    */
   tapeCapacity?: number;
+  /**
+   * Iterations after which a loop the build-time analysis could not bound gives
+   * up (default 2^20): float32 may never meet a float64 stopping test, and a GPU
+   * must not spin forever. A row that hits it writes NaN to all its outputs.
+   */
+  loopLimit?: number;
 }
 
 export interface KernelInput {
@@ -181,7 +187,9 @@ interface Inst {
   calls: Map<Stmt, string>;
   ifs: Map<Stmt, Set<string>>; // observed conditions: "true" / "false" / "?"
   visited: Set<Stmt>;
-  folded: Map<Stmt, Set<string>>; // values of boolean primitives seen ("true" / "false" / "?")
+  folded: Map<Stmt, Set<string>>;
+  bounded: Set<Stmt>; // loops followed to their end at every visit (no run-time limit needed)
+  unboundedLoops: Set<Stmt>; // values of boolean primitives seen ("true" / "false" / "?")
   results?: AV[];
 }
 
@@ -221,7 +229,7 @@ class Analysis {
       inst = {
         key, fn, wname: n ? `${fn.name}_${n + 1}` : fn.name, args,
         vecLen: new Map(), shapes: new Map(), tapeVars: new Set(), undefVars: new Set(),
-        calls: new Map(), ifs: new Map(), visited: new Set(), folded: new Map(),
+        calls: new Map(), ifs: new Map(), visited: new Set(), folded: new Map(), bounded: new Set(), unboundedLoops: new Set(),
       };
       this.insts.set(key, inst);
     }
@@ -497,7 +505,10 @@ class Analysis {
         this.sp = sp0;
         return this.havoc(s, st, inst, "a loop whose trip count depends on the data");
       }
-      if (!c.v) return;
+      if (!c.v) {
+        if (!inst.unboundedLoops.has(s)) inst.bounded.add(s);
+        return;
+      }
       this.block(s.body, st, inst);
     }
   }
@@ -527,6 +538,8 @@ class Analysis {
 
   /** A loop with an unknown trip count: its variables become unknown; its body must not grow the tape. */
   private havoc(s: Extract<Stmt, { k: "loop" } | { k: "for" }>, st: State, inst: Inst, why: string): undefined {
+    inst.unboundedLoops.add(s);
+    inst.bounded.delete(s);
     const body = s.k === "loop" ? [...s.pre, ...s.body] : s.body;
     const assigned = new Set<string>();
     walk(body, (x) => {
@@ -647,11 +660,24 @@ const HELPERS: Record<string, { deps?: string[]; code: string }> = {
   jacc_pow: {
     deps: ["jacc_nan", "jacc_inf", "jacc_isnan"],
     code:
-      "// x ** y as JavaScript defines it: negative bases with integer exponents, x ** 0 = 1, 1 ** NaN = NaN\nfn jacc_pow(x: f32, y: f32) -> f32 {\n  if (y == 0.0) { return 1.0; }\n  if (jacc_isnan(x) || jacc_isnan(y)) { return jacc_nan(); }\n  let ay = abs(y);\n  let yInt = floor(y) == y;\n  let yOdd = yInt && ay < 16777216.0 && floor(ay * 0.5) * 2.0 != ay;\n  if (x == 0.0) {\n    if (y > 0.0) { return select(0.0, x, yOdd); }\n    return select(jacc_inf(), select(jacc_inf(), -jacc_inf(), bitcast<u32>(x) != 0u), yOdd);\n  }\n  if (x < 0.0 && !yInt) { return jacc_nan(); }\n  let m = exp2(y * log2(abs(x)));\n  return select(m, -m, x < 0.0 && yOdd);\n}",
+      "// x ** y as JavaScript defines it: negative bases with integer exponents, x ** 0 = 1, 1 ** NaN = NaN\nfn jacc_pow(x: f32, y: f32) -> f32 {\n  if (y == 0.0) { return 1.0; }\n  if (jacc_isnan(x) || jacc_isnan(y)) { return jacc_nan(); }\n  let ay = abs(y);\n  let yInt = floor(y) == y;\n  let yOdd = yInt && ay < 16777216.0 && floor(ay * 0.5) * 2.0 != ay;\n  if (x == 0.0) {\n    if (y > 0.0) { return select(0.0, x, yOdd); }\n    return select(jacc_inf(), select(jacc_inf(), -jacc_inf(), bitcast<u32>(x) != 0u), yOdd);\n  }\n  if (x < 0.0 && !yInt) { return jacc_nan(); }\n  if (abs(x) == 1.0 && abs(y) > 3.4e38) { return jacc_nan(); }\n  let m = exp2(y * log2(abs(x)));\n  return select(m, -m, x < 0.0 && yOdd);\n}",
   },
-  jacc_log10: { code: "fn jacc_log10(x: f32) -> f32 { return log2(x) * 0.30102999566398120; }" },
+  jacc_log: {
+    deps: ["jacc_nan", "jacc_inf"],
+    code: "// log with IEEE's edges (a driver may return log|x| or a finite value for x <= 0)\nfn jacc_log(x: f32) -> f32 {\n  if (x < 0.0) { return jacc_nan(); }\n  if (x == 0.0) { return -jacc_inf(); }\n  return log(x);\n}",
+  },
+  jacc_log2: {
+    deps: ["jacc_nan", "jacc_inf"],
+    code: "fn jacc_log2(x: f32) -> f32 {\n  if (x < 0.0) { return jacc_nan(); }\n  if (x == 0.0) { return -jacc_inf(); }\n  return log2(x);\n}",
+  },
+  jacc_sqrt: {
+    deps: ["jacc_nan"],
+    code: "fn jacc_sqrt(x: f32) -> f32 {\n  if (x < 0.0) { return jacc_nan(); }\n  return sqrt(x);\n}",
+  },
+  jacc_log10: { deps: ["jacc_log2"], code: "fn jacc_log10(x: f32) -> f32 { return jacc_log2(x) * 0.30102999566398120; }" },
   jacc_log1p: {
-    code: "// log(1 + x), accurate near 0 (series below |x| = 1/16)\nfn jacc_log1p(x: f32) -> f32 {\n  if (abs(x) < 0.0625) {\n    return x * (1.0 + x * (-0.5 + x * (0.33333333 + x * (-0.25 + x * (0.2 + x * (-0.16666667 + x * (0.14285714 + x * -0.125)))))));\n  }\n  return log(1.0 + x);\n}",
+    deps: ["jacc_log"],
+    code: "// log(1 + x), accurate near 0 (series below |x| = 1/16)\nfn jacc_log1p(x: f32) -> f32 {\n  if (abs(x) < 0.0625) {\n    return x * (1.0 + x * (-0.5 + x * (0.33333333 + x * (-0.25 + x * (0.2 + x * (-0.16666667 + x * (0.14285714 + x * -0.125)))))));\n  }\n  return jacc_log(1.0 + x);\n}",
   },
   jacc_expm1: {
     code: "// exp(x) - 1, accurate near 0 (series below |x| = 1/16)\nfn jacc_expm1(x: f32) -> f32 {\n  if (abs(x) < 0.0625) {\n    return x * (1.0 + x * (0.5 + x * (0.16666667 + x * (0.041666668 + x * (0.008333334 + x * (0.0013888889 + x * 0.0001984127))))));\n  }\n  return exp(x) - 1.0;\n}",
@@ -723,7 +749,7 @@ const HELPERS: Record<string, { deps?: string[]; code: string }> = {
 };
 
 const UNARY: Record<string, string> = {
-  exp: "exp", log: "log", log2: "log2", sqrt: "sqrt", floor: "floor", ceil: "ceil", trunc: "trunc", abs: "abs",
+  exp: "exp", log: "jacc_log", log2: "jacc_log2", sqrt: "jacc_sqrt", floor: "floor", ceil: "ceil", trunc: "trunc", abs: "abs",
   log10: "jacc_log10", log1p: "jacc_log1p", expm1: "jacc_expm1", cbrt: "jacc_cbrt", sin: "jacc_sin", cos: "jacc_cos", tan: "jacc_tan",
   asin: "jacc_asin", acos: "jacc_acos", atan: "jacc_atan", sinh: "jacc_sinh", cosh: "jacc_cosh", tanh: "jacc_tanh",
   asinh: "jacc_asinh", acosh: "jacc_acosh", atanh: "jacc_atanh", sign: "jacc_sign", round: "jacc_round",
@@ -828,7 +854,7 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   const helpers = new Set<string>();
   const structs: string[] = [];
   const ptrParams = new Map<string, Set<number>>();
-  const ctx: EmitCtx = { an, insts: an.insts, ptrParams, helpers, structs, structNames, extNames, globals, tapeCap, guarded };
+  const ctx: EmitCtx = { an, insts: an.insts, ptrParams, helpers, structs, structNames, extNames, globals, tapeCap, guarded, failed: false, loopLimit: options.loopLimit ?? 1 << 20 };
   for (const key of [...order].reverse()) {
     const inst = an.insts.get(key)!;
     emitted.unshift(new FnEmitter(inst, ctx).emit());
@@ -858,7 +884,7 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
     L.push(`var<private> jacc_tape: array<f32, ${tapeCap}>;`);
   }
   if (usesTape(an)) L.push(`var<private> jacc_sp: i32;`);
-  if (guarded) L.push(`var<private> jacc_overflow: bool;`);
+  if (ctx.failed) L.push(`var<private> jacc_failed: bool; // a tape overflow or a loop past options.loopLimit: the row's outputs are NaN`);
   for (const [text, ex] of an.externals) {
     const n = extNames.get(text)!;
     if (ex.kind === "const") {
@@ -902,7 +928,7 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   const rootStruct = fn.results.length !== 1;
   for (const out of outputs) {
     const val = rootStruct ? `r.v${out.result}` : "r";
-    const conv = (e: string) => (out.kind === "bool" ? `select(0.0, 1.0, ${e})` : guarded ? `select(${e}, jacc_nan(), jacc_overflow)` : e);
+    const conv = (e: string) => (out.kind === "bool" ? `select(0.0, 1.0, ${e})` : ctx.failed ? `select(${e}, jacc_nan(), jacc_failed)` : e);
     if (out.kind === "num" || out.kind === "bool") mainL.push(`  jacc_out[o + ${out.offset}u * jacc_layout.out_col] = ${conv(val)};`);
     else mainL.push(`  for (var i = 0u; i < ${out.size}u; i++) { jacc_out[o + (${out.offset}u + i) * jacc_layout.out_col] = ${conv(`${val}[i]`)}; }`);
   }
@@ -976,6 +1002,9 @@ interface EmitCtx {
   globals: Set<string>;
   tapeCap: number;
   guarded: boolean;
+  /** the text sets jacc_failed (tape overflow, loop limit) */
+  failed: boolean;
+  loopLimit: number;
 }
 
 /** One WGSL function for one instance. */
@@ -1198,7 +1227,14 @@ class FnEmitter {
     this.block(fn.body);
     const where = fn.loc ? ` (${fn.source ?? fn.name} at ${shortName(fn.loc.file)}:${fn.loc.line})` : "";
     const head = [`// generated by jacc from ${fn.name}${where}`, `fn ${this.inst.wname}(${params.join(", ")})${ret} {`];
-    const decls = [...this.declared].map(([n, t]) => `  var ${n}: ${t};`);
+    // locals, several to a line (WGSL declares one per `var`); zero-initialised as JavaScript's are
+    const decls: string[] = [];
+    for (const [n, t] of this.declared) {
+      const d = `var ${n}: ${t};`;
+      const last = decls[decls.length - 1];
+      if (last && last.length + d.length < 110) decls[decls.length - 1] = `${last} ${d}`;
+      else decls.push(`  ${d}`);
+    }
     const copies = this.paramCopies.map((c) => `  ${c}`);
     // flags of values that may be undefined: set where the value is given
     return [...head, ...decls, ...copies, ...this.lines, "}"].join("\n");
@@ -1260,14 +1296,25 @@ class FnEmitter {
         }
         return this.line("}");
       }
-      case "loop":
+      case "loop": {
+        // a loop whose trip count the analysis could not follow gets a limit: float32 may not reach
+        // a float64 stopping criterion, and a GPU must not spin forever
+        const limit = !this.inst.bounded.has(s);
+        const k = limit ? this.claim("trip") : "";
+        if (limit) {
+          this.declared.set(k, "u32");
+          this.ctx.failed = true;
+          this.line(`${k} = 0u;`);
+        }
         this.line("loop {");
         this.ind++;
         this.block(s.pre);
         this.line(`if (!${this.a(s.cond)}) { break; }`);
+        if (limit) this.line(`if (${k} == ${this.ctx.loopLimit}u) { jacc_failed = true; break; } ${k} += 1u;`);
         this.block(s.body);
         this.ind--;
         return this.line("}");
+      }
       case "for": {
         const i = this.name(s.index);
         if (s.down) this.line(`for (${i} = ${this.num(s.to)} - 1.0; ${i} >= ${this.num(s.from)}; ${i} -= 1.0) {`);
@@ -1275,13 +1322,18 @@ class FnEmitter {
         this.nested(s.body);
         return this.line("}");
       }
-      case "push":
+      case "push": {
+        // (a boolean goes on the tape as 0 / 1, as JavaScript's Float64Array stores it)
+        const isBool = s.a.k === "var" ? this.fn.vars.get(s.a.name)?.k === "bool" : typeof s.a.v === "boolean";
+        const val = isBool ? `select(0.0, 1.0, ${this.a(s.a)})` : this.num(s.a);
         if (this.ctx.guarded) {
-          this.line(`if (jacc_sp < ${this.ctx.tapeCap}) { jacc_tape[jacc_sp] = ${this.num(s.a)}; } else { jacc_overflow = true; }`);
+          this.ctx.failed = true;
+          this.line(`if (jacc_sp < ${this.ctx.tapeCap}) { jacc_tape[jacc_sp] = ${val}; } else { jacc_failed = true; }`);
           return this.line(`jacc_sp += 1;`);
         }
-        this.line(`jacc_tape[jacc_sp] = ${this.num(s.a)};`);
+        this.line(`jacc_tape[jacc_sp] = ${val};`);
         return this.line(`jacc_sp += 1;`);
+      }
       case "settape":
         return this.line(`jacc_sp = ${this.a(s.sp)};`);
       case "return": {
@@ -1322,8 +1374,8 @@ class FnEmitter {
     }
     if (e.k === "pop") {
       this.line(`jacc_sp -= 1;`);
-      if (this.ctx.guarded) return this.line(`${this.name(dst)} = jacc_tape[max(jacc_sp, 0)];`);
-      return this.line(`${this.name(dst)} = jacc_tape[jacc_sp];`);
+      const cell = this.ctx.guarded ? `jacc_tape[clamp(jacc_sp, 0, ${this.ctx.tapeCap - 1})]` : "jacc_tape[jacc_sp]";
+      return this.line(`${this.name(dst)} = ${this.fn.vars.get(dst)?.k === "bool" ? `${cell} != 0.0` : cell};`);
     }
     if (e.k === "tape") return this.line(`${this.name(dst)} = jacc_sp;`);
     const folded = this.inst.folded.get(s);
