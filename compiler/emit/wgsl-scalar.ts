@@ -171,7 +171,7 @@ type AV =
   | { t: "num"; v?: number; u?: 1 | 2 } // u: 1 maybe undefined, 2 undefined
   | { t: "bool"; v?: boolean; u?: 1 | 2 }
   | { t: "vec"; len: number; shape?: number[]; u?: 1 | 2 } // len -1: undefined, length unknown
-  | { t: "tp"; sp: number; u?: undefined }; // a tape position
+  | { t: "tp"; sp: number; osp: number; per: number[]; u?: undefined }; // a tape position (numbers, vectors, vectors per length)
 
 type State = Map<string, AV>;
 
@@ -207,6 +207,12 @@ class Analysis {
   insts = new Map<string, Inst>();
   sp = 0;
   peak = 0;
+  // the vector tape: JavaScript keeps one stack of references; WGSL one stack per vector length
+  objs: number[] = []; // lengths of the vectors on the stack (kept above the pointer: replays)
+  osp = 0;
+  objLens: number[] = []; // the lengths seen, in order: stack k holds vectors of length objLens[k]
+  per: number[] = []; // each stack's pointer
+  objPeak: number[] = [];
   steps = 0;
   unbounded?: { loc?: Loc; what: string }; // a tape that grows with a run-time trip count
   externals = new Map<string, { kind: "const"; value: number | number[] } | { kind: "input"; length: number; vector: boolean }>();
@@ -350,9 +356,14 @@ class Analysis {
       case "pop":
         this.sp = Math.max(0, this.sp - 1);
         return { t: "num" };
-      case "popobj":
-        this.fail("tape-vector", "a vector saved on the reverse sweep's tape (a vector reassigned in a loop) is not supported in WGSL");
-      case "tape": return { t: "tp", sp: this.sp };
+      case "popobj": {
+        // the vector on top of the object tape: its length is known, as is the stack of lengths
+        if (this.osp <= 0) this.fail("internal", "popobj from an empty object tape");
+        const len = this.objs[--this.osp];
+        this.per[this.objLens.indexOf(len)]--;
+        return { t: "vec", len };
+      }
+      case "tape": return { t: "tp", sp: this.sp, osp: this.osp, per: [...this.per] };
       case "wrap": {
         const data = this.read(inst, st, e.data);
         if (data.t !== "vec") this.fail("type", "a result block whose storage is not a vector");
@@ -456,12 +467,20 @@ class Analysis {
         }
         seen.add("?");
         const sp0 = this.sp;
+        const osp0 = this.osp;
+        const per0 = [...this.per];
         const other = new Map(st);
         const r1 = this.block(s.then, st, inst);
         const sp1 = this.sp;
+        const osp1 = this.osp;
+        const per1 = [...this.per];
         this.sp = sp0;
+        this.osp = osp0;
+        this.per = per0.concat(this.per.slice(per0.length).map(() => 0));
         const r2 = this.block(s.else, other, inst);
         this.sp = Math.max(sp1, this.sp);
+        if (osp1 !== this.osp) this.fail("tape-vector", "the two arms of a branch save different numbers of vectors on the tape");
+        this.per = this.per.map((x, i) => Math.max(x, per1[i] ?? 0));
         mergeInto(st, other);
         return r1 ?? r2;
       }
@@ -471,12 +490,26 @@ class Analysis {
         this.sp++;
         this.peak = Math.max(this.peak, this.sp);
         return;
-      case "pushobj":
-        this.fail("tape-vector", "a vector saved on the reverse sweep's tape (a vector reassigned in a loop) is not supported in WGSL");
+      case "pushobj": {
+        const a = this.read(inst, st, s.a);
+        if (a.t !== "vec" || a.len < 0) this.fail("tape-vector", "a value saved on the vector tape that is not a vector of known length");
+        let k = this.objLens.indexOf(a.len);
+        if (k < 0) {
+          k = this.objLens.push(a.len) - 1;
+          this.per.push(0);
+          this.objPeak.push(0);
+        }
+        this.objs[this.osp++] = a.len;
+        this.per[k]++;
+        this.objPeak[k] = Math.max(this.objPeak[k], this.per[k]);
+        return;
+      }
       case "settape": {
         const p = this.read(inst, st, s.sp);
         if (p.t !== "tp") this.fail("internal", "settape of something that is not a tape position");
         this.sp = p.sp;
+        this.osp = p.osp;
+        this.per = this.objLens.map((_, i) => p.per[i] ?? 0);
         return;
       }
       case "effect":
@@ -561,16 +594,40 @@ class Analysis {
       }
     };
     forget();
+    // iterate the body from the loop's entry state until the state at its head is stable: every
+    // statement is then recorded with what any iteration can see (first or later)
     const sp0 = this.sp;
-    const before = new Map(st);
-    if (s.k === "for") this.assign(inst, st, s.index, { t: "num" });
-    this.block(body, st, inst);
-    if (s.k === "loop") this.read(inst, st, s.cond);
-    if (this.sp > sp0) {
-      this.unbounded ??= { loc: s.loc ?? this.loc, what: why };
-      this.sp = sp0 + 1; // keep going: the caller decides (options.tapeCapacity) or reports
+    const osp0 = this.osp;
+    const per0 = [...this.per];
+    let head = new Map(st);
+    let spOut = sp0;
+    for (let round = 0; ; round++) {
+      const cur = new Map(head);
+      this.sp = sp0;
+      this.osp = osp0;
+      this.per = this.objLens.map((_, i) => per0[i] ?? 0);
+      if (s.k === "for") this.assign(inst, cur, s.index, { t: "num" });
+      this.block(body, cur, inst);
+      if (s.k === "loop") this.read(inst, cur, s.cond);
+      if (this.osp !== osp0) this.fail("tape-vector", `the reverse sweep saves or restores vectors in ${why}: WGSL needs the vector tape's size when the kernel is built`, s.loc ?? this.loc);
+      if (this.sp > sp0) {
+        this.unbounded ??= { loc: s.loc ?? this.loc, what: why };
+        spOut = sp0 + 1; // keep going: the caller decides (options.tapeCapacity) or reports
+      } else spOut = Math.min(spOut, this.sp);
+      const next = new Map(head);
+      mergeInto(next, cur);
+      for (const n of assigned) {
+        const x = next.get(n);
+        if (x && x.t === "num") next.set(n, { t: "num", u: x.u });
+        if (round >= 6 && x && x.t !== "tp" && !x.u) next.set(n, { ...x, u: 1 } as AV); // widen
+      }
+      const same = next.size === head.size && [...next].every(([k, x]) => JSON.stringify(x) === JSON.stringify(head.get(k)));
+      head = next;
+      if (same || round >= 8) break;
     }
-    mergeInto(st, before);
+    this.sp = spOut;
+    st.clear();
+    for (const [k, x] of head) st.set(k, x);
     forget();
     return;
   }
@@ -580,7 +637,7 @@ function mergeAV(a: AV, b: AV): AV {
   if (a === b) return a;
   const u = (x: AV) => (x.t === "tp" ? 0 : (x.u ?? 0));
   const mu = (ua: number, ub: number): 1 | 2 | undefined => (ua === 2 && ub === 2 ? 2 : ua || ub ? 1 : undefined);
-  if (a.t === "tp" && b.t === "tp") return { t: "tp", sp: Math.max(a.sp, b.sp) };
+  if (a.t === "tp" && b.t === "tp") return { t: "tp", sp: Math.max(a.sp, b.sp), osp: Math.max(a.osp, b.osp), per: a.per.map((x, i) => Math.max(x, b.per[i] ?? 0)) };
   if (a.t === "vec" || b.t === "vec") {
     const la = a.t === "vec" ? a.len : -1;
     const lb = b.t === "vec" ? b.len : -1;
@@ -789,6 +846,7 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   const { inst: root, results } = an.run(fn, args);
   if (an.unbounded && options.tapeCapacity === undefined)
     throw new WgslKernelError("tape", `the reverse sweep's tape grows in ${an.unbounded.what}: WGSL needs its capacity when the kernel is built (give options.tapeCapacity, or use forward mode)`, an.unbounded.loc);
+  if (an.objLens.length > 3) throw new WgslKernelError("tape-vector", `the reverse sweep saves vectors of ${an.objLens.length} different lengths (at most 3 in a WGSL kernel)`, fn.loc);
   const tapeCap = an.unbounded ? Math.max(options.tapeCapacity!, an.peak) : an.peak;
   const guarded = !!an.unbounded;
 
@@ -854,7 +912,7 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   const helpers = new Set<string>();
   const structs: string[] = [];
   const ptrParams = new Map<string, Set<number>>();
-  const ctx: EmitCtx = { an, insts: an.insts, ptrParams, helpers, structs, structNames, extNames, globals, tapeCap, guarded, failed: false, loopLimit: options.loopLimit ?? 1 << 20 };
+  const ctx: EmitCtx = { an, insts: an.insts, ptrParams, helpers, structs, structNames, extNames, globals, tapeCap, guarded, objLens: an.objLens, failed: false, loopLimit: options.loopLimit ?? 1 << 20 };
   for (const key of [...order].reverse()) {
     const inst = an.insts.get(key)!;
     emitted.unshift(new FnEmitter(inst, ctx).emit());
@@ -884,6 +942,11 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
     L.push(`var<private> jacc_tape: array<f32, ${tapeCap}>;`);
   }
   if (usesTape(an)) L.push(`var<private> jacc_sp: i32;`);
+  an.objLens.forEach((len, k) => {
+    L.push(`// vectors of length ${len} the reverse sweep saves: at most ${an.objPeak[k]}`);
+    L.push(`var<private> jacc_otape${k}: array<array<f32, ${Math.max(1, len)}>, ${Math.max(1, an.objPeak[k])}>;`);
+    L.push(`var<private> jacc_osp${k}: i32;`);
+  });
   if (ctx.failed) L.push(`var<private> jacc_failed: bool; // a tape overflow or a loop past options.loopLimit: the row's outputs are NaN`);
   for (const [text, ex] of an.externals) {
     const n = extNames.get(text)!;
@@ -922,6 +985,7 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
     }
   }
   if (usesTape(an)) mainL.push(`  jacc_sp = 0;`);
+  an.objLens.forEach((_, k) => mainL.push(`  jacc_osp${k} = 0;`));
   const call = `${root.wname}(${argNames.join(", ")})`;
   mainL.push(`  var r = ${call};`);
   mainL.push(`  let o = jacc_layout.out_base + row * jacc_layout.out_row;`);
@@ -959,7 +1023,7 @@ function usesTape(an: Analysis): boolean {
   for (const inst of an.insts.values()) {
     let u = false;
     walk(inst.fn.body, (s) => {
-      if (inst.visited.has(s) && (s.k === "push" || s.k === "settape" || (s.k === "let" && (s.e.k === "pop" || s.e.k === "tape")))) u = true;
+      if (inst.visited.has(s) && (s.k === "push" || s.k === "pushobj" || s.k === "settape" || (s.k === "let" && (s.e.k === "pop" || s.e.k === "popobj" || s.e.k === "tape")))) u = true;
     });
     if (u) return true;
   }
@@ -1002,6 +1066,7 @@ interface EmitCtx {
   globals: Set<string>;
   tapeCap: number;
   guarded: boolean;
+  objLens: number[];
   /** the text sets jacc_failed (tape overflow, loop limit) */
   failed: boolean;
   loopLimit: number;
@@ -1074,7 +1139,7 @@ class FnEmitter {
 
   private wtype(name: string): string {
     const t = this.fn.vars.get(name);
-    if (this.inst.tapeVars.has(name)) return "i32";
+    if (this.inst.tapeVars.has(name)) return this.ctx.objLens.length ? "vec4<i32>" : "i32";
     if (!t) this.fail("internal", `unknown variable ${name}`);
     if (t.k === "num") return "f32";
     if (t.k === "bool") return "bool";
@@ -1212,7 +1277,7 @@ class FnEmitter {
       const a = this.inst.results?.[i];
       if (a?.t === "vec") return `array<f32, ${Math.max(1, a.len)}>`;
       if (a?.t === "bool" || t.k === "bool") return "bool";
-      if (a?.t === "tp") return "i32";
+      if (a?.t === "tp") return this.ctx.objLens.length ? "vec4<i32>" : "i32";
       if (t.k === "num") return "f32";
       if (a?.t === "num") return "f32";
       this.fail("type", `result ${i} of \`${fn.source ?? fn.name}\` is not a number, a boolean or a vector`);
@@ -1334,8 +1399,18 @@ class FnEmitter {
         this.line(`jacc_tape[jacc_sp] = ${val};`);
         return this.line(`jacc_sp += 1;`);
       }
-      case "settape":
-        return this.line(`jacc_sp = ${this.a(s.sp)};`);
+      case "settape": {
+        const p = this.a(s.sp);
+        if (!this.ctx.objLens.length) return this.line(`jacc_sp = ${p};`);
+        this.line(`jacc_sp = ${p}.x;`);
+        return this.ctx.objLens.forEach((_, k) => this.line(`jacc_osp${k} = ${p}.${"yzw"[k]};`));
+      }
+      case "pushobj": {
+        // a copy of the vector (JavaScript keeps a reference; the generated code never writes into it afterwards)
+        const k = this.ctx.objLens.indexOf(this.lenOf((s.a as { name: string }).name));
+        this.line(`jacc_otape${k}[jacc_osp${k}] = ${this.a(s.a)};`);
+        return this.line(`jacc_osp${k} += 1;`);
+      }
       case "return": {
         if (!this.fn.results.length) return this.line("return;");
         if (this.resultStruct) return this.line(`return ${this.resultStruct}(${s.values.map((x, i) => this.value(x, this.fn.results[i])).join(", ")});`);
@@ -1343,7 +1418,6 @@ class FnEmitter {
       }
       case "comment":
         return this.line(`// ${s.text}`);
-      case "pushobj":
       case "effect":
         this.fail("internal", `unexpected ${s.k}`);
     }
@@ -1377,7 +1451,15 @@ class FnEmitter {
       const cell = this.ctx.guarded ? `jacc_tape[clamp(jacc_sp, 0, ${this.ctx.tapeCap - 1})]` : "jacc_tape[jacc_sp]";
       return this.line(`${this.name(dst)} = ${this.fn.vars.get(dst)?.k === "bool" ? `${cell} != 0.0` : cell};`);
     }
-    if (e.k === "tape") return this.line(`${this.name(dst)} = jacc_sp;`);
+    if (e.k === "tape") {
+      const pos = this.ctx.objLens.length ? `vec4<i32>(jacc_sp, ${[0, 1, 2].map((k) => (k < this.ctx.objLens.length ? `jacc_osp${k}` : "0")).join(", ")})` : "jacc_sp";
+      return this.line(`${this.name(dst)} = ${pos};`);
+    }
+    if (e.k === "popobj") {
+      const k = this.ctx.objLens.indexOf(this.lenOf(dst));
+      this.line(`jacc_osp${k} -= 1;`);
+      return this.line(`${this.name(dst)} = jacc_otape${k}[jacc_osp${k}];`);
+    }
     const folded = this.inst.folded.get(s);
     if (folded && folded.size === 1 && !folded.has("?") && e.k === "prim") {
       this.line(`${this.name(dst)} = ${[...folded][0]}; // known when the kernel is built`);
