@@ -207,6 +207,8 @@ class Analysis {
   insts = new Map<string, Inst>();
   sp = 0;
   peak = 0;
+  tapeVals: AV[] = []; // what each tape cell holds (abstractly)
+  havocFloor = -1; // inside a loop with an unknown trip count: cells below it were pushed before the loop
   // the vector tape: JavaScript keeps one stack of references; WGSL one stack per vector length
   objs: number[] = []; // lengths of the vectors on the stack (kept above the pointer: replays)
   osp = 0;
@@ -220,7 +222,9 @@ class Analysis {
   private loc?: Loc;
   private fnNames = new Map<string, number>();
 
-  constructor(readonly fnOf: (name: string) => Fn | undefined, readonly options: ScalarKernelOptions) {}
+  /** a vector was saved before its length was known: run again with the lengths of this pass */
+  needHints = false;
+  constructor(readonly fnOf: (name: string) => Fn | undefined, readonly options: ScalarKernelOptions, readonly hints?: Map<string, Map<string, number>>) {}
 
   fail(construct: string, msg: string, loc = this.loc): never {
     throw new WgslKernelError(construct, msg, loc);
@@ -353,13 +357,19 @@ class Analysis {
         return { t: "vec", len: src.len };
       }
       case "ext": return this.ext(e.text, dstType);
-      case "pop":
+      case "pop": {
+        // the value pushed there, when the pushes were followed exactly (loop counters: the reverse
+        // loops' trip counts become known)
         this.sp = Math.max(0, this.sp - 1);
-        return { t: "num" };
+        // (not inside a loop followed abstractly: each iteration pops another cell)
+        const v = this.sp >= this.havocFloor ? this.tapeVals[this.sp] : undefined;
+        return v && (v.t === "num" || v.t === "bool") && dstType?.k === v.t ? v : dstType?.k === "bool" ? { t: "bool" } : { t: "num" };
+      }
       case "popobj": {
         // the vector on top of the object tape: its length is known, as is the stack of lengths
         if (this.osp <= 0) this.fail("internal", "popobj from an empty object tape");
         const len = this.objs[--this.osp];
+        if (len < 0) return { t: "vec", len: -1, u: 2 }; // (first pass: length found later)
         this.per[this.objLens.indexOf(len)]--;
         return { t: "vec", len };
       }
@@ -479,6 +489,7 @@ class Analysis {
         this.per = per0.concat(this.per.slice(per0.length).map(() => 0));
         const r2 = this.block(s.else, other, inst);
         this.sp = Math.max(sp1, this.sp);
+        this.tapeVals.length = Math.min(this.tapeVals.length, sp0); // either arm's pushes: unknown
         if (osp1 !== this.osp) this.fail("tape-vector", "the two arms of a branch save different numbers of vectors on the tape");
         this.per = this.per.map((x, i) => Math.max(x, per1[i] ?? 0));
         mergeInto(st, other);
@@ -487,19 +498,30 @@ class Analysis {
       case "loop": return this.loop(s, st, inst);
       case "for": return this.forLoop(s, st, inst);
       case "push":
+        this.tapeVals[this.sp] = this.read(inst, st, s.a);
         this.sp++;
         this.peak = Math.max(this.peak, this.sp);
         return;
       case "pushobj": {
         const a = this.read(inst, st, s.a);
-        if (a.t !== "vec" || a.len < 0) this.fail("tape-vector", "a value saved on the vector tape that is not a vector of known length");
-        let k = this.objLens.indexOf(a.len);
+        if (a.t !== "vec") this.fail("tape-vector", "a value saved on the vector tape that is not a vector");
+        let len = a.len;
+        // a vector saved before its first assignment (undefined in JavaScript): the variable's length,
+        // from this pass or, when only assigned later, from a first pass
+        const name = s.a.k === "var" ? s.a.name : "";
+        if (len < 0) len = inst.vecLen.get(name) ?? this.hints?.get(inst.key)?.get(name) ?? -1;
+        if (len < 0) {
+          this.needHints = true;
+          this.objs[this.osp++] = -1;
+          return;
+        }
+        let k = this.objLens.indexOf(len);
         if (k < 0) {
-          k = this.objLens.push(a.len) - 1;
+          k = this.objLens.push(len) - 1;
           this.per.push(0);
           this.objPeak.push(0);
         }
-        this.objs[this.osp++] = a.len;
+        this.objs[this.osp++] = len;
         this.per[k]++;
         this.objPeak[k] = Math.max(this.objPeak[k], this.per[k]);
         return;
@@ -601,6 +623,8 @@ class Analysis {
     const per0 = [...this.per];
     let head = new Map(st);
     let spOut = sp0;
+    const floor = this.havocFloor;
+    this.havocFloor = floor < 0 ? sp0 : Math.min(floor, sp0);
     for (let round = 0; ; round++) {
       const cur = new Map(head);
       this.sp = sp0;
@@ -625,7 +649,9 @@ class Analysis {
       head = next;
       if (same || round >= 8) break;
     }
+    this.havocFloor = floor;
     this.sp = spOut;
+    this.tapeVals.length = Math.min(this.tapeVals.length, Math.min(sp0, spOut));
     st.clear();
     for (const [k, x] of head) st.set(k, x);
     forget();
@@ -842,8 +868,13 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
     }
     throw new WgslKernelError(p.type.k === "tensor" ? "tensor" : "type", `parameter \`${p.name}\` of \`${fn.source ?? fn.name}\` is ${p.type.k === "tensor" ? "a Tensor" : "not a number or a number[]"}; a scalar kernel takes numbers and fixed-length vectors`, fn.loc);
   });
-  const an = new Analysis(lookup, options);
-  const { inst: root, results } = an.run(fn, args);
+  let an = new Analysis(lookup, options);
+  let { inst: root, results } = an.run(fn, args);
+  if (an.needHints) {
+    an = new Analysis(lookup, options, new Map([...an.insts].map(([k, i]) => [k, i.vecLen])));
+    ({ inst: root, results } = an.run(fn, args));
+    if (an.needHints) throw new WgslKernelError("tape-vector", "a vector saved on the tape before it has a length", fn.loc);
+  }
   if (an.unbounded && options.tapeCapacity === undefined)
     throw new WgslKernelError("tape", `the reverse sweep's tape grows in ${an.unbounded.what}: WGSL needs its capacity when the kernel is built (give options.tapeCapacity, or use forward mode)`, an.unbounded.loc);
   if (an.objLens.length > 3) throw new WgslKernelError("tape-vector", `the reverse sweep saves vectors of ${an.objLens.length} different lengths (at most 3 in a WGSL kernel)`, fn.loc);
