@@ -208,6 +208,24 @@ gpuTest("a tape overflow or a loop past loopLimit gives NaN rows, not garbage", 
   assert.ok(Number.isFinite(o2[0]) && Number.isNaN(o2[1]));
 });
 
+// ---------------------------------------------------------------- second order
+
+const SECOND = `import { hessian, jacrev, jacfwd } from "jacc";
+export function e2(a: number, b: number): number { return Math.sin(a) * Math.exp(b) + a * a * b - Math.log1p(a * a) * Math.cos(b); }
+export const h2 = hessian(e2, { argnums: [0, 1] });
+export const rr = jacrev(jacrev(e2, { argnums: [0, 1] }), { argnums: [0, 1] });
+export const ff = jacfwd(jacfwd(e2, { argnums: [0, 1] }), { argnums: [0, 1] });
+`;
+
+gpuTest("second order: hessian = jacfwd(jacrev), jacrev(jacrev), jacfwd(jacfwd) of a function of numbers", async (dev) => {
+  const gen = (rand: () => number) => [uniform(rand, -3, 3), uniform(rand, -2, 2)];
+  for (const name of ["h2", "rr", "ff"]) {
+    const r = await checkCase(dev, { source: SECOND, name, gen });
+    expectClean(`second order ${name}`, r);
+    assert.is(r.kernel.signature.rowWidth, 4);
+  }
+});
+
 // ---------------------------------------------------------------- every Math function, value and derivative
 
 type Gen = (rand: () => number) => number[];
@@ -347,6 +365,18 @@ test("readable WGSL: IR names, one comment per source line, helpers only when us
   assert.match(k.code, /fn lorenz\d*\(x: f32, y: f32, z: f32\) -> lorenz\d*_out/);
   assert.not.match(k.code, /jacc_sincos|jacc_tape|jacc_nan/);
   assert.equal(k.signature.inputs.map((i) => [i.name, i.batched, i.length]), [["x", true, 1], ["y", true, 1], ["z", true, 1]]);
+});
+
+gpuTest("WGSL names: variables called like WGSL keywords, types and builtins still compile", async (dev) => {
+  const src = `import { grad } from "jacc";
+export function kw(loop: number, f32: number, select: number): number {
+  const main = loop * f32, vec3f = main + select, sin = Math.sin(vec3f), jacc_tape = sin * 2, __x = jacc_tape + 1;
+  let array = 0;
+  for (let i = 0; i < 3; i++) array += __x * i;
+  return array;
+}
+export const gkw = grad(kw, { argnums: [0, 1, 2] });`;
+  for (const name of ["kw", "gkw"]) expectClean(`names ${name}`, await checkCase(dev, { source: src, name, gen: (r) => [uniform(r, -2, 2), uniform(r, -2, 2), uniform(r, -2, 2)], rows: 100 }));
 });
 
 // ---------------------------------------------------------------- the scalar fixture corpus
