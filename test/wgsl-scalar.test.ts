@@ -84,6 +84,12 @@ gpuTest("unbatched inputs (row stride 0) and a column-major output layout", asyn
     const want = flatten(js(xs[r], y, z));
     want.forEach((w, j) => assert.ok(Math.abs(out[r * 3 + j] - w) <= 1e-5 * (1 + Math.abs(w)), `row ${r} col ${j}`));
   }
+  // more workgroups than one dimension holds (65535): a 2-D dispatch
+  const one = await kernelOf(LORENZ, "lorenz", { workgroupSize: 1 });
+  const big = 70_000;
+  const col = Float32Array.from({ length: big }, (_, i) => (i % 97) - 48);
+  const o2 = await runKernel(dev, one.kernel, big, [col, [y], [z]], [true, false, false]);
+  for (const r of [0, 65534, 65535, 65536, big - 1]) assert.ok(Math.abs(o2[r * 3] - 10 * (y - col[r])) <= 1e-5 * (1 + Math.abs(10 * (y - col[r]))), `2-D dispatch, row ${r}`);
   const lay = kernelLayout(kernel.signature, rows, [true, false, false]);
   assert.equal([...lay.uniform.slice(0, 4)], [rows, 0, 3, 1]);
   assert.equal([...lay.uniform.slice(4, 16)], [0, 1, 1, 0, rows, 0, 1, 0, rows + 1, 0, 1, 0]);
