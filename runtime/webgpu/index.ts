@@ -1,0 +1,93 @@
+// initWebGPU(): finds a WebGPU implementation (navigator.gpu in a browser, the
+// `webgpu` package's Dawn bindings in Node), opens a device and registers the
+// WebGPU backend with the core runtime, after which `t.to("webgpu")` works and
+// ops on WebGPU tensors run the WGSL kernels compiled into the program.
+
+import { backend } from "../device.js";
+import { Tensor } from "../tensor.js";
+import { Executor } from "./executor.js";
+
+export { gpuKernels, registeredKernels } from "./kernels.js";
+
+export interface WebGPUOptions {
+  /** A `GPU` object to use instead of navigator.gpu / the `webgpu` package (tests). */
+  gpu?: { requestAdapter(opts?: unknown): Promise<unknown> };
+  powerPreference?: "low-power" | "high-performance";
+}
+
+export interface WebGPUInfo {
+  device: "webgpu";
+  /** The adapter's vendor / architecture / description, where it says. */
+  adapter: string;
+}
+
+/** The Dawn instance in Node: it must stay reachable for the life of the process (Dawn frees itself otherwise). */
+let dawn: unknown;
+let current: Executor | undefined;
+let pending: Promise<WebGPUInfo> | undefined;
+
+async function findGpu(): Promise<{ requestAdapter(opts?: unknown): Promise<unknown> }> {
+  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+  if (nav?.gpu) return nav.gpu as never;
+  if (dawn) return dawn as never;
+  const isNode = typeof process !== "undefined" && !!(process as { versions?: { node?: string } }).versions?.node;
+  if (!isNode) throw new Error("initWebGPU: this environment has no WebGPU (navigator.gpu is undefined)");
+  let mod: { create(flags: string[]): unknown; globals: Record<string, unknown> };
+  try {
+    const name = "webgpu"; // a variable: bundlers must not pull Dawn into browser bundles
+    mod = (await import(/* @vite-ignore */ name)) as never;
+  } catch (err) {
+    throw new Error(`initWebGPU: no WebGPU in this Node: navigator.gpu is undefined and the "webgpu" package (Dawn) could not be loaded (npm i webgpu): ${(err as Error).message}`);
+  }
+  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  dawn = mod.create([]);
+  return dawn as never;
+}
+
+/**
+ * Opens the WebGPU device. Resolves once the device is ready (again after a
+ * device loss, with a new device); rejects when there is no WebGPU or no
+ * adapter.
+ */
+export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
+  if (current && current.lost === null && !options.gpu) return Promise.resolve({ device: "webgpu", adapter: current.adapterInfo });
+  if (pending && !options.gpu) return pending;
+  const p = (async (): Promise<WebGPUInfo> => {
+    const gpu = options.gpu ?? (await findGpu());
+    const adapter = (await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined)) as any;
+    if (!adapter) {
+      throw new Error(
+        "initWebGPU: no WebGPU adapter is available (requestAdapter() returned null). In Node without a GPU, Dawn can run on " +
+          "SwiftShader: set VK_ICD_FILENAMES to SwiftShader's Vulkan ICD (e.g. /usr/lib/chromium/vk_swiftshader_icd.json)",
+      );
+    }
+    const device = await adapter.requestDevice();
+    const info = adapter.info ?? {};
+    const name = [info.vendor, info.architecture, info.description].filter((s: unknown) => typeof s === "string" && s).join(" ") || "unknown adapter";
+    current = new Executor(device, name);
+    backend.current = await backendFor();
+    return { device: "webgpu", adapter: name };
+  })();
+  if (!options.gpu) pending = p.finally(() => (pending = undefined));
+  return p;
+}
+
+async function backendFor(): Promise<typeof backend.current> {
+  const [{ gpuOps }, { gpuAd }, { uploadTensor }] = await Promise.all([import("./ops.js"), import("./ad.js"), import("./tensor.js")]);
+  return {
+    call(name, args) {
+      const f = gpuOps[name] ?? gpuAd[name];
+      if (!f) throw new Error(`${name}: not available on WebGPU yet`);
+      return f(...Array.from(args));
+    },
+    upload(t) {
+      if (!current) throw new Error('to: WebGPU is not initialised (call `await initWebGPU()` first)');
+      return uploadTensor(current, t as Tensor);
+    },
+  };
+}
+
+/** The executor of the open device (tests and benchmarks: stats, kernels used, flush). */
+export function webgpuExecutor(): Executor | undefined {
+  return current;
+}
