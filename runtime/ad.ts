@@ -23,6 +23,7 @@ export function adAcc(a: Val | undefined, b: Val | undefined): any {
 
 /** Sums `t` down to the shape of `like` (undoing broadcasting); a number `like` takes the total. */
 export function adSumTo(t: Val, like: Val): any {
+  if (typeof like === "number" && gpuArgs(arguments)) return gpuCall("adSumTo", arguments); // WebGPU: a read-back (an error)
   if (!isT(t)) return t;
   if (typeof like === "number") return ops.sum(t).item();
   const shape = (like as Tensor).shape;

@@ -201,6 +201,14 @@ function adPutRow(out: unknown, r: Tensor | undefined, b: number, B: number): un
   return o;
 }
 
+/** Only reached for a number `like`: the cotangent of a number parameter would have to be read back synchronously. */
+function adSumTo(): never {
+  throw new Error(
+    "WebGPU: the derivative with respect to a number parameter of a function of WebGPU tensors (reverse mode) needs a synchronous " +
+      "read-back from the device, which WebGPU does not allow; pass the number as a tensor on the device, use forward mode for it, or run on the CPU",
+  );
+}
+
 /** The helpers by name, as runtime/ad.ts dispatches them. */
 export const gpuAd: Record<string, (...args: any[]) => unknown> = {
   adOneHot,
@@ -223,5 +231,6 @@ export const gpuAd: Record<string, (...args: any[]) => unknown> = {
   adProdGradJvp,
   adIndexBackward,
   adPutRow,
+  adSumTo,
 };
 

@@ -118,14 +118,14 @@ const FLAT_ID = `let i = gid.x + gid.y * nwg.x * ${WG}u;`;
 
 const UNARY_EXPR: Record<UnaryKind, string> = {
   neg: "-x",
-  exp: "exp(x)",
+  exp: "select(exp(x), x, is_nan(x))",
   log: "select(select(log(x), f32_of(0xff800000u), x == 0.0), f32_of(0x7fc00000u), x < 0.0 || is_nan(x))",
   sqrt: "select(sqrt(x), f32_of(0x7fc00000u), x < 0.0 || is_nan(x))",
-  sin: "sin_cos_poly(x, false)",
-  cos: "sin_cos_poly(x, true)",
+  sin: "select(sin_cos_poly(x, false), x, is_nan(x))",
+  cos: "select(sin_cos_poly(x, true), x, is_nan(x))",
   // tanh through its builtin where that is accurate, ±1 past |x| = 10 (no inf / inf)
-  tanh: "select(tanh(x), sign(x), abs(x) > 10.0 && !is_nan(x))",
-  sigmoid: "1.0 / (1.0 + exp(-x))",
+  tanh: "select(select(tanh(x), sign(x), abs(x) > 10.0), x, is_nan(x))",
+  sigmoid: "select(1.0 / (1.0 + exp(-x)), x, is_nan(x))",
   relu: "select(0.0, x, x > 0.0 || is_nan(x))",
   abs: "abs(x)",
   step: "select(0.0, 1.0, x > 0.0)",
