@@ -120,19 +120,29 @@ export function allKernels(): Record<string, string> {
   return Object.fromEntries(Object.keys(KERNELS).sort().map((n) => [n, kernelText(n)]));
 }
 
+/** Receivers whose methods are never tensor ops (`Math.max(`, `console.log(`). */
+const NOT_TENSORS = new Set(["Math", "console", "JSON", "Object", "Array", "Number", "String", "Promise", "process", "Reflect", "Symbol", "Date"]);
+
 /**
  * The runtime functions a module's code can call: `__jt.name(` in generated
- * code, `.name(` method calls, calls of names imported from "jacc", and
+ * code, `.name(` method calls (not on Math, console, …), calls of names
+ * imported from "jacc" (`imports`: local name → exported name), and
  * `adZ("name", …)` (an op named by a string).
  */
-export function runtimeCallsOf(code: string): Set<string> {
+export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string> = new Map()): Set<string> {
   const out = new Set<string>();
-  for (const m of code.matchAll(/(?:\.|\b)([A-Za-z_$][\w$]*)\s*\(/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
+  for (const m of code.matchAll(/([\w$]*)\s*\.\s*([A-Za-z_$][\w$]*)\s*\(/g)) {
+    if (!NOT_TENSORS.has(m[1]) && m[2] in RUNTIME_KERNELS) out.add(m[2]);
+  }
+  for (const m of code.matchAll(/(?<![\w$.])([A-Za-z_$][\w$]*)\s*\(/g)) {
+    const exported = imports.get(m[1]);
+    if (exported !== undefined && exported in RUNTIME_KERNELS) out.add(exported);
+  }
   for (const m of code.matchAll(/adZ\(\s*["'](\w+)["']/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
   return out;
 }
 
 /** The kernels a module's code needs ({} when it calls no tensor op). */
-export function kernelsForCode(code: string): Record<string, string> {
-  return kernelsFor(runtimeCallsOf(code));
+export function kernelsForCode(code: string, imports?: ReadonlyMap<string, string>): Record<string, string> {
+  return kernelsFor(runtimeCallsOf(code, imports));
 }
