@@ -68,7 +68,11 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
     backend.current = await backendFor();
     return { device: "webgpu", adapter: name };
   })();
-  if (!options.gpu) pending = p.finally(() => (pending = undefined));
+  if (!options.gpu) {
+    pending = p;
+    const done = () => void (pending = undefined);
+    p.then(done, done);
+  }
   return p;
 }
 
