@@ -19,6 +19,8 @@ import { kernelsForCode, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
+/** Every WGSL kernel of the tensor runtime (name → text), for ops called outside compiled modules: `gpuKernels(allKernels())`. */
+export { allKernels } from "./emit/wgsl/index.js";
 
 export interface CompileOptions {
   /** "ts" keeps TypeScript (types included); "js" strips types (default "js"). */
