@@ -7,7 +7,7 @@ import { Tensor } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, numelOf } from "../shape.js";
 import type { Executor } from "./executor.js";
 import { emptyOn, uploadTensor, viewOf, WebGPUTensor } from "./tensor.js";
-import { binary, copyStrided, devices, fullOn, gpuOps, reduce, rowIndices, run1d, stridedMeta, unary } from "./ops.js";
+import { binary, copyStrided, devices, fullOn, gpuOpsTable, reduce, rowIndices, run1d, stridedMeta, unary } from "./ops.js";
 
 type Val = number | Tensor | ArrayLike<number>;
 const isT = (x: unknown): x is Tensor => x instanceof Tensor;
@@ -92,7 +92,7 @@ function adZerosLike(x: Val): unknown {
 function adSumBackward(ct: Tensor, x: Tensor, dim?: number | readonly number[] | null, keepdim = false): unknown {
   if (ct === undefined) return undefined;
   let c: Tensor = ct;
-  if (!keepdim) for (const d of reducedDims(x, dim)) c = gpuOps.unsqueeze(c, d) as Tensor;
+  if (!keepdim) for (const d of reducedDims(x, dim)) c = gpuOpsTable().unsqueeze(c, d) as Tensor;
   return adExpandAs(c, x);
 }
 
@@ -163,20 +163,20 @@ function rowsLast(x: Tensor, dim?: number | readonly number[] | null): { perm: n
 function adProdGrad(x: Tensor, dim?: number | readonly number[] | null): unknown {
   const ex = exOf("adProdGrad", x);
   const { perm, inv, L } = rowsLast(x, dim);
-  const xp = gpuOps.permute(x, perm) as WebGPUTensor;
+  const xp = gpuOpsTable().permute(x, perm) as WebGPUTensor;
   const rows = L === 0 ? 0 : xp.numel / L;
   const g = run1d(ex, "prod_grad", "adProdGrad", [rows, L], [xp], emptyOn(ex, "adProdGrad", xp.shape), rows);
-  return gpuOps.permute(g, inv);
+  return gpuOpsTable().permute(g, inv);
 }
 
 function adProdGradJvp(x: Tensor, dx: Tensor, dim?: number | readonly number[] | null): unknown {
   const ex = exOf("adProdGradJvp", x, dx);
   const { perm, inv, L } = rowsLast(x, dim);
-  const xp = gpuOps.permute(x, perm) as WebGPUTensor;
-  const dp = gpuOps.permute(dx, perm) as WebGPUTensor;
+  const xp = gpuOpsTable().permute(x, perm) as WebGPUTensor;
+  const dp = gpuOpsTable().permute(dx, perm) as WebGPUTensor;
   const n = xp.numel;
   const g = run1d(ex, "prod_grad_jvp", "adProdGradJvp", [n, L], [xp, dp], emptyOn(ex, "adProdGradJvp", xp.shape), L === 0 ? 0 : n);
-  return gpuOps.permute(g, inv);
+  return gpuOpsTable().permute(g, inv);
 }
 
 function adIndexBackward(ct: Tensor, x: Tensor, indices: unknown): unknown {

@@ -6,6 +6,9 @@
 import { backend } from "../device.js";
 import { Tensor } from "../tensor.js";
 import { Executor } from "./executor.js";
+import { gpuOpsTable } from "./ops.js";
+import { gpuAd } from "./ad.js";
+import { uploadTensor } from "./tensor.js";
 
 export { gpuKernels, registeredKernels } from "./kernels.js";
 
@@ -65,7 +68,7 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
     const info = adapter.info ?? {};
     const name = [info.vendor, info.architecture, info.description].filter((s: unknown) => typeof s === "string" && s).join(" ") || "unknown adapter";
     current = new Executor(device, name);
-    backend.current = await backendFor();
+    backend.current = backendFor();
     return { device: "webgpu", adapter: name };
   })();
   if (!options.gpu) {
@@ -76,11 +79,10 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
   return p;
 }
 
-async function backendFor(): Promise<typeof backend.current> {
-  const [{ gpuOps }, { gpuAd }, { uploadTensor }] = await Promise.all([import("./ops.js"), import("./ad.js"), import("./tensor.js")]);
+function backendFor(): typeof backend.current {
   return {
     call(name, args) {
-      const f = gpuOps[name] ?? gpuAd[name];
+      const f = gpuOpsTable()[name] ?? gpuAd[name];
       if (!f) throw new Error(`${name}: not available on WebGPU yet`);
       return f(...Array.from(args));
     },

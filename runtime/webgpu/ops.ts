@@ -19,15 +19,16 @@ type Dims = number | readonly number[] | null | undefined;
 const WG = 64;
 const TILE = 16;
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-/** A float's bits (as float32) for meta. */
+let scratch: { f: Float32Array; u: Uint32Array } | undefined; // made on first use: no module side effects (tree-shaking)
+/** A float's bits (as float32) for the kernels' parameters. */
 export function bits(x: number): number {
-  f32[0] = x;
-  return u32[0];
+  if (!scratch) {
+    const f = new Float32Array(1);
+    scratch = { f, u: new Uint32Array(f.buffer) };
+  }
+  scratch.f[0] = x;
+  return scratch.u[0];
 }
-const NEG_INF = bits(-Infinity);
-const POS_INF = bits(Infinity);
 
 /** The executor every tensor argument lives on; a CPU tensor among them is a device mismatch. */
 export function devices(op: string, xs: readonly unknown[]): Executor {
@@ -516,8 +517,14 @@ function softmaxLike(op: string, log: boolean) {
   };
 }
 
-/** The ops by name (the names of runtime/ops/index.ts), as device.ts dispatches them. */
-export const gpuOps: Record<string, (...args: any[]) => unknown> = {
+/** The ops by name (the names of runtime/ops/index.ts), as device.ts dispatches them (built on first use). */
+export function gpuOpsTable(): Record<string, (...args: any[]) => unknown> {
+  return (table ??= makeTable());
+}
+let table: Record<string, (...args: any[]) => unknown> | undefined;
+
+function makeTable(): Record<string, (...args: any[]) => unknown> {
+  return {
   add: (a: Operand, b: Operand, opts?: { alpha?: number }) => binary("add", "add", a, scaled("add", b, opts)),
   sub: (a: Operand, b: Operand, opts?: { alpha?: number }) => binary("sub", "sub", a, scaled("sub", b, opts)),
   mul: (a: Operand, b: Operand) => binary("mul", "mul", a, b),
@@ -552,4 +559,5 @@ export const gpuOps: Record<string, (...args: any[]) => unknown> = {
   index,
   softmax: softmaxLike("softmax", false),
   logSoftmax: softmaxLike("logSoftmax", true),
-};
+  };
+}

@@ -7,9 +7,9 @@ import type { Device, DType, Storage } from "../dtype.js";
 import { fmt, numelOf } from "../shape.js";
 import type { Executor, GpuStorage } from "./executor.js";
 
-const EMPTY = new Float32Array(0);
+const EMPTY = /*#__PURE__*/ new Float32Array(0);
 
-const registry = new FinalizationRegistry<GpuStorage>((s) => {
+const registry = /*#__PURE__*/ new FinalizationRegistry<GpuStorage>((s) => {
   if (--s.refs === 0) s.executor.release(s);
 });
 
