@@ -64,9 +64,13 @@ export function run1d(ex: Executor, kernel: string, op: string, meta: number[], 
   return out;
 }
 
-/** A placeholder binding for a scalar operand (its value travels in meta). */
+let placeholders: WeakMap<Executor, WebGPUTensor> | undefined;
+/** The binding of a scalar operand (its value travels in the parameters): one small buffer per device, never written. */
 function dummy(ex: Executor, op: string): WebGPUTensor {
-  return emptyOn(ex, op, [1]);
+  placeholders ??= new WeakMap();
+  let t = placeholders.get(ex);
+  if (!t) placeholders.set(ex, (t = emptyOn(ex, op, [1])));
+  return t;
 }
 
 /**
