@@ -7,6 +7,10 @@ import * as jt from "../runtime/index.js";
 import { initWebGPU, tensor, webgpuExecutor } from "../runtime/index.js";
 import { kernelSource } from "../runtime/webgpu/kernels.js";
 import { gpuTest, registerAllKernels } from "./util/webgpu.js";
+import { compileOrThrow, repoRoot } from "./util/compile.js";
+import fs from "node:fs";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
 
 const FILE = "webgpu-errors";
 const it = (name: string, fn: () => Promise<void> | void) => gpuTest(FILE, name, async () => (registerAllKernels(), fn()));
@@ -87,6 +91,33 @@ it("a lost device: every use says so, and initWebGPU() opens a new one", async (
   const h = tensor([1, 2, 3]).to("webgpu");
   assert.equal(Array.from(await h.mul(2).read()), [2, 4, 6]);
   throwsLike(() => g.add(1), Error, /device was lost/, "an old tensor on the new device");
+});
+
+it("where takes nested booleans as its condition on WebGPU (uploaded)", async () => {
+  const g = tensor([1, 2, 3]).to("webgpu");
+  assert.equal(Array.from(await jt.where([true, false, true], g, -1).read()), [1, -1, 3]);
+});
+
+gpuTest(FILE, "a program gets only its own module's kernels: an op outside them names the op and the kernel", () => {
+  // a fresh process, so that no other test has registered every kernel
+  const dir = path.join(repoRoot, ".tmp", "tests");
+  fs.mkdirSync(dir, { recursive: true });
+  const src = `import { grad, tensor, type Tensor } from "jacc";\nexport const g = (x: Tensor) => grad((t: Tensor) => t.exp().sum())(x);\n`;
+  const mod = path.join(dir, "wg-only-exp.mjs");
+  fs.writeFileSync(mod, compileOrThrow(src, path.join(dir, "wg-only-exp.ts")).code);
+  const main = path.join(dir, "wg-only-exp-main.mjs");
+  fs.writeFileSync(main, [
+    `import { initWebGPU, tensor } from "jacc";`,
+    `import { g } from "./wg-only-exp.mjs";`,
+    `await initWebGPU();`,
+    `const x = tensor([1, 2, 3]).to("webgpu");`,
+    `console.log("grad", Array.from(await g(x).read()).map((v) => v.toFixed(4)).join(","));`,
+    `try { x.matmul(x); console.log("matmul ran"); } catch (e) { console.log("error:", e.message); }`,
+  ].join("\n"));
+  const r = spawnSync(process.execPath, [main], { encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /grad 2\.7183,7\.3891,20\.0855/);
+  assert.match(r.stdout, /error: matmul: the WGSL kernel "matmul" was not compiled into this program/);
 });
 
 test.run();

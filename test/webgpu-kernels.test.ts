@@ -231,4 +231,21 @@ it("buffers return to the pool once their tensors are garbage, and pipelines are
   assert.ok(ex.stats.pipelinesCreated - before <= 1, "exp's pipeline is compiled at most once");
 });
 
+it("buffer pool: a released buffer is reused by size class, only after the batch that may use it was submitted", async () => {
+  const ex = webgpuExecutor()!;
+  ex.flush();
+  const a = ex.alloc("test", 1000); // size class 1024
+  ex.release(a); // no open batch: straight back to the pool
+  const b = ex.alloc("test", 900);
+  assert.is(b.buffer, a.buffer, "same size class, same buffer");
+  const t = jt.tensor([1, 2, 3]).to("webgpu");
+  jt.exp(t); // opens a batch
+  ex.release(b); // may still be read by an encoded command: held back
+  const c = ex.alloc("test", 1000);
+  assert.is.not(c.buffer, b.buffer, "not reused while the batch is open");
+  ex.flush();
+  const d = ex.alloc("test", 1000);
+  assert.is(d.buffer, b.buffer, "reused after the submission");
+});
+
 test.run();
