@@ -64,7 +64,11 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
           "SwiftShader: set VK_ICD_FILENAMES to SwiftShader's Vulkan ICD (e.g. /usr/lib/chromium/vk_swiftshader_icd.json)",
       );
     }
-    const device = await adapter.requestDevice();
+    // the adapter's own limits for buffer sizes (the defaults stop at 128 MiB per binding)
+    const lim = adapter.limits ?? {};
+    const requiredLimits: Record<string, number> = {};
+    for (const k of ["maxStorageBufferBindingSize", "maxBufferSize"]) if (typeof lim[k] === "number") requiredLimits[k] = lim[k];
+    const device = await adapter.requestDevice({ requiredLimits });
     const info = adapter.info ?? {};
     const name = [info.vendor, info.architecture, info.description].filter((s: unknown) => typeof s === "string" && s).join(" ") || "unknown adapter";
     current = new Executor(device, name);
