@@ -14,4 +14,4 @@ export * from "./markers.js";
 export * from "./ad.js";
 export { adVmap, adBatchSize, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adRowView, adNewBatch, adPlainNumber, adRandState, adRandRewind, adRandSame } from "./vmap.js";
 export { initWebGPU, gpuKernels, type WebGPUOptions, type WebGPUInfo } from "./webgpu/index.js";
-export { webgpuExecutor, registeredKernels } from "./webgpu/index.js";
+export { webgpuExecutor, registeredKernels, gpuRun } from "./webgpu/index.js";

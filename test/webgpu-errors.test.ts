@@ -120,4 +120,25 @@ gpuTest(FILE, "a program gets only its own module's kernels: an op outside them 
   assert.match(r.stdout, /error: matmul: the WGSL kernel "matmul" was not compiled into this program/);
 });
 
+it("gpuRun: a kernel of generated code's own (registered by name) on device tensors", async () => {
+  jt.gpuKernels({
+    test_axpy: [
+      "@group(0) @binding(0) var<storage, read> params: array<u32>;",
+      "@group(0) @binding(1) var<storage, read> x: array<f32>;",
+      "@group(0) @binding(2) var<storage, read> y: array<f32>;",
+      "@group(0) @binding(3) var<storage, read_write> out: array<f32>;",
+      "@compute @workgroup_size(64)",
+      "fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {",
+      "  let i = gid.x + gid.y * nwg.x * 64u;",
+      "  if (i >= params[0]) { return; }",
+      "  out[i] = bitcast<f32>(params[1]) * x[i] + y[i];",
+      "}",
+    ].join("\n"),
+  });
+  const x = tensor([1, 2, 3]).to("webgpu"), y = tensor([10, 20, 30]).to("webgpu");
+  const [out] = jt.gpuRun("test_axpy", [3, new Uint32Array(Float32Array.of(2).buffer)[0]], [x, y], [[3]], 3);
+  assert.equal(Array.from(await out.read()), [12, 24, 36]);
+  throwsLike(() => jt.gpuRun("test_axpy", [3, 0], [tensor([1, 2, 3]), y], [[3]], 3), TypeError, /test_axpy: expected tensors on the webgpu device, got cpu/, "a CPU input");
+});
+
 test.run();

@@ -5,10 +5,10 @@
 
 import { backend } from "../device.js";
 import { Tensor } from "../tensor.js";
-import { Executor } from "./executor.js";
+import { Executor, grid } from "./executor.js";
 import { gpuOpsTable } from "./ops.js";
 import { gpuAd } from "./ad.js";
-import { uploadTensor } from "./tensor.js";
+import { emptyOn, uploadTensor, WebGPUTensor } from "./tensor.js";
 
 export { gpuKernels, registeredKernels } from "./kernels.js";
 
@@ -99,5 +99,32 @@ function backendFor(): typeof backend.current {
 
 /** The executor of the open device (tests and benchmarks: stats, kernels used, flush). */
 export function webgpuExecutor(): Executor | undefined {
+  return current;
+}
+
+/**
+ * Runs a registered kernel (gpuKernels) on WebGPU tensors, for generated code
+ * with kernels of its own (a vmapped scalar program, a fused chain): binding 0
+ * holds `params` (u32; floats as their bits), then `inputs` in order, then one
+ * new float32 tensor per shape of `outputs`; `threads` invocations of a 1-D
+ * kernel `workgroupSize` wide (dispatched as a 2-D grid past 65535 groups,
+ * flat id = gid.x + gid.y * nwg.x * workgroupSize, as the runtime's kernels).
+ */
+export function gpuRun(kernel: string, params: ArrayLike<number>, inputs: readonly Tensor[], outputs: readonly (readonly number[])[], threads: number, workgroupSize = 64): Tensor[] {
+  const ex = devicesOf(kernel, inputs);
+  const outs = outputs.map((shape) => emptyOn(ex, kernel, shape));
+  if (threads > 0) {
+    ex.dispatch(kernel, kernel, Uint32Array.from(params), [...inputs.map((t) => (t as WebGPUTensor).storage), ...outs.map((t) => t.storage)], grid(threads, workgroupSize));
+  }
+  return outs;
+}
+
+function devicesOf(op: string, inputs: readonly Tensor[]): Executor {
+  if (!current) throw new Error(`${op}: WebGPU is not initialised (call \`await initWebGPU()\` first)`);
+  for (const t of inputs) {
+    if (!(t instanceof WebGPUTensor)) throw new TypeError(`${op}: expected tensors on the webgpu device, got ${t instanceof Tensor ? t.device : typeof t}`);
+    if (t.executor !== current) throw new Error(`${op}: a tensor comes from an earlier WebGPU device (lost or replaced)`);
+  }
+  current.check(op);
   return current;
 }
