@@ -125,8 +125,8 @@ const NOT_TENSORS = new Set(["Math", "console", "JSON", "Object", "Array", "Numb
 
 /**
  * The runtime functions a module's code can call: `__jt.name(` in generated
- * code, `.name(` method calls (not on Math, console, …), calls of names
- * imported from "jacc" (`imports`: local name → exported name), and
+ * code, `.name(` method calls (not on Math, console, …), the ops imported
+ * from "jacc" (`imports`: local name → exported name), and
  * `adZ("name", …)` (an op named by a string).
  */
 export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string> = new Map()): Set<string> {
@@ -134,10 +134,8 @@ export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string
   for (const m of code.matchAll(/([\w$]*)\s*\.\s*([A-Za-z_$][\w$]*)\s*\(/g)) {
     if (!NOT_TENSORS.has(m[1]) && m[2] in RUNTIME_KERNELS) out.add(m[2]);
   }
-  for (const m of code.matchAll(/(?<![\w$.])([A-Za-z_$][\w$]*)\s*\(/g)) {
-    const exported = imports.get(m[1]);
-    if (exported !== undefined && exported in RUNTIME_KERNELS) out.add(exported);
-  }
+  // an op imported from "jacc" may be called or passed around (`xs.map(exp)`): count it either way
+  for (const exported of imports.values()) if (exported in RUNTIME_KERNELS) out.add(exported);
   for (const m of code.matchAll(/adZ\(\s*["'](\w+)["']/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
   return out;
 }
