@@ -60,6 +60,8 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
       // The map first: a module never points at a map that is not there yet.
       if (out.map !== undefined) writeAtomic(plan.output + ".map", out.map);
       writeAtomic(plan.output, out.code);
+      // the module's WGSL kernels, one file each, beside it (the same texts are string constants in the module)
+      for (const [kernel, wgsl] of Object.entries(c.result!.shaders ?? {})) writeAtomic(wgslPathOf(plan.output, kernel), wgsl);
       written++;
       if (!c.result!.changed) copied++;
     } catch (err) {
@@ -74,6 +76,11 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
   if (failed) parts.push(`${failed} failed`);
   (failed ? io.err : io.out)(`jacc: ${parts.join(", ")}\n`);
   return failed ? 1 : 0;
+}
+
+/** `out/dir/name.ts` → `out/dir/name.<kernel>.wgsl`. */
+export function wgslPathOf(output: string, kernel: string): string {
+  return output.replace(/\.[^./\\]+$/, "") + `.${kernel}.wgsl`;
 }
 
 /** Refuses outputs that would replace an input (or its map) and inputs that would share an output. */

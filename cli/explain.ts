@@ -1,6 +1,7 @@
 // `jacc explain <file> <name>`: what the compiler made of one marker: the
 // generated derivative source, the IR, the static sparsity and the shaders.
 import path from "node:path";
+import { kernelsForCode } from "../compiler/emit/wgsl/index.js";
 import type { MarkerReport } from "../compiler/index.js";
 import { parse, UsageError, type Io } from "./args.js";
 import { HELP } from "./help.js";
@@ -57,7 +58,9 @@ function explainOne(m: MarkerReport, file: string, shaders: Record<string, strin
   ];
   // compileModule's shaders are keyed by name; attribute those named after this marker's functions.
   const all = Object.entries(shaders);
-  const mine = all.filter(([k]) => names.some((n) => k.includes(n)));
+  // the tensor kernels this marker's generated code calls (compiler/emit/wgsl) count as its own
+  const calls = new Set(Object.keys(kernelsForCode(m.generated)));
+  const mine = all.filter(([k]) => calls.has(k) || names.some((n) => k.includes(n)));
   const shown = mine.length ? mine : all;
   if (shown.length === 0) out.push("no WGSL for this marker (scalar program)");
   for (const [k, wgsl] of shown) out.push(`// ${k}`, wgsl.trimEnd());

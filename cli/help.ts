@@ -25,7 +25,9 @@ jvp) are replaced by generated derivative code. Outputs mirror the inputs'
 paths relative to the current directory (or to the inputs' common directory
 when they lie outside it). Modules without markers are copied unchanged
 (transpiled for --target js). Inputs are never overwritten; each output is
-written atomically. Globs: * ? ** (quote them); node_modules and
+written atomically. A module with tensor code also gets its WGSL compute
+shaders (WebGPU), one file per kernel beside it: name.<kernel>.wgsl.
+Globs: * ? ** (quote them); node_modules and
 dot-directories are skipped. A directory stands for the TypeScript files in it.
 
 Options:

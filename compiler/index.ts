@@ -15,9 +15,12 @@ import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
 import { avoidNames, simplify } from "./opt/simplify.js";
 import { emitPatterns } from "./emit/pattern.js";
+import { kernelsForCode, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
+/** Every WGSL kernel of the tensor runtime (name → text), for ops called outside compiled modules: `gpuKernels(allKernels())`. */
+export { allKernels } from "./emit/wgsl/index.js";
 
 export interface CompileOptions {
   /** "ts" keeps TypeScript (types included); "js" strips types (default "js"). */
@@ -205,18 +208,24 @@ export function compileModule(source: string, fileName: string, options: Compile
   const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
   // on the first line, so that no line of the user's code moves (source maps stay exact)
-  const tensorImport =
+  let tensorImport =
     // the prelude's helpers name the Tensor class (a bundler drops it when they are unused)
     `import { Tensor as ${RT.tensor} } from "jacc"; ` + (emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc"; ` : "");
   s.appendRight(at, `${at ? "\n" : ""}${emitPrelude({ ts: tsOut, file: fileName })}`);
   const generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n${extraCode.length ? `\n${extraCode.join("\n\n")}\n` : ""}`;
+  // (the WGSL function is appended below, once the module's kernels are known)
   removeCompiledMarkerImports(mod, s, calls);
 
   let code: string;
+  // WebGPU: the WGSL kernels this module's tensor code can reach, registered on its first line (a hoisted function holds them)
+  const shaders = usesTensors(mod.jaccImports, generated) ? kernelsForCode(s.toString() + generated, mod.jaccImports) : {};
+  const gpuPart = Object.keys(shaders).length ? wgslFunction(shaders, tsOut) : "";
+  const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
+  tensorImport += gpuRegister;
   // the runtime imports go first: type stripping must not elide them (only generated code uses them)
   if (tsOut) s.prepend(tensorImport);
   const map = s.generateMap({ hires: true, source: fileName, includeContent: true });
-  if (tsOut) code = s.toString() + generatedPart;
+  if (tsOut) code = s.toString() + generatedPart + gpuPart;
   else {
     // Only the user's text needs its types stripped: the generated part is emitted as JavaScript.
     const out = ts.transpileModule(s.toString(), {
@@ -224,9 +233,35 @@ export function compileModule(source: string, fileName: string, options: Compile
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false, sourceMap: false, removeComments: false },
     });
     code = tensorImport + out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, "") + generatedPart;
+    if (gpuPart) code += gpuPart;
     // TypeScript's emit keeps line structure for type-only removals: the map above stays a close approximation.
   }
-  return { code, map, diagnostics, shaders: {}, changed: true, markers: options.explain ? reports : undefined };
+  return { code, map, diagnostics, shaders, changed: true, markers: options.explain ? reports : undefined };
+}
+
+/**
+ * A module works with Tensors when it imports from "jacc" more than markers
+ * (the Tensor type, factories, ops) or its generated code calls a tensor op.
+ */
+function usesTensors(imports: Map<string, string>, generated: string): boolean {
+  for (const exported of imports.values()) if (!MARKERS.has(exported)) return true;
+  for (const m of generated.matchAll(/__jt\.(\w+)\(/g)) if (!m[1].startsWith("ad") && m[1] in RUNTIME_KERNELS) return true;
+  return false;
+}
+
+/** The module's WGSL as string constants in one hoisted function (the first line calls it before any user code runs). */
+function wgslFunction(shaders: Record<string, string>, tsOut: boolean): string {
+  const entries = Object.entries(shaders).map(([name, text]) => `    ${name}: \`\n${text}\`,`);
+  return [
+    "",
+    "// ---- jacc: WGSL compute shaders of this module's tensor ops (WebGPU); the runtime compiles them on first use",
+    `function __jaccWgsl()${tsOut ? ": Record<string, string>" : ""} {`,
+    "  return {",
+    ...entries,
+    "  };",
+    "}",
+    "",
+  ].join("\n");
 }
 
 /** True when the driver already returns the user's structure: one value, or a flat array in order. */

@@ -7,6 +7,7 @@
 import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import { zeros } from "./factories.js";
+import { gpuArgs, gpuCall } from "./device.js";
 
 type Val = number | Tensor | ArrayLike<number>;
 
@@ -22,6 +23,7 @@ export function adAcc(a: Val | undefined, b: Val | undefined): any {
 
 /** Sums `t` down to the shape of `like` (undoing broadcasting); a number `like` takes the total. */
 export function adSumTo(t: Val, like: Val): any {
+  if (typeof like === "number" && gpuArgs(arguments)) return gpuCall("adSumTo", arguments); // WebGPU: a read-back (an error)
   if (!isT(t)) return t;
   if (typeof like === "number") return ops.sum(t).item();
   const shape = (like as Tensor).shape;
@@ -38,6 +40,7 @@ export function adSumTo(t: Val, like: Val): any {
 
 /** `t` broadcast (materialised) to the shape of `like`. */
 export function adExpandAs(t: Val, like: Val): any {
+  if (gpuArgs(arguments)) return gpuCall("adExpandAs", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (t === undefined) return undefined as never; // a structural zero (forward over reverse)
   if (!isT(like)) return t;
   const tt = isT(t) ? t : ops.mul(ops.add(zeros([...like.shape], { dtype: like.dtype }), 1), t as number);
@@ -46,11 +49,13 @@ export function adExpandAs(t: Val, like: Val): any {
 }
 
 export function adZerosLike(x: Val): any {
+  if (gpuArgs(arguments)) return gpuCall("adZerosLike", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   return isT(x) ? zeros([...x.shape], { dtype: x.dtype }) : 0;
 }
 
 /** A tensor shaped like x, zero but a 1 at flat index k (a basis direction). */
 export function adOneHot(x: Tensor, k: number): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adOneHot", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const data = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
   data[k] = 1;
   return new Tensor(data, x.shape);
@@ -75,6 +80,7 @@ function dtypeOf(x: Val): "float32" | "float64" {
 
 /** A zero Jacobian block: shape out.shape ++ in.shape, dtype of the input (reverse) or output (forward). */
 export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out"): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adBlock", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const shape = [...shapeOf(out), ...shapeOf(inp)];
   const n = shape.reduce((a, b) => a * b, 1);
   const dt = dtypeOf(dtypeFrom === "in" ? inp : out);
@@ -83,6 +89,7 @@ export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out"): Tensor {
 
 /** Writes row r of a block: the cotangent of the input (undefined: a zero row). */
 export function adSetRow(J: Tensor, r: number, bar: Val | undefined, nIn: number): void {
+  if (gpuArgs(arguments)) return gpuCall("adSetRow", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (bar === undefined) return;
   const base = r * nIn;
   if (typeof bar === "number") J.data[base] = bar;
@@ -94,6 +101,7 @@ export function adSetRow(J: Tensor, r: number, bar: Val | undefined, nIn: number
 
 /** Writes column c of a block: the tangent of the output. */
 export function adSetCol(J: Tensor, c: number, d: Val | undefined, nIn: number): void {
+  if (gpuArgs(arguments)) return gpuCall("adSetCol", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (d === undefined) return;
   if (typeof d === "number") J.data[c] = d;
   else {
@@ -110,6 +118,7 @@ function reducedDims(x: Tensor, dim: number | readonly number[] | undefined | nu
 
 /** Backward of sum: ct broadcast back over the reduced dims. */
 export function adSumBackward(ct: Tensor, x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adSumBackward", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   let c = ct;
   if (!keepdim) for (const d of reducedDims(x, dim)) c = ops.unsqueeze(c, d);
@@ -117,6 +126,7 @@ export function adSumBackward(ct: Tensor, x: Tensor, dim?: number | readonly num
 }
 
 export function adMeanBackward(ct: Tensor, x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adMeanBackward", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const n = reducedDims(x, dim).reduce((a, d) => a * x.shape[d], 1);
   return ops.div(adSumBackward(ct, x, dim, keepdim), n);
@@ -168,6 +178,7 @@ function placeAlong(piece: Tensor, x: Tensor, d: number, start: number, length: 
 
 /** Backward of select: ct placed at `index` of `dim`, zeros elsewhere. */
 export function adSelectBackward(ct: Tensor, x: Tensor, dim: number, index: number): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adSelectBackward", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const d = dim < 0 ? dim + x.ndim : dim;
   return placeAlong(ops.unsqueeze(ct, d), x, d, index < 0 ? index + x.shape[d] : index, 1);
@@ -175,6 +186,7 @@ export function adSelectBackward(ct: Tensor, x: Tensor, dim: number, index: numb
 
 /** Backward of narrow: ct placed at [start, start + length) of `dim`. */
 export function adNarrowBackward(ct: Tensor, x: Tensor, dim: number, start: number, length: number): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adNarrowBackward", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const d = dim < 0 ? dim + x.ndim : dim;
   return placeAlong(ct, x, d, start < 0 ? start + x.shape[d] : start, length);
@@ -187,12 +199,14 @@ export function adReshapeAs(ct: Tensor, x: Tensor): Tensor {
 
 /** 1 where x > 0, else 0 (relu's derivative; 0 at 0 as in PyTorch). */
 export function adStep(x: Tensor): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adStep", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
   for (let i = 0; i < out.length; i++) out[i] = x.data[i] > 0 ? 1 : 0;
   return new Tensor(out, x.shape);
 }
 
 export function adSign(x: Tensor): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adSign", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
   for (let i = 0; i < out.length; i++) out[i] = Math.sign(x.data[i]);
   return new Tensor(out, x.shape);
@@ -200,6 +214,7 @@ export function adSign(x: Tensor): Tensor {
 
 /** 1 where a == b else 0, for splitting ties of maximum / minimum / max / min. */
 export function adEqMask(a: Val, b: Val): any {
+  if (gpuArgs(arguments)) return gpuCall("adEqMask", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (!isT(a) && !isT(b)) return a === b ? 1 : 0;
   return ops.sub(1, adSign(ops.abs(ops.sub(a as Tensor, b as Tensor))));
 }
@@ -215,6 +230,7 @@ export function adInversePerm(dims: readonly number[]): number[] {
 
 /** Weights of the first operand in maximum (max = true) / minimum: 1, ½ on ties, 0 (PyTorch). */
 export function adPickWeight(a: Val, b: Val, max: boolean): any {
+  if (gpuArgs(arguments)) return gpuCall("adPickWeight", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const wa = (x: number, y: number) => (x === y ? 0.5 : (max ? x > y : x < y) ? 1 : 0);
   if (!isT(a) && !isT(b)) return wa(a as number, b as number);
   const ta = isT(a) ? a : null;
@@ -228,6 +244,7 @@ export function adPickWeight(a: Val, b: Val, max: boolean): any {
 
 /** clamp's derivative mask: 1 where min <= x <= max (PyTorch), else 0. */
 export function adClampMask(x: Tensor, min?: Val | null, max?: Val | null): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adClampMask", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const above = min === undefined || min === null ? null : ops.sub(x, min as Tensor);
   const below = max === undefined || max === null ? null : ops.sub(max as Tensor, x);
   const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
@@ -237,6 +254,7 @@ export function adClampMask(x: Tensor, min?: Val | null, max?: Val | null): Tens
 
 /** Weights of max / min reductions: the cotangent is split evenly among tied extrema. */
 export function adExtremumWeights(x: Tensor, out: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adExtremumWeights", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const o = adSumBackward(out, x, dim, keepdim);
   const hit = adEqMask(x, o) as Tensor;
   const count = adSumBackward(ops.sum(hit, dim === null ? undefined : (dim as number | number[] | undefined), keepdim), x, dim, keepdim);
@@ -245,6 +263,7 @@ export function adExtremumWeights(x: Tensor, out: Tensor, dim?: number | readonl
 
 /** ∂ prod / ∂ x_i = product of the other elements along the reduced dims (exact at zeros). */
 export function adProdGrad(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adProdGrad", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   void keepdim;
   const dims = reducedDims(x, dim);
   // move reduced dims last, flatten them, then prefix/suffix products per row
@@ -283,6 +302,7 @@ export function adCatPiece(ct: Tensor, i: number, dim: number, stacked: boolean,
 
 /** Backward of index (a gather along dim 0): ct rows added back at their indices. */
 export function adIndexBackward(ct: Tensor, x: Tensor, indices: number | ArrayLike<number> | Tensor): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adIndexBackward", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const idx = typeof indices === "number" ? [indices] : isT(indices) ? Array.from(indices.data) : Array.from(indices);
   const rowLen = x.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -296,6 +316,7 @@ export function adIndexBackward(ct: Tensor, x: Tensor, indices: number | ArrayLi
 
 /** Tangent of adProdGrad: d(Π_{k≠i} x_k) = Σ_{j≠i} dx_j Π_{k≠i,j} x_k (exact at zeros). */
 export function adProdGradJvp(x: Tensor, dx: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adProdGradJvp", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   void keepdim;
   const dims = reducedDims(x, dim);
   const keep = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));

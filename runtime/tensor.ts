@@ -6,6 +6,7 @@ import { contiguousStrides, describe, fmt, normDim } from "./shape.js";
 import type { Operand } from "./check.js";
 import type { NestedData } from "./factories.js";
 import * as ops from "./ops/index.js";
+import { backend } from "./device.js";
 
 /** What `toArray()` returns: a number for a 0-d tensor, nested arrays otherwise. */
 export type NestedArray = number | NestedArray[];
@@ -91,17 +92,20 @@ export class Tensor {
 
   /**
    * Converts to a dtype or moves to a device; returns this tensor itself when
-   * nothing changes, as PyTorch does. WebGPU is not available yet.
+   * nothing changes, as PyTorch does. `to("webgpu")` (after `await initWebGPU()`)
+   * copies a float32 tensor to the device; a WebGPU tensor comes back only
+   * through `await t.read()`.
    */
   to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
     const { dtype, device } = typeof target === "string" ? (isDType(target) ? { dtype: target } : { device: target }) : (target ?? {});
     if (dtype !== undefined && !isDType(dtype)) throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${describe(target)}`);
     if (device !== undefined && !isDevice(device)) throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${describe(target)}`);
-    if (device === "webgpu" && this.device !== "webgpu") {
-      throw new Error('to: WebGPU is not initialised (call `await initWebGPU()` first)');
+    const converted = dtype === undefined || dtype === this.dtype ? this : new Tensor(convert(this.data, dtype), this.shape.slice());
+    if (device === "webgpu") {
+      if (!backend.current) throw new Error('to: WebGPU is not initialised (call `await initWebGPU()` first)');
+      return backend.current.upload(converted) as Tensor; // float32 only: float64 throws
     }
-    if (dtype === undefined || dtype === this.dtype) return this;
-    return new Tensor(convert(this.data, dtype), this.shape.slice());
+    return converted;
   }
   float(): Tensor {
     return this.to("float32");

@@ -3,6 +3,7 @@
 // The compiler passes the generated function; nothing here is evaluated from text.
 import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
+import { gpuArgs, gpuCall } from "./device.js";
 
 type Dim = number | null;
 
@@ -114,6 +115,7 @@ export function adBatchTensor(x: unknown, label: string, name: string): Tensor {
 
 /** Writes row `b` of a [B, ...row.shape] result (allocated at the first row written), in place. */
 export function adPutRow(out: unknown, r: Tensor | undefined, b: number, B: number): Tensor | undefined {
+  if (gpuArgs(arguments)) return gpuCall("adPutRow", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   if (r === undefined) return out instanceof Tensor ? out : undefined;
   let o = out instanceof Tensor ? out : undefined;
   if (!o) {

@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import { emitScalarKernel, kernelLayout, WgslKernelError } from "../compiler/emit/wgsl-scalar.js";
 import { compileAndImport, repoRoot } from "./util/compile.js";
 import { irOfModule } from "./util/ir-of.js";
-import { gpuDevice, runKernel, shaderErrors } from "./util/webgpu.js";
+import { gpuDevice, runKernel, shaderErrors } from "./util/wgsl-device.js";
 import { checkCase, compareRows, describe, flatten, kernelOf } from "./util/wgsl-check.js";
 import { prng } from "./util/scalar-check.js";
 

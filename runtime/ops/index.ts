@@ -1,12 +1,62 @@
 // The public op functions, each also a Tensor method (tensor.ts). Kernel
-// helpers (binary, unary, strided) stay internal.
-export { add, sub, mul, div, pow, maximum, minimum, type AlphaOptions } from "./binary.js";
-export { neg, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs } from "./unary.js";
-export { where, clamp } from "./where.js";
-export { sum, mean, prod, max, min, type Dims } from "./reduce.js";
-export { matmul, dot, outer } from "./matmul.js";
-export { reshape, view, flatten, squeeze, unsqueeze } from "./reshape.js";
-export { permute, transpose, t, expand } from "./permute.js";
-export { cat, stack } from "./join.js";
-export { narrow, select, index } from "./slice.js";
-export { softmax, logSoftmax } from "./softmax.js";
+// helpers (binary, unary, strided) stay internal. Each op runs on the device
+// of its arguments: the CPU kernels here, or WebGPU's (runtime/webgpu) when a
+// WebGPU tensor is among them (runtime/device.ts).
+import { deviceAware } from "../device.js";
+import * as binary from "./binary.js";
+import * as unary from "./unary.js";
+import * as whereOps from "./where.js";
+import * as reduce from "./reduce.js";
+import * as mm from "./matmul.js";
+import * as reshapeOps from "./reshape.js";
+import * as permuteOps from "./permute.js";
+import * as join from "./join.js";
+import * as slice from "./slice.js";
+import * as sm from "./softmax.js";
+
+export type { AlphaOptions } from "./binary.js";
+export type { Dims } from "./reduce.js";
+
+export const add = deviceAware("add", binary.add);
+export const sub = deviceAware("sub", binary.sub);
+export const mul = deviceAware("mul", binary.mul);
+export const div = deviceAware("div", binary.div);
+export const pow = deviceAware("pow", binary.pow);
+export const maximum = deviceAware("maximum", binary.maximum);
+export const minimum = deviceAware("minimum", binary.minimum);
+export const neg = deviceAware("neg", unary.neg);
+export const exp = deviceAware("exp", unary.exp);
+export const log = deviceAware("log", unary.log);
+export const sqrt = deviceAware("sqrt", unary.sqrt);
+export const sin = deviceAware("sin", unary.sin);
+export const cos = deviceAware("cos", unary.cos);
+export const tanh = deviceAware("tanh", unary.tanh);
+export const sigmoid = deviceAware("sigmoid", unary.sigmoid);
+export const relu = deviceAware("relu", unary.relu);
+export const abs = deviceAware("abs", unary.abs);
+export const where = deviceAware("where", whereOps.where);
+export const clamp = deviceAware("clamp", whereOps.clamp);
+export const sum = deviceAware("sum", reduce.sum);
+export const mean = deviceAware("mean", reduce.mean);
+export const prod = deviceAware("prod", reduce.prod);
+export const max = deviceAware("max", reduce.max);
+export const min = deviceAware("min", reduce.min);
+export const matmul = deviceAware("matmul", mm.matmul);
+export const dot = deviceAware("dot", mm.dot);
+export const outer = deviceAware("outer", mm.outer);
+export const reshape = deviceAware("reshape", reshapeOps.reshape);
+export const view = deviceAware("view", reshapeOps.view);
+export const flatten = deviceAware("flatten", reshapeOps.flatten);
+export const squeeze = deviceAware("squeeze", reshapeOps.squeeze);
+export const unsqueeze = deviceAware("unsqueeze", reshapeOps.unsqueeze);
+export const permute = deviceAware("permute", permuteOps.permute);
+export const transpose = deviceAware("transpose", permuteOps.transpose);
+export const t = deviceAware("t", permuteOps.t);
+export const expand = deviceAware("expand", permuteOps.expand);
+export const cat = deviceAware("cat", join.cat);
+export const stack = deviceAware("stack", join.stack);
+export const narrow = deviceAware("narrow", slice.narrow);
+export const select = deviceAware("select", slice.select);
+export const index = deviceAware("index", slice.index);
+export const softmax = deviceAware("softmax", sm.softmax);
+export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);

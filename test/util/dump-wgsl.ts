@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { irOfModule } from "./ir-of.js";
 import { emitScalarKernel } from "../../compiler/emit/wgsl-scalar.js";
-import { gpuDevice, shaderErrors } from "./webgpu.js";
+import { gpuDevice, shaderErrors } from "./wgsl-device.js";
 
 const file = process.argv[2];
 const lengths = process.argv[3] ? JSON.parse(process.argv[3]) : undefined;

@@ -1,93 +1,95 @@
-// Test helper: a Dawn WebGPU device in Node (the `webgpu` package), on
-// SwiftShader when there is no GPU (SPEC's "WebGPU without a GPU"), and a
-// runner for the scalar kernels of compiler/emit/wgsl-scalar.ts.
+// WebGPU for the tests: one device per process, on Dawn (the `webgpu`
+// package; SwiftShader where there is no GPU). Without an adapter each WebGPU
+// test file prints a loud "WEBGPU SKIPPED: <reason>" line and its tests pass
+// vacuously, except under CI (env CI set), where they FAIL: CI must really run
+// the kernels.
 import fs from "node:fs";
-import { dispatchSize, packInputs, type ScalarKernel } from "../../compiler/emit/wgsl-scalar.js";
+import { test } from "uvu";
+import { initWebGPU, gpuKernels, Tensor } from "../../runtime/index.js";
+import { allKernels } from "../../compiler/emit/wgsl/index.js";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 
-// Dawn's instance must stay reachable for the life of the process (else it is
-// freed under running callbacks and the process dies): module variables.
-let instance: any;
-let devicePromise: Promise<{ device?: any; reason?: string }> | undefined;
+let ready: Promise<{ ok: true } | { ok: false; reason: string }> | undefined;
 
-/** The shared device, or why there is none. */
-export function gpuDevice(): Promise<{ device?: any; reason?: string }> {
-  devicePromise ??= (async () => {
-    try {
-      if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-      process.env.XDG_RUNTIME_DIR ??= "/tmp";
-      const { create, globals } = await import("webgpu");
-      Object.assign(globalThis, globals);
-      instance = create([]);
-      const adapter = await instance.requestAdapter();
-      if (!adapter) return { reason: "requestAdapter() gave no adapter" };
-      const device = await adapter.requestDevice({
-        requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
-      });
-      return { device };
-    } catch (err) {
-      return { reason: `no WebGPU: ${(err as Error).message}` };
-    }
-  })();
-  return devicePromise;
-}
-
-/** Dawn's verdict on a shader: "" when it compiles (module and compute pipeline), else the messages. */
-export async function shaderErrors(device: any, code: string, entryPoint = "main"): Promise<string> {
-  device.pushErrorScope("validation");
-  const mod = device.createShaderModule({ code });
-  const info = await mod.getCompilationInfo();
-  const errs = info.messages.filter((m: any) => m.type === "error").map((m: any) => `${m.lineNum}:${m.linePos} ${m.message}`);
-  if (!errs.length) device.createComputePipeline({ layout: "auto", compute: { module: mod, entryPoint } });
-  const e = await device.popErrorScope();
-  if (errs.length) return errs.join("\n");
-  return e ? e.message : "";
-}
-
-const pipelines = new Map<string, any>();
-
-/** Runs a kernel over `rows` rows: args in the default layout (batched: rows·length values; unbatched: length). */
-export async function runKernel(device: any, kernel: ScalarKernel, rows: number, args: ArrayLike<number>[], batched?: boolean[]): Promise<Float32Array> {
-  const sig = kernel.signature;
-  let pipe = pipelines.get(kernel.code);
-  if (!pipe) {
-    const errs = await shaderErrors(device, kernel.code, sig.entryPoint);
-    if (errs) throw new Error(`WGSL does not compile:\n${errs}\n${kernel.code}`);
-    const mod = device.createShaderModule({ code: kernel.code });
-    pipe = device.createComputePipeline({ layout: "auto", compute: { module: mod, entryPoint: sig.entryPoint } });
-    pipelines.set(kernel.code, pipe);
+/** Opens the device once (setting SwiftShader's ICD when none is set and it is installed). */
+export function webgpu(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  if (!ready) {
+    if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+    process.env.XDG_RUNTIME_DIR ??= "/tmp";
+    ready = initWebGPU().then(
+      () => ({ ok: true as const }),
+      (e: unknown) => ({ ok: false as const, reason: e instanceof Error ? e.message : String(e) }),
+    );
   }
-  const { input, uniform } = packInputs(sig, rows, args, batched);
-  const G = (globalThis as any).GPUBufferUsage;
-  const M = (globalThis as any).GPUMapMode;
-  const ub = device.createBuffer({ size: uniform.byteLength, usage: G.UNIFORM | G.COPY_DST });
-  device.queue.writeBuffer(ub, 0, uniform);
-  const ib = device.createBuffer({ size: Math.max(16, input.byteLength), usage: G.STORAGE | G.COPY_DST });
-  device.queue.writeBuffer(ib, 0, input);
-  const outBytes = Math.max(16, rows * sig.rowWidth * 4);
-  const ob = device.createBuffer({ size: outBytes, usage: G.STORAGE | G.COPY_SRC });
-  const rb = device.createBuffer({ size: outBytes, usage: G.MAP_READ | G.COPY_DST });
-  const bg = device.createBindGroup({
-    layout: pipe.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: ub } },
-      { binding: 1, resource: { buffer: ib } },
-      { binding: 2, resource: { buffer: ob } },
-    ],
+  return ready;
+}
+
+/** Every kernel registered (kernel tests; compiled modules register their own). */
+export function registerAllKernels(): void {
+  gpuKernels(allKernels());
+}
+
+const announced = new Set<string>();
+/**
+ * A uvu test that needs WebGPU. With no adapter it says so loudly once per
+ * file and passes, or fails under CI.
+ */
+export function gpuTest(file: string, name: string, fn: () => void | Promise<void>): void {
+  test(name, async () => {
+    const r = await webgpu();
+    if (!r.ok) {
+      if (!announced.has(file)) {
+        announced.add(file);
+        console.log(`\nWEBGPU SKIPPED: ${file}: ${r.reason}${process.env.CI ? " (CI is set: failing)" : ""}\n`);
+      }
+      if (process.env.CI) throw new Error(`WebGPU is required under CI: ${r.reason}`);
+      return;
+    }
+    await fn();
   });
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipe);
-  pass.setBindGroup(0, bg);
-  const [x, y] = dispatchSize(sig, rows);
-  pass.dispatchWorkgroups(x, y);
-  pass.end();
-  enc.copyBufferToBuffer(ob, 0, rb, 0, outBytes);
-  device.queue.submit([enc.finish()]);
-  await rb.mapAsync(M.READ);
-  const out = new Float32Array(rb.getMappedRange().slice(0, rows * sig.rowWidth * 4));
-  rb.unmap();
-  for (const b of [ub, ib, ob, rb]) b.destroy();
+}
+
+/** A value with every WebGPU tensor read back into a CPU tensor (arrays and objects walked). */
+export async function readBack(v: unknown): Promise<unknown> {
+  if (v instanceof Tensor) return v.device === "webgpu" ? new Tensor(await v.read(), v.shape.slice()) : v;
+  if (Array.isArray(v)) return Promise.all(v.map(readBack));
+  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = await readBack(x);
+    return out;
+  }
+  return v;
+}
+
+/** The structure of a value: "n", "T32[2,3]", arrays, objects (the conformance notation). */
+export function kind(v: unknown): string {
+  if (typeof v === "number") return "n";
+  if (v instanceof Tensor) return `T${v.dtype.replace("float", "")}[${v.shape.join(",")}]`;
+  if (ArrayBuffer.isView(v)) return `[${Array.from(v as unknown as ArrayLike<number>, () => "n").join(",")}]`;
+  if (Array.isArray(v)) return `[${v.map(kind).join(",")}]`;
+  if (v !== null && typeof v === "object") return `{${Object.keys(v).map((k) => `${k}:${kind((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  return typeof v;
+}
+
+/** Flat numbers of a value (tensors' storage, arrays, objects), in order. */
+export function numbers(v: unknown, out: number[] = []): number[] {
+  if (typeof v === "number") out.push(v);
+  else if (v instanceof Tensor) out.push(...Array.from(v.data));
+  else if (ArrayBuffer.isView(v)) out.push(...Array.from(v as unknown as ArrayLike<number>));
+  else if (Array.isArray(v)) v.forEach((x) => numbers(x, out));
+  else if (v !== null && typeof v === "object") Object.values(v).forEach((x) => numbers(x, out));
   return out;
+}
+
+/** Mismatches of `actual` against `expected` at |a − e| ≤ tol·(1 + |e|) (NaN matches NaN). */
+export function mismatches(actual: number[], expected: number[], tol: number): string[] {
+  if (actual.length !== expected.length) return [`${actual.length} numbers, expected ${expected.length}`];
+  const bad: string[] = [];
+  expected.forEach((e, i) => {
+    const a = actual[i];
+    const ok = Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= tol * (1 + Math.abs(e));
+    if (!ok) bad.push(`[${i}]: webgpu ${a}, cpu ${e}`);
+  });
+  return bad;
 }

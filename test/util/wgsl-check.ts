@@ -14,7 +14,7 @@ import { emitScalarKernel, type ScalarKernel, type ScalarKernelOptions } from ".
 import { compileAndImport } from "./compile.js";
 import { irOfModule, type ModuleIR } from "./ir-of.js";
 import { prng } from "./scalar-check.js";
-import { runKernel } from "./webgpu.js";
+import { runKernel } from "./wgsl-device.js";
 
 /** A result of generated code flattened in the kernel's order (numbers, Tensors' data, arrays in order). */
 export function flatten(x: unknown, out: number[] = []): number[] {

@@ -1,0 +1,146 @@
+// The WGSL kernels of the tensor runtime, by name, and which of them each
+// runtime function (an op of SPEC §5 or an AD helper of runtime/ad.ts) needs on
+// WebGPU. compileModule (compiler/index.ts) emits, into each module that calls
+// tensor ops, the kernels its code can reach (`kernelsForCode`), as string
+// constants registered with the runtime (`__jt.gpuKernels`); the runtime never
+// generates shader text itself.
+import {
+  binaryKernel, clampMaskKernel, clampScalarKernel, copyStridedKernel, fillKernel, gatherRowsKernel, matmulKernel, oneHotKernel,
+  prodGradJvpKernel, prodGradKernel, reduceKernel, scatterRowsAddKernel, softmaxKernel, unaryKernel, whereKernel,
+  type BinaryKind, type FoldKind, type UnaryKind,
+} from "./kernels.js";
+
+export { WgslBuilder } from "./builder.js";
+
+const UNARY: UnaryKind[] = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "step", "sign"];
+const BINARY: BinaryKind[] = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "pick_max", "pick_min"];
+const FOLDS: FoldKind[] = ["sum", "prod", "max", "min"];
+
+/** Every kernel by name, each a generator of its (shape-independent) text. */
+export const KERNELS: Record<string, () => string> = {
+  ...Object.fromEntries(UNARY.map((op) => [`unary_${op}`, () => unaryKernel(op)])),
+  ...Object.fromEntries(BINARY.map((op) => [`binary_${op}`, () => binaryKernel(op)])),
+  ...Object.fromEntries(FOLDS.map((f) => [`reduce_${f}`, () => reduceKernel(f)])),
+  where: whereKernel,
+  clamp_scalar: clampScalarKernel,
+  clamp_mask: clampMaskKernel,
+  matmul: matmulKernel,
+  copy_strided: copyStridedKernel,
+  gather_rows: gatherRowsKernel,
+  scatter_rows_add: scatterRowsAddKernel,
+  softmax: () => softmaxKernel(false),
+  log_softmax: () => softmaxKernel(true),
+  fill: fillKernel,
+  one_hot: oneHotKernel,
+  prod_grad: prodGradKernel,
+  prod_grad_jvp: prodGradJvpKernel,
+};
+
+const COPY = ["copy_strided"];
+/** Kernels behind adSumTo / un-broadcasting. */
+const SUM_TO = ["reduce_sum"];
+const EXPAND = ["copy_strided", "fill"];
+
+/**
+ * The kernels each runtime function uses on WebGPU (runtime/webgpu/ops.ts and
+ * ad.ts), including those of the runtime functions it calls. Functions that
+ * only change metadata (reshape, view, flatten, squeeze, unsqueeze, adNumel,
+ * adReshapeAs) need none. A test runs every GPU op with exactly these kernels.
+ */
+export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
+  ...Object.fromEntries(["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs"].map((op) => [op, [`unary_${op}`]])),
+  add: ["binary_add", "binary_mul"],
+  sub: ["binary_sub", "binary_mul"],
+  mul: ["binary_mul"],
+  div: ["binary_div"],
+  pow: ["binary_pow"],
+  maximum: ["binary_maximum"],
+  minimum: ["binary_minimum"],
+  where: ["where"],
+  clamp: ["clamp_scalar", "binary_maximum", "binary_minimum"],
+  sum: ["reduce_sum"],
+  mean: ["reduce_sum"],
+  prod: ["reduce_prod"],
+  max: ["reduce_max", "binary_maximum"],
+  min: ["reduce_min", "binary_minimum"],
+  matmul: ["matmul", "fill"],
+  dot: ["matmul", "fill"],
+  outer: ["binary_mul"],
+  reshape: [], view: [], flatten: [], squeeze: [], unsqueeze: [],
+  transpose: COPY, t: COPY, permute: COPY, expand: COPY, narrow: COPY, select: COPY, cat: COPY, stack: COPY,
+  index: ["gather_rows", "copy_strided"],
+  softmax: ["softmax"],
+  logSoftmax: ["log_softmax"],
+  zeros: ["fill"], ones: ["fill"], full: ["fill"],
+  // AD helpers (runtime/ad.ts)
+  adAcc: ["binary_add"],
+  adSumTo: SUM_TO,
+  adExpandAs: EXPAND,
+  adZerosLike: ["fill"],
+  adOneHot: ["one_hot"],
+  adBlock: ["fill"],
+  adSetRow: ["fill"],
+  adSetCol: ["copy_strided", "fill"],
+  adSumBackward: EXPAND,
+  adMeanBackward: [...EXPAND, "binary_div"],
+  adMatmulBackA: ["matmul", "fill", "copy_strided", "binary_mul", ...SUM_TO],
+  adMatmulBackB: ["matmul", "fill", "copy_strided", "binary_mul", ...SUM_TO],
+  adSelectBackward: EXPAND,
+  adNarrowBackward: EXPAND,
+  adReshapeAs: [],
+  adStep: ["unary_step"],
+  adSign: ["unary_sign"],
+  adEqMask: ["binary_eq"],
+  adPickWeight: ["binary_pick_max", "binary_pick_min"],
+  adClampMask: ["clamp_mask"],
+  adExtremumWeights: [...EXPAND, "binary_eq", "reduce_sum", "binary_div"],
+  adProdGrad: ["copy_strided", "prod_grad"],
+  adProdGradJvp: ["copy_strided", "prod_grad_jvp"],
+  adCatPiece: COPY,
+  adIndexBackward: ["scatter_rows_add"],
+  adNumel: [],
+};
+
+/** The text of one kernel (throws for an unknown name). */
+export function kernelText(name: string): string {
+  const gen = KERNELS[name];
+  if (!gen) throw new Error(`jacc: no WGSL kernel named ${name}`);
+  return gen();
+}
+
+/** The kernels (name → text) that the given runtime functions need. */
+export function kernelsFor(fns: Iterable<string>): Record<string, string> {
+  const names = new Set<string>();
+  for (const f of fns) for (const k of RUNTIME_KERNELS[f] ?? []) names.add(k);
+  return Object.fromEntries([...names].sort().map((n) => [n, kernelText(n)]));
+}
+
+/** Every kernel (tests, and programs that call tensor ops outside compiled modules). */
+export function allKernels(): Record<string, string> {
+  return Object.fromEntries(Object.keys(KERNELS).sort().map((n) => [n, kernelText(n)]));
+}
+
+/** Receivers whose methods are never tensor ops (`Math.max(`, `console.log(`). */
+const NOT_TENSORS = new Set(["Math", "console", "JSON", "Object", "Array", "Number", "String", "Promise", "process", "Reflect", "Symbol", "Date"]);
+
+/**
+ * The runtime functions a module's code can call: `__jt.name(` in generated
+ * code, `.name(` method calls (not on Math, console, …), the ops imported
+ * from "jacc" (`imports`: local name → exported name), and
+ * `adZ("name", …)` (an op named by a string).
+ */
+export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string> = new Map()): Set<string> {
+  const out = new Set<string>();
+  for (const m of code.matchAll(/([\w$]*)\s*\.\s*([A-Za-z_$][\w$]*)\s*\(/g)) {
+    if (!NOT_TENSORS.has(m[1]) && m[2] in RUNTIME_KERNELS) out.add(m[2]);
+  }
+  // an op imported from "jacc" may be called or passed around (`xs.map(exp)`): count it either way
+  for (const exported of imports.values()) if (exported in RUNTIME_KERNELS) out.add(exported);
+  for (const m of code.matchAll(/adZ\(\s*["'](\w+)["']/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
+  return out;
+}
+
+/** The kernels a module's code needs ({} when it calls no tensor op). */
+export function kernelsForCode(code: string, imports?: ReadonlyMap<string, string>): Record<string, string> {
+  return kernelsFor(runtimeCallsOf(code, imports));
+}

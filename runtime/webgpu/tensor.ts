@@ -1,0 +1,94 @@
+// A tensor on the WebGPU device: float32 storage in a GPUBuffer (shared by
+// views such as reshape), read back only with `await t.read()`. Buffers return
+// to the executor's pool when the last tensor viewing them is garbage.
+
+import { Tensor, type NestedArray } from "../tensor.js";
+import type { Device, DType, Storage } from "../dtype.js";
+import { fmt, numelOf } from "../shape.js";
+import type { Executor, GpuStorage } from "./executor.js";
+
+const EMPTY = /*#__PURE__*/ new Float32Array(0);
+
+const registry = /*#__PURE__*/ new FinalizationRegistry<GpuStorage>((s) => {
+  if (--s.refs === 0) s.executor.release(s);
+});
+
+function offDevice(what: string): never {
+  throw new Error(`${what}: this tensor is on the webgpu device; read it with \`await t.read()\` (a Float32Array), which is the only way off the device`);
+}
+
+export class WebGPUTensor extends Tensor {
+  override readonly device: Device = "webgpu";
+  /** The device buffer (shared with views of this tensor). */
+  readonly storage: GpuStorage;
+
+  constructor(storage: GpuStorage, shape: readonly number[]) {
+    super(EMPTY, [0]);
+    (this as { shape: readonly number[] }).shape = shape;
+    Object.defineProperty(this, "data", {
+      get: () => offDevice("data"),
+      set: () => offDevice("data"),
+      enumerable: false,
+    });
+    this.storage = storage;
+    storage.refs++;
+    registry.register(this, storage);
+  }
+
+  get executor(): Executor {
+    return this.storage.executor;
+  }
+  override get numel(): number {
+    return numelOf(this.shape);
+  }
+  override toArray(): NestedArray {
+    return offDevice("toArray");
+  }
+  override item(): number {
+    return offDevice("item");
+  }
+  override clone(): Tensor {
+    const ex = this.executor;
+    const s = ex.alloc("clone", this.numel * 4);
+    ex.copy("clone", this.storage, 0, s, 0, this.numel * 4);
+    return new WebGPUTensor(s, this.shape.slice());
+  }
+  /** The values, after every op queued before this call has run. */
+  override async read(): Promise<Storage> {
+    return this.executor.read("read", this.storage, this.numel);
+  }
+  override to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
+    const { dtype, device } = typeof target === "string" ? (target === "float32" || target === "float64" ? { dtype: target } : { device: target }) : (target ?? {});
+    if (device !== undefined && device !== "webgpu" && device !== "cpu") throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${JSON.stringify(device)}`);
+    if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${JSON.stringify(dtype)}`);
+    if (device === "cpu") throw new Error('to("cpu"): a webgpu tensor cannot be moved synchronously; use `new Tensor(await t.read(), t.shape)`');
+    if (dtype === "float64") throw new TypeError('to("float64"): WebGPU holds float32 only (WGSL has no f64); read the tensor with `await t.read()` and convert on the CPU');
+    return this;
+  }
+  override toString(): string {
+    return `tensor(<on webgpu>, size=${fmt(this.shape)}, dtype=float32, device=webgpu)`;
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** A new tensor of `shape` in a fresh buffer (contents undefined until a kernel writes them). */
+export function emptyOn(ex: Executor, op: string, shape: readonly number[]): WebGPUTensor {
+  return new WebGPUTensor(ex.alloc(op, Math.max(4, numelOf(shape) * 4)), shape.slice());
+}
+
+/** A view of x's buffer with another shape (same elements, same order). */
+export function viewOf(x: WebGPUTensor, shape: readonly number[]): WebGPUTensor {
+  return new WebGPUTensor(x.storage, shape.slice());
+}
+
+/** A CPU tensor's copy on the device; float64 is an error (no silent downcast). */
+export function uploadTensor(ex: Executor, t: Tensor, op = "to"): WebGPUTensor {
+  if (t.dtype !== "float32") {
+    throw new TypeError(
+      `${op}: WebGPU holds float32 only (WGSL has no f64), got a float64 tensor of shape ${fmt(t.shape)}; convert it first with .to("float32") (or .to({ dtype: "float32", device: "webgpu" }))`,
+    );
+  }
+  return new WebGPUTensor(ex.upload(op, t.data as Float32Array), t.shape.slice());
+}

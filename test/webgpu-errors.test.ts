@@ -1,0 +1,144 @@
+// WebGPU's errors (SPEC §5): no adapter, float64 on the device, mixed devices,
+// reading a device tensor synchronously, a kernel that was not compiled in,
+// and a lost device (destroyed on purpose, then initWebGPU() again).
+import * as assert from "uvu/assert";
+import { test } from "uvu";
+import * as jt from "../runtime/index.js";
+import { initWebGPU, tensor, webgpuExecutor } from "../runtime/index.js";
+import { kernelSource } from "../runtime/webgpu/kernels.js";
+import { gpuTest, registerAllKernels } from "./util/webgpu.js";
+import { compileOrThrow, repoRoot } from "./util/compile.js";
+import fs from "node:fs";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+
+const FILE = "webgpu-errors";
+const it = (name: string, fn: () => Promise<void> | void) => gpuTest(FILE, name, async () => (registerAllKernels(), fn()));
+
+function throwsLike(fn: () => unknown, type: Function, re: RegExp, what: string): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, type, `${what}: ${(e as Error).message}`);
+    assert.match((e as Error).message, re, what);
+    return;
+  }
+  assert.unreachable(`${what}: did not throw`);
+}
+
+test("no adapter: initWebGPU rejects with an error that says so", async () => {
+  try {
+    await initWebGPU({ gpu: { requestAdapter: async () => null } });
+    assert.unreachable("resolved");
+  } catch (e) {
+    assert.match((e as Error).message, /no WebGPU adapter/);
+  }
+});
+
+test("a kernel that no compiled module brought: an error naming the op and the kernel", () => {
+  throwsLike(() => kernelSource("no_such_kernel", "exp"), Error, /^exp: the WGSL kernel "no_such_kernel" was not compiled/, "kernelSource");
+});
+
+it("float64 on WebGPU is a TypeError that says to convert to float32 first (no silent downcast)", () => {
+  const x = tensor([1, 2, 3], { dtype: "float64" });
+  throwsLike(() => x.to("webgpu"), TypeError, /float32 only.*\.to\("float32"\)/, 'to("webgpu")');
+  throwsLike(() => tensor([1, 2], { dtype: "float64", device: "webgpu" }), TypeError, /float32 only/, "tensor(…, { device })");
+  const ok = x.to({ dtype: "float32", device: "webgpu" });
+  assert.is(ok.device, "webgpu");
+  assert.is(ok.dtype, "float32");
+  throwsLike(() => ok.to("float64"), TypeError, /float32 only/, 'to("float64") on the device');
+});
+
+it("mixed devices: a TypeError naming the op and the devices", () => {
+  const g = tensor([1, 2, 3]).to("webgpu");
+  const c = tensor([1, 2, 3]);
+  throwsLike(() => g.add(c), TypeError, /^add: tensors are on different devices \(webgpu and cpu\)/, "add");
+  throwsLike(() => c.mul(g), TypeError, /^mul: .*webgpu and cpu/, "mul");
+  throwsLike(() => jt.matmul(c, g), TypeError, /^matmul: .*webgpu and cpu/, "matmul");
+  throwsLike(() => jt.cat([g, c]), TypeError, /^cat: .*webgpu and cpu/, "cat");
+  throwsLike(() => jt.where(c, g, 0), TypeError, /^where: .*webgpu and cpu/, "where");
+  // numbers go with either device
+  assert.is(g.mul(2).device, "webgpu");
+});
+
+it("a device tensor leaves the device only through await read()", async () => {
+  const g = tensor([[1, 2], [3, 4]]).to("webgpu");
+  throwsLike(() => g.data, Error, /await t\.read\(\)/, "data");
+  throwsLike(() => g.toArray(), Error, /await t\.read\(\)/, "toArray");
+  throwsLike(() => g.item(), Error, /await t\.read\(\)/, "item");
+  throwsLike(() => g.to("cpu"), Error, /await t\.read\(\)/, 'to("cpu")');
+  assert.equal(Array.from(await g.read()), [1, 2, 3, 4]);
+  assert.equal(g.shape, [2, 2]);
+  assert.is(g.numel, 4);
+  assert.match(String(g), /device=webgpu/);
+  // shape errors are the CPU's
+  throwsLike(() => g.add(tensor([1, 2, 3]).to("webgpu")), RangeError, /add: shapes \[2,2\] and \[3\] cannot be broadcast/, "broadcast");
+  throwsLike(() => g.matmul(tensor([1, 2, 3]).to("webgpu")), RangeError, /matmul: inner dimensions differ/, "matmul");
+});
+
+it("a lost device: every use says so, and initWebGPU() opens a new one", async () => {
+  const g = tensor([1, 2, 3]).to("webgpu");
+  const pending = g.exp();
+  webgpuExecutor()!.destroy("destroyed by the test");
+  throwsLike(() => g.exp(), Error, /exp: the WebGPU device was lost \(destroyed by the test\)/, "an op after the loss");
+  try {
+    await pending.read();
+    assert.unreachable("read after loss resolved");
+  } catch (e) {
+    assert.match((e as Error).message, /device was lost/);
+  }
+  await initWebGPU();
+  const h = tensor([1, 2, 3]).to("webgpu");
+  assert.equal(Array.from(await h.mul(2).read()), [2, 4, 6]);
+  throwsLike(() => g.add(1), Error, /device was lost/, "an old tensor on the new device");
+});
+
+it("where takes nested booleans as its condition on WebGPU (uploaded)", async () => {
+  const g = tensor([1, 2, 3]).to("webgpu");
+  assert.equal(Array.from(await jt.where([true, false, true], g, -1).read()), [1, -1, 3]);
+});
+
+gpuTest(FILE, "a program gets only its own module's kernels: an op outside them names the op and the kernel", () => {
+  // a fresh process, so that no other test has registered every kernel
+  const dir = path.join(repoRoot, ".tmp", "tests");
+  fs.mkdirSync(dir, { recursive: true });
+  const src = `import { grad, tensor, type Tensor } from "jacc";\nexport const g = (x: Tensor) => grad((t: Tensor) => t.exp().sum())(x);\n`;
+  const mod = path.join(dir, "wg-only-exp.mjs");
+  fs.writeFileSync(mod, compileOrThrow(src, path.join(dir, "wg-only-exp.ts")).code);
+  const main = path.join(dir, "wg-only-exp-main.mjs");
+  fs.writeFileSync(main, [
+    `import { initWebGPU, tensor } from "jacc";`,
+    `import { g } from "./wg-only-exp.mjs";`,
+    `await initWebGPU();`,
+    `const x = tensor([1, 2, 3]).to("webgpu");`,
+    `console.log("grad", Array.from(await g(x).read()).map((v) => v.toFixed(4)).join(","));`,
+    `try { x.matmul(x); console.log("matmul ran"); } catch (e) { console.log("error:", e.message); }`,
+  ].join("\n"));
+  const r = spawnSync(process.execPath, [main], { encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /grad 2\.7183,7\.3891,20\.0855/);
+  assert.match(r.stdout, /error: matmul: the WGSL kernel "matmul" was not compiled into this program/);
+});
+
+it("gpuRun: a kernel of generated code's own (registered by name) on device tensors", async () => {
+  jt.gpuKernels({
+    test_axpy: [
+      "@group(0) @binding(0) var<storage, read> params: array<u32>;",
+      "@group(0) @binding(1) var<storage, read> x: array<f32>;",
+      "@group(0) @binding(2) var<storage, read> y: array<f32>;",
+      "@group(0) @binding(3) var<storage, read_write> out: array<f32>;",
+      "@compute @workgroup_size(64)",
+      "fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {",
+      "  let i = gid.x + gid.y * nwg.x * 64u;",
+      "  if (i >= params[0]) { return; }",
+      "  out[i] = bitcast<f32>(params[1]) * x[i] + y[i];",
+      "}",
+    ].join("\n"),
+  });
+  const x = tensor([1, 2, 3]).to("webgpu"), y = tensor([10, 20, 30]).to("webgpu");
+  const [out] = jt.gpuRun("test_axpy", [3, new Uint32Array(Float32Array.of(2).buffer)[0]], [x, y], [[3]], 3);
+  assert.equal(Array.from(await out.read()), [12, 24, 36]);
+  throwsLike(() => jt.gpuRun("test_axpy", [3, 0], [tensor([1, 2, 3]), y], [[3]], 3), TypeError, /test_axpy: expected tensors on the webgpu device, got cpu/, "a CPU input");
+});
+
+test.run();
