@@ -15,7 +15,8 @@ import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
 import { avoidNames, simplify } from "./opt/simplify.js";
 import { emitPatterns } from "./emit/pattern.js";
-import { kernelsForCode, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
+import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
+import { vmapKernel } from "./emit/vmap-kernel.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
@@ -90,6 +91,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const roots = new Set<string>();
   let usesVmap = false;
   const extraCode: string[] = [];
+  const vmapShaders: Record<string, string> = {}; // the row kernels of top-level vmaps (and the runtime kernels they need)
   const reports: MarkerReport[] = [];
   const anyT = tsOut ? ": any" : "";
   const anyA = tsOut ? ": any[]" : "";
@@ -149,7 +151,15 @@ export function compileModule(source: string, fileName: string, options: Compile
           // literal dims: the batched function was compiled (compiler/ad/batch.ts); the default glue calls it
           if (!built.vmap) {
             const pre = checks ? `(() => { ${checks} })(), ` : "";
-            const replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
+            let replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
+            if (built.gpu && !cp) {
+              // WebGPU inputs run the row kernel the compiler emits for a scalar program (or say why there is none)
+              const k = vmapKernel(program.fns, built.gpu, fn, `vmap_${built.fn}`);
+              if (k.text) Object.assign(vmapShaders, { [k.name]: k.text }, kernelsFor(["reshape", "select", "permute"]), { copy_strided: kernelText("copy_strided") });
+              usesVmap = true;
+              const gpuCall = `__jt.gpuVmapScalar(${k.text ? JSON.stringify(k.name) : "null"}, ${JSON.stringify(k.meta)}, a, [${k.externals.join(", ")}])`;
+              replacement = `((...a${anyA}) => { const r = __jt.adOnWebGPU(a) ? ${gpuCall} : ${callName(built.fn)}(...a); return ${isLeaf(built.tree, fn) ? "r" : treeOf("r")}; })`;
+            }
             s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
             break;
           }
@@ -218,7 +228,7 @@ export function compileModule(source: string, fileName: string, options: Compile
 
   let code: string;
   // WebGPU: the WGSL kernels this module's tensor code can reach, registered on its first line (a hoisted function holds them)
-  const shaders = usesTensors(mod.jaccImports, generated) ? kernelsForCode(s.toString() + generated, mod.jaccImports) : {};
+  const shaders = { ...(usesTensors(mod.jaccImports, generated) ? kernelsForCode(s.toString() + generated, mod.jaccImports) : {}), ...vmapShaders };
   const gpuPart = Object.keys(shaders).length ? wgslFunction(shaders, tsOut) : "";
   const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
   tensorImport += gpuRegister;

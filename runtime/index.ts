@@ -15,3 +15,4 @@ export * from "./ad.js";
 export { adVmap, adBatchSize, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adRowView, adNewBatch, adPlainNumber, adRandState, adRandRewind, adRandSame } from "./vmap.js";
 export { initWebGPU, gpuKernels, type WebGPUOptions, type WebGPUInfo } from "./webgpu/index.js";
 export { webgpuExecutor, registeredKernels, gpuRun } from "./webgpu/index.js";
+export { adOnWebGPU, gpuVmapScalar } from "./webgpu/vmap.js";

@@ -45,6 +45,8 @@ export interface ScalarKernelOptions {
    * unbatched run-time input (a vector not listed is an error: its length is unknown).
    */
   externals?: Record<string, number | number[] | { length: number }>;
+  /** bind the layout as read-only storage instead of a uniform (the runtime's executor binds parameters as storage) */
+  layoutStorage?: boolean;
   /** invocations per workgroup (default 64) */
   workgroupSize?: number;
   /** the compute entry point's name (default "main") */
@@ -969,7 +971,8 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   L.push(`  out_col: u32,`);
   for (const x of inputs) L.push(`  ${x.field}: vec4<u32>, // ${x.source === "param" ? "parameter" : "captured"} \`${x.name}\`${x.vector ? ` (${x.length} f32)` : ""}: (offset, row stride, element stride, unused) in jacc_in; row stride 0 = the same for every row`);
   L.push(`}`);
-  L.push(`@group(0) @binding(0) var<uniform> jacc_layout: JaccLayout;`);
+  // (read-only storage when the runtime's executor dispatches it: it binds its parameters as storage)
+  L.push(`@group(0) @binding(0) var<${options.layoutStorage ? "storage, read" : "uniform"}> jacc_layout: JaccLayout;`);
   L.push(`@group(0) @binding(1) var<storage, read> jacc_in: array<f32>;`);
   L.push(`@group(0) @binding(2) var<storage, read_write> jacc_out: array<f32>;`);
   const BITS = L.length; // the bit patterns of ±Infinity and NaN go here when used

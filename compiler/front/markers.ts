@@ -119,6 +119,8 @@ export interface Built {
   outTree?: Tree; // vjp / jvp: the structure of f's outputs
   vmap?: { inDims: string; outDims: string }; // vmap: the dims as source text (checked when literal)
   closure?: string; // vmap of a vjp's function: the closure's source text (mapped at run time)
+  /** a top-level vmap: the function it batches, for the WebGPU kernel (one invocation per row) */
+  gpu?: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string };
   /** hessian with a sparsity-pattern twin: one sweep per column colour */
   sparse?: { argnum: number; fn: string; jvpFn: string };
 }
@@ -254,7 +256,8 @@ export class MarkerCompiler {
         const core = this.batch(() => buildVmap(this.ctx, target.fn, { ...spec, topLevel, randomness: String(randomness) }), call);
         // inside another transform the core is differentiated; at the top level an entry converts arguments and results
         const fn = !topLevel ? core : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
-        return { fn, tree, runtimeChecks, kind: marker, hasAux: false };
+        const gpu = topLevel ? { target: target.fn, inDims: spec.inDims, outDims: spec.outDims, label: spec.label } : undefined;
+        return { fn, tree, runtimeChecks, kind: marker, hasAux: false, gpu };
       }
       case "jacrev":
       case "jacfwd":

@@ -1,0 +1,38 @@
+// The WebGPU side of a top-level vmap: the row kernel of the batched scalar
+// program (wgsl-scalar.ts) and what the runtime needs to run it
+// (runtime/webgpu/vmap.ts). When the program cannot be a kernel (Tensor ops,
+// recursion, vectors of unknown length), the reason is kept: a call with
+// WebGPU inputs then fails saying why, and the CPU path is unchanged.
+import type { Fn } from "../ir/ir.js";
+import { emitScalarKernel, WgslKernelError } from "./wgsl-scalar.js";
+
+export interface VmapKernel {
+  name: string;
+  text?: string;
+  meta: Record<string, unknown>;
+  /** source text of captured numbers the kernel reads at run time (passed by the glue, in order) */
+  externals: string[];
+}
+
+export function vmapKernel(fns: Map<string, Fn>, gpu: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string }, entry: Fn, name: string): VmapKernel {
+  const target = fns.get(gpu.target)!;
+  const meta: Record<string, unknown> = { label: gpu.label };
+  try {
+    const { code, signature: sig } = emitScalarKernel(fns, gpu.target, { batched: gpu.inDims.map((d) => d !== null), layoutStorage: true });
+    if (sig.inputs.some((i) => i.source === "external" && i.vector)) throw new WgslKernelError("captured", "it reads a captured array");
+    Object.assign(meta, {
+      inputs: sig.inputs.map((i) => ({ param: i.param, external: i.source === "external", batched: i.source === "param" && gpu.inDims[i.param!] !== null, length: i.length, vector: i.vector })),
+      outputs: sig.outputs.map((o) => ({ shape: o.shape, offset: o.offset, size: o.size })),
+      outDims: gpu.outDims,
+      rowWidth: sig.rowWidth,
+      workgroupSize: sig.workgroupSize,
+      tuple: entry.tupleResult || entry.results.length !== 1,
+    });
+    void target;
+    return { name, text: code, meta, externals: sig.inputs.filter((i) => i.source === "external").map((i) => i.name) };
+  } catch (err) {
+    if (!(err instanceof WgslKernelError)) throw err;
+    meta.reason = err.message;
+    return { name, meta, externals: [] };
+  }
+}

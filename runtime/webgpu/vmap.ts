@@ -1,0 +1,108 @@
+// A compiled vmap of a scalar program on WebGPU: the compiler emitted one WGSL
+// kernel with one invocation per batch row (compiler/emit/wgsl-scalar.ts);
+// this packs the row inputs into its input buffer, dispatches it once and
+// splits its [B, k] output into the results (Tensors [B, ...] on the device).
+import { Tensor } from "../tensor.js";
+import { contiguousStrides, fmt } from "../shape.js";
+import * as ops from "../ops/index.js";
+import { grid } from "./executor.js";
+import { webgpuExecutor } from "./index.js";
+import { copyStrided } from "./ops.js";
+import { emptyOn, WebGPUTensor } from "./tensor.js";
+
+export interface VmapKernelMeta {
+  label: string; // "vmap(f)"
+  reason?: string; // why the compiler emitted no kernel (then the call is an error)
+  inputs?: { param: number; external: boolean; batched: boolean; length: number; vector: boolean }[];
+  outputs?: { shape: number[]; offset: number; size: number }[];
+  outDims?: (number | null)[];
+  rowWidth?: number;
+  workgroupSize?: number;
+  tuple?: boolean;
+}
+
+/** True when a call's arguments live on WebGPU (the compiled vmap then runs its kernel). */
+export function adOnWebGPU(args: readonly unknown[]): boolean {
+  return args.some((a) => a instanceof Tensor && a.device === "webgpu");
+}
+
+export function gpuVmapScalar(kernel: string | null, meta: VmapKernelMeta, args: readonly unknown[], externals: readonly number[] = []): unknown {
+  const label = meta.label;
+  if (!kernel) throw new TypeError(`${label}: has no WebGPU kernel, so it cannot take WebGPU tensors: ${meta.reason}`);
+  const ex = webgpuExecutor();
+  if (!ex) throw new Error(`${label}: WebGPU is not initialised (call \`await initWebGPU()\` first)`);
+  ex.check(label);
+  const inputs = meta.inputs!;
+  // the batch size, checked across the batched arguments
+  let B = -1;
+  inputs.forEach((inp) => {
+    if (inp.external || !inp.batched) return;
+    const a = args[inp.param];
+    if (!(a instanceof WebGPUTensor)) {
+      const what = a instanceof Tensor ? `a Tensor on ${a.device}` : typeof a === "number" ? "a number" : String(a);
+      throw new TypeError(`${label}: on WebGPU every batched argument must be a WebGPU tensor; argument ${inp.param} is ${what}`);
+    }
+    if (a.executor !== ex) throw new Error(`${label}: argument ${inp.param} comes from an earlier WebGPU device (lost or replaced)`);
+    const want = inp.vector ? 2 : 1;
+    if (a.shape.length !== want || (inp.vector && a.shape[1] !== inp.length)) throw new RangeError(`${label}: argument ${inp.param} must have shape ${inp.vector ? `[B, ${inp.length}]` : "[B]"}, got ${fmt(a.shape)}`);
+    if (B >= 0 && a.shape[0] !== B) throw new RangeError(`${label}: mismatched batch sizes: argument ${inp.param} has ${a.shape[0]} rows, an earlier one ${B}`);
+    B = a.shape[0];
+  });
+  if (B < 0) throw new RangeError(`${label}: no batched argument is a WebGPU tensor`);
+
+  // the input buffer: the unbatched values first (one upload), then each batch (device copies)
+  const fixed: number[] = [];
+  const place: number[] = [];
+  let ext = 0;
+  inputs.forEach((inp) => {
+    if (inp.batched && !inp.external) return place.push(-1);
+    const v = inp.external ? externals[ext++] : args[inp.param];
+    const vals = typeof v === "number" ? [v] : Array.isArray(v) || ArrayBuffer.isView(v) ? Array.from(v as ArrayLike<number>) : undefined;
+    if (!vals || vals.length !== inp.length) throw new TypeError(`${label}: unbatched argument ${inp.param} must be ${inp.vector ? `an array of ${inp.length} numbers` : "a number"}, got ${v instanceof Tensor ? `a Tensor of shape ${fmt(v.shape)}` : String(v)}`);
+    place.push(fixed.length);
+    fixed.push(...vals);
+  });
+  let at = fixed.length;
+  const layout = new Uint32Array(4 + 4 * inputs.length);
+  layout.set([B, 0, meta.rowWidth!, 1]);
+  inputs.forEach((inp, i) => {
+    if (place[i] >= 0) layout.set([place[i], 0, 1, 0], 4 + 4 * i);
+    else {
+      layout.set([at, inp.length, 1, 0], 4 + 4 * i);
+      place[i] = at;
+      at += B * inp.length;
+    }
+  });
+  const input = ex.alloc(label, Math.max(at, 1) * 4);
+  if (fixed.length) {
+    const up = ex.upload(label, Float32Array.from(fixed));
+    ex.copy(label, up, 0, input, 0, fixed.length * 4);
+    ex.release(up);
+  }
+  inputs.forEach((inp, i) => {
+    if (inp.batched && !inp.external) ex.copy(label, (args[inp.param] as WebGPUTensor).storage, 0, input, place[i] * 4, B * inp.length * 4);
+  });
+  const out = emptyOn(ex, label, [B, meta.rowWidth!]);
+  if (B > 0) ex.dispatch(kernel, label, layout, [input, out.storage], grid(B, meta.workgroupSize!));
+  ex.release(input);
+
+  // one result per output: a view when it is the only one, else a strided copy of its columns
+  const outputs = meta.outputs!;
+  const results = outputs.map((o, j) => {
+    const shape = [B, ...o.shape];
+    let t: Tensor =
+      outputs.length === 1 ? ops.reshape(out, shape) : copyStrided(label, out, o.offset, [meta.rowWidth!, ...contiguousStrides(o.shape)], emptyOn(ex, label, shape), 0, contiguousStrides(shape), shape);
+    const od = meta.outDims?.[j] ?? 0;
+    if (od === null) t = ops.select(t, 0, 0);
+    else if (od !== 0) {
+      const d = od < 0 ? od + shape.length : od;
+      if (d !== 0) {
+        const perm = [...Array(shape.length).keys()].filter((k) => k !== 0);
+        perm.splice(d, 0, 0);
+        t = ops.permute(t, perm);
+      }
+    }
+    return t;
+  });
+  return meta.tuple ? results : results[0];
+}
