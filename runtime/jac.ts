@@ -258,12 +258,42 @@ function combine(J0: SJ, shape: readonly number[], start: Int32Array, src: Int32
   return nnz > (mOut * n) / 3 ? dense(shape, n, J.dtype, toDense(R)) : R;
 }
 
+/** A diagonal summed over one run of dims (outer × red × inner): each result row holds `red` entries, one term each. */
+function reduceDiagRun(J: SJ, mask: boolean[], shape: number[], count?: number): SJ | undefined {
+  const first = mask.indexOf(true);
+  let last = first;
+  while (last + 1 < mask.length && mask[last + 1]) last++;
+  for (let i = last + 1; i < mask.length; i++) if (mask[i]) return undefined;
+  let outer = 1, red = 1, inner = 1;
+  J.shape.forEach((n, i) => (i < first ? (outer *= n) : i <= last ? (red *= n) : (inner *= n)));
+  const m = J.m, rows = outer * inner, d = J.d;
+  const ptr = new Int32Array(rows + 1), cols = new Int32Array(m), vals = alloc(J.dtype, m);
+  let t = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      for (let r = 0; r < red; r++, t++) {
+        const c = (o * red + r) * inner + i;
+        cols[t] = c;
+        const v = d ? d[c] : 1;
+        vals[t] = count === undefined ? v : v / count;
+      }
+      ptr[o * inner + i + 1] = t;
+    }
+  }
+  return csr(shape, J.n, J.dtype, ptr, cols, vals);
+}
+
 /** J (op) s per row, s broadcast to J's shape (a number, or a Tensor of the same shape). */
 function scaleRows(J: SJ, s: number | Storage, op: "mul" | "div" | "neg", dtype: DType, own: boolean): SJ {
   const inPlace = own && J.owned && J.dtype === dtype;
   const f = (x: number, y: number) => (op === "mul" ? x * y : op === "div" ? x / y : -x);
   if (J.kind === "diag") {
     const m = J.m, d = J.d;
+    if (!d && op === "mul" && typeof s !== "number" && s.length === m && (s instanceof Float64Array ? "float64" : "float32") === dtype) {
+      const R = diag(J.shape, J.n, dtype, s); // 1·y = y: y's storage is the diagonal (shared, so never written)
+      R.owned = false;
+      return R;
+    }
     const out = inPlace && d ? d : alloc(dtype, m);
     if (typeof s === "number") for (let i = 0; i < m; i++) out[i] = f(d ? d[i] : 1, s);
     else for (let i = 0; i < m; i++) out[i] = f(d ? d[i] : 1, s[i]);
@@ -525,9 +555,10 @@ const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "tr
  * `own` a bit mask of the arguments whose value is dead after this call
  * (their storage may be reused), `args` as the runtime op takes them.
  */
-export function sj(op: string, own: number, ...args: any[]): any {
-  const a = args[0], b = args[1];
-  const n = (args.find(isSJ) as SJ | undefined)?.n ?? (Array.isArray(a) ? (a.find(isSJ) as SJ | undefined)?.n : undefined);
+export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, e?: any): any {
+  const args = arguments.length <= 4 ? [a, b].slice(0, arguments.length - 2) : Array.prototype.slice.call(arguments, 2);
+  const n = isSJ(a) ? a.n : isSJ(b) ? b.n : (args.find(isSJ) as SJ | undefined)?.n ?? (Array.isArray(a) ? (a.find(isSJ) as SJ | undefined)?.n : undefined);
+  void c, void d, void e;
   if (n === undefined) return (FNS[op] as any)(...args); // no structured operand: the op itself
   switch (op) {
     case "mul":
@@ -575,6 +606,10 @@ export function sj(op: string, own: number, ...args: any[]): any {
       const outShape: number[] = [];
       let count = 1;
       a.shape.forEach((s, i) => (mask[i] ? ((count *= s), keep && outShape.push(1)) : outShape.push(s)));
+      if (a.kind === "diag" && count > 0) {
+        const R = reduceDiagRun(a, mask, outShape, op === "mean" ? count : undefined);
+        if (R) return R;
+      }
       const kept = contiguousStrides(a.shape.filter((_, i) => !mask[i]));
       let k = 0;
       const strides = a.shape.map((_, i) => (mask[i] ? 0 : kept[k++]));
