@@ -5,6 +5,7 @@
 //   diag   J[o, i] = d[o] when i = o (d = null: the identity)   elementwise chains
 //   csr    sorted column lists per row                           reductions, broadcasts, shape ops, block structures
 //   dense  an m×n matrix, row-major                              after a matmul with a dense operand
+//   block  G blocks on the diagonal, rg×cg each                  a batch of rows through a matmul (x @ W)
 //
 // The compiler (compiler/ad/structured.ts) rewrites a straight-line forward
 // tangent program so that every op on a tangent calls `sj` with the op's name:
@@ -20,7 +21,7 @@ import * as ad from "./ad.js";
 import { alloc, promote, type DType, type Storage } from "./dtype.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, dimMask, numelOf, sameShape } from "./shape.js";
 
-type Kind = "diag" | "csr" | "dense";
+type Kind = "diag" | "csr" | "dense" | "block";
 
 /** A structured Jacobian: `shape` is the value's shape (its numel rows), `n` the input's numel (columns). */
 export class SJ {
@@ -30,7 +31,9 @@ export class SJ {
   ptr: Int32Array | null = null;
   cols: Int32Array | null = null;
   vals: Storage | null = null;
-  M: Storage | null = null;
+  M: Storage | null = null; // dense: m×n; block: G blocks of rg×cg (equivalently an m×cg matrix)
+  rg = 0;
+  cg = 0;
   constructor(
     readonly kind: Kind,
     readonly shape: readonly number[],
@@ -43,7 +46,7 @@ export class SJ {
 }
 
 /** How many Jacobian fills of each structure ran (tests check that no sweeps happen). */
-export const sjStats = { calls: 0, fallbackColumns: 0, diag: 0, csr: 0, dense: 0 };
+export const sjStats = { calls: 0, fallbackColumns: 0, diag: 0, csr: 0, dense: 0, block: 0 };
 
 const isSJ = (x: unknown): x is SJ => x instanceof SJ;
 
@@ -64,6 +67,13 @@ function dense(shape: readonly number[], n: number, dtype: DType, M: Storage): S
   J.M = M;
   return J;
 }
+function block(shape: readonly number[], n: number, dtype: DType, rg: number, cg: number, B: Storage): SJ {
+  const J = new SJ("block", shape, n, dtype);
+  J.M = B;
+  J.rg = rg;
+  J.cg = cg;
+  return J;
+}
 /** The same structure and storage under another shape (reshape keeps the flat order). */
 function reshaped(J: SJ, shape: readonly number[], own: boolean): SJ {
   const R = new SJ(J.kind, shape, J.n, J.dtype);
@@ -72,6 +82,8 @@ function reshaped(J: SJ, shape: readonly number[], own: boolean): SJ {
   R.cols = J.cols;
   R.vals = J.vals;
   R.M = J.M;
+  R.rg = J.rg;
+  R.cg = J.cg;
   R.owned = own && J.owned;
   return R;
 }
@@ -96,6 +108,18 @@ function toCsr(J: SJ): SJ {
     }
     return csr(J.shape, n, J.dtype, ptr, cols, vals);
   }
+  if (J.kind === "block") {
+    const { rg, cg } = J, B = J.M!;
+    const ptr = new Int32Array(m + 1), cols = new Int32Array(m * cg);
+    for (let r = 0, t = 0; r < m; r++) {
+      const c0 = Math.floor(r / rg) * cg;
+      for (let c = 0; c < cg; c++) cols[t++] = c0 + c;
+      ptr[r + 1] = t;
+    }
+    const R = csr(J.shape, n, J.dtype, ptr, cols, B);
+    R.owned = false; // shares the blocks' storage
+    return R;
+  }
   const M = J.M!;
   let nnz = 0;
   for (let k = 0; k < M.length; k++) if (M[k] !== 0) nnz++;
@@ -115,7 +139,10 @@ function toDense(J: SJ): Storage {
   const m = J.m, n = J.n;
   const M = alloc(J.dtype, m * n);
   if (J.kind === "diag") for (let i = 0; i < m; i++) M[i * n + i] = J.d ? J.d[i] : 1;
-  else {
+  else if (J.kind === "block") {
+    const { rg, cg } = J, B = J.M!;
+    for (let r = 0; r < m; r++) M.set(B.subarray(r * cg, r * cg + cg), r * n + Math.floor(r / rg) * cg);
+  } else {
     const { ptr, cols, vals } = J as { ptr: Int32Array; cols: Int32Array; vals: Storage };
     for (let r = 0; r < m; r++) for (let t = ptr[r]; t < ptr[r + 1]; t++) M[r * n + cols[t]] = vals[t];
   }
@@ -144,13 +171,15 @@ function indexMap(shape: readonly number[], strides: readonly number[]): Int32Ar
 }
 
 /** Row r of the result is row src[r] of J (−1: a zero row). */
-function gather(J: SJ, src: Int32Array, shape: readonly number[], own = false): SJ {
-  const m = src.length, n = J.n;
+function gather(J0: SJ, src: Int32Array, shape: readonly number[], own = false): SJ {
+  const m = src.length, n = J0.n;
+  let J = J0;
   if (m === J.m) {
     let same = true;
     for (let r = 0; r < m && same; r++) same = src[r] === r;
     if (same) return reshaped(J, shape, own);
   }
+  if (J.kind === "block") J = toCsr(J);
   if (J.kind === "dense") {
     const M = J.M!, R = alloc(J.dtype, m * n);
     for (let r = 0; r < m; r++) if (src[r] >= 0) R.set(M.subarray(src[r] * n, src[r] * n + n), r * n);
@@ -187,7 +216,8 @@ function gather(J: SJ, src: Int32Array, shape: readonly number[], own = false): 
  * of the rows r with group[r] = g (as a reduction adds them), divided by
  * `count` for a mean.
  */
-function reduceRows(J: SJ, group: Int32Array, shape: readonly number[], count?: number): SJ {
+function reduceRows(J0: SJ, group: Int32Array, shape: readonly number[], count?: number): SJ {
+  const J = J0.kind === "block" ? toCsr(J0) : J0;
   const mOut = numelOf(shape), m = J.m, n = J.n;
   const fin = (x: number) => (count === undefined ? x : x / count);
   if (J.kind === "dense") {
@@ -308,8 +338,9 @@ function scaleRows(J: SJ, s: number | Storage, op: "mul" | "div" | "neg", dtype:
     }
     return csr(J.shape, J.n, dtype, ptr, cols, out); // ptr and cols are never written: sharing them is safe
   }
-  const M = J.M!, n = J.n;
+  const M = J.M!, n = J.kind === "block" ? J.cg : J.n;
   const out = inPlace ? M : alloc(dtype, M.length);
+  const done = (): SJ => (J.kind === "block" ? block(J.shape, J.n, dtype, J.rg, J.cg, out) : dense(J.shape, n, dtype, out));
   if (op === "mul") {
     for (let r = 0, o = 0; r < J.m; r++) {
       const y = typeof s === "number" ? s : s[r];
@@ -319,7 +350,7 @@ function scaleRows(J: SJ, s: number | Storage, op: "mul" | "div" | "neg", dtype:
     const y = typeof s === "number" ? s : s[r];
     for (let c = 0; c < n; c++, o++) out[o] = f(M[o], y);
   }
-  return dense(J.shape, n, dtype, out);
+  return done();
 }
 
 /** The dtype of a tangent op's result: PyTorch's promotion (0-d tensors and numbers do not widen dimmed ones). */
@@ -365,6 +396,11 @@ function addSJ(a: SJ, b: SJ, sub: boolean, own: number): SJ {
     const out = alloc(dtype, m);
     for (let i = 0; i < m; i++) out[i] = sub ? (A.d ? A.d[i] : 1) - (B.d ? B.d[i] : 1) : (A.d ? A.d[i] : 1) + (B.d ? B.d[i] : 1);
     return diag(shape, n, dtype, out);
+  }
+  if (A.kind === "block" && B.kind === "block" && A.rg === B.rg && A.cg === B.cg) {
+    const MA = A.M!, MB = B.M!, out = alloc(dtype, MA.length);
+    for (let k = 0; k < out.length; k++) out[k] = sub ? MA[k] - MB[k] : MA[k] + MB[k];
+    return block(shape, n, dtype, A.rg, A.cg, out);
   }
   if (A.kind === "dense" || B.kind === "dense") {
     const MA = toDense(A), MB = toDense(B);
@@ -445,7 +481,13 @@ function matmulLeft(A: Tensor, J: SJ): SJ | undefined {
   if (J.kind === "dense") return dense(shape, n, dtype, gemm(A.data, J.M!, p, q, r * n, dtype));
   if (J.kind === "diag" && r === 1) {
     // W @ diag(d) = W scaled by columns (W itself for the identity): a sum of one term each
-    const out = alloc(dtype, p * q), W = A.data, d = J.d;
+    const W = A.data, d = J.d;
+    if (!d && A.dtype === dtype) {
+      const R = dense(shape, n, dtype, W); // W @ I = W: W's storage, shared (never written, copied if returned)
+      R.owned = false;
+      return R;
+    }
+    const out = alloc(dtype, p * q);
     if (!d) out.set(W);
     else for (let i = 0, o = 0; i < p; i++) for (let k = 0; k < q; k++, o++) out[o] = W[o] * d[k];
     return dense(shape, n, dtype, out);
@@ -468,6 +510,20 @@ function matmulRight(J: SJ, B: Tensor): SJ | undefined {
   const p = J.shape.length === 2 ? J.shape[0] : 1;
   const shape = [...(J.shape.length === 2 ? [p] : []), ...(B.ndim === 2 ? [r] : [])];
   const dtype = promote(B.dtype, J.dtype), n = J.n;
+  if (J.shape.length === 2 && J.kind === "diag" && p > 1) {
+    // a batch of rows: row i of the result depends on row i of the input only, block (i, i) = Bᵀ (scaled by d)
+    const out = alloc(dtype, p * r * q), Bd = B.data, d = J.d;
+    for (let i = 0; i < p; i++) {
+      const o = i * r * q;
+      for (let j = 0; j < r; j++) for (let k = 0; k < q; k++) out[o + j * q + k] = d ? Bd[k * r + j] * d[i * q + k] : Bd[k * r + j];
+    }
+    return block(shape, n, dtype, r, q, out);
+  }
+  if (J.shape.length === 2 && J.kind === "block" && J.rg === q) {
+    const BT = transpose2(B.data, q, r), M = J.M!, cg = J.cg, out = alloc(dtype, p * r * cg);
+    for (let i = 0; i < p; i++) out.set(gemm(BT, M.subarray(i * q * cg, (i + 1) * q * cg), r, q, cg, dtype), i * r * cg);
+    return block(shape, n, dtype, r, cg, out);
+  }
   if (J.kind === "dense") {
     // each block of q rows: Bᵀ (r×q) @ rows (q×n)
     const BT = transpose2(B.data, q, r), M = J.M!, out = alloc(dtype, p * r * n);
@@ -484,7 +540,11 @@ function matmulRight(J: SJ, B: Tensor): SJ | undefined {
 
 function withDtype(J: SJ, dtype: DType): SJ {
   if (J.dtype === dtype) return J;
-  if (J.kind === "dense") return dense(J.shape, J.n, dtype, alloc(dtype, J.M!.length).map((_, k) => J.M![k]) as Storage);
+  if (J.kind === "dense" || J.kind === "block") {
+    const M = alloc(dtype, J.M!.length);
+    M.set(J.M!);
+    return J.kind === "dense" ? dense(J.shape, J.n, dtype, M) : block(J.shape, J.n, dtype, J.rg, J.cg, M);
+  }
   const C = toCsr(J);
   const vals = alloc(dtype, C.vals!.length);
   vals.set(C.vals!);
@@ -638,7 +698,8 @@ export function sjBlock(J: SJ | Tensor | undefined, out: Tensor, x: Tensor, dtyp
   const dtype = dtypeFrom === "in" ? x.dtype : out.dtype;
   if (!isSJ(J)) return new Tensor(alloc(dtype, numelOf(shape)), shape);
   sjStats[J.kind]++;
-  if (J.kind === "dense" && J.M!.constructor === (dtype === "float64" ? Float64Array : Float32Array) && J.M!.length === J.M!.buffer.byteLength / J.M!.BYTES_PER_ELEMENT) {
+  if (J.kind === "dense" && J.owned && J.M!.constructor === (dtype === "float64" ? Float64Array : Float32Array) && J.M!.length === J.M!.buffer.byteLength / J.M!.BYTES_PER_ELEMENT) {
+    J.owned = false; // a second block of the same tangent copies
     return new Tensor(J.M!, shape); // the result itself: no copy
   }
   if (J.kind === "dense") {
@@ -651,6 +712,12 @@ export function sjBlock(J: SJ | Tensor | undefined, out: Tensor, x: Tensor, dtyp
   if (J.kind === "diag") {
     const d = J.d;
     for (let i = 0; i < m; i++) o[i * n + i] = d ? d[i] : 1;
+  } else if (J.kind === "block") {
+    const { rg, cg } = J, B = J.M!;
+    for (let r = 0; r < m; r++) {
+      const src = r * cg, dst = r * n + Math.floor(r / rg) * cg;
+      for (let c = 0; c < cg; c++) o[dst + c] = B[src + c];
+    }
   } else {
     const { ptr, cols, vals } = J as { ptr: Int32Array; cols: Int32Array; vals: Storage };
     for (let r = 0; r < m; r++) {
