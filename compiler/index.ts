@@ -16,6 +16,7 @@ import { printFn } from "./ir/print.js";
 import { avoidNames, simplify } from "./opt/simplify.js";
 import { emitPatterns } from "./emit/pattern.js";
 import { structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
+import { FuseHelpers, fuse, fusionOff } from "./opt/fuse.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
@@ -204,7 +205,12 @@ export function compileModule(source: string, fileName: string, options: Compile
   emitter.capsOf = (name) => caps.get(name) ?? [];
   // locals never shadow a generated function (or the runtime's names)
   const globalNames = new Set([...order, ...Object.values(RT)]);
-  const generated = order.map((f) => emitter.fn(avoidNames(simplify(program.fns.get(f)!), globalNames))).join("\n\n");
+  const helpers = new FuseHelpers(tsOut);
+  const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
+  const generated = order.map((f) => emitter.fn(avoidNames(prep(simplify(program.fns.get(f)!)), globalNames))).join("
+
+");
+  if (helpers.code.length) extraCode.push(...helpers.code);
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
   const firstCode = mod.sf.statements.findIndex((st) => !ts.isImportDeclaration(st));
   const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
@@ -352,7 +358,9 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   };
   const names = reachable(fns, [built.fn]);
   const globalNames = new Set([...names, ...Object.values(RT)]);
-  const generated = names.map((n) => emitter.fn(avoidNames(simplify(fns.get(n)!), globalNames))).join("\n\n");
+  const helpers = new FuseHelpers(true);
+  const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
+  const generated = [...names.map((n) => emitter.fn(avoidNames(prep(simplify(fns.get(n)!)), globalNames))), ...helpers.code].join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {
     marker: built.kind,

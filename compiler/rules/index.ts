@@ -31,6 +31,12 @@ export function ruleOf(op: string): Rule {
     cache.set(op, r);
     return r;
   }
+  if (op.startsWith("fuse:")) {
+    // a fused elementwise chain (compiler/opt/fuse.ts): its generated helper
+    r = { tensor: true, zero: true, js: (a) => `${op.slice(5)}(${a.join(", ")})` };
+    cache.set(op, r);
+    return r;
+  }
   if (op.startsWith("sj.")) {
     // a tangent op on structured Jacobians (compiler/ad/structured.ts): never differentiated again
     r = { tensor: true, zero: true, js: sjJs(ruleOf(op.slice(3)).js) };
