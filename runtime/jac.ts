@@ -297,6 +297,12 @@ function reduceDiagRun(J: SJ, mask: boolean[], shape: number[], count?: number):
   let outer = 1, red = 1, inner = 1;
   J.shape.forEach((n, i) => (i < first ? (outer *= n) : i <= last ? (red *= n) : (inner *= n)));
   const m = J.m, rows = outer * inner, d = J.d;
+  if (inner === 1 && count === undefined && d) {
+    // trailing dims: row o holds the contiguous entries o·red … o·red + red − 1, the diagonal's own values (0 + v = v)
+    const R = block(shape, J.n, J.dtype, 1, red, d);
+    R.owned = false;
+    return R;
+  }
   const ptr = new Int32Array(rows + 1), cols = new Int32Array(m), vals = alloc(J.dtype, m);
   let t = 0;
   for (let o = 0; o < outer; o++) {
@@ -616,10 +622,14 @@ const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "tr
  * (their storage may be reused), `args` as the runtime op takes them.
  */
 export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, e?: any): any {
-  const args = arguments.length <= 4 ? [a, b].slice(0, arguments.length - 2) : Array.prototype.slice.call(arguments, 2);
-  const n = isSJ(a) ? a.n : isSJ(b) ? b.n : (args.find(isSJ) as SJ | undefined)?.n ?? (Array.isArray(a) ? (a.find(isSJ) as SJ | undefined)?.n : undefined);
-  void c, void d, void e;
-  if (n === undefined) return (FNS[op] as any)(...args); // no structured operand: the op itself
+  const count = arguments.length - 2;
+  const all = (): any[] => [a, b, c, d, e].slice(0, count);
+  let n = isSJ(a) ? a.n : isSJ(b) ? b.n : undefined;
+  if (n === undefined) {
+    const args = all();
+    n = (args.find(isSJ) as SJ | undefined)?.n ?? (Array.isArray(a) ? (a.find(isSJ) as SJ | undefined)?.n : undefined);
+    if (n === undefined) return (FNS[op] as any)(...args); // no structured operand: the op itself
+  }
   switch (op) {
     case "mul":
     case "div": {
@@ -662,7 +672,7 @@ export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, 
     case "mean": {
       if (!isSJ(a)) break;
       const mask = dimMask(op, b ?? null, a.shape);
-      const keep = args[2] === true;
+      const keep = c === true;
       const outShape: number[] = [];
       let count = 1;
       a.shape.forEach((s, i) => (mask[i] ? ((count *= s), keep && outShape.push(1)) : outShape.push(s)));
@@ -674,7 +684,7 @@ export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, 
       let k = 0;
       const strides = a.shape.map((_, i) => (mask[i] ? 0 : kept[k++]));
       const R = reduceRows(a, indexMap(a.shape, strides), outShape, op === "mean" ? count : undefined);
-      return op === "mean" && count === 0 ? generic(op, args) : R;
+      return op === "mean" && count === 0 ? generic(op, all()) : R;
     }
     case "matmul": {
       const R = isSJ(b) && a instanceof Tensor ? matmulLeft(a, b) : isSJ(a) && b instanceof Tensor ? matmulRight(a, b) : undefined;
@@ -683,13 +693,13 @@ export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, 
     }
     default:
       if (MOVES.has(op) && isSJ(a)) {
-        const t = (FNS[op] as any)(iota(a.shape), ...args.slice(1)) as Tensor;
+        const t = (FNS[op] as any)(iota(a.shape), ...all().slice(1)) as Tensor;
         const src = new Int32Array(t.numel);
         for (let i = 0; i < src.length; i++) src[i] = t.data[i];
         return gather(a, src, t.shape, !!(own & 1));
       }
   }
-  return generic(op, args);
+  return generic(op, all());
 }
 
 /** The Jacobian block of `out` w.r.t. `x` (shape out.shape ++ x.shape) from its structured tangent. */

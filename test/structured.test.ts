@@ -111,7 +111,8 @@ test("x.exp().sum(1): block pattern filled directly; tanh(W x): diag(1 − y²) 
   const before = { ...sjStats };
   const J = m.expSum(x) as Tensor;
   assert.equal([...J.shape], [2, 2, 3]);
-  assert.is(sjStats.csr - before.csr, 1);
+  assert.is(sjStats.csr + sjStats.block - before.csr - before.block, 1, "one sparse (row-block) fill");
+  assert.is(sjStats.fallbackColumns - before.fallbackColumns, 0);
   for (let i = 0; i < 2; i++) for (let k = 0; k < 2; k++) for (let j = 0; j < 3; j++) assert.is(J.data[(i * 2 + k) * 3 + j], i === k ? Math.exp(x.data[k * 3 + j]) : 0);
   const W = tensor([[0.5, -0.2, 0.1, 0.3], [0.7, 0.4, -0.6, 0.2], [-0.3, 0.8, 0.05, -0.4], [0.1, 0.1, 0.9, -0.2], [0.25, -0.5, 0.3, 0.6]], { dtype: "float64" });
   m.setW(W);

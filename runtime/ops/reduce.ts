@@ -93,6 +93,7 @@ function contiguousRun(mask: boolean[]): [number, number] | null {
 }
 
 function finish(r: { acc: Float64Array; shape: number[]; x: Tensor }, scale = 1): Tensor {
+  if (scale === 1 && r.x.dtype === "float64") return new Tensor(r.acc, r.shape); // the accumulator is the result
   const out = alloc(r.x.dtype, r.acc.length);
   if (scale === 1) out.set(r.acc);
   else for (let i = 0; i < out.length; i++) out[i] = r.acc[i] * scale;
