@@ -88,6 +88,12 @@ function reshaped(J: SJ, shape: readonly number[], own: boolean): SJ {
   return R;
 }
 
+/** Whether every differentiated input is a CPU Tensor (otherwise the driver runs the sweeps). */
+export function sjOk(...xs: unknown[]): boolean {
+  for (const x of xs) if (!(x instanceof Tensor) || x.device !== "cpu") return false;
+  return true;
+}
+
 /** The seed: d x / d x, the identity over x's elements. */
 export function sjSeed(x: Tensor): SJ {
   sjStats.calls++;

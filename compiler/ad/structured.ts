@@ -14,7 +14,7 @@
 // its body only when the module is emitted, after every transform ran.
 // JACC_JACOBIAN=sweep in the compiler's environment turns the twins off (tests
 // compare both paths).
-import { type Atom, type Fn, lit, namesFor, NUM, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
+import { type Atom, BOOL, type Fn, lit, namesFor, NUM, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
@@ -133,8 +133,18 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     });
   });
   if (spec.aux !== undefined) results.push(v(primal[spec.aux]));
-  body.push({ k: "return", values: results });
-  twin.body = body;
+  // Inputs off the CPU (WebGPU) run the sweeps: the sweep driver's body, kept as a function of its own.
+  const sweepName = ctx.fnNames.claim(`${drv.name}_sweep`);
+  ctx.fns.set(sweepName, { ...drv, name: sweepName, arity: undefined });
+  const outs = results.map((_, i) => fresh(`r${i}`, drv.results[i] ?? TENSOR));
+  const ok = fresh("onCpu", BOOL);
+  const structured: Stmt[] = [...body, ...results.map((a, i): Stmt => ({ k: "let", dst: outs[i], e: { k: "atom", a } }))];
+  const sweep: Stmt[] = [{ k: "call", dsts: outs, fn: sweepName, args: drv.params.map((p) => v(p.name)) }];
+  twin.body = [
+    { k: "let", dst: ok, e: { k: "prim", op: "ad.sjOk", args: spec.ins.map((j) => v(f.params[j].name)) } },
+    { k: "if", cond: v(ok), then: structured, else: sweep },
+    { k: "return", values: outs.map((o) => v(o)) },
+  ];
   void nres;
   let m = twins.get(ctx.fns);
   if (!m) twins.set(ctx.fns, (m = new Map()));
