@@ -207,9 +207,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const globalNames = new Set([...order, ...Object.values(RT)]);
   const helpers = new FuseHelpers(tsOut);
   const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
-  const generated = order.map((f) => emitter.fn(avoidNames(prep(simplify(program.fns.get(f)!)), globalNames))).join("
-
-");
+  const generated = order.map((f) => emitter.fn(avoidNames(prep(simplify(program.fns.get(f)!)), globalNames))).join("\n\n");
   if (helpers.code.length) extraCode.push(...helpers.code);
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
   const firstCode = mod.sf.statements.findIndex((st) => !ts.isImportDeclaration(st));
