@@ -4,8 +4,6 @@
 // variant, ratios measured in one run; the per-element sweeps the compiler
 // emitted before (JACC_JACOBIAN=sweep) as info where they finish quickly; and
 // the working memory of jacrev(tanh(W x), { chunkSize }) at n = 4096.
-// Run with node --expose-gc (npm run bench:tensor does): a full GC before each
-// timed batch, outside the timing.
 import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -154,8 +152,7 @@ async function main(): Promise<void> {
     const ref = c.closed();
     const fns = [...c.variants.map(([, f]) => f), c.closed, ...(c.sweep ? [c.sweep] : [])];
     const errs = [...c.variants.map(([, f]) => maxRelErr(f(), ref)), ...(c.sweep ? [maxRelErr(c.sweep(), ref)] : [])];
-    // results of up to 128 MiB: a GC before each batch, so that no batch pays for another's garbage
-    const ts = timeMany(fns, { gc: true });
+    const ts = timeMany(fns);
     const tc = ts[c.variants.length];
     c.variants.forEach(([v], i) => {
       const r = ts[i].median / tc.median;

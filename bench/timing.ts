@@ -19,8 +19,6 @@ export interface TimeOptions {
   minTotal?: number; // seconds of batches, per function (default 0.3)
   minBatches?: number; // default 7
   warmup?: number; // seconds (default 0.05)
-  /** a full GC (node --expose-gc) before every batch, outside the timed region: a batch pays for its own garbage only */
-  gc?: boolean;
 }
 
 /** Results land here so that no call can be optimised away. */
@@ -61,9 +59,8 @@ function prepare(fn: () => unknown, o: Required<TimeOptions>): Runner {
   return { fn, n, cold, perCall: [], spent: 0 };
 }
 
-function batch(r: Runner, gc = false): void {
+function batch(r: Runner): void {
   const { fn, n } = r;
-  if (gc) (globalThis as { gc?: () => void }).gc?.();
   const t0 = now();
   for (let i = 0; i < n; i++) sink = fn();
   const el = now() - t0;
@@ -75,13 +72,13 @@ function finish(r: Runner): Timing {
   return { median: median(r.perCall), min: Math.min(...r.perCall), cold: r.cold, batches: r.perCall.length, callsPerBatch: r.n };
 }
 
-const defaults = (o: TimeOptions): Required<TimeOptions> => ({ minTotal: 0.3, minBatches: 7, warmup: 0.05, gc: false, ...o });
+const defaults = (o: TimeOptions): Required<TimeOptions> => ({ minTotal: 0.3, minBatches: 7, warmup: 0.05, ...o });
 
 /** Times one function. */
 export function time(fn: () => unknown, opts: TimeOptions = {}): Timing {
   const o = defaults(opts);
   const r = prepare(fn, o);
-  while (r.perCall.length < o.minBatches || r.spent < o.minTotal) batch(r, o.gc);
+  while (r.perCall.length < o.minBatches || r.spent < o.minTotal) batch(r);
   return finish(r);
 }
 
@@ -90,7 +87,7 @@ export function timeMany(fns: (() => unknown)[], opts: TimeOptions = {}): Timing
   const o = defaults(opts);
   const rs = fns.map((f) => prepare(f, o));
   const done = (r: Runner) => r.perCall.length >= o.minBatches && r.spent >= o.minTotal;
-  while (!rs.every(done)) for (const r of rs) if (!done(r)) batch(r, o.gc);
+  while (!rs.every(done)) for (const r of rs) if (!done(r)) batch(r);
   return rs.map(finish);
 }
 
