@@ -14,7 +14,7 @@
 // its body only when the module is emitted, after every transform ran.
 // JACC_JACOBIAN=sweep in the compiler's environment turns the twins off (tests
 // compare both paths).
-import { type Atom, BOOL, type Fn, lit, namesFor, NUM, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
+import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
@@ -60,9 +60,8 @@ export function withTwins(fns: Fns): Fns {
 
 export interface TwinSpec {
   driver: Fn;
-  leaves: number[]; // f's results that are differentiated, in block order
+  leaves: number[]; // f's results that are differentiated, in block order (blocks: leaf by leaf, then input by input)
   ins: number[]; // f's parameters that are differentiated
-  argTupleOrder: "leaf-major"; // blocks are returned leaf by leaf, then input by input
   dtypeFrom: "in" | "out";
   aux?: number; // f's result returned as aux, after the blocks
 }
@@ -83,7 +82,7 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     const mask = f.params.map((_, q) => q === j);
     const deps = resultDeps(ctx.fns, fName, mask);
     const g = jvpOf(ctx, fName, mask);
-    const r = rewrite(ctx, ctx.fns.get(g)!, f.params.length, f.results.length, spec.leaves);
+    const r = rewrite(ctx, ctx.fns.get(g)!, f.params.length, f.results.length);
     if (!r) return false;
     perInput.push({ gs: r.name, deps, structure: r.structure });
   }
@@ -98,12 +97,11 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     return n;
   };
   const body: Stmt[] = [];
-  const nres = f.results.length;
   let primal: string[] | undefined;
   const tangents: string[][] = [];
   spec.ins.forEach((j, k) => {
     const { gs, deps } = perInput[k];
-    if (!spec.leaves.some((l) => deps[l]) && (primal || k < spec.ins.length - 1 || spec.ins.some((_, q) => q !== k && spec.leaves.some((l) => perInput[q].deps[l])))) {
+    if (!spec.leaves.some((l) => deps[l])) {
       tangents.push([]);
       return; // structurally zero: blocks of zeros (the primal comes from another input's pass)
     }
@@ -145,7 +143,6 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     { k: "if", cond: v(ok), then: structured, else: sweep },
     { k: "return", values: outs.map((o) => v(o)) },
   ];
-  void nres;
   let m = twins.get(ctx.fns);
   if (!m) twins.set(ctx.fns, (m = new Map()));
   m.set(drv.name, twin);
@@ -175,7 +172,7 @@ function runtimeName(js: string): { name: string; rest: string } | undefined {
  * undefined when g is not straight-line tensor code (or a tangent meets an op
  * that has no structured form).
  */
-function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number, leaves: number[]): { name: string; structure: string[] } | undefined {
+function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number): { name: string; structure: string[] } | undefined {
   const tangent = new Set(g.params.slice(nParams).map((p) => p.name));
   const reads = new Map<string, number>();
   for (const s of g.body) for (const a of stmtReads(s)) if (a.k === "var") reads.set(a.name, (reads.get(a.name) ?? 0) + 1);
@@ -222,8 +219,6 @@ function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number, leaves: number[
   const structure = ret.values.slice(nRes).map((a) => (a.k === "var" && kind.has(a.name) ? describe(kind.get(a.name)!) : "zero"));
   const name = ctx.fnNames.claim(`${g.name}_struct`);
   ctx.fns.set(name, { ...g, name, body, vars: new Map(g.vars) });
-  void leaves;
-  void NUM;
   return { name, structure };
 }
 
