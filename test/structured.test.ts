@@ -84,6 +84,13 @@ export const layer = jacrev((x: Tensor) => W.matmul(x).tanh());
 export const layerChunk = jacrev((x: Tensor) => W.matmul(x).tanh(), { chunkSize: 3 });
 export const layerChunk1 = jacrev((x: Tensor) => W.matmul(x).tanh(), { chunkSize: 1 });
 export const batch = jacrev((x: Tensor) => x.matmul(W.t()).tanh().sum(1));
+// tangents read twice (no in-place reuse may corrupt them), shared storage (1·y, W @ I), broadcasts
+export const reuse = jacrev((x: Tensor) => {
+  const y = x.sin().mul(2);
+  const z = W.matmul(y.t());
+  return z.add(z.mul(2).tanh()).sum(0).add(y.mul(y.exp()).add(y).sum(0).sum(0));
+});
+export const wide = jacfwd((x: Tensor) => x.exp().mul(x.unsqueeze(0).expand(3, 2, 4).sum(0)).transpose(0, 1).reshape(8).softmax(0));
 `;
 
 test("an elementwise function's Jacobian is filled on its diagonal: no loop over elements in the generated code, no sweep at run time", async () => {
@@ -132,6 +139,10 @@ test("x.exp().sum(1): block pattern filled directly; tanh(W x): diag(1 − y²) 
   slow.setW(W);
   assert.equal(differences(flat(m.batch(X)), flat(slow.batch(X)), "batch", 1e-15), []);
   assert.equal(differences(flat(m.layerChunk(v)), flat(slow.layerChunk(v)), "chunk", 1e-15), []);
+  const Y = tensor([[0.3, -0.2, 0.5, 1.2], [0.7, 0.1, -0.4, 0.9]], { dtype: "float64" });
+  assert.equal(differences(flat(m.reuse(Y)), flat(slow.reuse(Y)), "reuse", 1e-12), []);
+  assert.equal(differences(flat(m.reuse(Y)), flat(m.reuse(Y)), "reuse twice", 0), []);
+  assert.equal(differences(flat(m.wide(Y)), flat(slow.wide(Y)), "wide", 1e-12), []);
 });
 
 test("jacc explain reports the structure of each block", () => {
