@@ -28,11 +28,6 @@ export function sweepForced(): boolean {
   return env?.JACC_JACOBIAN === "sweep";
 }
 
-/** The structured twin of a driver, if one was built. */
-export function twinOf(fns: Fns, name: string): Fn | undefined {
-  return twins.get(fns)?.get(name);
-}
-
 /** Gives every driver with a structured twin the twin's body (call once every transform is built). */
 export function useStructuredTwins(fns: Fns): void {
   const m = twins.get(fns);
