@@ -65,3 +65,101 @@ export function rosenHessianClosed(x: Float64Array): Tensor {
   }
   return new Tensor(h, [n, n]);
 }
+
+// ---- tensor programs (bench/tensor-subjects.ts), float64
+
+/** d(exp(x).sum(1))/dx for x [n, m]: J[i, i, j] = exp(x[i, j]), zeros elsewhere. */
+export function expReducerClosed(x: Tensor): Tensor {
+  const [n, m] = x.shape;
+  const xd = x.data;
+  const J = new Float64Array(n * n * m);
+  for (let i = 0; i < n; i++) {
+    const base = (i * n + i) * m;
+    for (let j = 0; j < m; j++) J[base + j] = Math.exp(xd[i * m + j]);
+  }
+  return new Tensor(J, [n, n, m]);
+}
+
+/** d tanh(W x)/dx = diag(1 − y²) W, y = tanh(W x). */
+export function tanhWxClosed(W: Tensor, x: Tensor): Tensor {
+  const [p, q] = W.shape;
+  const w = W.data, xd = x.data;
+  const J = new Float64Array(p * q);
+  for (let i = 0; i < p; i++) {
+    let s = 0;
+    const row = i * q;
+    for (let k = 0; k < q; k++) s += w[row + k] * xd[k];
+    const y = Math.tanh(s);
+    const d = 1 - y * y;
+    for (let k = 0; k < q; k++) J[row + k] = d * w[row + k];
+  }
+  return new Tensor(J, [p, q]);
+}
+
+/** d/dx of W2 tanh(W1 x + b1) + b2 = W2 diag(1 − h²) W1, in i-k-j order. */
+export function mlpClosed(W1: Tensor, b1: Tensor, W2: Tensor, x: Tensor): Tensor {
+  const [H, n] = W1.shape;
+  const O = W2.shape[0];
+  const w1 = W1.data, w2 = W2.data, xd = x.data, c1 = b1.data;
+  const A = new Float64Array(H * n); // diag(1 − h²) W1
+  for (let h = 0; h < H; h++) {
+    let s = 0;
+    const row = h * n;
+    for (let k = 0; k < n; k++) s += w1[row + k] * xd[k];
+    const t = Math.tanh(s + c1[h]);
+    const d = 1 - t * t;
+    for (let k = 0; k < n; k++) A[row + k] = d * w1[row + k];
+  }
+  const J = new Float64Array(O * n);
+  for (let o = 0; o < O; o++) {
+    const jr = o * n;
+    for (let h = 0; h < H; h++) {
+      const v = w2[o * H + h];
+      const ar = h * n;
+      for (let k = 0; k < n; k++) J[jr + k] += v * A[ar + k];
+    }
+  }
+  return new Tensor(J, [O, n]);
+}
+
+/** The batched MLP's Jacobian [B, O, B, n]: per row b, W2 diag(1 − h_b²) W1 on the block (b, b). */
+export function mlpBatchClosed(W1: Tensor, b1: Tensor, W2: Tensor, X: Tensor): Tensor {
+  const [B, n] = X.shape;
+  const [H] = W1.shape;
+  const O = W2.shape[0];
+  const w1 = W1.data, w2 = W2.data, xd = X.data, c1 = b1.data;
+  const J = new Float64Array(B * O * B * n);
+  const A = new Float64Array(H * n);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      let s = 0;
+      const row = h * n;
+      for (let k = 0; k < n; k++) s += xd[b * n + k] * w1[row + k];
+      const t = Math.tanh(s + c1[h]);
+      const d = 1 - t * t;
+      for (let k = 0; k < n; k++) A[row + k] = d * w1[row + k];
+    }
+    for (let o = 0; o < O; o++) {
+      const jr = ((b * O + o) * B + b) * n;
+      for (let h = 0; h < H; h++) {
+        const v = w2[o * H + h];
+        const ar = h * n;
+        for (let k = 0; k < n; k++) J[jr + k] += v * A[ar + k];
+      }
+    }
+  }
+  return new Tensor(J, [B, O, B, n]);
+}
+
+/** d(sin x · exp x)/dx = diag(exp x (cos x + sin x)), returned dense. */
+export function sinExpClosed(x: Tensor): Tensor {
+  const n = x.numel;
+  const xd = x.data;
+  const J = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const v = xd[i];
+    const e = Math.exp(v);
+    J[i * n + i] = Math.cos(v) * e + Math.sin(v) * e;
+  }
+  return new Tensor(J, [n, n]);
+}

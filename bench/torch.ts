@@ -10,13 +10,16 @@ export const PYTHON = "/usr/bin/python3";
 
 export interface TorchCase {
   id: string;
-  program: "arm" | "rosen";
+  program: "arm" | "rosen" | "expsum" | "tanhwx" | "mlp" | "mlpbatch" | "sinexp";
   kind: "jacobian" | "hessian" | "grad";
   size: number;
   /** the loop formulation is timed too up to this size */
   loopMax: number;
   x: number[];
   L?: number[];
+  /** tensor programs: x's shape and the captured matrices */
+  xShape?: number[];
+  mats?: Record<string, { data: number[]; shape: number[] }>;
 }
 
 export interface TorchVariant {

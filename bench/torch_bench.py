@@ -139,10 +139,33 @@ def grad_variants(f):
     }
 
 
+def tensor_program(case):
+    """The tensor programs of bench/tensor-subjects.ts, vectorised as written there."""
+    M = {k: torch.tensor(v["data"]).reshape(v["shape"]) for k, v in case.get("mats", {}).items()}
+    p = case["program"]
+    if p == "expsum":
+        return lambda x: x.exp().sum(1)
+    if p == "tanhwx":
+        W = M["W"]
+        return lambda x: torch.tanh(W @ x)
+    if p == "mlp":
+        W1, b1, W2, b2 = M["W1"], M["b1"], M["W2"], M["b2"]
+        return lambda x: W2 @ torch.tanh(W1 @ x + b1) + b2
+    if p == "mlpbatch":
+        W1, b1, W2, b2 = M["W1"], M["b1"], M["W2"], M["b2"]
+        return lambda x: torch.tanh(x @ W1.t() + b1) @ W2.t() + b2
+    if p == "sinexp":
+        return lambda x: torch.sin(x) * torch.exp(x)
+    raise ValueError(p)
+
+
 def run_case(case):
     kind, size = case["kind"], case["size"]
     loop_max = case.get("loopMax", 0)
-    if case["program"] == "arm":
+    if "xShape" in case:
+        vec, loop = tensor_program(case), None
+        make = jacobian_variants
+    elif case["program"] == "arm":
         L = torch.tensor(case["L"])
         vec, loop = arm_programs(L)
         make = jacobian_variants
@@ -150,8 +173,10 @@ def run_case(case):
         vec, loop = rosen_vec, rosen_loop
         make = hessian_variants if kind == "hessian" else grad_variants
     x = torch.tensor(case["x"])
+    if "xShape" in case:
+        x = x.reshape(case["xShape"])
     forms = {"vec": vec}
-    if size <= loop_max:
+    if loop is not None and size <= loop_max:
         forms["loop"] = loop
     variants = {}
     for form, f in forms.items():

@@ -53,6 +53,7 @@ function explainOne(m: MarkerReport, file: string, shaders: Record<string, strin
     "",
     heading("static sparsity (rows: outputs, columns: inputs)"),
     sparsityGrid(m.sparsity, ascii),
+    ...structureLines(m, ascii),
     "",
     heading("WGSL"),
   ];
@@ -65,6 +66,22 @@ function explainOne(m: MarkerReport, file: string, shaders: Record<string, strin
   if (shown.length === 0) out.push("no WGSL for this marker (scalar program)");
   for (const [k, wgsl] of shown) out.push(`// ${k}`, wgsl.trimEnd());
   return out.join("\n");
+}
+
+/** The element-level structure of each tensor block the structured path fills (compiler/ad/structured.ts). */
+function structureLines(m: MarkerReport, ascii: boolean): string[] {
+  if (!m.structure) return [];
+  const [yes, no] = ascii ? ["x", "."] : ["█", "·"];
+  const out = ["", "element structure of each block (filled directly, no per-element sweeps):"];
+  m.structure.forEach((row, i) =>
+    row.forEach((s, k) => {
+      out.push(`  ${m.sparsity.outputs[i] ?? `out[${i}]`} w.r.t. input ${k}: ${s}`);
+      if (s.startsWith("diagonal") || s === "identity") {
+        for (let r = 0; r < 4; r++) out.push(`    ${Array.from({ length: 4 }, (_, c) => (c === r ? yes : no)).join("")}${r === 0 ? "   (4 elements shown)" : ""}`);
+      }
+    }),
+  );
+  return out;
 }
 
 /** Rows are outputs, columns inputs; a mark where the output depends on the input. */

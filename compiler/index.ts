@@ -17,6 +17,8 @@ import { avoidNames, simplify } from "./opt/simplify.js";
 import { emitPatterns } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
+import { structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
+import { FuseHelpers, fuse, fusionOff } from "./opt/fuse.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
@@ -39,6 +41,8 @@ export interface MarkerReport {
   generated: string; // the generated source of this marker's functions
   ir: string; // the IR of the driver
   sparsity: { outputs: string[]; inputs: string[]; pattern: boolean[][] };
+  /** the element-level structure of each tensor block [output][input], when the structured path computes it */
+  structure?: string[][];
 }
 
 export interface CompileResult {
@@ -201,6 +205,8 @@ export function compileModule(source: string, fileName: string, options: Compile
   }
   if (diagnostics.length) return { code: "", map: null, diagnostics, shaders: {}, changed: true };
 
+  // Drivers of straight-line tensor code run their structured twins (every transform is built by now).
+  useStructuredTwins(program.fns);
   // Emit every IR function the markers reach.
   const emitter = new JsEmitter({ ts: tsOut, file: fileName });
   emitter.tupleOf = (name) => {
@@ -212,7 +218,10 @@ export function compileModule(source: string, fileName: string, options: Compile
   emitter.capsOf = (name) => caps.get(name) ?? [];
   // locals never shadow a generated function (or the runtime's names)
   const globalNames = new Set([...order, ...Object.values(RT)]);
-  const generated = order.map((f) => emitter.fn(avoidNames(simplify(program.fns.get(f)!), globalNames))).join("\n\n");
+  const helpers = new FuseHelpers(tsOut);
+  const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
+  const generated = order.map((f) => emitter.fn(avoidNames(prep(simplify(program.fns.get(f)!)), globalNames))).join("\n\n");
+  if (helpers.code.length) extraCode.push(...helpers.code);
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
   const firstCode = mod.sf.statements.findIndex((st) => !ts.isImportDeclaration(st));
   const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
@@ -384,22 +393,27 @@ function usedOutside(sf: ts.SourceFile, name: string, calls: ts.CallExpression[]
 
 function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpression, sf: ts.SourceFile, built: Built): MarkerReport {
   const fn = program.fns.get(built.fn)!;
+  const fns = withTwins(program.fns); // what will be emitted: structured twins in place of sweeps
   const emitter = new JsEmitter({ ts: true, file: sf.fileName });
   emitter.tupleOf = (name) => {
-    const f = program.fns.get(name)!;
+    const f = fns.get(name)!;
     return f.tupleResult || f.results.length !== 1;
   };
-  const names = reachable(program.fns, [built.fn]);
+  const names = reachable(fns, [built.fn]);
   const globalNames = new Set([...names, ...Object.values(RT)]);
-  const generated = names.map((n) => emitter.fn(avoidNames(simplify(program.fns.get(n)!), globalNames))).join("\n\n");
+  const helpers = new FuseHelpers(true);
+  const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
+  const generated = [...names.map((n) => emitter.fn(avoidNames(prep(simplify(fns.get(n)!)), globalNames))), ...helpers.code].join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {
     marker: built.kind,
     line: line + 1,
     functionName: fn.source ?? fn.name,
     generated,
-    ir: printFn(fn),
+    // a structured twin: its driver and the structured tangent programs it calls
+    ir: fns === program.fns || fns.get(built.fn) === fn ? printFn(fn) : [built.fn, ...reachable(fns, [built.fn]).filter((n) => n.endsWith("_struct") || /_struct\d+$/.test(n))].filter((n, i, a) => a.indexOf(n) === i).map((n) => printFn(fns.get(n)!)).join("\n"),
     sparsity: sparsityOf(program, mc, call),
+    structure: structureOf.get(fn),
   };
 }
 

@@ -462,3 +462,20 @@ export function adZ(op: string, operands: number, ...args: unknown[]): any {
   if (op === "sub") return a === undefined ? (b === undefined ? undefined : ops.neg(b as Tensor)) : a;
   return undefined;
 }
+
+/**
+ * The output storage of a fused elementwise chain (compiler/opt/fuse.ts):
+ * fresh storage of the operands' dtype when every tensor operand is a CPU
+ * Tensor of one shape and one dtype; otherwise undefined (the chain then runs
+ * op by op, with broadcasting and promotion).
+ */
+export function adFuseOut(...ts: unknown[]): Float64Array | Float32Array | undefined {
+  const a = ts[0];
+  if (!isT(a) || a.device !== "cpu") return undefined;
+  for (let k = 1; k < ts.length; k++) {
+    const b = ts[k];
+    if (!isT(b) || b.dtype !== a.dtype || b.device !== "cpu" || b.shape.length !== a.shape.length) return undefined;
+    for (let d = 0; d < a.shape.length; d++) if (a.shape[d] !== b.shape[d]) return undefined;
+  }
+  return a.dtype === "float32" ? new Float32Array(a.numel) : new Float64Array(a.numel);
+}

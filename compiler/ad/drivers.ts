@@ -9,6 +9,7 @@ import { renameStmts } from "../opt/simplify.js";
 import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { usesTape, vjpParts } from "./vjp.js";
+import { buildStructuredTwin } from "./structured.js";
 
 /** How a driver's flat results nest for the user: a leaf is a result index. */
 export type Tree = number | Tree[];
@@ -311,6 +312,8 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   d.fn.tupleResult = results.length > 1;
   d.fn.body = b.stmts;
   driverInfo.set(d.fn, { tree, aux: auxIndex });
+  // straight-line tensor code: every block at once from structured tangents (emitted in place of the sweeps)
+  buildStructuredTwin(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", aux: outs.aux });
   return d.fn.name;
 }
 

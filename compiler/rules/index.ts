@@ -3,6 +3,7 @@ import type { Atom, Builder, Type } from "../ir/ir.js";
 import { scalarRules } from "./scalar.js";
 import { tensorRules } from "./tensor.js";
 import { batchRules } from "./batch.js";
+import { sjJs } from "../ad/structured.js";
 
 type Tan = Atom | null;
 
@@ -27,6 +28,18 @@ export function ruleOf(op: string): Rule {
     const name = op.slice(3);
     const nOperands = base.operands ?? 1;
     r = { ...base, js: (a, attrs) => `__jt.adZ(${[JSON.stringify(name), nOperands, ...a, ...attrs.map((x) => (x === undefined ? "undefined" : JSON.stringify(x)))].join(", ")})` };
+    cache.set(op, r);
+    return r;
+  }
+  if (op.startsWith("fuse:")) {
+    // a fused elementwise chain (compiler/opt/fuse.ts): its generated helper
+    r = { tensor: true, zero: true, js: (a) => `${op.slice(5)}(${a.join(", ")})` };
+    cache.set(op, r);
+    return r;
+  }
+  if (op.startsWith("sj.")) {
+    // a tangent op on structured Jacobians (compiler/ad/structured.ts): never differentiated again
+    r = { tensor: true, zero: true, js: sjJs(ruleOf(op.slice(3)).js) };
     cache.set(op, r);
     return r;
   }

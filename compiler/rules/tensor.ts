@@ -3,7 +3,7 @@
 // primitives so derivatives are differentiable again. Operands that PyTorch
 // broadcasts are un-broadcast in the vjp (ad.sumTo). `ad.*` entries are the
 // runtime helpers of runtime/ad.ts that the rules themselves use.
-import { type Atom, type Builder, lit, NUM, TENSOR, type Type } from "../ir/ir.js";
+import { type Atom, BOOL, type Builder, lit, NUM, TENSOR, type Type } from "../ir/ir.js";
 
 type Tan = Atom | null;
 
@@ -253,6 +253,10 @@ export const tensorRules: Record<string, TensorRule> = {
   "ad.oneHot": { operands: 1, js: call("adOneHot"), zero: true },
   "ad.numel": { operands: 1, js: call("adNumel"), zero: true, type: () => NUM },
   "ad.block": { operands: 2, js: call("adBlock"), zero: true },
+  // structured Jacobians (runtime/jac.ts): the identity seed and a block filled from its structure
+  "ad.sjSeed": { operands: 1, js: call("sjSeed"), zero: true },
+  "ad.sjOk": { operands: 1, js: call("sjOk"), zero: true, type: () => BOOL },
+  "ad.sjBlock": { operands: 3, js: call("sjBlock"), zero: true },
   "t.item": { operands: 1, js: (a) => `${a[0]}.item()`, zero: true, type: () => NUM },
   "t.size": { operands: 1, js: (a) => `${a[0]}.size(${a[1]})`, zero: true, type: () => NUM },
   "t.dim": { operands: 1, js: (a) => `${a[0]}.dim()`, zero: true, type: () => NUM },

@@ -30,6 +30,28 @@ function fold(fold: Fold, op: string, input: Tensor, dim: Dims, keepdim: unknown
   }
   const acc = new Float64Array(numelOf(outShape)).fill(IDENTITY[fold]);
   const d = x.data;
+  const run = contiguousRun(mask);
+  if (fold === "sum" && run) {
+    // one run of folded dims: outer × red × inner, each slot summed in storage order as below
+    let outer = 1, red = 1, inner = 1;
+    x.shape.forEach((n, i) => (i < run[0] ? (outer *= n) : i <= run[1] ? (red *= n) : (inner *= n)));
+    if (inner === 1) {
+      for (let o = 0, xi = 0; o < outer; o++) {
+        let s = 0;
+        for (let r = 0; r < red; r++) s += d[xi++];
+        acc[o] = s;
+      }
+    } else {
+      for (let o = 0; o < outer; o++) {
+        const a0 = o * inner;
+        for (let r = 0; r < red; r++) {
+          const x0 = (o * red + r) * inner;
+          for (let i = 0; i < inner; i++) acc[a0 + i] += d[x0 + i];
+        }
+      }
+    }
+    return { acc, shape: outShape, count, x };
+  }
   // Walk the input in storage order; the accumulator's strides are 0 along folded dims.
   const keptStrides = contiguousStrides(x.shape.filter((_, i) => !mask[i]));
   let k = 0;
@@ -60,7 +82,18 @@ function fold(fold: Fold, op: string, input: Tensor, dim: Dims, keepdim: unknown
   return { acc, shape: outShape, count, x };
 }
 
+/** The first and last folded dim when the folded dims are one contiguous run. */
+function contiguousRun(mask: boolean[]): [number, number] | null {
+  const first = mask.indexOf(true);
+  if (first < 0) return null;
+  let last = first;
+  while (last + 1 < mask.length && mask[last + 1]) last++;
+  for (let i = last + 1; i < mask.length; i++) if (mask[i]) return null;
+  return [first, last];
+}
+
 function finish(r: { acc: Float64Array; shape: number[]; x: Tensor }, scale = 1): Tensor {
+  if (scale === 1 && r.x.dtype === "float64") return new Tensor(r.acc, r.shape); // the accumulator is the result
   const out = alloc(r.x.dtype, r.acc.length);
   if (scale === 1) out.set(r.acc);
   else for (let i = 0; i < out.length; i++) out[i] = r.acc[i] * scale;

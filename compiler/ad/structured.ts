@@ -1,0 +1,237 @@
+// Structured Jacobians of straight-line tensor code. For a function with no
+// control flow over tensors, the Jacobian driver runs the forward tangent
+// program once per differentiated input with the tangent seeded by the
+// identity over that input's elements, kept symbolic: every tangent op becomes
+// a call of the runtime's `sj` (runtime/jac.ts), which carries the Jacobian of
+// each intermediate as a diagonal (elementwise chains), sparse rows
+// (reductions, broadcasts, shape ops, block structures) or a dense matrix
+// (after a matmul). This is jacfwd = vmap(jvp) over the identity basis:
+// tanh(W x) costs one scaled copy of W, sin(x)·exp(x) fills a diagonal,
+// instead of one sweep per output or input element.
+//
+// The sweep driver stays the driver other transforms differentiate
+// (hessian = jacfwd(jacrev(f)), createGraph): its structured twin replaces
+// its body only when the module is emitted, after every transform ran.
+// JACC_JACOBIAN=sweep in the compiler's environment turns the twins off (tests
+// compare both paths).
+import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
+import { ruleOf } from "../rules/index.js";
+import { type Fns, resultDeps } from "./activity.js";
+import { type Ctx, jvpOf } from "./jvp.js";
+
+const twins = new WeakMap<Fns, Map<string, Fn>>();
+/** For `jacc explain`: the static structure of each block of a driver. */
+export const structureOf = new WeakMap<Fn, string[][]>();
+
+export function sweepForced(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.JACC_JACOBIAN === "sweep";
+}
+
+/** Gives every driver with a structured twin the twin's body (call once every transform is built). */
+export function useStructuredTwins(fns: Fns): void {
+  const m = twins.get(fns);
+  if (!m) return;
+  for (const [name, twin] of m) {
+    const f = fns.get(name);
+    if (!f) continue;
+    f.body = twin.body;
+    f.vars = twin.vars;
+  }
+  twins.delete(fns);
+}
+
+/** Substitutes twins in a copy of the function map (for `jacc explain` before emission). */
+export function withTwins(fns: Fns): Fns {
+  const m = twins.get(fns);
+  if (!m) return fns;
+  const out = new Map(fns);
+  for (const [name, twin] of m) {
+    const f = fns.get(name);
+    if (f) out.set(name, { ...f, body: twin.body, vars: twin.vars });
+  }
+  return out;
+}
+
+export interface TwinSpec {
+  driver: Fn;
+  leaves: number[]; // f's results that are differentiated, in block order (blocks: leaf by leaf, then input by input)
+  ins: number[]; // f's parameters that are differentiated
+  dtypeFrom: "in" | "out";
+  aux?: number; // f's result returned as aux, after the blocks
+}
+
+/**
+ * Builds the structured twin of `spec.driver` (same parameters, same results)
+ * when f is straight-line tensor code; otherwise nothing, and the sweeps stay.
+ */
+export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): boolean {
+  if (sweepForced()) return false;
+  const f = ctx.fns.get(fName)!;
+  const drv = spec.driver;
+  if (!spec.ins.every((j) => f.params[j].type.k === "tensor")) return false;
+  if (!spec.leaves.every((l) => f.results[l].k === "tensor")) return false;
+  // per input: the tangent program, rewritten onto structured tangents
+  const perInput: { gs: string; deps: boolean[]; structure: string[] }[] = [];
+  for (const j of spec.ins) {
+    const mask = f.params.map((_, q) => q === j);
+    const deps = resultDeps(ctx.fns, fName, mask);
+    const g = jvpOf(ctx, fName, mask);
+    const r = rewrite(ctx, ctx.fns.get(g)!, f.params.length, f.results.length);
+    if (!r) return false;
+    perInput.push({ gs: r.name, deps, structure: r.structure });
+  }
+  if (!spec.leaves.some((l) => perInput.some((p) => p.deps[l]))) return false;
+
+  const twin: Fn = { ...drv, body: [], vars: new Map(drv.params.map((p) => [p.name, p.type])) };
+  const names = namesFor(f);
+  for (const p of drv.params) names.reserve(p.name);
+  const fresh = (base: string, t: Type): string => {
+    const n = names.claim(base);
+    twin.vars.set(n, t);
+    return n;
+  };
+  const body: Stmt[] = [];
+  let primal: string[] | undefined;
+  const tangents: string[][] = [];
+  spec.ins.forEach((j, k) => {
+    const { gs, deps } = perInput[k];
+    if (!spec.leaves.some((l) => deps[l])) {
+      tangents.push([]);
+      return; // structurally zero: blocks of zeros (the primal comes from another input's pass)
+    }
+    const x = f.params[j].name;
+    body.push({ k: "comment", text: `all of d/d${x} at once: structured (diagonal, sparse rows or dense) tangents` });
+    const seed = fresh(`d${x}`, TENSOR);
+    body.push({ k: "let", dst: seed, e: { k: "prim", op: "ad.sjSeed", args: [v(x)] } });
+    const rs = f.results.map((t) => fresh("out", t));
+    const ds = f.results.map(() => fresh("J", TENSOR));
+    body.push({ k: "call", dsts: [...rs, ...ds], fn: gs, args: [...f.params.map((p) => v(p.name)), v(seed)] });
+    primal ??= rs;
+    tangents.push(ds);
+  });
+  if (!primal) return false;
+  const results: Atom[] = [];
+  const structure: string[][] = [];
+  spec.leaves.forEach((leaf, i) => {
+    structure.push([]);
+    spec.ins.forEach((j, k) => {
+      const dJ = tangents[k][leaf];
+      const blk = fresh(`J${i}${k}`, TENSOR);
+      const deps = perInput[k].deps[leaf];
+      const args: Atom[] = dJ && deps ? [v(dJ), v(primal![leaf]), v(f.params[j].name)] : [lit(undefined), v(primal![leaf]), v(f.params[j].name)];
+      body.push({ k: "let", dst: blk, e: { k: "prim", op: "ad.sjBlock", args, attrs: [spec.dtypeFrom] } });
+      results.push(v(blk));
+      structure[i].push(deps ? perInput[k].structure[leaf] : "zero");
+    });
+  });
+  if (spec.aux !== undefined) results.push(v(primal[spec.aux]));
+  // Inputs off the CPU (WebGPU) run the sweeps: the sweep driver's body, kept as a function of its own.
+  const sweepName = ctx.fnNames.claim(`${drv.name}_sweep`);
+  ctx.fns.set(sweepName, { ...drv, name: sweepName, arity: undefined });
+  const outs = results.map((_, i) => fresh(`r${i}`, drv.results[i] ?? TENSOR));
+  const ok = fresh("onCpu", BOOL);
+  const structured: Stmt[] = [...body, ...results.map((a, i): Stmt => ({ k: "let", dst: outs[i], e: { k: "atom", a } }))];
+  const sweep: Stmt[] = [{ k: "call", dsts: outs, fn: sweepName, args: drv.params.map((p) => v(p.name)) }];
+  twin.body = [
+    { k: "let", dst: ok, e: { k: "prim", op: "ad.sjOk", args: spec.ins.map((j) => v(f.params[j].name)) } },
+    { k: "if", cond: v(ok), then: structured, else: sweep },
+    { k: "return", values: outs.map((o) => v(o)) },
+  ];
+  let m = twins.get(ctx.fns);
+  if (!m) twins.set(ctx.fns, (m = new Map()));
+  m.set(drv.name, twin);
+  structureOf.set(drv, structure);
+  return true;
+}
+
+/** Kinds of structure, from the cheapest: the static view `jacc explain` prints. */
+const RANK = ["identity", "diagonal", "sparse rows", "dense"] as const;
+type Kind = (typeof RANK)[number];
+const join = (a: Kind, b: Kind): Kind => (RANK.indexOf(a) > RANK.indexOf(b) ? a : b);
+
+const ELEMENTWISE = new Set(["mul", "div", "neg", "add", "sub", "adAcc", "adExpandAs", "adSumTo", "reshape", "view", "flatten", "squeeze", "unsqueeze", "adReshapeAs"]);
+const REDUCE = new Set(["sum", "mean", "transpose", "t", "permute", "expand", "select", "narrow", "index", "cat", "stack", "where"]);
+
+/** The runtime function a tensor rule's call text names: `__jt.NAME(` or `__jt.adZ("NAME", k, `. */
+function runtimeName(js: string): { name: string; rest: string } | undefined {
+  const z = /^__jt\.adZ\("(\w+)", \d+(?:, )?/.exec(js);
+  if (z) return { name: z[1], rest: js.slice(z[0].length) };
+  const c = /^__jt\.(\w+)\(/.exec(js);
+  if (c) return { name: c[1], rest: js.slice(c[0].length) };
+  return undefined;
+}
+
+/**
+ * A copy of the tangent program g whose tangent ops call the runtime's `sj`;
+ * undefined when g is not straight-line tensor code (or a tangent meets an op
+ * that has no structured form).
+ */
+function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number): { name: string; structure: string[] } | undefined {
+  const tangent = new Set(g.params.slice(nParams).map((p) => p.name));
+  const reads = new Map<string, number>();
+  for (const s of g.body) for (const a of stmtReads(s)) if (a.k === "var") reads.set(a.name, (reads.get(a.name) ?? 0) + 1);
+  const kind = new Map<string, Kind>([...tangent].map((t) => [t, "identity" as Kind]));
+  const body: Stmt[] = [];
+  for (const s of g.body) {
+    if (s.k === "comment" || s.k === "return") {
+      body.push(s);
+      continue;
+    }
+    if (s.k !== "let") return undefined;
+    const rd = stmtReads(s).filter((a): a is { k: "var"; name: string } => a.k === "var" && tangent.has(a.name));
+    if (!rd.length) {
+      if (tangent.has(s.dst)) return undefined; // a tangent redefined from primal values only
+      body.push(s);
+      continue;
+    }
+    tangent.add(s.dst);
+    const e = s.e;
+    if (e.k === "atom") {
+      kind.set(s.dst, kind.get((e.a as { name: string }).name) ?? "dense");
+      body.push(s);
+      continue;
+    }
+    if (e.k !== "prim") return undefined;
+    const rule = ruleOf(e.op);
+    if (!rule.tensor || rule.zero || (rule as { type?: unknown }).type) return undefined;
+    if (g.vars.get(s.dst)?.k !== "tensor") return undefined;
+    const probe = runtimeName(rule.js(e.args.map((_, i) => `a${i}`), e.attrs ?? []));
+    if (!probe) return undefined;
+    let own = 0;
+    e.args.forEach((a, i) => {
+      if (i < 2 && a.k === "var" && tangent.has(a.name) && reads.get(a.name) === 1) own |= 1 << i;
+    });
+    body.push({ ...s, e: { k: "prim", op: `sj.${e.op}`, args: e.args, attrs: [own, ...(e.attrs ?? [])] } });
+    const ins = rd.map((a) => kind.get(a.name) ?? "dense");
+    const k0 = ins.reduce(join, "identity" as Kind);
+    const name = probe.name;
+    const k = name === "matmul" || name === "dot" || name === "outer" ? "dense" : ELEMENTWISE.has(name) ? (name === "mul" || name === "div" || name === "neg" ? join(k0, "diagonal") : k0) : REDUCE.has(name) ? join(k0, "sparse rows") : "dense";
+    kind.set(s.dst, k);
+  }
+  const ret = g.body[g.body.length - 1];
+  if (!ret || ret.k !== "return") return undefined;
+  const structure = ret.values.slice(nRes).map((a) => (a.k === "var" && kind.has(a.name) ? describe(kind.get(a.name)!) : "zero"));
+  const name = ctx.fnNames.claim(`${g.name}_struct`);
+  ctx.fns.set(name, { ...g, name, body, vars: new Map(g.vars) });
+  return { name, structure };
+}
+
+function describe(k: Kind): string {
+  switch (k) {
+    case "identity": return "identity";
+    case "diagonal": return "diagonal (elementwise: filled on its diagonal)";
+    case "sparse rows": return "sparse rows (reductions / broadcasts / index maps: filled entry by entry)";
+    case "dense": return "dense (a matrix product with a dense operand)";
+  }
+}
+
+/** The `sj.` rule: the base op's runtime call, through the structured dispatcher. */
+export function sjJs(baseJs: (a: string[], attrs: unknown[]) => string): (a: string[], attrs: unknown[]) => string {
+  return (a, attrs) => {
+    const own = attrs[0] as number;
+    const text = baseJs(a, attrs.slice(1));
+    const r = runtimeName(text)!;
+    return `__jt.sj(${JSON.stringify(r.name)}, ${own}${r.rest.startsWith(")") ? "" : ", "}${r.rest}`;
+  };
+}

@@ -1,0 +1,158 @@
+// Fusion of elementwise tensor chains, just before emission. A chain such as
+// sub(1, mul(y, y)) or sin(mul(exp(x), 2)), whose intermediates are read once,
+// becomes one call of a generated helper that runs a single loop over the
+// typed arrays with one output allocation, specialised per dtype (float64
+// computes as the chain does; float32 rounds after every op with Math.fround,
+// as storing each intermediate in a Float32Array would). When the operands do
+// not all share one shape and dtype (broadcasting, mixed dtypes), the helper
+// runs the original ops, so the numbers never change.
+import { type Atom, type Fn, type Stmt, stmtReads, v, walk } from "../ir/ir.js";
+
+const UNARY: Record<string, (x: string) => string> = {
+  "t.neg": (x) => `-${x}`,
+  "t.exp": (x) => `Math.exp(${x})`,
+  "t.log": (x) => `Math.log(${x})`,
+  "t.sqrt": (x) => `Math.sqrt(${x})`,
+  "t.sin": (x) => `Math.sin(${x})`,
+  "t.cos": (x) => `Math.cos(${x})`,
+  "t.tanh": (x) => `Math.tanh(${x})`,
+  "t.abs": (x) => `Math.abs(${x})`,
+  "t.sigmoid": (x) => `1 / (1 + Math.exp(-${x}))`,
+};
+const BINARY: Record<string, string> = { "t.add": "+", "t.sub": "-", "t.mul": "*", "t.div": "/" };
+const RUNTIME: Record<string, string> = { "t.neg": "neg", "t.exp": "exp", "t.log": "log", "t.sqrt": "sqrt", "t.sin": "sin", "t.cos": "cos", "t.tanh": "tanh", "t.abs": "abs", "t.sigmoid": "sigmoid", "t.add": "add", "t.sub": "sub", "t.mul": "mul", "t.div": "div" };
+const MAX_LEAVES = 8;
+
+/** JACC_FUSE=off in the compiler's environment emits the ops one by one (tests compare both). */
+export function fusionOff(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.JACC_FUSE === "off";
+}
+
+type Node = { op: string; args: Node[] } | { leaf: number } | { lit: number };
+
+/** The helpers one module's fused chains call (deduplicated by their text). */
+export class FuseHelpers {
+  private byKey = new Map<string, string>();
+  code: string[] = [];
+  constructor(private ts: boolean) {}
+
+  helper(tree: Node, kinds: ("t" | "n")[]): string {
+    const key = `${JSON.stringify(tree)}|${kinds.join("")}`;
+    let name = this.byKey.get(key);
+    if (name) return name;
+    name = `__jaccFuse${this.byKey.size + 1}`;
+    this.byKey.set(key, name);
+    const any = this.ts ? ": any" : "";
+    const params = kinds.map((_, i) => `a${i}${any}`).join(", ");
+    const tensors = kinds.map((k, i) => (k === "t" ? `a${i}` : "")).filter(Boolean);
+    const expr = (n: Node, f32: boolean): string => {
+      const r = (s: string) => (f32 ? `Math.fround(${s})` : s);
+      if ("lit" in n) {
+        const c = f32 ? Math.fround(n.lit) : n.lit;
+        return Object.is(c, -0) ? "(-0)" : c < 0 ? `(${c})` : Number.isNaN(c) ? "NaN" : `${c}`;
+      }
+      if ("leaf" in n) return kinds[n.leaf] === "t" ? `x${n.leaf}[i]` : `s${n.leaf}`;
+      if (n.args.length === 1) return r(`(${UNARY[n.op](expr(n.args[0], f32))})`);
+      return r(`(${expr(n.args[0], f32)} ${BINARY[n.op]} ${expr(n.args[1], f32)})`);
+    };
+    const call = (n: Node): string => {
+      if ("lit" in n) return String(n.lit);
+      if ("leaf" in n) return `a${n.leaf}`;
+      return `__jt.${RUNTIME[n.op]}(${n.args.map(call).join(", ")})`;
+    };
+    const loads = kinds.map((k, i) => (k === "t" ? `x${i} = a${i}.data` : "")).filter(Boolean);
+    const scalars = (f32: boolean) => kinds.map((k, i) => (k === "n" ? `s${i} = ${f32 ? `Math.fround(a${i})` : `a${i}`}` : "")).filter(Boolean);
+    const s64 = scalars(false), s32 = scalars(true);
+    this.code.push(
+      [
+        `// fused elementwise chain: ${call(tree)}`,
+        `function ${name}(${params})${any} {`,
+        `  const o${any} = __jt.adFuseOut(${tensors.join(", ")});`,
+        `  if (o === undefined) return ${call(tree)}; // broadcasting or mixed dtypes: the ops themselves`,
+        `  const ${[...loads, "n = o.length"].join(", ")};`,
+        `  if (o instanceof Float64Array) {`,
+        ...(s64.length ? [`    const ${s64.join(", ")};`] : []),
+        `    for (let i = 0; i < n; i++) o[i] = ${expr(tree, false)};`,
+        `  } else {`,
+        ...(s32.length ? [`    const ${s32.join(", ")};`] : []),
+        `    for (let i = 0; i < n; i++) o[i] = ${expr(tree, true)};`,
+        `  }`,
+        `  return new __JaccTensor(o, ${tensors[0]}.shape);`,
+        `}`,
+      ].join("\n"),
+    );
+    return name;
+  }
+}
+
+/** `fn` with its elementwise chains fused (a copy; fn itself is not changed). */
+export function fuse(fn: Fn, helpers: FuseHelpers): Fn {
+  const reads = new Map<string, number>();
+  const defs = new Map<string, number>();
+  walk(fn.body, (s) => {
+    for (const a of stmtReads(s)) if (a.k === "var") reads.set(a.name, (reads.get(a.name) ?? 0) + 1);
+    if (s.k === "let") defs.set(s.dst, (defs.get(s.dst) ?? 0) + 1);
+    if (s.k === "call") s.dsts.forEach((d) => defs.set(d, 9));
+    if (s.k === "for") defs.set(s.index, 9);
+  });
+  const params = new Set(fn.params.map((p) => p.name));
+  for (const p of params) if (defs.has(p)) defs.set(p, 9);
+  const isTensor = (a: Atom) => a.k === "var" && fn.vars.get(a.name)?.k === "tensor";
+  const isNum = (a: Atom) => (a.k === "lit" ? typeof a.v === "number" : fn.vars.get(a.name)?.k === "num");
+  const fusable = (s: Stmt): s is Stmt & { k: "let"; e: { k: "prim"; op: string; args: Atom[] } } =>
+    s.k === "let" && s.e.k === "prim" && (s.e.op in UNARY || s.e.op in BINARY) && !s.e.attrs?.length && fn.vars.get(s.dst)?.k === "tensor" && s.e.args.length === (s.e.op in UNARY ? 1 : 2) && s.e.args.every((a) => isTensor(a) || isNum(a));
+  let changed = false;
+
+  const block = (list: Stmt[]): Stmt[] => {
+    const index = new Map<string, number>();
+    list.forEach((s, i) => s.k === "let" && index.set(s.dst, i));
+    const absorbed = new Set<number>();
+    const out: (Stmt | null)[] = list.map((s) => {
+      if (s.k === "if") return { ...s, then: block(s.then), else: block(s.else) };
+      if (s.k === "loop") return { ...s, pre: block(s.pre), body: block(s.body) };
+      if (s.k === "for") return { ...s, body: block(s.body) };
+      return s;
+    });
+    for (let i = list.length - 1; i >= 0; i--) {
+      const s = list[i];
+      if (absorbed.has(i) || !fusable(s)) continue;
+      const leaves: Atom[] = [];
+      const taken: number[] = [];
+      let ops = 0;
+      const leaf = (a: Atom): Node => {
+        if (a.k === "lit") return { lit: a.v as number };
+        let k = leaves.findIndex((l) => l.k === "var" && l.name === a.name);
+        if (k < 0) (k = leaves.length), leaves.push(a);
+        return { leaf: k };
+      };
+      const build = (st: Stmt & { e: { op: string; args: Atom[] } }, at: number): Node => {
+        ops++;
+        return {
+          op: st.e.op,
+          args: st.e.args.map((a) => {
+            if (a.k !== "var") return leaf(a);
+            const j = index.get(a.name);
+            const p = j === undefined ? undefined : list[j];
+            // a single-use intermediate defined once, earlier in this block, whose operands are not redefined
+            if (j !== undefined && j < at && p && fusable(p) && !absorbed.has(j) && reads.get(a.name) === 1 && defs.get(a.name) === 1 && !params.has(a.name) && p.e.args.every((x) => x.k === "lit" || (defs.get(x.name) ?? 0) <= 1) && leaves.length < MAX_LEAVES - 1) {
+              taken.push(j);
+              return build(p, j);
+            }
+            return leaf(a);
+          }),
+        };
+      };
+      const tree = build(s, i);
+      if (ops < 2 || leaves.length > MAX_LEAVES || !leaves.some(isTensor)) continue;
+      const kinds = leaves.map((l) => (isTensor(l) ? "t" : "n") as "t" | "n");
+      const name = helpers.helper(tree, kinds);
+      for (const j of taken) (absorbed.add(j), (out[j] = null));
+      out[i] = { ...s, e: { k: "prim", op: `fuse:${name}`, args: leaves.map((l) => (l.k === "var" ? v(l.name) : l)) } };
+      changed = true;
+    }
+    return out.filter((s): s is Stmt => s !== null);
+  };
+  const body = block(fn.body);
+  return changed ? { ...fn, body } : fn;
+}
