@@ -270,7 +270,9 @@ function usesTensors(imports: Map<string, string>, generated: string): boolean {
 
 /** The module's WGSL as string constants in one hoisted function (the first line calls it before any user code runs). */
 function wgslFunction(shaders: Record<string, string>, tsOut: boolean): string {
-  const entries = Object.entries(shaders).map(([name, text]) => `    ${name}: \`\n${text}\`,`);
+  // (template literals: a backquote, a backslash or "${" in a shader's comments must not end or interpolate them)
+  const lit = (text: string) => text.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${");
+  const entries = Object.entries(shaders).map(([name, text]) => `    ${name}: \`\n${lit(text)}\`,`);
   return [
     "",
     "// ---- jacc: WGSL compute shaders of this module's tensor ops (WebGPU); the runtime compiles them on first use",
