@@ -156,7 +156,10 @@ export function compileModule(source: string, fileName: string, options: Compile
           if (!built.vmap) {
             const pre = checks ? `(() => { ${checks} })(), ` : "";
             let replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
-            if (built.gpu && !cp) {
+            // (a program of Tensors runs its row loop on the device through the ops instead)
+            const tgt = built.gpu && program.fns.get(built.gpu.target)!;
+            const scalarOnly = tgt && !tgt.params.some((p) => p.type.k === "tensor" || p.type.k === "opaque");
+            if (built.gpu && !cp && scalarOnly) {
               // WebGPU inputs run the row kernel the compiler emits for a scalar program (or say why there is none)
               const k = vmapKernel(program.fns, built.gpu, fn, `vmap_${built.fn}`);
               if (k.text) Object.assign(vmapShaders, { [k.name]: k.text }, kernelsFor(["reshape", "select", "permute"]), { copy_strided: kernelText("copy_strided") });
@@ -237,7 +240,7 @@ export function compileModule(source: string, fileName: string, options: Compile
 
   let code: string;
   // WebGPU: the WGSL kernels this module's tensor code can reach, registered on its first line (a hoisted function holds them)
-  const shaders = { ...(usesTensors(mod.jaccImports, generated) ? kernelsForCode(s.toString() + generated, mod.jaccImports) : {}), ...vmapShaders };
+  const shaders = { ...(usesTensors(mod.jaccImports, generatedPart) ? kernelsForCode(s.toString() + generatedPart, mod.jaccImports) : {}), ...vmapShaders };
   const gpuPart = Object.keys(shaders).length ? wgslFunction(shaders, tsOut) : "";
   const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
   tensorImport += gpuRegister;
