@@ -9,6 +9,7 @@ import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, TENSOR, type T
 import { renameStmts } from "../opt/simplify.js";
 import { initLocals, inlineCalls } from "../opt/inline.js";
 import { driverInfo } from "./drivers.js";
+import { hasStructuredTwin } from "./structured.js";
 import type { Ctx } from "./jvp.js";
 
 export interface VmapSpec {
@@ -115,10 +116,18 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
         val = spec.topLevel ? bb.let("x", VEC, { k: "prim", op: "ad.rowView", args: [outer, v(row)], attrs: [d] }) : bb.let("x", VEC, { k: "tdata", t: bb.t("t.select", [outer, lit(d), v(row)]) });
       bb.assign(r(p.name), { k: "atom", a: val });
     });
-    const inner = inlineCalls(ctx.fns, fn, renameStmts(f.body.slice(0, -1), r), names);
-    // each row starts from the fresh frame a call of f would have
-    bb.stmts.push(...initLocals(inner, f.params.map((p) => r(p.name)), fn.vars), ...inner);
-    const ret = renameStmts([last], r)[0] as Extract<Stmt, { k: "return" }>;
+    let ret: Extract<Stmt, { k: "return" }>;
+    if (hasStructuredTwin(ctx.fns, fName)) {
+      // a Jacobian emitted as structured propagation: called per row (its sweep body is not what runs)
+      const dsts = f.results.map((t, i) => bb.fresh(`r${i}`, t));
+      bb.emit({ k: "call", dsts, fn: fName, args: f.params.map((p) => v(r(p.name))), loc: f.loc });
+      ret = { k: "return", values: dsts.map(v) };
+    } else {
+      const inner = inlineCalls(ctx.fns, fn, renameStmts(f.body.slice(0, -1), r), names);
+      // each row starts from the fresh frame a call of f would have
+      bb.stmts.push(...initLocals(inner, f.params.map((p) => r(p.name)), fn.vars), ...inner);
+      ret = renameStmts([last], r)[0] as Extract<Stmt, { k: "return" }>;
+    }
     ret.values.forEach((val, i) => {
       const o = outs[i];
       if (o.kind === "unbatched") bb.assign(o.name, { k: "atom", a: val });

@@ -41,6 +41,11 @@ export function useStructuredTwins(fns: Fns): void {
   twins.delete(fns);
 }
 
+/** True when `name` will be emitted with a structured twin's body (callers must call it, not inline its sweeps). */
+export function hasStructuredTwin(fns: Fns, name: string): boolean {
+  return !!twins.get(fns)?.has(name);
+}
+
 /** Substitutes twins in a copy of the function map (for `jacc explain` before emission). */
 export function withTwins(fns: Fns): Fns {
   const m = twins.get(fns);
