@@ -8,6 +8,9 @@
 //   "second": (number outputs) hessian, jacfwd(jacrev(f)) and
 //             jacrev(jacrev(f)) agree with each other (tight) and with finite
 //             differences of the reverse-mode gradient;
+//   "vmap":   vmap(f) and vmap(jacrev(f)) on a batch of the points (and their
+//             midpoint) equal f and jacrev(f) called row by row (tight), the
+//             batched result's structure being SPEC §2's (batch dim first);
 //   "types":  the emitted TypeScript (target "ts") type-checks under strict.
 // plus the result structure of SPEC §3 (a number when both sides are numbers,
 // else a float64 Tensor of shape out.shape ++ in.shape; arrays for tuples).
@@ -37,8 +40,8 @@ import { compileModule, formatDiagnostic } from "../../compiler/index.js";
 import { repoRoot } from "../util/compile.js";
 import { typeCheck, type TypeError } from "./typecheck.js";
 
-export type Prop = "first" | "second" | "types";
-export const ALL_PROPS: Prop[] = ["first", "second", "types"];
+export type Prop = "first" | "second" | "vmap" | "types";
+export const ALL_PROPS: Prop[] = ["first", "second", "vmap", "types"];
 
 export type Arg = number | number[] | Float64Array | Tensor;
 type Vec = Float64Array;
@@ -74,8 +77,10 @@ export interface Stats {
   skippedNonFinite: number;
   fdUnstable: number;
   compared: number;
+  /** batch rows compared by "vmap" */
+  vmapRows: number;
 }
-export const stats: Stats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0 };
+export const stats: Stats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0, vmapRows: 0 };
 
 // ---------------------------------------------------------------- module text and compilation
 
@@ -85,14 +90,16 @@ const sigList = (s: Subject) => s.params.map((p) => `${p.name}: ${p.type}`).join
 export function markerCode(s: Subject, props: readonly Prop[]): string {
   const all = `{ argnums: [${s.params.map((_, i) => i).join(", ")}] }`;
   const inputs = s.params.length === 1 ? s.params[0].name : `[${argsList(s)}]`;
-  const lines = [`import { jacobian, jacrev, jacfwd, hessian } from "jacc";`];
+  const lines = [`import { jacobian, jacrev, jacfwd, hessian, vmap } from "jacc";`];
   if (s.imports) lines.push(s.imports);
   lines.push(s.source, "// ---- appended by the fuzzer (test/fuzz)");
   const types = props.includes("types");
   const wantFirst = props.includes("first") || types;
   const wantSecond = s.scalarOut && (props.includes("second") || types);
   // (the type-checked module has one marker of each kind of generated code, to keep it small)
-  if (wantFirst || wantSecond) lines.push(`export const jr = jacrev(f, ${all});`);
+  const wantVmap = props.includes("vmap");
+  if (wantFirst || wantSecond || wantVmap) lines.push(`export const jr = jacrev(f, ${all});`);
+  if (wantVmap) lines.push(`export const vm = vmap(f);`, `export const vmj = vmap(jacrev(f, ${all}));`);
   if (wantFirst) lines.push(`export const jRev = (${sigList(s)}) => jacobian(f, ${inputs});`);
   if (wantFirst && !types) lines.push(`export const jFwd = (${sigList(s)}) => jacobian(f, ${inputs}, { strategy: "forward-mode" });`);
   if (wantFirst) lines.push(`export const jf = jacfwd(f, ${all});`);
@@ -344,7 +351,8 @@ export async function check(s: Subject, props: readonly Prop[]): Promise<Failure
     });
     if (mod) {
       for (const prop of numeric) {
-        await guard(() => s.points.forEach((pt, p) => checkPoint(s, mod, pt, p, prop)));
+        if (prop === "vmap") await guard(() => checkVmap(s, mod));
+        else await guard(() => s.points.forEach((pt, p) => checkPoint(s, mod, pt, p, prop)));
       }
     }
   }
@@ -537,4 +545,88 @@ export async function stablePoints(s: Subject): Promise<boolean[]> {
     const g = grad(args);
     return !g || fdJacobian(grad, args, args.map(sizeOf)).stable;
   });
+}
+
+// ---------------------------------------------------------------- vmap == row by row
+
+/** The rows of a batch: the points and their midpoint (vectors and Tensors of one point have the other's shapes). */
+function batchRows(s: Subject): Arg[][] {
+  const a = s.points[0];
+  const b = s.points[1] ?? a; // (a saved fixture may keep one point)
+  const mid = a.map((x, k) => {
+    const y = b[k];
+    if (typeof x === "number") return (x + (y as number)) / 2;
+    const n = sizeOf(x);
+    let c = copyArg(x);
+    for (let e = 0; e < n; e++) c = withElem(c, e, (elem(x, e) + elem(y, e)) / 2);
+    return c;
+  });
+  return [a, b, mid];
+}
+
+/** Argument k of the batch at inDims 0: numbers → Float64Array [B], vectors and Tensors → a float64 Tensor [B, …]. */
+function batchArg(rows: Arg[][], k: number): Float64Array | Tensor {
+  const col = rows.map((r) => r[k]);
+  if (col.every((x) => typeof x === "number")) return Float64Array.from(col as number[]);
+  const shape = shapeOf(col[0]);
+  const n = sizeOf(col[0]);
+  const data = new Float64Array(col.length * n);
+  col.forEach((x, b) => {
+    for (let e = 0; e < n; e++) data[b * n + e] = elem(x, e);
+  });
+  return new Tensor(data, [col.length, ...shape]);
+}
+
+/** Row b of a batched result, flattened leaf by leaf (arrays are tuples of batched leaves). */
+function rowLeaves(where: string, v: unknown, b: number, B: number): Vec[] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => rowLeaves(`${where}[${i}]`, x, b, B));
+  if (v instanceof Tensor) {
+    if (v.shape[0] !== B) return fail(`structure: ${where} batch dim`, `${where}: expected a batch dimension of ${B} first, got shape [${v.shape}]`);
+    const n = v.data.length / B;
+    return [Float64Array.from(v.data.subarray(b * n, (b + 1) * n))];
+  }
+  if (v instanceof Float64Array || v instanceof Float32Array) {
+    if (v.length !== B) return fail(`structure: ${where} batch dim`, `${where}: expected ${B} values, got ${v.length}`);
+    return [Float64Array.of(v[b])];
+  }
+  return fail(`structure: ${where}`, `${where}: expected a batched Tensor, got ${describe(v)}`);
+}
+
+/** An unbatched result flattened the same way (numbers, vectors, Tensors, arrays of them). */
+function plainLeaves(v: unknown): Vec[] {
+  if (typeof v === "number") return [Float64Array.of(v)];
+  if (v instanceof Tensor) return [Float64Array.from(v.data)];
+  if (Array.isArray(v) && v.every((x) => typeof x === "number")) return [Float64Array.from(v as number[])];
+  if (Array.isArray(v)) return v.flatMap(plainLeaves);
+  if (ArrayBuffer.isView(v)) return [Float64Array.from(v as unknown as ArrayLike<number>)];
+  return [Float64Array.of(NaN)];
+}
+
+function checkVmap(s: Subject, mod: any): void {
+  const rows = batchRows(s);
+  const B = rows.length;
+  const args = s.params.map((_, k) => batchArg(rows, k));
+  const where = `on the batch (${rows.map((r) => `(${r.map(fmtArg).join(", ")})`).join("; ")})`;
+  const pairs: [string, unknown, string, unknown][] = [
+    ["vmap(f)", mod.vm, "f", mod.f],
+    ["vmap(jacrev(f, { argnums: all }))", mod.vmj, "jacrev(f, { argnums: all })", mod.jr],
+  ];
+  for (const [vname, vfn, rname, rfn] of pairs) {
+    const batched = call(vname, vfn, args as Arg[]);
+    rows.forEach((r, b) => {
+      let expected: Vec[];
+      try {
+        expected = plainLeaves((rfn as (...a: Arg[]) => unknown)(...r.map(copyArg)));
+      } catch {
+        return; // the row itself throws (first/second report that)
+      }
+      // a tuple's number leaves and a vector output are one batched Tensor each: compare flattened
+      const got = rowLeaves(vname, s.tuple || Array.isArray(batched) ? batched : [batched], b, B);
+      const flatGot = Float64Array.from(got.flatMap((v) => [...v]));
+      const flatExp = Float64Array.from(expected.flatMap((v) => [...v]));
+      const m = compare(flatGot, flatExp, tight(flatExp));
+      stats.vmapRows++;
+      if (m) fail(`vmap: ${vname} vs ${rname} row by row`, `${vname} ${where}, row ${b}, differs from ${rname} called on that row: ${m}`);
+    });
+  }
 }

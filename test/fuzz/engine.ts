@@ -34,6 +34,7 @@ export function propsFor(category: string, props: readonly Prop[]): Prop[] {
   if (/^(types|compile\(ts\))/.test(category)) return ["types"];
   if (/^compile\(second\)|^import\(second\)|^second|hessian|jacfwd\(jacrev|jacrev\(jacrev/.test(category)) return ["second"];
   if (/^(compile|import)\(first\)/.test(category)) return ["first"];
+  if (/^(compile|import)\(vmap\)|^vmap:|^structure: vmap/.test(category)) return ["vmap"];
   return props.filter((p) => p !== "types");
 }
 
