@@ -43,7 +43,7 @@ export function checkSizes(op: string, sizes: readonly unknown[]): number[] {
 export function normDim(op: string, dim: unknown, shape: readonly number[], extra = 0): number {
   const n = Math.max(shape.length + extra, 1);
   if (typeof dim !== "number" || !Number.isInteger(dim)) {
-    throw new TypeError(`${op}: dim must be an integer, got ${describe(dim)}`);
+    throw new TypeError(`${op}: dim must be an integer, got ${describe(dim)} (shape ${fmt(shape)})`);
   }
   if (dim < -n || dim >= n) {
     throw new RangeError(`${op}: dim ${dim} out of range for shape ${fmt(shape)} (expected ${-n}..${n - 1})`);
@@ -115,6 +115,11 @@ export function sizesArg(op: string, args: readonly unknown[]): unknown[] {
 }
 
 /** A short description of a value for error messages. */
+/** Sizes or dims as the user wrote them: numbers plainly, anything else described. */
+export function fmtList(xs: readonly unknown[]): string {
+  return `[${xs.map((x) => (typeof x === "number" ? String(x) : describe(x))).join(",")}]`;
+}
+
 export function describe(x: unknown): string {
   if (x === null) return "null";
   if (Array.isArray(x)) return "an array";

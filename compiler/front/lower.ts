@@ -916,6 +916,11 @@ export class FnLowerer {
       const d = this.lookup(callee.text, callee);
       if (d && d.k === "jacc" && TENSOR_FUNCTIONS.has(d.exported)) return tensorOp(this, d.exported, undefined, e.arguments, e);
       if (d && d.k === "jacc" && FACTORIES.has(d.exported)) return this.constantCall(e);
+      // (other runtime exports called here: name them, not "cannot be used as a value")
+      if (d && d.k === "jacc" && !MARKER_NAMES.has(d.exported))
+        fail(e, "unsupported-construct", d.exported === "rand" || d.exported === "randn"
+          ? `\`${d.exported}(…)\` (a random Tensor) is not supported in a differentiated function: draw it outside and pass it in`
+          : `\`${d.exported}(…)\` from "jacc" is not supported in a differentiated function`);
     }
     // A marker called inside a differentiated function.
     const markerName = this.markerOf(callee);

@@ -83,26 +83,32 @@ function boolOpt(o: Options, name: string, dflt: boolean): boolean {
   return x.value as boolean;
 }
 
-/** Checks chunkSize / strategy / randomness; returns run-time checks for computed values. */
+/** A computed option's value in a generated message: strings quoted (`"2"` is not 2). */
+const GOT = `\${typeof __jaccOpt === "string" ? JSON.stringify(__jaccOpt) : String(__jaccOpt)}`;
+
+/**
+ * Checks chunkSize / strategy / randomness; returns run-time checks for
+ * computed values (`undefined` is the default, as if the option were absent).
+ */
 export function checkCommon(o: Options, marker: string): string[] {
   const runtime: string[] = [];
   const cs = o.chunkSize;
   if (cs) {
     if (cs.literal) {
       if (typeof cs.value !== "number" || !Number.isInteger(cs.value) || cs.value < 1) fail(cs.node, "invalid-option", `\`chunkSize\` must be an integer ≥ 1, got ${JSON.stringify(cs.value)}`);
-    } else runtime.push(`{ const __jaccOpt = ${cs.node.getText()}; if (!(Number.isInteger(__jaccOpt) && __jaccOpt >= 1)) throw new RangeError(\`${marker}: chunkSize must be an integer >= 1, got \${__jaccOpt}\`); }`);
+    } else runtime.push(`{ const __jaccOpt = ${cs.node.getText()}; if (__jaccOpt !== undefined && !(Number.isInteger(__jaccOpt) && __jaccOpt >= 1)) throw new RangeError(\`${marker}: chunkSize must be an integer >= 1, got ${GOT}\`); }`);
   }
   const st = o.strategy;
   if (st) {
     if (st.literal) {
       if (st.value !== "reverse-mode" && st.value !== "forward-mode") fail(st.node, "invalid-option", `\`strategy\` must be "reverse-mode" or "forward-mode", got ${JSON.stringify(st.value)}`);
-    } else runtime.push(`{ const __jaccOpt = ${st.node.getText()}; if (__jaccOpt !== "reverse-mode" && __jaccOpt !== "forward-mode") throw new RangeError(\`${marker}: strategy must be "reverse-mode" or "forward-mode", got \${__jaccOpt}\`); }`);
+    } else runtime.push(`{ const __jaccOpt = ${st.node.getText()}; if (__jaccOpt !== undefined && __jaccOpt !== "reverse-mode" && __jaccOpt !== "forward-mode") throw new RangeError(\`${marker}: strategy must be "reverse-mode" or "forward-mode", got ${GOT}\`); }`);
   }
   const rnd = o.randomness;
   if (rnd) {
     if (rnd.literal) {
       if (rnd.value !== "error" && rnd.value !== "different" && rnd.value !== "same") fail(rnd.node, "invalid-option", `\`randomness\` must be "error", "different" or "same", got ${JSON.stringify(rnd.value)}`);
-    } else runtime.push(`{ const __jaccOpt = ${rnd.node.getText()}; if (__jaccOpt !== "error" && __jaccOpt !== "different" && __jaccOpt !== "same") throw new RangeError(\`${marker}: randomness must be "error", "different" or "same", got \${__jaccOpt}\`); }`);
+    } else runtime.push(`{ const __jaccOpt = ${rnd.node.getText()}; if (__jaccOpt !== undefined && __jaccOpt !== "error" && __jaccOpt !== "different" && __jaccOpt !== "same") throw new RangeError(\`${marker}: randomness must be "error", "different" or "same", got ${GOT}\`); }`);
   }
   for (const name of ["hasAux", "createGraph", "strict", "vectorize"]) if (o[name]) boolOpt(o, name, false);
   return runtime;

@@ -2,7 +2,7 @@
 // strided copy into a new contiguous tensor.
 
 import { Tensor } from "../tensor.js";
-import { contiguousStrides, fmt, normDim, sizesArg, describe } from "../shape.js";
+import { contiguousStrides, fmt, fmtList, normDim, sizesArg, describe } from "../shape.js";
 import { tensorArg } from "../check.js";
 import { stridedCopy } from "./strided.js";
 
@@ -12,10 +12,10 @@ export function permute(input: Tensor, ...dims: (number | readonly number[])[]):
   const nd = x.shape.length;
   const order = sizesArg("permute", dims);
   if (order.length !== nd) {
-    throw new RangeError(`permute: expected ${nd} dims for shape ${fmt(x.shape)}, got [${order.map(describe).join(",")}]`);
+    throw new RangeError(`permute: expected ${nd} dims for shape ${fmt(x.shape)}, got ${fmtList(order)}`);
   }
   const perm = order.map((d) => normDim("permute", d, x.shape));
-  if (new Set(perm).size !== nd) throw new RangeError(`permute: dims [${order.join(",")}] repeat a dim`);
+  if (new Set(perm).size !== nd) throw new RangeError(`permute: dims ${fmtList(order)} repeat a dim (shape ${fmt(x.shape)})`);
   const s = contiguousStrides(x.shape);
   return stridedCopy(x, perm.map((d) => x.shape[d]), perm.map((d) => s[d]));
 }

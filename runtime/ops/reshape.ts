@@ -2,7 +2,7 @@
 // flatten squeeze unsqueeze. Results own a copy of the data (no views).
 
 import { Tensor } from "../tensor.js";
-import { fmt, normDim, numelOf, sizesArg, describe } from "../shape.js";
+import { fmt, fmtList, normDim, numelOf, sizesArg } from "../shape.js";
 import { tensorArg } from "../check.js";
 
 function withShape(x: Tensor, shape: number[]): Tensor {
@@ -16,10 +16,10 @@ function resolveShape(op: string, x: Tensor, args: readonly unknown[]): number[]
   let known = 1;
   sizes.forEach((s, i) => {
     if (typeof s !== "number" || !Number.isInteger(s) || s < -1) {
-      throw new RangeError(`${op}: sizes must be integers ≥ -1, got [${sizes.map(describe).join(",")}]`);
+      throw new RangeError(`${op}: sizes must be integers ≥ -1, got ${fmtList(sizes)} for shape ${fmt(x.shape)}`);
     }
     if (s === -1) {
-      if (infer >= 0) throw new RangeError(`${op}: only one dimension can be -1, got [${sizes.join(",")}]`);
+      if (infer >= 0) throw new RangeError(`${op}: only one dimension can be -1, got ${fmtList(sizes)} for shape ${fmt(x.shape)}`);
       infer = i;
     } else known *= s;
   });

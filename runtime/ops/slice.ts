@@ -23,8 +23,8 @@ function needDims(op: string, x: Tensor): void {
   if (x.shape.length === 0) throw new RangeError(`${op}: cannot be applied to a 0-d tensor`);
 }
 
-function integer(op: string, what: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isInteger(v)) throw new TypeError(`${op}: ${what} must be an integer, got ${describe(v)}`);
+function integer(op: string, what: string, v: unknown, shape?: readonly number[]): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new TypeError(`${op}: ${what} must be an integer, got ${describe(v)}${shape ? ` (shape ${fmt(shape)})` : ""}`);
   return v;
 }
 
@@ -34,8 +34,8 @@ export function narrow(input: Tensor, dim: number, start: number, length: number
   needDims("narrow", x);
   const d = normDim("narrow", dim, x.shape);
   const size = x.shape[d];
-  integer("narrow", "start", start);
-  integer("narrow", "length", length);
+  integer("narrow", "start", start, x.shape);
+  integer("narrow", "length", length, x.shape);
   if (start < -size || start > size) {
     throw new RangeError(`narrow: start ${start} out of range for dim ${d} of size ${size} (shape ${fmt(x.shape)})`);
   }
@@ -54,7 +54,7 @@ export function select(input: Tensor, dim: number, index: number): Tensor {
   needDims("select", x);
   const d = normDim("select", dim, x.shape);
   const size = x.shape[d];
-  integer("select", "index", index);
+  integer("select", "index", index, x.shape);
   if (index < -size || index >= size) {
     throw new RangeError(`select: index ${index} out of range for dim ${d} of size ${size} (shape ${fmt(x.shape)})`);
   }
@@ -76,7 +76,12 @@ function hasBoolean(v: unknown): boolean {
 export function index(input: Tensor, indices: number | NestedData | Tensor): Tensor {
   const x = tensorArg("index", input);
   needDims("index", x);
-  if (typeof indices === "number") return select(x, 0, indices);
+  if (typeof indices === "number") {
+    // (checked here so that the message names index, not the select it becomes)
+    integer("index", "index", indices, x.shape);
+    if (indices < -x.shape[0] || indices >= x.shape[0]) throw new RangeError(`index: index ${indices} out of range for dim 0 of size ${x.shape[0]} (shape ${fmt(x.shape)})`);
+    return select(x, 0, indices);
+  }
   if (hasBoolean(indices)) throw new TypeError("index: boolean masks are not supported; pass integer indices");
   const idx = indices instanceof Tensor ? indices : tensor(indices as NestedData, { dtype: "float64" });
   const size = x.shape[0];
