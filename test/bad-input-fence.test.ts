@@ -1,0 +1,64 @@
+// Bad-input matrix (a): constructs outside the differentiable language (SPEC §4)
+// that test/diagnostics.test.ts does not already cover, one row each. Every
+// row checks the exact diagnostic code, that the message names the construct,
+// file:line:col at the `‸`, the code frame with its caret, that compileModule
+// emits no code for the module, and that a good module compiled next works.
+import { test } from "uvu";
+import { expectDiagnostic, goodModuleWorks } from "./util/diagnostic-check.js";
+
+const U = "unsupported-construct";
+const fn = (body: string, sig = "x: number") => `export function f(${sig}) {\n  ${body}\n}\nexport const d = grad(f);`;
+
+/** [name, marked source (after the markers' import), code, patterns the message must match] */
+const ROWS: [string, string, string, RegExp[]][] = [
+  ["void", fn("const u = ‸void 0;\n  return x;"), U, [/`void`/]],
+  ["comma operator", fn("let y = 0;\n  y = (x‸, 2 * x);\n  return y;"), U, [/operator `,`/]],
+  ["bigint", fn("const b = ‸10n;\n  return x;"), U, [/bigint/]],
+  ["debugger", fn("‸debugger;\n  return x;"), U, [/`debugger`/]],
+  ["tagged template", `function tag(s: TemplateStringsArray) { return 1; }\n` + fn("const t = ‸tag`a`;\n  return x * t;"), U, [/tagged template/]],
+  ["rest parameter", `export function f(‸...xs: number[]) { return xs[0]; }\nexport const d = grad(f);`, U, [/rest parameters/]],
+  ["rest element in destructuring", fn("const [a, ‸...r] = x;\n  return a;", "x: number[]"), U, [/rest elements/]],
+  ["default value in destructuring", `function g(x: number): [number, number] { return [x, x]; }\n` + fn("const [‸a = 1, b] = g(x);\n  return a * b;"), U, [/default values/]],
+  ["spread in an array literal", fn("const y = [‸...x, 1];\n  return y[0];", "x: number[]"), U, [/spread/]],
+  ["operator <<", fn("return x ‸<< 1;"), U, [/operator `<<`/]],
+  ["operator &", fn("return x ‸& 1;"), U, [/operator `&`/]],
+  ["operator ~", fn("return ‸~x;"), U, [/operator `~`/]],
+  ["operator instanceof", fn("return x ‸instanceof Array ? x[0] : 0;", "x: number[]"), U, [/operator `instanceof`/]],
+  ["operator in", fn("return 0 ‸in x ? x[0] : 0;", "x: number[]"), U, [/operator `in`/]],
+  ["operator ??", fn("return x ‸?? 1;"), U, [/operator `\?\?`/]],
+  ["assignment to a property", fn("const a = [x[0]];\n  ‸(a as any).k = 1;\n  return a[0];", "x: number[]"), U, [/assignment to `\(a as any\)\.k`/]],
+  ["assignment to .length", fn("const a = [x];\n  ‸a.length = 0;\n  return x;"), U, [/assignment to `a\.length`/]],
+  ["Tensor .shape", fn("const n = ‸x.shape[0];\n  return x.sum().mul(n);", "x: Tensor"), U, [/`\.shape`/, /size\(d\)/]],
+  ["unknown property", fn("return ‸(x as any).foo;", "x: number[]"), U, [/property `\.foo`/]],
+  ["new Date()", fn("const t = ‸new Date();\n  return x;"), U, [/`new Date\(…\)`/]],
+  ["new Function()", fn("const g = ‸new Function(\"return 1\");\n  return x;"), U, [/`new Function\(…\)`/]],
+  ["Math.fround", fn("return ‸Math.fround(x);"), U, [/`Math\.fround`/]],
+  ["array .map()", fn("return ‸x.map((v) => v * v)[0];", "x: number[]"), U, [/`\.map\(\)`/]],
+  ["array .reduce()", fn("return ‸x.reduce((a, v) => a + v, 0);", "x: number[]"), U, [/`\.reduce\(\)`/]],
+  ["number .toFixed()", fn("return ‸x.toFixed(2).length;"), U, [/`\.toFixed\(\)`/]],
+  ["vjp inside a differentiated function", fn("const [y, g] = ‸vjp((t: number) => t * t, [x]);\n  return y;"), U, [/`vjp`/, /inside a differentiated function/]],
+  ["jvp inside a differentiated function", fn("const [y, t] = ‸jvp((u: number) => u * u, [x], [1]);\n  return y;"), U, [/`jvp`/, /inside a differentiated function/]],
+  ["break outside a loop", fn("{ ‸break; }\n  return x;"), U, [/`break` outside a loop/]],
+  ["rand() (a random Tensor) in tensor code", fn("return x.mul(‸rand([2])).sum();", "x: Tensor"), U, [/`rand\(…\)`/, /outside/]],
+  ["randn() in tensor code", fn("return x.mul(‸randn([2])).sum();", "x: Tensor"), U, [/`randn\(…\)`/]],
+  ["returning a function value", `export function f(x: number): any {\n  const h = (t: number) => t * x;\n  ‸return h;\n}\nexport const d = grad(f);`, U, [/function value/, /returned/]],
+  ["capturing a tuple in a local function", `function g(x: number): [number, number] { return [x, x]; }\n` + fn("const p = g(x);\n  const h = () => ‸p[0];\n  return h();"), U, [/capturing the tuple `p`/]],
+  ["for…of over a string", fn("let s = x;\n  for (const c of ‸\"ab\") s += x;\n  return s;"), U, [/a string/]],
+  ["object parameter type", `export function f(o: ‸{ x: number }) { return o.x; }\nexport const d = grad(f);`, "unsupported-type", [/`\{ x: number \}`/, /not differentiable/]],
+  ["`arguments`", fn("return ‸arguments.length * x;"), "unresolved", [/`arguments`/]],
+  ["eval", fn("return ‸eval(\"x\") * x;"), "unresolved", [/`eval`/]],
+  ["JSON.parse", fn("return ‸JSON.parse(\"1\") * x;"), "unresolved", [/`JSON`/]],
+  ["console.log", fn("‸console.log(x);\n  return x;"), "unresolved", [/`console`/]],
+];
+
+const IMPORTS = `import { grad, jacrev, jacfwd, jacobian, hessian, vjp, jvp, vmap, rand, randn, type Tensor } from "jacc";\n`;
+
+for (const [name, src, code, message] of ROWS) {
+  test(`bad input, fence: ${name}`, async () => {
+    const tag = `fence-${name.replace(/\W+/g, "-")}`;
+    expectDiagnostic(tag, IMPORTS + src, { code, message }, true);
+    await goodModuleWorks(tag);
+  });
+}
+
+test.run();
