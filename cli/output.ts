@@ -40,13 +40,50 @@ export function identity(file: string): string {
   }
 }
 
+const TEMP = /^\..+\.(\d+)\.[a-z0-9]+\.tmp$/; // .<name>.<pid>.<random>.tmp
+
+/** Whether process `pid` still runs (a temp file of a live run is not ours to remove). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const swept = new Set<string>();
+/**
+ * Removes the temp files a killed run left in `dir` (a SIGKILL between writing
+ * a temp file and renaming it leaves one; nothing else can), once per directory.
+ */
+function sweepStaleTemps(dir: string): void {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = TEMP.exec(n);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) fs.rmSync(path.join(dir, n), { force: true });
+  }
+}
+
+let writes = 0;
+
 /** Writes `text` to `file` so that readers see the old file or the new one, never a part. */
 export function writeAtomic(file: string, text: string): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
+  sweepStaleTemps(dir);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
   try {
     fs.writeFileSync(tmp, text);
+    // Test hook (test/cli-atomic.test.ts): die at the worst moment, the temp file written and not renamed.
+    if (Number(process.env.JACC_TEST_KILL_AT_WRITE) === ++writes) process.kill(process.pid, "SIGKILL");
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
