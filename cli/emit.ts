@@ -6,6 +6,7 @@ import type { Compiled, Strategy } from "./compile.js";
 import { displayName, expandInputs } from "./files.js";
 import { HELP } from "./help.js";
 import { baseDirOf, identity, outputPathOf, Progress, writeAtomic } from "./output.js";
+import { checkFileFor, checkPathOf } from "./checks.js";
 
 interface Plan {
   input: string;
@@ -17,6 +18,7 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
     out: { type: "string", short: "o" },
     target: { type: "string", short: "t" },
     strategy: { type: "string" },
+    "with-checks": { type: "boolean" },
   });
   if (values.help) return (io.out(HELP.emit), 0);
   const target = oneOf("emit", "target", values.target, ["ts", "js"] as const, "ts");
@@ -31,7 +33,8 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
 
   const base = baseDirOf(files, io.cwd);
   const plans: Plan[] = files.map((input) => ({ input, output: outputPathOf(input, base, outDir, target) }));
-  const refusal = checkPlans(plans, io.cwd);
+  const withChecks = values["with-checks"] === true;
+  const refusal = checkPlans(plans, io.cwd, withChecks);
   if (refusal.length) {
     refusal.forEach((m) => io.err(`jacc: ${m}\n`));
     io.err("jacc: nothing written; choose another --out directory\n");
@@ -62,6 +65,8 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
       writeAtomic(plan.output, out.code);
       // the module's WGSL kernels, one file each, beside it (the same texts are string constants in the module)
       for (const [kernel, wgsl] of Object.entries(c.result!.shaders ?? {})) writeAtomic(wgslPathOf(plan.output, kernel), wgsl);
+      const check = withChecks && c.result!.changed ? checkFileFor(c.source, c.file, plan.output, target, Object.keys(c.result!.shaders ?? {}).length > 0) : undefined;
+      if (check) writeAtomic(checkPathOf(plan.output), check);
       written++;
       if (!c.result!.changed) copied++;
     } catch (err) {
@@ -84,12 +89,12 @@ export function wgslPathOf(output: string, kernel: string): string {
 }
 
 /** Refuses outputs that would replace an input (or its map) and inputs that would share an output. */
-function checkPlans(plans: Plan[], cwd: string): string[] {
+function checkPlans(plans: Plan[], cwd: string, withChecks: boolean): string[] {
   const inputs = new Map(plans.map((p) => [identity(p.input), p.input]));
   const byOutput = new Map<string, string>();
   const msgs: string[] = [];
   for (const p of plans) {
-    for (const out of [p.output, p.output + ".map"]) {
+    for (const out of [p.output, p.output + ".map", ...(withChecks ? [checkPathOf(p.output)] : [])]) {
       const hit = inputs.get(identity(out));
       if (hit) msgs.push(`refusing to overwrite input ${displayName(hit, cwd)}${hit === p.input ? "" : ` with the output of ${displayName(p.input, cwd)}`}`);
     }

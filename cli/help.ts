@@ -3,7 +3,7 @@ export const HELP: Record<string, string> = {
   top: `jacc - ahead-of-time automatic differentiation for TypeScript
 
 Usage:
-  jacc emit <files or globs...> [--out DIR] [--target ts|js] [--strategy MODE]
+  jacc emit <files or globs...> [--out DIR] [--target ts|js] [--strategy MODE] [--with-checks]
   jacc check <files or globs...>
   jacc explain <file> <name>
 
@@ -35,6 +35,12 @@ Options:
   -t, --target ts|js   .ts with types (default) or ES-module .js
   --strategy MODE      default for jacobian markers without a strategy option:
                        reverse-mode (default) or forward-mode
+  --with-checks        also write <name>.check.ts (.check.js) next to each
+                       derivative module: it compares every exported
+                       grad/jacrev/jacfwd/hessian of an exported function
+                       with finite differences at editable sample inputs
+                       (run: node m.check.js, or node --import jacc/register
+                       m.check.ts); exit status 1 on a mismatch
   -h, --help           show this help
 
 Exit status: 1 if any module failed (its diagnostics go to stderr, nothing is
