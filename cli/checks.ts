@@ -70,6 +70,7 @@ export function checkFileFor(source: string, fileName: string, output: string, t
   const samples = new Map<string, string>();
   const checks: string[] = [];
   const skipped: string[] = [];
+  const gpu: string[] = [];
   for (const st of sf.statements) {
     if (!ts.isVariableStatement(st) || !ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue;
     for (const d of st.declarationList.declarations) {
@@ -100,6 +101,8 @@ export function checkFileFor(source: string, fileName: string, output: string, t
       checks.push(
         `ok = checkDerivative({ name: ${JSON.stringify(what)}, kind: "${kind}", derivative: m.${d.name.text}, original: m.${name}, argnums: ${JSON.stringify(argnums)}, tupleOut: ${f.tuple}, args: samples.${name} }) && ok;`,
       );
+      // a module with WGSL runs its Tensor code on the device of its inputs: the same derivative on WebGPU
+      if (hasWgsl && f.params.some((p) => p.type === "Tensor")) gpu.push(`ok = (await checkCpuVsWebGPU(${JSON.stringify(what)}, m.${d.name.text}, samples.${name})) && ok;`);
     }
   }
   if (!checks.length && !skipped.length) return undefined;
@@ -110,7 +113,7 @@ export function checkFileFor(source: string, fileName: string, output: string, t
     `// Checks of ${base}, written by \`jacc emit --with-checks\`: every generated`,
     `// derivative against central finite differences of the original function.`,
     `// Edit the sample inputs below. Run: ${run} (exit status 1 on a mismatch).`,
-    `import { checkDerivative } from "jacc/checks";`,
+    `import { checkDerivative${gpu.length ? ", checkCpuVsWebGPU" : ""} } from "jacc/checks";`,
     `import { tensor } from "jacc";`,
     `import * as m from "./${base}";`,
     `void tensor;`,
@@ -123,10 +126,10 @@ export function checkFileFor(source: string, fileName: string, output: string, t
     `let ok = true;`,
     ...checks,
     ...skipped.map((s) => `// skipped: ${s}`),
-    hasWgsl
-      ? `// CPU vs WebGPU: call checkCpuVsWebGPU(name, fn, args) from "jacc/checks" for the functions with WGSL`
-      : `// CPU vs WebGPU: this module has no WGSL (when it has, checkCpuVsWebGPU from "jacc/checks" compares the two)`,
-    `if (!ok) process.exit(1);`,
+    ...(gpu.length
+      ? [`// CPU vs WebGPU (this module has WGSL): skipped, with a line saying why, where no WebGPU adapter is available`, ...gpu]
+      : [`// CPU vs WebGPU: this module has no WGSL for Tensor code (when it has, checkCpuVsWebGPU from "jacc/checks" compares the two)`]),
+    `process.exit(ok ? 0 : 1); // (exits even where a WebGPU device keeps the event loop alive)`,
     ``,
   ].join("\n");
 }
