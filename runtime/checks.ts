@@ -107,11 +107,11 @@ export function checkDerivative(c: DerivativeCheck, tol = c.kind === "hessian" ?
 }
 
 /**
- * Hook for modules with WGSL (none is emitted yet): runs `fn` on the CPU and
- * on WebGPU with the same Tensor arguments and compares. Skipped, with a line
- * saying so, where WebGPU is not available. Untested until WGSL is emitted.
+ * For modules with WGSL: runs `fn` on the CPU and on WebGPU with the same
+ * Tensor arguments (float32, WebGPU's only dtype) and compares. Skipped, with
+ * a line saying why, where WebGPU is not available.
  */
-export async function checkCpuVsWebGPU(name: string, fn: (...args: any[]) => unknown, args: Sample[], tol = 1e-4): Promise<boolean> {
+export async function checkCpuVsWebGPU(name: string, fn: (...args: any[]) => unknown, args: Sample[], tol = 1e-3): Promise<boolean> {
   const rt = (await import("./index.js")) as Record<string, unknown>;
   const init = rt.initWebGPU as (() => Promise<unknown>) | undefined;
   if (!init) return (console.log(`skip ${name}: CPU vs WebGPU (this runtime has no WebGPU)`), true);
@@ -120,11 +120,20 @@ export async function checkCpuVsWebGPU(name: string, fn: (...args: any[]) => unk
   } catch (e) {
     return (console.log(`skip ${name}: CPU vs WebGPU (${(e as Error).message})`), true);
   }
-  const cpu = flatten(fn(...args.map(copy)));
-  const gpuOut = fn(...args.map((a) => (a instanceof Tensor ? a.to("webgpu") : copy(a))));
-  const read = async (v: unknown): Promise<unknown> => (v instanceof Tensor && v.device !== "cpu" ? new Tensor(await v.read(), v.shape) : Array.isArray(v) ? Promise.all(v.map(read)) : v);
-  const gpu = flatten(await read(gpuOut));
-  const bad = cpu.findIndex((x, i) => !(Math.abs(x - gpu[i]) <= tol * (1 + Math.abs(x))));
+  // (WebGPU holds float32 only: both sides run on float32 copies of the Tensor samples)
+  const f32 = (a: Sample) => (a instanceof Tensor ? a.to("float32") : copy(a));
+  let cpu: number[];
+  let gpu: number[];
+  try {
+    cpu = flatten(fn(...args.map(f32)));
+    const gpuOut = fn(...args.map((a) => (a instanceof Tensor ? a.to({ dtype: "float32", device: "webgpu" }) : copy(a))));
+    const read = async (v: unknown): Promise<unknown> => (v instanceof Tensor && v.device !== "cpu" ? new Tensor(await v.read(), v.shape) : Array.isArray(v) ? Promise.all(v.map(read)) : v);
+    gpu = flatten(await read(gpuOut));
+  } catch (e) {
+    console.log(`FAIL ${name}: CPU vs WebGPU threw ${(e as Error).message}`);
+    return false;
+  }
+  const bad = cpu.length !== gpu.length ? 0 : cpu.findIndex((x, i) => !(Math.abs(x - gpu[i]) <= tol * (1 + Math.abs(x))));
   console.log(`${bad < 0 ? "ok  " : "FAIL"} ${name}: CPU vs WebGPU${bad < 0 ? "" : ` at ${bad}: ${cpu[bad]} vs ${gpu[bad]}`}`);
   return bad < 0;
 }
