@@ -48,6 +48,20 @@ export function emitPrelude(o: EmitOptions): string {
     `function __jaccVecOf(x${any})${any} {`,
     `  return x instanceof ${RT.tensor} ? x.data : x;`,
     `}`,
+    `// what a wrong argument was, for the TypeError of a generated function (no reference to the`,
+    `// Tensor class: a bundle of number-only derivatives must not pull in the runtime)`,
+    `function __jaccKind(v${any})${o.ts ? ": string" : ""} {`,
+    `  if (v && typeof v === "object" && Array.isArray(v.shape) && "dtype" in v) return \`a Tensor of shape [\${v.shape.join(", ")}]\`;`,
+    `  if (Array.isArray(v)) return \`an array of \${v.length}\`;`,
+    `  if (ArrayBuffer.isView(v)) return "a typed array";`,
+    `  return typeof v === "string" ? \`the string \${JSON.stringify(v)}\` : v === null || v === undefined ? String(v) : \`a \${typeof v}\`;`,
+    `}`,
+    `// a number[] argument: an array, a typed array or a 1-D Tensor (its storage)`,
+    `function __jaccVecArg(v${any}, label${o.ts ? ": string" : ""})${any} {`,
+    `  if (Array.isArray(v) || ArrayBuffer.isView(v)) return v;`,
+    `  if (v && typeof v === "object" && Array.isArray(v.shape) && v.shape.length === 1 && v.device === "cpu" && ArrayBuffer.isView(v.data)) return v.data;`,
+    `  throw new TypeError(\`\${label} must be a number[] (an array, a typed array or a 1-D Tensor), got \${__jaccKind(v)}\`);`,
+    `}`,
     `// the tangent of a vector output, as a Tensor (SPEC §3)`,
     `function __jaccTangent(d${any})${any} {`,
     `  return d instanceof ${RT.tensor} ? d : ${RT.wrap}(d, [d.length]);`,
@@ -135,6 +149,14 @@ export class JsEmitter {
       const want = min === max ? `${min}` : `${min} to ${max}`;
       const n = caps.length ? `arguments.length - ${caps.length}` : "arguments.length";
       out.push(`  if (${n} < ${min} || ${n} > ${max}) throw new TypeError(\`${label}: expected ${want} argument${max === 1 ? "" : "s"}, got \${${n}}\`);`);
+      // the kinds: a wrong one is a TypeError naming the marker and the argument, not NaN or a failure deep inside
+      f.params.forEach((p, i) => {
+        const what = `${label}: argument ${i + 1} (\\\`${p.name}\\\`)`;
+        const absent = i >= min ? `${p.name} !== undefined && ` : "";
+        if (p.type.k === "num") out.push(`  if (${absent}typeof ${p.name} !== "number") throw new TypeError(\`${what} must be a number, got \${__jaccKind(${p.name})}\`);`);
+        else if (p.type.k === "vec") out.push(`  ${i >= min ? `if (${p.name} !== undefined) ` : ""}${p.name} = __jaccVecArg(${p.name}, \`${what}\`);`);
+        else if (p.type.k === "tensor") out.push(`  if (${absent}!(${p.name} instanceof ${RT.tensor})) throw new TypeError(\`${what} must be a Tensor, got \${__jaccKind(${p.name})}\`);`);
+      });
     }
     this.block(f.body, f);
     out.push(...this.lines, "}");
