@@ -2,11 +2,14 @@
 // real GPU (Dawn on the GPU's Vulkan driver), not on SwiftShader. It prints:
 //  - the ceiling: a large device-to-device copy through the same WebGPU stack;
 //  - vmap(jacfwd(lorenz)) and vmap(jacrev(lorenz)) for B = 10⁶ and 10⁷: the whole
-//    call (inputs and results stay on the device) and its row kernel alone, with
-//    the bytes a row must move (3 floats in, 9 out) over the time, as a fraction
-//    of the copy ceiling;
+//    call (inputs and results stay on the device: encoding, a fresh output
+//    buffer, the kernel), with the bytes a row must move (3 floats in, 9 out)
+//    over the time, as a fraction of the copy ceiling (the kernel alone:
+//    bench/webgpu-kernel-variants.ts);
 //  - the Jacobian of tanh(W x) for n = 4096 (jacfwd, jacrev).
 // Every figure is checked against a closed form read back from the device first.
+// With JACC_TORCH_JSON=<bench/torch_gpu.py's JSON from the same machine> it adds
+// ÷ PyTorch (CUDA) and takes PyTorch's device copy as the bandwidth ceiling.
 // Not a test: it prints and exits 0; with JACC_BENCH_JSON=<file> it also writes JSON.
 import fs from "node:fs";
 import { initWebGPU, randn, webgpuExecutor, type Tensor } from "jacc";
@@ -77,20 +80,20 @@ async function main(): Promise<void> {
   const copyBytes = small ? 1 << 20 : 1 << 30;
   const a = ex.alloc("copy", copyBytes), b = ex.alloc("copy", copyBytes);
   const tCopy = await timeDevice(ex, () => ex.copy("copy", a, 0, b, 0, copyBytes), 5, 10);
-  const ceiling = (2 * copyBytes) / (tCopy * 1e-3) / 1e9;
-  console.log(`device-to-device copy of 1 GiB: ${tCopy.toFixed(3)} ms, ${ceiling.toFixed(0)} GB/s (read + write)`);
-  ex.release(a), ex.release(b);
-  results.push({ what: "copy 1 GiB", ms: tCopy, GBs: ceiling });
-
-  // capture the row kernel's dispatch, to replay it alone
-  let last: Parameters<Ex["dispatch"]> | undefined;
-  const dispatch = ex.dispatch.bind(ex);
-  ex.dispatch = (...args: Parameters<Ex["dispatch"]>) => {
-    last = args;
-    dispatch(...args);
+  const webgpuCopy = (2 * copyBytes) / (tCopy * 1e-3) / 1e9;
+  console.log(`WebGPU copyBufferToBuffer of ${copyBytes >> 20} MiB: ${tCopy.toFixed(3)} ms, ${webgpuCopy.toFixed(0)} GB/s (read + write)`);
+  const torch = process.env.JACC_TORCH_JSON && fs.existsSync(process.env.JACC_TORCH_JSON) ? JSON.parse(fs.readFileSync(process.env.JACC_TORCH_JSON, "utf8")) : undefined;
+  const ceiling: number = torch?.copyGBs ?? webgpuCopy;
+  console.log(`ceiling: ${ceiling.toFixed(0)} GB/s (${torch ? "PyTorch's device copy on this GPU" : "the WebGPU copy"})`);
+  const torchBest = (prefix: string, key: "B" | "n", v: number): number | undefined => {
+    const ms = (torch?.rows ?? []).filter((r: Record<string, unknown>) => String(r.what).startsWith(prefix) && !String(r.what).includes("closed") && r[key] === v).map((r: { ms: number }) => r.ms);
+    return ms.length ? Math.min(...ms) : undefined;
   };
+  const vsTorch = (ms: number, best: number | undefined) => (best === undefined ? "–" : ms <= best ? `${(best / ms).toFixed(1)}× faster` : `${(ms / best).toFixed(1)}× slower`);
+  ex.release(a), ex.release(b);
+  results.push({ what: "webgpu copy", ms: tCopy, GBs: webgpuCopy, ceilingGBs: ceiling });
 
-  console.log("| program | B | whole call | row kernel alone | kernel GB/s (48 B/row) | % of copy ceiling | max rel. error |");
+  console.log("| program | B | whole call | GB/s (48 B/row) | % of ceiling | ÷ PyTorch best | max rel. error |");
   console.log("| --- | --- | --- | --- | --- | --- | --- |");
   for (const B of small ? [10_000] : [1_000_000, 10_000_000]) {
     const [x, y, z] = [1, 2, 3].map((s) => randn([B], { seed: s }));
@@ -107,14 +110,11 @@ async function main(): Promise<void> {
       const J = f(gx, gy, gz);
       let err = 0;
       for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) err = Math.max(err, maxRelErr((await J[i][j].read()) as Float32Array, closed[i][j], B));
-      const inner = B >= 10_000_000 ? 5 : 20;
+      const inner = B >= 10_000_000 ? 20 : 100;
       const tCall = await timeDevice(ex, () => f(gx, gy, gz), 5, inner);
-      f(gx, gy, gz);
-      const k = last!;
-      const tKernel = await timeDevice(ex, () => dispatch(...k), 5, inner);
-      const GBs = (48 * B) / (tKernel * 1e-3) / 1e9;
-      console.log(`| vmap(${name.slice(6).toLowerCase()}(lorenz)) | ${B.toExponential(0)} | ${tCall.toFixed(3)} ms | ${tKernel.toFixed(3)} ms | ${GBs.toFixed(0)} | ${((100 * GBs) / ceiling).toFixed(0)}% | ${err.toExponential(1)} |`);
-      results.push({ what: name, B, callMs: tCall, kernelMs: tKernel, kernelGBs: GBs, pctCeiling: (100 * GBs) / ceiling, maxRelErr: err });
+      const GBs = (48 * B) / (tCall * 1e-3) / 1e9;
+      console.log(`| vmap(${name.slice(6).toLowerCase()}(lorenz)) | ${B.toExponential(0)} | ${tCall.toFixed(3)} ms | ${GBs.toFixed(0)} | ${((100 * GBs) / ceiling).toFixed(0)}% | ${vsTorch(tCall, torchBest("lorenz", "B", B))} | ${err.toExponential(1)} |`);
+      results.push({ what: name, B, callMs: tCall, GBs, pctCeiling: (100 * GBs) / ceiling, maxRelErr: err });
     }
   }
 
@@ -126,19 +126,24 @@ async function main(): Promise<void> {
   const h = W.matmul(xv).tanh().data as Float32Array;
   const Wd = W.data as Float32Array;
   for (const name of ["tanhJacfwd", "tanhJacrev"]) {
-    const f = (m[name] as (W: Tensor) => (x: Tensor) => Tensor)(gW);
-    const t0 = performance.now();
-    const Jg = f(gx);
-    await settle(ex);
-    const first = performance.now() - t0;
-    const got = (await Jg.read()) as Float32Array;
-    let err = 0;
-    for (let i = 0; i < n; i += 97) for (let j = 0; j < n; j++) err = Math.max(err, Math.abs(got[i * n + j] - (1 - h[i] * h[i]) * Wd[i * n + j]));
-    const d0 = ex.stats.dispatches;
-    const t = await timeDevice(ex, () => f(gx), 3, 1);
-    const perCall = (ex.stats.dispatches - d0) / 4;
-    console.log(`| tanh(W x) n=${n} ${name.slice(4)} | first call ${first.toFixed(1)} ms | ${t.toFixed(2)} ms | dispatches per call ${perCall} | max abs error ${err.toExponential(1)} |`);
-    results.push({ what: name, n, ms: t, firstMs: first, dispatches: perCall, maxAbsErr: err });
+    try {
+      const f = (m[name] as (W: Tensor) => (x: Tensor) => Tensor)(gW);
+      const t0 = performance.now();
+      const Jg = f(gx);
+      await settle(ex);
+      const first = performance.now() - t0;
+      const got = (await Jg.read()) as Float32Array;
+      let err = 0;
+      for (let i = 0; i < n; i += 97) for (let j = 0; j < n; j++) err = Math.max(err, Math.abs(got[i * n + j] - (1 - h[i] * h[i]) * Wd[i * n + j]));
+      const d0 = ex.stats.dispatches;
+      const t = await timeDevice(ex, () => f(gx), 3, 1);
+      const perCall = (ex.stats.dispatches - d0) / 4;
+      console.log(`| tanh(W x) n=${n} ${name.slice(4)} | first call ${first.toFixed(1)} ms | ${t.toFixed(2)} ms | ${vsTorch(t, torchBest("tanh", "n", n))} | dispatches per call ${perCall} | max abs error ${err.toExponential(1)} |`);
+      results.push({ what: name, n, ms: t, firstMs: first, dispatches: perCall, maxAbsErr: err });
+    } catch (e) {
+      console.log(`| tanh(W x) n=${n} ${name.slice(4)} | FAILED: ${(e as Error).message.split("\n")[0]} |`);
+      results.push({ what: name, n, failed: (e as Error).message.slice(0, 500) });
+    }
   }
   if (process.env.JACC_BENCH_JSON) fs.writeFileSync(process.env.JACC_BENCH_JSON, JSON.stringify({ adapter: info.adapter, results }, null, 1));
 }

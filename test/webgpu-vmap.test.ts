@@ -7,8 +7,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tensor, Tensor } from "jacc";
-import { compileAndImport } from "./util/compile.js";
-import { gpuTest, mismatches, readBack } from "./util/webgpu.js";
+import { compileAndImport, compileOrThrow } from "./util/compile.js";
+import { gpuTest, mismatches, readBack, registerAllKernels } from "./util/webgpu.js";
 
 /** Flat numbers (loops, not spreads: a million-row result overflows an argument list). */
 function numbers(v: unknown, out: number[] = []): number[] {
@@ -46,6 +46,11 @@ export function arm(q: number[]): [number, number] {
 }
 export const A = vmap(jacrev(arm));
 export const T = vmap((x: Tensor) => x.exp().sum());
+export function seven(a: number, b: number, c: number, d: number, e: number, f: number, g: number): [number, number] {
+  return [a * b + Math.sin(c) - d / (1 + e * e), f * g * a];
+}
+export const S = vmap(jacfwd(seven, { argnums: [0, 6] }));
+export const S2 = vmap(seven, { inDims: [0, null, 0, null, 0, 0, 0], outDims: [0, 0] });
 `;
 
 function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
@@ -89,6 +94,36 @@ gpuTest(FILE, "a captured number is read when the kernel runs; branches and loop
   await compare("rho = 10", m.J(gpu(x), gpu(y), gpu(z)), m.J(x, y, z));
   m.setRho(28);
   await compare("jacfwd(wavy), k unbatched", m.G(gpu(x), 7), m.G(x, 7), 1e-3);
+});
+
+gpuTest(FILE, "several outputs are views of aligned columns of one buffer: ops, reads, copies and views of them are right", async () => {
+  const m = await compileAndImport(SOURCE, "webgpu-vmap");
+  registerAllKernels(); // the ops below run outside the compiled module
+  const B = 333; // not a multiple of 64: each column is padded to the next 256 bytes
+  const x = uniform(B, 8, -2, 2), y = uniform(B, 9, -2, 2), z = uniform(B, 10, 0, 30);
+  const g = m.J(gpu(x), gpu(y), gpu(z));
+  const c = m.J(x, y, z);
+  const cols = [g[1][0], g[2][1], g[2][2]];
+  assert.ok(cols.every((t: { byteOffset: number }) => t.byteOffset % 256 === 0), "column views start on 256-byte boundaries");
+  assert.ok(cols[0].byteOffset > 0, "a later column is a view at an offset, not a copy");
+  await compare("read of a column", g[1][0], c[1][0]);
+  await compare("elementwise op on two columns", g[1][0].mul(g[2][0]).add(1), c[1][0].mul(c[2][0]).add(1));
+  await compare("reduction", g[2][1].sum(), c[2][1].sum(), 1e-3);
+  await compare("reshape view, matmul", g[1][2].reshape([9, 37]).matmul(g[2][0].reshape([37, 9])), c[1][2].reshape([9, 37]).matmul(c[2][0].reshape([37, 9])), 1e-3);
+  await compare("select, clone, permute", [g[1][0].select(0, 5), g[2][2].clone(), g[1][0].reshape([3, 111]).permute([1, 0])], [c[1][0].select(0, 5), c[2][2].clone(), c[1][0].reshape([3, 111]).permute([1, 0])]);
+  await compare("a column as the next vmap's input", m.J(g[1][0], g[2][0], g[2][1]), m.J(c[1][0].to("float32"), c[2][0].to("float32"), c[2][1].to("float32")), 1e-3);
+});
+
+gpuTest(FILE, "batched inputs are bound where they lie (one binding each, up to 6 inputs); 7 inputs are packed into one array", async () => {
+  const code = compileOrThrow(SOURCE, "webgpu-vmap.ts").code;
+  assert.match(code, /var<storage, read> jacc_in2: array<f32>; \/\/ parameter z\b/, "lorenz's kernel has a binding per input");
+  assert.match(code, /\(jacfwd_seven\), one invocation per batch row[\s\S]*?var<storage, read> jacc_in: array<f32>;/, "seven inputs: one packed binding");
+  const m = await compileAndImport(SOURCE, "webgpu-vmap");
+  const n = 300;
+  const cols = [11, 12, 13, 14, 15, 16, 17].map((seed) => uniform(n, seed, -2, 2));
+  await compare("7 batched inputs, packed", m.S(...cols.map(gpu)), m.S(...cols), 1e-3);
+  const args = cols.map((c, i) => (i === 1 || i === 3 ? c[0] : c));
+  await compare("unbatched numbers among batched inputs", m.S2(...args.map((a) => (typeof a === "number" ? a : gpu(a)))), m.S2(...args), 1e-3);
 });
 
 gpuTest(FILE, "vmap on WebGPU: clear errors", async () => {

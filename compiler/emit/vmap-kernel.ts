@@ -18,13 +18,14 @@ export function vmapKernel(fns: Map<string, Fn>, gpu: { target: string; inDims: 
   const target = fns.get(gpu.target)!;
   const meta: Record<string, unknown> = { label: gpu.label };
   try {
-    const { code, signature: sig } = emitScalarKernel(fns, gpu.target, { batched: gpu.inDims.map((d) => d !== null), layoutStorage: true });
+    const { code, signature: sig } = emitScalarKernel(fns, gpu.target, { batched: gpu.inDims.map((d) => d !== null), layoutStorage: true, separateInputs: true });
     if (sig.inputs.some((i) => i.source === "external" && i.vector)) throw new WgslKernelError("captured", "it reads a captured array");
     Object.assign(meta, {
       inputs: sig.inputs.map((i) => ({ param: i.param, external: i.source === "external", batched: i.source === "param" && gpu.inDims[i.param!] !== null, length: i.length, vector: i.vector })),
       outputs: sig.outputs.map((o) => ({ shape: o.shape, offset: o.offset, size: o.size })),
       outDims: gpu.outDims,
       rowWidth: sig.rowWidth,
+      separateInputs: Array.isArray(sig.bindings.inputs),
       workgroupSize: sig.workgroupSize,
       tuple: entry.tupleResult || entry.results.length !== 1,
     });

@@ -9,6 +9,9 @@
 //   @binding(0) var<uniform> jacc_layout: JaccLayout   rows B, output strides, one vec4<u32> per input
 //   @binding(1) var<storage, read> jacc_in: array<f32>  every input, where the layout says
 //   @binding(2) var<storage, read_write> jacc_out: array<f32>
+// or, with options.separateInputs, one binding per input (jacc_in0, jacc_in1, …
+// at bindings 1…n, jacc_out at n + 1), so that the runtime binds each batched
+// input's own buffer instead of packing copies of them into one.
 // Input p's element i of row r is jacc_in[off + r * rowStride + i * elemStride]
 // with (off, rowStride, elemStride) = the input's vec4 in the layout: a batched
 // number is a [B] array (row stride 1), a batched vector a [B, n] row-major
@@ -47,6 +50,8 @@ export interface ScalarKernelOptions {
   externals?: Record<string, number | number[] | { length: number }>;
   /** bind the layout as read-only storage instead of a uniform (the runtime's executor binds parameters as storage) */
   layoutStorage?: boolean;
+  /** one read-only binding per input instead of one packed input array (see the header) */
+  separateInputs?: boolean;
   /** invocations per workgroup (default 64) */
   workgroupSize?: number;
   /** the compute entry point's name (default "main") */
@@ -103,7 +108,8 @@ export interface ScalarKernelSignature {
   rowWidth: number;
   /** bytes of the uniform JaccLayout: 16 + 16 per input */
   uniformBytes: number;
-  bindings: { layout: 0; inputs: 1; outputs: 2 };
+  /** binding numbers: the layout, the input array (or one per input: options.separateInputs), the output array */
+  bindings: { layout: 0; inputs: number | number[]; outputs: number };
   /** numbers the tape holds per invocation (0: no tape) */
   tapeCapacity: number;
 }
@@ -120,6 +126,9 @@ export class WgslKernelError extends Error {
     this.name = "WgslKernelError";
   }
 }
+
+/** Inputs that may each have a binding of their own (options.separateInputs). */
+const MAX_SEPARATE = 6;
 
 const shortName = (f: string) => f.split(/[\\/]/).pop() ?? f;
 
@@ -889,7 +898,7 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   const guarded = !!an.unbounded;
 
   // global names
-  const globals = new Set<string>(["main", entryPoint, "jacc_layout", "jacc_in", "jacc_out"]);
+  const globals = new Set<string>(["main", entryPoint, "jacc_layout", "jacc_in", "jacc_out", ...Array.from({ length: MAX_SEPARATE }, (_, i) => `jacc_in${i}`)]);
   const claimGlobal = (base: string): string => {
     let n = sanitize(base);
     for (let i = 2; globals.has(n); i++) n = `${sanitize(base)}_${i}`;
@@ -925,6 +934,8 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
     extNames.set(text, claimGlobal(`ext_${text}`));
     if (ex.kind === "input") inputs.push({ name: text, source: "external", length: ex.length, vector: ex.vector, batched: false, field: field(text) });
   }
+  // WebGPU's default limit is 8 storage buffers per stage: the layout, the output and 6 inputs
+  const separate = !!options.separateInputs && inputs.length <= MAX_SEPARATE;
 
   // outputs
   const outputs: KernelOutput[] = [];
@@ -960,7 +971,8 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   const L: string[] = [];
   const sig: ScalarKernelSignature = {
     entry, entryPoint, workgroupSize: wg, inputs, outputs, rowWidth: k,
-    uniformBytes: 16 + 16 * inputs.length, bindings: { layout: 0, inputs: 1, outputs: 2 }, tapeCapacity: tapeCap,
+    uniformBytes: 16 + 16 * inputs.length, tapeCapacity: tapeCap,
+    bindings: separate ? { layout: 0, inputs: inputs.map((_, i) => 1 + i), outputs: 1 + inputs.length } : { layout: 0, inputs: 1, outputs: 2 },
   };
   L.push(`// ---- jacc: a vmapped scalar kernel for \`${fn.source ?? fn.name}\` (${fn.name}), one invocation per batch row`);
   L.push(`// inputs: ${inputs.map((x) => `${x.name}${x.vector ? `[${x.length}]` : ""}`).join(", ") || "none"}; a row of outputs: ${k} f32 (${outputs.map((o) => `result ${o.result}${o.shape.length ? ` [${o.shape.join(", ")}]` : ""}`).join(", ")})`);
@@ -973,8 +985,13 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   L.push(`}`);
   // (read-only storage when the runtime's executor dispatches it: it binds its parameters as storage)
   L.push(`@group(0) @binding(0) var<${options.layoutStorage ? "storage, read" : "uniform"}> jacc_layout: JaccLayout;`);
-  L.push(`@group(0) @binding(1) var<storage, read> jacc_in: array<f32>;`);
-  L.push(`@group(0) @binding(2) var<storage, read_write> jacc_out: array<f32>;`);
+  if (separate) {
+    inputs.forEach((x, i) => L.push(`@group(0) @binding(${1 + i}) var<storage, read> jacc_in${i}: array<f32>; // ${x.source === "param" ? "parameter" : "captured"} ${x.name}`));
+    L.push(`@group(0) @binding(${1 + inputs.length}) var<storage, read_write> jacc_out: array<f32>;`);
+  } else {
+    L.push(`@group(0) @binding(1) var<storage, read> jacc_in: array<f32>;`);
+    L.push(`@group(0) @binding(2) var<storage, read_write> jacc_out: array<f32>;`);
+  }
   const BITS = L.length; // the bit patterns of ±Infinity and NaN go here when used
   if (tapeCap > 0) {
     L.push(`// the reverse sweep's tape: at most ${tapeCap} numbers per row${guarded ? " (options.tapeCapacity; a row that overflows writes NaN)" : " (from the program's loop bounds)"}`);
@@ -999,7 +1016,7 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   mainL.push(`fn ${entryPoint}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {`);
   mainL.push(`  let row = gid.x + gid.y * groups.x * ${wg}u;`);
   mainL.push(`  if (row >= jacc_layout.rows) { return; }`);
-  const at = (x: KernelInput, el: string) => `jacc_in[jacc_layout.${x.field}.x + row * jacc_layout.${x.field}.y${el === "0u" ? "" : ` + ${el} * jacc_layout.${x.field}.z`}]`;
+  const at = (x: KernelInput, el: string) => `jacc_in${separate ? inputs.indexOf(x) : ""}[jacc_layout.${x.field}.x + row * jacc_layout.${x.field}.y${el === "0u" ? "" : ` + ${el} * jacc_layout.${x.field}.z`}]`;
   const argNames: string[] = [];
   const taken = new Set<string>(["row", "gid", "groups", "r", "o", "i"]);
   const local = (base: string) => {

@@ -51,7 +51,7 @@ function adBlock(out: Val, inp: Val): WebGPUTensor {
 /** A one-element device buffer holding v, copied to element `at` of J. */
 function putScalar(J: WebGPUTensor, at: number, v: number, op: string): void {
   const s = fullOn(J.executor, op, [], v);
-  J.executor.copy(op, s.storage, 0, J.storage, at * 4, 4);
+  J.executor.copy(op, s.storage, s.byteOffset, J.storage, J.byteOffset + at * 4, 4);
 }
 
 function adSetRow(J: Tensor, r: number, bar: Val | undefined, nIn: number): void {
@@ -60,7 +60,7 @@ function adSetRow(J: Tensor, r: number, bar: Val | undefined, nIn: number): void
   const B = J as WebGPUTensor;
   if (typeof bar === "number") return putScalar(B, r * nIn, bar, "adSetRow");
   const src = onDevice(ex, "adSetRow", bar);
-  ex.copy("adSetRow", src.storage, 0, B.storage, r * nIn * 4, nIn * 4);
+  ex.copy("adSetRow", src.storage, src.byteOffset, B.storage, B.byteOffset + r * nIn * 4, nIn * 4);
 }
 
 function adSetCol(J: Tensor, c: number, d: Val | undefined, nIn: number): void {
@@ -197,7 +197,7 @@ function adPutRow(out: unknown, r: Tensor | undefined, b: number, B: number): un
   else if (o.shape.length !== r.shape.length + 1 || r.shape.some((s, k) => s !== o!.shape[k + 1])) {
     throw new RangeError(`vmap: every row's result must have the same shape: row ${b} has [${r.shape.join(", ")}], earlier rows [${o.shape.slice(1).join(", ")}]`);
   }
-  ex.copy("vmap", (r as WebGPUTensor).storage, 0, o.storage, b * r.numel * 4, r.numel * 4);
+  ex.copy("vmap", (r as WebGPUTensor).storage, (r as WebGPUTensor).byteOffset, o.storage, o.byteOffset + b * r.numel * 4, r.numel * 4);
   return o;
 }
 

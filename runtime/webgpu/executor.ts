@@ -22,6 +22,9 @@ export interface GpuStorage {
   executor: Executor;
 }
 
+/** A buffer bound from a byte offset (a multiple of the device's minStorageBufferOffsetAlignment, 256). */
+export type GpuBinding = GpuStorage | { storage: GpuStorage; offset: number };
+
 function sizeClass(bytes: number): number {
   let c = 16;
   while (c < bytes) c *= 2;
@@ -112,12 +115,12 @@ export class Executor {
    * Encodes one dispatch of `kernel`: binding 0 is `meta` (u32), then
    * `buffers` in order. `groups` are workgroup counts.
    */
-  dispatch(kernel: string, op: string, meta: Uint32Array, buffers: GpuStorage[], groups: [number, number, number]): void {
+  dispatch(kernel: string, op: string, meta: Uint32Array, buffers: GpuBinding[], groups: [number, number, number]): void {
     this.check(op);
     this.used.add(kernel);
     const p = this.pipeline(kernel, op);
     const m = this.upload(op, meta);
-    const entries = [m, ...buffers].map((s, i) => ({ binding: i, resource: { buffer: s.buffer } }));
+    const entries = [m, ...buffers].map((s, i) => ({ binding: i, resource: "offset" in s ? { buffer: s.storage.buffer, offset: s.offset } : { buffer: s.buffer } }));
     const bind = this.device.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
     const pass = this.enc().beginComputePass();
     pass.setPipeline(p);
@@ -154,11 +157,11 @@ export class Executor {
   }
 
   /** The first `n` floats of a buffer, after everything encoded so far has run. */
-  async read(op: string, s: GpuStorage, n: number): Promise<Float32Array> {
+  async read(op: string, s: GpuStorage, n: number, byteOffset = 0): Promise<Float32Array> {
     this.check(op);
     const bytes = Math.max(4, n * 4);
     const staging = this.device.createBuffer({ size: sizeClass(bytes), usage: USAGE_READ });
-    this.enc().copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
+    this.enc().copyBufferToBuffer(s.buffer, byteOffset, staging, 0, bytes);
     this.flush();
     try {
       await staging.mapAsync(MAP_READ, 0, bytes);

@@ -8,7 +8,7 @@ import { Tensor } from "../tensor.js";
 import { Executor, grid } from "./executor.js";
 import { gpuOpsTable } from "./ops.js";
 import { gpuAd } from "./ad.js";
-import { emptyOn, uploadTensor, WebGPUTensor } from "./tensor.js";
+import { binding, emptyOn, uploadTensor, WebGPUTensor } from "./tensor.js";
 
 export { gpuKernels, registeredKernels } from "./kernels.js";
 
@@ -114,7 +114,7 @@ export function gpuRun(kernel: string, params: ArrayLike<number>, inputs: readon
   const ex = devicesOf(kernel, inputs);
   const outs = outputs.map((shape) => emptyOn(ex, kernel, shape));
   if (threads > 0) {
-    ex.dispatch(kernel, kernel, Uint32Array.from(params), [...inputs.map((t) => (t as WebGPUTensor).storage), ...outs.map((t) => t.storage)], grid(threads, workgroupSize));
+    ex.dispatch(kernel, kernel, Uint32Array.from(params), [...inputs.map((t) => binding(t as WebGPUTensor)), ...outs.map(binding)], grid(threads, workgroupSize));
   }
   return outs;
 }

@@ -11,7 +11,7 @@ import { tensor, type NestedData } from "../factories.js";
 import { coalesce } from "../ops/strided.js";
 import type { Executor } from "./executor.js";
 import { grid } from "./executor.js";
-import { emptyOn, uploadTensor, viewOf, WebGPUTensor } from "./tensor.js";
+import { binding, emptyOn, uploadTensor, viewOf, WebGPUTensor } from "./tensor.js";
 
 type Operand = Tensor | number;
 type Dims = number | readonly number[] | null | undefined;
@@ -60,7 +60,7 @@ const shapeOf = (x: Operand | null | undefined): readonly number[] => (x instanc
 
 /** One 1-D dispatch over n threads (none when n is 0). */
 export function run1d(ex: Executor, kernel: string, op: string, meta: number[], bufs: WebGPUTensor[], out: WebGPUTensor, n: number): WebGPUTensor {
-  if (n > 0) ex.dispatch(kernel, op, Uint32Array.from(meta), [...bufs.map((b) => b.storage), out.storage], grid(n, WG));
+  if (n > 0) ex.dispatch(kernel, op, Uint32Array.from(meta), [...bufs.map(binding), binding(out)], grid(n, WG));
   return out;
 }
 
@@ -190,7 +190,7 @@ export function reduce(fold: Fold, op: string, input: unknown, dim: Dims, keepdi
   const nOut = numelOf(outShape);
   if (nOut > 0) {
     const meta = [nOut, count, kept.length, red.length, bits(mean ? count : 1), ...kept, ...keptStrides, ...red, ...redStrides];
-    ex.dispatch(`reduce_${fold}`, op, Uint32Array.from(meta), [x.storage, out.storage], grid(nOut, 1));
+    ex.dispatch(`reduce_${fold}`, op, Uint32Array.from(meta), [binding(x), binding(out)], grid(nOut, 1));
   }
   return out;
 }
@@ -225,7 +225,7 @@ function matmul(input: unknown, other: unknown, op = "matmul"): WebGPUTensor {
   const bStr = broadcastStrides(yBatch, batch).map((s) => s * k * n);
   const meta = [m, k, n, batch.length, ...batch, ...aStr, ...bStr];
   if (nb > 65535) throw new RangeError(`${op}: at most 65535 batched matrices on WebGPU, got ${nb}`);
-  ex.dispatch("matmul", op, Uint32Array.from(meta), [x.storage, y.storage, out.storage], [Math.ceil(n / TILE), Math.ceil(m / TILE), nb]);
+  ex.dispatch("matmul", op, Uint32Array.from(meta), [binding(x), binding(y), binding(out)], [Math.ceil(n / TILE), Math.ceil(m / TILE), nb]);
   return out;
 }
 

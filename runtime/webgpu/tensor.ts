@@ -5,7 +5,7 @@
 import { Tensor, type NestedArray } from "../tensor.js";
 import type { Device, DType, Storage } from "../dtype.js";
 import { fmt, numelOf } from "../shape.js";
-import type { Executor, GpuStorage } from "./executor.js";
+import type { Executor, GpuBinding, GpuStorage } from "./executor.js";
 
 const EMPTY = /*#__PURE__*/ new Float32Array(0);
 
@@ -21,8 +21,13 @@ export class WebGPUTensor extends Tensor {
   override readonly device: Device = "webgpu";
   /** The device buffer (shared with views of this tensor). */
   readonly storage: GpuStorage;
+  /**
+   * Where the elements start in the buffer, in bytes: 0 except for the views a
+   * vmapped kernel's results are (one aligned column each of one output buffer).
+   */
+  readonly byteOffset: number;
 
-  constructor(storage: GpuStorage, shape: readonly number[]) {
+  constructor(storage: GpuStorage, shape: readonly number[], byteOffset = 0) {
     super(EMPTY, [0]);
     (this as { shape: readonly number[] }).shape = shape;
     Object.defineProperty(this, "data", {
@@ -31,6 +36,7 @@ export class WebGPUTensor extends Tensor {
       enumerable: false,
     });
     this.storage = storage;
+    this.byteOffset = byteOffset;
     storage.refs++;
     registry.register(this, storage);
   }
@@ -50,12 +56,12 @@ export class WebGPUTensor extends Tensor {
   override clone(): Tensor {
     const ex = this.executor;
     const s = ex.alloc("clone", this.numel * 4);
-    ex.copy("clone", this.storage, 0, s, 0, this.numel * 4);
+    ex.copy("clone", this.storage, this.byteOffset, s, 0, this.numel * 4);
     return new WebGPUTensor(s, this.shape.slice());
   }
   /** The values, after every op queued before this call has run. */
   override async read(): Promise<Storage> {
-    return this.executor.read("read", this.storage, this.numel);
+    return this.executor.read("read", this.storage, this.numel, this.byteOffset);
   }
   override to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
     const { dtype, device } = typeof target === "string" ? (target === "float32" || target === "float64" ? { dtype: target } : { device: target }) : (target ?? {});
@@ -80,7 +86,12 @@ export function emptyOn(ex: Executor, op: string, shape: readonly number[]): Web
 
 /** A view of x's buffer with another shape (same elements, same order). */
 export function viewOf(x: WebGPUTensor, shape: readonly number[]): WebGPUTensor {
-  return new WebGPUTensor(x.storage, shape.slice());
+  return new WebGPUTensor(x.storage, shape.slice(), x.byteOffset);
+}
+
+/** What a kernel binds for x: its buffer, from x's first element. */
+export function binding(x: WebGPUTensor): GpuBinding {
+  return x.byteOffset ? { storage: x.storage, offset: x.byteOffset } : x.storage;
 }
 
 /** A CPU tensor's copy on the device; float64 is an error (no silent downcast). */
