@@ -75,13 +75,13 @@ export function gpuVmapScalar(kernel: string | null, meta: VmapKernelMeta, args:
   const layout = new Uint32Array(4 + 4 * inputs.length);
   layout.set(columns ? [B, 0, 1, colStride] : [B, 0, meta.rowWidth!, 1]);
   const out = emptyOn(ex, label, columns ? [meta.rowWidth! * colStride] : [B, meta.rowWidth!]);
-  const up = ex.upload(label, Float32Array.from(fixed.length ? fixed : [0]));
+  const up = fixed.length ? ex.upload(label, Float32Array.from(fixed)) : undefined;
   if (meta.separateInputs) {
     // each input has a binding: a batch is bound where it lies, the unbatched values share one upload
     const bound = inputs.map((inp, i) => {
       const batch = place[i] < 0;
       layout.set(batch ? [0, inp.length, 1, 0] : [place[i], 0, 1, 0], 4 + 4 * i);
-      return batch ? binding(args[inp.param] as WebGPUTensor) : up;
+      return batch ? binding(args[inp.param] as WebGPUTensor) : up!;
     });
     if (B > 0) ex.dispatch(kernel, label, layout, [...bound, binding(out)], grid(B, meta.workgroupSize!));
   } else {
@@ -94,7 +94,7 @@ export function gpuVmapScalar(kernel: string | null, meta: VmapKernelMeta, args:
       at += B * inp.length;
     });
     const input = ex.alloc(label, Math.max(at, 1) * 4);
-    if (fixed.length) ex.copy(label, up, 0, input, 0, fixed.length * 4);
+    if (up) ex.copy(label, up, 0, input, 0, fixed.length * 4);
     inputs.forEach((inp, i) => {
       if (!inp.batched || inp.external) return;
       const a = args[inp.param] as WebGPUTensor;
@@ -103,7 +103,7 @@ export function gpuVmapScalar(kernel: string | null, meta: VmapKernelMeta, args:
     if (B > 0) ex.dispatch(kernel, label, layout, [input, binding(out)], grid(B, meta.workgroupSize!));
     ex.release(input);
   }
-  ex.release(up);
+  if (up) ex.release(up);
 
   // one result per output: a view of the rows when it is the only one, a view of
   // its column when it is one number per row, else a strided copy of its columns
