@@ -452,14 +452,16 @@ export function adHessianSparse(
 
 /**
  * A tensor op on tangents, where `undefined` is a structural zero (a cotangent
- * that nothing reached yet, differentiated again): sums skip it, products and
- * other ops linear in it give undefined.
+ * that nothing reached yet, differentiated again): sums skip it, where takes
+ * it as 0, products and other ops linear in it give undefined.
  */
 export function adZ(op: string, operands: number, ...args: unknown[]): any {
   if (!args.slice(0, operands).some((a) => a === undefined)) return (ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op](...args);
   const [a, b] = args;
   if (op === "add") return a === undefined ? b : a;
   if (op === "sub") return a === undefined ? (b === undefined ? undefined : ops.neg(b as Tensor)) : a;
+  // where(c, da, db) is linear in (da, db) together: one of them undefined is 0
+  if (op === "where") return args[1] === undefined && args[2] === undefined ? undefined : ops.where(a as Tensor, (args[1] ?? 0) as Tensor, (args[2] ?? 0) as Tensor);
   return undefined;
 }
 

@@ -61,8 +61,11 @@ class JvpTransform {
 
   /** A tangent materialised as a value (zeros where structurally zero). */
   private tv(a: Atom, type: Type): Atom {
-    const d = this.t(a);
-    if (d) return d;
+    return this.t(a) ?? this.zeroOf(a, type);
+  }
+
+  /** The zero tangent of a value of `type`: 0, zeros shaped like the Tensor, or a zero vector as long as the array. */
+  private zeroOf(a: Atom, type: Type): Atom {
     if (a.k === "lit" && a.v === undefined) return a; // an unallocated cotangent has no tangent yet either
     if (type.k === "vec") {
       // zeros of the same length; an array never created on this path has none
@@ -94,16 +97,18 @@ class JvpTransform {
   /**
    * Tensor ops a rule applied to tangents run through adZ: a tangent may be
    * undefined at run time (the tangent of a cotangent nothing reached yet).
+   * Whatever a rule computes from a tangent may be undefined in turn: the
+   * runtime helpers (ad.sumTo, ad.matmulBackA, …) pass undefined on.
    */
   private zeroSafe(list: Stmt[], from: number): void {
     const tangent = new Set(this.tan.values());
     for (let i = from; i < list.length; i++) {
       const s = list[i];
-      if (s.k !== "let" || s.e.k !== "prim" || !s.e.op.startsWith("t.")) continue;
+      if (s.k !== "let" || s.e.k !== "prim") continue;
       if (!s.e.args.some((a) => a.k === "var" && tangent.has(a.name))) continue;
-      if (!ruleOf(s.e.op).tensor || !/^t\.(add|sub|mul|div|neg|sum|mean|matmul|dot|outer|select|narrow|reshape|view|flatten|squeeze|unsqueeze|transpose|t|permute|expand|where|index)$/.test(s.e.op)) continue;
-      list[i] = { ...s, e: { ...s.e, op: `tz.${s.e.op.slice(2)}` } };
       tangent.add(s.dst);
+      if (!s.e.op.startsWith("t.") || !ruleOf(s.e.op).tensor || !/^t\.(add|sub|mul|div|neg|sum|mean|matmul|dot|outer|select|narrow|reshape|view|flatten|squeeze|unsqueeze|transpose|t|permute|expand|where|index)$/.test(s.e.op)) continue;
+      list[i] = { ...s, e: { ...s.e, op: `tz.${s.e.op.slice(2)}` } };
     }
   }
 
@@ -201,13 +206,24 @@ class JvpTransform {
       }
       case "call": {
         const argMask = s.args.map((a) => isVaried(this.varied, a));
-        if ((!argMask.some(Boolean) && !touchesTape(this.ctx.fns, s.fn)) || s.nodiff) return b.emit(s);
         const callee = this.ctx.fns.get(s.fn)!;
+        // A result that does not depend on the active arguments, written into a
+        // variable that varies elsewhere (a value popped from the tape, with its
+        // tangent, in forward over reverse), gets a zero tangent: not the one
+        // left from an earlier iteration, nor undefined.
+        const zeroTangents = (deps: boolean[]) =>
+          s.dsts.forEach((d, i) => !deps[i] && this.varied.has(d) && b.assign(this.dname(d), { k: "atom", a: this.zeroOf(v(d), this.fn.vars.get(d) ?? callee.results[i] ?? NUM) }));
+        if ((!argMask.some(Boolean) && !touchesTape(this.ctx.fns, s.fn)) || s.nodiff) {
+          b.emit(s);
+          zeroTangents(s.dsts.map(() => false));
+          return;
+        }
         const name = jvpOf(this.ctx, s.fn, argMask);
         const deps = resultDeps(this.ctx.fns, s.fn, argMask);
         const ddsts = s.dsts.map((d, i) => (deps[i] && this.varied.has(d) ? this.dname(d) : this.names.claim(`d${d}_unused`)));
         ddsts.forEach((d, i) => this.out.vars.has(d) || this.out.vars.set(d, tanType(callee.results[i] ?? NUM)));
         b.emit({ k: "call", dsts: [...s.dsts, ...ddsts], fn: name, args: [...s.args, ...tangentArgs(argMask, s.args, callee, (a, t) => this.tv(a, t))], loc: s.loc });
+        zeroTangents(deps);
         return;
       }
       case "if":
