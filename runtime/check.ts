@@ -13,6 +13,16 @@ export function tensorArg(op: string, x: unknown, what = "input"): Tensor {
   return x;
 }
 
+/** A non-empty array of Tensors (cat, stack); the caller checks their devices. */
+export function tensorList(op: string, tensors: unknown): Tensor[] {
+  if (!Array.isArray(tensors)) throw new TypeError(`${op}: expected an array of Tensors, got ${describe(tensors)}`);
+  if (tensors.length === 0) throw new RangeError(`${op}: expected a non-empty array of Tensors`);
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor at position ${i}, got ${describe(t)}`);
+  });
+  return tensors as Tensor[];
+}
+
 /** Throws a TypeError unless `x` is a Tensor or a number. */
 export function operandArg(op: string, x: unknown, what: string): Operand {
   if (typeof x === "number" || x instanceof Tensor) return x;

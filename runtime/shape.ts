@@ -96,6 +96,100 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
   return out;
 }
 
+/**
+ * expand's result: `target` sizes over `shape` (-1 keeps a dim's size, a size-1
+ * dim repeats, leading new dims are added), and the strides that read a
+ * contiguous tensor of `shape` as that result (0 along repeated dims).
+ */
+export function expandTo(shape: readonly number[], target: readonly unknown[]): { shape: number[]; strides: number[] } {
+  const lead = target.length - shape.length;
+  const bad = (): never => {
+    throw new RangeError(`expand: cannot expand ${fmt(shape)} to [${target.map(String).join(",")}]`);
+  };
+  if (lead < 0) bad();
+  const s = contiguousStrides(shape);
+  const out: number[] = [], strides: number[] = [];
+  target.forEach((size, i) => {
+    if (typeof size !== "number" || !Number.isInteger(size) || size < -1) bad();
+    const n = size as number;
+    if (i < lead) {
+      if (n < 0) bad(); // a new dim has no size to keep
+      out.push(n);
+      strides.push(0);
+      return;
+    }
+    const have = shape[i - lead];
+    if (n === -1 || n === have) {
+      out.push(have);
+      strides.push(s[i - lead]);
+    } else if (have === 1) {
+      out.push(n);
+      strides.push(0);
+    } else bad();
+  });
+  return { shape: out, strides };
+}
+
+/**
+ * torch.matmul's shapes: a 1-D left operand is a row [1, k], a 1-D right one a
+ * column [k, 1] (their added dim left out of the result); the matrices are
+ * m×k and k×n; the leading (batch) dims broadcast.
+ */
+export function matmulShape(a: readonly number[], b: readonly number[]): { m: number; k: number; n: number; aBatch: number[]; bBatch: number[]; batch: number[]; shape: number[] } {
+  if (a.length === 0 || b.length === 0) {
+    throw new RangeError(`matmul: both arguments need at least 1 dim, got ${fmt(a)} @ ${fmt(b)}`);
+  }
+  const as = a.length === 1 ? [1, a[0]] : a;
+  const bs = b.length === 1 ? [b[0], 1] : b;
+  const m = as[as.length - 2], k = as[as.length - 1];
+  const k2 = bs[bs.length - 2], n = bs[bs.length - 1];
+  if (k !== k2) throw new RangeError(`matmul: inner dimensions differ: ${fmt(a)} @ ${fmt(b)}`);
+  const aBatch = as.slice(0, -2), bBatch = bs.slice(0, -2);
+  let batch: number[];
+  try {
+    batch = broadcastShapes("matmul", aBatch, bBatch);
+  } catch {
+    throw new RangeError(`matmul: batch dimensions ${fmt(aBatch)} and ${fmt(bBatch)} cannot be broadcast: ${fmt(a)} @ ${fmt(b)}`);
+  }
+  const shape = [...batch];
+  if (a.length > 1) shape.push(m);
+  if (b.length > 1) shape.push(n);
+  return { m, k, n, aBatch, bBatch, batch, shape };
+}
+
+/**
+ * cat's operands, dim and result shape: 1-D empty operands (shape [0]) are
+ * skipped, as in PyTorch; the others have dims and agree but in `dim`.
+ */
+export function catShape<T extends { shape: readonly number[] }>(all: readonly T[], dim: unknown): { list: T[]; dim: number; shape: number[] } {
+  const kept = all.filter((x) => !(x.shape.length === 1 && x.shape[0] === 0));
+  const list = kept.length > 0 ? kept : [all[0]];
+  const first = list[0];
+  list.forEach((x, i) => {
+    if (x.shape.length === 0) throw new RangeError(`cat: a 0-d tensor (at position ${i}) cannot be concatenated`);
+  });
+  const d = normDim("cat", dim, first.shape);
+  for (const x of list) {
+    const ok = x.shape.length === first.shape.length && x.shape.every((n, i) => i === d || n === first.shape[i]);
+    if (!ok) throw new RangeError(`cat: shapes ${fmt(first.shape)} and ${fmt(x.shape)} must match except in dim ${d}`);
+  }
+  const shape = first.shape.slice();
+  shape[d] = list.reduce((a, x) => a + x.shape[d], 0);
+  return { list, dim: d, shape };
+}
+
+/** stack's new dim and result shape: every operand has the first one's shape. */
+export function stackShape(shapes: readonly (readonly number[])[], dim: unknown): { dim: number; shape: number[] } {
+  const shape = shapes[0];
+  shapes.forEach((x, i) => {
+    if (!sameShape(x, shape)) throw new RangeError(`stack: expected every tensor to have shape ${fmt(shape)}, got ${fmt(x)} at position ${i}`);
+  });
+  const d = normDim("stack", dim, shape, 1);
+  const out = shape.slice();
+  out.splice(d, 0, shapes.length);
+  return { dim: d, shape: out };
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

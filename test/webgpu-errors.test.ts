@@ -76,6 +76,42 @@ it("a device tensor leaves the device only through await read()", async () => {
   throwsLike(() => g.matmul(tensor([1, 2, 3]).to("webgpu")), RangeError, /matmul: inner dimensions differ/, "matmul");
 });
 
+it("expand, matmul, cat and stack: the same errors as on the CPU (runtime/shape.ts)", () => {
+  const message = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (e) {
+      return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    }
+    return "did not throw";
+  };
+  const shapes = [[2, 3], [3], [1, 3], [4, 1], [2, 2, 3], [0], []];
+  const on = (device: "cpu" | "webgpu") => shapes.map((s) => jt.zeros(s).to(device));
+  const cases: [string, (t: jt.Tensor[]) => unknown][] = [
+    ["expand [2,3] to [3,3]", (t) => t[0].expand(3, 3)],
+    ["expand [2,3] to [3]", (t) => t[0].expand([3])],
+    ["expand [1,3] to [-1,-1,3]", (t) => t[2].expand(-1, -1, 3)],
+    ["expand [4,1] to [4,2.5]", (t) => t[3].expand(4, 2.5)],
+    ["matmul [2,3] @ [2,3]", (t) => t[0].matmul(t[0])],
+    ["matmul [] @ [3]", (t) => t[6].matmul(t[1])],
+    ["matmul batch [2,2,3] @ [4,3,1]", (t) => t[4].matmul(jt.zeros([4, 3, 1]).to(t[0].device))],
+    ["cat of a non-array", () => jt.cat({} as never)],
+    ["cat of nothing", () => jt.cat([])],
+    ["cat with a number", (t) => jt.cat([t[0], 3 as never])],
+    ["cat [2,3] and [4,1]", (t) => jt.cat([t[0], t[3]])],
+    ["cat of a 0-d tensor", (t) => jt.cat([t[6], t[6]])],
+    ["cat dim 2 of [2,3]", (t) => jt.cat([t[0], t[5], t[0]], 2)],
+    ["stack [2,3] and [1,3]", (t) => jt.stack([t[0], t[2]])],
+    ["stack dim 3 of [2,3]", (t) => jt.stack([t[0], t[0]], 3)],
+  ];
+  const cpu = on("cpu"), gpu = on("webgpu");
+  for (const [what, f] of cases) {
+    const want = message(() => f(cpu));
+    assert.not.equal(want, "did not throw", what);
+    assert.is(message(() => f(gpu)), want, what);
+  }
+});
+
 it("a lost device: every use says so, and initWebGPU() opens a new one", async () => {
   const g = tensor([1, 2, 3]).to("webgpu");
   const pending = g.exp();

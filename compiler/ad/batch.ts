@@ -141,7 +141,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     });
   });
   let rowBody = dropUnusedTape(body);
-  if (spec.randomness === "same") rowBody = sameRandomness(ctx, b, rowBody, f);
+  if (spec.randomness === "same") rowBody = sameRandomness(ctx, b, rowBody);
   b.emit({ k: "for", index: row, from: lit(0), to: B, body: rowBody, loc: f.loc });
   const results = outs.map((o) => {
     if (o.kind === "vec" || o.kind === "tensor") {
@@ -225,7 +225,7 @@ function dropUnusedTape(body: Stmt[]): Stmt[] {
  * recorded and every later row replays them (the k-th draw of each row is the
  * same number); a row that draws more than any before it draws anew.
  */
-function sameRandomness(ctx: Ctx, b: Builder, body: Stmt[], f: Fn): Stmt[] {
+function sameRandomness(ctx: Ctx, b: Builder, body: Stmt[]): Stmt[] {
   const draws = (fnName: string, seen: Set<string>): boolean => {
     if (seen.has(fnName)) return false;
     seen.add(fnName);
@@ -248,6 +248,5 @@ function sameRandomness(ctx: Ctx, b: Builder, body: Stmt[], f: Fn): Stmt[] {
       if (s.k === "for") return { ...s, body: swap(s.body) };
       return s;
     });
-  void f;
   return [{ k: "effect", op: "ad.randRewind", args: [state] }, ...swap(body)];
 }

@@ -15,7 +15,6 @@ export interface VmapKernel {
 }
 
 export function vmapKernel(fns: Map<string, Fn>, gpu: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string }, entry: Fn, name: string): VmapKernel {
-  const target = fns.get(gpu.target)!;
   const meta: Record<string, unknown> = { label: gpu.label };
   try {
     const { code, signature: sig } = emitScalarKernel(fns, gpu.target, { batched: gpu.inDims.map((d) => d !== null), layoutStorage: true, separateInputs: true });
@@ -29,7 +28,6 @@ export function vmapKernel(fns: Map<string, Fn>, gpu: { target: string; inDims: 
       workgroupSize: sig.workgroupSize,
       tuple: entry.tupleResult || entry.results.length !== 1,
     });
-    void target;
     return { name, text: code, meta, externals: sig.inputs.filter((i) => i.source === "external").map((i) => i.name) };
   } catch (err) {
     if (!(err instanceof WgslKernelError)) throw err;

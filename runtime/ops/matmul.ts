@@ -4,7 +4,7 @@
 
 import { Tensor } from "../tensor.js";
 import { alloc, promote, type Storage } from "../dtype.js";
-import { broadcastShapes, broadcastStrides, fmt, numelOf } from "../shape.js";
+import { broadcastStrides, fmt, matmulShape, numelOf } from "../shape.js";
 import { cpuOnly, tensorArg } from "../check.js";
 
 /** Rows of B per k-block: about 256 KiB of float64, so a block stays in L2 while every row of A uses it. */
@@ -69,22 +69,7 @@ export function matmul(input: Tensor, other: Tensor): Tensor {
   const x = tensorArg("matmul", input, "input");
   const y = tensorArg("matmul", other, "other");
   cpuOnly("matmul", [x, y]);
-  if (x.shape.length === 0 || y.shape.length === 0) {
-    throw new RangeError(`matmul: both arguments need at least 1 dim, got ${fmt(x.shape)} @ ${fmt(y.shape)}`);
-  }
-  // 1-D operands as a row (left) or a column (right)
-  const xs = x.shape.length === 1 ? [1, x.shape[0]] : x.shape;
-  const ys = y.shape.length === 1 ? [y.shape[0], 1] : y.shape;
-  const m = xs[xs.length - 2], k = xs[xs.length - 1];
-  const k2 = ys[ys.length - 2], n = ys[ys.length - 1];
-  if (k !== k2) throw new RangeError(`matmul: inner dimensions differ: ${fmt(x.shape)} @ ${fmt(y.shape)}`);
-  const xBatch = xs.slice(0, -2), yBatch = ys.slice(0, -2);
-  let batch: number[];
-  try {
-    batch = broadcastShapes("matmul", xBatch, yBatch);
-  } catch {
-    throw new RangeError(`matmul: batch dimensions ${fmt(xBatch)} and ${fmt(yBatch)} cannot be broadcast: ${fmt(x.shape)} @ ${fmt(y.shape)}`);
-  }
+  const { m, k, n, aBatch: xBatch, bBatch: yBatch, batch, shape } = matmulShape(x.shape, y.shape);
   const dtype = promote(x.dtype, y.dtype);
   // one kernel type per call: widen a float32 operand when the other is float64
   const A = x.dtype === dtype ? x.data : Float64Array.from(x.data);
@@ -112,9 +97,6 @@ export function matmul(input: Tensor, other: Tensor): Tensor {
       for (let d = batch.length - 1; d >= 0 && ++idx[d] === batch[d]; d--) idx[d] = 0;
     }
   }
-  const shape = [...batch];
-  if (x.shape.length > 1) shape.push(m);
-  if (y.shape.length > 1) shape.push(n);
   return new Tensor(out, shape);
 }
 

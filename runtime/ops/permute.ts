@@ -2,7 +2,7 @@
 // strided copy into a new contiguous tensor.
 
 import { Tensor } from "../tensor.js";
-import { contiguousStrides, fmt, fmtList, normDim, sizesArg, describe } from "../shape.js";
+import { contiguousStrides, expandTo, fmt, fmtList, normDim, sizesArg } from "../shape.js";
 import { tensorArg } from "../check.js";
 import { stridedCopy } from "./strided.js";
 
@@ -42,31 +42,6 @@ export function t(input: Tensor): Tensor {
  */
 export function expand(input: Tensor, ...sizes: (number | readonly number[])[]): Tensor {
   const x = tensorArg("expand", input);
-  const target = sizesArg("expand", sizes);
-  const nd = x.shape.length, lead = target.length - nd;
-  const bad = (): never => {
-    throw new RangeError(`expand: cannot expand ${fmt(x.shape)} to [${target.map(String).join(",")}]`);
-  };
-  if (lead < 0) bad();
-  const s = contiguousStrides(x.shape);
-  const shape: number[] = [], strides: number[] = [];
-  target.forEach((size, i) => {
-    if (typeof size !== "number" || !Number.isInteger(size) || size < -1) bad();
-    const n = size as number;
-    if (i < lead) {
-      if (n < 0) bad(); // a new dim has no size to keep
-      shape.push(n);
-      strides.push(0);
-      return;
-    }
-    const have = x.shape[i - lead];
-    if (n === -1 || n === have) {
-      shape.push(have);
-      strides.push(s[i - lead]);
-    } else if (have === 1) {
-      shape.push(n);
-      strides.push(0);
-    } else bad();
-  });
+  const { shape, strides } = expandTo(x.shape, sizesArg("expand", sizes));
   return stridedCopy(x, shape, strides);
 }

@@ -6,7 +6,8 @@
 // writes a fresh contiguous buffer.
 
 import { Tensor } from "../tensor.js";
-import { broadcastShapes, broadcastStrides, contiguousStrides, describe, dimMask, fmt, normDim, numelOf, sizesArg } from "../shape.js";
+import { broadcastShapes, broadcastStrides, catShape, contiguousStrides, describe, dimMask, expandTo, fmt, matmulShape, normDim, numelOf, sizesArg, stackShape } from "../shape.js";
+import { tensorList } from "../check.js";
 import { tensor, type NestedData } from "../factories.js";
 import { coalesce } from "../ops/strided.js";
 import type { Executor } from "./executor.js";
@@ -199,24 +200,7 @@ function matmul(input: unknown, other: unknown, op = "matmul"): WebGPUTensor {
   const x = gpuTensor(op, input, "input");
   const y = gpuTensor(op, other, "other");
   const ex = devices(op, [x, y]);
-  if (x.shape.length === 0 || y.shape.length === 0) {
-    throw new RangeError(`matmul: both arguments need at least 1 dim, got ${fmt(x.shape)} @ ${fmt(y.shape)}`);
-  }
-  const xs = x.shape.length === 1 ? [1, x.shape[0]] : x.shape;
-  const ys = y.shape.length === 1 ? [y.shape[0], 1] : y.shape;
-  const m = xs[xs.length - 2], k = xs[xs.length - 1];
-  const k2 = ys[ys.length - 2], n = ys[ys.length - 1];
-  if (k !== k2) throw new RangeError(`matmul: inner dimensions differ: ${fmt(x.shape)} @ ${fmt(y.shape)}`);
-  const xBatch = xs.slice(0, -2), yBatch = ys.slice(0, -2);
-  let batch: number[];
-  try {
-    batch = broadcastShapes("matmul", xBatch, yBatch);
-  } catch {
-    throw new RangeError(`matmul: batch dimensions ${fmt(xBatch)} and ${fmt(yBatch)} cannot be broadcast: ${fmt(x.shape)} @ ${fmt(y.shape)}`);
-  }
-  const shape = [...batch];
-  if (x.shape.length > 1) shape.push(m);
-  if (y.shape.length > 1) shape.push(n);
+  const { m, k, n, aBatch: xBatch, bBatch: yBatch, batch, shape } = matmulShape(x.shape, y.shape);
   const out = emptyOn(ex, op, shape);
   const nb = numelOf(batch);
   if (nb * m * n === 0) return out;
@@ -358,32 +342,7 @@ function t(input: unknown): WebGPUTensor {
 
 function expand(input: unknown, ...sizes: (number | readonly number[])[]): WebGPUTensor {
   const x = gpuTensor("expand", input);
-  const target = sizesArg("expand", sizes);
-  const nd = x.shape.length, lead = target.length - nd;
-  const bad = (): never => {
-    throw new RangeError(`expand: cannot expand ${fmt(x.shape)} to [${target.map(String).join(",")}]`);
-  };
-  if (lead < 0) bad();
-  const s = contiguousStrides(x.shape);
-  const shape: number[] = [], strides: number[] = [];
-  target.forEach((size, i) => {
-    if (typeof size !== "number" || !Number.isInteger(size) || size < -1) bad();
-    const n = size as number;
-    if (i < lead) {
-      if (n < 0) bad();
-      shape.push(n);
-      strides.push(0);
-      return;
-    }
-    const have = x.shape[i - lead];
-    if (n === -1 || n === have) {
-      shape.push(have);
-      strides.push(s[i - lead]);
-    } else if (have === 1) {
-      shape.push(n);
-      strides.push(0);
-    } else bad();
-  });
+  const { shape, strides } = expandTo(x.shape, sizesArg("expand", sizes));
   return gather("expand", x, shape, strides);
 }
 
@@ -456,31 +415,15 @@ function index(input: unknown, indices: unknown): WebGPUTensor {
   return run1d(ex, "gather_rows", "index", [n, inner], [x, rowBuf], out, n);
 }
 
-function tensorList(op: string, tensors: unknown): WebGPUTensor[] {
-  if (!Array.isArray(tensors)) throw new TypeError(`${op}: expected an array of Tensors, got ${describe(tensors)}`);
-  if (tensors.length === 0) throw new RangeError(`${op}: expected a non-empty array of Tensors`);
-  tensors.forEach((x, i) => {
-    if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor at position ${i}, got ${describe(x)}`);
-  });
-  devices(op, tensors);
-  return tensors as WebGPUTensor[];
+function gpuList(op: string, tensors: unknown): WebGPUTensor[] {
+  const list = tensorList(op, tensors);
+  devices(op, list);
+  return list as WebGPUTensor[];
 }
 
 function cat(tensors: readonly Tensor[], dim = 0): WebGPUTensor {
-  const all = tensorList("cat", tensors);
-  const kept = all.filter((x) => !(x.shape.length === 1 && x.shape[0] === 0));
-  const list = kept.length > 0 ? kept : [all[0]];
+  const { list, dim: d, shape } = catShape(gpuList("cat", tensors), dim);
   const first = list[0];
-  list.forEach((x, i) => {
-    if (x.shape.length === 0) throw new RangeError(`cat: a 0-d tensor (at position ${i}) cannot be concatenated`);
-  });
-  const d = normDim("cat", dim, first.shape);
-  for (const x of list) {
-    const ok = x.shape.length === first.shape.length && x.shape.every((n, i) => i === d || n === first.shape[i]);
-    if (!ok) throw new RangeError(`cat: shapes ${fmt(first.shape)} and ${fmt(x.shape)} must match except in dim ${d}`);
-  }
-  const shape = first.shape.slice();
-  shape[d] = list.reduce((a, x) => a + x.shape[d], 0);
   const out = emptyOn(first.executor, "cat", shape);
   const os = contiguousStrides(shape);
   let at = 0;
@@ -492,15 +435,8 @@ function cat(tensors: readonly Tensor[], dim = 0): WebGPUTensor {
 }
 
 function stack(tensors: readonly Tensor[], dim = 0): WebGPUTensor {
-  const list = tensorList("stack", tensors);
-  const shape = list[0].shape;
-  list.forEach((x, i) => {
-    const same = x.shape.length === shape.length && x.shape.every((n, k) => n === shape[k]);
-    if (!same) throw new RangeError(`stack: expected every tensor to have shape ${fmt(shape)}, got ${fmt(x.shape)} at position ${i}`);
-  });
-  const d = normDim("stack", dim, shape, 1);
-  const outShape = shape.slice();
-  outShape.splice(d, 0, list.length);
+  const list = gpuList("stack", tensors);
+  const { dim: d, shape: outShape } = stackShape(list.map((x) => x.shape), dim);
   const out = emptyOn(list[0].executor, "stack", outShape);
   const os = contiguousStrides(outShape);
   const pieceStrides = os.slice();
