@@ -106,6 +106,8 @@ test("elementwise chains and reductions: the same bits as the structured path, f
         assert.is(check((m) => m.mean01(x), fast, slow, `mean01 ${tag} [${shape}]`), 1);
       }
     }
+    // a 0-d input: a 1×1 Jacobian of shape []
+    for (const k of ["chain", "sigm", "identity"]) assert.is(check((m) => m[k](T([], f32)), fast, slow, `${k} ${tag} []`), 1);
     // reducing dims 0 and 2 of a 3-D tensor is not one run: the structured path
     assert.is(check((m) => m.sum02(T([2, 3, 4], f32)), fast, slow, `sum02 ${tag}`), 0);
     // a constant of x's shape is read element by element; a broadcast one falls back

@@ -58,6 +58,17 @@ function js(e: E, f32: boolean): string {
   }
 }
 
+/** `s` without one pair of parentheses around all of it (the right-hand side of a const). */
+function bare(s: string): string {
+  if (!s.startsWith("(")) return s;
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "(") depth++;
+    else if (s[i] === ")" && --depth === 0) return i === s.length - 1 ? s.slice(1, -1) : s;
+  }
+  return s;
+}
+
 /**
  * The direct kernel of the structured tangent program `g` (parameters: f's,
  * then the seed; results: f's one result, then its tangent), or undefined
@@ -243,7 +254,7 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
     const loop = (f32: boolean): string[] => {
       const loads = [...nums.map(({ i }) => `s${i} = ${f32 ? `Math.fround(e${i})` : `e${i}`}`)];
       const pre = loads.length ? [`const ${loads.join(", ")};`] : [];
-      const defs = used.map((l) => `const ${l.name} = ${inline(l.e, f32)};`);
+      const defs = used.map((l) => `const ${l.name} = ${bare(inline(l.e, f32))};`);
       if (mode === "rows") {
         return [
           ...pre,
@@ -282,8 +293,10 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
           : [`const n = x.numel, xd = x.data${kloads.map((k) => `, ${k}`).join("")};`, `const J${any} = x.dtype === "float64" ? new Float64Array(n * n) : new Float32Array(n * n);`];
     const shape = mode === "rows" ? "[p, q]" : reduced ? "run.shape" : "[...x.shape, ...x.shape]";
     const what = mode === "rows" ? "row r is W's row r through the tangent ops of row r" : reduced ? `entry (o, i) is the diagonal's entry i, o the element i is ${reduced.op === "mean" ? "averaged" : "summed"} into` : "the diagonal, one entry per element";
+    const names = externals.map((ex, i) => `e${i} = ${ex.ext ?? (ex.atom.k === "var" ? ex.atom.name : "?")}`);
     return [
       `// direct Jacobian (compiler/ad/direct.ts): ${what}; undefined when devices, dtypes or shapes differ`,
+      ...(names.length ? [`// (${names.join(", ")})`] : []),
       `function ${name}(${params})${any} {`,
       `  if (${guards.join(" || ")}) return undefined;`,
       ...setup.map((l) => `  ${l}`),
