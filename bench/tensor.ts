@@ -2,7 +2,8 @@
 // straight-line tensor programs (structured Jacobians, compiler/ad/structured.ts)
 // against a hand-written closed form in plain JavaScript and PyTorch's best
 // variant, ratios measured in one run; the per-element sweeps the compiler
-// emitted before (JACC_JACOBIAN=sweep) as info where they finish quickly; and
+// emitted before (JACC_JACOBIAN=sweep) as info where they finish quickly; the
+// structured path without its direct kernels (JACC_DIRECT=off) as info; and
 // the working memory of jacrev(tanh(W x), { chunkSize }) at n = 4096.
 import os from "node:os";
 import path from "node:path";
@@ -11,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Tensor } from "jacc";
 import { compileToFile, importFile, readRepoFile, repoRoot } from "./compile.js";
 import { expReducerClosed, mlpBatchClosed, mlpClosed, sinExpClosed, tanhWxClosed } from "./closed.js";
-import { fmtTime, timeMany, type Timing } from "./timing.js";
+import { fmtTime, pairedRatio, timeMany, type Timing } from "./timing.js";
 import { fmtRatio, printTable, verdict, type Row } from "./table.js";
 import { runTorch, torchAvailable, type TorchCase } from "./torch.js";
 
@@ -59,6 +60,7 @@ interface Case {
   size: string;
   variants: [string, () => Tensor][]; // jacc variants (first is the headline)
   sweep?: () => Tensor; // the old per-element sweeps (info)
+  general?: () => Tensor; // the headline variant without direct kernels (info)
   closed: () => Tensor;
   torch: TorchCase;
 }
@@ -75,6 +77,9 @@ async function main(): Promise<void> {
   process.env.JACC_JACOBIAN = "sweep";
   const old = await importFile<Subjects>(compileToFile(src, file, "tensor-subjects-sweep").file);
   delete process.env.JACC_JACOBIAN;
+  process.env.JACC_DIRECT = "off";
+  const gen = await importFile<Subjects>(compileToFile(src, file, "tensor-subjects-nodirect").file);
+  delete process.env.JACC_DIRECT;
 
   const cases: Case[] = [];
   for (const n of [2, 64, 256]) {
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
       size: `[${n},${n}]`,
       variants: [["jacobian", () => m.expReducerJacobian(x)], ["jacrev", () => m.expReducerJacrev(x)]],
       sweep: n <= 64 ? () => old.expReducerJacobian(x) : undefined,
+      general: () => gen.expReducerJacobian(x),
       closed: () => expReducerClosed(x),
       torch: { id: `expsum/${n}`, program: "expsum", kind: "jacobian", size: n, loopMax: 0, x: Array.from(x.data), xShape: [n, n] },
     });
@@ -92,7 +98,7 @@ async function main(): Promise<void> {
   for (const n of [10, 100, 1000]) {
     const W = T(uniform(n * n, -1 / Math.sqrt(n), 1 / Math.sqrt(n), 20 + n), [n, n]);
     const x = T(uniform(n, -1, 1, 30 + n), [n]);
-    const set = () => (m.setW(W), old.setW(W));
+    const set = () => (m.setW(W), old.setW(W), gen.setW(W));
     set();
     cases.push({
       id: `tanhwx/${n}`,
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
       size: String(n),
       variants: [["jacrev", () => (m.setW(W), m.tanhWxJacrev(x))], ["jacfwd", () => (m.setW(W), m.tanhWxJacfwd(x))]],
       sweep: n <= 100 ? () => (old.setW(W), old.tanhWxJacrev(x)) : undefined,
+      general: () => (gen.setW(W), gen.tanhWxJacrev(x)),
       closed: () => tanhWxClosed(W, x),
       torch: { id: `tanhwx/${n}`, program: "tanhwx", kind: "jacobian", size: n, loopMax: 0, x: Array.from(x.data), xShape: [n], mats: { W: { data: Array.from(W.data), shape: [n, n] } } },
     });
@@ -141,6 +148,7 @@ async function main(): Promise<void> {
       size: String(n),
       variants: [["jacrev", () => m.sinExpJacrev(x)], ["jacfwd", () => m.sinExpJacfwd(x)]],
       sweep: n <= 100 ? () => old.sinExpJacrev(x) : undefined,
+      general: () => gen.sinExpJacrev(x),
       closed: () => sinExpClosed(x),
       torch: { id: `sinexp/${n}`, program: "sinexp", kind: "jacobian", size: n, loopMax: 0, x: Array.from(x.data), xShape: [n] },
     });
@@ -150,17 +158,25 @@ async function main(): Promise<void> {
   const jaccTimes = new Map<string, { jacc: Timing; closed: Timing; variant: string }>();
   for (const c of cases) {
     const ref = c.closed();
-    const fns = [...c.variants.map(([, f]) => f), c.closed, ...(c.sweep ? [c.sweep] : [])];
-    const errs = [...c.variants.map(([, f]) => maxRelErr(f(), ref)), ...(c.sweep ? [maxRelErr(c.sweep(), ref)] : [])];
-    const ts = timeMany(fns);
+    const extra = [...(c.sweep ? [c.sweep] : []), ...(c.general ? [c.general] : [])];
+    const fns = [...c.variants.map(([, f]) => f), c.closed, ...extra];
+    const errs = [...c.variants.map(([, f]) => maxRelErr(f(), ref)), ...extra.map((f) => maxRelErr(f(), ref))];
+    // 15 interleaved rounds of at least 40 ms per function: tiny sizes run ~10⁵ calls per batch
+    const ts = timeMany(fns, { minBatches: 15, minTotal: 0.6 });
     const tc = ts[c.variants.length];
     c.variants.forEach(([v], i) => {
-      const r = ts[i].median / tc.median;
+      const r = pairedRatio(ts[i], tc);
       rows.push({ name: `${c.name.split(":")[0]}: ${v} ÷ closed form`, size: c.size, jacc: fmtTime(ts[i].median), ref: fmtTime(tc.median), ratio: fmtRatio(r), target: `≤ ${CLOSED_TARGET}`, verdict: errs[i] > 1e-9 ? "WRONG" : verdict(r, CLOSED_TARGET) });
     });
+    const k0 = c.variants.length + 1;
     if (c.sweep) {
-      const t = ts[ts.length - 1];
-      rows.push({ name: `${c.name.split(":")[0]}: before (one sweep per element) ÷ closed form`, size: c.size, jacc: fmtTime(t.median), ref: fmtTime(tc.median), ratio: fmtRatio(t.median / tc.median), target: "—", verdict: errs[errs.length - 1] > 1e-9 ? "WRONG" : "info" });
+      const t = ts[k0];
+      rows.push({ name: `${c.name.split(":")[0]}: before (one sweep per element) ÷ closed form`, size: c.size, jacc: fmtTime(t.median), ref: fmtTime(tc.median), ratio: fmtRatio(pairedRatio(t, tc)), target: "—", verdict: errs[k0 - 1] > 1e-9 ? "WRONG" : "info" });
+    }
+    if (c.general) {
+      const k = k0 + (c.sweep ? 1 : 0);
+      const t = ts[k];
+      rows.push({ name: `${c.name.split(":")[0]}: ${c.variants[0][0]}, no direct kernel (JACC_DIRECT=off) ÷ closed form`, size: c.size, jacc: fmtTime(t.median), ref: fmtTime(tc.median), ratio: fmtRatio(pairedRatio(t, tc)), target: "—", verdict: errs[k - 1] > 1e-9 ? "WRONG" : "info" });
     }
     const best = c.variants.map((_, i) => i).reduce((a, b) => (ts[b].median < ts[a].median ? b : a), 0);
     jaccTimes.set(c.id, { jacc: ts[0], closed: tc, variant: c.variants[0][0] });
@@ -170,6 +186,7 @@ async function main(): Promise<void> {
   printTable("Tensor Jacobians: generated code ÷ hand-written closed form (float64, same result objects)", rows);
 
   const notes: string[] = [];
+  if (process.env.JACC_BENCH_QUICK) return; // the table above only (iterating on the generated code)
   const mem = memoryRows(notes);
   printTable("Memory: jacrev(tanh(W x), { chunkSize }), n = 4096 (float64; the result is n×n = 128 MiB)", mem);
 

@@ -1,8 +1,13 @@
 // A robust timer for benchmarks: one cold call, a warm-up, then batches of
 // calls sized so that a batch takes a few tens of milliseconds, repeated until
 // at least MIN_TOTAL seconds and MIN_BATCHES batches; the result is the median
-// per-call time over the batches. `timePair` interleaves the batches of two
-// functions so that drift on a busy machine hits both sides of a ratio alike.
+// per-call time over the batches. `timeMany` interleaves the batches of
+// several functions round by round (every function once per round, the same
+// number of rounds for all) so that drift on a busy machine hits both sides of
+// a ratio alike; `pairedRatio` is the median over the rounds of the ratio of
+// two functions' batches in one round. (No forced gc() between batches: a
+// forced collection throws away optimised code and type feedback, which made
+// the runtime's structured path up to 6× slower in a test.)
 
 export interface Timing {
   /** median seconds per call over the batches */
@@ -13,11 +18,13 @@ export interface Timing {
   cold: number;
   batches: number;
   callsPerBatch: number;
+  /** seconds per call of each batch, in round order */
+  perCall: number[];
 }
 
 export interface TimeOptions {
   minTotal?: number; // seconds of batches, per function (default 0.3)
-  minBatches?: number; // default 7
+  minBatches?: number; // default 7 (rounds, for timeMany)
   warmup?: number; // seconds (default 0.05)
 }
 
@@ -69,7 +76,7 @@ function batch(r: Runner): void {
 }
 
 function finish(r: Runner): Timing {
-  return { median: median(r.perCall), min: Math.min(...r.perCall), cold: r.cold, batches: r.perCall.length, callsPerBatch: r.n };
+  return { median: median(r.perCall), min: Math.min(...r.perCall), cold: r.cold, batches: r.perCall.length, callsPerBatch: r.n, perCall: r.perCall };
 }
 
 const defaults = (o: TimeOptions): Required<TimeOptions> => ({ minTotal: 0.3, minBatches: 7, warmup: 0.05, ...o });
@@ -87,8 +94,16 @@ export function timeMany(fns: (() => unknown)[], opts: TimeOptions = {}): Timing
   const o = defaults(opts);
   const rs = fns.map((f) => prepare(f, o));
   const done = (r: Runner) => r.perCall.length >= o.minBatches && r.spent >= o.minTotal;
-  while (!rs.every(done)) for (const r of rs) if (!done(r)) batch(r);
+  while (!rs.every(done)) for (const r of rs) batch(r);
   return rs.map(finish);
+}
+
+/** The median over rounds of a's batch ÷ b's batch (both from one timeMany call). */
+export function pairedRatio(a: Timing, b: Timing): number {
+  const k = Math.min(a.perCall.length, b.perCall.length);
+  const rs: number[] = [];
+  for (let i = 0; i < k; i++) rs.push(a.perCall[i] / b.perCall[i]);
+  return median(rs);
 }
 
 /** Formats seconds with a unit: 1.23 µs, 45.6 ms, … */

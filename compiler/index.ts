@@ -17,7 +17,7 @@ import { avoidNames, simplify } from "./opt/simplify.js";
 import { emitPatterns } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
-import { structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
+import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
 import { FuseHelpers, fuse, fusionOff } from "./opt/fuse.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
@@ -225,6 +225,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
   const generated = order.map((f) => emitter.fn(avoidNames(prep(simplify(program.fns.get(f)!)), globalNames))).join("\n\n");
   if (helpers.code.length) extraCode.push(...helpers.code);
+  extraCode.push(...directKernelTexts(program.fns, tsOut, generated));
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
   const firstCode = mod.sf.statements.findIndex((st) => !ts.isImportDeclaration(st));
   const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
@@ -408,7 +409,8 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   const globalNames = new Set([...names, ...Object.values(RT)]);
   const helpers = new FuseHelpers(true);
   const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
-  const generated = [...names.map((n) => emitter.fn(avoidNames(prep(simplify(fns.get(n)!)), globalNames))), ...helpers.code].join("\n\n");
+  const fnsText = names.map((n) => emitter.fn(avoidNames(prep(simplify(fns.get(n)!)), globalNames))).join("\n\n");
+  const generated = [fnsText, ...helpers.code, ...directKernelTexts(program.fns, true, fnsText)].join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {
     marker: built.kind,

@@ -46,7 +46,7 @@ export class SJ {
 }
 
 /** How many Jacobian fills of each structure ran (tests check that no sweeps happen). */
-export const sjStats = { calls: 0, fallbackColumns: 0, diag: 0, csr: 0, dense: 0, block: 0 };
+export const sjStats = { calls: 0, fallbackColumns: 0, diag: 0, csr: 0, dense: 0, block: 0, direct: 0 };
 
 const isSJ = (x: unknown): x is SJ => x instanceof SJ;
 
@@ -742,6 +742,55 @@ export function sjBlock(J: SJ | Tensor | undefined, out: Tensor, x: Tensor, dtyp
     }
   }
   return new Tensor(o, shape);
+}
+
+// ---- for the direct kernels (compiler/ad/direct.ts)
+
+/**
+ * A reduction of `shape` over `dims` as one run of dims: outer × red × inner
+ * elements, `rows` results; `shape` is the Jacobian's shape (the result's
+ * shape, then the input's). Undefined when the reduced dims are not one run
+ * or are not valid (the structured path then runs, and the op itself reports
+ * a bad dim). Called once per direct kernel call: no closures, no concat.
+ */
+export function sjReduceRun(op: "sum" | "mean", shape: readonly number[], dims?: unknown, keepdim?: unknown): { outer: number; red: number; inner: number; rows: number; shape: number[] } | undefined {
+  if (keepdim !== undefined && typeof keepdim !== "boolean") return undefined;
+  const nd = shape.length;
+  let first = -1, last = -1;
+  if (typeof dims === "number" && Number.isInteger(dims) && nd > 0) {
+    first = last = dims < 0 ? dims + nd : dims;
+    if (first < 0 || first >= nd) return undefined;
+  } else {
+    let mask: boolean[];
+    try {
+      mask = dimMask(op, dims as number | number[] | null | undefined, shape);
+    } catch {
+      return undefined;
+    }
+    first = mask.indexOf(true);
+    last = first;
+    while (last + 1 < nd && mask[last + 1]) last++;
+    for (let i = last + 1; i < nd; i++) if (mask[i]) return undefined;
+    if (first < 0) return undefined;
+  }
+  let outer = 1, red = 1, inner = 1;
+  const out: number[] = [];
+  for (let i = 0; i < nd; i++) {
+    const s = shape[i];
+    if (i < first) (outer *= s), out.push(s);
+    else if (i > last) (inner *= s), out.push(s);
+    else {
+      red *= s;
+      if (keepdim) out.push(1);
+    }
+  }
+  for (let i = 0; i < nd; i++) out.push(shape[i]);
+  return { outer, red, inner, rows: outer * inner, shape: out };
+}
+
+/** Whether two shapes are equal (a direct kernel's operands must not broadcast). */
+export function sjSameShape(a: readonly number[], b: readonly number[]): boolean {
+  return sameShape(a, b);
 }
 
 /** The structure of a structured tangent, for tests and `jacc explain` at run time. */

@@ -18,8 +18,23 @@ import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, 
 import { ruleOf } from "../rules/index.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
+import { type DirectKernel, directKernel } from "./direct.js";
 
 const twins = new WeakMap<Fns, Map<string, Fn>>();
+const directs = new WeakMap<Fns, Map<string, DirectKernel>>();
+
+/** JACC_DIRECT=off in the compiler's environment turns the direct kernels off (tests and benchmarks compare). */
+export function directOff(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.JACC_DIRECT === "off";
+}
+
+/** The texts of the direct kernels (compiler/ad/direct.ts) that `generated` calls. */
+export function directKernelTexts(fns: Fns, ts: boolean, generated: string): string[] {
+  const m = directs.get(fns);
+  if (!m) return [];
+  return [...m.values()].filter((k) => generated.includes(`${k.name}(`)).map((k) => k.text(ts));
+}
 /** For `jacc explain`: the static structure of each block of a driver. */
 export const structureOf = new WeakMap<Fn, string[][]>();
 
@@ -143,6 +158,31 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     { k: "if", cond: v(ok), then: structured, else: sweep },
     { k: "return", values: outs.map((o) => v(o)) },
   ];
+  const direct = spec.ins.length === 1 && spec.leaves.length === 1 && f.results.length === 1 && spec.aux === undefined && !directOff() ? directKernel(ctx.fns.get(perInput[0].gs)!, ctx.fnNames.claim(`${drv.name}_direct`), spec.ins[0], f.params.length) : undefined;
+  if (direct && outs.length === 1) {
+    // the direct kernel first; undefined (other devices, dtypes, shapes) runs the body above
+    const pre: Stmt[] = [];
+    const args: Atom[] = [v(f.params[spec.ins[0]].name)];
+    for (const { atom, ext } of direct.externals) {
+      if (ext === undefined) args.push(atom);
+      else {
+        const name = fresh((atom as { name: string }).name, ctx.fns.get(perInput[0].gs)!.vars.get((atom as { name: string }).name) ?? TENSOR);
+        pre.push({ k: "let", dst: name, e: { k: "ext", text: ext } });
+        args.push(v(name));
+      }
+    }
+    const none = fresh("general", BOOL);
+    twin.body = [
+      ...pre,
+      { k: "let", dst: outs[0], e: { k: "prim", op: `direct:${direct.name}`, args } },
+      { k: "let", dst: none, e: { k: "prim", op: "isundef", args: [v(outs[0])] } },
+      { k: "if", cond: v(none), then: twin.body.slice(0, -1), else: [] },
+      twin.body[twin.body.length - 1],
+    ];
+    let d = directs.get(ctx.fns);
+    if (!d) directs.set(ctx.fns, (d = new Map()));
+    d.set(direct.name, direct);
+  }
   let m = twins.get(ctx.fns);
   if (!m) twins.set(ctx.fns, (m = new Map()));
   m.set(drv.name, twin);

@@ -8,7 +8,7 @@
 // runs the original ops, so the numbers never change.
 import { type Atom, type Fn, type Stmt, stmtReads, v, walk } from "../ir/ir.js";
 
-const UNARY: Record<string, (x: string) => string> = {
+export const UNARY: Record<string, (x: string) => string> = {
   "t.neg": (x) => `-${x}`,
   "t.exp": (x) => `Math.exp(${x})`,
   "t.log": (x) => `Math.log(${x})`,
@@ -19,7 +19,7 @@ const UNARY: Record<string, (x: string) => string> = {
   "t.abs": (x) => `Math.abs(${x})`,
   "t.sigmoid": (x) => `1 / (1 + Math.exp(-${x}))`,
 };
-const BINARY: Record<string, string> = { "t.add": "+", "t.sub": "-", "t.mul": "*", "t.div": "/" };
+export const BINARY: Record<string, string> = { "t.add": "+", "t.sub": "-", "t.mul": "*", "t.div": "/" };
 const RUNTIME: Record<string, string> = { "t.neg": "neg", "t.exp": "exp", "t.log": "log", "t.sqrt": "sqrt", "t.sin": "sin", "t.cos": "cos", "t.tanh": "tanh", "t.abs": "abs", "t.sigmoid": "sigmoid", "t.add": "add", "t.sub": "sub", "t.mul": "mul", "t.div": "div" };
 const MAX_LEAVES = 8;
 

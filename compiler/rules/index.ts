@@ -37,6 +37,12 @@ export function ruleOf(op: string): Rule {
     cache.set(op, r);
     return r;
   }
+  if (op.startsWith("direct:")) {
+    // a direct Jacobian kernel (compiler/ad/direct.ts): its generated function
+    r = { tensor: true, zero: true, js: (a) => `${op.slice(7)}(${a.join(", ")})` };
+    cache.set(op, r);
+    return r;
+  }
   if (op.startsWith("sj.")) {
     // a tangent op on structured Jacobians (compiler/ad/structured.ts): never differentiated again
     r = { tensor: true, zero: true, js: sjJs(ruleOf(op.slice(3)).js) };
