@@ -26,6 +26,7 @@ const again = (x: Tensor, s: number) => x.mul(s).add(x.exp().sum().mul(s)).mul(M
 const h = (x: Tensor, v: number[]) => x.mul(v[0]).add(v[1] * v[0]).tanh().sum();
 const helper = (t: Tensor, k: number) => t.mul(k).cos();
 const viaCall = (x: Tensor, s: number) => helper(x, s).sum().add(helper(x, s * 2).sum());
+const kinked = (x: Tensor, s: number) => x.mul(Math.max(s, 0.5)).add(s > 1 ? s * s : -s).exp().sum();
 
 export const gradS = (x: Tensor, s: number) => grad(f, { argnums: 1 })(x, s);
 export const gradBoth = (x: Tensor, s: number) => grad(f, { argnums: [0, 1] })(x, s);
@@ -36,6 +37,7 @@ export const gradVec = (x: Tensor, v: number[]) => grad(h, { argnums: [0, 1] })(
 export const jacrevVec = (x: Tensor, v: number[]) => jacrev(h, { argnums: 1 })(x, v);
 export const vjpVec = (x: Tensor, v: number[], ct: Tensor) => vjp(h, [x, v])[1](ct);
 export const gradCall = (x: Tensor, s: number) => grad(viaCall, { argnums: 1 })(x, s);
+export const gradKinked = (x: Tensor, s: number) => grad(kinked, { argnums: 1 })(x, s);
 export const hess = (x: Tensor, s: number) => hessian(f, { argnums: [0, 1] })(x, s);
 `;
 
@@ -121,6 +123,15 @@ it("a number[] parameter: its cotangent vector holds device values (grad, jacrev
 it("a callee's number cotangent comes back to its caller on the device", async () => {
   const { gpu } = await both("gradCall", [cpuX(), s], [gpuX(), s]);
   closeTo(numbers(gpu), [X.reduce((a, x) => a - x * Math.sin(s * x) - 2 * x * Math.sin(2 * s * x), 0)], "value");
+});
+
+it("Math.max and a conditional on the number parameter", async () => {
+  for (const k of [0.8, 0.3, 1.5]) {
+    const { gpu } = await both("gradKinked", [cpuX(), k], [gpuX(), k]);
+    // Σ e^{m x + c} (x m' + c'), m = max(k, 0.5), c = k > 1 ? k² : -k
+    const m = Math.max(k, 0.5), dm = k > 0.5 ? 1 : 0, c = k > 1 ? k * k : -k, dc = k > 1 ? 2 * k : -1;
+    closeTo(numbers(gpu), [X.reduce((a, x) => a + Math.exp(m * x + c) * (x * dm + dc), 0)], `s = ${k}`);
+  }
 });
 
 it("hessian over [x, s] (forward over reverse through the device cotangent)", async () => {

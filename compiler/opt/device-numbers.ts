@@ -146,7 +146,8 @@ function letStmt(
   }
   if (e.k !== "prim" || ruleOf(e.op).tensor || !e.args.some(has)) return [s];
   if (tainted && HELPER[e.op]) return [at({ k: "prim", op: HELPER[e.op], args: e.args, attrs: e.attrs })];
-  if (e.op === "isundef") return [s];
+  // a test of definedness, or a choice between values (c ? a : b), takes a tensor as it is
+  if (e.op === "isundef" || (e.op === "select" && !has(e.args[0]))) return [s];
   // any other operation of numbers: a device value there is an error that says so
   const pre: Stmt[] = [];
   const args = e.args.map((a) => {
