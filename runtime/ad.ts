@@ -75,16 +75,33 @@ export function adNumPlain(a: unknown, op: string): any {
   );
 }
 
-/** A zeroed vector of number cotangents (a plain array: its elements may be 0-d device tensors). */
-export function adNumVec(n: number): any[] {
-  return new Array<number>(n).fill(0);
+/** A vector of number cotangents: a plain array (a typed array cannot hold a tensor); f32: its numbers are rounded as a Float32Array's. */
+type NumVec = unknown[] & { f32?: true };
+
+/** A zeroed vector of number cotangents. */
+export function adNumVec(n: number, f32 = false): NumVec {
+  const out: NumVec = new Array<number>(n).fill(0);
+  if (f32) out.f32 = true;
+  return out;
 }
 
-/** A vector of number cotangents as a Tensor of `shape`: on the device when one of them is there (float32), else float64 (float32: `f32`). */
-export function adWrapNums(data: ArrayLike<unknown>, shape: number[], f32 = false): Tensor {
+/** A copy of a vector of number cotangents (a snapshot), float32 rounding included. */
+export function adNumCopy(src: ArrayLike<unknown>): NumVec {
+  const out: NumVec = Array.from(src);
+  if ((src as NumVec).f32 === true || src instanceof Float32Array) out.f32 = true;
+  return out;
+}
+
+/** v as stored in `arr`: a number rounded to float32 where a Float32Array would hold it; a device value as it is. */
+export function adNumFit(v: unknown, arr: ArrayLike<unknown>): unknown {
+  return typeof v === "number" && (arr as NumVec).f32 === true ? Math.fround(v) : v;
+}
+
+/** A vector of number cotangents as a Tensor of `shape`: on the device when one of them is there (float32), else float64 (float32 for a float32 vector). */
+export function adWrapNums(data: ArrayLike<unknown>, shape: number[]): Tensor {
   if (gpuArgs([data])) return gpuCall("adWrapNums", [data, shape]); // WebGPU: runtime/webgpu/ad.ts
   const arr = data as ArrayLike<number>;
-  return new Tensor(f32 || data instanceof Float32Array ? Float32Array.from(arr) : Float64Array.from(arr), shape);
+  return new Tensor((data as NumVec).f32 === true || data instanceof Float32Array ? Float32Array.from(arr) : Float64Array.from(arr), shape);
 }
 
 /** `t` broadcast (materialised) to the shape of `like`. */

@@ -11,6 +11,7 @@ import { test } from "uvu";
 import { Tensor, tensor, webgpuExecutor } from "../runtime/index.js";
 import * as jt from "../runtime/index.js";
 import { compileAndImport, compileOrThrow } from "./util/compile.js";
+import { RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
 import { gpuTest, kind, mismatches, numbers, readBack, registerAllKernels } from "./util/webgpu.js";
 
 const FILE = "webgpu-number-params";
@@ -160,7 +161,15 @@ it("the runtime helpers: numbers stay numbers, a device value gives a 0-d device
   assert.is(w.device, "webgpu");
   closeTo(Array.from(await w.read()), [1.5, X.reduce((a, b) => a + b, 0), 2], "adWrapNums");
   assert.is(jt.adWrapNums([1, 2], [2]).dtype, "float64");
-  assert.is(jt.adWrapNums([1, 2], [2], true).dtype, "float32");
+  // a float32 vector (a Float32Array parameter's cotangent) rounds what is stored, as the typed array would
+  const v32 = jt.adNumVec(2, true);
+  v32[0] = jt.adNumFit(0.1, v32);
+  assert.is(v32[0], Math.fround(0.1));
+  assert.is(jt.adNumFit(0.1, jt.adNumVec(2)), 0.1);
+  assert.is(jt.adNumFit(t, v32), t);
+  assert.is(jt.adWrapNums(v32, [2]).dtype, "float32");
+  assert.is(jt.adWrapNums(jt.adNumCopy(v32), [2]).dtype, "float32");
+  assert.equal(Array.from(jt.adWrapNums(jt.adNumCopy(v32), [2]).data), [Math.fround(0.1), 0]);
   assert.throws(() => jt.adWrapNums([t, t], [3]), /adWrapNums: 2 values for shape \[3\]/);
   assert.is(jt.adNumPlain(2, "exp"), 2);
   assert.throws(() => jt.adNumPlain(t, "exp"), (e: Error) => e instanceof TypeError && /number parameter reaches `exp`, which takes only numbers/.test(e.message));
@@ -168,7 +177,22 @@ it("the runtime helpers: numbers stay numbers, a device value gives a 0-d device
   const J = jt.adBlock(tensor([0, 0], { dtype: "float32" }).to("webgpu"), [0, 0, 0], "in") as Tensor;
   jt.adSetRow(J, 1, [t, 0.25, -1] as unknown as number[], 3); // (generated code passes such arrays)
   closeTo(Array.from(await J.read()), [0, 0, 0, X.reduce((a, b) => a + b, 0), 0.25, -1], "adSetRow");
-  assert.ok(webgpuExecutor());
+  // each dispatches only the kernels its RUNTIME_KERNELS entry names (what a compiled module brings for it)
+  const ex = webgpuExecutor()!;
+  const within = (fn: string, run: () => unknown) => {
+    ex.used.clear();
+    run();
+    assert.equal([...ex.used].filter((k) => !RUNTIME_KERNELS[fn].includes(k)), [], `${fn}: kernels beyond its RUNTIME_KERNELS entry`);
+  };
+  const x = gpuX();
+  within("adSumTo", () => jt.adSumTo(x, 1));
+  within("adNumAdd", () => jt.adNumAdd(1, t));
+  within("adNumSub", () => jt.adNumSub(t, 1));
+  within("adNumMul", () => jt.adNumMul(t, 2));
+  within("adNumDiv", () => jt.adNumDiv(t, 2));
+  within("adNumNeg", () => jt.adNumNeg(t));
+  within("adWrapNums", () => jt.adWrapNums([1, t], [2]));
+  within("adSetRow", () => jt.adSetRow(J, 0, [0.5, t, 2] as unknown as number[], 3));
 });
 
 it("generated code: only what a device sum reaches goes through the helpers", async () => {

@@ -291,7 +291,7 @@ export class JsEmitter {
       case "wrap": {
         const shape = `[${e.dims.map((d) => this.dim(d, f)).filter(Boolean).join(", ")}]`;
         if (e.nums) this.usesRuntime = true;
-        return e.nums ? `__jt.adWrapNums(${this.ref(e.data, true)}, ${shape}${e.f32 ? ", true" : ""})` : `${RT.wrap}(${this.ref(e.data, true)}, ${shape})`;
+        return e.nums ? `__jt.adWrapNums(${this.ref(e.data, true)}, ${shape})` : `${RT.wrap}(${this.ref(e.data, true)}, ${shape})`;
       }
     }
   }

@@ -7,9 +7,10 @@
 // vector stores and loads) and emits what is done to them through runtime
 // helpers that take either kind: adNumAdd & co (plain arithmetic for two
 // numbers), vectors of them as plain arrays (adNumVec; a typed array cannot
-// hold a tensor), adWrapNums for a vector made a Tensor. Code that no such
+// hold a tensor; a float32 one rounds what is stored, adNumFit, as the
+// Float32Array would), adWrapNums for a vector made a Tensor. Code that no such
 // sum reaches is emitted as before.
-import { type Atom, type Expr, type Fn, namesFor, NUM, type Stmt, type Type, v, walk } from "../ir/ir.js";
+import { type Atom, type Expr, type Fn, lit, namesFor, NUM, type Stmt, type Type, v, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 
 /** Number arithmetic on possibly-device cotangents, by the runtime helper's rule. */
@@ -106,17 +107,27 @@ function rewrite(fn: Fn, S: Set<string>): Fn {
   const block = (list: Stmt[]): Stmt[] => list.flatMap((s) => stmt(s));
   const stmt = (s: Stmt): Stmt[] => {
     switch (s.k) {
-      case "let": return letStmt(s, fresh, has, S, vars);
+      case "let": return letStmt(s, fresh, has, S);
       case "store": {
-        if (!(s.arr.k === "var" && S.has(s.arr.name)) || !s.accum) return [s];
-        // arr[i] += x on an array of possibly-device numbers: arr[i] = adNumAdd(arr[i], x)
-        const old = fresh("ct", NUM);
-        const sum = fresh("ct", NUM);
-        return [
-          { k: "let", dst: old, e: { k: "load", arr: s.arr, index: s.index }, loc: s.loc },
-          { k: "let", dst: sum, e: { k: "prim", op: HELPER.add, args: [v(old), s.value] }, loc: s.loc },
-          { k: "store", arr: s.arr, index: s.index, value: v(sum), loc: s.loc },
-        ];
+        if (!(s.arr.k === "var" && S.has(s.arr.name))) return [s];
+        // into an array of possibly-device numbers: arr[i] = adNumFit(adNumAdd(arr[i], x), arr) (+=),
+        // rounded as the Float32Array it stands for would round
+        const out: Stmt[] = [];
+        let value = s.value;
+        if (s.accum) {
+          const old = fresh("ct", NUM);
+          const sum = fresh("ct", NUM);
+          out.push({ k: "let", dst: old, e: { k: "load", arr: s.arr, index: s.index }, loc: s.loc });
+          out.push({ k: "let", dst: sum, e: { k: "prim", op: HELPER.add, args: [v(old), s.value] }, loc: s.loc });
+          value = v(sum);
+        }
+        if (value.k === "var") {
+          const fit = fresh("ct", NUM);
+          out.push({ k: "let", dst: fit, e: { k: "prim", op: "ad.numFit", args: [value, s.arr] }, loc: s.loc });
+          value = v(fit);
+        }
+        out.push({ k: "store", arr: s.arr, index: s.index, value, loc: s.loc });
+        return out;
       }
       case "if": return [{ ...s, then: block(s.then), else: block(s.else) }];
       case "loop": return [{ ...s, pre: block(s.pre), body: block(s.body) }];
@@ -132,18 +143,13 @@ function letStmt(
   fresh: (base: string, type: Type) => string,
   has: (a: Atom) => boolean,
   S: Set<string>,
-  vars: Map<string, Type>,
 ): Stmt[] {
   const e = s.e;
   const tainted = S.has(s.dst);
   const at = (x: Expr): Stmt => ({ ...s, e: x });
-  if (e.k === "newvec" && tainted) return [at({ k: "prim", op: "ad.numVec", args: [e.len] })];
+  if (e.k === "newvec" && tainted) return [at({ k: "prim", op: "ad.numVec", args: e.f32 ? [e.len, lit(true)] : [e.len] })];
   if (e.k === "copyvec" && tainted) return [at({ k: "prim", op: "ad.numCopy", args: [e.src] })];
-  if (e.k === "wrap" && has(e.data)) {
-    // a Float32Array parameter's cotangent is float32 (its dims name the parameter)
-    const f32 = e.f32 || e.dims.some((d) => "shapeOf" in d && d.shapeOf.k === "var" && vars.get(d.shapeOf.name)?.k === "vec" && (vars.get(d.shapeOf.name) as { f32?: boolean }).f32 === true);
-    return [at({ ...e, nums: true, f32: f32 || undefined })];
-  }
+  if (e.k === "wrap" && has(e.data)) return [at({ ...e, nums: true })];
   if (e.k !== "prim" || ruleOf(e.op).tensor || !e.args.some(has)) return [s];
   if (tainted && HELPER[e.op]) return [at({ k: "prim", op: HELPER[e.op], args: e.args, attrs: e.attrs })];
   // a test of definedness, or a choice between values (c ? a : b), takes a tensor as it is

@@ -107,6 +107,8 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adNumNeg: ["unary_neg"],
   adNumPlain: [],
   adNumVec: [],
+  adNumCopy: [],
+  adNumFit: [],
   adWrapNums: ["fill"],
 };
 
