@@ -129,6 +129,12 @@ function rewrite(fn: Fn, S: Set<string>): Fn {
         out.push({ k: "store", arr: s.arr, index: s.index, value, loc: s.loc });
         return out;
       }
+      case "push": {
+        // the tape is a Float64Array: a device value there is an error that says so (no reverse sweep pushes a cotangent)
+        if (!has(s.a)) return [s];
+        const g = fresh("n", NUM);
+        return [{ k: "let", dst: g, e: { k: "prim", op: "ad.numPlain", args: [s.a], attrs: ["the tape"] } }, { k: "push", a: v(g) }];
+      }
       case "if": return [{ ...s, then: block(s.then), else: block(s.else) }];
       case "loop": return [{ ...s, pre: block(s.pre), body: block(s.body) }];
       case "for": return [{ ...s, body: block(s.body) }];
