@@ -19,6 +19,7 @@ import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/
 import { vmapKernel } from "./emit/vmap-kernel.js";
 import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
 import { FuseHelpers, fuse, fusionOff } from "./opt/fuse.js";
+import { deviceNumbers } from "./opt/device-numbers.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
@@ -223,7 +224,9 @@ export function compileModule(source: string, fileName: string, options: Compile
   const globalNames = new Set([...order, ...Object.values(RT)]);
   const helpers = new FuseHelpers(tsOut);
   const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
-  const generated = order.map((f) => emitter.fn(avoidNames(prep(simplify(program.fns.get(f)!)), globalNames))).join("\n\n");
+  // number cotangents that may be 0-d device tensors, found across the module's functions
+  const ready = deviceNumbers(new Map(order.map((f) => [f, simplify(program.fns.get(f)!)])));
+  const generated = order.map((f) => emitter.fn(avoidNames(prep(ready.get(f)!), globalNames))).join("\n\n");
   if (helpers.code.length) extraCode.push(...helpers.code);
   extraCode.push(...directKernelTexts(program.fns, tsOut, generated));
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
@@ -409,7 +412,8 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   const globalNames = new Set([...names, ...Object.values(RT)]);
   const helpers = new FuseHelpers(true);
   const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
-  const fnsText = names.map((n) => emitter.fn(avoidNames(prep(simplify(fns.get(n)!)), globalNames))).join("\n\n");
+  const ready = deviceNumbers(new Map(names.map((n) => [n, simplify(fns.get(n)!)])));
+  const fnsText = names.map((n) => emitter.fn(avoidNames(prep(ready.get(n)!), globalNames))).join("\n\n");
   const generated = [fnsText, ...helpers.code, ...directKernelTexts(program.fns, true, fnsText)].join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {

@@ -23,7 +23,7 @@ export function adAcc(a: Val | undefined, b: Val | undefined): any {
 
 /** Sums `t` down to the shape of `like` (undoing broadcasting); a number `like` takes the total. */
 export function adSumTo(t: Val, like: Val): any {
-  if (typeof like === "number" && gpuArgs(arguments)) return gpuCall("adSumTo", arguments); // WebGPU: a read-back (an error)
+  if (typeof like === "number" && gpuArgs(arguments)) return gpuCall("adSumTo", arguments); // WebGPU: a 0-d device tensor
   if (!isT(t)) return t;
   if (typeof like === "number") return ops.sum(t).item();
   const shape = (like as Tensor).shape;
@@ -36,6 +36,72 @@ export function adSumTo(t: Val, like: Val): any {
   let r = dims.length ? ops.sum(t, dims, true) : t;
   if (lead > 0) r = ops.reshape(r, [...shape]);
   return r.shape.length === shape.length ? r : ops.reshape(r, [...shape]);
+}
+
+// ---- number cotangents that may live on the device (compiler/opt/device-numbers.ts)
+// A number parameter's cotangent in a tensor program is a sum over a tensor
+// (adSumTo to a number): a number on the CPU, a 0-d WebGPU tensor on the device
+// (read with `await t.read()`; a synchronous read does not exist there). The
+// generated code does its arithmetic on such cotangents through these helpers.
+
+const bothNum = (a: unknown, b: unknown): boolean => typeof a === "number" && typeof b === "number";
+
+export function adNumAdd(a: Val, b: Val): any {
+  return bothNum(a, b) ? (a as number) + (b as number) : ops.add(a as Tensor, b as Tensor);
+}
+
+export function adNumSub(a: Val, b: Val): any {
+  return bothNum(a, b) ? (a as number) - (b as number) : ops.sub(a as Tensor, b as Tensor);
+}
+
+export function adNumMul(a: Val, b: Val): any {
+  return bothNum(a, b) ? (a as number) * (b as number) : ops.mul(a as Tensor, b as Tensor);
+}
+
+export function adNumDiv(a: Val, b: Val): any {
+  return bothNum(a, b) ? (a as number) / (b as number) : ops.div(a as Tensor, b as Tensor);
+}
+
+export function adNumNeg(a: Val): any {
+  return typeof a === "number" ? -a : ops.neg(a as Tensor);
+}
+
+/** A number cotangent at an operation of numbers only: a device value there cannot be read, so it is an error that says so. */
+export function adNumPlain(a: unknown, op: string): any {
+  if (typeof a !== "object" || a === null) return a;
+  throw new TypeError(
+    `WebGPU: the derivative with respect to a number parameter reaches \`${op}\`, which takes only numbers, as a 0-d device tensor ` +
+      `(a synchronous read-back, which WebGPU does not allow); pass the number as a tensor on the device, use forward mode for it, or run on the CPU`,
+  );
+}
+
+/** A vector of number cotangents: a plain array (a typed array cannot hold a tensor); f32: its numbers are rounded as a Float32Array's. */
+type NumVec = unknown[] & { f32?: true };
+
+/** A zeroed vector of number cotangents. */
+export function adNumVec(n: number, f32 = false): NumVec {
+  const out: NumVec = new Array<number>(n).fill(0);
+  if (f32) out.f32 = true;
+  return out;
+}
+
+/** A copy of a vector of number cotangents (a snapshot), float32 rounding included. */
+export function adNumCopy(src: ArrayLike<unknown>): NumVec {
+  const out: NumVec = Array.from(src);
+  if ((src as NumVec).f32 === true || src instanceof Float32Array) out.f32 = true;
+  return out;
+}
+
+/** v as stored in `arr`: a number rounded to float32 where a Float32Array would hold it; a device value as it is. */
+export function adNumFit(v: unknown, arr: ArrayLike<unknown>): unknown {
+  return typeof v === "number" && (arr as NumVec).f32 === true ? Math.fround(v) : v;
+}
+
+/** A vector of number cotangents as a Tensor of `shape`: on the device when one of them is there (float32), else float64 (float32 for a float32 vector). */
+export function adWrapNums(data: ArrayLike<unknown>, shape: number[]): Tensor {
+  if (gpuArgs([data])) return gpuCall("adWrapNums", [data, shape]); // WebGPU: runtime/webgpu/ad.ts
+  const arr = data as ArrayLike<number>;
+  return new Tensor((data as NumVec).f32 === true || data instanceof Float32Array ? Float32Array.from(arr) : Float64Array.from(arr), shape);
 }
 
 /** `t` broadcast (materialised) to the shape of `like`. */

@@ -288,8 +288,11 @@ export class JsEmitter {
       case "popobj": return `${RT.objs}[--${RT.osp}]`;
       case "tape": return `${RT.sp} + ${RT.osp} * 4294967296`;
       case "tdata": return `${this.ref(e.t)}.data`;
-      case "wrap":
-        return `${RT.wrap}(${this.ref(e.data, true)}, [${e.dims.map((d) => this.dim(d, f)).filter(Boolean).join(", ")}])`;
+      case "wrap": {
+        const shape = `[${e.dims.map((d) => this.dim(d, f)).filter(Boolean).join(", ")}]`;
+        if (e.nums) this.usesRuntime = true;
+        return e.nums ? `__jt.adWrapNums(${this.ref(e.data, true)}, ${shape})` : `${RT.wrap}(${this.ref(e.data, true)}, ${shape})`;
+      }
     }
   }
 

@@ -36,7 +36,7 @@ export type Expr =
   | { k: "pop" } // the newest float64 on the tape
   | { k: "popobj" } // the newest object (a vector) on the object tape
   | { k: "tape" } // the tape's stack pointer (to replay reverse sweeps)
-  | { k: "wrap"; data: Atom; dims: Dim[]; f32?: boolean } // a result block: new Tensor(data, [...dims])
+  | { k: "wrap"; data: Atom; dims: Dim[]; f32?: boolean; nums?: boolean } // a result block: new Tensor(data, [...dims]); nums: data may hold device numbers (compiler/opt/device-numbers.ts)
   | { k: "tdata"; t: Atom }; // a Tensor's storage (as a vector)
 
 /** One part of a result block's shape: a size, or the whole shape of a value ([] for a number, [n] for a vector). */

@@ -3,7 +3,7 @@
 // primitives so derivatives are differentiable again. Operands that PyTorch
 // broadcasts are un-broadcast in the vjp (ad.sumTo). `ad.*` entries are the
 // runtime helpers of runtime/ad.ts that the rules themselves use.
-import { type Atom, BOOL, type Builder, lit, NUM, TENSOR, type Type } from "../ir/ir.js";
+import { type Atom, BOOL, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
 
 type Tan = Atom | null;
 
@@ -257,6 +257,17 @@ export const tensorRules: Record<string, TensorRule> = {
   "ad.sjSeed": { operands: 1, js: call("sjSeed"), zero: true },
   "ad.sjOk": { operands: 1, js: call("sjOk"), zero: true, type: () => BOOL },
   "ad.sjBlock": { operands: 3, js: call("sjBlock"), zero: true },
+  // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts, run after
+  // every transform: never differentiated)
+  "ad.numAdd": { operands: 2, js: call("adNumAdd"), type: () => NUM },
+  "ad.numSub": { operands: 2, js: call("adNumSub"), type: () => NUM },
+  "ad.numMul": { operands: 2, js: call("adNumMul"), type: () => NUM },
+  "ad.numDiv": { operands: 2, js: call("adNumDiv"), type: () => NUM },
+  "ad.numNeg": { operands: 1, js: call("adNumNeg"), type: () => NUM },
+  "ad.numPlain": { operands: 1, js: call("adNumPlain"), type: () => NUM },
+  "ad.numVec": { operands: 0, js: call("adNumVec"), type: () => VEC },
+  "ad.numCopy": { operands: 0, js: call("adNumCopy"), type: () => VEC },
+  "ad.numFit": { operands: 1, js: call("adNumFit"), type: () => NUM },
   "t.item": { operands: 1, js: (a) => `${a[0]}.item()`, zero: true, type: () => NUM },
   "t.size": { operands: 1, js: (a) => `${a[0]}.size(${a[1]})`, zero: true, type: () => NUM },
   "t.dim": { operands: 1, js: (a) => `${a[0]}.dim()`, zero: true, type: () => NUM },

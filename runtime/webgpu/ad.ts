@@ -1,7 +1,7 @@
 // The AD helpers of runtime/ad.ts (and vmap's adPutRow) whose CPU versions
-// touch storage directly, on WebGPU. The others (adAcc, adSumTo, adMatmulBack*,
-// adCatPiece, adReshapeAs, adZ, adNumel) are compositions of ops and run on
-// the device through the ops' own dispatch.
+// touch storage directly, on WebGPU. The others (adAcc, adSumTo to a Tensor,
+// adMatmulBack*, adNum*, adCatPiece, adReshapeAs, adZ, adNumel) are
+// compositions of ops and run on the device through the ops' own dispatch.
 
 import { Tensor } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, numelOf } from "../shape.js";
@@ -59,6 +59,7 @@ function adSetRow(J: Tensor, r: number, bar: Val | undefined, nIn: number): void
   const ex = exOf("adSetRow", J, bar);
   const B = J as WebGPUTensor;
   if (typeof bar === "number") return putScalar(B, r * nIn, bar, "adSetRow");
+  if (hasTensor(bar)) return putNums(B, r * nIn, bar, "adSetRow"); // number cotangents, some on the device
   const src = onDevice(ex, "adSetRow", bar);
   ex.copy("adSetRow", src.storage, src.byteOffset, B.storage, B.byteOffset + r * nIn * 4, nIn * 4);
 }
@@ -201,12 +202,39 @@ function adPutRow(out: unknown, r: Tensor | undefined, b: number, B: number): un
   return o;
 }
 
-/** Only reached for a number `like`: the cotangent of a number parameter would have to be read back synchronously. */
-function adSumTo(): never {
-  throw new Error(
-    "WebGPU: the derivative with respect to a number parameter of a function of WebGPU tensors (reverse mode) needs a synchronous " +
-      "read-back from the device, which WebGPU does not allow; pass the number as a tensor on the device, use forward mode for it, or run on the CPU",
-  );
+/**
+ * Only reached for a number `like` (a number parameter's cotangent): the total
+ * as a 0-d device tensor, since WebGPU cannot read it back synchronously. The
+ * generated code adds such cotangents with adNumAdd & co (runtime/ad.ts).
+ */
+function adSumTo(t: Val, like: Val): unknown {
+  if (!isT(t)) return t;
+  exOf("adSumTo", t, like);
+  return reduce("sum", "adSumTo", t, undefined, false);
+}
+
+/** Writes the elements of a vector of number cotangents (numbers, or 0-d device tensors) to J from element `at` on. */
+function putNums(J: WebGPUTensor, at: number, v: ArrayLike<unknown>, op: string): void {
+  for (let k = 0; k < v.length; k++) {
+    const e = v[k];
+    if (typeof e === "number") putScalar(J, at + k, e, op);
+    else {
+      const s = onDevice(J.executor, op, e as Tensor);
+      if (s.numel !== 1) throw new RangeError(`${op}: element ${k} of a number cotangent vector is a tensor of shape [${s.shape.join(", ")}], expected one value`);
+      J.executor.copy(op, s.storage, s.byteOffset, J.storage, J.byteOffset + (at + k) * 4, 4);
+    }
+  }
+}
+
+const hasTensor = (v: unknown): v is unknown[] => Array.isArray(v) && v.some(isT);
+
+/** A vector of number cotangents, some of them 0-d device tensors, as a float32 device tensor of `shape`. */
+function adWrapNums(data: ArrayLike<unknown>, shape: readonly number[]): WebGPUTensor {
+  const ex = exOf("adWrapNums", ...Array.from(data));
+  const out = emptyOn(ex, "adWrapNums", shape);
+  if (out.numel !== data.length) throw new RangeError(`adWrapNums: ${data.length} values for shape [${shape.join(", ")}]`);
+  putNums(out, 0, data, "adWrapNums");
+  return out;
 }
 
 /** The helpers by name, as runtime/ad.ts dispatches them. */
@@ -232,5 +260,6 @@ export const gpuAd: Record<string, (...args: any[]) => unknown> = {
   adIndexBackward,
   adPutRow,
   adSumTo,
+  adWrapNums,
 };
 

@@ -99,6 +99,17 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adCatPiece: COPY,
   adIndexBackward: ["scatter_rows_add"],
   adNumel: [],
+  // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts)
+  adNumAdd: ["binary_add", "binary_mul"],
+  adNumSub: ["binary_sub", "binary_mul"],
+  adNumMul: ["binary_mul"],
+  adNumDiv: ["binary_div"],
+  adNumNeg: ["unary_neg"],
+  adNumPlain: [],
+  adNumVec: [],
+  adNumCopy: [],
+  adNumFit: [],
+  adWrapNums: ["fill"],
 };
 
 /** The text of one kernel (throws for an unknown name). */
