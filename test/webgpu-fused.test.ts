@@ -5,10 +5,14 @@
 // op-by-op WebGPU run (JACC_FUSE=off); dispatches counted with the executor's
 // stats. Broadcasting falls back to the per-op kernels; mixed devices keep
 // their error.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { randn, tensor, Tensor, webgpuExecutor } from "jacc";
-import { compileAndImport, compileOrThrow } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, repoRoot } from "./util/compile.js";
 import { gpuTest, mismatches, numbers, readBack } from "./util/webgpu.js";
 import { fusedKernel, MAX_GPU_TENSORS } from "../compiler/emit/wgsl/fused.js";
 import { gpuKernels } from "../runtime/webgpu/kernels.js";
@@ -177,6 +181,29 @@ test("the compiled module carries one kernel per fused chain; a chain with too m
   // the other chain (the adjoint's) still gets its kernel
   const kernels = Object.keys(wide.shaders).filter((k) => k.startsWith("fuse_"));
   assert.equal(kernels, [...new Set([...wide.code.matchAll(/adFuseGpu\("(fuse_[0-9a-f]+)"/g)].map((m) => m[1]))]);
+});
+
+test("jacc emit writes each fused chain's kernel as a .wgsl file; jacc explain prints it with the marker", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jacc-fused-"));
+  const src = `import { grad, type Tensor } from "jacc";\nexport const g = grad((x: Tensor) => x.sin().mul(x.exp()).sum());\n`;
+  fs.writeFileSync(path.join(dir, "m.ts"), src);
+  const cli = path.join(repoRoot, "dist", "cli", "main.js");
+  const r = spawnSync(process.execPath, [cli, "emit", "m.ts", "--out", "out"], { cwd: dir, encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+  const compiled = compileOrThrow(src, path.join(dir, "m.ts"));
+  const fused = Object.keys(compiled.shaders).filter((k) => k.startsWith("fuse_"));
+  assert.ok(fused.length >= 1, `${Object.keys(compiled.shaders)}`);
+  const files = fs.readdirSync(path.join(dir, "out"));
+  for (const k of fused) {
+    assert.ok(files.includes(`m.${k}.wgsl`), files.join(" "));
+    const text = fs.readFileSync(path.join(dir, "out", `m.${k}.wgsl`), "utf8");
+    assert.is(text, compiled.shaders[k]);
+    assert.match(text, /^\/\/ jacc: fused elementwise chain, one invocation per element:/);
+  }
+  const e = spawnSync(process.execPath, [cli, "explain", "m.ts", "g"], { cwd: dir, encoding: "utf8" });
+  assert.is(e.status, 0, e.stderr);
+  for (const k of fused) assert.ok(e.stdout.includes(`// ${k}\n// jacc: fused elementwise chain`), e.stdout.slice(e.stdout.indexOf("── WGSL")));
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();
