@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     ["grad of sum(exp(sin(x)·x)), 1M elements", (k, on) => k.bigGrad(on(big))],
     ["grad of sum(tanh(A@B)) wrt A, 256×256", (k, on) => k.matmulGrad(on(A), on(B))],
     ["grad of sum(tanh(2·exp(x) + 3y)) wrt x and y, 1M elements", (k, on) => k.chainGrad(on(big), on(big2))],
-    ["|sqrt(−(sin(2·exp(x)) + sigmoid(y²)) / 3)|, 1M elements (9 ops)", (k, on) => k.chain(on(big), on(big2))],
+    ["abs(sqrt(−(sin(2·exp(x)) + sigmoid(y²)) / 3)), 1M elements (10 ops)", (k, on) => k.chain(on(big), on(big2))],
   ];
   const cpuT = (t: Tensor) => t;
   const dispatches = async (k: any, f: (typeof subjects)[number][1]) => {
