@@ -61,7 +61,8 @@ function explainOne(m: MarkerReport, file: string, shaders: Record<string, strin
   const all = Object.entries(shaders);
   // the tensor kernels this marker's generated code calls (compiler/emit/wgsl) count as its own
   const calls = new Set(Object.keys(kernelsForCode(m.generated)));
-  const mine = all.filter(([k]) => calls.has(k) || names.some((n) => k.includes(n)));
+  // and so do the fused chains' kernels its helpers name (`__jt.adFuseGpu("fuse_…", …)`)
+  const mine = all.filter(([k]) => calls.has(k) || names.some((n) => k.includes(n)) || m.generated.includes(`"${k}"`));
   const shown = mine.length ? mine : all;
   if (shown.length === 0) out.push("no WGSL for this marker (scalar program)");
   for (const [k, wgsl] of shown) out.push(`// ${k}`, wgsl.trimEnd());

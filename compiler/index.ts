@@ -244,7 +244,7 @@ export function compileModule(source: string, fileName: string, options: Compile
 
   let code: string;
   // WebGPU: the WGSL kernels this module's tensor code can reach, registered on its first line (a hoisted function holds them)
-  const shaders = { ...(usesTensors(mod.jaccImports, generatedPart) ? kernelsForCode(s.toString() + generatedPart, mod.jaccImports) : {}), ...vmapShaders };
+  const shaders = { ...(usesTensors(mod.jaccImports, generatedPart) ? kernelsForCode(s.toString() + generatedPart, mod.jaccImports) : {}), ...vmapShaders, ...helpers.kernels };
   const gpuPart = Object.keys(shaders).length ? wgslFunction(shaders, tsOut) : "";
   const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
   tensorImport += gpuRegister;

@@ -5,8 +5,11 @@
 // computes as the chain does; float32 rounds after every op with Math.fround,
 // as storing each intermediate in a Float32Array would). When the operands do
 // not all share one shape and dtype (broadcasting, mixed dtypes), the helper
-// runs the original ops, so the numbers never change.
+// runs the original ops, so the numbers never change. Each chain also gets a
+// WGSL kernel (compiler/emit/wgsl/fused.ts): WebGPU tensors of one shape run
+// the chain as one dispatch.
 import { type Atom, type Fn, type Stmt, stmtReads, v, walk } from "../ir/ir.js";
+import { fusedKernel, type FuseNode } from "../emit/wgsl/fused.js";
 
 export const UNARY: Record<string, (x: string) => string> = {
   "t.neg": (x) => `-${x}`,
@@ -29,12 +32,14 @@ export function fusionOff(): boolean {
   return env?.JACC_FUSE === "off";
 }
 
-type Node = { op: string; args: Node[] } | { leaf: number } | { lit: number };
+type Node = FuseNode;
 
 /** The helpers one module's fused chains call (deduplicated by their text). */
 export class FuseHelpers {
   private byKey = new Map<string, string>();
   code: string[] = [];
+  /** The chains' WGSL kernels (name → text), registered with the module as its other kernels are. */
+  kernels: Record<string, string> = {};
   constructor(private ts: boolean) {}
 
   helper(tree: Node, kinds: ("t" | "n")[]): string {
@@ -61,6 +66,9 @@ export class FuseHelpers {
       if ("leaf" in n) return `a${n.leaf}`;
       return `__jt.${RUNTIME[n.op]}(${n.args.map(call).join(", ")})`;
     };
+    const kernel = fusedKernel(tree, kinds, call(tree).replace(/__jt\./g, ""));
+    if (kernel) this.kernels[kernel.name] = kernel.text;
+    const gpu = kernel ? `__jt.adFuseGpu(${JSON.stringify(kernel.name)}, ${JSON.stringify(kinds.join(""))}, [${kinds.map((_, i) => `a${i}`).join(", ")}]) ?? ` : "";
     const loads = kinds.map((k, i) => (k === "t" ? `x${i} = a${i}.data` : "")).filter(Boolean);
     const scalars = (f32: boolean) => kinds.map((k, i) => (k === "n" ? `s${i} = ${f32 ? `Math.fround(a${i})` : `a${i}`}` : "")).filter(Boolean);
     const s64 = scalars(false), s32 = scalars(true);
@@ -69,7 +77,10 @@ export class FuseHelpers {
         `// fused elementwise chain: ${call(tree)}`,
         `function ${name}(${params})${any} {`,
         `  const o${any} = __jt.adFuseOut(${tensors.join(", ")});`,
-        `  if (o === undefined) return ${call(tree)}; // broadcasting or mixed dtypes: the ops themselves`,
+        kernel
+          ? `  // WebGPU tensors of one shape: one dispatch of the chain's kernel; broadcasting or mixed dtypes: the ops themselves`
+          : `  // broadcasting or mixed dtypes (and WebGPU: more tensor operands than one kernel binds): the ops themselves`,
+        `  if (o === undefined) return ${gpu}${call(tree)};`,
         `  const ${[...loads, "n = o.length"].join(", ")};`,
         `  if (o instanceof Float64Array) {`,
         ...(s64.length ? [`    const ${s64.join(", ")};`] : []),

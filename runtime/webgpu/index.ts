@@ -8,6 +8,7 @@ import { Tensor } from "../tensor.js";
 import { Executor, grid } from "./executor.js";
 import { gpuOpsTable } from "./ops.js";
 import { gpuAd } from "./ad.js";
+import { gpuFusedTable } from "./fused.js";
 import { binding, emptyOn, uploadTensor, WebGPUTensor } from "./tensor.js";
 
 export { gpuKernels, registeredKernels } from "./kernels.js";
@@ -86,7 +87,7 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
 function backendFor(): typeof backend.current {
   return {
     call(name, args) {
-      const f = gpuOpsTable()[name] ?? gpuAd[name];
+      const f = gpuOpsTable()[name] ?? gpuAd[name] ?? gpuFusedTable[name];
       if (!f) throw new Error(`${name}: not available on WebGPU yet`);
       return f(...Array.from(args));
     },

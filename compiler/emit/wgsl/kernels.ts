@@ -23,7 +23,7 @@ export type UnaryKind = "neg" | "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" 
 export type BinaryKind = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "eq" | "pick_max" | "pick_min";
 export type FoldKind = "sum" | "prod" | "max" | "min";
 
-const HELPERS = {
+export const HELPERS = {
   bits: `fn f32_of(b: u32) -> f32 {
   // a function call, not a constant expression: NaN and inf bit patterns are allowed here
   var v = b;
@@ -114,10 +114,10 @@ function header(b: WgslBuilder, title: string, helpers: (keyof typeof HELPERS)[]
 }
 
 /** The flat thread index of a 1-D kernel dispatched as a (x, y) grid of WG-wide groups. */
-const ENTRY_1D = `@compute @workgroup_size(${WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`;
-const FLAT_ID = `let i = gid.x + gid.y * nwg.x * ${WG}u;`;
+export const ENTRY_1D = `@compute @workgroup_size(${WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`;
+export const FLAT_ID = `let i = gid.x + gid.y * nwg.x * ${WG}u;`;
 
-const UNARY_EXPR: Record<UnaryKind, string> = {
+export const UNARY_EXPR: Record<UnaryKind, string> = {
   neg: "-x",
   exp: "select(exp(x), x, is_nan(x))",
   log: "select(select(log(x), f32_of(0xff800000u), x == 0.0), f32_of(0x7fc00000u), x < 0.0 || is_nan(x))",
@@ -149,7 +149,7 @@ export function unaryKernel(op: UnaryKind): string {
   return b.toString();
 }
 
-const BINARY_EXPR: Record<BinaryKind, string> = {
+export const BINARY_EXPR: Record<BinaryKind, string> = {
   add: "a + b",
   sub: "a - b",
   mul: "a * b",
