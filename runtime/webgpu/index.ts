@@ -8,6 +8,8 @@ import { Tensor } from "../tensor.js";
 import { Executor, grid } from "./executor.js";
 import { gpuOpsTable } from "./ops.js";
 import { gpuAd } from "./ad.js";
+import { gpuJac } from "./jac.js";
+import { gpuMatmulBack } from "./matmul-back.js";
 import { binding, emptyOn, uploadTensor, WebGPUTensor } from "./tensor.js";
 
 export { gpuKernels, registeredKernels } from "./kernels.js";
@@ -86,7 +88,7 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
 function backendFor(): typeof backend.current {
   return {
     call(name, args) {
-      const f = gpuOpsTable()[name] ?? gpuAd[name];
+      const f = gpuOpsTable()[name] ?? gpuAd[name] ?? gpuJac[name] ?? gpuMatmulBack[name];
       if (!f) throw new Error(`${name}: not available on WebGPU yet`);
       return f(...Array.from(args));
     },

@@ -195,15 +195,21 @@ export function reduce(fold: Fold, op: string, input: unknown, dim: Dims, keepdi
   return out;
 }
 
-function matmul(input: unknown, other: unknown, op = "matmul"): WebGPUTensor {
+/**
+ * input @ other; `ta` / `tb` (for operands of 2 dims or more): the operand's last
+ * two dims are read swapped in place (matmul(transpose(a, -1, -2), c) without the copy).
+ */
+export function matmul(input: unknown, other: unknown, op = "matmul", ta = false, tb = false): WebGPUTensor {
   const x = gpuTensor(op, input, "input");
   const y = gpuTensor(op, other, "other");
   const ex = devices(op, [x, y]);
   if (x.shape.length === 0 || y.shape.length === 0) {
     throw new RangeError(`matmul: both arguments need at least 1 dim, got ${fmt(x.shape)} @ ${fmt(y.shape)}`);
   }
-  const xs = x.shape.length === 1 ? [1, x.shape[0]] : x.shape;
-  const ys = y.shape.length === 1 ? [y.shape[0], 1] : y.shape;
+  if ((ta && x.shape.length < 2) || (tb && y.shape.length < 2)) throw new RangeError(`${op}: a transposed operand needs 2 dims or more, got ${fmt(x.shape)} @ ${fmt(y.shape)}`);
+  const swap = (s: readonly number[]) => [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]];
+  const xs = x.shape.length === 1 ? [1, x.shape[0]] : ta ? swap(x.shape) : x.shape;
+  const ys = y.shape.length === 1 ? [y.shape[0], 1] : tb ? swap(y.shape) : y.shape;
   const m = xs[xs.length - 2], k = xs[xs.length - 1];
   const k2 = ys[ys.length - 2], n = ys[ys.length - 1];
   if (k !== k2) throw new RangeError(`matmul: inner dimensions differ: ${fmt(x.shape)} @ ${fmt(y.shape)}`);
@@ -223,7 +229,7 @@ function matmul(input: unknown, other: unknown, op = "matmul"): WebGPUTensor {
   if (k === 0) return fillWith(out, 0, op);
   const aStr = broadcastStrides(xBatch, batch).map((s) => s * m * k);
   const bStr = broadcastStrides(yBatch, batch).map((s) => s * k * n);
-  const meta = [m, k, n, batch.length, ...batch, ...aStr, ...bStr];
+  const meta = [m, k, n, batch.length, (ta ? 1 : 0) | (tb ? 2 : 0), ...batch, ...aStr, ...bStr];
   if (nb > 65535) throw new RangeError(`${op}: at most 65535 batched matrices on WebGPU, got ${nb}`);
   ex.dispatch("matmul", op, Uint32Array.from(meta), [binding(x), binding(y), binding(out)], [Math.ceil(n / TILE), Math.ceil(m / TILE), nb]);
   return out;

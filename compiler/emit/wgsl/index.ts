@@ -99,6 +99,12 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adCatPiece: COPY,
   adIndexBackward: ["scatter_rows_add"],
   adNumel: [],
+  // structured Jacobians (runtime/jac.ts; on WebGPU runtime/webgpu/jac.ts): the ops of their rules; an op
+  // without a rule runs as itself once per column (its own kernels: the op's name in sj("name", …) counts)
+  sj: ["fill", "copy_strided", "binary_mul", "binary_div", "binary_add", "binary_sub", "unary_neg", "reduce_sum", "matmul", "gather_rows"],
+  sjSeed: [],
+  sjBlock: ["fill", "copy_strided"],
+  sjKind: [],
 };
 
 /** The text of one kernel (throws for an unknown name). */
@@ -127,7 +133,7 @@ const NOT_TENSORS = new Set(["Math", "console", "JSON", "Object", "Array", "Numb
  * The runtime functions a module's code can call: `__jt.name(` in generated
  * code, `.name(` method calls (not on Math, console, …), the ops imported
  * from "jacc" (`imports`: local name → exported name), and
- * `adZ("name", …)` (an op named by a string).
+ * `adZ("name", …)` and `sj("name", …)` (an op named by a string).
  */
 export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string> = new Map()): Set<string> {
   const out = new Set<string>();
@@ -136,7 +142,7 @@ export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string
   }
   // an op imported from "jacc" may be called or passed around (`xs.map(exp)`): count it either way
   for (const exported of imports.values()) if (exported in RUNTIME_KERNELS) out.add(exported);
-  for (const m of code.matchAll(/adZ\(\s*["'](\w+)["']/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
+  for (const m of code.matchAll(/\b(?:adZ|sj)\(\s*["'](\w+)["']/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
   return out;
 }
 
