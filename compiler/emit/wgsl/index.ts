@@ -99,9 +99,10 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adCatPiece: COPY,
   adIndexBackward: ["scatter_rows_add"],
   adNumel: [],
-  // structured Jacobians (runtime/jac.ts; on WebGPU runtime/webgpu/jac.ts): the ops of their rules; an op
-  // without a rule runs as itself once per column (its own kernels: the op's name in sj("name", …) counts)
-  sj: ["fill", "copy_strided", "binary_mul", "binary_div", "binary_add", "binary_sub", "unary_neg", "reduce_sum", "matmul", "gather_rows"],
+  // structured Jacobians (runtime/jac.ts; on WebGPU runtime/webgpu/jac.ts): sj("name", …) runs name's own
+  // kernels (its rule, or the op once per column), fills and strided copies (dense forms of a diagonal,
+  // columns), products (W @ diag(d) scales W's columns), and for an index map (SJ_MOVES) a gather of rows
+  sj: ["fill", "copy_strided", "binary_mul"],
   sjSeed: [],
   sjBlock: ["fill", "copy_strided"],
   sjKind: [],
@@ -126,6 +127,9 @@ export function allKernels(): Record<string, string> {
   return Object.fromEntries(Object.keys(KERNELS).sort().map((n) => [n, kernelText(n)]));
 }
 
+/** Ops whose structured Jacobian on WebGPU gathers rows (runtime/webgpu/jac.ts MOVES, adReshapeAs). */
+const SJ_MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "t", "permute", "expand", "select", "narrow", "index", "adReshapeAs"]);
+
 /** Receivers whose methods are never tensor ops (`Math.max(`, `console.log(`). */
 const NOT_TENSORS = new Set(["Math", "console", "JSON", "Object", "Array", "Number", "String", "Promise", "process", "Reflect", "Symbol", "Date"]);
 
@@ -142,7 +146,11 @@ export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string
   }
   // an op imported from "jacc" may be called or passed around (`xs.map(exp)`): count it either way
   for (const exported of imports.values()) if (exported in RUNTIME_KERNELS) out.add(exported);
-  for (const m of code.matchAll(/\b(?:adZ|sj)\(\s*["'](\w+)["']/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
+  for (const m of code.matchAll(/adZ\(\s*["'](\w+)["']/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
+  for (const m of code.matchAll(/\bsj\(\s*["'](\w+)["']/g)) {
+    if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
+    if (SJ_MOVES.has(m[1])) out.add("index");
+  }
   return out;
 }
 
