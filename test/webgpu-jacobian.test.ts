@@ -120,6 +120,15 @@ gpuTest(FILE, "an op without a structured rule (where's tangent) runs column by 
   assert.ok(d > 12, `${d} dispatches: one per column at least`);
 });
 
+gpuTest(FILE, "inputs on two devices: a clear error naming the devices, not a wrong result", async () => {
+  const m = await load();
+  const W = cpu([4, 4], 40), x = cpu([4], 41);
+  // x on the CPU (the CPU's structured path) with W on the device, and the other way round
+  for (const call of [() => m.tanhFwd(gpu(W), x), () => m.tanhRev(W, gpu(x))]) {
+    assert.throws(call, (e: Error) => e instanceof TypeError && /matmul: tensors are on different devices \(webgpu and cpu\)/.test(e.message));
+  }
+});
+
 gpuTest(FILE, "matmul with an operand read transposed (the kernel's flags) = matmul of the transposed copy", async () => {
   registerAllKernels();
   const { matmul } = await import("../runtime/webgpu/ops.js");
