@@ -33,8 +33,10 @@ export const batchRows = (W: Tensor, x: Tensor) => jacrev((x: Tensor) => x.matmu
 export const shapes = jacfwd((x: Tensor) => x.t().reshape([-1]).narrow(0, 1, 4).mul(2).neg().div(3));
 export const joined = jacrev((x: Tensor) => cat([x.exp(), x.sin(), x.mul(x)], 0).sum());
 export const clamped = jacfwd((x: Tensor) => x.mul(x).clamp(0.1, 0.5).exp());
-// where's tangent has no structured rule on WebGPU: the general path, one column at a time
-export const fallback = (m: Tensor, x: Tensor) => jacfwd((x: Tensor) => where(m, x.exp(), x.sin()).mul(x))(x);
+export const picked = (m: Tensor, x: Tensor) => jacfwd((x: Tensor) => where(m, x.exp(), x.sin()).mul(x))(x);
+export const rowVector = (v: Tensor, x: Tensor) => jacrev((x: Tensor) => v.matmul(x.reshape([4, -1]).exp()))(x);
+// a batched matmul's tangent has no structured rule: the general path, one column at a time
+export const fallback = (A: Tensor, x: Tensor) => jacfwd((x: Tensor) => A.matmul(x).sin())(x);
 `;
 
 type Mod = Record<string, (...a: Tensor[]) => Tensor>;
@@ -56,15 +58,19 @@ async function load(): Promise<Mod> {
   return (mod ??= await compileAndImport<Mod>(SOURCE, "webgpu-jacobian"));
 }
 
+/** Basis columns the last WebGPU call ran an op for one at a time (the general path). */
+let gpuColumns = 0;
+
 /** Runs `name` on the CPU and on WebGPU, compares, and returns the WebGPU call's dispatches. */
 async function same(name: string, args: Tensor[]): Promise<number> {
   const m = await load();
   const want = m[name](...args);
   const ex = webgpuExecutor()!;
   const g = args.map(gpu);
-  const before = ex.stats.dispatches;
+  const before = ex.stats.dispatches, cols = sjStats.fallbackColumns;
   const got = m[name](...g);
   const dispatches = ex.stats.dispatches - before;
+  gpuColumns = sjStats.fallbackColumns - cols;
   if (process.env.JACC_SHOW_DISPATCHES) console.log(`${name} [${args.map((a) => a.shape.join("x")).join(", ")}]: ${dispatches} dispatches`);
   assert.ok(got.device === "webgpu", `${name}: the Jacobian stays on the device`);
   const back = (await readBack(got)) as Tensor;
@@ -111,12 +117,15 @@ gpuTest(FILE, "an MLP's input Jacobian (jacrev, jacfwd), rows through x @ W, sha
   await same("joined", [cpu([5], 11)]);
 });
 
-gpuTest(FILE, "an op without a structured rule (where's tangent) runs column by column: still = CPU", async () => {
-  assert.ok((await same("clamped", [cpu([12], 12)])) <= 12, "clamp's tangent is a product: structured");
-  const cols = sjStats.fallbackColumns;
-  const mask = new Tensor(Float32Array.from({ length: 12 }, (_, i) => i % 3 === 0 ? 1 : 0), [12]);
-  const d = await same("fallback", [mask, cpu([12], 12)]);
-  assert.ok(sjStats.fallbackColumns - cols >= 12, "the general path ran once per column");
+gpuTest(FILE, "an op without a structured rule (a batched matmul's tangent) runs column by column: still = CPU", async () => {
+  assert.ok((await same("clamped", [cpu([12], 12)])) <= 12 && gpuColumns === 0, "clamp's tangent is a product: structured");
+  const mask = (n: number) => new Tensor(Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)), [n]);
+  const picked = [await same("picked", [mask(12), cpu([12], 12)]), await same("picked", [mask(48), cpu([48], 12)])];
+  assert.ok(picked[0] === picked[1] && picked[0] <= 16 && gpuColumns === 0, `where's tangent picks rows: structured (${picked})`);
+  const row = [await same("rowVector", [cpu([4], 13), cpu([12], 14)]), await same("rowVector", [cpu([4], 13), cpu([40], 14)])];
+  assert.ok(row[0] === row[1] && row[0] <= 12 && gpuColumns === 0, `a 1-D left operand of matmul: structured (${row})`);
+  const d = await same("fallback", [cpu([2, 3, 12], 15), cpu([12], 12)]);
+  assert.is(gpuColumns, 12, "the general path ran once per column");
   assert.ok(d > 12, `${d} dispatches: one per column at least`);
 });
 

@@ -10,7 +10,7 @@
 // ops on whole matrices: elementwise factors scale the diagonal (or the dense
 // rows: M · y[:, None]), matmul(W, I) is W and matmul(W, M) one product,
 // reductions and broadcasts are reductions and expansions of M viewed as
-// [...shape, n], index maps gather rows. The CPU's sparse forms have no
+// [...shape, n], index maps gather rows, where picks rows. The CPU's sparse forms have no
 // device counterpart: what is sparse rows there is dense here. Any other op,
 // or a combination without a rule, runs once per basis column on columns of
 // the dense matrix (the sweep, for that op alone), so every op stays correct.
@@ -122,15 +122,16 @@ function sumTo(J: GpuSJ, like: readonly number[]): GpuSJ {
   return reduceRows(J, dims, true, like, false);
 }
 
-/** A @ J, J the tangent of the right operand (A a 2-D primal, J 1-D or 2-D). */
-function matmulLeft(A: Tensor, J: GpuSJ): GpuSJ | undefined {
-  if (A.ndim !== 2 || J.shape.length < 1 || J.shape.length > 2 || J.shape[0] !== A.shape[1]) return undefined;
+/** A @ J, J the tangent of the right operand (A a 1-D or 2-D primal, J 1-D or 2-D). */
+function matmulLeft(A0: WebGPUTensor, J: GpuSJ): GpuSJ | undefined {
+  if (A0.ndim < 1 || A0.ndim > 2 || J.shape.length < 1 || J.shape.length > 2 || J.shape[0] !== A0.shape[A0.ndim - 1]) return undefined;
+  const A = A0.ndim === 1 ? viewOf(A0, [1, A0.shape[0]]) : A0; // a 1-D left operand: one row, its dim dropped
   const [p, q] = A.shape;
   const r = J.shape.length === 2 ? J.shape[1] : 1;
-  const shape = J.shape.length === 2 ? [p, r] : [p];
+  const shape = [...(A0.ndim === 2 ? [p] : []), ...(J.shape.length === 2 ? [r] : [])];
   if (J.kind === "diag" && r === 1) {
     // W @ I = W; W @ diag(d) = W with its columns scaled
-    if (!J.d) return dense(J, shape, A as WebGPUTensor, true);
+    if (!J.d) return dense(J, shape, A, true);
     return dense(J, shape, binary("mul", "jacobian", A, viewOf(J.d, [1, q])));
   }
   return dense(J, shape, matmul(A, viewOf(toDense(J), [q, r * J.n]), "jacobian"));
@@ -285,6 +286,16 @@ function sj(op: string, _own: number, a?: any, b?: any, c?: any, d?: any, e?: an
       const [J, y] = isG(a) ? [a, b] : [b, a];
       if (isG(J) && y instanceof WebGPUTensor && y.ndim === 1 && J.shape.length === 1 && J.shape[0] === y.shape[0]) {
         R = dense(J, [], matmul(viewOf(y, [1, y.shape[0]]), toDense(J), "jacobian"));
+      }
+      break;
+    }
+    case "where": {
+      // the condition picks rows: where(cond[..., None], rows of A, rows of B); a number side is a constant row
+      const side = (x: unknown) => isG(x) || typeof x === "number";
+      if (a instanceof WebGPUTensor && side(b) && side(c) && (isG(b) || isG(c))) {
+        const rowsOf = (x: GpuSJ | number) => (isG(x) ? rows(x) : x);
+        const out = gpuOpsTable().where(viewOf(a, [...a.shape, 1]), rowsOf(b), rowsOf(c)) as WebGPUTensor;
+        R = dense(isG(b) ? b : (c as GpuSJ), out.shape.slice(0, -1), out);
       }
       break;
     }
