@@ -630,7 +630,7 @@ function iota(shape: readonly number[]): Tensor {
 }
 
 /** Ops that move or copy elements: where each result element comes from, by running the op on indices. */
-const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "t", "permute", "expand", "select", "narrow", "index", "adReshapeAs", "adExpandAs"]);
+export const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "t", "permute", "expand", "select", "narrow", "index", "adReshapeAs", "adExpandAs"]);
 
 /**
  * One op on structured tangents: `op` is the runtime function's name,

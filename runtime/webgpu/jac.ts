@@ -18,7 +18,7 @@
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import * as ad from "../ad.js";
-import { SJ, sjStats } from "../jac.js";
+import { MOVES, sjStats } from "../jac.js";
 import { broadcastShapes, dimMask, normDim, numelOf, sameShape } from "../shape.js";
 import type { Executor } from "./executor.js";
 import { binary, copyStrided, devices, fullOn, gpuOpsTable, matmul, reduce, unary } from "./ops.js";
@@ -28,7 +28,6 @@ import { emptyOn, viewOf, WebGPUTensor } from "./tensor.js";
 export class GpuSJ {
   /** device.ts routes calls with this operand to the WebGPU backend */
   readonly device = "webgpu";
-  readonly dtype = "float32";
   constructor(
     readonly kind: "diag" | "dense",
     readonly shape: readonly number[],
@@ -151,9 +150,6 @@ function matmulRight(J: GpuSJ, B: Tensor): GpuSJ | undefined {
   return dense(J, shape, out);
 }
 
-/** Ops that move or copy elements: where each result element comes from, found by running the op on indices (on the CPU). */
-const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "t", "permute", "expand", "select", "narrow", "index"]);
-
 function iota(shape: readonly number[]): Tensor {
   const n = numelOf(shape);
   const d = new Float64Array(n);
@@ -207,7 +203,7 @@ function generic(op: string, args: unknown[]): GpuSJ {
   let out: WebGPUTensor | undefined, shape: readonly number[] = [];
   for (let c = 0; c < n; c++) {
     const res = fn(...args.map((a) => column(a, c)));
-    if (!(res instanceof WebGPUTensor)) throw new TypeError(`${op}: a structured Jacobian on WebGPU expected a webgpu tensor from the op, got ${res instanceof Tensor ? `a ${res.device} tensor` : typeof res}`);
+    if (!(res instanceof WebGPUTensor)) throw new TypeError(`${op}: expected a webgpu tensor, got ${res instanceof Tensor ? res.device : typeof res}`);
     if (!out) ((shape = res.shape), (out = emptyOn(ex, op, [res.numel, n])));
     if (res.numel > 0) copyStrided(op, res, 0, [1], out, c, [n], [res.numel]);
   }
@@ -215,21 +211,9 @@ function generic(op: string, args: unknown[]): GpuSJ {
   return dense(J, shape, out ?? emptyOn(ex, op, [0, 0]));
 }
 
-/** A structured tangent on the CPU among WebGPU operands: a device mismatch. */
-function checkOperands(op: string, args: unknown[]): void {
-  const walk = (a: unknown) => {
-    if (Array.isArray(a)) return a.forEach(walk);
-    if (a instanceof SJ) {
-      throw new TypeError(`${op}: a Jacobian on the CPU meets tensors on the webgpu device; move every input of the function to one device`);
-    }
-  };
-  args.forEach(walk);
-}
-
 /** One op on structured tangents (runtime/jac.ts's `sj`, for WebGPU operands). */
 function sj(op: string, _own: number, a?: any, b?: any, c?: any, d?: any, e?: any): any {
   const args = [a, b, c, d, e].slice(0, arguments.length - 2);
-  checkOperands(op, args);
   const has = args.some((x) => isG(x) || (Array.isArray(x) && x.some(isG)));
   if (!has) return FNS[op](...args); // no structured operand: the op itself
   let R: GpuSJ | undefined;
@@ -261,10 +245,8 @@ function sj(op: string, _own: number, a?: any, b?: any, c?: any, d?: any, e?: an
       if (isG(a)) R = sumTo(a, typeof b === "number" ? [] : (b as Tensor).shape);
       break;
     case "adReshapeAs":
-      if (isG(a) && b instanceof Tensor) {
-        if (numelOf(b.shape) !== a.m) throw new RangeError(`adReshapeAs: cannot reshape [${a.shape.join(", ")}] to [${b.shape.join(", ")}]`);
-        R = gatherRows(a, iota([a.m]).data, b.shape);
-      }
+      // the flat order is kept: the same rows under b's shape (the compiler's reshapes match in size)
+      if (isG(a) && b instanceof Tensor && numelOf(b.shape) === a.m) R = gatherRows(a, iota([a.m]).data, b.shape);
       break;
     case "sum":
     case "mean": {
@@ -305,6 +287,7 @@ function sj(op: string, _own: number, a?: any, b?: any, c?: any, d?: any, e?: an
       break;
     default:
       if (MOVES.has(op) && isG(a)) {
+        // where each result element comes from: the op run on indices (on the CPU)
         const t = (ops as any)[op](iota(a.shape), ...args.slice(1)) as Tensor;
         R = gatherRows(a, t.data, t.shape);
       }
@@ -317,7 +300,6 @@ function sjBlock(J: GpuSJ | Tensor | undefined, out: Tensor, x: Tensor, _dtypeFr
   const ex = devices("jacobian", [out, x]);
   const shape = [...out.shape, ...x.shape];
   if (!isG(J)) return fullOn(ex, "jacobian", shape, 0);
-  checkOperands("jacobian", [J]);
   sjStats[J.kind]++;
   const M = toDense(J);
   return viewOf(J.shared ? (M.clone() as WebGPUTensor) : M, shape);
