@@ -204,6 +204,7 @@ function swapLast(t: Tensor): Tensor {
 
 /** matmul backward for the first operand: ct @ bᵀ, with 1-D operands and batch broadcasting undone. */
 export function adMatmulBackA(ct: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adMatmulBackA", arguments); // WebGPU: bᵀ read in place (runtime/webgpu/matmul-back.ts)
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   if (a.ndim === 1 && b.ndim === 1) return ops.mul(b, ct);
   const B = b.ndim === 1 ? ops.unsqueeze(b, 1) : b;
@@ -217,6 +218,7 @@ export function adMatmulBackA(ct: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /** matmul backward for the second operand: aᵀ @ ct. */
 export function adMatmulBackB(ct: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adMatmulBackB", arguments); // WebGPU: aᵀ read in place (runtime/webgpu/matmul-back.ts)
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   if (a.ndim === 1 && b.ndim === 1) return ops.mul(a, ct);
   const A = a.ndim === 1 ? ops.unsqueeze(a, 0) : a;

@@ -19,6 +19,7 @@ import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import * as ad from "./ad.js";
 import { alloc, promote, type DType, type Storage } from "./dtype.js";
+import { backend, gpuArgs, gpuCall } from "./device.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, dimMask, numelOf, sameShape } from "./shape.js";
 
 type Kind = "diag" | "csr" | "dense" | "block";
@@ -88,14 +89,23 @@ function reshaped(J: SJ, shape: readonly number[], own: boolean): SJ {
   return R;
 }
 
-/** Whether every differentiated input is a CPU Tensor (otherwise the driver runs the sweeps). */
+/**
+ * Whether every differentiated input is a CPU Tensor, or every one a WebGPU
+ * tensor (runtime/webgpu/jac.ts); otherwise the driver runs the sweeps.
+ */
 export function sjOk(...xs: unknown[]): boolean {
-  for (const x of xs) if (!(x instanceof Tensor) || x.device !== "cpu") return false;
-  return true;
+  let gpu = 0;
+  for (const x of xs) {
+    if (!(x instanceof Tensor)) return false;
+    if (x.device === "webgpu") gpu++;
+    else if (x.device !== "cpu") return false;
+  }
+  return gpu === 0 || (gpu === xs.length && backend.current !== undefined);
 }
 
 /** The seed: d x / d x, the identity over x's elements. */
 export function sjSeed(x: Tensor): SJ {
+  if (gpuArgs(arguments)) return gpuCall("sjSeed", arguments); // WebGPU: runtime/webgpu/jac.ts
   sjStats.calls++;
   return diag(x.shape, x.numel, x.dtype, null);
 }
@@ -620,7 +630,7 @@ function iota(shape: readonly number[]): Tensor {
 }
 
 /** Ops that move or copy elements: where each result element comes from, by running the op on indices. */
-const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "t", "permute", "expand", "select", "narrow", "index", "adReshapeAs", "adExpandAs"]);
+export const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "t", "permute", "expand", "select", "narrow", "index", "adReshapeAs", "adExpandAs"]);
 
 /**
  * One op on structured tangents: `op` is the runtime function's name,
@@ -628,6 +638,7 @@ const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "tr
  * (their storage may be reused), `args` as the runtime op takes them.
  */
 export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, e?: any): any {
+  if (gpuArgs(arguments)) return gpuCall("sj", arguments); // WebGPU operands: runtime/webgpu/jac.ts
   const count = arguments.length - 2;
   const all = (): any[] => [a, b, c, d, e].slice(0, count);
   let n = isSJ(a) ? a.n : isSJ(b) ? b.n : undefined;
@@ -710,6 +721,7 @@ export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, 
 
 /** The Jacobian block of `out` w.r.t. `x` (shape out.shape ++ x.shape) from its structured tangent. */
 export function sjBlock(J: SJ | Tensor | undefined, out: Tensor, x: Tensor, dtypeFrom: "in" | "out"): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("sjBlock", arguments); // WebGPU: runtime/webgpu/jac.ts
   const shape = [...out.shape, ...x.shape];
   const dtype = dtypeFrom === "in" ? x.dtype : out.dtype;
   if (!isSJ(J)) return new Tensor(alloc(dtype, numelOf(shape)), shape);
@@ -795,5 +807,6 @@ export function sjSameShape(a: readonly number[], b: readonly number[]): boolean
 
 /** The structure of a structured tangent, for tests and `jacc explain` at run time. */
 export function sjKind(J: unknown): string {
+  if (gpuArgs(arguments)) return gpuCall("sjKind", arguments);
   return isSJ(J) ? (J.kind === "diag" && !J.d ? "identity" : J.kind) : "zero";
 }

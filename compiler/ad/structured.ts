@@ -146,11 +146,13 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     });
   });
   if (spec.aux !== undefined) results.push(v(primal[spec.aux]));
-  // Inputs off the CPU (WebGPU) run the sweeps: the sweep driver's body, kept as a function of its own.
+  // Inputs the structured path cannot take (on two devices: runtime/jac.ts sjOk) run the sweeps: the
+  // sweep driver's body, kept as a function of its own. WebGPU inputs take the structured path on the
+  // device (runtime/webgpu/jac.ts).
   const sweepName = ctx.fnNames.claim(`${drv.name}_sweep`);
   ctx.fns.set(sweepName, { ...drv, name: sweepName, arity: undefined });
   const outs = results.map((_, i) => fresh(`r${i}`, drv.results[i] ?? TENSOR));
-  const ok = fresh("onCpu", BOOL);
+  const ok = fresh("structuredOk", BOOL);
   const structured: Stmt[] = [...body, ...results.map((a, i): Stmt => ({ k: "let", dst: outs[i], e: { k: "atom", a } }))];
   const sweep: Stmt[] = [{ k: "call", dsts: outs, fn: sweepName, args: drv.params.map((p) => v(p.name)) }];
   twin.body = [

@@ -9,6 +9,8 @@ import { Executor, grid } from "./executor.js";
 import { gpuOpsTable } from "./ops.js";
 import { gpuAd } from "./ad.js";
 import { gpuFusedTable } from "./fused.js";
+import { gpuJac } from "./jac.js";
+import { gpuMatmulBack } from "./matmul-back.js";
 import { binding, emptyOn, uploadTensor, WebGPUTensor } from "./tensor.js";
 
 export { gpuKernels, registeredKernels } from "./kernels.js";
@@ -87,7 +89,7 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
 function backendFor(): typeof backend.current {
   return {
     call(name, args) {
-      const f = gpuOpsTable()[name] ?? gpuAd[name] ?? gpuFusedTable[name];
+      const f = gpuOpsTable()[name] ?? gpuAd[name] ?? gpuFusedTable[name] ?? gpuJac[name] ?? gpuMatmulBack[name];
       if (!f) throw new Error(`${name}: not available on WebGPU yet`);
       return f(...Array.from(args));
     },

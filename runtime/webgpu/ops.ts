@@ -196,18 +196,24 @@ export function reduce(fold: Fold, op: string, input: unknown, dim: Dims, keepdi
   return out;
 }
 
-function matmul(input: unknown, other: unknown, op = "matmul"): WebGPUTensor {
+/**
+ * input @ other; `ta` / `tb` (for operands of 2 dims or more): the operand's last
+ * two dims are read swapped in place (matmul(transpose(a, -1, -2), c) without the copy).
+ */
+export function matmul(input: unknown, other: unknown, op = "matmul", ta = false, tb = false): WebGPUTensor {
   const x = gpuTensor(op, input, "input");
   const y = gpuTensor(op, other, "other");
   const ex = devices(op, [x, y]);
-  const { m, k, n, aBatch: xBatch, bBatch: yBatch, batch, shape } = matmulShape(x.shape, y.shape);
+  if ((ta && x.shape.length < 2) || (tb && y.shape.length < 2)) throw new RangeError(`${op}: a transposed operand needs 2 dims or more, got ${fmt(x.shape)} @ ${fmt(y.shape)}`);
+  const swap = (s: readonly number[]) => [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]];
+  const { m, k, n, aBatch: xBatch, bBatch: yBatch, batch, shape } = matmulShape(ta ? swap(x.shape) : x.shape, tb ? swap(y.shape) : y.shape);
   const out = emptyOn(ex, op, shape);
   const nb = numelOf(batch);
   if (nb * m * n === 0) return out;
   if (k === 0) return fillWith(out, 0, op);
   const aStr = broadcastStrides(xBatch, batch).map((s) => s * m * k);
   const bStr = broadcastStrides(yBatch, batch).map((s) => s * k * n);
-  const meta = [m, k, n, batch.length, ...batch, ...aStr, ...bStr];
+  const meta = [m, k, n, batch.length, (ta ? 1 : 0) | (tb ? 2 : 0), ...batch, ...aStr, ...bStr];
   if (nb > 65535) throw new RangeError(`${op}: at most 65535 batched matrices on WebGPU, got ${nb}`);
   ex.dispatch("matmul", op, Uint32Array.from(meta), [binding(x), binding(y), binding(out)], [Math.ceil(n / TILE), Math.ceil(m / TILE), nb]);
   return out;

@@ -327,7 +327,11 @@ export function reduceKernel(fold: FoldKind): string {
 /**
  * Batched matrix product, TILE×TILE tiles of A and B staged in workgroup
  * memory; workgroup (x, y, z) computes a tile of output matrix z.
- * params: [M, K, N, batchRank, batchShape, aBatchStrides, bBatchStrides] (strides in elements).
+ * params: [M, K, N, batchRank, flags, batchShape, aBatchStrides, bBatchStrides] (strides in elements).
+ * flags bit 0: A is stored transposed (K×M), bit 1: B is (N×K), so Aᵀ @ C and
+ * C @ Bᵀ read the stored matrix in place (the reverse sweeps of a matmul) instead
+ * of copying it; a transposed operand's tile is loaded with lid.x along its
+ * stored rows, so the loads stay coalesced.
  */
 export function matmulKernel(): string {
   const b = new WgslBuilder();
@@ -341,21 +345,36 @@ export function matmulKernel(): string {
   b.block(
     `@compute @workgroup_size(${TILE}, ${TILE})\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>)`,
     () => {
-      b.line("let M = params[0];", "let K = params[1];", "let N = params[2];", "let br = params[3];");
-      b.line(`let row = wid.y * ${TILE}u + lid.y;`, `let col = wid.x * ${TILE}u + lid.x;`, "let z = wid.z;");
+      b.line("let M = params[0];", "let K = params[1];", "let N = params[2];", "let br = params[3];", "let ta = (params[4] & 1u) != 0u;", "let tb = (params[4] & 2u) != 0u;");
+      b.line(`let row0 = wid.y * ${TILE}u;`, `let col0 = wid.x * ${TILE}u;`, "let row = row0 + lid.y;", "let col = col0 + lid.x;", "let z = wid.z;");
       b.comment("batch offsets through the broadcast batch strides");
       b.line("var rem = z;", "var ao = 0u;", "var bo = 0u;");
       b.block("for (var d = br; d > 0u; d = d - 1u)", () => {
-        b.line("let k = d - 1u;", "let size = params[4u + k];", "let idx = rem % size;", "rem = rem / size;");
-        b.line("ao = ao + idx * params[4u + br + k];", "bo = bo + idx * params[4u + 2u * br + k];");
+        b.line("let k = d - 1u;", "let size = params[5u + k];", "let idx = rem % size;", "rem = rem / size;");
+        b.line("ao = ao + idx * params[5u + br + k];", "bo = bo + idx * params[5u + 2u * br + k];");
       });
       b.line("var acc = 0.0;");
       b.line(`let tiles = (K + ${TILE - 1}u) / ${TILE}u;`);
       b.block("for (var t = 0u; t < tiles; t = t + 1u)", () => {
-        b.line(`let ak = t * ${TILE}u + lid.x;`, `let bk = t * ${TILE}u + lid.y;`);
-        b.line("var va = 0.0;", "if (row < M && ak < K) { va = A[ao + row * K + ak]; }");
-        b.line("var vb = 0.0;", "if (bk < K && col < N) { vb = B[bo + bk * N + col]; }");
-        b.line(`tileA[lid.y * ${TILE}u + lid.x] = va;`, `tileB[lid.y * ${TILE}u + lid.x] = vb;`, "workgroupBarrier();");
+        b.comment("tileA[r][k] = A(row0 + r, t·TILE + k), tileB[k][c] = B(t·TILE + k, col0 + c)");
+        b.line("var va = 0.0;", "var vb = 0.0;");
+        b.block("if (ta)", () => {
+          b.line(`let r = row0 + lid.x;`, `let ak = t * ${TILE}u + lid.y;`);
+          b.line("if (r < M && ak < K) { va = A[ao + ak * M + r]; }", `tileA[lid.x * ${TILE}u + lid.y] = va;`);
+        });
+        b.block("else", () => {
+          b.line(`let ak = t * ${TILE}u + lid.x;`);
+          b.line("if (row < M && ak < K) { va = A[ao + row * K + ak]; }", `tileA[lid.y * ${TILE}u + lid.x] = va;`);
+        });
+        b.block("if (tb)", () => {
+          b.line(`let c = col0 + lid.y;`, `let bk = t * ${TILE}u + lid.x;`);
+          b.line("if (bk < K && c < N) { vb = B[bo + c * K + bk]; }", `tileB[lid.x * ${TILE}u + lid.y] = vb;`);
+        });
+        b.block("else", () => {
+          b.line(`let bk = t * ${TILE}u + lid.y;`);
+          b.line("if (bk < K && col < N) { vb = B[bo + bk * N + col]; }", `tileB[lid.y * ${TILE}u + lid.x] = vb;`);
+        });
+        b.line("workgroupBarrier();");
         b.block(`for (var k = 0u; k < ${TILE}u; k = k + 1u)`, () => b.line(`acc = acc + tileA[lid.y * ${TILE}u + k] * tileB[k * ${TILE}u + lid.x];`));
         b.line("workgroupBarrier();");
       });
