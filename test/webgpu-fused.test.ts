@@ -29,10 +29,17 @@ const linF = (x: Tensor, y: Tensor) => x.exp().mul(2).add(y.mul(3));
 export const lin = (x: Tensor, y: Tensor) => vjp(linF, [x, y])[0];
 export const linCt = (x: Tensor, y: Tensor, ct: Tensor) => vjp(linF, [x, y])[1](ct);
 export const bcast = (x: Tensor, y: Tensor) => vjp((a: Tensor, b: Tensor) => a.mul(b).tanh().sub(1), [x, y])[0];
-export const jfSinExp = jacfwd((x: Tensor) => x.sin().mul(x.exp()));
-export const jrSinExp = jacrev((x: Tensor) => x.sin().mul(x.exp()));
+// a loop keeps these off the structured path (runtime/webgpu/jac.ts takes straight-line
+// code without sweeps), so the sweeps' fused tangent / adjoint chains run
+const sinExpLoop = (x: Tensor) => {
+  let y = x.sin();
+  for (let i = 0; i < 1; i++) y = y.mul(x.exp());
+  return y;
+};
+export const jfSinExp = jacfwd(sinExpLoop);
+export const jrSinExp = jacrev(sinExpLoop);
 export const jrTanh = jacrev((x: Tensor) => x.mul(3).tanh());
-export const gSinExp = grad((x: Tensor) => x.sin().mul(x.exp()).sum());
+export const gSinExp = grad((x: Tensor) => sinExpLoop(x).sum());
 export const gLin = grad((x: Tensor, y: Tensor) => x.exp().mul(2).add(y.mul(3)).tanh().sum(), { argnums: [0, 1] });
 export const gLog = grad((x: Tensor) => x.mul(x).add(1).log().sqrt().sum());
 `;
