@@ -7,7 +7,7 @@
 // copies (f32 and vec4<f32>) through the same Dawn device. Times are medians of
 // batches of back-to-back dispatches. Not a test.
 import { initWebGPU, webgpuExecutor, registeredKernels } from "jacc";
-import { kernelSource } from "../runtime/webgpu/kernels.js";
+import { kernelSource } from "../runtime/kernels.js";
 import { compileToFile, importFile } from "./compile.js";
 
 const SOURCE = `import { vmap, jacfwd } from "jacc";

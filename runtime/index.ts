@@ -15,6 +15,5 @@ export * from "./ad.js";
 export { adFuseGpu } from "./fused.js";
 export { SJ, sj, sjOk, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape } from "./jac.js";
 export { adVmap, adBatchSize, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adRowView, adNewBatch, adPlainNumber, adRandState, adRandRewind, adRandSame } from "./vmap.js";
-export { initWebGPU, gpuKernels, type WebGPUOptions, type WebGPUInfo } from "./webgpu/index.js";
-export { webgpuExecutor, registeredKernels, gpuRun } from "./webgpu/index.js";
-export { adOnWebGPU, gpuVmapScalar } from "./webgpu/vmap.js";
+export { initWebGPU, gpuKernels, type WebGPUOptions, type WebGPUInfo } from "./gpu.js";
+export { webgpuExecutor, registeredKernels, gpuRun, adOnWebGPU, gpuVmapScalar } from "./gpu.js";

@@ -24,6 +24,15 @@ const FORBIDDEN: [string, RegExp][] = [
 ];
 
 const gzip = (s: string): number => zlib.gzipSync(s, { level: 9 }).length;
+const isWebGPUBackend = (id: string): boolean => isRuntimeModule(id) && path.basename(path.dirname(id)) === "webgpu";
+/** A chunk's modules by rendered size, largest first. */
+const byModule = (c: OutputChunk): string =>
+  Object.entries(c.modules)
+    .map(([id, m]) => [path.basename(path.dirname(id)) === "ops" ? `ops/${path.basename(id)}` : path.basename(id), m.renderedLength] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([m, n]) => `${m} ${n}`)
+    .join(", ");
 const kB = (n: number): string => `${(n / 1000).toFixed(2)} kB`;
 
 test("the forbidden patterns find what they look for (in the compiler, the stubs and TypeScript)", () => {
@@ -53,23 +62,38 @@ test("app bundle: no compiler, no marker stub, no eval or new Function in any ch
   console.log(`    vite build of examples/app: ${ms} ms, ${chunks.length} chunks`);
 });
 
-test("app bundle: jacc's runtime is one chunk of its own, at most 30 kB gzipped", async () => {
+test("app bundle: jacc's runtime is one chunk of its own, at most 30 kB gzipped; the WebGPU backend is not in it", async () => {
   const { chunks } = await buildApp();
   const main = chunkGraph(chunks, "main");
   const runtime = main.filter((c) => c.moduleIds.some(isRuntimeModule));
-  assert.is(runtime.length, 1, `the runtime's modules are in ${runtime.map((c) => c.fileName)}`);
+  assert.is(runtime.length, 1, `the runtime's modules (statically loaded) are in ${runtime.map((c) => c.fileName)}`);
   const [rt] = runtime;
   assert.match(rt.name, "jacc-runtime");
-  assert.ok(rt.moduleIds.every(isRuntimeModule), "the runtime chunk holds only the runtime");
+  // and Vite's helper for initWebGPU's dynamic import (it preloads the backend's imports)
+  const others = rt.moduleIds.filter((id) => !isRuntimeModule(id) && !/vite\/preload-helper/.test(id));
+  assert.is(others.length, 0, `the runtime chunk holds only the runtime, not ${others}`);
+  assert.not.ok(rt.moduleIds.some(isWebGPUBackend), `the runtime chunk bundles the WebGPU backend: ${rt.moduleIds.filter(isWebGPUBackend)}`);
   const size = gzip(rt.code);
   const app = main.filter((c) => c !== rt).reduce((s, c) => s + gzip(c.code), 0);
-  const byModule = Object.entries(rt.modules)
-    .map(([id, m]) => [path.basename(path.dirname(id)) === "ops" ? `ops/${path.basename(id)}` : path.basename(id), m.renderedLength] as const)
-    .filter(([, n]) => n > 0)
-    .sort((a, b) => b[1] - a[1]);
   console.log(`    runtime chunk ${rt.fileName}: ${kB(rt.code.length)} minified, ${kB(size)} gzipped; the app's own chunks ${kB(app)} gzipped`);
-  console.log(`    runtime modules (rendered bytes before minification): ${byModule.map(([m, n]) => `${m} ${n}`).join(", ")}`);
+  console.log(`    runtime modules (rendered bytes before minification): ${byModule(rt)}`);
   assert.ok(size <= 30_000, `the runtime chunk is ${kB(size)} gzipped (target 30 kB)`);
+});
+
+test("app bundle: the WebGPU backend is a chunk of its own (at most 16 kB gzipped), reached only by initWebGPU's dynamic import", async () => {
+  const { chunks } = await buildApp();
+  const gpu = chunks.filter((c) => c.moduleIds.some(isWebGPUBackend));
+  assert.is(gpu.length, 1, `the backend's modules are in ${gpu.map((c) => c.fileName)}`);
+  const [g] = gpu;
+  assert.match(g.name, "jacc-webgpu");
+  assert.ok(g.moduleIds.every(isWebGPUBackend), `the WebGPU chunk holds only the backend: ${g.moduleIds.filter((id) => !isWebGPUBackend(id))}`);
+  assert.not.ok(chunkGraph(chunks, "main").includes(g), "the main page does not load the backend statically");
+  const rt = chunks.find((c) => c.name === "jacc-runtime")!;
+  assert.ok(rt.dynamicImports.includes(g.fileName), `the runtime chunk imports ${g.fileName} dynamically (its dynamic imports: ${rt.dynamicImports})`);
+  const size = gzip(g.code);
+  console.log(`    WebGPU chunk ${g.fileName}: ${kB(g.code.length)} minified, ${kB(size)} gzipped, loaded by initWebGPU()`);
+  console.log(`    WebGPU modules (rendered bytes before minification): ${byModule(g)}`);
+  assert.ok(size <= 16_000, `the WebGPU chunk is ${kB(size)} gzipped (target 16 kB)`);
 });
 
 test("app bundle: the number-only page loads 0 bytes of jacc's runtime", async () => {

@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { test } from "uvu";
 import * as jt from "../runtime/index.js";
 import { initWebGPU, tensor, webgpuExecutor } from "../runtime/index.js";
-import { kernelSource } from "../runtime/webgpu/kernels.js";
+import { kernelSource } from "../runtime/kernels.js";
 import { gpuTest, registerAllKernels } from "./util/webgpu.js";
 import { compileOrThrow, repoRoot } from "./util/compile.js";
 import fs from "node:fs";
@@ -154,6 +154,42 @@ gpuTest(FILE, "a program gets only its own module's kernels: an op outside them 
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /grad 2\.7183,7\.3891,20\.0855/);
   assert.match(r.stdout, /error: matmul: the WGSL kernel "matmul" was not compiled into this program/);
+});
+
+gpuTest(FILE, "before initWebGPU the backend is not loaded, and its entry points say WebGPU is not initialised", () => {
+  // a fresh process with a module hook that logs every module of runtime/webgpu/ as Node loads it
+  const dir = path.join(repoRoot, ".tmp", "tests");
+  fs.mkdirSync(dir, { recursive: true });
+  const hook = path.join(dir, "log-webgpu-loads.mjs");
+  fs.writeFileSync(hook, `export async function load(url, context, next) { if (/\\/runtime\\/webgpu\\//.test(url)) console.log("loaded", url.replace(/.*\\/runtime\\//, "")); return next(url, context); }\n`);
+  const main = path.join(dir, "wg-lazy-main.mjs");
+  fs.writeFileSync(main, [
+    `import { register } from "node:module";`,
+    `register(${JSON.stringify(new URL(`file://${hook}`).href)});`,
+    `const jt = await import("jacc");`,
+    `const say = (f) => { try { f(); return "no error"; } catch (e) { return e.constructor.name + ": " + e.message; } };`,
+    `console.log("executor", String(jt.webgpuExecutor()));`,
+    `console.log("gpuRun", say(() => jt.gpuRun("axpy", [], [], [[3]], 3)));`,
+    `console.log("vmap", say(() => jt.gpuVmapScalar(null, { label: "vmap(f)", reason: "it recurses" }, [])));`,
+    `console.log("on webgpu", String(jt.adOnWebGPU([jt.tensor([1, 2])])));`,
+    `console.log("cpu", jt.tensor([1, 2]).exp().sum().item().toFixed(4));`,
+    `console.log("init");`,
+    `await jt.initWebGPU();`,
+    `console.log("executor", typeof jt.webgpuExecutor());`,
+    `console.log("read", Array.from(await jt.tensor([1, 2, 3]).to("webgpu").read()).join(","));`,
+  ].join("\n"));
+  const r = spawnSync(process.execPath, [main], { encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+  const [before, after] = r.stdout.split("init\n");
+  assert.not.match(before, /loaded/, "no module of runtime/webgpu/ before initWebGPU()");
+  assert.match(before, /executor undefined/, r.stdout);
+  assert.match(before, /gpuRun Error: axpy: WebGPU is not initialised \(call `await initWebGPU\(\)` first\)/);
+  assert.match(before, /vmap TypeError: vmap\(f\): has no WebGPU kernel, so it cannot take WebGPU tensors: it recurses/);
+  assert.match(before, /on webgpu false/);
+  assert.match(before, /cpu 10\.1073/);
+  assert.match(after, /loaded webgpu\/index\.js/);
+  assert.match(after, /executor object/);
+  assert.match(after, /read 1,2,3/);
 });
 
 it("gpuRun: a kernel of generated code's own (registered by name) on device tensors", async () => {

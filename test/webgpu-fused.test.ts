@@ -15,7 +15,7 @@ import { randn, tensor, Tensor, webgpuExecutor } from "jacc";
 import { compileAndImport, compileOrThrow, repoRoot } from "./util/compile.js";
 import { gpuTest, mismatches, numbers, readBack } from "./util/webgpu.js";
 import { fusedKernel, MAX_GPU_TENSORS } from "../compiler/emit/wgsl/fused.js";
-import { gpuKernels } from "../runtime/webgpu/kernels.js";
+import { gpuKernels } from "../runtime/kernels.js";
 import { adFuseGpu } from "../runtime/fused.js";
 
 const FILE = "webgpu-fused";

@@ -6,7 +6,7 @@
 // only after it is submitted, so queue.writeBuffer (which runs ahead of the
 // open encoder) never touches a buffer an encoded command still uses.
 
-import { kernelSource } from "./kernels.js";
+import { kernelSource } from "../kernels.js";
 
 /** Commands per submission. */
 const BATCH = 256;

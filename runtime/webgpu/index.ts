@@ -1,7 +1,9 @@
-// initWebGPU(): finds a WebGPU implementation (navigator.gpu in a browser, the
-// `webgpu` package's Dawn bindings in Node), opens a device and registers the
-// WebGPU backend with the core runtime, after which `t.to("webgpu")` works and
-// ops on WebGPU tensors run the WGSL kernels compiled into the program.
+// The WebGPU backend, loaded by initWebGPU() (runtime/gpu.ts) with a dynamic
+// import so that a program that never opens a device neither downloads nor
+// parses it. openWebGPU() finds a WebGPU implementation (navigator.gpu in a
+// browser, the `webgpu` package's Dawn bindings in Node), opens a device and
+// registers the backend with the core runtime, after which `t.to("webgpu")`
+// works and ops on WebGPU tensors run the WGSL kernels compiled into the program.
 
 import { backend } from "../device.js";
 import { Tensor } from "../tensor.js";
@@ -12,20 +14,9 @@ import { gpuFusedTable } from "./fused.js";
 import { gpuJac } from "./jac.js";
 import { gpuMatmulBack } from "./matmul-back.js";
 import { binding, emptyOn, uploadTensor, WebGPUTensor } from "./tensor.js";
+import type { WebGPUInfo, WebGPUOptions } from "../gpu.js";
 
-export { gpuKernels, registeredKernels } from "./kernels.js";
-
-export interface WebGPUOptions {
-  /** A `GPU` object to use instead of navigator.gpu / the `webgpu` package (tests). */
-  gpu?: { requestAdapter(opts?: unknown): Promise<unknown> };
-  powerPreference?: "low-power" | "high-performance";
-}
-
-export interface WebGPUInfo {
-  device: "webgpu";
-  /** The adapter's vendor / architecture / description, where it says. */
-  adapter: string;
-}
+export { gpuVmapScalar } from "./vmap.js";
 
 /** The Dawn instance in Node: it must stay reachable for the life of the process (Dawn frees itself otherwise). */
 let dawn: unknown;
@@ -50,12 +41,8 @@ async function findGpu(): Promise<{ requestAdapter(opts?: unknown): Promise<unkn
   return dawn as never;
 }
 
-/**
- * Opens the WebGPU device. Resolves once the device is ready (again after a
- * device loss, with a new device); rejects when there is no WebGPU or no
- * adapter.
- */
-export function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
+/** initWebGPU() once the backend is loaded. */
+export function openWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
   if (current && current.lost === null && !options.gpu) return Promise.resolve({ device: "webgpu", adapter: current.adapterInfo });
   if (pending && !options.gpu) return pending;
   const p = (async (): Promise<WebGPUInfo> => {
@@ -105,14 +92,7 @@ export function webgpuExecutor(): Executor | undefined {
   return current;
 }
 
-/**
- * Runs a registered kernel (gpuKernels) on WebGPU tensors, for generated code
- * with kernels of its own (a vmapped scalar program, a fused chain): binding 0
- * holds `params` (u32; floats as their bits), then `inputs` in order, then one
- * new float32 tensor per shape of `outputs`; `threads` invocations of a 1-D
- * kernel `workgroupSize` wide (dispatched as a 2-D grid past 65535 groups,
- * flat id = gid.x + gid.y * nwg.x * workgroupSize, as the runtime's kernels).
- */
+/** gpuRun() (runtime/gpu.ts) once the backend is loaded. */
 export function gpuRun(kernel: string, params: ArrayLike<number>, inputs: readonly Tensor[], outputs: readonly (readonly number[])[], threads: number, workgroupSize = 64): Tensor[] {
   const ex = devicesOf(kernel, inputs);
   const outs = outputs.map((shape) => emptyOn(ex, kernel, shape));

@@ -23,11 +23,6 @@ export interface VmapKernelMeta {
   tuple?: boolean;
 }
 
-/** True when a call's arguments live on WebGPU (the compiled vmap then runs its kernel). */
-export function adOnWebGPU(args: readonly unknown[]): boolean {
-  return args.some((a) => a instanceof Tensor && a.device === "webgpu");
-}
-
 export function gpuVmapScalar(kernel: string | null, meta: VmapKernelMeta, args: readonly unknown[], externals: readonly number[] = []): unknown {
   const label = meta.label;
   if (!kernel) throw new TypeError(`${label}: has no WebGPU kernel, so it cannot take WebGPU tensors: ${meta.reason}`);
