@@ -14,13 +14,14 @@ const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
 process.env.XDG_RUNTIME_DIR ??= "/tmp";
 
-const SOURCE = `import { jacrev, grad, vjp, type Tensor } from "jacc";
+const SOURCE = `import { jacrev, grad, vjp, jvp, type Tensor } from "jacc";
 export const mlpJac = (W1: Tensor, b1: Tensor, W2: Tensor) => jacrev((x: Tensor) => W2.matmul(W1.matmul(x).add(b1).tanh()));
 export const bigGrad = grad((x: Tensor) => x.sin().mul(x).exp().sum());
 export const matmulGrad = grad((a: Tensor, b: Tensor) => a.matmul(b).tanh().sum());
 export const chainGrad = grad((x: Tensor, y: Tensor) => x.exp().mul(2).add(y.mul(3)).tanh().sum(), { argnums: [0, 1] });
 const chainF = (x: Tensor, y: Tensor) => x.exp().mul(2).sin().add(y.mul(y).sigmoid()).div(3).neg().sqrt().abs();
 export const chain = (x: Tensor, y: Tensor) => vjp(chainF, [x, y])[0];
+export const sinExpTanhJvp = (x: Tensor, dx: Tensor) => jvp((a: Tensor) => a.sin().mul(a.exp()).tanh(), [x], [dx]);
 `;
 
 async function timeAsync(fn: () => Promise<unknown>, reps: number): Promise<number> {
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     ["grad of sum(tanh(A@B)) wrt A, 256×256", (k, on) => k.matmulGrad(on(A), on(B))],
     ["grad of sum(tanh(2·exp(x) + 3y)) wrt x and y, 1M elements", (k, on) => k.chainGrad(on(big), on(big2))],
     ["abs(sqrt(−(sin(2·exp(x)) + sigmoid(y²)) / 3)), 1M elements (10 ops)", (k, on) => k.chain(on(big), on(big2))],
+    ["jvp of tanh(sin(x)·exp(x)), 1M elements (primal and tangent: 13 ops, one region)", (k, on) => k.sinExpTanhJvp(on(big), on(big2))],
   ];
   const cpuT = (t: Tensor) => t;
   const dispatches = async (k: any, f: (typeof subjects)[number][1]) => {
@@ -82,6 +84,11 @@ async function main(): Promise<void> {
     console.log(`| ${name} | ${tc.toFixed(2)} ms | ${tg.toFixed(2)} ms | ${tOff.toFixed(2)} ms | ${(tg / tc).toFixed(1)}× | ${dOn} | ${dOff} |`);
   }
   console.log(`pipelines compiled: ${ex.stats.pipelinesCreated}; buffers created: ${ex.stats.buffersCreated}`);
+  // the CPU's fused loops against the ops one by one (float64, the same modules)
+  const [x64, dx64] = [randn([1 << 20], { seed: 9, dtype: "float64" }), randn([1 << 20], { seed: 10, dtype: "float64" })];
+  const cpuOn = await timeAsync(async () => m.sinExpTanhJvp(x64, dx64), 9);
+  const cpuOff = await timeAsync(async () => mOff.sinExpTanhJvp(x64, dx64), 9);
+  console.log(`CPU float64, jvp of tanh(sin(x)·exp(x)), 1M elements: fused region ${cpuOn.toFixed(2)} ms, op by op ${cpuOff.toFixed(2)} ms (${(cpuOff / cpuOn).toFixed(1)}× faster fused)`);
 }
 
 await main();

@@ -18,7 +18,8 @@ import { emitPatterns } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
 import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
-import { FuseHelpers, fuse, fusionOff } from "./opt/fuse.js";
+import { FuseHelpers, fusionOff } from "./opt/fuse.js";
+import { fuseElementwise } from "./opt/fuse-region.js";
 import { deviceNumbers } from "./opt/device-numbers.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
@@ -223,7 +224,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   // locals never shadow a generated function (or the runtime's names)
   const globalNames = new Set([...order, ...Object.values(RT)]);
   const helpers = new FuseHelpers(tsOut);
-  const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
+  const prep = (f: Fn) => (fusionOff() ? f : fuseElementwise(f, helpers));
   // number cotangents that may be 0-d device tensors, found across the module's functions
   const ready = deviceNumbers(new Map(order.map((f) => [f, simplify(program.fns.get(f)!)])));
   const generated = order.map((f) => emitter.fn(avoidNames(prep(ready.get(f)!), globalNames))).join("\n\n");
@@ -411,7 +412,7 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   const names = reachable(fns, [built.fn]);
   const globalNames = new Set([...names, ...Object.values(RT)]);
   const helpers = new FuseHelpers(true);
-  const prep = (f: Fn) => (fusionOff() ? f : fuse(f, helpers));
+  const prep = (f: Fn) => (fusionOff() ? f : fuseElementwise(f, helpers));
   const ready = deviceNumbers(new Map(names.map((n) => [n, simplify(fns.get(n)!)])));
   const fnsText = names.map((n) => emitter.fn(avoidNames(prep(ready.get(n)!), globalNames))).join("\n\n");
   const generated = [fnsText, ...helpers.code, ...directKernelTexts(program.fns, true, fnsText)].join("\n\n");

@@ -14,7 +14,7 @@ import * as assert from "uvu/assert";
 import { randn, tensor, Tensor, webgpuExecutor } from "jacc";
 import { compileAndImport, compileOrThrow, repoRoot } from "./util/compile.js";
 import { gpuTest, mismatches, numbers, readBack } from "./util/webgpu.js";
-import { fusedKernel, MAX_GPU_TENSORS } from "../compiler/emit/wgsl/fused.js";
+import { fusedKernel, regionKernel, MAX_GPU_BINDINGS, MAX_GPU_TENSORS } from "../compiler/emit/wgsl/fused.js";
 import { gpuKernels } from "../runtime/kernels.js";
 import { adFuseGpu } from "../runtime/fused.js";
 
@@ -22,7 +22,7 @@ const FILE = "webgpu-fused";
 const TOL = 2e-5;
 
 const SOURCE = `
-import { vjp, jacfwd, jacrev, grad, type Tensor } from "jacc";
+import { vjp, jvp, jacfwd, jacrev, grad, type Tensor } from "jacc";
 const chainF = (x: Tensor, y: Tensor, s: number) => x.exp().mul(2).sin().add(y.mul(y).sigmoid()).div(s).neg().sub(-3).mul(-0.1).neg().sqrt().abs();
 export const chain = (x: Tensor, y: Tensor, s: number) => vjp(chainF, [x, y, s])[0];
 const linF = (x: Tensor, y: Tensor) => x.exp().mul(2).add(y.mul(3));
@@ -42,6 +42,10 @@ export const jrTanh = jacrev((x: Tensor) => x.mul(3).tanh());
 export const gSinExp = grad((x: Tensor) => sinExpLoop(x).sum());
 export const gLin = grad((x: Tensor, y: Tensor) => x.exp().mul(2).add(y.mul(3)).tanh().sum(), { argnums: [0, 1] });
 export const gLog = grad((x: Tensor) => x.mul(x).add(1).log().sqrt().sum());
+// forward mode's primal and tangent interleaved: one region, one kernel with two outputs
+const sinExpTanh = (x: Tensor) => x.sin().mul(x.exp()).tanh();
+export const jvpSinExpTanh = (x: Tensor, dx: Tensor) => jvp(sinExpTanh, [x], [dx]);
+export const jvpScaled = (x: Tensor, s: number, dx: Tensor, ds: number) => jvp((a: Tensor, k: number) => a.mul(k).sin().mul(a), [x, s], [dx, ds]);
 `;
 
 /** The compiled module twice (fused and op by op), imported once per process. */
@@ -86,6 +90,8 @@ const CASES: [string, (m: any) => (...a: any[]) => unknown, () => unknown[]][] =
   ["grad of sum(sin(x)·exp(x))", (m) => m.gSinExp, () => [f32([3, 17], 9)]],
   ["grad of sum(tanh(2 exp(x) + 3y)) wrt x and y", (m) => m.gLin, () => [f32([257], 10, 0.5), f32([257], 11, 0.5)]],
   ["grad of sum(sqrt(log(x² + 1)))", (m) => m.gLog, () => [f32([100], 12)]],
+  ["jvp of tanh(sin(x)·exp(x)): primal and tangent in one kernel", (m) => m.jvpSinExpTanh, () => [f32([3, 50], 13), f32([3, 50], 14)]],
+  ["jvp of sin(s x)·x with a number s and its tangent", (m) => m.jvpScaled, () => [f32([77], 15), 0.6, f32([77], 16), -1.3]],
 ];
 
 for (const [name, pick, args] of CASES) {
@@ -115,6 +121,9 @@ gpuTest(FILE, "a 13-op chain is one dispatch (it was thirteen), a 4-op chain one
   assert.is(count(() => off.chain(x, y, 0.7)), 13);
   assert.is(count(() => on.lin(x, y)), 1);
   assert.is(count(() => off.lin(x, y)), 4);
+  // jvp: the primal and the tangent from one kernel with two outputs (17 ops one by one)
+  assert.is(count(() => on.jvpSinExpTanh(x, y)), 1);
+  assert.ok(count(() => off.jvpSinExpTanh(x, y)) >= 12);
   // an empty tensor: no dispatch at all
   const e = gpu(tensor([], { dtype: "float32" }));
   assert.is(count(() => on.lin(e, e)), 0);
@@ -169,6 +178,46 @@ test("fusedKernel: one output, each tensor operand bound once, literals exact (N
   assert.throws(() => fusedKernel({ op: "t.pow", args: [{ leaf: 0 }] }, ["t"], "pow"), /no WGSL for the fused op pow/);
 });
 
+test("regionKernel: the ops in order, a value read twice computed once, one output binding per stored op", () => {
+  // v1 = sin(x0); v2 = cos(x0); v3 = x1 * v2; v4 = v1 * v1 + ... : outputs v1 and v3
+  const nodes = [
+    { op: "t.sin", args: [{ leaf: 0 }] },
+    { op: "t.cos", args: [{ leaf: 0 }] },
+    { op: "t.mul", args: [{ leaf: 1 }, { ref: 1 }] },
+    { op: "t.mul", args: [{ ref: 0 }, { ref: 0 }] },
+    { op: "t.sub", args: [{ lit: 1 }, { ref: 3 }] },
+  ];
+  const k = regionKernel(nodes, [0, 2, 4], ["t", "t"], "region")!;
+  assert.match(k.name, /^fuse_[0-9a-f]{16}$/);
+  assert.match(k.text, /^\/\/ jacc: fused elementwise region, one invocation per element, 3 outputs:/);
+  assert.is((k.text.match(/op_sin\(/g) ?? []).length, 2, "sin defined once and called once");
+  assert.match(k.text, /let v4 = v1 \* v1;/);
+  for (const [i, v] of [[0, 1], [1, 3], [2, 5]]) assert.match(k.text, new RegExp(`out${i}\\[i\\] = v${v};`));
+  assert.match(k.text, /@binding\(5\) var<storage, read_write> out2/);
+  assert.is(regionKernel(nodes, [0, 2, 4], Array(MAX_GPU_BINDINGS - 2).fill("t"), "too many"), undefined, "operands + outputs over the bindings");
+  assert.ok(regionKernel(nodes, [0, 2, 4], Array(MAX_GPU_BINDINGS - 3).fill("t"), "fits"));
+});
+
+gpuTest(FILE, "adFuseGpu with an output count: one dispatch writes every output", async () => {
+  const k = regionKernel([{ op: "t.exp", args: [{ leaf: 0 }] }, { op: "t.mul", args: [{ ref: 0 }, { leaf: 1 }] }], [0, 1], ["t", "n"], "exp, mul")!;
+  gpuKernels({ [k.name]: k.text });
+  const x = gpu(tensor([0, 1, 2], { dtype: "float32" }));
+  const ex = webgpuExecutor()!;
+  const d0 = ex.stats.dispatches;
+  const outs = adFuseGpu(k.name, "tn", [x, 3], 2)!;
+  assert.is(ex.stats.dispatches - d0, 1);
+  assert.is(outs.length, 2);
+  const e = [0, 1, 2].map((v) => Math.fround(Math.exp(v)));
+  assert.equal(mismatches(Array.from(await outs[0].read()), e, 1e-6), []);
+  assert.equal(mismatches(Array.from(await outs[1].read()), e.map((v) => Math.fround(v * 3)), 1e-6), []);
+  // an operand bound only for its shape (sumTo's `like`): still a valid binding
+  const k2 = regionKernel([{ op: "t.exp", args: [{ leaf: 0 }] }, { op: "t.neg", args: [{ ref: 0 }] }], [0, 1], ["t", "t"], "exp, neg; like")!;
+  gpuKernels({ [k2.name]: k2.text });
+  const [a, b] = adFuseGpu(k2.name, "tt", [x, gpu(tensor([9, 9, 9], { dtype: "float32" }))], 2)!;
+  assert.equal(mismatches(Array.from(await a.read()), e, 1e-6), []);
+  assert.equal(mismatches(Array.from(await b.read()), e.map((v) => -v), 1e-6), []);
+});
+
 test("the compiled module carries one kernel per fused chain; a chain with too many tensor operands runs op by op on WebGPU", () => {
   const r = compileOrThrow(SOURCE, "fused-src.ts");
   const fused = Object.keys(r.shaders).filter((k) => k.startsWith("fuse_"));
@@ -205,11 +254,11 @@ test("jacc emit writes each fused chain's kernel as a .wgsl file; jacc explain p
     assert.ok(files.includes(`m.${k}.wgsl`), files.join(" "));
     const text = fs.readFileSync(path.join(dir, "out", `m.${k}.wgsl`), "utf8");
     assert.is(text, compiled.shaders[k]);
-    assert.match(text, /^\/\/ jacc: fused elementwise chain, one invocation per element:/);
+    assert.match(text, /^\/\/ jacc: fused elementwise (chain|region), one invocation per element/);
   }
   const e = spawnSync(process.execPath, [cli, "explain", "m.ts", "g"], { cwd: dir, encoding: "utf8" });
   assert.is(e.status, 0, e.stderr);
-  for (const k of fused) assert.ok(e.stdout.includes(`// ${k}\n// jacc: fused elementwise chain`), e.stdout.slice(e.stdout.indexOf("── WGSL")));
+  for (const k of fused) assert.match(e.stdout, new RegExp(`// ${k}\n// jacc: fused elementwise (chain|region)`), e.stdout.slice(e.stdout.indexOf("── WGSL")));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -40,7 +40,20 @@ export class FuseHelpers {
   code: string[] = [];
   /** The chains' WGSL kernels (name → text), registered with the module as its other kernels are. */
   kernels: Record<string, string> = {};
-  constructor(private ts: boolean) {}
+  constructor(readonly ts: boolean) {}
+
+  /** A helper that `make` writes given its name (a region's, compiler/opt/fuse-region.ts), deduplicated by its text. */
+  named(make: (name: string) => { code: string; kernel?: { name: string; text: string } }): string {
+    const key = make("__jaccFuse").code;
+    let name = this.byKey.get(key);
+    if (name) return name;
+    name = `__jaccFuse${this.byKey.size + 1}`;
+    this.byKey.set(key, name);
+    const { code, kernel } = make(name);
+    if (kernel) this.kernels[kernel.name] = kernel.text;
+    this.code.push(code);
+    return name;
+  }
 
   helper(tree: Node, kinds: ("t" | "n")[]): string {
     const key = `${JSON.stringify(tree)}|${kinds.join("")}`;

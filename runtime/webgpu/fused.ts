@@ -1,6 +1,6 @@
-// One dispatch of a fused elementwise chain's kernel (compiler/emit/wgsl/fused.ts):
-// params = [n, the bits of each number operand], then the tensor operands in
-// order, then the output.
+// One dispatch of a fused elementwise chain's or region's kernel
+// (compiler/emit/wgsl/fused.ts): params = [n, the bits of each number
+// operand], then the tensor operands in order, then the output(s).
 import { grid } from "./executor.js";
 import { bits } from "./ops.js";
 import { binding, emptyOn, WebGPUTensor } from "./tensor.js";
@@ -13,7 +13,7 @@ const WG = 64;
  * WebGPU tensors of one shape on one device and numbers where `kinds` says
  * "n" (the helper then runs the ops, which broadcast or raise the device error).
  */
-export function gpuFused(kernel: string, kinds: string, operands: readonly unknown[]): WebGPUTensor | undefined {
+export function gpuFused(kernel: string, kinds: string, operands: readonly unknown[], outputs?: number): WebGPUTensor | WebGPUTensor[] | undefined {
   let first: WebGPUTensor | undefined;
   const params: number[] = [0];
   const inputs: WebGPUTensor[] = [];
@@ -34,10 +34,10 @@ export function gpuFused(kernel: string, kinds: string, operands: readonly unkno
   const op = `fused elementwise chain (${kernel})`;
   ex.check(op);
   const n = first.numel;
-  const out = emptyOn(ex, op, first.shape);
+  const outs = Array.from({ length: outputs ?? 1 }, () => emptyOn(ex, op, first!.shape));
   params[0] = n;
-  if (n > 0) ex.dispatch(kernel, op, Uint32Array.from(params), [...inputs.map(binding), binding(out)], grid(n, WG));
-  return out;
+  if (n > 0) ex.dispatch(kernel, op, Uint32Array.from(params), [...inputs.map(binding), ...outs.map(binding)], grid(n, WG));
+  return outputs === undefined ? outs[0] : outs;
 }
 
 /** The backend's entry (runtime/fused.ts calls it by name). */

@@ -16,12 +16,22 @@ import { BINARY_EXPR, ENTRY_1D, FLAT_ID, HELPERS, UNARY_EXPR, type BinaryKind, t
 /** A chain as compiler/opt/fuse.ts builds it: ops over operand slots (`leaf`) and literals. */
 export type FuseNode = { op: string; args: FuseNode[] } | { leaf: number } | { lit: number };
 
+/** A region's operand (compiler/opt/fuse-region.ts): an operand slot, a literal, or the value of an earlier op. */
+export type RegionArg = { leaf: number } | { lit: number } | { ref: number };
+/** One op of a region, in order. */
+export interface RegionNode {
+  op: string;
+  args: RegionArg[];
+}
+
 /**
  * Tensor operands one kernel can bind: params, these and the output must fit
  * WebGPU's default of 8 storage buffers per stage. A chain with more runs op
  * by op on WebGPU.
  */
 export const MAX_GPU_TENSORS = 6;
+/** Storage buffers besides params one region kernel may bind (its tensor operands and outputs). */
+export const MAX_GPU_BINDINGS = 7;
 
 let scratch: { f: Float32Array; u: Uint32Array } | undefined;
 function f32Bits(x: number): number {
@@ -49,6 +59,69 @@ function fnv(s: string, basis: number): string {
   return h.toString(16).padStart(8, "0");
 }
 
+/** The header shared by chain and region kernels: params, the helpers, the tensor operands. */
+function header(b: WgslBuilder, unaries: Set<string>, kinds: readonly ("t" | "n")[]): number {
+  for (const op of unaries) if (!(op in UNARY_EXPR)) throw new Error(`jacc: no WGSL for the fused op ${op}`);
+  b.line("@group(0) @binding(0) var<storage, read> params: array<u32>;");
+  b.blank().line(HELPERS.bits);
+  if (unaries.has("sin") || unaries.has("cos")) b.blank().line(HELPERS.sincos);
+  b.blank();
+  let binding = 1;
+  kinds.forEach((k, i) => k === "t" && b.line(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<f32>;`));
+  return binding;
+}
+
+/** Each unary op as the function its own kernel computes (a call is never constant-folded, so literals cannot overflow at compile time). */
+function unaryFns(b: WgslBuilder, unaries: Set<string>): void {
+  for (const op of [...unaries].sort()) b.blank().block(`fn op_${op}(x: f32) -> f32`, () => b.line(`return ${UNARY_EXPR[op as UnaryKind]};`));
+}
+
+/** The operands' loads at the top of the entry point. */
+function loads(b: WgslBuilder, kinds: readonly ("t" | "n")[]): void {
+  b.line(FLAT_ID, "if (i >= params[0]) { return; }");
+  let slot = 1;
+  kinds.forEach((k, i) => b.line(k === "t" ? `let x${i} = in${i}[i];` : `let s${i} = f32_of(params[${slot++}u]);`));
+}
+
+/** One op's expression over its operands' WGSL (`lits`: both operands are literals). */
+function opExpr(op: string, args: string[], lits: number[] | undefined): string {
+  if (args.length === 1) return `op_${op.slice(2)}(${args[0]})`;
+  // two literals would make a constant expression, which WGSL evaluates (and rejects on overflow) at compile time
+  const a = lits ? literal(lits[0], true) : args[0];
+  return BINARY_EXPR[op.slice(2) as BinaryKind].replace(/\b[ab]\b/g, (m) => (m === "a" ? a : args[1]));
+}
+
+const kernelName = (text: string) => `fuse_${fnv(text, 0x811c9dc5)}${fnv(text, 0x01000193)}`;
+
+/**
+ * The kernel of a region (compiler/opt/fuse-region.ts): its ops in order, one
+ * `let` each, and a store per output (`outs`: the ops whose values the rest
+ * of the function reads). Bindings: params ([n, the bits of each number
+ * operand]), the tensor operands in order, then one output per entry of
+ * `outs`. undefined when they are more than one kernel can bind.
+ */
+export function regionKernel(nodes: readonly RegionNode[], outs: readonly number[], kinds: readonly ("t" | "n")[], label: string): { name: string; text: string } | undefined {
+  if (kinds.filter((k) => k === "t").length + outs.length > MAX_GPU_BINDINGS) return undefined;
+  const unaries = new Set(nodes.filter((n) => n.args.length === 1).map((n) => n.op.slice(2)));
+  const b = new WgslBuilder();
+  b.comment(`jacc: fused elementwise region, one invocation per element, ${outs.length} outputs:\n${label}`);
+  let binding = header(b, unaries, kinds);
+  outs.forEach((_, k) => b.line(`@group(0) @binding(${binding++}) var<storage, read_write> out${k}: array<f32>;`));
+  unaryFns(b, unaries);
+  b.blank();
+  b.block(ENTRY_1D, () => {
+    loads(b, kinds);
+    const value = (a: RegionArg): string => ("leaf" in a ? (kinds[a.leaf] === "t" ? `x${a.leaf}` : `s${a.leaf}`) : "lit" in a ? literal(a.lit, false) : `v${a.ref + 1}`);
+    nodes.forEach((n, k) => {
+      const lits = n.args.length === 2 && n.args.every((a) => "lit" in a) ? n.args.map((a) => (a as { lit: number }).lit) : undefined;
+      b.line(`let v${k + 1} = ${opExpr(n.op, n.args.map(value), lits)};`);
+    });
+    outs.forEach((ref, k) => b.line(`out${k}[i] = v${ref + 1};`));
+  });
+  const text = b.toString();
+  return { name: kernelName(text), text };
+}
+
 /**
  * The kernel of a chain whose operand slots are tensors ("t") or numbers
  * ("n"); `label` describes the chain in the shader's first comment. undefined
@@ -64,38 +137,20 @@ export function fusedKernel(tree: FuseNode, kinds: readonly ("t" | "n")[], label
     }
   };
   visit(tree);
-  for (const op of unaries) if (!(op in UNARY_EXPR)) throw new Error(`jacc: no WGSL for the fused op ${op}`);
-
   const b = new WgslBuilder();
   b.comment(`jacc: fused elementwise chain, one invocation per element:\n${label}`);
-  b.line("@group(0) @binding(0) var<storage, read> params: array<u32>;");
-  b.blank().line(HELPERS.bits);
-  if (unaries.has("sin") || unaries.has("cos")) b.blank().line(HELPERS.sincos);
-  b.blank();
-  let binding = 1;
-  kinds.forEach((k, i) => k === "t" && b.line(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<f32>;`));
+  const binding = header(b, unaries, kinds);
   b.line(`@group(0) @binding(${binding}) var<storage, read_write> out: array<f32>;`);
-  // each op as the function its own kernel computes (a call is never constant-folded, so literals cannot overflow at compile time)
-  for (const op of [...unaries].sort()) b.blank().block(`fn op_${op}(x: f32) -> f32`, () => b.line(`return ${UNARY_EXPR[op as UnaryKind]};`));
+  unaryFns(b, unaries);
   b.blank();
   b.block(ENTRY_1D, () => {
-    b.line(FLAT_ID, "if (i >= params[0]) { return; }");
-    let slot = 1;
-    kinds.forEach((k, i) => b.line(k === "t" ? `let x${i} = in${i}[i];` : `let s${i} = f32_of(params[${slot++}u]);`));
+    loads(b, kinds);
     let next = 0;
     const value = (n: FuseNode): string => {
       if ("leaf" in n) return kinds[n.leaf] === "t" ? `x${n.leaf}` : `s${n.leaf}`;
       if ("lit" in n) return literal(n.lit, false);
-      let expr: string;
-      if (n.args.length === 1) expr = `op_${n.op.slice(2)}(${value(n.args[0])})`;
-      else {
-        // two literals would make a constant expression, which WGSL evaluates (and rejects on overflow) at compile time
-        const both = n.args.every((a) => "lit" in a);
-        const a = both ? literal((n.args[0] as { lit: number }).lit, true) : value(n.args[0]);
-        const op = n.op.slice(2) as BinaryKind;
-        const rhs = value(n.args[1]);
-        expr = BINARY_EXPR[op].replace(/\b[ab]\b/g, (m) => (m === "a" ? a : rhs));
-      }
+      const lits = n.args.length === 2 && n.args.every((a) => "lit" in a) ? n.args.map((a) => (a as { lit: number }).lit) : undefined;
+      const expr = opExpr(n.op, n.args.map(value), lits);
       const name = `v${++next}`;
       b.line(`let ${name} = ${expr};`);
       return name;
@@ -103,5 +158,5 @@ export function fusedKernel(tree: FuseNode, kinds: readonly ("t" | "n")[], label
     b.line(`out[i] = ${value(tree)};`);
   });
   const text = b.toString();
-  return { name: `fuse_${fnv(text, 0x811c9dc5)}${fnv(text, 0x01000193)}`, text };
+  return { name: kernelName(text), text };
 }
