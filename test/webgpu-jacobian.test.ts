@@ -17,7 +17,7 @@ const FILE = "webgpu-jacobian";
 const TOL = 1e-4;
 
 const SOURCE = `
-import { jacfwd, jacrev, jacobian, logSoftmax, cat, where, type Tensor } from "jacc";
+import { grad, jacfwd, jacrev, jacobian, logSoftmax, cat, where, type Tensor } from "jacc";
 export const tanhFwd = (W: Tensor, x: Tensor) => jacfwd((x: Tensor) => W.matmul(x).tanh())(x);
 export const tanhRev = (W: Tensor, x: Tensor) => jacrev((x: Tensor) => W.matmul(x).tanh())(x);
 export const tanhJac = (W: Tensor, x: Tensor) => jacobian((x: Tensor) => W.matmul(x).tanh(), x);
@@ -35,6 +35,9 @@ export const joined = jacrev((x: Tensor) => cat([x.exp(), x.sin(), x.mul(x)], 0)
 export const clamped = jacfwd((x: Tensor) => x.mul(x).clamp(0.1, 0.5).exp());
 export const picked = (m: Tensor, x: Tensor) => jacfwd((x: Tensor) => where(m, x.exp(), x.sin()).mul(x))(x);
 export const rowVector = (v: Tensor, x: Tensor) => jacrev((x: Tensor) => v.matmul(x.reshape([4, -1]).exp()))(x);
+// gradients of totals: the sum of a diagonal is the diagonal itself as one row
+export const gradSum = grad((x: Tensor) => x.sin().mul(x).exp().sum());
+export const gradMean = grad((x: Tensor) => x.mul(x).tanh().mean());
 // a batched matmul's tangent has no structured rule: the general path, one column at a time
 export const fallback = (A: Tensor, x: Tensor) => jacfwd((x: Tensor) => A.matmul(x).sin())(x);
 `;
@@ -103,6 +106,14 @@ gpuTest(FILE, "sin(x)·exp(x), exp(x).sum(1), logSoftmax: diagonal and reduced s
     for (const s of shapes) counts.push(await same(name, [cpu(s, 3)]));
     assert.is(counts[0], counts[1], `${name}: dispatches independent of n (${counts})`);
     assert.ok(counts[1] <= 16, `${name}: ${counts[1]} dispatches`);
+  }
+});
+
+gpuTest(FILE, "grad of a sum or mean on WebGPU = CPU, with no m×n identity (n = 65536 would need 16 GiB)", async () => {
+  for (const name of ["gradSum", "gradMean"]) {
+    const counts: number[] = [];
+    for (const n of [10, 1 << 16]) counts.push(await same(name, [cpu([n], 4)]));
+    assert.is(counts[0], counts[1], `${name}: dispatches independent of n (${counts})`);
   }
 });
 

@@ -110,6 +110,12 @@ function expandTo(J: GpuSJ, shape: readonly number[]): GpuSJ {
 /** Rows summed over `dims` of J's shape (mean: divided by their count). */
 function reduceRows(J: GpuSJ, dims: number[], keepdim: boolean, outShape: readonly number[], mean: boolean): GpuSJ {
   if (dims.length === 0) return J;
+  if (J.kind === "diag" && dims.length === J.shape.length && J.m > 0) {
+    // the total of a diagonal is one row, the diagonal itself (a gradient of a sum never builds the m×n identity)
+    const d = diagValues(J);
+    const row = mean ? binary("div", "jacobian", d, J.m) : d;
+    return dense(J, outShape, viewOf(row, [1, J.n]), row === J.d);
+  }
   return dense(J, outShape, reduce("sum", mean ? "mean" : "sum", rows(J), dims, keepdim, mean));
 }
 
