@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const data = (r: unknown) => (Array.isArray(r) ? r : [r]).map((t: Tensor) => t.data);
   // each subject runs the module `k` (fused or not) on CPU tensors or on WebGPU copies
   const subjects: [string, (k: any, on: (t: Tensor) => Tensor) => unknown][] = [
-    ["MLP 64→128→16, jacrev (16 reverse sweeps)", (k, on) => k.mlpJac(on(W1), on(b1), on(W2))(on(x))],
+    ["MLP 64→128→16, jacrev (structured: all 64 columns at once)", (k, on) => k.mlpJac(on(W1), on(b1), on(W2))(on(x))],
     ["grad of sum(exp(sin(x)·x)), 1M elements", (k, on) => k.bigGrad(on(big))],
     ["grad of sum(tanh(A@B)) wrt A, 256×256", (k, on) => k.matmulGrad(on(A), on(B))],
     ["grad of sum(tanh(2·exp(x) + 3y)) wrt x and y, 1M elements", (k, on) => k.chainGrad(on(big), on(big2))],

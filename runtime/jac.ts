@@ -103,6 +103,11 @@ export function sjOk(...xs: unknown[]): boolean {
   return gpu === 0 || (gpu === xs.length && backend.current !== undefined);
 }
 
+/** sjOk for CPU inputs only: grad's driver sends WebGPU inputs to its one reverse sweep. */
+export function sjOkCpu(...xs: unknown[]): boolean {
+  return xs.every((x) => x instanceof Tensor && x.device === "cpu");
+}
+
 /** The seed: d x / d x, the identity over x's elements. */
 export function sjSeed(x: Tensor): SJ {
   if (gpuArgs(arguments)) return gpuCall("sjSeed", arguments); // WebGPU: runtime/webgpu/jac.ts

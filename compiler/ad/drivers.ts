@@ -313,7 +313,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   d.fn.body = b.stmts;
   driverInfo.set(d.fn, { tree, aux: auxIndex });
   // straight-line tensor code: every block at once from structured tangents (emitted in place of the sweeps)
-  buildStructuredTwin(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", aux: outs.aux });
+  buildStructuredTwin(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", aux: outs.aux, sweepOnGpu: spec.label === "grad" });
   return d.fn.name;
 }
 

@@ -79,6 +79,12 @@ export interface TwinSpec {
   ins: number[]; // f's parameters that are differentiated
   dtypeFrom: "in" | "out";
   aux?: number; // f's result returned as aux, after the blocks
+  /**
+   * WebGPU inputs run the sweeps: grad's one reverse sweep costs what the
+   * primal does, where the device's dense structured tangents are m×n per
+   * intermediate (grad of sum(tanh(A@B)) wrt a 256×256 A: 16 GiB).
+   */
+  sweepOnGpu?: boolean;
 }
 
 /**
@@ -156,7 +162,7 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
   const structured: Stmt[] = [...body, ...results.map((a, i): Stmt => ({ k: "let", dst: outs[i], e: { k: "atom", a } }))];
   const sweep: Stmt[] = [{ k: "call", dsts: outs, fn: sweepName, args: drv.params.map((p) => v(p.name)) }];
   twin.body = [
-    { k: "let", dst: ok, e: { k: "prim", op: "ad.sjOk", args: spec.ins.map((j) => v(f.params[j].name)) } },
+    { k: "let", dst: ok, e: { k: "prim", op: spec.sweepOnGpu ? "ad.sjOkCpu" : "ad.sjOk", args: spec.ins.map((j) => v(f.params[j].name)) } },
     { k: "if", cond: v(ok), then: structured, else: sweep },
     { k: "return", values: outs.map((o) => v(o)) },
   ];

@@ -256,6 +256,7 @@ export const tensorRules: Record<string, TensorRule> = {
   // structured Jacobians (runtime/jac.ts): the identity seed and a block filled from its structure
   "ad.sjSeed": { operands: 1, js: call("sjSeed"), zero: true },
   "ad.sjOk": { operands: 1, js: call("sjOk"), zero: true, type: () => BOOL },
+  "ad.sjOkCpu": { operands: 1, js: call("sjOkCpu"), zero: true, type: () => BOOL },
   "ad.sjBlock": { operands: 3, js: call("sjBlock"), zero: true },
   // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts, run after
   // every transform: never differentiated)
