@@ -38,6 +38,9 @@ export const rowVector = (v: Tensor, x: Tensor) => jacrev((x: Tensor) => v.matmu
 // gradients of totals: the sum of a diagonal is the diagonal itself as one row
 export const gradSum = grad((x: Tensor) => x.sin().mul(x).exp().sum());
 export const gradMean = grad((x: Tensor) => x.mul(x).tanh().mean());
+export const jacrevSum = jacrev((x: Tensor) => x.sin().mul(x).exp().sum());
+export const jacrevMean = jacrev((x: Tensor) => x.mul(x).tanh().mean());
+export const gradMatmul = (B: Tensor, A: Tensor) => grad((a: Tensor) => a.matmul(B).tanh().sum())(A);
 // a batched matmul's tangent has no structured rule: the general path, one column at a time
 export const fallback = (A: Tensor, x: Tensor) => jacfwd((x: Tensor) => A.matmul(x).sin())(x);
 `;
@@ -109,12 +112,15 @@ gpuTest(FILE, "sin(x)·exp(x), exp(x).sum(1), logSoftmax: diagonal and reduced s
   }
 });
 
-gpuTest(FILE, "grad of a sum or mean on WebGPU = CPU, with no m×n identity (n = 65536 would need 16 GiB)", async () => {
-  for (const name of ["gradSum", "gradMean"]) {
+gpuTest(FILE, "grad and jacrev of a sum or mean on WebGPU = CPU, with no m×n identity (n = 65536 would need 16 GiB)", async () => {
+  for (const name of ["gradSum", "gradMean", "jacrevSum", "jacrevMean"]) {
     const counts: number[] = [];
     for (const n of [10, 1 << 16]) counts.push(await same(name, [cpu([n], 4)]));
     assert.is(counts[0], counts[1], `${name}: dispatches independent of n (${counts})`);
   }
+  // grad through a matmul: its one reverse sweep (the structured path's dense tangent of A@B wrt A is 16384 × 16384)
+  const d = await same("gradMatmul", [cpu([128, 128], 5, -0.1, 0.1), cpu([128, 128], 6)]);
+  assert.ok(d <= 12, `${d} dispatches`);
 });
 
 gpuTest(FILE, "an MLP's input Jacobian (jacrev, jacfwd), rows through x @ W, shape ops and cat on WebGPU = CPU", async () => {
