@@ -192,6 +192,13 @@ gpuTest(FILE, "before initWebGPU the backend is not loaded, and its entry points
   assert.match(after, /read 1,2,3/);
 });
 
+it("a tensor larger than the device's largest buffer: a RangeError naming the op, the shape and the limit, before any allocation", () => {
+  const x = tensor([1, 2, 3], { dtype: "float32" }).to("webgpu");
+  const max = webgpuExecutor()!.maxBuffer;
+  const rows = Math.ceil(max / 4 / 65536) + 1;
+  throwsLike(() => jt.gpuRun("huge_kernel", [], [x], [[rows, 65536]], 0), RangeError, new RegExp(`^huge_kernel: a float32 tensor of shape \\[${rows},65536\\] \\(${rows * 65536 * 4} bytes\\) on WebGPU is more than this device's largest buffer \\(${max} bytes\\)`), "gpuRun");
+});
+
 it("gpuRun: a kernel of generated code's own (registered by name) on device tensors", async () => {
   jt.gpuKernels({
     test_axpy: [

@@ -64,9 +64,17 @@ export class Executor {
     }
   }
 
-  alloc(op: string, bytes: number): GpuStorage {
+  /** The largest buffer the device binds (its maxBufferSize and maxStorageBufferBindingSize). */
+  get maxBuffer(): number {
+    const lim = this.device.limits ?? {};
+    return Math.min(lim.maxBufferSize ?? Infinity, lim.maxStorageBufferBindingSize ?? Infinity);
+  }
+
+  alloc(op: string, bytes: number, what = `${bytes} bytes`): GpuStorage {
     this.check(op);
-    const c = sizeClass(bytes);
+    const max = this.maxBuffer;
+    if (bytes > max) throw new RangeError(`${op}: ${what} on WebGPU is more than this device's largest buffer (${max} bytes)`);
+    const c = Math.min(sizeClass(bytes), max);
     const free = this.pool.get(c);
     const buffer = free && free.length ? free.pop() : this.create(c);
     return { buffer, bytes: c, refs: 0, executor: this };
