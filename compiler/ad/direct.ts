@@ -267,16 +267,27 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
           `}`,
         ];
       }
-      const entry = `J[${reduced ? "(a * inner + c) * n + i" : "i * n + i"}] = ${reduced?.op === "mean" ? js({ k: "op", op: "t.div", args: [{ k: "local", name: inline(final, f32) }, { k: "local", name: "red" }] }, f32) : inline(final, f32)};`;
+      const value = reduced?.op === "mean" ? js({ k: "op", op: "t.div", args: [{ k: "local", name: inline(final, f32) }, { k: "local", name: "red" }] }, f32) : inline(final, f32);
+      const entry = `J[${reduced ? "(a * inner + c) * n + i" : "i * n + i"}] = ${value};`;
       const inner = [...defs, entry];
       if (!reduced) return [...pre, `for (let i = 0; i < n; i++) {`, ...inner.map((l) => `  ${l}`), `}`];
       return [
         ...pre,
-        `for (let a = 0, i = 0; a < outer; a++)`,
-        `  for (let r = 0; r < red; r++)`,
-        `    for (let c = 0; c < inner; c++, i++) {`,
-        ...inner.map((l) => `      ${l}`),
+        // the last dims reduced (inner = 1): one loop over the run, not a one-iteration loop per element
+        `if (inner === 1) {`,
+        `  for (let a = 0, i = 0; a < outer; a++) {`,
+        `    const row = a * n;`,
+        `    for (let r = 0; r < red; r++, i++) {`,
+        ...[...defs, `J[row + i] = ${value};`].map((l) => `      ${l}`),
         `    }`,
+        `  }`,
+        `} else {`,
+        `  for (let a = 0, i = 0; a < outer; a++)`,
+        `    for (let r = 0; r < red; r++)`,
+        `      for (let c = 0; c < inner; c++, i++) {`,
+        ...inner.map((l) => `        ${l}`),
+        `      }`,
+        `}`,
       ];
     };
     const kloads = tensors.filter(({ i }) => i !== W).map(({ i }) => `k${i} = e${i}.data`);
