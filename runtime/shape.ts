@@ -178,6 +178,35 @@ export function catShape<T extends { shape: readonly number[] }>(all: readonly T
   return { list, dim: d, shape };
 }
 
+/** flatten's result shape: dims startDim..endDim merged into one; a 0-d shape becomes [1]. */
+export function flattenShape(shape: readonly number[], startDim: unknown, endDim: unknown): number[] {
+  const s = normDim("flatten", startDim, shape), e = normDim("flatten", endDim, shape);
+  if (s > e) throw new RangeError(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${fmt(shape)}`);
+  if (shape.length === 0) return [1];
+  return [...shape.slice(0, s), numelOf(shape.slice(s, e + 1)), ...shape.slice(e + 1)];
+}
+
+/** squeeze's result shape: size-1 dims dropped, all of them or those among `dim` (a dim of another size is kept, as in PyTorch). */
+export function squeezeShape(shape: readonly number[], dim?: number | readonly number[]): number[] {
+  const nd = shape.length;
+  const drop = new Array<boolean>(nd).fill(dim === undefined);
+  if (dim !== undefined) {
+    for (const d of typeof dim === "number" ? [dim] : dim) {
+      const k = normDim("squeeze", d, shape);
+      if (nd > 0) drop[k] = true;
+    }
+  }
+  return shape.filter((n, i) => !(drop[i] && n === 1));
+}
+
+/** unsqueeze's result shape: a size-1 dim inserted at `dim` (in -ndim-1..ndim). */
+export function unsqueezeShape(shape: readonly number[], dim: unknown): number[] {
+  const k = normDim("unsqueeze", dim, shape, 1);
+  const out = shape.slice();
+  out.splice(k, 0, 1);
+  return out;
+}
+
 /** stack's new dim and result shape: every operand has the first one's shape. */
 export function stackShape(shapes: readonly (readonly number[])[], dim: unknown): { dim: number; shape: number[] } {
   const shape = shapes[0];

@@ -2,7 +2,7 @@
 // flatten squeeze unsqueeze. Results own a copy of the data (no views).
 
 import { Tensor } from "../tensor.js";
-import { fmt, fmtList, normDim, numelOf, sizesArg } from "../shape.js";
+import { flattenShape, fmt, fmtList, normDim, numelOf, sizesArg, squeezeShape, unsqueezeShape } from "../shape.js";
 import { tensorArg } from "../check.js";
 
 function withShape(x: Tensor, shape: number[]): Tensor {
@@ -50,32 +50,17 @@ export function view(input: Tensor, ...shape: (number | readonly number[])[]): T
 /** Merges dims startDim..endDim into one; a 0-d tensor becomes [1]. */
 export function flatten(input: Tensor, startDim = 0, endDim = -1): Tensor {
   const x = tensorArg("flatten", input);
-  const nd = x.shape.length;
-  const s = normDim("flatten", startDim, x.shape), e = normDim("flatten", endDim, x.shape);
-  if (s > e) throw new RangeError(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${fmt(x.shape)}`);
-  if (nd === 0) return withShape(x, [1]);
-  return withShape(x, [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+  return withShape(x, flattenShape(x.shape, startDim, endDim));
 }
 
 /** Drops size-1 dims: all of them, or those among `dim` (a dim of another size is kept, as in PyTorch). */
 export function squeeze(input: Tensor, dim?: number | readonly number[]): Tensor {
   const x = tensorArg("squeeze", input);
-  const nd = x.shape.length;
-  const drop = new Array<boolean>(nd).fill(dim === undefined);
-  if (dim !== undefined) {
-    for (const d of typeof dim === "number" ? [dim] : dim) {
-      const k = normDim("squeeze", d, x.shape);
-      if (nd > 0) drop[k] = true;
-    }
-  }
-  return withShape(x, x.shape.filter((n, i) => !(drop[i] && n === 1)));
+  return withShape(x, squeezeShape(x.shape, dim));
 }
 
 /** Inserts a size-1 dim at `dim` (in -ndim-1..ndim). */
 export function unsqueeze(input: Tensor, dim: number): Tensor {
   const x = tensorArg("unsqueeze", input);
-  const k = normDim("unsqueeze", dim, x.shape, 1);
-  const shape = x.shape.slice();
-  shape.splice(k, 0, 1);
-  return withShape(x, shape);
+  return withShape(x, unsqueezeShape(x.shape, dim));
 }

@@ -6,7 +6,7 @@
 // writes a fresh contiguous buffer.
 
 import { Tensor } from "../tensor.js";
-import { broadcastShapes, broadcastStrides, catShape, contiguousStrides, describe, dimMask, expandTo, fmt, matmulShape, normDim, numelOf, sizesArg, stackShape } from "../shape.js";
+import { broadcastShapes, broadcastStrides, catShape, contiguousStrides, describe, dimMask, expandTo, flattenShape, fmt, matmulShape, normDim, numelOf, sizesArg, squeezeShape, stackShape, unsqueezeShape } from "../shape.js";
 import { tensorList } from "../check.js";
 import { tensor, type NestedData } from "../factories.js";
 import { coalesce } from "../ops/strided.js";
@@ -278,31 +278,17 @@ function reshapeLike(op: string) {
 
 function flatten(input: unknown, startDim = 0, endDim = -1): WebGPUTensor {
   const x = gpuTensor("flatten", input);
-  const s = normDim("flatten", startDim, x.shape), e = normDim("flatten", endDim, x.shape);
-  if (s > e) throw new RangeError(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${fmt(x.shape)}`);
-  if (x.shape.length === 0) return viewOf(x, [1]);
-  return viewOf(x, [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+  return viewOf(x, flattenShape(x.shape, startDim, endDim));
 }
 
 function squeeze(input: unknown, dim?: number | readonly number[]): WebGPUTensor {
   const x = gpuTensor("squeeze", input);
-  const nd = x.shape.length;
-  const drop = new Array<boolean>(nd).fill(dim === undefined);
-  if (dim !== undefined) {
-    for (const d of typeof dim === "number" ? [dim] : dim) {
-      const k = normDim("squeeze", d, x.shape);
-      if (nd > 0) drop[k] = true;
-    }
-  }
-  return viewOf(x, x.shape.filter((n, i) => !(drop[i] && n === 1)));
+  return viewOf(x, squeezeShape(x.shape, dim));
 }
 
 function unsqueeze(input: unknown, dim: number): WebGPUTensor {
   const x = gpuTensor("unsqueeze", input);
-  const k = normDim("unsqueeze", dim, x.shape, 1);
-  const shape = x.shape.slice();
-  shape.splice(k, 0, 1);
-  return viewOf(x, shape);
+  return viewOf(x, unsqueezeShape(x.shape, dim));
 }
 
 /**
