@@ -19,9 +19,12 @@ import { type Atom, type Fn, type Stmt, stmtReads, v, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { atom } from "../emit/js.js";
 import { regionKernel, MAX_GPU_BINDINGS, type RegionArg, type RegionNode } from "../emit/wgsl/fused.js";
-import { BINARY, UNARY, fuse, type FuseHelpers } from "./fuse.js";
+import { BINARY, UNARY, fuse, loopLiteral, operandLoads, type FuseHelpers } from "./fuse.js";
 
 type Let = Stmt & { k: "let" };
+
+/** Ops that are the identity when every tensor has one shape (the fused loop's case): their first operand. */
+const isIdentity = (op: string) => op === "ad.expandAs" || op === "ad.sumTo";
 
 /** The elementwise op of `t.x` / `tz.x` ("t.x"), if fusable. */
 function baseOp(op: string): string | undefined {
@@ -47,7 +50,7 @@ export function fuseRegions(fn: Fn, helpers: FuseHelpers): Fn {
     const e = s.e;
     if (e.k === "atom") return tensorVar(e.a);
     if (e.k !== "prim" || e.attrs?.length) return false;
-    if (e.op === "ad.expandAs" || e.op === "ad.sumTo") return e.args.length === 2 && e.args.every(tensorVar);
+    if (isIdentity(e.op)) return e.args.length === 2 && e.args.every(tensorVar);
     const base = baseOp(e.op);
     if (!base) return false;
     return e.args.length === (base in UNARY ? 1 : 2) && e.args.every((a) => tensorVar(a) || type(a) === "num") && e.args.some(tensorVar);
@@ -86,13 +89,12 @@ export function fuseRegions(fn: Fn, helpers: FuseHelpers): Fn {
     const defined = new Set<string>();
     for (let k = 0; k < stmts.length; k++) {
       const e = stmts[k].e;
-      const src = e.k === "atom" ? e.a : e.k === "prim" && (e.op === "ad.expandAs" || e.op === "ad.sumTo") ? e.args[0] : undefined;
+      const src = e.k === "atom" ? e.a : e.k === "prim" && isIdentity(e.op) ? e.args[0] : undefined;
       if (src?.k === "var" && !defined.has(src.name)) return [...(k ? run(stmts.slice(0, k)) : []), stmts[k], ...(k + 1 < stmts.length ? run(stmts.slice(k + 1)) : [])];
       defined.add(stmts[k].dst);
     }
     const r = analyse(stmts, reads, type);
-    if (!r) return stmts;
-    if (r.tensors + r.nodeOutputs > MAX_GPU_BINDINGS && stmts.length >= 4) {
+    if (r.kinds.filter((k) => k === "t").length + r.stored.length > MAX_GPU_BINDINGS && stmts.length >= 4) {
       const mid = stmts.length >> 1;
       return [...run(stmts.slice(0, mid)), ...run(stmts.slice(mid))];
     }
@@ -118,13 +120,11 @@ export interface Region {
   outputs: { name: string; value: RegionArg }[];
   /** the ops whose values are outputs, in the order of the kernel's output bindings */
   stored: number[];
-  tensors: number;
-  nodeOutputs: number;
   /** more than a chain fusion would give: several outputs, or a value read twice inside */
   worth: boolean;
 }
 
-function analyse(stmts: Let[], reads: Map<string, number>, type: (a: Atom) => string | undefined): Region | undefined {
+function analyse(stmts: Let[], reads: Map<string, number>, type: (a: Atom) => string | undefined): Region {
   const leaves: Atom[] = [];
   const env = new Map<string, RegionArg>();
   const nodes: RegionNode[] = [];
@@ -146,15 +146,17 @@ function analyse(stmts: Let[], reads: Map<string, number>, type: (a: Atom) => st
   for (const s of stmts) {
     const e = s.e;
     let value: RegionArg;
+    // regionable: a copy or a prim
     if (e.k === "atom") value = arg(e.a);
-    else if (e.k === "prim" && (e.op === "ad.expandAs" || e.op === "ad.sumTo")) {
+    else if (e.k !== "prim") throw new Error(`jacc: a ${e.k} expression in an elementwise region`);
+    else if (isIdentity(e.op)) {
       value = arg(e.args[0]);
       arg(e.args[1]); // only its shape matters: an operand, so that the one-shape check covers it
-    } else if (e.k === "prim") {
+    } else {
       const args = e.args.map(arg);
-      nodes.push({ op: (baseOp(e.op) as string), args });
+      nodes.push({ op: baseOp(e.op)!, args });
       value = { ref: nodes.length - 1 };
-    } else return undefined;
+    }
     env.set(s.dst, value);
     if (!defined.includes(s.dst)) defined.push(s.dst);
   }
@@ -162,10 +164,8 @@ function analyse(stmts: Let[], reads: Map<string, number>, type: (a: Atom) => st
   const outputs = defined.filter((name) => (reads.get(name) ?? 0) > (readsIn.get(name) ?? 0)).map((name) => ({ name, value: env.get(name)! }));
   const stored = [...new Set(outputs.flatMap((o) => ("ref" in o.value ? [o.value.ref] : [])))];
   const kinds = leaves.map((l) => (type(l) === "tensor" ? "t" : "n") as "t" | "n");
-  const nodeOutputs = stored.length;
-  const tensors = kinds.filter((k) => k === "t").length;
-  const worth = nodes.length >= 2 && nodeOutputs > 0 && tensors > 0 && (outputs.length >= 2 || [...uses.values()].some((n) => n >= 2));
-  return { leaves, kinds, nodes, outputs, stored, tensors, nodeOutputs, worth };
+  const worth = nodes.length >= 2 && stored.length > 0 && kinds.includes("t") && (outputs.length >= 2 || [...uses.values()].some((n) => n >= 2));
+  return { leaves, kinds, nodes, outputs, stored, worth };
 }
 
 /** The call of the region's helper. */
@@ -203,10 +203,7 @@ export function regionHelper(name: string, r: Region, stmts: Let[], ts: boolean)
   const opResult = many ? `[${r.outputs.map((o) => names.get(o.name)).join(", ")}]` : names.get(r.outputs[0].name)!;
 
   const value = (a: RegionArg, f32: boolean): string => {
-    if ("lit" in a) {
-      const c = f32 ? Math.fround(a.lit) : a.lit;
-      return Object.is(c, -0) ? "(-0)" : c < 0 ? `(${c})` : Number.isNaN(c) ? "NaN" : `${c}`;
-    }
+    if ("lit" in a) return loopLiteral(a.lit, f32);
     if ("leaf" in a) return r.kinds[a.leaf] === "t" ? `x${a.leaf}[i]` : `s${a.leaf}`;
     return `v${a.ref + 1}`;
   };
@@ -219,9 +216,8 @@ export function regionHelper(name: string, r: Region, stmts: Let[], ts: boolean)
     const stores = nodeOuts.map((ref, k) => `o${k}[i] = v${ref + 1};`);
     return [`    for (let i = 0; i < n; i++) {`, ...[...lines, ...stores].map((l) => `      ${l}`), `    }`];
   };
-  const scalars = (f32: boolean) => r.kinds.map((k, i) => (k === "n" ? `s${i} = ${f32 ? `Math.fround(a${i})` : `a${i}`}` : "")).filter(Boolean);
-  const s64 = scalars(false), s32 = scalars(true);
-  const loads = r.kinds.map((k, i) => (k === "t" ? `x${i} = a${i}.data` : "")).filter(Boolean);
+  const { tensors: loads, numbers } = operandLoads(r.kinds);
+  const s64 = numbers(false), s32 = numbers(true);
   const more = nodeOuts.slice(1).map((_, k) => `o${k + 1} = o0 instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)`);
   const label = stmts.map((s) => `${s.dst} = ${s.e.k === "prim" ? `${s.e.op}(${s.e.args.map(atom).join(", ")})` : s.e.k === "atom" ? atom(s.e.a) : "?"}`);
   const kernel = regionKernel(r.nodes, nodeOuts, r.kinds, label.join("; "));

@@ -26,6 +26,20 @@ export const BINARY: Record<string, string> = { "t.add": "+", "t.sub": "-", "t.m
 const RUNTIME: Record<string, string> = { "t.neg": "neg", "t.exp": "exp", "t.log": "log", "t.sqrt": "sqrt", "t.sin": "sin", "t.cos": "cos", "t.tanh": "tanh", "t.abs": "abs", "t.sigmoid": "sigmoid", "t.add": "add", "t.sub": "sub", "t.mul": "mul", "t.div": "div" };
 const MAX_LEAVES = 8;
 
+/** A number in a fused loop: a literal, rounded to float32 for the float32 loop. */
+export function loopLiteral(lit: number, f32: boolean): string {
+  const c = f32 ? Math.fround(lit) : lit;
+  return Object.is(c, -0) ? "(-0)" : c < 0 ? `(${c})` : Number.isNaN(c) ? "NaN" : `${c}`;
+}
+
+/** The helper's loads before its loops: each tensor operand's storage (`x<k>`), and each number operand (`s<k>`, rounded for the float32 loop). */
+export function operandLoads(kinds: readonly ("t" | "n")[]): { tensors: string[]; numbers: (f32: boolean) => string[] } {
+  return {
+    tensors: kinds.map((k, i) => (k === "t" ? `x${i} = a${i}.data` : "")).filter(Boolean),
+    numbers: (f32) => kinds.map((k, i) => (k === "n" ? `s${i} = ${f32 ? `Math.fround(a${i})` : `a${i}`}` : "")).filter(Boolean),
+  };
+}
+
 /** JACC_FUSE=off in the compiler's environment emits the ops one by one (tests compare both). */
 export function fusionOff(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -66,10 +80,7 @@ export class FuseHelpers {
     const tensors = kinds.map((k, i) => (k === "t" ? `a${i}` : "")).filter(Boolean);
     const expr = (n: Node, f32: boolean): string => {
       const r = (s: string) => (f32 ? `Math.fround(${s})` : s);
-      if ("lit" in n) {
-        const c = f32 ? Math.fround(n.lit) : n.lit;
-        return Object.is(c, -0) ? "(-0)" : c < 0 ? `(${c})` : Number.isNaN(c) ? "NaN" : `${c}`;
-      }
+      if ("lit" in n) return loopLiteral(n.lit, f32);
       if ("leaf" in n) return kinds[n.leaf] === "t" ? `x${n.leaf}[i]` : `s${n.leaf}`;
       if (n.args.length === 1) return r(`(${UNARY[n.op](expr(n.args[0], f32))})`);
       return r(`(${expr(n.args[0], f32)} ${BINARY[n.op]} ${expr(n.args[1], f32)})`);
@@ -82,9 +93,8 @@ export class FuseHelpers {
     const kernel = fusedKernel(tree, kinds, call(tree).replace(/__jt\./g, ""));
     if (kernel) this.kernels[kernel.name] = kernel.text;
     const gpu = kernel ? `__jt.adFuseGpu(${JSON.stringify(kernel.name)}, ${JSON.stringify(kinds.join(""))}, [${kinds.map((_, i) => `a${i}`).join(", ")}]) ?? ` : "";
-    const loads = kinds.map((k, i) => (k === "t" ? `x${i} = a${i}.data` : "")).filter(Boolean);
-    const scalars = (f32: boolean) => kinds.map((k, i) => (k === "n" ? `s${i} = ${f32 ? `Math.fround(a${i})` : `a${i}`}` : "")).filter(Boolean);
-    const s64 = scalars(false), s32 = scalars(true);
+    const { tensors: loads, numbers } = operandLoads(kinds);
+    const s64 = numbers(false), s32 = numbers(true);
     this.code.push(
       [
         `// fused elementwise chain: ${call(tree)}`,
