@@ -66,7 +66,7 @@ export function adOnWebGPU(args: readonly unknown[]): boolean {
 
 /** A compiled vmap of a scalar program, called with WebGPU tensors: its one kernel (runtime/webgpu/vmap.ts). */
 export function gpuVmapScalar(kernel: string | null, meta: VmapKernelMeta, args: readonly unknown[], externals: readonly number[] = []): unknown {
-  if (loaded) return loaded.gpuVmapScalar(kernel, meta, args, externals);
   if (!kernel) throw new TypeError(`${meta.label}: has no WebGPU kernel, so it cannot take WebGPU tensors: ${meta.reason}`);
-  throw notInitialised(meta.label);
+  if (!loaded?.webgpuExecutor()) throw notInitialised(meta.label);
+  return loaded.gpuVmapScalar(kernel, meta, args, externals);
 }

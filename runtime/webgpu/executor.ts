@@ -7,6 +7,7 @@
 // open encoder) never touches a buffer an encoded command still uses.
 
 import { kernelSource } from "../kernels.js";
+import { fmt } from "../shape.js";
 
 /** Commands per submission. */
 const BATCH = 256;
@@ -45,10 +46,14 @@ export class Executor {
   /** Kernel names dispatched so far (tests check them against the module's compiled set). */
   readonly used = new Set<string>();
   stats = { dispatches: 0, submits: 0, buffersCreated: 0, pipelinesCreated: 0 };
+  /** The largest buffer the device binds (its maxBufferSize and maxStorageBufferBindingSize). */
+  readonly maxBuffer: number;
 
   constructor(device: any, adapterInfo: string) {
     this.device = device;
     this.adapterInfo = adapterInfo;
+    const lim = device.limits ?? {};
+    this.maxBuffer = Math.min(lim.maxBufferSize ?? Infinity, lim.maxStorageBufferBindingSize ?? Infinity);
     device.lost?.then?.((info: any) => {
       this.lost ??= info?.message || info?.reason || "unknown reason";
     });
@@ -64,16 +69,14 @@ export class Executor {
     }
   }
 
-  /** The largest buffer the device binds (its maxBufferSize and maxStorageBufferBindingSize). */
-  get maxBuffer(): number {
-    const lim = this.device.limits ?? {};
-    return Math.min(lim.maxBufferSize ?? Infinity, lim.maxStorageBufferBindingSize ?? Infinity);
-  }
-
-  alloc(op: string, bytes: number, what = `${bytes} bytes`): GpuStorage {
+  /** A buffer of at least `bytes` (`shape`: the tensor it holds, for the error when it is too big). */
+  alloc(op: string, bytes: number, shape?: readonly number[]): GpuStorage {
     this.check(op);
     const max = this.maxBuffer;
-    if (bytes > max) throw new RangeError(`${op}: ${what} on WebGPU is more than this device's largest buffer (${max} bytes)`);
+    if (bytes > max) {
+      const what = shape ? `a float32 tensor of shape ${fmt(shape)} (${bytes} bytes)` : `${bytes} bytes`;
+      throw new RangeError(`${op}: ${what} on WebGPU is more than this device's largest buffer (${max} bytes)`);
+    }
     const c = Math.min(sizeClass(bytes), max);
     const free = this.pool.get(c);
     const buffer = free && free.length ? free.pop() : this.create(c);

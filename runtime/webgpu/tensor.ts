@@ -81,8 +81,7 @@ export class WebGPUTensor extends Tensor {
 
 /** A new tensor of `shape` in a fresh buffer (contents undefined until a kernel writes them). */
 export function emptyOn(ex: Executor, op: string, shape: readonly number[]): WebGPUTensor {
-  const bytes = numelOf(shape) * 4;
-  return new WebGPUTensor(ex.alloc(op, Math.max(4, bytes), `a float32 tensor of shape ${fmt(shape)} (${bytes} bytes)`), shape.slice());
+  return new WebGPUTensor(ex.alloc(op, Math.max(4, numelOf(shape) * 4), shape), shape.slice());
 }
 
 /** A view of x's buffer with another shape (same elements, same order). */

@@ -23,11 +23,10 @@ export interface VmapKernelMeta {
   tuple?: boolean;
 }
 
-export function gpuVmapScalar(kernel: string | null, meta: VmapKernelMeta, args: readonly unknown[], externals: readonly number[] = []): unknown {
+/** The vmap's kernel on the open device (runtime/gpu.ts checks first that there is a kernel and a device). */
+export function gpuVmapScalar(kernel: string, meta: VmapKernelMeta, args: readonly unknown[], externals: readonly number[] = []): unknown {
   const label = meta.label;
-  if (!kernel) throw new TypeError(`${label}: has no WebGPU kernel, so it cannot take WebGPU tensors: ${meta.reason}`);
-  const ex = webgpuExecutor();
-  if (!ex) throw new Error(`${label}: WebGPU is not initialised (call \`await initWebGPU()\` first)`);
+  const ex = webgpuExecutor()!;
   ex.check(label);
   const inputs = meta.inputs!;
   // the batch size, checked across the batched arguments
