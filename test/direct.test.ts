@@ -5,7 +5,7 @@
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compileAndImport, compileOrThrow, repoRoot } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, repoRoot, withCompilerEnv } from "./util/compile.js";
 import { sjStats, Tensor } from "../runtime/index.js";
 
 const SRC = `
@@ -46,12 +46,7 @@ function same(a: unknown, b: unknown, what: string): void {
 
 async function both(): Promise<[any, any]> {
   const fast = await compileAndImport(SRC, "direct-src");
-  process.env.JACC_DIRECT = "off";
-  try {
-    return [fast, await compileAndImport(SRC, "direct-src-off")];
-  } finally {
-    delete process.env.JACC_DIRECT;
-  }
+  return [fast, await withCompilerEnv("JACC_DIRECT", "off", () => compileAndImport(SRC, "direct-src-off"))];
 }
 
 /** Runs `f` on both modules; returns how many direct kernel calls the fast module made. */
@@ -86,12 +81,7 @@ test("which programs get a direct kernel", () => {
   assert.is(kernels.length, 13, kernels.join(", "));
   assert.not.ok(/jacrev_\w*mlp\w*_direct/.test(r.code), "two matmuls: no direct kernel");
   assert.not.ok(r.code.includes("new Function") || r.code.includes("eval("));
-  process.env.JACC_DIRECT = "off";
-  try {
-    assert.not.ok(compileOrThrow(SRC, path.join(repoRoot, ".tmp", "tests", "direct-src-off.ts")).code.includes("_direct("));
-  } finally {
-    delete process.env.JACC_DIRECT;
-  }
+  assert.not.ok(withCompilerEnv("JACC_DIRECT", "off", () => compileOrThrow(SRC, path.join(repoRoot, ".tmp", "tests", "direct-src-off.ts"))).code.includes("_direct("));
 });
 
 test("elementwise chains and reductions: the same bits as the structured path, float64 and float32", async () => {

@@ -6,31 +6,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compileAndImport, compileOrThrow, repoRoot } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, repoRoot, withCompilerEnv } from "./util/compile.js";
 import { compileModule } from "../compiler/index.js";
 import { sjStats, tensor, Tensor } from "../runtime/index.js";
 
 const dir = path.join(repoRoot, "fixtures", "tensor");
 const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
 
-function withSweep<T>(f: () => T): T {
-  process.env.JACC_JACOBIAN = "sweep";
-  try {
-    return f();
-  } finally {
-    delete process.env.JACC_JACOBIAN;
-  }
-}
+const withSweep = <T>(f: () => T): T => withCompilerEnv("JACC_JACOBIAN", "sweep", f);
 
 /** Compiled without the direct kernels (compiler/ad/direct.ts): the structures below are filled by runtime/jac.ts. */
-function noDirect<T>(f: () => T): T {
-  process.env.JACC_DIRECT = "off";
-  try {
-    return f();
-  } finally {
-    delete process.env.JACC_DIRECT;
-  }
-}
+const noDirect = <T>(f: () => T): T => withCompilerEnv("JACC_DIRECT", "off", f);
 
 /** Tensors as {dtype, shape, data}, arrays element by element, everything else as it is. */
 function flat(v: unknown): unknown {

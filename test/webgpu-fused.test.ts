@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { randn, tensor, Tensor, webgpuExecutor } from "jacc";
-import { compileAndImport, compileOrThrow, repoRoot } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, repoRoot, withCompilerEnv } from "./util/compile.js";
 import { gpuTest, mismatches, numbers, readBack } from "./util/webgpu.js";
 import { fusedKernel, regionKernel, MAX_GPU_BINDINGS, MAX_GPU_TENSORS } from "../compiler/emit/wgsl/fused.js";
 import { gpuKernels } from "../runtime/kernels.js";
@@ -53,12 +53,7 @@ let modules: Promise<{ on: any; off: any }> | undefined;
 function load(): Promise<{ on: any; off: any }> {
   modules ??= (async () => {
     const on = await compileAndImport(SOURCE, "webgpu-fused-on");
-    process.env.JACC_FUSE = "off";
-    try {
-      return { on, off: await compileAndImport(SOURCE, "webgpu-fused-off") };
-    } finally {
-      delete process.env.JACC_FUSE;
-    }
+    return { on, off: await withCompilerEnv("JACC_FUSE", "off", () => compileAndImport(SOURCE, "webgpu-fused-off")) };
   })();
   return modules;
 }

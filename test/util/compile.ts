@@ -17,6 +17,23 @@ export function compileOrThrow(source: string, fileName = "test.ts", target: "js
   return r;
 }
 
+/**
+ * Runs `f` with the compiler's switch `name` set to `value` (JACC_FUSE=off,
+ * JACC_DIRECT=off, JACC_JACOBIAN=sweep), then puts it back. compileOrThrow
+ * and compileAndImport compile before they first wait, so a promise they
+ * return was compiled with the switch.
+ */
+export function withCompilerEnv<T>(name: string, value: string, f: () => T): T {
+  const before = process.env[name];
+  process.env[name] = value;
+  try {
+    return f();
+  } finally {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  }
+}
+
 /** Compiles `source` and imports the generated module. */
 export async function compileAndImport<T = any>(source: string, name = "module", fileName?: string): Promise<T> {
   fs.mkdirSync(tmpDir, { recursive: true });
