@@ -10,6 +10,8 @@ type Next<A extends unknown[], R> = (...a: A) => Promise<R>;
 interface LoadResult { format?: string; source?: string | ArrayBuffer | Uint8Array; shortCircuit?: boolean }
 
 const TS = /\.(ts|mts|cts|tsx)$/;
+/** The name of the error a diagnostic throws (register.ts prints its message alone when it is uncaught). */
+export const COMPILE_ERROR = "JaccCompileError";
 
 export async function resolve(specifier: string, context: { parentURL?: string }, next: Next<[string, unknown], { url: string }>): Promise<{ url: string; shortCircuit?: boolean }> {
   try {
@@ -35,7 +37,8 @@ export async function load(url: string, context: { format?: string }, next: Next
   const result = compileModule(source, file, { target: "js" });
   if (result.diagnostics.length) {
     const err = new Error(`jacc: ${result.diagnostics.length} error(s) compiling ${file}\n${result.diagnostics.map(formatDiagnostic).join("\n")}`);
-    err.name = "JaccCompileError";
+    err.name = COMPILE_ERROR;
+    err.stack = `${err.name}: ${err.message}`; // the loader's own frames say nothing about the user's module
     throw err;
   }
   if (!result.changed) {
