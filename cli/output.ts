@@ -3,6 +3,7 @@
 // line on a terminal.
 import fs from "node:fs";
 import path from "node:path";
+import { randomBytes } from "node:crypto";
 
 /** The directory the outputs' relative paths start from: cwd, or the inputs' common directory. */
 export function baseDirOf(files: string[], cwd: string): string {
@@ -40,7 +41,10 @@ export function identity(file: string): string {
   }
 }
 
-const TEMP = /^\..+\.(\d+)\.[a-z0-9]+\.tmp$/; // .<name>.<pid>.<random>.tmp
+// .jacc-tmp.<name>.<pid>.<12 hex>.tmp: the prefix and the fixed-length random part are jacc's own
+// marks, so the sweep below never takes a user's dot file (`.notes.12345.draft.tmp`) for a temp
+const TEMP_PREFIX = ".jacc-tmp.";
+const TEMP = /^\.jacc-tmp\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 /** Whether process `pid` still runs (a temp file of a live run is not ours to remove). */
 function alive(pid: number): boolean {
@@ -68,7 +72,13 @@ function sweepStaleTemps(dir: string): void {
   }
   for (const n of names) {
     const m = TEMP.exec(n);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) fs.rmSync(path.join(dir, n), { force: true });
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    const p = path.join(dir, n);
+    try {
+      if (fs.lstatSync(p).isFile()) fs.rmSync(p); // (a link or a directory of that name is not one of ours)
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 }
 
@@ -79,14 +89,21 @@ export function writeAtomic(file: string, text: string): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   sweepStaleTemps(dir);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const tmp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let created = false;
   try {
-    fs.writeFileSync(tmp, text);
+    const fd = fs.openSync(tmp, "wx"); // never onto an existing file
+    created = true;
+    try {
+      fs.writeFileSync(fd, text);
+    } finally {
+      fs.closeSync(fd);
+    }
     // Test hook (test/cli-atomic.test.ts): die at the worst moment, the temp file written and not renamed.
     if (Number(process.env.JACC_TEST_KILL_AT_WRITE) === ++writes) process.kill(process.pid, "SIGKILL");
     fs.renameSync(tmp, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    if (created) fs.rmSync(tmp, { force: true }); // (only the file this call created)
     throw err;
   }
 }

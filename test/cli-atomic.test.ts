@@ -63,6 +63,26 @@ test("emit: killed at the n-th write, every output present is complete; the next
   }
 });
 
+test("emit: the stale-temp sweep removes only jacc's own temp files, never a user's file", async () => {
+  const ws = workspace("foreign", { "src/a.ts": grad(1) });
+  const dead = 2 ** 22 + 12345; // above Linux's largest pid_max (2^22): no live process has it
+  const foreign = [
+    `.notes.${dead}.draft.tmp`, // the shape of the old temp name: .<name>.<pid>.<random>.tmp
+    `.a.ts.${dead}.abc123.tmp`,
+    `.jacc-tmp.a.ts.${dead}.abc123.tmp`, // jacc's prefix, but not its 12-hex random part
+  ];
+  const ours = `.jacc-tmp.a.ts.${dead}.0123456789ab.tmp`; // what a killed run of jacc leaves
+  fs.mkdirSync(path.join(ws, "o/src"), { recursive: true });
+  for (const f of [...foreign, ours]) fs.writeFileSync(path.join(ws, "o/src", f), "precious\n");
+  fs.mkdirSync(path.join(ws, "o/src", `.jacc-tmp.d.ts.${dead}.0123456789ab.tmp`)); // a directory of that name is not a temp file
+  const r = await jacc(ws, ["emit", "src/a.ts", "--out", "o"]);
+  assert.is(r.code, 0, r.stderr);
+  for (const f of foreign) assert.is(fs.readFileSync(path.join(ws, "o/src", f), "utf8"), "precious\n", `${f} survives`);
+  assert.not.ok(fs.existsSync(path.join(ws, "o/src", ours)), "jacc's own stale temp file is swept");
+  assert.ok(fs.statSync(path.join(ws, "o/src", `.jacc-tmp.d.ts.${dead}.0123456789ab.tmp`)).isDirectory());
+  assert.equal(listFiles(path.join(ws, "o")).filter((f) => !isTemp(f)), ["src/a.ts", "src/a.ts.map"]);
+});
+
 test("emit: SIGKILL at timed moments of a longer run leaves only complete outputs", async () => {
   const ws = workspace("atomic-timed", modules(36));
   const t0 = Date.now();
