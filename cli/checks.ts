@@ -5,6 +5,7 @@
 // inputs written as literals at the top of the file, for the user to edit.
 import path from "node:path";
 import ts from "typescript";
+import { safeText } from "../compiler/emit/text.js";
 
 const KINDS = new Set(["grad", "jacrev", "jacfwd", "hessian"]);
 
@@ -96,7 +97,7 @@ export function checkFileFor(source: string, fileName: string, output: string, t
           skipped.push(`${what}: no sample for a parameter of type ${f.params.find((p, k) => !lits[k])!.type}`);
           continue;
         }
-        samples.set(name, `  ${name}: [${lits.join(", ")}], // ${f.params.map((p) => `${p.name}: ${p.type}`).join(", ")}`);
+        samples.set(name, `  ${name}: [${lits.join(", ")}], // ${safeText(f.params.map((p) => `${p.name}: ${p.type}`).join(", "))}`);
       }
       checks.push(
         `ok = checkDerivative({ name: ${JSON.stringify(what)}, kind: "${kind}", derivative: m.${d.name.text}, original: m.${name}, argnums: ${JSON.stringify(argnums)}, tupleOut: ${f.tuple}, args: samples.${name} }) && ok;`,
@@ -110,12 +111,13 @@ export function checkFileFor(source: string, fileName: string, output: string, t
   const run = target === "js" ? `node ${path.basename(checkPathOf(output))}` : `node --import jacc/register ${path.basename(checkPathOf(output))}`;
   const any = target === "ts" ? ": any" : "";
   return [
-    `// Checks of ${base}, written by \`jacc emit --with-checks\`: every generated`,
+    // (the file's name in comments and the import through safeText / JSON: any characters stay text)
+    `// Checks of ${safeText(base)}, written by \`jacc emit --with-checks\`: every generated`,
     `// derivative against central finite differences of the original function.`,
-    `// Edit the sample inputs below. Run: ${run} (exit status 1 on a mismatch).`,
+    `// Edit the sample inputs below. Run: ${safeText(run)} (exit status 1 on a mismatch).`,
     `import { checkDerivative${gpu.length ? ", checkCpuVsWebGPU" : ""} } from "jacc/checks";`,
     `import { tensor } from "jacc";`,
-    `import * as m from "./${base}";`,
+    `import * as m from ${JSON.stringify(`./${base}`)};`,
     `void tensor;`,
     ``,
     `// ---- sample inputs, one array of arguments per function (edit freely)`,
@@ -125,7 +127,7 @@ export function checkFileFor(source: string, fileName: string, output: string, t
     ``,
     `let ok = true;`,
     ...checks,
-    ...skipped.map((s) => `// skipped: ${s}`),
+    ...skipped.map((s) => `// skipped: ${safeText(s)}`),
     ...(gpu.length
       ? [`// CPU vs WebGPU (this module has WGSL): skipped, with a line saying why, where no WebGPU adapter is available`, ...gpu]
       : [`// CPU vs WebGPU: this module has no WGSL for Tensor code (when it has, checkCpuVsWebGPU from "jacc/checks" compares the two)`]),

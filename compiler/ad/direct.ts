@@ -20,6 +20,7 @@
 import type { Atom, Fn } from "../ir/ir.js";
 import { BINARY, UNARY } from "../opt/fuse.js";
 import { ruleOf } from "../rules/index.js";
+import { safeText } from "../emit/text.js";
 
 /** A scalar expression of one domain element (or one entry of a tangent row). */
 type E = { k: "lit"; v: number } | { k: "local"; name: string } | { k: "base" } | { k: "dot" } | { k: "op"; op: string; args: E[] };
@@ -307,7 +308,7 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
     const names = externals.map((ex, i) => `e${i} = ${ex.ext ?? (ex.atom.k === "var" ? ex.atom.name : "?")}`);
     return [
       `// direct Jacobian (compiler/ad/direct.ts): ${what}; undefined when devices, dtypes or shapes differ`,
-      ...(names.length ? [`// (${names.join(", ")})`] : []),
+      ...(names.length ? [`// (${safeText(names.join(", "))})`] : []), // (a captured value's source text: any characters)
       `function ${name}(${params})${any} {`,
       `  if (${guards.join(" || ")}) return undefined;`,
       ...setup.map((l) => `  ${l}`),

@@ -6,6 +6,7 @@
 // forward-over-reverse sweep per colour instead of one per input.
 import { type Atom, type Expr, type Fn, type Stmt } from "../ir/ir.js";
 import { atom } from "./js.js";
+import { safeText } from "./text.js";
 
 /** Primitives whose second derivative is zero (they only carry dependence). */
 const LINEAR = new Set(["add", "sub", "neg", "select", "max", "min", "abs"]);
@@ -105,7 +106,7 @@ export function emitPatterns(fns: Map<string, Fn>, root: string, ts: boolean): {
     };
     for (const t of f.vars.values()) if (t.k === "tensor" || t.k === "opaque") throw new Unpatternable("tensor");
     const params = [...f.params.map((p) => p.name), ...f.params.map((p) => sh(p.name))];
-    lines.push(`// the Hessian pattern of ${f.source ?? f.name}: dependence sets and interacting pairs`);
+    lines.push(`// the Hessian pattern of ${safeText(f.source ?? f.name)}: dependence sets and interacting pairs`);
     lines.push(`function ${pname}(P${any}, ${params.map((p) => `${p}${any}`).join(", ")})${any} {`);
     const decl = [...locals, ...locals.map(sh)];
     if (decl.length) lines.push(`  let ${decl.map((x) => `${x}${any}`).join(", ")};`);
