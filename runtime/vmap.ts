@@ -86,12 +86,26 @@ export function adBatchSize(label: string, args: unknown[], names: string[], dim
   return B;
 }
 
+/** What a value that should have been a number is, for the TypeError (as the generated __jaccKind says it). */
+function kindOf(v: unknown): string {
+  if (v instanceof Tensor) return `a Tensor of shape ${fmtShape(v.shape)}`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (ArrayBuffer.isView(v)) return "a typed array";
+  return typeof v === "string" ? `the string ${JSON.stringify(v)}` : v === null || v === undefined ? String(v) : `a ${typeof v}`;
+}
+
+/** Every element of a plain array is a number (one pass, no allocation): "1" is an error, not coerced. */
+function checkNumbers(xs: unknown[], what: () => string): void {
+  for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== "number") throw new TypeError(`${what()}, element ${i} is ${kindOf(xs[i])}`);
+}
+
 /** A batch of numbers as a vector: number[], a typed array, or a 1-D Tensor. */
 export function adBatchVec(x: unknown, label: string, name: string): ArrayLike<number> {
   if (x instanceof Tensor) {
     if (x.shape.length !== 1) throw new RangeError(`${label}: argument \`${name}\` is a batch of numbers and must be 1-D, got a Tensor of shape ${fmtShape(x.shape)}`);
     return x.data;
   }
+  if (Array.isArray(x)) checkNumbers(x, () => `${label}: argument \`${name}\` must be a number[] (a batch of numbers)`);
   if (Array.isArray(x) || ArrayBuffer.isView(x)) return x as ArrayLike<number>;
   batchLenOf(label, name, x, 0); // throws the TypeError that says what was given
   return x as never;
@@ -105,6 +119,7 @@ export function adBatchTensor(x: unknown, label: string, name: string): Tensor {
     const data = new Float64Array(x.length * n);
     x.forEach((r: ArrayLike<number>, b: number) => {
       if (r.length !== n) throw new RangeError(`${label}: argument \`${name}\`: row ${b} has ${r.length} entries, row 0 has ${n}`);
+      if (Array.isArray(r)) checkNumbers(r, () => `${label}: argument \`${name}\`: row ${b} must be a number[]`);
       data.set(r, b * n);
     });
     return new Tensor(data, [x.length, n]);

@@ -18,9 +18,11 @@ export function f2(x: number, y: number) { return x * y; }
 export function fv(x: number[]) { return x[0] * x[1]; }
 export function ft(x: Tensor) { return x.exp().sum(); }
 export function fd(x: number, y = 2) { return x * y; }
+export function fnv(s: number, y: number[]) { return s * y[0] * y[1]; }
 export const g2 = grad(f2), jr2 = jacrev(f2, { argnums: [0, 1] }), jf2 = jacfwd(f2), h2 = hessian(f2);
 export const gv = grad(fv), jft = jacfwd(ft), gd = grad(fd);
 export const vm2 = vmap(f2), vmv = vmap(fv), vmt = vmap(ft);
+export const gnv = grad(fnv, { argnums: [0, 1] }), jnv = (y: any) => jacobian(fnv, [1, y]);
 `;
 type M = Record<string, (...a: unknown[]) => unknown>;
 let mod: M | undefined;
@@ -70,6 +72,16 @@ const KINDS: [string, (m: M) => unknown, RegExp][] = [
   ["grad(fv)(tensor([[1, 2]]))", (m) => m.gv(tensor([[1, 2]])), /^grad\(fv\): argument 1 \(`x`\).*got a Tensor of shape \[1, 2\]$/],
   ["jacfwd(ft)([1, 2])", (m) => m.jft([1, 2]), /^jacfwd\(ft\): argument 1 \(`x`\) must be a Tensor, got an array of 2$/],
   ["grad(fd)(1, \"b\") (a default parameter given a string)", (m) => m.gd(1, "b"), /^grad\(fd\): argument 2 \(`y`\) must be a number/],
+  // a number[]'s elements: checked in one pass, never coerced ("1" * 2 would be 2)
+  ["grad(fv)([\"1\", \"2\"])", (m) => m.gv(["1", "2"]), /^grad\(fv\): argument 1 \(`x`\) must be a number\[\], element 0 is the string "1"$/],
+  ["grad(fnv)(1, [2, \"3\"])", (m) => m.gnv(1, [2, "3"]), /^grad\(fnv\): argument 2 \(`y`\) must be a number\[\], element 1 is the string "3"$/],
+  ["grad(fv)([1, , 3]) (a hole)", (m) => m.gv([1, , 3]), /^grad\(fv\): argument 1 \(`x`\) must be a number\[\], element 1 is undefined$/],
+  ["grad(fv)([[1], 2])", (m) => m.gv([[1], 2]), /^grad\(fv\): argument 1 \(`x`\) must be a number\[\], element 0 is an array of 1$/],
+  ["grad(fv)([1, tensor(2)])", (m) => m.gv([1, tensor(2)]), /^grad\(fv\): argument 1 \(`x`\) must be a number\[\], element 1 is a Tensor of shape \[\]$/],
+  ["jacobian(fnv, [1, [\"2\", 3]])", (m) => m.jnv(["2", 3]), /^jacobian\(fnv\): argument 2 \(`y`\) must be a number\[\], element 0 is the string "2"$/],
+  // vmap: a batch of numbers as a number[], and a batch of number[] rows
+  ["vmap(f2)([\"1\", 2], [3, 4])", (m) => m.vm2(["1", 2], [3, 4]), /^vmap\(f2\): argument `x` must be a number\[\] \(a batch of numbers\), element 0 is the string "1"$/],
+  ["vmap(fv)([[1, 2], [3, \"4\"]])", (m) => m.vmv([[1, 2], [3, "4"]]), /^vmap\(fv\): argument `x`: row 1 must be a number\[\], element 1 is the string "4"$/],
 ];
 
 for (const [name, run, message] of KINDS) {
@@ -83,6 +95,8 @@ test("a 1-D Tensor is accepted where a number[] goes; an omitted default paramet
   const m = await load();
   assert.equal((m.gv(tensor([3, 4], { dtype: "float64" })) as { toArray(): unknown }).toArray(), [4, 3]);
   assert.is(m.gd(3), 2);
+  // a typed array's elements are numbers by construction: taken as they are
+  assert.equal((m.gnv(2, new Float32Array([3, 4])) as [number, { toArray(): unknown }])[1].toArray(), [8, 6]);
 });
 
 test.run();
