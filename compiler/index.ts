@@ -186,11 +186,14 @@ export function compileModule(source: string, fileName: string, options: Compile
             usesVmap = true; // (needs the runtime namespace)
             roots.delete(built.fn); // the dense driver is not used
             roots.add(built.sparse.jvpFn);
+            // its argument checks are (count and kinds, a number[]'s elements), before any work
+            const args = argumentChecks(program, fn);
+            roots.add(args);
             const pat = emitPatterns(program.fns, built.sparse.fn, tsOut);
             if (!extraCode.includes(pat.code)) extraCode.push(pat.code);
             const pre = checks ? `(() => { ${checks} })(), ` : "";
             const nParams = program.fns.get(built.sparse.fn)!.params.length;
-            const body = `((...args${anyA}) => __jt.adHessianSparse(args, ${built.sparse.argnum}, ${pat.name}, ${built.sparse.jvpFn}, ${nParams}))`;
+            const body = `((...args${anyA}) => __jt.adHessianSparse(${callName(args)}(...args), ${built.sparse.argnum}, ${pat.name}, ${built.sparse.jvpFn}, ${nParams}, ${JSON.stringify(fn.arity?.label ?? "hessian")}))`;
             s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
             break;
           }
@@ -291,6 +294,29 @@ function wgslFunction(shaders: Record<string, string>, tsOut: boolean): string {
     "}",
     "",
   ].join("\n");
+}
+
+/**
+ * A function that runs `driver`'s argument checks (SPEC §5: the count and each argument's kind, a
+ * TypeError naming the marker) and returns its arguments, a number[] given as a 1-D Tensor as its
+ * storage: for glue that calls the runtime instead of the driver (the column-coloured Hessian).
+ */
+function argumentChecks(program: Program, driver: Fn): string {
+  const name = program.fnNames.claim(`${driver.name}_args`);
+  const params = driver.params.map((p) => ({ ...p }));
+  program.add({
+    name,
+    params,
+    results: params.map((p) => p.type),
+    tupleResult: true,
+    body: [{ k: "return", values: params.map((p) => ({ k: "var", name: p.name }) as const) }],
+    vars: new Map(params.map((p) => [p.name, p.type])),
+    loc: driver.loc,
+    source: driver.source,
+    captures: [],
+    arity: driver.arity,
+  });
+  return name;
 }
 
 /** True when the driver already returns the user's structure: one value, or a flat array in order. */

@@ -8,6 +8,7 @@ import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import { zeros } from "./factories.js";
 import { gpuArgs, gpuCall } from "./device.js";
+import { allocJacobian, type DType } from "./dtype.js";
 
 type Val = number | Tensor | ArrayLike<number>;
 
@@ -144,13 +145,19 @@ function dtypeOf(x: Val): "float32" | "float64" {
   return x instanceof Float32Array ? "float32" : "float64";
 }
 
-/** A zero Jacobian block: shape out.shape ++ in.shape, dtype of the input (reverse) or output (forward). */
-export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out"): Tensor {
+/**
+ * A zero Jacobian block: shape out.shape ++ in.shape, dtype of the input (reverse) or output (forward).
+ * `label` ("jacrev(f)") names the marker when the block is too big to allocate.
+ */
+export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out", label = "jacobian"): Tensor {
   if (gpuArgs(arguments)) return gpuCall("adBlock", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const shape = [...shapeOf(out), ...shapeOf(inp)];
-  const n = shape.reduce((a, b) => a * b, 1);
-  const dt = dtypeOf(dtypeFrom === "in" ? inp : out);
-  return new Tensor(dt === "float32" ? new Float32Array(n) : new Float64Array(n), shape);
+  return new Tensor(allocJacobian(label, shape, dtypeOf(dtypeFrom === "in" ? inp : out)), shape);
+}
+
+/** A Jacobian's storage for generated code (the direct kernels): runtime/dtype.ts allocJacobian. */
+export function adJacobianStorage(label: string, shape: readonly number[], dtype: DType): Float64Array | Float32Array {
+  return allocJacobian(label, shape, dtype);
 }
 
 /** Writes row r of a block: the cotangent of the input (undefined: a zero row). */
@@ -484,11 +491,15 @@ export function adHessianSparse(
   pattern: (P: Pattern, ...a: unknown[]) => unknown,
   jvp: (...a: unknown[]) => unknown[],
   nParams = given.length,
+  label = "hessian",
 ): Tensor {
   // parameters left out take their defaults inside the generated functions
   const args = given.length < nParams ? [...given, ...new Array(nParams - given.length).fill(undefined)] : given;
   const x = args[argnum] as ArrayLike<number>;
   const n = x.length;
+  const f32 = x instanceof Float32Array;
+  // the result first: one too big is a RangeError before the pattern's work
+  const H = allocJacobian(label, [n, n], f32 ? "float32" : "float64");
   const shadows = args.map((a, k) => (k === argnum ? Array.from({ length: n }, (_, i) => [i]) : Array.isArray(a) || ArrayBuffer.isView(a) ? Array.from(a as ArrayLike<number>, () => adPatEmpty) : adPatEmpty));
   const P: Pattern = new Map();
   pattern(P, ...args, ...shadows);
@@ -502,8 +513,6 @@ export function adHessianSparse(
     colors[j] = c;
     if (c + 1 > ncolors) ncolors = c + 1;
   }
-  const f32 = x instanceof Float32Array;
-  const H = f32 ? new Float32Array(n * n) : new Float64Array(n * n);
   const seed = f32 ? new Float32Array(n) : new Float64Array(n);
   for (let c = 0; c < ncolors; c++) {
     for (let j = 0; j < n; j++) seed[j] = colors[j] === c ? 1 : 0;

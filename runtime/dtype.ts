@@ -20,6 +20,32 @@ export function alloc(dtype: DType, n: number): Storage {
   return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
 }
 
+/**
+ * The most elements a typed array may have (V8's limit, 2^32; where an engine allows fewer bytes,
+ * the allocation itself fails and says so, which allocJacobian reports the same way).
+ */
+const MAX_ELEMENTS = 2 ** 32;
+
+/**
+ * The zero-filled storage of a Jacobian (a result block) of `shape`. One too big to allocate is a
+ * RangeError naming the marker (`label`, "jacrev(f)"), the shape and the bytes, thrown before any
+ * allocation is tried (past the engine's limit) or when the allocation fails, instead of the
+ * engine's "Invalid typed array length" / "Array buffer allocation failed" from inside a driver.
+ * The emitted prelude's __jaccJac (compiler/emit/js.ts) is the same check for number-only code.
+ */
+export function allocJacobian(label: string, shape: readonly number[], dtype: DType): Storage {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n <= MAX_ELEMENTS) {
+    try {
+      return alloc(dtype, n);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+    }
+  }
+  throw new RangeError(`${label}: the Jacobian of shape [${shape.join(", ")}] needs ${n * (dtype === "float64" ? 8 : 4)} bytes (${dtype}), more than can be allocated`);
+}
+
 /** A copy of `src` in `dtype` (the conversion rounds when narrowing to float32). */
 export function convert(src: ArrayLike<number>, dtype: DType): Storage {
   return dtype === "float64" ? Float64Array.from(src) : Float32Array.from(src);

@@ -18,7 +18,7 @@
 import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import * as ad from "./ad.js";
-import { alloc, promote, type DType, type Storage } from "./dtype.js";
+import { alloc, allocJacobian, promote, type DType, type Storage } from "./dtype.js";
 import { backend, gpuArgs, gpuCall } from "./device.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, dimMask, numelOf, sameShape } from "./shape.js";
 
@@ -724,24 +724,27 @@ export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, 
   return generic(op, all());
 }
 
-/** The Jacobian block of `out` w.r.t. `x` (shape out.shape ++ x.shape) from its structured tangent. */
-export function sjBlock(J: SJ | Tensor | undefined, out: Tensor, x: Tensor, dtypeFrom: "in" | "out"): Tensor {
+/**
+ * The Jacobian block of `out` w.r.t. `x` (shape out.shape ++ x.shape) from its structured tangent.
+ * `label` ("jacrev(f)") names the marker when the block is too big to allocate.
+ */
+export function sjBlock(J: SJ | Tensor | undefined, out: Tensor, x: Tensor, dtypeFrom: "in" | "out", label = "jacobian"): Tensor {
   if (gpuArgs(arguments)) return gpuCall("sjBlock", arguments); // WebGPU: runtime/webgpu/jac.ts
   const shape = [...out.shape, ...x.shape];
   const dtype = dtypeFrom === "in" ? x.dtype : out.dtype;
-  if (!isSJ(J)) return new Tensor(alloc(dtype, numelOf(shape)), shape);
+  if (!isSJ(J)) return new Tensor(allocJacobian(label, shape, dtype), shape);
   sjStats[J.kind]++;
   if (J.kind === "dense" && J.owned && J.M!.constructor === (dtype === "float64" ? Float64Array : Float32Array) && J.M!.length === J.M!.buffer.byteLength / J.M!.BYTES_PER_ELEMENT) {
     J.owned = false; // a second block of the same tangent copies
     return new Tensor(J.M!, shape); // the result itself: no copy
   }
   if (J.kind === "dense") {
-    const o = alloc(dtype, J.M!.length);
+    const o = allocJacobian(label, shape, dtype);
     o.set(J.M!);
     return new Tensor(o, shape);
   }
   const m = J.m, n = J.n;
-  const o = alloc(dtype, m * n);
+  const o = allocJacobian(label, shape, dtype);
   if (J.kind === "diag") {
     const d = J.d;
     for (let i = 0; i < m; i++) o[i * n + i] = d ? d[i] : 1;

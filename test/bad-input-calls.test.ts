@@ -22,6 +22,7 @@ export function fnv(s: number, y: number[]) { return s * y[0] * y[1]; }
 export const g2 = grad(f2), jr2 = jacrev(f2, { argnums: [0, 1] }), jf2 = jacfwd(f2), h2 = hessian(f2);
 export const gv = grad(fv), jft = jacfwd(ft), gd = grad(fd);
 export const vm2 = vmap(f2), vmv = vmap(fv), vmt = vmap(ft);
+export const hv = hessian(fv); // (a column-coloured Hessian: the runtime runs it, after the same checks)
 export const gnv = grad(fnv, { argnums: [0, 1] }), jnv = (y: any) => jacobian(fnv, [1, y]);
 `;
 type M = Record<string, (...a: unknown[]) => unknown>;
@@ -37,6 +38,7 @@ const COUNTS: [string, (m: M) => unknown, typeof TypeError | typeof RangeError, 
   ["jacrev(f2)(1)", (m) => m.jr2(1), TypeError, [/^jacrev\(f2\): expected 2 arguments, got 1$/]],
   ["jacfwd(f2)(1)", (m) => m.jf2(1), TypeError, [/^jacfwd\(f2\): expected 2 arguments, got 1$/]],
   ["hessian(f2)(1)", (m) => m.h2(1), TypeError, [/^hessian\(f2\): expected 2 arguments, got 1$/]],
+  ["hessian(fv)()", (m) => m.hv(), TypeError, [/^hessian\(fv\): expected 1 argument, got 0$/]],
   ["jacfwd(ft)()", (m) => m.jft(), TypeError, [/^jacfwd\(ft\): expected 1 argument, got 0$/]],
   ["grad(fd)() (one default parameter)", (m) => m.gd(), TypeError, [/^grad\(fd\): expected 1 to 2 arguments, got 0$/]],
   ["grad(fd)(1, 2, 3)", (m) => m.gd(1, 2, 3), TypeError, [/^grad\(fd\): expected 1 to 2 arguments, got 3$/]],
@@ -79,6 +81,8 @@ const KINDS: [string, (m: M) => unknown, RegExp][] = [
   ["grad(fv)([[1], 2])", (m) => m.gv([[1], 2]), /^grad\(fv\): argument 1 \(`x`\) must be a number\[\], element 0 is an array of 1$/],
   ["grad(fv)([1, tensor(2)])", (m) => m.gv([1, tensor(2)]), /^grad\(fv\): argument 1 \(`x`\) must be a number\[\], element 1 is a Tensor of shape \[\]$/],
   ["jacobian(fnv, [1, [\"2\", 3]])", (m) => m.jnv(["2", 3]), /^jacobian\(fnv\): argument 2 \(`y`\) must be a number\[\], element 0 is the string "2"$/],
+  ["hessian(fv)([\"1\", 2])", (m) => m.hv(["1", 2]), /^hessian\(fv\): argument 1 \(`x`\) must be a number\[\], element 0 is the string "1"$/],
+  ["hessian(fv)(\"ab\")", (m) => m.hv("ab"), /^hessian\(fv\): argument 1 \(`x`\) must be a number\[\].*got the string "ab"$/],
   // vmap: a batch of numbers as a number[], and a batch of number[] rows
   ["vmap(f2)([\"1\", 2], [3, 4])", (m) => m.vm2(["1", 2], [3, 4]), /^vmap\(f2\): argument `x` must be a number\[\] \(a batch of numbers\), element 0 is the string "1"$/],
   ["vmap(fv)([[1, 2], [3, \"4\"]])", (m) => m.vmv([[1, 2], [3, "4"]]), /^vmap\(fv\): argument `x`: row 1 must be a number\[\], element 1 is the string "4"$/],
@@ -95,6 +99,7 @@ test("a 1-D Tensor is accepted where a number[] goes; an omitted default paramet
   const m = await load();
   assert.equal((m.gv(tensor([3, 4], { dtype: "float64" })) as { toArray(): unknown }).toArray(), [4, 3]);
   assert.is(m.gd(3), 2);
+  assert.equal((m.hv(tensor([3, 4], { dtype: "float64" })) as { toArray(): unknown }).toArray(), [[0, 1], [1, 0]]);
   // a typed array's elements are numbers by construction: taken as they are
   assert.equal((m.gnv(2, new Float32Array([3, 4])) as [number, { toArray(): unknown }])[1].toArray(), [8, 6]);
 });

@@ -75,7 +75,7 @@ function bare(s: string): string {
  * then the seed; results: f's one result, then its tangent), or undefined
  * when g is not one of the two shapes above.
  */
-export function directKernel(g: Fn, name: string, xIndex: number, nParams: number): DirectKernel | undefined {
+export function directKernel(g: Fn, name: string, xIndex: number, nParams: number, label: string): DirectKernel | undefined {
   if (g.captures.length || g.results.length !== 2 || g.params.length !== nParams + 1) return undefined;
   const x = g.params[xIndex].name, seed = g.params[nParams].name;
   const body = g.body.filter((s) => s.k !== "comment");
@@ -292,18 +292,20 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
       ];
     };
     const kloads = tensors.filter(({ i }) => i !== W).map(({ i }) => `k${i} = e${i}.data`);
+    const shape = mode === "rows" ? "[p, q]" : reduced ? "run.shape" : "[...x.shape, ...x.shape]";
+    // (too big a Jacobian is a RangeError naming the marker, before allocating: runtime/dtype.ts allocJacobian)
+    const storage = `const J${any} = __jt.adJacobianStorage(${JSON.stringify(label)}, ${shape}, x.dtype);`;
     const setup =
       mode === "rows"
-        ? [`const p = e${W}.shape[0], q = e${W}.shape[1], w = e${W}.data, xd = x.data${kloads.map((k) => `, ${k}`).join("")};`, `const J${any} = x.dtype === "float64" ? new Float64Array(p * q) : new Float32Array(p * q);`]
+        ? [`const p = e${W}.shape[0], q = e${W}.shape[1], w = e${W}.data, xd = x.data${kloads.map((k) => `, ${k}`).join("")};`, storage]
         : reduced
           ? [
               `const run = __jt.sjReduceRun(${JSON.stringify(reduced.op)}, x.shape, ${reduced.attrs.map((a) => (a === undefined ? "undefined" : JSON.stringify(a))).join(", ")});`,
               `if (run === undefined) return undefined; // not one run of dims`,
               `const n = x.numel, xd = x.data, outer = run.outer, red = run.red, inner = run.inner${kloads.map((k) => `, ${k}`).join("")};`,
-              `const J${any} = x.dtype === "float64" ? new Float64Array(run.rows * n) : new Float32Array(run.rows * n);`,
+              storage,
             ]
-          : [`const n = x.numel, xd = x.data${kloads.map((k) => `, ${k}`).join("")};`, `const J${any} = x.dtype === "float64" ? new Float64Array(n * n) : new Float32Array(n * n);`];
-    const shape = mode === "rows" ? "[p, q]" : reduced ? "run.shape" : "[...x.shape, ...x.shape]";
+          : [`const n = x.numel, xd = x.data${kloads.map((k) => `, ${k}`).join("")};`, storage];
     const what = mode === "rows" ? "row r is W's row r through the tangent ops of row r" : reduced ? `entry (o, i) is the diagonal's entry i, o the element i is ${reduced.op === "mean" ? "averaged" : "summed"} into` : "the diagonal, one entry per element";
     const names = externals.map((ex, i) => `e${i} = ${ex.ext ?? (ex.atom.k === "var" ? ex.atom.name : "?")}`);
     return [

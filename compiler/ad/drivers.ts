@@ -90,6 +90,8 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   const outT = outs.leaves.map((i) => f.results[i]);
   const inT = ins.map((j) => f.params[j].type);
   const inSize = ins.map((j, k) => d.size(v(f.params[j].name), inT[k]));
+  // the marker, for the RangeError of a block too big to allocate ("jacrev(f): the Jacobian of shape …")
+  const what = `${spec.label}(${f.source ?? f.name})`;
 
   // One block per (output leaf, input): a number, or flat storage wrapped as a Tensor at the end.
   const blocks: { data?: string; num?: string; tensor?: string; f32?: boolean; direct?: boolean }[][] = [];
@@ -106,13 +108,14 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         }
         if (outT[i].k === "tensor" || inT[k].k === "tensor") {
           // a block of a tensor program: a Tensor filled row by row (or column by column) by the runtime
-          const J = b.t("ad.block", [outVals[i], v(f.params[ins[k]].name)], [spec.mode === "rev" ? "in" : "out"]);
+          const J = b.t("ad.block", [outVals[i], v(f.params[ins[k]].name)], [spec.mode === "rev" ? "in" : "out", what]);
           return { tensor: (J as { name: string }).name };
         }
         const len = b.p("mul", outSize[i], inSize[k]);
         // the block's dtype: the input's in reverse mode, the output's in forward mode (PyTorch)
         const f32 = isF32(spec.mode === "rev" ? inT[k] : outT[i]); // the requested mode decides, even when run forward
-        return { data: (b.let(`J${i}${k}`, { k: "vec", f32 }, { k: "newvec", len, f32 }) as { name: string }).name, f32 };
+        const shape = [...(isNum(outT[i]) ? [] : [outSize[i]]), ...(isNum(inT[k]) ? [] : [inSize[k]])];
+        return { data: (b.let(`J${i}${k}`, { k: "vec", f32 }, { k: "newvec", len, f32, jac: { label: what, shape } }) as { name: string }).name, f32 };
       });
     });
   };
@@ -313,7 +316,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   d.fn.body = b.stmts;
   driverInfo.set(d.fn, { tree, aux: auxIndex });
   // straight-line tensor code: every block at once from structured tangents (emitted in place of the sweeps)
-  buildStructuredTwin(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", aux: outs.aux, sweepOnGpu: spec.label === "grad" });
+  buildStructuredTwin(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", label: what, aux: outs.aux, sweepOnGpu: spec.label === "grad" });
   return d.fn.name;
 }
 

@@ -78,6 +78,8 @@ export interface TwinSpec {
   leaves: number[]; // f's results that are differentiated, in block order (blocks: leaf by leaf, then input by input)
   ins: number[]; // f's parameters that are differentiated
   dtypeFrom: "in" | "out";
+  /** the marker, "jacrev(f)", for the RangeError of a block too big to allocate */
+  label: string;
   aux?: number; // f's result returned as aux, after the blocks
   /**
    * WebGPU inputs run the sweeps: grad's one reverse sweep costs what the
@@ -146,7 +148,7 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
       const blk = fresh(`J${i}${k}`, TENSOR);
       const deps = perInput[k].deps[leaf];
       const args: Atom[] = dJ && deps ? [v(dJ), v(primal![leaf]), v(f.params[j].name)] : [lit(undefined), v(primal![leaf]), v(f.params[j].name)];
-      body.push({ k: "let", dst: blk, e: { k: "prim", op: "ad.sjBlock", args, attrs: [spec.dtypeFrom] } });
+      body.push({ k: "let", dst: blk, e: { k: "prim", op: "ad.sjBlock", args, attrs: [spec.dtypeFrom, spec.label] } });
       results.push(v(blk));
       structure[i].push(deps ? perInput[k].structure[leaf] : "zero");
     });
@@ -166,7 +168,7 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     { k: "if", cond: v(ok), then: structured, else: sweep },
     { k: "return", values: outs.map((o) => v(o)) },
   ];
-  const direct = spec.ins.length === 1 && spec.leaves.length === 1 && f.results.length === 1 && spec.aux === undefined && !directOff() ? directKernel(ctx.fns.get(perInput[0].gs)!, ctx.fnNames.claim(`${drv.name}_direct`), spec.ins[0], f.params.length) : undefined;
+  const direct = spec.ins.length === 1 && spec.leaves.length === 1 && f.results.length === 1 && spec.aux === undefined && !directOff() ? directKernel(ctx.fns.get(perInput[0].gs)!, ctx.fnNames.claim(`${drv.name}_direct`), spec.ins[0], f.params.length, spec.label) : undefined;
   if (direct && outs.length === 1) {
     // the direct kernel first; undefined (other devices, dtypes, shapes) runs the body above
     const pre: Stmt[] = [];

@@ -68,6 +68,18 @@ export function emitPrelude(o: EmitOptions): string {
     `  if (v && typeof v === "object" && Array.isArray(v.shape) && v.shape.length === 1 && v.device === "cpu" && ArrayBuffer.isView(v.data)) return v.data;`,
     `  throw new TypeError(\`\${label} must be a number[] (an array, a typed array or a 1-D Tensor), got \${__jaccKind(v)}\`);`,
     `}`,
+    `// a Jacobian block's storage (n = the shape's product): one too big to allocate is a RangeError naming`,
+    `// the marker, the shape and the bytes, before allocating (runtime/dtype.ts allocJacobian for Tensors)`,
+    `function __jaccJac(n${num}, f32${o.ts ? ": boolean" : ""}, label${o.ts ? ": string" : ""}, shape${o.ts ? ": number[]" : ""})${any} {`,
+    `  if (n <= 4294967296) {`,
+    `    try {`,
+    `      return f32 ? new Float32Array(n) : new Float64Array(n);`,
+    `    } catch (err) {`,
+    `      if (!(err instanceof RangeError)) throw err;`,
+    `    }`,
+    `  }`,
+    `  throw new RangeError(\`\${label}: the Jacobian of shape [\${shape.join(", ")}] needs \${n * (f32 ? 4 : 8)} bytes (\${f32 ? "float32" : "float64"}), more than can be allocated\`);`,
+    `}`,
     `// the tangent of a vector output, as a Tensor (SPEC §3)`,
     `function __jaccTangent(d${any})${any} {`,
     `  return d instanceof ${RT.tensor} ? d : ${RT.wrap}(d, [d.length]);`,
@@ -287,7 +299,9 @@ export class JsEmitter {
       }
       case "load": return `${this.ref(e.arr)}[${this.ref(e.index, true)}]`;
       case "len": return `${this.ref(e.arr)}.length`;
-      case "newvec": return `new ${e.f32 ? "Float32Array" : "Float64Array"}(${this.ref(e.len)})`;
+      case "newvec":
+        if (e.jac) return `__jaccJac(${this.ref(e.len, true)}, ${!!e.f32}, ${JSON.stringify(e.jac.label)}, [${e.jac.shape.map((a) => this.ref(a, true)).join(", ")}])`;
+        return `new ${e.f32 ? "Float32Array" : "Float64Array"}(${this.ref(e.len)})`;
       case "veclit": return `[${e.items.map((a) => this.ref(a)).join(", ")}]`;
       case "copyvec": return `Float64Array.from(${this.ref(e.src)})`;
       case "ext": return e.text;

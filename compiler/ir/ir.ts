@@ -29,7 +29,7 @@ export type Expr =
   | { k: "prim"; op: string; args: Atom[]; attrs?: unknown[] } // a pure primitive of the rule tables; attrs: static arguments (dims, flags)
   | { k: "load"; arr: Atom; index: Atom } // arr[index]
   | { k: "len"; arr: Atom } // arr.length
-  | { k: "newvec"; len: Atom; f32?: boolean } // a zero-filled Float64Array (Float32Array)
+  | { k: "newvec"; len: Atom; f32?: boolean; jac?: JacAlloc } // a zero-filled Float64Array (Float32Array)
   | { k: "veclit"; items: Atom[] } // [a, b, c] as a vector value
   | { k: "copyvec"; src: Atom } // a fresh copy of a vector (snapshots for repeated reverse sweeps)
   | { k: "ext"; text: string } // a captured constant read as source text (module binding, property of one)
@@ -38,6 +38,9 @@ export type Expr =
   | { k: "tape" } // the tape's stack pointer (to replay reverse sweeps)
   | { k: "wrap"; data: Atom; dims: Dim[]; f32?: boolean; nums?: boolean } // a result block: new Tensor(data, [...dims]); nums: data may hold device numbers (compiler/opt/device-numbers.ts)
   | { k: "tdata"; t: Atom }; // a Tensor's storage (as a vector)
+
+/** A Jacobian block's storage: too big a one is a RangeError naming the marker and the shape (len = the shape's product). */
+export interface JacAlloc { label: string; shape: Atom[] }
 
 /** One part of a result block's shape: a size, or the whole shape of a value ([] for a number, [n] for a vector). */
 export type Dim = { size: Atom } | { shapeOf: Atom };
@@ -117,7 +120,7 @@ export function exprReads(e: Expr): Atom[] {
     case "prim": return e.args;
     case "load": return [e.arr, e.index];
     case "len": return [e.arr];
-    case "newvec": return [e.len];
+    case "newvec": return e.jac ? [e.len, ...e.jac.shape] : [e.len];
     case "veclit": return e.items;
     case "copyvec": return [e.src];
     case "wrap": return [e.data, ...e.dims.map((d) => ("size" in d ? d.size : d.shapeOf))];

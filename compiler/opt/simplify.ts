@@ -71,7 +71,7 @@ export function renameStmts(list: Stmt[], r: (x: string) => string): Stmt[] {
       case "prim": return { ...e, args: e.args.map(ra) };
       case "load": return { ...e, arr: ra(e.arr), index: ra(e.index) };
       case "len": return { ...e, arr: ra(e.arr) };
-      case "newvec": return { ...e, len: ra(e.len) };
+      case "newvec": return { ...e, len: ra(e.len), ...(e.jac && { jac: { ...e.jac, shape: e.jac.shape.map(ra) } }) };
       case "veclit": return { ...e, items: e.items.map(ra) };
       case "copyvec": return { ...e, src: ra(e.src) };
       case "tdata": return { ...e, t: ra(e.t) };
