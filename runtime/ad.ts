@@ -107,7 +107,7 @@ export function adNumCopy(src: ArrayLike<unknown>): NumVec {
 /** v as stored in `arr`: a number rounded to float32 where a Float32Array would hold it; a device value as it is (a typed array cannot hold one: an error, not a NaN). */
 export function adNumFit(v: unknown, arr: ArrayLike<unknown>): unknown {
   if (typeof v === "number") return (arr as NumVec).f32 === true ? Math.fround(v) : v;
-  if (ArrayBuffer.isView(arr)) adNumPlain(v, "a number array's store");
+  if (ArrayBuffer.isView(arr)) adNumPlain(v, "a typed array");
   return v;
 }
 
