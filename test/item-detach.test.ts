@@ -219,10 +219,12 @@ for (const [label, load] of PATHS) {
   });
 }
 
-test("detach: the structured path keeps the detached value as a primal (no sweeps)", () => {
+test("detach: structured Jacobians and direct kernels keep the detached value as a primal (no sweeps)", () => {
   const { code } = compileOrThrow(DETACH, "item-detach-structured.ts", "js");
   const body = (name: string) => code.slice(code.indexOf(`function ${name}(`), code.indexOf("\n}\n", code.indexOf(`function ${name}(`)));
   assert.match(body("jacrev_e"), /sjSeed/, "jacrev(e) takes the structured path");
+  assert.match(body("jacrev_e"), /jacrev_e_direct\(x\)/, "and first its direct kernel (detach(x) is x's values there)");
+  assert.match(body("jacrev_r"), /jacrev_r_direct\(x\)/, "a reduction of a chain with detach too");
   assert.match(code, /__jt\.detach\(x\)/, "the detach itself is emitted as the runtime op");
 });
 
