@@ -66,8 +66,9 @@ export function adNumNeg(a: Val): any {
   return typeof a === "number" ? -a : ops.neg(a as Tensor);
 }
 
-/** Math.exp & co of a number that may be a 0-d device tensor: the tensor op of the same name there. */
-export function adNumMath(a: Val, fn: "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh"): any {
+/** Math.exp & co (and `**`) of numbers that may be 0-d device tensors: the tensor op of the same name there. */
+export function adNumMath(fn: "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" | "pow", a: Val, b?: Val): any {
+  if (fn === "pow") return bothNum(a, b) ? (a as number) ** (b as number) : ops.pow(a as Tensor, b as Tensor);
   return typeof a === "number" ? Math[fn](a) : ops[fn](a as Tensor);
 }
 

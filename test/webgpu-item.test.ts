@@ -2,7 +2,7 @@
 // from a device tensor cannot be read synchronously, so inside generated code
 // `t.item()` is a 0-d device tensor (compiler/opt/device-numbers.ts, runtime
 // adItem) carried through the number arithmetic (adNumAdd & co, adNumMath for
-// Math.exp & co) and differentiated like any number; what cannot take one (a
+// Math.exp & co and **) and differentiated like any number; what cannot take one (a
 // branch on it, a typed array) is a TypeError that says so, never a wrong
 // number. `detach` is a view of the same buffer. Each derivative runs on
 // float32 CPU tensors and on their WebGPU copies and must agree (a number the
@@ -24,6 +24,7 @@ import { grad, jacrev, jacfwd, hessian, vjp, jvp, vmap, detach, type Tensor } fr
 const f = (x: Tensor): number => x.mul(x).sum().item();
 const scaled = (x: Tensor) => x.mul(x.sum().item());
 const viaMath = (x: Tensor, s: number) => Math.exp(x.sum().item() * s);
+const squared = (x: Tensor) => (x.sum().item() - 1) ** 2;
 const d = (x: Tensor) => x.mul(x.detach()).sum();
 const e = (x: Tensor) => detach(x).mul(x).sin();
 const branchy = (x: Tensor) => (x.sum().item() > 0 ? x.mul(2) : x.neg()).sum();
@@ -37,6 +38,7 @@ export const jvpF = (x: Tensor, t: Tensor) => jvp(f, [x], [t]);
 export const jacrevScaled = (x: Tensor) => jacrev(scaled)(x);
 export const jacfwdScaled = (x: Tensor) => jacfwd(scaled)(x);
 export const gradMath = (x: Tensor, s: number) => grad(viaMath, { argnums: [0, 1] })(x, s);
+export const gradSquared = (x: Tensor) => grad(squared)(x);
 export const gradD = (x: Tensor) => grad(d)(x);
 export const jacfwdD = (x: Tensor) => jacfwd(d)(x);
 export const jacrevE = (x: Tensor) => jacrev(e)(x);
@@ -94,7 +96,7 @@ it("hessian, vjp and jvp of an .item() program (the number tangent is a 0-d devi
   closeTo(numbers(j), [X.reduce((a, x) => a + x * x, 0), X.reduce((a, x, i) => a + 2 * x * t[i], 0)], "jvp");
 });
 
-it("the .item() number back into a tensor op, and through Math.exp and a number parameter", async () => {
+it("the .item() number back into a tensor op, through Math.exp and a number parameter, and **", async () => {
   const want = X.flatMap((xi, i) => X.map((_, j) => (i === j ? S : 0) + xi));
   closeTo(numbers(await both("jacrevScaled", [cpuX()], [gpuX()])), want, "jacrev");
   closeTo(numbers(await both("jacfwdScaled", [cpuX()], [gpuX()])), want, "jacfwd");
@@ -102,6 +104,7 @@ it("the .item() number back into a tensor op, and through Math.exp and a number 
   const g = await both("gradMath", [cpuX(), k], [gpuX(), k]);
   assert.is(kind(g), "[T32[4],T32[]]");
   closeTo(numbers(g), [...X.map(() => k * ex), S * ex], "d/dx, d/ds");
+  closeTo(numbers(await both("gradSquared", [cpuX()], [gpuX()])), X.map(() => 2 * (S - 1)), "d (Σx - 1)² = 2 (Σx - 1)");
 });
 
 it("detach on the device: x.mul(x.detach()).sum() has gradient x; detach(x).mul(x).sin() is diag(x cos x²)", async () => {
@@ -143,10 +146,13 @@ it("runtime: detach is a view of the same buffer, adItem a 0-d view; adNumMath r
   assert.throws(() => jt.adItem(x), (e: Error) => e instanceof RangeError && /item: only a one-element tensor.*\[4\]/.test(e.message));
   const positive = jt.adItem(jt.sum(jt.abs(x)));
   for (const fn of ["exp", "log", "sqrt", "sin", "cos", "tanh"] as const) {
-    const r = within("adNumMath", () => jt.adNumMath(positive, fn)) as Tensor;
+    const r = within("adNumMath", () => jt.adNumMath(fn, positive)) as Tensor;
     closeTo(Array.from(await r.read()), [Math[fn](X.reduce((a, b) => a + Math.abs(b), 0))], `adNumMath ${fn}`);
   }
-  assert.is(jt.adNumMath(0.5, "exp"), Math.exp(0.5));
+  const p = within("adNumMath", () => jt.adNumMath("pow", positive, 1.5)) as Tensor;
+  closeTo(Array.from(await p.read()), [X.reduce((a, b) => a + Math.abs(b), 0) ** 1.5], "adNumMath pow");
+  assert.is(jt.adNumMath("exp", 0.5), Math.exp(0.5));
+  assert.is(jt.adNumMath("pow", 2, 0.5), 2 ** 0.5);
 });
 
 test.run();

@@ -7,7 +7,7 @@
 // reach (through arithmetic, copies, calls, returns, vector stores and loads)
 // and emits what is done to them through runtime helpers that take either
 // kind: adItem for `.item()`, adNumAdd & co (plain arithmetic for two
-// numbers), adNumMath (Math.exp & co: the tensor op on the device), vectors of
+// numbers), adNumMath (Math.exp & co, `**`: the tensor op on the device), vectors of
 // them as plain arrays (adNumVec; a typed array cannot hold a tensor; a
 // float32 one rounds what is stored, adNumFit, as the Float32Array would),
 // adWrapNums for a vector made a Tensor. Any other operation of numbers on a
@@ -18,8 +18,8 @@ import { ruleOf } from "../rules/index.js";
 
 /** Number arithmetic on possibly-device numbers, by the runtime helper's rule. */
 const HELPER: Record<string, string> = { add: "ad.numAdd", sub: "ad.numSub", mul: "ad.numMul", div: "ad.numDiv", neg: "ad.numNeg" };
-/** Math functions that have a tensor op of the same name: adNumMath runs that op on a device number. */
-const MATH = new Set(["exp", "log", "sqrt", "sin", "cos", "tanh"]);
+/** Math functions (and `**`) that have a tensor op of the same name: adNumMath runs that op on a device number. */
+const MATH = new Set(["exp", "log", "sqrt", "sin", "cos", "tanh", "pow"]);
 
 type Taint = { vars: Map<string, Set<string>>; results: Map<string, Set<number>>; params: Map<string, Set<number>> };
 

@@ -277,7 +277,7 @@ export const tensorRules: Record<string, TensorRule> = {
   "ad.numDiv": { operands: 2, js: call("adNumDiv"), type: () => NUM },
   "ad.numNeg": { operands: 1, js: call("adNumNeg"), type: () => NUM },
   "ad.numPlain": { operands: 1, js: call("adNumPlain"), type: () => NUM },
-  "ad.numMath": { operands: 1, js: call("adNumMath"), type: () => NUM },
+  "ad.numMath": { operands: 2, js: (a, attrs) => `__jt.adNumMath(${[JSON.stringify(attrs[0]), ...a].join(", ")})`, type: () => NUM },
   "ad.item": { operands: 1, js: call("adItem"), type: () => NUM },
   "ad.numVec": { operands: 0, js: call("adNumVec"), type: () => VEC },
   "ad.numCopy": { operands: 0, js: call("adNumCopy"), type: () => VEC },

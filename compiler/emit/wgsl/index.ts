@@ -105,7 +105,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adNumMul: ["binary_mul"],
   adNumDiv: ["binary_div"],
   adNumNeg: ["unary_neg"],
-  adNumMath: ["unary_exp", "unary_log", "unary_sqrt", "unary_sin", "unary_cos", "unary_tanh"],
+  adNumMath: ["unary_exp", "unary_log", "unary_sqrt", "unary_sin", "unary_cos", "unary_tanh", "binary_pow"],
   adItem: [],
   adNumPlain: [],
   adNumVec: [],
