@@ -11,7 +11,8 @@ import * as assert from "uvu/assert";
 import { compileAndImport, compileOrThrow, withCompilerEnv } from "./util/compile.js";
 import { compileModule } from "../compiler/index.js";
 import { detach, tensor, Tensor } from "../runtime/index.js";
-import { jacc, workspace } from "./util/cli.js";
+import { spawnSync } from "node:child_process";
+import { env, jacc, workspace } from "./util/cli.js";
 
 const T64 = (x: number[] | number[][]) => tensor(x, { dtype: "float64" });
 const X = [0.3, -0.7, 1.1];
@@ -256,6 +257,23 @@ test("jacc check reports nothing for programs using .item() and .detach()", asyn
   const r = await jacc(dir, ["check", "item.ts", "detach.ts"]);
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /2 files checked: 0 errors, 0 warnings/);
+});
+
+test("emit --with-checks: the check script finds the .item() derivatives equal to finite differences", async () => {
+  const src = `import { grad, jacrev, jacfwd, hessian, type Tensor } from "jacc";
+export const f = (x: Tensor): number => x.mul(x).sum().item();
+export const g = (x: Tensor): number => Math.exp(x.sin().sum().item() * 0.5);
+export const gf = grad(f);
+export const jf = jacfwd(f);
+export const jrg = jacrev(g);
+export const hg = hessian(g);
+`;
+  const dir = workspace("item-checks", { "m.ts": src });
+  const r = await jacc(dir, ["emit", "m.ts", "--with-checks", "--target", "js", "--out", "o"]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const run = spawnSync(process.execPath, [path.join(dir, "o", "m.check.js")], { encoding: "utf8", env, cwd: path.join(dir, "o") });
+  assert.is(run.status, 0, run.stdout + run.stderr);
+  assert.not.match(run.stdout, /FAIL|mismatch/i, run.stdout);
 });
 
 test.run();
