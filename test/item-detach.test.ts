@@ -41,6 +41,12 @@ export const vj = (x: Tensor) => vjp(f, [x]);
 export const jv = (x: Tensor, t: Tensor) => jvp(f, [x], [t]);
 export const vf = vmap(f);
 export const vg = vmap(grad(f));
+export const vjf = vmap(jacfwd(f));
+export const jrv = jacrev(vmap(f));
+export const jfv = jacfwd(vmap(f));
+// (jacfwd of vmap's batch of number results, with or without .item())
+const sq = (x: number): number => x * x;
+export const jfvNum = jacfwd(vmap(sq));
 // the number back into tensor code, and through Math
 export const scaled = (x: Tensor) => x.mul(x.sum().item());
 export const jScaled = jacrev(scaled);
@@ -88,11 +94,17 @@ test("hessian of x.mul(x).sum().item() is 2I; vjp and jvp carry the derivative",
   near(dout, X.reduce((a, x, i) => a + 2 * x * t[i], 0), "jvp tangent = Σ 2 x t");
 });
 
-test("vmap of an .item() program and of its grad", async () => {
+test("vmap of an .item() program, of its grad and jacfwd; jacrev and jacfwd of its vmap", async () => {
   const m = await itemModule();
   const rows = [[0.3, -0.7], [1.1, 0.45], [2, -1]];
   near(m.vf(T64(rows)), rows.map((r) => r[0] ** 2 + r[1] ** 2), "vmap(f)");
   near(m.vg(T64(rows)), rows.map((r) => r.map((x) => 2 * x)), "vmap(grad(f))");
+  near(m.vjf(T64(rows)), rows.map((r) => r.map((x) => 2 * x)), "vmap(jacfwd(f))");
+  // J[b, b', k] = 2 x[b, k] when b = b'
+  const J = rows.map((r, b) => rows.map((_, b2) => r.map((x) => (b === b2 ? 2 * x : 0))));
+  near(m.jrv(T64(rows)), J, "jacrev(vmap(f))");
+  near(m.jfv(T64(rows)), J, "jacfwd(vmap(f))");
+  near(m.jfvNum(T64([1, -2])), [[2, 0], [0, -4]], "jacfwd(vmap) of a number function");
 });
 
 test("the number back into a tensor op: J = diag(s) + x 1ᵀ, s = Σx (forward and reverse)", async () => {
