@@ -27,6 +27,8 @@ const viaMath = (x: Tensor, s: number) => Math.exp(x.sum().item() * s);
 const squared = (x: Tensor) => (x.sum().item() - 1) ** 2;
 const d = (x: Tensor) => x.mul(x.detach()).sum();
 const e = (x: Tensor) => detach(x).mul(x).sin();
+// a constant number from a detached tensor scales the structured tangent on the device (a 0-d tensor operand of sj)
+const constScale = (x: Tensor) => x.mul(x.detach().sum().item()).sin();
 const branchy = (x: Tensor) => (x.sum().item() > 0 ? x.mul(2) : x.neg()).sum();
 
 export const gradF = (x: Tensor) => grad(f)(x);
@@ -43,6 +45,8 @@ export const gradD = (x: Tensor) => grad(d)(x);
 export const jacfwdD = (x: Tensor) => jacfwd(d)(x);
 export const jacrevE = (x: Tensor) => jacrev(e)(x);
 export const jacfwdE = (x: Tensor) => jacfwd(e)(x);
+export const jacrevConst = (x: Tensor) => jacrev(constScale)(x);
+export const jacfwdConst = (x: Tensor) => jacfwd(constScale)(x);
 export const gradBranchy = (x: Tensor) => grad(branchy)(x);
 export const vmapF = (xs: Tensor) => vmap(f)(xs);
 `;
@@ -107,12 +111,15 @@ it("the .item() number back into a tensor op, through Math.exp and a number para
   closeTo(numbers(await both("gradSquared", [cpuX()], [gpuX()])), X.map(() => 2 * (S - 1)), "d (Σx - 1)² = 2 (Σx - 1)");
 });
 
-it("detach on the device: x.mul(x.detach()).sum() has gradient x; detach(x).mul(x).sin() is diag(x cos x²)", async () => {
+it("detach on the device: x.mul(x.detach()).sum() has gradient x; detach(x).mul(x).sin() is diag(x cos x²); a detached .item() scales", async () => {
   closeTo(numbers(await both("gradD", [cpuX()], [gpuX()])), X, "grad");
   closeTo(numbers(await both("jacfwdD", [cpuX()], [gpuX()])), X, "jacfwd");
   const want = diag(X.map((x) => x * Math.cos(x * x)));
   closeTo(numbers(await both("jacrevE", [cpuX()], [gpuX()])), want, "jacrev (structured on the device)");
   closeTo(numbers(await both("jacfwdE", [cpuX()], [gpuX()])), want, "jacfwd");
+  const c = diag(X.map((x) => S * Math.cos(S * x)));
+  closeTo(numbers(await both("jacrevConst", [cpuX()], [gpuX()])), c, "jacrev of x · (Σx detached).item()");
+  closeTo(numbers(await both("jacfwdConst", [cpuX()], [gpuX()])), c, "jacfwd of x · (Σx detached).item()");
 });
 
 it("what cannot take a device number is a TypeError that says so, not a wrong value", async () => {
