@@ -6,6 +6,16 @@
 // counters that only step by integer literals are inverted instead of pushed,
 // and loads from arrays that are never written are recomputed, so a loop
 // keeps about one float64 per overwritten active value per iteration.
+//
+// Why the replay is exact: the reverse sweep reaches each statement with every
+// primal variable as the forward sweep left it just after that statement (each
+// later assignment has been undone by a pop or an inverted step). A statement's
+// reverse reads (1) its own operands, which it does not write (replay.ts makes
+// it so), (2) values it recomputes, whose leaves no statement writes from their
+// definition up to and including their last use (leavesStable), and (3) partials
+// and trip counts, popped in the reverse order of their pushes. So every read
+// gives the forward value, branch conditions included: a condition that cannot
+// be recomputed soundly is recorded per execution like any reassigned value.
 import { namesFor, type Atom, Builder, type Expr, exprReads, stmtReads, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { findReturn, isVaried, reassigned, resultDeps, variedVars } from "./activity.js";
