@@ -746,13 +746,24 @@ class VjpTransform {
     return true;
   }
 
+  private reads?: Map<string, number>;
+  /** How often each variable is read in the function (its statements, nested blocks included). */
+  private readCounts(): Map<string, number> {
+    if (!this.reads) {
+      const n = (this.reads = new Map());
+      walk(this.fn.body, (s) => {
+        for (const a of stmtReads(s)) if (a.k === "var") n.set(a.name, (n.get(a.name) ?? 0) + 1);
+      });
+    }
+    return this.reads;
+  }
+
   /** True if `idx` is not reassigned after list[i] up to and including the last use of `t` in the same block. */
   private indexStable(list: Stmt[], i: number, t: string, idx: string): boolean {
     let lastUse = -1;
     for (let j = i + 1; j < list.length; j++) if (stmtReadsDeep(list[j]).some((a) => a.k === "var" && a.name === t)) lastUse = j;
     const usedOutside = (() => {
-      let n = 0;
-      walk(this.fn.body, (s) => (n += stmtReads(s).filter((a) => a.k === "var" && a.name === t).length));
+      const n = this.readCounts().get(t) ?? 0;
       let m = 0;
       for (let j = i + 1; j <= lastUse; j++) m += stmtReadsDeep(list[j]).filter((a) => a.k === "var" && a.name === t).length;
       return n !== m;
