@@ -5,7 +5,7 @@
 // returned unchanged, byte for byte.
 import ts from "typescript";
 import MagicString from "magic-string";
-import { type Diagnostic, DiagnosticError, makeDiagnostic } from "./front/diagnostics.js";
+import { type Diagnostic, DiagnosticError, makeDiagnostic, uniqueDiagnostics } from "./front/diagnostics.js";
 import { Program } from "./front/lower.js";
 import { MarkerCompiler, type Built } from "./front/markers.js";
 import { parseModule, skipParens } from "./front/module.js";
@@ -208,7 +208,7 @@ export function compileModule(source: string, fileName: string, options: Compile
       else throw err;
     }
   }
-  if (diagnostics.length) return { code: "", map: null, diagnostics, shaders: {}, changed: true };
+  if (diagnostics.length) return { code: "", map: null, diagnostics: uniqueDiagnostics(diagnostics), shaders: {}, changed: true };
 
   // Drivers of straight-line tensor code run their structured twins (every transform is built by now).
   useStructuredTwins(program.fns);
