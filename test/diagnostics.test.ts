@@ -9,6 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { compileModule, formatDiagnostic } from "../compiler/index.js";
 import { checkDiagnostic, diagDir, expectDiagnostic, goodModuleWorks, IMPORTS, type Expected, writeHelper } from "./util/diagnostic-check.js";
+import { compileAndImport } from "./util/compile.js";
 import path from "node:path";
 
 interface Bad extends Expected {
@@ -244,6 +245,54 @@ const FENCE: Bad[] = [
     message: [/delete/],
   },
   {
+    name: "a local arrow function nothing calls",
+    src: `export function f(x: number) {\n  const h = (y: number) => y * ‸this.k;\n  return x * x;\n}\nexport const d = grad(f);\nexport const e = jacfwd(f);`,
+    code: U,
+    message: [/`this`/],
+  },
+  {
+    name: "a local function declaration nothing calls",
+    src: `export function f(x: number) {\n  function h(y: number) { ‸try { return y; } catch { return 0; } }\n  return x * x;\n}\nexport const d = jacrev(f);`,
+    code: U,
+    message: [/`try`/],
+  },
+  {
+    name: "a local function nothing calls, in a nested block",
+    src: `export function f(x: number) {\n  let s = x;\n  for (let i = 0; i < 2; i++) {\n    const h = () => ‸"unused";\n    s *= x;\n  }\n  return s;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/string/],
+  },
+  {
+    name: "a local function nothing calls, inside a local function that is called",
+    src: `export function f(x: number) {\n  const g = (y: number) => {\n    const h = () => ‸new Map();\n    return y * 2;\n  };\n  return g(x);\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/new Map/],
+  },
+  {
+    name: "optional chaining: a property",
+    src: `export function f(x: number, xs: number[]) {\n  return x * xs‸?.length;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/optional chaining/, /\?\./],
+  },
+  {
+    name: "optional chaining: an element",
+    src: `export function f(xs: number[]) {\n  return xs‸?.[0] * xs[1];\n}\nexport const d = jacrev(f);`,
+    code: U,
+    message: [/optional chaining/],
+  },
+  {
+    name: "optional chaining: a call",
+    src: `function g(y: number) { return y * 2; }\nexport function f(x: number) {\n  return g‸?.(x);\n}\nexport const d = jacfwd(f);`,
+    code: U,
+    message: [/optional chaining/],
+  },
+  {
+    name: "optional chaining: a Tensor method, further down the chain",
+    src: `import type { Tensor } from "jacc";\nexport function f(x: Tensor) {\n  return x.exp‸?.().sum();\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/optional chaining/],
+  },
+  {
     name: "regular expression",
     src: `export function f(x: number) {\n  const r = ‸/a+/;\n  return x;\n}\nexport const d = grad(f);`,
     code: U,
@@ -339,6 +388,15 @@ test("an unsupported construct outside every differentiated function is not a di
   const r = compileModule(src, path.join(diagDir, "outside.ts"), { target: "js" });
   assert.equal(r.diagnostics.map(formatDiagnostic), []);
   assert.ok(r.code.length > 0);
+});
+
+test("a local function nothing calls, inside the language, changes nothing (both modes)", async () => {
+  const m = await compileAndImport<{ d: (x: number) => number; e: (x: number) => number }>(
+    `${IMPORTS}export function f(x: number) {\n  const twice = (y: number) => 2 * y;\n  function unused(y: number) { return Math.exp(y); }\n  return x * x * x;\n}\nexport const d = grad(f);\nexport const e = jacfwd(f);\n`,
+    "uncalled-local",
+  );
+  assert.is(m.d(2), 12);
+  assert.is(m.e(2), 12);
 });
 
 test("a module without markers is returned unchanged, whatever it contains", () => {

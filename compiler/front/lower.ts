@@ -273,6 +273,18 @@ export class FnLowerer {
     return findDeclaration(name, this.node.parent ?? this.node, this.mod);
   }
 
+  /**
+   * Leaves a scope. Its local functions that nothing called are lowered all the
+   * same (and dropped, unreachable): the fence sees every function in a
+   * differentiated one, called or not.
+   */
+  private popScope(): void {
+    for (const b of this.scopes[this.scopes.length - 1].values()) {
+      if (b.k === "lazy" && !b.target) b.target = this.program.lowerDecl({ k: "function", node: b.node, name: b.name, module: this.mod }, this);
+    }
+    this.scopes.pop();
+  }
+
   // ---------------------------------------------------------------- statements
   private block(stmts: readonly ts.Statement[]): void {
     this.scopes.push(new Map());
@@ -289,7 +301,7 @@ export class FnLowerer {
         break;
       }
     }
-    this.scopes.pop();
+    this.popScope();
   }
 
   /** The flags a statement may set (syntactically), in this function. */
@@ -499,7 +511,7 @@ export class FnLowerer {
       const body = this.loopBody(ctx, s.statement, s.incrementor ? () => void this.expr(s.incrementor!, true) : undefined);
       this.b.emit({ k: "loop", pre, cond: c, body, loc: this.loc(s) });
     });
-    this.scopes.pop();
+    this.popScope();
   }
 
   private forOf(s: ts.ForOfStatement): void {
@@ -524,7 +536,7 @@ export class FnLowerer {
       });
       this.b.emit({ k: "loop", pre, cond: c, body, loc: this.loc(s) });
     });
-    this.scopes.pop();
+    this.popScope();
   }
 
   private whileLoop(s: ts.Node, condE: ts.Expression, body: ts.Statement, isDo: boolean): void {
@@ -574,6 +586,8 @@ export class FnLowerer {
 
   expr(e: ts.Expression, discard = false, hint?: "tuple"): Val {
     const b = this.b;
+    // (every property read, index and call passes here: `?.` is not lowered as `.` anywhere)
+    if (ts.isOptionalChain(e)) fail(questionDotOf(e), "unsupported-construct", "optional chaining `?.` is not supported in a differentiated function");
     if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) return this.expr(e.expression, discard, hint);
     if (ts.isAsExpression(e)) return this.expr(e.expression, discard, isAsConst(e) ? "tuple" : hint);
     if (ts.isNumericLiteral(e)) return { k: "atom", a: lit(Number(e.text)), t: NUM };
@@ -994,6 +1008,15 @@ export class FnLowerer {
 function unwrapType(t: ts.TypeNode): ts.TypeNode {
   while (ts.isParenthesizedTypeNode(t) || (ts.isTypeOperatorNode(t) && t.operator === ts.SyntaxKind.ReadonlyKeyword)) t = ts.isParenthesizedTypeNode(t) ? t.type : t.type;
   return t;
+}
+
+/** The `?.` token of an optional chain (the chain's outer members have none of their own). */
+function questionDotOf(e: ts.Expression): ts.Node {
+  for (let n: ts.Expression = e; ; ) {
+    if ((ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n) || ts.isCallExpression(n)) && n.questionDotToken) return n.questionDotToken;
+    if (ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n) || ts.isCallExpression(n) || ts.isNonNullExpression(n)) n = n.expression;
+    else return e;
+  }
 }
 
 function isAsConst(e: ts.Expression): boolean {
