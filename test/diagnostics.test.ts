@@ -155,6 +155,12 @@ const FENCE: Bad[] = [
     message: [/Math\.random/],
   },
   {
+    name: "Math.random() in a function under two markers (one diagnostic, naming neither)",
+    src: `export function f(x: number) {\n  return x * ‸Math.random();\n}\nexport const d = grad(f);\nexport const e = vmap(f);`,
+    code: "random",
+    message: [/Math\.random/, /randomness "error"/],
+  },
+  {
     name: "unresolvable callee: a function received as a parameter",
     src: `export function f(x: number, h) {\n  return ‸h(x);\n}\nexport const d = grad(f);`,
     code: "unresolved",

@@ -7,6 +7,7 @@ import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, t
 import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
+import { RANDOM_FACTORIES, RandomOps } from "./random.js";
 import { type Decl, findDeclaration, findExport, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple, or a callable. */
@@ -69,29 +70,8 @@ export class Program {
     return { fn: name, extra: lowerer.capturedArgs };
   }
   private failed = new Map<ts.Node, unknown>();
-  /** `Math.random()` calls per lowered function, for the `randomness` option */
-  randomOps = new Map<string, ts.Node[]>();
-
-  /** The first random op reachable from `fnName`, if any. */
-  randomOpIn(fnName: string, seen = new Set<string>()): ts.Node | undefined {
-    if (seen.has(fnName)) return undefined;
-    seen.add(fnName);
-    const own = this.randomOps.get(fnName);
-    if (own?.length) return own[0];
-    const fn = this.fns.get(fnName);
-    let found: ts.Node | undefined;
-    const visit = (list: Stmt[]) => {
-      for (const s of list) {
-        if (found) return;
-        if (s.k === "call") found = this.randomOpIn(s.fn, seen);
-        if (s.k === "if") (visit(s.then), visit(s.else));
-        if (s.k === "loop") (visit(s.pre), visit(s.body));
-        if (s.k === "for") visit(s.body);
-      }
-    };
-    if (fn) visit(fn.body);
-    return found;
-  }
+  /** random ops per lowered function, for the markers' `randomness` check */
+  randomOps = new RandomOps();
 
   add(fn: Fn): void {
     this.fns.set(fn.name, fn);
@@ -889,16 +869,12 @@ export class FnLowerer {
   private call(e: ts.CallExpression, hint?: "tuple"): Val {
     const b = this.b;
     const callee = skipParens(e.expression);
+    const random = this.randomOpName(e);
+    if (random) return this.randomOp(e, random);
     // Math.f(...)
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.lookup("Math", e)) {
-      const prim = callee.name.text === "random" ? "random" : MATH_PRIMS[callee.name.text];
+      const prim = MATH_PRIMS[callee.name.text];
       if (!prim) fail(e, "unsupported-construct", `\`Math.${callee.name.text}\` is not supported in a differentiated function`);
-      if (prim === "random") {
-        // a random op: allowed (not differentiated) only where the marker says randomness "different" / "same"
-        if (e.arguments.length) fail(e, "arity", "Math.random takes no arguments");
-        this.program.randomOps.set(this.fn.name, [...(this.program.randomOps.get(this.fn.name) ?? []), e]);
-        return { k: "atom", a: this.b.let("rand", NUM, { k: "prim", op: "random", args: [] }), t: NUM };
-      }
       const args = e.arguments.map((a) => this.num(a));
       const arity = scalarRules[prim].arity;
       if (typeof arity === "number" && args.length !== arity) fail(e, "arity", `Math.${callee.name.text} takes ${arity} argument${arity > 1 ? "s" : ""}, got ${args.length}`);
@@ -931,10 +907,7 @@ export class FnLowerer {
       if (d && d.k === "jacc" && TENSOR_FUNCTIONS.has(d.exported)) return tensorOp(this, d.exported, undefined, e.arguments, e);
       if (d && d.k === "jacc" && FACTORIES.has(d.exported)) return this.constantCall(e);
       // (other runtime exports called here: name them, not "cannot be used as a value")
-      if (d && d.k === "jacc" && !MARKER_NAMES.has(d.exported))
-        fail(e, "unsupported-construct", d.exported === "rand" || d.exported === "randn"
-          ? `\`${d.exported}(…)\` (a random Tensor) is not supported in a differentiated function: draw it outside and pass it in`
-          : `\`${d.exported}(…)\` from "jacc" is not supported in a differentiated function`);
+      if (d && d.k === "jacc" && !MARKER_NAMES.has(d.exported)) fail(e, "unsupported-construct", `\`${d.exported}(…)\` from "jacc" is not supported in a differentiated function`);
     }
     // A marker called inside a differentiated function.
     const markerName = this.markerOf(callee);
@@ -960,9 +933,36 @@ export class FnLowerer {
     return this.callTarget(target, e.arguments, e, hint);
   }
 
+  /**
+   * "Math.random", or the name of one of jacc's random factories, when `e`
+   * calls one (resolved lexically: a local `rand` or `Math` is not jacc's).
+   */
+  private randomOpName(e: ts.CallExpression): string | undefined {
+    const callee = skipParens(e.expression);
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && callee.name.text === "random") {
+      return findDeclaration("Math", e, this.mod) ? undefined : "Math.random";
+    }
+    if (!ts.isIdentifier(callee)) return undefined;
+    const d = findDeclaration(callee.text, e, this.mod);
+    return d && d.k === "jacc" && RANDOM_FACTORIES.has(d.exported) ? d.exported : undefined;
+  }
+
+  /** A random op: recorded for the marker's `randomness` check (random.ts), which decides whether it may stay. */
+  private randomOp(e: ts.CallExpression, name: string): Val {
+    const lowered = name === "Math.random";
+    this.program.randomOps.add(this.fn.name, { node: e, name, lowered });
+    // (a placeholder: every marker's check rejects a random op that is not lowered)
+    if (!lowered) return { k: "atom", a: this.b.let("T", TENSOR, { k: "ext", text: e.getText() }), t: TENSOR };
+    if (e.arguments.length) fail(e, "arity", "Math.random takes no arguments");
+    return { k: "atom", a: this.b.let("rand", NUM, { k: "prim", op: "random", args: [] }), t: NUM };
+  }
+
   /** A factory call with constant arguments (zeros([2, 3]), tensor([...])): a constant read as written. */
   private constantCall(e: ts.CallExpression): Val {
     const visit = (n: ts.Node): void => {
+      // a random op in the arguments would run as written, out of the `randomness` check's sight
+      const random = ts.isCallExpression(n) ? this.randomOpName(n) : undefined;
+      if (random) this.program.randomOps.add(this.fn.name, { node: n as ts.CallExpression, name: random, lowered: false });
       if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !(ts.isPropertyAssignment(n.parent) && n.parent.name === n)) {
         if (this.lookupLocal(n.text)) fail(n, "unsupported-construct", `a Tensor built from the function's own values (\`${n.text}\`) is not differentiable here; build it outside or use tensor ops`);
       }

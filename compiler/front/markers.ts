@@ -225,10 +225,7 @@ export class MarkerCompiler {
     const f = this.program.fns.get(target.fn)!;
     // SPEC §2: a random op is an error unless the marker says randomness "different" or "same"
     const randomness = opts.randomness?.literal ? opts.randomness.value : opts.randomness ? "runtime" : "error";
-    if (randomness === "error") {
-      const r = this.program.randomOpIn(target.fn);
-      if (r) fail(r, "random", `a random op (\`${r.getText()}\`) inside \`${marker}\` with randomness "error": pass { randomness: "different" } or "same"${marker === "jacfwd" || marker === "vmap" ? "" : " (only jacfwd and vmap take it)"}`);
-    }
+    this.program.randomOps.check(this.program.fns, target.fn, randomness);
     const hasAux = boolOpt(opts, "hasAux", false);
     if (hasAux && f.results.length !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${f.results.length} value(s)`);
     const nParams = f.params.length;
