@@ -24,6 +24,9 @@ import { deviceNumbers } from "./opt/device-numbers.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
+/** For tools that read a module's functions as the compiler does (`jacc emit --with-checks`): its parse, and whether a type is a tuple (aliases followed). */
+export { parseModule, type SourceModule } from "./front/module.js";
+export { tupleType } from "./front/types.js";
 /** Every WGSL kernel of the tensor runtime (name → text), for ops called outside compiled modules: `gpuKernels(allKernels())`. */
 export { allKernels } from "./emit/wgsl/index.js";
 

@@ -8,6 +8,7 @@ import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
 import { RANDOM_FACTORIES, RandomOps } from "./random.js";
+import { resolveType, tupleType } from "./types.js";
 import { type Decl, findDeclaration, findExport, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple, or a callable. */
@@ -152,12 +153,12 @@ export class FnLowerer {
 
   private declareResults(type: ts.TypeNode | undefined): void {
     if (!type) return;
-    const t = unwrapType(type);
-    if (ts.isTupleTypeNode(t)) {
+    const tuple = tupleType(type, this.mod);
+    if (tuple) {
       this.retTuple = true;
-      this.retTypes = t.elements.map((e) => this.typeFromNode(ts.isNamedTupleMember(e) ? e.type : e, e) ?? NUM);
+      this.retTypes = tuple.type.elements.map((e) => this.typeFromNode(ts.isNamedTupleMember(e) ? e.type : e, tuple.mod) ?? NUM);
     } else {
-      const tt = this.typeFromNode(t, t);
+      const tt = this.typeFromNode(type);
       if (tt) this.retTypes = [tt];
     }
     if (this.retTypes) this.retVars = this.retTypes.map((rt, i) => this.newVar(this.retTypes!.length > 1 ? `out${i}` : "out", rt));
@@ -171,28 +172,27 @@ export class FnLowerer {
     this.fn.tupleResult = this.retTuple;
   }
 
-  private typeFromNode(t: ts.TypeNode, at: ts.Node): Type | undefined {
-    t = unwrapType(t);
+  /** The IR type of an annotation written in `mod` (aliases followed); undefined for a tuple or a type jacc does not differentiate. */
+  private typeFromNode(type: ts.TypeNode, mod = this.mod): Type | undefined {
+    const r = resolveType(type, mod);
+    const t = r.type;
     if (t.kind === ts.SyntaxKind.NumberKeyword) return NUM;
     if (t.kind === ts.SyntaxKind.BooleanKeyword) return BOOL;
     if (ts.isArrayTypeNode(t)) return VEC;
     if (ts.isTypeReferenceNode(t)) {
       let n = t.typeName.getText();
-      // `import { type Tensor as T } from "jacc"`, and local aliases (`type Vec = number[]`)
-      if (this.mod.jaccImports.get(n) === "Tensor") n = "Tensor";
-      const alias = this.mod.sf.statements.find((st): st is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(st) && st.name.text === n);
-      if (alias && !alias.typeParameters) return this.typeFromNode(alias.type, at);
+      // `import { type Tensor as T } from "jacc"`
+      if (r.mod.jaccImports.get(n) === "Tensor") n = "Tensor";
       if (n === "Float64Array" || n === "Array" || n === "ReadonlyArray") return VEC;
       if (n === "Float32Array") return { k: "vec", f32: true };
       if (n === "Tensor") return TENSOR;
     }
-    if (ts.isTupleTypeNode(t)) return undefined;
     return undefined;
   }
 
   private paramType(p: ts.ParameterDeclaration): Type {
     if (p.type) {
-      const t = this.typeFromNode(p.type, p);
+      const t = this.typeFromNode(p.type);
       if (t) return t;
       fail(p.type, "unsupported-type", `parameter type \`${p.type.getText()}\` is not differentiable (use number, number[], Float64Array or Float32Array)`);
     }
@@ -329,7 +329,8 @@ export class FnLowerer {
       return;
     }
     if (ts.isBlock(s)) return this.block(s.statements);
-    if (ts.isEmptyStatement(s)) return;
+    // (types have no run-time part; the aliases are read where annotations use them, types.ts)
+    if (ts.isEmptyStatement(s) || ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) return;
     if (ts.isForStatement(s)) return this.forStmt(s);
     if (ts.isForOfStatement(s)) return this.forOf(s);
     if (ts.isWhileStatement(s)) return this.whileLoop(s, s.expression, s.statement, false);
@@ -385,7 +386,7 @@ export class FnLowerer {
       this.b.loc = this.loc(d);
       if (!d.initializer) {
         if (!ts.isIdentifier(d.name)) fail(d, "unsupported-construct", "destructuring needs an initializer");
-        const t = d.type ? this.typeFromNode(d.type, d) ?? NUM : NUM;
+        const t = d.type ? this.typeFromNode(d.type) ?? NUM : NUM;
         const name = this.newVar(d.name.text, t);
         this.b.assign(name, { k: "atom", a: lit(t.k === "num" ? NaN : false) });
         this.bind(d.name.text, { k: "var", name, type: t, isConst, isParam: false });
@@ -396,7 +397,7 @@ export class FnLowerer {
         this.bind(d.name.text, { k: "lazy", node: init, name: d.name.text });
         continue;
       }
-      const hint = d.type && ts.isTupleTypeNode(unwrapType(d.type)) ? "tuple" : undefined;
+      const hint = tupleType(d.type, this.mod) ? "tuple" : undefined;
       const val = this.expr(d.initializer, false, hint);
       this.bindPattern(d.name, val, isConst, d);
     }
@@ -569,7 +570,7 @@ export class FnLowerer {
     // (every property read, index and call passes here: `?.` is not lowered as `.` anywhere)
     if (ts.isOptionalChain(e)) fail(questionDotOf(e), "unsupported-construct", "optional chaining `?.` is not supported in a differentiated function");
     if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) return this.expr(e.expression, discard, hint);
-    if (ts.isAsExpression(e)) return this.expr(e.expression, discard, isAsConst(e) ? "tuple" : hint);
+    if (ts.isAsExpression(e)) return this.expr(e.expression, discard, isAsConst(e) || tupleType(e.type, this.mod) ? "tuple" : hint);
     if (ts.isNumericLiteral(e)) return { k: "atom", a: lit(Number(e.text)), t: NUM };
     if (e.kind === ts.SyntaxKind.TrueKeyword) return { k: "atom", a: lit(true), t: BOOL };
     if (e.kind === ts.SyntaxKind.FalseKeyword) return { k: "atom", a: lit(false), t: BOOL };
@@ -655,7 +656,7 @@ export class FnLowerer {
     let t: Type = NUM;
     const node = d.node;
     const typeNode = node.type;
-    if (typeNode) t = this.typeFromNode(typeNode, node) ?? OPAQUE;
+    if (typeNode) t = this.typeFromNode(typeNode, d.module) ?? OPAQUE;
     else if (node.initializer) {
       const init = skipParens(node.initializer);
       if (ts.isArrayLiteralExpression(init) || ts.isNewExpression(init) || (ts.isCallExpression(init) && /^(Float64Array|Float32Array|Array)\b/.test(init.expression.getText()))) t = VEC;
@@ -1003,11 +1004,6 @@ export class FnLowerer {
     if (d && d.k === "jacc" && MARKER_NAMES.has(d.exported)) return d.exported;
     return undefined;
   }
-}
-
-function unwrapType(t: ts.TypeNode): ts.TypeNode {
-  while (ts.isParenthesizedTypeNode(t) || (ts.isTypeOperatorNode(t) && t.operator === ts.SyntaxKind.ReadonlyKeyword)) t = ts.isParenthesizedTypeNode(t) ? t.type : t.type;
-  return t;
 }
 
 /** The `?.` token of an optional chain (the chain's outer members have none of their own). */
