@@ -9,7 +9,7 @@ import { type Diagnostic, DiagnosticError, makeDiagnostic, uniqueDiagnostics } f
 import { Program } from "./front/lower.js";
 import { MarkerCompiler, type Built } from "./front/markers.js";
 import { parseModule, skipParens } from "./front/module.js";
-import { emitPrelude, JsEmitter, RT } from "./emit/js.js";
+import { emitPrelude, JsEmitter, RT, templateText } from "./emit/js.js";
 import { leavesOf, type Tree } from "./ad/drivers.js";
 import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
@@ -282,8 +282,7 @@ function usesTensors(imports: Map<string, string>, generated: string): boolean {
 /** The module's WGSL as string constants in one hoisted function (the first line calls it before any user code runs). */
 function wgslFunction(shaders: Record<string, string>, tsOut: boolean): string {
   // (template literals: a backquote, a backslash or "${" in a shader's comments must not end or interpolate them)
-  const lit = (text: string) => text.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${");
-  const entries = Object.entries(shaders).map(([name, text]) => `    ${name}: \`\n${lit(text)}\`,`);
+  const entries = Object.entries(shaders).map(([name, text]) => `    ${name}: \`\n${templateText(text)}\`,`);
   return [
     "",
     "// ---- jacc: WGSL compute shaders of this module's tensor ops (WebGPU); the runtime compiles them on first use",

@@ -123,7 +123,7 @@ export class FnLowerer {
       const t = this.paramType(p);
       const name = this.names.claim(p.name.text);
       this.fn.vars.set(name, t);
-      this.fn.params.push({ name, type: t });
+      this.fn.params.push({ name, type: t, source: p.name.text });
       this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
       if (p.initializer) defaults.push([name, p.initializer]);
       (this.fn.defaults ??= []).push(!!p.initializer);
@@ -242,7 +242,7 @@ export class FnLowerer {
           pn = this.names.claim(name);
           this.capturedNames.set(name, pn);
           this.fn.vars.set(pn, ob.type);
-          this.fn.params.push({ name: pn, type: ob.type });
+          this.fn.params.push({ name: pn, type: ob.type, source: name });
           this.capturedArgs.push(v(ob.name));
           this.scopes[0].set(name, { k: "var", name: pn, type: ob.type, isConst: true, isParam: true });
         }
