@@ -57,7 +57,15 @@ export type Stmt =
   | { k: "effect"; op: string; args: Atom[]; attrs?: unknown[] } // a runtime call for its side effect (filling a Jacobian block)
   | { k: "comment"; text: string };
 
-export interface Param { name: string; type: Type }
+export interface Param {
+  name: string;
+  type: Type;
+  /** the name the user wrote, where `name` had to become an ASCII identifier (`θ$` → `_$`): for messages */
+  source?: string;
+}
+
+/** A parameter's name as the user wrote it, for messages and diagnostics. */
+export const userName = (p: Param): string => p.source ?? p.name;
 
 export interface Fn {
   name: string;
