@@ -11,6 +11,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tensor } from "jacc";
 import { compileAndImport } from "./util/compile.js";
+import { templateText } from "../compiler/emit/js.js";
 
 const SRC = `
 import { grad, jacrev, jacfwd, hessian, vmap, jacobian, type Tensor } from "jacc";
@@ -21,6 +22,9 @@ export function fd(x: number, y = 2) { return x * y; }
 export const g2 = grad(f2), jr2 = jacrev(f2, { argnums: [0, 1] }), jf2 = jacfwd(f2), h2 = hessian(f2);
 export const gv = grad(fv), jft = jacfwd(ft), gd = grad(fd);
 export const vm2 = vmap(f2), vmv = vmap(fv), vmt = vmap(ft);
+// names that are no ASCII identifiers: messages give them as written (the generated code renames them)
+export function fθ(θ$: number, ψ: number[], a\\u0024b = 1) { return θ$ * ψ[0] * a$b; }
+export const gθ = grad(fθ), vmθ = vmap(fθ, { inDims: [0, null, null] });
 `;
 type M = Record<string, (...a: unknown[]) => unknown>;
 let mod: M | undefined;
@@ -70,6 +74,11 @@ const KINDS: [string, (m: M) => unknown, RegExp][] = [
   ["grad(fv)(tensor([[1, 2]]))", (m) => m.gv(tensor([[1, 2]])), /^grad\(fv\): argument 1 \(`x`\).*got a Tensor of shape \[1, 2\]$/],
   ["jacfwd(ft)([1, 2])", (m) => m.jft([1, 2]), /^jacfwd\(ft\): argument 1 \(`x`\) must be a Tensor, got an array of 2$/],
   ["grad(fd)(1, \"b\") (a default parameter given a string)", (m) => m.gd(1, "b"), /^grad\(fd\): argument 2 \(`y`\) must be a number/],
+  ["grad(fθ)(\"a\", [1]) (the parameter named `θ$`)", (m) => m.gθ("a", [1]), /^grad\(fθ\): argument 1 \(`θ\$`\) must be a number, got the string "a"$/],
+  ["grad(fθ)(1, 2) (the parameter named `ψ`)", (m) => m.gθ(1, 2), /^grad\(fθ\): argument 2 \(`ψ`\) must be a number\[\].*got a number$/],
+  ["grad(fθ)(1, [1], \"c\") (the parameter written `a\\u0024b`)", (m) => m.gθ(1, [1], "c"), /^grad\(fθ\): argument 3 \(`a\$b`\) must be a number, got the string "c"$/],
+  ["vmap(fθ)(1, [1]) (a number where the batch of `θ$` goes)", (m) => m.vmθ(1, [1]), /^vmap\(fθ\): argument `θ\$`/],
+  ["vmap(fθ)([1, 2], [1], [3]) (a batch where `a$b` is not batched)", (m) => m.vmθ(F(1, 2), [1], F(3)), /^vmap\(fθ\): argument `a\$b` is not batched/],
 ];
 
 for (const [name, run, message] of KINDS) {
@@ -79,10 +88,17 @@ for (const [name, run, message] of KINDS) {
   });
 }
 
+test("a name enters a generated message's template literal as it is: no `${` can form, no backquote ends it", () => {
+  for (const text of ["θ$", "a$b", "$", "${x}", "$${{", "`", "\\", "\\`${", "grad(f$): argument 1 (\\`x$\\`)"]) {
+    assert.is(new Function("x", `return \`${templateText(text)}\`;`)("!"), text);
+  }
+});
+
 test("a 1-D Tensor is accepted where a number[] goes; an omitted default parameter is fine", async () => {
   const m = await load();
   assert.equal((m.gv(tensor([3, 4], { dtype: "float64" })) as { toArray(): unknown }).toArray(), [4, 3]);
   assert.is(m.gd(3), 2);
+  assert.is(m.gθ(2, [3]), 3, "grad of θ$ · ψ[0] · a$b in θ$");
 });
 
 test.run();
