@@ -5,6 +5,7 @@
 // inputs written as literals at the top of the file, for the user to edit.
 import path from "node:path";
 import ts from "typescript";
+import { parseModule, type SourceModule, tupleType } from "../compiler/index.js";
 import { safeText } from "../compiler/emit/text.js";
 
 const KINDS = new Set(["grad", "jacrev", "jacfwd", "hessian"]);
@@ -31,13 +32,14 @@ function sample(type: string, k: number): string | undefined {
   return undefined;
 }
 
-function exportedFunctions(sf: ts.SourceFile): Map<string, Fn> {
+function exportedFunctions(mod: SourceModule): Map<string, Fn> {
+  const sf = mod.sf;
   const out = new Map<string, Fn>();
   const isExported = (n: ts.Node) => ts.getModifiers(n as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
   const add = (name: string, f: ts.SignatureDeclarationBase) =>
     out.set(name, {
       params: f.parameters.map((p) => ({ name: p.name.getText(sf), type: p.type ? p.type.getText(sf) : p.initializer && ts.isNumericLiteral(p.initializer) ? "number" : "?" })),
-      tuple: !!f.type && ts.isTupleTypeNode(f.type),
+      tuple: !!tupleType(f.type, mod), // (as the compiler reads it: `type V3 = [number, number, number]` is a tuple too)
     });
   for (const st of sf.statements) {
     if (!isExported(st)) continue;
@@ -66,8 +68,9 @@ function argnumsOf(opts: ts.Expression | undefined): number | number[] | undefin
 
 /** The check file's text for a compiled module, or undefined when it exports no derivative to check. */
 export function checkFileFor(source: string, fileName: string, output: string, target: "ts" | "js", hasWgsl: boolean): string | undefined {
-  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true);
-  const fns = exportedFunctions(sf);
+  const mod = parseModule(source, fileName);
+  const sf = mod.sf;
+  const fns = exportedFunctions(mod);
   const samples = new Map<string, string>();
   const checks: string[] = [];
   const skipped: string[] = [];

@@ -5,11 +5,11 @@
 // returned unchanged, byte for byte.
 import ts from "typescript";
 import MagicString from "magic-string";
-import { type Diagnostic, DiagnosticError, makeDiagnostic } from "./front/diagnostics.js";
+import { type Diagnostic, DiagnosticError, makeDiagnostic, uniqueDiagnostics } from "./front/diagnostics.js";
 import { Program } from "./front/lower.js";
 import { MarkerCompiler, type Built } from "./front/markers.js";
 import { parseModule, skipParens } from "./front/module.js";
-import { emitPrelude, JsEmitter, RT } from "./emit/js.js";
+import { emitPrelude, JsEmitter, RT, templateText } from "./emit/js.js";
 import { leavesOf, type Tree } from "./ad/drivers.js";
 import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
@@ -24,6 +24,9 @@ import { deviceNumbers } from "./opt/device-numbers.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
+/** For tools that read a module's functions as the compiler does (`jacc emit --with-checks`): its parse, and whether a type is a tuple (aliases followed). */
+export { parseModule, type SourceModule } from "./front/module.js";
+export { tupleType } from "./front/types.js";
 /** Every WGSL kernel of the tensor runtime (name → text), for ops called outside compiled modules: `gpuKernels(allKernels())`. */
 export { allKernels } from "./emit/wgsl/index.js";
 
@@ -211,7 +214,7 @@ export function compileModule(source: string, fileName: string, options: Compile
       else throw err;
     }
   }
-  if (diagnostics.length) return { code: "", map: null, diagnostics, shaders: {}, changed: true };
+  if (diagnostics.length) return { code: "", map: null, diagnostics: uniqueDiagnostics(diagnostics), shaders: {}, changed: true };
 
   // Drivers of straight-line tensor code run their structured twins (every transform is built by now).
   useStructuredTwins(program.fns);
@@ -282,8 +285,7 @@ function usesTensors(imports: Map<string, string>, generated: string): boolean {
 /** The module's WGSL as string constants in one hoisted function (the first line calls it before any user code runs). */
 function wgslFunction(shaders: Record<string, string>, tsOut: boolean): string {
   // (template literals: a backquote, a backslash or "${" in a shader's comments must not end or interpolate them)
-  const lit = (text: string) => text.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${");
-  const entries = Object.entries(shaders).map(([name, text]) => `    ${name}: \`\n${lit(text)}\`,`);
+  const entries = Object.entries(shaders).map(([name, text]) => `    ${name}: \`\n${templateText(text)}\`,`);
   return [
     "",
     "// ---- jacc: WGSL compute shaders of this module's tensor ops (WebGPU); the runtime compiles them on first use",

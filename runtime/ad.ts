@@ -67,12 +67,25 @@ export function adNumNeg(a: Val): any {
   return typeof a === "number" ? -a : ops.neg(a as Tensor);
 }
 
-/** A number cotangent at an operation of numbers only: a device value there cannot be read, so it is an error that says so. */
+/** Math.exp & co (and `**`) of numbers that may be 0-d device tensors: the tensor op of the same name there. */
+export function adNumMath(fn: "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" | "pow", a: Val, b?: Val): any {
+  if (fn === "pow") return bothNum(a, b) ? (a as number) ** (b as number) : ops.pow(a as Tensor, b as Tensor);
+  return typeof a === "number" ? Math[fn](a) : ops[fn](a as Tensor);
+}
+
+/** `t.item()` in generated code: the number on the CPU; on WebGPU, the 0-d device tensor holding it (WebGPU reads nothing synchronously). */
+export function adItem(t: Tensor): any {
+  if (gpuArgs(arguments)) return gpuCall("adItem", arguments); // runtime/webgpu/ad.ts
+  return t.item();
+}
+
+/** A number at an operation of numbers only: a device value there cannot be read, so it is an error that says so. */
 export function adNumPlain(a: unknown, op: string): any {
   if (typeof a !== "object" || a === null) return a;
   throw new TypeError(
-    `WebGPU: the derivative with respect to a number parameter reaches \`${op}\`, which takes only numbers, as a 0-d device tensor ` +
-      `(a synchronous read-back, which WebGPU does not allow); pass the number as a tensor on the device, use forward mode for it, or run on the CPU`,
+    `WebGPU: a number that lives on the device as a 0-d tensor (\`.item()\` of a WebGPU tensor, or the derivative with respect to a number parameter) reaches \`${op}\`, ` +
+      `which takes only numbers (a synchronous read-back, which WebGPU does not allow); keep it a tensor (\`t.sum()\` rather than \`t.sum().item()\`), ` +
+      `pass a number parameter as a tensor on the device or use forward mode for it, or run on the CPU`,
   );
 }
 
@@ -93,9 +106,11 @@ export function adNumCopy(src: ArrayLike<unknown>): NumVec {
   return out;
 }
 
-/** v as stored in `arr`: a number rounded to float32 where a Float32Array would hold it; a device value as it is. */
+/** v as stored in `arr`: a number rounded to float32 where a Float32Array would hold it; a device value as it is (a typed array cannot hold one: an error, not a NaN). */
 export function adNumFit(v: unknown, arr: ArrayLike<unknown>): unknown {
-  return typeof v === "number" && (arr as NumVec).f32 === true ? Math.fround(v) : v;
+  if (typeof v === "number") return (arr as NumVec).f32 === true ? Math.fround(v) : v;
+  if (ArrayBuffer.isView(arr)) adNumPlain(v, "a typed array");
+  return v;
 }
 
 /** A vector of number cotangents as a Tensor of `shape`: on the device when one of them is there (float32), else float64 (float32 for a float32 vector). */

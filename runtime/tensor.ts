@@ -85,6 +85,8 @@ export class Tensor {
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape.slice());
   }
+  /** The same values with no derivative: compiled code cuts the gradient here (PyTorch's detach; shares the storage). */
+  detach(): Tensor { return ops.detach(this); }
   /** The storage. On the CPU this is `data` itself (no copy). */
   async read(): Promise<Storage> {
     return this.data;

@@ -11,6 +11,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tensor } from "jacc";
 import { compileAndImport } from "./util/compile.js";
+import { templateText } from "../compiler/emit/js.js";
 
 const SRC = `
 import { grad, jacrev, jacfwd, hessian, vmap, jacobian, type Tensor } from "jacc";
@@ -24,6 +25,9 @@ export const gv = grad(fv), jft = jacfwd(ft), gd = grad(fd);
 export const vm2 = vmap(f2), vmv = vmap(fv), vmt = vmap(ft);
 export const hv = hessian(fv); // (a column-coloured Hessian: the runtime runs it, after the same checks)
 export const gnv = grad(fnv, { argnums: [0, 1] }), jnv = (y: any) => jacobian(fnv, [1, y]);
+// names that are no ASCII identifiers: messages give them as written (the generated code renames them)
+export function fθ(θ$: number, ψ: number[], a\\u0024b = 1) { return θ$ * ψ[0] * a$b; }
+export const gθ = grad(fθ), vmθ = vmap(fθ, { inDims: [0, null, null] });
 `;
 type M = Record<string, (...a: unknown[]) => unknown>;
 let mod: M | undefined;
@@ -86,6 +90,11 @@ const KINDS: [string, (m: M) => unknown, RegExp][] = [
   // vmap: a batch of numbers as a number[], and a batch of number[] rows
   ["vmap(f2)([\"1\", 2], [3, 4])", (m) => m.vm2(["1", 2], [3, 4]), /^vmap\(f2\): argument `x` must be a number\[\] \(a batch of numbers\), element 0 is the string "1"$/],
   ["vmap(fv)([[1, 2], [3, \"4\"]])", (m) => m.vmv([[1, 2], [3, "4"]]), /^vmap\(fv\): argument `x`: row 1 must be a number\[\], element 1 is the string "4"$/],
+  ["grad(fθ)(\"a\", [1]) (the parameter named `θ$`)", (m) => m.gθ("a", [1]), /^grad\(fθ\): argument 1 \(`θ\$`\) must be a number, got the string "a"$/],
+  ["grad(fθ)(1, 2) (the parameter named `ψ`)", (m) => m.gθ(1, 2), /^grad\(fθ\): argument 2 \(`ψ`\) must be a number\[\].*got a number$/],
+  ["grad(fθ)(1, [1], \"c\") (the parameter written `a\\u0024b`)", (m) => m.gθ(1, [1], "c"), /^grad\(fθ\): argument 3 \(`a\$b`\) must be a number, got the string "c"$/],
+  ["vmap(fθ)(1, [1]) (a number where the batch of `θ$` goes)", (m) => m.vmθ(1, [1]), /^vmap\(fθ\): argument `θ\$`/],
+  ["vmap(fθ)([1, 2], [1], [3]) (a batch where `a$b` is not batched)", (m) => m.vmθ(F(1, 2), [1], F(3)), /^vmap\(fθ\): argument `a\$b` is not batched/],
 ];
 
 for (const [name, run, message] of KINDS) {
@@ -95,6 +104,12 @@ for (const [name, run, message] of KINDS) {
   });
 }
 
+test("a name enters a generated message's template literal as it is: no `${` can form, no backquote ends it", () => {
+  for (const text of ["θ$", "a$b", "$", "${x}", "$${{", "`", "\\", "\\`${", "grad(f$): argument 1 (\\`x$\\`)"]) {
+    assert.is(new Function("x", `return \`${templateText(text)}\`;`)("!"), text);
+  }
+});
+
 test("a 1-D Tensor is accepted where a number[] goes; an omitted default parameter is fine", async () => {
   const m = await load();
   assert.equal((m.gv(tensor([3, 4], { dtype: "float64" })) as { toArray(): unknown }).toArray(), [4, 3]);
@@ -102,6 +117,7 @@ test("a 1-D Tensor is accepted where a number[] goes; an omitted default paramet
   assert.equal((m.hv(tensor([3, 4], { dtype: "float64" })) as { toArray(): unknown }).toArray(), [[0, 1], [1, 0]]);
   // a typed array's elements are numbers by construction: taken as they are
   assert.equal((m.gnv(2, new Float32Array([3, 4])) as [number, { toArray(): unknown }])[1].toArray(), [8, 6]);
+  assert.is(m.gθ(2, [3]), 3, "grad of θ$ · ψ[0] · a$b in θ$");
 });
 
 test.run();

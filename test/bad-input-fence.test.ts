@@ -4,9 +4,13 @@
 // file:line:col at the `‸`, the code frame with its caret, that compileModule
 // emits no code for the module, and that a good module compiled next works.
 import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as J from "jacc";
+import { RANDOM_FACTORIES } from "../compiler/front/random.js";
 import { expectDiagnostic, goodModuleWorks } from "./util/diagnostic-check.js";
 
 const U = "unsupported-construct";
+const R = "random";
 const fn = (body: string, sig = "x: number") => `export function f(${sig}) {\n  ${body}\n}\nexport const d = grad(f);`;
 
 /** [name, marked source (after the markers' import), code, patterns the message must match] */
@@ -39,8 +43,18 @@ const ROWS: [string, string, string, RegExp[]][] = [
   ["vjp inside a differentiated function", fn("const [y, g] = ‸vjp((t: number) => t * t, [x]);\n  return y;"), U, [/`vjp`/, /inside a differentiated function/]],
   ["jvp inside a differentiated function", fn("const [y, t] = ‸jvp((u: number) => u * u, [x], [1]);\n  return y;"), U, [/`jvp`/, /inside a differentiated function/]],
   ["break outside a loop", fn("{ ‸break; }\n  return x;"), U, [/`break` outside a loop/]],
-  ["rand() (a random Tensor) in tensor code", fn("return x.mul(‸rand([2])).sum();", "x: Tensor"), U, [/`rand\(…\)`/, /outside/]],
-  ["randn() in tensor code", fn("return x.mul(‸randn([2])).sum();", "x: Tensor"), U, [/`randn\(…\)`/]],
+  // jacc's random factories are random ops (SPEC §2): `random` under randomness "error", the only value grad takes
+  ["rand() (a random Tensor) in tensor code", fn("return x.mul(‸rand([2])).sum();", "x: Tensor"), R, [/`rand\(\[2\]\)`/, /randomness "error"/, /outside/]],
+  ["randn() in tensor code", fn("return x.mul(‸randn([2])).sum();", "x: Tensor"), R, [/`randn\(\[2\]\)`/, /randomness "error"/]],
+  ["rand() under vmap's default randomness", `export const f = (x: Tensor) => x.add(‸rand([3]));\nexport const v = vmap(f);`, R, [/`rand\(\[3\]\)`/, /randomness "error"/]],
+  ["randn() under jacfwd with randomness \"error\", imported under another name", `import { randn as noise } from "jacc";\nexport const f = (x: Tensor) => x.mul(‸noise(3)).sum();\nexport const j = jacfwd(f, { randomness: "error" });`, R, [/`noise\(3\)`/]],
+  ["rand() in a function vmap reaches through a call", `function jitter(x: Tensor) { return x.add(‸rand([3])); }\nexport const f = (x: Tensor) => jitter(x).mul(2);\nexport const v = vmap(f);`, R, [/`rand\(\[3\]\)`/]],
+  ["Math.random() in a Tensor factory's arguments (read as written)", `import { full } from "jacc";\nexport const f = (x: Tensor) => x.add(full([3], ‸Math.random()));\nexport const v = vmap(f);`, R, [/`Math\.random\(\)`/]],
+  ["rand() in a Tensor factory's arguments", `import { tensor } from "jacc";\nexport const f = (x: Tensor) => x.add(tensor(‸rand([3])));\nexport const v = vmap(f);`, R, [/`rand\(\[3\]\)`/]],
+  // under "different" / "same" only Math.random() is supported: a random Tensor stays outside the language
+  ["rand() under vmap's randomness \"different\"", `export const f = (x: Tensor) => x.add(‸rand([3]));\nexport const v = vmap(f, { randomness: "different" });`, U, [/`rand\(…\)`/, /random Tensor/, /outside/]],
+  ["randn() under jacfwd's randomness \"same\"", `export const f = (x: Tensor) => x.mul(‸randn([3])).sum();\nexport const j = jacfwd(f, { randomness: "same" });`, U, [/`randn\(…\)`/]],
+  ["Math.random() in a Tensor factory's arguments under randomness \"same\"", `import { full } from "jacc";\nexport const f = (x: Tensor) => x.add(full([3], ‸Math.random()));\nexport const v = vmap(f, { randomness: "same" });`, U, [/`Math\.random\(\)`/, /factory/]],
   ["returning a function value", `export function f(x: number): any {\n  const h = (t: number) => t * x;\n  ‸return h;\n}\nexport const d = grad(f);`, U, [/function value/, /returned/]],
   ["capturing a tuple in a local function", `function g(x: number): [number, number] { return [x, x]; }\n` + fn("const p = g(x);\n  const h = () => ‸p[0];\n  return h();"), U, [/capturing the tuple `p`/]],
   ["for…of over a string", fn("let s = x;\n  for (const c of ‸\"ab\") s += x;\n  return s;"), U, [/a string/]],
@@ -52,6 +66,12 @@ const ROWS: [string, string, string, RegExp[]][] = [
 ];
 
 const IMPORTS = `import { grad, jacrev, jacfwd, jacobian, hessian, vjp, jvp, vmap, rand, randn, type Tensor } from "jacc";\n`;
+
+test("every random factory of the runtime is a random op for the compiler", () => {
+  const random = Object.keys(J).filter((name) => /^rand/i.test(name) && typeof (J as Record<string, unknown>)[name] === "function");
+  assert.ok(random.includes("rand") && random.includes("randn"), random.join(", "));
+  for (const name of random) assert.ok(RANDOM_FACTORIES.has(name), `\`${name}\` is missing from RANDOM_FACTORIES (compiler/front/random.ts)`);
+});
 
 for (const [name, src, code, message] of ROWS) {
   test(`bad input, fence: ${name}`, async () => {

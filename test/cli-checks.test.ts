@@ -10,6 +10,7 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import ts from "typescript";
 import { repoRoot } from "./util/compile.js";
+import { checkFileFor } from "../cli/checks.js";
 import { env, jacc, listFiles, workspace } from "./util/cli.js";
 
 const ARM = `import { grad, jacrev, jacfwd, hessian, type Tensor } from "jacc";
@@ -45,6 +46,13 @@ function withMarkers(file: string): string {
   }
   return `import { jacrev, jacfwd } from "jacc";\n${text}\n${extra.join("\n")}\n`;
 }
+
+test("emit --with-checks: a tuple output declared through a type alias is checked as a tuple (SPEC §3)", () => {
+  const src = `import { jacrev } from "jacc";\ntype V2 = [number, number];\ntype Out = Readonly<V2>;\nexport const f = (x: number): Out => [x, x * x];\nexport const v = (x: number): number[] => [x, x * x];\nexport const jf = jacrev(f);\nexport const jv = jacrev(v);\n`;
+  const text = checkFileFor(src, path.join(repoRoot, ".tmp", "alias.ts"), path.join(repoRoot, ".tmp", "out", "alias.js"), "js", false)!;
+  assert.match(text, /derivative: m\.jf, original: m\.f, argnums: undefined, tupleOut: true/);
+  assert.match(text, /derivative: m\.jv, original: m\.v, argnums: undefined, tupleOut: false/);
+});
 
 const FIXTURES = ["robot_arm.ts", "rosenbrock.ts", "math_trig.ts", "math_exp_log.ts"];
 const run = (file: string) => spawnSync(process.execPath, [file], { encoding: "utf8", env, cwd: path.dirname(file) });

@@ -90,6 +90,18 @@ const OPTIONS: Bad[] = [
     message: [/output/, /`a`/],
   },
   {
+    name: "strict: true names the parameter as written (`θ$`, not the generated code's name)",
+    src: `export function f(θ$: number, b: number) { return 3 * b; }\nexport const d = ‸jacobian(f, [1, 2], { strict: true });`,
+    code: "strict",
+    message: [/output/, /parameter `θ\$`/],
+  },
+  {
+    name: "vmap: inDims out of range names the parameter as written",
+    src: `export function f(ψ: number) { return ψ * ψ; }\nexport const d = vmap(f, { inDims: ‸1 });`,
+    code: OPT,
+    message: [/inDims/, /number parameter `ψ`/],
+  },
+  {
     name: "a marker's function that is not statically resolvable: a method of an object",
     src: `const someObject = { method: (x: number) => x * x };\nexport const d = jacrev(‸someObject.method);`,
     code: "unresolved",

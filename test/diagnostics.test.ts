@@ -9,6 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { compileModule, formatDiagnostic } from "../compiler/index.js";
 import { checkDiagnostic, diagDir, expectDiagnostic, goodModuleWorks, IMPORTS, type Expected, writeHelper } from "./util/diagnostic-check.js";
+import { compileAndImport } from "./util/compile.js";
 import path from "node:path";
 
 interface Bad extends Expected {
@@ -154,6 +155,12 @@ const FENCE: Bad[] = [
     message: [/Math\.random/],
   },
   {
+    name: "Math.random() in a function under two markers (one diagnostic, naming neither)",
+    src: `export function f(x: number) {\n  return x * ‸Math.random();\n}\nexport const d = grad(f);\nexport const e = vmap(f);`,
+    code: "random",
+    message: [/Math\.random/, /randomness "error"/],
+  },
+  {
     name: "unresolvable callee: a function received as a parameter",
     src: `export function f(x: number, h) {\n  return ‸h(x);\n}\nexport const d = grad(f);`,
     code: "unresolved",
@@ -244,6 +251,54 @@ const FENCE: Bad[] = [
     message: [/delete/],
   },
   {
+    name: "a local arrow function nothing calls",
+    src: `export function f(x: number) {\n  const h = (y: number) => y * ‸this.k;\n  return x * x;\n}\nexport const d = grad(f);\nexport const e = jacfwd(f);`,
+    code: U,
+    message: [/`this`/],
+  },
+  {
+    name: "a local function declaration nothing calls",
+    src: `export function f(x: number) {\n  function h(y: number) { ‸try { return y; } catch { return 0; } }\n  return x * x;\n}\nexport const d = jacrev(f);`,
+    code: U,
+    message: [/`try`/],
+  },
+  {
+    name: "a local function nothing calls, in a nested block",
+    src: `export function f(x: number) {\n  let s = x;\n  for (let i = 0; i < 2; i++) {\n    const h = () => ‸"unused";\n    s *= x;\n  }\n  return s;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/string/],
+  },
+  {
+    name: "a local function nothing calls, inside a local function that is called",
+    src: `export function f(x: number) {\n  const g = (y: number) => {\n    const h = () => ‸new Map();\n    return y * 2;\n  };\n  return g(x);\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/new Map/],
+  },
+  {
+    name: "optional chaining: a property",
+    src: `export function f(x: number, xs: number[]) {\n  return x * xs‸?.length;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/optional chaining/, /\?\./],
+  },
+  {
+    name: "optional chaining: an element",
+    src: `export function f(xs: number[]) {\n  return xs‸?.[0] * xs[1];\n}\nexport const d = jacrev(f);`,
+    code: U,
+    message: [/optional chaining/],
+  },
+  {
+    name: "optional chaining: a call",
+    src: `function g(y: number) { return y * 2; }\nexport function f(x: number) {\n  return g‸?.(x);\n}\nexport const d = jacfwd(f);`,
+    code: U,
+    message: [/optional chaining/],
+  },
+  {
+    name: "optional chaining: a Tensor method, further down the chain",
+    src: `import type { Tensor } from "jacc";\nexport function f(x: Tensor) {\n  return x.exp‸?.().sum();\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/optional chaining/],
+  },
+  {
     name: "regular expression",
     src: `export function f(x: number) {\n  const r = ‸/a+/;\n  return x;\n}\nexport const d = grad(f);`,
     code: U,
@@ -285,32 +340,39 @@ test("two bad functions in one module: both reported, in order, nothing emitted"
   await goodModuleWorks("two-bad");
 });
 
-// A bad function reached by two markers: each diagnostic is the fence's (never
-// an internal compiler error from reusing the half-lowered function).
+// A bad function reached by two markers: its diagnostic is the fence's (never
+// an internal compiler error from reusing the half-lowered function), printed once.
 for (const [name, body, construct] of [
   ["this", "return x * ‸this.k;", /`this`/],
   ["try", "‸try { return x; } catch { return 0; }", /`try`/],
 ] as const) {
-  test(`a bad function (\`${name}\`) used by two markers: no internal compiler error`, async () => {
+  test(`a bad function (\`${name}\`) used by two markers: one diagnostic, no internal compiler error`, async () => {
     const marked = `${IMPORTS}export function f(x: number) { ${body} }\nexport const a = grad(f);\nexport const b = jacfwd(f);`;
     const file = path.join(diagDir, `two-markers-${name}.ts`);
     const r = compileModule(marked.replace("‸", ""), file, { target: "js" });
     assert.is(r.code, "");
-    assert.ok(r.diagnostics.length >= 1);
-    const internal = r.diagnostics.filter((d) => d.code === "internal");
-    assert.equal(internal.map(formatDiagnostic), [], "no internal compiler error");
-    for (const d of r.diagnostics) checkDiagnostic(d, marked, file, { code: U, message: [construct] });
+    assert.is(r.diagnostics.length, 1, r.diagnostics.map(formatDiagnostic).join("\n"));
+    checkDiagnostic(r.diagnostics[0], marked, file, { code: U, message: [construct] });
     await goodModuleWorks(`two-markers-${name}`);
   });
 }
 
-test("a bad helper called from two differentiated functions: no internal compiler error", () => {
+test("a bad helper called from two differentiated functions: one diagnostic, no internal compiler error", () => {
   const marked = `${IMPORTS}function h(x: number) { const o = ‸{}; return x; }\nexport function f(x: number) { return h(x); }\nexport function g(x: number) { return h(x) * 2; }\nexport const a = grad(f);\nexport const b = grad(g);`;
   const file = path.join(diagDir, "helper-twice.ts");
   const r = compileModule(marked.replace("‸", ""), file, { target: "js" });
   assert.is(r.code, "");
-  assert.equal(r.diagnostics.filter((d) => d.code === "internal").map(formatDiagnostic), [], "no internal compiler error");
-  for (const d of r.diagnostics) checkDiagnostic(d, marked, file, { code: U, message: [/object literal/] });
+  assert.is(r.diagnostics.length, 1, r.diagnostics.map(formatDiagnostic).join("\n"));
+  checkDiagnostic(r.diagnostics[0], marked, file, { code: U, message: [/object literal/] });
+});
+
+test("a bad function inside one marker and given to another: one diagnostic", () => {
+  const marked = `${IMPORTS}export function f(x: number) { return x * ‸this.k; }\nexport const h = hessian(f);\nexport const j = jacobian((y: number) => grad(f)(y) * y, 2);\nexport const v = vmap(f);`;
+  const file = path.join(diagDir, "nested-twice.ts");
+  const r = compileModule(marked.replace("‸", ""), file, { target: "js" });
+  assert.is(r.code, "");
+  assert.is(r.diagnostics.length, 1, r.diagnostics.map(formatDiagnostic).join("\n"));
+  checkDiagnostic(r.diagnostics[0], marked, file, { code: U, message: [/`this`/] });
 });
 
 test("Math.atan2 with one argument: a diagnostic at the call, not an internal compiler error", () => {
@@ -332,6 +394,15 @@ test("an unsupported construct outside every differentiated function is not a di
   const r = compileModule(src, path.join(diagDir, "outside.ts"), { target: "js" });
   assert.equal(r.diagnostics.map(formatDiagnostic), []);
   assert.ok(r.code.length > 0);
+});
+
+test("a local function nothing calls, inside the language, changes nothing (both modes)", async () => {
+  const m = await compileAndImport<{ d: (x: number) => number; e: (x: number) => number }>(
+    `${IMPORTS}export function f(x: number) {\n  const twice = (y: number) => 2 * y;\n  function unused(y: number) { return Math.exp(y); }\n  return x * x * x;\n}\nexport const d = grad(f);\nexport const e = jacfwd(f);\n`,
+    "uncalled-local",
+  );
+  assert.is(m.d(2), 12);
+  assert.is(m.e(2), 12);
 });
 
 test("a module without markers is returned unchanged, whatever it contains", () => {

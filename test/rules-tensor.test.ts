@@ -344,6 +344,18 @@ const CASES: Record<string, Case[]> = {
     { expr: "cat([x.exp(), y.mul(x.select(0, 0))], 0)", args: [[2, 3], [1, 3]], hessian: true },
     { expr: "cat([x, y], 1).exp()", args: [[2, 3], [2, 2]], hessian: true }, // second order: a varying cotangent flows into the op
   ],
+  // item: a differentiable number (PyTorch's .item() leaves the graph; jacc's stays in it)
+  "t.item": [
+    { expr: "x.sum().item()", args: [[2, 3]], jvp: true, hessian: true },
+    { expr: "x.mul(x).sum().item()", args: [[2, 3]], jvp: true, hessian: true },
+    { expr: "x.item()", args: [[]], jvp: true, hessian: true }, // a 0-d tensor
+    { expr: "x.exp().item()", args: [[1, 1]], hessian: true }, // one element, not 0-d: x̄ takes x's shape
+    { expr: "x.sin().sum().item() * y", args: [[2, 3], "num"], jvp: true, hessian: true }, // number arithmetic on it
+    { expr: "Math.exp(x.mul(y).sum().item())", args: [[3], [3]], dom: [-1, 1], jvp: true, hessian: true },
+    { expr: "x.mul(x.sum().item())", args: [[2, 3]], jvp: true, hessian: true }, // back into a tensor op as a number operand
+    { expr: "x.exp().mul(y.mul(y).sum().item()).sin()", args: [[2, 2], [3]], hessian: true },
+    { expr: "x.prod().item() + x.select(0, 1).item()", args: [[3]], dom: [0.5, 1.5], jvp: true, hessian: true },
+  ],
   "t.stack": [
     { expr: "stack([x, y])", args: [[2, 3], [2, 3]] },
     { expr: "stack([x, y], 1)", args: [[2, 3], [2, 3]] },

@@ -305,6 +305,12 @@ test("vmap compile-time errors", () => {
   assert.match(diag(`const f = (x: number) => x * 2; export const g = vmap(f, { outDims: 1 });`), /invalid-option.*out of range for a number output/);
   assert.match(diag(`const f = (x: number) => x * 2; export const g = vmap(f, { inDims: null });`), /at least one argument must be batched/);
   assert.match(diag(`const f = (x: number) => x * Math.random(); export const g = vmap(f);`), /random/);
+  // jacc's own random ops too (one mechanism: random.ts), and one inside a Tensor factory's arguments
+  const tensorDiag = (src: string) => compileModule(`import { vmap, rand, randn, tensor, type Tensor } from "jacc";\n${src}`, "bad.ts", { target: "js" }).diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n");
+  assert.match(tensorDiag(`const f = (x: Tensor) => x.add(rand([3])); export const g = vmap(f);`), /^random: a random op \(`rand\(\[3\]\)`\)/);
+  assert.match(tensorDiag(`const f = (x: Tensor) => x.mul(randn(3)); export const g = vmap(f, { inDims: 0 });`), /^random: .*`randn\(3\)`/);
+  assert.match(tensorDiag(`const f = (x: Tensor) => x.add(tensor(rand([3]))); export const g = vmap(f);`), /^random: .*`rand\(\[3\]\)`/);
+  assert.match(tensorDiag(`const f = (x: Tensor) => x.add(tensor([Math.random(), 0, 0])); export const g = vmap(f);`), /^random: .*`Math\.random\(\)`/);
 });
 
 test("vmap randomness: \"different\" draws per row, \"same\" shares the draws across rows", async () => {

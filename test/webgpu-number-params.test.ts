@@ -172,7 +172,7 @@ it("the runtime helpers: numbers stay numbers, a device value gives a 0-d device
   assert.equal(Array.from(jt.adWrapNums(jt.adNumCopy(v32), [2]).data), [Math.fround(0.1), 0]);
   assert.throws(() => jt.adWrapNums([t, t], [3]), /adWrapNums: 2 values for shape \[3\]/);
   assert.is(jt.adNumPlain(2, "exp"), 2);
-  assert.throws(() => jt.adNumPlain(t, "exp"), (e: Error) => e instanceof TypeError && /number parameter reaches `exp`, which takes only numbers/.test(e.message));
+  assert.throws(() => jt.adNumPlain(t, "exp"), (e: Error) => e instanceof TypeError && /reaches `exp`, which takes only numbers/.test(e.message));
   // a number cotangent vector with a device element fills a row of a device block
   const J = jt.adBlock(tensor([0, 0], { dtype: "float32" }).to("webgpu"), [0, 0, 0], "in") as Tensor;
   jt.adSetRow(J, 1, [t, 0.25, -1] as unknown as number[], 3); // (generated code passes such arrays)

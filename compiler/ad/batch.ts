@@ -5,7 +5,7 @@
 // branch). The result is ordinary IR — loads, stores, selects and `ad.putRow`,
 // all differentiable — so jacrev(vmap(f)), vmap(vmap(f)) and vmap(jacrev(f))
 // compose without special cases.
-import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
+import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, userName, v, VEC, walk } from "../ir/ir.js";
 import { renameStmts } from "../opt/simplify.js";
 import { initLocals, inlineCalls } from "../opt/inline.js";
 import { driverInfo } from "./drivers.js";
@@ -60,9 +60,9 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     if (d !== null) {
       if (p.type.k === "num") type = VEC;
       else if (p.type.k === "vec" || p.type.k === "tensor") type = TENSOR;
-      else throw new BatchError(`vmap: parameter \`${p.name}\` cannot be batched (it is not a number, a number[] or a Tensor)`);
+      else throw new BatchError(`vmap: parameter \`${userName(p)}\` cannot be batched (it is not a number, a number[] or a Tensor)`);
     }
-    fn.params.push({ name, type });
+    fn.params.push({ name, type, source: p.source });
     fn.vars.set(name, type);
   });
   const batched = fn.params.filter((_, i) => spec.inDims[i] !== null);
@@ -71,7 +71,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     k: "prim",
     op: "ad.batchSize",
     args: batched.map((p) => v(p.name)),
-    attrs: [spec.label, fn.params.map((p, i) => (spec.inDims[i] === null ? undefined : p.name)).filter((x) => x !== undefined), spec.inDims.filter((d) => d !== null)],
+    attrs: [spec.label, fn.params.filter((_, i) => spec.inDims[i] !== null).map(userName), spec.inDims.filter((d) => d !== null)],
   });
 
   const numBatches = fn.params.filter((p, i) => spec.inDims[i] !== null && f.params[i].type.k === "num").map((p) => v(p.name));
@@ -181,15 +181,15 @@ export function buildVmapEntry(ctx: Ctx, core: string, spec: VmapSpec, srcParams
   const b = new Builder(fn, names, c.loc);
   const args = c.params.map((p, i) => {
     const name = names.claim(p.name);
-    fn.params.push({ name, type: { k: "opaque" } });
+    fn.params.push({ name, type: { k: "opaque" }, source: p.source });
     fn.vars.set(name, { k: "opaque" });
     if (spec.inDims[i] === null) {
       // a batch given where the function needs one plain number is an error, not a silent NaN
-      if (srcParams[i].k === "num") b.emit({ k: "effect", op: "ad.plainNumber", args: [v(name)], attrs: [spec.label, name] });
+      if (srcParams[i].k === "num") b.emit({ k: "effect", op: "ad.plainNumber", args: [v(name)], attrs: [spec.label, userName(p)] });
       return v(name);
     }
     const conv = srcParams[i].k === "num" ? "ad.batchVec" : "ad.batchTensor";
-    return b.let(p.name, p.type, { k: "prim", op: conv, args: [v(name)], attrs: [spec.label, name] });
+    return b.let(p.name, p.type, { k: "prim", op: conv, args: [v(name)], attrs: [spec.label, userName(p)] });
   });
   const dsts = c.results.map((t, i) => b.fresh(`r${i}`, t));
   b.emit({ k: "call", dsts, fn: core, args, loc: c.loc });

@@ -9,7 +9,7 @@
 //                a diagonal (summed into rows), entry (o, i) is g'(x_i)
 //   row-scaled   y = g(W @ x), W a 2-D tensor not derived from x, x 1-D: row r
 //                of the tangent is W's row r through the per-row tangent ops
-// where g is a chain of elementwise ops (those compiler/opt/fuse.ts fuses)
+// where g is a chain of elementwise ops (those compiler/opt/fuse.ts fuses, and detach)
 // over x, numbers and tensors of the domain's shape. Every entry is computed
 // with the same operations in the same order as runtime/jac.ts does on its
 // diagonal and dense structures (float32 rounds after every op, as storing
@@ -191,6 +191,11 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
       continue;
     }
     if (e.attrs?.length) return undefined;
+    // detach(v) has v's values; the tangent program gives it no tangent, so nothing else changes
+    if (op === "t.detach" && args.length === 1 && args[0]!.c !== "t") {
+      vals.set(s.dst, args[0]!);
+      continue;
+    }
     if (op in UNARY && args.length === 1) {
       const a = scalar(args[0]!);
       if (!a) return undefined;

@@ -229,7 +229,10 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       outVals = outs.leaves.map((i) => v(resNames[i]));
       outSize = outVals.map((a, i) => d.size(a, outT[i]));
       if (aux) b.assign(aux, { k: "atom", a: v(resNames[outs.aux!]) });
-    } else outSize = outT.map(() => lit(1));
+    } else {
+      outSize = outT.map(() => lit(1));
+      outVals = outT.map(() => lit(0)); // a number output's block takes only its shape ([]) and dtype from it
+    }
     allocBlocks();
     ins.forEach((j, k) => {
       const mask = f.params.map((_, q) => q === j);

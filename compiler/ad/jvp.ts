@@ -152,8 +152,9 @@ class JvpTransform {
             const rule = ruleOf(e.op);
             const n = rule.operands ?? e.args.length;
             if (rule.zero || !rule.jvp) {
-              // a piecewise-constant value written into a variable that varies elsewhere
-              b.assign(dt, type.k === "tensor" ? { k: "prim", op: "ad.zerosLike", args: [v(dst)] } : { k: "atom", a: lit(0) });
+              // a piecewise-constant value written into a variable that varies elsewhere (or a vector
+              // varied by later stores, as vmap's batch of number results): zeros of its kind
+              b.assign(dt, type.k === "tensor" ? { k: "prim", op: "ad.zerosLike", args: [v(dst)] } : { k: "atom", a: this.zeroOf(v(dst), type) });
               return;
             }
             const mark = b.stmts.length;

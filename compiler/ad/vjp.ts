@@ -6,10 +6,21 @@
 // counters that only step by integer literals are inverted instead of pushed,
 // and loads from arrays that are never written are recomputed, so a loop
 // keeps about one float64 per overwritten active value per iteration.
+//
+// Why the replay is exact: the reverse sweep reaches each statement with every
+// primal variable as the forward sweep left it just after that statement (each
+// later assignment has been undone by a pop or an inverted step). A statement's
+// reverse reads (1) its own operands, which it does not write (replay.ts makes
+// it so), (2) values it recomputes, whose leaves no statement writes from their
+// definition up to and including their last use (leavesStable), and (3) partials
+// and trip counts, popped in the reverse order of their pushes. So every read
+// gives the forward value, branch conditions included: a condition that cannot
+// be recomputed soundly is recorded per execution like any reassigned value.
 import { namesFor, type Atom, Builder, type Expr, exprReads, stmtReads, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { findReturn, isVaried, reassigned, resultDeps, variedVars } from "./activity.js";
 import type { Ctx } from "./jvp.js";
+import { controlOnly, prepareForReverse, writesVar } from "./replay.js";
 
 export interface VjpParts {
   fwd: Stmt[];
@@ -97,7 +108,7 @@ export const barType = (t: Type): Type => (t.k === "vec" ? VEC : t.k === "tensor
 
 /** Builds the forward and reverse sweeps of `fn` into `target`'s variables. */
 export function vjpParts(ctx: Ctx, fn: Fn, mask: boolean[], target: Fn, names: Names): VjpParts {
-  return new VjpTransform(ctx, fn, mask, target, names).run();
+  return new VjpTransform(ctx, prepareForReverse(fn, names), mask, target, names).run();
 }
 
 class VjpTransform {
@@ -117,6 +128,7 @@ class VjpTransform {
 
   constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names) {
     this.varied = variedVars(ctx.fns, fn, mask);
+    for (const x of controlOnly(fn)) this.varied.delete(x);
     this.reassigned = reassigned(fn);
     this.b = new Builder(target, names);
     for (const [k, t] of fn.vars) target.vars.set(k, t);
@@ -347,7 +359,9 @@ class VjpTransform {
         out.push({ k: "let", dst: count, e: { k: "atom", a: lit(0) } });
         const body = this.fwdBlock(s.body, true);
         body.push({ k: "let", dst: count, e: { k: "prim", op: "add", args: [v(count), lit(1)] } });
-        out.push({ ...s, pre: s.pre, body });
+        // The condition's statements are part of every iteration (and of the failing test):
+        // whatever they assign is recorded like the body's.
+        out.push({ ...s, pre: this.fwdBlock(s.pre, true), body });
         // The trip count of an inner loop is overwritten by the next outer iteration: keep each.
         if (this.inLoop(s)) {
           const push: Stmt = { k: "push", a: v(count) };
@@ -401,7 +415,10 @@ class VjpTransform {
       pre.push({ k: "let", dst: name, e });
     };
     // Nested blocks built by revBlock recompute for themselves; guards made here do not.
-    for (const s of stmts) for (const r of this.guards.has(s) ? stmtReadsDeep(s) : stmtReads(s)) if (r.k === "var") need(r.name);
+    for (const s of stmts) {
+      if (this.replayed.has(s)) continue; // built by revBlock, which recomputed what it reads
+      for (const r of this.guards.has(s) ? stmtReadsDeep(s) : stmtReads(s)) if (r.k === "var") need(r.name);
+    }
     this.b.stmts.push(...pre, ...stmts);
   }
 
@@ -463,7 +480,9 @@ class VjpTransform {
       }
       case "loop": {
         const count = this.loopCount(s);
-        const body = this.revBlock(s.body);
+        // forward: pre, body, pre, body, …, pre (false); backward: pre⁻¹, (body⁻¹, pre⁻¹) per trip
+        const body = [...this.revBlock(s.body), ...this.revBlock(s.pre)];
+        const last = this.revBlock(s.pre);
         const k = this.names.claim("iter");
         this.target.vars.set(k, NUM);
         if (this.inLoop(s)) {
@@ -472,6 +491,7 @@ class VjpTransform {
           sub.emit(pop);
           this.restored.add(count);
         }
+        for (const x of last) (this.replayed.add(x), sub.emit(x));
         if (body.length) sub.emit({ k: "for", index: k, from: lit(0), to: v(count), down: true, body });
         break;
       }
@@ -594,6 +614,7 @@ class VjpTransform {
     b.assign(bar, { k: "atom", a: lit(undefined) });
   }
   private guards = new WeakSet<Stmt>();
+  private replayed = new WeakSet<Stmt>();
 
   /** Reverse of a vector (or Tensor) definition: route its cotangent to the inputs, then forget it. */
   private revVecDef(b: Builder, x: string, e: Expr): void {
@@ -725,25 +746,33 @@ class VjpTransform {
     return true;
   }
 
-  /** True if `idx` is not reassigned between list[i] and the last use of `t` in the same block. */
+  private reads?: Map<string, number>;
+  /** How often each variable is read in the function (its statements, nested blocks included). */
+  private readCounts(): Map<string, number> {
+    if (!this.reads) {
+      const n = (this.reads = new Map());
+      walk(this.fn.body, (s) => {
+        for (const a of stmtReads(s)) if (a.k === "var") n.set(a.name, (n.get(a.name) ?? 0) + 1);
+      });
+    }
+    return this.reads;
+  }
+
+  /** True if `idx` is not reassigned after list[i] up to and including the last use of `t` in the same block. */
   private indexStable(list: Stmt[], i: number, t: string, idx: string): boolean {
     let lastUse = -1;
     for (let j = i + 1; j < list.length; j++) if (stmtReadsDeep(list[j]).some((a) => a.k === "var" && a.name === t)) lastUse = j;
     const usedOutside = (() => {
-      let n = 0;
-      walk(this.fn.body, (s) => (n += stmtReads(s).filter((a) => a.k === "var" && a.name === t).length));
+      const n = this.readCounts().get(t) ?? 0;
       let m = 0;
       for (let j = i + 1; j <= lastUse; j++) m += stmtReadsDeep(list[j]).filter((a) => a.k === "var" && a.name === t).length;
       return n !== m;
     })();
     if (usedOutside) return false;
-    for (let j = i + 1; j < lastUse; j++) {
-      let writes = false;
-      walk([list[j]], (s) => {
-        if ((s.k === "let" && s.dst === idx) || (s.k === "call" && s.dsts.includes(idx))) writes = true;
-      });
-      if (writes) return false;
-    }
+    // The reverse sweep recomputes `t` where it reverses a use, seeing the state just after
+    // that statement: the last use itself must not write a leaf either (an `if` whose
+    // branch steps the counter its condition reads).
+    for (let j = i + 1; j <= lastUse; j++) if (writesVar([list[j]], idx)) return false;
     return true;
   }
 }

@@ -2,7 +2,7 @@
 // becomes one line, variables keep their IR names (x, dx, x_bar), and a comment
 // points at the source line each block came from. The tape is a growable
 // Float64Array (numbers) plus an array (vectors), emitted once per module.
-import { type Atom, type Dim, type Expr, type Fn, type Stmt, stmtReads, type Type, walk } from "../ir/ir.js";
+import { type Atom, type Dim, type Expr, type Fn, type Stmt, stmtReads, type Type, userName, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { effects } from "../rules/tensor.js";
 import { safeText } from "./text.js";
@@ -170,7 +170,8 @@ export class JsEmitter {
       out.push(`  if (${n} < ${min} || ${n} > ${max}) throw new TypeError(\`${label}: expected ${want} argument${max === 1 ? "" : "s"}, got \${${n}}\`);`);
       // the kinds: a wrong one is a TypeError naming the marker and the argument, not NaN or a failure deep inside
       f.params.forEach((p, i) => {
-        const what = `${label}: argument ${i + 1} (\\\`${safeText(p.name)}\\\`)`;
+        // (the user's names, not the mangled ones: `θ$`, not `_$`)
+        const what = `${label}: argument ${i + 1} (\\\`${safeText(userName(p))}\\\`)`;
         const absent = i >= min ? `${p.name} !== undefined && ` : "";
         if (p.type.k === "num") out.push(`  if (${absent}typeof ${p.name} !== "number") throw new TypeError(\`${what} must be a number, got \${__jaccKind(${p.name})}\`);`);
         else if (p.type.k === "vec") out.push(`  ${i >= min ? `if (${p.name} !== undefined) ` : ""}${p.name} = __jaccVecArg(${p.name}, \`${what}\`);`);
@@ -346,6 +347,15 @@ function usedIn(body: Stmt[], name: string): boolean {
   return used.has(name);
 }
 
+
+/**
+ * A whole generated text (a WGSL shader) for inside a template literal, as it is, line breaks
+ * included: a backslash, a backquote and every `$` escaped (so that no `${` can form). The user's
+ * text within it (names, file names) went through safeText (./text.ts) already.
+ */
+export function templateText(s: string): string {
+  return s.replace(/[\\`$]/g, "\\$&");
+}
 
 export function shortFile(f: string): string {
   return f.split(/[\\/]/).pop() ?? f;

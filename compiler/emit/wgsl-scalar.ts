@@ -32,13 +32,13 @@
 // else (Tensor ops, recursion, a tape that grows with a run-time trip count,
 // vectors of unknown length, Math.random, vectors on the tape) throws a
 // `WgslKernelError` naming the construct and the source line: never invalid WGSL.
-import { type Atom, BOOL_OPS, type Expr, type Fn, type Loc, type Stmt, stmtReads, type Type, walk } from "../ir/ir.js";
+import { type Atom, BOOL_OPS, type Expr, type Fn, type Loc, type Stmt, stmtReads, type Type, userName, walk } from "../ir/ir.js";
 import { scalarRules } from "../rules/scalar.js";
 import { simplify } from "../opt/simplify.js";
 import { safeText } from "./text.js";
 
 export interface ScalarKernelOptions {
-  /** lengths of vector parameters of the entry: by parameter index, or by IR parameter name */
+  /** lengths of vector parameters of the entry: by parameter index, or by parameter name (the user's, or the IR's) */
   lengths?: (number | undefined)[] | Record<string, number>;
   /** which parameters of the entry are batched in the default layout (default: all) */
   batched?: boolean[];
@@ -870,20 +870,20 @@ export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options:
   const wg = options.workgroupSize ?? 64;
   const entryPoint = options.entryPoint ?? "main";
   // the entry's parameters
-  const lengthOf = (p: { name: string }, i: number): number | undefined => {
+  const lengthOf = (p: Fn["params"][number], i: number): number | undefined => {
     const l = options.lengths;
     if (!l) return undefined;
-    return Array.isArray(l) ? l[i] : (l as Record<string, number>)[p.name];
+    return Array.isArray(l) ? l[i] : (l as Record<string, number>)[userName(p)] ?? (l as Record<string, number>)[p.name];
   };
   const args: AV[] = fn.params.map((p, i) => {
     if (p.type.k === "num") return { t: "num" };
     if (p.type.k === "bool") return { t: "bool" };
     if (p.type.k === "vec") {
       const n = lengthOf(p, i);
-      if (n === undefined || !Number.isInteger(n) || n < 0) throw new WgslKernelError("vector-length", `parameter \`${p.name}\` of \`${fn.source ?? fn.name}\` is a vector: give its length (options.lengths)`, fn.loc);
+      if (n === undefined || !Number.isInteger(n) || n < 0) throw new WgslKernelError("vector-length", `parameter \`${userName(p)}\` of \`${fn.source ?? fn.name}\` is a vector: give its length (options.lengths)`, fn.loc);
       return { t: "vec", len: n };
     }
-    throw new WgslKernelError(p.type.k === "tensor" ? "tensor" : "type", `parameter \`${p.name}\` of \`${fn.source ?? fn.name}\` is ${p.type.k === "tensor" ? "a Tensor" : "not a number or a number[]"}; a scalar kernel takes numbers and fixed-length vectors`, fn.loc);
+    throw new WgslKernelError(p.type.k === "tensor" ? "tensor" : "type", `parameter \`${userName(p)}\` of \`${fn.source ?? fn.name}\` is ${p.type.k === "tensor" ? "a Tensor" : "not a number or a number[]"}; a scalar kernel takes numbers and fixed-length vectors`, fn.loc);
   });
   let an = new Analysis(lookup, options);
   let { inst: root, results } = an.run(fn, args);
@@ -1331,7 +1331,7 @@ class FnEmitter {
       const key = this.isVec(p.name) ? this.group.get(p.name) ?? p.name : p.name;
       const isVecP = this.isVec(p.name);
       if (isVecP && writtenGroups.has(key)) {
-        if (assignedGroups.has(key)) this.fail("vector-alias", `vector parameter \`${p.name}\` of \`${fn.source ?? fn.name}\` is both written through and rebound`);
+        if (assignedGroups.has(key)) this.fail("vector-alias", `vector parameter \`${userName(p)}\` of \`${fn.source ?? fn.name}\` is both written through and rebound`);
         ptrSet.add(i);
         this.ptr.add(key);
         const n = this.claim(p.name);

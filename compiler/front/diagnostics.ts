@@ -60,6 +60,20 @@ export function codeFrame(text: string, line: number, col: number, length: numbe
   return out.join("\n");
 }
 
+/**
+ * Each diagnostic once: a function reached through several markers (or a
+ * helper through several functions) fails the same way each time it is met.
+ */
+export function uniqueDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = JSON.stringify([d.file, d.start, d.code, d.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.col} - ${d.severity} jacc(${d.code}): ${d.message}\n${d.frame}`;
 }

@@ -7,6 +7,8 @@ import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, t
 import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
+import { RANDOM_FACTORIES, RandomOps } from "./random.js";
+import { resolveType, tupleType } from "./types.js";
 import { type Decl, findDeclaration, findExport, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple, or a callable. */
@@ -69,29 +71,8 @@ export class Program {
     return { fn: name, extra: lowerer.capturedArgs };
   }
   private failed = new Map<ts.Node, unknown>();
-  /** `Math.random()` calls per lowered function, for the `randomness` option */
-  randomOps = new Map<string, ts.Node[]>();
-
-  /** The first random op reachable from `fnName`, if any. */
-  randomOpIn(fnName: string, seen = new Set<string>()): ts.Node | undefined {
-    if (seen.has(fnName)) return undefined;
-    seen.add(fnName);
-    const own = this.randomOps.get(fnName);
-    if (own?.length) return own[0];
-    const fn = this.fns.get(fnName);
-    let found: ts.Node | undefined;
-    const visit = (list: Stmt[]) => {
-      for (const s of list) {
-        if (found) return;
-        if (s.k === "call") found = this.randomOpIn(s.fn, seen);
-        if (s.k === "if") (visit(s.then), visit(s.else));
-        if (s.k === "loop") (visit(s.pre), visit(s.body));
-        if (s.k === "for") visit(s.body);
-      }
-    };
-    if (fn) visit(fn.body);
-    return found;
-  }
+  /** random ops per lowered function, for the markers' `randomness` check */
+  randomOps = new RandomOps();
 
   add(fn: Fn): void {
     this.fns.set(fn.name, fn);
@@ -142,7 +123,7 @@ export class FnLowerer {
       const t = this.paramType(p);
       const name = this.names.claim(p.name.text);
       this.fn.vars.set(name, t);
-      this.fn.params.push({ name, type: t });
+      this.fn.params.push({ name, type: t, source: p.name.text });
       this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
       if (p.initializer) defaults.push([name, p.initializer]);
       (this.fn.defaults ??= []).push(!!p.initializer);
@@ -172,12 +153,12 @@ export class FnLowerer {
 
   private declareResults(type: ts.TypeNode | undefined): void {
     if (!type) return;
-    const t = unwrapType(type);
-    if (ts.isTupleTypeNode(t)) {
+    const tuple = tupleType(type, this.mod);
+    if (tuple) {
       this.retTuple = true;
-      this.retTypes = t.elements.map((e) => this.typeFromNode(ts.isNamedTupleMember(e) ? e.type : e, e) ?? NUM);
+      this.retTypes = tuple.type.elements.map((e) => this.typeFromNode(ts.isNamedTupleMember(e) ? e.type : e, tuple.mod) ?? NUM);
     } else {
-      const tt = this.typeFromNode(t, t);
+      const tt = this.typeFromNode(type);
       if (tt) this.retTypes = [tt];
     }
     if (this.retTypes) this.retVars = this.retTypes.map((rt, i) => this.newVar(this.retTypes!.length > 1 ? `out${i}` : "out", rt));
@@ -191,28 +172,27 @@ export class FnLowerer {
     this.fn.tupleResult = this.retTuple;
   }
 
-  private typeFromNode(t: ts.TypeNode, at: ts.Node): Type | undefined {
-    t = unwrapType(t);
+  /** The IR type of an annotation written in `mod` (aliases followed); undefined for a tuple or a type jacc does not differentiate. */
+  private typeFromNode(type: ts.TypeNode, mod = this.mod): Type | undefined {
+    const r = resolveType(type, mod);
+    const t = r.type;
     if (t.kind === ts.SyntaxKind.NumberKeyword) return NUM;
     if (t.kind === ts.SyntaxKind.BooleanKeyword) return BOOL;
     if (ts.isArrayTypeNode(t)) return VEC;
     if (ts.isTypeReferenceNode(t)) {
       let n = t.typeName.getText();
-      // `import { type Tensor as T } from "jacc"`, and local aliases (`type Vec = number[]`)
-      if (this.mod.jaccImports.get(n) === "Tensor") n = "Tensor";
-      const alias = this.mod.sf.statements.find((st): st is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(st) && st.name.text === n);
-      if (alias && !alias.typeParameters) return this.typeFromNode(alias.type, at);
+      // `import { type Tensor as T } from "jacc"`
+      if (r.mod.jaccImports.get(n) === "Tensor") n = "Tensor";
       if (n === "Float64Array" || n === "Array" || n === "ReadonlyArray") return VEC;
       if (n === "Float32Array") return { k: "vec", f32: true };
       if (n === "Tensor") return TENSOR;
     }
-    if (ts.isTupleTypeNode(t)) return undefined;
     return undefined;
   }
 
   private paramType(p: ts.ParameterDeclaration): Type {
     if (p.type) {
-      const t = this.typeFromNode(p.type, p);
+      const t = this.typeFromNode(p.type);
       if (t) return t;
       fail(p.type, "unsupported-type", `parameter type \`${p.type.getText()}\` is not differentiable (use number, number[], Float64Array or Float32Array)`);
     }
@@ -262,7 +242,7 @@ export class FnLowerer {
           pn = this.names.claim(name);
           this.capturedNames.set(name, pn);
           this.fn.vars.set(pn, ob.type);
-          this.fn.params.push({ name: pn, type: ob.type });
+          this.fn.params.push({ name: pn, type: ob.type, source: name });
           this.capturedArgs.push(v(ob.name));
           this.scopes[0].set(name, { k: "var", name: pn, type: ob.type, isConst: true, isParam: true });
         }
@@ -271,6 +251,18 @@ export class FnLowerer {
       if (ob) return ob;
     }
     return findDeclaration(name, this.node.parent ?? this.node, this.mod);
+  }
+
+  /**
+   * Leaves a scope. Its local functions that nothing called are lowered all the
+   * same (and dropped, unreachable): the fence sees every function in a
+   * differentiated one, called or not.
+   */
+  private popScope(): void {
+    for (const b of this.scopes[this.scopes.length - 1].values()) {
+      if (b.k === "lazy" && !b.target) b.target = this.program.lowerDecl({ k: "function", node: b.node, name: b.name, module: this.mod }, this);
+    }
+    this.scopes.pop();
   }
 
   // ---------------------------------------------------------------- statements
@@ -289,7 +281,7 @@ export class FnLowerer {
         break;
       }
     }
-    this.scopes.pop();
+    this.popScope();
   }
 
   /** The flags a statement may set (syntactically), in this function. */
@@ -337,7 +329,8 @@ export class FnLowerer {
       return;
     }
     if (ts.isBlock(s)) return this.block(s.statements);
-    if (ts.isEmptyStatement(s)) return;
+    // (types have no run-time part; the aliases are read where annotations use them, types.ts)
+    if (ts.isEmptyStatement(s) || ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) return;
     if (ts.isForStatement(s)) return this.forStmt(s);
     if (ts.isForOfStatement(s)) return this.forOf(s);
     if (ts.isWhileStatement(s)) return this.whileLoop(s, s.expression, s.statement, false);
@@ -393,7 +386,7 @@ export class FnLowerer {
       this.b.loc = this.loc(d);
       if (!d.initializer) {
         if (!ts.isIdentifier(d.name)) fail(d, "unsupported-construct", "destructuring needs an initializer");
-        const t = d.type ? this.typeFromNode(d.type, d) ?? NUM : NUM;
+        const t = d.type ? this.typeFromNode(d.type) ?? NUM : NUM;
         const name = this.newVar(d.name.text, t);
         this.b.assign(name, { k: "atom", a: lit(t.k === "num" ? NaN : false) });
         this.bind(d.name.text, { k: "var", name, type: t, isConst, isParam: false });
@@ -404,7 +397,7 @@ export class FnLowerer {
         this.bind(d.name.text, { k: "lazy", node: init, name: d.name.text });
         continue;
       }
-      const hint = d.type && ts.isTupleTypeNode(unwrapType(d.type)) ? "tuple" : undefined;
+      const hint = tupleType(d.type, this.mod) ? "tuple" : undefined;
       const val = this.expr(d.initializer, false, hint);
       this.bindPattern(d.name, val, isConst, d);
     }
@@ -499,7 +492,7 @@ export class FnLowerer {
       const body = this.loopBody(ctx, s.statement, s.incrementor ? () => void this.expr(s.incrementor!, true) : undefined);
       this.b.emit({ k: "loop", pre, cond: c, body, loc: this.loc(s) });
     });
-    this.scopes.pop();
+    this.popScope();
   }
 
   private forOf(s: ts.ForOfStatement): void {
@@ -524,7 +517,7 @@ export class FnLowerer {
       });
       this.b.emit({ k: "loop", pre, cond: c, body, loc: this.loc(s) });
     });
-    this.scopes.pop();
+    this.popScope();
   }
 
   private whileLoop(s: ts.Node, condE: ts.Expression, body: ts.Statement, isDo: boolean): void {
@@ -574,8 +567,10 @@ export class FnLowerer {
 
   expr(e: ts.Expression, discard = false, hint?: "tuple"): Val {
     const b = this.b;
+    // (every property read, index and call passes here: `?.` is not lowered as `.` anywhere)
+    if (ts.isOptionalChain(e)) fail(questionDotOf(e), "unsupported-construct", "optional chaining `?.` is not supported in a differentiated function");
     if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) return this.expr(e.expression, discard, hint);
-    if (ts.isAsExpression(e)) return this.expr(e.expression, discard, isAsConst(e) ? "tuple" : hint);
+    if (ts.isAsExpression(e)) return this.expr(e.expression, discard, isAsConst(e) || tupleType(e.type, this.mod) ? "tuple" : hint);
     if (ts.isNumericLiteral(e)) return { k: "atom", a: lit(Number(e.text)), t: NUM };
     if (e.kind === ts.SyntaxKind.TrueKeyword) return { k: "atom", a: lit(true), t: BOOL };
     if (e.kind === ts.SyntaxKind.FalseKeyword) return { k: "atom", a: lit(false), t: BOOL };
@@ -661,7 +656,7 @@ export class FnLowerer {
     let t: Type = NUM;
     const node = d.node;
     const typeNode = node.type;
-    if (typeNode) t = this.typeFromNode(typeNode, node) ?? OPAQUE;
+    if (typeNode) t = this.typeFromNode(typeNode, d.module) ?? OPAQUE;
     else if (node.initializer) {
       const init = skipParens(node.initializer);
       if (ts.isArrayLiteralExpression(init) || ts.isNewExpression(init) || (ts.isCallExpression(init) && /^(Float64Array|Float32Array|Array)\b/.test(init.expression.getText()))) t = VEC;
@@ -875,16 +870,12 @@ export class FnLowerer {
   private call(e: ts.CallExpression, hint?: "tuple"): Val {
     const b = this.b;
     const callee = skipParens(e.expression);
+    const random = this.randomOpName(e);
+    if (random) return this.randomOp(e, random);
     // Math.f(...)
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.lookup("Math", e)) {
-      const prim = callee.name.text === "random" ? "random" : MATH_PRIMS[callee.name.text];
+      const prim = MATH_PRIMS[callee.name.text];
       if (!prim) fail(e, "unsupported-construct", `\`Math.${callee.name.text}\` is not supported in a differentiated function`);
-      if (prim === "random") {
-        // a random op: allowed (not differentiated) only where the marker says randomness "different" / "same"
-        if (e.arguments.length) fail(e, "arity", "Math.random takes no arguments");
-        this.program.randomOps.set(this.fn.name, [...(this.program.randomOps.get(this.fn.name) ?? []), e]);
-        return { k: "atom", a: this.b.let("rand", NUM, { k: "prim", op: "random", args: [] }), t: NUM };
-      }
       const args = e.arguments.map((a) => this.num(a));
       const arity = scalarRules[prim].arity;
       if (typeof arity === "number" && args.length !== arity) fail(e, "arity", `Math.${callee.name.text} takes ${arity} argument${arity > 1 ? "s" : ""}, got ${args.length}`);
@@ -917,10 +908,7 @@ export class FnLowerer {
       if (d && d.k === "jacc" && TENSOR_FUNCTIONS.has(d.exported)) return tensorOp(this, d.exported, undefined, e.arguments, e);
       if (d && d.k === "jacc" && FACTORIES.has(d.exported)) return this.constantCall(e);
       // (other runtime exports called here: name them, not "cannot be used as a value")
-      if (d && d.k === "jacc" && !MARKER_NAMES.has(d.exported))
-        fail(e, "unsupported-construct", d.exported === "rand" || d.exported === "randn"
-          ? `\`${d.exported}(…)\` (a random Tensor) is not supported in a differentiated function: draw it outside and pass it in`
-          : `\`${d.exported}(…)\` from "jacc" is not supported in a differentiated function`);
+      if (d && d.k === "jacc" && !MARKER_NAMES.has(d.exported)) fail(e, "unsupported-construct", `\`${d.exported}(…)\` from "jacc" is not supported in a differentiated function`);
     }
     // A marker called inside a differentiated function.
     const markerName = this.markerOf(callee);
@@ -946,9 +934,36 @@ export class FnLowerer {
     return this.callTarget(target, e.arguments, e, hint);
   }
 
+  /**
+   * "Math.random", or the name of one of jacc's random factories, when `e`
+   * calls one (resolved lexically: a local `rand` or `Math` is not jacc's).
+   */
+  private randomOpName(e: ts.CallExpression): string | undefined {
+    const callee = skipParens(e.expression);
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && callee.name.text === "random") {
+      return findDeclaration("Math", e, this.mod) ? undefined : "Math.random";
+    }
+    if (!ts.isIdentifier(callee)) return undefined;
+    const d = findDeclaration(callee.text, e, this.mod);
+    return d && d.k === "jacc" && RANDOM_FACTORIES.has(d.exported) ? d.exported : undefined;
+  }
+
+  /** A random op: recorded for the marker's `randomness` check (random.ts), which decides whether it may stay. */
+  private randomOp(e: ts.CallExpression, name: string): Val {
+    const lowered = name === "Math.random";
+    this.program.randomOps.add(this.fn.name, { node: e, name, lowered });
+    // (a placeholder: every marker's check rejects a random op that is not lowered)
+    if (!lowered) return { k: "atom", a: this.b.let("T", TENSOR, { k: "ext", text: e.getText() }), t: TENSOR };
+    if (e.arguments.length) fail(e, "arity", "Math.random takes no arguments");
+    return { k: "atom", a: this.b.let("rand", NUM, { k: "prim", op: "random", args: [] }), t: NUM };
+  }
+
   /** A factory call with constant arguments (zeros([2, 3]), tensor([...])): a constant read as written. */
   private constantCall(e: ts.CallExpression): Val {
     const visit = (n: ts.Node): void => {
+      // a random op in the arguments would run as written, out of the `randomness` check's sight
+      const random = ts.isCallExpression(n) ? this.randomOpName(n) : undefined;
+      if (random) this.program.randomOps.add(this.fn.name, { node: n as ts.CallExpression, name: random, lowered: false });
       if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !(ts.isPropertyAssignment(n.parent) && n.parent.name === n)) {
         if (this.lookupLocal(n.text)) fail(n, "unsupported-construct", `a Tensor built from the function's own values (\`${n.text}\`) is not differentiable here; build it outside or use tensor ops`);
       }
@@ -991,9 +1006,13 @@ export class FnLowerer {
   }
 }
 
-function unwrapType(t: ts.TypeNode): ts.TypeNode {
-  while (ts.isParenthesizedTypeNode(t) || (ts.isTypeOperatorNode(t) && t.operator === ts.SyntaxKind.ReadonlyKeyword)) t = ts.isParenthesizedTypeNode(t) ? t.type : t.type;
-  return t;
+/** The `?.` token of an optional chain (the chain's outer members have none of their own). */
+function questionDotOf(e: ts.Expression): ts.Node {
+  for (let n: ts.Expression = e; ; ) {
+    if ((ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n) || ts.isCallExpression(n)) && n.questionDotToken) return n.questionDotToken;
+    if (ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n) || ts.isCallExpression(n) || ts.isNonNullExpression(n)) n = n.expression;
+    else return e;
+  }
 }
 
 function isAsConst(e: ts.Expression): boolean {

@@ -3,7 +3,7 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, lit } from "../ir/ir.js";
+import { type Atom, type Fn, lit, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
@@ -225,10 +225,7 @@ export class MarkerCompiler {
     const f = this.program.fns.get(target.fn)!;
     // SPEC §2: a random op is an error unless the marker says randomness "different" or "same"
     const randomness = opts.randomness?.literal ? opts.randomness.value : opts.randomness ? "runtime" : "error";
-    if (randomness === "error") {
-      const r = this.program.randomOpIn(target.fn);
-      if (r) fail(r, "random", `a random op (\`${r.getText()}\`) inside \`${marker}\` with randomness "error": pass { randomness: "different" } or "same"${marker === "jacfwd" || marker === "vmap" ? "" : " (only jacfwd and vmap take it)"}`);
-    }
+    this.program.randomOps.check(this.program.fns, target.fn, randomness);
     const hasAux = boolOpt(opts, "hasAux", false);
     if (hasAux && f.results.length !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${f.results.length} value(s)`);
     const nParams = f.params.length;
@@ -245,7 +242,7 @@ export class MarkerCompiler {
             // a batched number is a 1-D batch: its only dim is 0 (or -1)
             const per = (i: number) => (Array.isArray(o.value) ? o.value[i] : o.value);
             const bad = (d: unknown) => d !== null && d !== 0 && d !== -1;
-            if (name === "inDims") f.params.slice(0, nParams).forEach((p, i) => p.type.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(i))} is out of range for the number parameter \`${p.name}\` (a batch of numbers has one dim: 0)`));
+            if (name === "inDims") f.params.slice(0, nParams).forEach((p, i) => p.type.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(i))} is out of range for the number parameter \`${userName(p)}\` (a batch of numbers has one dim: 0)`));
             if (name === "outDims") f.results.forEach((t, i) => t.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`outDims\` ${JSON.stringify(per(i))} is out of range for a number output (batched numbers have one dim: 0)`));
           }
           return o.node.getText();
@@ -415,7 +412,7 @@ export class MarkerCompiler {
       outs.leaves.forEach((leaf, i) => {
         if (!deps[leaf]) {
           const out = outs.leaves.length > 1 ? `output ${i}` : "the output";
-          fail(call, "strict", `strict: ${out} of \`${f.source ?? f.name}\` does not depend on parameter \`${f.params[j].name}\` (its Jacobian block is structurally zero)`);
+          fail(call, "strict", `strict: ${out} of \`${f.source ?? f.name}\` does not depend on parameter \`${userName(f.params[j])}\` (its Jacobian block is structurally zero)`);
         }
       });
     }

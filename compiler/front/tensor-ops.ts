@@ -27,7 +27,7 @@ const OPS = new Map<string, OpSpec>([
   ["amin", { prim: "t.amin", operands: 1, lits: "dims" }],
   ["clamp", { prim: "t.clamp", operands: 1, ints: [NaN, NaN] }],
   ["index", { prim: "t.index", operands: 1, ints: [undefined] }],
-  ...["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "t"].map(un),
+  ...["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "t", "detach"].map(un),
   ["sum", { prim: "t.sum", operands: 1, lits: "dims" }],
   ["mean", { prim: "t.mean", operands: 1, lits: "dims" }],
   ["select", { prim: "t.select", operands: 1, ints: [undefined, undefined] }],

@@ -60,7 +60,15 @@ export type Stmt =
   | { k: "effect"; op: string; args: Atom[]; attrs?: unknown[] } // a runtime call for its side effect (filling a Jacobian block)
   | { k: "comment"; text: string };
 
-export interface Param { name: string; type: Type }
+export interface Param {
+  name: string;
+  type: Type;
+  /** the name the user wrote, where `name` had to become an ASCII identifier (`θ$` → `_$`): for messages */
+  source?: string;
+}
+
+/** A parameter's name as the user wrote it, for messages and diagnostics. */
+export const userName = (p: Param): string => p.source ?? p.name;
 
 export interface Fn {
   name: string;
@@ -158,16 +166,24 @@ export function stmtDefs(s: Stmt): string[] {
 /** Creates fresh names that never collide with taken ones (sucrase's claimFreeName). */
 export class Names {
   private taken: Set<string>;
+  /** per base, the suffix below which every name is taken (names are never released): claims stay O(1) */
+  private next = new Map<string, number>();
   constructor(taken: Iterable<string> = []) {
     this.taken = new Set(taken);
   }
   clone(): Names {
-    return new Names(this.taken);
+    const n = new Names(this.taken);
+    n.next = new Map(this.next);
+    return n;
   }
   claim(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_$]/g, "_") || "t";
     let name = clean;
-    for (let i = 2; this.taken.has(name); i++) name = `${clean}${i}`;
+    if (this.taken.has(name)) {
+      let i = this.next.get(clean) ?? 2;
+      while (this.taken.has((name = `${clean}${i}`))) i++;
+      this.next.set(clean, i + 1);
+    }
     this.taken.add(name);
     return name;
   }

@@ -1,20 +1,25 @@
-// Number cotangents that may live on the device, just before emission. In a
-// tensor program, a number parameter's cotangent is a sum over a tensor
-// (ad.sumTo to a number): a JS number when the tensors are on the CPU, but a
-// 0-d WebGPU tensor when they are on the device, where nothing can be read
-// synchronously. This pass finds, across the module's functions, every number
-// and vector such a sum can reach (through arithmetic, copies, calls, returns,
-// vector stores and loads) and emits what is done to them through runtime
-// helpers that take either kind: adNumAdd & co (plain arithmetic for two
-// numbers), vectors of them as plain arrays (adNumVec; a typed array cannot
-// hold a tensor; a float32 one rounds what is stored, adNumFit, as the
-// Float32Array would), adWrapNums for a vector made a Tensor. Code that no such
-// sum reaches is emitted as before.
+// Numbers that may live on the device, just before emission. In a tensor
+// program, a number computed from a tensor — a number parameter's cotangent (a
+// sum over a tensor: ad.sumTo to a number), `t.item()` and its tangent — is a
+// JS number when the tensors are on the CPU, but a 0-d WebGPU tensor when they
+// are on the device, where nothing can be read synchronously. This pass finds,
+// across the module's functions, every number and vector such a value can
+// reach (through arithmetic, copies, calls, returns, vector stores and loads)
+// and emits what is done to them through runtime helpers that take either
+// kind: adItem for `.item()`, adNumAdd & co (plain arithmetic for two
+// numbers), adNumMath (Math.exp & co, `**`: the tensor op on the device), vectors of
+// them as plain arrays (adNumVec; a typed array cannot hold a tensor; a
+// float32 one rounds what is stored, adNumFit, as the Float32Array would),
+// adWrapNums for a vector made a Tensor. Any other operation of numbers on a
+// device value (a comparison, a branch, the tape) is a TypeError that says so
+// (adNumPlain). Code that no such value reaches is emitted as before.
 import { type Atom, type Expr, type Fn, lit, namesFor, NUM, type Stmt, type Type, v, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 
-/** Number arithmetic on possibly-device cotangents, by the runtime helper's rule. */
+/** Number arithmetic on possibly-device numbers, by the runtime helper's rule. */
 const HELPER: Record<string, string> = { add: "ad.numAdd", sub: "ad.numSub", mul: "ad.numMul", div: "ad.numDiv", neg: "ad.numNeg" };
+/** Math functions (and `**`) that have a tensor op of the same name: adNumMath runs that op on a device number. */
+const MATH = new Set(["exp", "log", "sqrt", "sin", "cos", "tanh", "pow"]);
 
 type Taint = { vars: Map<string, Set<string>>; results: Map<string, Set<number>>; params: Map<string, Set<number>> };
 
@@ -77,7 +82,7 @@ function analyse(fns: Map<string, Fn>): Taint {
   return t;
 }
 
-/** A tensor primitive giving a number: a sum of device values when its tensors are on the device. */
+/** A tensor primitive giving a number (a sum, `.item()`): a 0-d device tensor when its tensors are on the device. */
 function sourceOf(e: Expr, type: Type | undefined): boolean {
   if (e.k !== "prim" || type?.k !== "num") return false;
   const r = ruleOf(e.op);
@@ -156,8 +161,11 @@ function letStmt(
   if (e.k === "newvec" && tainted) return [at({ k: "prim", op: "ad.numVec", args: e.f32 ? [e.len, lit(true)] : [e.len] })];
   if (e.k === "copyvec" && tainted) return [at({ k: "prim", op: "ad.numCopy", args: [e.src] })];
   if (e.k === "wrap" && has(e.data)) return [at({ ...e, nums: true })];
+  // a tensor's one element: a 0-d tensor on the device (which reads nothing synchronously)
+  if (e.k === "prim" && e.op === "t.item") return [at({ ...e, op: "ad.item" })];
   if (e.k !== "prim" || ruleOf(e.op).tensor || !e.args.some(has)) return [s];
   if (tainted && HELPER[e.op]) return [at({ k: "prim", op: HELPER[e.op], args: e.args, attrs: e.attrs })];
+  if (tainted && MATH.has(e.op)) return [at({ k: "prim", op: "ad.numMath", args: e.args, attrs: [e.op] })];
   // a test of definedness, or a choice between values (c ? a : b), takes a tensor as it is
   if (e.op === "isundef" || (e.op === "select" && !has(e.args[0]))) return [s];
   // any other operation of numbers: a device value there is an error that says so

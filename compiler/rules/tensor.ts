@@ -193,6 +193,17 @@ export const tensorRules: Record<string, TensorRule> = {
   "t.stack": joinRule(true),
   // index (gather along dim 0): linear in x, indices are constants
   "t.index": linear("index", (b, ct, x) => T(b, "ad.indexBackward", [ct, x[0], x[1]])),
+  // item: the number of a one-element tensor, a differentiable value like any number
+  // d(item x) = item(dx); x̄ = ct in x's shape (on x's device)
+  "t.item": {
+    operands: 1,
+    js: (a) => `${a[0]}.item()`,
+    type: () => NUM,
+    jvp: (b, _x, [dx]) => (dx ? b.t("t.item", [dx], [], NUM) : null),
+    vjp: (b, [x], _o, ct) => [expandAs(b, ct, x)],
+  },
+  // detach: the same values with no derivative (PyTorch's x.detach(); shares x's storage)
+  "t.detach": { operands: 1, js: call("detach"), zero: true },
 
   // ---- runtime helpers the rules use (runtime/ad.ts)
   // acc(a, b) = a + b, where a may be undefined (a cotangent not reached yet)
@@ -266,10 +277,11 @@ export const tensorRules: Record<string, TensorRule> = {
   "ad.numDiv": { operands: 2, js: call("adNumDiv"), type: () => NUM },
   "ad.numNeg": { operands: 1, js: call("adNumNeg"), type: () => NUM },
   "ad.numPlain": { operands: 1, js: call("adNumPlain"), type: () => NUM },
+  "ad.numMath": { operands: 2, js: (a, attrs) => `__jt.adNumMath(${[JSON.stringify(attrs[0]), ...a].join(", ")})`, type: () => NUM },
+  "ad.item": { operands: 1, js: call("adItem"), type: () => NUM },
   "ad.numVec": { operands: 0, js: call("adNumVec"), type: () => VEC },
   "ad.numCopy": { operands: 0, js: call("adNumCopy"), type: () => VEC },
   "ad.numFit": { operands: 1, js: call("adNumFit"), type: () => NUM },
-  "t.item": { operands: 1, js: (a) => `${a[0]}.item()`, zero: true, type: () => NUM },
   "t.size": { operands: 1, js: (a) => `${a[0]}.size(${a[1]})`, zero: true, type: () => NUM },
   "t.dim": { operands: 1, js: (a) => `${a[0]}.dim()`, zero: true, type: () => NUM },
   "t.numel": { operands: 1, js: (a) => `${a[0]}.numel`, zero: true, type: () => NUM },

@@ -49,6 +49,7 @@ export const view = deviceAware("view", reshapeOps.view);
 export const flatten = deviceAware("flatten", reshapeOps.flatten);
 export const squeeze = deviceAware("squeeze", reshapeOps.squeeze);
 export const unsqueeze = deviceAware("unsqueeze", reshapeOps.unsqueeze);
+export const detach = deviceAware("detach", reshapeOps.detach);
 export const permute = deviceAware("permute", permuteOps.permute);
 export const transpose = deviceAware("transpose", permuteOps.transpose);
 export const t = deviceAware("t", permuteOps.t);

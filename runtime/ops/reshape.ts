@@ -1,5 +1,6 @@
 // Ops that change the shape but not the order of elements: reshape view
-// flatten squeeze unsqueeze. Results own a copy of the data (no views).
+// flatten squeeze unsqueeze. Results own a copy of the data (no views), except
+// detach's, which shares it as PyTorch's does.
 
 import { Tensor } from "../tensor.js";
 import { flattenShape, fmt, fmtList, normDim, numelOf, sizesArg, squeezeShape, unsqueezeShape } from "../shape.js";
@@ -63,4 +64,13 @@ export function squeeze(input: Tensor, dim?: number | readonly number[]): Tensor
 export function unsqueeze(input: Tensor, dim: number): Tensor {
   const x = tensorArg("unsqueeze", input);
   return withShape(x, unsqueezeShape(x.shape, dim));
+}
+
+/**
+ * The same tensor, cut from differentiation (PyTorch's detach): compiled code
+ * gives it a zero derivative. It shares x's storage, as PyTorch's does.
+ */
+export function detach(input: Tensor): Tensor {
+  const x = tensorArg("detach", input);
+  return new Tensor(x.data, x.shape.slice());
 }

@@ -237,6 +237,14 @@ function adWrapNums(data: ArrayLike<unknown>, shape: readonly number[]): WebGPUT
   return out;
 }
 
+/** `.item()` in generated code: the one element as a 0-d view of the same buffer (a number would need a synchronous read-back). */
+function adItem(t: Tensor): WebGPUTensor {
+  const x = t as WebGPUTensor;
+  exOf("item", x);
+  if (x.numel !== 1) throw new RangeError(`item: only a one-element tensor converts to a number, got shape [${x.shape.join(", ")}]`);
+  return viewOf(x, []);
+}
+
 /** The helpers by name, as runtime/ad.ts dispatches them. */
 export const gpuAd: Record<string, (...args: any[]) => unknown> = {
   adOneHot,
@@ -261,5 +269,6 @@ export const gpuAd: Record<string, (...args: any[]) => unknown> = {
   adPutRow,
   adSumTo,
   adWrapNums,
+  adItem,
 };
 

@@ -281,6 +281,12 @@ function flatten(input: unknown, startDim = 0, endDim = -1): WebGPUTensor {
   return viewOf(x, flattenShape(x.shape, startDim, endDim));
 }
 
+/** A view of the same buffer: detach only cuts the derivative (compiled code), as on the CPU. */
+function detach(input: unknown): WebGPUTensor {
+  const x = gpuTensor("detach", input);
+  return viewOf(x, x.shape);
+}
+
 function squeeze(input: unknown, dim?: number | readonly number[]): WebGPUTensor {
   const x = gpuTensor("squeeze", input);
   return viewOf(x, squeezeShape(x.shape, dim));
@@ -480,6 +486,7 @@ function makeTable(): Record<string, (...args: any[]) => unknown> {
   flatten,
   squeeze,
   unsqueeze,
+  detach,
   permute,
   transpose,
   t,

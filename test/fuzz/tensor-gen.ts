@@ -373,7 +373,7 @@ function renderTS(s: TS, sc: TScope): string[] {
       return [`${I}for (let ${i} = 0; ${i} < ${n}; ${i}++) {`, ...nested(s.body, inner, sc), `${I}}`];
     }
     case "if": {
-      // on a number parameter, or on a tensor's value (.item() is a constant for differentiation)
+      // on a number parameter, or on a tensor's value (a comparison: piecewise constant, no derivative)
       const t = sc.tensors.length ? sc.tensors[sc.tensors.length - 1 - (s.k % sc.tensors.length)] : undefined;
       const k = sc.nums.length && (s.k % 2 === 0 || !t) ? sc.nums[s.k % sc.nums.length] : t ? `${t.name}.sum().item()` : "1";
       const a: TScope = { ...sc, tensors: [...sc.tensors], indent: I + "  " };

@@ -44,7 +44,7 @@ const EXPAND = ["copy_strided", "fill"];
 /**
  * The kernels each runtime function uses on WebGPU (runtime/webgpu/ops.ts and
  * ad.ts), including those of the runtime functions it calls. Functions that
- * only change metadata (reshape, view, flatten, squeeze, unsqueeze, adNumel,
+ * only change metadata (reshape, view, flatten, squeeze, unsqueeze, detach, adNumel,
  * adReshapeAs) need none. A test runs every GPU op with exactly these kernels.
  */
 export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
@@ -66,7 +66,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   matmul: ["matmul", "fill"],
   dot: ["matmul", "fill"],
   outer: ["binary_mul"],
-  reshape: [], view: [], flatten: [], squeeze: [], unsqueeze: [],
+  reshape: [], view: [], flatten: [], squeeze: [], unsqueeze: [], detach: [],
   transpose: COPY, t: COPY, permute: COPY, expand: COPY, narrow: COPY, select: COPY, cat: COPY, stack: COPY,
   index: ["gather_rows", "copy_strided"],
   softmax: ["softmax"],
@@ -105,6 +105,8 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adNumMul: ["binary_mul"],
   adNumDiv: ["binary_div"],
   adNumNeg: ["unary_neg"],
+  adNumMath: ["unary_exp", "unary_log", "unary_sqrt", "unary_sin", "unary_cos", "unary_tanh", "binary_pow"],
+  adItem: [],
   adNumPlain: [],
   adNumVec: [],
   adNumCopy: [],
