@@ -70,20 +70,23 @@ export function writesVar(list: Stmt[], name: string): boolean {
 }
 
 /**
- * Variables that only steer control flow: read only as a condition, an index, a
- * loop bound, or by a comparison (whose result is a boolean). Their cotangent is
- * zero whatever they depend on, so the reverse sweep computes no partials for
- * them — a loop condition such as `while (Math.abs(r) > tol)` costs nothing on the tape.
+ * Variables whose value reaches no result: read only as a condition, an index,
+ * a loop bound, by a comparison (a boolean), or by definitions that reach no
+ * result themselves (dead code, `const t = h(u)` never read). Their cotangent is
+ * exactly zero, so the reverse sweep neither computes their partials nor calls
+ * a callee's reverse for them: a loop condition such as `while (Math.abs(r) > tol)`
+ * costs nothing on the tape, and an unused value that overflows does not turn a
+ * zero cotangent into 0 · ∞ = NaN (PyTorch never differentiates a value the
+ * output does not use either).
  */
-export function controlOnly(fn: Fn): Set<string> {
+export function withoutCotangent(fn: Fn): Set<string> {
   const candidates = new Set<string>();
   for (const [k, t] of fn.vars) if (t.k === "num") candidates.add(k);
   for (const p of fn.params) candidates.delete(p.name);
-  const retReads: string[] = [];
   walk(fn.body, (s) => {
-    if (s.k === "return") for (const a of s.values) if (a.k === "var") retReads.push(a.name);
+    if (s.k === "return") for (const a of s.values) if (a.k === "var") candidates.delete(a.name);
   });
-  for (const r of retReads) candidates.delete(r);
+  const numeric = (a: Atom) => a.k === "lit" || fn.vars.get(a.name)?.k === "num" || fn.vars.get(a.name)?.k === "bool";
   let changed = true;
   while (changed) {
     changed = false;
@@ -96,11 +99,16 @@ export function controlOnly(fn: Fn): Set<string> {
         case "for": return; // bounds
         case "let": {
           const e = s.e;
-          if (fn.vars.get(s.dst)?.k === "bool" || candidates.has(s.dst)) return; // feeds control only
+          if (fn.vars.get(s.dst)?.k === "bool" || candidates.has(s.dst)) return; // reaches no result
           if (e.k === "load") return drop(e.arr); // the index steers which element is read
           for (const a of stmtReads(s)) drop(a);
           return;
         }
+        case "call":
+          // a call whose results all reach nothing, and that can write no array it is given
+          if (s.dsts.every((d) => candidates.has(d)) && s.args.every(numeric)) return;
+          for (const a of s.args) drop(a);
+          return;
         case "store": return (drop(s.arr), drop(s.value)); // the index only selects
         default:
           for (const a of stmtReads(s)) drop(a);

@@ -20,7 +20,7 @@ import { namesFor, type Atom, Builder, type Expr, exprReads, stmtReads, type Fn,
 import { ruleOf } from "../rules/index.js";
 import { findReturn, isVaried, reassigned, resultDeps, variedVars } from "./activity.js";
 import type { Ctx } from "./jvp.js";
-import { controlOnly, prepareForReverse, writesVar } from "./replay.js";
+import { prepareForReverse, withoutCotangent, writesVar } from "./replay.js";
 
 export interface VjpParts {
   fwd: Stmt[];
@@ -128,7 +128,7 @@ class VjpTransform {
 
   constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names) {
     this.varied = variedVars(ctx.fns, fn, mask);
-    for (const x of controlOnly(fn)) this.varied.delete(x);
+    for (const x of withoutCotangent(fn)) this.varied.delete(x);
     this.reassigned = reassigned(fn);
     this.b = new Builder(target, names);
     for (const [k, t] of fn.vars) target.vars.set(k, t);
@@ -326,7 +326,7 @@ class VjpTransform {
         return;
       }
       case "call": {
-        const argMask = s.args.map((a) => this.isActive(a) && !s.nodiff);
+        const argMask = this.callMask(s);
         for (const d of s.dsts) {
           if (this.needsPush(s, d)) {
             const p: Stmt = isObj(this.fn.vars.get(d)!) ? { k: "pushobj", a: v(d) } : { k: "push", a: v(d) };
@@ -656,8 +656,18 @@ class VjpTransform {
     b.assign(bar, { k: "atom", a: lit(undefined) });
   }
 
+  /**
+   * Which arguments of a call the reverse sweep differentiates: none when no result
+   * of the call carries a cotangent and it is given no array to write (its reverse
+   * would only multiply zeros, and 0 · ∞ is NaN).
+   */
+  private callMask(s: Extract<Stmt, { k: "call" }>): boolean[] {
+    const live = s.dsts.some((d) => this.isActive(v(d))) || s.args.some((a) => a.k === "var" && isRef(this.fn.vars.get(a.name)!));
+    return s.args.map((a) => live && this.isActive(a) && !s.nodiff);
+  }
+
   private revCall(b: Builder, s: Extract<Stmt, { k: "call" }>): void {
-    const argMask = s.args.map((a) => this.isActive(a) && !s.nodiff);
+    const argMask = this.callMask(s);
     if (argMask.some(Boolean)) {
       const callee = this.ctx.fns.get(s.fn)!;
       const pair = vjpPair(this.ctx, s.fn, argMask);
