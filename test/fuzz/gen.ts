@@ -357,6 +357,8 @@ interface Scope {
   cont: string[];
   /** the loops whose counter indexes a vector in range (reads of an enclosing loop's counter inside a nested loop are never) */
   safe: Safe[];
+  /** every Safe of the function (a statement that moves a counter, however deep, dirties them all) */
+  allSafe: Safe[];
   helpers: number; // callable helpers h0 … h(n-1)
   helperSigs: Helper[];
   recs: Rec[];
@@ -473,7 +475,8 @@ export function renderE(e: E, sc: Scope): string {
       }
       // the depth: an integer parameter, a length, a constant, or one that depends on the data (0 to 4)
       const a = r(e.a);
-      if (e.d === 4) return `r${k}(${a}, Math.floor(2 + 2 * Math.sin(${a})))`;
+      // (tanh: finite for infinite values too, so that the recursion ends)
+      if (e.d === 4) return `r${k}(${a}, Math.floor(2 + 2 * Math.tanh(${a})))`;
       const depths = [...(sc.intParam ? [`Math.round(${sc.intParam})`] : []), ...sc.vecs.map((v) => `${v.name}.length`), "2"];
       return `r${k}(${a}, ${depths[e.d % depths.length]})`;
     }
@@ -634,19 +637,23 @@ function renderLoop(s: Loop, sc: Scope): string[] {
   const form = dir === 1 && (s.form === 1 || s.form === 3) ? s.form - 1 : s.form;
   const ctr: Ctr = shared ? outer : { name: `i${sc.fresh.n++}`, dir, guard: { v: false } };
   const i = ctr.name;
-  const N = boundText(s.n, sc, shared);
+  // (evaluated again after the counter moved: no reads in range there)
+  const N = boundText(s.n, { ...sc, safe: [] }, shared);
   const from = s.init === 1 && outer ? outer.name : undefined;
   // `y[i]` is in range at the top of the body when the bound is y.length (a do…while or bottom exit: and the counter starts at 0)
   const vec = boundVec(s.n, sc);
   const inRange = vec !== undefined && (dir === 1 ? from === undefined : form === 0 || form === 2 || form === 4 || (!shared && from === undefined));
   const safe: Safe[] = inRange ? [{ ctr, vec, dirty: { v: false } }] : [];
+  sc.allSafe.push(...safe);
   const inner = child(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr], cont: [], safe });
   const J = inner.indent;
   // (the condition of a down loop reads the counter before its step: it may equal the bound there)
   const unsafe = { ...inner, safe: [] };
   const dc = s.dc ? renderC(s.dc, dir === 1 && form !== 4 ? unsafe : inner) : undefined;
   const go = (dir === 0 ? `${i} < ${N}` : form === 4 ? `${i} >= 0` : `${i} > 0`) + (dc ? ` && ${dc}` : "");
-  const stop = (dir === 0 ? `${i} >= ${N}` : `${i} <= 0`) + (dc ? ` || !(${dc})` : "");
+  // (a bound from the data is NaN where the data is: an exit that holds then too)
+  const nan = s.n.t === "data";
+  const stop = (dir === 0 ? (nan ? `!(${i} < ${N})` : `${i} >= ${N}`) : nan ? `!(${i} > 0)` : `${i} <= 0`) + (dc ? ` || !(${dc})` : "");
   const stepOf = (form: number, at = inner) => (dir === 0 ? upStep(form, i, () => renderC(s.sc, at)) : downStep(form, i));
   // while-like loops counting up step at the end: a `continue` steps first (and checks a bottom exit)
   if (dir === 0 && form !== 4) inner.cont = [`${stepOf(s.step, unsafe)};`, ...(form === 3 ? [`if (${stop}) break;`] : [])];
@@ -668,7 +675,7 @@ function renderLoop(s: Loop, sc: Scope): string[] {
   if (form === 3) lines.push(`${J}if (${stop}) break;`);
   const header = form === 4 ? stepOf(s.step, top) : "";
   // after a loop that moved the enclosing counter, reading with it is not safe any more
-  if (shared) for (const x of sc.safe) if (x.ctr === ctr) x.dirty.v = true;
+  if (shared) for (const x of sc.allSafe) if (x.ctr === ctr) x.dirty.v = true;
   // the guard (decided after the body: a statement in it may have moved the counter back)
   const guarded = s.guard || ctr.guard.v;
   const g = `g${sc.fresh.n++}`;
@@ -706,7 +713,7 @@ function renderStep(s: Extract<S, { t: "step" }>, sc: Scope): string[] {
     return [s.form === 6 ? `${I}if (${i} > 0) ${i}--;` : `${I}${i} = Math.max(0, ${i} - 1);`];
   }
   // forward: the counter may have left its range
-  for (const x of sc.safe) if (x.ctr === c) x.dirty.v = true;
+  for (const x of sc.allSafe) if (x.ctr === c) x.dirty.v = true;
   if (s.form === 8 && sc.locals.length && sc.vecs.length) {
     // reads and steps in one: acc += sin(x[i++ % x.length])
     const x = sc.vecs[s.l % sc.vecs.length].name;
@@ -837,7 +844,7 @@ export function renderScalar(p: ScalarProgram): string {
     return { name: `C${k}`, type: "arr" as const, writable: false };
   });
   const base = (over: Partial<Scope>): Scope => ({
-    scalars: [], locals: [], vecs: [...consts], loops: [], inLoop: false, cont: [], safe: [], helpers: 0, helperSigs: p.helpers, recs: [],
+    scalars: [], locals: [], vecs: [...consts], loops: [], inLoop: false, cont: [], safe: [], allSafe: [], helpers: 0, helperSigs: p.helpers, recs: [],
     arrows: [], outLen: 1, retKind: "helper", fresh: { n: 0 }, indent: "  ", params: [], ...over,
   });
   p.helpers.forEach((h, k) => {

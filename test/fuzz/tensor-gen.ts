@@ -282,6 +282,8 @@ interface TScope {
   /** what a `continue` of the innermost loop runs first (its counter's step, a bottom exit) */
   cont: string[];
   safe: TSafe[];
+  /** every TSafe of the function (a statement that moves a counter, however deep, dirties them all) */
+  allSafe: TSafe[];
   /** f's output shape (early returns convert to it); undefined while it is not known yet */
   out?: number[];
 }
@@ -520,7 +522,7 @@ export function renderTE(e: TE, sc: TScope): TVal {
       if (!sc.trecs) return a;
       const ranked = sc.tensors.find((t) => t.shape.length > 0);
       const num = sc.nums.length ? sc.nums[0] : `${a.code}.sum().item()`;
-      const d = e.d === 0 ? "3" : e.d === 1 ? `Math.floor(2 + 2 * Math.sin(${num}))` : ranked ? `${ranked.name}.size(0)` : "2";
+      const d = e.d === 0 ? "3" : e.d === 1 ? `Math.floor(2 + 2 * Math.tanh(${num}))` : ranked ? `${ranked.name}.size(0)` : "2";
       return { code: `tr${e.r % sc.trecs}(${a.code}, ${d})`, shape: a.shape };
     }
   }
@@ -588,12 +590,16 @@ function renderLoop(s: TLoop, sc: TScope): string[] {
   const N = over ? `${over.name}.size(0)` : s.n === 4 ? `Math.floor(2 + 2 * Math.sin(${num}))` : String(Math.max(1, s.n));
   const from = s.init === 1 && outer ? outer.name : undefined;
   const inRange = over !== undefined && (dir === 1 ? from === undefined : form === 0 || form === 2 || form === 4 || (!shared && from === undefined));
-  const inner = childT(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr], cont: [], safe: inRange ? [{ ctr, name: over!.name, dirty: { v: false } }] : [] });
+  const safe: TSafe[] = inRange ? [{ ctr, name: over!.name, dirty: { v: false } }] : [];
+  sc.allSafe.push(...safe);
+  const inner = childT(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr], cont: [], safe });
   const J = inner.indent;
   const unsafe = { ...inner, safe: [] };
   const dc = s.dc ? renderTC(s.dc, dir === 1 && form !== 4 ? unsafe : inner) : undefined;
   const go = (dir === 0 ? `${i} < ${N}` : form === 4 ? `${i} >= 0` : `${i} > 0`) + (dc ? ` && ${dc}` : "");
-  const stop = (dir === 0 ? `${i} >= ${N}` : `${i} <= 0`) + (dc ? ` || !(${dc})` : "");
+  // (a bound from the data is NaN where the data is: an exit that holds then too)
+  const nan = !over && s.n === 4;
+  const stop = (dir === 0 ? (nan ? `!(${i} < ${N})` : `${i} >= ${N}`) : nan ? `!(${i} > 0)` : `${i} <= 0`) + (dc ? ` || !(${dc})` : "");
   const stepOf = (f: number, at: TScope = inner) => (dir === 0 ? upStep(f, i, () => renderTC(s.sc, at)) : downStep(f, i));
   if (dir === 0 && form !== 4) inner.cont = [`${stepOf(s.step, unsafe)};`, ...(form === 3 ? [`if (${stop}) break;`] : [])];
   const top: TScope = { ...inner, tensors: [...inner.tensors] };
@@ -608,7 +614,7 @@ function renderLoop(s: TLoop, sc: TScope): string[] {
   if (dir === 0 && form !== 4 && s.place === 1) lines.push(`${J}if (${renderTC(s.sc, inner)}) {`, `${J}  ${stepOf(s.step)};`, `${J}} else {`, `${J}  ${stepOf(s.stepB)};`, `${J}}`);
   if (form === 3) lines.push(`${J}if (${stop}) break;`);
   const header = form === 4 ? stepOf(s.step, top) : "";
-  if (shared) for (const x of sc.safe) if (x.ctr === ctr) x.dirty.v = true;
+  if (shared) for (const x of sc.allSafe) if (x.ctr === ctr) x.dirty.v = true;
   const guarded = s.guard || ctr.guard.v;
   const g = `g${sc.fresh.n++}`;
   const pre = guarded ? [`${I}let ${g} = 0;`] : [];
@@ -648,7 +654,9 @@ function renderTS(s: TS, sc: TScope): string[] {
       const n = s.n === 0 && first ? `${first.name}.size(0)` : String(Math.max(1, s.n));
       const ctr: TCtr = { name: `i${sc.fresh.n++}`, dir: 0, guard: { v: false } };
       const i = ctr.name;
-      const inner = childT(sc, { loops: [...sc.loops, ctr], inLoop: true, cont: [], safe: s.n === 0 && first ? [{ ctr, name: first.name, dirty: { v: false } }] : [] });
+      const safe: TSafe[] = s.n === 0 && first ? [{ ctr, name: first.name, dirty: { v: false } }] : [];
+      sc.allSafe.push(...safe);
+      const inner = childT(sc, { loops: [...sc.loops, ctr], inLoop: true, cont: [], safe });
       const body = nested(s.body, inner, sc);
       // (a statement of the body that moved the counter back, or an enclosing one: a guard)
       if (!ctr.guard.v) return [`${I}for (let ${i} = 0; ${i} < ${n}; ${i}++) {`, ...body, `${I}}`];
@@ -669,7 +677,7 @@ function renderTS(s: TS, sc: TScope): string[] {
         c.guard.v = true;
         return [`${I}if (${i} > 0) ${i}--;`];
       }
-      for (const x of sc.safe) if (x.ctr === c) x.dirty.v = true;
+      for (const x of sc.allSafe) if (x.ctr === c) x.dirty.v = true;
       return [`${I}${upStep(s.form, i, () => renderTC(s.c, sc))};`];
     }
     case "brk": {
@@ -699,7 +707,7 @@ function renderPass(p: TensorProgram, out: number[] | undefined): RenderedTensor
   const consts: string[] = [];
   const fresh = { n: 0 };
   const scope = (tensors: TScope["tensors"], over: Partial<TScope> = {}): TScope => ({
-    tensors, nums: [], helpers: 0, lhelpers: 0, trecs: 0, consts, fresh: { n: 0 }, indent: "  ", loops: [], inLoop: false, cont: [], safe: [], ...over,
+    tensors, nums: [], helpers: 0, lhelpers: 0, trecs: 0, consts, fresh: { n: 0 }, indent: "  ", loops: [], inLoop: false, cont: [], safe: [], allSafe: [], ...over,
   });
   const helpers = p.helpers.map((h, k) => {
     const sc = scope([{ name: "a", shape: [] }], { helpers: k });
