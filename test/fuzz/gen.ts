@@ -60,12 +60,21 @@ export type Bound = { t: "len"; v: number } | { t: "int" } | { t: "c"; n: number
  */
 export interface Loop {
   t: "loop";
-  /** 0 while, 1 do…while, 2 while (true) with the exit at the top, 3 while (true) with the exit at the bottom, 4 for */
+  /**
+   * 0 while, 1 do…while, 2 while (true) with the exit at the top, 3 while
+   * (true) with the exit at the bottom, 4 for, 5 `while (i++ < n)`, 6 `do …
+   * while (++i < n)`, 7 a two-pointer `for (let i = 0, j = n - 1; i < j; i++)
+   * { …; j--; }`
+   */
   form: number;
   /** 0 counts up from 0 (or from the enclosing counter) to the bound; 1 counts down from the bound to 0 */
   dir: number;
   n: Bound;
-  /** 0: a new counter from 0; 1: a new counter from the enclosing loop's; 2: the enclosing loop's counter itself (shared) */
+  /**
+   * 0: a new counter from 0; 1: a new counter from the enclosing loop's; 2:
+   * the enclosing loop's counter itself (shared); 3: the counter of an earlier
+   * loop of the block, reset (`i = 0;`)
+   */
   init: number;
   /** an extra, data-dependent condition to go on (the trip count depends on the data) */
   dc: C | null;
@@ -242,10 +251,10 @@ export const stmt: (d: number) => fc.Arbitrary<S> = memo((d) => {
   const block = fc.array(stmt(d - 1), { minLength: 1, maxLength: d > 1 ? 3 : 4 });
   const loop: fc.Arbitrary<Loop> = fc.record({
     t: lit("loop"),
-    form: nat(4),
+    form: nat(7),
     dir: fc.constantFrom(0, 0, 0, 1),
     n: bound,
-    init: fc.constantFrom(0, 0, 1, 2, 2),
+    init: fc.constantFrom(0, 0, 1, 2, 2, 3),
     dc: maybe(cond(1)),
     guard: fc.constantFrom(false, false, false, true),
     step: nat(5),
@@ -359,6 +368,8 @@ interface Scope {
   safe: Safe[];
   /** every Safe of the function (a statement that moves a counter, however deep, dirties them all) */
   allSafe: Safe[];
+  /** counters of loops of this block that have ended (declared before their loop: still in scope) */
+  done: string[];
   helpers: number; // callable helpers h0 … h(n-1)
   helperSigs: Helper[];
   recs: Rec[];
@@ -378,6 +389,7 @@ const child = (s: Scope, over: Partial<Scope> = {}): Scope => ({
   vecs: [...s.vecs],
   loops: [...s.loops],
   arrows: [...s.arrows],
+  done: [], // (a block's own: a loop of a nested block ends with its block)
   indent: s.indent + "  ",
   ...over,
 });
@@ -632,47 +644,57 @@ function renderLoop(s: Loop, sc: Scope): string[] {
   const I = sc.indent;
   const outer = sc.loops[sc.loops.length - 1];
   const shared = s.init === 2 && outer !== undefined && outer.dir === 0 && s.dir === 0;
-  const dir = s.dir === 1 && !shared ? 1 : 0;
-  // (a down loop steps first: no do…while or bottom exit)
-  const form = dir === 1 && (s.form === 1 || s.form === 3) ? s.form - 1 : s.form;
-  const ctr: Ctr = shared ? outer : { name: `i${sc.fresh.n++}`, dir, guard: { v: false } };
+  const dir = s.dir === 1 && !shared && s.form !== 7 ? 1 : 0;
+  // (a down loop steps first: no do…while, bottom exit or stepping condition)
+  const form = dir === 1 ? ([0, 0, 2, 2, 4, 0, 2] as const)[s.form] : s.form;
+  // a counter of an earlier loop of this block, reset (`i = 0;`), or a new one
+  const reuse = s.init === 3 && sc.done.length && form !== 7 ? sc.done[s.step % sc.done.length] : undefined;
+  const ctr: Ctr = shared ? outer : { name: reuse ?? `i${sc.fresh.n++}`, dir, guard: { v: false } };
   const i = ctr.name;
   // (evaluated again after the counter moved: no reads in range there)
   const N = boundText(s.n, { ...sc, safe: [] }, shared);
   const from = s.init === 1 && outer ? outer.name : undefined;
-  // `y[i]` is in range at the top of the body when the bound is y.length (a do…while or bottom exit: and the counter starts at 0)
+  // the second counter of a two-pointer loop: from the bound down to i
+  const j: Ctr | undefined = form === 7 ? { name: `j${sc.fresh.n++}`, dir: 1, guard: ctr.guard } : undefined;
+  // `y[i]` is in range at the top of the body when the bound is y.length: where the condition was checked before it (a
+  // do…while or bottom exit: and the counter starts at 0), not after `while (i++ < n)`
   const vec = boundVec(s.n, sc);
-  const inRange = vec !== undefined && (dir === 1 ? from === undefined : form === 0 || form === 2 || form === 4 || (!shared && from === undefined));
-  const safe: Safe[] = inRange ? [{ ctr, vec, dirty: { v: false } }] : [];
+  const checked = form === 0 || form === 2 || form === 4 || form === 7 || ((form === 1 || form === 3 || form === 6) && !shared && from === undefined);
+  const inRange = vec !== undefined && (dir === 1 ? from === undefined : checked);
+  const safe: Safe[] = inRange ? [{ ctr, vec, dirty: { v: false } }, ...(j ? [{ ctr: j, vec, dirty: { v: false } }] : [])] : [];
   sc.allSafe.push(...safe);
-  const inner = child(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr], cont: [], safe });
+  const inner = child(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr, ...(j ? [j] : [])], cont: [], safe, done: [] });
   const J = inner.indent;
-  // (the condition of a down loop reads the counter before its step: it may equal the bound there)
+  // (the condition of a down loop reads the counter before its step: it may equal the bound there; so does i++ < n)
   const unsafe = { ...inner, safe: [] };
-  const dc = s.dc ? renderC(s.dc, dir === 1 && form !== 4 ? unsafe : inner) : undefined;
-  const go = (dir === 0 ? `${i} < ${N}` : form === 4 ? `${i} >= 0` : `${i} > 0`) + (dc ? ` && ${dc}` : "");
+  const dc = s.dc ? renderC(s.dc, (dir === 1 && form !== 4) || form === 5 || form === 6 ? unsafe : inner) : undefined;
+  const and = dc ? ` && ${dc}` : "";
+  const go = (dir === 0 ? `${i} < ${N}` : form === 4 ? `${i} >= 0` : `${i} > 0`) + and;
   // (a bound from the data is NaN where the data is: an exit that holds then too)
   const nan = s.n.t === "data";
   const stop = (dir === 0 ? (nan ? `!(${i} < ${N})` : `${i} >= ${N}`) : nan ? `!(${i} > 0)` : `${i} <= 0`) + (dc ? ` || !(${dc})` : "");
   const stepOf = (form: number, at = inner) => (dir === 0 ? upStep(form, i, () => renderC(s.sc, at)) : downStep(form, i));
-  // while-like loops counting up step at the end: a `continue` steps first (and checks a bottom exit)
-  if (dir === 0 && form !== 4) inner.cont = [`${stepOf(s.step, unsafe)};`, ...(form === 3 ? [`if (${stop}) break;`] : [])];
+  // while-like loops counting up step at the end of the body: a `continue` steps first (and checks a bottom exit)
+  const stepsAtEnd = dir === 0 && form <= 3;
+  if (stepsAtEnd) inner.cont = [`${stepOf(s.step, unsafe)};`, ...(form === 3 ? [`if (${stop}) break;`] : [])];
   // (what the for header's update may read: the scope before the body)
   const top: Scope = { ...inner, scalars: [...inner.scalars], locals: [...inner.locals], vecs: [...inner.vecs], arrows: [...inner.arrows] };
   const lines: string[] = [];
   if (dir === 1 && form !== 4) lines.push(`${J}${stepOf(s.step)};`);
   const last = s.body[s.body.length - 1];
-  const merge = dir === 0 && form !== 4 && s.place === 3 && last?.t === "if" && last.b !== null ? last : undefined;
+  const merge = stepsAtEnd && s.place === 3 && last?.t === "if" && last.b !== null ? last : undefined;
   lines.push(...renderBlock(merge ? s.body.slice(0, -1) : s.body, inner));
   // (the arms' steps run after the arms, which may have moved the counter: no reads in range there)
   if (merge) lines.push(...renderIf(merge, inner, [`${stepOf(s.step, unsafe)};`], [`${stepOf(s.stepB, unsafe)};`]));
   lines.push(...ownSum(inner, sc));
-  if (dir === 0 && form !== 4 && !merge) {
+  if (stepsAtEnd && !merge) {
     if (s.place === 0) lines.push(`${J}${stepOf(s.step)};`);
     else if (s.place === 1) lines.push(`${J}if (${renderC(s.sc, inner)}) {`, `${J}  ${stepOf(s.step)};`, `${J}}`, `${J}else {`, `${J}  ${stepOf(s.stepB)};`, `${J}}`);
     else lines.push(...renderIf({ t: "if", c: s.sc, a: s.ta, b: s.tb, xa: 0, xb: 0, re: { t: "c", v: 0 } }, inner, [`${stepOf(s.step, unsafe)};`], [`${stepOf(s.stepB, unsafe)};`]));
   }
   if (form === 3) lines.push(`${J}if (${stop}) break;`);
+  // the two-pointer loop's j moves down at the end (by 1, or on a condition)
+  if (j) lines.push(s.place === 0 ? `${J}${j.name}--;` : `${J}if (${renderC(s.sc, unsafe)}) ${j.name}--;`);
   const header = form === 4 ? stepOf(s.step, top) : "";
   // after a loop that moved the enclosing counter, reading with it is not safe any more
   if (shared) for (const x of sc.allSafe) if (x.ctr === ctr) x.dirty.v = true;
@@ -682,14 +704,24 @@ function renderLoop(s: Loop, sc: Scope): string[] {
   const pre = guarded ? [`${I}let ${g} = 0;`] : [];
   const gc = guarded ? ` && ${g} < ${GUARD}` : "";
   const gTop = guarded ? [form === 2 || form === 3 ? `${J}if (++${g} > ${GUARD}) break;` : `${J}${g}++;`] : [];
-  const init = shared ? "" : `let ${i} = ${from ?? (dir === 0 ? "0" : form === 4 ? `${N} - 1` : N)}`;
-  const decl = shared || form === 4 ? [] : [`${I}${init};`];
+  const start = from ?? (dir === 0 ? "0" : form === 4 ? `${N} - 1` : N);
+  const init = shared ? "" : reuse ? `${i} = ${start}` : `let ${i} = ${start}`;
+  const decl = shared || form === 4 || form === 7 ? [] : [`${I}${init};`];
+  // a counter declared before its loop stays in scope: later statements read its last value (a trip count), later loops reuse it
+  if (!shared && !reuse && form !== 4 && form !== 7) {
+    sc.done.push(i);
+    sc.scalars.splice(Math.max(0, sc.scalars.length - 3), 0, i);
+  }
   switch (form) {
     case 0: return [...pre, ...decl, `${I}while (${go}${gc}) {`, ...gTop, ...lines, `${I}}`];
     case 1: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (${go}${gc});`];
     case 2: return [...pre, ...decl, `${I}while (true) {`, ...gTop, `${J}if (${stop}) break;`, ...lines, `${I}}`];
     case 3: return [...pre, ...decl, `${I}while (true) {`, ...gTop, ...lines, `${I}}`];
-    default: return [...pre, `${I}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
+    case 4: return [...pre, `${I}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
+    // the condition steps: `while (i++ < n)`, `do … while (++i < n)`
+    case 5: return [...pre, ...decl, `${I}while (${i}++ < ${N}${and}${gc}) {`, ...gTop, ...lines, `${I}}`];
+    case 6: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (++${i} < ${N}${and}${gc});`];
+    default: return [...pre, `${I}for (let ${i} = ${from ?? 0}, ${j!.name} = ${N} - 1; ${i} < ${j!.name}${and}${gc}; ${i}++) {`, ...gTop, ...lines, `${I}}`];
   }
 }
 
@@ -844,7 +876,7 @@ export function renderScalar(p: ScalarProgram): string {
     return { name: `C${k}`, type: "arr" as const, writable: false };
   });
   const base = (over: Partial<Scope>): Scope => ({
-    scalars: [], locals: [], vecs: [...consts], loops: [], inLoop: false, cont: [], safe: [], allSafe: [], helpers: 0, helperSigs: p.helpers, recs: [],
+    scalars: [], locals: [], vecs: [...consts], loops: [], inLoop: false, cont: [], safe: [], allSafe: [], done: [], helpers: 0, helperSigs: p.helpers, recs: [],
     arrows: [], outLen: 1, retKind: "helper", fresh: { n: 0 }, indent: "  ", params: [], ...over,
   });
   p.helpers.forEach((h, k) => {

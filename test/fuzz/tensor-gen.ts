@@ -63,7 +63,7 @@ export interface TC {
 /** A counter-driven loop over tensors (the scalar generator's Loop, gen.ts, with tensor statements). */
 export interface TLoop {
   t: "loop";
-  /** 0 while, 1 do…while, 2 while (true) exiting at the top, 3 at the bottom, 4 for */
+  /** 0 while, 1 do…while, 2 while (true) exiting at the top, 3 at the bottom, 4 for, 5 `while (i++ < n)`, 6 `do … while (++i < n)` */
   form: number;
   /** 0 up to the bound, 1 down from it */
   dir: number;
@@ -197,7 +197,7 @@ export function tstmt(d: number): fc.Arbitrary<TS> {
     const exit = fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 2 });
     const loop: fc.Arbitrary<TLoop> = fc.record({
       t: lit("loop"),
-      form: nat(4),
+      form: nat(6),
       dir: fc.constantFrom(0, 0, 0, 1),
       n: fc.constantFrom(0, 0, 0, 1, 2, 3, 4),
       nv: nat(3),
@@ -581,7 +581,7 @@ function renderLoop(s: TLoop, sc: TScope): string[] {
   const outer = sc.loops[sc.loops.length - 1];
   const shared = s.init === 2 && outer !== undefined && outer.dir === 0 && s.dir === 0;
   const dir = s.dir === 1 && !shared ? 1 : 0;
-  const form = dir === 1 && (s.form === 1 || s.form === 3) ? s.form - 1 : s.form;
+  const form = dir === 1 ? ([0, 0, 2, 2, 4, 0, 2] as const)[s.form] : s.form;
   const ctr: TCtr = shared ? outer : { name: `i${sc.fresh.n++}`, dir, guard: { v: false } };
   const i = ctr.name;
   const ranked = sc.tensors.filter((t) => t.shape.length > 0);
@@ -589,29 +589,32 @@ function renderLoop(s: TLoop, sc: TScope): string[] {
   const num = sc.nums.length ? sc.nums[s.nv % sc.nums.length] : `${sc.tensors[s.nv % sc.tensors.length].name}.sum().item()`;
   const N = over ? `${over.name}.size(0)` : s.n === 4 ? `Math.floor(2 + 2 * Math.sin(${num}))` : String(Math.max(1, s.n));
   const from = s.init === 1 && outer ? outer.name : undefined;
-  const inRange = over !== undefined && (dir === 1 ? from === undefined : form === 0 || form === 2 || form === 4 || (!shared && from === undefined));
+  const checked = form === 0 || form === 2 || form === 4 || ((form === 1 || form === 3 || form === 6) && !shared && from === undefined);
+  const inRange = over !== undefined && (dir === 1 ? from === undefined : checked);
   const safe: TSafe[] = inRange ? [{ ctr, name: over!.name, dirty: { v: false } }] : [];
   sc.allSafe.push(...safe);
   const inner = childT(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr], cont: [], safe });
   const J = inner.indent;
   const unsafe = { ...inner, safe: [] };
-  const dc = s.dc ? renderTC(s.dc, dir === 1 && form !== 4 ? unsafe : inner) : undefined;
-  const go = (dir === 0 ? `${i} < ${N}` : form === 4 ? `${i} >= 0` : `${i} > 0`) + (dc ? ` && ${dc}` : "");
+  const dc = s.dc ? renderTC(s.dc, (dir === 1 && form !== 4) || form === 5 || form === 6 ? unsafe : inner) : undefined;
+  const and = dc ? ` && ${dc}` : "";
+  const go = (dir === 0 ? `${i} < ${N}` : form === 4 ? `${i} >= 0` : `${i} > 0`) + and;
   // (a bound from the data is NaN where the data is: an exit that holds then too)
   const nan = !over && s.n === 4;
   const stop = (dir === 0 ? (nan ? `!(${i} < ${N})` : `${i} >= ${N}`) : nan ? `!(${i} > 0)` : `${i} <= 0`) + (dc ? ` || !(${dc})` : "");
   const stepOf = (f: number, at: TScope = inner) => (dir === 0 ? upStep(f, i, () => renderTC(s.sc, at)) : downStep(f, i));
-  if (dir === 0 && form !== 4) inner.cont = [`${stepOf(s.step, unsafe)};`, ...(form === 3 ? [`if (${stop}) break;`] : [])];
+  const stepsAtEnd = dir === 0 && form <= 3;
+  if (stepsAtEnd) inner.cont = [`${stepOf(s.step, unsafe)};`, ...(form === 3 ? [`if (${stop}) break;`] : [])];
   const top: TScope = { ...inner, tensors: [...inner.tensors] };
   const lines: string[] = [];
   if (dir === 1 && form !== 4) lines.push(`${J}${stepOf(s.step)};`);
   lines.push(...s.body.flatMap((x) => renderTS(x, inner)));
-  if (dir === 0 && form !== 4 && s.place === 2) {
+  if (stepsAtEnd && s.place === 2) {
     lines.push(...renderIf({ t: "if", c: s.sc, a: s.ta, b: s.tb, xa: 0, xb: 0, re: { t: "x", i: 0 } }, inner, [`${stepOf(s.step, unsafe)};`], [`${stepOf(s.stepB, unsafe)};`]));
   }
   lines.push(...ownSum(inner, sc));
-  if (dir === 0 && form !== 4 && s.place === 0) lines.push(`${J}${stepOf(s.step)};`);
-  if (dir === 0 && form !== 4 && s.place === 1) lines.push(`${J}if (${renderTC(s.sc, inner)}) {`, `${J}  ${stepOf(s.step)};`, `${J}} else {`, `${J}  ${stepOf(s.stepB)};`, `${J}}`);
+  if (stepsAtEnd && s.place === 0) lines.push(`${J}${stepOf(s.step)};`);
+  if (stepsAtEnd && s.place === 1) lines.push(`${J}if (${renderTC(s.sc, inner)}) {`, `${J}  ${stepOf(s.step)};`, `${J}} else {`, `${J}  ${stepOf(s.stepB)};`, `${J}}`);
   if (form === 3) lines.push(`${J}if (${stop}) break;`);
   const header = form === 4 ? stepOf(s.step, top) : "";
   if (shared) for (const x of sc.allSafe) if (x.ctr === ctr) x.dirty.v = true;
@@ -627,7 +630,9 @@ function renderLoop(s: TLoop, sc: TScope): string[] {
     case 1: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (${go}${gc});`];
     case 2: return [...pre, ...decl, `${I}while (true) {`, ...gTop, `${J}if (${stop}) break;`, ...lines, `${I}}`];
     case 3: return [...pre, ...decl, `${I}while (true) {`, ...gTop, ...lines, `${I}}`];
-    default: return [...pre, `${I}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
+    case 4: return [...pre, `${I}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
+    case 5: return [...pre, ...decl, `${I}while (${i}++ < ${N}${and}${gc}) {`, ...gTop, ...lines, `${I}}`];
+    default: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (++${i} < ${N}${and}${gc});`];
   }
 }
 
