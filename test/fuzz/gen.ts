@@ -92,6 +92,13 @@ export interface Loop {
   sc: C;
   ta: S[];
   tb: S[];
+  /**
+   * Inside another loop: 1 `break` or 2 `continue` the enclosing loop from
+   * this one through a flag (labels are not in the language): `let f =
+   * false; <this loop> { if (fc) { f = true; break; } … } if (f) break;`
+   */
+  flag: number;
+  fc: C;
   body: S[];
 }
 
@@ -263,6 +270,8 @@ export const stmt: (d: number) => fc.Arbitrary<S> = memo((d) => {
     sc: fc.oneof({ arbitrary: cond(1), weight: 1 }, { arbitrary: elt(1), weight: 1 }),
     ta: fc.array(simpleStmt, { maxLength: 2 }),
     tb: fc.array(simpleStmt, { maxLength: 2 }),
+    flag: fc.constantFrom(0, 0, 0, 1, 2),
+    fc: fc.oneof({ arbitrary: cond(1), weight: 1 }, { arbitrary: elt(1), weight: 1 }),
     body: block,
   });
   const exit = fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 2 });
@@ -681,6 +690,9 @@ function renderLoop(s: Loop, sc: Scope): string[] {
   const top: Scope = { ...inner, scalars: [...inner.scalars], locals: [...inner.locals], vecs: [...inner.vecs], arrows: [...inner.arrows] };
   const lines: string[] = [];
   if (dir === 1 && form !== 4) lines.push(`${J}${stepOf(s.step)};`);
+  // leaving the enclosing loop from this one: a flag, set before this loop's break
+  const flag = s.flag && sc.inLoop ? `f${sc.fresh.n++}` : undefined;
+  if (flag) lines.push(`${J}if (${renderC(s.fc, inner)}) {`, `${J}  ${flag} = true;`, `${J}  break;`, `${J}}`);
   const last = s.body[s.body.length - 1];
   const merge = stepsAtEnd && s.place === 3 && last?.t === "if" && last.b !== null ? last : undefined;
   lines.push(...renderBlock(merge ? s.body.slice(0, -1) : s.body, inner));
@@ -712,17 +724,22 @@ function renderLoop(s: Loop, sc: Scope): string[] {
     sc.done.push(i);
     sc.scalars.splice(Math.max(0, sc.scalars.length - 3), 0, i);
   }
-  switch (form) {
-    case 0: return [...pre, ...decl, `${I}while (${go}${gc}) {`, ...gTop, ...lines, `${I}}`];
-    case 1: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (${go}${gc});`];
-    case 2: return [...pre, ...decl, `${I}while (true) {`, ...gTop, `${J}if (${stop}) break;`, ...lines, `${I}}`];
-    case 3: return [...pre, ...decl, `${I}while (true) {`, ...gTop, ...lines, `${I}}`];
-    case 4: return [...pre, `${I}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
-    // the condition steps: `while (i++ < n)`, `do … while (++i < n)`
-    case 5: return [...pre, ...decl, `${I}while (${i}++ < ${N}${and}${gc}) {`, ...gTop, ...lines, `${I}}`];
-    case 6: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (++${i} < ${N}${and}${gc});`];
-    default: return [...pre, `${I}for (let ${i} = ${from ?? 0}, ${j!.name} = ${N} - 1; ${i} < ${j!.name}${and}${gc}; ${i}++) {`, ...gTop, ...lines, `${I}}`];
-  }
+  const loop = (): string[] => {
+    switch (form) {
+      case 0: return [...pre, ...decl, `${I}while (${go}${gc}) {`, ...gTop, ...lines, `${I}}`];
+      case 1: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (${go}${gc});`];
+      case 2: return [...pre, ...decl, `${I}while (true) {`, ...gTop, `${J}if (${stop}) break;`, ...lines, `${I}}`];
+      case 3: return [...pre, ...decl, `${I}while (true) {`, ...gTop, ...lines, `${I}}`];
+      case 4: return [...pre, `${I}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
+      // the condition steps: `while (i++ < n)`, `do … while (++i < n)`
+      case 5: return [...pre, ...decl, `${I}while (${i}++ < ${N}${and}${gc}) {`, ...gTop, ...lines, `${I}}`];
+      case 6: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (++${i} < ${N}${and}${gc});`];
+      default: return [...pre, `${I}for (let ${i} = ${from ?? 0}, ${j!.name} = ${N} - 1; ${i} < ${j!.name}${and}${gc}; ${i}++) {`, ...gTop, ...lines, `${I}}`];
+    }
+  };
+  if (!flag) return loop();
+  const after = s.flag === 1 || sc.cont.length === 0 ? [`${I}if (${flag}) ${s.flag === 1 ? "break" : "continue"};`] : [`${I}if (${flag}) {`, ...sc.cont.map((l) => `${I}  ${l}`), `${I}  continue;`, `${I}}`];
+  return [`${I}let ${flag} = false;`, ...loop(), ...after];
 }
 
 /** A statement that moves an enclosing loop's counter. */
@@ -831,7 +848,7 @@ function renderS(s: S, sc: Scope): string[] {
     }
     case "for":
       // for (let i = 0; i < n; i++) { … }
-      return renderLoop({ t: "loop", form: 4, dir: 0, n: s.n, init: 0, dc: null, guard: false, step: 0, stepB: 0, place: 0, sc: { t: "par" }, ta: [], tb: [], body: s.body }, sc);
+      return renderLoop({ t: "loop", form: 4, dir: 0, n: s.n, init: 0, dc: null, guard: false, step: 0, stepB: 0, place: 0, sc: { t: "par" }, ta: [], tb: [], flag: 0, fc: { t: "par" }, body: s.body }, sc);
     case "while": {
       const it = `it${sc.fresh.n++}`;
       const c = renderC(s.c, sc);
