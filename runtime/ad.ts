@@ -22,8 +22,15 @@ export function adAcc(a: Val | undefined, b: Val | undefined): any {
   return ops.add(a as Tensor, b as Tensor);
 }
 
-/** Sums `t` down to the shape of `like` (undoing broadcasting); a number `like` takes the total. */
-export function adSumTo(t: Val, like: Val): any {
+/**
+ * Sums `t` down to the shape of `like` (undoing broadcasting); a number `like`
+ * takes the total. An undefined `t` (in forward over reverse, the tangent of a
+ * cotangent nothing varied has reached yet: a zero) stays undefined for a
+ * Tensor `like` and is 0 for a number one: number values are never undefined
+ * (a number parameter's cotangent adds it with adNumAdd).
+ */
+export function adSumTo(t: Val | undefined, like: Val): any {
+  if (t === undefined) return typeof like === "number" ? 0 : undefined;
   if (typeof like === "number" && gpuArgs(arguments)) return gpuCall("adSumTo", arguments); // WebGPU: a 0-d device tensor
   if (!isT(t)) return t;
   if (typeof like === "number") return ops.sum(t).item();

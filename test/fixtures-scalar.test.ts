@@ -26,6 +26,10 @@
 // keep the round-off of the inner difference small) applied to the finite-
 // difference gradient; a Hessian is also checked for symmetry.
 //
+// A fixture with an `// open: <why>` line (a counterexample the fuzzer found,
+// test/fuzz/README.md) is a known compiler bug not fixed yet: its failures are
+// printed as "OPEN BUG", not failed; whoever fixes it deletes the line.
+//
 // Each fixture is first compiled as one module with every family; if that
 // fails (a diagnostic, a compiler crash, an import error) each family is
 // compiled on its own, so a failure names the family that causes it.
@@ -533,7 +537,7 @@ function checkJvp(c: Case, mod: any) {
 // ---------------------------------------------------------------- tests
 
 /** Fails the current test with a multi-line message, printed once (uvu prints a stack's lines again). */
-function fail(message: string): never {
+function failTest(message: string): never {
   const e = new Error(message);
   e.stack = "Error";
   throw e;
@@ -557,51 +561,71 @@ for (const fx of selected) {
     const fns = fx.fns.filter((fn) => applies(fn, family));
     if (fns.length === 0) continue;
     test(`scalar/${fx.name}: ${family}`, async () => {
-      let loaded: Loaded;
+      const open = /^\/\/ open: (.*)$/m.exec(fx.source)?.[1];
+      // a known open bug: reported, not failed
+      const fail = (message: string): never => {
+        if (open) {
+          console.log(`  scalar/${fx.name} (${family}): OPEN BUG, still fails (${open})`);
+          throw new OpenBug();
+        }
+        return failTest(message);
+      };
       try {
-        loaded = await moduleFor(fx, family);
+        await runFamily(fx, family, fns, fail);
       } catch (e) {
-        fail(`${fx.name} (${family}) did not compile:\n${(e as Error).message}`);
+        if (!(e instanceof OpenBug)) throw e;
       }
-      const { mod, broken, together } = loaded;
-      const tol: number = typeof mod.tolerance === "number" ? mod.tolerance : 1e-5;
-      const step: number = typeof mod.fdStep === "number" ? mod.fdStep : 1e-4;
-      const errs = new Errors(tol);
-      let checked = 0;
-      if (together) errs.add(`the module with every function's ${family} markers did not compile, though each function's alone did:\n${together}`);
-      for (const fn of fns) {
-        if (broken.has(fn.name)) {
-          errs.add(`${fn.name}: did not compile:\n${broken.get(fn.name)}`);
-          continue;
-        }
-        const pts: Arg[][] | undefined = Array.isArray(mod.points) ? mod.points : mod.points?.[fn.name];
-        if (!pts?.length) {
-          errs.add(`${fn.name}: no points (export const points = [[args…], …] or { ${fn.name}: [[args…], …] })`);
-          continue;
-        }
-        pts.forEach((args, p) => {
-          const c: Case = { fx, fn, f: mod[fn.name], args, k: args.length, where: `${fn.name}(${args.map(fmtArg).join(", ")}) [point ${p}]`, errs, step };
-          if (!arities(fn).includes(c.k)) return errs.add(`${c.where}: ${c.k} arguments, ${fn.name} takes ${arities(fn).join(" or ")}`);
-          if (!arities(fn, family).includes(c.k)) return; // defaulted parameters omitted: not for this family
-          try {
-            if (family === "grad") checkGrad(c, mod);
-            else if (family === "vjp") checkVjp(c, mod);
-            else if (family === "jvp") checkJvp(c, mod);
-            else if (SECOND_ORDER.has(family)) checkHessian(c, mod, family);
-            else checkJacobian(c, mod, family);
-          } catch (e) {
-            errs.add(`${c.where}: threw ${String((e as Error).stack ?? e).split("\n").slice(0, 3).join("\n")}`);
-          }
-          checked++;
-        });
-      }
-      if (errs.list.length) {
-        const shown = errs.list.slice(0, 12).map((m) => `  - ${m}`).join("\n");
-        fail(`${fx.name} (${family}): ${errs.list.length} mismatch(es)\n${shown}${errs.list.length > 12 ? `\n  … and ${errs.list.length - 12} more` : ""}`);
-      }
-      assert.ok(checked > 0 || broken.size > 0);
     });
   }
+}
+
+class OpenBug extends Error {}
+
+/** One family of one fixture: fails (through `fail`) on a compile error or a mismatch. */
+async function runFamily(fx: Fixture, family: Family, fns: FnSpec[], fail: (message: string) => never): Promise<void> {
+  let loaded: Loaded;
+  try {
+    loaded = await moduleFor(fx, family);
+  } catch (e) {
+    fail(`${fx.name} (${family}) did not compile:\n${(e as Error).message}`);
+  }
+  const { mod, broken, together } = loaded;
+  const tol: number = typeof mod.tolerance === "number" ? mod.tolerance : 1e-5;
+  const step: number = typeof mod.fdStep === "number" ? mod.fdStep : 1e-4;
+  const errs = new Errors(tol);
+  let checked = 0;
+  if (together) errs.add(`the module with every function's ${family} markers did not compile, though each function's alone did:\n${together}`);
+  for (const fn of fns) {
+    if (broken.has(fn.name)) {
+      errs.add(`${fn.name}: did not compile:\n${broken.get(fn.name)}`);
+      continue;
+    }
+    const pts: Arg[][] | undefined = Array.isArray(mod.points) ? mod.points : mod.points?.[fn.name];
+    if (!pts?.length) {
+      errs.add(`${fn.name}: no points (export const points = [[args…], …] or { ${fn.name}: [[args…], …] })`);
+      continue;
+    }
+    pts.forEach((args, p) => {
+      const c: Case = { fx, fn, f: mod[fn.name], args, k: args.length, where: `${fn.name}(${args.map(fmtArg).join(", ")}) [point ${p}]`, errs, step };
+      if (!arities(fn).includes(c.k)) return errs.add(`${c.where}: ${c.k} arguments, ${fn.name} takes ${arities(fn).join(" or ")}`);
+      if (!arities(fn, family).includes(c.k)) return; // defaulted parameters omitted: not for this family
+      try {
+        if (family === "grad") checkGrad(c, mod);
+        else if (family === "vjp") checkVjp(c, mod);
+        else if (family === "jvp") checkJvp(c, mod);
+        else if (SECOND_ORDER.has(family)) checkHessian(c, mod, family);
+        else checkJacobian(c, mod, family);
+      } catch (e) {
+        errs.add(`${c.where}: threw ${String((e as Error).stack ?? e).split("\n").slice(0, 3).join("\n")}`);
+      }
+      checked++;
+    });
+  }
+  if (errs.list.length) {
+    const shown = errs.list.slice(0, 12).map((m) => `  - ${m}`).join("\n");
+    fail(`${fx.name} (${family}): ${errs.list.length} mismatch(es)\n${shown}${errs.list.length > 12 ? `\n  … and ${errs.list.length - 12} more` : ""}`);
+  }
+  assert.ok(checked > 0 || broken.size > 0);
 }
 
 // jacobian's inputs have one entry per parameter (SPEC §3), so the corpus does

@@ -4,7 +4,7 @@
 // undefined; with every operand defined it is the op itself.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { adZ } from "../runtime/ad.js";
+import { adNumAdd, adSumTo, adZ } from "../runtime/ad.js";
 import { tensor } from "../runtime/index.js";
 
 const a = tensor([1, -2, 3], { dtype: "float64" });
@@ -34,6 +34,14 @@ test("adZ: an op linear in an undefined tangent gives undefined", () => {
   assert.is(adZ("mul", 2, undefined, b), undefined);
   assert.is(adZ("matmul", 2, a, undefined), undefined);
   assert.is(adZ("sum", 1, undefined, undefined, false), undefined);
+});
+
+test("adSumTo: an undefined tangent summed to a number is 0 (a number parameter's cotangent adds it), to a Tensor stays undefined", () => {
+  // fixtures/fuzz-tensor/fuzz_06e102cc94.ts: hessian threw "add: expected a Tensor or a number for other, got undefined"
+  assert.is(adSumTo(undefined, 0.5), 0);
+  assert.is(adNumAdd(1.5, adSumTo(undefined, 0.5)), 1.5);
+  assert.is(adSumTo(undefined, a), undefined);
+  assert.is(adSumTo(b, 0.5), 60);
 });
 
 test.run();

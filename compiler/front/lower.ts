@@ -463,6 +463,23 @@ export class FnLowerer {
     return flags.length ? this.b.p("and", c, this.notAny(flags)) : c;
   }
 
+  /**
+   * A while or for loop's condition, in its `pre` block. One with side effects
+   * (`while (i++ < n)`) is evaluated only while no break or return has
+   * happened: JavaScript does not evaluate it after them, so its `i++` must
+   * not run once more (the counter would end one too high).
+   */
+  private loopCondOf(ctx: LoopCtx, condE: ts.Expression | undefined): Atom {
+    if (!condE) return this.loopCond(ctx, lit(true));
+    const flags = [ctx.brk, this.retFlag].filter((x): x is string => !!x);
+    if (!flags.length || !hasSideEffects(condE)) return this.loopCond(ctx, this.cond(condE));
+    const go = this.newVar("go", BOOL);
+    this.b.assign(go, { k: "atom", a: lit(false) });
+    const then = this.b.sub(() => this.b.assign(go, { k: "atom", a: this.cond(condE) }));
+    this.b.emit({ k: "if", cond: this.notAny(flags), then, else: [] });
+    return v(go);
+  }
+
   private loopBody(ctx: LoopCtx, body: ts.Statement, update?: () => void): Stmt[] {
     return this.b.sub(() => {
       if (ctx.cnt) this.b.assign(ctx.cnt, { k: "atom", a: lit(false) });
@@ -486,8 +503,7 @@ export class FnLowerer {
     this.withLoop(s, s.statement, (ctx) => {
       let c: Atom = lit(true);
       const pre = this.b.sub(() => {
-        c = s.condition ? this.cond(s.condition) : lit(true);
-        c = this.loopCond(ctx, c);
+        c = this.loopCondOf(ctx, s.condition);
       });
       const body = this.loopBody(ctx, s.statement, s.incrementor ? () => void this.expr(s.incrementor!, true) : undefined);
       this.b.emit({ k: "loop", pre, cond: c, body, loc: this.loc(s) });
@@ -525,7 +541,7 @@ export class FnLowerer {
       if (!isDo) {
         let c: Atom = lit(true);
         const pre = this.b.sub(() => {
-          c = this.loopCond(ctx, this.cond(condE));
+          c = this.loopCondOf(ctx, condE);
         });
         this.b.emit({ k: "loop", pre, cond: c, body: this.loopBody(ctx, body), loc: this.loc(s) });
         return;
@@ -1032,6 +1048,19 @@ function containsJump(body: ts.Node, kind: ts.SyntaxKind): boolean {
   };
   ts.forEachChild(body, visit);
   if (body.kind === kind) found = true;
+  return found;
+}
+
+/** True if evaluating `e` assigns (`i++`, `--i`, `i += 1`, `t = …`): lowered code must evaluate it exactly as often as JavaScript does. */
+function hasSideEffects(e: ts.Node): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found || ts.isFunctionLike(n)) return;
+    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) found = true;
+    else if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(e);
   return found;
 }
 

@@ -143,7 +143,8 @@ async function load(text: string, family: string): Promise<any> {
     return fail(`compile(${family}): diagnostic ${normalize(d.message.split("\n")[0])}`, r.diagnostics.map(formatDiagnostic).join("\n"));
   }
   fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `m-${key}.mjs`);
+  // (named by the compiled code, not by the program: a file compiled by an earlier build of jacc is never imported again)
+  const file = path.join(outDir, `m-${crypto.createHash("sha1").update(r.code).digest("hex").slice(0, 16)}.mjs`);
   if (!fs.existsSync(file)) fs.writeFileSync(file, r.code);
   let mod;
   try {

@@ -1,11 +1,13 @@
-// Prints a few generated programs (development aid): node dist/test/fuzz/sample.js [count] [seed]
+// Prints a few generated programs (development aid): node dist/test/fuzz/sample.js [count] [seed] [scalar|tensor]
 import fc from "fast-check";
-import { renderScalar, scalarCase, argsOf } from "./gen.js";
+import { fmtArg } from "./check.js";
+import { arbitraries, subjectOf, textOf, type Kind } from "./engine.js";
 
 const n = Number(process.argv[2] ?? 3);
 const seed = Number(process.argv[3] ?? 1);
-for (const c of fc.sample(scalarCase, { numRuns: n, seed })) {
-  console.log(renderScalar(c.prog));
-  console.log("// points", JSON.stringify([argsOf(c, 0), argsOf(c, 1)].map((a) => a.map((x) => (typeof x === "number" ? x : [...x])))));
+const kind = (process.argv[4] ?? "scalar") as Kind;
+for (const c of fc.sample(arbitraries[kind] as fc.Arbitrary<unknown>, { numRuns: n, seed })) {
+  console.log(textOf(kind, c));
+  console.log(`// points: ${subjectOf(kind, c).points.map((p) => `(${p.map(fmtArg).join(", ")})`).join("  ")}`);
   console.log("// ----");
 }

@@ -1,8 +1,14 @@
 // Random tensor programs (SPEC §5 ops, PyTorch broadcasting) as fast-check
 // arbitraries: elementwise chains, reductions over dims (with and without
 // keepdim), softmax, matmul with a captured constant matrix, shape ops, where
-// with a captured mask, clamp, number parameters mixed in, helper functions,
-// loops and a branch on a number parameter.
+// with a captured mask or a data-dependent condition, clamp, number parameters
+// mixed in, helper functions (some with a loop and an early return),
+// recursion with a data-dependent depth; loops (for, and counter-driven while,
+// do…while and while (true) loops whose counter moves inside branches, by 1 or
+// 2, with break, continue and early returns, nested loops that share or derive
+// counters, data-dependent trip counts), loop-carried Tensors, rows and slices
+// taken at a loop's counter, and branches on a number parameter or on a
+// tensor's value.
 //
 // The renderer tracks every value's static shape; an op whose operands do not
 // fit (shapes that do not broadcast, a reduction of a 0-d tensor) falls back to
@@ -35,13 +41,78 @@ export type TE =
   | { t: "where"; a: TE; b: TE; seed: number }
   | { t: "clamp"; a: TE; lo: number }
   | { t: "help"; h: number; a: TE }
-  | { t: "join"; op: Join; a: TE; b: TE };
+  | { t: "join"; op: Join; a: TE; b: TE }
+  | { t: "row"; a: TE; l: number } // a.select(0, i) at a loop's counter (in range, or taken modulo the size)
+  | { t: "nar"; a: TE; l: number } // a.narrow(0, i % (n - 1), 2): a slice that moves with a counter
+  | { t: "whr"; c: TC; a: TE; b: TE } // where(<a number condition>, a, b)
+  | { t: "tern"; c: TC; a: TE; b: TE } // c ? a : b
+  | { t: "lhelp"; h: number; a: TE } // a helper with a loop and an early return
+  | { t: "trec"; r: number; a: TE; d: number }; // a recursive helper with a data-dependent depth
+
+/**
+ * A number condition: `k > at` for k a number parameter or a tensor's value
+ * (`t.sum().item()`), or, with el, the row a loop is at
+ * (`x.select(0, i).sum().item() > at`).
+ */
+export interface TC {
+  k: number;
+  at: number;
+  el: boolean;
+}
+
+/** A counter-driven loop over tensors (the scalar generator's Loop, gen.ts, with tensor statements). */
+export interface TLoop {
+  t: "loop";
+  /** 0 while, 1 do…while, 2 while (true) exiting at the top, 3 at the bottom, 4 for, 5 `while (i++ < n)`, 6 `do … while (++i < n)` */
+  form: number;
+  /** 0 up to the bound, 1 down from it */
+  dir: number;
+  /** 0: a tensor's size(0) (nv picks it); 1-3: that constant; 4: 0 to 4 from the data */
+  n: number;
+  nv: number;
+  /** 0 from 0, 1 from the enclosing counter, 2 the enclosing counter itself */
+  init: number;
+  dc: TC | null;
+  guard: boolean;
+  step: number;
+  stepB: number;
+  /** 0 step at the end; 1 in both arms of `if (sc)`; 2 after ta / tb in those arms */
+  place: number;
+  sc: TC;
+  ta: TS[];
+  tb: TS[];
+  body: TS[];
+}
 
 export type TS =
   | { t: "let"; e: TE }
   | { t: "set"; v: number; e: TE }
   | { t: "for"; n: number; body: TS[] }
-  | { t: "if"; k: number; at: number; a: TS[]; b: TS[] };
+  | { t: "if"; c: TC; a: TS[]; b: TS[]; xa: number; xb: number; re: TE } // xa, xb: an arm ends with 1 break, 2 continue, 3 return re
+  | TLoop
+  | { t: "step"; l: number; form: number; c: TC } // moves an enclosing counter (forms 0-5 forward, 6 back)
+  | { t: "brk"; c: TC; cont: boolean }
+  | { t: "ret"; c: TC; e: TE };
+
+/** A helper `tl(a)` with a loop over a loop-carried Tensor and an early return (elementwise: the shape is kept). */
+export interface LoopHelper {
+  /** 0 while, 1 do…while, 2 for */
+  form: number;
+  n: number;
+  at: number;
+  at2: number;
+  step: number;
+  upd: TE;
+  out: TE;
+}
+/** A recursive helper `tr(a, d)` that stops at depth 0 or where the data says. */
+export interface TRec {
+  at: number;
+  base: TE;
+  step: TE;
+  /** 0: tr(step).mul(0.8).add(a.mul(0.1)); 1: tr(step).add(base); 2: the recursive call's result only */
+  comb: number;
+}
 
 export interface TParam {
   kind: "t" | "num";
@@ -50,6 +121,8 @@ export interface TParam {
 export interface TensorProgram {
   params: TParam[];
   helpers: TE[]; // helper bodies over their parameter (elementwise: the shape is kept)
+  lhelpers: LoopHelper[];
+  trecs: TRec[];
   body: TS[];
   ret: TE;
   reduceOut: boolean; // return a 0-d tensor (.sum()): second derivatives are checked
@@ -66,6 +139,7 @@ const lit = <T extends string>(v: T) => fc.constant(v);
 const cst = fc.integer({ min: -20, max: 20 }).map((v) => v / 10);
 
 const tleaf: fc.Arbitrary<TE> = fc.record({ t: lit("x"), i: nat(7) });
+const tcond: fc.Arbitrary<TC> = fc.record({ k: nat(3), at: cst, el: fc.boolean() });
 const texprs = new Map<number, fc.Arbitrary<TE>>();
 export function texpr(d: number): fc.Arbitrary<TE> {
   const hit = texprs.get(d);
@@ -87,6 +161,12 @@ export function texpr(d: number): fc.Arbitrary<TE> {
       { arbitrary: fc.record({ t: lit("clamp"), a: s, lo: fc.integer({ min: -8, max: 0 }).map((v) => v / 10) }), weight: 1 },
       { arbitrary: fc.record({ t: lit("help"), h: nat(3), a: s }), weight: 1 },
       { arbitrary: fc.record({ t: lit("join"), op: fc.constantFrom(...JOIN), a: s, b: s }), weight: 1 },
+      { arbitrary: fc.record({ t: lit("row"), a: s, l: nat(3) }), weight: 2 },
+      { arbitrary: fc.record({ t: lit("nar"), a: s, l: nat(3) }), weight: 1 },
+      { arbitrary: fc.record({ t: lit("whr"), c: tcond, a: s, b: s }), weight: 1 },
+      { arbitrary: fc.record({ t: lit("tern"), c: tcond, a: s, b: s }), weight: 1 },
+      { arbitrary: fc.record({ t: lit("lhelp"), h: nat(3), a: s }), weight: 1 },
+      { arbitrary: fc.record({ t: lit("trec"), r: nat(3), a: s, d: nat(3) }), weight: 1 },
     );
   }
   texprs.set(d, a);
@@ -105,16 +185,39 @@ export function tstmt(d: number): fc.Arbitrary<TS> {
   if (hit) return hit;
   const simple = fc.oneof(
     { arbitrary: fc.record({ t: lit("let"), e: texpr(2) }), weight: 4 },
-    { arbitrary: fc.record({ t: lit("set"), v: nat(3), e: texpr(2) }), weight: 2 },
+    { arbitrary: fc.record({ t: lit("set"), v: nat(3), e: texpr(2) }), weight: 3 },
+    { arbitrary: fc.record({ t: lit("step"), l: nat(3), form: nat(6), c: tcond }), weight: 1 },
+    { arbitrary: fc.record({ t: lit("brk"), c: tcond, cont: fc.boolean() }), weight: 1 },
+    { arbitrary: fc.record({ t: lit("ret"), c: tcond, e: texpr(1) }), weight: 1 },
   );
   let a: fc.Arbitrary<TS> = simple;
   if (d > 0) {
     const block = fc.array(tstmt(d - 1), { minLength: 1, maxLength: 3 });
+    const arm = fc.array(tstmt(0), { maxLength: 2 });
+    const exit = fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 2 });
+    const loop: fc.Arbitrary<TLoop> = fc.record({
+      t: lit("loop"),
+      form: nat(6),
+      dir: fc.constantFrom(0, 0, 0, 1),
+      n: fc.constantFrom(0, 0, 0, 1, 2, 3, 4),
+      nv: nat(3),
+      init: fc.constantFrom(0, 0, 1, 2, 2),
+      dc: fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: tcond, weight: 2 }),
+      guard: fc.constantFrom(false, false, false, true),
+      step: nat(5),
+      stepB: nat(5),
+      place: nat(2),
+      sc: tcond,
+      ta: arm,
+      tb: arm,
+      body: block,
+    });
     a = fc.oneof(
       { withCrossShrink: true },
       { arbitrary: simple, weight: 6 },
       { arbitrary: fc.record({ t: lit("for"), n: nat(3), body: block }), weight: 1 },
-      { arbitrary: fc.record({ t: lit("if"), k: nat(3), at: cst, a: block, b: block }), weight: 1 },
+      { arbitrary: fc.record({ t: lit("if"), c: tcond, a: block, b: block, xa: exit, xb: exit, re: texpr(1) }), weight: 2 },
+      { arbitrary: loop, weight: 3 },
     );
   }
   tstmts.set(d, a);
@@ -129,11 +232,16 @@ const tparam: fc.Arbitrary<TParam> = fc.oneof(
 
 const tensorParam: fc.Arbitrary<TParam> = fc.record({ kind: lit("t"), shape: fc.constantFrom(...shapes) });
 
+const lhelper: fc.Arbitrary<LoopHelper> = fc.record({ form: nat(2), n: fc.integer({ min: 1, max: 4 }), at: cst, at2: cst, step: nat(5), upd: elementwise, out: elementwise });
+const trec: fc.Arbitrary<TRec> = fc.record({ at: cst, base: elementwise, step: elementwise, comb: nat(2) });
+
 export const tensorProgram: fc.Arbitrary<TensorProgram> = fc.record({
   // at least one Tensor parameter (a program of numbers only would need a factory inside f)
   params: fc.tuple(tensorParam, fc.array(tparam, { maxLength: 2 })).map(([a, rest]) => [a, ...rest]),
   helpers: fc.array(elementwise, { maxLength: 2 }),
-  body: fc.array(tstmt(1), { maxLength: 4 }),
+  lhelpers: fc.array(lhelper, { maxLength: 1 }),
+  trecs: fc.array(trec, { maxLength: 1 }),
+  body: fc.array(tstmt(2), { maxLength: 4 }),
   ret: texpr(2),
   reduceOut: fc.boolean(),
 });
@@ -147,14 +255,60 @@ interface TVal {
   code: string;
   shape: number[];
 }
+/** A loop counter in scope (see gen.ts). */
+interface TCtr {
+  name: string;
+  dir: number;
+  guard: { v: boolean };
+}
+/** A loop bounded by x.size(0): until its counter moves forward in the body, x.select(0, i) is in range. */
+interface TSafe {
+  ctr: TCtr;
+  name: string;
+  dirty: { v: boolean };
+}
+
 interface TScope {
   tensors: { name: string; shape: number[] }[];
   nums: string[];
   helpers: number;
+  lhelpers: number;
+  trecs: number;
   consts: string[]; // module-level constants, shared by the whole program
   fresh: { n: number };
   indent: string;
-  loop?: string;
+  loops: TCtr[]; // innermost last
+  inLoop: boolean;
+  /** what a `continue` of the innermost loop runs first (its counter's step, a bottom exit) */
+  cont: string[];
+  safe: TSafe[];
+  /** every TSafe of the function (a statement that moves a counter, however deep, dirties them all) */
+  allSafe: TSafe[];
+  /** f's output shape (early returns convert to it); undefined while it is not known yet */
+  out?: number[];
+}
+
+const tcounter = (sc: TScope, l: number): TCtr | undefined =>
+  sc.loops.length ? sc.loops[sc.loops.length - 1 - Math.min([0, 0, 1, 2][l % 4], sc.loops.length - 1)] : undefined;
+
+/** Row i of a tensor variable at a counter: in range (a safe loop's tensor), else modulo its size. */
+function rowAt(sc: TScope, t: { name: string; shape: number[] }, c: TCtr): string {
+  const safe = sc.safe.some((x) => x.ctr === c && x.name === t.name && !x.dirty.v);
+  return `${t.name}.select(0, ${safe ? c.name : `${c.name} % ${t.shape[0]}`})`;
+}
+
+export function renderTC(c: TC, sc: TScope): string {
+  const ctr = tcounter(sc, 0);
+  if (c.el && ctr) {
+    // the row the loop is at: the safe loop's own tensor first
+    const own = sc.safe.find((x) => x.ctr === ctr && !x.dirty.v);
+    const ranked = sc.tensors.filter((t) => t.shape.length > 0);
+    const t = (own && sc.tensors.find((x) => x.name === own.name)) ?? ranked[c.k % Math.max(1, ranked.length)];
+    if (t) return `${rowAt(sc, t, ctr)}.sum().item() > ${c.at}`;
+  }
+  const t = sc.tensors.length ? sc.tensors[sc.tensors.length - 1 - (c.k % sc.tensors.length)] : undefined;
+  const k = sc.nums.length && (c.k % 2 === 0 || !t) ? sc.nums[c.k % sc.nums.length] : t ? `${t.name}.sum().item()` : "1";
+  return `${k} > ${c.at}`;
 }
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -276,7 +430,7 @@ export function renderTE(e: TE, sc: TScope): TVal {
           return s.length >= 1 ? { code: `${a.code}.reshape(${numel(s)}, 1)`, shape: [numel(s), 1] } : a;
         case "select":
           // inside a loop, the row of the loop's index
-          return s.length >= 1 ? { code: `${a.code}.select(0, ${sc.loop ? `${sc.loop} % ${s[0]}` : s[0] - 1})`, shape: s.slice(1) } : a;
+          return s.length >= 1 ? { code: `${a.code}.select(0, ${sc.loops.length ? `${sc.loops[sc.loops.length - 1].name} % ${s[0]}` : s[0] - 1})`, shape: s.slice(1) } : a;
         case "narrow":
           return s.length >= 1 && s[s.length - 1] >= 2 ? { code: `${a.code}.narrow(${s.length - 1}, 1, ${s[s.length - 1] - 1})`, shape: [...s.slice(0, -1), s[s.length - 1] - 1] } : a;
         case "permute":
@@ -336,15 +490,150 @@ export function renderTE(e: TE, sc: TScope): TVal {
       if (sc.helpers === 0) return a;
       return { code: `th${e.h % sc.helpers}(${a.code})`, shape: a.shape };
     }
+    case "row": {
+      const a = r(e.a);
+      if (a.shape.length === 0) return a;
+      const c = tcounter(sc, e.l);
+      const v = sc.tensors.find((t) => t.name === a.code);
+      if (!c) return { code: `${a.code}.select(0, ${a.shape[0] - 1})`, shape: a.shape.slice(1) };
+      return { code: v ? rowAt(sc, v, c) : `${a.code}.select(0, ${c.name} % ${a.shape[0]})`, shape: a.shape.slice(1) };
+    }
+    case "nar": {
+      const a = r(e.a);
+      if (a.shape.length === 0 || a.shape[0] < 2) return a;
+      const c = tcounter(sc, e.l);
+      return { code: `${a.code}.narrow(0, ${c ? `${c.name} % ${a.shape[0] - 1}` : 0}, 2)`, shape: [2, ...a.shape.slice(1)] };
+    }
+    case "whr": case "tern": {
+      const a = r(e.a);
+      const b = r(e.b);
+      const c = renderTC(e.c, sc);
+      if (e.t === "tern") return { code: `(${c} ? ${a.code} : ${same(a.shape, b.shape) ? b.code : `${a.code}.mul(0.5)`})`, shape: a.shape };
+      const shape = broadcast(a.shape, b.shape);
+      if (!shape || numel(shape) > MAX_NUMEL) return { code: `where(${c}, ${a.code}, ${b.code}.sum())`, shape: a.shape };
+      return { code: `where(${c}, ${a.code}, ${b.code})`, shape };
+    }
+    case "lhelp": {
+      const a = r(e.a);
+      return sc.lhelpers ? { code: `tl${e.h % sc.lhelpers}(${a.code})`, shape: a.shape } : a;
+    }
+    case "trec": {
+      const a = r(e.a);
+      if (!sc.trecs) return a;
+      const ranked = sc.tensors.find((t) => t.shape.length > 0);
+      const num = sc.nums.length ? sc.nums[0] : `${a.code}.sum().item()`;
+      const d = e.d === 0 ? "3" : e.d === 1 ? `Math.floor(2 + 2 * Math.tanh(${num}))` : ranked ? `${ranked.name}.size(0)` : "2";
+      return { code: `tr${e.r % sc.trecs}(${a.code}, ${d})`, shape: a.shape };
+    }
   }
 }
 
-/** A nested block; its own locals feed the accumulator `acc` (0-d), so that they reach the result. */
-function nested(body: TS[], inner: TScope, outer: TScope): string[] {
-  const lines = body.flatMap((x) => renderTS(x, inner));
+/** A nested block's own locals feed the accumulator `acc` (0-d), so that they reach the result. */
+function ownSum(inner: TScope, outer: TScope): string[] {
   const own = inner.tensors.filter((t) => !outer.tensors.includes(t));
-  if (own.length && outer.tensors.some((t) => t.name === "acc")) lines.push(`${inner.indent}acc = acc.add(${own.map((t) => `${t.name}.sum()`).join(".add(")}${")".repeat(own.length - 1)}.tanh());`);
-  return lines;
+  if (!own.length || !outer.tensors.some((t) => t.name === "acc")) return [];
+  return [`${inner.indent}acc = acc.add(${own.map((t) => `${t.name}.sum()`).join(".add(")}${")".repeat(own.length - 1)}.tanh());`];
+}
+function nested(body: TS[], inner: TScope, outer: TScope): string[] {
+  return [...body.flatMap((x) => renderTS(x, inner)), ...ownSum(inner, outer)];
+}
+const childT = (sc: TScope, over: Partial<TScope> = {}): TScope => ({ ...sc, tensors: [...sc.tensors], loops: [...sc.loops], indent: sc.indent + "  ", ...over });
+
+/** Converts a value to f's output shape for an early return. */
+function toOut(v: TVal, sc: TScope): string {
+  const o = sc.out;
+  if (!o || same(v.shape, o)) return v.code;
+  if (o.length === 0) return `${v.code}.sum()`;
+  return `${constant(sc, o, values(o.length * 7 + numel(o), numel(o)))}.mul(${v.code}.sum().tanh())`;
+}
+
+const GUARD = 6;
+function upStep(form: number, i: string, c: () => string): string {
+  switch (form % 6) {
+    case 0: return `${i}++`;
+    case 1: return `${i} += 1`;
+    case 2: return `${i} = ${i} + 2`;
+    case 3: return `${i} += ${c()} ? 2 : 1`;
+    case 4: return `++${i}`;
+    default: return `${i} += 2`;
+  }
+}
+function downStep(form: number, i: string): string {
+  return [`${i}--`, `${i} -= 1`, `${i} = ${i} - 1`, `--${i}`][form % 4];
+}
+
+function renderIf(s: Extract<TS, { t: "if" }>, sc: TScope, tailA: string[], tailB: string[]): string[] {
+  const I = sc.indent;
+  const arm = (body: TS[], x: number, tail: string[]): string[] => {
+    const inner = childT(sc);
+    const J = inner.indent;
+    const lines = [...nested(body, inner, sc), ...tail.map((l) => J + l)];
+    if (x === 3) lines.push(`${J}return ${toOut(renderTE(s.re, inner), inner)};`);
+    else if (x === 1 && sc.inLoop) lines.push(`${J}break;`);
+    else if (x === 2 && sc.inLoop) lines.push(...(tail.length ? sc.cont.slice(1) : sc.cont).map((l) => J + l), `${J}continue;`);
+    return lines;
+  };
+  return [`${I}if (${renderTC(s.c, sc)}) {`, ...arm(s.a, s.xa, tailA), `${I}} else {`, ...arm(s.b, s.xb, tailB), `${I}}`];
+}
+
+function renderLoop(s: TLoop, sc: TScope): string[] {
+  const I = sc.indent;
+  const outer = sc.loops[sc.loops.length - 1];
+  const shared = s.init === 2 && outer !== undefined && outer.dir === 0 && s.dir === 0;
+  const dir = s.dir === 1 && !shared ? 1 : 0;
+  const form = dir === 1 ? ([0, 0, 2, 2, 4, 0, 2] as const)[s.form] : s.form;
+  const ctr: TCtr = shared ? outer : { name: `i${sc.fresh.n++}`, dir, guard: { v: false } };
+  const i = ctr.name;
+  const ranked = sc.tensors.filter((t) => t.shape.length > 0);
+  const over = s.n === 0 && ranked.length ? ranked[s.nv % ranked.length] : undefined;
+  const num = sc.nums.length ? sc.nums[s.nv % sc.nums.length] : `${sc.tensors[s.nv % sc.tensors.length].name}.sum().item()`;
+  const N = over ? `${over.name}.size(0)` : s.n === 4 ? `Math.floor(2 + 2 * Math.sin(${num}))` : String(Math.max(1, s.n));
+  const from = s.init === 1 && outer ? outer.name : undefined;
+  const checked = form === 0 || form === 2 || form === 4 || ((form === 1 || form === 3 || form === 6) && !shared && from === undefined);
+  const inRange = over !== undefined && (dir === 1 ? from === undefined : checked);
+  const safe: TSafe[] = inRange ? [{ ctr, name: over!.name, dirty: { v: false } }] : [];
+  sc.allSafe.push(...safe);
+  const inner = childT(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr], cont: [], safe });
+  const J = inner.indent;
+  const unsafe = { ...inner, safe: [] };
+  const dc = s.dc ? renderTC(s.dc, (dir === 1 && form !== 4) || form === 5 || form === 6 ? unsafe : inner) : undefined;
+  const and = dc ? ` && ${dc}` : "";
+  const go = (dir === 0 ? `${i} < ${N}` : form === 4 ? `${i} >= 0` : `${i} > 0`) + and;
+  // (a bound from the data is NaN where the data is: an exit that holds then too)
+  const nan = !over && s.n === 4;
+  const stop = (dir === 0 ? (nan ? `!(${i} < ${N})` : `${i} >= ${N}`) : nan ? `!(${i} > 0)` : `${i} <= 0`) + (dc ? ` || !(${dc})` : "");
+  const stepOf = (f: number, at: TScope = inner) => (dir === 0 ? upStep(f, i, () => renderTC(s.sc, at)) : downStep(f, i));
+  const stepsAtEnd = dir === 0 && form <= 3;
+  if (stepsAtEnd) inner.cont = [`${stepOf(s.step, unsafe)};`, ...(form === 3 ? [`if (${stop}) break;`] : [])];
+  const top: TScope = { ...inner, tensors: [...inner.tensors] };
+  const lines: string[] = [];
+  if (dir === 1 && form !== 4) lines.push(`${J}${stepOf(s.step)};`);
+  lines.push(...s.body.flatMap((x) => renderTS(x, inner)));
+  if (stepsAtEnd && s.place === 2) {
+    lines.push(...renderIf({ t: "if", c: s.sc, a: s.ta, b: s.tb, xa: 0, xb: 0, re: { t: "x", i: 0 } }, inner, [`${stepOf(s.step, unsafe)};`], [`${stepOf(s.stepB, unsafe)};`]));
+  }
+  lines.push(...ownSum(inner, sc));
+  if (stepsAtEnd && s.place === 0) lines.push(`${J}${stepOf(s.step)};`);
+  if (stepsAtEnd && s.place === 1) lines.push(`${J}if (${renderTC(s.sc, inner)}) {`, `${J}  ${stepOf(s.step)};`, `${J}} else {`, `${J}  ${stepOf(s.stepB)};`, `${J}}`);
+  if (form === 3) lines.push(`${J}if (${stop}) break;`);
+  const header = form === 4 ? stepOf(s.step, top) : "";
+  if (shared) for (const x of sc.allSafe) if (x.ctr === ctr) x.dirty.v = true;
+  const guarded = s.guard || ctr.guard.v;
+  const g = `g${sc.fresh.n++}`;
+  const pre = guarded ? [`${I}let ${g} = 0;`] : [];
+  const gc = guarded ? ` && ${g} < ${GUARD}` : "";
+  const gTop = guarded ? [form === 2 || form === 3 ? `${J}if (++${g} > ${GUARD}) break;` : `${J}${g}++;`] : [];
+  const init = shared ? "" : `let ${i} = ${from ?? (dir === 0 ? "0" : form === 4 ? `${N} - 1` : N)}`;
+  const decl = shared || form === 4 ? [] : [`${I}${init};`];
+  switch (form) {
+    case 0: return [...pre, ...decl, `${I}while (${go}${gc}) {`, ...gTop, ...lines, `${I}}`];
+    case 1: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (${go}${gc});`];
+    case 2: return [...pre, ...decl, `${I}while (true) {`, ...gTop, `${J}if (${stop}) break;`, ...lines, `${I}}`];
+    case 3: return [...pre, ...decl, `${I}while (true) {`, ...gTop, ...lines, `${I}}`];
+    case 4: return [...pre, `${I}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
+    case 5: return [...pre, ...decl, `${I}while (${i}++ < ${N}${and}${gc}) {`, ...gTop, ...lines, `${I}}`];
+    default: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (++${i} < ${N}${and}${gc});`];
+  }
 }
 
 function renderTS(s: TS, sc: TScope): string[] {
@@ -368,18 +657,42 @@ function renderTS(s: TS, sc: TScope): string[] {
     case "for": {
       const first = sc.tensors.find((t) => t.shape.length > 0);
       const n = s.n === 0 && first ? `${first.name}.size(0)` : String(Math.max(1, s.n));
-      const i = `i${sc.indent.length}`;
-      const inner: TScope = { ...sc, tensors: [...sc.tensors], indent: I + "  ", loop: i };
-      return [`${I}for (let ${i} = 0; ${i} < ${n}; ${i}++) {`, ...nested(s.body, inner, sc), `${I}}`];
+      const ctr: TCtr = { name: `i${sc.fresh.n++}`, dir: 0, guard: { v: false } };
+      const i = ctr.name;
+      const safe: TSafe[] = s.n === 0 && first ? [{ ctr, name: first.name, dirty: { v: false } }] : [];
+      sc.allSafe.push(...safe);
+      const inner = childT(sc, { loops: [...sc.loops, ctr], inLoop: true, cont: [], safe });
+      const body = nested(s.body, inner, sc);
+      // (a statement of the body that moved the counter back, or an enclosing one: a guard)
+      if (!ctr.guard.v) return [`${I}for (let ${i} = 0; ${i} < ${n}; ${i}++) {`, ...body, `${I}}`];
+      const g = `g${sc.fresh.n++}`;
+      return [`${I}let ${g} = 0;`, `${I}for (let ${i} = 0; ${i} < ${n} && ${g} < ${GUARD}; ${i}++) {`, `${I}  ${g}++;`, ...body, `${I}}`];
     }
-    case "if": {
-      // on a number parameter, or on a tensor's value (a comparison: piecewise constant, no derivative)
-      const t = sc.tensors.length ? sc.tensors[sc.tensors.length - 1 - (s.k % sc.tensors.length)] : undefined;
-      const k = sc.nums.length && (s.k % 2 === 0 || !t) ? sc.nums[s.k % sc.nums.length] : t ? `${t.name}.sum().item()` : "1";
-      const a: TScope = { ...sc, tensors: [...sc.tensors], indent: I + "  " };
-      const b: TScope = { ...sc, tensors: [...sc.tensors], indent: I + "  " };
-      return [`${I}if (${k} > ${s.at}) {`, ...nested(s.a, a, sc), `${I}} else {`, ...nested(s.b, b, sc), `${I}}`];
+    case "if":
+      return renderIf(s, sc, [], []);
+    case "loop":
+      return renderLoop(s, sc);
+    case "step": {
+      const c = tcounter(sc, s.l);
+      if (!c) return [];
+      for (let k = sc.loops.length - 1; k >= 0 && sc.loops[k] !== c; k--) sc.loops[k].guard.v = true;
+      const i = c.name;
+      if (c.dir === 1) return [s.form % 2 ? `${I}if (${i} > 0) ${i}--;` : `${I}if (${renderTC(s.c, sc)} && ${i} > 0) ${i} -= 1;`];
+      if (s.form === 6) {
+        c.guard.v = true;
+        return [`${I}if (${i} > 0) ${i}--;`];
+      }
+      for (const x of sc.allSafe) if (x.ctr === c) x.dirty.v = true;
+      return [`${I}${upStep(s.form, i, () => renderTC(s.c, sc))};`];
     }
+    case "brk": {
+      if (!sc.inLoop) return [];
+      const c = renderTC(s.c, sc);
+      if (!s.cont || sc.cont.length === 0) return [`${I}if (${c}) ${s.cont ? "continue" : "break"};`];
+      return [`${I}if (${c}) {`, ...sc.cont.map((l) => `${I}  ${l}`), `${I}  continue;`, `${I}}`];
+    }
+    case "ret":
+      return [`${I}if (${renderTC(s.c, sc)}) return ${toOut(renderTE(s.e, sc), sc)};`];
   }
 }
 
@@ -391,22 +704,48 @@ export interface RenderedTensor {
 }
 
 export function renderTensorFull(p: TensorProgram): RenderedTensor {
+  // twice: the first pass finds f's output shape, which early returns convert to in the second
+  return renderPass(p, renderPass(p, undefined).outShape);
+}
+
+function renderPass(p: TensorProgram, out: number[] | undefined): RenderedTensor {
   const consts: string[] = [];
   const fresh = { n: 0 };
+  const scope = (tensors: TScope["tensors"], over: Partial<TScope> = {}): TScope => ({
+    tensors, nums: [], helpers: 0, lhelpers: 0, trecs: 0, consts, fresh: { n: 0 }, indent: "  ", loops: [], inLoop: false, cont: [], safe: [], allSafe: [], ...over,
+  });
   const helpers = p.helpers.map((h, k) => {
-    const sc: TScope = { tensors: [{ name: "a", shape: [] }], nums: [], helpers: k, consts, fresh: { n: 0 }, indent: "  " };
+    const sc = scope([{ name: "a", shape: [] }], { helpers: k });
     // elementwise bodies keep any shape; rendered for a 0-d shape (broadcasting never applies: one operand)
     return `function th${k}(a: Tensor): Tensor {\n  return ${renderTE(h, sc).code};\n}`;
   });
+  // a loop over a loop-carried Tensor with an early return, and a counter that moves by 1 or 2
+  const lhelpers = p.lhelpers.map((h, k) => {
+    const sc = scope([{ name: "a", shape: [] }, { name: "r", shape: [] }], { helpers: p.helpers.length });
+    const early = `    if (r.sum().item() > ${h.at}) return ${renderTE(h.out, sc).code};`;
+    const upd = `    r = r.mul(0.5).add(${renderTE(h.upd, sc).code}.tanh());`;
+    const step = `    ${upStep(h.step, "i", () => `r.sum().item() > ${h.at2}`)};`;
+    const loop =
+      h.form === 0
+        ? ["  let i = 0;", `  while (i < ${h.n}) {`, early, upd, step, "  }"]
+        : h.form === 1
+          ? ["  let i = 0;", "  do {", early, upd, step, `  } while (i < ${h.n});`]
+          : [`  for (let i = 0; i < ${h.n}; i++) {`, early, upd, "  }"];
+    return [`function tl${k}(a: Tensor): Tensor {`, "  let r = a;", ...loop, "  return r;", "}"].join("\n");
+  });
+  // recursion whose depth depends on the data
+  const trecs = p.trecs.map((r, k) => {
+    const sc = scope([{ name: "a", shape: [] }], { helpers: p.helpers.length });
+    const call = `tr${k}(${renderTE(r.step, sc).code}.tanh(), d - 1)`;
+    const base = renderTE(r.base, sc).code;
+    const ret = r.comb === 0 ? `${call}.mul(0.8).add(a.mul(0.1))` : r.comb === 1 ? `${call}.add(${base})` : call;
+    return [`function tr${k}(a: Tensor, d: number): Tensor {`, `  if (d <= 0 || a.sum().item() > ${r.at}) return ${base};`, `  return ${ret};`, "}"].join("\n");
+  });
   const names = p.params.map((q, k) => (q.kind === "t" ? `x${k}` : `k${k}`));
-  const sc: TScope = {
-    tensors: p.params.flatMap((q, k) => (q.kind === "t" ? [{ name: names[k], shape: q.shape }] : [])),
-    nums: p.params.flatMap((q, k) => (q.kind === "num" ? [names[k]] : [])),
-    helpers: p.helpers.length,
-    consts,
-    fresh,
-    indent: "  ",
-  };
+  const sc = scope(
+    p.params.flatMap((q, k) => (q.kind === "t" ? [{ name: names[k], shape: q.shape }] : [])),
+    { nums: p.params.flatMap((q, k) => (q.kind === "num" ? [names[k]] : [])), helpers: p.helpers.length, lhelpers: p.lhelpers.length, trecs: p.trecs.length, fresh, out },
+  );
   const body: string[] = [];
   if (p.body.length) {
     const x = sc.tensors[0];
@@ -428,7 +767,7 @@ export function renderTensorFull(p: TensorProgram): RenderedTensor {
   ];
   return {
     imports: `import { tensor, where, cat, stack, type Tensor } from "jacc";`,
-    source: [...consts, ...helpers, ...fn].join("\n") + "\n",
+    source: [...consts, ...helpers, ...lhelpers, ...trecs, ...fn].join("\n") + "\n",
     params: p.params.map((q, k) => ({ name: names[k], type: q.kind === "t" ? "Tensor" : "number" })),
     outShape: ret.shape,
   };

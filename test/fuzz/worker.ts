@@ -14,8 +14,8 @@ export interface Job {
   shrinkBudgetMs: number;
   typesEvery?: number;
   shrinkDeadline?: number;
-  /** Date.now() after which the batch stops starting programs */
-  deadline: number;
+  /** Date.now() after which the batch stops starting programs (none: every program runs) */
+  deadline?: number;
 }
 
 export type Message =
