@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { compileModule, formatDiagnostic } from "jacc/compiler";
+import { compileModule, type CompilePaths, formatDiagnostic } from "jacc/compiler";
 
 /** The repository root (this file runs as dist/bench/compile.js). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -22,8 +22,8 @@ export interface Compiled {
  * (the benchmarks use it to export a probe of the module's tape). Throws on
  * diagnostics.
  */
-export function compileToFile(source: string, fileName: string, name: string, append = ""): Compiled {
-  const r = compileModule(source, fileName, { target: "js" });
+export function compileToFile(source: string, fileName: string, name: string, append = "", paths?: CompilePaths): Compiled {
+  const r = compileModule(source, fileName, { target: "js", paths });
   if (r.diagnostics.length) throw new Error(r.diagnostics.map(formatDiagnostic).join("\n"));
   const code = r.code + append;
   fs.mkdirSync(benchTmp, { recursive: true });

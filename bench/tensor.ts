@@ -2,8 +2,8 @@
 // straight-line tensor programs (structured Jacobians, compiler/ad/structured.ts)
 // against a hand-written closed form in plain JavaScript and PyTorch's best
 // variant, ratios measured in one run; the per-element sweeps the compiler
-// emitted before (JACC_JACOBIAN=sweep) as info where they finish quickly; the
-// structured path without its direct kernels (JACC_DIRECT=off) as info; and
+// emitted before (paths { structured: false }) as info where they finish quickly; the
+// structured path without its direct kernels (paths { direct: false }) as info; and
 // the working memory of jacrev(tanh(W x), { chunkSize }) at n = 4096.
 import os from "node:os";
 import path from "node:path";
@@ -74,12 +74,8 @@ async function main(): Promise<void> {
   const src = readRepoFile("bench/tensor-subjects.ts");
   const file = path.join(repoRoot, "bench", "tensor-subjects.ts");
   const m = await importFile<Subjects>(compileToFile(src, file, "tensor-subjects").file);
-  process.env.JACC_JACOBIAN = "sweep";
-  const old = await importFile<Subjects>(compileToFile(src, file, "tensor-subjects-sweep").file);
-  delete process.env.JACC_JACOBIAN;
-  process.env.JACC_DIRECT = "off";
-  const gen = await importFile<Subjects>(compileToFile(src, file, "tensor-subjects-nodirect").file);
-  delete process.env.JACC_DIRECT;
+  const old = await importFile<Subjects>(compileToFile(src, file, "tensor-subjects-sweep", "", { structured: false }).file);
+  const gen = await importFile<Subjects>(compileToFile(src, file, "tensor-subjects-nodirect", "", { direct: false }).file);
 
   const cases: Case[] = [];
   for (const n of [2, 64, 256]) {
@@ -176,7 +172,7 @@ async function main(): Promise<void> {
     if (c.general) {
       const k = k0 + (c.sweep ? 1 : 0);
       const t = ts[k];
-      rows.push({ name: `${c.name.split(":")[0]}: ${c.variants[0][0]}, no direct kernel (JACC_DIRECT=off) ÷ closed form`, size: c.size, jacc: fmtTime(t.median), ref: fmtTime(tc.median), ratio: fmtRatio(pairedRatio(t, tc)), target: "—", verdict: errs[k - 1] > 1e-9 ? "WRONG" : "info" });
+      rows.push({ name: `${c.name.split(":")[0]}: ${c.variants[0][0]}, no direct kernel (paths { direct: false }) ÷ closed form`, size: c.size, jacc: fmtTime(t.median), ref: fmtTime(tc.median), ratio: fmtRatio(pairedRatio(t, tc)), target: "—", verdict: errs[k - 1] > 1e-9 ? "WRONG" : "info" });
     }
     const best = c.variants.map((_, i) => i).reduce((a, b) => (ts[b].median < ts[a].median ? b : a), 0);
     jaccTimes.set(c.id, { jacc: ts[0], closed: tc, variant: c.variants[0][0] });

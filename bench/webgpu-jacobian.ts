@@ -1,6 +1,6 @@
 // Tensor Jacobians with WebGPU inputs (npm run bench:webgpu-jacobian): each
 // program compiled twice, with structured Jacobians (the default) and with
-// JACC_JACOBIAN=sweep (one forward / reverse sweep per element, what every
+// paths { structured: false } (one forward / reverse sweep per element, what every
 // WebGPU Jacobian ran before runtime/webgpu/jac.ts), timed per call, with the
 // dispatches and the device buffers created per call (buffers return to the
 // pool only when garbage collection finalises their tensors: run with
@@ -29,16 +29,8 @@ async function settle(ex: Ex): Promise<void> {
 }
 
 async function compile(sweep: boolean): Promise<Record<string, Fn>> {
-  const before = process.env.JACC_JACOBIAN;
-  if (sweep) process.env.JACC_JACOBIAN = "sweep";
-  else delete process.env.JACC_JACOBIAN;
-  try {
-    const c = compileToFile(SOURCE, "webgpu-jacobian.ts", sweep ? "webgpu-jacobian-sweep" : "webgpu-jacobian");
-    return await importFile(c.file);
-  } finally {
-    if (before === undefined) delete process.env.JACC_JACOBIAN;
-    else process.env.JACC_JACOBIAN = before;
-  }
+  const c = compileToFile(SOURCE, "webgpu-jacobian.ts", sweep ? "webgpu-jacobian-sweep" : "webgpu-jacobian", "", sweep ? { structured: false } : undefined);
+  return await importFile(c.file);
 }
 
 async function main(): Promise<void> {

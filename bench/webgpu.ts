@@ -4,7 +4,7 @@
 // the ratio says what the WebGPU path costs there, not what a GPU gives.
 // Also: dispatches and submissions per call (batched into one command buffer),
 // with the fused elementwise chains (one kernel per chain) and without them
-// (the module compiled with JACC_FUSE=off: one kernel per op). Not a test: it
+// (the module compiled with paths { fuse: false }: one kernel per op). Not a test: it
 // prints and exits 0.
 import fs from "node:fs";
 import { initWebGPU, randn, webgpuExecutor, type Tensor } from "jacc";
@@ -46,9 +46,7 @@ async function main(): Promise<void> {
   }
   const c = compileToFile(SOURCE, "webgpu-bench.ts", "webgpu-bench");
   const m = await importFile(c.file);
-  process.env.JACC_FUSE = "off";
-  const cOff = compileToFile(SOURCE, "webgpu-bench.ts", "webgpu-bench-unfused");
-  delete process.env.JACC_FUSE;
+  const cOff = compileToFile(SOURCE, "webgpu-bench.ts", "webgpu-bench-unfused", "", { fuse: false });
   const mOff = await importFile(cOff.file);
   const ex = webgpuExecutor()!;
   const f32 = (shape: number[], seed: number) => randn(shape, { seed });

@@ -18,7 +18,8 @@ import { emitPatterns } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
 import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
-import { FuseHelpers, fusionOff } from "./opt/fuse.js";
+import { FuseHelpers } from "./opt/fuse.js";
+import type { CompilePaths } from "./ad/jvp.js";
 import { fuseElementwise } from "./opt/fuse-region.js";
 import { deviceNumbers } from "./opt/device-numbers.js";
 
@@ -37,7 +38,11 @@ export interface CompileOptions {
   explain?: boolean;
   /** The strategy of `jacobian` markers that do not set one (default "reverse-mode"). */
   strategy?: "reverse-mode" | "forward-mode";
+  /** Code paths to leave out, to compare them (tests, benchmarks): `{ fuse: false }`, `{ structured: false }`, `{ direct: false }`. */
+  paths?: CompilePaths;
 }
+
+export type { CompilePaths };
 
 export interface MarkerReport {
   marker: string;
@@ -77,7 +82,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   collect(mod.sf);
   for (const name of Object.values(RT)) taken.add(name);
   const program = new Program(mod, taken);
-  const ctx = { fns: program.fns, fnNames: program.fnNames };
+  const ctx = { fns: program.fns, fnNames: program.fnNames, paths: options.paths };
   const mc = new MarkerCompiler(program, ctx, options.strategy);
   program.hooks = { markerFn: (call, lowerer) => mc.fnInside(call, lowerer), markerValue: (call, lowerer) => mc.valueInside(call, lowerer) };
 
@@ -230,7 +235,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   // locals never shadow a generated function (or the runtime's names)
   const globalNames = new Set([...order, ...Object.values(RT)]);
   const helpers = new FuseHelpers(tsOut);
-  const prep = (f: Fn) => (fusionOff() ? f : fuseElementwise(f, helpers));
+  const prep = (f: Fn) => (options.paths?.fuse === false ? f : fuseElementwise(f, helpers));
   // number cotangents that may be 0-d device tensors, found across the module's functions
   const ready = deviceNumbers(new Map(order.map((f) => [f, simplify(program.fns.get(f)!)])));
   const generated = order.map((f) => emitter.fn(avoidNames(prep(ready.get(f)!), globalNames))).join("\n\n");
@@ -440,7 +445,7 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   const names = reachable(fns, [built.fn]);
   const globalNames = new Set([...names, ...Object.values(RT)]);
   const helpers = new FuseHelpers(true);
-  const prep = (f: Fn) => (fusionOff() ? f : fuseElementwise(f, helpers));
+  const prep = (f: Fn) => (mc.ctx.paths?.fuse === false ? f : fuseElementwise(f, helpers));
   const ready = deviceNumbers(new Map(names.map((n) => [n, simplify(fns.get(n)!)])));
   const fnsText = names.map((n) => emitter.fn(avoidNames(prep(ready.get(n)!), globalNames))).join("\n\n");
   const generated = [fnsText, ...helpers.code, ...directKernelTexts(program.fns, true, fnsText)].join("\n\n");

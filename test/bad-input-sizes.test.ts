@@ -7,7 +7,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tensor } from "jacc";
-import { compileAndImport, withCompilerEnv } from "./util/compile.js";
+import type { CompilePaths } from "../compiler/index.js";
+import { compileAndImport, withPaths } from "./util/compile.js";
 
 const SRC = `
 import { jacrev, jacfwd, hessian, jacobian, type Tensor } from "jacc";
@@ -59,9 +60,9 @@ test("number drivers: jacrev / jacfwd / jacobian of a long vector → RangeError
 
 test("Tensor drivers: the direct kernel, the structured path and the sweeps → the same RangeError", async () => {
   const x = tensor(big(), { dtype: "float64" });
-  const paths: [string, string, string][] = [["direct", "JACC_DIRECT", "on"], ["structured", "JACC_DIRECT", "off"], ["sweeps", "JACC_JACOBIAN", "sweep"]];
-  for (const [path, name, value] of paths) {
-    const m = await withCompilerEnv(name, value, () => compileAndImport<M>(SRC, `bad-input-sizes-${path}`));
+  const paths: [string, CompilePaths][] = [["direct", {}], ["structured", { direct: false }], ["sweeps", { structured: false }]];
+  for (const [path, off] of paths) {
+    const m = await withPaths(off, () => compileAndImport<M>(SRC, `bad-input-sizes-${path}`));
     tooBig(() => m.jt(x), msg("jacrev(ex)", [N, N], 8));
     tooBig(() => m.jtf(x.to("float32")), msg("jacfwd(ex)", [N, N], 4));
     assert.equal((m.jt(tensor([0, 0], { dtype: "float64" })) as { toArray(): unknown }).toArray(), [[1, 0], [0, 1]], path);

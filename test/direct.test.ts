@@ -1,11 +1,11 @@
 // Direct Jacobian kernels (compiler/ad/direct.ts): which programs get one,
-// the same numbers bit for bit as the structured path (JACC_DIRECT=off) in
+// the same numbers bit for bit as the structured path (paths { direct: false }) in
 // float64 and float32, and every case the kernel cannot handle (devices,
 // dtypes, broadcasting, shapes, dims) falls back to that path, errors included.
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compileAndImport, compileOrThrow, repoRoot, withCompilerEnv } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
 import { sjStats, Tensor } from "../runtime/index.js";
 
 const SRC = `
@@ -46,7 +46,7 @@ function same(a: unknown, b: unknown, what: string): void {
 
 async function both(): Promise<[any, any]> {
   const fast = await compileAndImport(SRC, "direct-src");
-  return [fast, await withCompilerEnv("JACC_DIRECT", "off", () => compileAndImport(SRC, "direct-src-off"))];
+  return [fast, await withPaths({ direct: false }, () => compileAndImport(SRC, "direct-src-off"))];
 }
 
 /** Runs `f` on both modules; returns how many direct kernel calls the fast module made. */
@@ -64,7 +64,7 @@ function check(f: (m: any) => unknown, fast: any, slow: any, what: string): numb
   } catch (e) {
     eb = e;
   }
-  assert.is(sjStats.direct - before, calls, `${what}: JACC_DIRECT=off calls no kernel`);
+  assert.is(sjStats.direct - before, calls, `${what}: paths { direct: false } calls no kernel`);
   if (ea || eb) {
     assert.ok(ea && eb, `${what}: only one path threw (${String(ea ?? eb)})`);
     assert.is((ea as Error).constructor, (eb as Error).constructor, what);
@@ -81,7 +81,7 @@ test("which programs get a direct kernel", () => {
   assert.is(kernels.length, 13, kernels.join(", "));
   assert.not.ok(/jacrev_\w*mlp\w*_direct/.test(r.code), "two matmuls: no direct kernel");
   assert.not.ok(r.code.includes("new Function") || r.code.includes("eval("));
-  assert.not.ok(withCompilerEnv("JACC_DIRECT", "off", () => compileOrThrow(SRC, path.join(repoRoot, ".tmp", "tests", "direct-src-off.ts"))).code.includes("_direct("));
+  assert.not.ok(withPaths({ direct: false }, () => compileOrThrow(SRC, path.join(repoRoot, ".tmp", "tests", "direct-src-off.ts"))).code.includes("_direct("));
 });
 
 test("elementwise chains and reductions: the same bits as the structured path, float64 and float32", async () => {

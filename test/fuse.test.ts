@@ -4,7 +4,7 @@
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compileAndImport, compileOrThrow, repoRoot, withCompilerEnv } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
 import { tensor, Tensor } from "../runtime/index.js";
 
 const SRC = `
@@ -17,7 +17,7 @@ export const broadcast = (x: Tensor, y: Tensor) => vjp(broadcastF, [x, y])[0];
 export const layerJ = jacrev((x: Tensor) => x.mul(3).tanh());
 `;
 
-const withoutFusion = <T>(f: () => T): T => withCompilerEnv("JACC_FUSE", "off", f);
+const withoutFusion = <T>(f: () => T): T => withPaths({ fuse: false }, f);
 
 test("elementwise chains fuse into one loop per dtype", () => {
   const r = compileOrThrow(SRC, path.join(repoRoot, ".tmp", "tests", "fuse-src.ts"));

@@ -8,7 +8,7 @@
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compileAndImport, compileOrThrow, withCompilerEnv } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, withPaths } from "./util/compile.js";
 import { compileModule } from "../compiler/index.js";
 import { detach, tensor, Tensor } from "../runtime/index.js";
 import { spawnSync } from "node:child_process";
@@ -181,9 +181,9 @@ export const fk = jacfwd(k, { argnums: [0, 1] });
 
 const PATHS: [string, () => Promise<Record<string, any>>][] = [
   ["default", () => compileAndImport(DETACH, "item-detach-detach")],
-  ["JACC_JACOBIAN=sweep", () => withCompilerEnv("JACC_JACOBIAN", "sweep", () => compileAndImport(DETACH, "item-detach-detach-sweep"))],
-  ["JACC_FUSE=off", () => withCompilerEnv("JACC_FUSE", "off", () => compileAndImport(DETACH, "item-detach-detach-nofuse"))],
-  ["JACC_DIRECT=off", () => withCompilerEnv("JACC_DIRECT", "off", () => compileAndImport(DETACH, "item-detach-detach-nodirect"))],
+  ["paths { structured: false }", () => withPaths({ structured: false }, () => compileAndImport(DETACH, "item-detach-detach-sweep"))],
+  ["paths { fuse: false }", () => withPaths({ fuse: false }, () => compileAndImport(DETACH, "item-detach-detach-nofuse"))],
+  ["paths { direct: false }", () => withPaths({ direct: false }, () => compileAndImport(DETACH, "item-detach-detach-nodirect"))],
 ];
 
 for (const [label, load] of PATHS) {

@@ -1,22 +1,22 @@
 // Structured tensor Jacobians (compiler/ad/structured.ts, runtime/jac.ts):
-// the same numbers as the per-element sweeps (JACC_JACOBIAN=sweep) on every
+// the same numbers as the per-element sweeps (paths { structured: false }) on every
 // tensor fixture, no sweeps for elementwise functions, chunkSize changes
 // nothing, and the structures are the expected ones.
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compileAndImport, compileOrThrow, repoRoot, withCompilerEnv } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
 import { compileModule } from "../compiler/index.js";
 import { sjStats, tensor, Tensor } from "../runtime/index.js";
 
 const dir = path.join(repoRoot, "fixtures", "tensor");
 const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
 
-const withSweep = <T>(f: () => T): T => withCompilerEnv("JACC_JACOBIAN", "sweep", f);
+const withSweep = <T>(f: () => T): T => withPaths({ structured: false }, f);
 
 /** Compiled without the direct kernels (compiler/ad/direct.ts): the structures below are filled by runtime/jac.ts. */
-const noDirect = <T>(f: () => T): T => withCompilerEnv("JACC_DIRECT", "off", f);
+const noDirect = <T>(f: () => T): T => withPaths({ direct: false }, f);
 
 /** Tensors as {dtype, shape, data}, arrays element by element, everything else as it is. */
 function flat(v: unknown): unknown {
@@ -49,9 +49,9 @@ for (const f of files) {
     const src = fs.readFileSync(path.join(dir, f), "utf8");
     const file = path.join(dir, f);
     const fast = compileModule(src, file, { target: "js" });
-    const slow = withSweep(() => compileModule(src, file, { target: "js" }));
+    const slow = compileModule(src, file, { target: "js", paths: { structured: false } });
     if (fast.diagnostics.length || slow.diagnostics.length) return; // the fixture test reports it
-    assert.not.ok(slow.code.includes("__jt.sjSeed"), "JACC_JACOBIAN=sweep turns the structured path off");
+    assert.not.ok(slow.code.includes("__jt.sjSeed"), "paths { structured: false } turns the structured path off");
     if (fast.code.includes("__jt.sjSeed")) structuredFixtures++;
     const name = `structured-${f.replace(/\.ts$/, "")}`;
     const a = await compileAndImport(src, `${name}-fast`, path.join(dir, `.${name}-fast.ts`));

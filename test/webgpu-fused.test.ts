@@ -2,7 +2,7 @@
 // gets one WGSL kernel (compiler/emit/wgsl/fused.ts), and WebGPU tensors of
 // one shape run it as one dispatch instead of one per op. Compared with the
 // CPU (float32) run of the same module within float32 tolerance, and with the
-// op-by-op WebGPU run (JACC_FUSE=off); dispatches counted with the executor's
+// op-by-op WebGPU run (paths { fuse: false }); dispatches counted with the executor's
 // stats. Broadcasting falls back to the per-op kernels; mixed devices keep
 // their error.
 import fs from "node:fs";
@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { randn, tensor, Tensor, webgpuExecutor } from "jacc";
-import { compileAndImport, compileOrThrow, repoRoot, withCompilerEnv } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
 import { gpuTest, mismatches, numbers, readBack } from "./util/webgpu.js";
 import { fusedKernel, regionKernel, MAX_GPU_BINDINGS, MAX_GPU_TENSORS } from "../compiler/emit/wgsl/fused.js";
 import { gpuKernels } from "../runtime/kernels.js";
@@ -53,7 +53,7 @@ let modules: Promise<{ on: any; off: any }> | undefined;
 function load(): Promise<{ on: any; off: any }> {
   modules ??= (async () => {
     const on = await compileAndImport(SOURCE, "webgpu-fused-on");
-    return { on, off: await withCompilerEnv("JACC_FUSE", "off", () => compileAndImport(SOURCE, "webgpu-fused-off")) };
+    return { on, off: await withPaths({ fuse: false }, () => compileAndImport(SOURCE, "webgpu-fused-off")) };
   })();
   return modules;
 }
@@ -98,7 +98,7 @@ for (const [name, pick, args] of CASES) {
     assert.equal(mismatches(fused.dev, fused.cpu, TOL), [], "fused WebGPU vs CPU");
     assert.equal(mismatches(fused.dev, perOp.dev, 1e-6), [], "fused vs op-by-op WebGPU");
     assert.ok(fused.kernels.some((k) => k.startsWith("fuse_")), `a fused kernel ran: ${fused.kernels}`);
-    assert.not.ok(perOp.kernels.some((k) => k.startsWith("fuse_")), "no fused kernel with JACC_FUSE=off");
+    assert.not.ok(perOp.kernels.some((k) => k.startsWith("fuse_")), "no fused kernel with paths { fuse: false }");
     assert.ok(fused.dispatches < perOp.dispatches, `${fused.dispatches} dispatches fused, ${perOp.dispatches} op by op`);
   });
 }

@@ -7,7 +7,15 @@ import { ruleOf } from "../rules/index.js";
 import { effects } from "../rules/tensor.js";
 import { isVaried, resultDeps, touchesTape, variedVars, type Fns } from "./activity.js";
 
-export interface Ctx { fns: Fns; fnNames: Names }
+/**
+ * Which code paths the compiler may take (CompileOptions.paths); every one is on by default, and
+ * tests and benchmarks turn one off to compare: `fuse: false` emits tensor ops one by one,
+ * `structured: false` keeps the sweep drivers (no structured Jacobians), `direct: false` drops the
+ * direct Jacobian kernels.
+ */
+export interface CompilePaths { fuse?: boolean; structured?: boolean; direct?: boolean }
+
+export interface Ctx { fns: Fns; fnNames: Names; paths?: CompilePaths }
 
 const memo = new WeakMap<Fns, Map<string, string>>();
 

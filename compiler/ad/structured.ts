@@ -12,8 +12,8 @@
 // The sweep driver stays the driver other transforms differentiate
 // (hessian = jacfwd(jacrev(f)), createGraph): its structured twin replaces
 // its body only when the module is emitted, after every transform ran.
-// JACC_JACOBIAN=sweep in the compiler's environment turns the twins off (tests
-// compare both paths).
+// CompileOptions.paths { structured: false } turns the twins off (tests compare
+// both paths).
 import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { type Fns, resultDeps } from "./activity.js";
@@ -23,12 +23,6 @@ import { type DirectKernel, directKernel } from "./direct.js";
 const twins = new WeakMap<Fns, Map<string, Fn>>();
 const directs = new WeakMap<Fns, Map<string, DirectKernel>>();
 
-/** JACC_DIRECT=off in the compiler's environment turns the direct kernels off (tests and benchmarks compare). */
-export function directOff(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.JACC_DIRECT === "off";
-}
-
 /** The texts of the direct kernels (compiler/ad/direct.ts) that `generated` calls. */
 export function directKernelTexts(fns: Fns, ts: boolean, generated: string): string[] {
   const m = directs.get(fns);
@@ -37,11 +31,6 @@ export function directKernelTexts(fns: Fns, ts: boolean, generated: string): str
 }
 /** For `jacc explain`: the static structure of each block of a driver. */
 export const structureOf = new WeakMap<Fn, string[][]>();
-
-export function sweepForced(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.JACC_JACOBIAN === "sweep";
-}
 
 /** Gives every driver with a structured twin the twin's body (call once every transform is built). */
 export function useStructuredTwins(fns: Fns): void {
@@ -94,7 +83,7 @@ export interface TwinSpec {
  * when f is straight-line tensor code; otherwise nothing, and the sweeps stay.
  */
 export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): boolean {
-  if (sweepForced()) return false;
+  if (ctx.paths?.structured === false) return false;
   const f = ctx.fns.get(fName)!;
   const drv = spec.driver;
   if (!spec.ins.every((j) => f.params[j].type.k === "tensor")) return false;
@@ -168,7 +157,7 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     { k: "if", cond: v(ok), then: structured, else: sweep },
     { k: "return", values: outs.map((o) => v(o)) },
   ];
-  const direct = spec.ins.length === 1 && spec.leaves.length === 1 && f.results.length === 1 && spec.aux === undefined && !directOff() ? directKernel(ctx.fns.get(perInput[0].gs)!, ctx.fnNames.claim(`${drv.name}_direct`), spec.ins[0], f.params.length, spec.label) : undefined;
+  const direct = spec.ins.length === 1 && spec.leaves.length === 1 && f.results.length === 1 && spec.aux === undefined && ctx.paths?.direct !== false ? directKernel(ctx.fns.get(perInput[0].gs)!, ctx.fnNames.claim(`${drv.name}_direct`), spec.ins[0], f.params.length, spec.label) : undefined;
   if (direct && outs.length === 1) {
     // the direct kernel first; undefined (other devices, dtypes, shapes) runs the body above
     const pre: Stmt[] = [];

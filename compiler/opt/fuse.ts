@@ -40,12 +40,6 @@ export function operandLoads(kinds: readonly ("t" | "n")[]): { tensors: string[]
   };
 }
 
-/** JACC_FUSE=off in the compiler's environment emits the ops one by one (tests compare both). */
-export function fusionOff(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.JACC_FUSE === "off";
-}
-
 type Node = FuseNode;
 
 /** The helpers one module's fused chains call (deduplicated by their text). */

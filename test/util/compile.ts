@@ -5,32 +5,33 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { compileModule, formatDiagnostic, type CompileResult } from "../../compiler/index.js";
+import { compileModule, type CompilePaths, formatDiagnostic, type CompileResult } from "../../compiler/index.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const tmpDir = path.join(repoRoot, ".tmp", "tests");
 
 /** Compiles `source` (as if it were the file `fileName`) and throws on diagnostics. */
 export function compileOrThrow(source: string, fileName = "test.ts", target: "js" | "ts" = "js"): CompileResult {
-  const r = compileModule(source, fileName, { target });
+  const r = compileModule(source, fileName, { target, paths });
   if (r.diagnostics.length) throw new Error(r.diagnostics.map(formatDiagnostic).join("\n"));
   return r;
 }
 
+/** The code paths compileOrThrow and compileAndImport leave out while `withPaths` runs. */
+let paths: CompilePaths | undefined;
+
 /**
- * Runs `f` with the compiler's switch `name` set to `value` (JACC_FUSE=off,
- * JACC_DIRECT=off, JACC_JACOBIAN=sweep), then puts it back. compileOrThrow
- * and compileAndImport compile before they first wait, so a promise they
- * return was compiled with the switch.
+ * Runs `f` with the compiler's code paths in `p` turned off ({ fuse: false }, { direct: false },
+ * { structured: false }: CompileOptions.paths), then puts them back. compileOrThrow and
+ * compileAndImport compile before they first wait, so a promise they return was compiled so.
  */
-export function withCompilerEnv<T>(name: string, value: string, f: () => T): T {
-  const before = process.env[name];
-  process.env[name] = value;
+export function withPaths<T>(p: CompilePaths, f: () => T): T {
+  const before = paths;
+  paths = p;
   try {
     return f();
   } finally {
-    if (before === undefined) delete process.env[name];
-    else process.env[name] = before;
+    paths = before;
   }
 }
 
