@@ -7,12 +7,14 @@ import type { Operand } from "./check.js";
 import type { NestedData } from "./factories.js";
 import * as ops from "./ops/index.js";
 import { backend } from "./device.js";
+import { TensorElementwise } from "./ops/elementwise-api.gen.js";
 
 /** What `toArray()` returns: a number for a 0-d tensor, nested arrays otherwise. */
 export type NestedArray = number | NestedArray[];
 type Sizes = (number | readonly number[])[];
 
-export class Tensor {
+/** A tensor; its elementwise methods (exp, add, …) come from the op registry (TensorElementwise). */
+export class Tensor extends TensorElementwise {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly device: Device = "cpu";
@@ -25,6 +27,7 @@ export class Tensor {
    * array's. Generated code builds every result this way, so it stays cheap.
    */
   constructor(data: Storage, shape: readonly number[]) {
+    super();
     if (data instanceof Float64Array) this.dtype = "float64";
     else if (data instanceof Float32Array) this.dtype = "float32";
     else throw new TypeError(`Tensor: data must be a Float32Array or a Float64Array, got ${describe(data)}`);
@@ -116,7 +119,7 @@ export class Tensor {
     return this.to("float64");
   }
 
-  toString(): string {
+  override toString(): string {
     return formatTensor(this);
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
@@ -124,23 +127,6 @@ export class Tensor {
   }
 
   // elementwise
-  add(other: Operand, opts?: ops.AlphaOptions): Tensor { return ops.add(this, other, opts); }
-  sub(other: Operand, opts?: ops.AlphaOptions): Tensor { return ops.sub(this, other, opts); }
-  mul(other: Operand): Tensor { return ops.mul(this, other); }
-  div(other: Operand): Tensor { return ops.div(this, other); }
-  pow(exponent: Operand): Tensor { return ops.pow(this, exponent); }
-  maximum(other: Operand): Tensor { return ops.maximum(this, other); }
-  minimum(other: Operand): Tensor { return ops.minimum(this, other); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  sin(): Tensor { return ops.sin(this); }
-  cos(): Tensor { return ops.cos(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  relu(): Tensor { return ops.relu(this); }
-  abs(): Tensor { return ops.abs(this); }
   clamp(min?: Operand | null, max?: Operand | null): Tensor { return ops.clamp(this, min, max); }
   /** This tensor where `condition` holds, else `other` (PyTorch's Tensor.where). */
   where(condition: Tensor | NestedData, other: Operand): Tensor { return ops.where(condition, this, other); }

@@ -23,6 +23,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as runtime from "jacc";
 import { tensorRules } from "../compiler/rules/tensor.js";
+import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, type ElementwiseName } from "../compiler/ops/elementwise.js";
 import { compileModule, formatDiagnostic } from "../compiler/index.js";
 import { tmpDir } from "./util/compile.js";
 import { prng, seedOf } from "./util/scalar-check.js";
@@ -59,20 +60,8 @@ const POS: Interval = [0.3, 2];
 const awayFrom = (...kinks: number[]) => (v: number) => kinks.some((k) => Math.abs(v - k) < 0.05);
 const MASK = `const mask = tensor([[1, 0, 1], [0, 1, 1]], { dtype: "float64" });`;
 
-// ---------------------------------------------------------------- unary elementwise ops
+// ---------------------------------------------------------------- elementwise ops (the registry's entries)
 interface Unary { dom: Interval; avoid?: (v: number) => boolean; smooth: boolean }
-const UNARY: Record<string, Unary> = {
-  neg: { dom: R, smooth: true },
-  exp: { dom: R, smooth: true },
-  log: { dom: POS, smooth: true },
-  sqrt: { dom: POS, smooth: true },
-  sin: { dom: [-3, 3], smooth: true },
-  cos: { dom: [-3, 3], smooth: true },
-  tanh: { dom: R, smooth: true },
-  sigmoid: { dom: [-3, 3], smooth: true },
-  relu: { dom: R, avoid: awayFrom(0), smooth: false },
-  abs: { dom: R, avoid: awayFrom(0), smooth: false },
-};
 
 /** f(x) alone; f(x) times a broadcast y (a cotangent ≠ 1); the function form; f of a product. */
 function unaryCases(name: string, u: Unary): Case[] {
@@ -83,6 +72,27 @@ function unaryCases(name: string, u: Unary): Case[] {
     { expr: `${name}(x)`, args: [[4]], dom: u.dom, avoid: u.avoid },
     { expr: `x.mul(x).${name}().sum(0)`, args: [[3, 2]], dom: name === "log" || name === "sqrt" ? [0.3, 1.5] : [-1.5, 1.5], avoid: (v) => Math.abs(v) < 0.1, hessian: u.smooth },
   ];
+}
+
+/** A broadcast pair, the function form, a number operand, and the op under a nonlinear one (a varying cotangent). */
+function binaryCases(name: string, dom: Interval[], smooth: boolean, avoid?: (v: number) => boolean): Case[] {
+  return [
+    { expr: `x.${name}(y)`, args: [[2, 3], [3]], dom, avoid, gap: smooth ? undefined : 0.05, jvp: true, hessian: smooth },
+    { expr: `x.${name}(y)`, args: [[2, 1], [1, 3]], dom, avoid, gap: smooth ? undefined : 0.05 },
+    { expr: `${name}(x, y)`, args: [[3], [2, 3]], dom, avoid, gap: smooth ? undefined : 0.05 },
+    { expr: `x.${name}(y)`, args: [[2, 3], "num"], dom, avoid, gap: smooth ? undefined : 0.05, hessian: smooth },
+    { expr: `x.${name}(y).sin()`, args: [[2, 3], [3]], dom, avoid, gap: smooth ? undefined : 0.05, hessian: smooth },
+  ];
+}
+
+/** The generated cases of a registry entry (compiler/ops/elementwise.ts), with the entry's own extra cases. */
+function registryCases(name: ElementwiseName): Case[] {
+  const op = ELEMENTWISE_OPS[name];
+  const avoid = op.test.kinks?.length ? awayFrom(...op.test.kinks) : undefined;
+  const dom = op.test.dom.map((d) => [d[0], d[1]] as Interval);
+  const base = op.arity === 1 ? unaryCases(name, { dom: dom[0], avoid, smooth: op.test.smooth }) : binaryCases(name, dom, op.test.smooth, avoid);
+  const extra = (op.test.cases ?? []).map((c): Case => ({ expr: c.expr, args: c.args.map((a) => (a === "num" ? "num" : [...a])), dom: c.dom ? [c.dom[0], c.dom[1]] : dom[0], avoid: c.kinks ? awayFrom(...c.kinks) : avoid, hessian: op.test.smooth }));
+  return [...base, ...extra];
 }
 
 /** Reductions with dims: all, one dim, negative, keepdim, a list of dims. */
@@ -364,7 +374,8 @@ const CASES: Record<string, Case[]> = {
     { expr: "stack([x, y]).exp()", args: [[2, 3], [2, 3]], hessian: true }, // second order: a varying cotangent flows into the op
   ],
 };
-for (const [name, u] of Object.entries(UNARY)) CASES[`t.${name}`] = unaryCases(name, u);
+// every registry entry without hand-written cases above: its generated cases
+for (const name of ELEMENTWISE_NAMES) CASES[`t.${name}`] ??= registryCases(name);
 
 // ---------------------------------------------------------------- coverage
 const userOps = Object.entries(tensorRules).filter(([p, r]) => p.startsWith("t.") && !r.zero).map(([p]) => p);

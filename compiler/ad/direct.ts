@@ -54,7 +54,7 @@ function js(e: E, f32: boolean): string {
     case "dot": return f32 ? "Math.fround(dot)" : "dot";
     case "op": {
       if (e.args.length === 1) return r(`(${UNARY[e.op](js(e.args[0], f32))})`);
-      return r(`(${js(e.args[0], f32)} ${BINARY[e.op]} ${js(e.args[1], f32)})`);
+      return r(`(${BINARY[e.op](js(e.args[0], f32), js(e.args[1], f32))})`);
     }
   }
 }

@@ -16,6 +16,7 @@
 // both paths).
 import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
+import { runtimeName } from "../rules/runtime-name.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { type DirectKernel, directKernel } from "./direct.js";
@@ -197,15 +198,6 @@ const join = (a: Kind, b: Kind): Kind => (RANK.indexOf(a) > RANK.indexOf(b) ? a 
 const ELEMENTWISE = new Set(["mul", "div", "neg", "add", "sub", "adAcc", "adExpandAs", "adSumTo", "reshape", "view", "flatten", "squeeze", "unsqueeze", "adReshapeAs"]);
 const REDUCE = new Set(["sum", "mean", "transpose", "t", "permute", "expand", "select", "narrow", "index", "cat", "stack", "where"]);
 
-/** The runtime function a tensor rule's call text names: `__jt.NAME(` or `__jt.adZ("NAME", k, `. */
-function runtimeName(js: string): { name: string; rest: string } | undefined {
-  const z = /^__jt\.adZ\("(\w+)", \d+(?:, )?/.exec(js);
-  if (z) return { name: z[1], rest: js.slice(z[0].length) };
-  const c = /^__jt\.(\w+)\(/.exec(js);
-  if (c) return { name: c[1], rest: js.slice(c[0].length) };
-  return undefined;
-}
-
 /**
  * A copy of the tangent program g whose tangent ops call the runtime's `sj`;
  * undefined when g is not straight-line tensor code (or a tangent meets an op
@@ -268,14 +260,4 @@ function describe(k: Kind): string {
     case "sparse rows": return "sparse rows (reductions / broadcasts / index maps: filled entry by entry)";
     case "dense": return "dense (a matrix product with a dense operand)";
   }
-}
-
-/** The `sj.` rule: the base op's runtime call, through the structured dispatcher. */
-export function sjJs(baseJs: (a: string[], attrs: unknown[]) => string): (a: string[], attrs: unknown[]) => string {
-  return (a, attrs) => {
-    const own = attrs[0] as number;
-    const text = baseJs(a, attrs.slice(1));
-    const r = runtimeName(text)!;
-    return `__jt.sj(${JSON.stringify(r.name)}, ${own}${r.rest.startsWith(")") ? "" : ", "}${r.rest}`;
-  };
 }

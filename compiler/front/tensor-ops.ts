@@ -5,6 +5,7 @@
 import ts from "typescript";
 import { type Atom, type Fn, lit, NUM, TENSOR, type Type, v } from "../ir/ir.js";
 import { tensorRules } from "../rules/tensor.js";
+import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, type ElementwiseName } from "../ops/elementwise.js";
 import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
 import { skipParens } from "./module.js";
@@ -13,21 +14,28 @@ interface OpSpec {
   prim: string;
   operands: number; // including the receiver
   ints?: (number | undefined)[]; // integer arguments with their defaults (undefined: required)
-  lits?: "dims" | "sizes"; // optional dim list + keepdim, or a shape given as an array or as numbers
+  lits?: "dims" | "sizes" | "params"; // optional dim list + keepdim, a shape given as an array or as numbers, or an elementwise op's parameters
   result?: "num";
 }
 
 const bin = (name: string): [string, OpSpec] => [name, { prim: `t.${name}`, operands: 2 }];
 const un = (name: string): [string, OpSpec] => [name, { prim: `t.${name}`, operands: 1 }];
 
+/** The registry's elementwise ops (compiler/ops/elementwise.ts): operands, then literal parameters. */
+const elementwiseSpecs = ELEMENTWISE_NAMES.map((name): [string, OpSpec] => {
+  const op = ELEMENTWISE_OPS[name];
+  return [name, { prim: `t.${name}`, operands: op.arity, ...(op.params?.length ? { lits: "params" as const } : {}) }];
+});
+
 const OPS = new Map<string, OpSpec>([
-  ...["add", "sub", "mul", "div", "pow", "matmul", "dot", "outer", "maximum", "minimum"].map(bin),
+  ...elementwiseSpecs,
+  ...["matmul", "dot", "outer"].map(bin),
   ["prod", { prim: "t.prod", operands: 1, lits: "dims" }],
   ["amax", { prim: "t.amax", operands: 1, lits: "dims" }],
   ["amin", { prim: "t.amin", operands: 1, lits: "dims" }],
   ["clamp", { prim: "t.clamp", operands: 1, ints: [NaN, NaN] }],
   ["index", { prim: "t.index", operands: 1, ints: [undefined] }],
-  ...["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "t", "detach"].map(un),
+  ...["t", "detach"].map(un),
   ["sum", { prim: "t.sum", operands: 1, lits: "dims" }],
   ["mean", { prim: "t.mean", operands: 1, lits: "dims" }],
   ["select", { prim: "t.select", operands: 1, ints: [undefined, undefined] }],
@@ -135,6 +143,16 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     if (dim === NOT_LITERAL || keep === NOT_LITERAL) fail(args[i], "unsupported-construct", `the dims and keepdim of \`${name}\` must be literals inside a differentiated function`);
     attrs.push(dim, keep);
     i += 2;
+  } else if (spec.lits === "params") {
+    // an elementwise op's parameters (softplus's beta, threshold): literals, PyTorch's defaults when left out
+    const params = ELEMENTWISE_OPS[name as ElementwiseName].params ?? [];
+    for (const [k, [pname, dflt]] of params.entries()) {
+      const a = args[i + k];
+      const val = a ? literal(a) : dflt;
+      if (typeof val !== "number") fail(a ?? node, "unsupported-construct", `the ${pname} of \`${name}\` must be a number literal inside a differentiated function`);
+      attrs.push(val);
+    }
+    i += params.length;
   } else if (spec.lits === "sizes") {
     const rest = args.slice(i);
     const vals = rest.map(literal);
@@ -156,7 +174,7 @@ export function opAsFunction(name: string, fnName: string): Fn | undefined {
   const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
   vars.set("out", TENSOR);
   const ints = (spec.ints ?? []).map((d) => lit(Number.isNaN(d) ? undefined : d));
-  const attrs = spec.lits === "dims" ? [undefined, false] : [];
+  const attrs = spec.lits === "dims" ? [undefined, false] : spec.lits === "params" ? (ELEMENTWISE_OPS[name as ElementwiseName].params ?? []).map(([, d]) => d) : [];
   return {
     name: fnName,
     params,

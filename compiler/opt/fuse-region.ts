@@ -210,7 +210,7 @@ export function regionHelper(name: string, r: Region, stmts: Let[], ts: boolean)
   const loop = (f32: boolean): string[] => {
     const rd = (s: string) => (f32 ? `Math.fround(${s})` : s);
     const lines = r.nodes.map((n, k) => {
-      const e = n.args.length === 1 ? UNARY[n.op](value(n.args[0], f32)) : `${value(n.args[0], f32)} ${BINARY[n.op]} ${value(n.args[1], f32)}`;
+      const e = n.args.length === 1 ? UNARY[n.op](value(n.args[0], f32)) : BINARY[n.op](value(n.args[0], f32), value(n.args[1], f32));
       return `const v${k + 1} = ${rd(e)};`;
     });
     const stores = nodeOuts.map((ref, k) => `o${k}[i] = v${ref + 1};`);

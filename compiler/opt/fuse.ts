@@ -10,20 +10,16 @@
 // the chain as one dispatch.
 import { type Atom, type Fn, type Stmt, stmtReads, v, walk } from "../ir/ir.js";
 import { fusedKernel, type FuseNode } from "../emit/wgsl/fused.js";
+import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, fusable, jsOf } from "../ops/elementwise.js";
 
-export const UNARY: Record<string, (x: string) => string> = {
-  "t.neg": (x) => `-${x}`,
-  "t.exp": (x) => `Math.exp(${x})`,
-  "t.log": (x) => `Math.log(${x})`,
-  "t.sqrt": (x) => `Math.sqrt(${x})`,
-  "t.sin": (x) => `Math.sin(${x})`,
-  "t.cos": (x) => `Math.cos(${x})`,
-  "t.tanh": (x) => `Math.tanh(${x})`,
-  "t.abs": (x) => `Math.abs(${x})`,
-  "t.sigmoid": (x) => `1 / (1 + Math.exp(-${x}))`,
-};
-export const BINARY: Record<string, string> = { "t.add": "+", "t.sub": "-", "t.mul": "*", "t.div": "/" };
-const RUNTIME: Record<string, string> = { "t.neg": "neg", "t.exp": "exp", "t.log": "log", "t.sqrt": "sqrt", "t.sin": "sin", "t.cos": "cos", "t.tanh": "tanh", "t.abs": "abs", "t.sigmoid": "sigmoid", "t.add": "add", "t.sub": "sub", "t.mul": "mul", "t.div": "div" };
+/** The fusable ops of the registry (compiler/ops/elementwise.ts) by primitive: their JS formula over operand expressions. */
+const FUSABLE = ELEMENTWISE_NAMES.filter((n) => fusable(ELEMENTWISE_OPS[n]));
+export const UNARY: Record<string, (x: string) => string> = Object.fromEntries(
+  FUSABLE.filter((n) => ELEMENTWISE_OPS[n].arity === 1).map((n) => [`t.${n}`, (x: string) => jsOf(n, [x])]),
+);
+export const BINARY: Record<string, (x: string, y: string) => string> = Object.fromEntries(
+  FUSABLE.filter((n) => ELEMENTWISE_OPS[n].arity === 2).map((n) => [`t.${n}`, (x: string, y: string) => jsOf(n, [x, y])]),
+);
 const MAX_LEAVES = 8;
 
 /** A number in a fused loop: a literal, rounded to float32 for the float32 loop. */
@@ -77,12 +73,12 @@ export class FuseHelpers {
       if ("lit" in n) return loopLiteral(n.lit, f32);
       if ("leaf" in n) return kinds[n.leaf] === "t" ? `x${n.leaf}[i]` : `s${n.leaf}`;
       if (n.args.length === 1) return r(`(${UNARY[n.op](expr(n.args[0], f32))})`);
-      return r(`(${expr(n.args[0], f32)} ${BINARY[n.op]} ${expr(n.args[1], f32)})`);
+      return r(`(${BINARY[n.op](expr(n.args[0], f32), expr(n.args[1], f32))})`);
     };
     const call = (n: Node): string => {
       if ("lit" in n) return String(n.lit);
       if ("leaf" in n) return `a${n.leaf}`;
-      return `__jt.${RUNTIME[n.op]}(${n.args.map(call).join(", ")})`;
+      return `__jt.${n.op.slice(2)}(${n.args.map(call).join(", ")})`;
     };
     const kernel = fusedKernel(tree, kinds, call(tree).replace(/__jt\./g, ""));
     if (kernel) this.kernels[kernel.name] = kernel.text;

@@ -1,8 +1,7 @@
 // Clean-up before emission: remove pure definitions nobody reads (dead
 // tangents and cotangents the transforms produced), to a fixpoint. Never
 // folds arithmetic: `0 * v` stays (NaN must propagate, SPEC §4).
-import { type Atom, type Expr, type Fn, type Stmt, walk } from "../ir/ir.js";
-import { stmtReads } from "../ad/vjp.js";
+import { type Atom, type Expr, type Fn, type Stmt, stmtReads, walk } from "../ir/ir.js";
 
 const PURE = new Set<Expr["k"]>(["atom", "prim", "load", "len", "newvec", "veclit", "copyvec", "ext", "tape", "wrap", "tdata"]);
 

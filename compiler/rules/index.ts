@@ -3,7 +3,7 @@ import type { Atom, Builder, Type } from "../ir/ir.js";
 import { scalarRules } from "./scalar.js";
 import { tensorRules } from "./tensor.js";
 import { batchRules } from "./batch.js";
-import { sjJs } from "../ad/structured.js";
+import { sjJs } from "./runtime-name.js";
 
 type Tan = Atom | null;
 

@@ -4,6 +4,7 @@
 // broadcasts are un-broadcast in the vjp (ad.sumTo). `ad.*` entries are the
 // runtime helpers of runtime/ad.ts that the rules themselves use.
 import { type Atom, BOOL, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
+import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS } from "../ops/elementwise.js";
 
 type Tan = Atom | null;
 
@@ -33,14 +34,12 @@ function linear(fn: string, back: (b: Builder, ct: Atom, x: Atom[], attrs: unkno
   };
 }
 
-/** A unary elementwise op from its local derivative. */
-function unary(fn: string, deriv: (b: Builder, x: Atom, out: Atom) => Atom): TensorRule {
-  return {
-    operands: 1,
-    js: call(fn),
-    jvp: (b, [x], [dx], out) => (dx ? T(b, "t.mul", [dx, deriv(b, x, out)]) : null),
-    vjp: (b, [x], out, ct) => [T(b, "t.mul", [ct, deriv(b, x, out)])],
-  };
+/** The rules of the registry's elementwise ops: the runtime call `__jt.<name>(operands..., params...)` and the entry's jvp / vjp. */
+function elementwiseRules(): Record<string, TensorRule> {
+  return Object.fromEntries(ELEMENTWISE_NAMES.map((name) => {
+    const op = ELEMENTWISE_OPS[name];
+    return [`t.${name}`, { operands: op.arity, js: call(name), jvp: op.rule.jvp, vjp: op.rule.vjp }];
+  }));
 }
 
 const sumTo = (b: Builder, t: Atom, like: Atom, likeType: Type): Atom => b.t("ad.sumTo", [t, like], [], likeType.k === "num" ? NUM : TENSOR);
@@ -48,67 +47,8 @@ const expandAs = (b: Builder, t: Atom, like: Atom): Atom => T(b, "ad.expandAs", 
 const tadd = (b: Builder, x: Tan, y: Tan): Tan => (!x ? y : !y ? x : T(b, "t.add", [x, y]));
 
 export const tensorRules: Record<string, TensorRule> = {
-  // d(x + y) = dx + dy (broadcast); x̄ = sumTo(ct, x)
-  "t.add": {
-    operands: 2,
-    js: call("add"),
-    jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.add", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, dy, out) : null),
-    vjp: (b, [x, y], _o, ct, act, _a, ty) => [act[0] ? sumTo(b, ct, x, ty[0]) : null, act[1] ? sumTo(b, ct, y, ty[1]) : null],
-  },
-  "t.sub": {
-    operands: 2,
-    js: call("sub"),
-    jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.sub", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, isNumAtom(b, dy) ? b.p("neg", dy) : T(b, "t.neg", [dy]), out) : null),
-    vjp: (b, [x, y], _o, ct, act, _a, ty) => [act[0] ? sumTo(b, ct, x, ty[0]) : null, act[1] ? sumTo(b, T(b, "t.neg", [ct]), y, ty[1]) : null],
-  },
-  // d(x y) = dx y + x dy
-  "t.mul": {
-    operands: 2,
-    js: call("mul"),
-    jvp: (b, [x, y], [dx, dy], out) => {
-      const r = tadd(b, dx ? T(b, "t.mul", [dx, y]) : null, dy ? T(b, "t.mul", [x, dy]) : null);
-      return r ? expandAs(b, r, out) : null;
-    },
-    vjp: (b, [x, y], _o, ct, act, _a, ty) => [act[0] ? sumTo(b, T(b, "t.mul", [ct, y]), x, ty[0]) : null, act[1] ? sumTo(b, T(b, "t.mul", [ct, x]), y, ty[1]) : null],
-  },
-  // d(x / y) = dx / y - out dy / y
-  "t.div": {
-    operands: 2,
-    js: call("div"),
-    jvp: (b, [, y], [dx, dy], out) => {
-      const a = dx ? T(b, "t.div", [dx, y]) : null;
-      const c = dy ? T(b, "t.div", [T(b, "t.mul", [out, dy]), y]) : null;
-      const r = a && c ? T(b, "t.sub", [a, c]) : a ?? (c ? T(b, "t.neg", [c]) : null);
-      return r ? expandAs(b, r, out) : null;
-    },
-    vjp: (b, [x, y], out, ct, act, _a, ty) => [
-      act[0] ? sumTo(b, T(b, "t.div", [ct, y]), x, ty[0]) : null,
-      act[1] ? sumTo(b, T(b, "t.neg", [T(b, "t.div", [T(b, "t.mul", [ct, out]), y])]), y, ty[1]) : null,
-    ],
-  },
-  // d(x^y) = y x^(y-1) dx + out log(x) dy
-  "t.pow": {
-    operands: 2,
-    js: call("pow"),
-    jvp: (b, [x, y], [dx, dy], out) => {
-      const r = tadd(b, dx ? T(b, "t.mul", [dx, powBase(b, x, y)]) : null, dy ? T(b, "t.mul", [dy, T(b, "t.mul", [out, logOf(b, x)])]) : null);
-      return r ? expandAs(b, r, out) : null;
-    },
-    vjp: (b, [x, y], out, ct, act, _a, ty) => [
-      act[0] ? sumTo(b, T(b, "t.mul", [ct, powBase(b, x, y)]), x, ty[0]) : null,
-      act[1] ? sumTo(b, T(b, "t.mul", [ct, T(b, "t.mul", [out, logOf(b, x)])]), y, ty[1]) : null,
-    ],
-  },
-  "t.neg": linear("neg", (b, ct) => T(b, "t.neg", [ct])),
-  "t.exp": unary("exp", (_b, _x, out) => out),
-  "t.log": unary("log", (b, x) => T(b, "t.div", [lit(1), x])),
-  "t.sqrt": unary("sqrt", (b, _x, out) => T(b, "t.div", [lit(0.5), out])),
-  "t.sin": unary("sin", (b, x) => T(b, "t.cos", [x])),
-  "t.cos": unary("cos", (b, x) => T(b, "t.neg", [T(b, "t.sin", [x])])),
-  "t.tanh": unary("tanh", (b, _x, out) => T(b, "t.sub", [lit(1), T(b, "t.mul", [out, out])])),
-  "t.sigmoid": unary("sigmoid", (b, _x, out) => T(b, "t.mul", [out, T(b, "t.sub", [lit(1), out])])),
-  "t.relu": unary("relu", (b, x) => T(b, "ad.step", [x])),
-  "t.abs": unary("abs", (b, x) => T(b, "ad.sign", [x])),
+  // the elementwise ops: compiler/ops/elementwise.ts
+  ...elementwiseRules(),
   // reductions: linear; the vjp broadcasts ct back over the reduced dims
   "t.sum": linear("sum", (b, ct, [x], attrs) => T(b, "ad.sumBackward", [ct, x], attrs)),
   "t.mean": linear("mean", (b, ct, [x], attrs) => T(b, "ad.meanBackward", [ct, x], attrs)),
@@ -157,9 +97,6 @@ export const tensorRules: Record<string, TensorRule> = {
     vjp: (b, x, out, ct) => [T(b, "t.sub", [ct, T(b, "t.mul", [T(b, "t.exp", [out]), keepSum(b, ct, x[1])])])],
   },
 
-  // maximum / minimum: the cotangent goes to the larger (smaller) operand, halved on ties (PyTorch)
-  "t.maximum": pick(true),
-  "t.minimum": pick(false),
   // where(c, a, b): differentiable in a and b only
   "t.where": {
     operands: 3,
@@ -287,24 +224,6 @@ export const tensorRules: Record<string, TensorRule> = {
   "t.numel": { operands: 1, js: (a) => `${a[0]}.numel`, zero: true, type: () => NUM },
 };
 
-function pick(max: boolean): TensorRule {
-  const w = (b: Builder, x: Atom, y: Atom) => b.t("ad.pickWeight", [x, y], [max], TENSOR);
-  const rest1 = (b: Builder, t: Atom) => T(b, "t.sub", [lit(1), t]);
-  return {
-    operands: 2,
-    js: call(max ? "maximum" : "minimum"),
-    jvp: (b, [x, y], [dx, dy], out) => {
-      const wx = w(b, x, y);
-      const r = tadd(b, dx ? T(b, "t.mul", [dx, wx]) : null, dy ? T(b, "t.mul", [dy, rest1(b, wx)]) : null);
-      return r ? expandAs(b, r, out) : null;
-    },
-    vjp: (b, [x, y], _o, ct, act, _a, ty) => {
-      const wx = w(b, x, y);
-      return [act[0] ? sumTo(b, T(b, "t.mul", [ct, wx]), x, ty[0]) : null, act[1] ? sumTo(b, T(b, "t.mul", [ct, rest1(b, wx)]), y, ty[1]) : null];
-    },
-  };
-}
-
 function extremum(which: "max" | "min"): TensorRule {
   return {
     operands: 1,
@@ -324,24 +243,8 @@ function joinRule(stacked: boolean): TensorRule {
   };
 }
 
-/** log of a tensor, or of a number base (pow(2, x)) */
-const logOf = (b: Builder, x: Atom): Atom => (isNumAtom(b, x) ? b.p("log", x) : T(b, "t.log", [x]));
-
-const isNumAtom = (b: Builder, a: Atom) => a.k === "lit" || b.fn.vars.get(a.name)?.k === "num";
-
 function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
   return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);
-}
-
-function powBase(b: Builder, x: Atom, y: Atom): Atom {
-  // y x^(y-1); PyTorch gives 0 when y == 0
-  if (y.k === "lit") {
-    if (y.v === 0) return lit(0);
-    if (y.v === 1) return lit(1);
-    return T(b, "t.mul", [T(b, "t.pow", [x, lit((y.v as number) - 1)]), y]);
-  }
-  const yIsNum = y.k === "var" && b.fn.vars.get(y.name)?.k === "num";
-  return T(b, "t.mul", [T(b, "t.pow", [x, yIsNum ? b.p("sub", y, lit(1)) : b.t("t.sub", [y, lit(1)], [], TENSOR)]), y]);
 }
 
 function inversePerm(dims: number[]): number[] {

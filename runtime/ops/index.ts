@@ -3,8 +3,6 @@
 // of its arguments: the CPU kernels here, or WebGPU's (runtime/webgpu) when a
 // WebGPU tensor is among them (runtime/device.ts).
 import { deviceAware } from "../device.js";
-import * as binary from "./binary.js";
-import * as unary from "./unary.js";
 import * as whereOps from "./where.js";
 import * as reduce from "./reduce.js";
 import * as mm from "./matmul.js";
@@ -15,25 +13,10 @@ import * as slice from "./slice.js";
 import * as sm from "./softmax.js";
 
 export type { AlphaOptions } from "./binary.js";
+// the elementwise ops, generated from the op registry (compiler/ops/elementwise.ts)
+export * from "./elementwise-api.gen.js";
 export type { Dims } from "./reduce.js";
 
-export const add = deviceAware("add", binary.add);
-export const sub = deviceAware("sub", binary.sub);
-export const mul = deviceAware("mul", binary.mul);
-export const div = deviceAware("div", binary.div);
-export const pow = deviceAware("pow", binary.pow);
-export const maximum = deviceAware("maximum", binary.maximum);
-export const minimum = deviceAware("minimum", binary.minimum);
-export const neg = deviceAware("neg", unary.neg);
-export const exp = deviceAware("exp", unary.exp);
-export const log = deviceAware("log", unary.log);
-export const sqrt = deviceAware("sqrt", unary.sqrt);
-export const sin = deviceAware("sin", unary.sin);
-export const cos = deviceAware("cos", unary.cos);
-export const tanh = deviceAware("tanh", unary.tanh);
-export const sigmoid = deviceAware("sigmoid", unary.sigmoid);
-export const relu = deviceAware("relu", unary.relu);
-export const abs = deviceAware("abs", unary.abs);
 export const where = deviceAware("where", whereOps.where);
 export const clamp = deviceAware("clamp", whereOps.clamp);
 export const sum = deviceAware("sum", reduce.sum);

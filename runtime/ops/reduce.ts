@@ -6,7 +6,7 @@ import { alloc } from "../dtype.js";
 import { contiguousStrides, dimMask, fmt, numelOf } from "../shape.js";
 import { tensorArg } from "../check.js";
 import { eachRow } from "./strided.js";
-import { maximum, minimum } from "./binary.js";
+import { binary } from "./binary.js";
 
 export type Dims = number | readonly number[] | null | undefined;
 type Fold = "sum" | "prod" | "max" | "min";
@@ -122,11 +122,11 @@ export function prod(input: Tensor, dim?: Dims, keepdim = false): Tensor {
  * `maximum`, as torch.max(input, other) is.
  */
 export function max(input: Tensor, dim?: Dims | Tensor, keepdim = false): Tensor {
-  if (dim instanceof Tensor) return maximum(input, dim);
+  if (dim instanceof Tensor) return binary("maximum", "maximum", input, dim);
   return finish(fold("max", "max", input, dim, keepdim));
 }
 /** Smallest value over `dim`; NaN wins. `min(input, other)` with a tensor is `minimum`. */
 export function min(input: Tensor, dim?: Dims | Tensor, keepdim = false): Tensor {
-  if (dim instanceof Tensor) return minimum(input, dim);
+  if (dim instanceof Tensor) return binary("minimum", "minimum", input, dim);
   return finish(fold("min", "min", input, dim, keepdim));
 }

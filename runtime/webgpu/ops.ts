@@ -10,6 +10,8 @@ import { broadcastShapes, broadcastStrides, catShape, contiguousStrides, describ
 import { tensorList } from "../check.js";
 import { tensor, type NestedData } from "../factories.js";
 import { coalesce } from "../ops/strided.js";
+import { ALPHA_OPS, BINARY_OPS, OP_PARAMS, UNARY_OPS, type BinaryOp, type UnaryOp } from "../ops/elementwise.gen.js";
+import { checkParams } from "../ops/unary.js";
 import type { Executor } from "./executor.js";
 import { grid } from "./executor.js";
 import { binding, emptyOn, uploadTensor, viewOf, WebGPUTensor } from "./tensor.js";
@@ -105,7 +107,8 @@ export function stridedMeta(ex: Executor, op: string, shape: number[], operands:
   return { meta: [n, rank, flags, ...scalars, ...c.shape, ...strides.flat()], bufs };
 }
 
-export type BinaryKind = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "eq" | "pick_max" | "pick_min";
+/** The registry's binary ops (runtime/ops/elementwise.gen.ts) and the AD helpers' kernels. */
+export type BinaryKind = BinaryOp | "eq" | "pick_max" | "pick_min";
 
 /** a (op) b with broadcasting on the device; `label` names the op in errors. */
 export function binary(kind: BinaryKind, label: string, a: Operand, b: Operand): WebGPUTensor {
@@ -126,12 +129,14 @@ function scaled(op: string, other: Operand, opts?: { alpha?: number }): Operand 
   return typeof other === "number" ? other * alpha : binary("mul", op, other, alpha);
 }
 
-export type UnaryKind = "neg" | "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" | "sigmoid" | "relu" | "abs" | "step" | "sign";
+export type UnaryKind = UnaryOp | "step" | "sign";
 
-export function unary(kind: UnaryKind, op: string, input: unknown): WebGPUTensor {
+/** op(input) elementwise; `params`: the op's literal parameters, passed as f32 bits after n. */
+export function unary(kind: UnaryKind, op: string, input: unknown, params: readonly unknown[] = []): WebGPUTensor {
   const x = gpuTensor(op, input);
+  checkParams(op, params);
   const n = x.numel;
-  return run1d(x.executor, `unary_${kind}`, op, [n], [x], emptyOn(x.executor, op, x.shape), n);
+  return run1d(x.executor, `unary_${kind}`, op, [n, ...params.map((p) => bits(p as number))], [x], emptyOn(x.executor, op, x.shape), n);
 }
 
 function where(condition: unknown, input: Operand, other: Operand): WebGPUTensor {
@@ -455,6 +460,11 @@ function softmaxLike(op: string, log: boolean) {
   };
 }
 
+/** An op's parameters as given, PyTorch's defaults for those left out. */
+function defaults(op: string, given: readonly unknown[]): unknown[] {
+  return (OP_PARAMS[op] ?? []).map(([, d], k) => (given[k] === undefined ? d : given[k]));
+}
+
 /** The ops by name (the names of runtime/ops/index.ts), as device.ts dispatches them (built on first use). */
 export function gpuOpsTable(): Record<string, (...args: any[]) => unknown> {
   return (table ??= makeTable());
@@ -463,14 +473,9 @@ let table: Record<string, (...args: any[]) => unknown> | undefined;
 
 function makeTable(): Record<string, (...args: any[]) => unknown> {
   return {
-  add: (a: Operand, b: Operand, opts?: { alpha?: number }) => binary("add", "add", a, scaled("add", b, opts)),
-  sub: (a: Operand, b: Operand, opts?: { alpha?: number }) => binary("sub", "sub", a, scaled("sub", b, opts)),
-  mul: (a: Operand, b: Operand) => binary("mul", "mul", a, b),
-  div: (a: Operand, b: Operand) => binary("div", "div", a, b),
-  pow: (a: Operand, b: Operand) => binary("pow", "pow", a, b),
-  maximum: (a: Operand, b: Operand) => binary("maximum", "maximum", a, b),
-  minimum: (a: Operand, b: Operand) => binary("minimum", "minimum", a, b),
-  ...Object.fromEntries((["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs"] as const).map((op) => [op, (x: unknown) => unary(op, op, x)])),
+  // the registry's elementwise ops (runtime/ops/elementwise.gen.ts): add and sub scale `other` by alpha
+  ...Object.fromEntries(BINARY_OPS.map((op) => [op, (a: Operand, b: Operand, opts?: { alpha?: number }) => binary(op, op, a, (ALPHA_OPS as readonly string[]).includes(op) ? scaled(op, b, opts) : b)])),
+  ...Object.fromEntries(UNARY_OPS.map((op) => [op, (x: unknown, ...params: unknown[]) => unary(op, op, x, defaults(op, params))])),
   where,
   clamp,
   sum: (x: unknown, dim?: Dims, keepdim = false) => reduce("sum", "sum", x, dim, keepdim),

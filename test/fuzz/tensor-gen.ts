@@ -18,10 +18,19 @@ import fc from "fast-check";
 import { Tensor } from "jacc";
 import type { Subject } from "./check.js";
 import { poolValue } from "./gen.js";
+import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES, type ElementwiseName } from "../../compiler/ops/elementwise.js";
 
-export const UN = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "pow2", "pow3", "powf"] as const;
+/** An operand moved into an op's test domain when that is positive (x² + lo). */
+const inDomain = (c: string, name: string, k: number): string => {
+  const lo = ELEMENTWISE_OPS[name as ElementwiseName]?.test.dom[k]?.[0] ?? -1;
+  return lo > 0 ? `${c}.mul(${c}).add(${lo})` : c;
+};
+
+/** Every elementwise op of the registry (compiler/ops/elementwise.ts) is generated; these have hand-made operands. */
+const UN_HAND = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "pow2", "pow3", "powf"] as const;
+export const UN = [...UN_HAND, ...UNARY_NAMES.filter((n) => !(UN_HAND as readonly string[]).includes(n))] as const;
 export type Un = (typeof UN)[number];
-export const BIN = ["add", "sub", "mul", "div", "maximum", "minimum"] as const;
+export const BIN = BINARY_NAMES.filter((n) => n !== "pow");
 export const JOIN = ["cat", "stack", "outer", "dot"] as const;
 export type Join = (typeof JOIN)[number];
 export type Bin = (typeof BIN)[number];
@@ -375,7 +384,7 @@ export function renderTE(e: TE, sc: TScope): TVal {
         pow2: `${c}.pow(2)`,
         pow3: `${c}.pow(3)`,
         powf: `${c}.sigmoid().add(0.5).pow(1.5)`,
-      }[e.f];
+      }[e.f as string] ?? `${inDomain(c, e.f, 0)}.${e.f}()`;
       return { code, shape: a.shape };
     }
     case "bin": {
@@ -386,7 +395,7 @@ export function renderTE(e: TE, sc: TScope): TVal {
         b = { code: `${b.code}.sum()`, shape: [] };
         shape = a.shape;
       }
-      const bc = e.op === "div" ? `${b.code}.mul(${b.code}).add(1)` : b.code;
+      const bc = e.op === "div" ? `${b.code}.mul(${b.code}).add(1)` : inDomain(b.code, e.op, 1);
       return { code: `${a.code}.${e.op}(${bc})`, shape };
     }
     case "sc": {

@@ -11,7 +11,8 @@
 // different chains never share a name.
 
 import { WgslBuilder } from "./builder.js";
-import { BINARY_EXPR, ENTRY_1D, FLAT_ID, HELPERS, UNARY_EXPR, type BinaryKind, type UnaryKind } from "./kernels.js";
+import { BINARY_EXPR, ENTRY_1D, FLAT_ID, HELPERS, opHelpers, UNARY_EXPR, type BinaryKind, type UnaryKind } from "./kernels.js";
+import { substitute } from "../../ops/elementwise.js";
 
 /** A chain as compiler/opt/fuse.ts builds it: ops over operand slots (`leaf`) and literals. */
 export type FuseNode = { op: string; args: FuseNode[] } | { leaf: number } | { lit: number };
@@ -60,11 +61,11 @@ function fnv(s: string, basis: number): string {
 }
 
 /** The header shared by chain and region kernels: params, the helpers, the tensor operands. */
-function header(b: WgslBuilder, unaries: Set<string>, kinds: readonly ("t" | "n")[]): number {
-  for (const op of unaries) if (!(op in UNARY_EXPR)) throw new Error(`jacc: no WGSL for the fused op ${op}`);
+function header(b: WgslBuilder, unaries: Set<string>, ops: Set<string>, kinds: readonly ("t" | "n")[]): number {
+  for (const op of ops) if (!(unaries.has(op) ? op in UNARY_EXPR : op in BINARY_EXPR)) throw new Error(`jacc: no WGSL for the fused op ${op}`);
   b.line("@group(0) @binding(0) var<storage, read> params: array<u32>;");
   b.blank().line(HELPERS.bits);
-  if (unaries.has("sin") || unaries.has("cos")) b.blank().line(HELPERS.sincos);
+  for (const h of new Set([...ops].sort().flatMap(opHelpers))) b.blank().line(HELPERS[h]);
   b.blank();
   let binding = 1;
   kinds.forEach((k, i) => k === "t" && b.line(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<f32>;`));
@@ -88,7 +89,7 @@ function opExpr(op: string, args: string[], lits: number[] | undefined): string 
   if (args.length === 1) return `op_${op.slice(2)}(${args[0]})`;
   // two literals would make a constant expression, which WGSL evaluates (and rejects on overflow) at compile time
   const a = lits ? literal(lits[0], true) : args[0];
-  return BINARY_EXPR[op.slice(2) as BinaryKind].replace(/\b[ab]\b/g, (m) => (m === "a" ? a : args[1]));
+  return substitute(BINARY_EXPR[op.slice(2) as BinaryKind], { x: a, y: args[1] });
 }
 
 const kernelName = (text: string) => `fuse_${fnv(text, 0x811c9dc5)}${fnv(text, 0x01000193)}`;
@@ -105,7 +106,7 @@ export function regionKernel(nodes: readonly RegionNode[], outs: readonly number
   const unaries = new Set(nodes.filter((n) => n.args.length === 1).map((n) => n.op.slice(2)));
   const b = new WgslBuilder();
   b.comment(`jacc: fused elementwise region, one invocation per element, ${outs.length} outputs:\n${label}`);
-  let binding = header(b, unaries, kinds);
+  let binding = header(b, unaries, new Set(nodes.map((n) => n.op.slice(2))), kinds);
   outs.forEach((_, k) => b.line(`@group(0) @binding(${binding++}) var<storage, read_write> out${k}: array<f32>;`));
   unaryFns(b, unaries);
   b.blank();
@@ -129,17 +130,18 @@ export function regionKernel(nodes: readonly RegionNode[], outs: readonly number
  */
 export function fusedKernel(tree: FuseNode, kinds: readonly ("t" | "n")[], label: string): { name: string; text: string } | undefined {
   if (kinds.filter((k) => k === "t").length > MAX_GPU_TENSORS) return undefined;
-  const unaries = new Set<string>();
+  const unaries = new Set<string>(), ops = new Set<string>();
   const visit = (n: FuseNode): void => {
     if ("op" in n) {
       if (n.args.length === 1) unaries.add(n.op.slice(2));
+      ops.add(n.op.slice(2));
       n.args.forEach(visit);
     }
   };
   visit(tree);
   const b = new WgslBuilder();
   b.comment(`jacc: fused elementwise chain, one invocation per element:\n${label}`);
-  const binding = header(b, unaries, kinds);
+  const binding = header(b, unaries, ops, kinds);
   b.line(`@group(0) @binding(${binding}) var<storage, read_write> out: array<f32>;`);
   unaryFns(b, unaries);
   b.blank();

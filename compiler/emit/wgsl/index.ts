@@ -10,10 +10,12 @@ import {
   type BinaryKind, type FoldKind, type UnaryKind,
 } from "./kernels.js";
 
+import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES } from "../../ops/elementwise.js";
+
 export { WgslBuilder } from "./builder.js";
 
-const UNARY: UnaryKind[] = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "step", "sign"];
-const BINARY: BinaryKind[] = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "pick_max", "pick_min"];
+const UNARY: UnaryKind[] = [...UNARY_NAMES, "step", "sign"];
+const BINARY: BinaryKind[] = [...BINARY_NAMES, "eq", "pick_max", "pick_min"];
 const FOLDS: FoldKind[] = ["sum", "prod", "max", "min"];
 
 /** Every kernel by name, each a generator of its (shape-independent) text. */
@@ -48,14 +50,9 @@ const EXPAND = ["copy_strided", "fill"];
  * adReshapeAs) need none. A test runs every GPU op with exactly these kernels.
  */
 export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
-  ...Object.fromEntries(["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs"].map((op) => [op, [`unary_${op}`]])),
-  add: ["binary_add", "binary_mul"],
-  sub: ["binary_sub", "binary_mul"],
-  mul: ["binary_mul"],
-  div: ["binary_div"],
-  pow: ["binary_pow"],
-  maximum: ["binary_maximum"],
-  minimum: ["binary_minimum"],
+  // the registry's elementwise ops: their own kernel (and binary_mul to scale `other` by alpha)
+  ...Object.fromEntries(UNARY_NAMES.map((op) => [op, [`unary_${op}`]])),
+  ...Object.fromEntries(BINARY_NAMES.map((op) => [op, ELEMENTWISE_OPS[op].alpha ? [`binary_${op}`, "binary_mul"] : [`binary_${op}`]])),
   where: ["where"],
   clamp: ["clamp_scalar", "binary_maximum", "binary_minimum"],
   sum: ["reduce_sum"],

@@ -13,14 +13,16 @@
 // SwiftShader's builtins are off by up to 2e-4.
 
 import { WgslBuilder } from "./builder.js";
+import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES, type ElementwiseName, type WgslHelper } from "../../ops/elementwise.js";
 
 /** Threads per workgroup of the 1-D kernels; the runtime dispatches ceil(n / WG) groups (2-D past 65535). */
 export const WG = 64;
 /** Tile edge of the matmul kernel (workgroup memory holds two TILE×TILE tiles). */
 export const TILE = 16;
 
-export type UnaryKind = "neg" | "exp" | "log" | "sqrt" | "sin" | "cos" | "tanh" | "sigmoid" | "relu" | "abs" | "step" | "sign";
-export type BinaryKind = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "eq" | "pick_max" | "pick_min";
+/** The registry's elementwise ops (compiler/ops/elementwise.ts) and the AD helpers' own kernels. */
+export type UnaryKind = ElementwiseName | "step" | "sign";
+export type BinaryKind = ElementwiseName | "eq" | "pick_max" | "pick_min";
 export type FoldKind = "sum" | "prod" | "max" | "min";
 
 export const HELPERS = {
@@ -70,6 +72,13 @@ fn sin_cos_poly(x: f32, want_cos: bool) -> f32 {
   }
   return sign * r;
 }`,
+  log1p: `// log(1 + x) without the cancellation of 1 + x for small x (Goldberg's trick)
+fn log1p_f(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  if (is_inf(u)) { return u; }
+  return log(u) * (x / (u - 1.0));
+}`,
   pow: `// C's pow, what PyTorch computes: pow(1, y) = pow(x, 0) = 1, a negative base
 // takes integer exponents only, small integer exponents multiply exactly.
 fn pow_c(x: f32, y: f32) -> f32 {
@@ -117,51 +126,46 @@ function header(b: WgslBuilder, title: string, helpers: (keyof typeof HELPERS)[]
 export const ENTRY_1D = `@compute @workgroup_size(${WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`;
 export const FLAT_ID = `let i = gid.x + gid.y * nwg.x * ${WG}u;`;
 
+/** Each unary kernel's value of `x` (the registry's WGSL formula; its parameters are read from params[1..]). */
 export const UNARY_EXPR: Record<UnaryKind, string> = {
-  neg: "-x",
-  exp: "select(exp(x), x, is_nan(x))",
-  log: "select(select(log(x), f32_of(0xff800000u), x == 0.0), f32_of(0x7fc00000u), x < 0.0 || is_nan(x))",
-  sqrt: "select(sqrt(x), f32_of(0x7fc00000u), x < 0.0 || is_nan(x))",
-  sin: "select(sin_cos_poly(x, false), x, is_nan(x))",
-  cos: "select(sin_cos_poly(x, true), x, is_nan(x))",
-  // tanh through its builtin where that is accurate, ±1 past |x| = 10 (no inf / inf)
-  tanh: "select(select(tanh(x), sign(x), abs(x) > 10.0), x, is_nan(x))",
-  sigmoid: "select(1.0 / (1.0 + exp(-x)), x, is_nan(x))",
-  relu: "select(0.0, x, x > 0.0 || is_nan(x))",
-  abs: "abs(x)",
+  ...(Object.fromEntries(UNARY_NAMES.map((n) => [n, ELEMENTWISE_OPS[n].wgsl])) as Record<ElementwiseName, string>),
   step: "select(0.0, 1.0, x > 0.0)",
   sign: "select(sign(x), x, is_nan(x))",
 };
 
+/** The helpers (beyond `bits`) an elementwise op's formula calls. */
+export function opHelpers(op: string): WgslHelper[] {
+  return [...(ELEMENTWISE_OPS[op as ElementwiseName]?.wgslHelpers ?? [])];
+}
+
+/** The `let` lines that read an op's parameters from params[first..] (softplus's beta, threshold). */
+function paramLets(op: string, first: number): string[] {
+  return (ELEMENTWISE_OPS[op as ElementwiseName]?.params ?? []).map(([name], k) => `let ${name} = f32_of(params[${first + k}u]);`);
+}
+
 /**
  * out[i] = f(x[i]) over contiguous storage.
- * params: [n].
+ * params: [n, the bits of each parameter of the op].
  */
 export function unaryKernel(op: UnaryKind): string {
   const b = new WgslBuilder();
-  header(b, `elementwise ${op}: out[i] = ${UNARY_EXPR[op]} where x = input[i]`, op === "sin" || op === "cos" ? ["bits", "sincos"] : ["bits"]);
+  header(b, `elementwise ${op}: out[i] = ${UNARY_EXPR[op]} where x = input[i]`, ["bits", ...opHelpers(op)]);
   b.line("@group(0) @binding(1) var<storage, read> input: array<f32>;");
   b.line("@group(0) @binding(2) var<storage, read_write> out: array<f32>;");
   b.blank();
   b.block(ENTRY_1D, () => {
-    b.line(FLAT_ID, "if (i >= params[0]) { return; }", "let x = input[i];", `out[i] = ${UNARY_EXPR[op]};`);
+    b.line(FLAT_ID, "if (i >= params[0]) { return; }", ...paramLets(op, 1), "let x = input[i];", `out[i] = ${UNARY_EXPR[op]};`);
   });
   return b.toString();
 }
 
+/** Each binary kernel's value of `x` (op) `y`: the registry's WGSL formula, and the AD helpers'. */
 export const BINARY_EXPR: Record<BinaryKind, string> = {
-  add: "a + b",
-  sub: "a - b",
-  mul: "a * b",
-  div: "a / b",
-  pow: "pow_c(a, b)",
-  // NaN wins, as torch.maximum / torch.minimum
-  maximum: "select(select(b, a, a > b), f32_of(0x7fc00000u), is_nan(a) || is_nan(b))",
-  minimum: "select(select(b, a, a < b), f32_of(0x7fc00000u), is_nan(a) || is_nan(b))",
-  eq: "select(0.0, 1.0, a == b)",
+  ...(Object.fromEntries(BINARY_NAMES.map((n) => [n, ELEMENTWISE_OPS[n].wgsl])) as Record<ElementwiseName, string>),
+  eq: "select(0.0, 1.0, x == y)",
   // weights of the first operand of maximum / minimum: 1, one half on ties, 0
-  pick_max: "select(select(0.0, 1.0, a > b), 0.5, a == b)",
-  pick_min: "select(select(0.0, 1.0, a < b), 0.5, a == b)",
+  pick_max: "select(select(0.0, 1.0, x > y), 0.5, x == y)",
+  pick_min: "select(select(0.0, 1.0, x < y), 0.5, x == y)",
 };
 
 /**
@@ -186,7 +190,7 @@ function stridedOffsets(b: WgslBuilder, names: string[], base: string): void {
  */
 export function binaryKernel(op: BinaryKind): string {
   const b = new WgslBuilder();
-  header(b, `elementwise ${op} with broadcasting: out = ${BINARY_EXPR[op]}`, op === "pow" ? ["bits", "pow"] : ["bits"]);
+  header(b, `elementwise ${op} with broadcasting: out = ${BINARY_EXPR[op]}`, ["bits", ...opHelpers(op)]);
   b.line("@group(0) @binding(1) var<storage, read> lhs: array<f32>;");
   b.line("@group(0) @binding(2) var<storage, read> rhs: array<f32>;");
   b.line("@group(0) @binding(3) var<storage, read_write> out: array<f32>;");
@@ -195,8 +199,8 @@ export function binaryKernel(op: BinaryKind): string {
     b.line(FLAT_ID, "if (i >= params[0]) { return; }");
     stridedOffsets(b, ["ia", "ib"], "5u");
     b.line("let flags = params[2];");
-    b.line("let a = select(lhs[ia], f32_of(params[3]), (flags & 1u) != 0u);");
-    b.line("let b = select(rhs[ib], f32_of(params[4]), (flags & 2u) != 0u);");
+    b.line("let x = select(lhs[ia], f32_of(params[3]), (flags & 1u) != 0u);");
+    b.line("let y = select(rhs[ib], f32_of(params[4]), (flags & 2u) != 0u);");
     b.line(`out[i] = ${BINARY_EXPR[op]};`);
   });
   return b.toString();
@@ -220,9 +224,9 @@ export function whereKernel(): string {
     stridedOffsets(b, ["ic", "ia", "ib"], "5u");
     b.line("let flags = params[2];");
     b.line("let c = cond[ic];");
-    b.line("let a = select(lhs[ia], f32_of(params[3]), (flags & 1u) != 0u);");
-    b.line("let b = select(rhs[ib], f32_of(params[4]), (flags & 2u) != 0u);");
-    b.line("out[i] = select(b, a, c != 0.0 || is_nan(c));");
+    b.line("let x = select(lhs[ia], f32_of(params[3]), (flags & 1u) != 0u);");
+    b.line("let y = select(rhs[ib], f32_of(params[4]), (flags & 2u) != 0u);");
+    b.line("out[i] = select(y, x, c != 0.0 || is_nan(c));");
   });
   return b.toString();
 }

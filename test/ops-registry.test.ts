@@ -1,0 +1,67 @@
+// The elementwise registry (compiler/ops/elementwise.ts) is the one place an
+// op is defined: the runtime's generated half is current, and every derived
+// table (runtime functions, Tensor methods, kernels, fusion, front end) has
+// every entry.
+import fs from "node:fs";
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as jt from "jacc";
+import { GENERATED } from "../compiler/ops/codegen.js";
+import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, fusable } from "../compiler/ops/elementwise.js";
+import { KERNELS, RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
+import { BINARY, UNARY } from "../compiler/opt/fuse.js";
+import { tensorRules } from "../compiler/rules/tensor.js";
+import { TENSOR_FUNCTIONS } from "../compiler/front/tensor-ops.js";
+import { repoRoot } from "./util/compile.js";
+import { compileModule, formatDiagnostic } from "../compiler/index.js";
+
+test("the generated runtime files are what npm run gen:ops writes", () => {
+  for (const [rel, gen] of Object.entries(GENERATED)) {
+    const committed = fs.readFileSync(path.join(repoRoot, rel), "utf8");
+    assert.ok(committed === gen(), `${rel} is stale: run npm run gen:ops`);
+  }
+});
+
+test("every entry is a runtime function, a Tensor method, a kernel, a rule and a front-end op", () => {
+  const t = jt.tensor([0.5, 1.5], { dtype: "float64" });
+  for (const name of ELEMENTWISE_NAMES) {
+    const op = ELEMENTWISE_OPS[name];
+    assert.type((jt as Record<string, unknown>)[name], "function", `jacc exports ${name}`);
+    assert.type((t as unknown as Record<string, unknown>)[name], "function", `Tensor#${name}`);
+    const kernel = `${op.arity === 1 ? "unary" : "binary"}_${name}`;
+    assert.ok(kernel in KERNELS, `kernel ${kernel}`);
+    assert.ok(RUNTIME_KERNELS[name]?.includes(kernel), `RUNTIME_KERNELS.${name}`);
+    assert.ok(tensorRules[`t.${name}`]?.jvp && tensorRules[`t.${name}`]?.vjp, `rule t.${name}`);
+    assert.ok(TENSOR_FUNCTIONS.has(name), `front end knows ${name}`);
+    assert.is(`t.${name}` in (op.arity === 1 ? UNARY : BINARY), fusable(op), `fusion of ${name}`);
+  }
+});
+
+test("the method, the function and the formula agree (CPU, float64)", () => {
+  const x = jt.tensor([-1.5, -0.2, 0.3, 2.5], { dtype: "float64" });
+  const y = jt.tensor([0.7, -1.1, 1.9, 0.4], { dtype: "float64" });
+  assert.equal(Array.from(jt.atan2(x, y).data), [-1.5, -0.2, 0.3, 2.5].map((v, i) => Math.atan2(v, [0.7, -1.1, 1.9, 0.4][i])));
+  assert.equal(Array.from(x.atan2(2).data), [-1.5, -0.2, 0.3, 2.5].map((v) => Math.atan2(v, 2)));
+  assert.equal(Array.from(jt.atan2(2, x).data), [-1.5, -0.2, 0.3, 2.5].map((v) => Math.atan2(2, v)));
+  const sp = (v: number, beta: number, th: number) => (v * beta > th ? v : Math.log1p(Math.exp(v * beta)) / beta);
+  assert.equal(Array.from(x.softplus().data), [-1.5, -0.2, 0.3, 2.5].map((v) => sp(v, 1, 20)));
+  assert.equal(Array.from(jt.softplus(x, 2, 1).data), [-1.5, -0.2, 0.3, 2.5].map((v) => sp(v, 2, 1)));
+});
+
+test("bad parameters and operands are TypeErrors naming the op", () => {
+  const x = jt.tensor([1, 2]);
+  assert.throws(() => jt.softplus(x, "2" as unknown as number), (e: Error) => e instanceof TypeError && /softplus: beta must be a number, got/.test(e.message));
+  assert.throws(() => jt.atan2("a" as unknown as jt.Tensor, x), (e: Error) => e instanceof TypeError && /^atan2:/.test(e.message));
+  assert.throws(() => jt.atan2(x, jt.tensor([1, 2, 3])), (e: Error) => e instanceof RangeError && /atan2: shapes \[2\] and \[3\]/.test(e.message));
+});
+
+test("a parameter computed inside a differentiated function is a located diagnostic", () => {
+  const src = `import { grad, type Tensor } from "jacc";\nconst f = (x: Tensor, b: number) => x.softplus(b).sum().item();\nexport const g = grad(f);\n`;
+  const r = compileModule(src, path.join(repoRoot, ".tmp", "softplus-param.ts"), { target: "js" });
+  assert.is(r.diagnostics.length, 1);
+  assert.match(r.diagnostics[0].message, "the beta of `softplus` must be a number literal inside a differentiated function");
+  assert.match(formatDiagnostic(r.diagnostics[0]), "softplus-param.ts:2:");
+});
+
+test.run();
