@@ -13,15 +13,13 @@ import { emitPrelude, JsEmitter, RT, templateText } from "./emit/js.js";
 import { leavesOf, type Tree } from "./ad/drivers.js";
 import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
-import { avoidNames, simplify } from "./opt/simplify.js";
 import { emitPatterns } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
 import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
 import { FuseHelpers } from "./opt/fuse.js";
 import type { CompilePaths } from "./ad/jvp.js";
-import { fuseElementwise } from "./opt/fuse-region.js";
-import { deviceNumbers } from "./opt/device-numbers.js";
+import { checkModule, runPasses } from "./pipeline.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic } from "./front/diagnostics.js";
@@ -40,6 +38,8 @@ export interface CompileOptions {
   strategy?: "reverse-mode" | "forward-mode";
   /** Code paths to leave out, to compare them (tests, benchmarks): `{ fuse: false }`, `{ structured: false }`, `{ direct: false }`. */
   paths?: CompilePaths;
+  /** Check the IR after every pass (compiler/ir/check.ts); a violation throws naming the pass (the tests set it). */
+  checkIR?: boolean;
 }
 
 export type { CompilePaths };
@@ -221,8 +221,12 @@ export function compileModule(source: string, fileName: string, options: Compile
   }
   if (diagnostics.length) return { code: "", map: null, diagnostics: uniqueDiagnostics(diagnostics), shaders: {}, changed: true };
 
+  const checkIR = (after: string, m: ReadonlyMap<string, Fn>) => options.checkIR && checkModule(after, m, program.fns);
+  const reachableFns = () => new Map(reachable(program.fns, [...roots]).map((f) => [f, program.fns.get(f)!]));
+  checkIR("lowering and the AD transforms", reachableFns());
   // Drivers of straight-line tensor code run their structured twins (every transform is built by now).
   useStructuredTwins(program.fns);
+  checkIR("the structured twins", reachableFns());
   // Emit every IR function the markers reach.
   const emitter = new JsEmitter({ ts: tsOut, file: fileName });
   emitter.tupleOf = (name) => {
@@ -235,10 +239,11 @@ export function compileModule(source: string, fileName: string, options: Compile
   // locals never shadow a generated function (or the runtime's names)
   const globalNames = new Set([...order, ...Object.values(RT)]);
   const helpers = new FuseHelpers(tsOut);
-  const prep = (f: Fn) => (options.paths?.fuse === false ? f : fuseElementwise(f, helpers));
-  // number cotangents that may be 0-d device tensors, found across the module's functions
-  const ready = deviceNumbers(new Map(order.map((f) => [f, simplify(program.fns.get(f)!)])));
-  const generated = order.map((f) => emitter.fn(avoidNames(prep(ready.get(f)!), globalNames))).join("\n\n");
+  // simplify, device numbers, fusion, names (compiler/pipeline.ts)
+  const fused = runPasses(new Map(order.map((f) => [f, program.fns.get(f)!])), program.fns, {
+    globalNames, fuse: options.paths?.fuse === false ? undefined : helpers, checkIR: options.checkIR,
+  });
+  const generated = order.map((f) => emitter.fn(fused.get(f)!)).join("\n\n");
   if (helpers.code.length) extraCode.push(...helpers.code);
   extraCode.push(...directKernelTexts(program.fns, tsOut, generated));
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
@@ -445,9 +450,8 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   const names = reachable(fns, [built.fn]);
   const globalNames = new Set([...names, ...Object.values(RT)]);
   const helpers = new FuseHelpers(true);
-  const prep = (f: Fn) => (mc.ctx.paths?.fuse === false ? f : fuseElementwise(f, helpers));
-  const ready = deviceNumbers(new Map(names.map((n) => [n, simplify(fns.get(n)!)])));
-  const fnsText = names.map((n) => emitter.fn(avoidNames(prep(ready.get(n)!), globalNames))).join("\n\n");
+  const done = runPasses(new Map(names.map((n) => [n, fns.get(n)!])), fns, { globalNames, fuse: mc.ctx.paths?.fuse === false ? undefined : helpers });
+  const fnsText = names.map((n) => emitter.fn(done.get(n)!)).join("\n\n");
   const generated = [fnsText, ...helpers.code, ...directKernelTexts(program.fns, true, fnsText)].join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {

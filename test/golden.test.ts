@@ -40,7 +40,7 @@ for (const file of sources) {
   const name = path.basename(file, ".ts");
   test(`golden/${name}: emitted code equals ${name}.expected.ts`, () => {
     const source = fs.readFileSync(path.join(dir, file), "utf8");
-    const r = compileModule(source, `${name}.ts`, { target: "ts" });
+    const r = compileModule(source, `${name}.ts`, { target: "ts", checkIR: true });
     assert.equal(r.diagnostics.map(formatDiagnostic), [], "no diagnostics");
     assert.ok(r.changed, "the module has a marker, so it changes");
     const expectedFile = path.join(dir, `${name}.expected.ts`);

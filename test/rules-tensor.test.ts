@@ -447,7 +447,7 @@ type Loaded = { mod: Record<string, any> } | { error: string };
 async function load(src: string, name: string): Promise<Loaded> {
   try {
     fs.mkdirSync(tmpDir, { recursive: true });
-    const r = compileModule(src, path.join(tmpDir, `${name}.ts`), { target: "js" });
+    const r = compileModule(src, path.join(tmpDir, `${name}.ts`), { target: "js", checkIR: true });
     if (r.diagnostics.length) return { error: r.diagnostics.map(formatDiagnostic).join("\n") };
     const hash = crypto.createHash("sha1").update(r.code).digest("hex").slice(0, 10);
     const out = path.join(tmpDir, `${name}-${hash}.mjs`);

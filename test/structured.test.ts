@@ -48,8 +48,8 @@ for (const f of files) {
   test(`fixture ${f}: structured Jacobians == per-element sweeps`, async () => {
     const src = fs.readFileSync(path.join(dir, f), "utf8");
     const file = path.join(dir, f);
-    const fast = compileModule(src, file, { target: "js" });
-    const slow = compileModule(src, file, { target: "js", paths: { structured: false } });
+    const fast = compileModule(src, file, { target: "js", checkIR: true });
+    const slow = compileModule(src, file, { target: "js", checkIR: true, paths: { structured: false } });
     if (fast.diagnostics.length || slow.diagnostics.length) return; // the fixture test reports it
     assert.not.ok(slow.code.includes("__jt.sjSeed"), "paths { structured: false } turns the structured path off");
     if (fast.code.includes("__jt.sjSeed")) structuredFixtures++;

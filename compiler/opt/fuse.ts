@@ -46,6 +46,11 @@ export class FuseHelpers {
   kernels: Record<string, string> = {};
   constructor(readonly ts: boolean) {}
 
+  /** Whether `name` is one of these helpers (region calls name them: the IR checker's known callees). */
+  has(name: string): boolean {
+    return [...this.byKey.values()].includes(name);
+  }
+
   /** A helper that `make` writes given its name (a region's, compiler/opt/fuse-region.ts), deduplicated by its text. */
   named(make: (name: string) => { code: string; kernel?: { name: string; text: string } }): string {
     const key = make("__jaccFuse").code;

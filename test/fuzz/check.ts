@@ -133,7 +133,7 @@ async function load(text: string, family: string): Promise<any> {
   if (hit) return hit;
   let r;
   try {
-    r = compileModule(text, fileName, { target: "js" });
+    r = compileModule(text, fileName, { target: "js", checkIR: true });
   } catch (e) {
     const first = String((e as Error).message).split("\n")[0];
     return fail(`compile(${family}): crash: ${normalize(first)}`, `compileModule threw: ${(e as Error).stack?.split("\n").slice(0, 6).join("\n")}`);

@@ -12,7 +12,7 @@ export const tmpDir = path.join(repoRoot, ".tmp", "tests");
 
 /** Compiles `source` (as if it were the file `fileName`) and throws on diagnostics. */
 export function compileOrThrow(source: string, fileName = "test.ts", target: "js" | "ts" = "js"): CompileResult {
-  const r = compileModule(source, fileName, { target, paths });
+  const r = compileModule(source, fileName, { target, paths, checkIR: true });
   if (r.diagnostics.length) throw new Error(r.diagnostics.map(formatDiagnostic).join("\n"));
   return r;
 }

@@ -1,0 +1,70 @@
+// The passes every module goes through, in order. The front end lowers each
+// function a marker reaches to the IR and the AD transforms build the
+// derivative functions (compiler/front/markers.ts, per marker); then each pass
+// below maps the module's functions to new ones, and the emitters render the
+// result (compiler/emit). With `checkIR` the IR checker (compiler/ir/check.ts)
+// runs after the front end and after every pass.
+import type { Fn } from "./ir/ir.js";
+import { checkFn, type PrimInfo } from "./ir/check.js";
+import { ruleOf } from "./rules/index.js";
+import { avoidNames, simplify } from "./opt/simplify.js";
+import { deviceNumbers } from "./opt/device-numbers.js";
+import { fuseElementwise } from "./opt/fuse-region.js";
+import type { FuseHelpers } from "./opt/fuse.js";
+
+export type Module = ReadonlyMap<string, Fn>;
+
+export interface Pass {
+  name: string;
+  run: (m: Module) => Module;
+}
+
+export interface PipelineOptions {
+  /** the names no generated local may take (the module's functions, the runtime's names) */
+  globalNames: Set<string>;
+  /** where fused chains and regions put their helpers; undefined: no fusion */
+  fuse?: FuseHelpers;
+  checkIR?: boolean;
+}
+
+const each = (m: Module, f: (fn: Fn) => Fn): Module => new Map([...m].map(([name, fn]) => [name, f(fn)]));
+
+/** The passes after the AD transforms, in order. */
+export function passes(o: PipelineOptions): Pass[] {
+  return [
+    // copy propagation, dead code, constant folding
+    { name: "simplify", run: (m) => each(m, simplify) },
+    // number cotangents that may be 0-d device tensors (WebGPU), across the module's functions
+    { name: "device numbers", run: (m) => deviceNumbers(new Map(m)) },
+    // elementwise chains and regions become one loop (and one WGSL kernel) each
+    ...(o.fuse ? [{ name: "fusion", run: (m: Module) => each(m, (f) => fuseElementwise(f, o.fuse!)) }] : []),
+    // generated locals never shadow a module-level name
+    { name: "names", run: (m) => each(m, (f) => avoidNames(f, o.globalNames)) },
+  ];
+}
+
+/** A primitive's rule for the IR checker (undefined: no rule). */
+const primInfo: PrimInfo = (op) => {
+  try {
+    return ruleOf(op);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Throws an internal error naming `after` when a function of `m` is malformed (`all`: every function a call may name). */
+export function checkModule(after: string, m: Module, all: Module, fuse?: FuseHelpers): void {
+  const fns = new Map([...all, ...m]);
+  const problems = [...m.values()].flatMap((f) => checkFn(f, fns, primInfo, (name) => fuse?.has(name) ?? false));
+  if (problems.length) throw new Error(`jacc: the IR after ${after} is malformed: ${problems.slice(0, 6).join("; ")}`);
+}
+
+/** Runs the passes over `m` (the functions the markers reach), checking after each when asked. */
+export function runPasses(m: Module, all: Module, o: PipelineOptions): Module {
+  let cur = m;
+  for (const p of passes(o)) {
+    cur = p.run(cur);
+    if (o.checkIR) checkModule(p.name, cur, all, o.fuse);
+  }
+  return cur;
+}
