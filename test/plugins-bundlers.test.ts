@@ -2,7 +2,8 @@
 // app (fixtures/projects/vite/src) from its own config file in fixtures/projects/<bundler>, as a
 // user's project has it; the output runs on Node and prints SPEC §3's Jacobian and d sin; it holds
 // no compiler, no marker stub and no eval; its source map leads back to src/main.ts; and the
-// fixture's bad program fails the build with jacc's file:line:col and code frame.
+// fixture's bad program fails the build with jacc's file:line:col and code frame. And Vite 8's
+// dev server recompiles a module when the module its marker's function comes from changes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fs from "node:fs";
@@ -13,7 +14,7 @@ import { rollup, type RollupError } from "rollup";
 import { loadConfigFile } from "rollup/loadConfigFile";
 import webpack from "webpack";
 import { rspack } from "@rspack/core";
-import { build as vite8Build } from "vite8";
+import { build as vite8Build, createServer as vite8Server } from "vite8";
 import { BAD, checkAppOutput, lineOf, node, stripAnsi, workspace } from "./util/projects.js";
 import { forbiddenIn } from "./util/forbidden.js";
 import * as vite from "jacc/vite";
@@ -205,5 +206,28 @@ for (const b of bundlers) {
     assert.equal(written, [], "nothing is written");
   });
 }
+
+test("vite8 dev server: serves the compiled module, and recompiles it when the module its marker reaches changes", async () => {
+  const ws = workspace("vite8", { sources: "vite", packages: { vite: "vite8" } });
+  const server = await vite8Server({ root: ws, configFile: path.join(ws, "vite.config.ts"), logLevel: "silent", server: { middlewareMode: true, ws: false } });
+  try {
+    const main = (await server.transformRequest("/src/main.ts"))!.code;
+    assert.not.match(main, "jacobian(f, [3, 4, 5])", "the marker is compiled away");
+    assert.not.match(main, ": number", "Vite stripped the types after jacc");
+    const before = (await server.transformRequest("/src/hot.ts"))!.code;
+    assert.not.match(before, /Math\.cos|\bcos\(/);
+    await server.transformRequest("/src/cube.ts");
+    fs.writeFileSync(path.join(ws, "src", "cube.ts"), "export const cube = (x: number): number => x ** 3 + Math.sin(x);\n");
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await server.transformRequest("/src/hot.ts"))!.code;
+    }
+    assert.is.not(after, before, "hot.ts was recompiled");
+    assert.match(after, /Math\.cos|\bcos\(/);
+  } finally {
+    await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5000))]);
+  }
+});
 
 test.run();
