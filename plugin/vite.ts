@@ -1,5 +1,5 @@
-// jacc/vite: the build plugin, through unplugin, for Vite (default export), Rollup, esbuild
-// and webpack.
+// jacc/vite: the build plugin, through unplugin, for Vite (default export); jacc/rollup,
+// jacc/webpack, jacc/rspack and jacc/esbuild export the same plugin for those bundlers.
 //
 //   vite.config.ts   import jacc from "jacc/vite";  export default { plugins: [jacc()] };
 //
@@ -8,7 +8,7 @@
 // time, so the dev server's hot update recompiles what changed.
 import { createUnplugin, type UnpluginInstance, type UnpluginOptions } from "unplugin";
 import type { Plugin as VitePlugin } from "vite";
-import { compileModule, formatDiagnostic, type CompileResult } from "../compiler/index.js";
+import { compileModule, formatDiagnostic, type CompileResult, type Diagnostic } from "../compiler/index.js";
 import { NODE_MODULES, relativeDependencies, SCRIPT_FILE, targetOf } from "./shared.js";
 
 export interface JaccPluginOptions {
@@ -22,6 +22,8 @@ export interface JaccBuildError extends Error {
   plugin: string;
   loc: { file: string; line: number; column: number };
   frame: string;
+  /** every diagnostic of the module (the message and loc above are the first's) */
+  diagnostics: Diagnostic[];
 }
 
 /** Whether the plugin looks at this id: scripts on disk, outside node_modules, not virtual. */
@@ -59,10 +61,28 @@ function buildError(id: string, r: CompileResult): JaccBuildError {
   err.plugin = "jacc";
   err.loc = { file: first.file, line: first.line, column: first.col };
   err.frame = first.frame;
+  err.diagnostics = r.diagnostics;
   return err;
 }
 
-export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = createUnplugin<JaccPluginOptions | undefined, false>((options = {}) => {
+const isJaccError = (e: unknown): e is JaccBuildError => (e as Error | undefined)?.name === "JaccCompileError";
+
+/** The error with its code frame in the message, for the tools that print only the message (webpack and Rspack). */
+function withFrameInMessage(err: JaccBuildError): JaccBuildError & { hideStack: boolean } {
+  err.message = `${err.message}\n${err.frame}`;
+  return Object.assign(err, { hideStack: true }); // webpack prints the message, not the plugin's stack
+}
+
+/**
+ * esbuild's messages, one a diagnostic, each with jacc's file:line:col and frame in its text: unplugin passes
+ * esbuild no line text, so a location of its own would print an empty frame.
+ */
+const esbuildMessages = (err: JaccBuildError) => err.diagnostics.map((d) => ({ message: formatDiagnostic(d), plugin: "jacc", id: err.id }));
+
+export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = createUnplugin<JaccPluginOptions | undefined, false>((options = {}, meta) => {
+  // Rollup, Vite and Rolldown print an error's `frame` under its message; webpack and Rspack print the
+  // message alone; esbuild prints a thrown error as coming from unplugin's own source line
+  const frameInMessage = meta.framework === "webpack" || meta.framework === "rspack";
   /** compiled module id → the files its generated code may depend on (a marker's function may live in an imported module) */
   const deps = new Map<string, string[]>();
   const plugin: UnpluginOptions = {
@@ -71,7 +91,15 @@ export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = 
     transform: {
       filter: { id: { include: /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)([?#]|$)/, exclude: [NODE_MODULES, /^\0/] }, code: "jacc" },
       handler(code, id) {
-        const out = transformJacc(code, id, options);
+        let out;
+        try {
+          out = transformJacc(code, id, options);
+        } catch (e) {
+          if (!isJaccError(e)) throw e;
+          if (meta.framework !== "esbuild") throw frameInMessage ? withFrameInMessage(e) : e;
+          for (const m of esbuildMessages(e)) this.error(m); // esbuild: recorded, the build fails after the step
+          return null;
+        }
         if (!out) {
           deps.delete(id);
           return null;

@@ -11,17 +11,7 @@ import type { OutputChunk, RollupOutput } from "rollup";
 import { build } from "vite";
 import { appRoot, buildApp, chunkGraph, isRuntimeModule } from "./util/app-build.js";
 import { repoRoot } from "./util/compile.js";
-
-/** Text that only the compiler (jacc's or TypeScript's) or an uncompiled marker would put in a bundle. */
-const FORBIDDEN: [string, RegExp][] = [
-  ["TypeScript", /typescript/i],
-  ["TypeScript's compiler API", /createSourceFile|SyntaxKind|createProgram|Microsoft Corporation/],
-  ["jacc's compiler", /compileModule|MarkerCompiler|unsupported-construct|captured-write|---- jacc: generated/],
-  ["magic-string", /MagicString|generateMap/],
-  ["a marker stub", /was called at run time|markers must be compiled away|Enable jacc's compiler/],
-  ["eval", /\beval\s*\(/],
-  ["new Function", /new\s+Function\s*\(/],
-];
+import { FORBIDDEN } from "./util/forbidden.js";
 
 const gzip = (s: string): number => zlib.gzipSync(s, { level: 9 }).length;
 const isWebGPUBackend = (id: string): boolean => isRuntimeModule(id) && path.basename(path.dirname(id)) === "webgpu";

@@ -31,8 +31,9 @@ async function findGpu(): Promise<{ requestAdapter(opts?: unknown): Promise<unkn
   if (!isNode) throw new Error("initWebGPU: this environment has no WebGPU (navigator.gpu is undefined)");
   let mod: { create(flags: string[]): unknown; globals: Record<string, unknown> };
   try {
-    const name = "webgpu"; // a variable: bundlers must not pull Dawn into browser bundles
-    mod = (await import(/* @vite-ignore */ name)) as never;
+    // a variable, left to Node at run time: bundlers must not pull Dawn into browser bundles (the comments keep Vite and webpack/Rspack from warning)
+    const name = "webgpu";
+    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ name)) as never;
   } catch (err) {
     throw new Error(`initWebGPU: no WebGPU in this Node: navigator.gpu is undefined and the "webgpu" package (Dawn) could not be loaded (npm i webgpu): ${(err as Error).message}`);
   }

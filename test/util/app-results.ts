@@ -7,6 +7,8 @@ export type Nested = number | Nested[];
 export interface PageResults {
   device: "cpu" | "webgpu";
   why: string;
+  /** the adapter navigator.gpu gave, null without one */
+  adapter: { name: string; software: boolean } | null;
   panels: Record<"arm" | "mlp" | "batch", { device: string; shape: number[]; J: Nested; us: number; primalUs: number }>;
   error?: string;
 }

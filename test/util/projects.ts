@@ -12,8 +12,15 @@ export const projects = path.join(repoRoot, "fixtures", "projects");
 const scratch = path.join(repoRoot, ".tmp", "plugin-tests");
 let n = 0;
 
+export interface WorkspaceOptions {
+  /** Another fixture project whose src/ and bad/ this one builds (the bundler fixtures hold only their config). */
+  sources?: string;
+  /** More packages the project has installed: its node_modules/<name> → this repository's node_modules/<target>. */
+  packages?: Record<string, string>;
+}
+
 /** A fresh copy of fixtures/projects/<tool>, with node_modules/jacc → this package (copies over an hour old are removed). */
-export function workspace(tool: string): string {
+export function workspace(tool: string, options: WorkspaceOptions = {}): string {
   if (n === 0 && fs.existsSync(scratch)) {
     for (const old of fs.readdirSync(scratch)) {
       const p = path.join(scratch, old);
@@ -23,8 +30,11 @@ export function workspace(tool: string): string {
   const dir = path.join(scratch, `${tool}-${process.pid}-${n++}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
+  if (options.sources) for (const sub of ["src", "bad"]) fs.cpSync(path.join(projects, options.sources, sub), path.join(dir, sub), { recursive: true });
   fs.cpSync(path.join(projects, tool), dir, { recursive: true });
-  fs.symlinkSync(path.relative(path.join(dir, "node_modules"), repoRoot), path.join(dir, "node_modules", "jacc"), "dir");
+  const link = (name: string, target: string) => fs.symlinkSync(path.relative(path.join(dir, "node_modules"), target), path.join(dir, "node_modules", name), "dir");
+  link("jacc", repoRoot);
+  for (const [name, target] of Object.entries(options.packages ?? {})) link(name, path.join(repoRoot, "node_modules", target));
   return dir;
 }
 

@@ -1,11 +1,12 @@
 // The robot arm, live: the arm drawn at its joint angles with each column of
 // its Jacobian as an arrow at the tip (the tip's velocity per unit speed of
-// that joint), and a slider per joint that recomputes the Jacobian as it moves.
+// that joint), and a slider per joint, showing its angle, that recomputes the
+// Jacobian as it moves.
 // The current angles and Jacobian are mirrored in the section's data-q and
 // data-j attributes (JSON), for the browser test.
 import type { Tensor } from "jacc";
 import { armJacobian, LINKS } from "./programs.js";
-import { drawJacobian, figure, type Matrix } from "./heatmap.js";
+import { figure, type JacobianView, type Matrix } from "./heatmap.js";
 
 const COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#008080"];
 
@@ -14,16 +15,16 @@ export function armRows(q: number[]): Matrix {
   return armJacobian(q).map((block: Tensor) => block.toArray() as number[]);
 }
 
-export function mountArmView(section: HTMLElement, heat: HTMLCanvasElement, pattern: HTMLCanvasElement, start: number[]): void {
+export function mountArmView(section: HTMLElement, view: JacobianView, start: number[]): void {
   const q = start.slice();
   const arm = document.createElement("canvas");
-  arm.width = 240;
-  arm.height = 240;
+  arm.width = 380;
+  arm.height = 380;
   const sliders = document.createElement("div");
   sliders.className = "sliders";
   const update = (): void => {
     const J = armRows(q);
-    drawJacobian(heat, pattern, [J]);
+    view.draw([J]);
     drawArm(arm, q, J);
     section.dataset.q = JSON.stringify(q);
     section.dataset.j = JSON.stringify(J);
@@ -32,16 +33,20 @@ export function mountArmView(section: HTMLElement, heat: HTMLCanvasElement, patt
     const label = document.createElement("label");
     const input = document.createElement("input");
     Object.assign(input, { type: "range", min: "-3.14", max: "3.14", step: "0.01", value: String(angle) });
+    const value = document.createElement("output");
+    const show = (): void => void (value.textContent = `${q[i].toFixed(2)} rad`);
     input.addEventListener("input", () => {
       q[i] = Number(input.value);
+      show();
       update();
     });
+    show();
     label.style.color = COLOURS[i % COLOURS.length];
-    label.append(`q${i} `, input);
+    label.append(`q${i} `, input, value);
     sliders.append(label);
   });
   section.querySelector(".maps")!.prepend(figure(arm, "the arm; arrow i: column i of J"));
-  section.querySelector(".maps")!.after(sliders);
+  view.readout.after(sliders);
   update();
 }
 

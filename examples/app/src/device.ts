@@ -5,13 +5,36 @@ import * as jacc from "jacc";
 import type { NestedArray, Tensor } from "jacc";
 
 export type DeviceName = "cpu" | "webgpu";
+
+/** The adapter WebGPU gave, as the page names it. */
+export interface AdapterLabel {
+  /** vendor, architecture, device and description, where the browser says them */
+  name: string;
+  /** a software adapter (SwiftShader, llvmpipe, WARP…): WebGPU run on the CPU, so its timings are not GPU timings */
+  software: boolean;
+}
+
 export interface DeviceChoice {
   device: DeviceName;
   why: string;
+  /** the adapter, when navigator.gpu gave one (also when the tensors stayed on the CPU) */
+  adapter?: AdapterLabel;
 }
 
+interface AdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+/** What the page reads of a GPUAdapter: `info`, and `isFallbackAdapter` where a browser still has it there. */
+export interface GpuAdapterLike {
+  info?: AdapterInfo;
+  isFallbackAdapter?: boolean;
+}
 interface GpuNavigator {
-  gpu?: { requestAdapter(): Promise<unknown> };
+  gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> };
 }
 
 // A static member of the namespace (not a computed one), so the bundler still
@@ -22,18 +45,29 @@ export function chooseDevice(): Promise<DeviceChoice> {
   return decideDevice(initWebGPU, (navigator as GpuNavigator).gpu);
 }
 
+// Adapters that are CPU renderers, by the names their drivers give (for browsers that do not set isFallbackAdapter)
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render|software/i;
+
+/** The adapter's name and whether it is a software one (isFallbackAdapter, or a CPU renderer's name). */
+export function describeAdapter(adapter: GpuAdapterLike): AdapterLabel {
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => typeof s === "string" && s).join(" ") || "unnamed adapter";
+  return { name, software: info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || SOFTWARE.test(name) };
+}
+
 /** The decision itself, given what the runtime and the browser offer (a test feeds it fakes). */
 export async function decideDevice(init: (() => Promise<unknown>) | undefined, gpu: GpuNavigator["gpu"]): Promise<DeviceChoice> {
   if (typeof init !== "function") return { device: "cpu", why: "this jacc runtime has no WebGPU backend (no initWebGPU)" };
   if (!gpu) return { device: "cpu", why: "navigator.gpu is not available in this browser" };
-  const adapter = await gpu.requestAdapter().catch(() => null);
-  if (!adapter) return { device: "cpu", why: "navigator.gpu gave no adapter" };
+  const found = await gpu.requestAdapter().catch(() => null);
+  if (!found) return { device: "cpu", why: "navigator.gpu gave no adapter" };
+  const adapter = describeAdapter(found);
   try {
     await init();
   } catch (e) {
-    return { device: "cpu", why: `initWebGPU() failed: ${e instanceof Error ? e.message : String(e)}` };
+    return { device: "cpu", why: `initWebGPU() failed: ${e instanceof Error ? e.message : String(e)}`, adapter };
   }
-  return { device: "webgpu", why: "WebGPU adapter found; tensors in float32 (WGSL has no f64)" };
+  return { device: "webgpu", why: "WebGPU adapter found; tensors in float32 (WGSL has no f64)", adapter };
 }
 
 /** A tensor where the programs run: as it is on the CPU, float32 on WebGPU. */

@@ -1,13 +1,14 @@
 // The page: computes three Jacobians with jacc's compiled markers, draws each
-// as a heatmap beside its sparsity pattern and timing, and writes the numbers
+// as a heatmap beside its sparsity pattern and timing, names the WebGPU adapter
+// (and whether it is a software one), and writes the numbers
 // into <pre id="results"> (JSON) and data-done="true" on <body> when finished,
 // so that a test can read them.
 import {
   ARM_Q, armJacobian, batchJacobian, batchStates, batchStep, BATCH, forwardKinematics, GRID, mlp, MLP_HIDDEN, MLP_IN, MLP_OUT,
   MLP_PRUNED, mlpJacobian, mlpParams,
 } from "./programs.js";
-import { chooseDevice, place, readBack, type DeviceChoice, type DeviceName } from "./device.js";
-import { drawJacobian, figure, type Matrix } from "./heatmap.js";
+import { chooseDevice, place, readBack, type AdapterLabel, type DeviceChoice, type DeviceName } from "./device.js";
+import { JacobianView, type Matrix } from "./heatmap.js";
 import { armRows, mountArmView } from "./arm-view.js";
 import { formatUs, timeAsync, timeSync, type Timing } from "./timing.js";
 
@@ -80,24 +81,39 @@ async function tensorPanels(choice: DeviceChoice): Promise<Panel[]> {
   }
 }
 
-function render(panel: Panel): HTMLElement {
+function render(panel: Panel, adapter: AdapterLabel | undefined): HTMLElement {
   const section = document.createElement("section");
   section.id = panel.id;
-  const heat = document.createElement("canvas");
-  const pattern = document.createElement("canvas");
-  heat.title = "heatmap: blue < 0 < red, grey = exactly 0";
-  pattern.title = "sparsity: black = nonzero";
-  const drawn = drawJacobian(heat, pattern, panel.tiles);
+  const view = new JacobianView();
+  const drawn = view.draw(panel.tiles);
   const ratio = panel.jacobian.us / panel.primal.us;
   section.innerHTML = `<h2></h2><p class="what"></p><div class="maps"></div><p class="stats"></p>`;
   section.querySelector("h2")!.textContent = panel.title;
   section.querySelector(".what")!.textContent = panel.what;
-  section.querySelector(".maps")!.append(figure(heat, "values: blue < 0 < red, grey = exactly 0"), figure(pattern, "sparsity: black = nonzero"));
+  section.querySelector(".maps")!.append(...view.figures());
+  section.querySelector(".maps")!.after(view.readout);
+  // the timings say where they ran: a software adapter's WebGPU is the CPU's work
+  const where = panel.device === "webgpu" && adapter?.software ? "webgpu (software adapter)" : panel.device;
   section.querySelector(".stats")!.textContent =
     `shape [${panel.shape.join(", ")}] · ${drawn.nonzero} of ${drawn.cells} nonzero · max |J| ${drawn.maxAbs.toPrecision(3)} · ` +
-    `${formatUs(panel.jacobian.us)} per Jacobian (${panel.jacobian.calls} calls; primal ${formatUs(panel.primal.us)}, ×${ratio.toFixed(1)}) · ${panel.device}`;
-  if (panel.id === "arm") mountArmView(section, heat, pattern, ARM_Q);
+    `${formatUs(panel.jacobian.us)} per Jacobian (${panel.jacobian.calls} calls; primal ${formatUs(panel.primal.us)}, ×${ratio.toFixed(1)}) · ${where}`;
+  if (panel.id === "arm") mountArmView(section, view, ARM_Q);
   return section;
+}
+
+/** The line over the panels: where the tensor programs ran, on which adapter, and whether it is a software one. */
+function deviceLine(choice: DeviceChoice): void {
+  const line = document.getElementById("device")!;
+  line.textContent = `Tensor programs ran on: ${choice.device} (${choice.why})`;
+  const badge = document.createElement("p");
+  badge.id = "adapter";
+  if (choice.adapter) {
+    badge.className = choice.adapter.software ? "software" : "hardware";
+    badge.textContent = `Adapter: ${choice.adapter.name} · ${choice.adapter.software ? "software (CPU emulation of a GPU: not GPU timings)" : "hardware"}`;
+  } else {
+    badge.textContent = "Adapter: none";
+  }
+  line.after(badge);
 }
 
 async function main(): Promise<void> {
@@ -105,11 +121,12 @@ async function main(): Promise<void> {
   try {
     const choice = await chooseDevice();
     const panels = [armPanel(), ...(await tensorPanels(choice))];
-    document.getElementById("device")!.textContent = `Tensor programs ran on: ${choice.device} (${choice.why})`;
-    document.getElementById("panels")!.append(...panels.map(render));
+    deviceLine(choice);
+    document.getElementById("panels")!.append(...panels.map((p) => render(p, choice.adapter)));
     const out = {
       device: choice.device,
       why: choice.why,
+      adapter: choice.adapter ?? null,
       panels: Object.fromEntries(panels.map((p) => [p.id, { device: p.device, shape: p.shape, J: p.id === "batch" ? p.tiles : p.tiles[0], us: p.jacobian.us, primalUs: p.primal.us }])),
     };
     results.textContent = JSON.stringify(out, null, 1);
