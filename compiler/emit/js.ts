@@ -21,8 +21,12 @@ export const RT = {
   runtime: "__jt",
 };
 
-/** Module-level helpers every generated module shares (placed after the imports). */
-export function emitPrelude(o: EmitOptions): string {
+/**
+ * The module-level helpers the rest of the module (`rest`: the user's code with markers replaced,
+ * and the generated code) uses, with those they use in turn, placed after the imports. Only
+ * those: TypeScript's noUnusedLocals rejects a helper nothing calls.
+ */
+export function emitPrelude(o: EmitOptions, rest: string): string {
   const any = o.ts ? ": any" : "";
   const num = o.ts ? ": number" : "";
   const lines = [
@@ -85,7 +89,24 @@ export function emitPrelude(o: EmitOptions): string {
     `  return d instanceof ${RT.tensor} ? d : ${RT.wrap}(d, [d.length]);`,
     `}`,
   );
-  return lines.join("\n") + "\n";
+  // one block per declaration: a `let`/`const` line, or a function (its comment lines before it)
+  const blocks: { name: string; text: string }[] = [];
+  let pending: string[] = [];
+  for (const l of lines) {
+    pending.push(l);
+    const m = /^(?:let|const|function) ([\w$]+)/.exec(l);
+    if (m) blocks.push({ name: m[1], text: "" });
+    if (m ? !l.startsWith("function") : l === "}") (blocks[blocks.length - 1].text = pending.join("\n")), (pending = []);
+  }
+  const used = (name: string, text: string) => new RegExp(`(?<![\\w$])${name.replace(/\$/g, "\\$")}(?![\\w$])`).test(text);
+  const keep = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    const inUse = rest + blocks.filter((b) => keep.has(b.name)).map((b) => b.text).join("\n");
+    for (const b of blocks) if (!keep.has(b.name) && used(b.name, inUse)) (keep.add(b.name), (grew = true));
+  }
+  const text = blocks.filter((b) => keep.has(b.name)).map((b) => b.text).join("\n");
+  return text ? text + "\n" : "";
 }
 
 function fmtNum(x: number): string {
