@@ -153,7 +153,8 @@ function withoutDeadStores(body: string[], locals: Set<string>): { lines: string
   for (let grew = true; grew; ) {
     grew = false;
     for (const p of parsed) {
-      if (p.targets && !p.targets.some((x) => live.has(x) || !locals.has(x))) continue;
+      // (a dead store of an impure expression is kept as `e;`: it still reads)
+      if (p.targets && pure(p.e) && !p.targets.some((x) => live.has(x) || !locals.has(x))) continue;
       for (const x of p.e.match(NAMES) ?? []) if (locals.has(x) && !live.has(x)) (live.add(x), (grew = true));
     }
   }
