@@ -251,10 +251,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
   // on the first line, so that no line of the user's code moves (source maps stay exact)
-  let tensorImport =
-    // the prelude's helpers name the Tensor class (a bundler drops it when they are unused)
-    `import { Tensor as ${RT.tensor} } from "jacc"; ` + (emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc"; ` : "");
-  s.appendRight(at, `${at ? "\n" : ""}${emitPrelude({ ts: tsOut, file: fileName })}`);
+  let tensorImport = emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc"; ` : "";
   const generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n${extraCode.length ? `\n${extraCode.join("\n\n")}\n` : ""}`;
   // (the WGSL function is appended below, once the module's kernels are known)
   removeCompiledMarkerImports(mod, s, calls);
@@ -265,6 +262,10 @@ export function compileModule(source: string, fileName: string, options: Compile
   const gpuPart = Object.keys(shaders).length ? wgslFunction(shaders, tsOut) : "";
   const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
   tensorImport += gpuRegister;
+  // the helpers the module uses (after the imports), and the Tensor class if they or the generated code name it
+  const prelude = emitPrelude({ ts: tsOut, file: fileName }, s.toString() + generatedPart + gpuPart);
+  s.appendRight(at, `${at ? "\n" : ""}${prelude}`);
+  if (new RegExp(`\\b${RT.tensor}\\b`).test(prelude + generatedPart)) tensorImport = `import { Tensor as ${RT.tensor} } from "jacc"; ` + tensorImport;
   // the runtime imports go first: type stripping must not elide them (only generated code uses them)
   if (tsOut) s.prepend(tensorImport);
   const map = s.generateMap({ hires: true, source: fileName, includeContent: true });

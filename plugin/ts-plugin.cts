@@ -11,6 +11,7 @@
 // the plugin logs why and leaves the language service as it is.
 import type * as ts from "typescript";
 import path = require("node:path");
+import { unsupportedTypeScript } from "./ts-version.cjs";
 
 type Compiler = typeof import("../compiler/index.js");
 type Shared = typeof import("./shared.js");
@@ -19,6 +20,8 @@ type JaccDiagnostic = import("../compiler/index.js").Diagnostic;
 
 function init(modules: { typescript: typeof ts }): ts.server.PluginModule {
   const tsi = modules.typescript;
+  const unsupported = unsupportedTypeScript("jacc/ts-plugin", tsi.version);
+  if (unsupported) throw new Error(unsupported);
 
   function create(info: ts.server.PluginCreateInfo): ts.LanguageService {
     const log = (msg: string) => info.project.projectService.logger.info(`[jacc/ts-plugin] ${msg}`);

@@ -9,6 +9,7 @@
 import ts from "typescript";
 import fs from "node:fs";
 import { compileModule, formatDiagnostic, type CompileResult, type Diagnostic } from "../compiler/index.js";
+import { unsupportedTypeScript } from "./ts-version.cjs";
 import { NODE_MODULES, SCRIPT_FILE, targetOf, tsCodeOf, tsMessageOf } from "./shared.js";
 
 type TS = typeof ts;
@@ -38,6 +39,8 @@ const heldBack = new WeakSet<ts.Program>();
  */
 export default function jaccTransformer(program: ts.Program, config: JaccTscConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
   const tsi = extras.ts ?? ts;
+  const unsupported = unsupportedTypeScript("jacc/tsc", tsi.version);
+  if (unsupported) throw new Error(unsupported);
   const results = compileProgram(program, config);
 
   const bad = new Set<string>();
@@ -96,7 +99,24 @@ function toTsDiagnostic(tsi: TS, program: ts.Program, d: Diagnostic): ts.Diagnos
 function emittedSourceFile(tsi: TS, options: ts.CompilerOptions, sf: ts.SourceFile, code: string): ts.SourceFile {
   const out = tsi.transpileModule(code, { fileName: sf.fileName, compilerOptions: transpileOptions(tsi, options, sf), reportDiagnostics: false });
   const kind = /x$/.test(sf.fileName) ? tsi.ScriptKind.JSX : tsi.ScriptKind.JS;
-  return tsi.createSourceFile(sf.fileName, out.outputText, { languageVersion: sf.languageVersion, impliedNodeFormat: sf.impliedNodeFormat }, true, kind);
+  const parsed = tsi.createSourceFile(sf.fileName, out.outputText, { languageVersion: sf.languageVersion, impliedNodeFormat: sf.impliedNodeFormat }, true, kind);
+  markSynthesized(tsi, parsed);
+  return parsed;
+}
+
+// Marks every node of the freshly parsed module as synthesized. tsc's later transforms ask the
+// program's checker about the parse-tree nodes they see (const-enum inlining of `a.b`, import
+// elision, CommonJS export rewriting); the checker never bound these nodes and crashes on them
+// (`reading 'flags'` on `[1, 2].map((t) => t).length`). For a synthesized node with no original
+// the checker's emit resolver answers "nothing known" (no constant, alias kept), which is what
+// already-transpiled JavaScript needs. The nodes keep their positions, so the printer still
+// copies literals and comments from the parsed text.
+function markSynthesized(tsi: TS, sf: ts.SourceFile): void {
+  const visit = (node: ts.Node): void => {
+    (node as { flags: ts.NodeFlags }).flags |= tsi.NodeFlags.Synthesized;
+    tsi.forEachChild(node, visit);
+  };
+  tsi.forEachChild(sf, visit);
 }
 
 function transpileOptions(tsi: TS, options: ts.CompilerOptions, sf: ts.SourceFile): ts.CompilerOptions {

@@ -451,7 +451,7 @@ export function adProdGradJvp(x: Tensor, dx: Tensor, dim?: number | readonly num
 export const adPatEmpty: readonly number[] = Object.freeze([]) as readonly number[];
 
 /** Union of sorted index sets. */
-export function adPatUnion(...sets: readonly number[][]): readonly number[] {
+export function adPatUnion(...sets: (readonly number[])[]): readonly number[] {
   let out: readonly number[] = adPatEmpty;
   for (const s of sets) {
     if (!s.length || s === out) continue;
@@ -492,11 +492,11 @@ function interact(P: Pattern, a: readonly number[], b: readonly number[]): void 
 /** u·v: the pairs (i, j), i from u, j from v, interact. */
 export function adPatMul(P: Pattern, a: readonly number[], b: readonly number[]): readonly number[] {
   if (a.length && b.length) interact(P, a, b);
-  return adPatUnion(a as number[], b as number[]);
+  return adPatUnion(a, b);
 }
 
 /** A nonlinear function of its operands: every pair of their inputs interacts. */
-export function adPatNonlinear(P: Pattern, ...sets: readonly number[][]): readonly number[] {
+export function adPatNonlinear(P: Pattern, ...sets: (readonly number[])[]): readonly number[] {
   const u = adPatUnion(...sets);
   if (u.length) interact(P, u, u);
   return u;

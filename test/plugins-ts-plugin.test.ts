@@ -134,4 +134,13 @@ test("ts-plugin: a real tsserver loads it from node_modules/jacc (Node10 resolut
   assert.match(ds[0].text, `jacc(${BAD.code})`);
 });
 
+test("ts-plugin: under TypeScript 7 (no language-service plugins) it says what to do, in one line", () => {
+  const init = require("jacc/ts-plugin") as (m: { typescript: typeof ts }) => ts.server.PluginModule;
+  assert.throws(
+    () => init({ typescript: { ...ts, version: "7.0.0" } as typeof ts }),
+    (e: Error) => e.message === "jacc/ts-plugin: TypeScript 7.0.0 has no language-service plugins; select the workspace's TypeScript 5 (npm i -D typescript@5).",
+  );
+  assert.type(init({ typescript: ts }).create, "function");
+});
+
 test.run();

@@ -11,24 +11,75 @@ import { BAD, checkAppOutput, node, repoRoot, stripAnsi, workspace, type Ran } f
 const tspc = path.join(repoRoot, "node_modules", "ts-patch", "bin", "tspc.js");
 
 // The builds are slow (seconds each): they all start now and run at once; the tests await them.
+// The fixture's tsconfig has no isolatedModules (so tsc's transforms ask its checker about the
+// emitted nodes) and has declaration on; tsconfig.cjs.json is the same project as CommonJS.
 const ws = workspace("tsc");
+// (one after another: concurrent tspc runs contend for ts-patch's lock on its cache of patched TypeScript)
 const built = node([tspc, "-p", ws]);
-const bad = node([tspc, "-p", path.join(ws, "bad"), "--pretty", "true"]);
+const builtCjs = built.then(() => node([tspc, "-p", path.join(ws, "tsconfig.cjs.json")]));
+const bad = builtCjs.then(() => node([tspc, "-p", path.join(ws, "bad"), "--pretty", "true"]));
 
 function ok(r: Ran, what: string): void {
   assert.is(r.code, 0, `${what} failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-test("tspc builds the fixture project; its output runs and gives SPEC §3's Jacobian and d sin", async () => {
-  const r = await built;
-  ok(r, "tspc");
-  const main = fs.readFileSync(path.join(ws, "dist", "main.js"), "utf8");
+const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const closeAll = (a: number[], b: number[], what: string) => {
+  assert.is(a.length, b.length, what);
+  a.forEach((v, i) => close(v, b[i], `${what}[${i}]`));
+};
+
+/** src/readme.ts (the README's first example) printed its derivatives: checked against the closed forms. */
+function checkReadme(stdout: string): void {
+  const out = JSON.parse(stdout.trim().split("\n").pop()!) as { dx: number[]; dy: number[]; J: number[][]; g: number[]; H: number[][]; E: number[] };
+  const q = [0.1, 0.2, 0.3], L = [1, 0.5, 0.25];
+  const th = q.map((_, i) => q.slice(0, i + 1).reduce((s, t) => s + t, 0));
+  const tail = (h: (t: number) => number) => q.map((_, j) => L.reduce((s, l, i) => (i >= j ? s + l * h(th[i]) : s), 0));
+  closeAll(out.dx, tail((t) => -Math.sin(t)), "d arm_x / dq");
+  closeAll(out.dy, tail(Math.cos), "d arm_y / dq");
+  assert.equal(out.J, [[1, 1, 0], [5, 0, 3], [0, 48, 0]]);
+  const x = [1.2, 1, -0.5, 0.3];
+  const gPair = (a: number, b: number) => [-400 * a * (b - a * a) - 2 * (1 - a), 200 * (b - a * a)];
+  closeAll(out.g, [...gPair(x[0], x[1]), ...gPair(x[2], x[3])], "grad rosen");
+  const hPair = (a: number, b: number) => [[1200 * a * a - 400 * b + 2, -400 * a], [-400 * a, 200]];
+  const [h0, h1] = [hPair(x[0], x[1]), hPair(x[2], x[3])];
+  const H = [[...h0[0], 0, 0], [...h0[1], 0, 0], [0, 0, ...h1[0]], [0, 0, ...h1[1]]];
+  H.forEach((row, i) => closeAll(out.H[i], row, `hessian rosen[${i}]`));
+  assert.equal(out.E, [2, 2, 2]);
+}
+
+/** src/access.ts (issue 18's repro: `[1, 2].map(…).length`, `id({ a: 3 }).a` beside a marker). */
+function checkAccess(stdout: string): void {
+  assert.equal(JSON.parse(stdout.trim().split("\n").pop()!), { v: 2, a: 3, d: 4 });
+}
+
+/** Runs each module the build wrote to `dir` and checks its output; `dir`'s declarations were written too. */
+async function checkBuild(dir: string): Promise<void> {
+  const main = fs.readFileSync(path.join(dir, "main.js"), "utf8");
   assert.not.ok(main.includes("jacobian(f, [3, 4, 5])") || main.includes("jacrev((x"), "markers remain in the output");
   assert.match(main, /---- jacc: generated derivative code/);
-  const run = await node([path.join(ws, "dist", "main.js")]);
-  ok(run, "node dist/main.js");
-  checkAppOutput(run.stdout);
-  console.log(`    tspc build: ${r.ms} ms; dist/main.js ${main.length} bytes`);
+  const run = (f: string) => node([path.join(dir, f)]).then((r) => (ok(r, `node ${f}`), r.stdout));
+  checkAppOutput(await run("main.js"));
+  checkReadme(await run("readme.js"));
+  checkAccess(await run("access.js"));
+  // declarations come from the module as written (the markers' declared types)
+  assert.match(fs.readFileSync(path.join(dir, "readme.d.ts"), "utf8"), /export declare const J: number\[\]\[\];/);
+  assert.match(fs.readFileSync(path.join(dir, "access.d.ts"), "utf8"), /export declare const d: number;/);
+}
+
+test("tspc builds the fixture project (ES modules, declarations, no isolatedModules); its output runs and gives the right derivatives", async () => {
+  const r = await built;
+  ok(r, "tspc");
+  await checkBuild(path.join(ws, "dist"));
+  console.log(`    tspc build: ${r.ms} ms`);
+});
+
+test("tspc builds the fixture project as CommonJS (tsconfig.cjs.json); its output runs too", async () => {
+  ok(await builtCjs, "tspc -p tsconfig.cjs.json");
+  const dir = path.join(ws, "dist-cjs");
+  fs.writeFileSync(path.join(dir, "package.json"), '{ "type": "commonjs" }\n');
+  assert.match(fs.readFileSync(path.join(dir, "readme.js"), "utf8"), /require\("jacc"\)/);
+  await checkBuild(dir);
 });
 
 /** The fixture's modules emitted in memory by TypeScript's API, with `transformers` (no type check: noLib, noResolve). */
@@ -85,6 +136,16 @@ test("tsc transformer without ts-patch (customTransformers): a module with error
     () => program.emit(undefined, () => {}, undefined, false, { before: [jaccTransformer(program)] }),
     (e: Error) => e.message.includes(`bad.ts:${BAD.line}:${BAD.col} - error jacc(${BAD.code})`),
   );
+});
+
+test("tsc: under TypeScript 7 (no transformer API) the transformer says what to do, in one line", () => {
+  const program = ts.createProgram([srcFiles[1]], { ...esm, noLib: true, noResolve: true });
+  const ts7 = { ...ts, version: "7.0.0" } as typeof ts;
+  assert.throws(
+    () => jaccTransformer(program, {}, { ts: ts7 }),
+    (e: Error) => e.message === "jacc/tsc: TypeScript 7.0.0 has no transformer API; install TypeScript 5 (npm i -D typescript@5 ts-patch), or build with a bundler plugin or the jacc CLI.",
+  );
+  assert.not.throws(() => jaccTransformer(program, {}, { ts: { ...ts, version: "5.9.3" } as typeof ts }));
 });
 
 test.run();

@@ -5,7 +5,7 @@
 // non-zeros; hessian() colours its columns with it and runs one
 // forward-over-reverse sweep per colour instead of one per input.
 import { type Atom, type Expr, type Fn, type Stmt } from "../ir/ir.js";
-import { atom } from "./js.js";
+import { atom as atomText } from "./js.js";
 import { safeText } from "./text.js";
 
 /** Primitives whose second derivative is zero (they only carry dependence). */
@@ -29,10 +29,21 @@ export function emitPatterns(fns: Map<string, Fn>, root: string, ts: boolean): {
     const f = fns.get(name)!;
     const pname = `__jaccPattern_${name}`;
     done.set(name, pname);
-    const lines: string[] = [];
+    // Each line keeps the names it reads; an assignment to a name no kept line reads is dropped
+    // (or kept as a bare call when it records pairs into P), so that TypeScript's noUnusedLocals holds.
+    interface Line { text: string | ((live: Set<string>) => string | undefined); reads: string[]; targets?: string[]; effect?: boolean }
+    const lines: Line[] = [];
+    const names = (text: string) => text.match(/[A-Za-z_$][\w$]*/g) ?? [];
+    const push = (text: string) => lines.push({ text, reads: names(text) });
     const sh = (x: string) => `${x}$d`;
+    const atom = atomText;
     const shAtom = (a: Atom) => (a.k === "var" ? sh(a.name) : "__jt.adPatEmpty");
     const vecShadow = (a: Atom) => (a.k === "var" ? sh(a.name) : "[]");
+    // an unread target: the expression stays if it records interacting pairs into P
+    const assign = (d: number, x: string, e: string): Line => ({
+      text: (live) => (live.has(x) ? `${ind(d)}${x} = ${e};` : e.includes("(P, ") ? `${ind(d)}${e};` : undefined),
+      reads: names(e), targets: [x], effect: e.includes("(P, "),
+    });
     const locals = [...f.vars.keys()].filter((v) => !f.params.some((p) => p.name === v));
     const ind = (d: number) => "  ".repeat(d);
     const expr = (e: Expr): [string, string] => {
@@ -61,41 +72,46 @@ export function emitPatterns(fns: Map<string, Fn>, root: string, ts: boolean): {
         switch (s.k) {
           case "let": {
             const [js, dj] = expr(s.e);
-            lines.push(`${ind(d)}${s.dst} = ${js};`, `${ind(d)}${sh(s.dst)} = ${dj};`);
+            lines.push(assign(d, s.dst, js), assign(d, sh(s.dst), dj));
             break;
           }
           case "store":
-            lines.push(`${ind(d)}${atom(s.arr)}[${atom(s.index)}] = ${atom(s.value)};`, `${ind(d)}${vecShadow(s.arr)}[${atom(s.index)}] = ${shAtom(s.value)};`);
+            push(`${ind(d)}${atom(s.arr)}[${atom(s.index)}] = ${atom(s.value)};`);
+            push(`${ind(d)}${vecShadow(s.arr)}[${atom(s.index)}] = ${shAtom(s.value)};`);
             break;
           case "call": {
             const callee = fns.get(s.fn)!;
             const pn = emitFn(s.fn);
             const all = [...s.dsts, ...s.dsts.map(sh)];
             const args = [...s.args.map(atom), ...s.args.map((a, i) => (callee.params[i].type.k === "vec" ? vecShadow(a) : shAtom(a)))];
-            lines.push(`${ind(d)}[${all.join(", ")}] = ${pn}(P, ${args.join(", ")});`);
+            const call = `${pn}(P, ${args.join(", ")})`;
+            lines.push({
+              text: (live) => (all.some((x) => live.has(x)) ? `${ind(d)}[${all.map((x) => (live.has(x) ? x : "")).join(", ")}] = ${call};` : `${ind(d)}${call};`),
+              reads: names(call), targets: all, effect: true,
+            });
             break;
           }
           case "if":
-            lines.push(`${ind(d)}if (${atom(s.cond)}) {`);
+            push(`${ind(d)}if (${atom(s.cond)}) {`);
             stmts(s.then, d + 1);
-            lines.push(`${ind(d)}} else {`);
+            push(`${ind(d)}} else {`);
             stmts(s.else, d + 1);
-            lines.push(`${ind(d)}}`);
+            push(`${ind(d)}}`);
             break;
           case "loop":
-            lines.push(`${ind(d)}for (;;) {`);
+            push(`${ind(d)}for (;;) {`);
             stmts(s.pre, d + 1);
-            lines.push(`${ind(d + 1)}if (!${atom(s.cond)}) break;`);
+            push(`${ind(d + 1)}if (!${atom(s.cond)}) break;`);
             stmts(s.body, d + 1);
-            lines.push(`${ind(d)}}`);
+            push(`${ind(d)}}`);
             break;
           case "for":
-            lines.push(`${ind(d)}for (${s.index} = ${atom(s.from)}; ${s.index} < ${atom(s.to)}; ${s.index}++) {`);
+            push(`${ind(d)}for (${s.index} = ${atom(s.from)}; ${s.index} < ${atom(s.to)}; ${s.index}++) {`);
             stmts(s.body, d + 1);
-            lines.push(`${ind(d)}}`);
+            push(`${ind(d)}}`);
             break;
           case "return":
-            lines.push(`${ind(d)}return [${[...s.values.map(atom), ...s.values.map(shAtom)].join(", ")}];`);
+            push(`${ind(d)}return [${[...s.values.map(atom), ...s.values.map(shAtom)].join(", ")}];`);
             break;
           case "comment":
             break;
@@ -106,13 +122,31 @@ export function emitPatterns(fns: Map<string, Fn>, root: string, ts: boolean): {
     };
     for (const t of f.vars.values()) if (t.k === "tensor" || t.k === "opaque") throw new Unpatternable("tensor");
     const params = [...f.params.map((p) => p.name), ...f.params.map((p) => sh(p.name))];
-    lines.push(`// the Hessian pattern of ${safeText(f.source ?? f.name)}: dependence sets and interacting pairs`);
-    lines.push(`function ${pname}(P${any}, ${params.map((p) => `${p}${any}`).join(", ")})${any} {`);
-    const decl = [...locals, ...locals.map(sh)];
-    if (decl.length) lines.push(`  let ${decl.map((x) => `${x}${any}`).join(", ")};`);
+    push(`// the Hessian pattern of ${safeText(f.source ?? f.name)}: dependence sets and interacting pairs`);
+    push(`function ${pname}(P${any}, ${params.map((p) => `${p}${any}`).join(", ")})${any} {`);
+    const at = lines.length;
     stmts(f.body, 1);
-    lines.push("}");
-    out.push(lines.join("\n"));
+    push("}");
+    // (types: numbers and their dependence sets; vectors, and anything else, stay any)
+    const typeOf = (x: string) => {
+      if (!ts) return "";
+      const t = f.vars.get(x.endsWith("$d") ? x.slice(0, -2) : x);
+      if (t?.k === "vec") return ": any";
+      return x.endsWith("$d") ? ": readonly number[]" : t?.k === "num" ? ": number" : t?.k === "bool" ? ": boolean" : ": any";
+    };
+    // live names: read by a line that is kept (always, or an effect, or an assignment to a live name), to a fixed point
+    const live = new Set<string>();
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const l of lines) {
+        if (l.targets && !l.effect && !l.targets.some((x) => live.has(x))) continue;
+        for (const x of l.reads) if (!live.has(x)) (live.add(x), (grew = true));
+      }
+    }
+    const decl = [...locals, ...locals.map(sh)].filter((x) => live.has(x));
+    const text = lines.map((l) => (typeof l.text === "string" ? l.text : l.text(live))).filter((l) => l !== undefined);
+    if (decl.length) text.splice(at, 0, `  let ${decl.map((x) => `${x}${typeOf(x)}`).join(", ")};`);
+    out.push(text.join("\n"));
     return pname;
   };
   const name = emitFn(root);

@@ -72,7 +72,7 @@ export class FuseHelpers {
     this.byKey.set(key, name);
     const any = this.ts ? ": any" : "";
     const params = kinds.map((_, i) => `a${i}${any}`).join(", ");
-    const tensors = kinds.map((k, i) => (k === "t" ? `a${i}` : "")).filter(Boolean);
+    const operands = kinds.map((k, i) => (k === "t" ? `a${i}` : "")).filter(Boolean);
     const expr = (n: Node, f32: boolean): string => {
       const r = (s: string) => (f32 ? `Math.fround(${s})` : s);
       if ("lit" in n) return loopLiteral(n.lit, f32);
@@ -88,13 +88,17 @@ export class FuseHelpers {
     const kernel = fusedKernel(tree, kinds, call(tree).replace(/__jt\./g, ""));
     if (kernel) this.kernels[kernel.name] = kernel.text;
     const gpu = kernel ? `__jt.adFuseGpu(${JSON.stringify(kernel.name)}, ${JSON.stringify(kinds.join(""))}, [${kinds.map((_, i) => `a${i}`).join(", ")}]) ?? ` : "";
-    const { tensors: loads, numbers } = operandLoads(kinds);
-    const s64 = numbers(false), s32 = numbers(true);
+    // (only the operands the loops read: an unread one is a TypeScript noUnusedLocals error)
+    const reads = (loop: string) => (load: string) => new RegExp(`\\b${load.split(" = ")[0]}\\b`).test(loop);
+    const loop64 = expr(tree, false), loop32 = expr(tree, true);
+    const { tensors, numbers } = operandLoads(kinds);
+    const loads = tensors.filter(reads(loop64 + loop32));
+    const s64 = numbers(false).filter(reads(loop64)), s32 = numbers(true).filter(reads(loop32));
     this.code.push(
       [
         `// fused elementwise chain: ${call(tree)}`,
         `function ${name}(${params})${any} {`,
-        `  const o${any} = __jt.adFuseOut(${tensors.join(", ")});`,
+        `  const o${any} = __jt.adFuseOut(${operands.join(", ")});`,
         kernel
           ? `  // WebGPU tensors of one shape: one dispatch of the chain's kernel; broadcasting or mixed dtypes: the ops themselves`
           : `  // broadcasting or mixed dtypes (and WebGPU: more tensor operands than one kernel binds): the ops themselves`,
@@ -102,12 +106,12 @@ export class FuseHelpers {
         `  const ${[...loads, "n = o.length"].join(", ")};`,
         `  if (o instanceof Float64Array) {`,
         ...(s64.length ? [`    const ${s64.join(", ")};`] : []),
-        `    for (let i = 0; i < n; i++) o[i] = ${expr(tree, false)};`,
+        `    for (let i = 0; i < n; i++) o[i] = ${loop64};`,
         `  } else {`,
         ...(s32.length ? [`    const ${s32.join(", ")};`] : []),
-        `    for (let i = 0; i < n; i++) o[i] = ${expr(tree, true)};`,
+        `    for (let i = 0; i < n; i++) o[i] = ${loop32};`,
         `  }`,
-        `  return new __JaccTensor(o, ${tensors[0]}.shape);`,
+        `  return new __JaccTensor(o, ${operands[0]}.shape);`,
         `}`,
       ].join("\n"),
     );

@@ -1,0 +1,70 @@
+// Emitted TypeScript type-checks: every module of the fixture corpora (fixtures/tensor, vmap,
+// golden, fuzz-tensor and the tsc project's sources) compiled with target "ts" passes
+// `tsc --noEmit --strict` (noImplicitAny included) as one program; the golden modules pass
+// noUnusedLocals too. The modules live in memory inside the repository, so `import … from
+// "jacc"` resolves to dist/runtime/index.d.ts as in a user's project.
+import fs from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { compileModule, formatDiagnostic } from "../compiler/index.js";
+import { repoRoot } from "./util/compile.js";
+
+const dirs = ["fixtures/tensor", "fixtures/vmap", "fixtures/golden", "fixtures/fuzz-tensor", "fixtures/projects/tsc/src"];
+const out = path.join(repoRoot, ".tmp", "emit-typecheck");
+
+/** Each source's emitted module, at the path it type-checks at (relative imports between them still resolve). */
+function emitAll(): Map<string, string> {
+  const memory = new Map<string, string>();
+  for (const d of dirs) {
+    const dir = path.join(repoRoot, d);
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".expected.ts")).sort()) {
+      const file = path.join(dir, f);
+      const r = compileModule(fs.readFileSync(file, "utf8"), file, { target: "ts" });
+      assert.equal(r.diagnostics.map(formatDiagnostic), [], `${d}/${f} compiles`);
+      memory.set(path.join(out, d, f), r.changed ? r.code : fs.readFileSync(file, "utf8")); // (a module without markers as written)
+    }
+  }
+  return memory;
+}
+
+function typeCheck(memory: Map<string, string>, extra: ts.CompilerOptions): string[] {
+  const options: ts.CompilerOptions = {
+    strict: true, noImplicitAny: true, noEmit: true, skipLibCheck: true, types: [],
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, ...extra,
+  };
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.getSourceFile = (f, lang, ...rest) => (memory.has(f) ? ts.createSourceFile(f, memory.get(f)!, lang, true) : getSourceFile.call(host, f, lang, ...rest));
+  host.fileExists = (f) => memory.has(f) || fileExists.call(host, f);
+  host.readFile = (f) => memory.get(f) ?? readFile.call(host, f);
+  host.directoryExists = (d) => [...memory.keys()].some((f) => f.startsWith(d + path.sep)) || ts.sys.directoryExists(d);
+  const program = ts.createProgram([...memory.keys()], options, host);
+  const fmt: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => out, getNewLine: () => "\n" };
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.formatDiagnostic(d, fmt));
+}
+
+const emitted = emitAll();
+
+test("emit --target ts: every fixture module type-checks under --strict (noImplicitAny)", () => {
+  assert.ok(emitted.size >= 60, `only ${emitted.size} modules`);
+  const errors = typeCheck(emitted, {});
+  assert.equal(errors, [], errors.slice(0, 20).join("\n"));
+});
+
+test("emit --target ts: the golden modules also pass noUnusedLocals (no unused helper, local or store)", () => {
+  const golden = new Map([...emitted].filter(([f]) => f.includes(`${path.sep}golden${path.sep}`)));
+  assert.ok(golden.size >= 4);
+  const errors = typeCheck(golden, { noUnusedLocals: true });
+  assert.equal(errors, [], errors.join("\n"));
+});
+
+test("emit --target ts: generated locals carry number and boolean types, not any", () => {
+  const loop = emitted.get(path.join(out, "fixtures/golden/loop.ts"))!;
+  assert.match(loop, /let n2: number = 0, tapeStart: number = 0/);
+  assert.match(loop, /t: boolean = false/);
+});
+
+test.run();
