@@ -19,6 +19,8 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
     target: { type: "string", short: "t" },
     strategy: { type: "string" },
     "with-checks": { type: "boolean" },
+    ignore: { type: "string", multiple: true },
+    watch: { type: "boolean", short: "w" },
   });
   if (values.help) return (io.out(HELP.emit), 0);
   const target = oneOf("emit", "target", values.target, ["ts", "js"] as const, "ts");
@@ -27,7 +29,7 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError("no input files", "emit");
   const outDir = path.resolve(io.cwd, typeof values.out === "string" ? values.out : "jacc-out");
 
-  const { files, problems } = expandInputs(positionals, io.cwd, [outDir]);
+  const { files, problems } = expandInputs(positionals, io.cwd, { skipDirs: [outDir], ignore: values.ignore as string[] | undefined });
   problems.forEach((p) => io.err(`jacc: ${p}\n`));
   if (files.length === 0) return 1;
 

@@ -79,33 +79,3 @@ export function tsCodeOf(code: string): number {
 export function tsMessageOf(d: Diagnostic): string {
   return `jacc(${d.code}): ${d.message}`;
 }
-
-const B64 = new Map([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].map((c, i) => [c, i]));
-
-/** A source map's "mappings", per generated line: [column, source, line, column] with absolute (0-based) values. */
-export function decodeMappings(mappings: string): number[][][] {
-  const out: number[][][] = [];
-  const state = [0, 0, 0, 0];
-  for (const line of mappings.split(";")) {
-    state[0] = 0;
-    const segs: number[][] = [];
-    for (const seg of line.split(",")) {
-      if (!seg) continue;
-      const fields: number[] = [];
-      let value = 0, shift = 0;
-      for (const c of seg) {
-        const digit = B64.get(c)!;
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
-          value = shift = 0;
-        }
-      }
-      const abs = fields.slice(0, 4).map((v, i) => (state[i] += v));
-      segs.push(abs);
-    }
-    out.push(segs);
-  }
-  return out;
-}

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { repoRoot } from "./util/compile.js";
-import { expandInputs, globToRegExp } from "../cli/files.js";
+import { expandInputs } from "../cli/files.js";
 
 const cli = path.join(repoRoot, "dist", "cli", "main.js");
 const scratch = path.join(repoRoot, ".tmp", "cli-tests");
@@ -137,6 +137,35 @@ test("emit: globs (*, **, ?) skip node_modules, dot-directories and .d.ts", asyn
   assert.equal(listFiles(path.join(ws, "q")), ["src/x1.ts"]);
   assert.is(none.code, 1);
   assert.match(none.stderr, /no files match/);
+});
+
+test("emit: braces, classes, !negation, the directory's .gitignore and --ignore", async () => {
+  const ws = workspace({
+    "src/a.ts": GRAD,
+    "src/b.tsx": "export const b = 1;\n",
+    "src/c.mts": PLAIN,
+    "src/a.test.ts": PLAIN,
+    "src/gen/g.ts": PLAIN,
+    "src/vendor/v.ts": PLAIN,
+    "src/skip-me.ts": PLAIN,
+    ".gitignore": "# generated\ngen/\n*.tmp.ts\n",
+    "src/x.tmp.ts": PLAIN,
+  });
+  const [braces, classes, negated, dir] = await Promise.all([
+    jacc(ws, "emit", "src/**/*.{ts,tsx}", "--out", "o1"),
+    jacc(ws, "emit", "src/[ab].ts*", "--out", "o2"),
+    jacc(ws, "emit", "src/**/*.ts", "!src/**/*.test.ts", "--ignore", "vendor", "--ignore", "skip-*.ts", "--out", "o3"),
+    jacc(ws, "check", "src", "!src/a.test.ts"),
+  ]);
+  assert.is(braces.code, 0, braces.stderr);
+  // .gitignore: gen/ (a directory at any depth) and *.tmp.ts are left out
+  assert.equal(listFiles(path.join(ws, "o1")), ["src/a.test.ts", "src/a.ts", "src/a.ts.map", "src/b.tsx", "src/skip-me.ts", "src/vendor/v.ts"]);
+  assert.is(classes.code, 0, classes.stderr);
+  assert.equal(listFiles(path.join(ws, "o2")), ["src/a.ts", "src/a.ts.map", "src/b.tsx"]);
+  assert.is(negated.code, 0, negated.stderr);
+  assert.equal(listFiles(path.join(ws, "o3")), ["src/a.ts", "src/a.ts.map"]);
+  assert.is(dir.code, 0, dir.stdout);
+  assert.match(dir.stdout, /5 files checked/); // a, b, c, skip-me, vendor/v (gen/ and x.tmp.ts ignored, a.test.ts negated)
 });
 
 test("emit: a module without markers is copied unchanged (transpiled for --target js)", async () => {
@@ -286,16 +315,9 @@ test("--help on every command, --version, unknown commands and flags", async () 
   assert.match(bare.stderr, /Usage/);
 });
 
-test("globToRegExp and expandInputs", () => {
-  assert.ok(globToRegExp("**/*.ts").test("a.ts"));
-  assert.ok(globToRegExp("**/*.ts").test("a/b/c.ts"));
-  assert.not.ok(globToRegExp("*.ts").test("a/b.ts"));
-  assert.ok(globToRegExp("a/**").test("a/b/c"));
-  assert.ok(globToRegExp("f?o.ts").test("foo.ts"));
-  assert.not.ok(globToRegExp("f?o.ts").test("f/o.ts"));
-  assert.ok(globToRegExp("a.(b)+.ts").test("a.(b)+.ts"));
+test("expandInputs: the output directory is skipped, duplicates once, a missing path named", () => {
   const ws = workspace({ "s/a.ts": "", "s/b.ts": "", "s/out/c.ts": "" });
-  const e = expandInputs(["s/*.ts", "s/a.ts", "s/**/*.ts", "nope.ts"], ws, [path.join(ws, "s/out")]);
+  const e = expandInputs(["s/*.ts", "s/a.ts", "s/**/*.ts", "nope.ts"], ws, { skipDirs: [path.join(ws, "s/out")] });
   assert.equal(e.files.map((f) => path.relative(ws, f).split(path.sep).join("/")), ["s/a.ts", "s/b.ts"]);
   assert.equal(e.problems, ["nope.ts: no such file or directory"]);
 });
