@@ -708,7 +708,7 @@ export class FnLowerer {
 
   private imported(d: Extract<Decl, { k: "import" }>, e: ts.Node): Val {
     const mod = loadImported(d.module, d.spec);
-    if (!mod) fail(e, "unresolved", `cannot resolve \`${d.exported}\` from "${d.spec}" (only relative TypeScript/JavaScript modules are read)`);
+    if (!mod) fail(e, "unresolved", `cannot resolve \`${d.exported}\` from "${d.spec}" (jacc reads TypeScript or JavaScript sources, found as TypeScript resolves the import with the nearest tsconfig.json; not declaration files or a dependency's compiled code)`);
     const ex = findExport(mod, d.exported);
     if (!ex) fail(e, "unresolved", `"${d.spec}" has no export \`${d.exported}\``);
     if (ex.k === "function") return { k: "fn", target: this.program.lowerDecl(ex) };

@@ -1,10 +1,10 @@
 // Parsing and static name resolution. jacc resolves a marker's function and
 // everything it calls lexically, without a type checker: declarations are
 // found by walking scopes outwards, imports from "jacc" are markers or ops,
-// and relative imports are parsed from disk.
+// and other imports are resolved as TypeScript resolves them and parsed from disk.
 import ts from "typescript";
 import fs from "node:fs";
-import path from "node:path";
+import { resolveImport } from "./resolve.js";
 
 export interface SourceModule {
   fileName: string;
@@ -41,27 +41,21 @@ export function parseModule(source: string, fileName: string): SourceModule {
   return { fileName, sf, jaccImports, jaccNamespaces };
 }
 
-/** Parses a relative import from disk (TypeScript first), or undefined. */
+/** Parses an imported module from disk (found as TypeScript resolves it: resolve.ts), or undefined. */
 export function loadImported(from: SourceModule, spec: string): SourceModule | undefined {
-  if (!spec.startsWith(".")) return undefined;
-  const base = path.resolve(path.dirname(from.fileName), spec);
-  const stem = base.replace(/\.(js|mjs|cjs|jsx)$/, "");
-  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${base}.ts`, `${base}/index.ts`, `${stem}.js`, `${stem}.mjs`];
-  for (const c of candidates) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(c);
-    } catch {
-      continue;
-    }
-    if (!st.isFile()) continue;
-    const hit = cache.get(c);
-    if (hit && hit.mtime === st.mtimeMs) return hit.mod;
-    const mod = parseModule(fs.readFileSync(c, "utf8"), c);
-    cache.set(c, { mtime: st.mtimeMs, mod });
-    return mod;
+  const file = resolveImport(from.fileName, spec);
+  if (!file) return undefined;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return undefined;
   }
-  return undefined;
+  const hit = cache.get(file);
+  if (hit && hit.mtime === st.mtimeMs) return hit.mod;
+  const mod = parseModule(fs.readFileSync(file, "utf8"), file);
+  cache.set(file, { mtime: st.mtimeMs, mod });
+  return mod;
 }
 
 function bindingNames(name: ts.BindingName, out: ts.Identifier[]): void {
