@@ -14,6 +14,8 @@ export interface Io {
   cwd: string;
   out: (s: string) => void;
   err: (s: string) => void;
+  /** whether diagnostics written to out / err are coloured (cli/color.ts); off when absent */
+  color?: { out: boolean; err: boolean };
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

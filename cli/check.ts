@@ -11,7 +11,8 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   const { files, problems } = expandInputs(positionals, io.cwd, { ignore: values.ignore as string[] | undefined });
   problems.forEach((p) => io.out(`jacc: ${p}\n`));
   if (files.length === 0) return 1;
-  const { compileFile, formatDiagnostic, plural } = await import("./compile.js");
+  const { compileFile, diagnosticFormatter, plural } = await import("./compile.js");
+  const formatDiagnostic = diagnosticFormatter(io.color?.out ?? false, io.cwd);
   const progress = new Progress(files.length);
   let errors = problems.length;
   let warnings = 0;

@@ -43,7 +43,8 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
     return 1;
   }
 
-  const { compileFile, formatDiagnostic, ok, plural, transpile } = await import("./compile.js");
+  const { compileFile, diagnosticFormatter, ok, plural, transpile } = await import("./compile.js");
+  const formatDiagnostic = diagnosticFormatter(io.color?.err ?? false, io.cwd);
   const progress = new Progress(plans.length);
   let failed = problems.length;
   let written = 0;

@@ -24,7 +24,7 @@ import { fuseElementwise } from "./opt/fuse-region.js";
 import { deviceNumbers } from "./opt/device-numbers.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
-export { formatDiagnostic } from "./front/diagnostics.js";
+export { formatDiagnostic, formatDiagnosticInColor } from "./front/diagnostics.js";
 /** For tools that read a module's functions as the compiler does (`jacc emit --with-checks`): its parse, and whether a type is a tuple (aliases followed). */
 export { parseModule, type SourceModule } from "./front/module.js";
 export { tupleType } from "./front/types.js";

@@ -7,6 +7,9 @@ import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { repoRoot } from "./util/compile.js";
 import { expandInputs } from "../cli/files.js";
+import { colorFor } from "../cli/color.js";
+
+const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "");
 
 const cli = path.join(repoRoot, "dist", "cli", "main.js");
 const scratch = path.join(repoRoot, ".tmp", "cli-tests");
@@ -36,6 +39,10 @@ interface Ran {
 
 /** Runs the CLI; asynchronous so that a test can run independent commands at once. */
 function jacc(cwd: string, ...args: string[]): Promise<Ran> {
+  return jaccWith(env, cwd, ...args);
+}
+
+function jaccWith(env: NodeJS.ProcessEnv, cwd: string, ...args: string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [cli, ...args], { cwd, env });
     let stdout = "";
@@ -205,6 +212,38 @@ test("emit: a failing module reports file:line:col with a code frame; the others
   assert.match(r.stderr, /^worse\.ts:4:\d+ - error jacc\([\w-]+\): .*this/m);
   assert.match(r.stderr, /1 module written to jacc-out, 2 failed/);
   assert.equal(listFiles(path.join(ws, "jacc-out")), ["good.ts", "good.ts.map"]);
+});
+
+test("diagnostics: coloured (frame highlighted) under FORCE_COLOR, plain on a pipe or under NO_COLOR", async () => {
+  const ws = workspace({ "bad.ts": BAD_TRY });
+  const plainEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete plainEnv.FORCE_COLOR;
+  delete plainEnv.NO_COLOR;
+  const [forced, piped, noColor, forcedOff, emitForced] = await Promise.all([
+    jaccWith({ ...plainEnv, FORCE_COLOR: "1" }, ws, "check", "bad.ts"),
+    jaccWith(plainEnv, ws, "check", "bad.ts"),
+    jaccWith({ ...plainEnv, NO_COLOR: "1" }, ws, "check", "bad.ts"),
+    jaccWith({ ...plainEnv, FORCE_COLOR: "0" }, ws, "check", "bad.ts"),
+    jaccWith({ ...plainEnv, FORCE_COLOR: "1" }, ws, "emit", "bad.ts"),
+  ]);
+  const ESC = /\x1b\[/;
+  for (const r of [forced, emitForced]) {
+    const text = r.stdout + r.stderr;
+    assert.match(text, ESC);
+    assert.match(text, /\x1b\[31m\x1b\[1merror/); // the severity in red
+    assert.match(stripAnsi(text), /^bad\.ts:4:3 - error jacc\([\w-]+\): .*try/m);
+    assert.match(stripAnsi(text), /^> 4 \|   try \{/m); // the same frame under the colours
+    assert.match(text, /\x1b\[36mtry\x1b\[39m/); // the keyword highlighted
+  }
+  for (const r of [piped, noColor, forcedOff]) {
+    assert.not.match(r.stdout + r.stderr, ESC);
+    assert.match(r.stdout, /^> 4 \|   try \{/m);
+  }
+  assert.ok(colorFor({ isTTY: true, hasColors: () => true }, {}));
+  assert.not.ok(colorFor({ isTTY: true, hasColors: () => true }, { NO_COLOR: "1" }));
+  assert.not.ok(colorFor({ isTTY: false }, {}));
+  assert.ok(colorFor({ isTTY: false }, { FORCE_COLOR: "1", NO_COLOR: "1" }));
+  assert.not.ok(colorFor({ isTTY: true, hasColors: () => true }, { FORCE_COLOR: "0" }));
 });
 
 test("emit: no temporary files are left behind, and no progress line on a pipe", async () => {
