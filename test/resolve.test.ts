@@ -76,4 +76,15 @@ test("without the tsconfig's paths, @lib/cube.js is unresolved: a diagnostic at 
   assert.is(r.diagnostics[0].line, 6);
 });
 
+test("a module created after a failed resolution is found by the next compile (no stale cache in a long-lived process)", () => {
+  const dir = project({ "tsconfig.json": JSON.stringify(NODENEXT), "main.ts": `import { grad } from "jacc";\nimport { later } from "./later.js";\nexport const d = grad(later);\n` });
+  const file = path.join(dir, "main.ts");
+  const src = fs.readFileSync(file, "utf8");
+  const before = compileModule(src, file, { target: "js" });
+  assert.is(before.diagnostics[0]?.code, "unresolved");
+  fs.writeFileSync(path.join(dir, "later.ts"), "export const later = (x: number): number => x * x;\n");
+  const after = compileModule(src, file, { target: "js" });
+  assert.equal(after.diagnostics, []);
+});
+
 test.run();

@@ -10,34 +10,31 @@ import path from "node:path";
 /** Without a tsconfig.json: resolve as a bundler does (extensionless relative paths, "exports", "imports"). */
 const DEFAULTS: ts.CompilerOptions = { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, allowJs: true, resolveJsonModule: false };
 
-interface Project {
-  options: ts.CompilerOptions;
-  cache: ts.ModuleResolutionCache;
-}
-
-const projects = new Map<string, Project>();
+const projects = new Map<string, { mtime: number; options: ts.CompilerOptions }>();
 const configOf = new Map<string, string | undefined>();
 
-/** The options of the tsconfig.json nearest `dir` (cached per directory and per config file). */
-function projectFor(dir: string): Project {
-  let config = configOf.get(dir);
-  if (!configOf.has(dir)) {
-    config = ts.findConfigFile(dir, ts.sys.fileExists);
-    configOf.set(dir, config);
+/**
+ * The compiler options of the tsconfig.json nearest `dir`: found once per directory, read again
+ * when it changes (an editor or a dev server lives long). Resolutions themselves are not cached,
+ * so that a file created later is found.
+ */
+function optionsFor(dir: string): ts.CompilerOptions {
+  if (!configOf.has(dir)) configOf.set(dir, ts.findConfigFile(dir, ts.sys.fileExists));
+  const config = configOf.get(dir);
+  if (!config) return DEFAULTS;
+  let mtime = -1;
+  try {
+    mtime = fs.statSync(config).mtimeMs;
+  } catch {
+    // removed since: the defaults below
   }
-  const key = config ?? "";
-  let p = projects.get(key);
-  if (!p) {
-    let options = DEFAULTS;
-    if (config) {
-      // (a tsconfig jacc cannot read is not jacc's error to report: resolve with the defaults)
-      const parsed = ts.getParsedCommandLineOfConfigFile(config, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
-      if (parsed) options = { ...parsed.options, allowJs: true };
-    }
-    p = { options, cache: ts.createModuleResolutionCache(path.dirname(config ?? dir), (f) => f, options) };
-    projects.set(key, p);
-  }
-  return p;
+  const hit = projects.get(config);
+  if (hit && hit.mtime === mtime) return hit.options;
+  // (a tsconfig jacc cannot read is not jacc's error to report: resolve with the defaults)
+  const parsed = mtime < 0 ? undefined : ts.getParsedCommandLineOfConfigFile(config, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  const options = parsed ? { ...parsed.options, allowJs: true } : DEFAULTS;
+  projects.set(config, { mtime, options });
+  return options;
 }
 
 /**
@@ -47,8 +44,7 @@ function projectFor(dir: string): Project {
  */
 export function resolveImport(fromFile: string, spec: string): string | undefined {
   const from = path.resolve(fromFile);
-  const { options, cache } = projectFor(path.dirname(from));
-  const r = ts.resolveModuleName(spec, from, options, ts.sys, cache, undefined, ts.ModuleKind.ESNext).resolvedModule;
+  const r = ts.resolveModuleName(spec, from, optionsFor(path.dirname(from)), ts.sys, undefined, undefined, ts.ModuleKind.ESNext).resolvedModule;
   if (r && usable(r.resolvedFileName)) return path.normalize(r.resolvedFileName);
   return spec.startsWith(".") ? resolveRelative(from, spec) : undefined;
 }
@@ -61,7 +57,7 @@ function usable(file: string): boolean {
 
 const NODE_MODULES = /[\\/]node_modules[\\/]/;
 
-/** Forgets tsconfig files and resolutions (a watcher calls it when files change). */
+/** Forgets where the tsconfig files are (a watcher calls it when files change: one may have been added). */
 export function clearResolutionCache(): void {
   projects.clear();
   configOf.clear();
