@@ -4,7 +4,7 @@
 // and by --ignore rules, both with git's semantics (the `ignore` package).
 import fs from "node:fs";
 import path from "node:path";
-import { globSync, isDynamicPattern } from "tinyglobby";
+import { escapePath, globSync, isDynamicPattern } from "tinyglobby";
 import ignore, { type Ignore } from "ignore";
 
 const SOURCE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
@@ -49,14 +49,15 @@ export function expandInputs(patterns: string[], cwd: string, options: ExpandOpt
   };
   const negated = patterns.filter((p) => p.startsWith("!") && p.length > 1);
   const skip = (options.skipDirs ?? []).map((d) => path.resolve(cwd, d));
-  const search = (pattern: string, base: string): string[] =>
+  // (every search starts at cwd, so that a negation means the same for a glob and a directory)
+  const search = (pattern: string): string[] =>
     globSync(pattern, {
-      cwd: base,
+      cwd,
       absolute: true,
       dot: false,
       expandDirectories: false,
       followSymbolicLinks: true,
-      ignore: ["**/node_modules/**", ...negated.map((p) => path.relative(base, path.resolve(cwd, p.slice(1))).split(path.sep).join("/"))],
+      ignore: ["**/node_modules/**", ...negated.map((p) => p.slice(1).split(path.sep).join("/"))],
     })
       .map((f) => path.normalize(f))
       .filter((f) => !DECL.test(f) && !skip.some((d) => f === d || f.startsWith(d + path.sep)) && kept(f))
@@ -75,14 +76,15 @@ export function expandInputs(patterns: string[], cwd: string, options: ExpandOpt
       const st = fs.statSync(abs, { throwIfNoEntry: false });
       if (!st) problems.push(`${pattern}: no such file or directory`);
       else if (st.isDirectory()) {
-        const found = search("**/*", abs).filter((f) => TS_SOURCE.test(f));
+        const rel = path.relative(cwd, abs).split(path.sep).join("/");
+        const found = search(rel ? `${escapePath(rel)}/**/*` : "**/*").filter((f) => TS_SOURCE.test(f));
         if (found.length === 0) problems.push(`${pattern}: no TypeScript files in this directory`);
         found.forEach(add);
       } else add(abs);
       continue;
     }
     // glob syntax wants "/" (a Windows path's "\" would be an escape)
-    const found = search(pattern.split(path.sep).join("/"), cwd).filter((f) => SOURCE.test(f));
+    const found = search(pattern.split(path.sep).join("/")).filter((f) => SOURCE.test(f));
     if (found.length === 0) problems.push(`${pattern}: no files match`);
     found.forEach(add);
   }
