@@ -14,12 +14,14 @@ export interface Io {
   cwd: string;
   out: (s: string) => void;
   err: (s: string) => void;
+  /** whether diagnostics written to out / err are coloured (cli/color.ts); off when absent */
+  color?: { out: boolean; err: boolean };
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -36,7 +38,7 @@ export function parse(command: string, args: string[], options: Options): Parsed
 }
 
 /** Validates an enumerated option value. */
-export function oneOf<T extends string>(command: string, flag: string, value: string | boolean | undefined, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(command: string, flag: string, value: string | boolean | string[] | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
     throw new UsageError(`invalid value for --${flag}: ${JSON.stringify(value)} (expected ${allowed.join(" or ")})`, command);

@@ -5,13 +5,14 @@ import { HELP } from "./help.js";
 import { Progress } from "./output.js";
 
 export async function checkCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse("check", args, {});
+  const { values, positionals } = parse("check", args, { ignore: { type: "string", multiple: true } });
   if (values.help) return (io.out(HELP.check), 0);
   if (positionals.length === 0) throw new UsageError("no input files", "check");
-  const { files, problems } = expandInputs(positionals, io.cwd);
+  const { files, problems } = expandInputs(positionals, io.cwd, { ignore: values.ignore as string[] | undefined });
   problems.forEach((p) => io.out(`jacc: ${p}\n`));
   if (files.length === 0) return 1;
-  const { compileFile, formatDiagnostic, plural } = await import("./compile.js");
+  const { compileFile, diagnosticFormatter, plural } = await import("./compile.js");
+  const formatDiagnostic = diagnosticFormatter(io.color?.out ?? false, io.cwd);
   const progress = new Progress(files.length);
   let errors = problems.length;
   let warnings = 0;

@@ -4,7 +4,8 @@
 // after their arguments parse, so --help and usage errors answer at once.
 import fs from "node:fs";
 import ts from "typescript";
-import { compileModule, type CompileOptions, type CompileResult, type Diagnostic } from "../compiler/index.js";
+import { compileModule, formatDiagnostic, formatDiagnosticInColor, type CompileOptions, type CompileResult, type Diagnostic } from "../compiler/index.js";
+import path from "node:path";
 import { displayName } from "./files.js";
 
 export type Strategy = "reverse-mode" | "forward-mode";
@@ -50,6 +51,23 @@ export function compileFile(file: string, cwd: string, options: CompileFileOptio
 }
 
 export { formatDiagnostic } from "../compiler/index.js";
+
+/** How a command prints diagnostics: plain, or coloured with the frame highlighted from the file's text. */
+export function diagnosticFormatter(color: boolean, cwd: string): (d: Diagnostic) => string {
+  if (!color) return formatDiagnostic;
+  const sources = new Map<string, string | undefined>();
+  const sourceOf = (file: string): string | undefined => {
+    if (!sources.has(file)) {
+      try {
+        sources.set(file, fs.readFileSync(path.resolve(cwd, file), "utf8"));
+      } catch {
+        sources.set(file, undefined); // (the plain frame, coloured around it)
+      }
+    }
+    return sources.get(file);
+  };
+  return (d) => formatDiagnosticInColor(d, sourceOf(d.file));
+}
 
 /** A module without markers as ES-module JavaScript, with its source map. */
 export function transpile(source: string, fileName: string): { code: string; map?: string } {

@@ -8,7 +8,7 @@ import { HELP } from "./help.js";
 import { baseDirOf, identity, outputPathOf, Progress, writeAtomic } from "./output.js";
 import { checkFileFor, checkPathOf } from "./checks.js";
 
-interface Plan {
+export interface Plan {
   input: string;
   output: string;
 }
@@ -19,6 +19,8 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
     target: { type: "string", short: "t" },
     strategy: { type: "string" },
     "with-checks": { type: "boolean" },
+    ignore: { type: "string", multiple: true },
+    watch: { type: "boolean", short: "w" },
   });
   if (values.help) return (io.out(HELP.emit), 0);
   const target = oneOf("emit", "target", values.target, ["ts", "js"] as const, "ts");
@@ -27,7 +29,7 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError("no input files", "emit");
   const outDir = path.resolve(io.cwd, typeof values.out === "string" ? values.out : "jacc-out");
 
-  const { files, problems } = expandInputs(positionals, io.cwd, [outDir]);
+  const { files, problems } = expandInputs(positionals, io.cwd, { skipDirs: [outDir], ignore: values.ignore as string[] | undefined });
   problems.forEach((p) => io.err(`jacc: ${p}\n`));
   if (files.length === 0) return 1;
 
@@ -41,46 +43,60 @@ export async function emitCommand(args: string[], io: Io): Promise<number> {
     return 1;
   }
 
-  const { compileFile, formatDiagnostic, ok, plural, transpile } = await import("./compile.js");
-  const progress = new Progress(plans.length);
-  let failed = problems.length;
-  let written = 0;
-  let copied = 0;
-  plans.forEach((plan, i) => {
-    progress.tick(i + 1, displayName(plan.input, io.cwd));
-    // Only an explicit --strategy is passed on: without it the markers' own defaults apply.
-    const c = compileFile(plan.input, io.cwd, { target, strategy: values.strategy === undefined ? undefined : strategy });
-    if (c.warnings.length || !ok(c)) progress.clear();
-    c.warnings.forEach((d) => io.err(formatDiagnostic(d) + "\n"));
-    if (!ok(c)) {
-      failed++;
-      if (c.failure) io.err(`jacc: ${c.failure}\n`);
-      c.errors.forEach((d) => io.err(formatDiagnostic(d) + "\n\n"));
-      return;
-    }
-    try {
-      const out = outputsOf(c, plan.output, target, transpile);
-      // The map first: a module never points at a map that is not there yet.
-      if (out.map !== undefined) writeAtomic(plan.output + ".map", out.map);
-      writeAtomic(plan.output, out.code);
-      // the module's WGSL kernels, one file each, beside it (the same texts are string constants in the module)
-      for (const [kernel, wgsl] of Object.entries(c.result!.shaders ?? {})) writeAtomic(wgslPathOf(plan.output, kernel), wgsl);
-      const check = withChecks && c.result!.changed ? checkFileFor(c.source, c.file, plan.output, target, Object.keys(c.result!.shaders ?? {}).length > 0) : undefined;
-      if (check) writeAtomic(checkPathOf(plan.output), check);
-      written++;
-      if (!c.result!.changed) copied++;
-    } catch (err) {
-      progress.clear();
-      failed++;
-      io.err(`jacc: ${c.name}: cannot write ${displayName(plan.output, io.cwd)}: ${(err as Error).message}\n`);
-    }
-  });
-  progress.clear();
+  const { compileFile, diagnosticFormatter, ok, plural, transpile } = await import("./compile.js");
+  const formatDiagnostic = diagnosticFormatter(io.color?.err ?? false, io.cwd);
   const outName = displayName(outDir, io.cwd) || ".";
-  const parts = [`${plural(written, "module")} written to ${outName}${copied ? ` (${copied} without markers)` : ""}`];
-  if (failed) parts.push(`${failed} failed`);
-  (failed ? io.err : io.out)(`jacc: ${parts.join(", ")}\n`);
-  return failed ? 1 : 0;
+
+  /** Compiles and writes `batch`; returns how many modules were written, copied unchanged and failed. */
+  const emitAll = (batch: Plan[]): { written: number; copied: number; failed: number } => {
+    const progress = new Progress(batch.length);
+    let failed = 0, written = 0, copied = 0;
+    batch.forEach((plan, i) => {
+      progress.tick(i + 1, displayName(plan.input, io.cwd));
+      // Only an explicit --strategy is passed on: without it the markers' own defaults apply.
+      const c = compileFile(plan.input, io.cwd, { target, strategy: values.strategy === undefined ? undefined : strategy });
+      if (c.warnings.length || !ok(c)) progress.clear();
+      c.warnings.forEach((d) => io.err(formatDiagnostic(d) + "\n"));
+      if (!ok(c)) {
+        failed++;
+        if (c.failure) io.err(`jacc: ${c.failure}\n`);
+        c.errors.forEach((d) => io.err(formatDiagnostic(d) + "\n\n"));
+        return;
+      }
+      try {
+        const out = outputsOf(c, plan.output, target, transpile);
+        // The map first: a module never points at a map that is not there yet.
+        if (out.map !== undefined) writeAtomic(plan.output + ".map", out.map);
+        writeAtomic(plan.output, out.code);
+        // the module's WGSL kernels, one file each, beside it (the same texts are string constants in the module)
+        for (const [kernel, wgsl] of Object.entries(c.result!.shaders ?? {})) writeAtomic(wgslPathOf(plan.output, kernel), wgsl);
+        const check = withChecks && c.result!.changed ? checkFileFor(c.source, c.file, plan.output, target, Object.keys(c.result!.shaders ?? {}).length > 0) : undefined;
+        if (check) writeAtomic(checkPathOf(plan.output), check);
+        written++;
+        if (!c.result!.changed) copied++;
+      } catch (err) {
+        progress.clear();
+        failed++;
+        io.err(`jacc: ${c.name}: cannot write ${displayName(plan.output, io.cwd)}: ${(err as Error).message}\n`);
+      }
+    });
+    progress.clear();
+    return { written, copied, failed };
+  };
+  const summary = (r: { written: number; copied: number; failed: number }, prefix = ""): void => {
+    const parts = [`${plural(r.written, "module")} written to ${outName}${r.copied ? ` (${r.copied} without markers)` : ""}`];
+    if (r.failed) parts.push(`${r.failed} failed`);
+    (r.failed ? io.err : io.out)(`jacc: ${prefix}${parts.join(", ")}\n`);
+  };
+
+  const first = emitAll(plans);
+  first.failed += problems.length;
+  if (values.watch !== true) {
+    summary(first);
+    return first.failed ? 1 : 0;
+  }
+  const { watchEmit } = await import("./emit-watch.js");
+  return watchEmit(plans, io, { emitAll, summary, first });
 }
 
 /** `out/dir/name.ts` → `out/dir/name.<kernel>.wgsl`. */

@@ -11,7 +11,8 @@ export async function explainCommand(args: string[], io: Io): Promise<number> {
   if (values.help) return (io.out(HELP.explain), 0);
   if (positionals.length !== 2) throw new UsageError(`expected <file> <name>, got ${positionals.length} argument${positionals.length === 1 ? "" : "s"}`, "explain");
   const [fileArg, name] = positionals;
-  const { compileFile, formatDiagnostic } = await import("./compile.js");
+  const { compileFile, diagnosticFormatter } = await import("./compile.js");
+  const formatDiagnostic = diagnosticFormatter(io.color?.err ?? false, io.cwd);
   const c = compileFile(path.resolve(io.cwd, fileArg), io.cwd, { target: "ts", explain: true });
   if (c.failure) return (io.err(`jacc: ${c.failure}\n`), 1);
   if (c.errors.length) {

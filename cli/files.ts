@@ -1,60 +1,68 @@
-// Input files: literal paths, directories and globs (* ? **), expanded with a
-// small matcher over a directory walk (node 20 has no fs.glob).
+// Input files: literal paths, directories and globs. Globs go through tinyglobby
+// (picomatch: * ? ** {a,b} [abc] and `!pattern` to leave files out); what they
+// and directories find is filtered by the `.gitignore` of the current directory
+// and by --ignore rules, both with git's semantics (the `ignore` package).
 import fs from "node:fs";
 import path from "node:path";
+import { escapePath, globSync, isDynamicPattern } from "tinyglobby";
+import ignore, { type Ignore } from "ignore";
 
 const SOURCE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
+const TS_SOURCE = /\.(ts|mts|cts|tsx)$/;
 const DECL = /\.d\.[cm]?ts$/;
 
-export const isGlob = (p: string): boolean => /[*?]/.test(p);
-
-/** The regular expression for a glob over "/"-separated relative paths. */
-export function globToRegExp(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*" && glob[i + 1] === "*") {
-      const atStart = i === 0 || glob[i - 1] === "/";
-      if (atStart && glob[i + 2] === "/") {
-        re += "(?:[^/]*/)*"; // "**/": zero or more directories
-        i += 2;
-      } else {
-        re += ".*";
-        i += 1;
-      }
-    } else if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else re += c.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
-}
-
-/** Every file under `dir` (relative, "/"-separated), skipping node_modules, dot-directories and `skip`. */
-function walk(dir: string, skip: Set<string>, rel = "", out: string[] = []): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) {
-      if (e.name === "node_modules" || e.name.startsWith(".") || skip.has(path.resolve(dir, r))) continue;
-      walk(dir, skip, r, out);
-    } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
-  }
-  return out;
-}
+export const isGlob = (p: string): boolean => isDynamicPattern(p);
 
 export interface Expanded {
   files: string[]; // absolute paths, in order, without duplicates
   problems: string[]; // patterns that named nothing
 }
 
-/** Expands the command line's paths; `skipDirs` (absolute) are never walked (the output directory). */
-export function expandInputs(patterns: string[], cwd: string, skipDirs: string[] = []): Expanded {
-  const skip = new Set(skipDirs.map((d) => path.resolve(cwd, d)));
+export interface ExpandOptions {
+  /** absolute directories never searched (the output directory) */
+  skipDirs?: string[];
+  /** extra `.gitignore`-style rules (--ignore) */
+  ignore?: string[];
+}
+
+/** The rules that leave searched files out: cwd's `.gitignore` and `extra`, relative to cwd. */
+function ignoreRules(cwd: string, extra: string[]): Ignore {
+  const ig = ignore();
+  try {
+    ig.add(fs.readFileSync(path.join(cwd, ".gitignore"), "utf8"));
+  } catch {
+    // no .gitignore here
+  }
+  return ig.add(extra);
+}
+
+/**
+ * Expands the command line's paths. A literal file is always taken; directories and globs skip
+ * node_modules, dot-directories, declaration files, `skipDirs` and ignored paths.
+ */
+export function expandInputs(patterns: string[], cwd: string, options: ExpandOptions = {}): Expanded {
+  const ig = ignoreRules(cwd, options.ignore ?? []);
+  const kept = (abs: string): boolean => {
+    const rel = path.relative(cwd, abs);
+    // (ignore rules speak of paths inside cwd; a file outside it is not theirs to judge)
+    return rel.startsWith("..") || path.isAbsolute(rel) || !ig.ignores(rel.split(path.sep).join("/"));
+  };
+  const negated = patterns.filter((p) => p.startsWith("!") && p.length > 1);
+  const skip = (options.skipDirs ?? []).map((d) => path.resolve(cwd, d));
+  // (every search starts at cwd, so that a negation means the same for a glob and a directory)
+  const search = (pattern: string): string[] =>
+    globSync(pattern, {
+      cwd,
+      absolute: true,
+      dot: false,
+      expandDirectories: false,
+      followSymbolicLinks: true,
+      ignore: ["**/node_modules/**", ...negated.map((p) => p.slice(1).split(path.sep).join("/"))],
+    })
+      .map((f) => path.normalize(f))
+      .filter((f) => !DECL.test(f) && !skip.some((d) => f === d || f.startsWith(d + path.sep)) && kept(f))
+      .sort();
+
   const files: string[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -62,27 +70,23 @@ export function expandInputs(patterns: string[], cwd: string, skipDirs: string[]
     if (!seen.has(f)) (seen.add(f), files.push(f));
   };
   for (const pattern of patterns) {
-    const norm = pattern.split(path.sep).join("/");
-    if (!isGlob(norm)) {
+    if (pattern.startsWith("!") && pattern.length > 1) continue; // (a negation: applied to every search)
+    if (!isGlob(pattern.split(path.sep).join("/"))) {
       const abs = path.resolve(cwd, pattern);
       const st = fs.statSync(abs, { throwIfNoEntry: false });
       if (!st) problems.push(`${pattern}: no such file or directory`);
       else if (st.isDirectory()) {
-        const found = walk(abs, skip).filter((f) => /\.(ts|mts|cts|tsx)$/.test(f) && !DECL.test(f));
+        const rel = path.relative(cwd, abs).split(path.sep).join("/");
+        const found = search(rel ? `${escapePath(rel)}/**/*` : "**/*").filter((f) => TS_SOURCE.test(f));
         if (found.length === 0) problems.push(`${pattern}: no TypeScript files in this directory`);
-        found.forEach((f) => add(path.join(abs, f)));
+        found.forEach(add);
       } else add(abs);
       continue;
     }
-    // The literal directories before the first glob segment are where the walk starts.
-    const segs = norm.split("/");
-    const firstGlob = segs.findIndex(isGlob);
-    const baseRel = segs.slice(0, firstGlob).join("/");
-    const base = path.resolve(cwd, baseRel || ".");
-    const re = globToRegExp(segs.slice(firstGlob).join("/"));
-    const found = walk(base, skip).filter((f) => re.test(f) && SOURCE.test(f) && !DECL.test(f) && !/(^|\/)\.[^/]*$/.test(f));
+    // glob syntax wants "/" (a Windows path's "\" would be an escape)
+    const found = search(pattern.split(path.sep).join("/")).filter((f) => SOURCE.test(f));
     if (found.length === 0) problems.push(`${pattern}: no files match`);
-    found.forEach((f) => add(path.join(base, f)));
+    found.forEach(add);
   }
   return { files, problems };
 }

@@ -3,7 +3,7 @@ export const HELP: Record<string, string> = {
   top: `jacc - ahead-of-time automatic differentiation for TypeScript
 
 Usage:
-  jacc emit <files or globs...> [--out DIR] [--target ts|js] [--strategy MODE] [--with-checks]
+  jacc emit <files or globs...> [--out DIR] [--target ts|js] [--strategy MODE] [--with-checks] [--watch]
   jacc check <files or globs...>
   jacc explain <file> <name>
 
@@ -17,6 +17,8 @@ Options:
   -v, --version  print the version
 
 Exit status: 0 ok, 1 compile errors, 2 bad command line.
+Diagnostics are coloured on a colour terminal; NO_COLOR=1 turns colours off,
+FORCE_COLOR=1 turns them on (also on a pipe).
 `,
   emit: `Usage: jacc emit <files or globs...> [options]
 
@@ -27,14 +29,21 @@ when they lie outside it). Modules without markers are copied unchanged
 (transpiled for --target js). Inputs are never overwritten; each output is
 written atomically. A module with tensor code also gets its WGSL compute
 shaders (WebGPU), one file per kernel beside it: name.<kernel>.wgsl.
-Globs: * ? ** (quote them); node_modules and
-dot-directories are skipped. A directory stands for the TypeScript files in it.
+Globs (quote them): * ? ** {ts,tsx} [ab], and !glob to leave files out;
+node_modules, dot-directories, .d.ts files and what the current directory's
+.gitignore or an --ignore rule names are skipped (a file named literally is
+always taken). A directory stands for the TypeScript files in it.
 
 Options:
   -o, --out DIR        output directory (default: jacc-out)
   -t, --target ts|js   .ts with types (default) or ES-module .js
   --strategy MODE      default for jacobian markers without a strategy option:
                        reverse-mode (default) or forward-mode
+  -w, --watch          after the first run, recompile a module whenever it or a
+                       module it imports changes (Ctrl-C to stop); on a pipe,
+                       one summary line per rebuild
+  --ignore RULE        leave out files a .gitignore-style rule names
+                       (repeatable), as well as those .gitignore names
   --with-checks        also write <name>.check.ts (.check.js) next to each
                        derivative module: it compares every exported
                        grad/jacrev/jacfwd/hessian of an exported function
@@ -49,10 +58,11 @@ written for it; the other modules are still written).
   check: `Usage: jacc check <files or globs...>
 
 Compiles each module and prints its diagnostics (file:line:col, code frame)
-and a summary. Nothing is written.
+and a summary. Nothing is written. Inputs as for jacc emit.
 
 Options:
-  -h, --help   show this help
+  --ignore RULE   leave out files a .gitignore-style rule names (repeatable)
+  -h, --help      show this help
 
 Exit status: 1 if any error was reported, 0 otherwise.
 `,

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError, type Io } from "./args.js";
 import { HELP } from "./help.js";
+import { colorFor } from "./color.js";
 
 type Command = (args: string[], io: Io) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -60,6 +61,7 @@ try {
     cwd: process.cwd(),
     out: (s) => void process.stdout.write(s),
     err: (s) => void process.stderr.write(s),
+    color: { out: colorFor(process.stdout), err: colorFor(process.stderr) },
   });
 } catch (err) {
   process.stderr.write(`jacc: internal error: ${err instanceof Error ? (process.env.JACC_DEBUG ? err.stack : err.message) : String(err)}\n`);

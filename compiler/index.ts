@@ -22,7 +22,7 @@ import type { CompilePaths } from "./ad/jvp.js";
 import { checkModule, runPasses } from "./pipeline.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
-export { formatDiagnostic } from "./front/diagnostics.js";
+export { formatDiagnostic, formatDiagnosticInColor } from "./front/diagnostics.js";
 /** For tools that read a module's functions as the compiler does (`jacc emit --with-checks`): its parse, and whether a type is a tuple (aliases followed). */
 export { parseModule, type SourceModule } from "./front/module.js";
 export { tupleType } from "./front/types.js";
@@ -72,7 +72,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   if (!source.includes("jacc")) return unchanged;
   const mod = parseModule(source, fileName);
   const markerLocals = [...mod.jaccImports].filter(([, exported]) => MARKERS.has(exported)).map(([local]) => local);
-  if (markerLocals.length === 0) return unchanged;
+  if (markerLocals.length === 0 && mod.jaccNamespaces.size === 0) return unchanged;
 
   const taken = new Set<string>();
   const collect = (n: ts.Node): void => {
@@ -258,7 +258,7 @@ export function compileModule(source: string, fileName: string, options: Compile
 
   let code: string;
   // WebGPU: the WGSL kernels this module's tensor code can reach, registered on its first line (a hoisted function holds them)
-  const shaders = { ...(usesTensors(mod.jaccImports, generatedPart) ? kernelsForCode(s.toString() + generatedPart, mod.jaccImports) : {}), ...vmapShaders, ...helpers.kernels };
+  const shaders = { ...(usesTensors(mod.jaccImports, generatedPart, mod.jaccNamespaces.size > 0) ? kernelsForCode(s.toString() + generatedPart, mod.jaccImports) : {}), ...vmapShaders, ...helpers.kernels };
   const gpuPart = Object.keys(shaders).length ? wgslFunction(shaders, tsOut) : "";
   const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
   tensorImport += gpuRegister;
@@ -287,8 +287,9 @@ export function compileModule(source: string, fileName: string, options: Compile
  * A module works with Tensors when it imports from "jacc" more than markers
  * (the Tensor type, factories, ops) or its generated code calls a tensor op.
  */
-function usesTensors(imports: Map<string, string>, generated: string): boolean {
+function usesTensors(imports: Map<string, string>, generated: string, namespaces = false): boolean {
   for (const exported of imports.values()) if (!MARKERS.has(exported)) return true;
+  if (namespaces) return true; // (import * as jc from "jacc": its ops are jc.exp(…))
   for (const m of generated.matchAll(/__jt\.(\w+)\(/g)) if (!m[1].startsWith("ad") && m[1] in RUNTIME_KERNELS) return true;
   return false;
 }

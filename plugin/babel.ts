@@ -7,7 +7,8 @@
 // stays TypeScript, so the user's preset strips its types as usual. Options: { strategy }.
 import type { BabelFile, ConfigAPI, PluginObj, PluginPass, TransformOptions, types as t } from "@babel/core";
 import { compileModule, formatDiagnostic, type CompileResult, type Diagnostic } from "../compiler/index.js";
-import { decodeMappings, NODE_MODULES, SCRIPT_FILE, targetOf } from "./shared.js";
+import { NODE_MODULES, SCRIPT_FILE, targetOf } from "./shared.js";
+import { decode } from "@jridgewell/sourcemap-codec";
 
 /** The part of Babel's plugin API this plugin uses (a plugin's `api` is @babel/core itself, plus ConfigAPI). */
 export interface BabelAPI extends Partial<ConfigAPI> {
@@ -66,7 +67,7 @@ function diagnosticError(file: File, filename: string, diagnostics: Diagnostic[]
 // location of that text (compileModule's map is exact there); generated code gets none.
 function remapLocations(ast: t.File, map: CompileResult["map"]): void {
   if (!map) return;
-  const lines = decodeMappings(map.mappings);
+  const lines = decode(map.mappings) as number[][][]; // absolute, 0-based: [column, source, line, column, name]
   const at = (line: number, column: number): { line: number; column: number } | undefined => {
     const segs = lines[line - 1];
     if (!segs) return undefined;

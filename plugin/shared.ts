@@ -3,8 +3,8 @@
 // (one error code per jacc code, 9000–9099, jacc's own code in the message).
 import ts from "typescript";
 import fs from "node:fs";
-import path from "node:path";
 import type { Diagnostic } from "../compiler/index.js";
+import { resolveImport } from "../compiler/front/resolve.js";
 
 /** TypeScript sources (compiled with target "ts"); other ids with these extensions are JavaScript. */
 export const TS_FILE = /\.(ts|mts|cts|tsx)$/;
@@ -18,18 +18,18 @@ export function targetOf(fileName: string): "ts" | "js" {
 }
 
 /**
- * The files a module's generated code may depend on: its relative imports, and theirs, as the
- * compiler resolves them (a marker's function may be defined in another module, which the
- * compiler reads from disk). At most `limit` files.
+ * The files a module's generated code may depend on: its imports, and theirs, as the compiler
+ * resolves them (a marker's function may be defined in another module, which the compiler reads
+ * from disk: compiler/front/resolve.ts). At most `limit` files.
  */
-export function relativeDependencies(file: string, code: string, limit = 200): string[] {
+export function importDependencies(file: string, code: string, limit = 200): string[] {
   const out = new Set<string>();
   const queue: [string, string][] = [[file, code]];
   while (queue.length && out.size < limit) {
     const [from, text] = queue.pop()!;
     for (const ref of ts.preProcessFile(text, true, false).importedFiles) {
-      if (!ref.fileName.startsWith(".")) continue;
-      const dep = resolveRelative(from, ref.fileName);
+      if (ref.fileName === "jacc") continue;
+      const dep = resolveImport(from, ref.fileName);
       if (!dep || dep === file || out.has(dep)) continue;
       out.add(dep);
       try {
@@ -40,19 +40,6 @@ export function relativeDependencies(file: string, code: string, limit = 200): s
     }
   }
   return [...out];
-}
-
-function resolveRelative(from: string, spec: string): string | undefined {
-  const base = path.resolve(path.dirname(from), spec);
-  const stem = base.replace(/\.(js|mjs|cjs|jsx)$/, "");
-  for (const c of [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${base}.ts`, path.join(base, "index.ts"), `${stem}.js`, `${stem}.mjs`]) {
-    try {
-      if (fs.statSync(c).isFile()) return c;
-    } catch {
-      // next candidate
-    }
-  }
-  return undefined;
 }
 
 const CODES: Record<string, number> = {
@@ -78,34 +65,4 @@ export function tsCodeOf(code: string): number {
 /** The text of a jacc diagnostic as a TypeScript diagnostic's messageText. */
 export function tsMessageOf(d: Diagnostic): string {
   return `jacc(${d.code}): ${d.message}`;
-}
-
-const B64 = new Map([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].map((c, i) => [c, i]));
-
-/** A source map's "mappings", per generated line: [column, source, line, column] with absolute (0-based) values. */
-export function decodeMappings(mappings: string): number[][][] {
-  const out: number[][][] = [];
-  const state = [0, 0, 0, 0];
-  for (const line of mappings.split(";")) {
-    state[0] = 0;
-    const segs: number[][] = [];
-    for (const seg of line.split(",")) {
-      if (!seg) continue;
-      const fields: number[] = [];
-      let value = 0, shift = 0;
-      for (const c of seg) {
-        const digit = B64.get(c)!;
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
-          value = shift = 0;
-        }
-      }
-      const abs = fields.slice(0, 4).map((v, i) => (state[i] += v));
-      segs.push(abs);
-    }
-    out.push(segs);
-  }
-  return out;
 }

@@ -9,7 +9,7 @@
 import { createUnplugin, type UnpluginInstance, type UnpluginOptions } from "unplugin";
 import type { Plugin as VitePlugin } from "vite";
 import { compileModule, formatDiagnostic, type CompileResult, type Diagnostic } from "../compiler/index.js";
-import { NODE_MODULES, relativeDependencies, SCRIPT_FILE, targetOf } from "./shared.js";
+import { importDependencies, NODE_MODULES, SCRIPT_FILE, targetOf } from "./shared.js";
 
 export interface JaccPluginOptions {
   /** The strategy of `jacobian` markers that do not set one (default "reverse-mode"). */
@@ -105,7 +105,7 @@ export const unplugin: UnpluginInstance<JaccPluginOptions | undefined, false> = 
           return null;
         }
         // the bundler's type stripping may drop an import whose function was inlined: watch it all the same
-        const files = relativeDependencies(cleanId(id), code);
+        const files = importDependencies(cleanId(id), code);
         deps.set(id, files);
         for (const f of files) this.addWatchFile(f);
         return out;

@@ -140,11 +140,12 @@ test("emit: a failing module among several: every failure reported, the others w
     "d_bad.ts": `import { jacrev } from "jacc";\nlet n = 0;\nexport function h(x: number) {\n  n += 1;\n  return x * x;\n}\nexport const dh = jacrev(h);\n`,
     "e.ts": grad(5),
   });
-  fs.symlinkSync(path.join(ws, "nowhere.ts"), path.join(ws, "c_dangling.ts")); // matched by the glob, unreadable
-  const r = await jacc(ws, ["emit", "*.ts", "--out", "o"]);
+  // a dangling link is no file to the glob (tinyglobby), but named on the command line it is reported
+  fs.symlinkSync(path.join(ws, "nowhere.ts"), path.join(ws, "c_dangling.ts"));
+  const r = await jacc(ws, ["emit", "*.ts", "c_dangling.ts", "--out", "o"]);
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /^b_bad\.ts:3:3 - error jacc\(unsupported-construct\): .*`switch`/m);
-  assert.match(r.stderr, /c_dangling\.ts: cannot read: ENOENT/);
+  assert.match(r.stderr, /c_dangling\.ts: no such file or directory/);
   assert.match(r.stderr, /^d_bad\.ts:4:3 - error jacc\(captured-write\)/m);
   assert.match(r.stderr, /3 modules written to o \(1 without markers\), 3 failed/);
   assert.equal(listFiles(path.join(ws, "o")), ["a.ts", "a.ts.map", "c.ts", "e.ts", "e.ts.map"]);

@@ -6,7 +6,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { repoRoot } from "./util/compile.js";
-import { expandInputs, globToRegExp } from "../cli/files.js";
+import { expandInputs } from "../cli/files.js";
+import { colorFor } from "../cli/color.js";
+
+const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "");
 
 const cli = path.join(repoRoot, "dist", "cli", "main.js");
 const scratch = path.join(repoRoot, ".tmp", "cli-tests");
@@ -36,6 +39,10 @@ interface Ran {
 
 /** Runs the CLI; asynchronous so that a test can run independent commands at once. */
 function jacc(cwd: string, ...args: string[]): Promise<Ran> {
+  return jaccWith(env, cwd, ...args);
+}
+
+function jaccWith(env: NodeJS.ProcessEnv, cwd: string, ...args: string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [cli, ...args], { cwd, env });
     let stdout = "";
@@ -139,6 +146,35 @@ test("emit: globs (*, **, ?) skip node_modules, dot-directories and .d.ts", asyn
   assert.match(none.stderr, /no files match/);
 });
 
+test("emit: braces, classes, !negation, the directory's .gitignore and --ignore", async () => {
+  const ws = workspace({
+    "src/a.ts": GRAD,
+    "src/b.tsx": "export const b = 1;\n",
+    "src/c.mts": PLAIN,
+    "src/a.test.ts": PLAIN,
+    "src/gen/g.ts": PLAIN,
+    "src/vendor/v.ts": PLAIN,
+    "src/skip-me.ts": PLAIN,
+    ".gitignore": "# generated\ngen/\n*.tmp.ts\n",
+    "src/x.tmp.ts": PLAIN,
+  });
+  const [braces, classes, negated, dir] = await Promise.all([
+    jacc(ws, "emit", "src/**/*.{ts,tsx}", "--out", "o1"),
+    jacc(ws, "emit", "src/[ab].ts*", "--out", "o2"),
+    jacc(ws, "emit", "src/**/*.ts", "!src/**/*.test.ts", "--ignore", "vendor", "--ignore", "skip-*.ts", "--out", "o3"),
+    jacc(ws, "check", "src", "!**/*.test.ts"),
+  ]);
+  assert.is(braces.code, 0, braces.stderr);
+  // .gitignore: gen/ (a directory at any depth) and *.tmp.ts are left out
+  assert.equal(listFiles(path.join(ws, "o1")), ["src/a.test.ts", "src/a.ts", "src/a.ts.map", "src/b.tsx", "src/skip-me.ts", "src/vendor/v.ts"]);
+  assert.is(classes.code, 0, classes.stderr);
+  assert.equal(listFiles(path.join(ws, "o2")), ["src/a.ts", "src/a.ts.map", "src/b.tsx"]);
+  assert.is(negated.code, 0, negated.stderr);
+  assert.equal(listFiles(path.join(ws, "o3")), ["src/a.ts", "src/a.ts.map"]);
+  assert.is(dir.code, 0, dir.stdout);
+  assert.match(dir.stdout, /5 files checked/); // a, b, c, skip-me, vendor/v (gen/ and x.tmp.ts ignored, a.test.ts negated)
+});
+
 test("emit: a module without markers is copied unchanged (transpiled for --target js)", async () => {
   const ws = workspace({ "plain.ts": PLAIN });
   const [ts, js] = await Promise.all([jacc(ws, "emit", "plain.ts"), jacc(ws, "emit", "plain.ts", "--target", "js", "--out", "js")]);
@@ -176,6 +212,38 @@ test("emit: a failing module reports file:line:col with a code frame; the others
   assert.match(r.stderr, /^worse\.ts:4:\d+ - error jacc\([\w-]+\): .*this/m);
   assert.match(r.stderr, /1 module written to jacc-out, 2 failed/);
   assert.equal(listFiles(path.join(ws, "jacc-out")), ["good.ts", "good.ts.map"]);
+});
+
+test("diagnostics: coloured (frame highlighted) under FORCE_COLOR, plain on a pipe or under NO_COLOR", async () => {
+  const ws = workspace({ "bad.ts": BAD_TRY });
+  const plainEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete plainEnv.FORCE_COLOR;
+  delete plainEnv.NO_COLOR;
+  const [forced, piped, noColor, forcedOff, emitForced] = await Promise.all([
+    jaccWith({ ...plainEnv, FORCE_COLOR: "1" }, ws, "check", "bad.ts"),
+    jaccWith(plainEnv, ws, "check", "bad.ts"),
+    jaccWith({ ...plainEnv, NO_COLOR: "1" }, ws, "check", "bad.ts"),
+    jaccWith({ ...plainEnv, FORCE_COLOR: "0" }, ws, "check", "bad.ts"),
+    jaccWith({ ...plainEnv, FORCE_COLOR: "1" }, ws, "emit", "bad.ts"),
+  ]);
+  const ESC = /\x1b\[/;
+  for (const r of [forced, emitForced]) {
+    const text = r.stdout + r.stderr;
+    assert.match(text, ESC);
+    assert.match(text, /\x1b\[31m\x1b\[1merror/); // the severity in red
+    assert.match(stripAnsi(text), /^bad\.ts:4:3 - error jacc\([\w-]+\): .*try/m);
+    assert.match(stripAnsi(text), /^> 4 \|   try \{/m); // the same frame under the colours
+    assert.match(text, /\x1b\[36mtry\x1b\[39m/); // the keyword highlighted
+  }
+  for (const r of [piped, noColor, forcedOff]) {
+    assert.not.match(r.stdout + r.stderr, ESC);
+    assert.match(r.stdout, /^> 4 \|   try \{/m);
+  }
+  assert.ok(colorFor({ isTTY: true, hasColors: () => true }, {}));
+  assert.not.ok(colorFor({ isTTY: true, hasColors: () => true }, { NO_COLOR: "1" }));
+  assert.not.ok(colorFor({ isTTY: false }, {}));
+  assert.ok(colorFor({ isTTY: false }, { FORCE_COLOR: "1", NO_COLOR: "1" }));
+  assert.not.ok(colorFor({ isTTY: true, hasColors: () => true }, { FORCE_COLOR: "0" }));
 });
 
 test("emit: no temporary files are left behind, and no progress line on a pipe", async () => {
@@ -286,16 +354,9 @@ test("--help on every command, --version, unknown commands and flags", async () 
   assert.match(bare.stderr, /Usage/);
 });
 
-test("globToRegExp and expandInputs", () => {
-  assert.ok(globToRegExp("**/*.ts").test("a.ts"));
-  assert.ok(globToRegExp("**/*.ts").test("a/b/c.ts"));
-  assert.not.ok(globToRegExp("*.ts").test("a/b.ts"));
-  assert.ok(globToRegExp("a/**").test("a/b/c"));
-  assert.ok(globToRegExp("f?o.ts").test("foo.ts"));
-  assert.not.ok(globToRegExp("f?o.ts").test("f/o.ts"));
-  assert.ok(globToRegExp("a.(b)+.ts").test("a.(b)+.ts"));
+test("expandInputs: the output directory is skipped, duplicates once, a missing path named", () => {
   const ws = workspace({ "s/a.ts": "", "s/b.ts": "", "s/out/c.ts": "" });
-  const e = expandInputs(["s/*.ts", "s/a.ts", "s/**/*.ts", "nope.ts"], ws, [path.join(ws, "s/out")]);
+  const e = expandInputs(["s/*.ts", "s/a.ts", "s/**/*.ts", "nope.ts"], ws, { skipDirs: [path.join(ws, "s/out")] });
   assert.equal(e.files.map((f) => path.relative(ws, f).split(path.sep).join("/")), ["s/a.ts", "s/b.ts"]);
   assert.equal(e.problems, ["nope.ts: no such file or directory"]);
 });

@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import fs from "node:fs";
 import path from "node:path";
 import { transformAsync } from "@babel/core";
-import { decodeMappings } from "../plugin/shared.js";
+import { decode } from "@jridgewell/sourcemap-codec";
 import { BAD, checkAppOutput, lineOf, node, stripAnsi, workspace } from "./util/projects.js";
 
 const ws = workspace("babel");
@@ -40,7 +40,7 @@ test("babel: the source map leads the user's code back to its line in src/main.t
   const code = fs.readFileSync(path.join(outDir, "main.js"), "utf8");
   const map = JSON.parse(fs.readFileSync(path.join(outDir, "main.js.map"), "utf8")) as { mappings: string };
   const src = fs.readFileSync(path.join(ws, "src", "main.ts"), "utf8");
-  const lines = decodeMappings(map.mappings);
+  const lines = decode(map.mappings) as number[][][]; // absolute, 0-based: [column, source, line, column, name]
   for (const needle of ["console.log(JSON.stringify(", "const dsin = ", "const f = (x1, x2, x3)"]) {
     const segs = lines[lineOf(code, needle) - 1].filter((s) => s.length >= 4);
     assert.ok(segs.length, `a mapping on the line of ${needle}`);

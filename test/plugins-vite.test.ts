@@ -8,7 +8,7 @@ import { build, createServer } from "vite";
 import * as esbuild from "esbuild";
 import jacc, { jaccEsbuild, transformJacc, type JaccBuildError } from "jacc/vite";
 import { compileModule } from "jacc/compiler";
-import { decodeMappings } from "../plugin/shared.js";
+import { decode } from "@jridgewell/sourcemap-codec";
 import { BAD, checkAppOutput, lineOf, node, stripAnsi, workspace } from "./util/projects.js";
 
 const ws = workspace("vite");
@@ -32,7 +32,7 @@ test("vite build: the source map leads the user's code back to its line in src/m
   const src = fs.readFileSync(mainTs, "utf8");
   const needle = "JSON.stringify({ J, D: D.toArray()";
   const genLine = lineOf(code, needle);
-  const seg = decodeMappings(map.mappings)[genLine - 1].find((s) => s.length >= 4 && map.sources[s[1]].endsWith("src/main.ts"));
+  const seg = (decode(map.mappings) as number[][][])[genLine - 1].find((s) => s.length >= 4 && map.sources[s[1]].endsWith("src/main.ts"));
   assert.ok(seg, "the line maps to src/main.ts");
   assert.is(seg![2] + 1, lineOf(src, needle));
 });
@@ -89,7 +89,7 @@ test("vite dev server: serves the compiled module, and recompiles it when the mo
     // the source map chain (jacc's map, then esbuild's) leads back to the user's line
     const needle = "JSON.stringify({ J, D: D.toArray()";
     const devMap = main!.map as { sources: string[]; mappings: string };
-    const seg = decodeMappings(devMap.mappings)[lineOf(main!.code, needle) - 1]?.find((s) => s.length >= 4 && devMap.sources[s[1]].endsWith("main.ts"));
+    const seg = (decode(devMap.mappings) as number[][][])[lineOf(main!.code, needle) - 1]?.find((s) => s.length >= 4 && devMap.sources[s[1]].endsWith("main.ts"));
     assert.ok(seg, "the dev server's map leads the line to src/main.ts");
     assert.is(seg![2] + 1, lineOf(fs.readFileSync(mainTs, "utf8"), needle));
     const before = (await server.transformRequest("/src/hot.ts"))!.code;

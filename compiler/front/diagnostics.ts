@@ -2,6 +2,8 @@
 // code frame. Lowering throws a DiagnosticError to abandon a function; the
 // compiler collects them and emits nothing for a module that has any.
 import ts from "typescript";
+import { codeFrameColumns } from "@babel/code-frame";
+import pc from "picocolors";
 
 export interface Diagnostic {
   file: string;
@@ -43,21 +45,12 @@ export function fail(node: ts.Node, code: string, message: string): never {
   throw new DiagnosticError(makeDiagnostic(node, code, message));
 }
 
-/** Two lines of context, the line, a caret under the construct. */
-export function codeFrame(text: string, line: number, col: number, length: number): string {
-  const lines = text.split(/\r?\n/);
-  const from = Math.max(0, line - 2);
-  const width = String(line + 2).length;
-  const out: string[] = [];
-  for (let i = from; i <= Math.min(lines.length - 1, line + 1); i++) {
-    const mark = i === line ? ">" : " ";
-    out.push(`${mark} ${String(i + 1).padStart(width)} | ${lines[i]}`);
-    if (i === line) {
-      const span = Math.max(1, Math.min(length, lines[i].length - col));
-      out.push(`  ${" ".repeat(width)} | ${" ".repeat(col)}${"^".repeat(span)}`);
-    }
-  }
-  return out.join("\n");
+/** Two lines of context, the line, carets under the construct (on its first line); coloured on request. */
+export function codeFrame(text: string, line: number, col: number, length: number, color = false): string {
+  const lineText = text.split(/\r?\n/)[line] ?? "";
+  const end = Math.max(col + 1, Math.min(col + length, lineText.length));
+  const loc = { start: { line: line + 1, column: col + 1 }, end: { line: line + 1, column: end + 1 } };
+  return codeFrameColumns(text, loc, { linesAbove: 2, linesBelow: 1, highlightCode: color, forceColor: color });
 }
 
 /**
@@ -76,4 +69,12 @@ export function uniqueDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
 
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.col} - ${d.severity} jacc(${d.code}): ${d.message}\n${d.frame}`;
+}
+
+/** formatDiagnostic with ANSI colours; with `source` (the text of d.file) the frame is syntax-highlighted. */
+export function formatDiagnosticInColor(d: Diagnostic, source?: string): string {
+  const c = pc.createColors(true);
+  const sev = d.severity === "error" ? c.red(c.bold("error")) : c.yellow(c.bold("warning"));
+  const frame = source === undefined ? d.frame : codeFrame(source, d.line - 1, d.col - 1, d.length, true);
+  return `${c.cyan(d.file)}:${c.yellow(String(d.line))}:${c.yellow(String(d.col))} - ${sev} ${c.gray(`jacc(${d.code})`)}: ${d.message}\n${frame}`;
 }

@@ -9,7 +9,7 @@ import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
 import { RANDOM_FACTORIES, RandomOps } from "./random.js";
 import { resolveType, tupleType } from "./types.js";
-import { type Decl, findDeclaration, findExport, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
+import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple, or a callable. */
 export type Val =
@@ -183,6 +183,8 @@ export class FnLowerer {
       let n = t.typeName.getText();
       // `import { type Tensor as T } from "jacc"`
       if (r.mod.jaccImports.get(n) === "Tensor") n = "Tensor";
+      // `import * as jc from "jacc"`: jc.Tensor
+      if (ts.isQualifiedName(t.typeName) && ts.isIdentifier(t.typeName.left) && r.mod.jaccNamespaces.has(t.typeName.left.text) && t.typeName.right.text === "Tensor") n = "Tensor";
       if (n === "Float64Array" || n === "Array" || n === "ReadonlyArray") return VEC;
       if (n === "Float32Array") return { k: "vec", f32: true };
       if (n === "Tensor") return TENSOR;
@@ -662,6 +664,8 @@ export class FnLowerer {
         return this.captured(b, e);
       case "jacc":
         fail(e, "unsupported-construct", `\`${name}\` from "jacc" cannot be used as a value here`);
+      case "jaccNamespace":
+        fail(e, "unsupported-construct", `the namespace \`${name}\` of "jacc" cannot be used as a value here (call its members: ${name}.exp(x))`);
       case "import":
         return this.imported(b, e);
     }
@@ -690,12 +694,12 @@ export class FnLowerer {
   /** A captured initializer that builds a Tensor: a call of jacc's factories or ops, or a method of one. */
   private isTensorExpr(init: ts.Expression, mod: SourceModule): boolean {
     let e = skipParens(init);
-    while (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression)) e = skipParens(e.expression.expression);
-    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression)) {
-      const d = findDeclaration(e.expression.text, e, mod);
-      return !!d && d.k === "jacc" && !MARKER_NAMES.has(d.exported);
-    }
-    return false;
+    const jaccName = (c: ts.CallExpression) => jaccExportOf(c.expression, (n, at) => findDeclaration(n, at, mod));
+    // (a method of a tensor: W.t(); not jc.tensor(…), a call of jacc's own)
+    while (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && jaccName(e) === undefined) e = skipParens(e.expression.expression);
+    if (!ts.isCallExpression(e)) return false;
+    const name = jaccName(e);
+    return name !== undefined && !MARKER_NAMES.has(name);
   }
 
   private noteCapture(name: string): void {
@@ -704,7 +708,7 @@ export class FnLowerer {
 
   private imported(d: Extract<Decl, { k: "import" }>, e: ts.Node): Val {
     const mod = loadImported(d.module, d.spec);
-    if (!mod) fail(e, "unresolved", `cannot resolve \`${d.exported}\` from "${d.spec}" (only relative TypeScript/JavaScript modules are read)`);
+    if (!mod) fail(e, "unresolved", `cannot resolve \`${d.exported}\` from "${d.spec}" (jacc reads TypeScript or JavaScript sources, found as TypeScript resolves the import with the nearest tsconfig.json; not declaration files or a dependency's compiled code)`);
     const ex = findExport(mod, d.exported);
     if (!ex) fail(e, "unresolved", `"${d.spec}" has no export \`${d.exported}\``);
     if (ex.k === "function") return { k: "fn", target: this.program.lowerDecl(ex) };
@@ -913,18 +917,18 @@ export class FnLowerer {
         return { k: "atom", a: arr, t: VEC };
       }
     }
-    // Tensor methods (x.exp(), W.matmul(x), x.sum(1)) and jacc's op functions (exp(x)).
-    if (ts.isPropertyAccessExpression(callee) && !(ts.isIdentifier(callee.expression) && callee.expression.text === "Math")) {
+    // jacc's op functions (exp(x), jc.exp(x)), then Tensor methods (x.exp(), W.matmul(x), x.sum(1)).
+    const jaccName = jaccExportOf(callee, (n, at) => this.lookup(n, at));
+    if (jaccName !== undefined) {
+      if (TENSOR_FUNCTIONS.has(jaccName)) return tensorOp(this, jaccName, undefined, e.arguments, e);
+      if (FACTORIES.has(jaccName)) return this.constantCall(e);
+      // (other runtime exports called here: name them, not "cannot be used as a value")
+      if (!MARKER_NAMES.has(jaccName)) fail(e, "unsupported-construct", `\`${jaccName}(…)\` from "jacc" is not supported in a differentiated function`);
+    }
+    if (ts.isPropertyAccessExpression(callee) && jaccName === undefined && !(ts.isIdentifier(callee.expression) && callee.expression.text === "Math")) {
       const recv = this.expr(callee.expression);
       if (recv.k === "atom" && recv.t.k === "tensor") return tensorOp(this, callee.name.text, recv.a, e.arguments, e);
       fail(e, "unsupported-construct", `method call \`.${callee.name.text}()\` is not supported in a differentiated function`);
-    }
-    if (ts.isIdentifier(callee)) {
-      const d = this.lookup(callee.text, callee);
-      if (d && d.k === "jacc" && TENSOR_FUNCTIONS.has(d.exported)) return tensorOp(this, d.exported, undefined, e.arguments, e);
-      if (d && d.k === "jacc" && FACTORIES.has(d.exported)) return this.constantCall(e);
-      // (other runtime exports called here: name them, not "cannot be used as a value")
-      if (d && d.k === "jacc" && !MARKER_NAMES.has(d.exported)) fail(e, "unsupported-construct", `\`${d.exported}(…)\` from "jacc" is not supported in a differentiated function`);
     }
     // A marker called inside a differentiated function.
     const markerName = this.markerOf(callee);
@@ -959,9 +963,8 @@ export class FnLowerer {
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && callee.name.text === "random") {
       return findDeclaration("Math", e, this.mod) ? undefined : "Math.random";
     }
-    if (!ts.isIdentifier(callee)) return undefined;
-    const d = findDeclaration(callee.text, e, this.mod);
-    return d && d.k === "jacc" && RANDOM_FACTORIES.has(d.exported) ? d.exported : undefined;
+    const name = jaccExportOf(callee, (n) => findDeclaration(n, e, this.mod));
+    return name && RANDOM_FACTORIES.has(name) ? name : undefined;
   }
 
   /** A random op: recorded for the marker's `randomness` check (random.ts), which decides whether it may stay. */
@@ -1015,10 +1018,8 @@ export class FnLowerer {
   }
 
   markerOf(callee: ts.Expression): string | undefined {
-    if (!ts.isIdentifier(callee)) return undefined;
-    const d = this.lookup(callee.text, callee);
-    if (d && d.k === "jacc" && MARKER_NAMES.has(d.exported)) return d.exported;
-    return undefined;
+    const name = jaccExportOf(callee, (n, at) => this.lookup(n, at));
+    return name && MARKER_NAMES.has(name) ? name : undefined;
   }
 }
 

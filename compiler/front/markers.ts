@@ -10,7 +10,7 @@ import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batc
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
-import { findDeclaration, findExport, loadImported, skipParens, type SourceModule } from "./module.js";
+import { findDeclaration, findExport, jaccExportOf, loadImported, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
 import { emitPatterns, Unpatternable } from "../emit/pattern.js";
 import { jvpOf } from "../ad/jvp.js";
@@ -135,11 +135,8 @@ export class MarkerCompiler {
   constructor(readonly program: Program, readonly ctx: Ctx, readonly defaultStrategy: "reverse-mode" | "forward-mode" = "reverse-mode") {}
 
   markerName(callee: ts.Expression, mod: SourceModule, lowerer?: FnLowerer): string | undefined {
-    callee = skipParens(callee);
-    if (!ts.isIdentifier(callee)) return undefined;
-    const d = lowerer ? lowerer.lookup(callee.text, callee) : findDeclaration(callee.text, callee, mod);
-    if (d && d.k === "jacc" && MARKER_NAMES.has(d.exported)) return d.exported;
-    return undefined;
+    const name = jaccExportOf(callee, (n, at) => (lowerer ? lowerer.lookup(n, at) : findDeclaration(n, at, mod)));
+    return name && MARKER_NAMES.has(name) ? name : undefined;
   }
 
   /** The IR function a marker's first argument denotes. */
@@ -161,6 +158,11 @@ export class MarkerCompiler {
       }
       return this.program.lowerDecl({ k: "function", node: e, name: "fn", module: mod });
     }
+    if (ts.isPropertyAccessExpression(e)) {
+      // jacrev(jc.sin): one of jacc's own ops through the namespace
+      const exported = jaccExportOf(e, (n, at) => (lowerer ? lowerer.lookup(n, at) : findDeclaration(n, at, mod)));
+      if (exported !== undefined && !MARKER_NAMES.has(exported)) return this.opFunction(e, exported);
+    }
     if (ts.isIdentifier(e)) {
       if (lowerer) {
         const val = lowerer.expr(e);
@@ -170,13 +172,7 @@ export class MarkerCompiler {
       const d = findDeclaration(e.text, e, mod);
       if (!d) fail(e, "unresolved", `cannot resolve \`${e.text}\``);
       if (d.k === "function") return this.program.lowerDecl(d);
-      if (d.k === "jacc") {
-        // one of jacc's own ops: jacrev(sin)
-        const op = opAsFunction(d.exported, this.program.fnNames.claim(d.exported));
-        if (!op) fail(e, "unsupported-construct", `jacc's \`${d.exported}\` cannot be differentiated as a function (use an arrow: (x: Tensor) => …)`);
-        this.program.add(op);
-        return { fn: op.name, extra: [] };
-      }
+      if (d.k === "jacc") return this.opFunction(e, d.exported); // one of jacc's own ops: jacrev(sin)
       if (d.k === "import") {
         const m = loadImported(d.module, d.spec);
         const ex = m && findExport(m, d.exported);
@@ -190,6 +186,13 @@ export class MarkerCompiler {
       fail(e, "unresolved", `\`${e.text}\` is not a function jacc can resolve statically (a function declaration, a const arrow or function, an import, or a marker's result)`);
     }
     fail(e, "unresolved", `the function given to a marker must be statically resolvable, not \`${e.getText().slice(0, 40)}\``);
+  }
+
+  private opFunction(e: ts.Expression, exported: string): FnTarget {
+    const op = opAsFunction(exported, this.program.fnNames.claim(exported));
+    if (!op) fail(e, "unsupported-construct", `jacc's \`${exported}\` cannot be differentiated as a function (use an arrow: (x: Tensor) => …)`);
+    this.program.add(op);
+    return { fn: op.name, extra: [] };
   }
 
   /** Builds the IR function of a marker call (user-facing functions check their argument count). */

@@ -1,16 +1,18 @@
 // Parsing and static name resolution. jacc resolves a marker's function and
 // everything it calls lexically, without a type checker: declarations are
 // found by walking scopes outwards, imports from "jacc" are markers or ops,
-// and relative imports are parsed from disk.
+// and other imports are resolved as TypeScript resolves them and parsed from disk.
 import ts from "typescript";
 import fs from "node:fs";
-import path from "node:path";
+import { resolveImport } from "./resolve.js";
 
 export interface SourceModule {
   fileName: string;
   sf: ts.SourceFile;
   /** local name → name exported by "jacc" */
   jaccImports: Map<string, string>;
+  /** local names of `import * as jc from "jacc"` */
+  jaccNamespaces: Set<string>;
 }
 
 export type Decl =
@@ -18,6 +20,7 @@ export type Decl =
   | { k: "var"; node: ts.VariableDeclaration; name: string; module: SourceModule; moduleLevel: boolean; isConst: boolean }
   | { k: "param"; node: ts.ParameterDeclaration; name: string; module: SourceModule }
   | { k: "jacc"; exported: string; module: SourceModule }
+  | { k: "jaccNamespace"; module: SourceModule }
   | { k: "import"; spec: string; exported: string; node: ts.Node; module: SourceModule };
 
 const cache = new Map<string, { mtime: number; mod: SourceModule }>();
@@ -26,38 +29,33 @@ export function parseModule(source: string, fileName: string): SourceModule {
   const kind = /\.[cm]?tsx$|\.jsx$/.test(fileName) ? ts.ScriptKind.TSX : fileName.endsWith(".js") || fileName.endsWith(".mjs") ? ts.ScriptKind.JS : ts.ScriptKind.TS;
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true, kind);
   const jaccImports = new Map<string, string>();
+  const jaccNamespaces = new Set<string>();
   for (const st of sf.statements) {
     if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === "jacc") {
       const nb = st.importClause?.namedBindings;
       if (nb && ts.isNamedImports(nb)) {
         for (const el of nb.elements) jaccImports.set(el.name.text, (el.propertyName ?? el.name).text);
-      }
+      } else if (nb && ts.isNamespaceImport(nb)) jaccNamespaces.add(nb.name.text);
     }
   }
-  return { fileName, sf, jaccImports };
+  return { fileName, sf, jaccImports, jaccNamespaces };
 }
 
-/** Parses a relative import from disk (TypeScript first), or undefined. */
+/** Parses an imported module from disk (found as TypeScript resolves it: resolve.ts), or undefined. */
 export function loadImported(from: SourceModule, spec: string): SourceModule | undefined {
-  if (!spec.startsWith(".")) return undefined;
-  const base = path.resolve(path.dirname(from.fileName), spec);
-  const stem = base.replace(/\.(js|mjs|cjs|jsx)$/, "");
-  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${base}.ts`, `${base}/index.ts`, `${stem}.js`, `${stem}.mjs`];
-  for (const c of candidates) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(c);
-    } catch {
-      continue;
-    }
-    if (!st.isFile()) continue;
-    const hit = cache.get(c);
-    if (hit && hit.mtime === st.mtimeMs) return hit.mod;
-    const mod = parseModule(fs.readFileSync(c, "utf8"), c);
-    cache.set(c, { mtime: st.mtimeMs, mod });
-    return mod;
+  const file = resolveImport(from.fileName, spec);
+  if (!file) return undefined;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return undefined;
   }
-  return undefined;
+  const hit = cache.get(file);
+  if (hit && hit.mtime === st.mtimeMs) return hit.mod;
+  const mod = parseModule(fs.readFileSync(file, "utf8"), file);
+  cache.set(file, { mtime: st.mtimeMs, mod });
+  return mod;
 }
 
 function bindingNames(name: ts.BindingName, out: ts.Identifier[]): void {
@@ -83,6 +81,7 @@ function declInStatements(stmts: readonly ts.Statement[], name: string, mod: Sou
     }
     if (ts.isImportDeclaration(st) && moduleLevel && ts.isStringLiteral(st.moduleSpecifier)) {
       const nb = st.importClause?.namedBindings;
+      if (nb && ts.isNamespaceImport(nb) && nb.name.text === name && st.moduleSpecifier.text === "jacc") return { k: "jaccNamespace", module: mod };
       if (nb && ts.isNamedImports(nb)) {
         for (const el of nb.elements) {
           if (el.name.text !== name) continue;
@@ -92,6 +91,23 @@ function declInStatements(stmts: readonly ts.Statement[], name: string, mod: Sou
         }
       }
     }
+  }
+  return undefined;
+}
+
+/**
+ * The name a callee has among jacc's exports: `grad` imported by name (or renamed), or
+ * `jc.grad` through `import * as jc from "jacc"`; undefined for anything else.
+ */
+export function jaccExportOf(callee: ts.Expression, lookup: (name: string, at: ts.Node) => { k: string } | undefined): string | undefined {
+  const e = skipParens(callee);
+  if (ts.isIdentifier(e)) {
+    const d = lookup(e.text, e);
+    return d && d.k === "jacc" ? (d as Extract<Decl, { k: "jacc" }>).exported : undefined;
+  }
+  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && ts.isIdentifier(e.name)) {
+    const d = lookup(e.expression.text, e.expression);
+    return d && d.k === "jaccNamespace" ? e.name.text : undefined;
   }
   return undefined;
 }
