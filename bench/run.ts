@@ -2,7 +2,8 @@
 // times alone (DESIGN.md, Benchmarks). Generated code ÷ hand-written closed
 // form, generated ÷ PyTorch's best variant (when /usr/bin/python3 has torch),
 // Jacobian ÷ primal, compile time of a 1,000-line module, and the memory of a
-// reverse sweep over a million-link arm. Benchmarks are not tests: every
+// reverse sweep over a million-link arm (`--closed-only`: the first table
+// alone). Benchmarks are not tests: every
 // target is reported as PASS or MISS and the process always exits 0.
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Tensor } from "jacc";
 import { compileToFile, importFile, readRepoFile, repoRoot, TAPE_PROBE } from "./compile.js";
-import { armJacobianClosed, rosenGradClosed, rosenHessianClosed } from "./closed.js";
+import { armJacobianClosed, armVecJacobianClosed, rosenGradClosed, rosenHessianClosed } from "./closed.js";
 import { fmtTime, timeMany, type Timing } from "./timing.js";
 import { fmtRatio, printTable, verdict, type Row } from "./table.js";
 import { runTorch, torchAvailable, type TorchCase, type TorchResults } from "./torch.js";
@@ -21,6 +22,9 @@ interface Subjects {
   setLinks(L: Float64Array): void;
   arm(q: Float64Array): [number, number];
   rosen(x: Float64Array): number;
+  armVec(q: Float64Array): number[];
+  armVecJacrev(q: Float64Array): Tensor;
+  armVecJacfwd(q: Float64Array): Tensor;
   armJacrev(q: Float64Array): [Tensor, Tensor];
   armJacfwd(q: Float64Array): [Tensor, Tensor];
   armJacobian(q: Float64Array): [Tensor, Tensor];
@@ -108,6 +112,13 @@ function benchArm(m: Subjects, rows: Row[], torchCases: TorchCase[], jaccTimes: 
     jaccTimes.set(`arm/${k}/jacfwd`, tFwd);
     jaccTimes.set(`arm/${k}/closed`, tClosed);
     sums.set(`arm/${k}`, sum(ref));
+    // the arm as users write it, `return [x, y]` unannotated: a vector output, one [2, k] block
+    const vecRef = armVecJacobianClosed(q, L);
+    const vecErrs = [m.armVecJacrev(q), m.armVecJacfwd(q)].map((r) => maxRelErr(r, vecRef));
+    const [tvRev, tvFwd, tvClosed] = timeMany([() => m.armVecJacrev(q), () => m.armVecJacfwd(q), () => armVecJacobianClosed(q, L)]);
+    rows.push(closedRow("arm, vector output: jacrev ÷ closed form", k, tvRev, tvClosed, vecErrs[0]));
+    rows.push(closedRow("arm, vector output: jacfwd ÷ closed form", k, tvFwd, tvClosed, vecErrs[1]));
+    rows.push(infoRow("arm, vector output: jacfwd ÷ jacrev", k, tvFwd, tvRev));
     torchCases.push({ id: `arm/${k}`, program: "arm", kind: "jacobian", size: k, loopMax: 300, x: Array.from(q), L: Array.from(L) });
   }
 }
@@ -303,6 +314,8 @@ async function main(): Promise<void> {
   benchArm(m, closedRows, torchCases, jaccTimes, sums);
   benchRosen(m, closedRows, torchCases, jaccTimes, sums);
   printTable("Generated code ÷ hand-written closed form (same result objects)", closedRows);
+  // `--closed-only`: just the table above (a quick before/after while working)
+  if (process.argv.includes("--closed-only")) return;
 
   const compile = compileRows();
   printTable("Compile time", compile);
