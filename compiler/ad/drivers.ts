@@ -10,6 +10,10 @@ import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { usesTape, vjpParts } from "./vjp.js";
 import { buildStructuredTwin } from "./structured.js";
+import { jvpLanes } from "./lanes.js";
+
+/** Tangent columns one forward sweep carries (jacfwd of a vector input). */
+const TANGENT_LANES = 4;
 
 /** How a driver's flat results nest for the user: a leaf is a result index. */
 export type Tree = number | Tree[];
@@ -268,29 +272,61 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       else if (!isVec) seed = v(d.names.claim(`d${f.params[j].name}`));
       else seed = b.let(`d${f.params[j].name}`, { k: "vec", f32: inT[k].k === "vec" && inT[k].f32 }, { k: "newvec", len: inSize[k] });
       if (!isNum(inT[k]) && !isVec) d.fn.vars.set((seed as { name: string }).name, TENSOR);
+      // column `col` of every block from the output tangents `dout(leaf)`
+      const writeCol = (col: Atom, dout: (leaf: number) => Atom) =>
+        outs.leaves.forEach((leaf, i) => {
+          if (!deps[leaf]) return;
+          const blk = blocks[i][k];
+          if (blk.num) b.assign(blk.num, { k: "atom", a: dout(leaf) });
+          else if (blk.tensor) b.emit({ k: "effect", op: "ad.setCol", args: [v(blk.tensor), col, dout(leaf), inSize[k]] });
+          else if (isNum(outT[i])) b.emit({ k: "store", arr: v(blk.data!), index: col, value: dout(leaf) });
+          else {
+            const r = d.names.claim("row");
+            d.fn.vars.set(r, NUM);
+            const flat = d.flat(dout(leaf), outT[i]);
+            const body = b.sub(() => {
+              const el = b.let("t", NUM, { k: "load", arr: flat, index: v(r) });
+              b.emit({ k: "store", arr: v(blk.data!), index: b.p("add", b.p("mul", v(r), inSize[k]), col), value: el });
+            });
+            b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body });
+          }
+        });
+      // A vector input: TANGENT_LANES columns per tangent sweep, the primal computed once per sweep.
+      const laned = isVec ? jvpLanes(ctx, g, TANGENT_LANES) : null;
+      if (laned) {
+        const L = TANGENT_LANES;
+        const gl = ctx.fns.get(laned)!;
+        const rl = gl.results.map((t) => {
+          const n = d.names.claim("r");
+          d.fn.vars.set(n, t);
+          return n;
+        });
+        const seeds = [seed, ...Array.from({ length: L - 1 }, () => b.let(`d${f.params[j].name}`, inT[k], { k: "newvec", len: inSize[k], f32: (inT[k] as { f32?: boolean }).f32 }))];
+        const chunks = b.p("floor", b.p("div", b.p("add", inSize[k], lit(L - 1)), lit(L)));
+        const ch = d.names.claim("chunk");
+        d.fn.vars.set(ch, NUM);
+        const sweep = b.sub(() => {
+          const cols = seeds.map((_, l) => b.p("add", b.p("mul", v(ch), lit(L)), lit(l)));
+          // the last sweep's lanes past the end keep zero seeds (their tangents are not read)
+          const guard = (l: number, then: Stmt[]) => (l === 0 ? b.stmts.push(...then) : b.emit({ k: "if", cond: b.p("lt", cols[l], inSize[k]), then, else: [] }));
+          seeds.forEach((sd, l) => guard(l, [{ k: "store", arr: sd, index: cols[l], value: lit(1) }]));
+          b.emit({ k: "call", dsts: rl, fn: laned, args: [...args, ...seeds] });
+          seeds.forEach((sd, l) =>
+            guard(l, b.sub(() => {
+              b.emit({ k: "store", arr: sd, index: cols[l], value: lit(0) });
+              writeCol(cols[l], (leaf) => v(rl[nres + l * nres + leaf]));
+            })),
+          );
+        });
+        b.emit({ k: "for", index: ch, from: lit(0), to: chunks, body: sweep });
+        return;
+      }
       const lane = b.sub(() => {
         if (isVec) b.emit({ k: "store", arr: seed, index: v(c), value: lit(1) });
         else if (!isNum(inT[k])) b.assign((seed as { name: string }).name, { k: "prim", op: "ad.oneHot", args: [v(f.params[j].name), v(c)] });
         b.emit({ k: "call", dsts: rs, fn: g, args: [...args, seed] });
         if (isVec) b.emit({ k: "store", arr: seed, index: v(c), value: lit(0) });
-        outs.leaves.forEach((leaf, i) => {
-          if (!deps[leaf]) return;
-          const blk = blocks[i][k];
-          const dout = v(rs[nres + leaf]);
-          if (blk.num) b.assign(blk.num, { k: "atom", a: dout });
-          else if (blk.tensor) b.emit({ k: "effect", op: "ad.setCol", args: [v(blk.tensor), v(c), dout, inSize[k]] });
-          else if (isNum(outT[i])) b.emit({ k: "store", arr: v(blk.data!), index: v(c), value: dout });
-          else {
-            const r = d.names.claim("row");
-            d.fn.vars.set(r, NUM);
-            const flat = d.flat(dout, outT[i]);
-            const body = b.sub(() => {
-              const el = b.let("t", NUM, { k: "load", arr: flat, index: v(r) });
-              b.emit({ k: "store", arr: v(blk.data!), index: b.p("add", b.p("mul", v(r), inSize[k]), v(c)), value: el });
-            });
-            b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body });
-          }
-        });
+        writeCol(v(c), (leaf) => v(rs[nres + leaf]));
       });
       b.emit({ k: "for", index: c, from: lit(0), to: inSize[k], body: lane });
     });
