@@ -3,7 +3,8 @@
 // form, generated ÷ PyTorch's best variant (when /usr/bin/python3 has torch),
 // Jacobian ÷ primal, compile time of a 1,000-line module, and the memory of a
 // reverse sweep over a million-link arm (`--closed-only`: the first table
-// alone). Benchmarks are not tests: every
+// alone; `--subjects FILE`: a module of bench/subjects.ts compiled earlier, for
+// a before/after on one machine). Benchmarks are not tests: every
 // target is reported as PASS or MISS and the process always exits 0.
 import os from "node:os";
 import path from "node:path";
@@ -12,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { Tensor } from "jacc";
 import { compileToFile, importFile, readRepoFile, repoRoot, TAPE_PROBE } from "./compile.js";
 import { armJacobianClosed, armVecJacobianClosed, rosenGradClosed, rosenHessianClosed } from "./closed.js";
-import { fmtTime, timeMany, type Timing } from "./timing.js";
+import { fmtTime, pairedRatio, timeMany, type Timing } from "./timing.js";
 import { fmtRatio, printTable, verdict, type Row } from "./table.js";
 import { runTorch, torchAvailable, type TorchCase, type TorchResults } from "./torch.js";
 
@@ -70,7 +71,8 @@ function maxRelErr(a: unknown, b: unknown): number {
 const sum = (r: unknown): number => flat(r).reduce((s, v) => s + v, 0);
 
 function closedRow(name: string, size: number, j: Timing, c: Timing, err: number): Row {
-  const r = j.median / c.median;
+  // the median of per-round ratios: on a loaded machine, drift hits both batches of a round alike
+  const r = pairedRatio(j, c);
   return {
     name,
     size: String(size),
@@ -83,7 +85,7 @@ function closedRow(name: string, size: number, j: Timing, c: Timing, err: number
 }
 
 function infoRow(name: string, size: number, j: Timing, p: Timing): Row {
-  const r = j.median / p.median;
+  const r = pairedRatio(j, p);
   return { name, size: String(size), jacc: fmtTime(j.median), ref: fmtTime(p.median), ratio: fmtRatio(r), target: "—", verdict: "info" };
 }
 
@@ -300,11 +302,15 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}; PyTorch ${torchVersion ?? "not available"} (/usr/bin/python3)`);
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
   console.log(`load average at start: ${load()}${os.loadavg()[0] > os.cpus().length * 0.5 ? " (busy machine: absolute times are inflated; ratios are interleaved, so less so)" : ""}`);
-  console.log("times: median per call over ≥ 7 batches and ≥ 0.3 s after a warm-up; ratios = jacc ÷ reference (lower is better)");
+  console.log("times: median per call over ≥ 7 batches and ≥ 0.3 s after a warm-up; ratios = jacc ÷ reference (lower is better), closed-form rows: the median over rounds of the ratio of one round's batches");
 
   const source = readRepoFile("bench/subjects.ts");
   const compiled = compileToFile(source, path.join(repoRoot, "bench", "subjects.ts"), "subjects", TAPE_PROBE);
-  const m = await importFile<Subjects>(compiled.file);
+  // `--subjects FILE`: time a module compiled earlier (e.g. by another commit's jacc) instead
+  const given = process.argv.indexOf("--subjects");
+  const file = given > 0 ? path.resolve(process.argv[given + 1]) : compiled.file;
+  if (given > 0) console.log(`subjects: ${path.relative(repoRoot, file)} (compiled earlier)`);
+  const m = await importFile<Subjects>(file);
 
   const closedRows: Row[] = [];
   const torchCases: TorchCase[] = [];

@@ -6,7 +6,10 @@
 // central finite differences, with loops, branches, number and vector
 // inputs; a literal longer than 8, or one that escapes, keeps the per-row
 // sweeps. Tolerance: 1e-12 relative between the modes (reassociation only),
-// 1e-6 against finite differences.
+// 1e-6 against finite differences. Last, Hessians whose pattern is cached per
+// argument lengths (a path fixed by the lengths) and ones that must not be (a
+// branch on a value, a captured constant), called at points with different
+// patterns.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Tensor } from "jacc";
@@ -127,7 +130,7 @@ test("the arm's cleaned-up sweep has no adjoint moves: one backward loop accumul
 });
 
 test("lanes agree with forward mode and finite differences", async () => {
-  const m = await compileAndImport(PROGRAMS, "lanes");
+  const m = await compileAndImport(PROGRAMS, "lean-sweeps");
   const points: Float64Array[] = [
     new Float64Array([0.3, -0.7, 1.1]),
     new Float64Array([-0.2, 0.4, 0.9, -1.3, 0.05, 0.6, -0.8]),
@@ -164,9 +167,57 @@ test("lanes agree with forward mode and finite differences", async () => {
 });
 
 test("an empty input gives an empty [m, 0] block", async () => {
-  const m = await compileAndImport(PROGRAMS, "lanes");
+  const m = await compileAndImport(PROGRAMS, "lean-sweeps");
   const J = m.armRev(new Float64Array(0));
   assert.equal(J.shape, [2, 0]);
+});
+
+const HESSIANS = `
+import { hessian, jacfwd, jacrev } from "jacc";
+let K = 1;
+export function setK(k: number): void { K = k; }
+export function rosen(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i + 1 < x.length; i += 2) s += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2;
+  return s;
+}
+// which entries interact depends on the signs of the values
+export function signs(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] > 0) s += x[i] * x[(i + 1) % x.length]; else s += x[i] ** 3;
+  }
+  return s;
+}
+// and here on a captured constant (the stride)
+export function strided(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i + K < x.length; i++) s += x[i] * x[i + K];
+  return s;
+}
+export const hRosen = hessian(rosen);
+export const hSigns = hessian(signs);
+export const hStrided = hessian(strided);
+export const dRosen = jacfwd(jacrev(rosen)), dSigns = jacfwd(jacrev(signs)), dStrided = jacfwd(jacrev(strided));
+`;
+
+test("hessian: the pattern is cached per argument lengths only where the path depends on the lengths alone", async () => {
+  const src = compileOrThrow(HESSIANS, "hessians.ts").code;
+  const line = (name: string) => src.split("\n").find((l) => l.startsWith(`export const ${name} =`)) ?? "";
+  assert.ok(/adHessianSparse\(.*__jaccHessianCache_\w+\(\)\)\)/.test(line("hRosen")), `rosen's Hessian is cached\n${line("hRosen")}`);
+  assert.not.ok(line("hSigns").includes("HessianCache"), "a branch on a value: not cached");
+  assert.not.ok(line("hStrided").includes("HessianCache"), "a captured constant in a bound: not cached");
+  const m = await compileAndImport(HESSIANS, "hessians");
+  const pts = (n: number, sign: number) => Float64Array.from({ length: n }, (_, i) => sign * (0.3 + 0.1 * i) * (i % 3 === 2 ? -1 : 1));
+  for (const [n, sign] of [[10, 1], [10, -1], [7, 1], [10, 1], [4, -1]] as const) {
+    const x = pts(n, sign);
+    agree(flat(m.hRosen(x)), flat(m.dRosen(x)), 1e-12, `rosen n = ${n}`);
+    agree(flat(m.hSigns(x)), flat(m.dSigns(x)), 1e-12, `signs n = ${n}, sign ${sign}`);
+    for (const k of [1, 3, 2]) {
+      m.setK(k);
+      agree(flat(m.hStrided(x)), flat(m.dStrided(x)), 1e-12, `strided n = ${n}, K = ${k}`);
+    }
+  }
 });
 
 test.run();
