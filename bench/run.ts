@@ -3,7 +3,7 @@
 // form, generated ÷ PyTorch's best variant (when /usr/bin/python3 has torch),
 // Jacobian ÷ primal, compile time of a 1,000-line module, and the memory of a
 // reverse sweep over a million-link arm (`--closed-only`: the first table
-// alone; `--subjects FILE`: a module of bench/subjects.ts compiled earlier, for
+// alone; `--min`: fastest batches; `--subjects FILE`: a module of bench/subjects.ts compiled earlier, for
 // a before/after on one machine). Benchmarks are not tests: every
 // target is reported as PASS or MISS and the process always exits 0.
 import os from "node:os";
@@ -70,14 +70,19 @@ function maxRelErr(a: unknown, b: unknown): number {
 
 const sum = (r: unknown): number => flat(r).reduce((s, v) => s + v, 0);
 
+// `--min`: ratios of the fastest batches (the least disturbed ones on a machine
+// shared with other work) instead of the median of per-round ratios
+const useMin = process.argv.includes("--min");
+const ratioOf = (j: Timing, c: Timing): number => (useMin ? j.min / c.min : pairedRatio(j, c));
+
 function closedRow(name: string, size: number, j: Timing, c: Timing, err: number): Row {
   // the median of per-round ratios: on a loaded machine, drift hits both batches of a round alike
-  const r = pairedRatio(j, c);
+  const r = ratioOf(j, c);
   return {
     name,
     size: String(size),
-    jacc: fmtTime(j.median),
-    ref: fmtTime(c.median),
+    jacc: fmtTime(useMin ? j.min : j.median),
+    ref: fmtTime(useMin ? c.min : c.median),
     ratio: fmtRatio(r),
     target: `≤ ${CLOSED_TARGET}`,
     verdict: err > 1e-9 ? "WRONG" : verdict(r, CLOSED_TARGET),
@@ -85,7 +90,7 @@ function closedRow(name: string, size: number, j: Timing, c: Timing, err: number
 }
 
 function infoRow(name: string, size: number, j: Timing, p: Timing): Row {
-  const r = pairedRatio(j, p);
+  const r = ratioOf(j, p);
   return { name, size: String(size), jacc: fmtTime(j.median), ref: fmtTime(p.median), ratio: fmtRatio(r), target: "—", verdict: "info" };
 }
 
