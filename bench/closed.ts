@@ -31,6 +31,29 @@ export function armJacobianClosed(q: Float64Array, L: Float64Array): [Tensor, Te
 }
 
 /**
+ * The same Jacobian for the arm with a vector output (no return annotation):
+ * one [2, k] block, row 0 = dx/dq, row 1 = dy/dq, in one Float64Array.
+ */
+export function armVecJacobianClosed(q: Float64Array, L: Float64Array): Tensor {
+  const k = q.length;
+  const J = new Float64Array(2 * k);
+  let th = 0;
+  for (let i = 0; i < k; i++) {
+    th += q[i];
+    J[i] = -L[i] * Math.sin(th);
+    J[k + i] = L[i] * Math.cos(th);
+  }
+  let sx = 0, sy = 0;
+  for (let i = k - 1; i >= 0; i--) {
+    sx += J[i];
+    sy += J[k + i];
+    J[i] = sx;
+    J[k + i] = sy;
+  }
+  return new Tensor(J, [2, k]);
+}
+
+/**
  * Gradient of the extended Rosenbrock function, O(n): per pair (a, b) =
  * (x[i], x[i+1]), d/da = -400 a (b - a²) - 2 (1 - a), d/db = 200 (b - a²).
  * An odd last element does not enter f: its entry stays 0.

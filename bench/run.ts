@@ -2,7 +2,9 @@
 // times alone (DESIGN.md, Benchmarks). Generated code ÷ hand-written closed
 // form, generated ÷ PyTorch's best variant (when /usr/bin/python3 has torch),
 // Jacobian ÷ primal, compile time of a 1,000-line module, and the memory of a
-// reverse sweep over a million-link arm. Benchmarks are not tests: every
+// reverse sweep over a million-link arm (`--closed-only`: the first table
+// alone; `--min`: fastest batches; `--subjects FILE`: a module of bench/subjects.ts compiled earlier, for
+// a before/after on one machine). Benchmarks are not tests: every
 // target is reported as PASS or MISS and the process always exits 0.
 import os from "node:os";
 import path from "node:path";
@@ -10,8 +12,8 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Tensor } from "jacc";
 import { compileToFile, importFile, readRepoFile, repoRoot, TAPE_PROBE } from "./compile.js";
-import { armJacobianClosed, rosenGradClosed, rosenHessianClosed } from "./closed.js";
-import { fmtTime, timeMany, type Timing } from "./timing.js";
+import { armJacobianClosed, armVecJacobianClosed, rosenGradClosed, rosenHessianClosed } from "./closed.js";
+import { fmtTime, pairedRatio, timeMany, type Timing } from "./timing.js";
 import { fmtRatio, printTable, verdict, type Row } from "./table.js";
 import { runTorch, torchAvailable, type TorchCase, type TorchResults } from "./torch.js";
 
@@ -21,6 +23,9 @@ interface Subjects {
   setLinks(L: Float64Array): void;
   arm(q: Float64Array): [number, number];
   rosen(x: Float64Array): number;
+  armVec(q: Float64Array): number[];
+  armVecJacrev(q: Float64Array): Tensor;
+  armVecJacfwd(q: Float64Array): Tensor;
   armJacrev(q: Float64Array): [Tensor, Tensor];
   armJacfwd(q: Float64Array): [Tensor, Tensor];
   armJacobian(q: Float64Array): [Tensor, Tensor];
@@ -65,13 +70,19 @@ function maxRelErr(a: unknown, b: unknown): number {
 
 const sum = (r: unknown): number => flat(r).reduce((s, v) => s + v, 0);
 
+// `--min`: ratios of the fastest batches (the least disturbed ones on a machine
+// shared with other work) instead of the median of per-round ratios
+const useMin = process.argv.includes("--min");
+const ratioOf = (j: Timing, c: Timing): number => (useMin ? j.min / c.min : pairedRatio(j, c));
+
 function closedRow(name: string, size: number, j: Timing, c: Timing, err: number): Row {
-  const r = j.median / c.median;
+  // the median of per-round ratios: on a loaded machine, drift hits both batches of a round alike
+  const r = ratioOf(j, c);
   return {
     name,
     size: String(size),
-    jacc: fmtTime(j.median),
-    ref: fmtTime(c.median),
+    jacc: fmtTime(useMin ? j.min : j.median),
+    ref: fmtTime(useMin ? c.min : c.median),
     ratio: fmtRatio(r),
     target: `≤ ${CLOSED_TARGET}`,
     verdict: err > 1e-9 ? "WRONG" : verdict(r, CLOSED_TARGET),
@@ -79,7 +90,7 @@ function closedRow(name: string, size: number, j: Timing, c: Timing, err: number
 }
 
 function infoRow(name: string, size: number, j: Timing, p: Timing): Row {
-  const r = j.median / p.median;
+  const r = ratioOf(j, p);
   return { name, size: String(size), jacc: fmtTime(j.median), ref: fmtTime(p.median), ratio: fmtRatio(r), target: "—", verdict: "info" };
 }
 
@@ -108,6 +119,13 @@ function benchArm(m: Subjects, rows: Row[], torchCases: TorchCase[], jaccTimes: 
     jaccTimes.set(`arm/${k}/jacfwd`, tFwd);
     jaccTimes.set(`arm/${k}/closed`, tClosed);
     sums.set(`arm/${k}`, sum(ref));
+    // the arm as users write it, `return [x, y]` unannotated: a vector output, one [2, k] block
+    const vecRef = armVecJacobianClosed(q, L);
+    const vecErrs = [m.armVecJacrev(q), m.armVecJacfwd(q)].map((r) => maxRelErr(r, vecRef));
+    const [tvRev, tvFwd, tvClosed] = timeMany([() => m.armVecJacrev(q), () => m.armVecJacfwd(q), () => armVecJacobianClosed(q, L)]);
+    rows.push(closedRow("arm, vector output: jacrev ÷ closed form", k, tvRev, tvClosed, vecErrs[0]));
+    rows.push(closedRow("arm, vector output: jacfwd ÷ closed form", k, tvFwd, tvClosed, vecErrs[1]));
+    rows.push(infoRow("arm, vector output: jacfwd ÷ jacrev", k, tvFwd, tvRev));
     torchCases.push({ id: `arm/${k}`, program: "arm", kind: "jacobian", size: k, loopMax: 300, x: Array.from(q), L: Array.from(L) });
   }
 }
@@ -289,11 +307,15 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}; PyTorch ${torchVersion ?? "not available"} (/usr/bin/python3)`);
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
   console.log(`load average at start: ${load()}${os.loadavg()[0] > os.cpus().length * 0.5 ? " (busy machine: absolute times are inflated; ratios are interleaved, so less so)" : ""}`);
-  console.log("times: median per call over ≥ 7 batches and ≥ 0.3 s after a warm-up; ratios = jacc ÷ reference (lower is better)");
+  console.log("times: median per call over ≥ 7 batches and ≥ 0.3 s after a warm-up; ratios = jacc ÷ reference (lower is better), closed-form rows: the median over rounds of the ratio of one round's batches");
 
   const source = readRepoFile("bench/subjects.ts");
   const compiled = compileToFile(source, path.join(repoRoot, "bench", "subjects.ts"), "subjects", TAPE_PROBE);
-  const m = await importFile<Subjects>(compiled.file);
+  // `--subjects FILE`: time a module compiled earlier (e.g. by another commit's jacc) instead
+  const given = process.argv.indexOf("--subjects");
+  const file = given > 0 ? path.resolve(process.argv[given + 1]) : compiled.file;
+  if (given > 0) console.log(`subjects: ${path.relative(repoRoot, file)} (compiled earlier)`);
+  const m = await importFile<Subjects>(file);
 
   const closedRows: Row[] = [];
   const torchCases: TorchCase[] = [];
@@ -303,6 +325,8 @@ async function main(): Promise<void> {
   benchArm(m, closedRows, torchCases, jaccTimes, sums);
   benchRosen(m, closedRows, torchCases, jaccTimes, sums);
   printTable("Generated code ÷ hand-written closed form (same result objects)", closedRows);
+  // `--closed-only`: just the table above (a quick before/after while working)
+  if (process.argv.includes("--closed-only")) return;
 
   const compile = compileRows();
   printTable("Compile time", compile);

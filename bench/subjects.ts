@@ -22,6 +22,20 @@ export function arm(q: Float64Array): [number, number] {
   return [x, y];
 }
 
+/**
+ * The same arm as users write it with no return annotation: `[x, y]` is then a
+ * vector output (SPEC §3), and the Jacobian one [2, k] Tensor.
+ */
+export function armVec(q: Float64Array) {
+  let x = 0, y = 0, th = 0;
+  for (let i = 0; i < q.length; i++) {
+    th += q[i];
+    x += L[i] * Math.cos(th);
+    y += L[i] * Math.sin(th);
+  }
+  return [x, y];
+}
+
 /** Extended Rosenbrock: sum over even i of 100 (x[i+1] - x[i]^2)^2 + (1 - x[i])^2. */
 export function rosen(x: Float64Array): number {
   let s = 0;
@@ -32,5 +46,7 @@ export function rosen(x: Float64Array): number {
 export const armJacrev = jacrev(arm);
 export const armJacfwd = jacfwd(arm);
 export const armJacobian = (q: Float64Array) => jacobian(arm, q);
+export const armVecJacrev = jacrev(armVec);
+export const armVecJacfwd = jacfwd(armVec);
 export const rosenHessian = hessian(rosen);
 export const rosenGrad = grad(rosen);

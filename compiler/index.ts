@@ -201,7 +201,17 @@ export function compileModule(source: string, fileName: string, options: Compile
             if (!extraCode.includes(pat.code)) extraCode.push(pat.code);
             const pre = checks ? `(() => { ${checks} })(), ` : "";
             const nParams = program.fns.get(built.sparse.fn)!.params.length;
-            const body = `((...args${anyA}) => __jt.adHessianSparse(${callName(args)}(...args), ${built.sparse.argnum}, ${pat.name}, ${built.sparse.jvpFn}, ${nParams}, ${JSON.stringify(fn.arity?.label ?? "hessian")}))`;
+            // one cache per marker: the pattern and colouring per argument lengths (ad/shape-only.ts)
+            let cache = "";
+            if (built.sparse.cacheable) {
+              const name = `__jaccHessianCache_${built.sparse.jvpFn}`;
+              // a hoisted function: the module's own top-level code may call the Hessian before the end of the module
+              const a = tsOut ? ": any" : "";
+              const decl = `function ${name}()${a} { const f${a} = ${name}; return f.map ?? (f.map = new Map()); }`;
+              if (!extraCode.includes(decl)) extraCode.push(decl);
+              cache = `, ${name}()`;
+            }
+            const body = `((...args${anyA}) => __jt.adHessianSparse(${callName(args)}(...args), ${built.sparse.argnum}, ${pat.name}, ${built.sparse.jvpFn}, ${nParams}, ${JSON.stringify(fn.arity?.label ?? "hessian")}${cache}))`;
             s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
             break;
           }

@@ -514,6 +514,7 @@ export function adHessianSparse(
   jvp: (...a: unknown[]) => unknown[],
   nParams = given.length,
   label = "hessian",
+  cache?: Map<string, Colouring>,
 ): Tensor {
   // parameters left out take their defaults inside the generated functions
   const args = given.length < nParams ? [...given, ...new Array(nParams - given.length).fill(undefined)] : given;
@@ -522,6 +523,40 @@ export function adHessianSparse(
   const f32 = x instanceof Float32Array;
   // the result first: one too big is a RangeError before the pattern's work
   const H = allocJacobian(label, [n, n], f32 ? "float32" : "float64");
+  // a program whose path depends on its arguments' lengths only (compiler/ad/shape-only.ts) has one pattern per lengths
+  const key = cache && args.map((a) => (Array.isArray(a) || ArrayBuffer.isView(a) ? (a as ArrayLike<number>).length : "")).join(",");
+  let c = key === undefined ? undefined : cache!.get(key);
+  if (!c) {
+    c = colouring(args, argnum, n, pattern);
+    if (key !== undefined) {
+      if (cache!.size >= 16) cache!.clear(); // a few sizes in turn, not every size ever seen
+      cache!.set(key, c);
+    }
+  }
+  const seed = f32 ? new Float32Array(n) : new Float64Array(n);
+  const { colors, ncolors, rows } = c;
+  for (let k = 0; k < ncolors; k++) {
+    for (let j = 0; j < n; j++) seed[j] = colors[j] === k ? 1 : 0;
+    const r = jvp(...args, seed);
+    const dJ = r[r.length - 1] as Tensor | ArrayLike<number>;
+    const d = dJ instanceof Tensor ? dJ.data : dJ;
+    for (let j = 0; j < n; j++) {
+      if (colors[j] !== k) continue;
+      const rj = rows[j];
+      for (let q = 0; q < rj.length; q++) H[rj[q] * n + j] = d[rj[q]];
+    }
+  }
+  return new Tensor(H, [n, n]);
+}
+
+/** A Hessian's column colouring: colour per column, and the rows of each column's non-zeros. */
+export interface Colouring {
+  colors: Int32Array;
+  ncolors: number;
+  rows: Int32Array[];
+}
+
+function colouring(args: unknown[], argnum: number, n: number, pattern: (P: Pattern, ...a: unknown[]) => unknown): Colouring {
   const shadows = args.map((a, k) => (k === argnum ? Array.from({ length: n }, (_, i) => [i]) : Array.isArray(a) || ArrayBuffer.isView(a) ? Array.from(a as ArrayLike<number>, () => adPatEmpty) : adPatEmpty));
   const P: Pattern = new Map();
   pattern(P, ...args, ...shadows);
@@ -535,18 +570,8 @@ export function adHessianSparse(
     colors[j] = c;
     if (c + 1 > ncolors) ncolors = c + 1;
   }
-  const seed = f32 ? new Float32Array(n) : new Float64Array(n);
-  for (let c = 0; c < ncolors; c++) {
-    for (let j = 0; j < n; j++) seed[j] = colors[j] === c ? 1 : 0;
-    const r = jvp(...args, seed);
-    const dJ = r[r.length - 1] as Tensor | ArrayLike<number>;
-    const d = dJ instanceof Tensor ? dJ.data : dJ;
-    for (let j = 0; j < n; j++) {
-      if (colors[j] !== c) continue;
-      for (const i of P.get(j) ?? []) H[i * n + j] = d[i];
-    }
-  }
-  return new Tensor(H, [n, n]);
+  const rows = Array.from({ length: n }, (_, j) => Int32Array.from(P.get(j) ?? []));
+  return { colors, ncolors, rows };
 }
 
 /**

@@ -4,12 +4,16 @@
 // sweep per input element; blocks are assembled as PyTorch shapes them
 // (out.shape ++ in.shape). Drivers are IR too, so markers compose:
 // hessian = jacfwd(jacrev(f)), createGraph = differentiating a driver again.
-import { namesFor, type Atom, Builder, type Dim, exprReads, type Fn, lit, Names, NUM, type Stmt, stmtReads, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
+import { namesFor, type Atom, Builder, type Dim, type Expr, exprReads, type Fn, lit, Names, NUM, type Stmt, stmtReads, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
 import { renameStmts } from "../opt/simplify.js";
 import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { usesTape, vjpParts } from "./vjp.js";
 import { buildStructuredTwin } from "./structured.js";
+import { jvpLanes } from "./lanes.js";
+
+/** Tangent columns one forward sweep carries (jacfwd of a vector input). */
+const TANGENT_LANES = 4;
 
 /** How a driver's flat results nest for the user: a leaf is a result index. */
 export type Tree = number | Tree[];
@@ -125,10 +129,18 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   if (mode === "rev") {
     const mask = f.params.map((_, j) => ins.includes(j));
     const sp0 = b.let("tapeStart", NUM, { k: "tape" });
-    const parts = vjpParts(ctx, f, mask, d.fn, d.names);
+    // A vector output that is a literal of m ≤ 8 numbers: its elements are m
+    // number outputs of one sweep with m lanes, and the literal is never built.
+    const items = !spec.hasAux && outs.leaves.length === 1 && outT[0].k === "vec" ? literalOutput(ctx, f) : null;
+    let parts = vjpParts(ctx, items ? items.fn : f, mask, d.fn, d.names);
+    let vecLanes = items;
+    if (items && !laneable(d.fn, parts, items.fn.results, paramBarsOf(parts, ins, inT))) {
+      vecLanes = null; // the sweep calls or indexes otherwise: per-row sweeps of f itself
+      parts = vjpParts(ctx, f, mask, d.fn, d.names);
+    }
     b.stmts.push(...parts.fwd);
-    outVals = outs.leaves.map((i) => parts.results[i]);
-    outSize = outVals.map((a, i) => d.size(a, outT[i]));
+    outVals = vecLanes ? [lit(0)] : outs.leaves.map((i) => parts.results[i]);
+    outSize = vecLanes ? [lit(vecLanes.m)] : outVals.map((a, i) => d.size(a, outT[i]));
     if (aux) b.assign(aux, { k: "atom", a: parts.results[outs.aux!] });
     allocBlocks();
     // Snapshot what the reverse sweep overwrites, so it can be replayed per output element.
@@ -153,8 +165,13 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         blk.direct = true;
       } else b.assign(paramBars[k], { k: "newvec", len: inSize[k] });
     });
-    if (laneable(d.fn, parts, outs.leaves.map((l) => f.results[l]))) {
-      emitLanes(d, parts, outs.leaves, blocks, inT, inSize, paramBars, resultDeps(ctx.fns, fName, mask));
+    if (vecLanes) {
+      const deps = resultDeps(ctx.fns, vecLanes.fn.name, mask);
+      emitLanes(d, parts, vecLanes.fn.results.map((_, l) => ({ leaf: l, dep: deps[l], blocks: blocks[0], row: l })), inT, inSize, paramBars);
+      b.emit({ k: "settape", sp: sp0 });
+    } else if (laneable(d.fn, parts, outs.leaves.map((l) => f.results[l]), [])) {
+      const deps = resultDeps(ctx.fns, fName, mask);
+      emitLanes(d, parts, outs.leaves.map((leaf, l) => ({ leaf, dep: deps[leaf], blocks: blocks[l], row: null })), inT, inSize, paramBars);
       b.emit({ k: "settape", sp: sp0 });
     } else outs.leaves.forEach((leaf, i) => {
       const bar = parts.resultBars[leaf];
@@ -255,29 +272,61 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       else if (!isVec) seed = v(d.names.claim(`d${f.params[j].name}`));
       else seed = b.let(`d${f.params[j].name}`, { k: "vec", f32: inT[k].k === "vec" && inT[k].f32 }, { k: "newvec", len: inSize[k] });
       if (!isNum(inT[k]) && !isVec) d.fn.vars.set((seed as { name: string }).name, TENSOR);
+      // column `col` of every block from the output tangents `dout(leaf)`
+      const writeCol = (col: Atom, dout: (leaf: number) => Atom) =>
+        outs.leaves.forEach((leaf, i) => {
+          if (!deps[leaf]) return;
+          const blk = blocks[i][k];
+          if (blk.num) b.assign(blk.num, { k: "atom", a: dout(leaf) });
+          else if (blk.tensor) b.emit({ k: "effect", op: "ad.setCol", args: [v(blk.tensor), col, dout(leaf), inSize[k]] });
+          else if (isNum(outT[i])) b.emit({ k: "store", arr: v(blk.data!), index: col, value: dout(leaf) });
+          else {
+            const r = d.names.claim("row");
+            d.fn.vars.set(r, NUM);
+            const flat = d.flat(dout(leaf), outT[i]);
+            const body = b.sub(() => {
+              const el = b.let("t", NUM, { k: "load", arr: flat, index: v(r) });
+              b.emit({ k: "store", arr: v(blk.data!), index: b.p("add", b.p("mul", v(r), inSize[k]), col), value: el });
+            });
+            b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body });
+          }
+        });
+      // A vector input: TANGENT_LANES columns per tangent sweep, the primal computed once per sweep.
+      const laned = isVec ? jvpLanes(ctx, g, TANGENT_LANES) : null;
+      if (laned) {
+        const L = TANGENT_LANES;
+        const gl = ctx.fns.get(laned)!;
+        const rl = gl.results.map((t) => {
+          const n = d.names.claim("r");
+          d.fn.vars.set(n, t);
+          return n;
+        });
+        const seeds = [seed, ...Array.from({ length: L - 1 }, () => b.let(`d${f.params[j].name}`, inT[k], { k: "newvec", len: inSize[k], f32: (inT[k] as { f32?: boolean }).f32 }))];
+        const chunks = b.p("floor", b.p("div", b.p("add", inSize[k], lit(L - 1)), lit(L)));
+        const ch = d.names.claim("chunk");
+        d.fn.vars.set(ch, NUM);
+        const sweep = b.sub(() => {
+          const cols = seeds.map((_, l) => b.p("add", b.p("mul", v(ch), lit(L)), lit(l)));
+          // the last sweep's lanes past the end keep zero seeds (their tangents are not read)
+          const guard = (l: number, then: Stmt[]) => (l === 0 ? b.stmts.push(...then) : b.emit({ k: "if", cond: b.p("lt", cols[l], inSize[k]), then, else: [] }));
+          seeds.forEach((sd, l) => guard(l, [{ k: "store", arr: sd, index: cols[l], value: lit(1) }]));
+          b.emit({ k: "call", dsts: rl, fn: laned, args: [...args, ...seeds] });
+          seeds.forEach((sd, l) =>
+            guard(l, b.sub(() => {
+              b.emit({ k: "store", arr: sd, index: cols[l], value: lit(0) });
+              writeCol(cols[l], (leaf) => v(rl[nres + l * nres + leaf]));
+            })),
+          );
+        });
+        b.emit({ k: "for", index: ch, from: lit(0), to: chunks, body: sweep });
+        return;
+      }
       const lane = b.sub(() => {
         if (isVec) b.emit({ k: "store", arr: seed, index: v(c), value: lit(1) });
         else if (!isNum(inT[k])) b.assign((seed as { name: string }).name, { k: "prim", op: "ad.oneHot", args: [v(f.params[j].name), v(c)] });
         b.emit({ k: "call", dsts: rs, fn: g, args: [...args, seed] });
         if (isVec) b.emit({ k: "store", arr: seed, index: v(c), value: lit(0) });
-        outs.leaves.forEach((leaf, i) => {
-          if (!deps[leaf]) return;
-          const blk = blocks[i][k];
-          const dout = v(rs[nres + leaf]);
-          if (blk.num) b.assign(blk.num, { k: "atom", a: dout });
-          else if (blk.tensor) b.emit({ k: "effect", op: "ad.setCol", args: [v(blk.tensor), v(c), dout, inSize[k]] });
-          else if (isNum(outT[i])) b.emit({ k: "store", arr: v(blk.data!), index: v(c), value: dout });
-          else {
-            const r = d.names.claim("row");
-            d.fn.vars.set(r, NUM);
-            const flat = d.flat(dout, outT[i]);
-            const body = b.sub(() => {
-              const el = b.let("t", NUM, { k: "load", arr: flat, index: v(r) });
-              b.emit({ k: "store", arr: v(blk.data!), index: b.p("add", b.p("mul", v(r), inSize[k]), v(c)), value: el });
-            });
-            b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body });
-          }
-        });
+        writeCol(v(c), (leaf) => v(rs[nres + leaf]));
       });
       b.emit({ k: "for", index: c, from: lit(0), to: inSize[k], body: lane });
     });
@@ -298,7 +347,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         results.push(v(blk.tensor));
         types.push(TENSOR);
       } else {
-        const dims: Dim[] = [{ shapeOf: outVals[i] ?? lit(0) }, { shapeOf: v(f.params[j].name) }];
+        const dims: Dim[] = [outT[i].k === "vec" && outSize[i]?.k === "lit" ? { size: outSize[i] } : { shapeOf: outVals[i] ?? lit(0) }, { shapeOf: v(f.params[j].name) }];
         const f32 = !!blk.f32;
         results.push(b.let(`J${i}${k}_t`, { k: "tensor", f32 }, { k: "wrap", data: v(blk.data!), dims, f32 }));
         types.push({ k: "tensor", f32 });
@@ -324,23 +373,74 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
 }
 
 /**
+ * `f` with its returned literal `[a, b, …]` (m ≤ 8 numbers, built just before
+ * the return and read by nothing else) returned as m number results instead.
+ */
+function literalOutput(ctx: Ctx, f: Fn): { fn: Fn; m: number } | null {
+  const body = f.body;
+  const ret = body[body.length - 1];
+  if (ret?.k !== "return" || ret.values.length !== 1 || ret.values[0].k !== "var") return null;
+  const defs = new Map<string, number>();
+  const reads = new Map<string, number>();
+  walk(body, (s) => {
+    for (const x of s.k === "let" ? [s.dst] : s.k === "call" ? s.dsts : s.k === "for" ? [s.index] : []) defs.set(x, (defs.get(x) ?? 0) + 1);
+    for (const a of stmtReads(s)) if (a.k === "var") reads.set(a.name, (reads.get(a.name) ?? 0) + 1);
+  });
+  const once = (x: string) => defs.get(x) === 1 && reads.get(x) === 1 && !f.params.some((p) => p.name === x);
+  let want = ret.values[0].name;
+  for (let i = body.length - 2; i >= 0; i--) {
+    const s = body[i];
+    if (s.k === "comment") continue;
+    if (s.k !== "let" || s.dst !== want || !once(want)) return null;
+    if (s.e.k === "atom" && s.e.a.k === "var") {
+      want = s.e.a.name;
+      continue;
+    }
+    if (s.e.k !== "veclit") return null;
+    const items = s.e.items;
+    if (!items.length || items.length > 8 || !items.every((a) => a.k === "lit" ? typeof a.v === "number" : f.vars.get(a.name)?.k === "num")) return null;
+    const fn: Fn = { ...f, name: ctx.fnNames.claim(`${f.name}_items`), body: [...body.slice(0, i), { k: "return", values: items }], results: items.map(() => NUM), tupleResult: true };
+    ctx.fns.set(fn.name, fn);
+    return { fn, m: items.length };
+  }
+  return null;
+}
+
+/** The cotangent variables of the differentiated inputs. */
+function paramBarsOf(parts: ReturnType<typeof vjpParts>, ins: number[], inT: Type[]): string[] {
+  return ins.flatMap((j, k) => (inT[k].k === "vec" ? [parts.paramBars[j]!] : []));
+}
+
+/**
  * Several number outputs: one reverse sweep carries every output's cotangent
  * (a lane each). Statements that touch cotangents are repeated per lane;
- * pops, recomputations and loop control run once.
+ * pops, recomputations and loop control run once. `rows`: the vector
+ * cotangents that lanes share as rows of one block, so the sweep may only
+ * index them (the lane adds its row's offset).
  */
-function laneable(fn: Fn, parts: ReturnType<typeof vjpParts>, outTypes: Type[]): boolean {
-  if (outTypes.length < 2 || outTypes.length > 16 || !outTypes.every(isNum)) return false;
+function laneable(fn: Fn, parts: ReturnType<typeof vjpParts>, outTypes: Type[], rows: string[]): boolean {
+  if (outTypes.length < (rows.length ? 1 : 2) || outTypes.length > 16 || !outTypes.every(isNum)) return false;
   if ([...fn.vars.values()].some((t) => t.k === "tensor")) return false;
+  const shared = new Set(rows);
   let ok = true;
   walk(parts.rev, (s) => {
     if (s.k === "call" || s.k === "effect") ok = false; // a callee's reverse pops the tape: once per sweep
+    const indexed = s.k === "store" ? s.arr : s.k === "let" && s.e.k === "load" ? s.e.arr : null;
+    for (const a of stmtReads(s)) if (a.k === "var" && shared.has(a.name) && a !== indexed) ok = false;
   });
   return ok;
 }
 
-function emitLanes(d: DriverBuilder, parts: ReturnType<typeof vjpParts>, leaves: number[], blocks: { data?: string; num?: string; direct?: boolean }[][], inT: Type[], inSize: Atom[], paramBars: string[], deps: boolean[]): void {
+interface Lane {
+  leaf: number; // the output whose cotangent the lane carries
+  dep: boolean; // false: a structurally zero row
+  blocks: { data?: string; num?: string; direct?: boolean }[]; // per input
+  row: number | null; // the lane's row in a shared block (a vector output), or null: blocks of its own
+}
+
+function emitLanes(d: DriverBuilder, parts: ReturnType<typeof vjpParts>, lanes: Lane[], inT: Type[], inSize: Atom[], paramBars: string[]): void {
   const { b } = d;
-  const m = leaves.length;
+  const m = lanes.length;
   const tainted = new Set<string>([...parts.numBars, ...parts.vecBars, ...paramBars, ...parts.resultBars.filter((x): x is string => !!x)]);
   for (let changed = true; changed; ) {
     changed = false;
@@ -352,6 +452,16 @@ function emitLanes(d: DriverBuilder, parts: ReturnType<typeof vjpParts>, leaves:
     });
   }
   const laneNames = new Map<string, string>();
+  // the offset of each lane's row in a shared vector block: data[i] of lane l is data[l·n + i]
+  const offsets = new Map<string, Atom>();
+  lanes.forEach((lane, l) => {
+    paramBars.forEach((pb, k) => {
+      const data = lane.blocks[k].data;
+      if (inT[k].k !== "vec" || lane.row === null || !data) return;
+      laneNames.set(`${l}|${pb}`, data);
+      if (lane.row > 0) offsets.set(`${l}|${data}`, b.p("mul", lit(lane.row), inSize[k]));
+    });
+  });
   const ln = (l: number, x: string): string => {
     if (!tainted.has(x)) return x;
     const key = `${l}|${x}`;
@@ -363,40 +473,52 @@ function emitLanes(d: DriverBuilder, parts: ReturnType<typeof vjpParts>, leaves:
     }
     return n;
   };
+  const shift = (l: number, s: Stmt): Stmt[] => {
+    const arr = s.k === "store" ? s.arr : s.k === "let" && s.e.k === "load" ? s.e.arr : null;
+    const off = arr?.k === "var" ? offsets.get(`${l}|${arr.name}`) : undefined;
+    if (!off) return [s];
+    const at = d.names.claim("at");
+    d.fn.vars.set(at, NUM);
+    const index = s.k === "store" ? s.index : (s as { e: { index: Atom } }).e.index;
+    const sum: Stmt = { k: "let", dst: at, e: { k: "prim", op: "add", args: [index, off] } };
+    if (s.k === "store") return [sum, { ...s, index: v(at) }];
+    return [sum, { ...(s as Extract<Stmt, { k: "let" }>), e: { ...(s as { e: Extract<Expr, { k: "load" }> }).e, index: v(at) } }];
+  };
+  const each = (s: Stmt): Stmt[] => Array.from({ length: m }, (_, l) => shift(l, renameStmts([s], (x) => ln(l, x))[0])).flat();
   const touches = (s: Stmt) => stmtReads(s).some((a) => a.k === "var" && tainted.has(a.name)) || (s.k === "let" && tainted.has(s.dst));
-  const lanes = (list: Stmt[]): Stmt[] =>
+  const laned = (list: Stmt[]): Stmt[] =>
     list.flatMap((s): Stmt[] => {
       // a guard on a cotangent (allocate it if unset) belongs to each lane
-      if (s.k === "if" && s.cond.k === "var" && tainted.has(s.cond.name)) return Array.from({ length: m }, (_, l) => renameStmts([s], (x) => ln(l, x))[0]);
-      if (s.k === "if") return [{ ...s, then: lanes(s.then), else: lanes(s.else) }];
-      if (s.k === "loop") return [{ ...s, pre: lanes(s.pre), body: lanes(s.body) }];
-      if (s.k === "for") return [{ ...s, body: lanes(s.body) }];
+      if (s.k === "if" && s.cond.k === "var" && tainted.has(s.cond.name)) return each(s);
+      if (s.k === "if") return [{ ...s, then: laned(s.then), else: laned(s.else) }];
+      if (s.k === "loop") return [{ ...s, pre: laned(s.pre), body: laned(s.body) }];
+      if (s.k === "for") return [{ ...s, body: laned(s.body) }];
       if (!touches(s)) return [s];
-      return Array.from({ length: m }, (_, l) => renameStmts([s], (x) => ln(l, x))[0]);
+      return each(s);
     });
-  const rev = lanes(parts.rev);
+  const rev = laned(parts.rev);
   b.emit({ k: "comment", text: `one reverse sweep, a lane per output (${m})` });
-  for (let l = 0; l < m; l++) {
+  lanes.forEach((lane, l) => {
     for (const n of parts.numBars) b.assign(ln(l, n), { k: "atom", a: lit(0) });
     for (const n of parts.vecBars) b.assign(ln(l, n), { k: "atom", a: lit(undefined) });
     paramBars.forEach((pb, k) => {
-      if (inT[k].k !== "vec") return;
+      if (inT[k].k !== "vec" || lane.row !== null) return;
       // the lane's cotangent of a vector input is the block's storage itself
-      const blk = blocks[l][k];
+      const blk = lane.blocks[k];
       if (blk.data) b.assign(ln(l, pb), { k: "atom", a: v(blk.data) });
       else b.assign(ln(l, pb), { k: "newvec", len: inSize[k] });
     });
-    const bar = parts.resultBars[leaves[l]];
-    if (bar && deps[leaves[l]]) b.assign(ln(l, bar), { k: "atom", a: lit(1) });
-  }
+    const bar = parts.resultBars[lane.leaf];
+    if (bar && lane.dep) b.assign(ln(l, bar), { k: "atom", a: lit(1) });
+  });
   b.stmts.push(...rev);
-  for (let l = 0; l < m; l++) {
+  lanes.forEach((lane, l) => {
     paramBars.forEach((pb, k) => {
-      const blk = blocks[l][k];
+      const blk = lane.blocks[k];
       if (blk.num) b.assign(blk.num, { k: "atom", a: v(ln(l, pb)) });
-      else if (isNum(inT[k]) && blk.data) b.emit({ k: "store", arr: v(blk.data), index: lit(0), value: v(ln(l, pb)) });
+      else if (isNum(inT[k]) && blk.data) b.emit({ k: "store", arr: v(blk.data), index: lit(lane.row ?? 0), value: v(ln(l, pb)) });
     });
-  }
+  });
 }
 
 /** jvp(f, primals, tangents): all parameters active; results then their tangents. */

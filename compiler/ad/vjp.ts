@@ -21,6 +21,7 @@ import { ruleOf } from "../rules/index.js";
 import { findReturn, isVaried, reassigned, resultDeps, variedVars } from "./activity.js";
 import type { Ctx } from "./jvp.js";
 import { prepareForReverse, withoutCotangent, writesVar } from "./replay.js";
+import { simplifyAdjoints } from "../opt/adjoints.js";
 
 export interface VjpParts {
   fwd: Stmt[];
@@ -178,7 +179,14 @@ class VjpTransform {
         return s;
       });
     const fwdP = prune(fwd);
-    const revP = prune(rev);
+    // Every consumer zeroes the number cotangents before the sweep and seeds the
+    // results' (drivers.ts, vjpPair, buildVjp); only the parameters' are read after it.
+    const resultBarSet = new Set(resultBars.filter((x): x is string => !!x));
+    const revP = simplifyAdjoints(prune(rev), {
+      bars: this.numBars,
+      zeroAtEntry: new Set([...this.numBars].filter((x) => !resultBarSet.has(x))),
+      liveOut: new Set(paramBars.filter((x): x is string => !!x)),
+    });
     const restored = [...this.restored].filter((x) => needed.has(x));
     const defsInRev = new Set<string>();
     walk(revP, (s) => s.k === "let" && defsInRev.add(s.dst));

@@ -13,6 +13,7 @@ import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } f
 import { findDeclaration, findExport, jaccExportOf, loadImported, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
 import { emitPatterns, Unpatternable } from "../emit/pattern.js";
+import { pathDependsOnLengthsOnly } from "../ad/shape-only.js";
 import { jvpOf } from "../ad/jvp.js";
 
 export interface Options {
@@ -128,7 +129,7 @@ export interface Built {
   /** a top-level vmap: the function it batches, for the WebGPU kernel (one invocation per row) */
   gpu?: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string };
   /** hessian with a sparsity-pattern twin: one sweep per column colour */
-  sparse?: { argnum: number; fn: string; jvpFn: string };
+  sparse?: { argnum: number; fn: string; jvpFn: string; cacheable: boolean };
 }
 
 export class MarkerCompiler {
@@ -385,7 +386,8 @@ export class MarkerCompiler {
     try {
       emitPatterns(this.program.fns, fName, false); // throws Unpatternable for what it cannot follow
       const jvp = jvpOf(this.ctx, inner, this.program.fns.get(inner)!.params.map((_, q) => q === argnums[0]));
-      return { argnum: argnums[0], fn: fName, jvpFn: jvp };
+      // a path fixed by the lengths: the pattern and its colouring are computed once per length
+      return { argnum: argnums[0], fn: fName, jvpFn: jvp, cacheable: pathDependsOnLengthsOnly(f) };
     } catch (err) {
       if (err instanceof Unpatternable) return undefined;
       throw err;
