@@ -262,9 +262,13 @@ export function compileModule(source: string, fileName: string, options: Compile
   const at = lastImport ? lastImport.getEnd() : 0;
   // on the first line, so that no line of the user's code moves (source maps stay exact)
   let tensorImport = emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc"; ` : "";
-  const generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n${extraCode.length ? `\n${extraCode.join("\n\n")}\n` : ""}`;
+  let generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n${extraCode.length ? `\n${extraCode.join("\n\n")}\n` : ""}`;
   // (the WGSL function is appended below, once the module's kernels are known)
-  removeCompiledMarkerImports(mod, s, calls);
+  removeUnusedJaccImports(mod, s, generatedPart);
+  // the functions only markers read are still read (a user's noUnusedLocals on the output; the same text
+  // for both targets); the user's remaining text decides (a generated local of the same name is another variable)
+  const unread = unreadDeclarations(mod.sf, identifiersRead(ts.createSourceFile("user.ts", s.toString(), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)));
+  if (unread.length) generatedPart += `\n// the functions the markers above differentiate (read here, so noUnusedLocals holds)\nvoid [${unread.join(", ")}];\n`;
 
   let code: string;
   // WebGPU: the WGSL kernels this module's tensor code can reach, registered on its first line (a hoisted function holds them)
@@ -422,33 +426,57 @@ function reachable(fns: Map<string, Fn>, roots: string[]): string[] {
 }
 
 /** Drops marker imports whose every use was compiled, so bundles carry no stubs. */
-function removeCompiledMarkerImports(mod: ReturnType<typeof parseModule>, s: MagicString, calls: ts.CallExpression[]): void {
-  const compiled = new Set(calls.map((c) => (skipParens(c.expression) as ts.Identifier).text));
+/**
+ * Drops the names imported from "jacc" that nothing reads once the markers are
+ * replaced: the compiled markers, and ops or types used only inside the
+ * replaced text (`jacobian((x: Tensor) => x.exp(), v)`), so the output passes
+ * noUnusedLocals. Whatever the module's text after the replacements, or the
+ * generated code, still names stays.
+ */
+function removeUnusedJaccImports(mod: ReturnType<typeof parseModule>, s: MagicString, generated: string): void {
+  const read = identifiersRead(ts.createSourceFile("out.ts", s.toString() + generated, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
   for (const st of mod.sf.statements) {
     if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text !== "jacc") continue;
     const nb = st.importClause?.namedBindings;
     if (!nb || !ts.isNamedImports(nb)) continue;
-    const keep = nb.elements.filter((el) => !(MARKERS.has((el.propertyName ?? el.name).text) && compiled.has(el.name.text) && !usedOutside(mod.sf, el.name.text, calls)));
+    const keep = nb.elements.filter((el) => read.has(el.name.text));
     if (keep.length === nb.elements.length) continue;
     if (keep.length === 0 && !st.importClause?.name) s.overwrite(st.getStart(mod.sf), st.getEnd(), `/* jacc: markers compiled */`);
+    else if (keep.length === 0) s.overwrite(st.importClause!.name!.getEnd(), nb.getEnd(), "");
     else s.overwrite(nb.getStart(mod.sf), nb.getEnd(), `{ ${keep.map((el) => el.getText(mod.sf)).join(", ")} }`);
   }
 }
 
-function usedOutside(sf: ts.SourceFile, name: string, calls: ts.CallExpression[]): boolean {
-  let used = false;
-  const ranges = calls.map((c) => [c.getStart(sf), c.getEnd()]);
+/** The names a module reads: identifiers outside imports, other than property names and the names declarations bind. */
+function identifiersRead(sf: ts.SourceFile): Set<string> {
+  const read = new Set<string>();
   const visit = (n: ts.Node): void => {
-    if (used) return;
     if (ts.isImportDeclaration(n)) return;
-    if (ts.isIdentifier(n) && n.text === name) {
-      const p = n.getStart(sf);
-      if (!ranges.some(([a, b]) => p >= a && p < b)) used = true;
-    }
+    const p = n.parent;
+    const bound = p && (ts.isVariableDeclaration(p) || ts.isFunctionDeclaration(p) || ts.isParameter(p)) && p.name === n;
+    if (ts.isIdentifier(n) && !bound && !(p && ts.isPropertyAccessExpression(p) && p.name === n)) read.add(n.text);
     ts.forEachChild(n, visit);
   };
   visit(sf);
-  return used;
+  return read;
+}
+
+/**
+ * The module-level functions and constants the source reads (a marker's
+ * function, `grad(f)`) that the output no longer does: with the markers
+ * replaced only the generated code stands for them, and a user's
+ * noUnusedLocals would reject the declaration.
+ */
+function unreadDeclarations(sf: ts.SourceFile, readAfter: Set<string>): string[] {
+  const readBefore = identifiersRead(sf);
+  const exported = (st: ts.Statement) => ts.canHaveModifiers(st) && !!ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  const names: string[] = [];
+  for (const st of sf.statements) {
+    if (exported(st)) continue;
+    if (ts.isFunctionDeclaration(st) && st.name) names.push(st.name.text);
+    else if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) names.push(d.name.text);
+  }
+  return names.filter((n) => readBefore.has(n) && !readAfter.has(n));
 }
 
 function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpression, sf: ts.SourceFile, built: Built): MarkerReport {

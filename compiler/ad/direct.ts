@@ -296,21 +296,24 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
         `}`,
       ];
     };
-    const kloads = tensors.filter(({ i }) => i !== W).map(({ i }) => `k${i} = e${i}.data`);
+    // only the storages the loops read
+    const body = loop(false).join("\n") + loop(true).join("\n");
+    const kloads = tensors.filter(({ i }) => i !== W && new RegExp(`\\bk${i}\\b`).test(body)).map(({ i }) => `k${i} = e${i}.data`);
+    const xd = /\bxd\b/.test(body) ? ", xd = x.data" : "";
     const shape = mode === "rows" ? "[p, q]" : reduced ? "run.shape" : "[...x.shape, ...x.shape]";
     // (too big a Jacobian is a RangeError naming the marker, before allocating: runtime/dtype.ts allocJacobian)
     const storage = `const J${any} = __jt.adJacobianStorage(${JSON.stringify(label)}, ${shape}, x.dtype);`;
     const setup =
       mode === "rows"
-        ? [`const p = e${W}.shape[0], q = e${W}.shape[1], w = e${W}.data, xd = x.data${kloads.map((k) => `, ${k}`).join("")};`, storage]
+        ? [`const p = e${W}.shape[0], q = e${W}.shape[1], w = e${W}.data${xd}${kloads.map((k) => `, ${k}`).join("")};`, storage]
         : reduced
           ? [
               `const run = __jt.sjReduceRun(${JSON.stringify(reduced.op)}, x.shape, ${reduced.attrs.map((a) => (a === undefined ? "undefined" : JSON.stringify(a))).join(", ")});`,
               `if (run === undefined) return undefined; // not one run of dims`,
-              `const n = x.numel, xd = x.data, outer = run.outer, red = run.red, inner = run.inner${kloads.map((k) => `, ${k}`).join("")};`,
+              `const n = x.numel${xd}, outer = run.outer, red = run.red, inner = run.inner${kloads.map((k) => `, ${k}`).join("")};`,
               storage,
             ]
-          : [`const n = x.numel, xd = x.data${kloads.map((k) => `, ${k}`).join("")};`, storage];
+          : [`const n = x.numel${xd}${kloads.map((k) => `, ${k}`).join("")};`, storage];
     const what = mode === "rows" ? "row r is W's row r through the tangent ops of row r" : reduced ? `entry (o, i) is the diagonal's entry i, o the element i is ${reduced.op === "mean" ? "averaged" : "summed"} into` : "the diagonal, one entry per element";
     const names = externals.map((ex, i) => `e${i} = ${ex.ext ?? (ex.atom.k === "var" ? ex.atom.name : "?")}`);
     return [

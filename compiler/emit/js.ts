@@ -155,7 +155,8 @@ function withoutDeadStores(body: string[], locals: Set<string>): { lines: string
     for (const p of parsed) {
       // (a dead store of an impure expression is kept as `e;`: it still reads)
       if (p.targets && pure(p.e) && !p.targets.some((x) => live.has(x) || !locals.has(x))) continue;
-      for (const x of p.e.match(NAMES) ?? []) if (locals.has(x) && !live.has(x)) (live.add(x), (grew = true));
+      // (names inside a "string" are text: a label such as "jacfwd(r)" reads nothing)
+      for (const x of p.e.replace(/"(?:[^"\\]|\\.)*"/g, '""').match(NAMES) ?? []) if (locals.has(x) && !live.has(x)) (live.add(x), (grew = true));
     }
   }
   // (a target that is not a local (a parameter) counts as read)
