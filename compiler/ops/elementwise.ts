@@ -61,14 +61,14 @@ export interface ElementwiseOp {
   };
 }
 
-// ---- builders over tensors or numbers (an operand of a binary op may be a number)
-const T = (b: Builder, op: string, args: Atom[], attrs: unknown[] = []) => b.t(op, args, attrs);
+// ---- builders over tensors or numbers (an operand of a binary op may be a number); the tensor rules use them too
+export const T = (b: Builder, op: string, args: Atom[], attrs: unknown[] = []) => b.t(op, args, attrs);
 const isNum = (b: Builder, a: Atom) => a.k === "lit" || b.fn.vars.get(a.name)?.k === "num";
 /** `op` on tensors, or the scalar primitive when every operand is a number. */
 const ew = (b: Builder, op: string, ...args: Atom[]): Atom => (args.every((a) => isNum(b, a)) ? b.p(op, ...args) : T(b, `t.${op}`, args));
-const sumTo = (b: Builder, t: Atom, like: Atom, likeType: Type): Atom => b.t("ad.sumTo", [t, like], [], likeType.k === "num" ? NUM : TENSOR);
-const expandAs = (b: Builder, t: Atom, like: Atom): Atom => T(b, "ad.expandAs", [t, like]);
-const tadd = (b: Builder, x: Tan, y: Tan): Tan => (!x ? y : !y ? x : T(b, "t.add", [x, y]));
+export const sumTo = (b: Builder, t: Atom, like: Atom, likeType: Type): Atom => b.t("ad.sumTo", [t, like], [], likeType.k === "num" ? NUM : TENSOR);
+export const expandAs = (b: Builder, t: Atom, like: Atom): Atom => T(b, "ad.expandAs", [t, like]);
+export const tadd = (b: Builder, x: Tan, y: Tan): Tan => (!x ? y : !y ? x : T(b, "t.add", [x, y]));
 
 /** A local derivative ∂out/∂x_i, built in the rule's builder. */
 type Partial = (b: Builder, x: Atom[], out: Atom, attrs: unknown[]) => Atom;

@@ -217,11 +217,7 @@ export function regionHelper(name: string, r: Region, stmts: Let[], ts: boolean)
     return [`    for (let i = 0; i < n; i++) {`, ...[...lines, ...stores].map((l) => `      ${l}`), `    }`];
   };
   // only the operands the loops read (an identity op's shape operand is read by the op-by-op path alone)
-  const { tensors, numbers } = operandLoads(r.kinds);
-  const loop64 = loop(false).join("\n"), loop32 = loop(true).join("\n");
-  const reads = (text: string) => (load: string) => new RegExp(`\\b${load.split(" = ")[0]}\\b`).test(text);
-  const loads = tensors.filter(reads(loop64 + loop32));
-  const s64 = numbers(false).filter(reads(loop64)), s32 = numbers(true).filter(reads(loop32));
+  const { tensors: loads, s64, s32 } = operandLoads(r.kinds, loop(false).join("\n"), loop(true).join("\n"));
   const more = nodeOuts.slice(1).map((_, k) => `o${k + 1} = o0 instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)`);
   const label = stmts.map((s) => `${s.dst} = ${s.e.k === "prim" ? `${s.e.op}(${s.e.args.map(atom).join(", ")})` : s.e.k === "atom" ? atom(s.e.a) : "?"}`);
   const kernel = regionKernel(r.nodes, nodeOuts, r.kinds, label.join("; "));

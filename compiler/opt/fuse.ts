@@ -28,11 +28,18 @@ export function loopLiteral(lit: number, f32: boolean): string {
   return Object.is(c, -0) ? "(-0)" : c < 0 ? `(${c})` : Number.isNaN(c) ? "NaN" : `${c}`;
 }
 
-/** The helper's loads before its loops: each tensor operand's storage (`x<k>`), and each number operand (`s<k>`, rounded for the float32 loop). */
-export function operandLoads(kinds: readonly ("t" | "n")[]): { tensors: string[]; numbers: (f32: boolean) => string[] } {
+/**
+ * The helper's loads before its loops: each tensor operand's storage (`x<k>`), and each number operand
+ * (`s<k>`, rounded for the float32 loop), only those the loops' text reads (an unread one is a
+ * TypeScript noUnusedLocals error).
+ */
+export function operandLoads(kinds: readonly ("t" | "n")[], loop64: string, loop32: string): { tensors: string[]; s64: string[]; s32: string[] } {
+  const reads = (text: string) => (load: string) => new RegExp(`\\b${load.split(" = ")[0]}\\b`).test(text);
+  const numbers = (f32: boolean) => kinds.map((k, i) => (k === "n" ? `s${i} = ${f32 ? `Math.fround(a${i})` : `a${i}`}` : "")).filter(Boolean);
   return {
-    tensors: kinds.map((k, i) => (k === "t" ? `x${i} = a${i}.data` : "")).filter(Boolean),
-    numbers: (f32) => kinds.map((k, i) => (k === "n" ? `s${i} = ${f32 ? `Math.fround(a${i})` : `a${i}`}` : "")).filter(Boolean),
+    tensors: kinds.map((k, i) => (k === "t" ? `x${i} = a${i}.data` : "")).filter(Boolean).filter(reads(loop64 + loop32)),
+    s64: numbers(false).filter(reads(loop64)),
+    s32: numbers(true).filter(reads(loop32)),
   };
 }
 
@@ -88,12 +95,8 @@ export class FuseHelpers {
     const kernel = fusedKernel(tree, kinds, call(tree).replace(/__jt\./g, ""));
     if (kernel) this.kernels[kernel.name] = kernel.text;
     const gpu = kernel ? `__jt.adFuseGpu(${JSON.stringify(kernel.name)}, ${JSON.stringify(kinds.join(""))}, [${kinds.map((_, i) => `a${i}`).join(", ")}]) ?? ` : "";
-    // (only the operands the loops read: an unread one is a TypeScript noUnusedLocals error)
-    const reads = (loop: string) => (load: string) => new RegExp(`\\b${load.split(" = ")[0]}\\b`).test(loop);
     const loop64 = expr(tree, false), loop32 = expr(tree, true);
-    const { tensors, numbers } = operandLoads(kinds);
-    const loads = tensors.filter(reads(loop64 + loop32));
-    const s64 = numbers(false).filter(reads(loop64)), s32 = numbers(true).filter(reads(loop32));
+    const { tensors: loads, s64, s32 } = operandLoads(kinds, loop64, loop32);
     this.code.push(
       [
         `// fused elementwise chain: ${call(tree)}`,

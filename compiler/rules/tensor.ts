@@ -4,7 +4,7 @@
 // broadcasts are un-broadcast in the vjp (ad.sumTo). `ad.*` entries are the
 // runtime helpers of runtime/ad.ts that the rules themselves use.
 import { type Atom, BOOL, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
-import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS } from "../ops/elementwise.js";
+import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, expandAs, sumTo, T, tadd } from "../ops/elementwise.js";
 
 type Tan = Atom | null;
 
@@ -21,7 +21,6 @@ export interface TensorRule {
 const lits = (attrs: unknown[]) => attrs.map((a) => (a === undefined ? "undefined" : JSON.stringify(a)));
 const call = (fn: string) => (a: string[], attrs: unknown[]) => `__jt.${fn}(${[...a, ...lits(attrs)].join(", ")})`;
 
-const T = (b: Builder, op: string, args: Atom[], attrs: unknown[] = []) => b.t(op, args, attrs);
 const rest = (x: Atom[], n: number) => x.slice(n);
 
 /** A rule for an op linear in its first operand: the jvp applies the op to the tangent. */
@@ -42,9 +41,6 @@ function elementwiseRules(): Record<string, TensorRule> {
   }));
 }
 
-const sumTo = (b: Builder, t: Atom, like: Atom, likeType: Type): Atom => b.t("ad.sumTo", [t, like], [], likeType.k === "num" ? NUM : TENSOR);
-const expandAs = (b: Builder, t: Atom, like: Atom): Atom => T(b, "ad.expandAs", [t, like]);
-const tadd = (b: Builder, x: Tan, y: Tan): Tan => (!x ? y : !y ? x : T(b, "t.add", [x, y]));
 
 export const tensorRules: Record<string, TensorRule> = {
   // the elementwise ops: compiler/ops/elementwise.ts
