@@ -149,14 +149,25 @@ function withoutDeadStores(body: string[], locals: Set<string>): { lines: string
     if (a && locals.has(a[2])) return { text, indent: a[1], targets: [a[2]], e: a[3] };
     return { text, e: /^\s*\/\//.test(text) ? "" : text };
   });
+  // A line counts once it is needed: it stores nothing, stores into a non-local, is impure, or stores a live
+  // local. Its reads are then live, which makes the lines storing them needed (a worklist, each line once).
   const live = new Set<string>();
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of parsed) {
-      // (a dead store of an impure expression is kept as `e;`: it still reads)
-      if (p.targets && pure(p.e) && !p.targets.some((x) => live.has(x) || !locals.has(x))) continue;
-      // (names inside a "string" are text: a label such as "jacfwd(r)" reads nothing)
-      for (const x of p.e.replace(/"(?:[^"\\]|\\.)*"/g, '""').match(NAMES) ?? []) if (locals.has(x) && !live.has(x)) (live.add(x), (grew = true));
+  const storing = new Map<string, number[]>();
+  const counted = new Array<boolean>(parsed.length).fill(false);
+  const work: number[] = [];
+  parsed.forEach((p, i) => {
+    if (!p.targets || !pure(p.e) || p.targets.some((x) => !locals.has(x))) work.push(i);
+    else for (const x of p.targets) storing.get(x)?.push(i) ?? storing.set(x, [i]);
+  });
+  while (work.length) {
+    const i = work.pop()!;
+    if (counted[i]) continue;
+    counted[i] = true;
+    // (names inside a "string" are text: a label such as "jacfwd(r)" reads nothing)
+    for (const x of parsed[i].e.replace(/"(?:[^"\\]|\\.)*"/g, '""').match(NAMES) ?? []) {
+      if (!locals.has(x) || live.has(x)) continue;
+      live.add(x);
+      work.push(...(storing.get(x) ?? []));
     }
   }
   // (a target that is not a local (a parameter) counts as read)

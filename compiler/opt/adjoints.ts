@@ -76,13 +76,17 @@ function knownZeros(list: Stmt[], Z: Set<string>, bars: Set<string>): { out: Stm
       case "for": {
         // the facts at the head hold before the first iteration and after every one
         let head = new Set(Z);
+        let body: Stmt[];
         for (;;) {
-          const end = knownZeros(s.body, new Set(head), bars).Z;
-          const next = intersect(Z, end);
-          if (same(next, head)) break;
+          const r = knownZeros(s.body, new Set(head), bars);
+          const next = intersect(Z, r.Z);
+          if (same(next, head)) {
+            body = r.out;
+            break;
+          }
           head = next;
         }
-        out.push({ ...s, body: knownZeros(s.body, new Set(head), bars).out });
+        out.push({ ...s, body });
         Z = head;
         break;
       }
@@ -176,14 +180,18 @@ function deadStores(list: Stmt[], live: Set<string>, bars: Set<string>): { out: 
       }
       case "for": {
         // live at the head: live after the loop, or at the body's entry of another iteration
+        // (the pass that finds the head unchanged is the one kept: one pass fewer per nesting level)
         let head = new Set(live);
+        let body: Stmt[];
         for (;;) {
-          const entry = deadStores(s.body, new Set(head), bars).live;
-          const next = new Set([...head, ...entry]);
-          if (same(next, head)) break;
+          const r = deadStores(s.body, new Set(head), bars);
+          const next = new Set([...head, ...r.live]);
+          if (same(next, head)) {
+            body = r.out;
+            break;
+          }
           head = next;
         }
-        const body = deadStores(s.body, new Set(head), bars).out;
         live = head;
         live.delete(s.index);
         reads(s).forEach((x) => live.add(x));
