@@ -17,7 +17,9 @@ import { emitPatterns } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
 import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
-import { FuseHelpers } from "./opt/fuse.js";
+import { FusedHelpers } from "./ir/fused.js";
+import { renderFused } from "./emit/fused-js.js";
+import { simplifiedFns } from "./opt/simplify.js";
 import type { CompilePaths } from "./ad/jvp.js";
 import { checkModule, runPasses } from "./pipeline.js";
 
@@ -171,7 +173,7 @@ export function compileModule(source: string, fileName: string, options: Compile
             const scalarOnly = tgt && !tgt.params.some((p) => p.type.k === "tensor" || p.type.k === "opaque");
             if (built.gpu && !cp && scalarOnly) {
               // WebGPU inputs run the row kernel the compiler emits for a scalar program (or say why there is none)
-              const k = vmapKernel(program.fns, built.gpu, fn, `vmap_${built.fn}`);
+              const k = vmapKernel(simplifiedFns(program.fns), built.gpu, fn, `vmap_${built.fn}`);
               if (k.text) Object.assign(vmapShaders, { [k.name]: k.text }, kernelsFor(["reshape", "select", "permute"]), { copy_strided: kernelText("copy_strided") });
               usesVmap = true;
               const gpuCall = `__jt.gpuVmapScalar(${k.text ? JSON.stringify(k.name) : "null"}, ${JSON.stringify(k.meta)}, a, [${k.externals.join(", ")}])`;
@@ -248,13 +250,14 @@ export function compileModule(source: string, fileName: string, options: Compile
   emitter.capsOf = (name) => caps.get(name) ?? [];
   // locals never shadow a generated function (or the runtime's names)
   const globalNames = new Set([...order, ...Object.values(RT)]);
-  const helpers = new FuseHelpers(tsOut);
+  const helpers = new FusedHelpers();
   // simplify, device numbers, fusion, names (compiler/pipeline.ts)
   const fused = runPasses(new Map(order.map((f) => [f, program.fns.get(f)!])), program.fns, {
     globalNames, fuse: options.paths?.fuse === false ? undefined : helpers, checkIR: options.checkIR,
   });
   const generated = order.map((f) => emitter.fn(fused.get(f)!)).join("\n\n");
-  if (helpers.code.length) extraCode.push(...helpers.code);
+  const fusedText = renderFused(helpers, tsOut);
+  extraCode.push(...fusedText.code);
   extraCode.push(...directKernelTexts(program.fns, tsOut, generated));
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
   const firstCode = mod.sf.statements.findIndex((st) => !ts.isImportDeclaration(st));
@@ -274,7 +277,7 @@ export function compileModule(source: string, fileName: string, options: Compile
 
   let code: string;
   // WebGPU: the WGSL kernels this module's tensor code can reach, registered on its first line (a hoisted function holds them)
-  const shaders = { ...(usesTensors(mod.jaccImports, generatedPart, mod.jaccNamespaces.size > 0) ? kernelsForCode(s.toString() + generatedPart, mod.jaccImports) : {}), ...vmapShaders, ...helpers.kernels };
+  const shaders = { ...(usesTensors(mod.jaccImports, generatedPart, mod.jaccNamespaces.size > 0) ? kernelsForCode(s.toString() + generatedPart, mod.jaccImports) : {}), ...vmapShaders, ...fusedText.kernels };
   const gpuPart = Object.keys(shaders).length ? wgslFunction(shaders, tsOut) : "";
   const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
   tensorImport += gpuRegister;
@@ -514,10 +517,10 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   };
   const names = reachable(fns, [built.fn]);
   const globalNames = new Set([...names, ...Object.values(RT)]);
-  const helpers = new FuseHelpers(true);
+  const helpers = new FusedHelpers();
   const done = runPasses(new Map(names.map((n) => [n, fns.get(n)!])), fns, { globalNames, fuse: mc.ctx.paths?.fuse === false ? undefined : helpers });
   const fnsText = names.map((n) => emitter.fn(done.get(n)!)).join("\n\n");
-  const generated = [fnsText, ...helpers.code, ...directKernelTexts(program.fns, true, fnsText)].join("\n\n");
+  const generated = [fnsText, ...renderFused(helpers, true).code, ...directKernelTexts(program.fns, true, fnsText)].join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {
     marker: built.kind,

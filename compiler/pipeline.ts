@@ -10,7 +10,7 @@ import { ruleOf } from "./rules/index.js";
 import { avoidNames, simplify } from "./opt/simplify.js";
 import { deviceNumbers } from "./opt/device-numbers.js";
 import { fuseElementwise } from "./opt/fuse-region.js";
-import type { FuseHelpers } from "./opt/fuse.js";
+import type { FusedHelpers } from "./ir/fused.js";
 
 export type Module = ReadonlyMap<string, Fn>;
 
@@ -23,7 +23,7 @@ export interface PipelineOptions {
   /** the names no generated local may take (the module's functions, the runtime's names) */
   globalNames: Set<string>;
   /** where fused chains and regions put their helpers; undefined: no fusion */
-  fuse?: FuseHelpers;
+  fuse?: FusedHelpers;
   checkIR?: boolean;
 }
 
@@ -53,7 +53,7 @@ const primInfo: PrimInfo = (op) => {
 };
 
 /** Throws an internal error naming `after` when a function of `m` is malformed (`all`: every function a call may name). */
-export function checkModule(after: string, m: Module, all: Module, fuse?: FuseHelpers): void {
+export function checkModule(after: string, m: Module, all: Module, fuse?: FusedHelpers): void {
   const fns = new Map([...all, ...m]);
   const problems = [...m.values()].flatMap((f) => checkFn(f, fns, primInfo, (name) => fuse?.has(name) ?? false));
   if (problems.length) throw new Error(`jacc: the IR after ${after} is malformed: ${problems.slice(0, 6).join("; ")}`);

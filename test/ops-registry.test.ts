@@ -10,7 +10,7 @@ import * as jt from "jacc";
 import { GENERATED } from "../compiler/ops/codegen.js";
 import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, fusable } from "../compiler/ops/elementwise.js";
 import { KERNELS, RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
-import { BINARY, UNARY } from "../compiler/opt/fuse.js";
+import { BINARY, UNARY } from "../compiler/emit/fused-js.js";
 import { tensorRules } from "../compiler/rules/tensor.js";
 import { TENSOR_FUNCTIONS } from "../compiler/front/tensor-ops.js";
 import { repoRoot } from "./util/compile.js";

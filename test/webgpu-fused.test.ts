@@ -14,7 +14,8 @@ import * as assert from "uvu/assert";
 import { randn, tensor, Tensor, webgpuExecutor } from "jacc";
 import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
 import { gpuTest, mismatches, numbers, readBack } from "./util/webgpu.js";
-import { fusedKernel, regionKernel, MAX_GPU_BINDINGS, MAX_GPU_TENSORS } from "../compiler/emit/wgsl/fused.js";
+import { fusedKernel, regionKernel } from "../compiler/emit/wgsl/fused.js";
+import { MAX_GPU_BINDINGS, MAX_GPU_TENSORS } from "../compiler/ir/fused.js";
 import { gpuKernels } from "../runtime/kernels.js";
 import { adFuseGpu } from "../runtime/fused.js";
 

@@ -4,6 +4,7 @@
 // over many random rows and compared with the generated JavaScript (float64)
 // on the same float32 inputs (tolerance: test/util/wgsl-check.ts). Unsupported
 // programs must give a WgslKernelError naming the construct, never invalid WGSL.
+import { simplifiedFns } from "../compiler/opt/simplify.js";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
@@ -323,7 +324,7 @@ function kernelError(source: string, name: string, options = {}): WgslKernelErro
   const m = ir.markers.find((x) => source.indexOf(x.text) > source.indexOf(`export const ${name}`));
   const fn = m ? m.fn : ir.plain(name);
   try {
-    emitScalarKernel(ir.fns, fn, options);
+    emitScalarKernel(simplifiedFns(ir.fns), fn, options);
   } catch (err) {
     if (err instanceof WgslKernelError) return err;
     throw err;
@@ -366,7 +367,7 @@ export function n(x: number, k: number): number { const a = new Array(Math.floor
 
 test("readable WGSL: IR names, one comment per source line, helpers only when used", async () => {
   const ir = irOfModule(LORENZ, "/tmp/jacc-wgsl/lorenz.ts");
-  const k = emitScalarKernel(ir.fns, ir.plain("lorenz"));
+  const k = emitScalarKernel(simplifiedFns(ir.fns), ir.plain("lorenz"));
   assert.match(k.code, /\/\/ lorenz\.ts:3\n\s+sigma = 10\.0;/);
   assert.match(k.code, /fn lorenz\d*\(x: f32, y: f32, z: f32\) -> lorenz\d*_out/);
   assert.not.match(k.code, /jacc_sincos|jacc_tape|jacc_nan/);

@@ -18,7 +18,7 @@
 // dtypes, shapes, dims) and returns undefined when anything differs: the
 // structured path then runs as before.
 import type { Atom, Fn } from "../ir/ir.js";
-import { BINARY, UNARY } from "../opt/fuse.js";
+import { BINARY, UNARY } from "../emit/fused-js.js";
 import { ruleOf } from "../rules/index.js";
 import { safeText } from "../emit/text.js";
 

@@ -14,7 +14,7 @@ export interface VmapKernel {
   externals: string[];
 }
 
-export function vmapKernel(fns: Map<string, Fn>, gpu: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string }, entry: Fn, name: string): VmapKernel {
+export function vmapKernel(fns: { get(name: string): Fn | undefined }, gpu: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string }, entry: Fn, name: string): VmapKernel {
   const meta: Record<string, unknown> = { label: gpu.label };
   try {
     const { code, signature: sig } = emitScalarKernel(fns, gpu.target, { batched: gpu.inDims.map((d) => d !== null), layoutStorage: true, separateInputs: true });

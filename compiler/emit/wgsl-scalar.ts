@@ -34,7 +34,6 @@
 // `WgslKernelError` naming the construct and the source line: never invalid WGSL.
 import { type Atom, BOOL_OPS, type Expr, type Fn, type Loc, type Stmt, stmtReads, type Type, userName, walk } from "../ir/ir.js";
 import { scalarRules } from "../rules/scalar.js";
-import { simplify } from "../opt/simplify.js";
 import { safeText } from "./text.js";
 
 export interface ScalarKernelOptions {
@@ -857,14 +856,13 @@ const UNARY: Record<string, string> = {
 const BINOP: Record<string, string> = { add: "+", sub: "-", mul: "*", div: "/", lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=", and: "&&", or: "||" };
 
 /** Emits the kernel: see the header of this file for the buffers and the layout. */
-export function emitScalarKernel(irFns: Map<string, Fn>, entry: string, options: ScalarKernelOptions = {}): ScalarKernel {
-  // the functions as the JS emitter sees them: without dead definitions
-  const fns = new Map<string, Fn>();
-  const lookup = (name: string): Fn | undefined => {
-    let f = fns.get(name);
-    if (!f && irFns.has(name)) fns.set(name, (f = simplify(irFns.get(name)!)));
-    return f;
-  };
+/**
+ * `fns`: the functions as the JS emitter sees them, without dead definitions
+ * (compiler/opt/simplify.ts simplifiedFns): a dead read of something a kernel
+ * cannot bind would otherwise refuse the kernel.
+ */
+export function emitScalarKernel(fns: { get(name: string): Fn | undefined }, entry: string, options: ScalarKernelOptions = {}): ScalarKernel {
+  const lookup = (name: string): Fn | undefined => fns.get(name);
   const fn = lookup(entry);
   if (!fn) throw new WgslKernelError("internal", `no IR function ${entry}`);
   const wg = options.workgroupSize ?? 64;

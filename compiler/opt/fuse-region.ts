@@ -16,10 +16,8 @@
 // change. Regions that a chain fusion takes whole (one output, every
 // intermediate read once) are left to compiler/opt/fuse.ts.
 import { type Atom, type Fn, type Stmt, stmtReads, v, walk } from "../ir/ir.js";
-import { ruleOf } from "../rules/index.js";
-import { atom } from "../emit/js.js";
-import { regionKernel, MAX_GPU_BINDINGS, type RegionArg, type RegionNode } from "../emit/wgsl/fused.js";
-import { BINARY, UNARY, fuse, loopLiteral, operandLoads, type FuseHelpers } from "./fuse.js";
+import { FUSABLE_BINARY, FUSABLE_UNARY, MAX_GPU_BINDINGS, type FusedHelpers, type Region, type RegionArg, type RegionNode } from "../ir/fused.js";
+import { fuse } from "./fuse.js";
 
 type Let = Stmt & { k: "let" };
 
@@ -29,16 +27,16 @@ const isIdentity = (op: string) => op === "ad.expandAs" || op === "ad.sumTo";
 /** The elementwise op of `t.x` / `tz.x` ("t.x"), if fusable. */
 function baseOp(op: string): string | undefined {
   const base = op.startsWith("tz.") ? `t.${op.slice(3)}` : op;
-  return base in UNARY || base in BINARY ? base : undefined;
+  return FUSABLE_UNARY.has(base) || FUSABLE_BINARY.has(base) ? base : undefined;
 }
 
 /** Chain fusion after region fusion: what compiler/index.ts runs on each function. */
-export function fuseElementwise(fn: Fn, helpers: FuseHelpers): Fn {
+export function fuseElementwise(fn: Fn, helpers: FusedHelpers): Fn {
   return fuse(fuseRegions(fn, helpers), helpers);
 }
 
 /** `fn` with its multi-output elementwise regions fused (a copy; fn itself is not changed). */
-export function fuseRegions(fn: Fn, helpers: FuseHelpers): Fn {
+export function fuseRegions(fn: Fn, helpers: FusedHelpers): Fn {
   const reads = new Map<string, number>();
   walk(fn.body, (s) => {
     for (const a of stmtReads(s)) if (a.k === "var") reads.set(a.name, (reads.get(a.name) ?? 0) + 1);
@@ -53,7 +51,7 @@ export function fuseRegions(fn: Fn, helpers: FuseHelpers): Fn {
     if (isIdentity(e.op)) return e.args.length === 2 && e.args.every(tensorVar);
     const base = baseOp(e.op);
     if (!base) return false;
-    return e.args.length === (base in UNARY ? 1 : 2) && e.args.every((a) => tensorVar(a) || type(a) === "num") && e.args.some(tensorVar);
+    return e.args.length === (FUSABLE_UNARY.has(base) ? 1 : 2) && e.args.every((a) => tensorVar(a) || type(a) === "num") && e.args.some(tensorVar);
   };
   let changed = false;
 
@@ -100,28 +98,11 @@ export function fuseRegions(fn: Fn, helpers: FuseHelpers): Fn {
     }
     if (!r.worth) return stmts;
     changed = true;
-    return replace(r, helpers.named((name) => regionHelper(name, r, stmts, helpers.ts)));
+    return replace(r, helpers.region(r, stmts));
   };
 
   const body = block(fn.body);
   return changed ? { ...fn, body } : fn;
-}
-
-/** A region: its operands (`leaves`), its ops (`nodes`, in order) and what the rest of the function reads. */
-export interface Region {
-  leaves: Atom[];
-  kinds: ("t" | "n")[];
-  nodes: RegionNode[];
-  /**
-   * The variables read after the region, each with its value in the fused
-   * loop (an op, or an operand passed through). Two may share one value there
-   * (a sumTo is the identity at one shape) but not on the op-by-op path.
-   */
-  outputs: { name: string; value: RegionArg }[];
-  /** the ops whose values are outputs, in the order of the kernel's output bindings */
-  stored: number[];
-  /** more than a chain fusion would give: several outputs, or a value read twice inside */
-  worth: boolean;
 }
 
 function analyse(stmts: Let[], reads: Map<string, number>, type: (a: Atom) => string | undefined): Region {
@@ -173,84 +154,4 @@ function replace(r: Region, helper: string): Stmt[] {
   const args = r.leaves.map((l) => (l.k === "var" ? v(l.name) : l));
   const dsts = r.outputs.map((o) => o.name);
   return [dsts.length === 1 ? { k: "let", dst: dsts[0], e: { k: "prim", op: `fuse:${helper}`, args } } : { k: "call", dsts, fn: helper, args }];
-}
-
-/** The helper's text: the fused loops per dtype, the kernel's dispatch and the statements as they were. */
-export function regionHelper(name: string, r: Region, stmts: Let[], ts: boolean): { code: string; kernel?: { name: string; text: string } } {
-  const any = ts ? ": any" : "";
-  const params = r.leaves.map((_, i) => `a${i}${any}`).join(", ");
-  const tensorArgs = r.kinds.map((k, i) => (k === "t" ? `a${i}` : "")).filter(Boolean);
-  const numberChecks = r.kinds.map((k, i) => (k === "n" ? ` || typeof a${i} !== "number"` : "")).join("");
-  const nodeOuts = r.stored;
-  const many = r.outputs.length > 1;
-  const result = (node: (k: number) => string) => {
-    const items = r.outputs.map((o) => ("ref" in o.value ? node(nodeOuts.indexOf(o.value.ref)) : `a${(o.value as { leaf: number }).leaf}`));
-    return many ? `[${items.join(", ")}]` : items[0];
-  };
-
-  // the statements as they were (the rules' own JS), on fresh locals
-  const names = new Map<string, string>();
-  r.leaves.forEach((l, i) => l.k === "var" && names.set(l.name, `a${i}`));
-  const opByOp: string[] = [];
-  const ref = (a: Atom) => (a.k === "var" ? names.get(a.name)! : atom(a));
-  stmts.forEach((s, k) => {
-    const e = s.e;
-    if (e.k === "atom") return void names.set(s.dst, ref(e.a)); // a copy: the same value
-    const local = `r${k + 1}`;
-    opByOp.push(`    const ${local} = ${e.k === "prim" ? ruleOf(e.op).js(e.args.map(ref), []) : ""};`);
-    names.set(s.dst, local);
-  });
-  const opResult = many ? `[${r.outputs.map((o) => names.get(o.name)).join(", ")}]` : names.get(r.outputs[0].name)!;
-
-  const value = (a: RegionArg, f32: boolean): string => {
-    if ("lit" in a) return loopLiteral(a.lit, f32);
-    if ("leaf" in a) return r.kinds[a.leaf] === "t" ? `x${a.leaf}[i]` : `s${a.leaf}`;
-    return `v${a.ref + 1}`;
-  };
-  const loop = (f32: boolean): string[] => {
-    const rd = (s: string) => (f32 ? `Math.fround(${s})` : s);
-    const lines = r.nodes.map((n, k) => {
-      const e = n.args.length === 1 ? UNARY[n.op](value(n.args[0], f32)) : BINARY[n.op](value(n.args[0], f32), value(n.args[1], f32));
-      return `const v${k + 1} = ${rd(e)};`;
-    });
-    const stores = nodeOuts.map((ref, k) => `o${k}[i] = v${ref + 1};`);
-    return [`    for (let i = 0; i < n; i++) {`, ...[...lines, ...stores].map((l) => `      ${l}`), `    }`];
-  };
-  // only the operands the loops read (an identity op's shape operand is read by the op-by-op path alone)
-  const { tensors: loads, s64, s32 } = operandLoads(r.kinds, loop(false).join("\n"), loop(true).join("\n"));
-  const more = nodeOuts.slice(1).map((_, k) => `o${k + 1} = o0 instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)`);
-  const label = stmts.map((s) => `${s.dst} = ${s.e.k === "prim" ? `${s.e.op}(${s.e.args.map(atom).join(", ")})` : s.e.k === "atom" ? atom(s.e.a) : "?"}`);
-  const kernel = regionKernel(r.nodes, nodeOuts, r.kinds, label.join("; "));
-  const gpu = kernel
-    ? [
-        `    const g${any} = __jt.adFuseGpu(${JSON.stringify(kernel.name)}, ${JSON.stringify(r.kinds.join(""))}, [${r.leaves.map((_, i) => `a${i}`).join(", ")}], ${nodeOuts.length});`,
-        `    if (g !== undefined) return ${result((k) => `g[${k}]`)};`,
-      ]
-    : [];
-  const code = [
-    `// fused elementwise region: returns ${r.outputs.map((o) => o.name).join(", ")} of`,
-    ...label.map((l) => `//   ${l}`),
-    `function ${name}(${params})${any} {`,
-    `  const o0${any} = __jt.adFuseOut(${tensorArgs.join(", ")});`,
-    `  if (o0 === undefined${numberChecks}) {`,
-    kernel
-      ? `    // WebGPU tensors of one shape: one dispatch; broadcasting, mixed dtypes or structural zeros: the ops one by one`
-      : `    // broadcasting, mixed dtypes or structural zeros (and WebGPU: more buffers than one kernel binds): the ops one by one`,
-    ...gpu,
-    ...opByOp,
-    `    return ${opResult};`,
-    `  }`,
-    `  const ${[...loads, "n = o0.length", ...more].join(", ")};`,
-    `  if (o0 instanceof Float64Array) {`,
-    ...(s64.length ? [`    const ${s64.join(", ")};`] : []),
-    ...loop(false),
-    `  } else {`,
-    ...(s32.length ? [`    const ${s32.join(", ")};`] : []),
-    ...loop(true),
-    `  }`,
-    `  const ${nodeOuts.map((_, k) => `y${k} = new __JaccTensor(o${k}, ${tensorArgs[0]}.shape)`).join(", ")};`,
-    `  return ${result((k) => `y${k}`)};`,
-    `}`,
-  ].join("\n");
-  return { code, kernel };
 }

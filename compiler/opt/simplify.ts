@@ -49,6 +49,18 @@ function prune(list: Stmt[], reads: Map<string, number>, params: Set<string>): {
   return { out, changed };
 }
 
+/** Functions by name, simplified on first use (what the emitters read: no dead definitions). */
+export function simplifiedFns(fns: ReadonlyMap<string, Fn>): { get(name: string): Fn | undefined } {
+  const done = new Map<string, Fn>();
+  return {
+    get(name) {
+      let f = done.get(name);
+      if (!f && fns.has(name)) done.set(name, (f = simplify(fns.get(name)!)));
+      return f;
+    },
+  };
+}
+
 /** A copy of `fn` without dead pure definitions. */
 export function simplify(fn: Fn): Fn {
   const params = new Set(fn.params.map((p) => p.name));

@@ -1,4 +1,5 @@
 // Dev aid: node dist/test/util/dump-wgsl.js file.ts [lengths JSON] [externals JSON]: the scalar kernel of every marker, checked by Dawn
+import { simplifiedFns } from "../../compiler/opt/simplify.js";
 import fs from "node:fs";
 import { irOfModule } from "./ir-of.js";
 import { emitScalarKernel } from "../../compiler/emit/wgsl-scalar.js";
@@ -12,7 +13,7 @@ const { device } = await gpuDevice();
 for (const mk of m.markers) {
   console.log(`==== ${mk.text}`);
   try {
-    const k = emitScalarKernel(m.fns, mk.fn, { lengths, externals });
+    const k = emitScalarKernel(simplifiedFns(m.fns), mk.fn, { lengths, externals });
     console.log(k.code);
     console.log(JSON.stringify(k.signature));
     if (device) console.log("DAWN:", (await shaderErrors(device, k.code)) || "ok");

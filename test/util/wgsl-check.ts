@@ -10,6 +10,7 @@
 // cannot do better than its inputs' rounding allows, and near a branch or a
 // kink (a flipped comparison) sens is large, so such rows are judged by what
 // float32 can resolve there.
+import { simplifiedFns } from "../../compiler/opt/simplify.js";
 import { emitScalarKernel, type ScalarKernel, type ScalarKernelOptions } from "../../compiler/emit/wgsl-scalar.js";
 import { compileAndImport } from "./compile.js";
 import { irOfModule, type ModuleIR } from "./ir-of.js";
@@ -102,7 +103,7 @@ export async function kernelOf(source: string, name: string, options: ScalarKern
     const marker = ir.markers.find((m) => source.startsWith(m.text, at));
     fn = marker ? marker.fn : ir.plain(name); // a marker's result, or a const arrow
   } else fn = ir.plain(name);
-  const kernel = emitScalarKernel(ir.fns, fn, options);
+  const kernel = emitScalarKernel(simplifiedFns(ir.fns), fn, options);
   return { kernel, js: js[name] };
 }
 

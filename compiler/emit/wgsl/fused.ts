@@ -13,26 +13,7 @@
 import { WgslBuilder } from "./builder.js";
 import { BINARY_EXPR, ENTRY_1D, FLAT_ID, HELPERS, opHelpers, UNARY_EXPR, type BinaryKind, type UnaryKind } from "./kernels.js";
 import { substitute } from "../../ops/elementwise.js";
-
-/** A chain as compiler/opt/fuse.ts builds it: ops over operand slots (`leaf`) and literals. */
-export type FuseNode = { op: string; args: FuseNode[] } | { leaf: number } | { lit: number };
-
-/** A region's operand (compiler/opt/fuse-region.ts): an operand slot, a literal, or the value of an earlier op. */
-export type RegionArg = { leaf: number } | { lit: number } | { ref: number };
-/** One op of a region, in order. */
-export interface RegionNode {
-  op: string;
-  args: RegionArg[];
-}
-
-/**
- * Tensor operands one kernel can bind: params, these and the output must fit
- * WebGPU's default of 8 storage buffers per stage. A chain with more runs op
- * by op on WebGPU.
- */
-export const MAX_GPU_TENSORS = 6;
-/** Storage buffers besides params one region kernel may bind (its tensor operands and outputs). */
-export const MAX_GPU_BINDINGS = 7;
+import { MAX_GPU_BINDINGS, MAX_GPU_TENSORS, type FuseNode, type RegionArg, type RegionNode } from "../../ir/fused.js";
 
 let scratch: { f: Float32Array; u: Uint32Array } | undefined;
 function f32Bits(x: number): number {
