@@ -64,13 +64,21 @@ const MASK = `const mask = tensor([[1, 0, 1], [0, 1, 1]], { dtype: "float64" });
 interface Unary { dom: Interval; avoid?: (v: number) => boolean; smooth: boolean }
 
 /** f(x) alone; f(x) times a broadcast y (a cotangent ≠ 1); the function form; f of a product. */
+/** Where x may be drawn for x² to fall in `dom` (and x² ≥ 0.01): both signs unless dom is positive. */
+function squareRoots([lo, hi]: Interval): Interval {
+  if (lo > 0) return [Math.sqrt(lo), Math.sqrt(hi)];
+  const m = Math.min(1.5, Math.sqrt(hi));
+  return [-m, m];
+}
+
 function unaryCases(name: string, u: Unary): Case[] {
   const two = ["exp", "sin", "tanh"].includes(name);
   return [
     { expr: `x.${name}()`, args: [[2, 3]], dom: u.dom, avoid: u.avoid, hessian: two },
     { expr: `x.${name}().mul(y)`, args: [[2, 3], [3]], dom: [u.dom, R], avoid: u.avoid, hessian: true, jvp: name === "exp" },
     { expr: `${name}(x)`, args: [[4]], dom: u.dom, avoid: u.avoid },
-    { expr: `x.mul(x).${name}().sum(0)`, args: [[3, 2]], dom: name === "log" || name === "sqrt" ? [0.3, 1.5] : [-1.5, 1.5], avoid: (v) => Math.abs(v) < 0.1, hessian: u.smooth },
+    // (x drawn so that x² stays inside the op's domain)
+    { expr: `x.mul(x).${name}().sum(0)`, args: [[3, 2]], dom: squareRoots(u.dom), avoid: (v) => Math.abs(v) < 0.1, hessian: u.smooth },
   ];
 }
 

@@ -69,7 +69,8 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()) 
     const extra = found
       .map((s, k) => [
         `export const __vm${k} = vmap(${s.text})(${s.args.map((a) => `__batch(${a})`).join(", ")});`,
-        `export const __row${k} = [0, 1, 2].map((b) => ${s.text}(${s.args.map((a) => `__perturb(${a}, b)`).join(", ")}));`,
+        // (the row index is \`__b\`: a fixture's own \`b\` may be an argument)
+        `export const __row${k} = [0, 1, 2].map((__b) => ${s.text}(${s.args.map((a) => `__perturb(${a}, __b)`).join(", ")}));`,
       ].join("\n"))
       .join("\n");
     const text = `import { vmap } from "jacc";\n${source}\n${HELPERS}\n${extra}\n`;

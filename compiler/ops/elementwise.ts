@@ -28,8 +28,8 @@ export interface DiffRule {
   vjp: (b: Builder, x: Atom[], out: Atom, ct: Atom, active: boolean[], attrs: unknown[], types: Type[]) => Tan[];
 }
 
-/** WGSL helper functions a formula may call (compiler/emit/wgsl/kernels.ts's HELPERS). */
-export type WgslHelper = "sincos" | "pow" | "log1p";
+/** WGSL helper functions a formula may call (compiler/emit/wgsl/kernels.ts's HELPERS, and the math library's `jacc_*`, compiler/emit/wgsl/math.ts). */
+export type WgslHelper = "sincos" | "pow" | "log1p" | `jacc_${string}`;
 
 export interface ElementwiseOp {
   /** tensor operands (a binary op broadcasts them, and takes a number for either) */
@@ -41,7 +41,7 @@ export interface ElementwiseOp {
   /** the value in JS, float64 (float32 tensors store it rounded) */
   js: string;
   /** JS helpers the formula calls (runtime/ops/scalar-math.ts) */
-  jsHelpers?: readonly "powC"[];
+  jsHelpers?: readonly ("powC" | "remainderC" | "roundHalfEven")[];
   /** the value in WGSL, f32, with NaN passed through where the builtin may not */
   wgsl: string;
   wgslHelpers?: readonly WgslHelper[];
@@ -102,6 +102,18 @@ function linearUnary(prim: string, back: (b: Builder, ct: Atom) => Atom): DiffRu
   return { jvp: (b, x, [dx], _o, attrs) => (dx ? T(b, prim, [dx, ...x.slice(1)], attrs) : null), vjp: (b, _x, _o, ct) => [back(b, ct)] };
 }
 
+/** The rule of a piecewise-constant op (floor, sign, …): no derivative anywhere it has one (PyTorch's zeros). */
+const constant: DiffRule = { jvp: () => null, vjp: (_b, x) => x.map(() => null) };
+
+const recip = (b: Builder, a: Atom) => T(b, "t.div", [lit(1), a]);
+const sq = (b: Builder, a: Atom) => T(b, "t.mul", [a, a]);
+const step = (b: Builder, a: Atom) => T(b, "ad.step", [a]);
+/** where(x > 0, 1, other): the derivative of ops that are the identity above 0 (elu, leakyRelu) */
+const identityAbove0 = (b: Builder, x: Atom, other: Atom) => {
+  const s = step(b, x);
+  return T(b, "t.add", [s, T(b, "t.mul", [T(b, "t.sub", [lit(1), s]), other])]);
+};
+
 const R = [-2, 2] as const;
 const POS = [0.3, 2] as const;
 const one = (d: readonly [number, number]) => [d] as const;
@@ -140,6 +152,9 @@ function pick(max: boolean): DiffRule {
 }
 
 const num = (a: unknown) => lit(a as number);
+/** A WGSL formula with NaN passed through (the library's functions and builtins may not). */
+const nanSafe = (e: string) => `select(${e}, x, is_nan(x))`;
+const LN2 = Math.LN2, LN10 = Math.LN10;
 
 export const ELEMENTWISE = {
   // ---- binary, broadcasting
@@ -234,6 +249,35 @@ export const ELEMENTWISE = {
     test: { dom: two(R, POS), smooth: true, cases: [{ expr: "atan2(y, x)", args: [[2, 3], [3]], dom: [0.3, 2] }, { expr: "x.atan2(2.5)", args: [[3]] }] },
   },
 
+  // C's fmod (JS's %): the dividend's sign; d/dx = 1, d/dy = -trunc(x / y) (derivatives.yaml)
+  fmod: {
+    arity: 2, doc: "Remainder of truncated division, the dividend's sign (C's fmod, JS's %), broadcasting.",
+    js: "x % y", wgsl: "jacc_fmod(x, y)", wgslHelpers: ["jacc_fmod"],
+    rule: elementwise(() => lit(1), (b, [x, y]) => T(b, "t.neg", [T(b, "t.trunc", [T(b, "t.div", [x, y])])])),
+    test: { dom: two([0.1, 0.9], [1, 2]), smooth: true, cases: [{ expr: "x.fmod(1.5)", args: [[2, 3]], dom: [-1.4, -0.1] }] },
+  },
+  // Python's %: the divisor's sign; d/dx = 1, d/dy = -floor(x / y)
+  remainder: {
+    arity: 2, doc: "Remainder of floor division, the divisor's sign (Python's %), broadcasting.",
+    js: "remainderC(x, y)", jsHelpers: ["remainderC"], wgsl: "select(jacc_fmod(x, y) + y, jacc_fmod(x, y), jacc_fmod(x, y) == 0.0 || (jacc_fmod(x, y) < 0.0) == (y < 0.0))", wgslHelpers: ["jacc_fmod"],
+    rule: elementwise(() => lit(1), (b, [x, y]) => T(b, "t.neg", [T(b, "t.floor", [T(b, "t.div", [x, y])])])),
+    test: { dom: two([0.1, 0.9], [1, 2]), smooth: true, cases: [{ expr: "remainder(x, -1.5)", args: [[5]], dom: [0.1, 1.4] }] },
+  },
+  // √(x² + y²) without overflow; ∂/∂x = x / out, ∂/∂y = y / out
+  hypot: {
+    arity: 2, doc: "sqrt(input² + other²) without overflow, broadcasting.",
+    js: "Math.hypot(x, y)", wgsl: "jacc_hypot(x, y)", wgslHelpers: ["jacc_hypot"],
+    rule: elementwise((b, [x], out) => T(b, "t.div", [x, out]), (b, [, y], out) => T(b, "t.div", [y, out])),
+    test: { dom: two(POS, [-2, -0.3]), smooth: true },
+  },
+  // x log y, 0 where x = 0 (unless y is NaN); ∂/∂x = xlogy(x ≠ 0, y), ∂/∂y = x / y
+  xlogy: {
+    arity: 2, doc: "input * log(other), 0 where input is 0 (unless other is NaN), broadcasting.",
+    js: "x === 0 && y === y ? 0 : x * Math.log(y)", wgsl: "select(x * jacc_log(y), 0.0, x == 0.0 && !is_nan(y))", wgslHelpers: ["jacc_log"],
+    rule: elementwise((b, [x, y]) => T(b, "t.xlogy", [sq(b, T(b, "t.sign", [x])), y]), (b, [x, y]) => T(b, "t.div", [x, y])),
+    test: { dom: two(R, POS), smooth: true, cases: [{ expr: "xlogy(x, y)", args: [[3], [2, 3]], dom: [0.3, 2] }] },
+  },
+
   // ---- unary
   neg: { arity: 1, doc: "-input.", js: "-x", wgsl: "-x", rule: linearUnary("t.neg", (b, ct) => T(b, "t.neg", [ct])), test: { dom: one(R), smooth: true } },
   exp: { arity: 1, doc: "e ** input.", js: "Math.exp(x)", wgsl: "select(exp(x), x, is_nan(x))", rule: elementwise((_b, _x, out) => out), test: { dom: one(R), smooth: true } },
@@ -273,6 +317,100 @@ export const ELEMENTWISE = {
       // across the threshold (x = threshold / beta), with parameters given
       cases: [{ expr: "x.softplus(2, 1).mul(y)", args: [[2, 3], [3]], kinks: [0.5] }, { expr: "softplus(x, 0.5)", args: [[4]] }],
     },
+  },
+
+  // ---- more unary math (issue 17), PyTorch's names and derivatives.yaml's formulas
+  // d log1p(x) = dx / (1 + x)
+  log1p: { arity: 1, doc: "log(1 + input), accurate near 0.", js: "Math.log1p(x)", wgsl: nanSafe("jacc_log1p(x)"), wgslHelpers: ["jacc_log1p"], rule: elementwise((b, [x]) => recip(b, T(b, "t.add", [x, lit(1)]))), test: { dom: one([-0.5, 2]), smooth: true } },
+  // d expm1(x) = (out + 1) dx
+  expm1: { arity: 1, doc: "e ** input - 1, accurate near 0.", js: "Math.expm1(x)", wgsl: nanSafe("jacc_expm1(x)"), wgslHelpers: ["jacc_expm1"], rule: elementwise((b, _x, out) => T(b, "t.add", [out, lit(1)])), test: { dom: one(R), smooth: true } },
+  // d 2^x = out ln 2 dx
+  exp2: { arity: 1, doc: "2 ** input.", js: "2 ** x", wgsl: nanSafe("exp2(x)"), rule: elementwise((b, _x, out) => T(b, "t.mul", [out, lit(LN2)])), test: { dom: one(R), smooth: true } },
+  // d log2(x) = dx / (x ln 2)
+  log2: { arity: 1, doc: "Base-2 log (NaN below 0, -Infinity at 0).", js: "Math.log2(x)", wgsl: nanSafe("jacc_log2(x)"), wgslHelpers: ["jacc_log2"], rule: elementwise((b, [x]) => recip(b, T(b, "t.mul", [x, lit(LN2)]))), test: { dom: one(POS), smooth: true } },
+  // d log10(x) = dx / (x ln 10)
+  log10: { arity: 1, doc: "Base-10 log (NaN below 0, -Infinity at 0).", js: "Math.log10(x)", wgsl: nanSafe("jacc_log10(x)"), wgslHelpers: ["jacc_log10"], rule: elementwise((b, [x]) => recip(b, T(b, "t.mul", [x, lit(LN10)]))), test: { dom: one(POS), smooth: true } },
+  // d tan(x) = (1 + out²) dx
+  tan: { arity: 1, doc: "Tangent.", js: "Math.tan(x)", wgsl: nanSafe("jacc_tan(x)"), wgslHelpers: ["jacc_tan"], rule: elementwise((b, _x, out) => T(b, "t.add", [lit(1), sq(b, out)])), test: { dom: one([-1.2, 1.2]), smooth: true } },
+  // d asin(x) = dx / √(1 - x²), d acos(x) = -dx / √(1 - x²)
+  asin: { arity: 1, doc: "Arcsine (NaN outside [-1, 1]).", js: "Math.asin(x)", wgsl: nanSafe("jacc_asin(x)"), wgslHelpers: ["jacc_asin"], rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.sub", [lit(1), sq(b, x)])])), test: { dom: one([-0.9, 0.9]), smooth: true } },
+  acos: { arity: 1, doc: "Arccosine (NaN outside [-1, 1]).", js: "Math.acos(x)", wgsl: nanSafe("jacc_acos(x)"), wgslHelpers: ["jacc_acos"], rule: elementwise((b, [x]) => T(b, "t.neg", [T(b, "t.rsqrt", [T(b, "t.sub", [lit(1), sq(b, x)])])])), test: { dom: one([-0.9, 0.9]), smooth: true } },
+  // d atan(x) = dx / (1 + x²)
+  atan: { arity: 1, doc: "Arctangent.", js: "Math.atan(x)", wgsl: nanSafe("jacc_atan(x)"), wgslHelpers: ["jacc_atan"], rule: elementwise((b, [x]) => recip(b, T(b, "t.add", [lit(1), sq(b, x)]))), test: { dom: one(R), smooth: true } },
+  // d sinh = cosh dx, d cosh = sinh dx
+  sinh: { arity: 1, doc: "Hyperbolic sine.", js: "Math.sinh(x)", wgsl: nanSafe("jacc_sinh(x)"), wgslHelpers: ["jacc_sinh"], rule: elementwise((b, [x]) => T(b, "t.cosh", [x])), test: { dom: one(R), smooth: true } },
+  cosh: { arity: 1, doc: "Hyperbolic cosine.", js: "Math.cosh(x)", wgsl: nanSafe("jacc_cosh(x)"), wgslHelpers: ["jacc_cosh"], rule: elementwise((b, [x]) => T(b, "t.sinh", [x])), test: { dom: one(R), smooth: true } },
+  // d asinh(x) = dx / √(x² + 1), d acosh(x) = dx / √((x - 1)(x + 1)), d atanh(x) = dx / (1 - x²)
+  asinh: { arity: 1, doc: "Inverse hyperbolic sine.", js: "Math.asinh(x)", wgsl: nanSafe("jacc_asinh(x)"), wgslHelpers: ["jacc_asinh"], rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.add", [sq(b, x), lit(1)])])), test: { dom: one(R), smooth: true } },
+  acosh: { arity: 1, doc: "Inverse hyperbolic cosine (NaN below 1).", js: "Math.acosh(x)", wgsl: nanSafe("jacc_acosh(x)"), wgslHelpers: ["jacc_acosh"], rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.mul", [T(b, "t.sub", [x, lit(1)]), T(b, "t.add", [x, lit(1)])])])), test: { dom: one([1.2, 3]), smooth: true } },
+  atanh: { arity: 1, doc: "Inverse hyperbolic tangent (NaN outside [-1, 1]).", js: "Math.atanh(x)", wgsl: nanSafe("jacc_atanh(x)"), wgslHelpers: ["jacc_atanh"], rule: elementwise((b, [x]) => recip(b, T(b, "t.sub", [lit(1), sq(b, x)]))), test: { dom: one([-0.9, 0.9]), smooth: true } },
+  // d x² = 2x dx
+  square: { arity: 1, doc: "input * input.", js: "x * x", wgsl: "x * x", rule: elementwise((b, [x]) => T(b, "t.mul", [x, lit(2)])), test: { dom: one(R), smooth: true } },
+  // d x^(-1/2) = -out³ / 2 dx
+  rsqrt: { arity: 1, doc: "1 / sqrt(input) (NaN below 0, Infinity at 0).", js: "1 / Math.sqrt(x)", wgsl: `select(1.0 / sqrt(x), ${NAN}, x < 0.0 || is_nan(x))`, rule: elementwise((b, _x, out) => T(b, "t.mul", [T(b, "t.mul", [out, sq(b, out)]), lit(-0.5)])), test: { dom: one(POS), smooth: true } },
+  // d (1/x) = -out² dx
+  reciprocal: { arity: 1, doc: "1 / input.", js: "1 / x", wgsl: "1.0 / x", rule: elementwise((b, _x, out) => T(b, "t.neg", [sq(b, out)])), test: { dom: one(POS), smooth: true } },
+  // piecewise constant: zero derivatives (PyTorch's)
+  sign: { arity: 1, doc: "-1, 0 or 1 (0 for NaN, as PyTorch 1.13).", js: "x > 0 ? 1 : x < 0 ? -1 : 0", wgsl: "select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), 0.0, is_nan(x))", rule: constant, test: { dom: one(R), kinks: [0], smooth: false } },
+  floor: { arity: 1, doc: "Round down.", js: "Math.floor(x)", wgsl: nanSafe("floor(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
+  ceil: { arity: 1, doc: "Round up.", js: "Math.ceil(x)", wgsl: nanSafe("ceil(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
+  // halves to even, as torch.round (Math.round takes halves up); WGSL's round does the same
+  round: { arity: 1, doc: "Round to the nearest integer, halves to even.", js: "roundHalfEven(x)", jsHelpers: ["roundHalfEven"], wgsl: nanSafe("round(x)"), rule: constant, test: { dom: one(R), kinks: [-1.5, -0.5, 0.5, 1.5], smooth: false } },
+  trunc: { arity: 1, doc: "Round towards 0.", js: "Math.trunc(x)", wgsl: nanSafe("trunc(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
+  // d (x - trunc x) = dx
+  frac: { arity: 1, doc: "input - trunc(input).", js: "x - Math.trunc(x)", wgsl: "x - trunc(x)", rule: elementwise(() => lit(1)), test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
+
+  // ---- activations (torch.nn.functional), literal parameters with PyTorch's defaults
+  // silu = x σ(x); d = σ(x) (1 + x (1 - σ(x)))
+  silu: {
+    arity: 1, doc: "input * sigmoid(input).", js: "x / (1 + Math.exp(-x))", wgsl: nanSafe("x / (1.0 + exp(-x))"),
+    rule: elementwise((b, [x]) => {
+      const s = T(b, "t.sigmoid", [x]);
+      return T(b, "t.mul", [s, T(b, "t.add", [lit(1), T(b, "t.mul", [x, T(b, "t.sub", [lit(1), s])])])]);
+    }),
+    test: { dom: one([-3, 3]), smooth: true },
+  },
+  // mish = x tanh(softplus x); d = tanh(sp) + x σ(x) (1 - tanh(sp)²)
+  mish: {
+    arity: 1, doc: "input * tanh(softplus(input)).", js: "x * Math.tanh(Math.log1p(Math.exp(x)))", wgsl: nanSafe("x * jacc_tanh(log1p_f(exp(x)))"), wgslHelpers: ["log1p", "jacc_tanh"],
+    rule: elementwise((b, [x]) => {
+      const t = T(b, "t.tanh", [T(b, "t.softplus", [x], [1, 20])]);
+      return T(b, "t.add", [t, T(b, "t.mul", [T(b, "t.mul", [x, T(b, "t.sigmoid", [x])]), T(b, "t.sub", [lit(1), sq(b, t)])])]);
+    }),
+    test: { dom: one([-3, 3]), smooth: true },
+  },
+  // elu = x above 0, α (eˣ - 1) below; d = 1 above, α eˣ below
+  elu: {
+    arity: 1, doc: "input where > 0, alpha * (e ** input - 1) elsewhere.", params: [["alpha", 1]],
+    js: "x > 0 ? x : alpha * Math.expm1(x)", wgsl: "select(alpha * jacc_expm1(x), x, x > 0.0 || is_nan(x))", wgslHelpers: ["jacc_expm1"],
+    rule: elementwise((b, [x], _o, [alpha]) => identityAbove0(b, x, T(b, "t.mul", [T(b, "t.exp", [x]), num(alpha)]))),
+    test: { dom: one(R), kinks: [0], smooth: false, cases: [{ expr: "x.elu(0.5).mul(y)", args: [[2, 3], [3]] }] },
+  },
+  // d = 1 above 0, negativeSlope at and below (PyTorch)
+  leakyRelu: {
+    arity: 1, doc: "input where > 0, negativeSlope * input elsewhere.", params: [["negativeSlope", 0.01]],
+    js: "x > 0 ? x : x * negativeSlope", wgsl: "select(x * negativeSlope, x, x > 0.0 || is_nan(x))",
+    rule: elementwise((b, [x], _o, [slope]) => identityAbove0(b, x, num(slope))),
+    test: { dom: one(R), kinks: [0], smooth: false, cases: [{ expr: "leakyRelu(x, 0.2)", args: [[4]] }] },
+  },
+  // logSigmoid = -softplus(-x), computed without overflow; d = σ(-x)
+  logSigmoid: {
+    arity: 1, doc: "log(sigmoid(input)), without overflow.", js: "x < 0 ? x - Math.log1p(Math.exp(x)) : -Math.log1p(Math.exp(-x))",
+    wgsl: nanSafe("select(-log1p_f(exp(-x)), x - log1p_f(exp(x)), x < 0.0)"), wgslHelpers: ["log1p"],
+    rule: elementwise((b, [x]) => T(b, "t.sigmoid", [T(b, "t.neg", [x])])),
+    test: { dom: one([-3, 3]), smooth: true },
+  },
+  // clamp to [minVal, maxVal]; d = 1 strictly inside, 0 elsewhere (PyTorch)
+  hardtanh: {
+    arity: 1, doc: "input clamped to [minVal, maxVal]; NaN passes through.", params: [["minVal", -1], ["maxVal", 1]],
+    js: "x < minVal ? minVal : x > maxVal ? maxVal : x", wgsl: nanSafe("select(select(x, maxVal, x > maxVal), minVal, x < minVal)"),
+    rule: elementwise((b, [x], _o, [lo, hi]) => T(b, "t.mul", [step(b, T(b, "t.sub", [x, num(lo)])), step(b, T(b, "t.sub", [num(hi), x]))])),
+    test: { dom: one(R), kinks: [-1, 1], smooth: false, cases: [{ expr: "x.hardtanh(-0.5, 2).mul(y)", args: [[2, 3], [3]], kinks: [-0.5] }] },
+  },
+  relu6: {
+    arity: 1, doc: "input clamped to [0, 6]; NaN passes through.", js: "x < 0 ? 0 : x > 6 ? 6 : x", wgsl: nanSafe("select(select(x, 6.0, x > 6.0), 0.0, x < 0.0)"),
+    rule: elementwise((b, [x]) => T(b, "t.mul", [step(b, x), step(b, T(b, "t.sub", [lit(6), x]))])),
+    test: { dom: one([-2, 8]), kinks: [0, 6], smooth: false },
   },
 } satisfies Record<string, ElementwiseOp>;
 

@@ -24,6 +24,14 @@ export const maximum = deviceAware("maximum", (input: Operand, other: Operand): 
 export const minimum = deviceAware("minimum", (input: Operand, other: Operand): Tensor => binary("minimum", "minimum", input, other));
 /** The angle of the point (other, input) in radians, broadcasting (atan(input / other) with the quadrant). */
 export const atan2 = deviceAware("atan2", (input: Operand, other: Operand): Tensor => binary("atan2", "atan2", input, other));
+/** Remainder of truncated division, the dividend's sign (C's fmod, JS's %), broadcasting. */
+export const fmod = deviceAware("fmod", (input: Operand, other: Operand): Tensor => binary("fmod", "fmod", input, other));
+/** Remainder of floor division, the divisor's sign (Python's %), broadcasting. */
+export const remainder = deviceAware("remainder", (input: Operand, other: Operand): Tensor => binary("remainder", "remainder", input, other));
+/** sqrt(input² + other²) without overflow, broadcasting. */
+export const hypot = deviceAware("hypot", (input: Operand, other: Operand): Tensor => binary("hypot", "hypot", input, other));
+/** input * log(other), 0 where input is 0 (unless other is NaN), broadcasting. */
+export const xlogy = deviceAware("xlogy", (input: Operand, other: Operand): Tensor => binary("xlogy", "xlogy", input, other));
 /** -input. */
 export const neg = deviceAware("neg", (input: Tensor): Tensor => unary("neg", input));
 /** e ** input. */
@@ -46,6 +54,66 @@ export const relu = deviceAware("relu", (input: Tensor): Tensor => unary("relu",
 export const abs = deviceAware("abs", (input: Tensor): Tensor => unary("abs", input));
 /** log(1 + e ** (beta * input)) / beta; input itself where beta * input > threshold. */
 export const softplus = deviceAware("softplus", (input: Tensor, beta = 1, threshold = 20): Tensor => unary("softplus", input, [beta, threshold]));
+/** log(1 + input), accurate near 0. */
+export const log1p = deviceAware("log1p", (input: Tensor): Tensor => unary("log1p", input));
+/** e ** input - 1, accurate near 0. */
+export const expm1 = deviceAware("expm1", (input: Tensor): Tensor => unary("expm1", input));
+/** 2 ** input. */
+export const exp2 = deviceAware("exp2", (input: Tensor): Tensor => unary("exp2", input));
+/** Base-2 log (NaN below 0, -Infinity at 0). */
+export const log2 = deviceAware("log2", (input: Tensor): Tensor => unary("log2", input));
+/** Base-10 log (NaN below 0, -Infinity at 0). */
+export const log10 = deviceAware("log10", (input: Tensor): Tensor => unary("log10", input));
+/** Tangent. */
+export const tan = deviceAware("tan", (input: Tensor): Tensor => unary("tan", input));
+/** Arcsine (NaN outside [-1, 1]). */
+export const asin = deviceAware("asin", (input: Tensor): Tensor => unary("asin", input));
+/** Arccosine (NaN outside [-1, 1]). */
+export const acos = deviceAware("acos", (input: Tensor): Tensor => unary("acos", input));
+/** Arctangent. */
+export const atan = deviceAware("atan", (input: Tensor): Tensor => unary("atan", input));
+/** Hyperbolic sine. */
+export const sinh = deviceAware("sinh", (input: Tensor): Tensor => unary("sinh", input));
+/** Hyperbolic cosine. */
+export const cosh = deviceAware("cosh", (input: Tensor): Tensor => unary("cosh", input));
+/** Inverse hyperbolic sine. */
+export const asinh = deviceAware("asinh", (input: Tensor): Tensor => unary("asinh", input));
+/** Inverse hyperbolic cosine (NaN below 1). */
+export const acosh = deviceAware("acosh", (input: Tensor): Tensor => unary("acosh", input));
+/** Inverse hyperbolic tangent (NaN outside [-1, 1]). */
+export const atanh = deviceAware("atanh", (input: Tensor): Tensor => unary("atanh", input));
+/** input * input. */
+export const square = deviceAware("square", (input: Tensor): Tensor => unary("square", input));
+/** 1 / sqrt(input) (NaN below 0, Infinity at 0). */
+export const rsqrt = deviceAware("rsqrt", (input: Tensor): Tensor => unary("rsqrt", input));
+/** 1 / input. */
+export const reciprocal = deviceAware("reciprocal", (input: Tensor): Tensor => unary("reciprocal", input));
+/** -1, 0 or 1 (0 for NaN, as PyTorch 1.13). */
+export const sign = deviceAware("sign", (input: Tensor): Tensor => unary("sign", input));
+/** Round down. */
+export const floor = deviceAware("floor", (input: Tensor): Tensor => unary("floor", input));
+/** Round up. */
+export const ceil = deviceAware("ceil", (input: Tensor): Tensor => unary("ceil", input));
+/** Round to the nearest integer, halves to even. */
+export const round = deviceAware("round", (input: Tensor): Tensor => unary("round", input));
+/** Round towards 0. */
+export const trunc = deviceAware("trunc", (input: Tensor): Tensor => unary("trunc", input));
+/** input - trunc(input). */
+export const frac = deviceAware("frac", (input: Tensor): Tensor => unary("frac", input));
+/** input * sigmoid(input). */
+export const silu = deviceAware("silu", (input: Tensor): Tensor => unary("silu", input));
+/** input * tanh(softplus(input)). */
+export const mish = deviceAware("mish", (input: Tensor): Tensor => unary("mish", input));
+/** input where > 0, alpha * (e ** input - 1) elsewhere. */
+export const elu = deviceAware("elu", (input: Tensor, alpha = 1): Tensor => unary("elu", input, [alpha]));
+/** input where > 0, negativeSlope * input elsewhere. */
+export const leakyRelu = deviceAware("leakyRelu", (input: Tensor, negativeSlope = 0.01): Tensor => unary("leakyRelu", input, [negativeSlope]));
+/** log(sigmoid(input)), without overflow. */
+export const logSigmoid = deviceAware("logSigmoid", (input: Tensor): Tensor => unary("logSigmoid", input));
+/** input clamped to [minVal, maxVal]; NaN passes through. */
+export const hardtanh = deviceAware("hardtanh", (input: Tensor, minVal = -1, maxVal = 1): Tensor => unary("hardtanh", input, [minVal, maxVal]));
+/** input clamped to [0, 6]; NaN passes through. */
+export const relu6 = deviceAware("relu6", (input: Tensor): Tensor => unary("relu6", input));
 
 /** The elementwise methods of Tensor. */
 export class TensorElementwise {
@@ -65,6 +133,14 @@ export class TensorElementwise {
   minimum(this: Tensor, other: Operand): Tensor { return minimum(this, other); }
   /** The angle of the point (other, input) in radians, broadcasting (atan(input / other) with the quadrant). */
   atan2(this: Tensor, other: Operand): Tensor { return atan2(this, other); }
+  /** Remainder of truncated division, the dividend's sign (C's fmod, JS's %), broadcasting. */
+  fmod(this: Tensor, other: Operand): Tensor { return fmod(this, other); }
+  /** Remainder of floor division, the divisor's sign (Python's %), broadcasting. */
+  remainder(this: Tensor, other: Operand): Tensor { return remainder(this, other); }
+  /** sqrt(input² + other²) without overflow, broadcasting. */
+  hypot(this: Tensor, other: Operand): Tensor { return hypot(this, other); }
+  /** input * log(other), 0 where input is 0 (unless other is NaN), broadcasting. */
+  xlogy(this: Tensor, other: Operand): Tensor { return xlogy(this, other); }
   /** -input. */
   neg(this: Tensor): Tensor { return neg(this); }
   /** e ** input. */
@@ -87,4 +163,64 @@ export class TensorElementwise {
   abs(this: Tensor): Tensor { return abs(this); }
   /** log(1 + e ** (beta * input)) / beta; input itself where beta * input > threshold. */
   softplus(this: Tensor, beta?: number, threshold?: number): Tensor { return softplus(this, beta, threshold); }
+  /** log(1 + input), accurate near 0. */
+  log1p(this: Tensor): Tensor { return log1p(this); }
+  /** e ** input - 1, accurate near 0. */
+  expm1(this: Tensor): Tensor { return expm1(this); }
+  /** 2 ** input. */
+  exp2(this: Tensor): Tensor { return exp2(this); }
+  /** Base-2 log (NaN below 0, -Infinity at 0). */
+  log2(this: Tensor): Tensor { return log2(this); }
+  /** Base-10 log (NaN below 0, -Infinity at 0). */
+  log10(this: Tensor): Tensor { return log10(this); }
+  /** Tangent. */
+  tan(this: Tensor): Tensor { return tan(this); }
+  /** Arcsine (NaN outside [-1, 1]). */
+  asin(this: Tensor): Tensor { return asin(this); }
+  /** Arccosine (NaN outside [-1, 1]). */
+  acos(this: Tensor): Tensor { return acos(this); }
+  /** Arctangent. */
+  atan(this: Tensor): Tensor { return atan(this); }
+  /** Hyperbolic sine. */
+  sinh(this: Tensor): Tensor { return sinh(this); }
+  /** Hyperbolic cosine. */
+  cosh(this: Tensor): Tensor { return cosh(this); }
+  /** Inverse hyperbolic sine. */
+  asinh(this: Tensor): Tensor { return asinh(this); }
+  /** Inverse hyperbolic cosine (NaN below 1). */
+  acosh(this: Tensor): Tensor { return acosh(this); }
+  /** Inverse hyperbolic tangent (NaN outside [-1, 1]). */
+  atanh(this: Tensor): Tensor { return atanh(this); }
+  /** input * input. */
+  square(this: Tensor): Tensor { return square(this); }
+  /** 1 / sqrt(input) (NaN below 0, Infinity at 0). */
+  rsqrt(this: Tensor): Tensor { return rsqrt(this); }
+  /** 1 / input. */
+  reciprocal(this: Tensor): Tensor { return reciprocal(this); }
+  /** -1, 0 or 1 (0 for NaN, as PyTorch 1.13). */
+  sign(this: Tensor): Tensor { return sign(this); }
+  /** Round down. */
+  floor(this: Tensor): Tensor { return floor(this); }
+  /** Round up. */
+  ceil(this: Tensor): Tensor { return ceil(this); }
+  /** Round to the nearest integer, halves to even. */
+  round(this: Tensor): Tensor { return round(this); }
+  /** Round towards 0. */
+  trunc(this: Tensor): Tensor { return trunc(this); }
+  /** input - trunc(input). */
+  frac(this: Tensor): Tensor { return frac(this); }
+  /** input * sigmoid(input). */
+  silu(this: Tensor): Tensor { return silu(this); }
+  /** input * tanh(softplus(input)). */
+  mish(this: Tensor): Tensor { return mish(this); }
+  /** input where > 0, alpha * (e ** input - 1) elsewhere. */
+  elu(this: Tensor, alpha?: number): Tensor { return elu(this, alpha); }
+  /** input where > 0, negativeSlope * input elsewhere. */
+  leakyRelu(this: Tensor, negativeSlope?: number): Tensor { return leakyRelu(this, negativeSlope); }
+  /** log(sigmoid(input)), without overflow. */
+  logSigmoid(this: Tensor): Tensor { return logSigmoid(this); }
+  /** input clamped to [minVal, maxVal]; NaN passes through. */
+  hardtanh(this: Tensor, minVal?: number, maxVal?: number): Tensor { return hardtanh(this, minVal, maxVal); }
+  /** input clamped to [0, 6]; NaN passes through. */
+  relu6(this: Tensor): Tensor { return relu6(this); }
 }

@@ -2,11 +2,11 @@
 // One loop per op, its formula inlined, so V8 compiles each without a call per element.
 
 import type { Storage } from "../dtype.js";
-import { powC } from "./scalar-math.js";
+import { powC, remainderC, roundHalfEven } from "./scalar-math.js";
 
-export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "softplus"] as const;
+export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "softplus", "log1p", "expm1", "exp2", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sign", "floor", "ceil", "round", "trunc", "frac", "silu", "mish", "elu", "leakyRelu", "logSigmoid", "hardtanh", "relu6"] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
-export const BINARY_OPS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2"] as const;
+export const BINARY_OPS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2", "fmod", "remainder", "hypot", "xlogy"] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 /** The ops whose `other` is scaled by `{ alpha }` first. */
 export const ALPHA_OPS = ["add", "sub"] as const;
@@ -14,6 +14,9 @@ export const ALPHA_OPS = ["add", "sub"] as const;
 /** The literal parameters of the ops that take some, with PyTorch's defaults. */
 export const OP_PARAMS: Readonly<Record<string, readonly (readonly [string, number])[]>> = {
   softplus: [["beta", 1], ["threshold", 20]],
+  elu: [["alpha", 1]],
+  leakyRelu: [["negativeSlope", 0.01]],
+  hardtanh: [["minVal", -1], ["maxVal", 1]],
 };
 
 /** o[i] = op(xs[i]) for i < n; `p`: the op's parameters. */
@@ -34,6 +37,48 @@ export function unaryLoop(op: UnaryOp, xs: Storage, o: Storage, n: number, p: re
       for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x * beta > threshold ? x : Math.log1p(Math.exp(x * beta)) / beta; }
       return;
     }
+    case "log1p": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.log1p(x); } return;
+    case "expm1": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.expm1(x); } return;
+    case "exp2": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = 2 ** x; } return;
+    case "log2": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.log2(x); } return;
+    case "log10": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.log10(x); } return;
+    case "tan": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.tan(x); } return;
+    case "asin": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.asin(x); } return;
+    case "acos": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.acos(x); } return;
+    case "atan": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.atan(x); } return;
+    case "sinh": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.sinh(x); } return;
+    case "cosh": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.cosh(x); } return;
+    case "asinh": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.asinh(x); } return;
+    case "acosh": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.acosh(x); } return;
+    case "atanh": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.atanh(x); } return;
+    case "square": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x * x; } return;
+    case "rsqrt": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = 1 / Math.sqrt(x); } return;
+    case "reciprocal": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = 1 / x; } return;
+    case "sign": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x > 0 ? 1 : x < 0 ? -1 : 0; } return;
+    case "floor": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.floor(x); } return;
+    case "ceil": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.ceil(x); } return;
+    case "round": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = roundHalfEven(x); } return;
+    case "trunc": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.trunc(x); } return;
+    case "frac": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x - Math.trunc(x); } return;
+    case "silu": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x / (1 + Math.exp(-x)); } return;
+    case "mish": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x * Math.tanh(Math.log1p(Math.exp(x))); } return;
+    case "elu": {
+      const alpha = p[0];
+      for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x > 0 ? x : alpha * Math.expm1(x); }
+      return;
+    }
+    case "leakyRelu": {
+      const negativeSlope = p[0];
+      for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x > 0 ? x : x * negativeSlope; }
+      return;
+    }
+    case "logSigmoid": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x < 0 ? x - Math.log1p(Math.exp(x)) : -Math.log1p(Math.exp(-x)); } return;
+    case "hardtanh": {
+      const minVal = p[0], maxVal = p[1];
+      for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x < minVal ? minVal : x > maxVal ? maxVal : x; }
+      return;
+    }
+    case "relu6": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x < 0 ? 0 : x > 6 ? 6 : x; } return;
   }
 }
 
@@ -48,5 +93,9 @@ export function binaryLoop(op: BinaryOp, a: Storage, ai: number, as: number, b: 
     case "maximum": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = Math.max(x, y); } return;
     case "minimum": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = Math.min(x, y); } return;
     case "atan2": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = Math.atan2(x, y); } return;
+    case "fmod": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x % y; } return;
+    case "remainder": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = remainderC(x, y); } return;
+    case "hypot": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = Math.hypot(x, y); } return;
+    case "xlogy": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x === 0 && y === y ? 0 : x * Math.log(y); } return;
   }
 }

@@ -258,7 +258,7 @@ export const gpuAd: Record<string, (...args: any[]) => unknown> = {
   adSelectBackward,
   adNarrowBackward,
   adStep: (x: Tensor) => unary("step", "adStep", x),
-  adSign: (x: Tensor) => unary("sign", "adSign", x),
+  adSign: (x: Tensor) => unary("sgn", "adSign", x),
   adEqMask,
   adPickWeight,
   adClampMask,

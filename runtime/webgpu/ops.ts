@@ -129,7 +129,7 @@ function scaled(op: string, other: Operand, opts?: { alpha?: number }): Operand 
   return typeof other === "number" ? other * alpha : binary("mul", op, other, alpha);
 }
 
-export type UnaryKind = UnaryOp | "step" | "sign";
+export type UnaryKind = UnaryOp | "step" | "sgn";
 
 /** op(input) elementwise; `params`: the op's literal parameters, passed as f32 bits after n. */
 export function unary(kind: UnaryKind, op: string, input: unknown, params: readonly unknown[] = []): WebGPUTensor {

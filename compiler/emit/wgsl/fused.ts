@@ -11,7 +11,7 @@
 // different chains never share a name.
 
 import { WgslBuilder } from "./builder.js";
-import { BINARY_EXPR, ENTRY_1D, FLAT_ID, HELPERS, opHelpers, UNARY_EXPR, type BinaryKind, type UnaryKind } from "./kernels.js";
+import { BINARY_EXPR, ENTRY_1D, FLAT_ID, helperTexts, opHelpers, UNARY_EXPR, type BinaryKind, type UnaryKind } from "./kernels.js";
 import { substitute } from "../../ops/elementwise.js";
 import { MAX_GPU_BINDINGS, MAX_GPU_TENSORS, type FuseNode, type RegionArg, type RegionNode } from "../../ir/fused.js";
 
@@ -45,8 +45,7 @@ function fnv(s: string, basis: number): string {
 function header(b: WgslBuilder, unaries: Set<string>, ops: Set<string>, kinds: readonly ("t" | "n")[]): number {
   for (const op of ops) if (!(unaries.has(op) ? op in UNARY_EXPR : op in BINARY_EXPR)) throw new Error(`jacc: no WGSL for the fused op ${op}`);
   b.line("@group(0) @binding(0) var<storage, read> params: array<u32>;");
-  b.blank().line(HELPERS.bits);
-  for (const h of new Set([...ops].sort().flatMap(opHelpers))) b.blank().line(HELPERS[h]);
+  for (const text of helperTexts(["bits", ...[...ops].sort().flatMap(opHelpers)])) b.blank().line(text);
   b.blank();
   let binding = 1;
   kinds.forEach((k, i) => k === "t" && b.line(`@group(0) @binding(${binding++}) var<storage, read> in${i}: array<f32>;`));

@@ -14,7 +14,7 @@ import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES } from "../../ops/elementwis
 
 export { WgslBuilder } from "./builder.js";
 
-const UNARY: UnaryKind[] = [...UNARY_NAMES, "step", "sign"];
+const UNARY: UnaryKind[] = [...UNARY_NAMES, "step", "sgn"];
 const BINARY: BinaryKind[] = [...BINARY_NAMES, "eq", "pick_max", "pick_min"];
 const FOLDS: FoldKind[] = ["sum", "prod", "max", "min"];
 
@@ -86,7 +86,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adNarrowBackward: EXPAND,
   adReshapeAs: [],
   adStep: ["unary_step"],
-  adSign: ["unary_sign"],
+  adSign: ["unary_sgn"],
   adEqMask: ["binary_eq"],
   adPickWeight: ["binary_pick_max", "binary_pick_min"],
   adClampMask: ["clamp_mask"],

@@ -13,6 +13,7 @@
 // SwiftShader's builtins are off by up to 2e-4.
 
 import { WgslBuilder } from "./builder.js";
+import { mathText } from "./math.js";
 import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES, type ElementwiseName, type WgslHelper } from "../../ops/elementwise.js";
 
 /** Threads per workgroup of the 1-D kernels; the runtime dispatches ceil(n / WG) groups (2-D past 65535). */
@@ -21,7 +22,7 @@ export const WG = 64;
 export const TILE = 16;
 
 /** The registry's elementwise ops (compiler/ops/elementwise.ts) and the AD helpers' own kernels. */
-export type UnaryKind = ElementwiseName | "step" | "sign";
+export type UnaryKind = ElementwiseName | "step" | "sgn";
 export type BinaryKind = ElementwiseName | "eq" | "pick_max" | "pick_min";
 export type FoldKind = "sum" | "prod" | "max" | "min";
 
@@ -116,10 +117,18 @@ fn pow_c(x: f32, y: f32) -> f32 {
 }`,
 };
 
-function header(b: WgslBuilder, title: string, helpers: (keyof typeof HELPERS)[]): void {
+function header(b: WgslBuilder, title: string, helpers: (keyof typeof HELPERS | WgslHelper)[]): void {
   b.comment(`jacc: ${title}`);
   b.line("@group(0) @binding(0) var<storage, read> params: array<u32>;");
-  for (const h of helpers) b.blank().line(HELPERS[h]);
+  for (const text of helperTexts(helpers)) b.blank().line(text);
+}
+
+/** The texts of the helpers a kernel's formulas call: the kernels' own, then the math library's (with what they call). */
+export function helperTexts(helpers: Iterable<keyof typeof HELPERS | WgslHelper>): string[] {
+  const all = [...new Set(helpers)];
+  const own = all.filter((h): h is keyof typeof HELPERS => h in HELPERS).map((h) => HELPERS[h]);
+  const math = all.filter((h) => !(h in HELPERS));
+  return math.length ? [...own, mathText(math)] : own;
 }
 
 /** The flat thread index of a 1-D kernel dispatched as a (x, y) grid of WG-wide groups. */
@@ -130,7 +139,8 @@ export const FLAT_ID = `let i = gid.x + gid.y * nwg.x * ${WG}u;`;
 export const UNARY_EXPR: Record<UnaryKind, string> = {
   ...(Object.fromEntries(UNARY_NAMES.map((n) => [n, ELEMENTWISE_OPS[n].wgsl])) as Record<ElementwiseName, string>),
   step: "select(0.0, 1.0, x > 0.0)",
-  sign: "select(sign(x), x, is_nan(x))",
+  // (abs's derivative: NaN passes through, unlike the registry's sign)
+  sgn: "select(sign(x), x, is_nan(x))",
 };
 
 /** The helpers (beyond `bits`) an elementwise op's formula calls. */
