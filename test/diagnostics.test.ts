@@ -299,6 +299,36 @@ const FENCE: Bad[] = [
     message: [/optional chaining/],
   },
   {
+    name: "a reduction's dim from the function's values",
+    src: `import { type Tensor } from "jacc";\nexport function f(x: Tensor) {\n  const d = x.shape.length - 1;\n  return x.sum(‸d).sum();\n}\nexport const g = grad(f);`,
+    code: U,
+    message: [/dims and keepdim of `sum` must be literals/],
+  },
+  {
+    name: "permute's dims from the function's values",
+    src: `import { type Tensor } from "jacc";\nexport function f(x: Tensor) {\n  const n = x.ndim;\n  return x.permute(‸n - 1, 0).sum();\n}\nexport const g = grad(f);`,
+    code: U,
+    message: [/the dims of `permute` must be literals/],
+  },
+  {
+    name: "reshape's sizes: not numbers",
+    src: `import { type Tensor } from "jacc";\nexport function f(x: Tensor) {\n  return x.reshape(‸x, -1).sum();\n}\nexport const g = grad(f);`,
+    code: "unsupported-type",
+    message: [/sizes of `reshape` must be numbers/],
+  },
+  {
+    name: "a factory's options from the function's values",
+    src: `import { type Tensor, zerosLike } from "jacc";\nexport function f(x: Tensor) {\n  const fill = x.size(0);\n  return x.add(zerosLike(x, ‸{ dtype: fill > 2 ? "float32" : "float64" })).sum();\n}\nexport const g = grad(f);`,
+    code: U,
+    message: [/options of `zerosLike` must be constants/],
+  },
+  {
+    name: "tensor() of the function's values",
+    src: `import { type Tensor, tensor } from "jacc";\nexport function f(x: Tensor) {\n  const n = x.size(0);\n  return x.add(tensor([‸n])).sum();\n}\nexport const g = grad(f);`,
+    code: U,
+    message: [/a Tensor built from the function's own values/],
+  },
+  {
     name: "regular expression",
     src: `export function f(x: number) {\n  const r = ‸/a+/;\n  return x;\n}\nexport const d = grad(f);`,
     code: U,

@@ -851,7 +851,9 @@ export class FnLowerer {
       if (name === "numel") return { k: "atom", a: this.b.t("t.numel", [obj.a], [], NUM), t: NUM };
       if (name === "ndim") return { k: "atom", a: this.b.t("t.dim", [obj.a], [], NUM), t: NUM };
       if (name === "T" || name === "mT") return { k: "atom", a: this.b.t("t.t", [obj.a]), t: TENSOR };
-      fail(e, "unsupported-construct", `Tensor property \`.${name}\` is not supported in a differentiated function (use .size(d), .numel, .ndim)`);
+      // the sizes at run time, a vector of integers (x.shape[0], x.shape.length, reshape(x.shape)), never differentiated
+      if (name === "shape") return { k: "atom", a: this.b.t("t.shape", [obj.a], [], VEC), t: VEC };
+      fail(e, "unsupported-construct", `Tensor property \`.${name}\` is not supported in a differentiated function (use .shape, .size(d), .numel, .ndim)`);
     }
     if (obj.k === "atom" && name === "length" && (obj.t.k === "vec" || obj.t.k === "opaque")) return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr: obj.a }), t: NUM };
     if (obj.k === "tuple" && name === "length") return { k: "atom", a: lit(obj.items.length), t: NUM };
@@ -921,7 +923,7 @@ export class FnLowerer {
     const jaccName = jaccExportOf(callee, (n, at) => this.lookup(n, at));
     if (jaccName !== undefined) {
       if (TENSOR_FUNCTIONS.has(jaccName)) return tensorOp(this, jaccName, undefined, e.arguments, e);
-      if (FACTORIES.has(jaccName)) return this.constantCall(e);
+      if (FACTORIES.has(jaccName)) return this.readsLocals(e.arguments) && jaccName !== "tensor" ? this.factoryCall(jaccName, e) : this.constantCall(e);
       // (other runtime exports called here: name them, not "cannot be used as a value")
       if (!MARKER_NAMES.has(jaccName)) fail(e, "unsupported-construct", `\`${jaccName}(…)\` from "jacc" is not supported in a differentiated function`);
     }
@@ -977,8 +979,56 @@ export class FnLowerer {
     return { k: "atom", a: this.b.let("rand", NUM, { k: "prim", op: "random", args: [] }), t: NUM };
   }
 
+  /** Whether expressions read a local of this function (a variable, not a property name). */
+  private readsLocals(nodes: readonly ts.Node[]): boolean {
+    let found = false;
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !(ts.isPropertyAssignment(n.parent) && n.parent.name === n) && this.lookupLocal(n.text)) found = true;
+      else ts.forEachChild(n, visit);
+    };
+    nodes.forEach(visit);
+    return found;
+  }
+
+  /**
+   * A factory called with the function's values (zerosLike(x), zeros(x.shape),
+   * eye(n), arange(x.size(0)), fullLike(x, 2)): one `t.factory` primitive whose
+   * operands are those values, with no derivative, as in PyTorch (a size, a
+   * fill value or a range end is not differentiated: fullLike(x, v) does not
+   * carry v's gradient). Option objects stay literals.
+   */
+  private factoryCall(name: string, e: ts.CallExpression): Val {
+    const operands: Atom[] = [];
+    const layout: ({ k: "atom" } | { k: "array"; n: number } | { k: "text"; text: string })[] = [];
+    for (const a of e.arguments) {
+      const inner = skipParens(a);
+      if (ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
+      if (!this.readsLocals([a])) {
+        this.checkConstantArgs([a]);
+        layout.push({ k: "text", text: a.getText() });
+        continue;
+      }
+      if (ts.isObjectLiteralExpression(inner)) fail(a, "unsupported-construct", `the options of \`${name}\` must be constants inside a differentiated function`);
+      const items = ts.isArrayLiteralExpression(inner) ? [...inner.elements] : [a];
+      for (const item of items) {
+        const val = this.expr(item);
+        const ok = val.k === "atom" && (val.t.k === "num" || val.t.k === "vec" || val.t.k === "tensor");
+        if (!ok) fail(item, "unsupported-type", `\`${name}\` takes numbers, shapes and tensors here`);
+        operands.push(val.a);
+      }
+      layout.push(ts.isArrayLiteralExpression(inner) ? { k: "array", n: items.length } : { k: "atom" });
+    }
+    return { k: "atom", a: this.b.t("t.factory", operands, [name, layout]), t: TENSOR };
+  }
+
   /** A factory call with constant arguments (zeros([2, 3]), tensor([...])): a constant read as written. */
   private constantCall(e: ts.CallExpression): Val {
+    this.checkConstantArgs(e.arguments);
+    return { k: "atom", a: this.b.let("T", TENSOR, { k: "ext", text: e.getText() }), t: TENSOR };
+  }
+
+  /** A constant argument: its random ops are recorded for the marker's `randomness` check, a local is refused. */
+  private checkConstantArgs(args: readonly ts.Expression[]): void {
     const visit = (n: ts.Node): void => {
       // a random op in the arguments would run as written, out of the `randomness` check's sight
       const random = ts.isCallExpression(n) ? this.randomOpName(n) : undefined;
@@ -988,8 +1038,7 @@ export class FnLowerer {
       }
       ts.forEachChild(n, visit);
     };
-    e.arguments.forEach(visit);
-    return { k: "atom", a: this.b.let("T", TENSOR, { k: "ext", text: e.getText() }), t: TENSOR };
+    args.forEach(visit);
   }
 
   callTarget(target: FnTarget, argNodes: readonly ts.Expression[], e: ts.Node, _hint?: "tuple"): Val {

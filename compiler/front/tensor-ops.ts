@@ -72,6 +72,26 @@ function literal(e: ts.Expression): unknown {
 }
 const NOT_LITERAL = Symbol("not a literal");
 
+/** Ops whose sizes may be run-time integers (their vjp reads x's shape, not the sizes). */
+const RUNTIME_SIZES = new Set(["reshape", "view", "expand"]);
+
+/**
+ * The sizes of reshape / view / expand given by run-time integers: numbers
+ * (x.shape[0], n * m), an array literal of them, or a shape (x.shape): one
+ * operand each (a shape stays one vector operand, as the runtime takes it).
+ */
+function runtimeSizes(lw: FnLowerer, name: string, rest: readonly ts.Expression[]): Atom[] {
+  const one = (e: ts.Expression, arrayOk: boolean): Atom[] => {
+    const inner = skipParens(e);
+    if (arrayOk && ts.isArrayLiteralExpression(inner)) return inner.elements.flatMap((x) => one(x, false));
+    const val = lw.expr(e);
+    if (val.k === "tuple" && arrayOk) return val.items.map((it) => (it.k === "atom" && it.t.k === "num" ? it.a : fail(e, "unsupported-type", `the sizes of \`${name}\` must be numbers`)));
+    if (val.k !== "atom" || !(val.t.k === "num" || (arrayOk && val.t.k === "vec"))) fail(e, "unsupported-type", `the sizes of \`${name}\` must be numbers, an array of numbers or a shape`);
+    return [val.a];
+  };
+  return rest.length === 1 ? one(rest[0], true) : rest.flatMap((e) => one(e, false));
+}
+
 /** A method call `recv.name(args)`, or the function `name(args)` (recv undefined). */
 export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, argsIn: readonly ts.Expression[], node: ts.Node): Val {
   let args = argsIn;
@@ -156,8 +176,11 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   } else if (spec.lits === "sizes") {
     const rest = args.slice(i);
     const vals = rest.map(literal);
-    if (vals.some((x) => x === NOT_LITERAL)) fail(rest[0], "unsupported-construct", `the sizes of \`${name}\` must be literals inside a differentiated function`);
-    if (vals.length === 1 && Array.isArray(vals[0])) attrs.push(vals[0]);
+    if (vals.some((x) => x === NOT_LITERAL)) {
+      // run-time sizes (x.reshape(x.shape[0], -1), x.view(n, m), x.expand(x.shape)): integer operands, never differentiated
+      if (!RUNTIME_SIZES.has(name)) fail(rest[0], "unsupported-construct", `the ${name === "permute" ? "dims" : "sizes"} of \`${name}\` must be literals inside a differentiated function`);
+      atoms.push(...runtimeSizes(lw, name, rest));
+    } else if (vals.length === 1 && Array.isArray(vals[0])) attrs.push(vals[0]);
     else if (vals.length) attrs.push(vals);
     i = args.length;
   }

@@ -217,6 +217,19 @@ export const tensorRules: Record<string, TensorRule> = {
   "ad.numFit": { operands: 1, js: call("adNumFit"), type: () => NUM },
   "t.size": { operands: 1, js: (a) => `${a[0]}.size(${a[1]})`, zero: true, type: () => NUM },
   "t.dim": { operands: 1, js: (a) => `${a[0]}.dim()`, zero: true, type: () => NUM },
+  // a factory given the function's values (compiler/front/lower.ts factoryCall): no derivative, as in PyTorch
+  "t.factory": {
+    operands: 0,
+    zero: true,
+    js: (a, attrs) => {
+      const [name, layout] = attrs as [string, ({ k: "atom" } | { k: "array"; n: number } | { k: "text"; text: string })[]];
+      let next = 0;
+      const args = layout.map((l) => (l.k === "text" ? l.text : l.k === "atom" ? a[next++] : `[${a.slice(next, (next += l.n)).join(", ")}]`));
+      return `__jt.${name}(${args.join(", ")})`;
+    },
+  },
+  // a copy: the generated code may not write into a tensor's own shape
+  "t.shape": { operands: 1, js: (a) => `[...${a[0]}.shape]`, zero: true, type: () => VEC },
   "t.numel": { operands: 1, js: (a) => `${a[0]}.numel`, zero: true, type: () => NUM },
 };
 
