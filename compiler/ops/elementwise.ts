@@ -41,7 +41,7 @@ export interface ElementwiseOp {
   /** the value in JS, float64 (float32 tensors store it rounded) */
   js: string;
   /** JS helpers the formula calls (runtime/ops/scalar-math.ts) */
-  jsHelpers?: readonly ("powC" | "remainderC" | "roundHalfEven")[];
+  jsHelpers?: readonly ("powC" | "remainderC" | "roundHalfEven" | "erfC" | "erfcC")[];
   /** the value in WGSL, f32, with NaN passed through where the builtin may not */
   wgsl: string;
   wgslHelpers?: readonly WgslHelper[];
@@ -360,7 +360,22 @@ export const ELEMENTWISE = {
   // d (x - trunc x) = dx
   frac: { arity: 1, doc: "input - trunc(input).", js: "x - Math.trunc(x)", wgsl: "x - trunc(x)", rule: elementwise(() => lit(1)), test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
 
+  // d erf(x) = 2/√π e^(-x²) dx, d erfc = -d erf
+  erf: { arity: 1, doc: "The error function.", js: "erfC(x)", jsHelpers: ["erfC"], wgsl: nanSafe("jacc_erf(x)"), wgslHelpers: ["jacc_erf"], rule: elementwise((b, [x]) => T(b, "t.mul", [T(b, "t.exp", [T(b, "t.neg", [sq(b, x)])]), lit(2 / Math.sqrt(Math.PI))])), test: { dom: one(R), smooth: true } },
+  erfc: { arity: 1, doc: "1 - erf(input), without the cancellation for large input.", js: "erfcC(x)", jsHelpers: ["erfcC"], wgsl: nanSafe("1.0 - jacc_erf(x)"), wgslHelpers: ["jacc_erf"], rule: elementwise((b, [x]) => T(b, "t.mul", [T(b, "t.exp", [T(b, "t.neg", [sq(b, x)])]), lit(-2 / Math.sqrt(Math.PI))])), test: { dom: one(R), smooth: true } },
+
   // ---- activations (torch.nn.functional), literal parameters with PyTorch's defaults
+  // gelu (exact) = x Φ(x) = x (1 + erf(x/√2)) / 2; d = Φ(x) + x φ(x), φ(x) = e^(-x²/2)/√(2π)
+  gelu: {
+    arity: 1, doc: "input * Φ(input), Φ the standard normal's CDF (PyTorch's exact gelu).", js: "0.5 * x * (1 + erfC(x * Math.SQRT1_2))", jsHelpers: ["erfC"],
+    wgsl: nanSafe("0.5 * x * (1.0 + jacc_erf(x * 0.7071067811865476))"), wgslHelpers: ["jacc_erf"],
+    rule: elementwise((b, [x]) => {
+      const cdf = T(b, "t.mul", [T(b, "t.add", [lit(1), T(b, "t.erf", [T(b, "t.mul", [x, lit(Math.SQRT1_2)])])]), lit(0.5)]);
+      const pdf = T(b, "t.mul", [T(b, "t.exp", [T(b, "t.mul", [sq(b, x), lit(-0.5)])]), lit(1 / Math.sqrt(2 * Math.PI))]);
+      return T(b, "t.add", [cdf, T(b, "t.mul", [x, pdf])]);
+    }),
+    test: { dom: one([-3, 3]), smooth: true },
+  },
   // silu = x σ(x); d = σ(x) (1 + x (1 - σ(x)))
   silu: {
     arity: 1, doc: "input * sigmoid(input).", js: "x / (1 + Math.exp(-x))", wgsl: nanSafe("x / (1.0 + exp(-x))"),

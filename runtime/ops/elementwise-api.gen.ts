@@ -100,6 +100,12 @@ export const round = deviceAware("round", (input: Tensor): Tensor => unary("roun
 export const trunc = deviceAware("trunc", (input: Tensor): Tensor => unary("trunc", input));
 /** input - trunc(input). */
 export const frac = deviceAware("frac", (input: Tensor): Tensor => unary("frac", input));
+/** The error function. */
+export const erf = deviceAware("erf", (input: Tensor): Tensor => unary("erf", input));
+/** 1 - erf(input), without the cancellation for large input. */
+export const erfc = deviceAware("erfc", (input: Tensor): Tensor => unary("erfc", input));
+/** input * Φ(input), Φ the standard normal's CDF (PyTorch's exact gelu). */
+export const gelu = deviceAware("gelu", (input: Tensor): Tensor => unary("gelu", input));
 /** input * sigmoid(input). */
 export const silu = deviceAware("silu", (input: Tensor): Tensor => unary("silu", input));
 /** input * tanh(softplus(input)). */
@@ -209,6 +215,12 @@ export class TensorElementwise {
   trunc(this: Tensor): Tensor { return trunc(this); }
   /** input - trunc(input). */
   frac(this: Tensor): Tensor { return frac(this); }
+  /** The error function. */
+  erf(this: Tensor): Tensor { return erf(this); }
+  /** 1 - erf(input), without the cancellation for large input. */
+  erfc(this: Tensor): Tensor { return erfc(this); }
+  /** input * Φ(input), Φ the standard normal's CDF (PyTorch's exact gelu). */
+  gelu(this: Tensor): Tensor { return gelu(this); }
   /** input * sigmoid(input). */
   silu(this: Tensor): Tensor { return silu(this); }
   /** input * tanh(softplus(input)). */

@@ -2,9 +2,9 @@
 // One loop per op, its formula inlined, so V8 compiles each without a call per element.
 
 import type { Storage } from "../dtype.js";
-import { powC, remainderC, roundHalfEven } from "./scalar-math.js";
+import { erfC, erfcC, powC, remainderC, roundHalfEven } from "./scalar-math.js";
 
-export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "softplus", "log1p", "expm1", "exp2", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sign", "floor", "ceil", "round", "trunc", "frac", "silu", "mish", "elu", "leakyRelu", "logSigmoid", "hardtanh", "relu6"] as const;
+export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "softplus", "log1p", "expm1", "exp2", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sign", "floor", "ceil", "round", "trunc", "frac", "erf", "erfc", "gelu", "silu", "mish", "elu", "leakyRelu", "logSigmoid", "hardtanh", "relu6"] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export const BINARY_OPS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2", "fmod", "remainder", "hypot", "xlogy"] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
@@ -60,6 +60,9 @@ export function unaryLoop(op: UnaryOp, xs: Storage, o: Storage, n: number, p: re
     case "round": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = roundHalfEven(x); } return;
     case "trunc": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = Math.trunc(x); } return;
     case "frac": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x - Math.trunc(x); } return;
+    case "erf": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = erfC(x); } return;
+    case "erfc": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = erfcC(x); } return;
+    case "gelu": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = 0.5 * x * (1 + erfC(x * Math.SQRT1_2)); } return;
     case "silu": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x / (1 + Math.exp(-x)); } return;
     case "mish": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x * Math.tanh(Math.log1p(Math.exp(x))); } return;
     case "elu": {

@@ -110,6 +110,9 @@ export const MATH: Record<string, { deps?: string[]; code: string }> = {
     deps: ["jacc_log1p", "jacc_nan", "jacc_inf"],
     code: "// atanh(x) = log1p(2x / (1 - x)) / 2\nfn jacc_atanh(x: f32) -> f32 {\n  let a = abs(x);\n  if (!(a <= 1.0)) { return jacc_nan(); }\n  if (a == 1.0) { return select(jacc_inf(), -jacc_inf(), x < 0.0); }\n  let r = 0.5 * jacc_log1p(2.0 * a / (1.0 - a));\n  return select(r, -r, x < 0.0);\n}",
   },
+  jacc_erf: {
+    code: "// erf: its series below |x| = 0.5 (relative accuracy near 0), Abramowitz–Stegun 7.1.26 above (|error| < 1.5e-7)\nfn jacc_erf(x: f32) -> f32 {\n  let a = abs(x);\n  if (a < 0.5) {\n    let q = x * x;\n    return x * (1.1283791671 + q * (-0.3761263890 + q * (0.1128379167 + q * (-0.0268661706 + q * (0.0052239776 - q * 0.000854817)))));\n  }\n  let t = 1.0 / (1.0 + 0.3275911 * a);\n  let y = 1.0 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);\n  return select(y, -y, x < 0.0);\n}",
+  },
   jacc_hypot: {
     deps: ["jacc_isinf", "jacc_isnan", "jacc_inf", "jacc_nan"],
     code: "// Math.hypot(a, b), scaled (no overflow); Infinity wins over NaN\nfn jacc_hypot(a: f32, b: f32) -> f32 {\n  if (jacc_isinf(a) || jacc_isinf(b)) { return jacc_inf(); }\n  if (jacc_isnan(a) || jacc_isnan(b)) { return jacc_nan(); }\n  let m = max(abs(a), abs(b));\n  if (m == 0.0) { return 0.0; }\n  let p = a / m;\n  let q = b / m;\n  return m * sqrt(p * p + q * q);\n}",
