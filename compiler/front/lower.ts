@@ -196,7 +196,11 @@ export class FnLowerer {
     if (p.type) {
       const t = this.typeFromNode(p.type);
       if (t) return t;
-      fail(p.type, "unsupported-type", `parameter type \`${p.type.getText()}\` is not differentiable (use number, number[], Float64Array or Float32Array)`);
+      // any other type (a config object, a string, a class instance) is a constant: its properties are read as
+      // they are and it is never differentiated (a marker that would differentiate it says so, compiler/front/markers.ts)
+      // (a function parameter cannot be called: jacc resolves the functions it differentiates statically)
+      if (ts.isFunctionTypeNode(resolveType(p.type, this.mod).type)) fail(p.type, "unsupported-type", `parameter type \`${p.type.getText()}\` is a function: pass the function itself to the marker, or call it outside`);
+      return OPAQUE;
     }
     if (p.initializer) {
       const init = skipParens(p.initializer);
@@ -565,6 +569,9 @@ export class FnLowerer {
 
   // ---------------------------------------------------------------- expressions
   private cond(e: ts.Expression): Atom {
+    // a constant object's property (if (cfg.on)): JavaScript's truthiness, whatever its type
+    const chain = this.constantChain(skipParens(e));
+    if (chain !== undefined) return this.b.let("c", BOOL, { k: "ext", text: `!!${chain}` });
     const val = this.expr(e);
     if (val.k !== "atom") fail(e, "unsupported-construct", "a condition must be a boolean or a number");
     if (val.t.k === "bool") return val.a;
@@ -846,6 +853,10 @@ export class FnLowerer {
       const consts: Record<string, number> = { EPSILON: Number.EPSILON, MAX_VALUE: Number.MAX_VALUE, MIN_VALUE: Number.MIN_VALUE, POSITIVE_INFINITY: Infinity, NEGATIVE_INFINITY: -Infinity };
       if (name in consts) return { k: "atom", a: lit(consts[name]), t: NUM };
     }
+    // a chain of property reads off a constant object (cfg.inner.k): one read of the whole chain, a number
+    // where a number goes (TypeScript's types keep booleans and strings out of arithmetic; conditions: cond)
+    const chain = ts.isPropertyAccessExpression(e.expression) ? this.constantChain(e) : undefined;
+    if (chain !== undefined) return { k: "atom", a: this.b.let(`${name}_`, NUM, { k: "ext", text: chain }), t: NUM };
     const obj = this.expr(e.expression);
     if (obj.k === "atom" && obj.t.k === "tensor") {
       if (name === "numel") return { k: "atom", a: this.b.t("t.numel", [obj.a], [], NUM), t: NUM };
@@ -862,6 +873,18 @@ export class FnLowerer {
       return { k: "atom", a: this.b.let(`${name}_`, NUM, { k: "ext", text: `${this.extText(obj.a)}.${name}` }), t: NUM };
     }
     fail(e, "unsupported-construct", `property \`.${name}\` is not supported in a differentiated function`);
+  }
+
+  /** The text of `e` when it reads a constant parameter or a chain of its properties (cfg, cfg.on, cfg.inner.k). */
+  private constantChain(e: ts.Expression): string | undefined {
+    const chain: string[] = [];
+    let root: ts.Expression = e;
+    while (ts.isPropertyAccessExpression(root) && !root.questionDotToken) (chain.unshift(root.name.text), (root = root.expression));
+    if (!ts.isIdentifier(root)) return undefined;
+    const b = this.lookup(root.text, root);
+    if (!(b && b.k === "var" && "type" in b && b.type.k === "opaque")) return undefined;
+    const base = this.expr(root);
+    return base.k === "atom" ? [this.extText(base.a), ...chain].join(".") : undefined;
   }
 
   private extText(a: Atom): string {

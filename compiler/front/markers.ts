@@ -60,6 +60,21 @@ export function readOptions(marker: string, node: ts.Expression | undefined): Op
   return out;
 }
 
+/**
+ * The parameters a marker differentiates must be numbers, arrays or Tensors:
+ * another type (a config object, a string) is a constant of the function,
+ * read as it is, never differentiated (PyTorch's and JAX's pytrees of records
+ * are not supported yet).
+ */
+function differentiable(f: Fn, argnums: readonly number[], at: ts.Node, marker: string): void {
+  for (const i of argnums) {
+    const p = f.params[i];
+    if (p?.type.k !== "opaque") continue;
+    const how = ["jacobian", "vjp", "jvp"].includes(marker) ? "differentiate a function of the others that closes over it" : "leave it out of `argnums` (it is then read as a constant)";
+    fail(at, "unsupported-type", `\`${marker}\` would differentiate \`${userName(p)}\` (parameter ${i} of \`${f.source ?? f.name}\`), which is not a number, array or Tensor: ${how}`);
+  }
+}
+
 /** argnums → indices (checked), and whether results are indexed by input. */
 export function readArgnums(o: Options, nParams: number, marker: string): { argnums: number[]; tuple: boolean } {
   const a = o.argnums;
@@ -270,6 +285,7 @@ export class MarkerCompiler {
       case "jacfwd":
       case "grad": {
         const { argnums, tuple } = readArgnums(opts, nParams, marker);
+        differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
         const outs = outputsOf(f, hasAux);
         if (marker === "grad") {
           const bad = outs.leaves.length !== 1 || (f.results[outs.leaves[0]].k !== "num" && f.results[outs.leaves[0]].k !== "tensor");
@@ -280,6 +296,7 @@ export class MarkerCompiler {
       }
       case "hessian": {
         const { argnums, tuple } = readArgnums(opts, nParams, marker);
+        differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
         const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux: false, mode: "rev", label: "grad" });
         const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, hasAux: false, mode: "fwd", label });
         const sparse = lowerer ? undefined : this.sparseHessian(target.fn, inner, argnums, tuple);
@@ -297,6 +314,7 @@ export class MarkerCompiler {
           if (given > nParams || missing) fail(args[1], "arity", `inputs must have one entry per parameter of \`${f.source ?? f.name}\`: expected ${nParams}, got ${given}`);
         }
         const argnums = single ? [0] : f.params.slice(0, given).map((_, i) => i);
+        differentiable(f, argnums, args[1], marker);
         const strategy = opts.strategy?.literal ? (opts.strategy.value as string) : this.defaultStrategy;
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
         if (boolOpt(opts, "strict", false)) this.checkStrict(call, f, target.fn, argnums);
@@ -306,6 +324,7 @@ export class MarkerCompiler {
       case "vjp": {
         if (args.length < 2) fail(call, "arity", "`vjp` needs a function and its primals");
         this.checkPrimals(args[1], nParams, "primals");
+        differentiable(f, f.params.map((_, i) => i), args[1], marker);
         const fn = buildVjp(this.ctx, target.fn, hasAux);
         return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree };
       }
@@ -313,6 +332,7 @@ export class MarkerCompiler {
         if (args.length < 3) fail(call, "arity", "`jvp` needs a function, its primals and its tangents");
         this.checkPrimals(args[1], nParams, "primals");
         this.checkPrimals(args[2], nParams, "tangents");
+        differentiable(f, f.params.map((_, i) => i), args[1], marker);
         const fn = buildJvp(this.ctx, target.fn);
         return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree };
       }
@@ -364,6 +384,9 @@ export class MarkerCompiler {
     const outDims = get("outDims", f.results.length);
     if (!inDims || !outDims) return undefined;
     if (inDims.every((d) => d === null)) fail(opts.inDims?.node ?? fnArg, "invalid-option", "vmap: at least one argument must be batched (`inDims` all null)");
+    f.params.forEach((p, i) => {
+      if (p.type.k === "opaque" && inDims[i] !== null) fail(opts.inDims?.node ?? fnArg, "invalid-option", `vmap: \`${userName(p)}\` is not a number, array or Tensor, so it cannot be batched: give it \`null\` in \`inDims\``);
+    });
     return { inDims, outDims, label: `${label}(${f.source ?? f.name})` };
   }
 
