@@ -11,6 +11,7 @@ import { initLocals, inlineCalls } from "../opt/inline.js";
 import { driverInfo } from "./drivers.js";
 import { hasStructuredTwin } from "./structured.js";
 import type { Ctx } from "./jvp.js";
+import { batchTensorFn, usesTensorOps } from "./batch-tensor.js";
 
 export interface VmapSpec {
   inDims: (number | null)[]; // one per parameter
@@ -37,9 +38,25 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
   walk(f.body, (s) => void (s.k === "return" && returns++));
   if (!last || last.k !== "return" || returns !== 1) throw new BatchError(`vmap: cannot batch \`${f.source ?? f.name}\` (it does not end in a single return)`);
 
+  const fnName = ctx.fnNames.claim(`vmap_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_"));
+  // tensor code at the top level: one op call per batch (compiler/ad/batch-tensor.ts), else the row loop below
+  let path = "row loop (a program of numbers: one generated loop)";
+  if (!spec.topLevel) path = "row loop (inside another transform, which differentiates the row loop)";
+  else if (ctx.paths?.batch === false) path = "row loop (paths.batch is off)";
+  else if (usesTensorOps(ctx, f)) {
+    const batched = batchTensorFn(ctx, f, spec, fnName);
+    if (typeof batched !== "string") {
+      batched.body.unshift({ k: "comment", text: "vmap path: batched (one op call per batch)" });
+      ctx.fns.set(fnName, batched);
+      const info = driverInfo.get(f);
+      if (info) driverInfo.set(batched, info);
+      return fnName;
+    }
+    path = `row loop (${batched})`;
+  }
   const names = new Names([...f.captures]);
   const fn: Fn = {
-    name: ctx.fnNames.claim(`vmap_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_")),
+    name: fnName,
     params: [],
     results: [],
     tupleResult: f.tupleResult,
@@ -51,6 +68,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
   };
   for (const c of f.captures) fn.vars.set(c, f.vars.get(c) ?? { k: "opaque" });
   const b = new Builder(fn, names, f.loc);
+  b.emit({ k: "comment", text: `vmap path: ${path}` });
 
   // parameters: the same names outside; batched ones take their batched type
   f.params.forEach((p, i) => {
