@@ -12,6 +12,7 @@ import { driverInfo } from "./drivers.js";
 import { hasStructuredTwin } from "./structured.js";
 import type { Ctx } from "./jvp.js";
 import { batchTensorFn, usesTensorOps } from "./batch-tensor.js";
+import { gradLine, gradSources } from "./grad-line.js";
 
 export interface VmapSpec {
   inDims: (number | null)[]; // one per parameter
@@ -44,7 +45,10 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
   if (!spec.topLevel) path = "row loop (inside another transform, which differentiates the row loop)";
   else if (ctx.paths?.batch === false) path = "row loop (paths.batch is off)";
   else if (usesTensorOps(ctx, f)) {
-    const batched = batchTensorFn(ctx, f, spec, fnName);
+    // vmap(grad(f)): the gradient as straight-line code, batched as a whole
+    const src = gradSources.get(f);
+    const line = src && gradLine(ctx, f, src);
+    const batched = batchTensorFn(ctx, line ?? f, spec, fnName);
     if (typeof batched !== "string") {
       batched.body.unshift({ k: "comment", text: "vmap path: batched (one op call per batch)" });
       ctx.fns.set(fnName, batched);
@@ -52,7 +56,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       if (info) driverInfo.set(batched, info);
       return fnName;
     }
-    path = `row loop (${batched})`;
+    path = `row loop (${batched.replace(/`/g, "'")})`;
   }
   const names = new Names([...f.captures]);
   const fn: Fn = {

@@ -7,6 +7,7 @@ import { type Atom, type Fn, lit, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
+import { gradSources } from "../ad/grad-line.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
@@ -276,6 +277,7 @@ export class MarkerCompiler {
           if (bad) fail(args[0], "grad-output", "`grad` needs a function with a single number output (use jacrev for vectors)");
         }
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
+        if (marker === "grad" && !hasAux) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
       }
       case "hessian": {
