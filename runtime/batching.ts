@@ -8,7 +8,8 @@ import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import { adExpandAs, adMatmulBackA, adMatmulBackB, adSumTo } from "./ad.js";
 import { adNewBatch } from "./vmap.js";
-import { zeros } from "./factories.js";
+import { eye, zeros } from "./factories.js";
+import { backend } from "./device.js";
 
 type Val = Tensor | number | undefined;
 const isT = (x: unknown): x is Tensor => typeof x === "object" && x !== null && "shape" in (x as object);
@@ -17,7 +18,8 @@ const rankOf = (x: Val, batched: boolean): number => (isT(x) ? x.shape.length - 
 
 /** The same elements in a new shape: shared storage on the CPU (the batched program never writes a value in place). */
 function view(x: Tensor, shape: number[]): Tensor {
-  if (x instanceof Tensor && (x.data instanceof Float64Array || x.data instanceof Float32Array)) return new Tensor(x.data, shape);
+  // (a WebGPU tensor's data is on the device: its own reshape)
+  if ((x as { device?: string }).device !== "webgpu") return new Tensor(x.data, shape);
   return ops.reshape(x, shape);
 }
 
@@ -34,6 +36,7 @@ function padTo(x: Tensor, r: number): Tensor {
  * (a number does in the row-by-row program).
  */
 export function bAlign(x: Tensor, flags: readonly boolean[], isNum: boolean, ...others: Val[]): Tensor {
+  if (x === undefined) return x; // a structural zero tangent (tz. ops take it)
   let r = 0;
   let like: Tensor | undefined;
   others.forEach((o, i) => {
@@ -240,4 +243,29 @@ export function bDim(x: Tensor): number {
 }
 export function bNumel(x: Tensor): number {
   return x.shape[0] === 0 ? 0 : x.numel / x.shape[0];
+}
+
+// vmap(jacrev(f)) / vmap(jacfwd(f)) of tensor code: each example's Jacobian
+// from one batched jvp over B·n rows (example b with basis direction k at row
+// b·n + k), n the number of elements of the differentiated input `like`.
+
+/** Each row of x repeated n times: [B·n, ...]. */
+export function bRepeatRows(x: Tensor, like: Tensor): Tensor {
+  const B = like.shape[0], n = B ? like.numel / B : 0, rest = x.shape.slice(1);
+  return ops.reshape(ops.expand(ops.unsqueeze(x, 1), [B, n, ...rest]), [B * n, ...rest]);
+}
+
+/** The basis directions of each example: row b·n + k is e_k in the example's shape. */
+export function bBasis(like: Tensor): Tensor {
+  const B = like.shape[0], n = B ? like.numel / B : 0, rest = like.shape.slice(1);
+  const I = eye(n, { dtype: like.dtype });
+  const rows = ops.reshape(ops.expand(ops.unsqueeze(I, 0), [B, n, n]), [B * n, ...rest]);
+  return (like as { device?: string }).device === "webgpu" ? (backend.current!.upload(rows) as Tensor) : rows;
+}
+
+/** The tangents of the B·n rows as Jacobians [B, ...out, ...in] (PyTorch's layout). */
+export function bJacRows(d: Tensor, like: Tensor): Tensor {
+  const B = like.shape[0], n = B ? like.numel / B : 0, out = d.shape.slice(1), m = out.reduce((a, b) => a * b, 1);
+  const J = ops.transpose(ops.reshape(d, [B, n, m]), 1, 2);
+  return ops.reshape(J, [B, ...out, ...like.shape.slice(1)]);
 }

@@ -103,7 +103,7 @@ for (const dtype of ["float64", "float32"]) {
 }
 
 const LORENZ = `
-import { vmap, grad, jacrev, stack, tensor, type Tensor } from "jacc";
+import { vmap, grad, jacrev, jacfwd, stack, tensor, type Tensor } from "jacc";
 export function g(v: Tensor): Tensor {
   const x = v.select(0, 0), y = v.select(0, 1), z = v.select(0, 2);
   return stack([y.sub(x).mul(10), x.mul(z.neg().add(28)).sub(y), x.mul(y).sub(z.mul(8 / 3))]);
@@ -126,11 +126,15 @@ test("the batched path is taken for straight-line tensor code and vmap(grad), no
     assert.match(fnText(name), "vmap path: batched (one op call per batch)", name);
     assert.not.match(fnText(name), /for \(row = /, `${name} has no row loop`);
   }
+  // vmap(jacrev(g)): one batched jvp over (example, basis direction) rows, no row loop
+  assert.match(code, "vmap path: batched (the Jacobians from one batched jvp over the basis)");
+  assert.match(code, "vmap path: batched jvp over B·n rows (example, basis direction)");
+  assert.is((code.match(/for \(row = /g) ?? []).length, 1, "only the branchy vmap has a row loop");
   // the branch reads a comparison of batched numbers: the row loop, saying so
   assert.match(code, /vmap path: row loop \('gt' has no batching rule\)/);
 });
 
-test("vmap(grad(loss)) batched: per-sample gradients equal grad row by row", async () => {
+test("vmap(grad(loss)), vmap(g), vmap(jacrev(g)), vmap(jacfwd(g)) batched: equal to the transforms row by row", async () => {
   const m = await compileAndImport(`${LORENZ}
 const W = tensor([[0.2, -0.5, 0.1, 0.3], [0.7, 0.3, -0.4, 0.0], [0.1, 0.1, 0.2, -0.6]], { dtype: "float64" });
 const X = tensor([[0.1, 0.2, 0.3, 0.4], [-1, 0.5, 0, 0.25], [2, -1.5, 0.25, 0.6]], { dtype: "float64" });
@@ -140,6 +144,9 @@ export const rows = [0, 1, 2].map((b) => grad(loss)(W, X.select(0, b), Y.select(
 export const V = tensor([[1, 2, 3], [-0.5, 0.25, 4]], { dtype: "float64" });
 export const gv = vg(V);
 export const gRows = [0, 1].map((b) => g(V.select(0, b)));
+export const jv = lj(V);
+export const jRows = [0, 1].map((b) => jacrev(g)(V.select(0, b)));
+export const jf = vmap(jacfwd(g), { inDims: 1, outDims: -1 })(V.t());
 `, "vmap-batched-grad");
   assert.equal(m.batched.shape, [3, 3, 4]);
   for (let b = 0; b < 3; b++) {
@@ -148,6 +155,13 @@ export const gRows = [0, 1].map((b) => g(V.select(0, b)));
     got.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-12, `row ${b}[${i}]: ${x} vs ${want[i]}`));
   }
   for (let b = 0; b < 2; b++) assert.equal(Array.from(m.gv.select(0, b).data), Array.from(m.gRows[b].data));
+  // per-sample Jacobians [B, 3, 3], and with the batch read from dim 1 and written last
+  assert.equal(m.jv.shape, [2, 3, 3]);
+  assert.equal(m.jf.shape, [3, 3, 2]);
+  for (let b = 0; b < 2; b++) {
+    assert.equal(Array.from(m.jv.select(0, b).data), Array.from(m.jRows[b].data));
+    assert.equal(Array.from(m.jf.select(-1, b).data), Array.from(m.jRows[b].data));
+  }
 });
 
 test("batched path: mismatched batch sizes are the same RangeError as the row loop's", async () => {

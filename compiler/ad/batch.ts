@@ -13,6 +13,7 @@ import { hasStructuredTwin } from "./structured.js";
 import type { Ctx } from "./jvp.js";
 import { batchTensorFn, usesTensorOps } from "./batch-tensor.js";
 import { gradLine, gradSources } from "./grad-line.js";
+import { batchJacobian, jacSources } from "./jac-batch.js";
 
 export interface VmapSpec {
   inDims: (number | null)[]; // one per parameter
@@ -48,9 +49,10 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     // vmap(grad(f)): the gradient as straight-line code, batched as a whole
     const src = gradSources.get(f);
     const line = src && gradLine(ctx, f, src);
-    const batched = batchTensorFn(ctx, line ?? f, spec, fnName);
+    const jac = jacSources.get(f);
+    const batched = jac ? batchJacobian(ctx, f, jac, spec, fnName) : batchTensorFn(ctx, line ?? f, spec, fnName);
     if (typeof batched !== "string") {
-      batched.body.unshift({ k: "comment", text: "vmap path: batched (one op call per batch)" });
+      batched.body.unshift({ k: "comment", text: jac ? "vmap path: batched (the Jacobians from one batched jvp over the basis)" : "vmap path: batched (one op call per batch)" });
       ctx.fns.set(fnName, batched);
       const info = driverInfo.get(f);
       if (info) driverInfo.set(batched, info);

@@ -8,6 +8,7 @@ import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
 import { gradSources } from "../ad/grad-line.js";
+import { jacSources } from "../ad/jac-batch.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
@@ -278,6 +279,7 @@ export class MarkerCompiler {
         }
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
         if (marker === "grad" && !hasAux) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
+        if (marker !== "grad" && !hasAux && !tuple && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0] });
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
       }
       case "hessian": {

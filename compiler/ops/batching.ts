@@ -176,6 +176,12 @@ const REGISTRY = new Map<string, BatchRule>(ELEMENTWISE_NAMES.map((n) => [`t.${n
 /** The batching rule of primitive `op` (given its argument count), or undefined: no rule, the row loop. */
 export function batchRuleOf(op: string, nArgs: number): BatchRule | undefined {
   if (op.startsWith("t.")) return REGISTRY.get(op) ?? OTHER[op.slice(2) as OtherOp];
+  // a tangent op that may meet an undefined (structurally zero) tangent: elementwise ones stay tz. ops
+  if (op.startsWith("tz.")) {
+    const name = op.slice(3);
+    const e = ELEMENTWISE_OPS[name as ElementwiseName];
+    return e ? elementwiseRule(op, e.arity) : OTHER[name as OtherOp];
+  }
   if (op.startsWith("ad.")) return HELPERS[op];
   return scalarRule(op, nArgs);
 }
