@@ -269,3 +269,32 @@ export function bJacRows(d: Tensor, like: Tensor): Tensor {
   const J = ops.transpose(ops.reshape(d, [B, n, m]), 1, 2);
   return ops.reshape(J, [B, ...out, ...like.shape.slice(1)]);
 }
+
+// chunkSize on the batched path: the rows [start, start + size) of a batched
+// argument, and each chunk's result copied into the whole batch's.
+
+/** Rows start… of a batched argument (a Tensor batched at `dim`, or a batch of numbers). */
+export function bChunk(x: Tensor | Float64Array | Float32Array | number[], start: number, B: number, dim: number, size: number): unknown {
+  const len = Math.min(size, B - start);
+  if (isT(x)) return ops.narrow(x, dim, start, len);
+  return ArrayBuffer.isView(x) ? (x as Float64Array).subarray(start, start + len) : (x as number[]).slice(start, start + len);
+}
+
+/** out with the chunk r (its batch at dim `od`) written at rows start…; out is allocated at the first chunk. */
+export function bPutChunk(out: unknown, r: Tensor | Float64Array | Float32Array, start: number, B: number, od: number): unknown {
+  if (!isT(r)) {
+    const o = (out ?? new (r.constructor as Float64ArrayConstructor)(B)) as Float64Array;
+    o.set(r, start);
+    return o;
+  }
+  const nd = r.shape.length, d = od < 0 ? od + nd : od;
+  const shape = r.shape.slice();
+  const L = shape[d];
+  shape[d] = B;
+  const o = (out as Tensor | undefined) ?? new Tensor(r.dtype === "float32" ? new Float32Array(numel(shape)) : new Float64Array(numel(shape)), shape);
+  const outer = numel(r.shape.slice(0, d)), inner = numel(r.shape.slice(d + 1));
+  for (let k = 0; k < outer; k++) o.data.set(r.data.subarray(k * L * inner, (k + 1) * L * inner), (k * B + start) * inner);
+  return o;
+}
+
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);

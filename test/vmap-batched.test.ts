@@ -164,6 +164,28 @@ export const jf = vmap(jacfwd(g), { inDims: 1, outDims: -1 })(V.t());
   }
 });
 
+test("chunkSize on the batched path: the same results, chunk by chunk (a last chunk shorter than the others)", async () => {
+  const m = await compileAndImport(`${LORENZ}
+import { randn } from "jacc";
+const V = randn([5, 3], { seed: 3, dtype: "float64" });
+const X = randn([4, 5], { seed: 4, dtype: "float64" });
+const h = (x: Tensor) => x.exp().sum().item();
+const k = (x: Tensor) => x.outer(x.sin());
+export const pairs = [
+  [vmap(jacrev(g), { chunkSize: 2 })(V), lj(V)],
+  [vmap(jacrev(g), { chunkSize: 3, inDims: 1, outDims: 1 })(V.t()), vmap(jacrev(g), { inDims: 1, outDims: 1 })(V.t())],
+  [vmap(h, { chunkSize: 2, inDims: 1 })(X), vmap(h, { inDims: 1 })(X)],
+  [vmap(k, { chunkSize: 4, outDims: -1 })(X), vmap(k, { outDims: -1 })(X)],
+];
+`, "vmap-batched-chunks");
+  const code = compileOrThrow(`${LORENZ}\nexport const c = vmap(jacrev(g), { chunkSize: 2 });\n`, "vmap-batched-chunk-code.ts", "ts").code;
+  assert.match(code, /in chunks of 2 rows/);
+  m.pairs.forEach(([a, b]: [Tensor, Tensor], i: number) => {
+    assert.equal(a.shape, b.shape, `pair ${i}`);
+    assert.equal(Array.from(a.data), Array.from(b.data), `pair ${i}`);
+  });
+});
+
 test("batched path: mismatched batch sizes are the same RangeError as the row loop's", async () => {
   const m = await compileAndImport(`
 import { vmap, type Tensor } from "jacc";

@@ -20,6 +20,8 @@ export interface VmapSpec {
   outDims: (number | null)[]; // one per result
   label: string; // "vmap(f)", for run-time messages
   topLevel?: boolean; // only the user-facing entry calls it (no transform differentiates it)
+  /** a literal chunkSize: the batched tensor path runs that many rows at a time (bounding memory) */
+  chunkSize?: number;
   /** "same": every row sees the same random numbers (the k-th draw of each row is shared) */
   randomness?: string;
 }
@@ -52,11 +54,13 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     const jac = jacSources.get(f);
     const batched = jac ? batchJacobian(ctx, f, jac, spec, fnName) : batchTensorFn(ctx, line ?? f, spec, fnName);
     if (typeof batched !== "string") {
-      batched.body.unshift({ k: "comment", text: jac ? "vmap path: batched (the Jacobians from one batched jvp over the basis)" : "vmap path: batched (one op call per batch)" });
-      ctx.fns.set(fnName, batched);
+      const what = jac ? "the Jacobians from one batched jvp over the basis" : "one op call per batch";
+      batched.body.unshift({ k: "comment", text: `vmap path: batched (${what})${spec.chunkSize ? `, in chunks of ${spec.chunkSize} rows` : ""}` });
+      const core = spec.chunkSize ? chunked(ctx, batched, f, spec, spec.chunkSize, fnName) : batched;
+      ctx.fns.set(core.name, core);
       const info = driverInfo.get(f);
-      if (info) driverInfo.set(batched, info);
-      return fnName;
+      if (info) driverInfo.set(core, info);
+      return core.name;
     }
     path = `row loop (${batched.replace(/`/g, "'")})`;
   }
@@ -273,4 +277,47 @@ function sameRandomness(ctx: Ctx, b: Builder, body: Stmt[]): Stmt[] {
       return s;
     });
   return [{ k: "effect", op: "ad.randRewind", args: [state] }, ...swap(body)];
+}
+
+/**
+ * chunkSize on the batched tensor path: the batched core runs on `size` rows
+ * at a time (narrowed along each batched argument's in-dim) and each chunk's
+ * results are copied into the whole batch's, so intermediates stay chunk-sized.
+ */
+function chunked(ctx: Ctx, core: Fn, f: Fn, spec: VmapSpec, size: number, name: string): Fn {
+  core.name = ctx.fnNames.claim(`${name}_chunk`);
+  const fn: Fn = { name, params: [], results: core.results, tupleResult: core.tupleResult, body: [], vars: new Map(), loc: f.loc, source: f.source, captures: [...core.captures] };
+  for (const c of core.captures) fn.vars.set(c, core.vars.get(c) ?? { k: "opaque" });
+  const names = new Names([...core.captures, core.name]);
+  const b = new Builder(fn, names, f.loc);
+  core.params.forEach((p) => {
+    const n = names.claim(p.name);
+    fn.params.push({ name: n, type: p.type, source: p.source });
+    fn.vars.set(n, p.type);
+  });
+  const batched = fn.params.filter((_, i) => spec.inDims[i] !== null);
+  const B = b.let("B", NUM, { k: "prim", op: "ad.batchSize", args: batched.map((p) => v(p.name)), attrs: [spec.label, batched.map(userName), spec.inDims.filter((d) => d !== null)] });
+  const outs = core.results.map((t, i) => {
+    const o = b.fresh(`out${i}`, t);
+    b.assign(o, { k: "atom", a: lit(undefined) });
+    return o;
+  });
+  const start = names.claim("start");
+  fn.vars.set(start, NUM);
+  const body = b.sub((bb) => {
+    const args = fn.params.map((p, i) => (spec.inDims[i] === null ? v(p.name) : bb.t("ad.bChunk", [v(p.name), v(start), B], [spec.inDims[i], size], p.type)));
+    const dsts = core.results.map((t, i) => bb.fresh(`r${i}`, t));
+    bb.emit({ k: "call", dsts, fn: core.name, args, loc: f.loc });
+    // (the chunk's batch sits at outDims in each result)
+    dsts.forEach((d, i) => bb.assign(outs[i], { k: "prim", op: "ad.bPutChunk", args: [v(outs[i]), v(d), v(start), B], attrs: [spec.outDims[i] ?? 0] }));
+  });
+  // start = 0, size, 2·size, … (a counted loop over chunk indices)
+  const c = names.claim("chunk");
+  fn.vars.set(c, NUM);
+  const nChunks = b.let("chunks", NUM, { k: "prim", op: "ceil", args: [b.p("div", B, lit(size))] });
+  b.emit({ k: "for", index: c, from: lit(0), to: nChunks, body: [{ k: "let", dst: start, e: { k: "prim", op: "mul", args: [v(c), lit(size)] } }, ...body], loc: f.loc });
+  b.emit({ k: "return", values: outs.map(v) });
+  fn.body = b.stmts;
+  ctx.fns.set(core.name, core);
+  return fn;
 }

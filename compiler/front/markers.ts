@@ -368,7 +368,8 @@ export class MarkerCompiler {
     const outDims = get("outDims", f.results.length);
     if (!inDims || !outDims) return undefined;
     if (inDims.every((d) => d === null)) fail(opts.inDims?.node ?? fnArg, "invalid-option", "vmap: at least one argument must be batched (`inDims` all null)");
-    return { inDims, outDims, label: `${label}(${f.source ?? f.name})` };
+    const cs = opts.chunkSize?.literal && typeof opts.chunkSize.value === "number" ? opts.chunkSize.value : undefined;
+    return { inDims, outDims, label: `${label}(${f.source ?? f.name})`, chunkSize: cs };
   }
 
   private batch(build: () => string, call: ts.CallExpression): string {
