@@ -9,7 +9,7 @@ import * as ops from "./ops/index.js";
 import { adExpandAs, adMatmulBackA, adMatmulBackB, adSumTo } from "./ad.js";
 import { adNewBatch } from "./vmap.js";
 import { eye, zeros } from "./factories.js";
-import { backend } from "./device.js";
+import { backend, gpuArgs } from "./device.js";
 
 type Val = Tensor | number | undefined;
 const isT = (x: unknown): x is Tensor => typeof x === "object" && x !== null && "shape" in (x as object);
@@ -298,3 +298,8 @@ export function bPutChunk(out: unknown, r: Tensor | Float64Array | Float32Array,
 }
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Whether a vmap's arguments include a WebGPU tensor (its row loop runs them). */
+export function bOnDevice(...args: unknown[]): boolean {
+  return gpuArgs(args);
+}

@@ -80,7 +80,7 @@ for (const dtype of ["float64", "float32"]) {
     const src = moduleOf(dtype, list);
     const code = compileOrThrow(src, `vmap-batched-${dtype}.ts`).code;
     // every program here is batched (none falls back)
-    assert.not.match(code, /vmap path: row loop/);
+    assert.not.match(code, /vmap path: row loop \((?!for WebGPU arguments)/);
     // the same random inputs: a seeded generator is not needed when both modules read the same drawn tensors
     const shared = pre(dtype).replace(/const __u = .*\n/, "const __u = (...s: number[]) => (globalThis as any).__inputs[s.join()];\n");
     const inputs: Record<string, Tensor> = {};
@@ -122,14 +122,16 @@ export const lj = vmap(jacrev(g));
 test("the batched path is taken for straight-line tensor code and vmap(grad), not for branches on batched values", () => {
   const code = compileOrThrow(LORENZ, "vmap-batched-paths.ts", "ts").code;
   const fnText = (name: string) => code.slice(code.indexOf(`function ${name}(`), code.indexOf("\n}\n", code.indexOf(`function ${name}(`)));
-  for (const name of ["vmap_g", "vmap_loss"]) {
+  for (const name of ["vmap_g_batched", "vmap_loss_batched"]) {
     assert.match(fnText(name), "vmap path: batched (one op call per batch)", name);
     assert.not.match(fnText(name), /for \(row = /, `${name} has no row loop`);
   }
+  // the vmap's core runs the batched code, or the row loop for WebGPU arguments
+  assert.match(fnText("vmap_g"), /if \(__jt\.bOnDevice\((\w+)\)\) \{[^}]*r0 = vmap_g_rows\(\1\);\s*\} else \{\s*r0 = vmap_g_batched\(\1\);/);
   // vmap(jacrev(g)): one batched jvp over (example, basis direction) rows, no row loop
   assert.match(code, "vmap path: batched (the Jacobians from one batched jvp over the basis)");
   assert.match(code, "vmap path: batched jvp over B·n rows (example, basis direction)");
-  assert.is((code.match(/for \(row = /g) ?? []).length, 1, "only the branchy vmap has a row loop");
+  assert.is((code.match(/vmap path: row loop \(for WebGPU arguments\)/g) ?? []).length, 3);
   // the branch reads a comparison of batched numbers: the row loop, saying so
   assert.match(code, /vmap path: row loop \('gt' has no batching rule\)/);
 });

@@ -20,6 +20,8 @@ export interface VmapSpec {
   outDims: (number | null)[]; // one per result
   label: string; // "vmap(f)", for run-time messages
   topLevel?: boolean; // only the user-facing entry calls it (no transform differentiates it)
+  /** set when building the row loop that a batched vmap keeps for WebGPU arguments (the vmap's name) */
+  rowsFor?: string;
   /** a literal chunkSize: the batched tensor path runs that many rows at a time (bounding memory) */
   chunkSize?: number;
   /** "same": every row sees the same random numbers (the k-th draw of each row is shared) */
@@ -42,28 +44,30 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
   walk(f.body, (s) => void (s.k === "return" && returns++));
   if (!last || last.k !== "return" || returns !== 1) throw new BatchError(`vmap: cannot batch \`${f.source ?? f.name}\` (it does not end in a single return)`);
 
-  const fnName = ctx.fnNames.claim(`vmap_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_"));
+  const fnName = ctx.fnNames.claim(spec.rowsFor ? `${spec.rowsFor}_rows` : `vmap_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_"));
   // tensor code at the top level: one op call per batch (compiler/ad/batch-tensor.ts), else the row loop below
   let path = "row loop (a program of numbers: one generated loop)";
-  if (!spec.topLevel) path = "row loop (inside another transform, which differentiates the row loop)";
+  if (spec.rowsFor) path = "row loop (for WebGPU arguments)";
+  else if (!spec.topLevel) path = "row loop (inside another transform, which differentiates the row loop)";
   else if (ctx.paths?.batch === false) path = "row loop (paths.batch is off)";
   else if (usesTensorOps(ctx, f)) {
     // vmap(grad(f)): the gradient as straight-line code, batched as a whole
     const src = gradSources.get(f);
     const line = src && gradLine(ctx, f, src);
     const jac = jacSources.get(f);
-    const batched = jac ? batchJacobian(ctx, f, jac, spec, fnName) : batchTensorFn(ctx, line ?? f, spec, fnName);
+    const batchedName = ctx.fnNames.claim(`${fnName}_batched`);
+    const batched = jac ? batchJacobian(ctx, f, jac, spec, batchedName) : batchTensorFn(ctx, line ?? f, spec, batchedName);
     if (typeof batched !== "string") {
       const what = jac ? "the Jacobians from one batched jvp over the basis" : "one op call per batch";
       batched.body.unshift({ k: "comment", text: `vmap path: batched (${what})${spec.chunkSize ? `, in chunks of ${spec.chunkSize} rows` : ""}` });
-      const core = spec.chunkSize ? chunked(ctx, batched, f, spec, spec.chunkSize, fnName) : batched;
+      const core = spec.chunkSize ? chunked(ctx, batched, f, spec, spec.chunkSize, batchedName) : batched;
       ctx.fns.set(core.name, core);
-      const info = driverInfo.get(f);
-      if (info) driverInfo.set(core, info);
-      return core.name;
+      // WebGPU arguments keep the row loop (its ops dispatch one by one on the device; the batched helpers are CPU code)
+      const rows = buildVmap(ctx, fName, { ...spec, topLevel: false, rowsFor: fnName });
+      return dispatch(ctx, f, fnName, core, ctx.fns.get(rows)!);
     }
     path = `row loop (${batched.replace(/`/g, "'")})`;
-  }
+  } else if (spec.rowsFor) path = "row loop (for WebGPU arguments)";
   const names = new Names([...f.captures]);
   const fn: Fn = {
     name: fnName,
@@ -320,4 +324,28 @@ function chunked(ctx: Ctx, core: Fn, f: Fn, spec: VmapSpec, size: number, name: 
   fn.body = b.stmts;
   ctx.fns.set(core.name, core);
   return fn;
+}
+
+/** The vmap's core: the batched code, or the row loop when an argument is a WebGPU tensor. */
+function dispatch(ctx: Ctx, f: Fn, name: string, batched: Fn, rows: Fn): string {
+  const fn: Fn = { name, params: [], results: batched.results, tupleResult: batched.tupleResult, body: [], vars: new Map(), loc: f.loc, source: f.source, captures: [...batched.captures] };
+  for (const c of batched.captures) fn.vars.set(c, batched.vars.get(c) ?? { k: "opaque" });
+  const names = new Names([...batched.captures]);
+  const b = new Builder(fn, names, f.loc);
+  batched.params.forEach((p) => {
+    const n = names.claim(p.name);
+    fn.params.push({ name: n, type: p.type, source: p.source });
+    fn.vars.set(n, p.type);
+  });
+  const args = fn.params.map((p) => v(p.name));
+  const dsts = batched.results.map((t, i) => b.fresh(`r${i}`, t));
+  const onDevice = b.let("gpu", { k: "bool" }, { k: "prim", op: "ad.bOnDevice", args });
+  const call = (g: Fn) => [{ k: "call" as const, dsts, fn: g.name, args, loc: f.loc }];
+  b.emit({ k: "if", cond: onDevice, then: call(rows), else: call(batched) });
+  b.emit({ k: "return", values: dsts.map(v) });
+  fn.body = b.stmts;
+  ctx.fns.set(name, fn);
+  const info = driverInfo.get(f);
+  if (info) for (const g of [fn, batched, rows]) driverInfo.set(g, info);
+  return name;
 }
