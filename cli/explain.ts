@@ -45,6 +45,8 @@ function explainOne(m: MarkerReport, file: string, shaders: Record<string, strin
   const out = [
     `${m.marker}(${m.functionName}) at ${file}:${m.line}`,
     `generated: ${names.join(", ") || "(none)"}`,
+    // vmap: batched (one op call per batch) or the row loop, and why (compiler/ad/batch.ts)
+    ...[...m.generated.matchAll(/\/\/ (vmap path: .*)/g)].map((x) => x[1]),
     "",
     heading("derivative source"),
     m.generated.trimEnd(),

@@ -11,12 +11,19 @@ import { initLocals, inlineCalls } from "../opt/inline.js";
 import { driverInfo } from "./drivers.js";
 import { hasStructuredTwin } from "./structured.js";
 import type { Ctx } from "./jvp.js";
+import { batchTensorFn, usesTensorOps } from "./batch-tensor.js";
+import { gradLine, gradSources } from "./grad-line.js";
+import { batchJacobian, jacSources } from "./jac-batch.js";
 
 export interface VmapSpec {
   inDims: (number | null)[]; // one per parameter
   outDims: (number | null)[]; // one per result
   label: string; // "vmap(f)", for run-time messages
   topLevel?: boolean; // only the user-facing entry calls it (no transform differentiates it)
+  /** set when building the row loop that a batched vmap keeps for WebGPU arguments (the vmap's name) */
+  rowsFor?: string;
+  /** a literal chunkSize: the batched tensor path runs that many rows at a time (bounding memory) */
+  chunkSize?: number;
   /** "same": every row sees the same random numbers (the k-th draw of each row is shared) */
   randomness?: string;
 }
@@ -37,9 +44,33 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
   walk(f.body, (s) => void (s.k === "return" && returns++));
   if (!last || last.k !== "return" || returns !== 1) throw new BatchError(`vmap: cannot batch \`${f.source ?? f.name}\` (it does not end in a single return)`);
 
+  const fnName = ctx.fnNames.claim(spec.rowsFor ? `${spec.rowsFor}_rows` : `vmap_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_"));
+  // tensor code at the top level: one op call per batch (compiler/ad/batch-tensor.ts), else the row loop below
+  let path = "row loop (a program of numbers: one generated loop)";
+  if (spec.rowsFor) path = "row loop (for WebGPU arguments)";
+  else if (!spec.topLevel) path = "row loop (inside another transform, which differentiates the row loop)";
+  else if (ctx.paths?.batch === false) path = "row loop (paths.batch is off)";
+  else if (usesTensorOps(ctx, f)) {
+    // vmap(grad(f)): the gradient as straight-line code, batched as a whole
+    const src = gradSources.get(f);
+    const line = src && gradLine(ctx, f, src);
+    const jac = jacSources.get(f);
+    const batchedName = ctx.fnNames.claim(`${fnName}_batched`);
+    const batched = jac ? batchJacobian(ctx, f, jac, spec, batchedName) : batchTensorFn(ctx, line ?? f, spec, batchedName);
+    if (typeof batched !== "string") {
+      const what = jac ? "the Jacobians from one batched jvp over the basis" : "one op call per batch";
+      batched.body.unshift({ k: "comment", text: `vmap path: batched (${what})${spec.chunkSize ? `, in chunks of ${spec.chunkSize} rows` : ""}` });
+      const core = spec.chunkSize ? chunked(ctx, batched, f, spec, spec.chunkSize, batchedName) : batched;
+      ctx.fns.set(core.name, core);
+      // WebGPU arguments keep the row loop (its ops dispatch one by one on the device; the batched helpers are CPU code)
+      const rows = buildVmap(ctx, fName, { ...spec, topLevel: false, rowsFor: fnName });
+      return dispatch(ctx, f, fnName, core, ctx.fns.get(rows)!);
+    }
+    path = `row loop (${batched.replace(/`/g, "'")})`;
+  } else if (spec.rowsFor) path = "row loop (for WebGPU arguments)";
   const names = new Names([...f.captures]);
   const fn: Fn = {
-    name: ctx.fnNames.claim(`vmap_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_")),
+    name: fnName,
     params: [],
     results: [],
     tupleResult: f.tupleResult,
@@ -51,6 +82,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
   };
   for (const c of f.captures) fn.vars.set(c, f.vars.get(c) ?? { k: "opaque" });
   const b = new Builder(fn, names, f.loc);
+  b.emit({ k: "comment", text: `vmap path: ${path}` });
 
   // parameters: the same names outside; batched ones take their batched type
   f.params.forEach((p, i) => {
@@ -249,4 +281,71 @@ function sameRandomness(ctx: Ctx, b: Builder, body: Stmt[]): Stmt[] {
       return s;
     });
   return [{ k: "effect", op: "ad.randRewind", args: [state] }, ...swap(body)];
+}
+
+/**
+ * chunkSize on the batched tensor path: the batched core runs on `size` rows
+ * at a time (narrowed along each batched argument's in-dim) and each chunk's
+ * results are copied into the whole batch's, so intermediates stay chunk-sized.
+ */
+function chunked(ctx: Ctx, core: Fn, f: Fn, spec: VmapSpec, size: number, name: string): Fn {
+  core.name = ctx.fnNames.claim(`${name}_chunk`);
+  const fn: Fn = { name, params: [], results: core.results, tupleResult: core.tupleResult, body: [], vars: new Map(), loc: f.loc, source: f.source, captures: [...core.captures] };
+  for (const c of core.captures) fn.vars.set(c, core.vars.get(c) ?? { k: "opaque" });
+  const names = new Names([...core.captures, core.name]);
+  const b = new Builder(fn, names, f.loc);
+  core.params.forEach((p) => {
+    const n = names.claim(p.name);
+    fn.params.push({ name: n, type: p.type, source: p.source });
+    fn.vars.set(n, p.type);
+  });
+  const batched = fn.params.filter((_, i) => spec.inDims[i] !== null);
+  const B = b.let("B", NUM, { k: "prim", op: "ad.batchSize", args: batched.map((p) => v(p.name)), attrs: [spec.label, batched.map(userName), spec.inDims.filter((d) => d !== null)] });
+  const outs = core.results.map((t, i) => {
+    const o = b.fresh(`out${i}`, t);
+    b.assign(o, { k: "atom", a: lit(undefined) });
+    return o;
+  });
+  const start = names.claim("start");
+  fn.vars.set(start, NUM);
+  const body = b.sub((bb) => {
+    const args = fn.params.map((p, i) => (spec.inDims[i] === null ? v(p.name) : bb.t("ad.bChunk", [v(p.name), v(start), B], [spec.inDims[i], size], p.type)));
+    const dsts = core.results.map((t, i) => bb.fresh(`r${i}`, t));
+    bb.emit({ k: "call", dsts, fn: core.name, args, loc: f.loc });
+    // (the chunk's batch sits at outDims in each result)
+    dsts.forEach((d, i) => bb.assign(outs[i], { k: "prim", op: "ad.bPutChunk", args: [v(outs[i]), v(d), v(start), B], attrs: [spec.outDims[i] ?? 0] }));
+  });
+  // start = 0, size, 2·size, … (a counted loop over chunk indices)
+  const c = names.claim("chunk");
+  fn.vars.set(c, NUM);
+  const nChunks = b.let("chunks", NUM, { k: "prim", op: "ceil", args: [b.p("div", B, lit(size))] });
+  b.emit({ k: "for", index: c, from: lit(0), to: nChunks, body: [{ k: "let", dst: start, e: { k: "prim", op: "mul", args: [v(c), lit(size)] } }, ...body], loc: f.loc });
+  b.emit({ k: "return", values: outs.map(v) });
+  fn.body = b.stmts;
+  ctx.fns.set(core.name, core);
+  return fn;
+}
+
+/** The vmap's core: the batched code, or the row loop when an argument is a WebGPU tensor. */
+function dispatch(ctx: Ctx, f: Fn, name: string, batched: Fn, rows: Fn): string {
+  const fn: Fn = { name, params: [], results: batched.results, tupleResult: batched.tupleResult, body: [], vars: new Map(), loc: f.loc, source: f.source, captures: [...batched.captures] };
+  for (const c of batched.captures) fn.vars.set(c, batched.vars.get(c) ?? { k: "opaque" });
+  const names = new Names([...batched.captures]);
+  const b = new Builder(fn, names, f.loc);
+  batched.params.forEach((p) => {
+    const n = names.claim(p.name);
+    fn.params.push({ name: n, type: p.type, source: p.source });
+    fn.vars.set(n, p.type);
+  });
+  const args = fn.params.map((p) => v(p.name));
+  const dsts = batched.results.map((t, i) => b.fresh(`r${i}`, t));
+  const onDevice = b.let("gpu", { k: "bool" }, { k: "prim", op: "ad.bOnDevice", args });
+  const call = (g: Fn) => [{ k: "call" as const, dsts, fn: g.name, args, loc: f.loc }];
+  b.emit({ k: "if", cond: onDevice, then: call(rows), else: call(batched) });
+  b.emit({ k: "return", values: dsts.map(v) });
+  fn.body = b.stmts;
+  ctx.fns.set(name, fn);
+  const info = driverInfo.get(f);
+  if (info) for (const g of [fn, batched, rows]) driverInfo.set(g, info);
+  return name;
 }

@@ -13,7 +13,7 @@ import { isVaried, resultDeps, touchesTape, variedVars, type Fns } from "./activ
  * `structured: false` keeps the sweep drivers (no structured Jacobians), `direct: false` drops the
  * direct Jacobian kernels.
  */
-export interface CompilePaths { fuse?: boolean; structured?: boolean; direct?: boolean }
+export interface CompilePaths { fuse?: boolean; structured?: boolean; direct?: boolean; /** vmap of tensor code batched (one op call per batch); false: the row loop */ batch?: boolean }
 
 export interface Ctx { fns: Fns; fnNames: Names; paths?: CompilePaths }
 

@@ -7,6 +7,8 @@ import { type Atom, type Fn, lit, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
+import { gradSources } from "../ad/grad-line.js";
+import { jacSources } from "../ad/jac-batch.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
@@ -292,6 +294,8 @@ export class MarkerCompiler {
           if (bad) fail(args[0], "grad-output", "`grad` needs a function with a single number output (use jacrev for vectors)");
         }
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
+        if (marker === "grad" && !hasAux) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
+        if (marker !== "grad" && !hasAux && !tuple && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0] });
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
       }
       case "hessian": {
@@ -387,7 +391,8 @@ export class MarkerCompiler {
     f.params.forEach((p, i) => {
       if (p.type.k === "opaque" && inDims[i] !== null) fail(opts.inDims?.node ?? fnArg, "invalid-option", `vmap: \`${userName(p)}\` is not a number, array or Tensor, so it cannot be batched: give it \`null\` in \`inDims\``);
     });
-    return { inDims, outDims, label: `${label}(${f.source ?? f.name})` };
+    const cs = opts.chunkSize?.literal && typeof opts.chunkSize.value === "number" ? opts.chunkSize.value : undefined;
+    return { inDims, outDims, label: `${label}(${f.source ?? f.name})`, chunkSize: cs };
   }
 
   private batch(build: () => string, call: ts.CallExpression): string {

@@ -34,3 +34,16 @@ export const batchRules: Record<string, TensorRule> = {
     vjp: (b, _x, _o, ct, _a, attrs) => [b.t("ad.moveDim", [ct], [attrs[1], attrs[0]])],
   },
 };
+
+// The batched forms of tensor ops (runtime/batching.ts), emitted by vmap's
+// batching transform (compiler/ad/batch-tensor.ts) into top-level vmaps only:
+// nothing differentiates them, so they have no jvp / vjp (differentiating one
+// is an internal error, never a silent zero).
+const plain = (fn: string): TensorRule => ({ operands: Infinity, js: (a, attrs) => `__jt.${fn}(${[...a, ...attrs.map(json)].join(", ")})` });
+export const batchedRules: Record<string, TensorRule> = {
+  "ad.bAlign": { operands: Infinity, js: (a, attrs) => `__jt.bAlign(${[a[0], json(attrs[0]), json(attrs[1]), ...a.slice(1)].join(", ")})` },
+  "ad.bReduceAll": { operands: 1, js: (a, attrs) => `__jt.bReduceAll(${json(attrs[0])}, ${a[0]}, ${json(attrs[1])})` },
+  ...Object.fromEntries(
+    ["bBroadcast", "bNums", "bNumsOut", "bItem", "bT", "bReshape", "bFlatten", "bSqueeze", "bExpand", "bMatmul", "bDot", "bOuter", "bSumTo", "bExpandAs", "bAcc", "bMatmulBackA", "bMatmulBackB", "bSize", "bDim", "bNumel", "bRepeatRows", "bBasis", "bJacRows", "bChunk", "bPutChunk", "bOnDevice"].map((n) => [`ad.${n}`, plain(n)]),
+  ),
+};

@@ -2,7 +2,7 @@
 import type { Atom, Builder, Type } from "../ir/ir.js";
 import { scalarRules } from "./scalar.js";
 import { tensorRules } from "./tensor.js";
-import { batchRules } from "./batch.js";
+import { batchedRules, batchRules } from "./batch.js";
 import { sjJs } from "./runtime-name.js";
 
 type Tan = Atom | null;
@@ -52,7 +52,7 @@ export function ruleOf(op: string): Rule {
   const s = scalarRules[op];
   if (s) r = { zero: s.zero, js: (a) => s.js(a), jvp: s.jvp, vjp: s.vjp ? (b, x, out, ct, act) => s.vjp!(b, x, out, ct, act) : undefined, tensor: false };
   else {
-    const t = tensorRules[op] ?? batchRules[op];
+    const t = tensorRules[op] ?? batchRules[op] ?? batchedRules[op];
     if (!t) throw new Error(`no derivative rule for primitive ${op}`);
     r = { ...t, tensor: true };
   }

@@ -42,8 +42,14 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const { dim: d, shape: outShape } = stackShape(list.map((x) => x.shape), dim);
   const outer = numelOf(shape.slice(0, d)), inner = numelOf(shape.slice(d)), k = list.length;
   const out = alloc(resultDtype(list), outer * k * inner);
-  for (let o = 0; o < outer; o++) {
-    list.forEach((x, j) => out.set(x.data.subarray(o * inner, (o + 1) * inner), (o * k + j) * inner));
-  }
+  list.forEach((x, j) => {
+    const src = x.data;
+    // short runs (stacking columns of a batch): a plain loop, not a subarray per run
+    if (inner < 16) {
+      for (let o = 0; o < outer; o++) for (let i = 0, to = (o * k + j) * inner, from = o * inner; i < inner; i++) out[to + i] = src[from + i];
+    } else {
+      for (let o = 0; o < outer; o++) out.set(src.subarray(o * inner, (o + 1) * inner), (o * k + j) * inner);
+    }
+  });
   return new Tensor(out, outShape);
 }

@@ -12,9 +12,15 @@ function copyRange(x: Tensor, d: number, start: number, length: number, shape: n
   const outer = numelOf(x.shape.slice(0, d)), inner = numelOf(x.shape.slice(d + 1)), size = x.shape[d];
   const w = length * inner;
   const out = alloc(x.dtype, outer * w);
-  for (let o = 0; o < outer; o++) {
-    const from = (o * size + start) * inner;
-    out.set(x.data.subarray(from, from + w), o * w);
+  const src = x.data;
+  // short runs (a column of a batch): a plain loop, not a subarray per run
+  if (w < 16) {
+    for (let o = 0; o < outer; o++) for (let i = 0, from = (o * size + start) * inner; i < w; i++) out[o * w + i] = src[from + i];
+  } else {
+    for (let o = 0; o < outer; o++) {
+      const from = (o * size + start) * inner;
+      out.set(src.subarray(from, from + w), o * w);
+    }
   }
   return new Tensor(out, shape);
 }

@@ -1,0 +1,37 @@
+# PyTorch peers of bench/vmap-batched.ts (run by it with /usr/bin/python3,
+# functorch): median seconds per call, as JSON.
+import json, time, statistics
+import torch, functorch
+
+def median_time(fn, min_total=0.5, min_batches=7):
+    fn()
+    t0 = time.perf_counter(); fn(); one = max(time.perf_counter() - t0, 1e-7)
+    calls = max(1, int(0.02 / one))
+    per, spent = [], 0.0
+    while len(per) < min_batches or spent < min_total:
+        t0 = time.perf_counter()
+        for _ in range(calls): fn()
+        dt = time.perf_counter() - t0
+        per.append(dt / calls); spent += dt
+    return statistics.median(per)
+
+def g(v):
+    x, y, z = v.select(0, 0), v.select(0, 1), v.select(0, 2)
+    return torch.stack([10 * (y - x), x * (28 - z) - y, x * y - (8 / 3) * z])
+
+gen = torch.Generator().manual_seed(0)
+V = torch.randn(100000, 3, generator=gen, dtype=torch.float64) * 10
+out = {
+    "rhs_100000": median_time(lambda: functorch.vmap(g)(V)),
+    "jac_10000": median_time(lambda: functorch.vmap(functorch.jacrev(g))(V[:10000])),
+}
+W = torch.randn(32, 16, generator=gen, dtype=torch.float64) * 0.3
+w2 = torch.randn(32, generator=gen, dtype=torch.float64)
+X = torch.randn(4096, 16, generator=gen, dtype=torch.float64)
+Y = torch.randn(4096, generator=gen, dtype=torch.float64)
+def loss(W, x, y):
+    r = torch.tanh(W @ x).dot(w2) - y
+    return 0.5 * r * r
+pg = functorch.vmap(functorch.grad(loss), in_dims=(None, 0, 0))
+out["mlp_4096"] = median_time(lambda: pg(W, X, Y))
+print(json.dumps(out))

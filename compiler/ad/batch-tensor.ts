@@ -1,0 +1,197 @@
+// vmap of tensor code as a batching transform (JAX's batching.py, functorch's
+// batching rules): every value is batched (its batch at dim 0) or not, and
+// each tensor op runs once over the whole batch through its rule in
+// compiler/ops/batching.ts. Statements that read no batched value stay as they
+// are. Anything the transform cannot follow soundly (an op without a rule, a
+// branch or loop that depends on batched values, random draws, calls left
+// after inlining, vectors) returns a reason instead, and vmap keeps its row
+// loop for the whole function (compiler/ad/batch.ts): a wrong number is worse
+// than a slow one.
+import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, stmtDefs, stmtReads, TENSOR, type Type, userName, v, VEC, walk, exprReads } from "../ir/ir.js";
+import { inlineCalls } from "../opt/inline.js";
+import { batchRuleOf, type Kind } from "../ops/batching.js";
+import type { Ctx } from "./jvp.js";
+import type { VmapSpec } from "./batch.js";
+
+/** Why a vmap keeps the row loop (reported by `jacc explain`). */
+export class Unbatchable extends Error {}
+
+/** The batched core of `f` (same contract as buildVmap's), or the reason it keeps the row loop. */
+export function batchTensorFn(ctx: Ctx, f: Fn, spec: VmapSpec, name: string): Fn | string {
+  try {
+    return new TensorBatcher(ctx, f, spec, name).run();
+  } catch (e) {
+    if (e instanceof Unbatchable) return e.message;
+    throw e;
+  }
+}
+
+/** Whether f (with what it calls) computes with Tensor ops: programs of numbers keep their row loop and WGSL row kernel. */
+export function usesTensorOps(ctx: Ctx, f: Fn, seen = new Set<string>()): boolean {
+  if (f.params.some((p) => p.type.k === "tensor")) return true;
+  let hit = false;
+  seen.add(f.name);
+  walk(f.body, (s) => {
+    if (s.k === "let" && s.e.k === "prim" && s.e.op.startsWith("t.")) hit = true;
+    if (s.k === "call" && !seen.has(s.fn) && ctx.fns.has(s.fn) && usesTensorOps(ctx, ctx.fns.get(s.fn)!, seen)) hit = true;
+  });
+  return hit;
+}
+
+function no(why: string): never {
+  throw new Unbatchable(why);
+}
+
+class TensorBatcher {
+  private fn: Fn;
+  private names: Names;
+  private b: Builder;
+  private B!: Atom;
+  /** variables that ever hold a batch (their type becomes Tensor) */
+  private everBatched = new Set<string>();
+
+  constructor(private ctx: Ctx, private f: Fn, private spec: VmapSpec, name: string) {
+    this.names = new Names([...f.vars.keys(), ...f.captures]);
+    this.fn = { name, params: [], results: [], tupleResult: f.tupleResult, body: [], vars: new Map(f.vars), loc: f.loc, source: f.source, captures: [...f.captures] };
+    this.b = new Builder(this.fn, this.names, f.loc);
+  }
+
+  run(): Fn {
+    const { f, fn, b, spec } = this;
+    if (f.params.some((p) => p.type.k === "vec") || f.results.some((t) => t.k === "vec")) no("it takes or returns number[] vectors");
+    const state = new Map<string, Kind>();
+    // parameters: a batched one comes under a fresh name and is rebound to its batch-first form
+    const outer = f.params.map((p, i) => {
+      const d = spec.inDims[i];
+      if (d === null) {
+        fn.params.push(p);
+        return undefined;
+      }
+      const type: Type = p.type.k === "num" ? VEC : TENSOR;
+      const n = this.names.claim(`${p.name}_batch`);
+      fn.vars.set(n, type);
+      fn.params.push({ name: n, type, source: p.source });
+      return { n, d, num: p.type.k === "num" };
+    });
+    const batched = fn.params.filter((_, i) => spec.inDims[i] !== null);
+    const check = [spec.label, batched.map(userName), spec.inDims.filter((d) => d !== null)];
+    b.emit({ k: "effect", op: "ad.checkBatch", args: batched.map((p) => v(p.name)), attrs: check });
+    this.B = b.let("B", NUM, {
+      k: "prim",
+      op: "ad.batchSize",
+      args: batched.map((p) => v(p.name)),
+      attrs: check,
+    });
+    f.params.forEach((p, i) => {
+      const o = outer[i];
+      if (!o) return state.set(p.name, "u");
+      const e = o.num ? { k: "prim" as const, op: "ad.bNums", args: [v(o.n)] } : o.d === 0 ? { k: "atom" as const, a: v(o.n) } : { k: "prim" as const, op: "ad.moveDim", args: [v(o.n)], attrs: [o.d, 0] };
+      b.assign(p.name, e);
+      this.mark(p.name, o.num ? "n" : "b", state);
+    });
+    const body = inlineCalls(this.ctx.fns, fn, f.body.slice(0, -1), this.names);
+    this.block(body, state);
+    const ret = f.body[f.body.length - 1];
+    if (ret.k !== "return") no("it does not end in a return");
+    const numBatches = fn.params.filter((p, i) => spec.inDims[i] !== null && f.params[i].type.k === "num").map((p) => v(p.name));
+    const values = ret.values.map((a, i) => {
+      const od = spec.outDims[i] ?? null;
+      const k = this.kindOf(a, state);
+      if (od === null) return k === "u" ? a : no(`result ${i} depends on the batch but its outDims is null`);
+      const t = k === "u" ? b.t("ad.bBroadcast", [a, this.B]) : a;
+      if (f.results[i].k === "num") return b.let(`out${i}`, VEC, { k: "prim", op: "ad.bNumsOut", args: [t, ...numBatches] });
+      return od === 0 ? t : b.t("ad.moveDim", [t], [0, od]);
+    });
+    fn.results = f.results.map((t, i) => (spec.outDims[i] === null || spec.outDims[i] === undefined ? t : t.k === "num" ? VEC : TENSOR));
+    b.emit({ k: "return", values });
+    for (const x of this.everBatched) if (fn.vars.get(x)?.k !== "tensor") fn.vars.set(x, TENSOR);
+    fn.body = b.stmts;
+    return fn;
+  }
+
+  private kindOf(a: Atom, state: Map<string, Kind>): Kind {
+    return a.k === "var" ? state.get(a.name) ?? "u" : "u";
+  }
+
+  private mark(x: string, k: Kind, state: Map<string, Kind>): void {
+    state.set(x, k);
+    if (k !== "u") this.everBatched.add(x);
+  }
+
+  private readsBatched(s: Stmt, state: Map<string, Kind>): boolean {
+    let hit = false;
+    walk([s], (t) => {
+      const reads = t.k === "let" ? exprReads(t.e) : stmtReads(t);
+      if (reads.some((a) => this.kindOf(a, state) !== "u")) hit = true;
+    });
+    return hit;
+  }
+
+  private block(stmts: Stmt[], state: Map<string, Kind>): void {
+    for (const s of stmts) this.stmt(s, state);
+  }
+
+  private stmt(s: Stmt, state: Map<string, Kind>): void {
+    const { b } = this;
+    if (s.k === "comment") return b.emit(s);
+    if (s.k === "let" && s.e.k === "prim" && (s.e.op === "random" || s.e.op.startsWith("ad.rand"))) no("it draws random numbers");
+    if (s.k === "if") return this.branch(s, state);
+    if (s.k === "loop" || s.k === "for") {
+      // a loop that reads no batched value and writes none runs as it is; otherwise its trip count or body is per example
+      const writes = new Set<string>();
+      walk([s], (t) => stmtDefs(t).forEach((d) => writes.add(d)));
+      if (this.readsBatched(s, state) || [...writes].some((w) => state.get(w) !== undefined && state.get(w) !== "u")) no("a loop reads batched values");
+      b.emit(s);
+      writes.forEach((w) => state.set(w, "u"));
+      return;
+    }
+    if (!this.readsBatched(s, state)) {
+      // unbatched: as it is
+      b.emit(s);
+      stmtDefs(s).forEach((d) => state.set(d, "u"));
+      return;
+    }
+    if (s.k !== "let") no(s.k === "call" ? `it calls \`${s.fn}\` with batched values (recursive or too big to inline)` : `a ${s.k} statement reads batched values`);
+    const e = s.e;
+    if (e.k === "atom") {
+      b.emit(s);
+      return this.mark(s.dst, this.kindOf(e.a, state), state);
+    }
+    if (e.k !== "prim") return no(`a ${e.k} expression reads batched values`);
+    // whether a value is undefined does not vary across the batch
+    if (e.op === "isundef") {
+      b.emit(s);
+      return void state.set(s.dst, "u");
+    }
+    const rule = batchRuleOf(e.op, e.args.length);
+    if (!rule) no(`\`${e.op.replace(/^t\./, "")}\` has no batching rule`);
+    b.loc = s.loc;
+    const r = rule!(b, e.args, e.args.map((a) => this.kindOf(a, state)), e.attrs ?? [], this.B);
+    if (typeof r === "string") no(`\`${e.op.replace(/^t\./, "")}\`: ${r}`);
+    const out = r as Exclude<typeof r, string>;
+    b.assign(s.dst, { k: "atom", a: out.a });
+    this.mark(s.dst, out.kind, state);
+  }
+
+  /** An if on an unbatched condition: both arms batched, each variable made batched in the arm that left it unbatched. */
+  private branch(s: Extract<Stmt, { k: "if" }>, state: Map<string, Kind>): void {
+    if (this.kindOf(s.cond, state) !== "u") no("a branch depends on batched values");
+    const thenState = new Map(state), elseState = new Map(state);
+    const then = this.b.sub(() => this.block(s.then, thenState));
+    const els = this.b.sub(() => this.block(s.else, elseState));
+    const vars = new Set([...thenState.keys(), ...elseState.keys()]);
+    for (const x of vars) {
+      const kt = thenState.get(x) ?? "u", ke = elseState.get(x) ?? "u";
+      if (kt === ke) {
+        state.set(x, kt);
+        continue;
+      }
+      if (kt !== "u" && ke !== "u") no(`\`${x}\` is a batch of numbers in one branch and of Tensors in the other`);
+      const fix = (arm: Stmt[]) => arm.push({ k: "let", dst: x, e: { k: "prim", op: "ad.bBroadcast", args: [v(x), this.B] } });
+      fix(kt === "u" ? then : els);
+      this.mark(x, kt === "u" ? ke : kt, state);
+    }
+    this.b.emit({ ...s, then, else: els });
+  }
+}
+

@@ -1,0 +1,201 @@
+// vmap of tensor code through the batching transform (compiler/ad/batch-tensor.ts):
+// every registry elementwise op and every other op with a batching rule, with
+// the batch at dim 0, 1, the last dim or unbatched, mixed batched / unbatched
+// operands of different ranks, float64 and float32, gives the same numbers as
+// the row loop (CompilePaths { batch: false }); the batched path is really
+// taken for straight-line programs (vmap, vmap(grad)); and what it cannot
+// batch falls back to the row loop, saying why.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Tensor } from "jacc";
+import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS } from "../compiler/ops/elementwise.js";
+import { compileAndImport, compileOrThrow, withPaths } from "./util/compile.js";
+
+interface Case { name: string; fn: string; inDims: string; args: string[] }
+
+// inputs in [0.5, 1.5]: inside every op's domain (log, sqrt, pow)
+const pre = (dtype: string) => `
+import { vmap, grad, tensor, rand, stack, cat, where, type Tensor } from "jacc";
+const __u = (...s: number[]) => rand(s, { dtype: "${dtype}" }).add(0.5);
+const A = __u(4, 3), C = __u(3, 4), V = __u(3), M = __u(2, 3), S3 = __u(5, 2, 3);
+`;
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  for (const name of ELEMENTWISE_NAMES) {
+    const op = ELEMENTWISE_OPS[name];
+    if (op.arity === 1) {
+      out.push({ name: `${name} dim 0`, fn: `(x: Tensor) => x.${name}()`, inDims: "0", args: ["A"] });
+      out.push({ name: `${name} dim 1`, fn: `(x: Tensor) => x.${name}()`, inDims: "1", args: ["A"] });
+      out.push({ name: `${name} dim -1 of 0-d rows`, fn: `(x: Tensor) => x.${name}()`, inDims: "-1", args: ["V"] });
+    } else {
+      out.push({ name: `${name} both batched`, fn: `(x: Tensor, y: Tensor) => x.${name}(y)`, inDims: "[0, 1]", args: ["A", "C"] });
+      out.push({ name: `${name} batched, unbatched`, fn: `(x: Tensor, y: Tensor) => x.${name}(y)`, inDims: "[0, null]", args: ["A", "V"] });
+      // the rank trap: each row is 1-D, the unbatched operand 2-D (right-aligned broadcasting needs the batch dim padded)
+      out.push({ name: `${name} rank 1 batched with rank 2 unbatched`, fn: `(x: Tensor, y: Tensor) => x.${name}(y)`, inDims: "[0, null]", args: ["A", "M"] });
+      out.push({ name: `${name} unbatched, batched last`, fn: `(x: Tensor, y: Tensor) => y.${name}(x)`, inDims: "[null, -1]", args: ["V", "C"] });
+      out.push({ name: `${name} 0-d rows with a number`, fn: `(x: Tensor) => x.select(0, 1).${name}(1.25)`, inDims: "0", args: ["A"] });
+    }
+  }
+  const other: [string, string, string, string[]][] = [
+    ["sum all", `(x: Tensor) => x.sum()`, "0", ["S3"]],
+    ["sum dim keepdim", `(x: Tensor) => x.sum(1, true)`, "0", ["S3"]],
+    ["mean dims", `(x: Tensor) => x.mean([0, -1])`, "0", ["S3"]],
+    ["prod", `(x: Tensor) => x.prod(0)`, "1", ["A"]],
+    ["amax amin", `(x: Tensor) => x.max().add(x.min(-1))`, "0", ["S3"]],
+    ["matmul W @ x", `(x: Tensor, W: Tensor) => W.matmul(x)`, "[0, null]", ["A", "M"]],
+    ["matmul x @ W", `(x: Tensor, W: Tensor) => x.matmul(W)`, "[0, null]", ["C", "A"]],
+    ["matmul matrices both batched", `(x: Tensor, y: Tensor) => x.matmul(y)`, "[0, 0]", ["S3", "S3.transpose(1, 2)"]],
+    ["matmul vectors both batched", `(x: Tensor, y: Tensor) => x.matmul(y)`, "[0, 1]", ["A", "C"]],
+    ["matmul W @ batched matrix", `(x: Tensor, W: Tensor) => W.matmul(x)`, "[0, null]", ["S3.transpose(1, 2)", "M"]],
+    ["dot", `(x: Tensor, y: Tensor) => x.dot(y)`, "[0, null]", ["A", "V"]],
+    ["outer", `(x: Tensor, y: Tensor) => x.outer(y)`, "[0, 1]", ["A", "C"]],
+    ["select narrow", `(x: Tensor) => x.select(1, 2).add(x.narrow(-1, 0, 1).sum())`, "0", ["S3"]],
+    ["reshape flatten", `(x: Tensor) => x.reshape(3, 2).flatten().add(x.view([6]))`, "0", ["S3"]],
+    ["squeeze unsqueeze", `(x: Tensor) => x.unsqueeze(0).unsqueeze(-1).squeeze()`, "1", ["A"]],
+    ["transpose t permute", `(x: Tensor) => x.transpose(0, 1).add(x.t()).add(x.permute([1, 0]))`, "0", ["S3.narrow(1, 0, 2).narrow(2, 0, 2)"]],
+    ["expand", `(x: Tensor) => x.expand([2, 3])`, "0", ["A"]],
+    ["softmax logSoftmax", `(x: Tensor) => x.softmax(0).add(x.logSoftmax(-1))`, "0", ["S3"]],
+    ["where clamp", `(x: Tensor, y: Tensor) => where(x.sub(1).relu(), x.clamp(0.7, 1.2), y)`, "[0, null]", ["A", "V"]],
+    ["cat stack", `(x: Tensor, y: Tensor) => cat([x, y], 0).add(stack([x, y], -1).sum(-1).sum()).sum().add(stack([x, y]).sum(0).sum())`, "[0, null]", ["A", "V"]],
+    ["item size numbers", `(x: Tensor) => x.mul(x.sum().item() * x.size(0))`, "0", ["A"]],
+    ["numbers batched with tensors", `(x: Tensor, s: number) => x.mul(s).add(Math.sin(s))`, "[0, 0]", ["A", "Float64Array.from([0.1, 0.2, 0.3, 0.4])"]],
+    ["number result", `(x: Tensor) => x.sum().item() * 2`, "0", ["A"]],
+    ["outDims", `(x: Tensor) => x.outer(x)`, "0", ["A"]],
+  ];
+  for (const [name, fn, inDims, args] of other) out.push({ name, fn, inDims, args });
+  return out;
+}
+
+const outDimsOf = (c: Case) => (c.name === "outDims" ? ", outDims: 2" : "");
+const moduleOf = (dtype: string, list: Case[]) =>
+  pre(dtype) + list.map((c, k) => `export const r${k} = vmap(${c.fn}, { inDims: ${c.inDims}${outDimsOf(c)} })(${c.args.join(", ")});`).join("\n") + "\n";
+
+const values = (x: unknown): number[] => (x instanceof Tensor ? Array.from(x.data) : typeof x === "number" ? [x] : []);
+const shape = (x: unknown): number[] => (x instanceof Tensor ? [...x.shape] : []);
+
+for (const dtype of ["float64", "float32"]) {
+  test(`batched == row loop: every op with a rule, ${dtype}`, async () => {
+    const list = cases();
+    const src = moduleOf(dtype, list);
+    const code = compileOrThrow(src, `vmap-batched-${dtype}.ts`).code;
+    // every program here is batched (none falls back)
+    assert.not.match(code, /vmap path: row loop \((?!for WebGPU arguments)/);
+    // the same random inputs: a seeded generator is not needed when both modules read the same drawn tensors
+    const shared = pre(dtype).replace(/const __u = .*\n/, "const __u = (...s: number[]) => (globalThis as any).__inputs[s.join()];\n");
+    const inputs: Record<string, Tensor> = {};
+    const { rand } = await import("jacc");
+    for (const s of [[4, 3], [3, 4], [3], [2, 3], [5, 2, 3]]) inputs[s.join()] = (rand as any)(s, { dtype }).add(0.5);
+    (globalThis as any).__inputs = inputs;
+    const body = src.slice(pre(dtype).length);
+    const fast = await compileAndImport(shared + body, `vmap-batched-${dtype}-on`);
+    const slow = await withPaths({ batch: false }, () => compileAndImport(shared + body, `vmap-batched-${dtype}-off`));
+    const tol = dtype === "float32" ? 1e-5 : 1e-12;
+    list.forEach((c, k) => {
+      const a = fast[`r${k}`], b = slow[`r${k}`];
+      assert.equal(shape(a), shape(b), `${c.name}: shape`);
+      assert.is(a instanceof Tensor ? a.dtype : typeof a, b instanceof Tensor ? b.dtype : typeof b, `${c.name}: dtype`);
+      const va = values(a), vb = values(b);
+      assert.is(va.length, vb.length, c.name);
+      // (NaN where both give NaN agrees: an op outside its domain, asin of the draws in [0.5, 1.5))
+      va.forEach((x, i) => assert.ok((Number.isNaN(x) && Number.isNaN(vb[i])) || Math.abs(x - vb[i]) <= tol * Math.max(1, Math.abs(vb[i])), `${c.name}[${i}]: batched ${x}, row loop ${vb[i]}`));
+    });
+  });
+}
+
+const LORENZ = `
+import { vmap, grad, jacrev, jacfwd, stack, tensor, type Tensor } from "jacc";
+export function g(v: Tensor): Tensor {
+  const x = v.select(0, 0), y = v.select(0, 1), z = v.select(0, 2);
+  return stack([y.sub(x).mul(10), x.mul(z.neg().add(28)).sub(y), x.mul(y).sub(z.mul(8 / 3))]);
+}
+const w2 = tensor([0.5, -1.0, 2.0], { dtype: "float64" });
+export function loss(W: Tensor, x: Tensor, y: Tensor): Tensor {
+  const r = W.matmul(x).tanh().dot(w2).sub(y);
+  return r.mul(r).mul(0.5);
+}
+export const vg = vmap(g);
+export const pg = vmap(grad(loss), { inDims: [null, 0, 0] });
+export const branchy = vmap((x: Tensor) => (x.sum().item() > 0 ? x.exp() : x.neg()));
+export const lj = vmap(jacrev(g));
+`;
+
+test("the batched path is taken for straight-line tensor code and vmap(grad), not for branches on batched values", () => {
+  const code = compileOrThrow(LORENZ, "vmap-batched-paths.ts", "ts").code;
+  const fnText = (name: string) => code.slice(code.indexOf(`function ${name}(`), code.indexOf("\n}\n", code.indexOf(`function ${name}(`)));
+  for (const name of ["vmap_g_batched", "vmap_loss_batched"]) {
+    assert.match(fnText(name), "vmap path: batched (one op call per batch)", name);
+    assert.not.match(fnText(name), /for \(row = /, `${name} has no row loop`);
+  }
+  // the vmap's core runs the batched code, or the row loop for WebGPU arguments
+  assert.match(fnText("vmap_g"), /if \(__jt\.bOnDevice\((\w+)\)\) \{[^}]*r0 = vmap_g_rows\(\1\);\s*\} else \{\s*r0 = vmap_g_batched\(\1\);/);
+  // vmap(jacrev(g)): one batched jvp over (example, basis direction) rows, no row loop
+  assert.match(code, "vmap path: batched (the Jacobians from one batched jvp over the basis)");
+  assert.match(code, "vmap path: batched jvp over B·n rows (example, basis direction)");
+  assert.is((code.match(/vmap path: row loop \(for WebGPU arguments\)/g) ?? []).length, 3);
+  // the branch reads a comparison of batched numbers: the row loop, saying so
+  assert.match(code, /vmap path: row loop \('gt' has no batching rule\)/);
+});
+
+test("vmap(grad(loss)), vmap(g), vmap(jacrev(g)), vmap(jacfwd(g)) batched: equal to the transforms row by row", async () => {
+  const m = await compileAndImport(`${LORENZ}
+const W = tensor([[0.2, -0.5, 0.1, 0.3], [0.7, 0.3, -0.4, 0.0], [0.1, 0.1, 0.2, -0.6]], { dtype: "float64" });
+const X = tensor([[0.1, 0.2, 0.3, 0.4], [-1, 0.5, 0, 0.25], [2, -1.5, 0.25, 0.6]], { dtype: "float64" });
+const Y = tensor([0.3, -0.2, 1.1], { dtype: "float64" });
+export const batched = pg(W, X, Y);
+export const rows = [0, 1, 2].map((b) => grad(loss)(W, X.select(0, b), Y.select(0, b)));
+export const V = tensor([[1, 2, 3], [-0.5, 0.25, 4]], { dtype: "float64" });
+export const gv = vg(V);
+export const gRows = [0, 1].map((b) => g(V.select(0, b)));
+export const jv = lj(V);
+export const jRows = [0, 1].map((b) => jacrev(g)(V.select(0, b)));
+export const jf = vmap(jacfwd(g), { inDims: 1, outDims: -1 })(V.t());
+`, "vmap-batched-grad");
+  assert.equal(m.batched.shape, [3, 3, 4]);
+  for (let b = 0; b < 3; b++) {
+    const want = Array.from(m.rows[b].data as Float64Array);
+    const got = Array.from(m.batched.select(0, b).data as Float64Array);
+    got.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-12, `row ${b}[${i}]: ${x} vs ${want[i]}`));
+  }
+  for (let b = 0; b < 2; b++) assert.equal(Array.from(m.gv.select(0, b).data), Array.from(m.gRows[b].data));
+  // per-sample Jacobians [B, 3, 3], and with the batch read from dim 1 and written last
+  assert.equal(m.jv.shape, [2, 3, 3]);
+  assert.equal(m.jf.shape, [3, 3, 2]);
+  for (let b = 0; b < 2; b++) {
+    assert.equal(Array.from(m.jv.select(0, b).data), Array.from(m.jRows[b].data));
+    assert.equal(Array.from(m.jf.select(-1, b).data), Array.from(m.jRows[b].data));
+  }
+});
+
+test("chunkSize on the batched path: the same results, chunk by chunk (a last chunk shorter than the others)", async () => {
+  const m = await compileAndImport(`${LORENZ}
+import { randn } from "jacc";
+const V = randn([5, 3], { seed: 3, dtype: "float64" });
+const X = randn([4, 5], { seed: 4, dtype: "float64" });
+const h = (x: Tensor) => x.exp().sum().item();
+const k = (x: Tensor) => x.outer(x.sin());
+export const pairs = [
+  [vmap(jacrev(g), { chunkSize: 2 })(V), lj(V)],
+  [vmap(jacrev(g), { chunkSize: 3, inDims: 1, outDims: 1 })(V.t()), vmap(jacrev(g), { inDims: 1, outDims: 1 })(V.t())],
+  [vmap(h, { chunkSize: 2, inDims: 1 })(X), vmap(h, { inDims: 1 })(X)],
+  [vmap(k, { chunkSize: 4, outDims: -1 })(X), vmap(k, { outDims: -1 })(X)],
+];
+`, "vmap-batched-chunks");
+  const code = compileOrThrow(`${LORENZ}\nexport const c = vmap(jacrev(g), { chunkSize: 2 });\n`, "vmap-batched-chunk-code.ts", "ts").code;
+  assert.match(code, /in chunks of 2 rows/);
+  m.pairs.forEach(([a, b]: [Tensor, Tensor], i: number) => {
+    assert.equal(a.shape, b.shape, `pair ${i}`);
+    assert.equal(Array.from(a.data), Array.from(b.data), `pair ${i}`);
+  });
+});
+
+test("batched path: mismatched batch sizes are the same RangeError as the row loop's", async () => {
+  const m = await compileAndImport(`
+import { vmap, type Tensor } from "jacc";
+export const f = vmap((x: Tensor, y: Tensor) => x.mul(y).sum(), { inDims: [0, 0] });
+`, "vmap-batched-sizes");
+  const { zeros } = await import("jacc");
+  assert.throws(() => m.f(zeros([3, 2]), zeros([4, 2])), (e: Error) => e instanceof RangeError && /vmap\(/.test(e.message) && /3/.test(e.message) && /4/.test(e.message));
+});
+
+test.run();
