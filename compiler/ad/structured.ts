@@ -17,6 +17,7 @@
 import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { runtimeName } from "../rules/runtime-name.js";
+import { structureOf as opStructure } from "../ops/structure.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { type DirectKernel, directKernel } from "./direct.js";
@@ -195,8 +196,14 @@ const RANK = ["identity", "diagonal", "sparse rows", "dense"] as const;
 type Kind = (typeof RANK)[number];
 const join = (a: Kind, b: Kind): Kind => (RANK.indexOf(a) > RANK.indexOf(b) ? a : b);
 
-const ELEMENTWISE = new Set(["mul", "div", "neg", "add", "sub", "adAcc", "adExpandAs", "adSumTo", "reshape", "view", "flatten", "squeeze", "unsqueeze", "adReshapeAs"]);
-const REDUCE = new Set(["sum", "mean", "transpose", "t", "permute", "expand", "select", "narrow", "index", "cat", "stack", "where"]);
+/** The static structure of a tangent op's result from its operands' (k0) and the op's class (compiler/ops/structure.ts). */
+function kindAfter(prim: string, k0: Kind): Kind {
+  const o = opStructure(prim);
+  if (!o || o.sj === "sjColumns" || o.structure === "bilinear") return "dense"; // columns, or a product with a dense operand
+  if (o.structure === "reshape" || o.structure === "broadcast" || o.sj === "sjAdd" || o.sj === "sjSub" || o.sj === "sjAcc") return k0; // kept
+  if (o.structure === "diagonal") return join(k0, "diagonal"); // rows scaled
+  return join(k0, "sparse rows"); // moves and reductions
+}
 
 /**
  * A copy of the tangent program g whose tangent ops call the runtime's `sj`;
@@ -241,9 +248,7 @@ function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number): { name: string
     body.push({ ...s, e: { k: "prim", op: `sj.${e.op}`, args: e.args, attrs: [own, ...(e.attrs ?? [])] } });
     const ins = rd.map((a) => kind.get(a.name) ?? "dense");
     const k0 = ins.reduce(join, "identity" as Kind);
-    const name = probe.name;
-    const k = name === "matmul" || name === "dot" || name === "outer" ? "dense" : ELEMENTWISE.has(name) ? (name === "mul" || name === "div" || name === "neg" ? join(k0, "diagonal") : k0) : REDUCE.has(name) ? join(k0, "sparse rows") : "dense";
-    kind.set(s.dst, k);
+    kind.set(s.dst, kindAfter(e.op, k0));
   }
   const ret = g.body[g.body.length - 1];
   if (!ret || ret.k !== "return") return undefined;
