@@ -8,8 +8,9 @@
 //   block  G blocks on the diagonal, rg×cg each                  a batch of rows through a matmul (x @ W)
 //
 // The compiler (compiler/ad/structured.ts) rewrites a straight-line forward
-// tangent program so that every op on a tangent calls `sj` with the op's name:
-// this is jacfwd = vmap(jvp) over the identity basis with the identity kept
+// tangent program so that every op on a tangent calls the entry below that its
+// structure class names (sjMul, sjSum, sjMove, …: compiler/ops/structure.ts,
+// chosen at compile time; sjColumns for an op with no rule): this is jacfwd = vmap(jvp) over the identity basis with the identity kept
 // symbolic. Each op has a fast path for the common structures; any other
 // combination runs the op once per basis column on a dense copy (the old
 // sweep, for that op only), so every rule stays correct. Values are stored in

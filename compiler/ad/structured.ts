@@ -2,8 +2,9 @@
 // control flow over tensors, the Jacobian driver runs the forward tangent
 // program once per differentiated input with the tangent seeded by the
 // identity over that input's elements, kept symbolic: every tangent op becomes
-// a call of the runtime's `sj` (runtime/jac.ts), which carries the Jacobian of
-// each intermediate as a diagonal (elementwise chains), sparse rows
+// a call of the runtime entry its structure class picks at compile time
+// (compiler/ops/structure.ts: `sjMul`, `sjSum`, `sjMove`, …; runtime/jac.ts),
+// which carries the Jacobian of each intermediate as a diagonal (elementwise chains), sparse rows
 // (reductions, broadcasts, shape ops, block structures) or a dense matrix
 // (after a matmul). This is jacfwd = vmap(jvp) over the identity basis:
 // tanh(W x) costs one scaled copy of W, sin(x)·exp(x) fills a diagonal,
@@ -12,8 +13,8 @@
 // The sweep driver stays the driver other transforms differentiate
 // (hessian = jacfwd(jacrev(f)), createGraph): its structured twin replaces
 // its body only when the module is emitted, after every transform ran.
-// CompileOptions.paths { structured: false } turns the twins off (tests compare
-// both paths).
+// Whether a driver gets a twin (and a direct kernel) is the Jacobian plan's
+// decision (compiler/ad/jacobian-plan.ts).
 import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { runtimeName } from "../rules/runtime-name.js";

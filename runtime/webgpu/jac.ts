@@ -5,8 +5,9 @@
 //   diag   J[o, i] = d[o] when i = o: d a tensor of the value's shape, or null for the identity
 //   dense  an m×n matrix, an [m, n] tensor (m: the value's elements, n: the input's)
 //
-// runtime/jac.ts sends every sj / sjSeed / sjBlock call with a WebGPU operand
-// here (device.ts's gpuArgs: a GpuSJ says device "webgpu"). Each rule is a few
+// runtime/jac.ts sends every call of its entries (sjMul, sjSum, sjMove, …,
+// sjSeed, sjBlock) with a WebGPU operand to the entry of the same name here
+// (device.ts's gpuArgs: a GpuSJ says device "webgpu"). Each rule is a few
 // ops on whole matrices: elementwise factors scale the diagonal (or the dense
 // rows: M · y[:, None]), matmul(W, I) is W and matmul(W, M) one product,
 // reductions and broadcasts are reductions and expansions of M viewed as
