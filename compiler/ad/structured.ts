@@ -15,7 +15,7 @@
 // its body only when the module is emitted, after every transform ran.
 // Whether a driver gets a twin (and a direct kernel) is the Jacobian plan's
 // decision (compiler/ad/jacobian-plan.ts).
-import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
+import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, twinOf, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { runtimeName } from "../rules/runtime-name.js";
 import { structureOf as opStructure } from "../ops/structure.js";
@@ -23,7 +23,6 @@ import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { type DirectKernel, directKernel } from "./direct.js";
 
-const twins = new WeakMap<Fns, Map<string, Fn>>();
 const directs = new WeakMap<Fns, Map<string, DirectKernel>>();
 
 /** The texts of the direct kernels (compiler/ad/direct.ts) that `generated` calls. */
@@ -35,32 +34,31 @@ export function directKernelTexts(fns: Fns, ts: boolean, generated: string): str
 /** For `jacc explain`: the static structure of each block of a driver. */
 export const structureOf = new WeakMap<Fn, string[][]>();
 
-/** Gives every driver with a structured twin the twin's body (call once every transform is built). */
+/** Gives every driver with a structured twin (an ordinary function, `twinOf`) the twin's body, and drops the twins (call once every transform is built). */
 export function useStructuredTwins(fns: Fns): void {
-  const m = twins.get(fns);
-  if (!m) return;
-  for (const [name, twin] of m) {
-    const f = fns.get(name);
+  for (const twin of [...fns.values()]) {
+    if (twin.twinOf === undefined) continue;
+    fns.delete(twin.name);
+    const f = fns.get(twin.twinOf);
     if (!f) continue;
     f.body = twin.body;
     f.vars = twin.vars;
   }
-  twins.delete(fns);
 }
 
 /** True when `name` will be emitted with a structured twin's body (callers must call it, not inline its sweeps). */
 export function hasStructuredTwin(fns: Fns, name: string): boolean {
-  return !!twins.get(fns)?.has(name);
+  return twinOf(fns, name) !== undefined;
 }
 
 /** Substitutes twins in a copy of the function map (for `jacc explain` before emission). */
 export function withTwins(fns: Fns): Fns {
-  const m = twins.get(fns);
-  if (!m) return fns;
   const out = new Map(fns);
-  for (const [name, twin] of m) {
-    const f = fns.get(name);
-    if (f) out.set(name, { ...f, body: twin.body, vars: twin.vars });
+  for (const twin of fns.values()) {
+    if (twin.twinOf === undefined) continue;
+    out.delete(twin.name);
+    const f = fns.get(twin.twinOf);
+    if (f) out.set(f.name, { ...f, body: twin.body, vars: twin.vars });
   }
   return out;
 }
@@ -125,7 +123,7 @@ export function directKernelOf(ctx: Ctx, fName: string, spec: TwinSpec, t: Struc
 export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec, { perInput }: StructuredTangents, direct: DirectKernel | undefined): void {
   const f = ctx.fns.get(fName)!;
   const drv = spec.driver;
-  const twin: Fn = { ...drv, body: [], vars: new Map(drv.params.map((p) => [p.name, p.type])) };
+  const twin: Fn = { ...drv, name: ctx.fnNames.claim(`${drv.name}_twin`), twinOf: drv.name, body: [], vars: new Map(drv.params.map((p) => [p.name, p.type])) };
   const names = namesFor(f);
   for (const p of drv.params) names.reserve(p.name);
   const fresh = (base: string, t: Type): string => {
@@ -206,9 +204,7 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec, { p
     if (!d) directs.set(ctx.fns, (d = new Map()));
     d.set(direct.name, direct);
   }
-  let m = twins.get(ctx.fns);
-  if (!m) twins.set(ctx.fns, (m = new Map()));
-  m.set(drv.name, twin);
+  ctx.fns.set(twin.name, twin);
   structureOf.set(drv, structure);
 }
 
