@@ -97,11 +97,13 @@ for (const file of files) {
 }
 
 const PLANS = `
-import { jacrev, jacfwd, jacobian, type Tensor } from "jacc";
+import { jacrev, jacfwd, jacobian, tensor, type Tensor } from "jacc";
 export const direct = jacrev((x: Tensor) => x.sin().mul(x).sum(0));
 export const structured = (W: Tensor, b: Tensor, x: Tensor) => jacfwd((x: Tensor) => W.matmul(x).add(b).tanh().t())(x);
 export const two = jacobian((x: Tensor, y: Tensor) => x.mul(y).exp(), [0, 1] as any);
 export const sweeps = jacrev((x: Tensor) => { let y = x; for (let i = 0; i < 3; i++) y = y.sin(); return y; });
+const W = tensor([[0.5, -1], [2, 0.25]]);
+export const rows = jacrev((x: Tensor) => W.matmul(x).tanh());
 `;
 
 test("each marker's plan: the strategy, its reason from the ops' structure classes, and CompileOptions.paths", () => {
@@ -110,8 +112,11 @@ test("each marker's plan: the strategy, its reason from the ops' structure class
     assert.equal(r.diagnostics, []);
     return (r.markers ?? []).map((m) => m.plan!);
   };
-  const [d, s, t, w] = plans({});
+  const [d, s, t, w, r] = plans({});
   assert.is(d.strategy, "direct");
+  assert.match(d.reason, /an elementwise chain \(or its sum\)/);
+  assert.is(r.strategy, "direct");
+  assert.match(r.reason, /g\(W @ x\); .*bilinear ×1/);
   assert.match(d.reason, /tangent ops: diagonal ×\d+, .*reduce ×1: one generated loop/);
   assert.match(d.fallback!, /other devices, dtypes or shapes: the structured path/);
   assert.is(s.strategy, "structured");
@@ -125,11 +130,11 @@ test("each marker's plan: the strategy, its reason from the ops' structure class
   assert.match(w.reason, /not straight-line tensor code/);
   assert.ok([d, s, t, w].every((p) => p.fuse));
   const noDirect = plans({ direct: false, fuse: false });
-  assert.equal(noDirect.map((p) => p.strategy), ["structured", "structured", "structured", "sweeps"]);
+  assert.equal(noDirect.map((p) => p.strategy), ["structured", "structured", "structured", "sweeps", "structured"]);
   assert.match(noDirect[0].reason, /no direct kernel: CompileOptions.paths \{ direct: false \}/);
   assert.ok(noDirect.every((p) => !p.fuse));
   const none = plans({ structured: false });
-  assert.equal(none.map((p) => `${p.strategy} ${p.sweeps}`), ["sweeps reverse", "sweeps forward", "sweeps reverse", "sweeps reverse"]);
+  assert.equal(none.map((p) => `${p.strategy} ${p.sweeps}`), ["sweeps reverse", "sweeps forward", "sweeps reverse", "sweeps reverse", "sweeps reverse"]);
   assert.match(none[0].reason, /CompileOptions.paths \{ structured: false \}/);
 });
 

@@ -73,7 +73,8 @@ export function planJacobian(ctx: Ctx, fName: string, spec: TwinSpec & { sweepMo
     const direct = directKernelOf(ctx, fName, spec, t);
     if (direct) {
       buildStructuredTwin(ctx, fName, spec, t, direct);
-      return done({ ...base, strategy: "direct", reason: `one input, one output, ${classes}: one generated loop (${direct.name})`, fallback: `other devices, dtypes or shapes: the structured path; ${devices}` });
+      const shape = direct.mode === "rows" ? "g(W @ x)" : "an elementwise chain (or its sum)";
+      return done({ ...base, strategy: "direct", reason: `one input, one output, ${shape}; ${classes}: one generated loop (${direct.name})`, fallback: `other devices, dtypes or shapes: the structured path; ${devices}` });
     }
     notDirect = "not an elementwise chain (or its sum) nor g(W @ x)";
   }
