@@ -633,14 +633,15 @@ function iota(shape: readonly number[]): Tensor {
   return new Tensor(d, shape);
 }
 
-/** The basis width of the first structured operand (or of one in a list first argument); undefined: none. */
+/** The basis width of a structured operand (or of one in a list first argument); undefined: none. */
 function widthOf(args: any[]): number | undefined {
-  const [a, b] = args;
-  if (isSJ(a)) return a.n;
-  if (isSJ(b)) return b.n;
   const found = args.find(isSJ) as SJ | undefined;
+  const a = args[0];
   return found?.n ?? (Array.isArray(a) ? (a.find(isSJ) as SJ | undefined)?.n : undefined);
 }
+
+/** A structured rule: the result, or undefined for the op once per basis column (operands positional: no arrays per call). */
+type Rule = (n: number, own: number, a: any, b: any, c: any) => any;
 
 /**
  * An entry: WebGPU operands run runtime/webgpu/jac.ts's entry of the same name; without a
@@ -648,19 +649,20 @@ function widthOf(args: any[]): number | undefined {
  * column). `own` is a bit mask of the arguments whose value is dead after this call (their storage
  * may be reused); `args` are as the runtime op takes them.
  */
-function entry(name: string, fn: Op, rule: (n: number, own: number, args: any[]) => any): (own: number, ...args: any[]) => any {
-  return function (own: number, ...args: any[]): any {
-    // eslint-disable-next-line prefer-rest-params
+function entry(name: string, fn: Op, rule: Rule): (own: number, a?: any, b?: any, c?: any, d?: any, e?: any) => any {
+  return function (own: number, a?: any, b?: any, c?: any, d?: any, e?: any): any {
     if (gpuArgs(arguments)) return gpuCall(name, arguments);
-    const n = widthOf(args);
-    if (n === undefined) return fn(...args);
-    return rule(n, own, args) ?? generic(fn, args);
+    const count = arguments.length - 1;
+    const all = (): any[] => [a, b, c, d, e].slice(0, count);
+    const n = isSJ(a) ? a.n : isSJ(b) ? b.n : widthOf(all());
+    if (n === undefined) return fn(...all());
+    return rule(n, own, a, b, c) ?? generic(fn, all());
   };
 }
 
 /** x (op) y with one side a structured tangent and the other a primal factor: rows scaled. */
-function scaleRule(op: "mul" | "div") {
-  return (_n: number, own: number, [a, b]: any[]): SJ | undefined => {
+function scaleRule(op: "mul" | "div"): Rule {
+  return (_n, own, a, b): SJ | undefined => {
     const [J, y, which] = isSJ(a) ? [a, b, 1] : [b as SJ, a, 2];
     if (isSJ(y) || (op === "div" && which === 2)) return undefined;
     if (!(typeof y === "number" || y instanceof Tensor)) return undefined;
@@ -671,24 +673,25 @@ function scaleRule(op: "mul" | "div") {
   };
 }
 
-function addRule(sub: boolean) {
-  return (n: number, own: number, [a, b]: any[]): SJ | undefined => {
+function addRule(sub: boolean): Rule {
+  return (n, own, a, b): SJ | undefined => {
     const A = asSJ(a, n), B = asSJ(b, n);
     return A && B ? addSJ(A, B, sub, own) : undefined;
   };
 }
 
 /** Each result element is one element of the operand: the op run on indices says which (a gather of rows). */
-function move(fn: Op, own: number, [a, ...rest]: any[]): SJ | undefined {
+function move(fn: Op, own: number, args: any[]): SJ | undefined {
+  const a = args[0];
   if (!isSJ(a)) return undefined;
-  const t = fn(iota(a.shape), ...rest) as Tensor;
+  const t = fn(iota(a.shape), ...args.slice(1)) as Tensor;
   const src = new Int32Array(t.numel);
   for (let i = 0; i < src.length; i++) src[i] = t.data[i];
   return gather(a, src, t.shape, !!(own & 1));
 }
 
-function reduceRule(op: "sum" | "mean") {
-  return (_n: number, _own: number, [a, b, c]: any[]): SJ | undefined => {
+function reduceRule(op: "sum" | "mean"): Rule {
+  return (_n, _own, a, b, c): SJ | undefined => {
     if (!isSJ(a)) return undefined;
     const mask = dimMask(op, b ?? null, a.shape);
     const keep = c === true;
@@ -711,28 +714,28 @@ const never = (): undefined => undefined;
 
 export const sjMul = entry("sjMul", ops.mul, scaleRule("mul"));
 export const sjDiv = entry("sjDiv", ops.div, scaleRule("div"));
-export const sjNeg = entry("sjNeg", ops.neg, (_n, own, [a]) => (isSJ(a) ? scaleRows(a, 0, "neg", a.dtype, !!(own & 1)) : undefined));
+export const sjNeg = entry("sjNeg", ops.neg, (_n, own, a) => (isSJ(a) ? scaleRows(a, 0, "neg", a.dtype, !!(own & 1)) : undefined));
 export const sjAdd = entry("sjAdd", ops.add, addRule(false));
 export const sjSub = entry("sjSub", ops.sub, addRule(true));
 // adAcc: an undefined side is a zero
-export const sjAcc = entry("sjAcc", ad.adAcc, (_n, own, [a, b]) => (a === undefined ? b : b === undefined ? a : isSJ(a) && isSJ(b) ? addSJ(a, b, false, own) : undefined));
-export const sjExpandAs = entry("sjExpandAs", ad.adExpandAs, (_n, own, [a, b]) => {
+export const sjAcc = entry("sjAcc", ad.adAcc, (_n, own, a, b) => (a === undefined ? b : b === undefined ? a : isSJ(a) && isSJ(b) ? addSJ(a, b, false, own) : undefined));
+export const sjExpandAs = entry("sjExpandAs", ad.adExpandAs, (_n, own, a, b) => {
   if (!isSJ(a)) return undefined;
   if (!(b instanceof Tensor)) return a;
   if (sameShape(a.shape, b.shape)) return own & 1 ? a : reshaped(a, a.shape, false);
   return expandTo(a, b.shape);
 });
-export const sjSumTo = entry("sjSumTo", ad.adSumTo, (_n, own, [a, b]) => {
+export const sjSumTo = entry("sjSumTo", ad.adSumTo, (_n, own, a, b) => {
   if (!isSJ(a)) return undefined;
   const shape = typeof b === "number" ? [] : (b as Tensor).shape;
   if (sameShape(a.shape, shape)) return own & 1 ? a : reshaped(a, a.shape, false);
   if (typeof b === "number") return reduceRows(a, new Int32Array(a.m), []);
   return reduceRows(a, indexMap(a.shape, broadcastStrides(shape, a.shape)), shape);
 });
-export const sjReshapeAs = entry("sjReshapeAs", ad.adReshapeAs, (_n, own, args) => move(ad.adReshapeAs, own, args));
+export const sjReshapeAs = entry("sjReshapeAs", ad.adReshapeAs, (_n, own, a, b) => move(ad.adReshapeAs, own, [a, b]));
 export const sjSum = entry("sjSum", ops.sum, reduceRule("sum"));
 export const sjMean = entry("sjMean", ops.mean, reduceRule("mean"));
-export const sjMatmul = entry("sjMatmul", ops.matmul, (_n, _own, [a, b]) =>
+export const sjMatmul = entry("sjMatmul", ops.matmul, (_n, _own, a, b) =>
   isSJ(b) && a instanceof Tensor ? matmulLeft(a, b) : isSJ(a) && b instanceof Tensor ? matmulRight(a, b) : undefined);
 // no sparse rule on the CPU (WebGPU has one): the op once per basis column
 export const sjDot = entry("sjDot", ops.dot, never);
