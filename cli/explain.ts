@@ -3,6 +3,7 @@
 import path from "node:path";
 import { kernelsForCode } from "../compiler/emit/wgsl/index.js";
 import type { MarkerReport } from "../compiler/index.js";
+import { planText } from "../compiler/ad/jacobian-plan.js";
 import { parse, UsageError, type Io } from "./args.js";
 import { HELP } from "./help.js";
 
@@ -45,6 +46,7 @@ function explainOne(m: MarkerReport, file: string, shaders: Record<string, strin
   const out = [
     `${m.marker}(${m.functionName}) at ${file}:${m.line}`,
     `generated: ${names.join(", ") || "(none)"}`,
+    ...(m.plan ? planText(m.plan) : []),
     // vmap: batched (one op call per batch) or the row loop, and why (compiler/ad/batch.ts)
     ...[...m.generated.matchAll(/\/\/ (vmap path: .*)/g)].map((x) => x[1]),
     "",

@@ -20,6 +20,7 @@ import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from ".
 import { FusedHelpers } from "./ir/fused.js";
 import { renderFused } from "./emit/fused-js.js";
 import { simplifiedFns } from "./opt/simplify.js";
+import { type JacobianPlan, planOf } from "./ad/jacobian-plan.js";
 import type { CompilePaths } from "./ad/jvp.js";
 import { checkModule, runPasses } from "./pipeline.js";
 
@@ -45,6 +46,7 @@ export interface CompileOptions {
 }
 
 export type { CompilePaths };
+export type { JacobianPlan, Strategy } from "./ad/jacobian-plan.js";
 
 export interface MarkerReport {
   marker: string;
@@ -55,6 +57,8 @@ export interface MarkerReport {
   sparsity: { outputs: string[]; inputs: string[]; pattern: boolean[][] };
   /** the element-level structure of each tensor block [output][input], when the structured path computes it */
   structure?: string[][];
+  /** the Jacobian plan (compiler/ad/jacobian-plan.ts): which strategy runs and why; undefined for markers that build no Jacobian driver */
+  plan?: JacobianPlan;
 }
 
 export interface CompileResult {
@@ -531,6 +535,7 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
     ir: fns === program.fns || fns.get(built.fn) === fn ? printFn(fn) : [built.fn, ...reachable(fns, [built.fn]).filter((n) => n.endsWith("_struct") || /_struct\d+$/.test(n))].filter((n, i, a) => a.indexOf(n) === i).map((n) => printFn(fns.get(n)!)).join("\n"),
     sparsity: sparsityOf(program, mc, call),
     structure: structureOf.get(fn),
+    plan: planOf.get(fn),
   };
 }
 

@@ -8,8 +8,9 @@
 //   block  G blocks on the diagonal, rg×cg each                  a batch of rows through a matmul (x @ W)
 //
 // The compiler (compiler/ad/structured.ts) rewrites a straight-line forward
-// tangent program so that every op on a tangent calls `sj` with the op's name:
-// this is jacfwd = vmap(jvp) over the identity basis with the identity kept
+// tangent program so that every op on a tangent calls the entry below that its
+// structure class names (sjMul, sjSum, sjMove, …: compiler/ops/structure.ts,
+// chosen at compile time; sjColumns for an op with no rule): this is jacfwd = vmap(jvp) over the identity basis with the identity kept
 // symbolic. Each op has a fast path for the common structures; any other
 // combination runs the op once per basis column on a dense copy (the old
 // sweep, for that op only), so every rule stays correct. Values are stored in
@@ -580,11 +581,9 @@ function withDtype(J: SJ, dtype: DType): SJ {
 
 // ---- the generic path: the op once per basis column, on dense copies
 
-const FNS: Record<string, (...a: any[]) => any> = { ...(ops as any), ...(ad as any) };
+type Op = (...a: any[]) => any;
 
-function generic(op: string, args: unknown[]): SJ {
-  const fn = FNS[op];
-  if (!fn) throw new Error(`jacc: no runtime function ${op} for a structured Jacobian`);
+function generic(fn: Op, args: unknown[]): SJ {
   let n = -1;
   const cols: { J: SJ; M: Storage }[] = [];
   const visit = (a: unknown) => {
@@ -614,7 +613,7 @@ function generic(op: string, args: unknown[]): SJ {
   return dense(shape, n, dtype, out ?? alloc(dtype, 0));
 }
 
-// ---- the op table
+// ---- the entries: one per structured rule, chosen by the compiler (compiler/ops/structure.ts)
 
 /** A tangent that is a plain Tensor (zeros of a value that does not vary) as a structured zero. */
 function asSJ(x: unknown, n: number): SJ | undefined {
@@ -634,94 +633,127 @@ function iota(shape: readonly number[]): Tensor {
   return new Tensor(d, shape);
 }
 
-/** Ops that move or copy elements: where each result element comes from, by running the op on indices. */
-export const MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "t", "permute", "expand", "select", "narrow", "index", "adReshapeAs", "adExpandAs"]);
+/** The basis width of a structured operand (or of one in a list first argument); undefined: none. */
+function widthOf(args: any[]): number | undefined {
+  const found = args.find(isSJ) as SJ | undefined;
+  const a = args[0];
+  return found?.n ?? (Array.isArray(a) ? (a.find(isSJ) as SJ | undefined)?.n : undefined);
+}
+
+/** A structured rule: the result, or undefined for the op once per basis column (operands positional: no arrays per call). */
+type Rule = (n: number, own: number, a: any, b: any, c: any) => any;
 
 /**
- * One op on structured tangents: `op` is the runtime function's name,
- * `own` a bit mask of the arguments whose value is dead after this call
- * (their storage may be reused), `args` as the runtime op takes them.
+ * An entry: WebGPU operands run runtime/webgpu/jac.ts's entry of the same name; without a
+ * structured operand the op itself runs; otherwise `rule` (undefined: the op once per basis
+ * column). `own` is a bit mask of the arguments whose value is dead after this call (their storage
+ * may be reused); `args` are as the runtime op takes them.
  */
-export function sj(op: string, own: number, a?: any, b?: any, c?: any, d?: any, e?: any): any {
-  if (gpuArgs(arguments)) return gpuCall("sj", arguments); // WebGPU operands: runtime/webgpu/jac.ts
-  const count = arguments.length - 2;
-  const all = (): any[] => [a, b, c, d, e].slice(0, count);
-  let n = isSJ(a) ? a.n : isSJ(b) ? b.n : undefined;
-  if (n === undefined) {
-    const args = all();
-    n = (args.find(isSJ) as SJ | undefined)?.n ?? (Array.isArray(a) ? (a.find(isSJ) as SJ | undefined)?.n : undefined);
-    if (n === undefined) return (FNS[op] as any)(...args); // no structured operand: the op itself
-  }
-  switch (op) {
-    case "mul":
-    case "div": {
-      const [J, y, which] = isSJ(a) ? [a, b, 1] : [b as SJ, a, 2];
-      if (isSJ(y) || (op === "div" && which === 2)) break;
-      if (!(typeof y === "number" || y instanceof Tensor)) break;
-      const dtype = dtypeOf([J, y]);
-      const shape = typeof y === "number" ? J.shape : sameShape(J.shape, y.shape) ? J.shape : broadcastShapes(op, J.shape, y.shape);
-      const E = expandTo(J, shape);
-      return scaleRows(E, roundTo(dtype, rowValues(y as number | Tensor, shape)), op, dtype, E === J && !!(own & which));
-    }
-    case "neg":
-      if (isSJ(a)) return scaleRows(a, 0, "neg", a.dtype, !!(own & 1));
-      break;
-    case "add":
-    case "sub": {
-      const A = asSJ(a, n), B = asSJ(b, n);
-      if (A && B) return addSJ(A, B, op === "sub", own);
-      break;
-    }
-    case "adAcc":
-      if (a === undefined) return b;
-      if (b === undefined) return a;
-      if (isSJ(a) && isSJ(b)) return addSJ(a, b, false, own);
-      break;
-    case "adExpandAs": {
-      if (!isSJ(a)) break;
-      if (!(b instanceof Tensor)) return a;
-      if (sameShape(a.shape, b.shape)) return own & 1 ? a : reshaped(a, a.shape, false);
-      return expandTo(a, b.shape);
-    }
-    case "adSumTo": {
-      if (!isSJ(a)) break;
-      const shape = typeof b === "number" ? [] : (b as Tensor).shape;
-      if (sameShape(a.shape, shape)) return own & 1 ? a : reshaped(a, a.shape, false);
-      if (typeof b === "number") return reduceRows(a, new Int32Array(a.m), []);
-      return reduceRows(a, indexMap(a.shape, broadcastStrides(shape, a.shape)), shape);
-    }
-    case "sum":
-    case "mean": {
-      if (!isSJ(a)) break;
-      const mask = dimMask(op, b ?? null, a.shape);
-      const keep = c === true;
-      const outShape: number[] = [];
-      let count = 1;
-      a.shape.forEach((s, i) => (mask[i] ? ((count *= s), keep && outShape.push(1)) : outShape.push(s)));
-      if (a.kind === "diag" && count > 0) {
-        const R = reduceDiagRun(a, mask, outShape, op === "mean" ? count : undefined);
-        if (R) return R;
-      }
-      const kept = contiguousStrides(a.shape.filter((_, i) => !mask[i]));
-      let k = 0;
-      const strides = a.shape.map((_, i) => (mask[i] ? 0 : kept[k++]));
-      const R = reduceRows(a, indexMap(a.shape, strides), outShape, op === "mean" ? count : undefined);
-      return op === "mean" && count === 0 ? generic(op, all()) : R;
-    }
-    case "matmul": {
-      const R = isSJ(b) && a instanceof Tensor ? matmulLeft(a, b) : isSJ(a) && b instanceof Tensor ? matmulRight(a, b) : undefined;
+function entry(name: string, fn: Op, rule: Rule): (own: number, a?: any, b?: any, c?: any, d?: any, e?: any) => any {
+  return function (own: number, a?: any, b?: any, c?: any, d?: any, e?: any): any {
+    if (gpuArgs(arguments)) return gpuCall(name, arguments);
+    const count = arguments.length - 1;
+    const all = (): any[] => [a, b, c, d, e].slice(0, count);
+    const n = isSJ(a) ? a.n : isSJ(b) ? b.n : widthOf(all());
+    if (n === undefined) return fn(...all());
+    return rule(n, own, a, b, c) ?? generic(fn, all());
+  };
+}
+
+/** x (op) y with one side a structured tangent and the other a primal factor: rows scaled. */
+function scaleRule(op: "mul" | "div"): Rule {
+  return (_n, own, a, b): SJ | undefined => {
+    const [J, y, which] = isSJ(a) ? [a, b, 1] : [b as SJ, a, 2];
+    if (isSJ(y) || (op === "div" && which === 2)) return undefined;
+    if (!(typeof y === "number" || y instanceof Tensor)) return undefined;
+    const dtype = dtypeOf([J, y]);
+    const shape = typeof y === "number" ? J.shape : sameShape(J.shape, y.shape) ? J.shape : broadcastShapes(op, J.shape, y.shape);
+    const E = expandTo(J, shape);
+    return scaleRows(E, roundTo(dtype, rowValues(y as number | Tensor, shape)), op, dtype, E === J && !!(own & which));
+  };
+}
+
+function addRule(sub: boolean): Rule {
+  return (n, own, a, b): SJ | undefined => {
+    const A = asSJ(a, n), B = asSJ(b, n);
+    return A && B ? addSJ(A, B, sub, own) : undefined;
+  };
+}
+
+/** Each result element is one element of the operand: the op run on indices says which (a gather of rows). */
+function move(fn: Op, own: number, args: any[]): SJ | undefined {
+  const a = args[0];
+  if (!isSJ(a)) return undefined;
+  const t = fn(iota(a.shape), ...args.slice(1)) as Tensor;
+  const src = new Int32Array(t.numel);
+  for (let i = 0; i < src.length; i++) src[i] = t.data[i];
+  return gather(a, src, t.shape, !!(own & 1));
+}
+
+function reduceRule(op: "sum" | "mean"): Rule {
+  return (_n, _own, a, b, c): SJ | undefined => {
+    if (!isSJ(a)) return undefined;
+    const mask = dimMask(op, b ?? null, a.shape);
+    const keep = c === true;
+    const outShape: number[] = [];
+    let count = 1;
+    a.shape.forEach((s, i) => (mask[i] ? ((count *= s), keep && outShape.push(1)) : outShape.push(s)));
+    if (a.kind === "diag" && count > 0) {
+      const R = reduceDiagRun(a, mask, outShape, op === "mean" ? count : undefined);
       if (R) return R;
-      break;
     }
-    default:
-      if (MOVES.has(op) && isSJ(a)) {
-        const t = (FNS[op] as any)(iota(a.shape), ...all().slice(1)) as Tensor;
-        const src = new Int32Array(t.numel);
-        for (let i = 0; i < src.length; i++) src[i] = t.data[i];
-        return gather(a, src, t.shape, !!(own & 1));
-      }
-  }
-  return generic(op, all());
+    const kept = contiguousStrides(a.shape.filter((_, i) => !mask[i]));
+    let k = 0;
+    const strides = a.shape.map((_, i) => (mask[i] ? 0 : kept[k++]));
+    const R = reduceRows(a, indexMap(a.shape, strides), outShape, op === "mean" ? count : undefined);
+    return op === "mean" && count === 0 ? undefined : R;
+  };
+}
+
+const never = (): undefined => undefined;
+
+export const sjMul = entry("sjMul", ops.mul, scaleRule("mul"));
+export const sjDiv = entry("sjDiv", ops.div, scaleRule("div"));
+export const sjNeg = entry("sjNeg", ops.neg, (_n, own, a) => (isSJ(a) ? scaleRows(a, 0, "neg", a.dtype, !!(own & 1)) : undefined));
+export const sjAdd = entry("sjAdd", ops.add, addRule(false));
+export const sjSub = entry("sjSub", ops.sub, addRule(true));
+// adAcc: an undefined side is a zero
+export const sjAcc = entry("sjAcc", ad.adAcc, (_n, own, a, b) => (a === undefined ? b : b === undefined ? a : isSJ(a) && isSJ(b) ? addSJ(a, b, false, own) : undefined));
+export const sjExpandAs = entry("sjExpandAs", ad.adExpandAs, (_n, own, a, b) => {
+  if (!isSJ(a)) return undefined;
+  if (!(b instanceof Tensor)) return a;
+  if (sameShape(a.shape, b.shape)) return own & 1 ? a : reshaped(a, a.shape, false);
+  return expandTo(a, b.shape);
+});
+export const sjSumTo = entry("sjSumTo", ad.adSumTo, (_n, own, a, b) => {
+  if (!isSJ(a)) return undefined;
+  const shape = typeof b === "number" ? [] : (b as Tensor).shape;
+  if (sameShape(a.shape, shape)) return own & 1 ? a : reshaped(a, a.shape, false);
+  if (typeof b === "number") return reduceRows(a, new Int32Array(a.m), []);
+  return reduceRows(a, indexMap(a.shape, broadcastStrides(shape, a.shape)), shape);
+});
+export const sjReshapeAs = entry("sjReshapeAs", ad.adReshapeAs, (_n, own, a, b) => move(ad.adReshapeAs, own, [a, b]));
+export const sjSum = entry("sjSum", ops.sum, reduceRule("sum"));
+export const sjMean = entry("sjMean", ops.mean, reduceRule("mean"));
+export const sjMatmul = entry("sjMatmul", ops.matmul, (_n, _own, a, b) =>
+  isSJ(b) && a instanceof Tensor ? matmulLeft(a, b) : isSJ(a) && b instanceof Tensor ? matmulRight(a, b) : undefined);
+// no sparse rule on the CPU (WebGPU has one): the op once per basis column
+export const sjDot = entry("sjDot", ops.dot, never);
+export const sjWhere = entry("sjWhere", ops.where, never);
+export const sjCat = entry("sjCat", ops.cat, never);
+export const sjStack = entry("sjStack", ops.stack, never);
+
+/** A move (reshape, transpose, select, …: `fn` is the op itself) on a structured tangent: a gather of rows. */
+export function sjMove(fn: Op, own: number, ...args: any[]): any {
+  if (gpuArgs(arguments)) return gpuCall("sjMove", arguments);
+  if (widthOf(args) === undefined) return fn(...args);
+  return move(fn, own, args) ?? generic(fn, args);
+}
+
+/** An op with no structured rule (`fn`): once per basis column, on dense copies. */
+export function sjColumns(fn: Op, _own: number, ...args: any[]): any {
+  if (gpuArgs(arguments)) return gpuCall("sjColumns", arguments);
+  return widthOf(args) === undefined ? fn(...args) : generic(fn, args);
 }
 
 /**

@@ -318,6 +318,8 @@ test("explain: generated source, IR and the sparsity grid", async () => {
   assert.match(r.stdout, /fn jacobian_\w*\(/);
   assert.match(r.stdout, /x1 x2 x3\nout\[0\]  █  █  ·\nout\[1\]  █  ·  █\nout\[2\]  ·  █  ·\n/);
   assert.match(r.stdout, /no WGSL for this marker \(scalar program\)/);
+  // the Jacobian plan (compiler/ad/jacobian-plan.ts): number inputs run the sweeps
+  assert.match(r.stdout, /^plan: sweeps \(reverse\), fusion on: a differentiated input is a number or a vector$/m);
   assert.is(ascii.code, 0, ascii.stderr);
   assert.match(ascii.stdout, /out\[0\]  x  x  \.\n/);
   assert.is(none.code, 1);

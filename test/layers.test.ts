@@ -64,7 +64,6 @@ const KNOWN = [
   "compiler/ad/direct.ts → compiler/emit/fused-js.ts", // direct kernels are JS text made in ad/ (issue 15: direct kernels become fusion)
   "compiler/ad/direct.ts → compiler/emit/text.ts",
   "compiler/front/markers.ts → compiler/emit/pattern.ts", // Hessian patterns are emitted while markers are built
-  "compiler/opt/inline.ts → compiler/ad/structured.ts", // structured twins are a WeakMap, not IR functions yet
 ];
 
 test("passes do not import emitters, emitters do not import passes, the runtime does not import the compiler", () => {

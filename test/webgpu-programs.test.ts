@@ -16,7 +16,7 @@ import { test } from "uvu";
 import crypto from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { compileOrThrow, repoRoot, tmpDir } from "./util/compile.js";
-import { gpuTest, kind, mismatches, numbers, readBack } from "./util/webgpu.js";
+import { float32Shim, gpuTest, kind, mismatches, numbers, readBack } from "./util/webgpu.js";
 import { webgpuExecutor } from "../runtime/index.js";
 
 const FILE = "webgpu-programs";
@@ -24,30 +24,12 @@ const TOL = 1e-4;
 const confDir = path.join(repoRoot, "..", "shared", "conformance", "cases");
 const fxDir = path.join(repoRoot, "fixtures", "tensor");
 
-/**
- * The compiled program with its `tensor` (imported from "jacc") making
- * float32 tensors on `device`: the import is pointed at a shim that re-exports
- * jacc with that factory (the source itself is compiled untouched).
- */
-function shimFor(device: "cpu" | "webgpu"): string {
-  fs.mkdirSync(tmpDir, { recursive: true });
-  const file = path.join(tmpDir, `jacc-float32-${device}.mjs`);
-  const text = [
-    `export * from "jacc";`,
-    `import { tensor as tensor0 } from "jacc";`,
-    `export const tensor = (data, opts) => tensor0(data, { ...opts, dtype: "float32", device: "${device}" });`,
-    "",
-  ].join("\n");
-  if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) fs.writeFileSync(file, text);
-  return `./${path.basename(file)}`;
-}
-
 type Run = { value: unknown; shaders: Record<string, string> };
 
 async function runProgram(name: string, src: string, device: "cpu" | "webgpu", conformance: boolean): Promise<Run> {
   const source = conformance ? src.replace(/^emit\(/gm, "await (globalThis as any).__jaccEmit(") : src;
   const r = compileOrThrow(source, path.join(tmpDir, `${name}.ts`), "js");
-  const shim = shimFor(device);
+  const shim = float32Shim(device);
   const code = r.code.replace(/import\s*\{([^}]*)\}\s*from\s*"jacc";/g, (whole, names: string) =>
     names.split(",").some((n) => n.trim() === "tensor") ? `import {${names}} from "${shim}";` : whole,
   );

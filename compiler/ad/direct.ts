@@ -20,6 +20,7 @@
 import type { Atom, Fn } from "../ir/ir.js";
 import { BINARY, UNARY } from "../emit/fused-js.js";
 import { ruleOf } from "../rules/index.js";
+import { SJ_ENTRIES, structureOf } from "../ops/structure.js";
 import { safeText } from "../emit/text.js";
 
 /** A scalar expression of one domain element (or one entry of a tangent row). */
@@ -27,19 +28,18 @@ type E = { k: "lit"; v: number } | { k: "local"; name: string } | { k: "base" } 
 
 export interface DirectKernel {
   name: string;
+  /** which of the two shapes: an elementwise chain (or its sum), or g(W @ x) */
+  mode: "elementwise" | "rows";
   /** the struct function's variables the kernel reads, after x: tensors (W, b) and numbers */
   externals: { atom: Atom; ext?: string }[];
   /** the kernel's text (ts: typed parameters) */
   text: (ts: boolean) => string;
 }
 
-/** The runtime function a rule's call text names (`__jt.NAME(` or `__jt.adZ("NAME", …`). */
-function runtimeOf(op: string): string | undefined {
-  const js = ruleOf(op).js(["a", "b", "c"], []);
-  const z = /^__jt\.adZ\("(\w+)"/.exec(js);
-  if (z) return z[1];
-  const c = /^__jt\.(\w+)\(/.exec(js);
-  return c?.[1];
+/** The runtime op of a structured tangent op's entry (compiler/ops/structure.ts: `sjMul` → "mul"; sjMove, sjColumns: none). */
+function runtimeOf(prim: string): string | undefined {
+  const o = structureOf(prim);
+  return o && SJ_ENTRIES[o.sj].op;
 }
 
 const num = (c: number): string => (Object.is(c, -0) ? "(-0)" : c < 0 ? `(${c})` : Number.isNaN(c) ? "NaN" : `${c}`);
@@ -332,5 +332,5 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
       `}`,
     ].join("\n");
   };
-  return { name, externals, text };
+  return { name, mode, externals, text };
 }

@@ -9,7 +9,7 @@ import { renameStmts } from "../opt/simplify.js";
 import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { usesTape, vjpParts } from "./vjp.js";
-import { buildStructuredTwin } from "./structured.js";
+import { planJacobian } from "./jacobian-plan.js";
 import { jvpLanes } from "./lanes.js";
 
 /** Tangent columns one forward sweep carries (jacfwd of a vector input). */
@@ -367,8 +367,9 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   d.fn.tupleResult = results.length > 1;
   d.fn.body = b.stmts;
   driverInfo.set(d.fn, { tree, aux: auxIndex });
-  // straight-line tensor code: every block at once from structured tangents (emitted in place of the sweeps)
-  buildStructuredTwin(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", label: what, aux: outs.aux, sweepOnGpu: spec.label === "grad" });
+  // the plan (compiler/ad/jacobian-plan.ts): straight-line tensor code computes every block at once from
+  // structured tangents or a direct kernel (emitted in place of the sweeps)
+  planJacobian(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", label: what, aux: outs.aux, sweepOnGpu: spec.label === "grad", sweepMode: mode });
   return d.fn.name;
 }
 

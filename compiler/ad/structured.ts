@@ -2,8 +2,9 @@
 // control flow over tensors, the Jacobian driver runs the forward tangent
 // program once per differentiated input with the tangent seeded by the
 // identity over that input's elements, kept symbolic: every tangent op becomes
-// a call of the runtime's `sj` (runtime/jac.ts), which carries the Jacobian of
-// each intermediate as a diagonal (elementwise chains), sparse rows
+// a call of the runtime entry its structure class picks at compile time
+// (compiler/ops/structure.ts: `sjMul`, `sjSum`, `sjMove`, …; runtime/jac.ts),
+// which carries the Jacobian of each intermediate as a diagonal (elementwise chains), sparse rows
 // (reductions, broadcasts, shape ops, block structures) or a dense matrix
 // (after a matmul). This is jacfwd = vmap(jvp) over the identity basis:
 // tanh(W x) costs one scaled copy of W, sin(x)·exp(x) fills a diagonal,
@@ -12,16 +13,16 @@
 // The sweep driver stays the driver other transforms differentiate
 // (hessian = jacfwd(jacrev(f)), createGraph): its structured twin replaces
 // its body only when the module is emitted, after every transform ran.
-// CompileOptions.paths { structured: false } turns the twins off (tests compare
-// both paths).
-import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, type Type, v } from "../ir/ir.js";
+// Whether a driver gets a twin (and a direct kernel) is the Jacobian plan's
+// decision (compiler/ad/jacobian-plan.ts).
+import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, twinOf, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { runtimeName } from "../rules/runtime-name.js";
+import { structureOf as opStructure } from "../ops/structure.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { type DirectKernel, directKernel } from "./direct.js";
 
-const twins = new WeakMap<Fns, Map<string, Fn>>();
 const directs = new WeakMap<Fns, Map<string, DirectKernel>>();
 
 /** The texts of the direct kernels (compiler/ad/direct.ts) that `generated` calls. */
@@ -33,32 +34,31 @@ export function directKernelTexts(fns: Fns, ts: boolean, generated: string): str
 /** For `jacc explain`: the static structure of each block of a driver. */
 export const structureOf = new WeakMap<Fn, string[][]>();
 
-/** Gives every driver with a structured twin the twin's body (call once every transform is built). */
+/** Gives every driver with a structured twin (an ordinary function, `twinOf`) the twin's body, and drops the twins (call once every transform is built). */
 export function useStructuredTwins(fns: Fns): void {
-  const m = twins.get(fns);
-  if (!m) return;
-  for (const [name, twin] of m) {
-    const f = fns.get(name);
+  for (const twin of [...fns.values()]) {
+    if (twin.twinOf === undefined) continue;
+    fns.delete(twin.name);
+    const f = fns.get(twin.twinOf);
     if (!f) continue;
     f.body = twin.body;
     f.vars = twin.vars;
   }
-  twins.delete(fns);
 }
 
 /** True when `name` will be emitted with a structured twin's body (callers must call it, not inline its sweeps). */
 export function hasStructuredTwin(fns: Fns, name: string): boolean {
-  return !!twins.get(fns)?.has(name);
+  return twinOf(fns, name) !== undefined;
 }
 
 /** Substitutes twins in a copy of the function map (for `jacc explain` before emission). */
 export function withTwins(fns: Fns): Fns {
-  const m = twins.get(fns);
-  if (!m) return fns;
   const out = new Map(fns);
-  for (const [name, twin] of m) {
-    const f = fns.get(name);
-    if (f) out.set(name, { ...f, body: twin.body, vars: twin.vars });
+  for (const twin of fns.values()) {
+    if (twin.twinOf === undefined) continue;
+    out.delete(twin.name);
+    const f = fns.get(twin.twinOf);
+    if (f) out.set(f.name, { ...f, body: twin.body, vars: twin.vars });
   }
   return out;
 }
@@ -79,29 +79,51 @@ export interface TwinSpec {
   sweepOnGpu?: boolean;
 }
 
+/** The structured tangent programs of f, one per differentiated input (compiler/ad/jacobian-plan.ts decides whether they run). */
+export interface StructuredTangents {
+  perInput: { gs: string; deps: boolean[]; structure: string[] }[];
+  /** the tangent ops the programs run, per input (their structure classes: compiler/ops/structure.ts) */
+  ops: string[];
+}
+
 /**
- * Builds the structured twin of `spec.driver` (same parameters, same results)
- * when f is straight-line tensor code; otherwise nothing, and the sweeps stay.
+ * The structured tangent programs of the function `spec.driver` differentiates, when it is
+ * straight-line tensor code; otherwise why not (the sweeps stay).
  */
-export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): boolean {
-  if (ctx.paths?.structured === false) return false;
+export function structuredTangents(ctx: Ctx, fName: string, spec: TwinSpec): StructuredTangents | { why: string } {
   const f = ctx.fns.get(fName)!;
-  const drv = spec.driver;
-  if (!spec.ins.every((j) => f.params[j].type.k === "tensor")) return false;
-  if (!spec.leaves.every((l) => f.results[l].k === "tensor")) return false;
+  if (!spec.ins.every((j) => f.params[j].type.k === "tensor")) return { why: "a differentiated input is a number or a vector" };
+  if (!spec.leaves.every((l) => f.results[l].k === "tensor")) return { why: "an output is a number or a vector" };
   // per input: the tangent program, rewritten onto structured tangents
-  const perInput: { gs: string; deps: boolean[]; structure: string[] }[] = [];
+  const perInput: StructuredTangents["perInput"] = [];
+  const ops: string[] = [];
   for (const j of spec.ins) {
     const mask = f.params.map((_, q) => q === j);
     const deps = resultDeps(ctx.fns, fName, mask);
     const g = jvpOf(ctx, fName, mask);
     const r = rewrite(ctx, ctx.fns.get(g)!, f.params.length, f.results.length);
-    if (!r) return false;
+    if ("why" in r) return { why: `${f.source ?? fName}'s tangent program: ${r.why}` };
     perInput.push({ gs: r.name, deps, structure: r.structure });
+    ops.push(...r.ops);
   }
-  if (!spec.leaves.some((l) => perInput.some((p) => p.deps[l]))) return false;
+  if (!spec.leaves.some((l) => perInput.some((p) => p.deps[l]))) return { why: "no output depends on a differentiated input" };
+  return { perInput, ops };
+}
 
-  const twin: Fn = { ...drv, body: [], vars: new Map(drv.params.map((p) => [p.name, p.type])) };
+/** The direct kernel (compiler/ad/direct.ts) of a one-input, one-result spec's structured tangent program. */
+export function directKernelOf(ctx: Ctx, fName: string, spec: TwinSpec, t: StructuredTangents): DirectKernel | undefined {
+  const f = ctx.fns.get(fName)!;
+  return directKernel(ctx.fns.get(t.perInput[0].gs)!, ctx.fnNames.claim(`${spec.driver.name}_direct`), spec.ins[0], f.params.length, spec.label);
+}
+
+/**
+ * Builds the structured twin of `spec.driver` (same parameters, same results) from its structured
+ * tangents, with the direct kernel first when the plan has one.
+ */
+export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec, { perInput }: StructuredTangents, direct: DirectKernel | undefined): void {
+  const f = ctx.fns.get(fName)!;
+  const drv = spec.driver;
+  const twin: Fn = { ...drv, name: ctx.fnNames.claim(`${drv.name}_twin`), twinOf: drv.name, body: [], vars: new Map(drv.params.map((p) => [p.name, p.type])) };
   const names = namesFor(f);
   for (const p of drv.params) names.reserve(p.name);
   const fresh = (base: string, t: Type): string => {
@@ -128,7 +150,7 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     primal ??= rs;
     tangents.push(ds);
   });
-  if (!primal) return false;
+  if (!primal) throw new Error(`jacc: internal: ${drv.name}'s structured twin has no primal`); // structuredTangents found a dependent output
   const results: Atom[] = [];
   const structure: string[][] = [];
   spec.leaves.forEach((leaf, i) => {
@@ -158,7 +180,6 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     { k: "if", cond: v(ok), then: structured, else: sweep },
     { k: "return", values: outs.map((o) => v(o)) },
   ];
-  const direct = spec.ins.length === 1 && spec.leaves.length === 1 && f.results.length === 1 && spec.aux === undefined && ctx.paths?.direct !== false ? directKernel(ctx.fns.get(perInput[0].gs)!, ctx.fnNames.claim(`${drv.name}_direct`), spec.ins[0], f.params.length, spec.label) : undefined;
   if (direct && outs.length === 1) {
     // the direct kernel first; undefined (other devices, dtypes, shapes) runs the body above
     const pre: Stmt[] = [];
@@ -183,11 +204,8 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec): bo
     if (!d) directs.set(ctx.fns, (d = new Map()));
     d.set(direct.name, direct);
   }
-  let m = twins.get(ctx.fns);
-  if (!m) twins.set(ctx.fns, (m = new Map()));
-  m.set(drv.name, twin);
+  ctx.fns.set(twin.name, twin);
   structureOf.set(drv, structure);
-  return true;
 }
 
 /** Kinds of structure, from the cheapest: the static view `jacc explain` prints. */
@@ -195,29 +213,38 @@ const RANK = ["identity", "diagonal", "sparse rows", "dense"] as const;
 type Kind = (typeof RANK)[number];
 const join = (a: Kind, b: Kind): Kind => (RANK.indexOf(a) > RANK.indexOf(b) ? a : b);
 
-const ELEMENTWISE = new Set(["mul", "div", "neg", "add", "sub", "adAcc", "adExpandAs", "adSumTo", "reshape", "view", "flatten", "squeeze", "unsqueeze", "adReshapeAs"]);
-const REDUCE = new Set(["sum", "mean", "transpose", "t", "permute", "expand", "select", "narrow", "index", "cat", "stack", "where"]);
+/** The static structure of a tangent op's result from its operands' (k0) and the op's class (compiler/ops/structure.ts). */
+function kindAfter(prim: string, k0: Kind): Kind {
+  const o = opStructure(prim);
+  if (!o || o.sj === "sjColumns" || o.structure === "bilinear") return "dense"; // columns, or a product with a dense operand
+  if (o.structure === "reshape" || o.structure === "broadcast" || o.sj === "sjAdd" || o.sj === "sjSub" || o.sj === "sjAcc") return k0; // kept
+  if (o.structure === "diagonal") return join(k0, "diagonal"); // rows scaled
+  return join(k0, "sparse rows"); // moves and reductions
+}
 
 /**
- * A copy of the tangent program g whose tangent ops call the runtime's `sj`;
- * undefined when g is not straight-line tensor code (or a tangent meets an op
- * that has no structured form).
+ * A copy of the tangent program g whose tangent ops call the runtime's
+ * structured entries (`sj.<op>`), with the tangent ops it rewrote; or why g
+ * is not straight-line tensor code (or a tangent meets an op that has no
+ * structured form).
  */
-function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number): { name: string; structure: string[] } | undefined {
+function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number): { name: string; structure: string[]; ops: string[] } | { why: string } {
   const tangent = new Set(g.params.slice(nParams).map((p) => p.name));
   const reads = new Map<string, number>();
   for (const s of g.body) for (const a of stmtReads(s)) if (a.k === "var") reads.set(a.name, (reads.get(a.name) ?? 0) + 1);
   const kind = new Map<string, Kind>([...tangent].map((t) => [t, "identity" as Kind]));
   const body: Stmt[] = [];
+  const ops: string[] = [];
+  const straight = { why: "not straight-line tensor code (branches, loops or calls)" };
   for (const s of g.body) {
     if (s.k === "comment" || s.k === "return") {
       body.push(s);
       continue;
     }
-    if (s.k !== "let") return undefined;
+    if (s.k !== "let") return straight;
     const rd = stmtReads(s).filter((a): a is { k: "var"; name: string } => a.k === "var" && tangent.has(a.name));
     if (!rd.length) {
-      if (tangent.has(s.dst)) return undefined; // a tangent redefined from primal values only
+      if (tangent.has(s.dst)) return { why: `the tangent ${s.dst} is redefined from primal values only` };
       body.push(s);
       continue;
     }
@@ -228,12 +255,14 @@ function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number): { name: string
       body.push(s);
       continue;
     }
-    if (e.k !== "prim") return undefined;
+    if (e.k !== "prim") return straight;
     const rule = ruleOf(e.op);
-    if (!rule.tensor || rule.zero || (rule as { type?: unknown }).type) return undefined;
-    if (g.vars.get(s.dst)?.k !== "tensor") return undefined;
+    const none = { why: `a tangent meets ${e.op}, which has no structured form` };
+    if (!rule.tensor || rule.zero || (rule as { type?: unknown }).type) return none;
+    if (g.vars.get(s.dst)?.k !== "tensor") return { why: `the tangent ${s.dst} is not a tensor` };
     const probe = runtimeName(rule.js(e.args.map((_, i) => `a${i}`), e.attrs ?? []));
-    if (!probe) return undefined;
+    if (!probe) return none;
+    ops.push(e.op);
     let own = 0;
     e.args.forEach((a, i) => {
       if (i < 2 && a.k === "var" && tangent.has(a.name) && reads.get(a.name) === 1) own |= 1 << i;
@@ -241,16 +270,14 @@ function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number): { name: string
     body.push({ ...s, e: { k: "prim", op: `sj.${e.op}`, args: e.args, attrs: [own, ...(e.attrs ?? [])] } });
     const ins = rd.map((a) => kind.get(a.name) ?? "dense");
     const k0 = ins.reduce(join, "identity" as Kind);
-    const name = probe.name;
-    const k = name === "matmul" || name === "dot" || name === "outer" ? "dense" : ELEMENTWISE.has(name) ? (name === "mul" || name === "div" || name === "neg" ? join(k0, "diagonal") : k0) : REDUCE.has(name) ? join(k0, "sparse rows") : "dense";
-    kind.set(s.dst, k);
+    kind.set(s.dst, kindAfter(e.op, k0));
   }
   const ret = g.body[g.body.length - 1];
-  if (!ret || ret.k !== "return") return undefined;
+  if (!ret || ret.k !== "return") return straight;
   const structure = ret.values.slice(nRes).map((a) => (a.k === "var" && kind.has(a.name) ? describe(kind.get(a.name)!) : "zero"));
   const name = ctx.fnNames.claim(`${g.name}_struct`);
   ctx.fns.set(name, { ...g, name, body, vars: new Map(g.vars) });
-  return { name, structure };
+  return { name, structure, ops };
 }
 
 function describe(k: Kind): string {

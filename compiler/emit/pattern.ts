@@ -7,11 +7,8 @@
 import { type Atom, type Expr, type Fn, type Stmt } from "../ir/ir.js";
 import { atom as atomText } from "./js.js";
 import { safeText } from "./text.js";
+import { patternOf } from "../ops/structure.js";
 
-/** Primitives whose second derivative is zero (they only carry dependence). */
-const LINEAR = new Set(["add", "sub", "neg", "select", "max", "min", "abs"]);
-/** Primitives without any derivative. */
-const NONE = new Set(["sign", "floor", "ceil", "round", "trunc", "lt", "le", "gt", "ge", "eq", "ne", "not", "and", "or", "isundef", "random"]);
 
 export class Unpatternable extends Error {}
 
@@ -52,10 +49,12 @@ export function emitPatterns(fns: Map<string, Fn>, root: string, ts: boolean): {
         case "prim": {
           const args = e.args.map(atom);
           const js = primJs(e.op, args);
-          if (NONE.has(e.op)) return [js, "__jt.adPatEmpty"];
+          // what the op does to the pattern: compiler/ops/structure.ts
+          const cls = patternOf(e.op);
+          if (cls === "none") return [js, "__jt.adPatEmpty"];
           const ds = e.args.map(shAtom);
-          if (LINEAR.has(e.op)) return [js, `__jt.adPatUnion(${ds.join(", ")})`];
-          if (e.op === "mul") return [js, `__jt.adPatMul(P, ${ds[0]}, ${ds[1]})`];
+          if (cls === "linear") return [js, `__jt.adPatUnion(${ds.join(", ")})`];
+          if (cls === "bilinear") return [js, `__jt.adPatMul(P, ${ds[0]}, ${ds[1]})`];
           return [js, `__jt.adPatNonlinear(P, ${ds.join(", ")})`];
         }
         case "load": return [`${atom(e.arr)}[${atom(e.index)}]`, `(${vecShadow(e.arr)}[${atom(e.index)}] ?? __jt.adPatEmpty)`];

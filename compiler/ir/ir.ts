@@ -87,6 +87,18 @@ export interface Fn {
   defaults?: boolean[];
   /** user-facing generated functions check their argument count (SPEC §5: a TypeError naming the op) */
   arity?: { label: string; min: number; max: number };
+  /**
+   * A structured twin (compiler/ad/structured.ts): the name of the Jacobian driver whose body this
+   * function's replaces when the module is emitted. Until then transforms differentiate the
+   * driver's own body (the sweeps), and nothing calls the twin.
+   */
+  twinOf?: string;
+}
+
+/** The structured twin of the function `name` (the function whose `twinOf` is `name`), if it has one. */
+export function twinOf(fns: ReadonlyMap<string, Fn>, name: string): Fn | undefined {
+  for (const f of fns.values()) if (f.twinOf === name) return f;
+  return undefined;
 }
 
 export function typeOf(fn: Fn, a: Atom): Type {

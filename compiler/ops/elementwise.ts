@@ -50,6 +50,12 @@ export interface ElementwiseOp {
   /** `add(x, y, { alpha })`: other scaled first (PyTorch's alpha) */
   alpha?: boolean;
   /**
+   * Structured Jacobians (compiler/ops/structure.ts): every elementwise op's class is "diagonal"; an op
+   * linear in a tangent names the runtime entry that tangent takes (scaled or added rows). Without
+   * one, a tangent through the op runs it once per basis column.
+   */
+  structure?: { sj: "sjMul" | "sjDiv" | "sjNeg" | "sjAdd" | "sjSub" };
+  /**
    * What the generated tests (test/rules-tensor.test.ts) draw from: an interval per operand, kinks to stay
    * away from, whether second derivatives are checked, and extra cases (f(x, y) with operand shapes, "num": a number).
    */
@@ -160,7 +166,7 @@ export const ELEMENTWISE = {
   // ---- binary, broadcasting
   // d(x + y) = dx + dy; x̄ = sumTo(ct, x)
   add: {
-    arity: 2, alpha: true, doc: "input + alpha * other, broadcasting.",
+    arity: 2, structure: { sj: "sjAdd" }, alpha: true, doc: "input + alpha * other, broadcasting.",
     js: "x + y", wgsl: "x + y",
     rule: {
       jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.add", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, dy, out) : null),
@@ -170,7 +176,7 @@ export const ELEMENTWISE = {
   },
   // d(x - y) = dx - dy
   sub: {
-    arity: 2, alpha: true, doc: "input - alpha * other, broadcasting.",
+    arity: 2, structure: { sj: "sjSub" }, alpha: true, doc: "input - alpha * other, broadcasting.",
     js: "x - y", wgsl: "x - y",
     rule: {
       jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.sub", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, isNum(b, dy) ? b.p("neg", dy) : T(b, "t.neg", [dy]), out) : null),
@@ -180,7 +186,7 @@ export const ELEMENTWISE = {
   },
   // d(x y) = dx y + x dy
   mul: {
-    arity: 2, doc: "input * other, broadcasting.",
+    arity: 2, structure: { sj: "sjMul" }, doc: "input * other, broadcasting.",
     js: "x * y", wgsl: "x * y",
     rule: {
       jvp: (b, [x, y], [dx, dy], out) => {
@@ -193,7 +199,7 @@ export const ELEMENTWISE = {
   },
   // d(x / y) = dx / y - out dy / y
   div: {
-    arity: 2, doc: "True division, broadcasting (IEEE: x/0 is ±Infinity or NaN).",
+    arity: 2, structure: { sj: "sjDiv" }, doc: "True division, broadcasting (IEEE: x/0 is ±Infinity or NaN).",
     js: "x / y", wgsl: "x / y",
     rule: {
       jvp: (b, [, y], [dx, dy], out) => {
@@ -279,7 +285,7 @@ export const ELEMENTWISE = {
   },
 
   // ---- unary
-  neg: { arity: 1, doc: "-input.", js: "-x", wgsl: "-x", rule: linearUnary("t.neg", (b, ct) => T(b, "t.neg", [ct])), test: { dom: one(R), smooth: true } },
+  neg: { arity: 1, structure: { sj: "sjNeg" }, doc: "-input.", js: "-x", wgsl: "-x", rule: linearUnary("t.neg", (b, ct) => T(b, "t.neg", [ct])), test: { dom: one(R), smooth: true } },
   exp: { arity: 1, doc: "e ** input.", js: "Math.exp(x)", wgsl: "select(exp(x), x, is_nan(x))", rule: elementwise((_b, _x, out) => out), test: { dom: one(R), smooth: true } },
   log: {
     arity: 1, doc: "Natural log (NaN below 0, -Infinity at 0).",

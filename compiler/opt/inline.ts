@@ -1,9 +1,8 @@
 // Inlining of small, non-recursive callees into a hot loop body (vmap's row
 // loop): a call that returns several values would allocate an array per row,
 // and a per-row call costs more than the arithmetic of a small function.
-import { type Atom, type Fn, lit, Names, type Stmt, stmtReads, type Type, walk } from "../ir/ir.js";
+import { type Atom, type Fn, lit, Names, type Stmt, stmtReads, twinOf, type Type, walk } from "../ir/ir.js";
 import { renameStmts } from "./simplify.js";
-import { hasStructuredTwin } from "../ad/structured.js";
 
 const MAX_STMTS = 400; // callee size (statements, nested ones counted) worth inlining
 const MAX_DEPTH = 4;
@@ -32,7 +31,7 @@ function recursive(fns: Map<string, Fn>, name: string): boolean {
 }
 
 function inlinable(fns: Map<string, Fn>, callee: Fn | undefined, caller: Fn): callee is Fn {
-  if (!callee || callee.arity || callee.captures.some((c) => !caller.captures.includes(c)) || hasStructuredTwin(fns, callee.name)) return false;
+  if (!callee || callee.arity || callee.captures.some((c) => !caller.captures.includes(c)) || twinOf(fns, callee.name)) return false;
   const last = callee.body[callee.body.length - 1];
   let returns = 0;
   walk(callee.body, (s) => void (s.k === "return" && returns++));

@@ -45,7 +45,7 @@ export function ruleOf(op: string): Rule {
   }
   if (op.startsWith("sj.")) {
     // a tangent op on structured Jacobians (compiler/ad/structured.ts): never differentiated again
-    r = { tensor: true, zero: true, js: sjJs(ruleOf(op.slice(3)).js) };
+    r = { tensor: true, zero: true, js: sjJs(op.slice(3), ruleOf(op.slice(3)).js) };
     cache.set(op, r);
     return r;
   }

@@ -68,7 +68,7 @@ function extremum(name: "max" | "min"): ScalarRule {
   };
 }
 
-export const scalarRules: Record<string, ScalarRule> = {
+const SCALAR_RULES = {
   // d(x + y) = dx + dy
   add: { arity: 2, js: bin("+"), jvp: (b, _x, [dx, dy]) => tadd(b, dx, dy), vjp: (_b, _x, _o, ct) => [ct, ct] },
   // d(x - y) = dx - dy
@@ -193,7 +193,11 @@ export const scalarRules: Record<string, ScalarRule> = {
   random: zeroRule(0, () => "Math.random()"),
   and: zeroRule(2, bin("&&")),
   or: zeroRule(2, bin("||")),
-};
+} satisfies Record<string, ScalarRule>;
+
+/** The scalar primitives' names: compiler/ops/structure.ts's pattern table is typed over them. */
+export type ScalarPrim = keyof typeof SCALAR_RULES;
+export const scalarRules: Record<string, ScalarRule> = SCALAR_RULES;
 
 function powDx(b: Builder, x: Atom, y: Atom): Atom {
   // y == 0 → 0, else y * x^(y-1)

@@ -4,7 +4,7 @@
 // broadcasts are un-broadcast in the vjp (ad.sumTo). `ad.*` entries are the
 // runtime helpers of runtime/ad.ts that the rules themselves use.
 import { type Atom, BOOL, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
-import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, expandAs, sumTo, T, tadd } from "../ops/elementwise.js";
+import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, type ElementwiseName, expandAs, sumTo, T, tadd } from "../ops/elementwise.js";
 
 type Tan = Atom | null;
 
@@ -34,15 +34,15 @@ function linear(fn: string, back: (b: Builder, ct: Atom, x: Atom[], attrs: unkno
 }
 
 /** The rules of the registry's elementwise ops: the runtime call `__jt.<name>(operands..., params...)` and the entry's jvp / vjp. */
-function elementwiseRules(): Record<string, TensorRule> {
+function elementwiseRules(): Record<`t.${ElementwiseName}`, TensorRule> {
   return Object.fromEntries(ELEMENTWISE_NAMES.map((name) => {
     const op = ELEMENTWISE_OPS[name];
     return [`t.${name}`, { operands: op.arity, js: call(name), jvp: op.rule.jvp, vjp: op.rule.vjp }];
-  }));
+  })) as Record<`t.${ElementwiseName}`, TensorRule>;
 }
 
 
-export const tensorRules: Record<string, TensorRule> = {
+const TENSOR_RULES = {
   // the elementwise ops: compiler/ops/elementwise.ts
   ...elementwiseRules(),
   // reductions: linear; the vjp broadcasts ct back over the reduced dims
@@ -231,7 +231,11 @@ export const tensorRules: Record<string, TensorRule> = {
   // a copy: the generated code may not write into a tensor's own shape
   "t.shape": { operands: 1, js: (a) => `[...${a[0]}.shape]`, zero: true, type: () => VEC },
   "t.numel": { operands: 1, js: (a) => `${a[0]}.numel`, zero: true, type: () => NUM },
-};
+} satisfies Record<string, TensorRule>;
+
+/** The tensor primitives' names: compiler/ops/structure.ts's table is typed over them. */
+export type TensorPrim = keyof typeof TENSOR_RULES;
+export const tensorRules: Record<string, TensorRule> = TENSOR_RULES;
 
 function extremum(which: "max" | "min"): TensorRule {
   return {

@@ -5,8 +5,9 @@
 //   diag   J[o, i] = d[o] when i = o: d a tensor of the value's shape, or null for the identity
 //   dense  an m×n matrix, an [m, n] tensor (m: the value's elements, n: the input's)
 //
-// runtime/jac.ts sends every sj / sjSeed / sjBlock call with a WebGPU operand
-// here (device.ts's gpuArgs: a GpuSJ says device "webgpu"). Each rule is a few
+// runtime/jac.ts sends every call of its entries (sjMul, sjSum, sjMove, …,
+// sjSeed, sjBlock) with a WebGPU operand to the entry of the same name here
+// (device.ts's gpuArgs: a GpuSJ says device "webgpu"). Each rule is a few
 // ops on whole matrices: elementwise factors scale the diagonal (or the dense
 // rows: M · y[:, None]), matmul(W, I) is W and matmul(W, M) one product,
 // reductions and broadcasts are reductions and expansions of M viewed as
@@ -18,7 +19,7 @@
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import * as ad from "../ad.js";
-import { MOVES, sjStats } from "../jac.js";
+import { sjStats } from "../jac.js";
 import { broadcastShapes, dimMask, normDim, numelOf, sameShape } from "../shape.js";
 import type { Executor } from "./executor.js";
 import { binary, copyStrided, devices, fullOn, gpuOpsTable, matmul, reduce, unary } from "./ops.js";
@@ -185,11 +186,10 @@ function join(op: "cat" | "stack", list: GpuSJ[], dim: number): GpuSJ | undefine
 
 // ---- the generic path: the op once per basis column
 
-const FNS: Record<string, (...a: any[]) => any> = { ...(ops as any), ...(ad as any) };
+type Op = (...a: any[]) => any;
 
-function generic(op: string, args: unknown[]): GpuSJ {
-  const fn = FNS[op];
-  if (!fn) throw new Error(`jacc: no runtime function ${op} for a structured Jacobian`);
+function generic(fn: Op, args: unknown[]): GpuSJ {
+  const op = fn.name || "jacobian";
   let J0: GpuSJ | undefined;
   const Ms = new Map<GpuSJ, WebGPUTensor>();
   const visit = (a: unknown) => {
@@ -217,89 +217,80 @@ function generic(op: string, args: unknown[]): GpuSJ {
   return dense(J, shape, out ?? emptyOn(ex, op, [0, 0]));
 }
 
-/** One op on structured tangents (runtime/jac.ts's `sj`, for WebGPU operands). */
-function sj(op: string, _own: number, a?: any, b?: any, c?: any, d?: any, e?: any): any {
-  const args = [a, b, c, d, e].slice(0, arguments.length - 2);
-  const has = args.some((x) => isG(x) || (Array.isArray(x) && x.some(isG)));
-  if (!has) return FNS[op](...args); // no structured operand: the op itself
-  let R: GpuSJ | undefined;
-  switch (op) {
-    case "mul":
-    case "div": {
-      const [J, y, which] = isG(a) ? [a, b, 1] : [b as GpuSJ, a, 2];
-      if (isG(y) || (op === "div" && which === 2)) break;
-      if (typeof y === "number" || y instanceof WebGPUTensor) R = scaleRows(J, y, op);
-      break;
-    }
-    case "neg":
-      if (isG(a)) R = a.kind === "diag" ? diag(a, a.shape, a.d ? unary("neg", "jacobian", a.d) : fullOn(a.ex, "jacobian", a.shape, -1)) : dense(a, a.shape, unary("neg", "jacobian", a.M!));
-      break;
-    case "add":
-    case "sub":
-      if (isG(a) && isG(b)) R = addSJ(a, b, op === "sub");
-      break;
-    case "adAcc":
-      if (a === undefined) return b;
-      if (b === undefined) return a;
-      if (isG(a) && isG(b)) R = addSJ(a, b, false);
-      break;
-    case "adExpandAs":
-      if (!isG(a)) break;
-      R = b instanceof Tensor ? expandTo(a, b.shape) : a;
-      break;
-    case "adSumTo":
-      if (isG(a)) R = sumTo(a, typeof b === "number" ? [] : (b as Tensor).shape);
-      break;
-    case "adReshapeAs":
-      // the flat order is kept: the same rows under b's shape (the compiler's reshapes match in size)
-      if (isG(a) && b instanceof Tensor && numelOf(b.shape) === a.m) R = gatherRows(a, iota([a.m]).data, b.shape);
-      break;
-    case "sum":
-    case "mean": {
-      if (!isG(a)) break;
-      const mask = dimMask(op, b ?? null, a.shape);
-      const keep = c === true;
-      const outShape: number[] = [];
-      let count = 1;
-      a.shape.forEach((s, i) => (mask[i] ? ((count *= s), keep && outShape.push(1)) : outShape.push(s)));
-      if (op === "mean" && count === 0) break;
-      R = reduceRows(a, a.shape.map((_, i) => i).filter((i) => mask[i]), keep, outShape, op === "mean");
-      break;
-    }
-    case "matmul":
-      R = isG(b) && a instanceof WebGPUTensor ? matmulLeft(a, b) : isG(a) && b instanceof WebGPUTensor ? matmulRight(a, b) : undefined;
-      break;
-    case "dot": {
-      // y · J: the row vector yᵀ M
-      const [J, y] = isG(a) ? [a, b] : [b, a];
-      if (isG(J) && y instanceof WebGPUTensor && y.ndim === 1 && J.shape.length === 1 && J.shape[0] === y.shape[0]) {
-        R = dense(J, [], matmul(viewOf(y, [1, y.shape[0]]), toDense(J), "jacobian"));
-      }
-      break;
-    }
-    case "where": {
-      // the condition picks rows: where(cond[..., None], rows of A, rows of B); a number side is a constant row
-      const side = (x: unknown) => isG(x) || typeof x === "number";
-      if (a instanceof WebGPUTensor && side(b) && side(c) && (isG(b) || isG(c))) {
-        const rowsOf = (x: GpuSJ | number) => (isG(x) ? rows(x) : x);
-        const out = gpuOpsTable().where(viewOf(a, [...a.shape, 1]), rowsOf(b), rowsOf(c)) as WebGPUTensor;
-        R = dense(isG(b) ? b : (c as GpuSJ), out.shape.slice(0, -1), out);
-      }
-      break;
-    }
-    case "cat":
-    case "stack":
-      if (Array.isArray(a) && a.length > 0 && a.every(isG)) R = join(op, a, b ?? 0);
-      break;
-    default:
-      if (MOVES.has(op) && isG(a)) {
-        // where each result element comes from: the op run on indices (on the CPU)
-        const t = (ops as any)[op](iota(a.shape), ...args.slice(1)) as Tensor;
-        R = gatherRows(a, t.data, t.shape);
-      }
-  }
-  return R ?? generic(op, args);
+// ---- the entries (runtime/jac.ts's, for WebGPU operands): each a rule, or the op once per basis column
+
+const hasG = (args: unknown[]) => args.some((x) => isG(x) || (Array.isArray(x) && x.some(isG)));
+
+/** An entry: without a structured operand the op itself; otherwise `rule` (undefined: the op once per basis column). */
+function entry(fn: Op, rule: (args: any[]) => any): (own: number, ...args: any[]) => any {
+  return (_own: number, ...args: any[]): any => (hasG(args) ? (rule(args) ?? generic(fn, args)) : fn(...args));
 }
+
+function scaleRule(op: "mul" | "div") {
+  return ([a, b]: any[]): GpuSJ | undefined => {
+    const [J, y, which] = isG(a) ? [a, b, 1] : [b as GpuSJ, a, 2];
+    if (isG(y) || (op === "div" && which === 2)) return undefined;
+    return typeof y === "number" || y instanceof WebGPUTensor ? scaleRows(J, y, op) : undefined;
+  };
+}
+
+/** Each result element is one element of the operand: the op run on indices (on the CPU) says which. */
+function move(fn: Op, [a, ...rest]: any[]): GpuSJ | undefined {
+  if (!isG(a)) return undefined;
+  const t = fn(iota(a.shape), ...rest) as Tensor;
+  return gatherRows(a, t.data, t.shape);
+}
+
+function reduceRule(op: "sum" | "mean") {
+  return ([a, b, c]: any[]): GpuSJ | undefined => {
+    if (!isG(a)) return undefined;
+    const mask = dimMask(op, b ?? null, a.shape);
+    const keep = c === true;
+    const outShape: number[] = [];
+    let count = 1;
+    a.shape.forEach((s, i) => (mask[i] ? ((count *= s), keep && outShape.push(1)) : outShape.push(s)));
+    if (op === "mean" && count === 0) return undefined;
+    return reduceRows(a, a.shape.map((_, i) => i).filter((i) => mask[i]), keep, outShape, op === "mean");
+  };
+}
+
+function joinRule(op: "cat" | "stack") {
+  return ([a, b]: any[]): GpuSJ | undefined => (Array.isArray(a) && a.length > 0 && a.every(isG) ? join(op, a, b ?? 0) : undefined);
+}
+
+const entries = {
+  sjMul: entry(ops.mul, scaleRule("mul")),
+  sjDiv: entry(ops.div, scaleRule("div")),
+  sjNeg: entry(ops.neg, ([a]) => (isG(a) ? (a.kind === "diag" ? diag(a, a.shape, a.d ? unary("neg", "jacobian", a.d) : fullOn(a.ex, "jacobian", a.shape, -1)) : dense(a, a.shape, unary("neg", "jacobian", a.M!))) : undefined)),
+  sjAdd: entry(ops.add, ([a, b]) => (isG(a) && isG(b) ? addSJ(a, b, false) : undefined)),
+  sjSub: entry(ops.sub, ([a, b]) => (isG(a) && isG(b) ? addSJ(a, b, true) : undefined)),
+  // adAcc: an undefined side is a zero
+  sjAcc: entry(ad.adAcc, ([a, b]) => (a === undefined ? b : b === undefined ? a : isG(a) && isG(b) ? addSJ(a, b, false) : undefined)),
+  sjExpandAs: entry(ad.adExpandAs, ([a, b]) => (!isG(a) ? undefined : b instanceof Tensor ? expandTo(a, b.shape) : a)),
+  sjSumTo: entry(ad.adSumTo, ([a, b]) => (isG(a) ? sumTo(a, typeof b === "number" ? [] : (b as Tensor).shape) : undefined)),
+  // the flat order is kept: the same rows under b's shape (the compiler's reshapes match in size)
+  sjReshapeAs: entry(ad.adReshapeAs, ([a, b]) => (isG(a) && b instanceof Tensor && numelOf(b.shape) === a.m ? gatherRows(a, iota([a.m]).data, b.shape) : undefined)),
+  sjSum: entry(ops.sum, reduceRule("sum")),
+  sjMean: entry(ops.mean, reduceRule("mean")),
+  sjMatmul: entry(ops.matmul, ([a, b]) => (isG(b) && a instanceof WebGPUTensor ? matmulLeft(a, b) : isG(a) && b instanceof WebGPUTensor ? matmulRight(a, b) : undefined)),
+  // y · J: the row vector yᵀ M
+  sjDot: entry(ops.dot, ([a, b]) => {
+    const [J, y] = isG(a) ? [a, b] : [b, a];
+    return isG(J) && y instanceof WebGPUTensor && y.ndim === 1 && J.shape.length === 1 && J.shape[0] === y.shape[0] ? dense(J, [], matmul(viewOf(y, [1, y.shape[0]]), toDense(J), "jacobian")) : undefined;
+  }),
+  // the condition picks rows: where(cond[..., None], rows of A, rows of B); a number side is a constant row
+  sjWhere: entry(ops.where, ([a, b, c]) => {
+    const side = (x: unknown) => isG(x) || typeof x === "number";
+    if (!(a instanceof WebGPUTensor && side(b) && side(c) && (isG(b) || isG(c)))) return undefined;
+    const rowsOf = (x: GpuSJ | number) => (isG(x) ? rows(x) : x);
+    const out = gpuOpsTable().where(viewOf(a, [...a.shape, 1]), rowsOf(b), rowsOf(c)) as WebGPUTensor;
+    return dense(isG(b) ? b : (c as GpuSJ), out.shape.slice(0, -1), out);
+  }),
+  sjCat: entry(ops.cat, joinRule("cat")),
+  sjStack: entry(ops.stack, joinRule("stack")),
+  sjMove: (fn: Op, _own: number, ...args: any[]): any => (hasG(args) ? (move(fn, args) ?? generic(fn, args)) : fn(...args)),
+  sjColumns: (fn: Op, _own: number, ...args: any[]): any => (hasG(args) ? generic(fn, args) : fn(...args)),
+};
 
 /** The Jacobian block of `out` w.r.t. `x` (shape out.shape ++ x.shape), a new device tensor. */
 function sjBlock(J: GpuSJ | Tensor | undefined, out: Tensor, x: Tensor, _dtypeFrom: "in" | "out"): WebGPUTensor {
@@ -316,4 +307,4 @@ function sjKind(J: unknown): string {
 }
 
 /** The structured-Jacobian entry points by name, as device.ts dispatches them. */
-export const gpuJac: Record<string, (...args: any[]) => unknown> = { sj, sjSeed, sjBlock, sjKind };
+export const gpuJac: Record<string, (...args: any[]) => unknown> = { ...entries, sjSeed, sjBlock, sjKind };

@@ -4,6 +4,8 @@
 // vacuously, except under CI (env CI set), where they FAIL: CI must really run
 // the kernels.
 import fs from "node:fs";
+import path from "node:path";
+import { tmpDir } from "./compile.js";
 import { test } from "uvu";
 import { initWebGPU, gpuKernels, Tensor } from "../../runtime/index.js";
 import { allKernels } from "../../compiler/emit/wgsl/index.js";
@@ -92,4 +94,22 @@ export function mismatches(actual: number[], expected: number[], tol: number): s
     if (!ok) bad.push(`[${i}]: webgpu ${a}, cpu ${e}`);
   });
   return bad;
+}
+
+/**
+ * A module re-exporting jacc with its `tensor(…)` factory making float32 tensors on `device`: a
+ * compiled program's `import { tensor } from "jacc"` pointed here runs as its float32 variant there
+ * (the source itself is compiled untouched). Returns the import specifier, relative to tmpDir.
+ */
+export function float32Shim(device: "cpu" | "webgpu"): string {
+  fs.mkdirSync(tmpDir, { recursive: true });
+  const file = path.join(tmpDir, `jacc-float32-${device}.mjs`);
+  const text = [
+    `export * from "jacc";`,
+    `import { tensor as tensor0 } from "jacc";`,
+    `export const tensor = (data, opts) => tensor0(data, { ...opts, dtype: "float32", device: "${device}" });`,
+    "",
+  ].join("\n");
+  if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) fs.writeFileSync(file, text);
+  return `./${path.basename(file)}`;
 }

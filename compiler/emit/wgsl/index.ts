@@ -11,6 +11,7 @@ import {
 } from "./kernels.js";
 
 import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES } from "../../ops/elementwise.js";
+import { SJ_ENTRIES, type SjEntry } from "../../ops/structure.js";
 
 export { WgslBuilder } from "./builder.js";
 
@@ -109,10 +110,11 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adNumCopy: [],
   adNumFit: [],
   adWrapNums: ["fill"],
-  // structured Jacobians (runtime/jac.ts; on WebGPU runtime/webgpu/jac.ts): sj("name", …) runs name's own
-  // kernels (its rule, or the op once per column), fills and strided copies (dense forms of a diagonal,
-  // columns), products (W @ diag(d) scales W's columns), and for an index map (SJ_MOVES) a gather of rows
-  sj: ["fill", "copy_strided", "binary_mul"],
+  // structured Jacobians (runtime/jac.ts; on WebGPU runtime/webgpu/jac.ts): each entry (sjMul, sjMove, …)
+  // runs its op's own kernels (its rule, or the op once per column: runtimeCallsOf adds them), fills and
+  // strided copies (dense forms of a diagonal, columns), products (W @ diag(d) scales W's columns), and
+  // an entry that gathers rows the `index` kernel
+  ...Object.fromEntries(Object.keys(SJ_ENTRIES).map((e) => [e, ["fill", "copy_strided", "binary_mul"]])),
   sjSeed: [],
   sjBlock: ["fill", "copy_strided"],
   sjKind: [],
@@ -137,9 +139,6 @@ export function allKernels(): Record<string, string> {
   return Object.fromEntries(Object.keys(KERNELS).sort().map((n) => [n, kernelText(n)]));
 }
 
-/** Ops whose structured Jacobian on WebGPU gathers rows (runtime/webgpu/jac.ts MOVES, adReshapeAs). */
-const SJ_MOVES = new Set(["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "t", "permute", "expand", "select", "narrow", "index", "adReshapeAs"]);
-
 /** Receivers whose methods are never tensor ops (`Math.max(`, `console.log(`). */
 const NOT_TENSORS = new Set(["Math", "console", "JSON", "Object", "Array", "Number", "String", "Promise", "process", "Reflect", "Symbol", "Date"]);
 
@@ -147,7 +146,7 @@ const NOT_TENSORS = new Set(["Math", "console", "JSON", "Object", "Array", "Numb
  * The runtime functions a module's code can call: `__jt.name(` in generated
  * code, `.name(` method calls (not on Math, console, …), the ops imported
  * from "jacc" (`imports`: local name → exported name), and
- * `adZ("name", …)` and `sj("name", …)` (an op named by a string).
+ * `adZ("name", …)` (an op named by a string) and the ops structured entries run.
  */
 export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string> = new Map()): Set<string> {
   const out = new Set<string>();
@@ -157,9 +156,13 @@ export function runtimeCallsOf(code: string, imports: ReadonlyMap<string, string
   // an op imported from "jacc" may be called or passed around (`xs.map(exp)`): count it either way
   for (const exported of imports.values()) if (exported in RUNTIME_KERNELS) out.add(exported);
   for (const m of code.matchAll(/adZ\(\s*["'](\w+)["']/g)) if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
-  for (const m of code.matchAll(/\bsj\(\s*["'](\w+)["']/g)) {
-    if (m[1] in RUNTIME_KERNELS) out.add(m[1]);
-    if (SJ_MOVES.has(m[1])) out.add("index");
+  // a structured entry runs its op: named by the entry (compiler/ops/structure.ts), or passed first (`sjMove(__jt.t, …)`)
+  for (const m of code.matchAll(/\b(sj[A-Z]\w*)\(\s*(?:__jt\.(\w+))?/g)) {
+    const e = SJ_ENTRIES[m[1] as SjEntry];
+    if (!e) continue;
+    const op = e.op ?? m[2];
+    if (op && op in RUNTIME_KERNELS) out.add(op);
+    if (e.gathers) out.add("index");
   }
   return out;
 }
