@@ -176,7 +176,7 @@ export function mlpBatchClosed(W1: Tensor, b1: Tensor, W2: Tensor, X: Tensor): T
 
 /** d(sin x · exp x)/dx = diag(exp x (cos x + sin x)), returned dense. */
 export function sinExpClosed(x: Tensor): Tensor {
-  const n = x.numel;
+  const n = x.numel();
   const xd = x.data;
   const J = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {

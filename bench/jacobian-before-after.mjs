@@ -44,7 +44,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 15);
 for (const [label, fn, arg] of cases) {
   // equal results
   const a = mods.before[fn](data.before[arg]), b = mods.after[fn](data.after[arg]);
-  for (let i = 0; i < a.numel; i++) if (a.data[i] !== b.data[i]) throw new Error(`${label}: results differ at ${i}`);
+  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) throw new Error(`${label}: results differ at ${i}`);
   for (const k of Object.keys(trees)) time((x) => mods[k][fn](x), data[k][arg], 50); // warm up
   const ratios = [], ta = [], tb = [];
   for (let r = 0; r < ROUNDS; r++) {

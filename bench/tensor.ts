@@ -47,12 +47,12 @@ function uniform(n: number, lo: number, hi: number, seed: number): Float64Array 
 const T = (data: Float64Array, shape: number[]) => new Tensor(data, shape);
 
 function maxRelErr(a: Tensor, b: Tensor): number {
-  if (a.numel !== b.numel || a.shape.join() !== b.shape.join()) return Infinity;
+  if (a.numel() !== b.numel() || a.shape.join() !== b.shape.join()) return Infinity;
   let e = 0;
-  for (let i = 0; i < a.numel; i++) e = Math.max(e, Math.abs(a.data[i] - b.data[i]) / (1 + Math.abs(b.data[i])));
+  for (let i = 0; i < a.numel(); i++) e = Math.max(e, Math.abs(a.data[i] - b.data[i]) / (1 + Math.abs(b.data[i])));
   return e;
 }
-const total = (t: Tensor) => { let s = 0; for (let i = 0; i < t.numel; i++) s += t.data[i]; return s; };
+const total = (t: Tensor) => { let s = 0; for (let i = 0; i < t.numel(); i++) s += t.data[i]; return s; };
 
 interface Case {
   id: string;

@@ -145,14 +145,14 @@ export function adZerosLike(x: Val): any {
 /** A tensor shaped like x, zero but a 1 at flat index k (a basis direction). */
 export function adOneHot(x: Tensor, k: number): Tensor {
   if (gpuArgs(arguments)) return gpuCall("adOneHot", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
-  const data = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  const data = x.dtype === "float32" ? new Float32Array(x.numel()) : new Float64Array(x.numel());
   data[k] = 1;
   return new Tensor(data, x.shape);
 }
 
 export function adNumel(x: Val): number {
   if (typeof x === "number") return 1;
-  if (isT(x)) return x.numel;
+  if (isT(x)) return x.numel();
   return x.length;
 }
 
@@ -297,14 +297,14 @@ export function adReshapeAs(ct: Tensor, x: Tensor): Tensor {
 /** 1 where x > 0, else 0 (relu's derivative; 0 at 0 as in PyTorch). */
 export function adStep(x: Tensor): Tensor {
   if (gpuArgs(arguments)) return gpuCall("adStep", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
-  const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  const out = x.dtype === "float32" ? new Float32Array(x.numel()) : new Float64Array(x.numel());
   for (let i = 0; i < out.length; i++) out[i] = x.data[i] > 0 ? 1 : 0;
   return new Tensor(out, x.shape);
 }
 
 export function adSign(x: Tensor): Tensor {
   if (gpuArgs(arguments)) return gpuCall("adSign", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
-  const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  const out = x.dtype === "float32" ? new Float32Array(x.numel()) : new Float64Array(x.numel());
   for (let i = 0; i < out.length; i++) out[i] = Math.sign(x.data[i]);
   return new Tensor(out, x.shape);
 }
@@ -334,7 +334,7 @@ export function adPickWeight(a: Val, b: Val, max: boolean): any {
   const tb = isT(b) ? b : null;
   const like = (ta ?? tb)!;
   const diff = ops.sub(a as Tensor, b as Tensor); // broadcast shape
-  const out = like.dtype === "float32" && (!tb || tb.dtype === "float32") ? new Float32Array(diff.numel) : new Float64Array(diff.numel);
+  const out = like.dtype === "float32" && (!tb || tb.dtype === "float32") ? new Float32Array(diff.numel()) : new Float64Array(diff.numel());
   for (let i = 0; i < out.length; i++) out[i] = diff.data[i] === 0 ? 0.5 : (max ? diff.data[i] > 0 : diff.data[i] < 0) ? 1 : 0;
   return new Tensor(out, diff.shape);
 }
@@ -344,7 +344,7 @@ export function adClampMask(x: Tensor, min?: Val | null, max?: Val | null): Tens
   if (gpuArgs(arguments)) return gpuCall("adClampMask", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const above = min === undefined || min === null ? null : ops.sub(x, min as Tensor);
   const below = max === undefined || max === null ? null : ops.sub(max as Tensor, x);
-  const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  const out = x.dtype === "float32" ? new Float32Array(x.numel()) : new Float64Array(x.numel());
   for (let i = 0; i < out.length; i++) out[i] = (!above || above.data[i] >= 0) && (!below || below.data[i] >= 0) ? 1 : 0;
   return new Tensor(out, x.shape);
 }
@@ -368,7 +368,7 @@ export function adProdGrad(x: Tensor, dim?: number | readonly number[] | null, k
   const perm = [...keep, ...dims];
   const xp = ops.permute(x, perm);
   const rowLen = dims.reduce((a, d) => a * x.shape[d], 1);
-  const rows = rowLen === 0 ? 0 : xp.numel / rowLen;
+  const rows = rowLen === 0 ? 0 : xp.numel() / rowLen;
   const src = xp.data;
   const g = x.dtype === "float32" ? new Float32Array(src.length) : new Float64Array(src.length);
   for (let r = 0; r < rows; r++) {
@@ -403,7 +403,7 @@ export function adIndexBackward(ct: Tensor, x: Tensor, indices: number | ArrayLi
   if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const idx = typeof indices === "number" ? [indices] : isT(indices) ? Array.from(indices.data) : Array.from(indices);
   const rowLen = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  const out = x.dtype === "float32" ? new Float32Array(x.numel) : new Float64Array(x.numel);
+  const out = x.dtype === "float32" ? new Float32Array(x.numel()) : new Float64Array(x.numel());
   idx.forEach((j, r) => {
     const jj = j < 0 ? j + x.shape[0] : j;
     for (let c = 0; c < rowLen; c++) out[jj * rowLen + c] += ct.data[r * rowLen + c];
@@ -421,8 +421,8 @@ export function adProdGradJvp(x: Tensor, dx: Tensor, dim?: number | readonly num
   const xp = ops.permute(x, perm);
   const dp = ops.permute(dx, perm);
   const L = dims.reduce((a, d) => a * x.shape[d], 1);
-  const rows = L === 0 ? 0 : xp.numel / L;
-  const out = x.dtype === "float32" ? new Float32Array(xp.numel) : new Float64Array(xp.numel);
+  const rows = L === 0 ? 0 : xp.numel() / L;
+  const out = x.dtype === "float32" ? new Float32Array(xp.numel()) : new Float64Array(xp.numel());
   const others = new Float64Array(Math.max(L - 1, 0));
   const dothers = new Float64Array(Math.max(L - 1, 0));
   for (let r = 0; r < rows; r++) {
@@ -603,5 +603,5 @@ export function adFuseOut(...ts: unknown[]): Float64Array | Float32Array | undef
     if (!isT(b) || b.dtype !== a.dtype || b.device !== "cpu" || b.shape.length !== a.shape.length) return undefined;
     for (let d = 0; d < a.shape.length; d++) if (a.shape[d] !== b.shape[d]) return undefined;
   }
-  return a.dtype === "float32" ? new Float32Array(a.numel) : new Float64Array(a.numel);
+  return a.dtype === "float32" ? new Float32Array(a.numel()) : new Float64Array(a.numel());
 }

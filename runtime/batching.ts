@@ -69,7 +69,7 @@ export function bNumsOut(t: Tensor, ...batches: unknown[]): Float64Array | Float
 
 /** item() of each example: its one element, as a batch of numbers. */
 export function bItem(x: Tensor): Tensor {
-  if (x.numel !== x.shape[0]) throw new RangeError(`item: a Tensor with ${x.numel / Math.max(1, x.shape[0])} elements per example cannot be converted to a number`);
+  if (x.numel() !== x.shape[0]) throw new RangeError(`item: a Tensor with ${x.numel() / Math.max(1, x.shape[0])} elements per example cannot be converted to a number`);
   return new Tensor(Float64Array.from(x.data), [x.shape[0]]);
 }
 
@@ -242,7 +242,7 @@ export function bDim(x: Tensor): number {
   return x.shape.length - 1;
 }
 export function bNumel(x: Tensor): number {
-  return x.shape[0] === 0 ? 0 : x.numel / x.shape[0];
+  return x.shape[0] === 0 ? 0 : x.numel() / x.shape[0];
 }
 
 // vmap(jacrev(f)) / vmap(jacfwd(f)) of tensor code: each example's Jacobian
@@ -251,13 +251,13 @@ export function bNumel(x: Tensor): number {
 
 /** Each row of x repeated n times: [B·n, ...]. */
 export function bRepeatRows(x: Tensor, like: Tensor): Tensor {
-  const B = like.shape[0], n = B ? like.numel / B : 0, rest = x.shape.slice(1);
+  const B = like.shape[0], n = B ? like.numel() / B : 0, rest = x.shape.slice(1);
   return ops.reshape(ops.expand(ops.unsqueeze(x, 1), [B, n, ...rest]), [B * n, ...rest]);
 }
 
 /** The basis directions of each example: row b·n + k is e_k in the example's shape. */
 export function bBasis(like: Tensor): Tensor {
-  const B = like.shape[0], n = B ? like.numel / B : 0, rest = like.shape.slice(1);
+  const B = like.shape[0], n = B ? like.numel() / B : 0, rest = like.shape.slice(1);
   const I = eye(n, { dtype: like.dtype });
   const rows = ops.reshape(ops.expand(ops.unsqueeze(I, 0), [B, n, n]), [B * n, ...rest]);
   return (like as { device?: string }).device === "webgpu" ? (backend.current!.upload(rows) as Tensor) : rows;
@@ -265,7 +265,7 @@ export function bBasis(like: Tensor): Tensor {
 
 /** The tangents of the B·n rows as Jacobians [B, ...out, ...in] (PyTorch's layout). */
 export function bJacRows(d: Tensor, like: Tensor): Tensor {
-  const B = like.shape[0], n = B ? like.numel / B : 0, out = d.shape.slice(1), m = out.reduce((a, b) => a * b, 1);
+  const B = like.shape[0], n = B ? like.numel() / B : 0, out = d.shape.slice(1), m = out.reduce((a, b) => a * b, 1);
   const J = ops.transpose(ops.reshape(d, [B, n, m]), 1, 2);
   return ops.reshape(J, [B, ...out, ...like.shape.slice(1)]);
 }

@@ -113,7 +113,7 @@ export function sjOkCpu(...xs: unknown[]): boolean {
 export function sjSeed(x: Tensor): SJ {
   if (gpuArgs(arguments)) return gpuCall("sjSeed", arguments); // WebGPU: runtime/webgpu/jac.ts
   sjStats.calls++;
-  return diag(x.shape, x.numel, x.dtype, null);
+  return diag(x.shape, x.numel(), x.dtype, null);
 }
 
 function toCsr(J: SJ): SJ {
@@ -401,7 +401,7 @@ function expandTo(J: SJ, shape: readonly number[]): SJ {
 /** A factor of an elementwise product as one value per row of `shape`. */
 function rowValues(y: number | Tensor, shape: readonly number[]): number | Storage {
   if (typeof y === "number") return y;
-  if (y.numel === 1) return y.data[0];
+  if (y.numel() === 1) return y.data[0];
   if (sameShape(y.shape, shape)) return y.data;
   const map = indexMap(shape, broadcastStrides(y.shape, shape));
   const out = new Float64Array(map.length);
@@ -605,8 +605,8 @@ function generic(fn: Op, args: unknown[]): SJ {
   for (let c = 0; c < n; c++) {
     const t = fn(...args.map((a) => column(a, c)));
     const res: Tensor = t instanceof Tensor ? t : new Tensor(Float64Array.of(t), []);
-    if (!out) ((shape = res.shape), (dtype = res.dtype), (out = alloc(dtype, res.numel * n)));
-    const m = res.numel;
+    if (!out) ((shape = res.shape), (dtype = res.dtype), (out = alloc(dtype, res.numel() * n)));
+    const m = res.numel();
     for (let r = 0; r < m; r++) out[r * n + c] = res.data[r];
   }
   sjStats.fallbackColumns += n;
@@ -621,7 +621,7 @@ function asSJ(x: unknown, n: number): SJ | undefined {
   if (x instanceof Tensor) {
     let zero = true;
     for (let i = 0; i < x.data.length && zero; i++) zero = x.data[i] === 0;
-    if (zero) return csr(x.shape, n, x.dtype, new Int32Array(x.numel + 1), new Int32Array(0), alloc(x.dtype, 0));
+    if (zero) return csr(x.shape, n, x.dtype, new Int32Array(x.numel() + 1), new Int32Array(0), alloc(x.dtype, 0));
   }
   return undefined;
 }
@@ -685,7 +685,7 @@ function move(fn: Op, own: number, args: any[]): SJ | undefined {
   const a = args[0];
   if (!isSJ(a)) return undefined;
   const t = fn(iota(a.shape), ...args.slice(1)) as Tensor;
-  const src = new Int32Array(t.numel);
+  const src = new Int32Array(t.numel());
   for (let i = 0; i < src.length; i++) src[i] = t.data[i];
   return gather(a, src, t.shape, !!(own & 1));
 }

@@ -46,7 +46,7 @@ export class Tensor extends TensorElementwise {
   get strides(): readonly number[] {
     return (this._strides ??= contiguousStrides(this.shape));
   }
-  get numel(): number {
+  numel(): number {
     return this.data.length;
   }
   get ndim(): number {
@@ -183,7 +183,7 @@ function formatNumber(v: number, dtype: DType): string {
  */
 function formatTensor(t: Tensor): string {
   const { data, shape, dtype } = t;
-  const summarize = t.numel > 1000;
+  const summarize = t.numel() > 1000;
   const strides = t.strides;
   const prefix = "tensor(";
   const fmtAt = (d: number, off: number): string => {
@@ -202,6 +202,6 @@ function formatTensor(t: Tensor): string {
     return `[${items.join(sep)}]`;
   };
   // like PyTorch, an empty tensor prints as [] with its size when that is not [0]
-  if (t.numel === 0) return `${prefix}[]${shape.length === 1 ? "" : `, size=${fmt(shape)}`}, dtype=${dtype})`;
+  if (t.numel() === 0) return `${prefix}[]${shape.length === 1 ? "" : `, size=${fmt(shape)}`}, dtype=${dtype})`;
   return `${prefix}${fmtAt(0, 0)}, dtype=${dtype})`;
 }

@@ -1,4 +1,4 @@
-// Bad input (e): a Jacobian too big to allocate. Its size is out.numel × in.numel elements: a call
+// Bad input (e): a Jacobian too big to allocate. Its size is out.numel() × in.numel() elements: a call
 // with a large input is a RangeError naming the marker, the block's shape and its bytes, thrown
 // before anything that size is allocated (not V8's "Invalid typed array length" or "Array buffer
 // allocation failed" from inside a generated driver). Every path that allocates a result block:

@@ -329,6 +329,12 @@ const FENCE: Bad[] = [
     message: [/a Tensor built from the function's own values/],
   },
   {
+    name: "numel read as a property",
+    src: `import { type Tensor } from "jacc";\nexport function f(x: Tensor) {\n  return x.sum().mul(‸x.numel);\n}\nexport const g = grad(f);`,
+    code: U,
+    message: [/`numel` is a method, as in PyTorch: `x.numel\(\)`/],
+  },
+  {
     name: "regular expression",
     src: `export function f(x: number) {\n  const r = ‸/a+/;\n  return x;\n}\nexport const d = grad(f);`,
     code: U,

@@ -41,7 +41,7 @@ function same(a: unknown, b: unknown, what: string): void {
   if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new Error(`${what}: not tensors`);
   assert.is(a.dtype, b.dtype, `${what}: dtype`);
   assert.equal([...a.shape], [...b.shape], `${what}: shape`);
-  for (let i = 0; i < a.numel; i++) if (!Object.is(a.data[i], b.data[i])) assert.unreachable(`${what}: entry ${i} ${a.data[i]} (direct) vs ${b.data[i]} (structured)`);
+  for (let i = 0; i < a.numel(); i++) if (!Object.is(a.data[i], b.data[i])) assert.unreachable(`${what}: entry ${i} ${a.data[i]} (direct) vs ${b.data[i]} (structured)`);
 }
 
 async function both(): Promise<[any, any]> {

@@ -69,7 +69,7 @@ it("a device tensor leaves the device only through await read()", async () => {
   throwsLike(() => g.to("cpu"), Error, /await t\.read\(\)/, 'to("cpu")');
   assert.equal(Array.from(await g.read()), [1, 2, 3, 4]);
   assert.equal(g.shape, [2, 2]);
-  assert.is(g.numel, 4);
+  assert.is(g.numel(), 4);
   assert.match(String(g), /device=webgpu/);
   // shape errors are the CPU's
   throwsLike(() => g.add(tensor([1, 2, 3]).to("webgpu")), RangeError, /add: shapes \[2,2\] and \[3\] cannot be broadcast/, "broadcast");

@@ -251,7 +251,7 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
     const tensors = externals.map((ex, i) => ({ ex, i })).filter(({ ex }) => g.vars.get(ex.atom.k === "var" ? ex.atom.name : "")?.k === "tensor").sort((p, q) => (p.i === W ? -1 : q.i === W ? 1 : 0));
     const nums = externals.map((ex, i) => ({ ex, i })).filter(({ ex }) => g.vars.get(ex.atom.k === "var" ? ex.atom.name : "")?.k === "num");
     const isT = (p: string) => `${p} instanceof __JaccTensor && ${p}.device === "cpu" && ${p}.dtype === x.dtype`;
-    const guards = [`!(x instanceof __JaccTensor) || x.device !== "cpu" || x.numel === 0`];
+    const guards = [`!(x instanceof __JaccTensor) || x.device !== "cpu" || x.numel() === 0`];
     for (const { i } of tensors) {
       if (i === W) guards.push(`!(${isT(`e${i}`)} && e${i}.shape.length === 2 && x.shape.length === 1 && e${i}.shape[1] === x.shape[0])`);
       else guards.push(mode === "rows" ? `!(${isT(`e${i}`)} && e${i}.shape.length === 1 && e${i}.shape[0] === e${W}.shape[0])` : `!(${isT(`e${i}`)} && __jt.sjSameShape(e${i}.shape, x.shape))`);
@@ -310,10 +310,10 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
           ? [
               `const run = __jt.sjReduceRun(${JSON.stringify(reduced.op)}, x.shape, ${reduced.attrs.map((a) => (a === undefined ? "undefined" : JSON.stringify(a))).join(", ")});`,
               `if (run === undefined) return undefined; // not one run of dims`,
-              `const n = x.numel${xd}, outer = run.outer, red = run.red, inner = run.inner${kloads.map((k) => `, ${k}`).join("")};`,
+              `const n = x.numel()${xd}, outer = run.outer, red = run.red, inner = run.inner${kloads.map((k) => `, ${k}`).join("")};`,
               storage,
             ]
-          : [`const n = x.numel${xd}${kloads.map((k) => `, ${k}`).join("")};`, storage];
+          : [`const n = x.numel()${xd}${kloads.map((k) => `, ${k}`).join("")};`, storage];
     const what = mode === "rows" ? "row r is W's row r through the tangent ops of row r" : reduced ? `entry (o, i) is the diagonal's entry i, o the element i is ${reduced.op === "mean" ? "averaged" : "summed"} into` : "the diagonal, one entry per element";
     const names = externals.map((ex, i) => `e${i} = ${ex.ext ?? (ex.atom.k === "var" ? ex.atom.name : "?")}`);
     return [

@@ -859,12 +859,12 @@ export class FnLowerer {
     if (chain !== undefined) return { k: "atom", a: this.b.let(`${name}_`, NUM, { k: "ext", text: chain }), t: NUM };
     const obj = this.expr(e.expression);
     if (obj.k === "atom" && obj.t.k === "tensor") {
-      if (name === "numel") return { k: "atom", a: this.b.t("t.numel", [obj.a], [], NUM), t: NUM };
+      if (name === "numel") fail(e, "unsupported-construct", "`numel` is a method, as in PyTorch: `x.numel()`");
       if (name === "ndim") return { k: "atom", a: this.b.t("t.dim", [obj.a], [], NUM), t: NUM };
       if (name === "T" || name === "mT") return { k: "atom", a: this.b.t("t.t", [obj.a]), t: TENSOR };
       // the sizes at run time, a vector of integers (x.shape[0], x.shape.length, reshape(x.shape)), never differentiated
       if (name === "shape") return { k: "atom", a: this.b.t("t.shape", [obj.a], [], VEC), t: VEC };
-      fail(e, "unsupported-construct", `Tensor property \`.${name}\` is not supported in a differentiated function (use .shape, .size(d), .numel, .ndim)`);
+      fail(e, "unsupported-construct", `Tensor property \`.${name}\` is not supported in a differentiated function (use .shape, .size(d), .numel(), .ndim)`);
     }
     if (obj.k === "atom" && name === "length" && (obj.t.k === "vec" || obj.t.k === "opaque")) return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr: obj.a }), t: NUM };
     if (obj.k === "tuple" && name === "length") return { k: "atom", a: lit(obj.items.length), t: NUM };

@@ -53,10 +53,11 @@ const OPS = new Map<string, OpSpec>([
   ["item", { prim: "t.item", operands: 1, result: "num" }],
   ["size", { prim: "t.size", operands: 1, ints: [undefined], result: "num" }],
   ["dim", { prim: "t.dim", operands: 1, result: "num" }],
+  ["numel", { prim: "t.numel", operands: 1, result: "num" }],
 ]);
 
 /** jacc exports that are op functions (`exp(x)`, `matmul(a, b)`). */
-export const TENSOR_FUNCTIONS = new Set([...OPS.keys(), "where", "max", "min", "cat", "stack"].filter((n) => !["item", "size", "dim", "amax", "amin"].includes(n)));
+export const TENSOR_FUNCTIONS = new Set([...OPS.keys(), "where", "max", "min", "cat", "stack"].filter((n) => !["item", "size", "dim", "numel", "amax", "amin"].includes(n)));
 
 function literal(e: ts.Expression): unknown {
   e = skipParens(e);

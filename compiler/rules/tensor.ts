@@ -230,7 +230,7 @@ const TENSOR_RULES = {
   },
   // a copy: the generated code may not write into a tensor's own shape
   "t.shape": { operands: 1, js: (a) => `[...${a[0]}.shape]`, zero: true, type: () => VEC },
-  "t.numel": { operands: 1, js: (a) => `${a[0]}.numel`, zero: true, type: () => NUM },
+  "t.numel": { operands: 1, js: (a) => `${a[0]}.numel()`, zero: true, type: () => NUM },
 } satisfies Record<string, TensorRule>;
 
 /** The tensor primitives' names: compiler/ops/structure.ts's table is typed over them. */

@@ -39,7 +39,7 @@ function reducedDims(x: Tensor, dim: number | readonly number[] | undefined | nu
 
 function adOneHot(x: Tensor, k: number): WebGPUTensor {
   const ex = exOf("adOneHot", x);
-  const n = x.numel;
+  const n = x.numel();
   return run1d(ex, "one_hot", "adOneHot", [n, k], [], emptyOn(ex, "adOneHot", x.shape), n);
 }
 
@@ -70,7 +70,7 @@ function adSetCol(J: Tensor, c: number, d: Val | undefined, nIn: number): void {
   const B = J as WebGPUTensor;
   if (typeof d === "number") return putScalar(B, c, d, "adSetCol");
   const src = onDevice(ex, "adSetCol", d);
-  copyStrided("adSetCol", src, 0, [1], B, c, [nIn], [src.numel]);
+  copyStrided("adSetCol", src, 0, [1], B, c, [nIn], [src.numel()]);
 }
 
 function adExpandAs(t: Val, like: Val): unknown {
@@ -141,7 +141,7 @@ function adClampMask(x: Tensor, min?: Val | null, max?: Val | null): WebGPUTenso
   const lo = min === undefined || min === null ? -Infinity : (min as Tensor | number);
   const hi = max === undefined || max === null ? Infinity : (max as Tensor | number);
   const { meta, bufs } = stridedMeta(ex, "adClampMask", [...x.shape], [lo as Tensor | number, hi as Tensor | number], [0, 1]);
-  return run1d(ex, "clamp_mask", "adClampMask", meta, [x as WebGPUTensor, ...bufs], emptyOn(ex, "adClampMask", x.shape), x.numel);
+  return run1d(ex, "clamp_mask", "adClampMask", meta, [x as WebGPUTensor, ...bufs], emptyOn(ex, "adClampMask", x.shape), x.numel());
 }
 
 function adExtremumWeights(x: Tensor, out: Tensor, dim?: number | readonly number[] | null, keepdim = false): unknown {
@@ -165,7 +165,7 @@ function adProdGrad(x: Tensor, dim?: number | readonly number[] | null): unknown
   const ex = exOf("adProdGrad", x);
   const { perm, inv, L } = rowsLast(x, dim);
   const xp = gpuOpsTable().permute(x, perm) as WebGPUTensor;
-  const rows = L === 0 ? 0 : xp.numel / L;
+  const rows = L === 0 ? 0 : xp.numel() / L;
   const g = run1d(ex, "prod_grad", "adProdGrad", [rows, L], [xp], emptyOn(ex, "adProdGrad", xp.shape), rows);
   return gpuOpsTable().permute(g, inv);
 }
@@ -175,7 +175,7 @@ function adProdGradJvp(x: Tensor, dx: Tensor, dim?: number | readonly number[] |
   const { perm, inv, L } = rowsLast(x, dim);
   const xp = gpuOpsTable().permute(x, perm) as WebGPUTensor;
   const dp = gpuOpsTable().permute(dx, perm) as WebGPUTensor;
-  const n = xp.numel;
+  const n = xp.numel();
   const g = run1d(ex, "prod_grad_jvp", "adProdGradJvp", [n, L], [xp, dp], emptyOn(ex, "adProdGradJvp", xp.shape), L === 0 ? 0 : n);
   return gpuOpsTable().permute(g, inv);
 }
@@ -186,7 +186,7 @@ function adIndexBackward(ct: Tensor, x: Tensor, indices: unknown): unknown {
   const { rows } = rowIndices("adIndexBackward", indices, x.shape[0], x.shape);
   const inner = numelOf(x.shape.slice(1));
   const rowBuf = new WebGPUTensor(ex.upload("adIndexBackward", rows), [rows.length]);
-  return run1d(ex, "scatter_rows_add", "adIndexBackward", [x.numel, inner, rows.length], [ct as WebGPUTensor, rowBuf], emptyOn(ex, "adIndexBackward", x.shape), x.numel);
+  return run1d(ex, "scatter_rows_add", "adIndexBackward", [x.numel(), inner, rows.length], [ct as WebGPUTensor, rowBuf], emptyOn(ex, "adIndexBackward", x.shape), x.numel());
 }
 
 /** vmap: row b of a [B, …] result, allocated at the first row written. */
@@ -198,7 +198,7 @@ function adPutRow(out: unknown, r: Tensor | undefined, b: number, B: number): un
   else if (o.shape.length !== r.shape.length + 1 || r.shape.some((s, k) => s !== o!.shape[k + 1])) {
     throw new RangeError(`vmap: every row's result must have the same shape: row ${b} has [${r.shape.join(", ")}], earlier rows [${o.shape.slice(1).join(", ")}]`);
   }
-  ex.copy("vmap", (r as WebGPUTensor).storage, (r as WebGPUTensor).byteOffset, o.storage, o.byteOffset + b * r.numel * 4, r.numel * 4);
+  ex.copy("vmap", (r as WebGPUTensor).storage, (r as WebGPUTensor).byteOffset, o.storage, o.byteOffset + b * r.numel() * 4, r.numel() * 4);
   return o;
 }
 
@@ -220,7 +220,7 @@ function putNums(J: WebGPUTensor, at: number, v: ArrayLike<unknown>, op: string)
     if (typeof e === "number") putScalar(J, at + k, e, op);
     else {
       const s = onDevice(J.executor, op, e as Tensor);
-      if (s.numel !== 1) throw new RangeError(`${op}: element ${k} of a number cotangent vector is a tensor of shape [${s.shape.join(", ")}], expected one value`);
+      if (s.numel() !== 1) throw new RangeError(`${op}: element ${k} of a number cotangent vector is a tensor of shape [${s.shape.join(", ")}], expected one value`);
       J.executor.copy(op, s.storage, s.byteOffset, J.storage, J.byteOffset + (at + k) * 4, 4);
     }
   }
@@ -232,7 +232,7 @@ const hasTensor = (v: unknown): v is unknown[] => Array.isArray(v) && v.some(isT
 function adWrapNums(data: ArrayLike<unknown>, shape: readonly number[]): WebGPUTensor {
   const ex = exOf("adWrapNums", ...Array.from(data));
   const out = emptyOn(ex, "adWrapNums", shape);
-  if (out.numel !== data.length) throw new RangeError(`adWrapNums: ${data.length} values for shape [${shape.join(", ")}]`);
+  if (out.numel() !== data.length) throw new RangeError(`adWrapNums: ${data.length} values for shape [${shape.join(", ")}]`);
   putNums(out, 0, data, "adWrapNums");
   return out;
 }
@@ -241,7 +241,7 @@ function adWrapNums(data: ArrayLike<unknown>, shape: readonly number[]): WebGPUT
 function adItem(t: Tensor): WebGPUTensor {
   const x = t as WebGPUTensor;
   exOf("item", x);
-  if (x.numel !== 1) throw new RangeError(`item: only a one-element tensor converts to a number, got shape [${x.shape.join(", ")}]`);
+  if (x.numel() !== 1) throw new RangeError(`item: only a one-element tensor converts to a number, got shape [${x.shape.join(", ")}]`);
   return viewOf(x, []);
 }
 

@@ -33,7 +33,7 @@ export function gpuFused(kernel: string, kinds: string, operands: readonly unkno
   const ex = first.executor;
   const op = `fused elementwise chain (${kernel})`;
   ex.check(op);
-  const n = first.numel;
+  const n = first.numel();
   const outs = Array.from({ length: outputs ?? 1 }, () => emptyOn(ex, op, first!.shape));
   params[0] = n;
   if (n > 0) ex.dispatch(kernel, op, Uint32Array.from(params), [...inputs.map(binding), ...outs.map(binding)], grid(n, WG));

@@ -55,7 +55,7 @@ const dense = (J: { n: number; ex: Executor }, shape: readonly number[], M: WebG
 function sjSeed(x: Tensor): GpuSJ {
   const ex = devices("jacobian", [x]);
   sjStats.calls++;
-  return new GpuSJ("diag", x.shape.slice(), x.numel, ex, null, null);
+  return new GpuSJ("diag", x.shape.slice(), x.numel(), ex, null, null);
 }
 
 /** The dense [m, n] matrix of J (a diagonal: zeros, then the diagonal written with stride n + 1). */
@@ -210,8 +210,8 @@ function generic(fn: Op, args: unknown[]): GpuSJ {
   for (let c = 0; c < n; c++) {
     const res = fn(...args.map((a) => column(a, c)));
     if (!(res instanceof WebGPUTensor)) throw new TypeError(`${op}: expected a webgpu tensor, got ${res instanceof Tensor ? res.device : typeof res}`);
-    if (!out) ((shape = res.shape), (out = emptyOn(ex, op, [res.numel, n])));
-    if (res.numel > 0) copyStrided(op, res, 0, [1], out, c, [n], [res.numel]);
+    if (!out) ((shape = res.shape), (out = emptyOn(ex, op, [res.numel(), n])));
+    if (res.numel() > 0) copyStrided(op, res, 0, [1], out, c, [n], [res.numel()]);
   }
   sjStats.fallbackColumns += n;
   return dense(J, shape, out ?? emptyOn(ex, op, [0, 0]));

@@ -135,7 +135,7 @@ export type UnaryKind = UnaryOp | "step" | "sgn";
 export function unary(kind: UnaryKind, op: string, input: unknown, params: readonly unknown[] = []): WebGPUTensor {
   const x = gpuTensor(op, input);
   checkParams(op, params);
-  const n = x.numel;
+  const n = x.numel();
   return run1d(x.executor, `unary_${kind}`, op, [n, ...params.map((p) => bits(p as number))], [x], emptyOn(x.executor, op, x.shape), n);
 }
 
@@ -158,7 +158,7 @@ function clamp(input: Tensor, min?: Operand | null, max?: Operand | null): WebGP
   if (max != null) operand("clamp", max, "max");
   const ex = devices("clamp", [x, min, max]);
   if ((min == null || typeof min === "number") && (max == null || typeof max === "number")) {
-    const n = x.numel;
+    const n = x.numel();
     return run1d(ex, "clamp_scalar", "clamp", [n, bits(min ?? -Infinity), bits(max ?? Infinity)], [x], emptyOn(ex, "clamp", x.shape), n);
   }
   broadcastShapes("clamp", broadcastShapes("clamp", x.shape, shapeOf(min)), shapeOf(max));
@@ -244,7 +244,7 @@ function outer(input: unknown, vec2: unknown): WebGPUTensor {
 
 /** Fills t with `value` (the fill kernel). */
 export function fillWith(t: WebGPUTensor, value: number, op: string): WebGPUTensor {
-  return run1d(t.executor, "fill", op, [t.numel, bits(value)], [], t, t.numel);
+  return run1d(t.executor, "fill", op, [t.numel(), bits(value)], [], t, t.numel());
 }
 
 /** A new device tensor of `shape` filled with `value`. */
@@ -266,7 +266,7 @@ function resolveShape(op: string, x: Tensor, args: readonly unknown[]): number[]
     } else known *= s;
   });
   const shape = sizes as number[];
-  const n = x.numel;
+  const n = x.numel();
   if (infer >= 0) {
     if (known === 0 || n % known !== 0) throw new RangeError(`${op}: cannot reshape ${fmt(x.shape)} (${n} elements) to ${fmt(shape)}`);
     shape[infer] = n / known;
@@ -389,7 +389,7 @@ function select(input: unknown, dim: number, index: number): WebGPUTensor {
 export function rowIndices(op: string, indices: unknown, size: number, shape: readonly number[]): { rows: Uint32Array; shape: number[] } {
   if (indices instanceof WebGPUTensor) throw new TypeError(`${op}: indices on the webgpu device cannot be read synchronously; pass them as an array or a CPU tensor`);
   const idx = indices instanceof Tensor ? indices : typeof indices === "number" ? tensor([indices], { dtype: "float64" }) : tensor(indices as NestedData, { dtype: "float64" });
-  const rows = new Uint32Array(idx.numel);
+  const rows = new Uint32Array(idx.numel());
   for (let i = 0; i < rows.length; i++) {
     const r = idx.data[i];
     if (!Number.isInteger(r)) throw new TypeError(`${op}: indices must be integers, got ${r}`);

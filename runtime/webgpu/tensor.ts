@@ -44,7 +44,7 @@ export class WebGPUTensor extends Tensor {
   get executor(): Executor {
     return this.storage.executor;
   }
-  override get numel(): number {
+  override numel(): number {
     return numelOf(this.shape);
   }
   override toArray(): NestedArray {
@@ -55,13 +55,13 @@ export class WebGPUTensor extends Tensor {
   }
   override clone(): Tensor {
     const ex = this.executor;
-    const s = ex.alloc("clone", this.numel * 4);
-    ex.copy("clone", this.storage, this.byteOffset, s, 0, this.numel * 4);
+    const s = ex.alloc("clone", this.numel() * 4);
+    ex.copy("clone", this.storage, this.byteOffset, s, 0, this.numel() * 4);
     return new WebGPUTensor(s, this.shape.slice());
   }
   /** The values, after every op queued before this call has run. */
   override async read(): Promise<Storage> {
-    return this.executor.read("read", this.storage, this.numel, this.byteOffset);
+    return this.executor.read("read", this.storage, this.numel(), this.byteOffset);
   }
   override to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
     const { dtype, device } = typeof target === "string" ? (target === "float32" || target === "float64" ? { dtype: target } : { device: target }) : (target ?? {});
