@@ -26,6 +26,8 @@ type Tan = Atom | null;
 export interface DiffRule {
   jvp: (b: Builder, x: Atom[], dx: Tan[], out: Atom, attrs: unknown[]) => Tan;
   vjp: (b: Builder, x: Atom[], out: Atom, ct: Atom, active: boolean[], attrs: unknown[], types: Type[]) => Tan[];
+  /** the op's output never depends differentiably on its operands: AD treats it as a constant (no cotangent to send back) */
+  zero?: true;
 }
 
 /** WGSL helper functions a formula may call (compiler/emit/wgsl/kernels.ts's HELPERS, and the math library's `jacc_*`, compiler/emit/wgsl/math.ts). */
@@ -109,7 +111,7 @@ function linearUnary(prim: string, back: (b: Builder, ct: Atom) => Atom): DiffRu
 }
 
 /** The rule of a piecewise-constant op (floor, sign, …): no derivative anywhere it has one (PyTorch's zeros). */
-const constant: DiffRule = { jvp: () => null, vjp: (_b, x) => x.map(() => null) };
+const constant: DiffRule = { jvp: () => null, vjp: (_b, x) => x.map(() => null), zero: true };
 
 const recip = (b: Builder, a: Atom) => T(b, "t.div", [lit(1), a]);
 const sq = (b: Builder, a: Atom) => T(b, "t.mul", [a, a]);

@@ -37,7 +37,8 @@ function linear(fn: string, back: (b: Builder, ct: Atom, x: Atom[], attrs: unkno
 function elementwiseRules(): Record<`t.${ElementwiseName}`, TensorRule> {
   return Object.fromEntries(ELEMENTWISE_NAMES.map((name) => {
     const op = ELEMENTWISE_OPS[name];
-    return [`t.${name}`, { operands: op.arity, js: call(name), jvp: op.rule.jvp, vjp: op.rule.vjp }];
+    // (an op of zero derivative is a constant to AD: its operands' cotangents are not asked for)
+    return [`t.${name}`, op.rule.zero ? { operands: op.arity, js: call(name), zero: true } : { operands: op.arity, js: call(name), jvp: op.rule.jvp, vjp: op.rule.vjp }];
   })) as Record<`t.${ElementwiseName}`, TensorRule>;
 }
 

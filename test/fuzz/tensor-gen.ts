@@ -20,10 +20,15 @@ import type { Subject } from "./check.js";
 import { poolValue } from "./gen.js";
 import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES, type ElementwiseName } from "../../compiler/ops/elementwise.js";
 
-/** An operand moved into an op's test domain when that is positive (x² + lo). */
+/**
+ * An operand moved into an op's test domain where that is narrower than the
+ * reals' [-2, 2]: bounded above (asin, atanh, tan: into (-hi, hi) by tanh),
+ * or bounded below (log, log1p, acosh: x² + lo).
+ */
 const inDomain = (c: string, name: string, k: number): string => {
-  const lo = ELEMENTWISE_OPS[name as ElementwiseName]?.test.dom[k]?.[0] ?? -1;
-  return lo > 0 ? `${c}.mul(${c}).add(${lo})` : c;
+  const [lo, hi] = ELEMENTWISE_OPS[name as ElementwiseName]?.test.dom[k] ?? [-2, 2];
+  if (hi < 2 && lo < 0) return `${c}.tanh().mul(${Math.min(hi, -lo)})`;
+  return lo > -2 ? `${c}.mul(${c}).add(${lo})` : c;
 };
 
 /** Every elementwise op of the registry (compiler/ops/elementwise.ts) is generated; these have hand-made operands. */
