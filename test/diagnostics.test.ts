@@ -318,9 +318,9 @@ const FENCE: Bad[] = [
   },
   {
     name: "a factory's options from the function's values",
-    src: `import { type Tensor, zerosLike } from "jacc";\nexport function f(x: Tensor) {\n  const fill = x.size(0);\n  return x.add(zerosLike(x, ‸{ dtype: fill > 2 ? "float32" : "float64" })).sum();\n}\nexport const g = grad(f);`,
+    src: `import { type Tensor, zerosLike } from "jacc";\nexport function f(x: Tensor) {\n  const fill = x.size(0);\n  return x.add(zerosLike(x, { dtype: ‸fill > 2 ? "float32" : "float64" })).sum();\n}\nexport const g = grad(f);`,
     code: U,
-    message: [/options of `zerosLike` must be constants/],
+    message: [/options of `zerosLike` must be constants, or a tensor's `.dtype` \/ `.device`/],
   },
   {
     name: "tensor() of the function's values",

@@ -2,6 +2,7 @@
 // lowered here; anything else is a diagnostic naming the construct. Early
 // return, break and continue become flags so the IR's control flow stays
 // structured (the reverse sweep replays it backwards).
+import type { FactoryArg, FactoryField } from "../rules/tensor.js";
 import ts from "typescript";
 import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, TENSOR, type Type, v, VEC } from "../ir/ir.js";
 import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
@@ -1022,7 +1023,7 @@ export class FnLowerer {
    */
   private factoryCall(name: string, e: ts.CallExpression): Val {
     const operands: Atom[] = [];
-    const layout: ({ k: "atom" } | { k: "array"; n: number } | { k: "text"; text: string })[] = [];
+    const layout: FactoryArg[] = [];
     for (const a of e.arguments) {
       const inner = skipParens(a);
       if (ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
@@ -1031,7 +1032,26 @@ export class FnLowerer {
         layout.push({ k: "text", text: a.getText() });
         continue;
       }
-      if (ts.isObjectLiteralExpression(inner)) fail(a, "unsupported-construct", `the options of \`${name}\` must be constants inside a differentiated function`);
+      if (ts.isObjectLiteralExpression(inner)) {
+        // options: constants, or a tensor's dtype and device (zeros(n, { dtype: x.dtype, device: x.device }), PyTorch's idiom)
+        const fields: FactoryField[] = [];
+        for (const prop of inner.properties) {
+          const init = ts.isPropertyAssignment(prop) ? skipParens(prop.initializer) : undefined;
+          const key = prop.name && (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) ? prop.name.text : undefined;
+          if (!init || key === undefined) fail(prop, "unsupported-construct", `the options of \`${name}\` must be constants, or a tensor's \`.dtype\` / \`.device\`, inside a differentiated function`);
+          if (!this.readsLocals([init])) {
+            this.checkConstantArgs([init]);
+            fields.push({ key, text: init.getText() });
+            continue;
+          }
+          const ofTensor = ts.isPropertyAccessExpression(init) && (init.name.text === "dtype" || init.name.text === "device") ? this.expr(init.expression) : undefined;
+          if (!ofTensor || ofTensor.k !== "atom" || ofTensor.t.k !== "tensor") fail(init, "unsupported-construct", `the options of \`${name}\` must be constants, or a tensor's \`.dtype\` / \`.device\`, inside a differentiated function`);
+          operands.push(ofTensor.a);
+          fields.push({ key, prop: (init as ts.PropertyAccessExpression).name.text as "dtype" | "device" });
+        }
+        layout.push({ k: "opts", fields });
+        continue;
+      }
       const items = ts.isArrayLiteralExpression(inner) ? [...inner.elements] : [a];
       for (const item of items) {
         const val = this.expr(item);

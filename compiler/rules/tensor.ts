@@ -223,9 +223,10 @@ const TENSOR_RULES = {
     operands: 0,
     zero: true,
     js: (a, attrs) => {
-      const [name, layout] = attrs as [string, ({ k: "atom" } | { k: "array"; n: number } | { k: "text"; text: string })[]];
+      const [name, layout] = attrs as [string, FactoryArg[]];
       let next = 0;
-      const args = layout.map((l) => (l.k === "text" ? l.text : l.k === "atom" ? a[next++] : `[${a.slice(next, (next += l.n)).join(", ")}]`));
+      const opts = (fields: FactoryField[]) => `{ ${fields.map((f) => `${JSON.stringify(f.key)}: ${"text" in f ? f.text : `${a[next++]}.${f.prop}`}`).join(", ")} }`;
+      const args = layout.map((l) => (l.k === "text" ? l.text : l.k === "atom" ? a[next++] : l.k === "opts" ? opts(l.fields) : `[${a.slice(next, (next += l.n)).join(", ")}]`));
       return `__jt.${name}(${args.join(", ")})`;
     },
   },
@@ -236,6 +237,10 @@ const TENSOR_RULES = {
 
 /** The tensor primitives' names: compiler/ops/structure.ts's table is typed over them. */
 export type TensorPrim = keyof typeof TENSOR_RULES;
+/** How t.factory's operands rebuild a factory call's arguments (compiler/front/lower.ts factoryCall). */
+export type FactoryField = { key: string; text: string } | { key: string; prop: "dtype" | "device" };
+export type FactoryArg = { k: "atom" } | { k: "array"; n: number } | { k: "text"; text: string } | { k: "opts"; fields: FactoryField[] };
+
 export const tensorRules: Record<string, TensorRule> = TENSOR_RULES;
 
 function extremum(which: "max" | "min"): TensorRule {
