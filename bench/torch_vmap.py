@@ -1,22 +1,14 @@
 # PyTorch peers of bench/vmap.ts (run by it with /usr/bin/python3, Debian's
 # python3-torch 1.13): the best of functorch.vmap(jacfwd / jacrev) and the
 # vectorised closed-form-free variants, median seconds per call, as JSON.
-import json, time, statistics
+import json
 import torch, functorch
+import torch_timing as timing  # (bench/: the script's own folder is on sys.path)
 
 # PyTorch keeps its default intra-op threads (its best variant on this machine)
 
-def median_time(fn, min_total=0.3, min_batches=7):
-    fn()
-    t0 = time.perf_counter(); fn(); one = max(time.perf_counter() - t0, 1e-7)
-    calls = max(1, int(0.02 / one))
-    per, spent = [], 0.0
-    while len(per) < min_batches or spent < min_total:
-        t0 = time.perf_counter()
-        for _ in range(calls): fn()
-        dt = time.perf_counter() - t0
-        per.append(dt / calls); spent += dt
-    return statistics.median(per)
+def median_time(fn):
+    return timing.median_time(fn, min_total=0.3)
 
 def lorenz(x, y, z):
     return (10 * (y - x), x * (28 - z) - y, x * y - (8 / 3) * z)

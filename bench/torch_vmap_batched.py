@@ -1,19 +1,11 @@
 # PyTorch peers of bench/vmap-batched.ts (run by it with /usr/bin/python3,
 # functorch): median seconds per call, as JSON.
-import json, time, statistics
+import json
 import torch, functorch
+import torch_timing as timing  # (bench/: the script's own folder is on sys.path)
 
-def median_time(fn, min_total=0.5, min_batches=7):
-    fn()
-    t0 = time.perf_counter(); fn(); one = max(time.perf_counter() - t0, 1e-7)
-    calls = max(1, int(0.02 / one))
-    per, spent = [], 0.0
-    while len(per) < min_batches or spent < min_total:
-        t0 = time.perf_counter()
-        for _ in range(calls): fn()
-        dt = time.perf_counter() - t0
-        per.append(dt / calls); spent += dt
-    return statistics.median(per)
+def median_time(fn):
+    return timing.median_time(fn, min_total=0.5)
 
 def g(v):
     x, y, z = v.select(0, 0), v.select(0, 1), v.select(0, 2)

@@ -113,9 +113,18 @@ export function bExpand(x: Tensor, sizes: readonly number[]): Tensor {
   return ops.expand(y, [y.shape[0], ...sizes]);
 }
 
+/** x's last dim as a row (a dim of 1 before it), or as a column (a dim of 1 after it). */
+const asRow = (x: Tensor): Tensor => view(x, [...x.shape.slice(0, -1), 1, x.shape[x.shape.length - 1]]);
+const asColumn = (x: Tensor): Tensor => view(x, [...x.shape, 1]);
+
 /** A per-example 1-D operand of a matrix product as a row (left) or column (right) of each example. */
-const asMatrix = (x: Tensor, batched: boolean, left: boolean): Tensor =>
-  rankOf(x, batched) !== 1 ? x : view(x, left ? [...x.shape.slice(0, -1), 1, x.shape[x.shape.length - 1]] : [...x.shape, 1]);
+const asMatrix = (x: Tensor, batched: boolean, left: boolean): Tensor => (rankOf(x, batched) !== 1 ? x : left ? asRow(x) : asColumn(x));
+
+/** A matrix product's cotangent where an operand was a vector (ranks ra, ry): as the cotangent of the product of matrices. */
+function ctAsMatrix(ct: Tensor, ra: number, ry: number): Tensor {
+  const c = ra === 1 ? asRow(ct) : ct;
+  return ry === 1 ? asColumn(c) : c;
+}
 
 /** torch.matmul of each example; `flags`: which operands are batched. */
 export function bMatmul(x: Tensor, y: Tensor, flags: readonly boolean[]): Tensor {
@@ -203,11 +212,7 @@ export function bMatmulBackA(ct: Tensor, a: Tensor, y: Tensor, flags: readonly b
   if (!cb && !ab && !yb) return adMatmulBackA(ct, a, y);
   const ra = rankOf(a, ab), ry = rankOf(y, yb);
   if (ra === 1 && ry === 1) return bMul(ct, cb, y, yb);
-  const Y = ry === 1 ? view(y, [...y.shape, 1]) : y;
-  let C: Tensor = ct;
-  if (ra === 1) C = view(C, [...C.shape.slice(0, -1), 1, C.shape[C.shape.length - 1]]);
-  if (ry === 1) C = view(C, [...C.shape, 1]);
-  let r = bMatmul(C, ops.transpose(Y, -1, -2), [cb, yb]);
+  let r = bMatmul(ctAsMatrix(ct, ra, ry), ops.transpose(asMatrix(y, yb, false), -1, -2), [cb, yb]);
   if (ra === 1) r = view(r, [...r.shape.slice(0, -2), r.shape[r.shape.length - 1]]);
   return bSumTo(r, a, [cb || yb, ab]);
 }
@@ -219,11 +224,7 @@ export function bMatmulBackB(ct: Tensor, a: Tensor, y: Tensor, flags: readonly b
   if (!cb && !ab && !yb) return adMatmulBackB(ct, a, y);
   const ra = rankOf(a, ab), ry = rankOf(y, yb);
   if (ra === 1 && ry === 1) return bMul(ct, cb, a, ab);
-  const A = ra === 1 ? view(a, [...a.shape.slice(0, -1), 1, a.shape[a.shape.length - 1]]) : a;
-  let C: Tensor = ct;
-  if (ra === 1) C = view(C, [...C.shape.slice(0, -1), 1, C.shape[C.shape.length - 1]]);
-  if (ry === 1) C = view(C, [...C.shape, 1]);
-  let r = bMatmul(ops.transpose(A, -1, -2), C, [ab, cb]);
+  let r = bMatmul(ops.transpose(asMatrix(a, ab, true), -1, -2), ctAsMatrix(ct, ra, ry), [ab, cb]);
   if (ry === 1) r = view(r, r.shape.slice(0, -1));
   return bSumTo(r, y, [cb || ab, yb]);
 }

@@ -21,7 +21,7 @@ import * as ops from "./ops/index.js";
 import * as ad from "./ad.js";
 import { alloc, allocJacobian, promote, type DType, type Storage } from "./dtype.js";
 import { backend, gpuArgs, gpuCall } from "./device.js";
-import { broadcastShapes, broadcastStrides, contiguousStrides, dimMask, numelOf, sameShape } from "./shape.js";
+import { broadcastShapes, broadcastStrides, contiguousStrides, dimMask, numelOf, reduction, sameShape } from "./shape.js";
 
 type Kind = "diag" | "csr" | "dense" | "block";
 
@@ -693,11 +693,7 @@ function move(fn: Op, own: number, args: any[]): SJ | undefined {
 function reduceRule(op: "sum" | "mean"): Rule {
   return (_n, _own, a, b, c): SJ | undefined => {
     if (!isSJ(a)) return undefined;
-    const mask = dimMask(op, b ?? null, a.shape);
-    const keep = c === true;
-    const outShape: number[] = [];
-    let count = 1;
-    a.shape.forEach((s, i) => (mask[i] ? ((count *= s), keep && outShape.push(1)) : outShape.push(s)));
+    const { mask, outShape, count } = reduction(op, b ?? null, a.shape, c === true);
     if (a.kind === "diag" && count > 0) {
       const R = reduceDiagRun(a, mask, outShape, op === "mean" ? count : undefined);
       if (R) return R;

@@ -52,6 +52,24 @@ export function normDim(op: string, dim: unknown, shape: readonly number[], extr
 }
 
 /**
+ * A reduction over `dim` of `shape`: the dims it folds (dimMask), the result's
+ * shape (a 1 in each folded dim's place with keepdim) and how many elements
+ * fold into each result element.
+ */
+export function reduction(op: string, dim: number | readonly number[] | null | undefined, shape: readonly number[], keepdim: unknown): { mask: boolean[]; outShape: number[]; count: number } {
+  const mask = dimMask(op, dim, shape);
+  const outShape: number[] = [];
+  let count = 1;
+  shape.forEach((n, i) => {
+    if (mask[i]) {
+      count *= n;
+      if (keepdim) outShape.push(1);
+    } else outShape.push(n);
+  });
+  return { mask, outShape, count };
+}
+
+/**
  * The dims a reduction folds, as a mask over the tensor's dims. `undefined`,
  * `null` and `[]` mean all dims (PyTorch's `dim=None` / `dim=[]`).
  */

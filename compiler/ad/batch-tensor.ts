@@ -7,7 +7,7 @@
 // after inlining, vectors) returns a reason instead, and vmap keeps its row
 // loop for the whole function (compiler/ad/batch.ts): a wrong number is worse
 // than a slow one.
-import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, stmtDefs, stmtReads, TENSOR, type Type, userName, v, VEC, walk, exprReads } from "../ir/ir.js";
+import { type Atom, Builder, type Fn, Names, NUM, type Stmt, stmtDefs, stmtReads, TENSOR, type Type, userName, v, VEC, walk, exprReads } from "../ir/ir.js";
 import { inlineCalls } from "../opt/inline.js";
 import { batchRuleOf, type Kind } from "../ops/batching.js";
 import type { Ctx } from "./jvp.js";

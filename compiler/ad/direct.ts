@@ -19,7 +19,6 @@
 // structured path then runs as before.
 import type { Atom, Fn } from "../ir/ir.js";
 import { BINARY, UNARY } from "../emit/fused-js.js";
-import { ruleOf } from "../rules/index.js";
 import { SJ_ENTRIES, structureOf } from "../ops/structure.js";
 import { safeText } from "../emit/text.js";
 

@@ -1005,13 +1005,20 @@ export class FnLowerer {
 
   /** Whether expressions read a local of this function (a variable, not a property name). */
   private readsLocals(nodes: readonly ts.Node[]): boolean {
-    let found = false;
-    const visit = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !(ts.isPropertyAssignment(n.parent) && n.parent.name === n) && this.lookupLocal(n.text)) found = true;
-      else ts.forEachChild(n, visit);
+    return this.localReadIn(nodes) !== undefined;
+  }
+
+  /** The first local of this function that `nodes` read (a variable, not a property name). */
+  private localReadIn(nodes: readonly ts.Node[]): ts.Identifier | undefined {
+    const visit = (n: ts.Node): ts.Identifier | undefined => {
+      const name = ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !(ts.isPropertyAssignment(n.parent) && n.parent.name === n);
+      return name && this.lookupLocal(n.text) ? n : ts.forEachChild(n, visit);
     };
-    nodes.forEach(visit);
-    return found;
+    for (const n of nodes) {
+      const found = visit(n);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /**
@@ -1072,13 +1079,12 @@ export class FnLowerer {
 
   /** A constant argument: its random ops are recorded for the marker's `randomness` check, a local is refused. */
   private checkConstantArgs(args: readonly ts.Expression[]): void {
+    const local = this.localReadIn(args);
+    if (local) fail(local, "unsupported-construct", `a Tensor built from the function's own values (\`${local.text}\`) is not differentiable here; build it outside or use tensor ops`);
     const visit = (n: ts.Node): void => {
       // a random op in the arguments would run as written, out of the `randomness` check's sight
       const random = ts.isCallExpression(n) ? this.randomOpName(n) : undefined;
       if (random) this.program.randomOps.add(this.fn.name, { node: n as ts.CallExpression, name: random, lowered: false });
-      if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !(ts.isPropertyAssignment(n.parent) && n.parent.name === n)) {
-        if (this.lookupLocal(n.text)) fail(n, "unsupported-construct", `a Tensor built from the function's own values (\`${n.text}\`) is not differentiable here; build it outside or use tensor ops`);
-      }
       ts.forEachChild(n, visit);
     };
     args.forEach(visit);

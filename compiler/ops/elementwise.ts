@@ -30,8 +30,11 @@ export interface DiffRule {
   zero?: true;
 }
 
-/** WGSL helper functions a formula may call (compiler/emit/wgsl/kernels.ts's HELPERS, and the math library's `jacc_*`, compiler/emit/wgsl/math.ts). */
-export type WgslHelper = "sincos" | "pow" | "log1p" | `jacc_${string}`;
+/**
+ * The kernels' own WGSL helpers a formula may call (compiler/emit/wgsl/kernels.ts's HELPERS); the math
+ * library's `jacc_*` functions (compiler/emit/wgsl/math.ts) are found in the formula's text.
+ */
+export type WgslHelper = "sincos" | "pow" | "log1p";
 
 export interface ElementwiseOp {
   /** tensor operands (a binary op broadcasts them, and takes a number for either) */
@@ -260,28 +263,28 @@ export const ELEMENTWISE = {
   // C's fmod (JS's %): the dividend's sign; d/dx = 1, d/dy = -trunc(x / y) (derivatives.yaml)
   fmod: {
     arity: 2, doc: "Remainder of truncated division, the dividend's sign (C's fmod, JS's %), broadcasting.",
-    js: "x % y", wgsl: "jacc_fmod(x, y)", wgslHelpers: ["jacc_fmod"],
+    js: "x % y", wgsl: "jacc_fmod(x, y)",
     rule: elementwise(() => lit(1), (b, [x, y]) => T(b, "t.neg", [T(b, "t.trunc", [T(b, "t.div", [x, y])])])),
     test: { dom: two([0.1, 0.9], [1, 2]), smooth: true, cases: [{ expr: "x.fmod(1.5)", args: [[2, 3]], dom: [-1.4, -0.1] }] },
   },
   // Python's %: the divisor's sign; d/dx = 1, d/dy = -floor(x / y)
   remainder: {
     arity: 2, doc: "Remainder of floor division, the divisor's sign (Python's %), broadcasting.",
-    js: "remainderC(x, y)", jsHelpers: ["remainderC"], wgsl: "select(jacc_fmod(x, y) + y, jacc_fmod(x, y), jacc_fmod(x, y) == 0.0 || (jacc_fmod(x, y) < 0.0) == (y < 0.0))", wgslHelpers: ["jacc_fmod"],
+    js: "remainderC(x, y)", jsHelpers: ["remainderC"], wgsl: "select(jacc_fmod(x, y) + y, jacc_fmod(x, y), jacc_fmod(x, y) == 0.0 || (jacc_fmod(x, y) < 0.0) == (y < 0.0))",
     rule: elementwise(() => lit(1), (b, [x, y]) => T(b, "t.neg", [T(b, "t.floor", [T(b, "t.div", [x, y])])])),
     test: { dom: two([0.1, 0.9], [1, 2]), smooth: true, cases: [{ expr: "remainder(x, -1.5)", args: [[5]], dom: [0.1, 1.4] }] },
   },
   // √(x² + y²) without overflow; ∂/∂x = x / out, ∂/∂y = y / out
   hypot: {
     arity: 2, doc: "sqrt(input² + other²) without overflow, broadcasting.",
-    js: "Math.hypot(x, y)", wgsl: "jacc_hypot(x, y)", wgslHelpers: ["jacc_hypot"],
+    js: "Math.hypot(x, y)", wgsl: "jacc_hypot(x, y)",
     rule: elementwise((b, [x], out) => T(b, "t.div", [x, out]), (b, [, y], out) => T(b, "t.div", [y, out])),
     test: { dom: two(POS, [-2, -0.3]), smooth: true },
   },
   // x log y, 0 where x = 0 (unless y is NaN); ∂/∂x = xlogy(x ≠ 0, y), ∂/∂y = x / y
   xlogy: {
     arity: 2, doc: "input * log(other), 0 where input is 0 (unless other is NaN), broadcasting.",
-    js: "x === 0 && y === y ? 0 : x * Math.log(y)", wgsl: "select(x * jacc_log(y), 0.0, x == 0.0 && !is_nan(y))", wgslHelpers: ["jacc_log"],
+    js: "x === 0 && y === y ? 0 : x * Math.log(y)", wgsl: "select(x * jacc_log(y), 0.0, x == 0.0 && !is_nan(y))",
     rule: elementwise((b, [x, y]) => T(b, "t.xlogy", [sq(b, T(b, "t.sign", [x])), y]), (b, [x, y]) => T(b, "t.div", [x, y])),
     test: { dom: two(R, POS), smooth: true, cases: [{ expr: "xlogy(x, y)", args: [[3], [2, 3]], dom: [0.3, 2] }] },
   },
@@ -329,29 +332,29 @@ export const ELEMENTWISE = {
 
   // ---- more unary math (issue 17), PyTorch's names and derivatives.yaml's formulas
   // d log1p(x) = dx / (1 + x)
-  log1p: { arity: 1, doc: "log(1 + input), accurate near 0.", js: "Math.log1p(x)", wgsl: nanSafe("jacc_log1p(x)"), wgslHelpers: ["jacc_log1p"], rule: elementwise((b, [x]) => recip(b, T(b, "t.add", [x, lit(1)]))), test: { dom: one([-0.5, 2]), smooth: true } },
+  log1p: { arity: 1, doc: "log(1 + input), accurate near 0.", js: "Math.log1p(x)", wgsl: nanSafe("jacc_log1p(x)"), rule: elementwise((b, [x]) => recip(b, T(b, "t.add", [x, lit(1)]))), test: { dom: one([-0.5, 2]), smooth: true } },
   // d expm1(x) = (out + 1) dx
-  expm1: { arity: 1, doc: "e ** input - 1, accurate near 0.", js: "Math.expm1(x)", wgsl: nanSafe("jacc_expm1(x)"), wgslHelpers: ["jacc_expm1"], rule: elementwise((b, _x, out) => T(b, "t.add", [out, lit(1)])), test: { dom: one(R), smooth: true } },
+  expm1: { arity: 1, doc: "e ** input - 1, accurate near 0.", js: "Math.expm1(x)", wgsl: nanSafe("jacc_expm1(x)"), rule: elementwise((b, _x, out) => T(b, "t.add", [out, lit(1)])), test: { dom: one(R), smooth: true } },
   // d 2^x = out ln 2 dx
   exp2: { arity: 1, doc: "2 ** input.", js: "2 ** x", wgsl: nanSafe("exp2(x)"), rule: elementwise((b, _x, out) => T(b, "t.mul", [out, lit(LN2)])), test: { dom: one(R), smooth: true } },
   // d log2(x) = dx / (x ln 2)
-  log2: { arity: 1, doc: "Base-2 log (NaN below 0, -Infinity at 0).", js: "Math.log2(x)", wgsl: nanSafe("jacc_log2(x)"), wgslHelpers: ["jacc_log2"], rule: elementwise((b, [x]) => recip(b, T(b, "t.mul", [x, lit(LN2)]))), test: { dom: one(POS), smooth: true } },
+  log2: { arity: 1, doc: "Base-2 log (NaN below 0, -Infinity at 0).", js: "Math.log2(x)", wgsl: nanSafe("jacc_log2(x)"), rule: elementwise((b, [x]) => recip(b, T(b, "t.mul", [x, lit(LN2)]))), test: { dom: one(POS), smooth: true } },
   // d log10(x) = dx / (x ln 10)
-  log10: { arity: 1, doc: "Base-10 log (NaN below 0, -Infinity at 0).", js: "Math.log10(x)", wgsl: nanSafe("jacc_log10(x)"), wgslHelpers: ["jacc_log10"], rule: elementwise((b, [x]) => recip(b, T(b, "t.mul", [x, lit(LN10)]))), test: { dom: one(POS), smooth: true } },
+  log10: { arity: 1, doc: "Base-10 log (NaN below 0, -Infinity at 0).", js: "Math.log10(x)", wgsl: nanSafe("jacc_log10(x)"), rule: elementwise((b, [x]) => recip(b, T(b, "t.mul", [x, lit(LN10)]))), test: { dom: one(POS), smooth: true } },
   // d tan(x) = (1 + out²) dx
-  tan: { arity: 1, doc: "Tangent.", js: "Math.tan(x)", wgsl: nanSafe("jacc_tan(x)"), wgslHelpers: ["jacc_tan"], rule: elementwise((b, _x, out) => T(b, "t.add", [lit(1), sq(b, out)])), test: { dom: one([-1.2, 1.2]), smooth: true } },
+  tan: { arity: 1, doc: "Tangent.", js: "Math.tan(x)", wgsl: nanSafe("jacc_tan(x)"), rule: elementwise((b, _x, out) => T(b, "t.add", [lit(1), sq(b, out)])), test: { dom: one([-1.2, 1.2]), smooth: true } },
   // d asin(x) = dx / √(1 - x²), d acos(x) = -dx / √(1 - x²)
-  asin: { arity: 1, doc: "Arcsine (NaN outside [-1, 1]).", js: "Math.asin(x)", wgsl: nanSafe("jacc_asin(x)"), wgslHelpers: ["jacc_asin"], rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.sub", [lit(1), sq(b, x)])])), test: { dom: one([-0.9, 0.9]), smooth: true } },
-  acos: { arity: 1, doc: "Arccosine (NaN outside [-1, 1]).", js: "Math.acos(x)", wgsl: nanSafe("jacc_acos(x)"), wgslHelpers: ["jacc_acos"], rule: elementwise((b, [x]) => T(b, "t.neg", [T(b, "t.rsqrt", [T(b, "t.sub", [lit(1), sq(b, x)])])])), test: { dom: one([-0.9, 0.9]), smooth: true } },
+  asin: { arity: 1, doc: "Arcsine (NaN outside [-1, 1]).", js: "Math.asin(x)", wgsl: nanSafe("jacc_asin(x)"), rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.sub", [lit(1), sq(b, x)])])), test: { dom: one([-0.9, 0.9]), smooth: true } },
+  acos: { arity: 1, doc: "Arccosine (NaN outside [-1, 1]).", js: "Math.acos(x)", wgsl: nanSafe("jacc_acos(x)"), rule: elementwise((b, [x]) => T(b, "t.neg", [T(b, "t.rsqrt", [T(b, "t.sub", [lit(1), sq(b, x)])])])), test: { dom: one([-0.9, 0.9]), smooth: true } },
   // d atan(x) = dx / (1 + x²)
-  atan: { arity: 1, doc: "Arctangent.", js: "Math.atan(x)", wgsl: nanSafe("jacc_atan(x)"), wgslHelpers: ["jacc_atan"], rule: elementwise((b, [x]) => recip(b, T(b, "t.add", [lit(1), sq(b, x)]))), test: { dom: one(R), smooth: true } },
+  atan: { arity: 1, doc: "Arctangent.", js: "Math.atan(x)", wgsl: nanSafe("jacc_atan(x)"), rule: elementwise((b, [x]) => recip(b, T(b, "t.add", [lit(1), sq(b, x)]))), test: { dom: one(R), smooth: true } },
   // d sinh = cosh dx, d cosh = sinh dx
-  sinh: { arity: 1, doc: "Hyperbolic sine.", js: "Math.sinh(x)", wgsl: nanSafe("jacc_sinh(x)"), wgslHelpers: ["jacc_sinh"], rule: elementwise((b, [x]) => T(b, "t.cosh", [x])), test: { dom: one(R), smooth: true } },
-  cosh: { arity: 1, doc: "Hyperbolic cosine.", js: "Math.cosh(x)", wgsl: nanSafe("jacc_cosh(x)"), wgslHelpers: ["jacc_cosh"], rule: elementwise((b, [x]) => T(b, "t.sinh", [x])), test: { dom: one(R), smooth: true } },
+  sinh: { arity: 1, doc: "Hyperbolic sine.", js: "Math.sinh(x)", wgsl: nanSafe("jacc_sinh(x)"), rule: elementwise((b, [x]) => T(b, "t.cosh", [x])), test: { dom: one(R), smooth: true } },
+  cosh: { arity: 1, doc: "Hyperbolic cosine.", js: "Math.cosh(x)", wgsl: nanSafe("jacc_cosh(x)"), rule: elementwise((b, [x]) => T(b, "t.sinh", [x])), test: { dom: one(R), smooth: true } },
   // d asinh(x) = dx / √(x² + 1), d acosh(x) = dx / √((x - 1)(x + 1)), d atanh(x) = dx / (1 - x²)
-  asinh: { arity: 1, doc: "Inverse hyperbolic sine.", js: "Math.asinh(x)", wgsl: nanSafe("jacc_asinh(x)"), wgslHelpers: ["jacc_asinh"], rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.add", [sq(b, x), lit(1)])])), test: { dom: one(R), smooth: true } },
-  acosh: { arity: 1, doc: "Inverse hyperbolic cosine (NaN below 1).", js: "Math.acosh(x)", wgsl: nanSafe("jacc_acosh(x)"), wgslHelpers: ["jacc_acosh"], rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.mul", [T(b, "t.sub", [x, lit(1)]), T(b, "t.add", [x, lit(1)])])])), test: { dom: one([1.2, 3]), smooth: true } },
-  atanh: { arity: 1, doc: "Inverse hyperbolic tangent (NaN outside [-1, 1]).", js: "Math.atanh(x)", wgsl: nanSafe("jacc_atanh(x)"), wgslHelpers: ["jacc_atanh"], rule: elementwise((b, [x]) => recip(b, T(b, "t.sub", [lit(1), sq(b, x)]))), test: { dom: one([-0.9, 0.9]), smooth: true } },
+  asinh: { arity: 1, doc: "Inverse hyperbolic sine.", js: "Math.asinh(x)", wgsl: nanSafe("jacc_asinh(x)"), rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.add", [sq(b, x), lit(1)])])), test: { dom: one(R), smooth: true } },
+  acosh: { arity: 1, doc: "Inverse hyperbolic cosine (NaN below 1).", js: "Math.acosh(x)", wgsl: nanSafe("jacc_acosh(x)"), rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.mul", [T(b, "t.sub", [x, lit(1)]), T(b, "t.add", [x, lit(1)])])])), test: { dom: one([1.2, 3]), smooth: true } },
+  atanh: { arity: 1, doc: "Inverse hyperbolic tangent (NaN outside [-1, 1]).", js: "Math.atanh(x)", wgsl: nanSafe("jacc_atanh(x)"), rule: elementwise((b, [x]) => recip(b, T(b, "t.sub", [lit(1), sq(b, x)]))), test: { dom: one([-0.9, 0.9]), smooth: true } },
   // d x² = 2x dx
   square: { arity: 1, doc: "input * input.", js: "x * x", wgsl: "x * x", rule: elementwise((b, [x]) => T(b, "t.mul", [x, lit(2)])), test: { dom: one(R), smooth: true } },
   // d x^(-1/2) = -out³ / 2 dx
@@ -369,14 +372,14 @@ export const ELEMENTWISE = {
   frac: { arity: 1, doc: "input - trunc(input).", js: "x - Math.trunc(x)", wgsl: "x - trunc(x)", rule: elementwise(() => lit(1)), test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
 
   // d erf(x) = 2/√π e^(-x²) dx, d erfc = -d erf
-  erf: { arity: 1, doc: "The error function.", js: "erfC(x)", jsHelpers: ["erfC"], wgsl: nanSafe("jacc_erf(x)"), wgslHelpers: ["jacc_erf"], rule: elementwise((b, [x]) => T(b, "t.mul", [T(b, "t.exp", [T(b, "t.neg", [sq(b, x)])]), lit(2 / Math.sqrt(Math.PI))])), test: { dom: one(R), smooth: true } },
-  erfc: { arity: 1, doc: "1 - erf(input), without the cancellation for large input.", js: "erfcC(x)", jsHelpers: ["erfcC"], wgsl: nanSafe("1.0 - jacc_erf(x)"), wgslHelpers: ["jacc_erf"], rule: elementwise((b, [x]) => T(b, "t.mul", [T(b, "t.exp", [T(b, "t.neg", [sq(b, x)])]), lit(-2 / Math.sqrt(Math.PI))])), test: { dom: one(R), smooth: true } },
+  erf: { arity: 1, doc: "The error function.", js: "erfC(x)", jsHelpers: ["erfC"], wgsl: nanSafe("jacc_erf(x)"), rule: elementwise((b, [x]) => T(b, "t.mul", [T(b, "t.exp", [T(b, "t.neg", [sq(b, x)])]), lit(2 / Math.sqrt(Math.PI))])), test: { dom: one(R), smooth: true } },
+  erfc: { arity: 1, doc: "1 - erf(input), without the cancellation for large input.", js: "erfcC(x)", jsHelpers: ["erfcC"], wgsl: nanSafe("1.0 - jacc_erf(x)"), rule: elementwise((b, [x]) => T(b, "t.mul", [T(b, "t.exp", [T(b, "t.neg", [sq(b, x)])]), lit(-2 / Math.sqrt(Math.PI))])), test: { dom: one(R), smooth: true } },
 
   // ---- activations (torch.nn.functional), literal parameters with PyTorch's defaults
   // gelu (exact) = x Φ(x) = x (1 + erf(x/√2)) / 2; d = Φ(x) + x φ(x), φ(x) = e^(-x²/2)/√(2π)
   gelu: {
     arity: 1, doc: "input * Φ(input), Φ the standard normal's CDF (PyTorch's exact gelu).", js: "0.5 * x * (1 + erfC(x * Math.SQRT1_2))", jsHelpers: ["erfC"],
-    wgsl: nanSafe("0.5 * x * (1.0 + jacc_erf(x * 0.7071067811865476))"), wgslHelpers: ["jacc_erf"],
+    wgsl: nanSafe("0.5 * x * (1.0 + jacc_erf(x * 0.7071067811865476))"),
     rule: elementwise((b, [x]) => {
       const cdf = T(b, "t.mul", [T(b, "t.add", [lit(1), T(b, "t.erf", [T(b, "t.mul", [x, lit(Math.SQRT1_2)])])]), lit(0.5)]);
       const pdf = T(b, "t.mul", [T(b, "t.exp", [T(b, "t.mul", [sq(b, x), lit(-0.5)])]), lit(1 / Math.sqrt(2 * Math.PI))]);
@@ -395,7 +398,7 @@ export const ELEMENTWISE = {
   },
   // mish = x tanh(softplus x); d = tanh(sp) + x σ(x) (1 - tanh(sp)²)
   mish: {
-    arity: 1, doc: "input * tanh(softplus(input)).", js: "x * Math.tanh(Math.log1p(Math.exp(x)))", wgsl: nanSafe("x * jacc_tanh(log1p_f(exp(x)))"), wgslHelpers: ["log1p", "jacc_tanh"],
+    arity: 1, doc: "input * tanh(softplus(input)).", js: "x * Math.tanh(Math.log1p(Math.exp(x)))", wgsl: nanSafe("x * jacc_tanh(log1p_f(exp(x)))"), wgslHelpers: ["log1p"],
     rule: elementwise((b, [x]) => {
       const t = T(b, "t.tanh", [T(b, "t.softplus", [x], [1, 20])]);
       return T(b, "t.add", [t, T(b, "t.mul", [T(b, "t.mul", [x, T(b, "t.sigmoid", [x])]), T(b, "t.sub", [lit(1), sq(b, t)])])]);
@@ -405,7 +408,7 @@ export const ELEMENTWISE = {
   // elu = x above 0, α (eˣ - 1) below; d = 1 above, α eˣ below
   elu: {
     arity: 1, doc: "input where > 0, alpha * (e ** input - 1) elsewhere.", params: [["alpha", 1]],
-    js: "x > 0 ? x : alpha * Math.expm1(x)", wgsl: "select(alpha * jacc_expm1(x), x, x > 0.0 || is_nan(x))", wgslHelpers: ["jacc_expm1"],
+    js: "x > 0 ? x : alpha * Math.expm1(x)", wgsl: "select(alpha * jacc_expm1(x), x, x > 0.0 || is_nan(x))",
     rule: elementwise((b, [x], _o, [alpha]) => identityAbove0(b, x, T(b, "t.mul", [T(b, "t.exp", [x]), num(alpha)]))),
     test: { dom: one(R), kinks: [0], smooth: false, cases: [{ expr: "x.elu(0.5).mul(y)", args: [[2, 3], [3]] }] },
   },

@@ -3,7 +3,7 @@
 
 import { Tensor } from "../tensor.js";
 import { alloc } from "../dtype.js";
-import { contiguousStrides, dimMask, fmt, numelOf } from "../shape.js";
+import { contiguousStrides, fmt, numelOf, reduction } from "../shape.js";
 import { tensorArg } from "../check.js";
 import { eachRow } from "./strided.js";
 import { binary } from "./binary.js";
@@ -16,15 +16,7 @@ const IDENTITY: Record<Fold, number> = { sum: 0, prod: 1, max: -Infinity, min: I
 function fold(fold: Fold, op: string, input: Tensor, dim: Dims, keepdim: unknown): { acc: Float64Array; shape: number[]; count: number; x: Tensor } {
   const x = tensorArg(op, input);
   if (keepdim !== undefined && typeof keepdim !== "boolean") throw new TypeError(`${op}: keepdim must be a boolean, got ${typeof keepdim}`);
-  const mask = dimMask(op, dim, x.shape);
-  const outShape: number[] = [];
-  let count = 1;
-  x.shape.forEach((n, i) => {
-    if (mask[i]) {
-      count *= n;
-      if (keepdim) outShape.push(1);
-    } else outShape.push(n);
-  });
+  const { mask, outShape, count } = reduction(op, dim, x.shape, keepdim);
   if (count === 0 && (fold === "max" || fold === "min")) {
     throw new RangeError(`${op}: cannot reduce over a dim of size 0 (input ${fmt(x.shape)}), there is no identity`);
   }

@@ -20,7 +20,7 @@ import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import * as ad from "../ad.js";
 import { sjStats } from "../jac.js";
-import { broadcastShapes, dimMask, normDim, numelOf, sameShape } from "../shape.js";
+import { broadcastShapes, normDim, numelOf, reduction, sameShape } from "../shape.js";
 import type { Executor } from "./executor.js";
 import { binary, copyStrided, devices, fullOn, gpuOpsTable, matmul, reduce, unary } from "./ops.js";
 import { emptyOn, viewOf, WebGPUTensor } from "./tensor.js";
@@ -244,11 +244,8 @@ function move(fn: Op, [a, ...rest]: any[]): GpuSJ | undefined {
 function reduceRule(op: "sum" | "mean") {
   return ([a, b, c]: any[]): GpuSJ | undefined => {
     if (!isG(a)) return undefined;
-    const mask = dimMask(op, b ?? null, a.shape);
     const keep = c === true;
-    const outShape: number[] = [];
-    let count = 1;
-    a.shape.forEach((s, i) => (mask[i] ? ((count *= s), keep && outShape.push(1)) : outShape.push(s)));
+    const { mask, outShape, count } = reduction(op, b ?? null, a.shape, keep);
     if (op === "mean" && count === 0) return undefined;
     return reduceRows(a, a.shape.map((_, i) => i).filter((i) => mask[i]), keep, outShape, op === "mean");
   };

@@ -14,7 +14,7 @@
 
 import { WgslBuilder } from "./builder.js";
 import { mathText } from "./math.js";
-import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES, type ElementwiseName, type WgslHelper } from "../../ops/elementwise.js";
+import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES, type ElementwiseName } from "../../ops/elementwise.js";
 
 /** Threads per workgroup of the 1-D kernels; the runtime dispatches ceil(n / WG) groups (2-D past 65535). */
 export const WG = 64;
@@ -117,14 +117,14 @@ fn pow_c(x: f32, y: f32) -> f32 {
 }`,
 };
 
-function header(b: WgslBuilder, title: string, helpers: (keyof typeof HELPERS | WgslHelper)[]): void {
+function header(b: WgslBuilder, title: string, helpers: string[]): void {
   b.comment(`jacc: ${title}`);
   b.line("@group(0) @binding(0) var<storage, read> params: array<u32>;");
   for (const text of helperTexts(helpers)) b.blank().line(text);
 }
 
 /** The texts of the helpers a kernel's formulas call: the kernels' own, then the math library's (with what they call). */
-export function helperTexts(helpers: Iterable<keyof typeof HELPERS | WgslHelper>): string[] {
+export function helperTexts(helpers: Iterable<string>): string[] {
   const all = [...new Set(helpers)];
   const own = all.filter((h): h is keyof typeof HELPERS => h in HELPERS).map((h) => HELPERS[h]);
   const math = all.filter((h) => !(h in HELPERS));
@@ -143,9 +143,11 @@ export const UNARY_EXPR: Record<UnaryKind, string> = {
   sgn: "select(sign(x), x, is_nan(x))",
 };
 
-/** The helpers (beyond `bits`) an elementwise op's formula calls. */
-export function opHelpers(op: string): WgslHelper[] {
-  return [...(ELEMENTWISE_OPS[op as ElementwiseName]?.wgslHelpers ?? [])];
+/** The helpers (beyond `bits`) an elementwise op's formula calls: the kernels' own it names, and the math library's in its text. */
+export function opHelpers(op: string): string[] {
+  const entry = ELEMENTWISE_OPS[op as ElementwiseName];
+  if (!entry) return [];
+  return [...(entry.wgslHelpers ?? []), ...(entry.wgsl.match(/\bjacc_\w+(?=\()/g) ?? [])];
 }
 
 /** The `let` lines that read an op's parameters from params[first..] (softplus's beta, threshold). */
