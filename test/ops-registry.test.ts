@@ -13,6 +13,10 @@ import { KERNELS, RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
 import { BINARY, UNARY } from "../compiler/emit/fused-js.js";
 import { tensorRules } from "../compiler/rules/tensor.js";
 import { TENSOR_FUNCTIONS } from "../compiler/front/tensor-ops.js";
+import { TENSOR_OP_NAMES, TENSOR_OPS } from "../compiler/ops/tensor.js";
+import { INTERNAL_OPS } from "../compiler/ops/internal.js";
+import { batchRuleOf, structureOf } from "../compiler/ops/index.js";
+import { runtimeName } from "../compiler/rules/runtime-name.js";
 import { repoRoot } from "./util/compile.js";
 import { compileModule, formatDiagnostic } from "../compiler/index.js";
 
@@ -38,6 +42,39 @@ test("every entry is a runtime function, a Tensor method, a kernel, a rule and a
     assert.ok(TENSOR_FUNCTIONS.has(name), `front end knows ${name}`);
     assert.is(`t.${name}` in (op.arity === 1 ? UNARY : BINARY), fusable(op), `fusion of ${name}`);
   }
+});
+
+test("every other tensor op is one entry: its surface is a jacc function or a Tensor method, its rule, class and batching rule are looked up from it", () => {
+  const t = jt.tensor([0.5, 1.5], { dtype: "float64" });
+  for (const name of TENSOR_OP_NAMES) {
+    const op = TENSOR_OPS[name];
+    assert.is(tensorRules[`t.${name}`], op.rule, `rule t.${name}`);
+    assert.ok(op.rule.zero ? !op.rule.jvp && !op.rule.vjp : op.rule.jvp && op.rule.vjp, `t.${name}: a zero rule or both derivatives`);
+    assert.equal(structureOf(`t.${name}`)?.structure, op.structure.structure, `class of t.${name}`);
+    assert.is(batchRuleOf(`t.${name}`, op.rule.operands), op.batch, `batching rule of t.${name}`);
+    if (!op.surface) continue;
+    const written = op.surface.written ?? name;
+    if (!op.surface.methodOnly) {
+      assert.ok(TENSOR_FUNCTIONS.has(written), `front end knows ${written}`);
+      assert.type((jt as Record<string, unknown>)[written], "function", `jacc exports ${written}`);
+    }
+    if (op.surface.form !== "list") assert.type((t as unknown as Record<string, unknown>)[written], "function", `Tensor#${written}`);
+  }
+});
+
+test("the runtime has every function a rule of the registry calls", () => {
+  const rt = jt as Record<string, unknown>;
+  const internal = Object.entries(INTERNAL_OPS).map(([prim, d]) => [prim, d.rule] as const);
+  const tensorOps = TENSOR_OP_NAMES.filter((n) => n !== "factory").map((n) => [`t.${n}`, TENSOR_OPS[n].rule] as const);
+  let checked = 0;
+  for (const [prim, rule] of [...internal, ...tensorOps]) {
+    const name = runtimeName(rule.js(["a", "b", "c", "d", "e"], [0, false]))?.name;
+    if (!name) continue; // a method call (x.item(), x.size(d)) or a spread
+    const fn = rt[name];
+    assert.type(fn, "function", `${prim} calls __jt.${name}`);
+    checked++;
+  }
+  assert.ok(checked > 40, `${checked} runtime calls checked`);
 });
 
 test("the method, the function and the formula agree (CPU, float64)", () => {

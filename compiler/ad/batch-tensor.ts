@@ -9,7 +9,8 @@
 // than a slow one.
 import { type Atom, Builder, type Fn, Names, NUM, type Stmt, stmtDefs, stmtReads, TENSOR, type Type, userName, v, VEC, walk, exprReads } from "../ir/ir.js";
 import { inlineCalls } from "../opt/inline.js";
-import { batchRuleOf, type Kind } from "../ops/batching.js";
+import type { Kind } from "../ops/batching.js";
+import { batchRuleOf } from "../ops/index.js";
 import type { Ctx } from "./jvp.js";
 import type { VmapSpec } from "./batch.js";
 

@@ -19,7 +19,8 @@
 // structured path then runs as before.
 import type { Atom, Fn } from "../ir/ir.js";
 import { BINARY, UNARY } from "../emit/fused-js.js";
-import { SJ_ENTRIES, structureOf } from "../ops/structure.js";
+import { SJ_ENTRIES } from "../ops/structure.js";
+import { structureOf } from "../ops/index.js";
 import { safeText } from "../emit/text.js";
 
 /** A scalar expression of one domain element (or one entry of a tangent row). */

@@ -17,7 +17,7 @@
 // the CPU or all on WebGPU (otherwise the sweeps run). `jacc explain` prints
 // the plan (MarkerReport.plan).
 import type { Fn } from "../ir/ir.js";
-import { structureOf as opStructure } from "../ops/structure.js";
+import { structureOf as opStructure } from "../ops/index.js";
 import type { Ctx } from "./jvp.js";
 import { buildStructuredTwin, directKernelOf, structuredTangents, type TwinSpec } from "./structured.js";
 

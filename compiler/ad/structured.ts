@@ -18,7 +18,7 @@
 import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, twinOf, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { runtimeName } from "../rules/runtime-name.js";
-import { structureOf as opStructure } from "../ops/structure.js";
+import { structureOf as opStructure } from "../ops/index.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { type DirectKernel, directKernel } from "./direct.js";

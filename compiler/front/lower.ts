@@ -2,7 +2,7 @@
 // lowered here; anything else is a diagnostic naming the construct. Early
 // return, break and continue become flags so the IR's control flow stays
 // structured (the reverse sweep replays it backwards).
-import type { FactoryArg, FactoryField } from "../rules/tensor.js";
+import type { FactoryArg, FactoryField } from "../ops/tensor.js";
 import ts from "typescript";
 import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, TENSOR, type Type, v, VEC } from "../ir/ir.js";
 import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";

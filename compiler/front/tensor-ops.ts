@@ -4,22 +4,18 @@
 // literals (dim lists, keepdim, shapes: static attributes).
 import ts from "typescript";
 import { type Atom, type Fn, lit, NUM, TENSOR, type Type, v } from "../ir/ir.js";
-import { tensorRules } from "../rules/tensor.js";
+import { type Surface, TENSOR_OP_NAMES, TENSOR_OPS } from "../ops/tensor.js";
 import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, type ElementwiseName } from "../ops/elementwise.js";
 import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
 import { skipParens } from "./module.js";
 
-interface OpSpec {
+/** A call's reading: the registry entry's surface, and its primitive. */
+interface OpSpec extends Omit<Surface, "lits"> {
   prim: string;
-  operands: number; // including the receiver
-  ints?: (number | undefined)[]; // integer arguments with their defaults (undefined: required)
-  lits?: "dims" | "sizes" | "params"; // optional dim list + keepdim, a shape given as an array or as numbers, or an elementwise op's parameters
-  result?: "num";
+  /** an elementwise op's literal parameters (softplus's beta, threshold), or the surface's dims / sizes */
+  lits?: Surface["lits"] | "params";
 }
-
-const bin = (name: string): [string, OpSpec] => [name, { prim: `t.${name}`, operands: 2 }];
-const un = (name: string): [string, OpSpec] => [name, { prim: `t.${name}`, operands: 1 }];
 
 /** The registry's elementwise ops (compiler/ops/elementwise.ts): operands, then literal parameters. */
 const elementwiseSpecs = ELEMENTWISE_NAMES.map((name): [string, OpSpec] => {
@@ -27,37 +23,16 @@ const elementwiseSpecs = ELEMENTWISE_NAMES.map((name): [string, OpSpec] => {
   return [name, { prim: `t.${name}`, operands: op.arity, ...(op.params?.length ? { lits: "params" as const } : {}) }];
 });
 
-const OPS = new Map<string, OpSpec>([
-  ...elementwiseSpecs,
-  ...["matmul", "dot", "outer"].map(bin),
-  ["prod", { prim: "t.prod", operands: 1, lits: "dims" }],
-  ["amax", { prim: "t.amax", operands: 1, lits: "dims" }],
-  ["amin", { prim: "t.amin", operands: 1, lits: "dims" }],
-  ["clamp", { prim: "t.clamp", operands: 1, ints: [NaN, NaN] }],
-  ["index", { prim: "t.index", operands: 1, ints: [undefined] }],
-  ...["t", "detach"].map(un),
-  ["sum", { prim: "t.sum", operands: 1, lits: "dims" }],
-  ["mean", { prim: "t.mean", operands: 1, lits: "dims" }],
-  ["select", { prim: "t.select", operands: 1, ints: [undefined, undefined] }],
-  ["narrow", { prim: "t.narrow", operands: 1, ints: [undefined, undefined, undefined] }],
-  ["transpose", { prim: "t.transpose", operands: 1, ints: [undefined, undefined] }],
-  ["unsqueeze", { prim: "t.unsqueeze", operands: 1, ints: [undefined] }],
-  ["flatten", { prim: "t.flatten", operands: 1, ints: [0, -1] }],
-  ["softmax", { prim: "t.softmax", operands: 1, ints: [undefined] }],
-  ["logSoftmax", { prim: "t.logSoftmax", operands: 1, ints: [undefined] }],
-  ["squeeze", { prim: "t.squeeze", operands: 1, lits: "sizes" }],
-  ["reshape", { prim: "t.reshape", operands: 1, lits: "sizes" }],
-  ["view", { prim: "t.view", operands: 1, lits: "sizes" }],
-  ["permute", { prim: "t.permute", operands: 1, lits: "sizes" }],
-  ["expand", { prim: "t.expand", operands: 1, lits: "sizes" }],
-  ["item", { prim: "t.item", operands: 1, result: "num" }],
-  ["size", { prim: "t.size", operands: 1, ints: [undefined], result: "num" }],
-  ["dim", { prim: "t.dim", operands: 1, result: "num" }],
-  ["numel", { prim: "t.numel", operands: 1, result: "num" }],
-]);
+/** The other tensor ops with a surface (compiler/ops/tensor.ts); factories and `.shape` are read by the lowering itself. */
+const otherSpecs = TENSOR_OP_NAMES.flatMap((name): [string, OpSpec][] => {
+  const surface = TENSOR_OPS[name].surface;
+  return surface ? [[name, { ...surface, prim: `t.${name}` }]] : [];
+});
 
-/** jacc exports that are op functions (`exp(x)`, `matmul(a, b)`). */
-export const TENSOR_FUNCTIONS = new Set([...OPS.keys(), "where", "max", "min", "cat", "stack"].filter((n) => !["item", "size", "dim", "numel", "amax", "amin"].includes(n)));
+const OPS = new Map<string, OpSpec>([...elementwiseSpecs, ...otherSpecs]);
+
+/** jacc exports that are op functions (`exp(x)`, `matmul(a, b)`); `max` / `min` read as amax / maximum by their arguments. */
+export const TENSOR_FUNCTIONS = new Set([...OPS].filter(([, spec]) => !spec.methodOnly).map(([name, spec]) => spec.written ?? name));
 
 function literal(e: ts.Expression): unknown {
   e = skipParens(e);
@@ -72,9 +47,6 @@ function literal(e: ts.Expression): unknown {
   return NOT_LITERAL;
 }
 const NOT_LITERAL = Symbol("not a literal");
-
-/** Ops whose sizes may be run-time integers (their vjp reads x's shape, not the sizes). */
-const RUNTIME_SIZES = new Set(["reshape", "view", "expand"]);
 
 /**
  * The sizes of reshape / view / expand given by run-time integers: numbers
@@ -101,8 +73,9 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     if (val.k !== "atom" || val.t.k !== "tensor") fail(e, "unsupported-type", `\`${name}\` needs a Tensor here`);
     return val.a;
   };
+  const form = OPS.get(name)?.form;
   // cat([a, b], dim) / stack([a, b], dim)
-  if (name === "cat" || name === "stack") {
+  if (form === "list") {
     const list = args[0] && skipParens(args[0]);
     if (recvIn || !list || !ts.isArrayLiteralExpression(list)) fail(node, "unsupported-construct", `\`${name}\` takes an array literal of tensors inside a differentiated function`);
     const dim = args[1] ? literal(args[1]) : 0;
@@ -110,7 +83,7 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     return { k: "atom", a: lw.b.t(`t.${name}`, list.elements.map(tensorArg), [dim]), t: TENSOR };
   }
   // where(cond, a, b), a.where(cond, b)
-  if (name === "where") {
+  if (form === "where") {
     const parts = recvIn ? [args[0], undefined, args[1]] : [args[0], args[1], args[2]];
     if (parts.some((p, i) => !p && !(recvIn && i === 1))) fail(node, "arity", "`where` needs a condition and two values");
     const cond = lw.expr(parts[0]!);
@@ -135,9 +108,8 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     name = isDims ? (name === "max" ? "amax" : "amin") : name === "max" ? "maximum" : "minimum";
   }
   const spec = OPS.get(name);
-  if (!spec || !tensorRules[spec.prim]) fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
+  if (!spec) return fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
   const atoms: Atom[] = [recv];
-  if (!spec || !tensorRules[spec.prim]) fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
   let i = 0;
   for (; i < spec.operands - 1; i++) {
     if (!args[i]) fail(node, "arity", `\`${name}\` needs ${spec.operands - 1} operand(s)`);
@@ -179,7 +151,7 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     const vals = rest.map(literal);
     if (vals.some((x) => x === NOT_LITERAL)) {
       // run-time sizes (x.reshape(x.shape[0], -1), x.view(n, m), x.expand(x.shape)): integer operands, never differentiated
-      if (!RUNTIME_SIZES.has(name)) fail(rest[0], "unsupported-construct", `the ${name === "permute" ? "dims" : "sizes"} of \`${name}\` must be literals inside a differentiated function`);
+      if (!spec.runtimeSizes) fail(rest[0], "unsupported-construct", `the ${name === "permute" ? "dims" : "sizes"} of \`${name}\` must be literals inside a differentiated function`);
       atoms.push(...runtimeSizes(lw, name, rest));
     } else if (vals.length === 1 && Array.isArray(vals[0])) attrs.push(vals[0]);
     else if (vals.length) attrs.push(vals);
@@ -193,7 +165,7 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
 /** jacc's op `name` as a function of Tensors (`jacrev(sin)`): its IR, or undefined if it is not a plain op. */
 export function opAsFunction(name: string, fnName: string): Fn | undefined {
   const spec = OPS.get(name);
-  if (!spec || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes" || !tensorRules[spec.prim]) return undefined;
+  if (!spec || spec.form || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes") return undefined;
   const params = Array.from({ length: spec.operands }, (_, i) => ({ name: spec.operands === 1 ? "x" : ["x", "y"][i], type: TENSOR }));
   const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
   vars.set("out", TENSOR);

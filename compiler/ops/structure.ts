@@ -1,13 +1,10 @@
 // Structure classes, decided at compile time: what each tensor primitive does
 // to a structured Jacobian (compiler/ad/structured.ts, compiler/ad/jacobian-plan.ts,
 // runtime/jac.ts) and what each scalar primitive does to a Hessian's sparsity
-// pattern (compiler/emit/pattern.ts). The elementwise ops' entries live in the
-// registry (compiler/ops/elementwise.ts: class "diagonal", and the runtime entry
-// of the ops linear in a tangent); every other primitive is in the tables
-// below, typed over the rule tables' names, so a primitive without a class is
-// a type error.
-import { ELEMENTWISE_OPS, type ElementwiseName } from "./elementwise.js";
-import type { TensorPrim } from "../rules/tensor.js";
+// pattern (compiler/emit/pattern.ts). A tensor op's class is a field of its
+// entry (compiler/ops/elementwise.ts: "diagonal"; compiler/ops/tensor.ts,
+// compiler/ops/internal.ts), so an op without one is a type error;
+// compiler/ops/index.ts looks them up.
 import type { ScalarPrim } from "../rules/scalar.js";
 
 /**
@@ -43,58 +40,17 @@ export const SJ_ENTRIES: Record<SjEntry, { op?: string; gathers?: boolean }> = {
   sjMove: { gathers: true }, sjColumns: {},
 };
 
-interface OpStructure {
+export interface OpStructure {
   structure: Structure;
   /** the runtime entry a tangent through the op calls (default: sjColumns, the op once per basis column) */
   sj?: SjEntry;
 }
 
-type Other = Exclude<TensorPrim, `t.${ElementwiseName}`>;
-
-const move: OpStructure = { structure: "move", sj: "sjMove" };
-const reshape: OpStructure = { structure: "reshape", sj: "sjMove" };
-const dense: OpStructure = { structure: "dense" };
-const none: OpStructure = { structure: "none" };
-
-/** The non-elementwise tensor primitives. */
-export const TENSOR_STRUCTURE: { [P in Other]: OpStructure } = {
-  "t.sum": { structure: "reduce", sj: "sjSum" },
-  "t.mean": { structure: "reduce", sj: "sjMean" },
-  "t.matmul": { structure: "bilinear", sj: "sjMatmul" },
-  "t.dot": { structure: "bilinear", sj: "sjDot" },
-  "t.outer": { structure: "bilinear" },
-  "t.select": move, "t.narrow": move, "t.transpose": move, "t.t": move, "t.permute": move, "t.expand": move, "t.index": move,
-  "t.reshape": reshape, "t.view": reshape, "t.flatten": reshape, "t.squeeze": reshape, "t.unsqueeze": reshape,
-  "t.where": { structure: "move", sj: "sjWhere" },
-  "t.cat": { structure: "move", sj: "sjCat" },
-  "t.stack": { structure: "move", sj: "sjStack" },
-  // nonlinear in their operand: a tangent never passes through them in a jvp, but if one did, columns
-  "t.softmax": dense, "t.logSoftmax": dense, "t.clamp": dense, "t.amax": dense, "t.amin": dense, "t.prod": dense,
-  "t.item": none, "t.detach": none, "t.size": none, "t.dim": none, "t.numel": none, "t.shape": none, "t.factory": none,
-  "ad.acc": { structure: "diagonal", sj: "sjAcc" },
-  "ad.sumTo": { structure: "broadcast", sj: "sjSumTo" },
-  "ad.expandAs": { structure: "broadcast", sj: "sjExpandAs" },
-  "ad.reshapeAs": { structure: "reshape", sj: "sjReshapeAs" },
-  // the reverse rules' helpers: linear, with no structured rule of their own
-  "ad.sumBackward": dense, "ad.meanBackward": dense, "ad.selectBackward": dense, "ad.narrowBackward": dense,
-  "ad.matmulBackA": dense, "ad.matmulBackB": dense, "ad.catPiece": dense, "ad.indexBackward": dense, "ad.block": dense,
-  "ad.prodGrad": dense,
-  "ad.step": none, "ad.pickWeight": dense, "ad.clampMask": none, "ad.extremumWeights": none, "ad.prodGradJvp": none,
-  "ad.sign": none, "ad.zerosLike": none, "ad.oneHot": none, "ad.numel": none,
-  "ad.sjSeed": none, "ad.sjOk": none, "ad.sjOkCpu": none, "ad.sjBlock": none,
-  "ad.numAdd": none, "ad.numSub": none, "ad.numMul": none, "ad.numDiv": none, "ad.numNeg": none, "ad.numPlain": none,
-  "ad.numMath": none, "ad.item": none, "ad.numVec": none, "ad.numCopy": none, "ad.numFit": none,
-};
-
-/** A tensor primitive's class and runtime entry (`t.name` or `tz.name`: the same op); undefined for other primitives. */
-export function structureOf(prim: string): Required<OpStructure> | undefined {
-  const base = prim.startsWith("tz.") ? `t.${prim.slice(3)}` : prim;
-  if (base.startsWith("t.") && base.slice(2) in ELEMENTWISE_OPS) {
-    return { structure: "diagonal", sj: ELEMENTWISE_OPS[base.slice(2) as ElementwiseName].structure?.sj ?? "sjColumns" };
-  }
-  const s = (TENSOR_STRUCTURE as Record<string, OpStructure>)[base];
-  return s && { structure: s.structure, sj: s.sj ?? "sjColumns" };
-}
+export const MOVE: OpStructure = { structure: "move", sj: "sjMove" };
+export const RESHAPE: OpStructure = { structure: "reshape", sj: "sjMove" };
+/** nonlinear in their operand: a tangent never passes through them in a jvp, but if one did, columns */
+export const DENSE: OpStructure = { structure: "dense" };
+export const NONE: OpStructure = { structure: "none" };
 
 /**
  * What a scalar primitive does to a Hessian's sparsity pattern (compiler/emit/pattern.ts):

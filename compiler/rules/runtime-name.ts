@@ -2,7 +2,7 @@
 // built on it: a tangent op of a structured Jacobian (compiler/ad/structured.ts)
 // calls the runtime entry its primitive's structure class names
 // (compiler/ops/structure.ts), chosen here at compile time.
-import { structureOf } from "../ops/structure.js";
+import { structureOf } from "../ops/index.js";
 
 /** The runtime function a tensor rule's call text names: `__jt.NAME(` or `__jt.adZ("NAME", k, `. */
 export function runtimeName(js: string): { name: string; rest: string } | undefined {

@@ -1,0 +1,135 @@
+// The runtime helpers (runtime/ad.ts, runtime/jac.ts) that the derivative
+// rules and passes emit, each defined once as the ops are (compiler/ops/tensor.ts):
+// its runtime call and derivatives, its structure class and its batching rule.
+// They are not part of the language: the front end never reads them.
+import { BOOL, NUM, TENSOR, VEC } from "../ir/ir.js";
+import { sumTo, T, tadd } from "./elementwise.js";
+import { type BatchRule, flagged, isB, same } from "./batching.js";
+import { type OpStructure, DENSE, NONE } from "./structure.js";
+import { call, linear, lits, type TensorRule } from "./tensor.js";
+
+export interface InternalOpDef {
+  rule: TensorRule;
+  structure: OpStructure;
+  /** how the helper runs once over a batch (vmap(grad(f)) meets the reverse rules' helpers); null: no rule, the row loop */
+  batch: BatchRule | null;
+}
+
+const NUMBER = () => NUM;
+/** A helper with no derivative and no structured or batching rule (masks, weights, plumbing). */
+const plumbing = (fn: string, operands: number, structure: OpStructure = NONE, batch: BatchRule | null = null): InternalOpDef => ({
+  rule: { operands, js: call(fn), zero: true },
+  structure,
+  batch,
+});
+/** Number arithmetic on cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts, run after every transform: never differentiated). */
+const numOp = (fn: string, operands: number): InternalOpDef => ({ rule: { operands, js: call(fn), type: NUMBER }, structure: NONE, batch: null });
+/** A reverse rule's helper, linear in its first operand, with no structured rule of its own. */
+const backward = (rule: TensorRule, batch: BatchRule | null = null): InternalOpDef => ({ rule, structure: DENSE, batch });
+
+const INTERNAL_OPS_TABLE = {
+  // acc(a, b) = a + b, where a may be undefined (a cotangent not reached yet)
+  "ad.acc": {
+    rule: {
+      operands: 2,
+      js: call("adAcc"),
+      jvp: (b, _x, [da, db]) => (da && db ? T(b, "ad.acc", [da, db]) : da ?? db),
+      vjp: (_b, _x, _o, ct) => [ct, ct],
+    },
+    structure: { structure: "diagonal", sj: "sjAcc" },
+    batch: flagged("ad.bAcc", 2),
+  },
+  "ad.sumTo": {
+    rule: {
+      operands: 1,
+      js: call("adSumTo"),
+      type: (ts) => (ts[1]?.k === "num" ? NUM : TENSOR),
+      jvp: (b, x, [dx], out) => (dx ? b.t("ad.sumTo", [dx, x[1]], [], out.k === "var" && b.fn.vars.get(out.name)?.k === "num" ? NUM : TENSOR) : null),
+      vjp: (b, x, _o, ct) => [T(b, "ad.expandAs", [ct, x[0]])],
+    },
+    structure: { structure: "broadcast", sj: "sjSumTo" },
+    batch: (b, [t, like], kinds) => {
+      const likeNum = kinds[1] === "n" || like.k === "lit" || b.fn.vars.get(like.name)?.k === "num";
+      const a = b.t("ad.bSumTo", [t, like], [[isB(kinds[0]), isB(kinds[1]), likeNum]], isB(kinds[0]) ? TENSOR : likeNum ? NUM : TENSOR);
+      return { a, kind: isB(kinds[0]) ? (likeNum ? "n" : "b") : "u" };
+    },
+  },
+  "ad.expandAs": {
+    rule: {
+      operands: 1,
+      js: call("adExpandAs"),
+      jvp: (b, x, [dx]) => (dx ? T(b, "ad.expandAs", [dx, x[1]]) : null),
+      vjp: (b, x, _o, ct, _a, _at, ty) => [sumTo(b, ct, x[0], ty[0])],
+    },
+    structure: { structure: "broadcast", sj: "sjExpandAs" },
+    batch: flagged("ad.bExpandAs", 2),
+  },
+  "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: null },
+  "ad.sumBackward": backward(
+    linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
+    // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them
+    (b, [ct, x], kinds, [dim, keep]) =>
+      dim === undefined || dim === null || keep === true ? { a: b.t("ad.bExpandAs", [ct, x], [[isB(kinds[0]), isB(kinds[1])]]), kind: "b" } : "the backward of a sum over some dims",
+  ),
+  "ad.meanBackward": backward(linear("adMeanBackward", (b, ct, _x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward")),
+  "ad.selectBackward": backward(linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]]), "ad.selectBackward")),
+  "ad.narrowBackward": backward(linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]]), "ad.narrowBackward")),
+  "ad.indexBackward": backward(linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]]), "ad.indexBackward")),
+  // bilinear in (ct, the other operand); the first operand only gives shapes
+  "ad.matmulBackA": backward(
+    {
+      operands: 3,
+      js: call("adMatmulBackA"),
+      jvp: (b, [ct, a, y], [dct, , dy]) => tadd(b, dct ? T(b, "ad.matmulBackA", [dct, a, y]) : null, dy ? T(b, "ad.matmulBackA", [ct, a, dy]) : null),
+    },
+    flagged("ad.bMatmulBackA", 3),
+  ),
+  "ad.matmulBackB": backward(
+    {
+      operands: 3,
+      js: call("adMatmulBackB"),
+      jvp: (b, [ct, a, y], [dct, da]) => tadd(b, dct ? T(b, "ad.matmulBackB", [dct, a, y]) : null, da ? T(b, "ad.matmulBackB", [ct, da, y]) : null),
+    },
+    flagged("ad.bMatmulBackB", 3),
+  ),
+  "ad.catPiece": backward({
+    operands: 1,
+    js: (a, attrs) => `__jt.adCatPiece(${[a[0], ...lits(attrs), ...a.slice(1)].join(", ")})`,
+    jvp: (b, x, [dct], _o, attrs) => (dct ? T(b, "ad.catPiece", [dct, ...x.slice(1)], attrs) : null),
+  }),
+  "ad.prodGrad": backward({
+    operands: 1,
+    js: call("adProdGrad"),
+    jvp: (b, [x], [dx], _o, attrs) => (dx ? T(b, "ad.prodGradJvp", [x, dx], attrs) : null),
+  }),
+  // third derivatives of prod are not provided (its second-order tangent is a constant here)
+  "ad.prodGradJvp": plumbing("adProdGradJvp", 2),
+  "ad.block": plumbing("adBlock", 2, DENSE),
+  "ad.step": plumbing("adStep", 1, NONE, same("ad.step")),
+  "ad.pickWeight": plumbing("adPickWeight", 2, DENSE),
+  "ad.clampMask": plumbing("adClampMask", 1, NONE, same("ad.clampMask")),
+  "ad.extremumWeights": plumbing("adExtremumWeights", 2),
+  "ad.sign": plumbing("adSign", 1, NONE, same("ad.sign")),
+  "ad.zerosLike": plumbing("adZerosLike", 1, NONE, same("ad.zerosLike")),
+  "ad.oneHot": plumbing("adOneHot", 1),
+  "ad.numel": { rule: { operands: 1, js: call("adNumel"), zero: true, type: NUMBER }, structure: NONE, batch: (b, [x]) => ({ a: b.t("ad.bNumel", [x], [], NUM), kind: "u" }) },
+  // structured Jacobians (runtime/jac.ts): the identity seed and a block filled from its structure
+  "ad.sjSeed": plumbing("sjSeed", 1),
+  "ad.sjOk": { rule: { operands: 1, js: call("sjOk"), zero: true, type: () => BOOL }, structure: NONE, batch: null },
+  "ad.sjOkCpu": { rule: { operands: 1, js: call("sjOkCpu"), zero: true, type: () => BOOL }, structure: NONE, batch: null },
+  "ad.sjBlock": plumbing("sjBlock", 3),
+  "ad.numAdd": numOp("adNumAdd", 2),
+  "ad.numSub": numOp("adNumSub", 2),
+  "ad.numMul": numOp("adNumMul", 2),
+  "ad.numDiv": numOp("adNumDiv", 2),
+  "ad.numNeg": numOp("adNumNeg", 1),
+  "ad.numPlain": numOp("adNumPlain", 1),
+  "ad.numMath": { rule: { operands: 2, js: (a, attrs) => `__jt.adNumMath(${[JSON.stringify(attrs[0]), ...a].join(", ")})`, type: NUMBER }, structure: NONE, batch: null },
+  "ad.item": numOp("adItem", 1),
+  "ad.numVec": { rule: { operands: 0, js: call("adNumVec"), type: () => VEC }, structure: NONE, batch: null },
+  "ad.numCopy": { rule: { operands: 0, js: call("adNumCopy"), type: () => VEC }, structure: NONE, batch: null },
+  "ad.numFit": numOp("adNumFit", 1),
+} satisfies Record<`ad.${string}`, InternalOpDef>;
+
+export type InternalOpName = keyof typeof INTERNAL_OPS_TABLE;
+export const INTERNAL_OPS: Record<InternalOpName, InternalOpDef> = INTERNAL_OPS_TABLE;

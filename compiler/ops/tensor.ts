@@ -1,0 +1,334 @@
+// The tensor ops that are not elementwise, each defined once (issue 15's
+// registry, second step): its surface (how the front end reads a call), its
+// runtime call and jvp / vjp, its structure class for structured Jacobians and
+// its batching rule, side by side. The table is typed over the op names, so a
+// missing field is a type error. The elementwise ops are in
+// compiler/ops/elementwise.ts; the runtime helpers the rules below emit (`ad.*`)
+// are in compiler/ops/internal.ts. Derived from here: the rule table
+// (compiler/rules/tensor.ts), the front end's op spec (compiler/front/tensor-ops.ts),
+// the structure and batching lookups (compiler/ops/index.ts).
+//
+// Rules build IR from other tensor primitives, so derivatives are
+// differentiable again. Operands that PyTorch broadcasts are un-broadcast in
+// the vjp (ad.sumTo).
+import { type Atom, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
+import { expandAs, sumTo, T, tadd } from "./elementwise.js";
+import { type BatchRule, dimArgs, elementwiseRule, fallback, flagged, intsUnbatched, join, reduction, same } from "./batching.js";
+import { type OpStructure, DENSE, MOVE, NONE, RESHAPE } from "./structure.js";
+
+type Tan = Atom | null;
+
+/** An op's derivative rule and runtime call (what AD and the emitters read). */
+export interface TensorRule {
+  /** differentiable operands first (tensors or numbers); then integer arguments */
+  operands: number;
+  js: (a: string[], attrs: unknown[]) => string;
+  /** the output never depends differentiably on the operands: a constant to AD */
+  zero?: boolean;
+  type?: (args: Type[]) => Type;
+  jvp?: (b: Builder, x: Atom[], dx: Tan[], out: Atom, attrs: unknown[]) => Tan;
+  vjp?: (b: Builder, x: Atom[], out: Atom, ct: Atom, active: boolean[], attrs: unknown[], types: Type[]) => Tan[];
+}
+
+/** How the front end reads a call of the op (SPEC §5). */
+export interface Surface {
+  /** differentiable operands, the receiver included */
+  operands: number;
+  /** integer arguments with their defaults (undefined: required; NaN: optional, left out) */
+  ints?: (number | undefined)[];
+  /** literal arguments: an optional dim list + keepdim, or a shape given as an array or as numbers */
+  lits?: "dims" | "sizes";
+  /** the result is a number (never a Tensor) */
+  result?: "num";
+  /** the sizes may be run-time integers (`x.reshape(x.shape[0], -1)`: the vjp reads x's shape, not the sizes) */
+  runtimeSizes?: true;
+  /** the name users write, where it is not the entry's: `x.max()` / `max(x, dim)` read as amax (a tensor argument makes them maximum) */
+  written?: string;
+  /** a Tensor method only, not a jacc function */
+  methodOnly?: true;
+  /** a call read by its own form: `cat([a, b], dim)` (an array literal), `where(c, a, b)` / `a.where(c, b)` */
+  form?: "list" | "where";
+}
+
+export interface TensorOpDef {
+  /** absent: the front end builds the primitive itself (factories, `.shape`) */
+  surface?: Surface;
+  rule: TensorRule;
+  /** what a tangent's structure becomes through the op (compiler/ops/structure.ts) */
+  structure: OpStructure;
+  /** how the op runs once over a batch (compiler/ops/batching.ts), or why it cannot (vmap keeps the row loop) */
+  batch: BatchRule;
+}
+
+export const lits = (attrs: unknown[]) => attrs.map((a) => (a === undefined ? "undefined" : JSON.stringify(a)));
+/** `__jt.fn(operands..., attrs...)` */
+export const call = (fn: string) => (a: string[], attrs: unknown[]) => `__jt.${fn}(${[...a, ...lits(attrs)].join(", ")})`;
+
+const rest = (x: Atom[], n: number) => x.slice(n);
+
+/** A rule for an op linear in its first operand: the jvp applies the op to the tangent. */
+export function linear(fn: string, back: (b: Builder, ct: Atom, x: Atom[], attrs: unknown[]) => Atom, prim = `t.${fn}`): TensorRule {
+  return {
+    operands: 1,
+    js: call(fn),
+    jvp: (b, x, [dx], _o, attrs) => (dx ? T(b, prim, [dx, ...rest(x, 1)], attrs) : null),
+    vjp: (b, x, _o, ct, _a, attrs) => [back(b, ct, x, attrs)],
+  };
+}
+
+const unary = (operands = 1): Surface => ({ operands });
+const withInts = (...ints: (number | undefined)[]): Surface => ({ operands: 1, ints });
+const dims: Surface = { operands: 1, lits: "dims" };
+const sizes: Surface = { operands: 1, lits: "sizes" };
+const runtimeSizes: Surface = { ...sizes, runtimeSizes: true };
+const REQ = undefined;
+
+const shapeOnly = (op: string, why: string): BatchRule => fallback(`\`${op}\` ${why}`);
+
+const TENSOR_OPS_TABLE = {
+  // ---- reductions: linear; the vjp broadcasts ct back over the reduced dims
+  sum: { surface: dims, rule: linear("sum", (b, ct, [x], attrs) => T(b, "ad.sumBackward", [ct, x], attrs)), structure: { structure: "reduce", sj: "sjSum" }, batch: reduction("t.sum", "sum") },
+  mean: { surface: dims, rule: linear("mean", (b, ct, [x], attrs) => T(b, "ad.meanBackward", [ct, x], attrs)), structure: { structure: "reduce", sj: "sjMean" }, batch: reduction("t.mean", "mean") },
+  // prod: ∂/∂x_i = product of the others (exact at zeros)
+  prod: {
+    surface: dims,
+    rule: {
+      operands: 1,
+      js: call("prod"),
+      jvp: (b, [x], [dx], _o, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, T(b, "ad.prodGrad", [x], attrs)])], attrs) : null),
+      vjp: (b, [x], _o, ct, _a, attrs) => [T(b, "t.mul", [T(b, "ad.sumBackward", [ct, x], attrs), T(b, "ad.prodGrad", [x], attrs)])],
+    },
+    structure: DENSE,
+    batch: reduction("t.prod", "prod"),
+  },
+  // max / min reductions: split evenly among tied extrema
+  amax: { surface: { ...dims, written: "max" }, rule: extremum("max"), structure: DENSE, batch: reduction("t.amax", "max") },
+  amin: { surface: { ...dims, written: "min" }, rule: extremum("min"), structure: DENSE, batch: reduction("t.amin", "min") },
+
+  // ---- products. d(a @ b) = da @ b + a @ db
+  matmul: {
+    surface: unary(2),
+    rule: {
+      operands: 2,
+      js: call("matmul"),
+      jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.matmul", [dx, y]) : null, dy ? T(b, "t.matmul", [x, dy]) : null),
+      vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "ad.matmulBackA", [ct, x, y]) : null, act[1] ? T(b, "ad.matmulBackB", [ct, x, y]) : null],
+    },
+    structure: { structure: "bilinear", sj: "sjMatmul" },
+    // W @ x with W unbatched is one [B, n] @ Wᵀ (runtime/batching.ts picks the form from the ranks)
+    batch: flagged("ad.bMatmul", 2),
+  },
+  dot: {
+    surface: unary(2),
+    rule: {
+      operands: 2,
+      js: call("dot"),
+      jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.dot", [dx, y]) : null, dy ? T(b, "t.dot", [x, dy]) : null),
+      vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "t.mul", [ct, y]) : null, act[1] ? T(b, "t.mul", [ct, x]) : null],
+    },
+    structure: { structure: "bilinear", sj: "sjDot" },
+    batch: flagged("ad.bDot", 2),
+  },
+  outer: {
+    surface: unary(2),
+    rule: {
+      operands: 2,
+      js: call("outer"),
+      jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.outer", [dx, y]) : null, dy ? T(b, "t.outer", [x, dy]) : null),
+      vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "t.matmul", [ct, y]) : null, act[1] ? T(b, "t.matmul", [x, ct]) : null],
+    },
+    structure: { structure: "bilinear" },
+    batch: flagged("ad.bOuter", 2),
+  },
+
+  // ---- shape ops: linear, with the inverse index map as vjp
+  select: { surface: withInts(REQ, REQ), rule: linear("select", (b, ct, x) => T(b, "ad.selectBackward", [ct, x[0], x[1], x[2]])), structure: MOVE, batch: dimArgs("t.select", [1]) },
+  narrow: { surface: withInts(REQ, REQ, REQ), rule: linear("narrow", (b, ct, x) => T(b, "ad.narrowBackward", [ct, x[0], x[1], x[2], x[3]])), structure: MOVE, batch: dimArgs("t.narrow", [1]) },
+  reshape: { surface: runtimeSizes, rule: linear("reshape", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])), structure: RESHAPE, batch: sized("reshape", "ad.bReshape") },
+  view: { surface: runtimeSizes, rule: linear("view", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])), structure: RESHAPE, batch: sized("view", "ad.bReshape") },
+  flatten: {
+    surface: withInts(0, -1),
+    rule: linear("flatten", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])),
+    structure: RESHAPE,
+    batch: (b, args, kinds) => intsUnbatched(kinds, 1) ?? { a: b.t("ad.bFlatten", args), kind: "b" },
+  },
+  squeeze: { surface: sizes, rule: linear("squeeze", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])), structure: RESHAPE, batch: (b, [x], _k, attrs) => ({ a: b.t("ad.bSqueeze", [x], attrs.length ? [attrs[0]] : []), kind: "b" }) },
+  unsqueeze: { surface: withInts(REQ), rule: linear("unsqueeze", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])), structure: RESHAPE, batch: dimArgs("t.unsqueeze", [1]) },
+  transpose: { surface: withInts(REQ, REQ), rule: linear("transpose", (b, ct, x) => T(b, "t.transpose", [ct, x[1], x[2]])), structure: MOVE, batch: dimArgs("t.transpose", [1, 2]) },
+  t: { surface: unary(), rule: linear("t", (b, ct) => T(b, "t.t", [ct])), structure: MOVE, batch: (b, [x]) => ({ a: b.t("ad.bT", [x]), kind: "b" }) },
+  permute: {
+    surface: sizes,
+    rule: linear("permute", (b, ct, _x, attrs) => T(b, "t.permute", [ct], [inversePerm(attrs[0] as number[])])),
+    structure: MOVE,
+    batch: (b, [x], _k, [dims]) => {
+      const ds = dims as number[];
+      return { a: b.t("t.permute", [x], [[0, ...ds.map((d) => (d < 0 ? d + ds.length : d) + 1)]]), kind: "b" };
+    },
+  },
+  expand: { surface: runtimeSizes, rule: linear("expand", (b, ct, [x]) => sumTo(b, ct, x, TENSOR)), structure: MOVE, batch: sized("expand", "ad.bExpand") },
+  // index (gather along dim 0): linear in x, indices are constants
+  index: {
+    surface: withInts(REQ),
+    rule: linear("index", (b, ct, x) => T(b, "ad.indexBackward", [ct, x[0], x[1]])),
+    structure: MOVE,
+    batch: fallback("`index` gathers along dim 0 and has no batching rule yet"),
+  },
+  // cat / stack of several tensors: the vjp hands each operand its piece of ct
+  cat: { surface: { operands: Infinity, form: "list" }, rule: joinRule(false), structure: { structure: "move", sj: "sjCat" }, batch: join("t.cat") },
+  stack: { surface: { operands: Infinity, form: "list" }, rule: joinRule(true), structure: { structure: "move", sj: "sjStack" }, batch: join("t.stack") },
+
+  // ---- nonlinear ops that are not elementwise
+  // softmax: d s = s (dx - Σ s dx); log-softmax: d l = dx - Σ softmax dx
+  softmax: {
+    surface: withInts(REQ),
+    rule: {
+      operands: 1,
+      js: call("softmax"),
+      jvp: (b, x, [dx], out) => (dx ? T(b, "t.mul", [out, T(b, "t.sub", [dx, keepSum(b, T(b, "t.mul", [out, dx]), x[1])])]) : null),
+      vjp: (b, x, out, ct) => [T(b, "t.mul", [out, T(b, "t.sub", [ct, keepSum(b, T(b, "t.mul", [ct, out]), x[1])])])],
+    },
+    structure: DENSE,
+    batch: dimArgs("t.softmax", [1]),
+  },
+  logSoftmax: {
+    surface: withInts(REQ),
+    rule: {
+      operands: 1,
+      js: call("logSoftmax"),
+      jvp: (b, x, [dx], out) => (dx ? T(b, "t.sub", [dx, keepSum(b, T(b, "t.mul", [T(b, "t.exp", [out]), dx]), x[1])]) : null),
+      vjp: (b, x, out, ct) => [T(b, "t.sub", [ct, T(b, "t.mul", [T(b, "t.exp", [out]), keepSum(b, ct, x[1])])])],
+    },
+    structure: DENSE,
+    batch: dimArgs("t.logSoftmax", [1]),
+  },
+  // where(c, a, b): differentiable in a and b only
+  where: {
+    surface: { operands: 3, form: "where" },
+    rule: {
+      operands: 3,
+      js: call("where"),
+      jvp: (b, [c], [, da, db], out) => (da || db ? expandAs(b, T(b, "t.where", [c, da ?? lit(0), db ?? lit(0)]), out) : null),
+      vjp: (b, [c, x, y], _o, ct, act, _a, ty) => [
+        null,
+        act[1] ? sumTo(b, T(b, "t.where", [c, ct, lit(0)]), x, ty[1]) : null,
+        act[2] ? sumTo(b, T(b, "t.where", [c, lit(0), ct]), y, ty[2]) : null,
+      ],
+    },
+    structure: { structure: "move", sj: "sjWhere" },
+    batch: elementwiseRule("t.where", 3),
+  },
+  // clamp: d = dx where min <= x <= max (PyTorch), bounds are constants
+  clamp: {
+    surface: withInts(NaN, NaN),
+    rule: {
+      operands: 1,
+      js: call("clamp"),
+      jvp: (b, x, [dx]) => (dx ? T(b, "t.mul", [dx, T(b, "ad.clampMask", x)]) : null),
+      vjp: (b, x, _o, ct) => [T(b, "t.mul", [ct, T(b, "ad.clampMask", x)])],
+    },
+    structure: DENSE,
+    batch: elementwiseRule("t.clamp", 1),
+  },
+
+  // ---- numbers out of tensors
+  // item: the number of a one-element tensor, a differentiable value like any number
+  // d(item x) = item(dx); x̄ = ct in x's shape (on x's device)
+  item: {
+    surface: { operands: 1, result: "num", methodOnly: true },
+    rule: {
+      operands: 1,
+      js: (a) => `${a[0]}.item()`,
+      type: () => NUM,
+      jvp: (b, _x, [dx]) => (dx ? b.t("t.item", [dx], [], NUM) : null),
+      vjp: (b, [x], _o, ct) => [expandAs(b, ct, x)],
+    },
+    structure: NONE,
+    batch: (b, [x]) => ({ a: b.t("ad.bItem", [x]), kind: "n" }),
+  },
+  // detach: the same values with no derivative (PyTorch's x.detach(); shares x's storage)
+  detach: { surface: unary(), rule: { operands: 1, js: call("detach"), zero: true }, structure: NONE, batch: same("t.detach") },
+  // sizes: run-time integers, never differentiated
+  size: {
+    surface: { operands: 1, ints: [REQ], result: "num", methodOnly: true },
+    rule: { operands: 1, js: (a) => `${a[0]}.size(${a[1]})`, zero: true, type: () => NUM },
+    structure: NONE,
+    batch: (b, args, kinds) => intsUnbatched(kinds, 1) ?? { a: b.t("ad.bSize", args, [], NUM), kind: "u" },
+  },
+  dim: {
+    surface: { operands: 1, result: "num", methodOnly: true },
+    rule: { operands: 1, js: (a) => `${a[0]}.dim()`, zero: true, type: () => NUM },
+    structure: NONE,
+    batch: (b, [x]) => ({ a: b.t("ad.bDim", [x], [], NUM), kind: "u" }),
+  },
+  numel: {
+    surface: { operands: 1, result: "num", methodOnly: true },
+    rule: { operands: 1, js: (a) => `${a[0]}.numel()`, zero: true, type: () => NUM },
+    structure: NONE,
+    batch: (b, [x]) => ({ a: b.t("ad.bNumel", [x], [], NUM), kind: "u" }),
+  },
+  // x.shape: a copy (the generated code may not write into a tensor's own shape)
+  shape: {
+    rule: { operands: 1, js: (a) => `[...${a[0]}.shape]`, zero: true, type: () => VEC },
+    structure: NONE,
+    batch: shapeOnly("shape", "of a batched tensor has no batching rule yet"),
+  },
+  // a factory given the function's values (compiler/front/lower.ts factoryCall): no derivative, as in PyTorch
+  factory: {
+    rule: {
+      operands: 0,
+      zero: true,
+      js: (a, attrs) => {
+        const [name, layout] = attrs as [string, FactoryArg[]];
+        let next = 0;
+        const opts = (fields: FactoryField[]) => `{ ${fields.map((f) => `${JSON.stringify(f.key)}: ${"text" in f ? f.text : `${a[next++]}.${f.prop}`}`).join(", ")} }`;
+        const args = layout.map((l) => (l.k === "text" ? l.text : l.k === "atom" ? a[next++] : l.k === "opts" ? opts(l.fields) : `[${a.slice(next, (next += l.n)).join(", ")}]`));
+        return `__jt.${name}(${args.join(", ")})`;
+      },
+    },
+    structure: NONE,
+    batch: shapeOnly("factory", "sized or typed by batched values has no batching rule yet"),
+  },
+} satisfies Record<string, TensorOpDef>;
+
+export type TensorOpName = keyof typeof TENSOR_OPS_TABLE;
+export const TENSOR_OPS: Record<TensorOpName, TensorOpDef> = TENSOR_OPS_TABLE;
+export const TENSOR_OP_NAMES = Object.keys(TENSOR_OPS) as TensorOpName[];
+
+/** How t.factory's operands rebuild a factory call's arguments (compiler/front/lower.ts factoryCall). */
+export type FactoryField = { key: string; text: string } | { key: string; prop: "dtype" | "device" };
+export type FactoryArg = { k: "atom" } | { k: "array"; n: number } | { k: "text"; text: string } | { k: "opts"; fields: FactoryField[] };
+
+/** reshape / view / expand: literal sizes batch as one op over the batch; run-time sizes do not yet. */
+function sized(name: string, helper: string): BatchRule {
+  return (b, [x], _k, [s]) => (Array.isArray(s) ? { a: b.t(helper, [x], [s]), kind: "b" } : `${name} without sizes`);
+}
+
+function extremum(which: "max" | "min"): TensorRule {
+  return {
+    operands: 1,
+    js: call(which),
+    jvp: (b, [x], [dx], out, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, T(b, "ad.extremumWeights", [x, out], attrs)])], attrs) : null),
+    vjp: (b, [x], out, ct, _a, attrs) => [T(b, "t.mul", [T(b, "ad.sumBackward", [ct, x], attrs), T(b, "ad.extremumWeights", [x, out], attrs)])],
+  };
+}
+
+function joinRule(stacked: boolean): TensorRule {
+  const fn = stacked ? "stack" : "cat";
+  return {
+    operands: Infinity,
+    js: (a, attrs) => `__jt.${fn}([${a.join(", ")}], ${JSON.stringify(attrs[0])})`,
+    jvp: (b, x, dx, _o, attrs) => (dx.some(Boolean) ? T(b, `t.${fn}`, x.map((xi, i) => dx[i] ?? T(b, "ad.zerosLike", [xi])), attrs) : null),
+    vjp: (b, x, _o, ct, act, attrs) => x.map((_, i) => (act[i] ? T(b, "ad.catPiece", [ct, ...x], [i, attrs[0], stacked]) : null)),
+  };
+}
+
+function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
+  return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);
+}
+
+function inversePerm(dims: number[]): number[] {
+  const n = dims.length;
+  const inv = new Array<number>(n);
+  dims.forEach((d, i) => (inv[d < 0 ? d + n : d] = i));
+  return inv;
+}
