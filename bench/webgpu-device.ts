@@ -12,7 +12,7 @@
 // ÷ PyTorch (CUDA) and takes PyTorch's device copy as the bandwidth ceiling.
 // Not a test: it prints and exits 0; with JACC_BENCH_JSON=<file> it also writes JSON.
 import fs from "node:fs";
-import { initWebGPU, randn, webgpuExecutor, type Tensor } from "jacc";
+import { initWebGPU, randn, webgpuExecutor, type Tensor } from "jacc/internal";
 import { compileToFile, importFile } from "./compile.js";
 
 const SOURCE = `import { vmap, jacfwd, jacrev, type Tensor } from "jacc";

@@ -8,7 +8,7 @@
 // result is checked against the CPU's. JACC_BENCH_N sets n (default 256),
 // JACC_BENCH_PATHS the paths (default structured,sweeps).
 // Not a test: it prints a Markdown table and exits 0.
-import { initWebGPU, randn, webgpuExecutor, type Tensor } from "jacc";
+import { initWebGPU, randn, webgpuExecutor, type Tensor } from "jacc/internal";
 import { compileToFile, importFile } from "./compile.js";
 
 const SOURCE = `import { jacfwd, jacrev, logSoftmax, type Tensor } from "jacc";

@@ -6,7 +6,7 @@
 // as a uniform instead of read-only storage. The ceilings: compute-shader
 // copies (f32 and vec4<f32>) through the same Dawn device. Times are medians of
 // batches of back-to-back dispatches. Not a test.
-import { initWebGPU, webgpuExecutor, registeredKernels } from "jacc";
+import { initWebGPU, webgpuExecutor, registeredKernels } from "jacc/internal";
 import { kernelSource } from "../runtime/kernels.js";
 import { compileToFile, importFile } from "./compile.js";
 

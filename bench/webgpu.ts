@@ -7,7 +7,7 @@
 // (the module compiled with paths { fuse: false }: one kernel per op). Not a test: it
 // prints and exits 0.
 import fs from "node:fs";
-import { initWebGPU, randn, webgpuExecutor, type Tensor } from "jacc";
+import { initWebGPU, randn, webgpuExecutor, type Tensor } from "jacc/internal";
 import { compileToFile, importFile } from "./compile.js";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";

@@ -16,6 +16,7 @@ import { printFn } from "./ir/print.js";
 import { emitPatterns } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
+import { analyseKernel } from "./opt/kernel-bounds.js";
 import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
 import { FusedHelpers } from "./ir/fused.js";
 import { renderFused } from "./emit/fused-js.js";
@@ -177,7 +178,7 @@ export function compileModule(source: string, fileName: string, options: Compile
             const scalarOnly = tgt && !tgt.params.some((p) => p.type.k === "tensor" || p.type.k === "opaque");
             if (built.gpu && !cp && scalarOnly) {
               // WebGPU inputs run the row kernel the compiler emits for a scalar program (or say why there is none)
-              const k = vmapKernel(simplifiedFns(program.fns), built.gpu, fn, `vmap_${built.fn}`);
+              const k = vmapKernel(simplifiedFns(program.fns), built.gpu, fn, `vmap_${built.fn}`, analyseKernel);
               if (k.text) Object.assign(vmapShaders, { [k.name]: k.text }, kernelsFor(["reshape", "select", "permute"]), { copy_strided: kernelText("copy_strided") });
               usesVmap = true;
               const gpuCall = `__jt.gpuVmapScalar(${k.text ? JSON.stringify(k.name) : "null"}, ${JSON.stringify(k.meta)}, a, [${k.externals.join(", ")}])`;
@@ -268,7 +269,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
   const at = lastImport ? lastImport.getEnd() : 0;
   // on the first line, so that no line of the user's code moves (source maps stay exact)
-  let tensorImport = emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc"; ` : "";
+  let tensorImport = emitter.usesRuntime || usesVmap ? `import * as __jt from "jacc/internal"; ` : "";
   let generatedPart = `\n\n// ---- jacc: generated derivative code (do not edit; regenerate with jacc)\n${generated}\n${extraCode.length ? `\n${extraCode.join("\n\n")}\n` : ""}`;
   // (the WGSL function is appended below, once the module's kernels are known)
   // (the user's text is parsed, the generated text, ours and large, only scanned: parsing it cost a fifth of compileModule)
@@ -283,12 +284,12 @@ export function compileModule(source: string, fileName: string, options: Compile
   // WebGPU: the WGSL kernels this module's tensor code can reach, registered on its first line (a hoisted function holds them)
   const shaders = { ...(usesTensors(mod.jaccImports, generatedPart, mod.jaccNamespaces.size > 0) ? kernelsForCode(s.toString() + generatedPart, mod.jaccImports) : {}), ...vmapShaders, ...fusedText.kernels };
   const gpuPart = Object.keys(shaders).length ? wgslFunction(shaders, tsOut) : "";
-  const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
+  const gpuRegister = gpuPart ? `${emitter.usesRuntime || usesVmap ? "" : `import * as __jt from "jacc/internal"; `}__jt.gpuKernels(__jaccWgsl()); ` : "";
   tensorImport += gpuRegister;
   // the helpers the module uses (after the imports), and the Tensor class if they or the generated code name it
   const prelude = emitPrelude({ ts: tsOut, file: fileName }, s.toString() + generatedPart + gpuPart);
   s.appendRight(at, `${at ? "\n" : ""}${prelude}`);
-  if (new RegExp(`\\b${RT.tensor}\\b`).test(prelude + generatedPart)) tensorImport = `import { Tensor as ${RT.tensor} } from "jacc"; ` + tensorImport;
+  if (new RegExp(`\\b${RT.tensor}\\b`).test(prelude + generatedPart)) tensorImport = `import { Tensor as ${RT.tensor} } from "jacc/internal"; ` + tensorImport;
   // the runtime imports go first: type stripping must not elide them (only generated code uses them)
   if (tsOut) s.prepend(tensorImport);
   const map = s.generateMap({ hires: true, source: fileName, includeContent: true });

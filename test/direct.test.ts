@@ -6,7 +6,7 @@ import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
-import { sjStats, Tensor } from "../runtime/index.js";
+import { sjStats, Tensor } from "../runtime/internal.js";
 
 const SRC = `
 import { jacrev, jacfwd, jacobian, type Tensor } from "jacc";

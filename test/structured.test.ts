@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
 import { compileModule } from "../compiler/index.js";
-import { sjStats, tensor, Tensor } from "../runtime/index.js";
+import { sjStats, tensor, Tensor } from "../runtime/internal.js";
 
 const dir = path.join(repoRoot, "fixtures", "tensor");
 const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();

@@ -3,8 +3,8 @@
 // and a lost device (destroyed on purpose, then initWebGPU() again).
 import * as assert from "uvu/assert";
 import { test } from "uvu";
-import * as jt from "../runtime/index.js";
-import { initWebGPU, tensor, webgpuExecutor } from "../runtime/index.js";
+import * as jt from "../runtime/internal.js";
+import { initWebGPU, tensor, webgpuExecutor } from "../runtime/internal.js";
 import { kernelSource } from "../runtime/kernels.js";
 import { gpuTest, registerAllKernels } from "./util/webgpu.js";
 import { compileOrThrow, repoRoot } from "./util/compile.js";
@@ -166,7 +166,7 @@ gpuTest(FILE, "before initWebGPU the backend is not loaded, and its entry points
   fs.writeFileSync(main, [
     `import { register } from "node:module";`,
     `register(${JSON.stringify(new URL(`file://${hook}`).href)});`,
-    `const jt = await import("jacc");`,
+    `const jt = await import("jacc/internal");`,
     `const say = (f) => { try { f(); return "no error"; } catch (e) { return e.constructor.name + ": " + e.message; } };`,
     `console.log("executor", String(jt.webgpuExecutor()));`,
     `console.log("gpuRun", say(() => jt.gpuRun("axpy", [], [], [[3]], 3)));`,

@@ -11,7 +11,7 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { randn, tensor, Tensor, webgpuExecutor } from "jacc";
+import { randn, tensor, Tensor, webgpuExecutor } from "jacc/internal";
 import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
 import { gpuTest, mismatches, numbers, readBack } from "./util/webgpu.js";
 import { fusedKernel, regionKernel } from "../compiler/emit/wgsl/fused.js";

@@ -9,8 +9,8 @@
 // CPU gives is a 0-d float32 device tensor there), and is checked in closed form.
 import * as assert from "uvu/assert";
 import { test } from "uvu";
-import { Tensor, tensor, webgpuExecutor } from "../runtime/index.js";
-import * as jt from "../runtime/index.js";
+import { Tensor, tensor, webgpuExecutor } from "../runtime/internal.js";
+import * as jt from "../runtime/internal.js";
 import { compileAndImport } from "./util/compile.js";
 import { RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
 import { gpuTest, kind, mismatches, numbers, readBack, registerAllKernels } from "./util/webgpu.js";

@@ -9,7 +9,7 @@
 // per sweep), and the matmul kernel's transpose flags against the CPU.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Tensor, sjStats, webgpuExecutor } from "jacc";
+import { Tensor, sjStats, webgpuExecutor } from "jacc/internal";
 import { compileAndImport } from "./util/compile.js";
 import { gpuTest, mismatches, readBack, registerAllKernels } from "./util/webgpu.js";
 

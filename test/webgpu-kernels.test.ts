@@ -6,9 +6,9 @@
 // compiler/emit/wgsl lists for that runtime function (what a module gets).
 import * as assert from "uvu/assert";
 import { test } from "uvu";
-import * as jt from "../runtime/index.js";
+import * as jt from "../runtime/internal.js";
 import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES } from "../compiler/ops/elementwise.js";
-import { Tensor, webgpuExecutor } from "../runtime/index.js";
+import { Tensor, webgpuExecutor } from "../runtime/internal.js";
 import { KERNELS, RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
 import { gpuTest, mismatches, registerAllKernels } from "./util/webgpu.js";
 

@@ -8,8 +8,8 @@
 // its numbers at 1e-4. Expected values are also checked in closed form.
 import * as assert from "uvu/assert";
 import { test } from "uvu";
-import { Tensor, tensor, webgpuExecutor } from "../runtime/index.js";
-import * as jt from "../runtime/index.js";
+import { Tensor, tensor, webgpuExecutor } from "../runtime/internal.js";
+import * as jt from "../runtime/internal.js";
 import { compileAndImport, compileOrThrow } from "./util/compile.js";
 import { RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
 import { gpuTest, kind, mismatches, numbers, readBack, registerAllKernels } from "./util/webgpu.js";

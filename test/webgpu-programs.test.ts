@@ -17,7 +17,7 @@ import crypto from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { compileOrThrow, repoRoot, tmpDir } from "./util/compile.js";
 import { float32Shim, gpuTest, kind, mismatches, numbers, readBack } from "./util/webgpu.js";
-import { webgpuExecutor } from "../runtime/index.js";
+import { webgpuExecutor } from "../runtime/internal.js";
 
 const FILE = "webgpu-programs";
 const TOL = 1e-4;

@@ -1,4 +1,4 @@
-// The vmapped-scalar-program kernel (compiler/emit/wgsl-scalar.ts): real
+// The vmapped-scalar-program kernel (compiler/emit/wgsl/scalar-kernel.ts): real
 // programs through the compiler's own pipeline (front end → jvp / vjp →
 // drivers → simplify), their WGSL run on Dawn (SwiftShader without a GPU)
 // over many random rows and compared with the generated JavaScript (float64)
@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { emitScalarKernel, kernelLayout, WgslKernelError } from "../compiler/emit/wgsl-scalar.js";
+import { scalarKernel, kernelLayout, WgslKernelError } from "./util/scalar-kernel.js";
 import { compileAndImport, repoRoot } from "./util/compile.js";
 import { irOfModule } from "./util/ir-of.js";
 import { gpuDevice, runKernel, shaderErrors } from "./util/wgsl-device.js";
@@ -324,7 +324,7 @@ function kernelError(source: string, name: string, options = {}): WgslKernelErro
   const m = ir.markers.find((x) => source.indexOf(x.text) > source.indexOf(`export const ${name}`));
   const fn = m ? m.fn : ir.plain(name);
   try {
-    emitScalarKernel(simplifiedFns(ir.fns), fn, options);
+    scalarKernel(simplifiedFns(ir.fns), fn, options);
   } catch (err) {
     if (err instanceof WgslKernelError) return err;
     throw err;
@@ -367,7 +367,7 @@ export function n(x: number, k: number): number { const a = new Array(Math.floor
 
 test("readable WGSL: IR names, one comment per source line, helpers only when used", async () => {
   const ir = irOfModule(LORENZ, "/tmp/jacc-wgsl/lorenz.ts");
-  const k = emitScalarKernel(simplifiedFns(ir.fns), ir.plain("lorenz"));
+  const k = scalarKernel(simplifiedFns(ir.fns), ir.plain("lorenz"));
   assert.match(k.code, /\/\/ lorenz\.ts:3\n\s+sigma = 10\.0;/);
   assert.match(k.code, /fn lorenz\d*\(x: f32, y: f32, z: f32\) -> lorenz\d*_out/);
   assert.not.match(k.code, /jacc_sincos|jacc_tape|jacc_nan/);

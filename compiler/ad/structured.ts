@@ -17,7 +17,7 @@
 // decision (compiler/ad/jacobian-plan.ts).
 import { type Atom, BOOL, type Fn, lit, namesFor, type Stmt, stmtReads, TENSOR, twinOf, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
-import { runtimeName } from "../rules/runtime-name.js";
+import { runtimeCall } from "../ops/tensor.js";
 import { structureOf as opStructure } from "../ops/index.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
@@ -260,8 +260,7 @@ function rewrite(ctx: Ctx, g: Fn, nParams: number, nRes: number): { name: string
     const none = { why: `a tangent meets ${e.op}, which has no structured form` };
     if (!rule.tensor || rule.zero || (rule as { type?: unknown }).type) return none;
     if (g.vars.get(s.dst)?.k !== "tensor") return { why: `the tangent ${s.dst} is not a tensor` };
-    const probe = runtimeName(rule.js(e.args.map((_, i) => `a${i}`), e.attrs ?? []));
-    if (!probe) return none;
+    if (!runtimeCall(ruleOf(e.op.startsWith("tz.") ? `t.${e.op.slice(3)}` : e.op).js)) return none;
     ops.push(e.op);
     let own = 0;
     e.args.forEach((a, i) => {

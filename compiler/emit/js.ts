@@ -218,7 +218,7 @@ export class JsEmitter {
   private lines: string[] = [];
   private indent = 1;
   private lastLine = -1;
-  /** the generated code calls jacc's runtime ops (import * as __jt from "jacc") */
+  /** the generated code calls jacc's runtime ops (import * as __jt from "jacc/internal") */
   usesRuntime = false;
   constructor(private o: EmitOptions) {}
 

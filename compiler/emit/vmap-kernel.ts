@@ -1,10 +1,12 @@
 // The WebGPU side of a top-level vmap: the row kernel of the batched scalar
-// program (wgsl-scalar.ts) and what the runtime needs to run it
+// program (compiler/opt/kernel-bounds.ts, then compiler/emit/wgsl/scalar-kernel.ts) and what the runtime needs to run it
 // (runtime/webgpu/vmap.ts). When the program cannot be a kernel (Tensor ops,
 // recursion, vectors of unknown length), the reason is kept: a call with
 // WebGPU inputs then fails saying why, and the CPU path is unchanged.
 import type { Fn } from "../ir/ir.js";
-import { emitScalarKernel, WgslKernelError } from "./wgsl-scalar.js";
+import { type ScalarKernelOptions, WgslKernelError } from "../ir/kernel.js";
+import type { analyseKernel } from "../opt/kernel-bounds.js";
+import { emitScalarKernel } from "./wgsl/scalar-kernel.js";
 
 export interface VmapKernel {
   name: string;
@@ -14,10 +16,18 @@ export interface VmapKernel {
   externals: string[];
 }
 
-export function vmapKernel(fns: { get(name: string): Fn | undefined }, gpu: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string }, entry: Fn, name: string): VmapKernel {
+/** `analyse`: compiler/opt/kernel-bounds.ts's analyseKernel, which the caller runs (an emitter does not import passes). */
+export function vmapKernel(
+  fns: { get(name: string): Fn | undefined },
+  gpu: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string },
+  entry: Fn,
+  name: string,
+  analyse: typeof analyseKernel,
+): VmapKernel {
   const meta: Record<string, unknown> = { label: gpu.label };
   try {
-    const { code, signature: sig } = emitScalarKernel(fns, gpu.target, { batched: gpu.inDims.map((d) => d !== null), layoutStorage: true, separateInputs: true });
+    const options: ScalarKernelOptions = { batched: gpu.inDims.map((d) => d !== null), layoutStorage: true, separateInputs: true };
+    const { code, signature: sig } = emitScalarKernel(options, analyse(fns, gpu.target, options));
     if (sig.inputs.some((i) => i.source === "external" && i.vector)) throw new WgslKernelError("captured", "it reads a captured array");
     Object.assign(meta, {
       inputs: sig.inputs.map((i) => ({ param: i.param, external: i.source === "external", batched: i.source === "param" && gpu.inDims[i.param!] !== null, length: i.length, vector: i.vector })),

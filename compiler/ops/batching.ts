@@ -7,8 +7,8 @@
 // This file holds the rule combinators; each op's rule is in its entry
 // (compiler/ops/tensor.ts, compiler/ops/internal.ts), and the elementwise ops
 // share one rule derived from the registry (compiler/ops/index.ts looks them up).
-import { type Atom, type Builder, lit, NUM, TENSOR } from "../ir/ir.js";
-import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, type ElementwiseName } from "./elementwise.js";
+import { type Atom, type Builder, lit } from "../ir/ir.js";
+import { ELEMENTWISE_OPS, type ElementwiseName } from "./elementwise.js";
 
 export type Kind = "u" | "b" | "n";
 export interface Batched { a: Atom; kind: Kind }

@@ -94,7 +94,7 @@ const INTERNAL_OPS_TABLE = {
   ),
   "ad.catPiece": backward({
     operands: 1,
-    js: (a, attrs) => `__jt.adCatPiece(${[a[0], ...lits(attrs), ...a.slice(1)].join(", ")})`,
+    js: call("adCatPiece", (a, attrs) => [a[0], ...lits(attrs), ...a.slice(1)]),
     jvp: (b, x, [dct], _o, attrs) => (dct ? T(b, "ad.catPiece", [dct, ...x.slice(1)], attrs) : null),
   }),
   "ad.prodGrad": backward({
@@ -124,7 +124,7 @@ const INTERNAL_OPS_TABLE = {
   "ad.numDiv": numOp("adNumDiv", 2),
   "ad.numNeg": numOp("adNumNeg", 1),
   "ad.numPlain": numOp("adNumPlain", 1),
-  "ad.numMath": { rule: { operands: 2, js: (a, attrs) => `__jt.adNumMath(${[JSON.stringify(attrs[0]), ...a].join(", ")})`, type: NUMBER }, structure: NONE, batch: null },
+  "ad.numMath": { rule: { operands: 2, js: call("adNumMath", (a, attrs) => [JSON.stringify(attrs[0]), ...a]), type: NUMBER }, structure: NONE, batch: null },
   "ad.item": numOp("adItem", 1),
   "ad.numVec": { rule: { operands: 0, js: call("adNumVec"), type: () => VEC }, structure: NONE, batch: null },
   "ad.numCopy": { rule: { operands: 0, js: call("adNumCopy"), type: () => VEC }, structure: NONE, batch: null },

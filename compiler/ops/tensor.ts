@@ -61,8 +61,19 @@ export interface TensorOpDef {
 }
 
 export const lits = (attrs: unknown[]) => attrs.map((a) => (a === undefined ? "undefined" : JSON.stringify(a)));
-/** `__jt.fn(operands..., attrs...)` */
-export const call = (fn: string) => (a: string[], attrs: unknown[]) => `__jt.${fn}(${[...a, ...lits(attrs)].join(", ")})`;
+
+/** A rule's call of a runtime function, which knows that function and its argument texts (structured tangents call the function's sj entry with the same arguments). */
+export interface RuntimeCall {
+  (a: string[], attrs: unknown[]): string;
+  fn: string;
+  args: (a: string[], attrs: unknown[]) => string[];
+}
+/** `__jt.fn(operands..., attrs...)`, or the arguments `args` gives */
+export function call(fn: string, args: (a: string[], attrs: unknown[]) => string[] = (a, attrs) => [...a, ...lits(attrs)]): RuntimeCall {
+  return Object.assign((a: string[], attrs: unknown[]) => `__jt.${fn}(${args(a, attrs).join(", ")})`, { fn, args });
+}
+/** The runtime call a rule's js makes, if it is one (a method like `x.item()` is not). */
+export const runtimeCall = (js: TensorRule["js"]): RuntimeCall | undefined => ("fn" in js ? (js as RuntimeCall) : undefined);
 
 const rest = (x: Atom[], n: number) => x.slice(n);
 
@@ -316,7 +327,7 @@ function joinRule(stacked: boolean): TensorRule {
   const fn = stacked ? "stack" : "cat";
   return {
     operands: Infinity,
-    js: (a, attrs) => `__jt.${fn}([${a.join(", ")}], ${JSON.stringify(attrs[0])})`,
+    js: call(fn, (a, attrs) => [`[${a.join(", ")}]`, JSON.stringify(attrs[0])]),
     jvp: (b, x, dx, _o, attrs) => (dx.some(Boolean) ? T(b, `t.${fn}`, x.map((xi, i) => dx[i] ?? T(b, "ad.zerosLike", [xi])), attrs) : null),
     vjp: (b, x, _o, ct, act, attrs) => x.map((_, i) => (act[i] ? T(b, "ad.catPiece", [ct, ...x], [i, attrs[0], stacked]) : null)),
   };

@@ -4,6 +4,7 @@ import { scalarRules } from "./scalar.js";
 import { tensorRules } from "./tensor.js";
 import { batchedRules, batchRules } from "./batch.js";
 import { sjJs } from "./runtime-name.js";
+import { call, lits, runtimeCall } from "../ops/tensor.js";
 
 type Tan = Atom | null;
 
@@ -27,7 +28,7 @@ export function ruleOf(op: string): Rule {
     const base = ruleOf(`t.${op.slice(3)}`);
     const name = op.slice(3);
     const nOperands = base.operands ?? 1;
-    r = { ...base, js: (a, attrs) => `__jt.adZ(${[JSON.stringify(name), nOperands, ...a, ...attrs.map((x) => (x === undefined ? "undefined" : JSON.stringify(x)))].join(", ")})` };
+    r = { ...base, js: call("adZ", (a, attrs) => [JSON.stringify(name), String(nOperands), ...a, ...lits(attrs)]) };
     cache.set(op, r);
     return r;
   }
@@ -45,7 +46,11 @@ export function ruleOf(op: string): Rule {
   }
   if (op.startsWith("sj.")) {
     // a tangent op on structured Jacobians (compiler/ad/structured.ts): never differentiated again
-    r = { tensor: true, zero: true, js: sjJs(op.slice(3), ruleOf(op.slice(3)).js) };
+    // (a tz. op's structured form is its t. op's: the sj entries take undefined tangents)
+    const prim = op.slice(3);
+    const base = runtimeCall(ruleOf(prim.startsWith("tz.") ? `t.${prim.slice(3)}` : prim).js);
+    if (!base) throw new Error(`internal: ${prim} calls no runtime function, so it has no structured form`);
+    r = { tensor: true, zero: true, js: sjJs(prim, base) };
     cache.set(op, r);
     return r;
   }

@@ -1,5 +1,5 @@
 // A compiled vmap of a scalar program on WebGPU: the compiler emitted one WGSL
-// kernel with one invocation per batch row (compiler/emit/wgsl-scalar.ts);
+// kernel with one invocation per batch row (compiler/emit/wgsl/scalar-kernel.ts);
 // this packs the row inputs into its input buffer, dispatches it once and
 // splits its [B, k] output into the results (Tensors [B, ...] on the device).
 import { Tensor } from "../tensor.js";
@@ -18,7 +18,7 @@ export interface VmapKernelMeta {
   outDims?: (number | null)[];
   rowWidth?: number;
   workgroupSize?: number;
-  /** the kernel has one binding per input (compiler/emit/wgsl-scalar.ts, options.separateInputs) */
+  /** the kernel has one binding per input (compiler/emit/wgsl/scalar-kernel.ts, options.separateInputs) */
   separateInputs?: boolean;
   tuple?: boolean;
 }

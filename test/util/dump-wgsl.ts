@@ -2,7 +2,7 @@
 import { simplifiedFns } from "../../compiler/opt/simplify.js";
 import fs from "node:fs";
 import { irOfModule } from "./ir-of.js";
-import { emitScalarKernel } from "../../compiler/emit/wgsl-scalar.js";
+import { scalarKernel } from "./scalar-kernel.js";
 import { gpuDevice, shaderErrors } from "./wgsl-device.js";
 
 const file = process.argv[2];
@@ -13,7 +13,7 @@ const { device } = await gpuDevice();
 for (const mk of m.markers) {
   console.log(`==== ${mk.text}`);
   try {
-    const k = emitScalarKernel(simplifiedFns(m.fns), mk.fn, { lengths, externals });
+    const k = scalarKernel(simplifiedFns(m.fns), mk.fn, { lengths, externals });
     console.log(k.code);
     console.log(JSON.stringify(k.signature));
     if (device) console.log("DAWN:", (await shaderErrors(device, k.code)) || "ok");

@@ -11,7 +11,7 @@
 // kink (a flipped comparison) sens is large, so such rows are judged by what
 // float32 can resolve there.
 import { simplifiedFns } from "../../compiler/opt/simplify.js";
-import { emitScalarKernel, type ScalarKernel, type ScalarKernelOptions } from "../../compiler/emit/wgsl-scalar.js";
+import { scalarKernel, type ScalarKernel, type ScalarKernelOptions } from "./scalar-kernel.js";
 import { compileAndImport } from "./compile.js";
 import { irOfModule, type ModuleIR } from "./ir-of.js";
 import { prng } from "./scalar-check.js";
@@ -103,7 +103,7 @@ export async function kernelOf(source: string, name: string, options: ScalarKern
     const marker = ir.markers.find((m) => source.startsWith(m.text, at));
     fn = marker ? marker.fn : ir.plain(name); // a marker's result, or a const arrow
   } else fn = ir.plain(name);
-  const kernel = emitScalarKernel(simplifiedFns(ir.fns), fn, options);
+  const kernel = scalarKernel(simplifiedFns(ir.fns), fn, options);
   return { kernel, js: js[name] };
 }
 

@@ -1,8 +1,8 @@
 // Test helper: a Dawn WebGPU device in Node (the `webgpu` package), on
 // SwiftShader when there is no GPU (SPEC's "WebGPU without a GPU"), and a
-// runner for the scalar kernels of compiler/emit/wgsl-scalar.ts.
+// runner for the scalar kernels of compiler/emit/wgsl/scalar-kernel.ts.
 import fs from "node:fs";
-import { dispatchSize, packInputs, type ScalarKernel } from "../../compiler/emit/wgsl-scalar.js";
+import { dispatchSize, packInputs, type ScalarKernel } from "./scalar-kernel.js";
 
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
 

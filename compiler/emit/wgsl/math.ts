@@ -1,7 +1,7 @@
 // The WGSL math library: JavaScript's Math in f32, with IEEE's edges (NaN,
 // infinities, signed zeros) and accuracy the drivers' builtins do not promise
 // (SwiftShader's sin and cos are off by up to 2e-4). The scalar kernels
-// (compiler/emit/wgsl-scalar.ts) and the elementwise ops' kernels
+// (compiler/emit/wgsl/scalar-kernel.ts) and the elementwise ops' kernels
 // (compiler/ops/elementwise.ts's `wgslHelpers`) call the same functions.
 // `jacc_inf` and `jacc_nan` read two private variables (WGSL has no literal
 // for them): `mathText` declares them where they are used.

@@ -1,0 +1,15 @@
+// The entry generated code imports (`import * as __jt from "jacc/internal"`):
+// everything of jacc's public entry, plus the helpers only generated code
+// calls (reverse-mode plumbing, structured Jacobians, batching, WebGPU
+// dispatch). Users import "jacc"; these names are not part of its contract
+// and may change with any release.
+export * from "./index.js";
+export * from "./ad.js";
+export { adFuseGpu } from "./fused.js";
+export {
+  SJ, sjOk, sjOkCpu, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape,
+  sjMul, sjDiv, sjNeg, sjAdd, sjSub, sjAcc, sjExpandAs, sjSumTo, sjReshapeAs, sjSum, sjMean, sjMatmul, sjDot, sjWhere, sjCat, sjStack, sjMove, sjColumns,
+} from "./jac.js";
+export { adVmap, adBatchSize, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adRowView, adNewBatch, adPlainNumber, adRandState, adRandRewind, adRandSame } from "./vmap.js";
+export { bAlign, bBroadcast, bNums, bNumsOut, bItem, bReduceAll, bT, bReshape, bFlatten, bSqueeze, bExpand, bMatmul, bDot, bOuter, bSumTo, bExpandAs, bAcc, bMatmulBackA, bMatmulBackB, bSize, bDim, bNumel, bRepeatRows, bBasis, bJacRows, bChunk, bPutChunk, bOnDevice } from "./batching.js";
+export { webgpuExecutor, registeredKernels, gpuRun, adOnWebGPU, gpuVmapScalar } from "./gpu.js";
