@@ -3,7 +3,7 @@ import type { Atom, Builder, Type } from "../ir/ir.js";
 import { scalarRules } from "./scalar.js";
 import { tensorRules } from "./tensor.js";
 import { batchedRules, batchRules } from "./batch.js";
-import { sjJs } from "./runtime-name.js";
+import { sjJs } from "./structured.js";
 import { call, lits, runtimeCall } from "../ops/tensor.js";
 
 type Tan = Atom | null;
