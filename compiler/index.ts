@@ -17,7 +17,8 @@ import { emitPatterns } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
 import { analyseKernel } from "./opt/kernel-bounds.js";
-import { directKernelTexts, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
+import { directKernelsCalled, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
+import { renderDirectKernel } from "./emit/direct-js.js";
 import { FusedHelpers } from "./ir/fused.js";
 import { renderFused } from "./emit/fused-js.js";
 import { simplifiedFns } from "./opt/simplify.js";
@@ -263,7 +264,7 @@ export function compileModule(source: string, fileName: string, options: Compile
   const generated = order.map((f) => emitter.fn(fused.get(f)!)).join("\n\n");
   const fusedText = renderFused(helpers, tsOut);
   extraCode.push(...fusedText.code);
-  extraCode.push(...directKernelTexts(program.fns, tsOut, generated));
+  extraCode.push(...directKernelsCalled(program.fns, generated).map((k) => renderDirectKernel(k, tsOut)));
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
   const firstCode = mod.sf.statements.findIndex((st) => !ts.isImportDeclaration(st));
   const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
@@ -525,7 +526,7 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   const helpers = new FusedHelpers();
   const done = runPasses(new Map(names.map((n) => [n, fns.get(n)!])), fns, { globalNames, fuse: mc.ctx.paths?.fuse === false ? undefined : helpers });
   const fnsText = names.map((n) => emitter.fn(done.get(n)!)).join("\n\n");
-  const generated = [fnsText, ...renderFused(helpers, true).code, ...directKernelTexts(program.fns, true, fnsText)].join("\n\n");
+  const generated = [fnsText, ...renderFused(helpers, true).code, ...directKernelsCalled(program.fns, fnsText).map((k) => renderDirectKernel(k, true))].join("\n\n");
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {
     marker: built.kind,

@@ -16,58 +16,38 @@
 // into a Float32Array does), so the numbers are the same bit for bit.
 // At run time the kernel checks what the compiler cannot know (devices,
 // dtypes, shapes, dims) and returns undefined when anything differs: the
-// structured path then runs as before.
+// structured path then runs as before. This file decides whether a program
+// qualifies and describes its kernel; compiler/emit/direct-js.ts writes it.
 import type { Atom, Fn } from "../ir/ir.js";
-import { BINARY, UNARY } from "../emit/fused-js.js";
+import { FUSABLE_BINARY, FUSABLE_UNARY } from "../ir/fused.js";
 import { SJ_ENTRIES } from "../ops/structure.js";
 import { structureOf } from "../ops/index.js";
-import { safeText } from "../emit/text.js";
 
 /** A scalar expression of one domain element (or one entry of a tangent row). */
-type E = { k: "lit"; v: number } | { k: "local"; name: string } | { k: "base" } | { k: "dot" } | { k: "op"; op: string; args: E[] };
+export type E = { k: "lit"; v: number } | { k: "local"; name: string } | { k: "base" } | { k: "dot" } | { k: "op"; op: string; args: E[] };
 
 export interface DirectKernel {
   name: string;
   /** which of the two shapes: an elementwise chain (or its sum), or g(W @ x) */
   mode: "elementwise" | "rows";
+  /** the marker's name, for the RangeError of a Jacobian too big to allocate */
+  label: string;
   /** the struct function's variables the kernel reads, after x: tensors (W, b) and numbers */
-  externals: { atom: Atom; ext?: string }[];
-  /** the kernel's text (ts: typed parameters) */
-  text: (ts: boolean) => string;
+  externals: { atom: Atom; ext?: string; kind: "tensor" | "num" }[];
+  /** row mode: W's index among the externals */
+  W?: number;
+  /** the scalar program: a local per value (`tangent`: one entry of a tangent row) */
+  lines: { name: string; e: E; tangent: boolean }[];
+  /** the Jacobian entry */
+  final: E;
+  /** the output is x's elements summed (or averaged) over dims: the diagonal's entries land in the reduced rows */
+  reduced?: { op: "sum" | "mean"; attrs: unknown[] };
 }
 
 /** The runtime op of a structured tangent op's entry (compiler/ops/structure.ts: `sjMul` → "mul"; sjMove, sjColumns: none). */
 function runtimeOf(prim: string): string | undefined {
   const o = structureOf(prim);
   return o && SJ_ENTRIES[o.sj].op;
-}
-
-const num = (c: number): string => (Object.is(c, -0) ? "(-0)" : c < 0 ? `(${c})` : Number.isNaN(c) ? "NaN" : `${c}`);
-
-/** JS for an expression; f32 rounds after every op (and every number), as Float32Array stores do. */
-function js(e: E, f32: boolean): string {
-  const r = (s: string) => (f32 ? `Math.fround(${s})` : s);
-  switch (e.k) {
-    case "lit": return num(f32 ? Math.fround(e.v) : e.v);
-    case "local": return e.name;
-    case "base": return "w[row + k]";
-    case "dot": return f32 ? "Math.fround(dot)" : "dot";
-    case "op": {
-      if (e.args.length === 1) return r(`(${UNARY[e.op](js(e.args[0], f32))})`);
-      return r(`(${BINARY[e.op](js(e.args[0], f32), js(e.args[1], f32))})`);
-    }
-  }
-}
-
-/** `s` without one pair of parentheses around all of it (the right-hand side of a const). */
-function bare(s: string): string {
-  if (!s.startsWith("(")) return s;
-  let depth = 0;
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === "(") depth++;
-    else if (s[i] === ")" && --depth === 0) return i === s.length - 1 ? s.slice(1, -1) : s;
-  }
-  return s;
 }
 
 /**
@@ -95,7 +75,7 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
     | { c: "r" } // the reduction's primal: the output only
     | { c: "rt"; e: E; op: "sum" | "mean"; attrs: unknown[] }; // the reduced tangent
   const vals = new Map<string, V>();
-  const externals: DirectKernel["externals"] = [];
+  const externals: { atom: Atom & { k: "var" }; ext?: string }[] = [];
   const extOf = new Map<string, number>();
   const lines: { name: string; e: E; tangent: boolean }[] = [];
   let W: number | undefined; // the external index of W (row mode)
@@ -196,13 +176,13 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
       vals.set(s.dst, args[0]!);
       continue;
     }
-    if (op in UNARY && args.length === 1) {
+    if (FUSABLE_UNARY.has(op) && args.length === 1) {
       const a = scalar(args[0]!);
       if (!a) return undefined;
       vals.set(s.dst, { c: "d", e: local({ k: "op", op, args: [a] }, false) });
       continue;
     }
-    if (op in BINARY && args.length === 2) {
+    if (FUSABLE_BINARY.has(op) && args.length === 2) {
       const [a, b] = args as V[];
       const sa = scalar(a), sb = scalar(b);
       if (!sa || !sb || (a.c === "n" && b.c === "n")) return undefined;
@@ -221,116 +201,7 @@ export function directKernel(g: Fn, name: string, xIndex: number, nParams: numbe
   if (d.c === "t" && !(out.c === "d" || out.c === "x")) return undefined;
   const final = d.e;
 
-  // only the locals the final tangent needs (the primal output is never computed)
-  const need = new Set<string>();
-  const visit = (e: E): void => {
-    if (e.k === "local" && !need.has(e.name)) {
-      need.add(e.name);
-      const l = lines.find((q) => q.name === e.name);
-      if (l) visit(l.e);
-    } else if (e.k === "op") e.args.forEach(visit);
-  };
-  visit(final);
-  // in row mode the tangent entries are per column k: only the per-row values are locals
-  const perEntry = (e: E): boolean => e.k === "base" || (e.k === "local" && !!lines.find((q) => q.name === e.name && perEntry(q.e))) || (e.k === "op" && e.args.some(perEntry));
-  const inline = (e: E, f32: boolean): string => {
-    if (e.k === "local") {
-      const l = lines.find((q) => q.name === e.name);
-      if (l && perEntry(l.e)) return inline(l.e, f32);
-    }
-    if (e.k === "op") return js({ ...e, args: e.args.map((a) => ({ k: "local", name: inline(a, f32) }) as E) }, f32);
-    return js(e, f32);
-  };
-  const used = lines.filter((l) => need.has(l.name) && !(mode === "rows" && perEntry(l.e)));
-  const reduced = d.c === "rt" ? d : undefined;
-
-  const text = (ts: boolean): string => {
-    const any = ts ? ": any" : "";
-    const params = ["x", ...externals.map((_, i) => `e${i}`)].map((p) => `${p}${any}`).join(", ");
-    // W first: the other guards read its shape
-    const tensors = externals.map((ex, i) => ({ ex, i })).filter(({ ex }) => g.vars.get(ex.atom.k === "var" ? ex.atom.name : "")?.k === "tensor").sort((p, q) => (p.i === W ? -1 : q.i === W ? 1 : 0));
-    const nums = externals.map((ex, i) => ({ ex, i })).filter(({ ex }) => g.vars.get(ex.atom.k === "var" ? ex.atom.name : "")?.k === "num");
-    const isT = (p: string) => `${p} instanceof __JaccTensor && ${p}.device === "cpu" && ${p}.dtype === x.dtype`;
-    const guards = [`!(x instanceof __JaccTensor) || x.device !== "cpu" || x.numel() === 0`];
-    for (const { i } of tensors) {
-      if (i === W) guards.push(`!(${isT(`e${i}`)} && e${i}.shape.length === 2 && x.shape.length === 1 && e${i}.shape[1] === x.shape[0])`);
-      else guards.push(mode === "rows" ? `!(${isT(`e${i}`)} && e${i}.shape.length === 1 && e${i}.shape[0] === e${W}.shape[0])` : `!(${isT(`e${i}`)} && __jt.sjSameShape(e${i}.shape, x.shape))`);
-    }
-    for (const { i } of nums) guards.push(`typeof e${i} !== "number"`);
-    const loop = (f32: boolean): string[] => {
-      const loads = [...nums.map(({ i }) => `s${i} = ${f32 ? `Math.fround(e${i})` : `e${i}`}`)];
-      const pre = loads.length ? [`const ${loads.join(", ")};`] : [];
-      const defs = used.map((l) => `const ${l.name} = ${bare(inline(l.e, f32))};`);
-      if (mode === "rows") {
-        return [
-          ...pre,
-          `for (let r = 0; r < p; r++) {`,
-          `  const row = r * q;`,
-          `  let dot = 0; // W @ x, summed in float64 in order of k, rounded once`,
-          `  for (let k = 0; k < q; k++) dot += w[row + k] * xd[k];`,
-          ...defs.map((l) => `  ${l}`),
-          `  for (let k = 0; k < q; k++) J[row + k] = ${inline(final, f32)};`,
-          `}`,
-        ];
-      }
-      const value = reduced?.op === "mean" ? js({ k: "op", op: "t.div", args: [{ k: "local", name: inline(final, f32) }, { k: "local", name: "red" }] }, f32) : inline(final, f32);
-      const entry = `J[${reduced ? "(a * inner + c) * n + i" : "i * n + i"}] = ${value};`;
-      const inner = [...defs, entry];
-      if (!reduced) return [...pre, `for (let i = 0; i < n; i++) {`, ...inner.map((l) => `  ${l}`), `}`];
-      return [
-        ...pre,
-        // the last dims reduced (inner = 1): one loop over the run, not a one-iteration loop per element
-        `if (inner === 1) {`,
-        `  for (let a = 0, i = 0; a < outer; a++) {`,
-        `    const row = a * n;`,
-        `    for (let r = 0; r < red; r++, i++) {`,
-        ...[...defs, `J[row + i] = ${value};`].map((l) => `      ${l}`),
-        `    }`,
-        `  }`,
-        `} else {`,
-        `  for (let a = 0, i = 0; a < outer; a++)`,
-        `    for (let r = 0; r < red; r++)`,
-        `      for (let c = 0; c < inner; c++, i++) {`,
-        ...inner.map((l) => `        ${l}`),
-        `      }`,
-        `}`,
-      ];
-    };
-    // only the storages the loops read
-    const body = loop(false).join("\n") + loop(true).join("\n");
-    const kloads = tensors.filter(({ i }) => i !== W && new RegExp(`\\bk${i}\\b`).test(body)).map(({ i }) => `k${i} = e${i}.data`);
-    const xd = /\bxd\b/.test(body) ? ", xd = x.data" : "";
-    const shape = mode === "rows" ? "[p, q]" : reduced ? "run.shape" : "[...x.shape, ...x.shape]";
-    // (too big a Jacobian is a RangeError naming the marker, before allocating: runtime/dtype.ts allocJacobian)
-    const storage = `const J${any} = __jt.adJacobianStorage(${JSON.stringify(label)}, ${shape}, x.dtype);`;
-    const setup =
-      mode === "rows"
-        ? [`const p = e${W}.shape[0], q = e${W}.shape[1], w = e${W}.data${xd}${kloads.map((k) => `, ${k}`).join("")};`, storage]
-        : reduced
-          ? [
-              `const run = __jt.sjReduceRun(${JSON.stringify(reduced.op)}, x.shape, ${reduced.attrs.map((a) => (a === undefined ? "undefined" : JSON.stringify(a))).join(", ")});`,
-              `if (run === undefined) return undefined; // not one run of dims`,
-              `const n = x.numel()${xd}, outer = run.outer, red = run.red, inner = run.inner${kloads.map((k) => `, ${k}`).join("")};`,
-              storage,
-            ]
-          : [`const n = x.numel()${xd}${kloads.map((k) => `, ${k}`).join("")};`, storage];
-    const what = mode === "rows" ? "row r is W's row r through the tangent ops of row r" : reduced ? `entry (o, i) is the diagonal's entry i, o the element i is ${reduced.op === "mean" ? "averaged" : "summed"} into` : "the diagonal, one entry per element";
-    const names = externals.map((ex, i) => `e${i} = ${ex.ext ?? (ex.atom.k === "var" ? ex.atom.name : "?")}`);
-    return [
-      `// direct Jacobian (compiler/ad/direct.ts): ${what}; undefined when devices, dtypes or shapes differ`,
-      ...(names.length ? [`// (${safeText(names.join(", "))})`] : []), // (a captured value's source text: any characters)
-      `function ${name}(${params})${any} {`,
-      `  if (${guards.join(" || ")}) return undefined;`,
-      ...setup.map((l) => `  ${l}`),
-      `  if (J instanceof Float64Array) {`,
-      ...loop(false).map((l) => `    ${l}`),
-      `  } else {`,
-      ...loop(true).map((l) => `    ${l}`),
-      `  }`,
-      `  __jt.sjStats.direct++;`,
-      `  return new __JaccTensor(J, ${shape});`,
-      `}`,
-    ].join("\n");
-  };
-  return { name, mode, externals, text };
+  const reduced = d.c === "rt" ? { op: d.op, attrs: d.attrs } : undefined;
+  const kinds = externals.map((ex) => g.vars.get(ex.atom.k === "var" ? ex.atom.name : "")?.k);
+  return { name, mode, label, externals: externals.map((ex, i) => ({ ...ex, kind: kinds[i] === "tensor" ? "tensor" : "num" })), W, lines, final, reduced };
 }

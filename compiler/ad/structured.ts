@@ -25,11 +25,11 @@ import { type DirectKernel, directKernel } from "./direct.js";
 
 const directs = new WeakMap<Fns, Map<string, DirectKernel>>();
 
-/** The texts of the direct kernels (compiler/ad/direct.ts) that `generated` calls. */
-export function directKernelTexts(fns: Fns, ts: boolean, generated: string): string[] {
+/** The direct kernels (compiler/ad/direct.ts) that `generated` calls (compiler/emit/direct-js.ts writes them). */
+export function directKernelsCalled(fns: Fns, generated: string): DirectKernel[] {
   const m = directs.get(fns);
   if (!m) return [];
-  return [...m.values()].filter((k) => generated.includes(`${k.name}(`)).map((k) => k.text(ts));
+  return [...m.values()].filter((k) => generated.includes(`${k.name}(`));
 }
 /** For `jacc explain`: the static structure of each block of a driver. */
 export const structureOf = new WeakMap<Fn, string[][]>();
