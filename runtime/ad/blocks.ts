@@ -1,0 +1,43 @@
+// The assembly of Jacobian blocks (shape out.shape ++ in.shape) row by row or column by column.
+import { Tensor } from "../tensor.js";
+import { gpuArgs, gpuCall } from "../device.js";
+import { allocJacobian, type DType } from "../dtype.js";
+import { isT, shapeOf, dtypeOf, type Val } from "./values.js";
+
+/**
+ * A zero Jacobian block: shape out.shape ++ in.shape, dtype of the input (reverse) or output (forward).
+ * `label` ("jacrev(f)") names the marker when the block is too big to allocate.
+ */
+export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out", label = "jacobian"): Tensor {
+  if (gpuArgs(arguments)) return gpuCall("adBlock", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
+  const shape = [...shapeOf(out), ...shapeOf(inp)];
+  return new Tensor(allocJacobian(label, shape, dtypeOf(dtypeFrom === "in" ? inp : out)), shape);
+}
+
+/** A Jacobian's storage for generated code (the direct kernels): runtime/dtype.ts allocJacobian. */
+export function adJacobianStorage(label: string, shape: readonly number[], dtype: DType): Float64Array | Float32Array {
+  return allocJacobian(label, shape, dtype);
+}
+
+/** Writes row r of a block: the cotangent of the input (undefined: a zero row). */
+export function adSetRow(J: Tensor, r: number, bar: Val | undefined, nIn: number): void {
+  if (gpuArgs(arguments)) return gpuCall("adSetRow", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
+  if (bar === undefined) return;
+  const base = r * nIn;
+  if (typeof bar === "number") J.data[base] = bar;
+  else {
+    const src = isT(bar) ? bar.data : bar;
+    for (let c = 0; c < nIn; c++) J.data[base + c] = src[c];
+  }
+}
+
+/** Writes column c of a block: the tangent of the output. */
+export function adSetCol(J: Tensor, c: number, d: Val | undefined, nIn: number): void {
+  if (gpuArgs(arguments)) return gpuCall("adSetCol", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
+  if (d === undefined) return;
+  if (typeof d === "number") J.data[c] = d;
+  else {
+    const src = isT(d) ? d.data : d;
+    for (let r = 0; r < src.length; r++) J.data[r * nIn + c] = src[r];
+  }
+}
