@@ -304,3 +304,52 @@ const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 export function bOnDevice(...args: unknown[]): boolean {
   return gpuArgs(args);
 }
+
+/** A per-example value's shape: a batched value's shape after its batch dim, an unbatched one's own. */
+const exampleShape = (x: Val | boolean, batched: boolean): readonly number[] => (isT(x) ? (batched ? x.shape.slice(1) : x.shape) : []);
+
+/**
+ * A comparison or logic op (`lt le gt ge eq ne and or not`) of batched numbers, for a condition on
+ * batched values: 1 where it holds, else 0, a float64 Tensor [B]. `flags`: which operands are batched.
+ */
+export function bCmp(...args: unknown[]): Tensor {
+  const flags = args.pop() as boolean[];
+  const op = args.pop() as string;
+  const B = (args.find((_, i) => flags[i]) as Tensor).shape[0];
+  const at = (x: unknown, batched: boolean, i: number): number => (batched ? (x as Tensor).data[i] : Number(x));
+  const f: Record<string, (a: number, b: number) => boolean> = {
+    lt: (a, b) => a < b, le: (a, b) => a <= b, gt: (a, b) => a > b, ge: (a, b) => a >= b, eq: (a, b) => a === b, ne: (a, b) => a !== b,
+    and: (a, b) => a !== 0 && b !== 0, or: (a, b) => a !== 0 || b !== 0, not: (a) => a === 0,
+  };
+  const fn = f[op];
+  if (!fn) throw new Error(`vmap: internal: no batched comparison ${op}`);
+  const out = new Float64Array(B);
+  for (let i = 0; i < B; i++) out[i] = fn(at(args[0], flags[0], i), args.length > 1 ? at(args[1], flags[1], i) : 0) ? 1 : 0;
+  return new Tensor(out, [B]);
+}
+
+/**
+ * The merge of the two arms of an if on a batched condition (compiler/ad/batch-tensor.ts): row i is
+ * `then`'s where cond[i] holds, else `other`'s. Both arms must give one shape per example, as the row
+ * loop's stacking needs, unless every row took the same arm (then that arm's batch, as the row loop gives).
+ */
+export function bWhere(cond: Tensor | boolean | number, then: Val | boolean, other: Val | boolean, B: number, flags: readonly boolean[]): Val {
+  const [cb, tb, ob] = flags;
+  const asBatch = (x: Val | boolean, batched: boolean): Val => (batched ? (x as Val) : bBroadcast(typeof x === "boolean" ? Number(x) : x, B));
+  // (a ternary whose values are batched but whose condition is not: one arm for every row)
+  if (!cb) return cond ? asBatch(then, tb) : asBatch(other, ob);
+  cond = cond as Tensor;
+  const st = exampleShape(then, tb), so = exampleShape(other, ob);
+  const c = cond.data;
+  if (st.length !== so.length || st.some((d, k) => d !== so[k])) {
+    let all = true, none = true;
+    for (let i = 0; i < c.length; i++) (c[i] !== 0 ? (none = false) : (all = false));
+    if (all) return asBatch(then, tb);
+    if (none) return asBatch(other, ob);
+    throw new RangeError(`vmap: the two branches of a condition on batched values give examples of shapes [${st.join(", ")}] and [${so.join(", ")}]: rows taking different branches cannot be stacked`);
+  }
+  // the condition as [B, 1, …, 1]: one per example, broadcast over its elements
+  const c1 = view(cond, [B, ...new Array<number>(st.length).fill(1)]);
+  const num = (x: Val | boolean) => (typeof x === "boolean" ? Number(x) : x);
+  return ops.where(c1, num(then) as Tensor | number, num(other) as Tensor | number);
+}

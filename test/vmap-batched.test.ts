@@ -120,7 +120,7 @@ export const branchy = vmap((x: Tensor) => (x.sum().item() > 0 ? x.exp() : x.neg
 export const lj = vmap(jacrev(g));
 `;
 
-test("the batched path is taken for straight-line tensor code and vmap(grad), not for branches on batched values", () => {
+test("the batched path is taken for straight-line tensor code, vmap(grad) and branches on batched values", () => {
   const code = compileOrThrow(LORENZ, "vmap-batched-paths.ts", "ts").code;
   const fnText = (name: string) => code.slice(code.indexOf(`function ${name}(`), code.indexOf("\n}\n", code.indexOf(`function ${name}(`)));
   for (const name of ["vmap_g_batched", "vmap_loss_batched"]) {
@@ -132,9 +132,10 @@ test("the batched path is taken for straight-line tensor code and vmap(grad), no
   // vmap(jacrev(g)): one batched jvp over (example, basis direction) rows, no row loop
   assert.match(code, "vmap path: batched (the Jacobians from one batched jvp over the basis)");
   assert.match(code, "vmap path: batched jvp over B·n rows (example, basis direction)");
-  assert.is((code.match(/vmap path: row loop \(for WebGPU arguments\)/g) ?? []).length, 3);
-  // the branch reads a comparison of batched numbers: the row loop, saying so
-  assert.match(code, /vmap path: row loop \('gt' has no batching rule\)/);
+  assert.is((code.match(/vmap path: row loop \(for WebGPU arguments\)/g) ?? []).length, 4);
+  // the branch on a comparison of batched numbers: both arms over the batch, merged row by row
+  assert.match(fnText("vmap_fn_batched"), "vmap path: batched (one op call per batch)");
+  assert.match(fnText("vmap_fn_batched"), /__jt\.bWhere\(/);
 });
 
 test("vmap(grad(loss)), vmap(g), vmap(jacrev(g)), vmap(jacfwd(g)) batched: equal to the transforms row by row", async () => {

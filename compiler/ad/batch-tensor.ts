@@ -9,8 +9,10 @@
 // than a slow one.
 import { type Atom, Builder, type Fn, Names, NUM, type Stmt, stmtDefs, stmtReads, TENSOR, type Type, userName, v, VEC, walk, exprReads } from "../ir/ir.js";
 import { inlineCalls } from "../opt/inline.js";
+import { renameStmts } from "../opt/simplify.js";
 import type { Kind } from "../ops/batching.js";
 import { batchRuleOf } from "../ops/index.js";
+import { ELEMENTWISE_OPS } from "../ops/elementwise.js";
 import type { Ctx } from "./jvp.js";
 import type { VmapSpec } from "./batch.js";
 
@@ -50,6 +52,10 @@ class TensorBatcher {
   private B!: Atom;
   /** variables that ever hold a batch (their type becomes Tensor) */
   private everBatched = new Set<string>();
+  /** variables set in one arm only of an if on batched values (merged arms): not to be read after it */
+  private armLocal = new Set<string>();
+  /** variables whose value is `undefined` here (declared, not yet set: the inlined callees' locals) */
+  private undef = new Set<string>();
 
   constructor(private ctx: Ctx, private f: Fn, private spec: VmapSpec, name: string) {
     this.names = new Names([...f.vars.keys(), ...f.captures]);
@@ -106,7 +112,7 @@ class TensorBatcher {
     fn.results = f.results.map((t, i) => (spec.outDims[i] === null || spec.outDims[i] === undefined ? t : t.k === "num" ? VEC : TENSOR));
     b.emit({ k: "return", values });
     for (const x of this.everBatched) if (fn.vars.get(x)?.k !== "tensor") fn.vars.set(x, TENSOR);
-    fn.body = b.stmts;
+    fn.body = withoutNoOpAligns(b.stmts, fn, new Set(outer.flatMap((o) => (o && !o.num ? [o.n] : []))));
     return fn;
   }
 
@@ -134,6 +140,14 @@ class TensorBatcher {
 
   private stmt(s: Stmt, state: Map<string, Kind>): void {
     const { b } = this;
+    if (this.armLocal.size) {
+      walk([s], (t) => {
+        for (const a of t.k === "let" ? exprReads(t.e) : stmtReads(t)) if (a.k === "var" && this.armLocal.has(a.name)) no(`\`${a.name}\` is set in one branch only of a condition on batched values and read after it`);
+      });
+      stmtDefs(s).forEach((d) => this.armLocal.delete(d));
+    }
+    if (s.k !== "if") stmtDefs(s).forEach((d) => this.undef.delete(d));
+    if (s.k === "let" && s.e.k === "atom" && s.e.a.k === "lit" && s.e.a.v === undefined) this.undef.add(s.dst);
     if (s.k === "comment") return b.emit(s);
     if (s.k === "let" && s.e.k === "prim" && (s.e.op === "random" || s.e.op.startsWith("ad.rand"))) no("it draws random numbers");
     if (s.k === "if") return this.branch(s, state);
@@ -174,12 +188,85 @@ class TensorBatcher {
     this.mark(s.dst, out.kind, state);
   }
 
+  /**
+   * An if on a batched condition whose arms only compute values: both arms run over the whole batch
+   * and each variable they assign is merged row by row, `where(cond, then, else)` (JAX's select).
+   * Each arm starts from the values before the if (the other arm's writes are undone between them).
+   * The runtime merge (runtime/batching.ts bWhere) checks that both arms give one shape per example,
+   * as the row loop's stacking requires, unless every row took the same arm.
+   */
+  private whereBranch(s: Extract<Stmt, { k: "if" }>, state: Map<string, Kind>): void {
+    const { b } = this;
+    let plain = true;
+    walk([...s.then, ...s.else], (t) => {
+      if (t.k !== "let" && t.k !== "comment" && t.k !== "if") plain = false;
+    });
+    if (!plain) no("a branch depends on batched values (and does more than compute values)");
+    const writes = new Set<string>();
+    walk([...s.then, ...s.else], (t) => stmtDefs(t).forEach((d) => writes.add(d)));
+    const undefBefore = new Set(this.undef);
+    const before = new Map<string, Atom>();
+    for (const x of writes) {
+      if (!state.has(x)) continue; // defined in the arms only: both must define it (checked below)
+      before.set(x, b.let(`${x}_before`, this.typeOf(x, state), { k: "atom", a: v(x) }));
+    }
+    const arm = (stmts: Stmt[]) => {
+      const st = new Map(state);
+      this.block(stmts, st);
+      const out = new Map<string, { a: Atom; kind: Kind }>();
+      for (const x of writes) {
+        if (!st.has(x)) continue;
+        const a = b.let(`${x}_arm`, this.typeOf(x, st), { k: "atom", a: v(x) });
+        out.set(x, { a, kind: st.get(x)! });
+        const pre = before.get(x);
+        if (pre) b.assign(x, { k: "atom", a: pre });
+      }
+      return out;
+    };
+    const then = arm(s.then);
+    const els = arm(s.else);
+    const cond = s.cond;
+    const kc = this.kindOf(cond, state);
+    const setIn = (arm: Stmt[]) => {
+      const d = new Set<string>();
+      walk(arm, (t) => stmtDefs(t).forEach((x) => d.add(x)));
+      return d;
+    };
+    const thenSets = setIn(s.then), elseSets = setIn(s.else);
+    for (const x of writes) {
+      const t = then.get(x), e = els.get(x);
+      if (!t || !e || (!(thenSets.has(x) && elseSets.has(x)) && undefBefore.has(x))) {
+        // set in one arm only and undefined before (a temporary of that arm): read after the if, it would be that arm's value in every row
+        this.armLocal.add(x);
+        continue;
+      }
+      const kind: Kind = (t.kind === "n" || (t.kind === "u" && !this.isTensor(t.a))) && (e.kind === "n" || (e.kind === "u" && !this.isTensor(e.a))) ? "n" : "b";
+      const merged = b.t("ad.bWhere", [cond, t.a, e.a, this.B], [[kc !== "u", t.kind !== "u", e.kind !== "u"]]);
+      b.assign(x, { k: "atom", a: merged });
+      this.mark(x, kind, state);
+    }
+    this.undef = new Set([...undefBefore].filter((x) => !writes.has(x) || this.armLocal.has(x)));
+  }
+
+  private typeOf(x: string, state: Map<string, Kind>): Type {
+    return (state.get(x) ?? "u") !== "u" ? TENSOR : this.fn.vars.get(x) ?? TENSOR;
+  }
+
+  private isTensor(a: Atom): boolean {
+    return a.k === "var" && this.fn.vars.get(a.name)?.k === "tensor";
+  }
+
   /** An if on an unbatched condition: both arms batched, each variable made batched in the arm that left it unbatched. */
   private branch(s: Extract<Stmt, { k: "if" }>, state: Map<string, Kind>): void {
-    if (this.kindOf(s.cond, state) !== "u") no("a branch depends on batched values");
+    if (this.kindOf(s.cond, state) !== "u") return this.whereBranch(s, state);
     const thenState = new Map(state), elseState = new Map(state);
+    const undefBefore = new Set(this.undef);
     const then = this.b.sub(() => this.block(s.then, thenState));
+    const undefThen = this.undef;
+    this.undef = new Set(undefBefore);
     const els = this.b.sub(() => this.block(s.else, elseState));
+    // undefined after the if where either arm may leave it so
+    this.undef = new Set([...undefThen, ...this.undef]);
     const vars = new Set([...thenState.keys(), ...elseState.keys()]);
     for (const x of vars) {
       const kt = thenState.get(x) ?? "u", ke = elseState.get(x) ?? "u";
@@ -194,5 +281,68 @@ class TensorBatcher {
     }
     this.b.emit({ ...s, then, else: els });
   }
+}
+
+/**
+ * The batched body without the `ad.bAlign`s that pad an operand to the rank it already has: where
+ * the per-example ranks of an elementwise op's tensor operands are known to be equal (relative to a
+ * batched parameter's, through select, reductions of all dims, item and ops of equal-rank operands),
+ * the padding is a no-op, and left in it would split the fused elementwise regions (compiler/opt/fuse.ts).
+ * A rank is "p+k" (parameter p's per-example rank plus k) or "k"; a variable set twice to
+ * different ranks has none. A batch of numbers meeting float32 tensors keeps its bAlign (it converts).
+ */
+function withoutNoOpAligns(body: Stmt[], fn: Fn, params: Set<string>): Stmt[] {
+  const rank = new Map<string, string | null>();
+  const shifted = (r: string | null | undefined, by: number): string | null => {
+    if (r === null || r === undefined) return null;
+    const m = /^(?:(.*)\+)?(-?\d+)$/.exec(r)!;
+    return m[1] === undefined ? String(Number(m[2]) + by) : `${m[1]}+${Number(m[2]) + by}`;
+  };
+  const isNumber = (a: Atom) => a.k === "lit" || fn.vars.get(a.name)?.k === "num" || fn.vars.get(a.name)?.k === "bool";
+  const rankOf = (a: Atom): string | null => (a.k === "lit" ? "0" : params.has(a.name) ? `${a.name}+0` : rank.get(a.name) ?? null);
+  const common = (atoms: Atom[]): string | null => {
+    const rs = atoms.filter((a) => !isNumber(a)).map(rankOf);
+    return rs.length && rs.every((r) => r !== null && r === rs[0]) ? rs[0] : rs.length ? null : "0";
+  };
+  const ruleRank = (e: Extract<Stmt, { k: "let" }>["e"]): string | null => {
+    if (e.k === "atom") return isNumber(e.a) ? "0" : rankOf(e.a);
+    if (e.k !== "prim") return null;
+    const op = e.op;
+    if (op === "t.select") return shifted(rankOf(e.args[0]), -1);
+    if (op === "ad.moveDim") return rankOf(e.args[0]);
+    if (op === "ad.bItem" || op === "ad.bCmp" || op === "ad.bNums" || (op === "ad.bReduceAll" && e.attrs?.[1] === false)) return "0";
+    if (op === "ad.bAlign") return e.attrs?.[1] === false && common(e.args) !== null ? common(e.args) : null;
+    const name = op.replace(/^tz?\./, "");
+    if (op !== name && name in ELEMENTWISE_OPS) return common(e.args);
+    return null;
+  };
+  // flow-insensitive: a variable's rank is the one all its definitions agree on
+  walk(body, (st) => {
+    if (st.k !== "let") return stmtDefs(st).forEach((d) => rank.set(d, null));
+    const r = ruleRank(st.e);
+    rank.set(st.dst, rank.has(st.dst) && rank.get(st.dst) !== r ? null : r);
+  });
+  const rewrite = (stmts: Stmt[]): Stmt[] =>
+    stmts.map((st) => {
+      if (st.k === "if") return { ...st, then: rewrite(st.then), else: rewrite(st.else) };
+      if (st.k !== "let" || st.e.k !== "prim" || st.e.op !== "ad.bAlign" || st.e.attrs?.[1] !== false) return st;
+      const [a, ...others] = st.e.args;
+      const flags = st.e.attrs[0] as boolean[];
+      const ra = rankOf(a);
+      // every other operand a number, or batched with a's per-example rank
+      const same = ra !== null && others.every((o, i) => isNumber(o) || (flags[i] && rankOf(o) === ra));
+      if (same && a.k === "var") aliases.set(st.dst, a.name);
+      return same ? { ...st, e: { k: "atom", a } } : st;
+    });
+  const aliases = new Map<string, string>();
+  const out = rewrite(body);
+  // each dropped bAlign leaves a copy: read its source instead where both are defined once (so neither
+  // changes between the copy and its reads), so the fused regions see one value
+  const defs = new Map<string, number>();
+  walk(out, (st) => stmtDefs(st).forEach((d) => defs.set(d, (defs.get(d) ?? 0) + 1)));
+  for (const [dst, src] of aliases) if (defs.get(dst) !== 1 || (defs.get(src) ?? 0) > 1) aliases.delete(dst);
+  if (!aliases.size) return out;
+  const to = (x: string): string => (aliases.has(x) ? to(aliases.get(x)!) : x);
+  return renameStmts(out, to).filter((st) => !(st.k === "let" && st.e.k === "atom" && st.e.a.k === "var" && st.e.a.name === st.dst));
 }
 

@@ -100,8 +100,22 @@ export function join(op: string): BatchRule {
 
 export const fallback = (why: string): BatchRule => () => why;
 
-/** Scalar primitives on batched numbers: those with a registry op of the same name and arity run as that op. */
+const COMPARISONS = new Set(["lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not"]);
+
+/** A ternary on a batched condition, or on batched values: merged row by row (runtime/batching.ts bWhere). */
+const selectRule: BatchRule = (b, [c, x, y], kinds, _attrs, B) => {
+  const nums = [x, y].every((a, i) => kinds[i + 1] === "n" || (kinds[i + 1] === "u" && !tensorOf(b, a)));
+  return { a: b.t("ad.bWhere", [c, x, y, B], [kinds.map(isB)]), kind: nums ? "n" : "b" };
+};
+
+/**
+ * Scalar primitives on batched numbers: comparisons and logic give a batch of 0 / 1 (a condition on
+ * batched values), `select` merges row by row, and those with a registry op of the same name and arity
+ * run as that op.
+ */
 export function scalarRule(op: string, arity: number): BatchRule | undefined {
+  if (COMPARISONS.has(op)) return (b, args, kinds) => ({ a: b.t("ad.bCmp", args, [op, kinds.map(isB)]), kind: "n" });
+  if (op === "select" && arity === 3) return selectRule;
   const e = ELEMENTWISE_OPS[op as ElementwiseName];
   return e && e.arity === arity && !e.params?.length ? elementwiseRule(`t.${op}`, arity) : undefined;
 }
