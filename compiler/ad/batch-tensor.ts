@@ -100,6 +100,8 @@ class TensorBatcher {
     this.block(body, state);
     const ret = f.body[f.body.length - 1];
     if (ret.k !== "return") no("it does not end in a return");
+    // (an early return inside a branch on batched values sets the result in one arm only)
+    for (const a of ret.values) if (a.k === "var" && this.armLocal.has(a.name)) no(`\`${a.name}\` is set in one branch only of a condition on batched values and read after it`);
     const numBatches = fn.params.filter((p, i) => spec.inDims[i] !== null && f.params[i].type.k === "num").map((p) => v(p.name));
     const values = ret.values.map((a, i) => {
       const od = spec.outDims[i] ?? null;
