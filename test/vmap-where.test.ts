@@ -107,6 +107,25 @@ test("arms of different per-example shapes: the arm every row took, or a RangeEr
   assert.throws(() => slow.shapes(mixed));
 });
 
+test("an early return inside a branch on batched values keeps the row loop (found by the fuzzer: the batched result was one arm's value in every row)", async () => {
+  const src = `
+import { vmap, type Tensor } from "jacc";
+export function f(x0: Tensor): Tensor {
+  let acc = x0.sum().mul(0.5);
+  if (acc.sum().item() > 0) return acc;
+  return acc.add(acc.mul(0.5));
+}
+export const vf = vmap(f);
+`;
+  assert.match(compileOrThrow(src, "vmap-where-return.ts", "ts").code, /vmap path: row loop \('out' is set in one branch only of a condition on batched values and read after it\)/);
+  const m = await compileAndImport(src, "vmap-where-return");
+  const { tensor } = await import("jacc");
+  const X = tensor([[0.5, 0.25, 1], [-1, -2, 0.5], [0.003, 0.008, 0.005]], { dtype: "float64" });
+  const got = m.vf(X);
+  assert.equal([...got.shape], [3]);
+  [0, 1, 2].forEach((r) => assert.is(got.data[r], m.f(X.select(0, r)).item()));
+});
+
 test("an arm that does more than compute values keeps the row loop, saying why", () => {
   const code = compileOrThrow(`
 import { vmap, type Tensor } from "jacc";
