@@ -8,7 +8,7 @@ import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import { zeros } from "./factories.js";
 import { gpuArgs, gpuCall } from "./device.js";
-import { allocJacobian, type DType } from "./dtype.js";
+import { allocJacobian, floatOf, type DType } from "./dtype.js";
 
 type Val = number | Tensor | ArrayLike<number>;
 
@@ -163,7 +163,7 @@ function shapeOf(x: Val): number[] {
 }
 
 function dtypeOf(x: Val): "float32" | "float64" {
-  if (isT(x)) return x.dtype;
+  if (isT(x)) return floatOf(x.dtype);
   return x instanceof Float32Array ? "float32" : "float64";
 }
 

@@ -100,8 +100,11 @@ export function join(op: string): BatchRule {
 
 export const fallback = (why: string): BatchRule => () => why;
 
-/** Scalar primitives on batched numbers: those with a registry op of the same name and arity run as that op. */
+/**
+ * Scalar primitives on batched numbers: those with a registry op of the same name and arity run as that op
+ * (not the masks: the scalar `gt` is a boolean, the tensor one a bool tensor).
+ */
 export function scalarRule(op: string, arity: number): BatchRule | undefined {
   const e = ELEMENTWISE_OPS[op as ElementwiseName];
-  return e && e.arity === arity && !e.params?.length ? elementwiseRule(`t.${op}`, arity) : undefined;
+  return e && e.arity === arity && !e.params?.length && !e.result ? elementwiseRule(`t.${op}`, arity) : undefined;
 }

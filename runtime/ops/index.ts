@@ -19,6 +19,8 @@ export type { Dims } from "./reduce.js";
 
 export const where = deviceAware("where", whereOps.where);
 export const clamp = deviceAware("clamp", whereOps.clamp);
+// (built on where, on the device of its arguments)
+export const maskedFill = whereOps.maskedFill;
 export const sum = deviceAware("sum", reduce.sum);
 export const mean = deviceAware("mean", reduce.mean);
 export const prod = deviceAware("prod", reduce.prod);

@@ -108,7 +108,7 @@ export function stridedMeta(ex: Executor, op: string, shape: number[], operands:
 }
 
 /** The registry's binary ops (runtime/ops/elementwise.gen.ts) and the AD helpers' kernels. */
-export type BinaryKind = BinaryOp | "eq" | "pick_max" | "pick_min";
+export type BinaryKind = BinaryOp | "pick_max" | "pick_min";
 
 /** a (op) b with broadcasting on the device; `label` names the op in errors. */
 export function binary(kind: BinaryKind, label: string, a: Operand, b: Operand): WebGPUTensor {

@@ -16,7 +16,7 @@ import { SJ_ENTRIES, type SjEntry } from "../../ops/structure.js";
 export { WgslBuilder } from "./builder.js";
 
 const UNARY: UnaryKind[] = [...UNARY_NAMES, "step", "sgn"];
-const BINARY: BinaryKind[] = [...BINARY_NAMES, "eq", "pick_max", "pick_min"];
+const BINARY: BinaryKind[] = [...BINARY_NAMES, "pick_max", "pick_min"];
 const FOLDS: FoldKind[] = ["sum", "prod", "max", "min"];
 
 /** Every kernel by name, each a generator of its (shape-independent) text. */
