@@ -148,6 +148,11 @@ export class Tensor extends TensorElementwise {
   /** Min over dims (values only); with a tensor argument, elementwise minimum. */
   min(dim?: ops.Dims | Tensor, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
 
+  /** Whether every element over `dim` (all when omitted) is nonzero: a bool tensor. */
+  all(dim?: ops.Dims, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }
+  /** Whether some element over `dim` (all when omitted) is nonzero: a bool tensor. */
+  any(dim?: ops.Dims, keepdim = false): Tensor { return ops.any(this, dim, keepdim); }
+
   // products
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
   dot(other: Tensor): Tensor { return ops.dot(this, other); }
