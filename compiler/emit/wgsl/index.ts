@@ -55,6 +55,10 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   ...Object.fromEntries(UNARY_NAMES.map((op) => [op, [`unary_${op}`]])),
   ...Object.fromEntries(BINARY_NAMES.map((op) => [op, ELEMENTWISE_OPS[op].alpha ? [`binary_${op}`, "binary_mul"] : [`binary_${op}`]])),
   where: ["where"],
+  // (masks on WebGPU are f32 buffers of 0 / 1: maskedFill of a bool input converts back with ne)
+  maskedFill: ["where", "binary_ne"],
+  all: ["unary_logicalNot", "reduce_sum", "binary_eq"],
+  any: ["binary_ne", "reduce_sum", "binary_gt"],
   clamp: ["clamp_scalar", "binary_maximum", "binary_minimum"],
   sum: ["reduce_sum"],
   mean: ["reduce_sum"],
