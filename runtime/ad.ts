@@ -139,7 +139,8 @@ export function adExpandAs(t: Val, like: Val): any {
 
 export function adZerosLike(x: Val): any {
   if (gpuArgs(arguments)) return gpuCall("adZerosLike", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
-  return isT(x) ? zeros([...x.shape], { dtype: x.dtype }) : 0;
+  // (a zero tangent: a mask's is float32)
+  return isT(x) ? zeros([...x.shape], { dtype: floatOf(x.dtype) }) : 0;
 }
 
 /** A tensor shaped like x, zero but a 1 at flat index k (a basis direction). */
@@ -174,7 +175,9 @@ function dtypeOf(x: Val): "float32" | "float64" {
 export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out", label = "jacobian"): Tensor {
   if (gpuArgs(arguments)) return gpuCall("adBlock", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const shape = [...shapeOf(out), ...shapeOf(inp)];
-  return new Tensor(allocJacobian(label, shape, dtypeOf(dtypeFrom === "in" ? inp : out)), shape);
+  // (a mask's block, all zeros, takes the input's dtype in both modes)
+  const from = dtypeFrom === "in" || (isT(out) && out.dtype === "bool") ? inp : out;
+  return new Tensor(allocJacobian(label, shape, dtypeOf(from)), shape);
 }
 
 /** A Jacobian's storage for generated code (the direct kernels): runtime/dtype.ts allocJacobian. */
