@@ -8,6 +8,8 @@ import * as assert from "uvu/assert";
 import * as jt from "../runtime/index.js";
 import { Tensor, tensor } from "../runtime/index.js";
 import { compileAndImport, compileOrThrow, withPaths } from "./util/compile.js";
+import { expectDiagnostic } from "./util/diagnostic-check.js";
+import { tensorIs, throwsWith } from "./runtime-assert.js";
 
 const T64 = (x: number[] | number[][]) => tensor(x, { dtype: "float64" });
 const arr = (v: unknown): unknown => (v instanceof Tensor ? v.toArray() : Array.isArray(v) ? v.map(arr) : v);
@@ -18,6 +20,101 @@ function near(got: unknown, want: unknown, what: string, tol = 1e-7): void {
   assert.is(a.length, b.length, `${what}: ${JSON.stringify(arr(got))} vs ${JSON.stringify(arr(want))}`);
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= tol * (1 + Math.abs(b[i])), `${what}[${i}]: ${x}, expected ${b[i]}`));
 }
+
+// ---------------------------------------------------------------- runtime values
+const X = () => tensor([[-1.5, 0, 2], [NaN, Infinity, -0]]);
+
+test("the bool dtype: Uint8Array storage, booleans out, True / False printed, conversions", () => {
+  const m = tensor([[true, false], [false, true]]);
+  assert.is(m.dtype, "bool");
+  assert.ok(m.data instanceof Uint8Array);
+  assert.equal(m.toArray(), [[true, false], [false, true]]);
+  assert.is(tensor(true).toArray(), true);
+  assert.is(String(m), "tensor([[True, False],\n        [False, True]], dtype=bool)");
+  tensorIs(m.float(), [2, 2], "float32", [[1, 0], [0, 1]]);
+  tensorIs(m.double(), [2, 2], "float64", [[1, 0], [0, 1]]);
+  tensorIs(T64([0, -2, NaN]).bool(), [3], "bool", [false, true, true]);
+  tensorIs(jt.zeros(2, { dtype: "bool" }), [2], "bool", [false, false]);
+  tensorIs(jt.full([2], 3, { dtype: "bool" }), [2], "bool", [true, true]);
+  // shape ops keep the dtype; masks join as masks
+  tensorIs(m.t().reshape(4), [4], "bool", [true, false, false, true]);
+  tensorIs(jt.stack([m.select(0, 0), m.select(0, 1)]), [2, 2], "bool", [[true, false], [false, true]]);
+});
+
+test("comparisons: tensor vs tensor (broadcasting), vs a number, a number vs a tensor; NaN compares false (ne true)", () => {
+  const x = X(), y = tensor([0, 0, 2]);
+  tensorIs(x.gt(y), [2, 3], "bool", [[false, false, false], [false, true, false]]);
+  tensorIs(jt.lt(x, 0), [2, 3], "bool", [[true, false, false], [false, false, false]]);
+  tensorIs(x.ge(y), [2, 3], "bool", [[false, true, true], [false, true, false]]);
+  tensorIs(jt.le(0, x), [2, 3], "bool", [[false, true, true], [false, true, true]]);
+  tensorIs(x.eq(y), [2, 3], "bool", [[false, true, true], [false, false, false]]);
+  tensorIs(x.ne(0), [2, 3], "bool", [[true, false, true], [true, true, false]]);
+  // a float32 tensor meets a number in float32 (PyTorch's): 0.1 rounds both ways alike
+  tensorIs(tensor([0.1]).eq(0.1), [1], "bool", [true]);
+  tensorIs(T64([0.1]).eq(tensor([0.1])), [1], "bool", [false]);
+});
+
+test("logical ops (nonzero and NaN are true), isnan / isinf / isfinite, all / any", () => {
+  const x = X(), b = tensor([true, false, true]);
+  tensorIs(jt.logicalAnd(x, b), [2, 3], "bool", [[true, false, true], [true, false, false]]);
+  tensorIs(x.logicalOr(b), [2, 3], "bool", [[true, false, true], [true, true, true]]);
+  tensorIs(x.logicalXor(b), [2, 3], "bool", [[false, false, false], [false, true, true]]);
+  tensorIs(x.logicalNot(), [2, 3], "bool", [[false, true, false], [false, false, true]]);
+  tensorIs(x.isnan(), [2, 3], "bool", [[false, false, false], [true, false, false]]);
+  tensorIs(jt.isinf(x), [2, 3], "bool", [[false, false, false], [false, true, false]]);
+  tensorIs(x.isfinite(), [2, 3], "bool", [[true, true, true], [false, false, true]]);
+  tensorIs(x.all(), [], "bool", false);
+  tensorIs(x.any(1), [2], "bool", [true, true]);
+  tensorIs(jt.all(x.isfinite(), 0, true), [1, 3], "bool", [[false, false, true]]);
+  tensorIs(b.any(), [], "bool", true);
+});
+
+test("where with a bool mask (and float masks, as before), numbers for either value; maskedFill", () => {
+  const x = T64([-2, 0.5, 3]);
+  tensorIs(jt.where(x.gt(0), x, x.mul(0.01)), [3], "float64", [-0.02, 0.5, 3]);
+  tensorIs(jt.where(x.gt(0), 1, -1), [3], "float32", [-1, 1, 1]);
+  tensorIs(jt.where(T64([1, 0, NaN]), x, 7), [3], "float64", [-2, 7, 3]);
+  tensorIs(x.where(x.lt(1), 9), [3], "float64", [-2, 0.5, 9]);
+  tensorIs(jt.where(x.gt(0), tensor([true, true, false]), x.isnan()), [3], "bool", [false, true, false]);
+  tensorIs(x.maskedFill(x.gt(0), 0), [3], "float64", [-2, 0, 0]);
+  tensorIs(jt.maskedFill(T64([[1, 2], [3, 4]]), tensor([true, false]), T64([5]).sum()), [2, 2], "float64", [[5, 2], [5, 4]]);
+  tensorIs(tensor([true, false]).maskedFill(tensor([false, true]), 1), [2], "bool", [true, true]);
+});
+
+test("a mask in float ops reads as 0 / 1 (PyTorch's promotion): float32, or the other operand's float type", () => {
+  const m = tensor([true, false, true]);
+  tensorIs(m.add(T64([1, 2, 3])), [3], "float64", [2, 2, 4]);
+  tensorIs(m.mul(2.5), [3], "float32", [2.5, 0, 2.5]);
+  tensorIs(m.exp(), [3], "float32", [Math.E, 1, Math.E], 1e-6);
+  tensorIs(m.sum(), [], "float32", 2);
+  tensorIs(m.div(m), [3], "float32", [1, NaN, 1]);
+  tensorIs(m.matmul(T64([1, 2, 4])), [], "float64", 5);
+});
+
+test("bad inputs: TypeErrors naming the op and the dtypes, RangeErrors naming the op and the shapes", () => {
+  const m = tensor([true, false]), x = tensor([1, 2]);
+  throwsWith(() => m.add(m), TypeError, "add", "bool", "logicalOr");
+  throwsWith(() => jt.sub(m, m), TypeError, "sub", "bool");
+  throwsWith(() => m.neg(), TypeError, "neg", "bool", "logicalNot");
+  throwsWith(() => m.mean(), TypeError, "mean", "bool tensor", ".float()");
+  throwsWith(() => x.maskedFill(x, 0), TypeError, "maskedFill", "bool mask", "float32");
+  throwsWith(() => x.maskedFill(m, x), TypeError, "maskedFill", "0-d Tensor", "[2]");
+  throwsWith(() => x.maskedFill(m, "1" as never), TypeError, "maskedFill", "value");
+  throwsWith(() => x.maskedFill(tensor([[true, false], [true, true]]), 0), RangeError, "maskedFill", "[2,2]", "[2]");
+  throwsWith(() => x.gt(tensor([1, 2, 3])), RangeError, "gt", "[2]", "[3]");
+  throwsWith(() => jt.logicalAnd(x, "a" as never), TypeError, "logicalAnd", "Tensor or a number");
+  throwsWith(() => jt.isnan(1 as never), TypeError, "isnan", "Tensor");
+  throwsWith(() => jt.all([1] as never), TypeError, "all", "Tensor");
+  throwsWith(() => jt.rand(2, { dtype: "bool" }), TypeError, "rand", "dtype");
+  throwsWith(() => x.to("int8" as never), TypeError, "to", '"bool"');
+});
+
+test("compile time: a tensor compared with `>` points at the mask methods", () => {
+  expectDiagnostic("masks-operator", `import type { Tensor } from "jacc";\nexport const g = grad((x: Tensor) => (‸x > 0 ? x : x.neg()).sum());\n`, {
+    code: "unsupported-construct",
+    message: [/tensors cannot be compared with `>`/, /\.gt\(/, /where/],
+  });
+});
 
 // ---------------------------------------------------------------- derivatives
 const SRC = `

@@ -13,6 +13,12 @@ import { resolveType, tupleType } from "./types.js";
 import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple, or a callable. */
+/** The Tensor method of each comparison operator (tensors have no operators). */
+const COMPARISON_METHODS: Partial<Record<ts.SyntaxKind, string>> = {
+  [ts.SyntaxKind.GreaterThanToken]: "gt", [ts.SyntaxKind.LessThanToken]: "lt", [ts.SyntaxKind.GreaterThanEqualsToken]: "ge", [ts.SyntaxKind.LessThanEqualsToken]: "le",
+  [ts.SyntaxKind.EqualsEqualsEqualsToken]: "eq", [ts.SyntaxKind.EqualsEqualsToken]: "eq", [ts.SyntaxKind.ExclamationEqualsEqualsToken]: "ne", [ts.SyntaxKind.ExclamationEqualsToken]: "ne",
+};
+
 export type Val =
   | { k: "atom"; a: Atom; t: Type }
   | { k: "tuple"; items: Val[] }
@@ -587,6 +593,10 @@ export class FnLowerer {
 
   num(e: ts.Expression): Atom {
     const val = this.expr(e);
+    // tensors have no `>`: point at the mask methods (issue 17's masks)
+    const op = val.k === "atom" && val.t.k === "tensor" && ts.isBinaryExpression(e.parent) ? e.parent.operatorToken : undefined;
+    const cmp = op && COMPARISON_METHODS[op.kind];
+    if (op && cmp) fail(e.parent, "unsupported-construct", `tensors cannot be compared with \`${op.getText()}\`: use \`.${cmp}(…)\` (a bool mask) and where(mask, a, b)`);
     if (val.k !== "atom" || (val.t.k !== "num" && val.t.k !== "bool")) fail(e, "unsupported-construct", `\`${e.getText()}\` is not a number`);
     return val.a;
   }
