@@ -5,7 +5,7 @@
 import type { FactoryArg, FactoryField } from "../ops/tensor.js";
 import ts from "typescript";
 import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, TENSOR, type Type, v, VEC } from "../ir/ir.js";
-import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
+import { COMPARISON_METHODS, TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
 import { RANDOM_FACTORIES, RandomOps } from "./random.js";
@@ -13,12 +13,6 @@ import { resolveType, tupleType } from "./types.js";
 import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple, or a callable. */
-/** The Tensor method of each comparison operator (tensors have no operators). */
-const COMPARISON_METHODS: Partial<Record<ts.SyntaxKind, string>> = {
-  [ts.SyntaxKind.GreaterThanToken]: "gt", [ts.SyntaxKind.LessThanToken]: "lt", [ts.SyntaxKind.GreaterThanEqualsToken]: "ge", [ts.SyntaxKind.LessThanEqualsToken]: "le",
-  [ts.SyntaxKind.EqualsEqualsEqualsToken]: "eq", [ts.SyntaxKind.EqualsEqualsToken]: "eq", [ts.SyntaxKind.ExclamationEqualsEqualsToken]: "ne", [ts.SyntaxKind.ExclamationEqualsToken]: "ne",
-};
-
 export type Val =
   | { k: "atom"; a: Atom; t: Type }
   | { k: "tuple"; items: Val[] }
