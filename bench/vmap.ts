@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     for (const B of [1000, 100_000]) {
       const x = uniform(B, 1, f32), y = uniform(B, 2, f32), z = uniform(B, 3, f32);
       const want = lorenzClosed(x, y, z);
-      const flat = (r: Tensor[][]) => r.flat().map((t) => t.data);
+      const flat = (r: Tensor[][]) => r.flat().map((t) => t.data as Arr);
       for (const [name, fn] of [["jacfwd", S.lorenzJacfwd], ["jacrev", S.lorenzJacrev]] as const) {
         const got = flat(fn(x, y, z));
         const err = Math.max(...got.map((g: Arr, i: number) => maxErr(g, want[i])));

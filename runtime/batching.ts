@@ -52,6 +52,8 @@ export function bAlign(x: Tensor, flags: readonly boolean[], isNum: boolean, ...
 export function bBroadcast(x: Val, B: number): Tensor | undefined {
   if (x === undefined) return undefined;
   if (!isT(x)) return new Tensor(new Float64Array(B).fill(x), [B]);
+  // (a mask is copied by expand: bool + bool is refused)
+  if (x.dtype === "bool") return ops.expand(ops.unsqueeze(x, 0), [B, ...x.shape]);
   return ops.add(zeros([B, ...x.shape], { dtype: x.dtype }), x);
 }
 
@@ -74,9 +76,10 @@ export function bItem(x: Tensor): Tensor {
 }
 
 /** A reduction over every per-example dim (dim left out): the batch dim stays. */
-export function bReduceAll(op: "sum" | "mean" | "prod" | "max" | "min", x: Tensor, keepdim: boolean): Tensor {
+export function bReduceAll(op: "sum" | "mean" | "prod" | "max" | "min" | "all" | "any", x: Tensor, keepdim: boolean): Tensor {
   const r = x.shape.length - 1;
-  if (r === 0) return x; // the reduction of a 0-d example is itself
+  // the reduction of a 0-d example is itself (all / any: whether it is nonzero)
+  if (r === 0) return op === "all" || op === "any" ? ops.ne(x, 0) : x;
   const dims = Array.from({ length: r }, (_, i) => i + 1);
   return (ops[op] as (t: Tensor, d: number[], k: boolean) => Tensor)(x, dims, keepdim);
 }

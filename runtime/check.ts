@@ -2,7 +2,9 @@
 // PyTorch takes a scalar) and live on the CPU, on one device.
 
 import { Tensor } from "./tensor.js";
-import { describe } from "./shape.js";
+import { describe, fmt } from "./shape.js";
+import type { FloatDType } from "./dtype.js";
+import { INTEGRAL_OPS } from "./ops/elementwise.gen.js";
 
 export type Operand = Tensor | number;
 
@@ -50,15 +52,30 @@ export function cpuOnly(op: string, xs: readonly unknown[]): void {
 /**
  * PyTorch's result type for floats: numbers never promote, and a 0-d tensor
  * does not promote a tensor with dims (`ones(3).add(tensor(1, {dtype:"float64"}))`
- * stays float32); otherwise float64 wins.
+ * stays float32); otherwise float64 wins. A bool tensor reads as 0 / 1 in the
+ * others' float type (float32 when all are bool or numbers).
  */
-export function resultDtype(xs: readonly unknown[]): Tensor["dtype"] {
-  let dimmed: Tensor["dtype"] | undefined;
-  let zeroDim: Tensor["dtype"] | undefined;
+export function resultDtype(xs: readonly unknown[]): FloatDType {
+  let dimmed: FloatDType | undefined;
+  let zeroDim: FloatDType | undefined;
   for (const x of xs) {
-    if (!(x instanceof Tensor)) continue;
+    if (!(x instanceof Tensor) || x.dtype === "bool") continue;
     if (x.shape.length > 0) dimmed = dimmed === "float64" || x.dtype === "float64" ? "float64" : "float32";
     else zeroDim = zeroDim === "float64" || x.dtype === "float64" ? "float64" : "float32";
   }
   return dimmed ?? zeroDim ?? "float32";
+}
+
+/**
+ * Bool operands of a float op. PyTorch keeps integer types through add, mul,
+ * maximum, … (bool + bool is bool, - refuses bools), and jacc has no integer
+ * dtype: two bool tensors there, or `neg` of one, are a TypeError naming the op
+ * and the dtypes. Elsewhere a bool reads as 0 / 1 (resultDtype).
+ */
+export function boolOperands(op: string, xs: readonly unknown[]): void {
+  const bools = xs.filter((x): x is Tensor => x instanceof Tensor && x.dtype === "bool");
+  if (op === "neg" && bools.length) throw new TypeError(`neg: a bool tensor (shape ${fmt(bools[0].shape)}) cannot be negated; use logicalNot, or convert it with .float()`);
+  if (bools.length === 2 && INTEGRAL_OPS.has(op)) {
+    throw new TypeError(`${op}: both operands are bool tensors (shapes ${fmt(bools[0].shape)} and ${fmt(bools[1].shape)}), whose result PyTorch keeps integral; use logicalAnd / logicalOr, or convert one with .float()`);
+  }
 }

@@ -1,23 +1,33 @@
-// Element types and their storage. Only the two float types exist: the runtime
-// is for differentiable values, and a typed array per dtype keeps kernels tight.
+// Element types and their storage: the two float types of differentiable
+// values, and bool for masks (comparisons, isnan, …: never differentiated).
+// A typed array per dtype keeps kernels tight; a bool is a byte, 0 or 1.
 
-export type DType = "float32" | "float64";
+export type FloatDType = "float32" | "float64";
+export type DType = FloatDType | "bool";
 export type Device = "cpu" | "webgpu";
-export type Storage = Float32Array | Float64Array;
+export type FloatStorage = Float32Array | Float64Array;
+export type Storage = FloatStorage | Uint8Array;
 
 /** PyTorch's default for numbers and plain arrays. */
 export const DEFAULT_DTYPE: DType = "float32";
 
 export function isDType(x: unknown): x is DType {
-  return x === "float32" || x === "float64";
+  return x === "float32" || x === "float64" || x === "bool";
+}
+
+/** The dtype a float op computes in for an operand of dtype `d`: a bool reads as 0 / 1 in float32 (PyTorch's promotion of bool in float ops). */
+export function floatOf(d: DType): FloatDType {
+  return d === "bool" ? "float32" : d;
 }
 
 export function isDevice(x: unknown): x is Device {
   return x === "cpu" || x === "webgpu";
 }
 
+export function alloc(dtype: FloatDType, n: number): FloatStorage;
+export function alloc(dtype: DType, n: number): Storage;
 export function alloc(dtype: DType, n: number): Storage {
-  return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+  return dtype === "float64" ? new Float64Array(n) : dtype === "bool" ? new Uint8Array(n) : new Float32Array(n);
 }
 
 /**
@@ -33,7 +43,9 @@ const MAX_ELEMENTS = 2 ** 32;
  * engine's "Invalid typed array length" / "Array buffer allocation failed" from inside a driver.
  * The emitted prelude's __jaccJac (compiler/emit/js.ts) is the same check for number-only code.
  */
-export function allocJacobian(label: string, shape: readonly number[], dtype: DType): Storage {
+export function allocJacobian(label: string, shape: readonly number[], dtypeIn: DType): FloatStorage {
+  // (the Jacobian of a mask is a float block of zeros)
+  const dtype = floatOf(dtypeIn);
   let n = 1;
   for (const d of shape) n *= d;
   if (n <= MAX_ELEMENTS) {
@@ -46,12 +58,17 @@ export function allocJacobian(label: string, shape: readonly number[], dtype: DT
   throw new RangeError(`${label}: the Jacobian of shape [${shape.join(", ")}] needs ${n * (dtype === "float64" ? 8 : 4)} bytes (${dtype}), more than can be allocated`);
 }
 
-/** A copy of `src` in `dtype` (the conversion rounds when narrowing to float32). */
+/** A copy of `src` in `dtype` (the conversion rounds when narrowing to float32; to bool, nonzero and NaN are true). */
 export function convert(src: ArrayLike<number>, dtype: DType): Storage {
+  if (dtype === "bool") {
+    const out = new Uint8Array(src.length);
+    for (let i = 0; i < out.length; i++) out[i] = src[i] !== 0 ? 1 : 0;
+    return out;
+  }
   return dtype === "float64" ? Float64Array.from(src) : Float32Array.from(src);
 }
 
-/** float32 with float64 is float64: the wider type wins. */
-export function promote(a: DType, b: DType): DType {
+/** float32 with float64 is float64: the wider type wins (a bool counts as float32). */
+export function promote(a: DType, b: DType): FloatDType {
   return a === "float64" || b === "float64" ? "float64" : "float32";
 }

@@ -2,7 +2,7 @@
 // with an options object last: zeros([2, 3]), zeros(2, 3, { dtype: "float64" }).
 
 import { Tensor } from "./tensor.js";
-import { alloc, DEFAULT_DTYPE, isDType, isDevice, type DType, type Device, type Storage } from "./dtype.js";
+import { alloc, convert, DEFAULT_DTYPE, isDType, isDevice, type DType, type FloatDType, type Device, type Storage } from "./dtype.js";
 import { checkSizes, describe, numelOf, sizesArg } from "./shape.js";
 import { defaultGenerator, Generator } from "./random.js";
 
@@ -35,10 +35,11 @@ function splitSizeArgs<O>(op: string, args: readonly unknown[]): { sizes: number
   return { sizes: checkSizes(op, sizesArg(op, rest)), opts: hasOpts ? (last as O | undefined) : undefined };
 }
 
-function dtypeOpt(op: string, opts: TensorOptions | undefined, fallback: DType): DType {
+/** The dtype option; "bool" only where `boolOk` (tensor, zeros, ones, full, eye: PyTorch's random and range factories refuse it). */
+function dtypeOpt(op: string, opts: TensorOptions | undefined, fallback: DType, boolOk = false): DType {
   const d = opts?.dtype;
   if (d === undefined) return fallback;
-  if (!isDType(d)) throw new TypeError(`${op}: dtype must be "float32" or "float64", got ${describe(d)}`);
+  if (!isDType(d) || (d === "bool" && !boolOk)) throw new TypeError(`${op}: dtype must be "float32"${boolOk ? ', "float64" or "bool"' : ' or "float64"'}, got ${describe(d)}`);
   return d;
 }
 
@@ -65,23 +66,24 @@ function inferShape(data: NestedData): number[] {
 
 /**
  * A new tensor holding a copy of `data`. The dtype defaults to float32, as
- * torch.tensor's, except that data held in Float64Arrays is float64 and a
- * Tensor keeps its own dtype.
+ * torch.tensor's, except that data held in Float64Arrays is float64, data of
+ * booleans only is bool, and a Tensor keeps its own dtype.
  */
 export function tensor(data: NestedData | Tensor, opts?: TensorOptions): Tensor {
   if (data instanceof Tensor) {
-    const dtype = dtypeOpt("tensor", opts, data.dtype);
+    const dtype = dtypeOpt("tensor", opts, data.dtype, true);
     const converted = data.to(dtype);
     return placed("tensor", converted === data ? data.clone() : converted, opts);
   }
   const shape = inferShape(data);
   const n = numelOf(shape);
   let sawFloat64 = false;
+  let sawNumber = false;
   const flat = new Float64Array(n);
   let k = 0;
   const fill = (v: unknown, depth: number): void => {
     if (depth === shape.length) {
-      if (typeof v === "number") flat[k++] = v;
+      if (typeof v === "number") (flat[k++] = v), (sawNumber = true);
       else if (typeof v === "boolean") flat[k++] = v ? 1 : 0;
       else if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))) {
         throw new RangeError(`tensor: nested data is ragged: expected a number at depth ${depth}, got an array (shape so far ${JSON.stringify(shape)})`);
@@ -96,6 +98,7 @@ export function tensor(data: NestedData | Tensor, opts?: TensorOptions): Tensor 
       throw new RangeError(`tensor: nested data is ragged: expected a sequence of length ${shape[depth]} at depth ${depth}, got length ${a.length}`);
     }
     if (v instanceof Float64Array) sawFloat64 = true;
+    if (ArrayBuffer.isView(v)) sawNumber = true;
     if (depth === shape.length - 1 && ArrayBuffer.isView(v)) {
       flat.set(v as unknown as ArrayLike<number>, k);
       k += a.length;
@@ -104,15 +107,17 @@ export function tensor(data: NestedData | Tensor, opts?: TensorOptions): Tensor 
     for (let i = 0; i < a.length; i++) fill(a[i], depth + 1);
   };
   fill(data, 0);
-  const dtype = dtypeOpt("tensor", opts, sawFloat64 ? "float64" : DEFAULT_DTYPE);
-  const storage: Storage = dtype === "float64" ? flat : Float32Array.from(flat);
+  // booleans alone make a bool tensor (PyTorch's); mixed with numbers they read as 1 / 0
+  const dtype = dtypeOpt("tensor", opts, sawFloat64 ? "float64" : !sawNumber && n > 0 ? "bool" : DEFAULT_DTYPE, true);
+  const storage: Storage = dtype === "float64" ? flat : convert(flat, dtype);
   return placed("tensor", new Tensor(storage, shape), opts);
 }
 
 function filled(op: string, args: readonly unknown[], value: number): Tensor {
   const { sizes, opts } = splitSizeArgs<TensorOptions>(op, args);
-  const data = alloc(dtypeOpt(op, opts, DEFAULT_DTYPE), numelOf(sizes));
-  if (value !== 0) data.fill(value);
+  const dtype = dtypeOpt(op, opts, DEFAULT_DTYPE, true);
+  const data = alloc(dtype, numelOf(sizes));
+  if (value !== 0) data.fill(dtype === "bool" ? 1 : value);
   return placed(op, new Tensor(data, sizes), opts);
 }
 
@@ -148,7 +153,7 @@ export function eye(n: number, m?: number | TensorOptions, opts?: TensorOptions)
   if (typeof m === "object") [m, opts] = [undefined, m];
   const cols = m ?? n;
   checkSizes("eye", [n, cols]);
-  const data = alloc(dtypeOpt("eye", opts, DEFAULT_DTYPE), n * cols);
+  const data = alloc(dtypeOpt("eye", opts, DEFAULT_DTYPE, true), n * cols);
   for (let i = 0; i < Math.min(n, cols); i++) data[i * cols + i] = 1;
   return placed("eye", new Tensor(data, [n, cols]), opts);
 }
@@ -197,7 +202,7 @@ export function linspace(start: number, end: number, steps: number, opts?: Tenso
 
 function random(op: string, args: readonly unknown[], normal: boolean): Tensor {
   const { sizes, opts } = splitSizeArgs<RandomOptions>(op, args);
-  const data = alloc(dtypeOpt(op, opts, DEFAULT_DTYPE), numelOf(sizes));
+  const data = alloc(dtypeOpt(op, opts, DEFAULT_DTYPE) as FloatDType, numelOf(sizes)); // (bool refused)
   const seed = opts?.seed;
   const gen = seed !== undefined ? new Generator(seed) : opts?.generator ?? defaultGenerator;
   if (!(gen instanceof Generator)) throw new TypeError(`${op}: generator must be a Generator, got ${describe(gen)}`);

@@ -9,8 +9,8 @@ import * as ops from "./ops/index.js";
 import { backend } from "./device.js";
 import { TensorElementwise } from "./ops/elementwise-api.gen.js";
 
-/** What `toArray()` returns: a number for a 0-d tensor, nested arrays otherwise. */
-export type NestedArray = number | NestedArray[];
+/** What `toArray()` returns: a number (a boolean for a bool tensor) for a 0-d tensor, nested arrays otherwise. */
+export type NestedArray = number | boolean | NestedArray[];
 type Sizes = (number | readonly number[])[];
 
 /** A tensor; its elementwise methods (exp, add, …) come from the op registry (TensorElementwise). */
@@ -30,7 +30,8 @@ export class Tensor extends TensorElementwise {
     super();
     if (data instanceof Float64Array) this.dtype = "float64";
     else if (data instanceof Float32Array) this.dtype = "float32";
-    else throw new TypeError(`Tensor: data must be a Float32Array or a Float64Array, got ${describe(data)}`);
+    else if (data instanceof Uint8Array) this.dtype = "bool";
+    else throw new TypeError(`Tensor: data must be a Float32Array, a Float64Array or a Uint8Array (bool), got ${describe(data)}`);
     let n = 1;
     for (let i = 0; i < shape.length; i++) {
       const d = shape[i];
@@ -64,21 +65,22 @@ export class Tensor extends TensorElementwise {
     return this.shape[normDim("size", dim, this.shape)];
   }
 
-  /** Nested arrays of numbers; a 0-d tensor gives a number. */
+  /** Nested arrays of numbers (booleans for a bool tensor); a 0-d tensor gives a number (a boolean). */
   toArray(): NestedArray {
     const { data, shape } = this;
-    if (shape.length === 0) return data[0];
+    const at = this.dtype === "bool" ? (i: number) => data[i] !== 0 : (i: number) => data[i];
+    if (shape.length === 0) return at(0);
     const strides = this.strides;
     const build = (d: number, off: number): NestedArray[] => {
       const n = shape[d];
       const out = new Array<NestedArray>(n);
-      if (d === shape.length - 1) for (let i = 0; i < n; i++) out[i] = data[off + i];
+      if (d === shape.length - 1) for (let i = 0; i < n; i++) out[i] = at(off + i);
       else for (let i = 0; i < n; i++) out[i] = build(d + 1, off + i * strides[d]);
       return out;
     };
     return build(0, 0);
   }
-  /** The value of a one-element tensor. */
+  /** The value of a one-element tensor (a bool tensor's is 0 or 1, as the Tensor API's numbers are). */
   item(): number {
     if (this.data.length !== 1) {
       throw new RangeError(`item: only a one-element tensor converts to a number, got shape ${fmt(this.shape)}`);
@@ -103,8 +105,8 @@ export class Tensor extends TensorElementwise {
    */
   to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
     const { dtype, device } = typeof target === "string" ? (isDType(target) ? { dtype: target } : { device: target }) : (target ?? {});
-    if (dtype !== undefined && !isDType(dtype)) throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${describe(target)}`);
-    if (device !== undefined && !isDevice(device)) throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${describe(target)}`);
+    if (dtype !== undefined && !isDType(dtype)) throw new TypeError(`to: expected "float32", "float64", "bool", "cpu" or "webgpu", got ${describe(target)}`);
+    if (device !== undefined && !isDevice(device)) throw new TypeError(`to: expected "float32", "float64", "bool", "cpu" or "webgpu", got ${describe(target)}`);
     const converted = dtype === undefined || dtype === this.dtype ? this : new Tensor(convert(this.data, dtype), this.shape.slice());
     if (device === "webgpu") {
       if (!backend.current) throw new Error('to: WebGPU is not initialised (call `await initWebGPU()` first)');
@@ -118,6 +120,10 @@ export class Tensor extends TensorElementwise {
   double(): Tensor {
     return this.to("float64");
   }
+  /** Nonzero (and NaN) as true, PyTorch's `.bool()`. */
+  bool(): Tensor {
+    return this.to("bool");
+  }
 
   override toString(): string {
     return formatTensor(this);
@@ -130,6 +136,8 @@ export class Tensor extends TensorElementwise {
   clamp(min?: Operand | null, max?: Operand | null): Tensor { return ops.clamp(this, min, max); }
   /** This tensor where `condition` holds, else `other` (PyTorch's Tensor.where). */
   where(condition: Tensor | NestedData, other: Operand): Tensor { return ops.where(condition, this, other); }
+  /** `value` where the bool `mask` holds, else this tensor (PyTorch's masked_fill, out of place). */
+  maskedFill(mask: Tensor, value: Operand): Tensor { return ops.maskedFill(this, mask, value); }
 
   // reductions
   sum(dim?: ops.Dims, keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
@@ -139,6 +147,11 @@ export class Tensor extends TensorElementwise {
   max(dim?: ops.Dims | Tensor, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
   /** Min over dims (values only); with a tensor argument, elementwise minimum. */
   min(dim?: ops.Dims | Tensor, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
+
+  /** Whether every element over `dim` (all when omitted) is nonzero: a bool tensor. */
+  all(dim?: ops.Dims, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }
+  /** Whether some element over `dim` (all when omitted) is nonzero: a bool tensor. */
+  any(dim?: ops.Dims, keepdim = false): Tensor { return ops.any(this, dim, keepdim); }
 
   // products
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
@@ -167,8 +180,9 @@ export class Tensor extends TensorElementwise {
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
 }
 
-/** The shortest decimal that reads back as the same float32 / float64. */
+/** The shortest decimal that reads back as the same float32 / float64; True / False for a bool (PyTorch's). */
 function formatNumber(v: number, dtype: DType): string {
+  if (dtype === "bool") return v ? "True" : "False";
   if (dtype === "float64" || !Number.isFinite(v)) return String(v);
   for (let p = 1; p < 9; p++) {
     const s = v.toPrecision(p);

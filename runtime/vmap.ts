@@ -4,6 +4,7 @@
 import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import { gpuArgs, gpuCall } from "./device.js";
+import { alloc } from "./dtype.js";
 
 type Dim = number | null;
 
@@ -135,7 +136,7 @@ export function adPutRow(out: unknown, r: Tensor | undefined, b: number, B: numb
   let o = out instanceof Tensor ? out : undefined;
   if (!o) {
     const size = r.data.length;
-    o = new Tensor(r.dtype === "float32" ? new Float32Array(B * size) : new Float64Array(B * size), [B, ...r.shape]);
+    o = new Tensor(alloc(r.dtype, B * size), [B, ...r.shape]);
   } else if (o.shape.length !== r.shape.length + 1 || r.shape.some((s, k) => s !== o!.shape[k + 1])) {
     throw new RangeError(`vmap: every row's result must have the same shape: row ${b} has ${fmtShape(r.shape)}, earlier rows ${fmtShape(o.shape.slice(1))}`);
   }

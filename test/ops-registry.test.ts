@@ -89,6 +89,24 @@ test("the method, the function and the formula agree (CPU, float64)", () => {
   assert.equal(Array.from(jt.softplus(x, 2, 1).data), [-1.5, -0.2, 0.3, 2.5].map((v) => sp(v, 2, 1)));
 });
 
+test("a mask entry (result: bool): a bool tensor from the method, the function and the formula; a zero rule, class none, never fused, no scalar batching rule", () => {
+  const x = jt.tensor([-1.5, NaN, 0.3, 2.5], { dtype: "float64" });
+  for (const name of ELEMENTWISE_NAMES.filter((n) => ELEMENTWISE_OPS[n].result === "bool")) {
+    const op = ELEMENTWISE_OPS[name];
+    const fn = (jt as unknown as Record<string, (...a: unknown[]) => jt.Tensor>)[name];
+    const out = op.arity === 1 ? fn(x) : fn(x, 0.3);
+    const method = op.arity === 1 ? (x as unknown as Record<string, () => jt.Tensor>)[name]() : (x as unknown as Record<string, (y: number) => jt.Tensor>)[name](0.3);
+    assert.is(out.dtype, "bool", `${name}: dtype`);
+    assert.equal(Array.from(method.data), Array.from(out.data), `${name}: method == function`);
+    // the formula, read as JS over the same numbers
+    const formula = new Function("x", "y", `return ${op.js};`) as (x: number, y: number) => number;
+    assert.equal(Array.from(out.data), Array.from(x.data, (v) => formula(v, 0.3)), `${name}: the formula`);
+    assert.ok(op.rule.zero && !fusable(op), `${name}: zero rule, not fusable`);
+    assert.is(structureOf(`t.${name}`)?.structure, "none", `${name}: class none`);
+    assert.is(batchRuleOf(name, op.arity), undefined, `${name}: the scalar primitive of that name is not batched as the mask`);
+  }
+});
+
 test("bad parameters and operands are TypeErrors naming the op", () => {
   const x = jt.tensor([1, 2]);
   assert.throws(() => jt.softplus(x, "2" as unknown as number), (e: Error) => e instanceof TypeError && /softplus: beta must be a number, got/.test(e.message));

@@ -59,6 +59,7 @@ const R: Interval = [-2, 2];
 const POS: Interval = [0.3, 2];
 const awayFrom = (...kinks: number[]) => (v: number) => kinks.some((k) => Math.abs(v - k) < 0.05);
 const MASK = `const mask = tensor([[1, 0, 1], [0, 1, 1]], { dtype: "float64" });`;
+const BMASK = `const bmask = tensor([[true, false, true], [false, true, true]]);`;
 
 // ---------------------------------------------------------------- elementwise ops (the registry's entries)
 interface Unary { dom: Interval; avoid?: (v: number) => boolean; smooth: boolean }
@@ -93,12 +94,35 @@ function binaryCases(name: string, dom: Interval[], smooth: boolean, avoid?: (v:
   ];
 }
 
+/**
+ * A mask (a bool result): alone, broadcast, the function form, a number operand, and scaling a float
+ * (mask·x differentiates to the mask, a constant: no derivative flows through the mask itself).
+ */
+function maskCases(name: string, arity: 1 | 2, dom: Interval[]): Case[] {
+  if (arity === 1) {
+    return [
+      { expr: `x.${name}()`, args: [[2, 3]], dom: dom[0], jvp: true },
+      { expr: `x.${name}().mul(y)`, args: [[2, 3], [3]], dom: [dom[0], R], hessian: true },
+      { expr: `${name}(x)`, args: [[4]], dom: dom[0] },
+      { expr: `x.mul(x).${name}().mul(x).sum(0)`, args: [[3, 2]], dom: dom[0], hessian: true },
+    ];
+  }
+  const gap = 0.05; // (away from ties, where a comparison jumps)
+  return [
+    { expr: `x.${name}(y)`, args: [[2, 3], [3]], dom, gap, jvp: true },
+    { expr: `x.${name}(y)`, args: [[2, 1], [1, 3]], dom, gap },
+    { expr: `${name}(x, y)`, args: [[3], [2, 3]], dom, gap },
+    { expr: `x.${name}(y)`, args: [[2, 3], "num"], dom, gap },
+    { expr: `x.${name}(y).mul(x).sin()`, args: [[2, 3], [3]], dom, gap, hessian: true },
+  ];
+}
+
 /** The generated cases of a registry entry (compiler/ops/elementwise.ts), with the entry's own extra cases. */
 function registryCases(name: ElementwiseName): Case[] {
   const op = ELEMENTWISE_OPS[name];
   const avoid = op.test.kinks?.length ? awayFrom(...op.test.kinks) : undefined;
   const dom = op.test.dom.map((d) => [d[0], d[1]] as Interval);
-  const base = op.arity === 1 ? unaryCases(name, { dom: dom[0], avoid, smooth: op.test.smooth }) : binaryCases(name, dom, op.test.smooth, avoid);
+  const base = op.result === "bool" ? maskCases(name, op.arity, dom) : op.arity === 1 ? unaryCases(name, { dom: dom[0], avoid, smooth: op.test.smooth }) : binaryCases(name, dom, op.test.smooth, avoid);
   const extra = (op.test.cases ?? []).map((c): Case => ({ expr: c.expr, args: c.args.map((a) => (a === "num" ? "num" : [...a])), dom: c.dom ? [c.dom[0], c.dom[1]] : dom[0], avoid: c.kinks ? awayFrom(...c.kinks) : avoid, hessian: op.test.smooth }));
   return [...base, ...extra];
 }
@@ -209,6 +233,16 @@ const CASES: Record<string, Case[]> = {
     { expr: "where(mask, x, y)", args: [[3], "num"], consts: MASK },
     { expr: "where(mask, x, y).exp()", args: [[2, 3], [3]], consts: MASK, hessian: true }, // second order: a varying cotangent flows into the op
     { expr: "where(mask, 1.5, x)", args: [[2, 3]], consts: MASK },
+    // a bool mask from the data (a constant to AD): where(x > 0, …), kinks at 0 avoided
+    { expr: "where(x.gt(0), x.mul(y), x.exp())", args: [[2, 3], [3]], avoid: awayFrom(0), jvp: true, hessian: true },
+    { expr: "where(x.isfinite().logicalAnd(y.lt(0.5)), x, y)", args: [[2, 3], [3]], avoid: awayFrom(0.5), jvp: true },
+  ],
+  // maskedFill: differentiable in input (zero where filled) and in a number value
+  "t.maskedFill": [
+    { expr: "x.maskedFill(x.gt(0.3), 0.5)", args: [[2, 3]], avoid: awayFrom(0.3), jvp: true, hessian: true },
+    { expr: "maskedFill(x, bmask, y)", args: [[2, 3], "num"], consts: BMASK, jvp: true, hessian: true },
+    { expr: "x.mul(x).maskedFill(y.lt(0), y.sum())", args: [[2, 3], [3]], avoid: awayFrom(0), hessian: true },
+    { expr: "x.maskedFill(bmask, y).exp().sum()", args: [[2, 3], "num"], consts: BMASK, hessian: true }, // second order: a varying cotangent flows into the op
   ],
   "t.clamp": [
     { expr: "x.clamp(-0.5, 0.5)", args: [[2, 3]], dom: [-1.5, 1.5], avoid: awayFrom(-0.5, 0.5) },
@@ -569,7 +603,7 @@ function checkFamily(family: Family, c: Case, i: number, m: Record<string, any>,
         bad.push(`vjp returned ${kind(r)}, expected [output, vjpFn]`);
         break;
       }
-      bad.push(...checkBlock("vjp output", r[0], outShape, outIsNum, out.data));
+      bad.push(...checkBlock("vjp output", r[0], outShape, outIsNum, out.data, undefined, out.dtype));
       const ct = randomLike(out.shape, rnd);
       const cts = (r[1] as (ct: Arg) => unknown)(cloneArg(ct));
       if (!Array.isArray(cts) || cts.length !== c.args.length) {
@@ -587,10 +621,11 @@ function checkFamily(family: Family, c: Case, i: number, m: Record<string, any>,
         bad.push(`jvp returned ${kind(r)}, expected [output, jvpOut]`);
         break;
       }
-      bad.push(...checkBlock("jvp output", r[0], outShape, outIsNum, out.data));
+      bad.push(...checkBlock("jvp output", r[0], outShape, outIsNum, out.data, undefined, out.dtype));
       const want = new Float64Array(out.data.length);
       c.args.forEach((_, j) => pushforward(J[j], flat(tangents[j])!.data, want.length).forEach((v, o) => (want[o] += v)));
-      bad.push(...checkBlock("jvp tangent", r[1], outShape, outIsNum, want));
+      // (a mask's tangent is a float32 zero tensor)
+      bad.push(...checkBlock("jvp tangent", r[1], outShape, outIsNum, want, undefined, out.dtype === "bool" ? "float32" : undefined));
       break;
     }
     case "hessian": {

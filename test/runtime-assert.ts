@@ -3,9 +3,13 @@
 import * as assert from "uvu/assert";
 import { Tensor } from "../runtime/index.js";
 
-type Nested = number | Nested[];
+type Nested = number | boolean | Nested[];
 
 function walk(actual: unknown, expected: Nested, tol: number, path: string): void {
+  if (typeof expected === "boolean") {
+    if (actual !== expected) assert.unreachable(`${path}: expected ${expected}, got ${JSON.stringify(actual)}`);
+    return;
+  }
   if (typeof expected === "number") {
     if (typeof actual !== "number") assert.unreachable(`${path}: expected a number, got ${JSON.stringify(actual)}`);
     const a = actual as number;
@@ -26,7 +30,7 @@ export function values(t: Tensor, expected: Nested, tol = 1e-12): void {
 }
 
 /** Shape, dtype and values at once. */
-export function tensorIs(t: Tensor, shape: number[], dtype: "float32" | "float64", expected: Nested, tol = 1e-12): void {
+export function tensorIs(t: Tensor, shape: number[], dtype: "float32" | "float64" | "bool", expected: Nested, tol = 1e-12): void {
   assert.equal([...t.shape], shape, "shape");
   assert.is(t.dtype, dtype, "dtype");
   values(t, expected, tol);

@@ -15,10 +15,12 @@ test("tensor: nested arrays default to float32", () => {
   tensorIs(tensor([[[1], [2]]]), [1, 2, 1], "float32", [[[1], [2]]]);
 });
 
-test("tensor: numbers are 0-d; booleans are 1 and 0", () => {
+test("tensor: numbers are 0-d; booleans alone are a bool tensor, with numbers 1 and 0", () => {
   tensorIs(tensor(2.5), [], "float32", 2.5);
   tensorIs(tensor(2.5, { dtype: "float64" }), [], "float64", 2.5);
-  tensorIs(tensor([true, false]), [2], "float32", [1, 0]);
+  tensorIs(tensor([true, false]), [2], "bool", [true, false]);
+  tensorIs(tensor([true, 2]), [2], "float32", [1, 2]);
+  tensorIs(tensor([true, false], { dtype: "float64" }), [2], "float64", [1, 0]);
 });
 
 test("tensor: typed arrays infer their dtype and are copied", () => {

@@ -28,7 +28,7 @@ test("constructor rejects a shape that does not match the data", () => {
   throwsWith(() => new Tensor(new Float64Array(5), [2, 3]), RangeError, "Tensor", "[2,3]", "6", "5");
   throwsWith(() => new Tensor(new Float64Array(6), [2, -3]), RangeError, "[2,-3]");
   throwsWith(() => new Tensor(new Float64Array(6), [2.5, 2]), RangeError);
-  throwsWith(() => new Tensor([1, 2] as unknown as Float64Array, [2]), TypeError, "Float32Array or a Float64Array");
+  throwsWith(() => new Tensor([1, 2] as unknown as Float64Array, [2]), TypeError, "Float32Array, a Float64Array or a Uint8Array");
   throwsWith(() => new Tensor(new Int32Array(2) as unknown as Float64Array, [2]), TypeError);
 });
 

@@ -5,7 +5,7 @@
 import type { FactoryArg, FactoryField } from "../ops/tensor.js";
 import ts from "typescript";
 import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, TENSOR, type Type, v, VEC } from "../ir/ir.js";
-import { TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
+import { COMPARISON_METHODS, TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
 import { RANDOM_FACTORIES, RandomOps } from "./random.js";
@@ -587,6 +587,10 @@ export class FnLowerer {
 
   num(e: ts.Expression): Atom {
     const val = this.expr(e);
+    // tensors have no `>`: point at the mask methods (issue 17's masks)
+    const op = val.k === "atom" && val.t.k === "tensor" && ts.isBinaryExpression(e.parent) ? e.parent.operatorToken : undefined;
+    const cmp = op && COMPARISON_METHODS[op.kind];
+    if (op && cmp) fail(e.parent, "unsupported-construct", `tensors cannot be compared with \`${op.getText()}\`: use \`.${cmp}(…)\` (a bool mask) and where(mask, a, b)`);
     if (val.k !== "atom" || (val.t.k !== "num" && val.t.k !== "bool")) fail(e, "unsupported-construct", `\`${e.getText()}\` is not a number`);
     return val.a;
   }

@@ -186,3 +186,9 @@ export function opAsFunction(name: string, fnName: string): Fn | undefined {
     defaults: params.map(() => false),
   };
 }
+
+/** The Tensor method of each comparison operator (tensors have no operators). */
+export const COMPARISON_METHODS: Partial<Record<ts.SyntaxKind, string>> = {
+  [ts.SyntaxKind.GreaterThanToken]: "gt", [ts.SyntaxKind.LessThanToken]: "lt", [ts.SyntaxKind.GreaterThanEqualsToken]: "ge", [ts.SyntaxKind.LessThanEqualsToken]: "le",
+  [ts.SyntaxKind.EqualsEqualsEqualsToken]: "eq", [ts.SyntaxKind.EqualsEqualsToken]: "eq", [ts.SyntaxKind.ExclamationEqualsEqualsToken]: "ne", [ts.SyntaxKind.ExclamationEqualsToken]: "ne",
+};

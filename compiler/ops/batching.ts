@@ -110,12 +110,12 @@ const selectRule: BatchRule = (b, [c, x, y], kinds, _attrs, B) => {
 
 /**
  * Scalar primitives on batched numbers: comparisons and logic give a batch of 0 / 1 (a condition on
- * batched values), `select` merges row by row, and those with a registry op of the same name and arity
- * run as that op.
+ * batched values, as numbers: the masks' tensor forms are bool tensors), `select` merges row by row,
+ * and those with a registry op of the same name and arity run as that op.
  */
 export function scalarRule(op: string, arity: number): BatchRule | undefined {
   if (COMPARISONS.has(op)) return (b, args, kinds) => ({ a: b.t("ad.bCmp", args, [op, kinds.map(isB)]), kind: "n" });
   if (op === "select" && arity === 3) return selectRule;
   const e = ELEMENTWISE_OPS[op as ElementwiseName];
-  return e && e.arity === arity && !e.params?.length ? elementwiseRule(`t.${op}`, arity) : undefined;
+  return e && e.arity === arity && !e.params?.length && !e.result ? elementwiseRule(`t.${op}`, arity) : undefined;
 }

@@ -55,6 +55,18 @@ export interface ElementwiseOp {
   /** `add(x, y, { alpha })`: other scaled first (PyTorch's alpha) */
   alpha?: boolean;
   /**
+   * "bool": a mask (comparisons, logical ops, isnan): the result is a bool tensor, the formula's value 0 or 1
+   * (operands of any dtype, a bool read as 0 / 1, nonzero and NaN true); no derivative, structure class
+   * "none", never fused into float chains. Absent: a float result.
+   */
+  result?: "bool";
+  /**
+   * PyTorch keeps integer operands' type through this op (add, mul, maximum, …), so two bool operands
+   * give bool or integer results jacc has no dtype for: the runtime refuses them (a TypeError naming the
+   * op and the dtypes). Ops that promote to float (div, atan2) take them, reading 0 / 1.
+   */
+  integral?: true;
+  /**
    * Structured Jacobians (compiler/ops/structure.ts): every elementwise op's class is "diagonal"; an op
    * linear in a tangent names the runtime entry that tangent takes (scaled or added rows). Without
    * one, a tangent through the op runs it once per basis column.
@@ -171,7 +183,7 @@ export const ELEMENTWISE = {
   // ---- binary, broadcasting
   // d(x + y) = dx + dy; x̄ = sumTo(ct, x)
   add: {
-    arity: 2, structure: { sj: "sjAdd" }, alpha: true, doc: "input + alpha * other, broadcasting.",
+    arity: 2, integral: true, structure: { sj: "sjAdd" }, alpha: true, doc: "input + alpha * other, broadcasting.",
     js: "x + y", wgsl: "x + y",
     rule: {
       jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.add", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, dy, out) : null),
@@ -181,7 +193,7 @@ export const ELEMENTWISE = {
   },
   // d(x - y) = dx - dy
   sub: {
-    arity: 2, structure: { sj: "sjSub" }, alpha: true, doc: "input - alpha * other, broadcasting.",
+    arity: 2, integral: true, structure: { sj: "sjSub" }, alpha: true, doc: "input - alpha * other, broadcasting.",
     js: "x - y", wgsl: "x - y",
     rule: {
       jvp: (b, _x, [dx, dy], out) => (dx && dy ? T(b, "t.sub", [dx, dy]) : dx ? expandAs(b, dx, out) : dy ? expandAs(b, isNum(b, dy) ? b.p("neg", dy) : T(b, "t.neg", [dy]), out) : null),
@@ -191,7 +203,7 @@ export const ELEMENTWISE = {
   },
   // d(x y) = dx y + x dy
   mul: {
-    arity: 2, structure: { sj: "sjMul" }, doc: "input * other, broadcasting.",
+    arity: 2, integral: true, structure: { sj: "sjMul" }, doc: "input * other, broadcasting.",
     js: "x * y", wgsl: "x * y",
     rule: {
       jvp: (b, [x, y], [dx, dy], out) => {
@@ -222,7 +234,7 @@ export const ELEMENTWISE = {
   },
   // d(x^y) = y x^(y-1) dx + out log(x) dy
   pow: {
-    arity: 2, doc: "input ** exponent, broadcasting (C's pow: pow(1, y) = 1).",
+    arity: 2, integral: true, doc: "input ** exponent, broadcasting (C's pow: pow(1, y) = 1).",
     js: "powC(x, y)", jsHelpers: ["powC"], wgsl: "pow_c(x, y)", wgslHelpers: ["pow"],
     rule: {
       jvp: (b, [x, y], [dx, dy], out) => {
@@ -238,13 +250,13 @@ export const ELEMENTWISE = {
   },
   // NaN wins, as torch.maximum / torch.minimum
   maximum: {
-    arity: 2, doc: "Elementwise max, broadcasting; NaN wins.",
+    arity: 2, integral: true, doc: "Elementwise max, broadcasting; NaN wins.",
     js: "Math.max(x, y)", wgsl: `select(select(y, x, x > y), ${NAN}, is_nan(x) || is_nan(y))`,
     rule: pick(true),
     test: { dom: two(R), smooth: false },
   },
   minimum: {
-    arity: 2, doc: "Elementwise min, broadcasting; NaN wins.",
+    arity: 2, integral: true, doc: "Elementwise min, broadcasting; NaN wins.",
     js: "Math.min(x, y)", wgsl: `select(select(y, x, x < y), ${NAN}, is_nan(x) || is_nan(y))`,
     rule: pick(false),
     test: { dom: two(R), smooth: false },
@@ -262,14 +274,14 @@ export const ELEMENTWISE = {
 
   // C's fmod (JS's %): the dividend's sign; d/dx = 1, d/dy = -trunc(x / y) (derivatives.yaml)
   fmod: {
-    arity: 2, doc: "Remainder of truncated division, the dividend's sign (C's fmod, JS's %), broadcasting.",
+    arity: 2, integral: true, doc: "Remainder of truncated division, the dividend's sign (C's fmod, JS's %), broadcasting.",
     js: "x % y", wgsl: "jacc_fmod(x, y)",
     rule: elementwise(() => lit(1), (b, [x, y]) => T(b, "t.neg", [T(b, "t.trunc", [T(b, "t.div", [x, y])])])),
     test: { dom: two([0.1, 0.9], [1, 2]), smooth: true, cases: [{ expr: "x.fmod(1.5)", args: [[2, 3]], dom: [-1.4, -0.1] }] },
   },
   // Python's %: the divisor's sign; d/dx = 1, d/dy = -floor(x / y)
   remainder: {
-    arity: 2, doc: "Remainder of floor division, the divisor's sign (Python's %), broadcasting.",
+    arity: 2, integral: true, doc: "Remainder of floor division, the divisor's sign (Python's %), broadcasting.",
     js: "remainderC(x, y)", jsHelpers: ["remainderC"], wgsl: "select(jacc_fmod(x, y) + y, jacc_fmod(x, y), jacc_fmod(x, y) == 0.0 || (jacc_fmod(x, y) < 0.0) == (y < 0.0))",
     rule: elementwise(() => lit(1), (b, [x, y]) => T(b, "t.neg", [T(b, "t.floor", [T(b, "t.div", [x, y])])])),
     test: { dom: two([0.1, 0.9], [1, 2]), smooth: true, cases: [{ expr: "remainder(x, -1.5)", args: [[5]], dom: [0.1, 1.4] }] },
@@ -438,6 +450,23 @@ export const ELEMENTWISE = {
     rule: elementwise((b, [x]) => T(b, "t.mul", [step(b, x), step(b, T(b, "t.sub", [lit(6), x]))])),
     test: { dom: one([-2, 8]), kinks: [0, 6], smooth: false },
   },
+
+  // ---- masks (issue 17 §3): bool results, 0 / 1 in the formulas; constants to AD (no derivative, as in PyTorch).
+  // WGSL may assume comparisons never see NaN, so NaN is tested by its bits (is_nan).
+  gt: { arity: 2, result: "bool", doc: "input > other, broadcasting: a bool tensor (false where either is NaN).", js: "x > y ? 1 : 0", wgsl: "select(0.0, 1.0, x > y && !is_nan(x) && !is_nan(y))", rule: constant, test: { dom: two(R), smooth: false } },
+  lt: { arity: 2, result: "bool", doc: "input < other, broadcasting: a bool tensor (false where either is NaN).", js: "x < y ? 1 : 0", wgsl: "select(0.0, 1.0, x < y && !is_nan(x) && !is_nan(y))", rule: constant, test: { dom: two(R), smooth: false } },
+  ge: { arity: 2, result: "bool", doc: "input >= other, broadcasting: a bool tensor (false where either is NaN).", js: "x >= y ? 1 : 0", wgsl: "select(0.0, 1.0, x >= y && !is_nan(x) && !is_nan(y))", rule: constant, test: { dom: two(R), smooth: false } },
+  le: { arity: 2, result: "bool", doc: "input <= other, broadcasting: a bool tensor (false where either is NaN).", js: "x <= y ? 1 : 0", wgsl: "select(0.0, 1.0, x <= y && !is_nan(x) && !is_nan(y))", rule: constant, test: { dom: two(R), smooth: false } },
+  eq: { arity: 2, result: "bool", doc: "input == other, broadcasting: a bool tensor (false where either is NaN).", js: "x === y ? 1 : 0", wgsl: "select(0.0, 1.0, x == y && !is_nan(x) && !is_nan(y))", rule: constant, test: { dom: two(R), smooth: false, cases: [{ expr: "x.round().eq(y.round()).mul(x)", args: [[2, 3], [3]], dom: [-2, 2], kinks: [-1.5, -0.5, 0.5, 1.5] }] } },
+  ne: { arity: 2, result: "bool", doc: "input != other, broadcasting: a bool tensor (true where either is NaN).", js: "x !== y ? 1 : 0", wgsl: "select(1.0, 0.0, x == y && !is_nan(x) && !is_nan(y))", rule: constant, test: { dom: two(R), smooth: false } },
+  logicalAnd: { arity: 2, result: "bool", doc: "Both nonzero (NaN counts as true), broadcasting: a bool tensor.", js: "x !== 0 && y !== 0 ? 1 : 0", wgsl: "select(0.0, 1.0, (x != 0.0 || is_nan(x)) && (y != 0.0 || is_nan(y)))", rule: constant, test: { dom: two(R), smooth: false } },
+  logicalOr: { arity: 2, result: "bool", doc: "Either nonzero (NaN counts as true), broadcasting: a bool tensor.", js: "x !== 0 || y !== 0 ? 1 : 0", wgsl: "select(0.0, 1.0, x != 0.0 || is_nan(x) || y != 0.0 || is_nan(y))", rule: constant, test: { dom: two(R), smooth: false } },
+  logicalXor: { arity: 2, result: "bool", doc: "Exactly one nonzero (NaN counts as true), broadcasting: a bool tensor.", js: "(x !== 0) !== (y !== 0) ? 1 : 0", wgsl: "select(0.0, 1.0, (x != 0.0 || is_nan(x)) != (y != 0.0 || is_nan(y)))", rule: constant, test: { dom: two(R), smooth: false } },
+  logicalNot: { arity: 1, result: "bool", doc: "input == 0: a bool tensor (NaN counts as true, so its not is false).", js: "x === 0 ? 1 : 0", wgsl: "select(0.0, 1.0, x == 0.0 && !is_nan(x))", rule: constant, test: { dom: one(R), smooth: false } },
+  isnan: { arity: 1, result: "bool", doc: "Where input is NaN: a bool tensor.", js: "x !== x ? 1 : 0", wgsl: "select(0.0, 1.0, is_nan(x))", rule: constant, test: { dom: one(R), smooth: false } },
+  isinf: { arity: 1, result: "bool", doc: "Where input is ±Infinity: a bool tensor.", js: "x === Infinity || x === -Infinity ? 1 : 0", wgsl: "select(0.0, 1.0, is_inf(x))", rule: constant, test: { dom: one(R), smooth: false } },
+  // (x - x is 0 for a finite x, NaN for ±Infinity and NaN)
+  isfinite: { arity: 1, result: "bool", doc: "Where input is neither ±Infinity nor NaN: a bool tensor.", js: "x - x === 0 ? 1 : 0", wgsl: "select(1.0, 0.0, is_nan(x) || is_inf(x))", rule: constant, test: { dom: one(R), smooth: false } },
 } satisfies Record<string, ElementwiseOp>;
 
 export type ElementwiseName = keyof typeof ELEMENTWISE;
@@ -452,9 +481,9 @@ export function substitute(formula: string, args: Record<string, string>): strin
   return formula.replace(/\b[A-Za-z_]\w*\b/g, (id) => args[id] ?? id);
 }
 
-/** Whether an op fuses into elementwise chains: it reads each operand once, calls no helper, takes no parameter. */
+/** Whether an op fuses into elementwise chains: it reads each operand once, calls no helper, takes no parameter, gives a float. */
 export function fusable(op: ElementwiseOp): boolean {
-  if (op.params?.length || op.jsHelpers?.length) return false;
+  if (op.params?.length || op.jsHelpers?.length || op.result === "bool") return false;
   const uses = (id: string) => (op.js.match(new RegExp(`\\b${id}\\b`, "g")) ?? []).length;
   return uses("x") === 1 && (op.arity === 1 || uses("y") === 1);
 }

@@ -4,7 +4,7 @@
 // (the same op on tangents that may be undefined) and `ad.<helper>`.
 import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, type ElementwiseName } from "./elementwise.js";
 import { type BatchRule, elementwiseRule, scalarRule } from "./batching.js";
-import type { OpStructure } from "./structure.js";
+import { NONE, type OpStructure } from "./structure.js";
 import { TENSOR_OPS, type TensorOpName } from "./tensor.js";
 import { INTERNAL_OPS, type InternalOpName } from "./internal.js";
 
@@ -18,7 +18,8 @@ export function structureOf(prim: string): Required<OpStructure> | undefined {
   let s: OpStructure | undefined;
   if (base.startsWith("t.")) {
     const name = base.slice(2);
-    if (isElementwise(name)) s = { structure: "diagonal", sj: ELEMENTWISE_OPS[name].structure?.sj };
+    // (a mask passes no tangent: class "none")
+    if (isElementwise(name)) s = ELEMENTWISE_OPS[name].result === "bool" ? NONE : { structure: "diagonal", sj: ELEMENTWISE_OPS[name].structure?.sj };
     else if (isTensorOp(name)) s = TENSOR_OPS[name].structure;
   } else if (isInternal(base)) s = INTERNAL_OPS[base].structure;
   return s && { structure: s.structure, sj: s.sj ?? "sjColumns" };

@@ -13,7 +13,7 @@
 // the vjp (ad.sumTo).
 import { type Atom, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
 import { expandAs, sumTo, T, tadd } from "./elementwise.js";
-import { type BatchRule, dimArgs, elementwiseRule, fallback, flagged, intsUnbatched, join, reduction, same } from "./batching.js";
+import { aligned, type BatchRule, dimArgs, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same } from "./batching.js";
 import { type OpStructure, DENSE, MOVE, NONE, RESHAPE } from "./structure.js";
 
 type Tan = Atom | null;
@@ -115,6 +115,9 @@ const TENSOR_OPS_TABLE = {
   // max / min reductions: split evenly among tied extrema
   amax: { surface: { ...dims, written: "max" }, rule: extremum("max"), structure: DENSE, batch: reduction("t.amax", "max") },
   amin: { surface: { ...dims, written: "min" }, rule: extremum("min"), structure: DENSE, batch: reduction("t.amin", "min") },
+  // all / any: bool results, constants to AD
+  all: { surface: dims, rule: { operands: 1, js: call("all"), zero: true }, structure: NONE, batch: reduction("t.all", "all") },
+  any: { surface: dims, rule: { operands: 1, js: call("any"), zero: true }, structure: NONE, batch: reduction("t.any", "any") },
 
   // ---- products. d(a @ b) = da @ b + a @ db
   matmul: {
@@ -228,6 +231,19 @@ const TENSOR_OPS_TABLE = {
     structure: { structure: "move", sj: "sjWhere" },
     batch: elementwiseRule("t.where", 3),
   },
+  // maskedFill(x, mask, value) = where(mask, value, x) in x's shape: differentiable in x (zero where filled) and in value
+  maskedFill: {
+    surface: unary(3),
+    rule: {
+      operands: 3,
+      js: call("maskedFill"),
+      jvp: (b, [, m], [dx, , dv], out) => (dx ? T(b, "t.maskedFill", [dx, m, dv ?? lit(0)]) : dv ? expandAs(b, T(b, "t.where", [m, dv, lit(0)]), out) : null),
+      vjp: (b, [, m, v], _o, ct, act, _a, ty) => [act[0] ? T(b, "t.maskedFill", [ct, m, lit(0)]) : null, null, act[2] ? sumTo(b, T(b, "t.where", [m, ct, lit(0)]), v, ty[2]) : null],
+    },
+    // (linear in x with the mask fixed: a tangent runs it once per basis column)
+    structure: DENSE,
+    batch: maskedFillBatch,
+  },
   // clamp: d = dx where min <= x <= max (PyTorch), bounds are constants
   clamp: {
     surface: withInts(NaN, NaN),
@@ -312,6 +328,21 @@ export type FactoryArg = { k: "atom" } | { k: "array"; n: number } | { k: "text"
 /** reshape / view / expand: literal sizes batch as one op over the batch; run-time sizes do not yet. */
 function sized(name: string, helper: string): BatchRule {
   return (b, [x], _k, [s]) => (Array.isArray(s) ? { a: b.t(helper, [x], [s]), kind: "b" } : `${name} without sizes`);
+}
+
+/**
+ * maskedFill over a batch: x repeated over the batch when only the mask is batched, the mask aligned to
+ * x's example rank, so each example's mask must still broadcast to its input; a batched value (a batch
+ * of numbers) is where(mask, value, x) over the aligned operands.
+ */
+function maskedFillBatch(...[b, [x, m, v], kinds, , B]: Parameters<BatchRule>): ReturnType<BatchRule> {
+  const xb = isB(kinds[0]) ? x : b.t("ad.bBroadcast", [x, B]);
+  if (isB(kinds[2])) {
+    const [xa, ma, va] = aligned(b, [xb, m, v], ["b", kinds[1], kinds[2]], 3);
+    return { a: b.t("t.where", [ma, va, xa]), kind: "b" };
+  }
+  const [, ma] = aligned(b, [xb, m], ["b", kinds[1]], 2);
+  return { a: b.t("t.maskedFill", [xb, ma, v]), kind: "b" };
 }
 
 function extremum(which: "max" | "min"): TensorRule {

@@ -11,7 +11,9 @@ import { isT, shapeOf, dtypeOf, type Val } from "./values.js";
 export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out", label = "jacobian"): Tensor {
   if (gpuArgs(arguments)) return gpuCall("adBlock", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const shape = [...shapeOf(out), ...shapeOf(inp)];
-  return new Tensor(allocJacobian(label, shape, dtypeOf(dtypeFrom === "in" ? inp : out)), shape);
+  // (a mask's block, all zeros, takes the input's dtype in both modes)
+  const from = dtypeFrom === "in" || (isT(out) && out.dtype === "bool") ? inp : out;
+  return new Tensor(allocJacobian(label, shape, dtypeOf(from)), shape);
 }
 
 /** A Jacobian's storage for generated code (the direct kernels): runtime/dtype.ts allocJacobian. */

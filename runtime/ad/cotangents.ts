@@ -5,6 +5,7 @@
 import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { zeros } from "../factories.js";
+import { floatOf } from "../dtype.js";
 import { gpuArgs, gpuCall } from "../device.js";
 import { isT, type Val } from "./values.js";
 
@@ -52,7 +53,8 @@ export function adExpandAs(t: Val, like: Val): any {
 
 export function adZerosLike(x: Val): any {
   if (gpuArgs(arguments)) return gpuCall("adZerosLike", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
-  return isT(x) ? zeros([...x.shape], { dtype: x.dtype }) : 0;
+  // (a zero tangent: a mask's is float32)
+  return isT(x) ? zeros([...x.shape], { dtype: floatOf(x.dtype) }) : 0;
 }
 
 /** A tensor shaped like x, zero but a 1 at flat index k (a basis direction). */

@@ -1,5 +1,6 @@
 // The values generated code hands the AD helpers: numbers, Tensors, number arrays.
 import { Tensor } from "../tensor.js";
+import { floatOf } from "../dtype.js";
 
 export type Val = number | Tensor | ArrayLike<number>;
 
@@ -12,6 +13,6 @@ export function shapeOf(x: Val): number[] {
 }
 
 export function dtypeOf(x: Val): "float32" | "float64" {
-  if (isT(x)) return x.dtype;
+  if (isT(x)) return floatOf(x.dtype);
   return x instanceof Float32Array ? "float32" : "float64";
 }

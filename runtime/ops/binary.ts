@@ -4,9 +4,9 @@
 import { Tensor } from "../tensor.js";
 import { alloc, type DType, type Storage } from "../dtype.js";
 import { broadcastShapes, broadcastStrides, numelOf, sameShape } from "../shape.js";
-import { cpuOnly, operandArg, resultDtype, type Operand } from "../check.js";
+import { boolOperands, cpuOnly, operandArg, resultDtype, type Operand } from "../check.js";
 import { eachRow } from "./strided.js";
-import { binaryLoop as loop, type BinaryOp } from "./elementwise.gen.js";
+import { binaryLoop as loop, BOOL_OPS, type BinaryOp } from "./elementwise.gen.js";
 
 export type { BinaryOp } from "./elementwise.gen.js";
 
@@ -22,7 +22,7 @@ function scalarStorage(dtype: DType, x: number): Storage {
   return s;
 }
 
-/** `label` names the op in errors (clamp reports as clamp, not maximum). */
+/** `label` names the op in errors (clamp reports as clamp, not maximum). A mask (gt, logicalAnd, …) gives a bool tensor. */
 export function binary(op: BinaryOp, label: string, a: Operand, b: Operand): Tensor {
   operandArg(label, a, "input");
   operandArg(label, b, "other");
@@ -30,20 +30,23 @@ export function binary(op: BinaryOp, label: string, a: Operand, b: Operand): Ten
     throw new TypeError(`${label}: expected at least one Tensor operand, got two numbers`);
   }
   cpuOnly(label, [a, b]);
+  boolOperands(label, [a, b]);
+  // the operands meet in `dtype` (a number rounds to it, as PyTorch's scalars do); a mask's result is bool
   const dtype = resultDtype([a, b]);
+  const outType = BOOL_OPS.has(op) ? "bool" : dtype;
   const aShape = typeof a === "number" ? [] : a.shape;
   const bShape = typeof b === "number" ? [] : b.shape;
   const ad = typeof a === "number" ? scalarStorage(dtype, a) : a.data;
   const bd = typeof b === "number" ? scalarStorage(dtype, b) : b.data;
   if (sameShape(aShape, bShape)) {
     const n = ad.length;
-    const out = alloc(dtype, n);
+    const out = alloc(outType, n);
     loop(op, ad, 0, 1, bd, 0, 1, out, 0, 1, n);
     return new Tensor(out, aShape.slice());
   }
   const shape = broadcastShapes(label, aShape, bShape);
   const n = numelOf(shape);
-  const out = alloc(dtype, n);
+  const out = alloc(outType, n);
   if (ad.length === 1 || bd.length === 1) {
     // tensor (op) scalar: one flat row, the scalar read with step 0
     loop(op, ad, 0, ad.length === 1 ? 0 : 1, bd, 0, bd.length === 1 ? 0 : 1, out, 0, 1, n);

@@ -32,6 +32,24 @@ export const remainder = deviceAware("remainder", (input: Operand, other: Operan
 export const hypot = deviceAware("hypot", (input: Operand, other: Operand): Tensor => binary("hypot", "hypot", input, other));
 /** input * log(other), 0 where input is 0 (unless other is NaN), broadcasting. */
 export const xlogy = deviceAware("xlogy", (input: Operand, other: Operand): Tensor => binary("xlogy", "xlogy", input, other));
+/** input > other, broadcasting: a bool tensor (false where either is NaN). */
+export const gt = deviceAware("gt", (input: Operand, other: Operand): Tensor => binary("gt", "gt", input, other));
+/** input < other, broadcasting: a bool tensor (false where either is NaN). */
+export const lt = deviceAware("lt", (input: Operand, other: Operand): Tensor => binary("lt", "lt", input, other));
+/** input >= other, broadcasting: a bool tensor (false where either is NaN). */
+export const ge = deviceAware("ge", (input: Operand, other: Operand): Tensor => binary("ge", "ge", input, other));
+/** input <= other, broadcasting: a bool tensor (false where either is NaN). */
+export const le = deviceAware("le", (input: Operand, other: Operand): Tensor => binary("le", "le", input, other));
+/** input == other, broadcasting: a bool tensor (false where either is NaN). */
+export const eq = deviceAware("eq", (input: Operand, other: Operand): Tensor => binary("eq", "eq", input, other));
+/** input != other, broadcasting: a bool tensor (true where either is NaN). */
+export const ne = deviceAware("ne", (input: Operand, other: Operand): Tensor => binary("ne", "ne", input, other));
+/** Both nonzero (NaN counts as true), broadcasting: a bool tensor. */
+export const logicalAnd = deviceAware("logicalAnd", (input: Operand, other: Operand): Tensor => binary("logicalAnd", "logicalAnd", input, other));
+/** Either nonzero (NaN counts as true), broadcasting: a bool tensor. */
+export const logicalOr = deviceAware("logicalOr", (input: Operand, other: Operand): Tensor => binary("logicalOr", "logicalOr", input, other));
+/** Exactly one nonzero (NaN counts as true), broadcasting: a bool tensor. */
+export const logicalXor = deviceAware("logicalXor", (input: Operand, other: Operand): Tensor => binary("logicalXor", "logicalXor", input, other));
 /** -input. */
 export const neg = deviceAware("neg", (input: Tensor): Tensor => unary("neg", input));
 /** e ** input. */
@@ -120,6 +138,14 @@ export const logSigmoid = deviceAware("logSigmoid", (input: Tensor): Tensor => u
 export const hardtanh = deviceAware("hardtanh", (input: Tensor, minVal = -1, maxVal = 1): Tensor => unary("hardtanh", input, [minVal, maxVal]));
 /** input clamped to [0, 6]; NaN passes through. */
 export const relu6 = deviceAware("relu6", (input: Tensor): Tensor => unary("relu6", input));
+/** input == 0: a bool tensor (NaN counts as true, so its not is false). */
+export const logicalNot = deviceAware("logicalNot", (input: Tensor): Tensor => unary("logicalNot", input));
+/** Where input is NaN: a bool tensor. */
+export const isnan = deviceAware("isnan", (input: Tensor): Tensor => unary("isnan", input));
+/** Where input is ±Infinity: a bool tensor. */
+export const isinf = deviceAware("isinf", (input: Tensor): Tensor => unary("isinf", input));
+/** Where input is neither ±Infinity nor NaN: a bool tensor. */
+export const isfinite = deviceAware("isfinite", (input: Tensor): Tensor => unary("isfinite", input));
 
 /** The elementwise methods of Tensor. */
 export class TensorElementwise {
@@ -147,6 +173,24 @@ export class TensorElementwise {
   hypot(this: Tensor, other: Operand): Tensor { return hypot(this, other); }
   /** input * log(other), 0 where input is 0 (unless other is NaN), broadcasting. */
   xlogy(this: Tensor, other: Operand): Tensor { return xlogy(this, other); }
+  /** input > other, broadcasting: a bool tensor (false where either is NaN). */
+  gt(this: Tensor, other: Operand): Tensor { return gt(this, other); }
+  /** input < other, broadcasting: a bool tensor (false where either is NaN). */
+  lt(this: Tensor, other: Operand): Tensor { return lt(this, other); }
+  /** input >= other, broadcasting: a bool tensor (false where either is NaN). */
+  ge(this: Tensor, other: Operand): Tensor { return ge(this, other); }
+  /** input <= other, broadcasting: a bool tensor (false where either is NaN). */
+  le(this: Tensor, other: Operand): Tensor { return le(this, other); }
+  /** input == other, broadcasting: a bool tensor (false where either is NaN). */
+  eq(this: Tensor, other: Operand): Tensor { return eq(this, other); }
+  /** input != other, broadcasting: a bool tensor (true where either is NaN). */
+  ne(this: Tensor, other: Operand): Tensor { return ne(this, other); }
+  /** Both nonzero (NaN counts as true), broadcasting: a bool tensor. */
+  logicalAnd(this: Tensor, other: Operand): Tensor { return logicalAnd(this, other); }
+  /** Either nonzero (NaN counts as true), broadcasting: a bool tensor. */
+  logicalOr(this: Tensor, other: Operand): Tensor { return logicalOr(this, other); }
+  /** Exactly one nonzero (NaN counts as true), broadcasting: a bool tensor. */
+  logicalXor(this: Tensor, other: Operand): Tensor { return logicalXor(this, other); }
   /** -input. */
   neg(this: Tensor): Tensor { return neg(this); }
   /** e ** input. */
@@ -235,4 +279,12 @@ export class TensorElementwise {
   hardtanh(this: Tensor, minVal?: number, maxVal?: number): Tensor { return hardtanh(this, minVal, maxVal); }
   /** input clamped to [0, 6]; NaN passes through. */
   relu6(this: Tensor): Tensor { return relu6(this); }
+  /** input == 0: a bool tensor (NaN counts as true, so its not is false). */
+  logicalNot(this: Tensor): Tensor { return logicalNot(this); }
+  /** Where input is NaN: a bool tensor. */
+  isnan(this: Tensor): Tensor { return isnan(this); }
+  /** Where input is ±Infinity: a bool tensor. */
+  isinf(this: Tensor): Tensor { return isinf(this); }
+  /** Where input is neither ±Infinity nor NaN: a bool tensor. */
+  isfinite(this: Tensor): Tensor { return isfinite(this); }
 }

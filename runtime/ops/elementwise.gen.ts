@@ -4,12 +4,16 @@
 import type { Storage } from "../dtype.js";
 import { erfC, erfcC, powC, remainderC, roundHalfEven } from "./scalar-math.js";
 
-export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "softplus", "log1p", "expm1", "exp2", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sign", "floor", "ceil", "round", "trunc", "frac", "erf", "erfc", "gelu", "silu", "mish", "elu", "leakyRelu", "logSigmoid", "hardtanh", "relu6"] as const;
+export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "softplus", "log1p", "expm1", "exp2", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sign", "floor", "ceil", "round", "trunc", "frac", "erf", "erfc", "gelu", "silu", "mish", "elu", "leakyRelu", "logSigmoid", "hardtanh", "relu6", "logicalNot", "isnan", "isinf", "isfinite"] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
-export const BINARY_OPS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2", "fmod", "remainder", "hypot", "xlogy"] as const;
+export const BINARY_OPS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2", "fmod", "remainder", "hypot", "xlogy", "gt", "lt", "ge", "le", "eq", "ne", "logicalAnd", "logicalOr", "logicalXor"] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 /** The ops whose `other` is scaled by `{ alpha }` first. */
 export const ALPHA_OPS = ["add", "sub"] as const;
+/** The masks: ops whose result is a bool tensor. */
+export const BOOL_OPS: ReadonlySet<string> = new Set(["logicalNot", "isnan", "isinf", "isfinite", "gt", "lt", "ge", "le", "eq", "ne", "logicalAnd", "logicalOr", "logicalXor"]);
+/** The ops that refuse two bool operands (PyTorch keeps integer types through them). */
+export const INTEGRAL_OPS: ReadonlySet<string> = new Set(["add", "sub", "mul", "pow", "maximum", "minimum", "fmod", "remainder"]);
 
 /** The literal parameters of the ops that take some, with PyTorch's defaults. */
 export const OP_PARAMS: Readonly<Record<string, readonly (readonly [string, number])[]>> = {
@@ -82,6 +86,10 @@ export function unaryLoop(op: UnaryOp, xs: Storage, o: Storage, n: number, p: re
       return;
     }
     case "relu6": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x < 0 ? 0 : x > 6 ? 6 : x; } return;
+    case "logicalNot": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x === 0 ? 1 : 0; } return;
+    case "isnan": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x !== x ? 1 : 0; } return;
+    case "isinf": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x === Infinity || x === -Infinity ? 1 : 0; } return;
+    case "isfinite": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x - x === 0 ? 1 : 0; } return;
   }
 }
 
@@ -100,5 +108,14 @@ export function binaryLoop(op: BinaryOp, a: Storage, ai: number, as: number, b: 
     case "remainder": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = remainderC(x, y); } return;
     case "hypot": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = Math.hypot(x, y); } return;
     case "xlogy": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x === 0 && y === y ? 0 : x * Math.log(y); } return;
+    case "gt": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x > y ? 1 : 0; } return;
+    case "lt": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x < y ? 1 : 0; } return;
+    case "ge": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x >= y ? 1 : 0; } return;
+    case "le": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x <= y ? 1 : 0; } return;
+    case "eq": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x === y ? 1 : 0; } return;
+    case "ne": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x !== y ? 1 : 0; } return;
+    case "logicalAnd": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x !== 0 && y !== 0 ? 1 : 0; } return;
+    case "logicalOr": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = x !== 0 || y !== 0 ? 1 : 0; } return;
+    case "logicalXor": for (let i = 0; i < n; i++, oi += os, ai += as, bi += bs) { const x = a[ai], y = b[bi]; o[oi] = (x !== 0) !== (y !== 0) ? 1 : 0; } return;
   }
 }

@@ -11,6 +11,7 @@ import * as permuteOps from "./permute.js";
 import * as join from "./join.js";
 import * as slice from "./slice.js";
 import * as sm from "./softmax.js";
+import * as allAny from "./all-any.js";
 
 export type { AlphaOptions } from "./binary.js";
 // the elementwise ops, generated from the op registry (compiler/ops/elementwise.ts)
@@ -19,11 +20,16 @@ export type { Dims } from "./reduce.js";
 
 export const where = deviceAware("where", whereOps.where);
 export const clamp = deviceAware("clamp", whereOps.clamp);
+// (built on where, on the device of its arguments)
+export const maskedFill = whereOps.maskedFill;
 export const sum = deviceAware("sum", reduce.sum);
 export const mean = deviceAware("mean", reduce.mean);
 export const prod = deviceAware("prod", reduce.prod);
 export const max = deviceAware("max", reduce.max);
 export const min = deviceAware("min", reduce.min);
+// (built on other ops, on the device of their argument)
+export const all = allAny.all;
+export const any = allAny.any;
 export const matmul = deviceAware("matmul", mm.matmul);
 export const dot = deviceAware("dot", mm.dot);
 export const outer = deviceAware("outer", mm.outer);

@@ -1,7 +1,7 @@
 // cat and stack: join a list of tensors along an existing or a new dim.
 
 import { Tensor } from "../tensor.js";
-import { alloc } from "../dtype.js";
+import { alloc, type DType } from "../dtype.js";
 import { catShape, numelOf, stackShape } from "../shape.js";
 import { cpuOnly, resultDtype, tensorList } from "../check.js";
 
@@ -17,7 +17,7 @@ function cpuList(op: string, tensors: unknown): Tensor[] {
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const all = cpuList("cat", tensors);
-  const dtype = resultDtype(all);
+  const dtype = joinedDtype(all);
   const { list, dim: d, shape } = catShape(all, dim);
   const first = list[0];
   const outer = numelOf(first.shape.slice(0, d));
@@ -41,7 +41,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const shape = list[0].shape;
   const { dim: d, shape: outShape } = stackShape(list.map((x) => x.shape), dim);
   const outer = numelOf(shape.slice(0, d)), inner = numelOf(shape.slice(d)), k = list.length;
-  const out = alloc(resultDtype(list), outer * k * inner);
+  const out = alloc(joinedDtype(list), outer * k * inner);
   list.forEach((x, j) => {
     const src = x.data;
     // short runs (stacking columns of a batch): a plain loop, not a subarray per run
@@ -52,4 +52,9 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
     }
   });
   return new Tensor(out, outShape);
+}
+
+/** Masks join as a mask; with floats, the promoted float type. */
+function joinedDtype(list: readonly Tensor[]): DType {
+  return list.every((x) => x.dtype === "bool") ? "bool" : resultDtype(list);
 }

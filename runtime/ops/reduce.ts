@@ -1,8 +1,9 @@
 // Reductions sum mean prod max min over all dims or the given ones, with
-// keepdim, accumulated in float64 and rounded once to the result's dtype.
+// keepdim, accumulated in float64 and rounded once to the result's dtype. A
+// bool tensor reduces as 0 / 1 into float32 (sum counts the true elements).
 
 import { Tensor } from "../tensor.js";
-import { alloc } from "../dtype.js";
+import { alloc, floatOf } from "../dtype.js";
 import { contiguousStrides, fmt, numelOf, reduction } from "../shape.js";
 import { tensorArg } from "../check.js";
 import { eachRow } from "./strided.js";
@@ -86,7 +87,7 @@ function contiguousRun(mask: boolean[]): [number, number] | null {
 
 function finish(r: { acc: Float64Array; shape: number[]; x: Tensor }, scale = 1): Tensor {
   if (scale === 1 && r.x.dtype === "float64") return new Tensor(r.acc, r.shape); // the accumulator is the result
-  const out = alloc(r.x.dtype, r.acc.length);
+  const out = alloc(floatOf(r.x.dtype), r.acc.length);
   if (scale === 1) out.set(r.acc);
   else for (let i = 0; i < out.length; i++) out[i] = r.acc[i] * scale;
   return new Tensor(out, r.shape);
@@ -98,9 +99,10 @@ export function sum(input: Tensor, dim?: Dims, keepdim = false): Tensor {
 }
 /** Mean over `dim`; NaN over zero elements, as in PyTorch. */
 export function mean(input: Tensor, dim?: Dims, keepdim = false): Tensor {
+  if (input instanceof Tensor && input.dtype === "bool") throw boolMean(input);
   const r = fold("sum", "mean", input, dim, keepdim);
   if (r.count === 0) return finish(r, NaN);
-  const out = alloc(r.x.dtype, r.acc.length);
+  const out = alloc(floatOf(r.x.dtype), r.acc.length);
   for (let i = 0; i < out.length; i++) out[i] = r.acc[i] / r.count;
   return new Tensor(out, r.shape);
 }
@@ -121,4 +123,9 @@ export function max(input: Tensor, dim?: Dims | Tensor, keepdim = false): Tensor
 export function min(input: Tensor, dim?: Dims | Tensor, keepdim = false): Tensor {
   if (dim instanceof Tensor) return binary("minimum", "minimum", input, dim);
   return finish(fold("min", "min", input, dim, keepdim));
+}
+
+/** PyTorch's mean refuses a bool tensor (it cannot tell the float dtype wanted). */
+export function boolMean(x: Tensor): TypeError {
+  return new TypeError(`mean: expected a float tensor, got a bool tensor of shape ${fmt(x.shape)}; convert it first with .float() (a mask's mean is the fraction of true elements)`);
 }

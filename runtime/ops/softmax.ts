@@ -2,7 +2,7 @@
 // before exp, so large inputs do not overflow.
 
 import { Tensor } from "../tensor.js";
-import { alloc } from "../dtype.js";
+import { alloc, floatOf } from "../dtype.js";
 import { normDim, numelOf } from "../shape.js";
 import { tensorArg } from "../check.js";
 
@@ -13,7 +13,7 @@ function run(op: string, input: Tensor, dim: number, log: boolean): Tensor {
   const size = x.shape.length === 0 ? 1 : x.shape[d];
   const outer = numelOf(x.shape.slice(0, d)), inner = numelOf(x.shape.slice(d + 1));
   const src = x.data;
-  const out = alloc(x.dtype, src.length);
+  const out = alloc(floatOf(x.dtype), src.length);
   // one slice per inner position: walk the slices of a block side by side so reads stay contiguous
   const m = new Float64Array(inner), s = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {

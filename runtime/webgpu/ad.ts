@@ -128,7 +128,7 @@ function adNarrowBackward(ct: Tensor, x: Tensor, dim: number, start: number): un
 
 function adEqMask(a: Val, b: Val): unknown {
   if (!isT(a) && !isT(b)) return a === b ? 1 : 0;
-  return binary("eq", "adEqMask", a as Tensor, b as Tensor);
+  return binary("eq", "adEqMask", a as Tensor, b as Tensor, "float32"); // (weights: a float tensor, as on the CPU)
 }
 
 function adPickWeight(a: Val, b: Val, max: boolean): unknown {

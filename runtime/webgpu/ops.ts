@@ -7,10 +7,11 @@
 
 import { Tensor } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, catShape, contiguousStrides, describe, dimMask, expandTo, flattenShape, fmt, matmulShape, normDim, numelOf, sizesArg, squeezeShape, stackShape, unsqueezeShape } from "../shape.js";
-import { tensorList } from "../check.js";
+import { boolOperands, tensorList } from "../check.js";
 import { tensor, type NestedData } from "../factories.js";
 import { coalesce } from "../ops/strided.js";
-import { ALPHA_OPS, BINARY_OPS, OP_PARAMS, UNARY_OPS, type BinaryOp, type UnaryOp } from "../ops/elementwise.gen.js";
+import { ALPHA_OPS, BINARY_OPS, BOOL_OPS, OP_PARAMS, UNARY_OPS, type BinaryOp, type UnaryOp } from "../ops/elementwise.gen.js";
+import { boolMean } from "../ops/reduce.js";
 import { checkParams } from "../ops/unary.js";
 import type { Executor } from "./executor.js";
 import { grid } from "./executor.js";
@@ -108,16 +109,17 @@ export function stridedMeta(ex: Executor, op: string, shape: number[], operands:
 }
 
 /** The registry's binary ops (runtime/ops/elementwise.gen.ts) and the AD helpers' kernels. */
-export type BinaryKind = BinaryOp | "eq" | "pick_max" | "pick_min";
+export type BinaryKind = BinaryOp | "pick_max" | "pick_min";
 
-/** a (op) b with broadcasting on the device; `label` names the op in errors. */
-export function binary(kind: BinaryKind, label: string, a: Operand, b: Operand): WebGPUTensor {
+/** a (op) b with broadcasting on the device; `label` names the op in errors. A mask (gt, logicalAnd, …) gives a bool tensor. */
+export function binary(kind: BinaryKind, label: string, a: Operand, b: Operand, dtype: "float32" | "bool" = BOOL_OPS.has(kind) ? "bool" : "float32"): WebGPUTensor {
   operand(label, a, "input");
   operand(label, b, "other");
   if (typeof a === "number" && typeof b === "number") throw new TypeError(`${label}: expected at least one Tensor operand, got two numbers`);
   const ex = devices(label, [a, b]);
+  boolOperands(label, [a, b]);
   const shape = broadcastShapes(label, shapeOf(a), shapeOf(b));
-  const out = emptyOn(ex, label, shape);
+  const out = emptyOn(ex, label, shape, dtype);
   const { meta, bufs } = stridedMeta(ex, label, shape, [a, b], [0, 1]);
   return run1d(ex, `binary_${kind}`, label, meta, bufs, out, numelOf(shape));
 }
@@ -135,8 +137,10 @@ export type UnaryKind = UnaryOp | "step" | "sgn";
 export function unary(kind: UnaryKind, op: string, input: unknown, params: readonly unknown[] = []): WebGPUTensor {
   const x = gpuTensor(op, input);
   checkParams(op, params);
+  boolOperands(op, [x]);
   const n = x.numel();
-  return run1d(x.executor, `unary_${kind}`, op, [n, ...params.map((p) => bits(p as number))], [x], emptyOn(x.executor, op, x.shape), n);
+  const out = emptyOn(x.executor, op, x.shape, BOOL_OPS.has(kind) ? "bool" : "float32");
+  return run1d(x.executor, `unary_${kind}`, op, [n, ...params.map((p) => bits(p as number))], [x], out, n);
 }
 
 function where(condition: unknown, input: Operand, other: Operand): WebGPUTensor {
@@ -146,7 +150,8 @@ function where(condition: unknown, input: Operand, other: Operand): WebGPUTensor
   // nested data as a condition is uploaded (a constant of the program)
   const cond = condition instanceof Tensor ? condition : uploadTensor(ex, tensor(condition as NestedData, { dtype: "float32" }), "where");
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, shapeOf(input)), shapeOf(other));
-  const out = emptyOn(ex, "where", shape);
+  const bothBool = input instanceof Tensor && other instanceof Tensor && input.dtype === "bool" && other.dtype === "bool";
+  const out = emptyOn(ex, "where", shape, bothBool ? "bool" : "float32");
   const { meta, bufs } = stridedMeta(ex, "where", shape, [cond, input, other], [1, 2]);
   return run1d(ex, "where", "where", meta, bufs, out, numelOf(shape));
 }
@@ -315,7 +320,7 @@ export function copyStrided(op: string, x: WebGPUTensor, inOff: number, inStride
 
 /** A contiguous copy of x read through `strides` as `shape`. */
 function gather(op: string, x: WebGPUTensor, shape: number[], strides: number[], offset = 0): WebGPUTensor {
-  const out = emptyOn(x.executor, op, shape);
+  const out = emptyOn(x.executor, op, shape, x.gpuDtype);
   return copyStrided(op, x, offset, strides, out, 0, contiguousStrides(shape), shape);
 }
 
@@ -411,7 +416,7 @@ function index(input: unknown, indices: unknown): WebGPUTensor {
   const { rows, shape } = rowIndices("index", indices, x.shape[0], x.shape);
   const ex = x.executor;
   const inner = numelOf(x.shape.slice(1));
-  const out = emptyOn(ex, "index", [...shape, ...x.shape.slice(1)]);
+  const out = emptyOn(ex, "index", [...shape, ...x.shape.slice(1)], x.gpuDtype);
   const n = rows.length * inner;
   if (n === 0) return out;
   const rowBuf = new WebGPUTensor(ex.upload("index", rows), [rows.length]);
@@ -427,7 +432,7 @@ function gpuList(op: string, tensors: unknown): WebGPUTensor[] {
 function cat(tensors: readonly Tensor[], dim = 0): WebGPUTensor {
   const { list, dim: d, shape } = catShape(gpuList("cat", tensors), dim);
   const first = list[0];
-  const out = emptyOn(first.executor, "cat", shape);
+  const out = emptyOn(first.executor, "cat", shape, joined(list));
   const os = contiguousStrides(shape);
   let at = 0;
   for (const x of list) {
@@ -440,13 +445,16 @@ function cat(tensors: readonly Tensor[], dim = 0): WebGPUTensor {
 function stack(tensors: readonly Tensor[], dim = 0): WebGPUTensor {
   const list = gpuList("stack", tensors);
   const { dim: d, shape: outShape } = stackShape(list.map((x) => x.shape), dim);
-  const out = emptyOn(list[0].executor, "stack", outShape);
+  const out = emptyOn(list[0].executor, "stack", outShape, joined(list));
   const os = contiguousStrides(outShape);
   const pieceStrides = os.slice();
   pieceStrides.splice(d, 1);
   list.forEach((x, j) => copyStrided("stack", x, 0, contiguousStrides(x.shape), out, j * os[d], pieceStrides, x.shape));
   return out;
 }
+
+/** Masks join as a mask (the CPU's cat / stack). */
+const joined = (list: readonly WebGPUTensor[]) => (list.every((x) => x.dtype === "bool") ? "bool" : "float32");
 
 function softmaxLike(op: string, log: boolean) {
   return (input: unknown, dim: number): WebGPUTensor => {
@@ -479,7 +487,10 @@ function makeTable(): Record<string, (...args: any[]) => unknown> {
   where,
   clamp,
   sum: (x: unknown, dim?: Dims, keepdim = false) => reduce("sum", "sum", x, dim, keepdim),
-  mean: (x: unknown, dim?: Dims, keepdim = false) => reduce("sum", "mean", x, dim, keepdim, true),
+  mean: (x: unknown, dim?: Dims, keepdim = false) => {
+    if (x instanceof Tensor && x.dtype === "bool") throw boolMean(x);
+    return reduce("sum", "mean", x, dim, keepdim, true);
+  },
   prod: (x: unknown, dim?: Dims, keepdim = false) => reduce("prod", "prod", x, dim, keepdim),
   max: (x: unknown, dim?: Dims | Tensor, keepdim = false) => (dim instanceof Tensor ? binary("maximum", "maximum", x as Tensor, dim) : reduce("max", "max", x, dim, keepdim)),
   min: (x: unknown, dim?: Dims | Tensor, keepdim = false) => (dim instanceof Tensor ? binary("minimum", "minimum", x as Tensor, dim) : reduce("min", "min", x, dim, keepdim)),

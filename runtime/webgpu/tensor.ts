@@ -1,9 +1,12 @@
 // A tensor on the WebGPU device: float32 storage in a GPUBuffer (shared by
 // views such as reshape), read back only with `await t.read()`. Buffers return
-// to the executor's pool when the last tensor viewing them is garbage.
+// to the executor's pool when the last tensor viewing them is garbage. A bool
+// tensor (a mask) is an f32 buffer of 0 / 1, so every float kernel reads it as
+// PyTorch's promotion does; `read()` gives it back as a Uint8Array.
 
 import { Tensor, type NestedArray } from "../tensor.js";
 import type { Device, DType, Storage } from "../dtype.js";
+import { ne } from "../ops/elementwise-api.gen.js";
 import { fmt, numelOf } from "../shape.js";
 import type { Executor, GpuBinding, GpuStorage } from "./executor.js";
 
@@ -27,9 +30,10 @@ export class WebGPUTensor extends Tensor {
    */
   readonly byteOffset: number;
 
-  constructor(storage: GpuStorage, shape: readonly number[], byteOffset = 0) {
+  constructor(storage: GpuStorage, shape: readonly number[], byteOffset = 0, dtype: "float32" | "bool" = "float32") {
     super(EMPTY, [0]);
     (this as { shape: readonly number[] }).shape = shape;
+    (this as { dtype: DType }).dtype = dtype;
     Object.defineProperty(this, "data", {
       get: () => offDevice("data"),
       set: () => offDevice("data"),
@@ -57,22 +61,29 @@ export class WebGPUTensor extends Tensor {
     const ex = this.executor;
     const s = ex.alloc("clone", this.numel() * 4);
     ex.copy("clone", this.storage, this.byteOffset, s, 0, this.numel() * 4);
-    return new WebGPUTensor(s, this.shape.slice());
+    return new WebGPUTensor(s, this.shape.slice(), 0, this.gpuDtype);
   }
-  /** The values, after every op queued before this call has run. */
+  /** The dtype as the device holds it (float64 never is). */
+  get gpuDtype(): "float32" | "bool" {
+    return this.dtype === "bool" ? "bool" : "float32";
+  }
+  /** The values, after every op queued before this call has run (a mask's as a Uint8Array). */
   override async read(): Promise<Storage> {
-    return this.executor.read("read", this.storage, this.numel(), this.byteOffset);
+    const v = await this.executor.read("read", this.storage, this.numel(), this.byteOffset);
+    return this.dtype === "bool" ? Uint8Array.from(v) : v;
   }
   override to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
-    const { dtype, device } = typeof target === "string" ? (target === "float32" || target === "float64" ? { dtype: target } : { device: target }) : (target ?? {});
-    if (device !== undefined && device !== "webgpu" && device !== "cpu") throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${JSON.stringify(device)}`);
-    if (dtype !== undefined && dtype !== "float32" && dtype !== "float64") throw new TypeError(`to: expected "float32", "float64", "cpu" or "webgpu", got ${JSON.stringify(dtype)}`);
+    const { dtype, device } = typeof target === "string" ? (target === "float32" || target === "float64" || target === "bool" ? { dtype: target } : { device: target }) : (target ?? {});
+    if (device !== undefined && device !== "webgpu" && device !== "cpu") throw new TypeError(`to: expected "float32", "float64", "bool", "cpu" or "webgpu", got ${JSON.stringify(device)}`);
+    if (dtype !== undefined && dtype !== "float32" && dtype !== "float64" && dtype !== "bool") throw new TypeError(`to: expected "float32", "float64", "bool", "cpu" or "webgpu", got ${JSON.stringify(dtype)}`);
     if (device === "cpu") throw new Error('to("cpu"): a webgpu tensor cannot be moved synchronously; use `new Tensor(await t.read(), t.shape)`');
     if (dtype === "float64") throw new TypeError('to("float64"): WebGPU holds float32 only (WGSL has no f64); read the tensor with `await t.read()` and convert on the CPU');
-    return this;
+    if (dtype === undefined || dtype === this.dtype) return this;
+    // a mask's 0 / 1 are already floats: a view; to bool: nonzero (and NaN) is true
+    return dtype === "float32" ? new WebGPUTensor(this.storage, this.shape.slice(), this.byteOffset) : ne(this, 0);
   }
   override toString(): string {
-    return `tensor(<on webgpu>, size=${fmt(this.shape)}, dtype=float32, device=webgpu)`;
+    return `tensor(<on webgpu>, size=${fmt(this.shape)}, dtype=${this.dtype}, device=webgpu)`;
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
@@ -80,13 +91,13 @@ export class WebGPUTensor extends Tensor {
 }
 
 /** A new tensor of `shape` in a fresh buffer (contents undefined until a kernel writes them). */
-export function emptyOn(ex: Executor, op: string, shape: readonly number[]): WebGPUTensor {
-  return new WebGPUTensor(ex.alloc(op, Math.max(4, numelOf(shape) * 4), shape), shape.slice());
+export function emptyOn(ex: Executor, op: string, shape: readonly number[], dtype: "float32" | "bool" = "float32"): WebGPUTensor {
+  return new WebGPUTensor(ex.alloc(op, Math.max(4, numelOf(shape) * 4), shape), shape.slice(), 0, dtype);
 }
 
-/** A view of x's buffer with another shape (same elements, same order). */
+/** A view of x's buffer with another shape (same elements, same order, same dtype). */
 export function viewOf(x: WebGPUTensor, shape: readonly number[]): WebGPUTensor {
-  return new WebGPUTensor(x.storage, shape.slice(), x.byteOffset);
+  return new WebGPUTensor(x.storage, shape.slice(), x.byteOffset, x.gpuDtype);
 }
 
 /** What a kernel binds for x: its buffer, from x's first element. */
@@ -94,8 +105,9 @@ export function binding(x: WebGPUTensor): GpuBinding {
   return x.byteOffset ? { storage: x.storage, offset: x.byteOffset } : x.storage;
 }
 
-/** A CPU tensor's copy on the device; float64 is an error (no silent downcast). */
+/** A CPU tensor's copy on the device (a mask's as f32 0 / 1); float64 is an error (no silent downcast). */
 export function uploadTensor(ex: Executor, t: Tensor, op = "to"): WebGPUTensor {
+  if (t.dtype === "bool") return new WebGPUTensor(ex.upload(op, Float32Array.from(t.data)), t.shape.slice(), 0, "bool");
   if (t.dtype !== "float32") {
     throw new TypeError(
       `${op}: WebGPU holds float32 only (WGSL has no f64), got a float64 tensor of shape ${fmt(t.shape)}; convert it first with .to("float32") (or .to({ dtype: "float32", device: "webgpu" }))`,

@@ -1,7 +1,8 @@
 // Random tensor programs (SPEC §5 ops, PyTorch broadcasting) as fast-check
 // arbitraries: elementwise chains, reductions over dims (with and without
 // keepdim), softmax, matmul with a captured constant matrix, shape ops, where
-// with a captured mask or a data-dependent condition, clamp, number parameters
+// with a captured mask, a mask from the data (`a.gt(c)`) or a data-dependent
+// condition, clamp, number parameters
 // mixed in, helper functions (some with a loop and an early return),
 // recursion with a data-dependent depth; loops (for, and counter-driven while,
 // do…while and while (true) loops whose counter moves inside branches, by 1 or
@@ -31,11 +32,17 @@ const inDomain = (c: string, name: string, k: number): string => {
   return lo > -2 ? `${c}.mul(${c}).add(${lo})` : c;
 };
 
-/** Every elementwise op of the registry (compiler/ops/elementwise.ts) is generated; these have hand-made operands. */
+/**
+ * Every float elementwise op of the registry (compiler/ops/elementwise.ts) is generated; these have
+ * hand-made operands. The masks (bool results) appear as where's condition instead.
+ */
 const UN_HAND = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "pow2", "pow3", "powf"] as const;
-export const UN = [...UN_HAND, ...UNARY_NAMES.filter((n) => !(UN_HAND as readonly string[]).includes(n))] as const;
+const floatOp = (n: ElementwiseName) => ELEMENTWISE_OPS[n].result !== "bool";
+export const UN = [...UN_HAND, ...UNARY_NAMES.filter((n) => floatOp(n) && !(UN_HAND as readonly string[]).includes(n))] as const;
 export type Un = (typeof UN)[number];
-export const BIN = BINARY_NAMES.filter((n) => n !== "pow");
+export const BIN = BINARY_NAMES.filter((n) => n !== "pow" && floatOp(n));
+/** The comparisons a data mask is drawn from: where(a.gt(c), a, b). */
+const CMP = ["gt", "lt", "ge", "le"] as const;
 export const JOIN = ["cat", "stack", "outer", "dot"] as const;
 export type Join = (typeof JOIN)[number];
 export type Bin = (typeof BIN)[number];
@@ -492,6 +499,8 @@ export function renderTE(e: TE, sc: TScope): TVal {
       const b = r(e.b);
       const shape = broadcast(a.shape, b.shape);
       if (!shape || numel(shape) > MAX_NUMEL) return a;
+      // one in three: a mask from the data, a comparison of a with a constant (a kink, as relu's)
+      if (e.seed % 3 === 0) return { code: `where(${a.code}.${CMP[e.seed % 4]}(${((e.seed % 7) - 3) / 4}), ${a.code}, ${b.code})`, shape };
       const mask = constant(sc, shape, values(e.seed, numel(shape)).map((v) => (v > 0 ? 1 : 0)));
       return { code: `where(${mask}, ${a.code}, ${b.code})`, shape };
     }

@@ -16,7 +16,7 @@ import { SJ_ENTRIES, type SjEntry } from "../../ops/structure.js";
 export { WgslBuilder } from "./builder.js";
 
 const UNARY: UnaryKind[] = [...UNARY_NAMES, "step", "sgn"];
-const BINARY: BinaryKind[] = [...BINARY_NAMES, "eq", "pick_max", "pick_min"];
+const BINARY: BinaryKind[] = [...BINARY_NAMES, "pick_max", "pick_min"];
 const FOLDS: FoldKind[] = ["sum", "prod", "max", "min"];
 
 /** Every kernel by name, each a generator of its (shape-independent) text. */
@@ -55,6 +55,10 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   ...Object.fromEntries(UNARY_NAMES.map((op) => [op, [`unary_${op}`]])),
   ...Object.fromEntries(BINARY_NAMES.map((op) => [op, ELEMENTWISE_OPS[op].alpha ? [`binary_${op}`, "binary_mul"] : [`binary_${op}`]])),
   where: ["where"],
+  // (masks on WebGPU are f32 buffers of 0 / 1: maskedFill of a bool input converts back with ne)
+  maskedFill: ["where", "binary_ne"],
+  all: ["unary_logicalNot", "reduce_sum", "binary_eq"],
+  any: ["binary_ne", "reduce_sum", "binary_gt"],
   clamp: ["clamp_scalar", "binary_maximum", "binary_minimum"],
   sum: ["reduce_sum"],
   mean: ["reduce_sum"],

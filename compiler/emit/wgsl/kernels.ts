@@ -23,7 +23,7 @@ export const TILE = 16;
 
 /** The registry's elementwise ops (compiler/ops/elementwise.ts) and the AD helpers' own kernels. */
 export type UnaryKind = ElementwiseName | "step" | "sgn";
-export type BinaryKind = ElementwiseName | "eq" | "pick_max" | "pick_min";
+export type BinaryKind = ElementwiseName | "pick_max" | "pick_min";
 export type FoldKind = "sum" | "prod" | "max" | "min";
 
 export const HELPERS = {
@@ -174,7 +174,6 @@ export function unaryKernel(op: UnaryKind): string {
 /** Each binary kernel's value of `x` (op) `y`: the registry's WGSL formula, and the AD helpers'. */
 export const BINARY_EXPR: Record<BinaryKind, string> = {
   ...(Object.fromEntries(BINARY_NAMES.map((n) => [n, ELEMENTWISE_OPS[n].wgsl])) as Record<ElementwiseName, string>),
-  eq: "select(0.0, 1.0, x == y)",
   // weights of the first operand of maximum / minimum: 1, one half on ties, 0
   pick_max: "select(select(0.0, 1.0, x > y), 0.5, x == y)",
   pick_min: "select(select(0.0, 1.0, x < y), 0.5, x == y)",
