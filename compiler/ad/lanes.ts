@@ -12,7 +12,7 @@ import { cseNumbers } from "../opt/cse.js";
 import type { Ctx } from "./jvp.js";
 
 /** Tangent columns per forward sweep: jacfwd of a vector input (compiler/ad/drivers.ts). */
-export const TANGENT_LANES = 8;
+export const TANGENT_LANES = 4;
 /** Colours per forward-over-reverse sweep of a coloured Hessian (runtime adHessianSparse). */
 export const HESSIAN_LANES = 4;
 
