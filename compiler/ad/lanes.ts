@@ -7,7 +7,7 @@
 // once. Each lane computes exactly what g computes for its seed, statement by
 // statement, so the numbers are g's.
 import { type Fn, type Stmt, exprReads, stmtReads, v, walk } from "../ir/ir.js";
-import { renameStmts } from "../opt/simplify.js";
+import { renameStmts, simplify } from "../opt/simplify.js";
 import { cseNumbers } from "../opt/cse.js";
 import type { Ctx } from "./jvp.js";
 
@@ -151,14 +151,76 @@ function build(ctx: Ctx, g: Fn, L: number): string | null {
  * them), so nothing can re-enter and reuse the arrays before the runtime has
  * read them.
  */
-export function intoScratch(ctx: Ctx, name: string, argnum: number): string | null {
+export function intoScratch(ctx: Ctx, name: string, argnum: number, unused = 0): { fn: string; results: number } | null {
   let m = memo.get(ctx.fns);
   if (!m) memo.set(ctx.fns, (m = new Map()));
-  const key = `${name}|scratch|${argnum}`;
-  if (m.has(key)) return m.get(key)!;
-  const made = buildScratch(ctx, ctx.fns.get(name)!, argnum);
-  m.set(key, made);
-  return made;
+  const key = `${name}|scratch|${argnum}|${unused}`;
+  if (!m.has(key)) {
+    const g = ctx.fns.get(name)!;
+    // the first `unused` results (a Hessian's sweep: the gradient, next to its tangents) dropped where only stores reach them
+    const lean = unused ? withoutResults(g, unused) : null;
+    const made = buildScratch(ctx, lean ?? g, argnum);
+    m.set(key, made);
+  }
+  const fn = m.get(key)!;
+  return fn ? { fn, results: ctx.fns.get(fn)!.params.length - ctx.fns.get(name)!.params.length } : null;
+}
+
+/**
+ * `g` without its first `k` results, where each is `wrap(data)` and `data` (or
+ * a copy of its name) is only ever stored into: those stores go, and what only
+ * they read is then dead (opt/simplify.ts drops it). Null where anything else
+ * reads one of them (a load, a call, another result).
+ */
+function withoutResults(g: Fn, k: number): Fn | null {
+  let ret: Extract<Stmt, { k: "return" }> | undefined;
+  let returns = 0;
+  walk(g.body, (s) => {
+    if (s.k === "return") (ret = s, returns++);
+  });
+  if (!ret || returns !== 1) return null;
+  const dead = new Set<string>();
+  const boxes = new Set<string>();
+  for (const a of ret.values.slice(0, k)) {
+    if (a.k !== "var") return null;
+    let w: Stmt | undefined;
+    walk(g.body, (s) => {
+      if (s.k === "let" && s.dst === a.name) w = s;
+    });
+    if (!w || w.k !== "let" || w.e.k !== "wrap" || w.e.data.k !== "var") return null;
+    boxes.add(a.name);
+    dead.add(w.e.data.name);
+  }
+  // copies of the names (x_bar = J00), to a fixpoint
+  for (let grew = true; grew; ) {
+    grew = false;
+    walk(g.body, (s) => {
+      if (s.k === "let" && s.e.k === "atom" && s.e.a.k === "var" && dead.has(s.e.a.name) && !dead.has(s.dst)) (dead.add(s.dst), (grew = true));
+    });
+  }
+  let ok = true;
+  walk(g.body, (s) => {
+    if (s.k === "return") return;
+    const copy = s.k === "let" && s.e.k === "atom" && dead.has(s.dst);
+    const box = s.k === "let" && boxes.has(s.dst);
+    const intoDead = s.k === "store" && s.arr.k === "var" && dead.has(s.arr.name);
+    // a dead array assigned anything but a copy of another, or read other than as the array a store writes
+    if (s.k === "let" && dead.has(s.dst) && !copy && !(s.e.k === "newvec" || s.e.k === "atom")) ok = false;
+    const reads = intoDead ? [s.value, s.index] : copy || box ? [] : stmtReads(s);
+    if (reads.some((a) => a.k === "var" && (dead.has(a.name) || boxes.has(a.name)))) ok = false;
+    if (s.k === "let" && s.e.k === "atom" && s.e.a.k === "var" && dead.has(s.e.a.name) && !dead.has(s.dst)) ok = false;
+  });
+  if (!ok) return null;
+  const strip = (list: Stmt[]): Stmt[] =>
+    list.flatMap((s): Stmt[] => {
+      if (s.k === "if") return [{ ...s, then: strip(s.then), else: strip(s.else) }];
+      if (s.k === "loop") return [{ ...s, pre: strip(s.pre), body: strip(s.body) }];
+      if (s.k === "for") return [{ ...s, body: strip(s.body) }];
+      if (s.k === "return") return [{ ...s, values: s.values.slice(k) }];
+      if (s.k === "store" && s.arr.k === "var" && dead.has(s.arr.name)) return [];
+      return [s];
+    });
+  return simplify({ ...g, body: strip(g.body), results: g.results.slice(k) });
 }
 
 function buildScratch(ctx: Ctx, g: Fn, argnum: number): string | null {

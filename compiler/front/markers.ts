@@ -422,9 +422,10 @@ export class MarkerCompiler {
       // several colours per forward-over-reverse sweep, where the sweep can carry lanes
       const laned = this.ctx.paths?.lanes === false ? null : jvpLanes(this.ctx, jvp, HESSIAN_LANES);
       // and its results written into arrays kept with the cached colouring (no allocation per sweep)
-      const into = laned ? intoScratch(this.ctx, laned, argnums[0]) : null;
+      // (the sweep's own gradient, its first result, is not read: dropped where nothing else needs it)
+      const into = laned ? intoScratch(this.ctx, laned, argnums[0], 1) : null;
       // a path fixed by the lengths: the pattern and its colouring are computed once per length
-      return { argnum: argnums[0], fn: fName, jvpFn: jvp, cacheable: pathDependsOnLengthsOnly(f), lanes: laned ? { fn: into ?? laned, L: HESSIAN_LANES, scratch: into ? HESSIAN_LANES + 1 : 0 } : undefined };
+      return { argnum: argnums[0], fn: fName, jvpFn: jvp, cacheable: pathDependsOnLengthsOnly(f), lanes: laned ? { fn: into?.fn ?? laned, L: HESSIAN_LANES, scratch: into?.results ?? 0 } : undefined };
     } catch (err) {
       if (err instanceof Unpatternable) return `the pattern twin cannot follow ${err.message === "tensor" ? "tensor code" : `\`${err.message}\``}`;
       throw err;
