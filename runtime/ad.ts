@@ -541,17 +541,21 @@ export function adHessianSparse(
   const { ncolors, rows, seeds } = c;
   const cols = c.cols;
   if (lanes && L > 1) {
-    // ⌈colours / L⌉ sweeps; a lane past the last colour gets a zero seed (its tangent is not read)
-    const zero = f32 ? new Float32Array(n) : new Float64Array(n);
-    // a sweep that writes its results into arrays the caller keeps (compiler/ad/lanes.ts intoScratch): the colouring's
-    const scratch = nScratch ? (c.scratch ??= Array.from({ length: nScratch }, () => (f32 ? new Float32Array(n) : new Float64Array(n)))) : [];
-    const laneArgs = [...args, ...new Array(L), ...scratch];
+    // ⌈colours / L⌉ sweeps; a lane past the last colour gets a zero seed (its tangent is not read).
+    // The zero seed, the arrays a sweep writes its results into (compiler/ad/lanes.ts intoScratch) and
+    // the argument list are the colouring's, made once: a call allocates the Hessian alone.
+    const newVec = () => (f32 ? new Float32Array(n) : new Float64Array(n));
+    const zero = ncolors % L ? (c.zero ??= newVec()) : undefined;
+    const scratch = nScratch ? (c.scratch ??= Array.from({ length: nScratch }, newVec)) : [];
+    const laneArgs = (c.laneArgs ??= [...args, ...new Array(L), ...scratch]);
+    for (let i = 0; i < args.length; i++) laneArgs[i] = args[i];
     for (let k0 = 0; k0 < ncolors; k0 += L) {
       for (let l = 0; l < L; l++) laneArgs[args.length + l] = k0 + l < ncolors ? seeds[k0 + l] : zero;
       const r = lanes(...laneArgs);
       const m = r.length - L; // the primal results come first
       for (let l = 0; l < L && k0 + l < ncolors; l++) scatter(H, n, cols[k0 + l], rows, r[m + l]);
     }
+    for (let i = 0; i < args.length; i++) laneArgs[i] = undefined; // the cache keeps no argument alive
   } else {
     for (let k = 0; k < ncolors; k++) {
       const r = jvp(...args, seeds[k]);
@@ -583,8 +587,10 @@ export interface Colouring {
   cols: Int32Array[];
   seeds: (Float64Array | Float32Array)[];
   f32: boolean;
-  /** the laned sweep's result arrays, made on first use */
+  /** the laned sweep's result arrays, its zero seed and its argument list, made on first use */
   scratch?: (Float64Array | Float32Array)[];
+  zero?: Float64Array | Float32Array;
+  laneArgs?: unknown[];
 }
 
 function colouring(args: unknown[], argnum: number, n: number, pattern: (P: Pattern, ...a: unknown[]) => unknown, f32: boolean): Colouring {
