@@ -201,8 +201,9 @@ export function compileModule(source: string, fileName: string, options: Compile
             // column-coloured Hessian: the pattern twin decides how few sweeps are needed
             usesVmap = true; // (needs the runtime namespace)
             roots.delete(built.fn); // the dense driver is not used
-            roots.add(built.sparse.jvpFn);
-            if (built.sparse.lanes) roots.add(built.sparse.lanes.fn);
+            // the laned sweep, or one sweep per colour where the sweep cannot carry lanes
+            const sweep = built.sparse.lanes?.fn ?? built.sparse.jvpFn;
+            roots.add(sweep);
             // its argument checks are (count and kinds, a number[]'s elements), before any work
             const args = argumentChecks(program, fn);
             roots.add(args);
@@ -221,7 +222,7 @@ export function compileModule(source: string, fileName: string, options: Compile
               cache = `, ${name}()`;
             }
             const lanes = built.sparse.lanes ? `${cache || ", undefined"}, ${built.sparse.lanes.fn}, ${built.sparse.lanes.L}, ${built.sparse.lanes.scratch}` : cache;
-            const body = `((...args${anyA}) => __jt.adHessianSparse(${callName(args)}(...args), ${built.sparse.argnum}, ${pat.name}, ${built.sparse.jvpFn}, ${nParams}, ${JSON.stringify(fn.arity?.label ?? "hessian")}${lanes}))`;
+            const body = `((...args${anyA}) => __jt.adHessianSparse(${callName(args)}(...args), ${built.sparse.argnum}, ${pat.name}, ${built.sparse.lanes ? "undefined" : sweep}, ${nParams}, ${JSON.stringify(fn.arity?.label ?? "hessian")}${lanes}))`;
             s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
             break;
           }

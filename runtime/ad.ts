@@ -507,13 +507,14 @@ export function adPatNonlinear(P: Pattern, ...sets: (readonly number[])[]): read
  * that share no row of the pattern get one forward-over-reverse sweep
  * together (Curtis–Powell–Reid), and each entry is read back directly. With
  * `lanes` (the sweep carrying L tangent columns, compiler/ad/lanes.ts), L
- * colours share one sweep: its primal and reverse-sweep control run once.
+ * colours share one sweep: its primal and reverse-sweep control run once
+ * (`jvp`, one colour per sweep, is then not needed: undefined).
  */
 export function adHessianSparse(
   given: unknown[],
   argnum: number,
   pattern: (P: Pattern, ...a: unknown[]) => unknown,
-  jvp: (...a: unknown[]) => unknown[],
+  jvp: ((...a: unknown[]) => unknown[]) | undefined,
   nParams = given.length,
   label = "hessian",
   cache?: Map<string | number, Colouring>,
@@ -540,7 +541,7 @@ export function adHessianSparse(
   }
   const { ncolors, rows, seeds } = c;
   const cols = c.cols;
-  if (lanes && L > 1) {
+  if (lanes) {
     // ⌈colours / L⌉ sweeps; a lane past the last colour gets a zero seed (its tangent is not read).
     // The zero seed, the arrays a sweep writes its results into (compiler/ad/lanes.ts intoScratch) and
     // the argument list are the colouring's, made once: a call allocates the Hessian alone.
@@ -558,7 +559,7 @@ export function adHessianSparse(
     for (let i = 0; i < args.length; i++) laneArgs[i] = undefined; // the cache keeps no argument alive
   } else {
     for (let k = 0; k < ncolors; k++) {
-      const r = jvp(...args, seeds[k]);
+      const r = jvp!(...args, seeds[k]);
       scatter(H, n, cols[k], rows, r[r.length - 1]);
     }
   }

@@ -12,8 +12,6 @@ import { usesTape, vjpParts } from "./vjp.js";
 import { planJacobian } from "./jacobian-plan.js";
 import { jvpLanes, TANGENT_LANES } from "./lanes.js";
 
-/** Tangent columns one forward sweep carries (jacfwd of a vector input). */
-
 /** How a driver's flat results nest for the user: a leaf is a result index. */
 export type Tree = number | Tree[];
 
