@@ -117,6 +117,8 @@ test("coloured == dense == lanes off, at points and sizes that change between ca
   const col = await compileAndImport(HESSIANS, "hcol");
   const dense = await withPaths({ colouring: false }, () => compileAndImport(HESSIANS, "hdense"));
   const single = await withPaths({ lanes: false }, () => compileAndImport(HESSIANS, "hsingle"));
+  // the dense path is jacfwd(grad): 4 input columns per forward-over-reverse sweep, laned over the tape too
+  const denseSingle = await withPaths({ colouring: false, lanes: false }, () => compileAndImport(HESSIANS, "hdense-single"));
   // sizes in turn (the cache is keyed by the lengths): n = 1 … 17, back to small, then odd ones
   const sizes = [10, 3, 17, 10, 1, 2, 9, 4, 10, 13];
   sizes.forEach((n, k) => {
@@ -126,6 +128,7 @@ test("coloured == dense == lanes off, at points and sizes that change between ca
         const a = flat(col[h](x));
         agree(a, flat(dense[h](x)), 1e-12, `${h} n = ${n} seed ${seed} (coloured vs dense)`);
         assert.equal(a, flat(single[h](x)), `${h} n = ${n}: lanes on and off give the same numbers`);
+        assert.equal(flat(dense[h](x)), flat(denseSingle[h](x)), `${h} n = ${n}: dense, lanes on and off`);
       }
       for (const w of [0.5, -2]) agree(flat(col.hScaled(x, w)), flat(dense.hScaled(x, w)), 1e-12, `hScaled n = ${n} w = ${w}`);
     }
