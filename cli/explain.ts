@@ -47,6 +47,7 @@ function explainOne(m: MarkerReport, file: string, shaders: Record<string, strin
     `${m.marker}(${m.functionName}) at ${file}:${m.line}`,
     `generated: ${names.join(", ") || "(none)"}`,
     ...(m.plan ? planText(m.plan) : []),
+    ...(m.modes ?? []),
     // vmap: batched (one op call per batch) or the row loop, and why (compiler/ad/batch.ts)
     ...[...m.generated.matchAll(/\/\/ (vmap path: .*)/g)].map((x) => x[1]),
     "",

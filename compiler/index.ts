@@ -61,6 +61,8 @@ export interface MarkerReport {
   structure?: string[][];
   /** the Jacobian plan (compiler/ad/jacobian-plan.ts): which strategy runs and why; undefined for markers that build no Jacobian driver */
   plan?: JacobianPlan;
+  /** number programs: the sweeps each mode makes for this shape, the Hessian's path (compiler/ad/mode-advice.ts) */
+  modes?: string[];
 }
 
 export interface CompileResult {
@@ -201,7 +203,9 @@ export function compileModule(source: string, fileName: string, options: Compile
             // column-coloured Hessian: the pattern twin decides how few sweeps are needed
             usesVmap = true; // (needs the runtime namespace)
             roots.delete(built.fn); // the dense driver is not used
-            roots.add(built.sparse.jvpFn);
+            // the laned sweep, or one sweep per colour where the sweep cannot carry lanes
+            const sweep = built.sparse.lanes?.fn ?? built.sparse.jvpFn;
+            roots.add(sweep);
             // its argument checks are (count and kinds, a number[]'s elements), before any work
             const args = argumentChecks(program, fn);
             roots.add(args);
@@ -219,7 +223,8 @@ export function compileModule(source: string, fileName: string, options: Compile
               if (!extraCode.includes(decl)) extraCode.push(decl);
               cache = `, ${name}()`;
             }
-            const body = `((...args${anyA}) => __jt.adHessianSparse(${callName(args)}(...args), ${built.sparse.argnum}, ${pat.name}, ${built.sparse.jvpFn}, ${nParams}, ${JSON.stringify(fn.arity?.label ?? "hessian")}${cache}))`;
+            const lanes = built.sparse.lanes ? `${cache || ", undefined"}, ${built.sparse.lanes.fn}, ${built.sparse.lanes.L}, ${built.sparse.lanes.scratch}` : cache;
+            const body = `((...args${anyA}) => __jt.adHessianSparse(${callName(args)}(...args), ${built.sparse.argnum}, ${pat.name}, ${built.sparse.lanes ? "undefined" : sweep}, ${nParams}, ${JSON.stringify(fn.arity?.label ?? "hessian")}${lanes}))`;
             s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
             break;
           }
@@ -538,11 +543,13 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
     sparsity: sparsityOf(program, mc, call),
     structure: structureOf.get(fn),
     plan: planOf.get(fn),
+    modes: modeAdvice(built.kind, program.fns.get(mc.resolveFunc(call.arguments[0], program.main).fn)!, built),
   };
 }
 
 import { resultDeps } from "./ad/activity.js";
 import { outputsOf } from "./ad/drivers.js";
+import { modeAdvice } from "./ad/mode-advice.js";
 
 /** Static dependence of each output on each parameter (activity analysis). */
 function sparsityOf(program: Program, mc: MarkerCompiler, call: ts.CallExpression): MarkerReport["sparsity"] {

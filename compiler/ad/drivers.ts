@@ -10,10 +10,7 @@ import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
 import { usesTape, vjpParts } from "./vjp.js";
 import { planJacobian } from "./jacobian-plan.js";
-import { jvpLanes } from "./lanes.js";
-
-/** Tangent columns one forward sweep carries (jacfwd of a vector input). */
-const TANGENT_LANES = 4;
+import { jvpLanes, TANGENT_LANES } from "./lanes.js";
 
 /** How a driver's flat results nest for the user: a leaf is a result index. */
 export type Tree = number | Tree[];
@@ -292,7 +289,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
           }
         });
       // A vector input: TANGENT_LANES columns per tangent sweep, the primal computed once per sweep.
-      const laned = isVec ? jvpLanes(ctx, g, TANGENT_LANES) : null;
+      const laned = isVec && ctx.paths?.lanes !== false ? jvpLanes(ctx, g, TANGENT_LANES) : null;
       if (laned) {
         const L = TANGENT_LANES;
         const gl = ctx.fns.get(laned)!;

@@ -13,7 +13,13 @@ import { isVaried, resultDeps, touchesTape, variedVars, type Fns } from "./activ
  * `structured: false` keeps the sweep drivers (no structured Jacobians), `direct: false` drops the
  * direct Jacobian kernels.
  */
-export interface CompilePaths { fuse?: boolean; structured?: boolean; direct?: boolean; /** vmap of tensor code batched (one op call per batch); false: the row loop */ batch?: boolean }
+export interface CompilePaths {
+  fuse?: boolean; structured?: boolean; direct?: boolean; /** vmap of tensor code batched (one op call per batch); false: the row loop */ batch?: boolean;
+  /** hessian of a number program of one vector: the sparsity pattern, column colouring, one sweep per colour; false: one sweep per input (dense) */
+  colouring?: boolean;
+  /** several tangent columns per forward sweep (jacfwd of a vector input, a coloured Hessian's colours); false: one per sweep */
+  lanes?: boolean;
+}
 
 export interface Ctx { fns: Fns; fnNames: Names; paths?: CompilePaths }
 

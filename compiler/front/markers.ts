@@ -15,6 +15,7 @@ import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } f
 import { findDeclaration, findExport, jaccExportOf, loadImported, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
 import { emitPatterns, Unpatternable } from "../emit/pattern.js";
+import { jvpLanes, intoScratch, HESSIAN_LANES } from "../ad/lanes.js";
 import { pathDependsOnLengthsOnly } from "../ad/shape-only.js";
 import { jvpOf } from "../ad/jvp.js";
 
@@ -146,7 +147,9 @@ export interface Built {
   /** a top-level vmap: the function it batches, for the WebGPU kernel (one invocation per row) */
   gpu?: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string };
   /** hessian with a sparsity-pattern twin: one sweep per column colour */
-  sparse?: { argnum: number; fn: string; jvpFn: string; cacheable: boolean };
+  sparse?: { argnum: number; fn: string; jvpFn: string; cacheable: boolean; lanes?: { fn: string; L: number; scratch: number } };
+  /** hessian: why it runs dense (one sweep per input) when `sparse` is undefined */
+  dense?: string;
 }
 
 export class MarkerCompiler {
@@ -303,8 +306,9 @@ export class MarkerCompiler {
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
         const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux: false, mode: "rev", label: "grad" });
         const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, hasAux: false, mode: "fwd", label });
-        const sparse = lowerer ? undefined : this.sparseHessian(target.fn, inner, argnums, tuple);
-        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false, sparse };
+        const sparse = lowerer ? "inside another transform" : this.sparseHessian(target.fn, inner, argnums, tuple);
+        const dense = typeof sparse === "string" ? sparse : undefined;
+        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false, sparse: typeof sparse === "string" ? undefined : sparse, dense };
       }
       case "jacobian": {
         if (args.length < 2) fail(call, "arity", "`jacobian` needs a function and its inputs");
@@ -408,16 +412,22 @@ export class MarkerCompiler {
    * hessian of a number-valued function of one vector: the pattern twin and the
    * grad's jvp, for column-coloured sweeps at run time (undefined: dense).
    */
-  private sparseHessian(fName: string, inner: string, argnums: number[], tuple: boolean): Built["sparse"] {
+  private sparseHessian(fName: string, inner: string, argnums: number[], tuple: boolean): Built["sparse"] | string {
     const f = this.program.fns.get(fName)!;
-    if (tuple || argnums.length !== 1 || f.params[argnums[0]].type.k !== "vec" || f.results.length !== 1 || f.results[0].k !== "num") return undefined;
+    if (this.ctx.paths?.colouring === false) return "CompileOptions.paths { colouring: false }";
+    if (tuple || argnums.length !== 1 || f.params[argnums[0]].type.k !== "vec" || f.results.length !== 1 || f.results[0].k !== "num") return "colouring takes a number-valued function of one number vector";
     try {
       emitPatterns(this.program.fns, fName, false); // throws Unpatternable for what it cannot follow
       const jvp = jvpOf(this.ctx, inner, this.program.fns.get(inner)!.params.map((_, q) => q === argnums[0]));
+      // several colours per forward-over-reverse sweep, where the sweep can carry lanes
+      const laned = this.ctx.paths?.lanes === false ? null : jvpLanes(this.ctx, jvp, HESSIAN_LANES);
+      // and its results written into arrays kept with the cached colouring (no allocation per sweep)
+      // (the sweep's own gradient, its first result, is not read: dropped where nothing else needs it)
+      const into = laned ? intoScratch(this.ctx, laned, argnums[0], 1) : null;
       // a path fixed by the lengths: the pattern and its colouring are computed once per length
-      return { argnum: argnums[0], fn: fName, jvpFn: jvp, cacheable: pathDependsOnLengthsOnly(f) };
+      return { argnum: argnums[0], fn: fName, jvpFn: jvp, cacheable: pathDependsOnLengthsOnly(f), lanes: laned ? { fn: into?.fn ?? laned, L: HESSIAN_LANES, scratch: into?.results ?? 0 } : undefined };
     } catch (err) {
-      if (err instanceof Unpatternable) return undefined;
+      if (err instanceof Unpatternable) return `the pattern twin cannot follow ${err.message === "tensor" ? "tensor code" : `\`${err.message}\``}`;
       throw err;
     }
   }
