@@ -13,7 +13,7 @@ import { emitPrelude, JsEmitter, RT, templateText } from "./emit/js.js";
 import { leavesOf, type Tree } from "./ad/drivers.js";
 import type { Fn } from "./ir/ir.js";
 import { printFn } from "./ir/print.js";
-import { emitPatterns } from "./emit/pattern.js";
+import { emitPatterns, Unpatternable } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
 import { analyseKernel } from "./opt/kernel-bounds.js";
@@ -93,7 +93,15 @@ export function compileModule(source: string, fileName: string, options: Compile
   for (const name of Object.values(RT)) taken.add(name);
   const program = new Program(mod, taken);
   const ctx = { fns: program.fns, fnNames: program.fnNames, paths: options.paths };
-  const mc = new MarkerCompiler(program, ctx, options.strategy);
+  const mc = new MarkerCompiler(program, ctx, options.strategy, (fns, name) => {
+    try {
+      emitPatterns(fns, name, false);
+      return undefined;
+    } catch (err) {
+      if (err instanceof Unpatternable) return err.message;
+      throw err;
+    }
+  });
   program.hooks = { markerFn: (call, lowerer) => mc.fnInside(call, lowerer), markerValue: (call, lowerer) => mc.valueInside(call, lowerer) };
 
   // Outermost marker calls (a marker given as another marker's function is part of it).

@@ -14,7 +14,6 @@ import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
 import { findDeclaration, findExport, jaccExportOf, loadImported, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
-import { emitPatterns, Unpatternable } from "../emit/pattern.js";
 import { jvpLanes, intoScratch, HESSIAN_LANES } from "../ad/lanes.js";
 import { pathDependsOnLengthsOnly } from "../ad/shape-only.js";
 import { jvpOf } from "../ad/jvp.js";
@@ -153,7 +152,16 @@ export interface Built {
 }
 
 export class MarkerCompiler {
-  constructor(readonly program: Program, readonly ctx: Ctx, readonly defaultStrategy: "reverse-mode" | "forward-mode" = "reverse-mode") {}
+  /**
+   * `unpatternable`: why the Hessian's pattern twin (compiler/emit/pattern.ts) cannot follow function
+   * `name`, or undefined when it can; the caller provides it (the front end does not import emitters).
+   */
+  constructor(
+    readonly program: Program,
+    readonly ctx: Ctx,
+    readonly defaultStrategy: "reverse-mode" | "forward-mode" = "reverse-mode",
+    readonly unpatternable: (fns: Program["fns"], name: string) => string | undefined = () => "no pattern twin here",
+  ) {}
 
   markerName(callee: ts.Expression, mod: SourceModule, lowerer?: FnLowerer): string | undefined {
     const name = jaccExportOf(callee, (n, at) => (lowerer ? lowerer.lookup(n, at) : findDeclaration(n, at, mod)));
@@ -416,8 +424,9 @@ export class MarkerCompiler {
     const f = this.program.fns.get(fName)!;
     if (this.ctx.paths?.colouring === false) return "CompileOptions.paths { colouring: false }";
     if (tuple || argnums.length !== 1 || f.params[argnums[0]].type.k !== "vec" || f.results.length !== 1 || f.results[0].k !== "num") return "colouring takes a number-valued function of one number vector";
-    try {
-      emitPatterns(this.program.fns, fName, false); // throws Unpatternable for what it cannot follow
+    const why = this.unpatternable(this.program.fns, fName);
+    if (why !== undefined) return `the pattern twin cannot follow ${why === "tensor" ? "tensor code" : `\`${why}\``}`;
+    {
       const jvp = jvpOf(this.ctx, inner, this.program.fns.get(inner)!.params.map((_, q) => q === argnums[0]));
       // several colours per forward-over-reverse sweep, where the sweep can carry lanes
       const laned = this.ctx.paths?.lanes === false ? null : jvpLanes(this.ctx, jvp, HESSIAN_LANES);
@@ -426,9 +435,6 @@ export class MarkerCompiler {
       const into = laned ? intoScratch(this.ctx, laned, argnums[0], 1) : null;
       // a path fixed by the lengths: the pattern and its colouring are computed once per length
       return { argnum: argnums[0], fn: fName, jvpFn: jvp, cacheable: pathDependsOnLengthsOnly(f), lanes: laned ? { fn: into?.fn ?? laned, L: HESSIAN_LANES, scratch: into?.results ?? 0 } : undefined };
-    } catch (err) {
-      if (err instanceof Unpatternable) return `the pattern twin cannot follow ${err.message === "tensor" ? "tensor code" : `\`${err.message}\``}`;
-      throw err;
     }
   }
 
