@@ -3,15 +3,15 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, lit, userName } from "../ir/ir.js";
+import { type Atom, type Fn, leavesOf, lit, mapTree, sourceParams, type Tree, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
-import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
+import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
 import { gradSources } from "../ad/grad-line.js";
 import { jacSources } from "../ad/jac-batch.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
-import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
+import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val, valOfTree } from "./lower.js";
 import { findDeclaration, findExport, jaccExportOf, loadImported, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
 import { emitPatterns, Unpatternable } from "../emit/pattern.js";
@@ -73,8 +73,23 @@ function differentiable(f: Fn, argnums: readonly number[], at: ts.Node, marker: 
     const p = f.params[i];
     if (p?.type.k !== "opaque") continue;
     const how = ["jacobian", "vjp", "jvp"].includes(marker) ? "differentiate a function of the others that closes over it" : "leave it out of `argnums` (it is then read as a constant)";
-    fail(at, "unsupported-type", `\`${marker}\` would differentiate \`${userName(p)}\` (parameter ${i} of \`${f.source ?? f.name}\`), which is not a number, array or Tensor: ${how}`);
+    // (a record with a leaf of another type names that leaf)
+    const what = p.opaqueWhy ? `which is not a number, array, Tensor or record of them (${p.opaqueWhy})` : "which is not a number, array or Tensor";
+    const at2 = sourceParams(f).findIndex((t) => leavesOf(t).includes(i));
+    fail(at, "unsupported-type", `\`${marker}\` would differentiate \`${userName(p)}\` (parameter ${at2} of \`${f.source ?? f.name}\`), ${what}: ${how}`);
   }
+}
+
+/**
+ * Source argnums → the flat parameters they hold (a record's leaves), and how
+ * the blocks of one output nest: the input's structure (undefined: flat).
+ */
+function flatArgnums(f: Fn, argnums: number[], tuple: boolean): { flat: number[]; inTree?: Tree } {
+  if (!f.inTrees) return { flat: argnums };
+  const trees = argnums.map((i) => f.inTrees![i]);
+  const flat = trees.flatMap(leavesOf);
+  const k = (leaf: number) => flat.indexOf(leaf);
+  return { flat, inTree: tuple ? trees.map((t) => mapTree(t, k)) : mapTree(trees[0], k) };
 }
 
 /** argnums → indices (checked), and whether results are indexed by input. */
@@ -248,8 +263,9 @@ export class MarkerCompiler {
     const randomness = opts.randomness?.literal ? opts.randomness.value : opts.randomness ? "runtime" : "error";
     this.program.randomOps.check(this.program.fns, target.fn, randomness);
     const hasAux = boolOpt(opts, "hasAux", false);
-    if (hasAux && f.results.length !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${f.results.length} value(s)`);
-    const nParams = f.params.length;
+    const nOut = f.outTree === undefined ? f.results.length : Array.isArray(f.outTree) ? f.outTree.length : 1;
+    if (hasAux && nOut !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${nOut} value(s)`);
+    const nParams = sourceParams(f).length;
     const label = marker;
     switch (marker) {
       case "vmap": {
@@ -286,24 +302,28 @@ export class MarkerCompiler {
       case "jacrev":
       case "jacfwd":
       case "grad": {
-        const { argnums, tuple } = readArgnums(opts, nParams, marker);
+        const read = readArgnums(opts, nParams, marker);
+        const { tuple } = read;
+        const { flat: argnums, inTree } = flatArgnums(f, read.argnums, tuple);
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
         const outs = outputsOf(f, hasAux);
         if (marker === "grad") {
           const bad = outs.leaves.length !== 1 || (f.results[outs.leaves[0]].k !== "num" && f.results[outs.leaves[0]].k !== "tensor");
           if (bad) fail(args[0], "grad-output", "`grad` needs a function with a single number output (use jacrev for vectors)");
         }
-        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
-        if (marker === "grad" && !hasAux) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
-        if (marker !== "grad" && !hasAux && !tuple && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0] });
+        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
+        if (marker === "grad" && !hasAux && !inTree) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
+        if (marker !== "grad" && !hasAux && !tuple && !inTree && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0] });
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
       }
       case "hessian": {
-        const { argnums, tuple } = readArgnums(opts, nParams, marker);
+        const read = readArgnums(opts, nParams, marker);
+        const { tuple } = read;
+        const { flat: argnums, inTree } = flatArgnums(f, read.argnums, tuple);
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
-        const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux: false, mode: "rev", label: "grad" });
-        const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, hasAux: false, mode: "fwd", label });
-        const sparse = lowerer ? undefined : this.sparseHessian(target.fn, inner, argnums, tuple);
+        const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "rev", label: "grad" });
+        const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "fwd", label });
+        const sparse = lowerer || inTree ? undefined : this.sparseHessian(target.fn, inner, argnums, tuple);
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false, sparse };
       }
       case "jacobian": {
@@ -314,13 +334,13 @@ export class MarkerCompiler {
         let given = nParams;
         if (!single && ts.isArrayLiteralExpression(lit0)) {
           given = lit0.elements.length;
-          const missing = f.params.slice(given, nParams).some((_, i) => !f.defaults?.[given + i]);
+          const missing = sourceParams(f).slice(given, nParams).some((t) => typeof t !== "number" || !f.defaults?.[t]);
           if (given > nParams || missing) fail(args[1], "arity", `inputs must have one entry per parameter of \`${f.source ?? f.name}\`: expected ${nParams}, got ${given}`);
         }
-        const argnums = single ? [0] : f.params.slice(0, given).map((_, i) => i);
+        const { flat: argnums, inTree } = flatArgnums(f, single ? [0] : sourceParams(f).slice(0, given).map((_, i) => i), !single);
         differentiable(f, argnums, args[1], marker);
         const strategy = opts.strategy?.literal ? (opts.strategy.value as string) : this.defaultStrategy;
-        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
+        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, inTree, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
         if (boolOpt(opts, "strict", false)) this.checkStrict(call, f, target.fn, argnums);
         const createGraph = boolOpt(opts, "createGraph", false);
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, singleInput: single, runtimeChecks, kind: marker, hasAux: false, nodiff: !createGraph };
@@ -433,6 +453,9 @@ export class MarkerCompiler {
     const e = skipParens(inputs);
     const t = f.params[0].type;
     if (!ts.isArrayLiteralExpression(e)) return true;
+    // a structured parameter: a record's inputs are never an array literal; a tuple's are one of its length
+    const tree = sourceParams(f)[0];
+    if (typeof tree !== "number") return Array.isArray(tree) && tree.length === e.elements.length && tree.length !== 1;
     if (t.k === "num") return false;
     // a vector parameter: [1, 2, 3] is the vector itself; [[1, 2, 3]] or [xs] a tuple of one
     return !(e.elements.length === 1 && !ts.isNumericLiteral(skipParens(e.elements[0])) && !ts.isPrefixUnaryExpression(skipParens(e.elements[0])));
@@ -456,14 +479,15 @@ export class MarkerCompiler {
     const built = this.build(call, lowerer.mod, lowerer);
     const inputs = call.arguments[1];
     const fn = this.program.fns.get(built.fn)!;
-    let argVals: Atom[];
-    if (built.singleInput) argVals = [lowerer.atomOf(lowerer.expr(inputs), inputs)];
+    const argVals: Atom[] = [];
+    const trees = sourceParams(fn);
+    if (built.singleInput) lowerer.flattenTo(lowerer.expr(inputs), trees[0], argVals, inputs);
     else {
       const e = skipParens(inputs);
       if (!ts.isArrayLiteralExpression(e)) fail(inputs, "unsupported-construct", "inside a differentiated function, the inputs of `jacobian` must be an array literal");
-      argVals = e.elements.map((x) => lowerer.atomOf(lowerer.expr(x), x));
+      e.elements.forEach((x, i) => lowerer.flattenTo(lowerer.expr(x), trees[i], argVals, x));
     }
-    while (argVals.length < fn.params.length) argVals.push(lit(undefined));
+    for (let i = 0; i < fn.params.length; i++) argVals[i] ??= lit(undefined);
     const val = lowerer.emitCall(built.fn, argVals, call);
     if (built.nodiff) {
       const last = lowerer.b.stmts[lowerer.b.stmts.length - 1];
@@ -480,6 +504,5 @@ export class MarkerCompiler {
 /** Structure a driver's flat results as the tree says (for markers inside functions). */
 export function treeVal(val: Val, tree: Tree): Val {
   const flat = val.k === "tuple" ? val.items : [val];
-  const go = (t: Tree): Val => (typeof t === "number" ? flat[t] : { k: "tuple", items: t.map(go) });
-  return go(tree);
+  return valOfTree(flat, tree);
 }
