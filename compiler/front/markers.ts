@@ -279,13 +279,16 @@ export class MarkerCompiler {
             // a batched number is a 1-D batch: its only dim is 0 (or -1)
             const per = (i: number) => (Array.isArray(o.value) ? o.value[i] : o.value);
             const bad = (d: unknown) => d !== null && d !== 0 && d !== -1;
-            if (name === "inDims") f.params.slice(0, nParams).forEach((p, i) => p.type.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(i))} is out of range for the number parameter \`${userName(p)}\` (a batch of numbers has one dim: 0)`));
+            // (a record's dim is each of its leaves' dim: per flat parameter, its source parameter's entry)
+            const src = (i: number) => sourceParams(f).findIndex((t) => leavesOf(t).includes(i));
+            if (name === "inDims") f.params.forEach((p, i) => p.type.k === "num" && src(i) >= 0 && bad(per(src(i))) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(src(i)))} is out of range for the number parameter \`${userName(p)}\` (a batch of numbers has one dim: 0)`));
+            if (name === "outDims" && f.outTree !== undefined && Array.isArray(o.value)) fail(o.node, "invalid-option", "`outDims` of a function returning a record or nested tuple must be one number (for every leaf)");
             if (name === "outDims") f.results.forEach((t, i) => t.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`outDims\` ${JSON.stringify(per(i))} is out of range for a number output (batched numbers have one dim: 0)`));
           }
           return o.node.getText();
         };
         const dims = { inDims: dimsText("inDims"), outDims: dimsText("outDims") };
-        const tree = driverInfo.get(f)?.tree ?? (f.tupleResult ? f.results.map((_, i) => i) : 0);
+        const tree = driverInfo.get(f)?.tree ?? f.outTree ?? (f.tupleResult ? f.results.map((_, i) => i) : 0);
         const spec = this.vmapSpec(opts, f, label, args[0]);
         if (!spec) {
           // dims computed at run time: the runtime maps the compiled function row by row
@@ -296,6 +299,9 @@ export class MarkerCompiler {
         const core = this.batch(() => buildVmap(this.ctx, target.fn, { ...spec, topLevel, randomness: String(randomness) }), call);
         // inside another transform the core is differentiated; at the top level an entry converts arguments and results
         const fn = !topLevel ? core : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
+        const built = this.program.fns.get(fn)!;
+        if (f.inTrees) built.inTrees = f.inTrees; // (record arguments are flattened as for f)
+        if (f.outTree !== undefined && !driverInfo.get(f)) built.outTree = f.outTree;
         const gpu = topLevel ? { target: target.fn, inDims: spec.inDims, outDims: spec.outDims, label: spec.label } : undefined;
         return { fn, tree, runtimeChecks, kind: marker, hasAux: false, gpu };
       }
@@ -404,9 +410,13 @@ export class MarkerCompiler {
       }
       return new Array(n).fill(val);
     };
-    const inDims = get("inDims", f.params.length);
+    const trees = sourceParams(f);
+    const perSource = get("inDims", trees.length);
     const outDims = get("outDims", f.results.length);
-    if (!inDims || !outDims) return undefined;
+    if (!perSource || !outDims) return undefined;
+    // a record's (tuple's) entry is its every leaf's, a prefix of its structure as JAX's in_axes
+    const inDims: (number | null)[] = f.params.map(() => null);
+    trees.forEach((t, i) => leavesOf(t).forEach((leaf) => (inDims[leaf] = perSource[i])));
     if (inDims.every((d) => d === null)) fail(opts.inDims?.node ?? fnArg, "invalid-option", "vmap: at least one argument must be batched (`inDims` all null)");
     f.params.forEach((p, i) => {
       if (p.type.k === "opaque" && inDims[i] !== null) fail(opts.inDims?.node ?? fnArg, "invalid-option", `vmap: \`${userName(p)}\` is not a number, array or Tensor, so it cannot be batched: give it \`null\` in \`inDims\``);
