@@ -446,7 +446,8 @@ export class FnLowerer {
   }
 
   private returnValue(e: ts.Expression, at: ts.Node): void {
-    const val = this.expr(e, false, this.retTuple || isAsConst(e) ? "tuple" : undefined);
+    const declared = this.node.type && tupleType(this.node.type, this.mod);
+    const val = declared ? this.exprAs(e, declared.type, declared.mod) : this.expr(e, false, this.retTuple || isAsConst(e) ? "tuple" : undefined);
     const atoms = this.flatten(val, at);
     const isTuple = val.k === "tuple";
     // a record or nested tuple: the results are its leaves, and the tree says how they nest
@@ -468,6 +469,18 @@ export class FnLowerer {
     if (atoms.length !== this.retTypes.length) fail(at, "unsupported-construct", `every return must give ${this.retTypes.length} value(s)`);
     atoms.forEach((x, i) => this.b.assign(this.retVars[i], { k: "atom", a: x.a }));
     if (this.retFlag) this.b.assign(this.retFlag, { k: "atom", a: lit(true) });
+  }
+
+  /** An array literal where a tuple type is declared: a tuple, its elements as the element types say (nested tuples too). */
+  private exprAs(e: ts.Expression, type: ts.TupleTypeNode, mod: SourceModule): Val {
+    const lit0 = skipAsAndParens(e);
+    if (!ts.isArrayLiteralExpression(lit0) || lit0.elements.length !== type.elements.length || lit0.elements.some(ts.isSpreadElement)) return this.expr(e, false, "tuple");
+    const items = lit0.elements.map((x, i) => {
+      const el = type.elements[i];
+      const inner = tupleType(ts.isNamedTupleMember(el) ? el.type : el, mod);
+      return inner ? this.exprAs(x, inner.type, inner.mod) : this.expr(x);
+    });
+    return { k: "tuple", items };
   }
 
   private declareFlag(base: string): string {
@@ -501,8 +514,8 @@ export class FnLowerer {
         this.bind(d.name.text, { k: "lazy", node: init, name: d.name.text });
         continue;
       }
-      const hint = tupleType(d.type, this.mod) ? "tuple" : undefined;
-      const val = this.expr(d.initializer, false, hint);
+      const declared = tupleType(d.type, this.mod);
+      const val = declared ? this.exprAs(d.initializer, declared.type, declared.mod) : this.expr(d.initializer, false, undefined);
       this.bindPattern(d.name, val, isConst, d);
     }
   }
@@ -742,6 +755,7 @@ export class FnLowerer {
 
   num(e: ts.Expression): Atom {
     const val = this.expr(e);
+    if (val.k === "tuple" && val.keys) fail(e, "unsupported-construct", `\`${e.getText()}\` is a record, not a number (read one of its properties)`);
     if (val.k !== "atom" || (val.t.k !== "num" && val.t.k !== "bool")) fail(e, "unsupported-construct", `\`${e.getText()}\` is not a number`);
     return val.a;
   }
@@ -1356,6 +1370,11 @@ function propertyKey(n: ts.PropertyName): string | undefined {
 }
 
 const leafOf = (t: Tree): number => (typeof t === "number" ? t : Array.isArray(t) ? leafOf(t[0]) : leafOf(t.items[0]));
+
+function skipAsAndParens(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  return e;
+}
 
 function isAsConst(e: ts.Expression): boolean {
   return ts.isAsExpression(e) && ts.isTypeReferenceNode(e.type) && e.type.typeName.getText() === "const";
