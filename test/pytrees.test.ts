@@ -140,6 +140,9 @@ export const gAux = grad((s: Vec2): [number, { sum: number; both: [number, numbe
 export const vmE = vmap(energy, { inDims: [0, null] });
 export const vmGrad = vmap(grad(sq));
 export const vmStep = vmap(step, { inDims: [0, null] });
+// a record of dims (JAX's in_axes as a prefix of the structure): per-sample gradients with shared weights
+export const perSample = vmap(grad(lin, { argnums: 1 }), { inDims: [{ W: null, b: 0 }, 0] });
+export const vmHalf = vmap((v: Vec2) => v.x * v.y, { inDims: { x: 0, y: null } });
 `;
 
 const S = { x: 0.7, y: -0.4, v: { x: 0.3, y: 1.2 } };
@@ -246,6 +249,23 @@ test("vmap over a record: inDims 0 for the whole record batches every leaf", asy
   near(stepped, { x: each.map((o) => o.x), y: each.map((o) => o.y), v: { x: each.map((o) => o.v.x), y: each.map((o) => o.v.y) } }, "vmap with a record output", 1e-12);
 });
 
+test("vmap with a record of dims: each property its own dim (null: shared by every row)", async () => {
+  const m = await compileAndImport(SRC, "pytrees");
+  const W = tensor([[0.2, -0.5], [0.7, 0.3], [-0.6, 0.8]], { dtype: "float64" });
+  const b = tensor([[0.1, -0.2, 0.05], [1, 0.5, -1]], { dtype: "float64" });
+  const x = tensor([[0.5, -1.2], [2, 0.1]], { dtype: "float64" });
+  const got = m.perSample({ W, b }, x);
+  assert.equal(got.shape, [2, 2]);
+  // d/dx of sum(tanh(W x + b)) = Wᵀ (1 - tanh²(W x + b)), row by row
+  const want = [0, 1].map((i) => {
+    const bi = b.select(0, i).toArray() as number[], xi = x.select(0, i).toArray() as number[], Wa = W.toArray() as number[][];
+    const s = Wa.map((r, k) => 1 - Math.tanh(r[0] * xi[0] + r[1] * xi[1] + bi[k]) ** 2);
+    return [0, 1].map((j) => Wa.reduce((acc, r, k) => acc + r[j] * s[k], 0));
+  });
+  near(got, want, "per-sample gradients wrt x, W shared, b batched", 1e-12);
+  near(m.vmHalf({ x: [1, 2, 3], y: 2 }), [2, 4, 6], "a record of dims at the top level", 1e-12);
+});
+
 test("a record argument without a property the type has is a TypeError naming the marker and the path", async () => {
   const m = await compileAndImport(SRC, "pytrees");
   assert.throws(() => m.gE({ x: 1, y: 2, v: { x: 1 } }, 1), (e: Error) => e instanceof TypeError && /grad\(energy\): argument 1\.v has no property `y`/.test(e.message));
@@ -268,6 +288,8 @@ test("diagnostics: what stays outside structured values, located with a code fra
   expectDiagnostic("pytree-default", `${V}function f(p: V = ‸{ x: 1, y: 2 }) { return p.x; }\nexport const g = grad(f);`, { code: U, message: [/structured parameter `p` cannot have a default value/] });
   expectDiagnostic("pytree-two-structures", `${V}function f(p: V): V { if (p.x > 0) return { x: p.x, y: p.y };\n  ‸return { x: p.y, y: p.x, z: 1 } as V; }\nexport const g = jacrev(f);`, { code: U, message: [/same structure/] });
   expectDiagnostic("pytree-out-dims", `${V}function f(p: V): V { return { x: p.y, y: p.x }; }\nexport const g = vmap(f, { outDims: ‸[0, 0] });`, { code: "invalid-option", message: [/`outDims` of a function returning a record/] });
+  expectDiagnostic("pytree-in-dims", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[{ x: 0 }, 0] });`, { code: "invalid-option", message: [/`inDims` for `p` has no entry `y`/] });
+  expectDiagnostic("pytree-in-dims-shape", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[[0, 0], 0] });`, { code: "invalid-option", message: [/does not follow the structure of `p`/] });
   expectDiagnostic("pytree-method", `interface M { k: number; f(): number }\nfunction f(x: number, m: M) { return x * m.k; }\nexport const g = grad(f, { argnums: ‸1 });`, { code: "unsupported-type", message: [/`m`: it has the method `f`/] });
 });
 

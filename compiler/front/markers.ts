@@ -3,7 +3,7 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, leavesOf, lit, mapTree, sourceParams, type Tree, userName } from "../ir/ir.js";
+import { type Atom, type Fn, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
@@ -44,6 +44,11 @@ function literalValue(e: ts.Expression): { value?: unknown; literal: boolean } {
   if (ts.isArrayLiteralExpression(e)) {
     const items = e.elements.map(literalValue);
     if (items.every((i) => i.literal)) return { value: items.map((i) => i.value), literal: true };
+  }
+  // (a record of dims: vmap's inDims for a record argument)
+  if (ts.isObjectLiteralExpression(e) && e.properties.every((p) => ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)))) {
+    const entries = e.properties.map((p) => [(p.name as ts.Identifier).text, literalValue((p as ts.PropertyAssignment).initializer)] as const);
+    if (entries.every(([, x]) => x.literal)) return { value: Object.fromEntries(entries.map(([k, x]) => [k, x.value])), literal: true };
   }
   return { literal: false };
 }
@@ -274,14 +279,18 @@ export class MarkerCompiler {
           if (!o) return "0";
           if (o.literal) {
             const ok = (x: unknown) => x === null || (typeof x === "number" && Number.isInteger(x));
-            if (!(ok(o.value) || (Array.isArray(o.value) && o.value.every(ok)))) fail(o.node, "invalid-option", `\`${name}\` must be an integer, null, or an array of them`);
+            // (an argument's entry may follow its structure: a record of dims, a tuple of dims; vmapSpec matches them)
+            const okTree = (x: unknown): boolean => ok(x) || (Array.isArray(x) ? x.every(okTree) : typeof x === "object" && Object.values(x as object).every(okTree));
+            const entriesOk = name === "inDims" && f.inTrees ? Array.isArray(o.value) && o.value.every(okTree) : Array.isArray(o.value) && o.value.every(ok);
+            const recordOk = name === "inDims" && !!f.inTrees && !!o.value && typeof o.value === "object" && !Array.isArray(o.value) && okTree(o.value);
+            if (!(ok(o.value) || entriesOk || recordOk)) fail(o.node, "invalid-option", `\`${name}\` must be an integer, null, or an array of them${f.inTrees && name === "inDims" ? " (an argument's entry may be a record or tuple of them, following its structure)" : ""}`);
             if (name === "inDims" && Array.isArray(o.value) && o.value.length !== nParams) fail(o.node, "invalid-option", `\`inDims\` has ${o.value.length} entries but the function takes ${nParams} parameter(s)`);
             // a batched number is a 1-D batch: its only dim is 0 (or -1)
             const per = (i: number) => (Array.isArray(o.value) ? o.value[i] : o.value);
             const bad = (d: unknown) => d !== null && d !== 0 && d !== -1;
             // (a record's dim is each of its leaves' dim: per flat parameter, its source parameter's entry)
             const src = (i: number) => sourceParams(f).findIndex((t) => leavesOf(t).includes(i));
-            if (name === "inDims") f.params.forEach((p, i) => p.type.k === "num" && src(i) >= 0 && bad(per(src(i))) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(src(i)))} is out of range for the number parameter \`${userName(p)}\` (a batch of numbers has one dim: 0)`));
+            if (name === "inDims" && !f.inTrees) f.params.forEach((p, i) => p.type.k === "num" && src(i) >= 0 && bad(per(src(i))) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(src(i)))} is out of range for the number parameter \`${userName(p)}\` (a batch of numbers has one dim: 0)`));
             if (name === "outDims" && f.outTree !== undefined && Array.isArray(o.value)) fail(o.node, "invalid-option", "`outDims` of a function returning a record or nested tuple must be one number (for every leaf)");
             if (name === "outDims") f.results.forEach((t, i) => t.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`outDims\` ${JSON.stringify(per(i))} is out of range for a number output (batched numbers have one dim: 0)`));
           }
@@ -411,12 +420,28 @@ export class MarkerCompiler {
       return new Array(n).fill(val);
     };
     const trees = sourceParams(f);
-    const perSource = get("inDims", trees.length);
+    const perSource = get("inDims", trees.length) as unknown[] | undefined;
     const outDims = get("outDims", f.results.length);
     if (!perSource || !outDims) return undefined;
-    // a record's (tuple's) entry is its every leaf's, a prefix of its structure as JAX's in_axes
+    // a record's (tuple's) entry is its every leaf's, or a record (tuple) of entries: a prefix of its structure, as JAX's in_axes
     const inDims: (number | null)[] = f.params.map(() => null);
-    trees.forEach((t, i) => leavesOf(t).forEach((leaf) => (inDims[leaf] = perSource[i])));
+    const at = opts.inDims?.node ?? fnArg;
+    const assign = (t: Tree, d: unknown, path: string): void => {
+      if (d === null || typeof d === "number") {
+        for (const leaf of leavesOf(t)) {
+          const p = f.params[leaf];
+          if (p.type.k === "num" && d !== null && d !== 0 && d !== -1) fail(at, "invalid-option", `\`inDims\` ${d} is out of range for the number \`${userName(p)}\` (a batch of numbers has one dim: 0)`);
+          inDims[leaf] = d;
+        }
+      } else if (Array.isArray(d) && Array.isArray(t) && d.length === t.length) t.forEach((x, i) => assign(x, d[i], `${path}[${i}]`));
+      else if (d && typeof d === "object" && !Array.isArray(d) && isRecordTree(t) && Object.keys(d).every((k) => t.keys.includes(k))) {
+        t.keys.forEach((k, i) => {
+          if (!(k in d)) fail(at, "invalid-option", `\`inDims\` for \`${path}\` has no entry \`${k}\` (a record of dims names every property)`);
+          assign(t.items[i], (d as Record<string, unknown>)[k], `${path}.${k}`);
+        });
+      } else fail(at, "invalid-option", `\`inDims\` entry ${JSON.stringify(d)} does not follow the structure of \`${path}\``);
+    };
+    trees.forEach((t, i) => assign(t, perSource[i], f.params[leavesOf(t)[0]]?.source?.split(/[.[]/)[0] ?? `argument ${i + 1}`));
     if (inDims.every((d) => d === null)) fail(opts.inDims?.node ?? fnArg, "invalid-option", "vmap: at least one argument must be batched (`inDims` all null)");
     f.params.forEach((p, i) => {
       if (p.type.k === "opaque" && inDims[i] !== null) fail(opts.inDims?.node ?? fnArg, "invalid-option", `vmap: \`${userName(p)}\` is not a number, array or Tensor, so it cannot be batched: give it \`null\` in \`inDims\``);
