@@ -105,6 +105,12 @@ export function integrate(s: Vec2, n: number): number {
   return p.x * p.y;
 }
 
+// a record chosen by ?:
+export function pick(s: State): number {
+  const q = s.x > 0 ? s.v : { x: s.y, y: s.x * s.x };
+  return q.x * q.y + s.y;
+}
+
 // a config record of numbers, not differentiated (argnums leaves it out): read as it is
 interface Cfg { gain: number; offset: number }
 export function withCfg(x: number, c: Cfg): number { return c.gain * x * x + c.offset; }
@@ -133,6 +139,7 @@ export const jPair = jacrev(pairF);
 export const jfPair = jacfwd(pairF);
 export const gInt = grad(integrate);
 export const gCfg = grad(withCfg);
+export const gPick = grad(pick);
 export const gLin = grad(lin);
 export const gLinFlat = grad(linFlat, { argnums: [0, 1] });
 export const gInner = grad(inner);
@@ -212,7 +219,7 @@ test("vjp and jvp: primals, tangents and cotangents with the parameters' and the
   near(tan, { x: (up.x - down.x) / (2 * e), y: (up.y - down.y) / (2 * e), v: { x: (up.v.x - down.v.x) / (2 * e), y: (up.v.y - down.v.y) / (2 * e) } }, "jvp: the tangent");
 });
 
-test("nested tuples in and out; a record local reassigned in a loop; a config record read as constants", async () => {
+test("nested tuples in and out; a record local reassigned in a loop; a record chosen by ?:; a config record read as constants", async () => {
   const m = await compileAndImport(SRC, "pytrees");
   const t = [0.6, [1.5, 0.8]];
   const fdPair = (pick: (o: any) => number) => fdGrad((a) => pick(m.pairF(a)), t);
@@ -220,6 +227,7 @@ test("nested tuples in and out; a record local reassigned in a loop; a config re
   near(m.jPair(t), want, "jacrev of nested tuples");
   near(m.jfPair(t), want, "jacfwd of nested tuples");
   near(m.gInt({ x: 0.3, y: 0.9 }, 5), fdGrad((s) => m.integrate(s, 5), { x: 0.3, y: 0.9 }), "a record reassigned in a loop");
+  for (const s of [S, { ...S, x: -0.7 }]) near(m.gPick(s), fdGrad((q) => m.pick(q), s), "a record chosen by ?:");
   // `c` is not in argnums: its leaves are read, never differentiated
   assert.is(m.gCfg(2, { gain: 3, offset: 10 }), 12);
 });
@@ -290,6 +298,7 @@ test("diagnostics: what stays outside structured values, located with a code fra
   expectDiagnostic("pytree-out-dims", `${V}function f(p: V): V { return { x: p.y, y: p.x }; }\nexport const g = vmap(f, { outDims: ‸[0, 0] });`, { code: "invalid-option", message: [/`outDims` of a function returning a record/] });
   expectDiagnostic("pytree-in-dims", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[{ x: 0 }, 0] });`, { code: "invalid-option", message: [/`inDims` for `p` has no entry `y`/] });
   expectDiagnostic("pytree-in-dims-shape", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[[0, 0], 0] });`, { code: "invalid-option", message: [/does not follow the structure of `p`/] });
+  expectDiagnostic("pytree-select", `${V}function f(p: V) { const q = ‸p.x > 0 ? p : { x: 1 }; return q.x; }\nexport const g = grad(f);`, { code: U, message: [/both branches of `\?:` must give values of the same structure/] });
   expectDiagnostic("pytree-method", `interface M { k: number; f(): number }\nfunction f(x: number, m: M) { return x * m.k; }\nexport const g = grad(f, { argnums: ‸1 });`, { code: "unsupported-type", message: [/`m`: it has the method `f`/] });
 });
 

@@ -782,21 +782,25 @@ export class FnLowerer {
     if (ts.isBinaryExpression(e)) return this.binary(e);
     if (ts.isConditionalExpression(e)) {
       const c = this.cond(e.condition);
-      let out: string | undefined;
-      let outT: Type = NUM;
+      // one variable per leaf: a number, or each leaf of two records (tuples) of the same structure
+      let outs: { a: Atom; t: Type }[] = [];
+      let shape: Val | undefined;
       const then = b.sub(() => {
         const x = this.expr(e.whenTrue);
-        const a = this.atomOf(x, e.whenTrue);
-        outT = (x as { t: Type }).t;
-        out = this.newVar("sel", outT);
-        b.assign(out, { k: "atom", a });
+        if (x.k !== "tuple") this.atomOf(x, e.whenTrue);
+        shape = x;
+        outs = this.flatten(x, e.whenTrue).map((l) => ({ a: v(this.newVar("sel", l.t)), t: l.t }));
+        this.flatten(x, e.whenTrue).forEach((l, i) => b.assign((outs[i].a as { name: string }).name, { k: "atom", a: l.a }));
       });
       const els = b.sub(() => {
-        const a = this.atomOf(this.expr(e.whenFalse), e.whenFalse);
-        b.assign(out!, { k: "atom", a });
+        const y = this.expr(e.whenFalse);
+        if (y.k !== "tuple") this.atomOf(y, e.whenFalse);
+        if (JSON.stringify(treeOfVal(y)) !== JSON.stringify(treeOfVal(shape!))) fail(e, "unsupported-construct", "both branches of `?:` must give values of the same structure");
+        this.flatten(y, e.whenFalse).forEach((l, i) => b.assign((outs[i].a as { name: string }).name, { k: "atom", a: l.a }));
       });
       b.emit({ k: "if", cond: c, then, else: els, loc: this.loc(e) });
-      return { k: "atom", a: v(out!), t: outT };
+      if (shape!.k !== "tuple") return { k: "atom", ...outs[0] };
+      return valOfTree(outs.map((o) => ({ k: "atom", a: o.a, t: o.t })), treeOfVal(shape!));
     }
     if (ts.isCallExpression(e)) return this.call(e, hint);
     if (ts.isElementAccessExpression(e)) return this.elementAccess(e);
