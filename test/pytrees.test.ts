@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { tensor, Tensor } from "jacc";
 import { compileAndImport } from "./util/compile.js";
 import { expectDiagnostic } from "./util/diagnostic-check.js";
+import { gpuTest, kind, mismatches, numbers, readBack, registerAllKernels } from "./util/webgpu.js";
 
 type Rec = { [k: string]: number | Rec | number[] };
 
@@ -142,6 +143,7 @@ export const gCfg = grad(withCfg);
 export const gPick = grad(pick);
 export const gLin = grad(lin);
 export const gLinFlat = grad(linFlat, { argnums: [0, 1] });
+export const jLinOut = jacrev((p: Lin, x: Tensor) => p.W.matmul(x).add(p.b).tanh());
 export const gInner = grad(inner);
 export const gAux = grad((s: Vec2): [number, { sum: number; both: [number, number] }] => [s.x * s.y, { sum: s.x + s.y, both: [s.x, s.y] }], { hasAux: true });
 export const vmE = vmap(energy, { inDims: [0, null] });
@@ -241,6 +243,8 @@ test("tensor leaves: a Tensor gradient for each Tensor leaf, as the flat program
   assert.equal([g.W.shape, g.b.shape], [[3, 2], [3]]);
   const [gW, gb] = m.gLinFlat(p.W, p.b, x);
   near(g, { W: gW, b: gb }, "grad over a record of Tensors", 1e-12);
+  const J = m.jLinOut(p, x);
+  assert.equal([J.W.shape, J.b.shape], [[3, 3, 2], [3, 3]], "jacrev: out.shape ++ each leaf's shape");
   // inner(p) = d(x²y)/dx · y + d(x²y)/dy = 2xy² + x², where jacobian's x² is a constant (createGraph: false): (2y², 4xy)
   near(m.gInner({ x: 0.7, y: -0.4 }), { x: 2 * 0.16, y: 4 * 0.7 * -0.4 }, "grad and jacobian over a record inside a differentiated function", 1e-12);
   near(m.gAux({ x: 2, y: 3 }), [{ x: 3, y: 2 }, { sum: 5, both: [2, 3] }], "hasAux with a record aux", 1e-12);
@@ -280,6 +284,24 @@ test("a record argument without a property the type has is a TypeError naming th
   assert.throws(() => m.gE(3, 1), (e: Error) => e instanceof TypeError && /grad\(energy\): argument 1 must be an object with `x`, `y`, `v`, got number/.test(e.message));
   assert.throws(() => m.jPair([1, 2]), (e: Error) => e instanceof TypeError && /argument 1\[1\] must be an array of 2 entries/.test(e.message));
   assert.throws(() => m.gE(S), (e: Error) => e instanceof TypeError && /expected 2 arguments, got 1/.test(e.message));
+});
+
+gpuTest("pytrees", "WebGPU: grad and jacrev over a record of device tensors, as on the CPU (float32)", async () => {
+  registerAllKernels();
+  const m = await compileAndImport(SRC, "pytrees");
+  const W = [[0.2, -0.5], [0.7, 0.3], [-0.6, 0.8]], b = [0.1, -0.2, 0.05], x = [0.5, -1.2];
+  const on = (device: "cpu" | "webgpu") => {
+    const t = (v: number[] | number[][]) => tensor(v, { dtype: "float32" }).to(device);
+    return [{ W: t(W), b: t(b) }, t(x)] as const;
+  };
+  for (const name of ["gLin", "jLinOut"] as const) {
+    const cpu = m[name](...on("cpu"));
+    const raw = m[name](...on("webgpu"));
+    assert.ok(raw.W instanceof Tensor && raw.W.device === "webgpu" && raw.b.device === "webgpu", `${name}: results on the device`);
+    const gpu = await readBack(raw);
+    assert.is(kind(gpu), kind(cpu), `${name}: structure`);
+    assert.equal(mismatches(numbers(gpu), numbers(cpu), 1e-4), [], `${name}: values`);
+  }
 });
 
 const V = `interface V { x: number; y: number }\n`;
