@@ -106,6 +106,14 @@ export function integrate(s: Vec2, n: number): number {
   return p.x * p.y;
 }
 
+// a nested record property assigned a record on one branch, then a leaf of it updated
+export function nestedWrite(s: State): number {
+  const o = { ...s, v: { x: s.v.x, y: s.v.y } };
+  if (s.x > 0) o.v = { x: o.v.y, y: o.v.x * 2 };
+  o.v.x *= s.y;
+  return o.v.x + o.v.y * o.x;
+}
+
 // a record chosen by ?:
 export function pick(s: State): number {
   const q = s.x > 0 ? s.v : { x: s.y, y: s.x * s.x };
@@ -141,6 +149,7 @@ export const jfPair = jacfwd(pairF);
 export const gInt = grad(integrate);
 export const gCfg = grad(withCfg);
 export const gPick = grad(pick);
+export const gNested = grad(nestedWrite);
 export const gLin = grad(lin);
 export const gLinFlat = grad(linFlat, { argnums: [0, 1] });
 export const jLinOut = jacrev((p: Lin, x: Tensor) => p.W.matmul(x).add(p.b).tanh());
@@ -229,7 +238,10 @@ test("nested tuples in and out; a record local reassigned in a loop; a record ch
   near(m.jPair(t), want, "jacrev of nested tuples");
   near(m.jfPair(t), want, "jacfwd of nested tuples");
   near(m.gInt({ x: 0.3, y: 0.9 }, 5), fdGrad((s) => m.integrate(s, 5), { x: 0.3, y: 0.9 }), "a record reassigned in a loop");
-  for (const s of [S, { ...S, x: -0.7 }]) near(m.gPick(s), fdGrad((q) => m.pick(q), s), "a record chosen by ?:");
+  for (const s of [S, { ...S, x: -0.7 }]) {
+    near(m.gPick(s), fdGrad((q) => m.pick(q), s), "a record chosen by ?:");
+    near(m.gNested(s), fdGrad((q) => m.nestedWrite(q), s), "a nested record property written on one branch");
+  }
   // `c` is not in argnums: its leaves are read, never differentiated
   assert.is(m.gCfg(2, { gain: 3, offset: 10 }), 12);
 });
@@ -321,6 +333,7 @@ test("diagnostics: what stays outside structured values, located with a code fra
   expectDiagnostic("pytree-in-dims", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[{ x: 0 }, 0] });`, { code: "invalid-option", message: [/`inDims` for `p` has no entry `y`/] });
   expectDiagnostic("pytree-in-dims-shape", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[[0, 0], 0] });`, { code: "invalid-option", message: [/does not follow the structure of `p`/] });
   expectDiagnostic("pytree-select", `${V}function f(p: V) { const q = ‸p.x > 0 ? p : { x: 1 }; return q.x; }\nexport const g = grad(f);`, { code: U, message: [/both branches of `\?:` must give values of the same structure/] });
+  expectDiagnostic("pytree-capture", `${V}function f(p: V) { const h = () => ‸p.x * 2; return h(); }\nexport const g = grad(f);`, { code: U, message: [/capturing the record `p`/, /destructure it first/] });
   expectDiagnostic("pytree-method", `interface M { k: number; f(): number }\nfunction f(x: number, m: M) { return x * m.k; }\nexport const g = grad(f, { argnums: ‸1 });`, { code: "unsupported-type", message: [/`m`: it has the method `f`/] });
 });
 

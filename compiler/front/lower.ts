@@ -330,7 +330,7 @@ export class FnLowerer {
       const ob = this.outer.lookup(name, at);
       if (ob && ((ob.k === "var" && "isParam" in ob) || ob.k === "tuple")) {
         // A local of the enclosing function: pass it in as a trailing parameter.
-        if (ob.k !== "var" || !("isParam" in ob)) fail(at, "unsupported-construct", `capturing the tuple \`${name}\` in a local function is not supported; destructure it first`);
+        if (ob.k !== "var" || !("isParam" in ob)) fail(at, "unsupported-construct", `capturing the ${ob.k === "tuple" && ob.keys ? "record" : "tuple"} \`${name}\` in a local function is not supported; destructure it first`);
         let pn = this.capturedNames.get(name);
         if (!pn) {
           pn = this.names.claim(name);
@@ -1007,15 +1007,23 @@ export class FnLowerer {
 
   /** The variable holding `o.x` (`o.a.b`, `o["x"]`) of a local record, for a write. */
   private recordLeaf(target: ts.Expression): string {
+    this.recordRoot(target);
+    const cur = this.expr(target);
+    if (cur.k !== "atom" || cur.a.k !== "var") fail(target, "unsupported-construct", `assignment to \`${target.getText()}\`: only a number, array or Tensor property can be assigned here`);
+    return cur.a.name;
+  }
+
+  /**
+   * Checks that `o.x` (`o.a.b`) is a property of a record made in this function. (A record-valued
+   * property assigned a record has its leaves overwritten: a name taken for the old one sees the new values.)
+   */
+  private recordRoot(target: ts.Expression): void {
     let root: ts.Expression = target;
     while (ts.isPropertyAccessExpression(root) || ts.isElementAccessExpression(root)) root = skipParens(root.expression);
     const bnd = ts.isIdentifier(root) ? this.lookupLocal(root.text) : undefined;
     if (ts.isIdentifier(root) && !bnd && this.lookup(root.text, root)) fail(target, "captured-write", `write to a property of the captured \`${root.text}\`: a differentiated function may only assign its own locals`);
     if (!bnd || bnd.k !== "tuple" || !bnd.keys) fail(target, "unsupported-construct", `assignment to \`${target.getText()}\`: only properties of records created in the function can be written`);
     if (bnd.isParam) fail(target, "param-write", `write to \`${target.getText()}\`, a property of a parameter: copy it first (\`const q = { ...${(root as ts.Identifier).text} }\`)`);
-    const cur = this.expr(target);
-    if (cur.k !== "atom" || cur.a.k !== "var") fail(target, "unsupported-construct", `assignment to \`${target.getText()}\`: only a number, array or Tensor property can be assigned (not a whole nested record)`);
-    return cur.a.name;
   }
 
   /** `o = { … }` for a record local (`let`): each leaf of the same structure. */
@@ -1026,7 +1034,7 @@ export class FnLowerer {
       const bnd = this.lookupLocal(target.text);
       if (!bnd) fail(target, "captured-write", `write to a captured variable \`${target.text}\`: a differentiated function may only assign its own locals`);
       if (bnd.k !== "tuple" || bnd.isParam) fail(target, "unsupported-construct", `cannot assign a record to \`${target.text}\``);
-    } else this.recordLeaf(ts.isPropertyAccessExpression(target) ? target : target); // (checks the root is a local record)
+    } else this.recordRoot(target);
     const dsts = this.flatten(cur, at);
     const srcs = this.flatten(val, at);
     if (JSON.stringify(treeOfVal(cur)) !== JSON.stringify(treeOfVal(val)) || dsts.some((d) => d.a.k !== "var")) fail(at, "unsupported-construct", "a record can only be assigned a record of the same properties");
