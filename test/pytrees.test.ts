@@ -334,6 +334,7 @@ test("diagnostics: what stays outside structured values, located with a code fra
   expectDiagnostic("pytree-in-dims-shape", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[[0, 0], 0] });`, { code: "invalid-option", message: [/does not follow the structure of `p`/] });
   expectDiagnostic("pytree-select", `${V}function f(p: V) { const q = ‸p.x > 0 ? p : { x: 1 }; return q.x; }\nexport const g = grad(f);`, { code: U, message: [/both branches of `\?:` must give values of the same structure/] });
   expectDiagnostic("pytree-capture", `${V}function f(p: V) { const h = () => ‸p.x * 2; return h(); }\nexport const g = grad(f);`, { code: U, message: [/capturing the record `p`/, /destructure it first/] });
+  expectDiagnostic("pytree-runtime-dims", `${V}const d = [0];\nfunction f(p: V) { return p.x * p.y; }\nexport const g = vmap(f, { inDims: ‸d });`, { code: U, message: [/record or tuple parameters needs literal `inDims`/] });
   expectDiagnostic("pytree-method", `interface M { k: number; f(): number }\nfunction f(x: number, m: M) { return x * m.k; }\nexport const g = grad(f, { argnums: ‸1 });`, { code: "unsupported-type", message: [/`m`: it has the method `f`/] });
 });
 

@@ -302,6 +302,7 @@ export class MarkerCompiler {
         if (!spec) {
           // dims computed at run time: the runtime maps the compiled function row by row
           if (lowerer) fail(call, "unsupported-construct", "inside a differentiated function, `vmap` needs literal `inDims` and `outDims`");
+          if (f.inTrees) fail(opts.inDims?.node ?? opts.outDims?.node ?? call, "unsupported-construct", "`vmap` of a function with record or tuple parameters needs literal `inDims` and `outDims` (the runtime's row loop takes numbers, arrays and Tensors)");
           return { fn: target.fn, tree, runtimeChecks, kind: marker, hasAux: false, vmap: dims };
         }
         const topLevel = !lowerer && !this.nestedVmap;
