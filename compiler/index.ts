@@ -23,6 +23,7 @@ import { simplifiedFns } from "./opt/simplify.js";
 import { type JacobianPlan, planOf } from "./ad/jacobian-plan.js";
 import type { CompilePaths } from "./ad/jvp.js";
 import { checkModule, runPasses } from "./pipeline.js";
+import { leafArgs } from "./emit/pytree-args.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic, formatDiagnosticInColor } from "./front/diagnostics.js";
@@ -138,12 +139,14 @@ export function compileModule(source: string, fileName: string, options: Compile
       };
       const cp = capsPrefix(built.fn);
       // record and tuple arguments are passed as their leaves (runtime/pytree.ts)
-      const spread = (args: string, f: Fn = fn) => {
+      // (a returned function reads the trees bound once by withTrees, not a literal built per call)
+      const minArgs = (f: Fn) => f.inTrees!.reduce<number>((m, t, i) => (typeof t !== "number" || !f.defaults?.[t] ? i + 1 : m), 0);
+      const spread = (args: string, f: Fn = fn, trees = "__jaccTrees") => {
         if (!f.inTrees) return `...${args}`;
         usesVmap = true; // (needs the runtime namespace)
-        const min = f.inTrees.reduce<number>((m, t, i) => (typeof t !== "number" || !f.defaults?.[t] ? i + 1 : m), 0);
-        return `...__jt.adFlatten(${args}, ${JSON.stringify(f.inTrees)}, ${min}, ${JSON.stringify(f.arity?.label ?? built.kind)})`;
+        return leafArgs(f.inTrees, minArgs(f), args, trees, f.arity?.label ?? built.kind);
       };
+      const withTrees = (text: string) => (fn.inTrees ? `((__jaccTrees${anyT}) => ${text})(${JSON.stringify(fn.inTrees)})` : text);
       // TypeScript: a spread into a generated function's fixed parameters needs the function seen as variadic
       const callName = (name: string) => (tsOut ? `(${name} as (...a: any[]) => any)` : name);
       switch (built.kind) {
@@ -153,9 +156,10 @@ export function compileModule(source: string, fileName: string, options: Compile
           let close = ")";
           if (fn.inTrees) {
             // structured inputs: their leaves (a single input is the one argument)
-            const [open, end] = spread("\u0000", fn).split("\u0000");
-            call0 = `${callName(built.fn)}(${cp}${open}${built.singleInput ? "[" : ""}`;
-            close = `${built.singleInput ? "]" : ""}${end})`;
+            const min = minArgs(fn);
+            usesVmap = true; // (needs the runtime namespace)
+            call0 = `${callName(built.fn)}(${cp}...__jt.adFlatten(${built.singleInput ? "[" : ""}`;
+            close = `${built.singleInput ? "]" : ""}, ${JSON.stringify(fn.inTrees)}, ${min}, ${JSON.stringify(fn.arity?.label ?? built.kind)}))`;
           }
           keepArgs = [inputs.getStart(mod.sf), inputs.getEnd()];
           const pre = checks ? `(() => { ${checks} })(), ` : "";
@@ -198,6 +202,7 @@ export function compileModule(source: string, fileName: string, options: Compile
               const gpuCall = `__jt.gpuVmapScalar(${k.text ? JSON.stringify(k.name) : "null"}, ${JSON.stringify(k.meta)}, a, [${k.externals.join(", ")}])`;
               replacement = `((...a${anyA}) => { const r = __jt.adOnWebGPU(a) ? ${gpuCall} : ${callName(built.fn)}(...a); return ${isLeaf(built.tree, fn) ? "r" : treeOf("r")}; })`;
             }
+            replacement = withTrees(replacement);
             s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
             break;
           }
@@ -205,7 +210,7 @@ export function compileModule(source: string, fileName: string, options: Compile
           usesVmap = true;
           const inner = isLeaf(built.tree, fn) ? (cp || fn.inTrees ? `((...a${anyA}) => ${callName(built.fn)}(${cp}${spread("a")}))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}${spread("a")}); return ${treeOf("r")}; })`;
           const pre = checks ? `(() => { ${checks} })(), ` : "";
-          const body = `((...args${anyA}) => __jt.adVmap(${inner}, args, ${built.vmap!.inDims}, ${built.vmap!.outDims}))`;
+          const body = withTrees(`((...args${anyA}) => __jt.adVmap(${inner}, args, ${built.vmap!.inDims}, ${built.vmap!.outDims}))`);
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
           break;
         }
@@ -240,6 +245,7 @@ export function compileModule(source: string, fileName: string, options: Compile
         default: {
           const pre = checks ? `(() => { ${checks} })(), ` : "";
           replacement = isLeaf(built.tree, fn) ? (cp || fn.inTrees ? `((...a${anyA}) => ${callName(built.fn)}(${cp}${spread("a")}))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}${spread("a")}); return ${treeOf("r")}; })`;
+          replacement = withTrees(replacement);
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
         }
       }

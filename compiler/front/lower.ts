@@ -248,7 +248,7 @@ export class FnLowerer {
         if (typeof s === "string") return s;
         items.push(s);
       }
-      return { k: "tuple", items };
+      return items.length ? { k: "tuple", items } : `\`${path}\` is an empty tuple`;
     }
     const members = recordMembers(type, mod);
     if (typeof members === "string") return `\`${path}\`: ${members}`;
