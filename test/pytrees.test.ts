@@ -296,6 +296,9 @@ test("a record argument without a property the type has is a TypeError naming th
   assert.throws(() => m.gE(3, 1), (e: Error) => e instanceof TypeError && /grad\(energy\): argument 1 must be an object with `x`, `y`, `v`, got number/.test(e.message));
   assert.throws(() => m.jPair([1, 2]), (e: Error) => e instanceof TypeError && /argument 1\[1\] must be an array of 2 entries/.test(e.message));
   assert.throws(() => m.gE(S), (e: Error) => e instanceof TypeError && /expected 2 arguments, got 1/.test(e.message));
+  // a leaf of the wrong kind is named by its path in its argument
+  assert.throws(() => m.gE({ ...S, v: { x: 1, y: "2" } }, 1), (e: Error) => e instanceof TypeError && /grad\(energy\): argument 1 \(`s\.v\.y`\) must be a number, got the string "2"/.test(e.message));
+  assert.throws(() => m.gLin({ W: 1, b: 2 }, 3), (e: Error) => e instanceof TypeError && /grad\(lin\): argument 1 \(`p\.W`\) must be a Tensor, got a number/.test(e.message));
 });
 
 gpuTest("pytrees", "WebGPU: grad and jacrev over a record of device tensors, as on the CPU (float32)", async () => {
