@@ -25,6 +25,7 @@ import { simplifiedFns } from "./opt/simplify.js";
 import { type JacobianPlan, planOf } from "./ad/jacobian-plan.js";
 import type { CompilePaths } from "./ad/jvp.js";
 import { checkModule, runPasses } from "./pipeline.js";
+import { leafArgs } from "./emit/pytree-args.js";
 
 export type { Diagnostic } from "./front/diagnostics.js";
 export { formatDiagnostic, formatDiagnosticInColor } from "./front/diagnostics.js";
@@ -149,20 +150,37 @@ export function compileModule(source: string, fileName: string, options: Compile
         return c.length ? `${c.join(", ")}, ` : "";
       };
       const cp = capsPrefix(built.fn);
+      // record and tuple arguments are passed as their leaves (runtime/pytree.ts)
+      // (a returned function reads the trees bound once by withTrees, not a literal built per call)
+      const minArgs = (f: Fn) => f.inTrees!.reduce<number>((m, t, i) => (typeof t !== "number" || !f.defaults?.[t] ? i + 1 : m), 0);
+      const spread = (args: string, f: Fn = fn, trees = "__jaccTrees") => {
+        if (!f.inTrees) return `...${args}`;
+        usesVmap = true; // (needs the runtime namespace)
+        return leafArgs(f.inTrees, minArgs(f), args, trees, f.arity?.label ?? built.kind);
+      };
+      const withTrees = (text: string) => (fn.inTrees ? `((__jaccTrees${anyT}) => ${text})(${JSON.stringify(fn.inTrees)})` : text);
       // TypeScript: a spread into a generated function's fixed parameters needs the function seen as variadic
       const callName = (name: string) => (tsOut ? `(${name} as (...a: any[]) => any)` : name);
       switch (built.kind) {
         case "jacobian": {
           const inputs = call.arguments[1];
-          const call0 = built.singleInput ? `${built.fn}(${cp}` : `${callName(built.fn)}(${cp}...`;
+          let call0 = built.singleInput ? `${built.fn}(${cp}` : `${callName(built.fn)}(${cp}...`;
+          let close = ")";
+          if (fn.inTrees) {
+            // structured inputs: their leaves (a single input is the one argument)
+            const min = minArgs(fn);
+            usesVmap = true; // (needs the runtime namespace)
+            call0 = `${callName(built.fn)}(${cp}...__jt.adFlatten(${built.singleInput ? "[" : ""}`;
+            close = `${built.singleInput ? "]" : ""}, ${JSON.stringify(fn.inTrees)}, ${min}, ${JSON.stringify(fn.arity?.label ?? built.kind)}))`;
+          }
           keepArgs = [inputs.getStart(mod.sf), inputs.getEnd()];
           const pre = checks ? `(() => { ${checks} })(), ` : "";
           if (isLeaf(built.tree, fn)) {
             s.overwrite(call.getStart(mod.sf), keepArgs[0], `${pre ? "(" + pre : ""}${call0}`);
-            s.overwrite(keepArgs[1], call.getEnd(), `)${pre ? ")" : ""}`);
+            s.overwrite(keepArgs[1], call.getEnd(), `${close}${pre ? ")" : ""}`);
           } else {
             s.overwrite(call.getStart(mod.sf), keepArgs[0], `((r${anyT}) => ${treeOf("r")})(${pre ? "(" + pre : ""}${call0}`);
-            s.overwrite(keepArgs[1], call.getEnd(), `)${pre ? ")" : ""})`);
+            s.overwrite(keepArgs[1], call.getEnd(), `${close}${pre ? ")" : ""})`);
           }
           break;
         }
@@ -171,6 +189,7 @@ export function compileModule(source: string, fileName: string, options: Compile
           const fName = mc.resolveFunc(call.arguments[0], mod).fn;
           roots.add(built.kind === "vjp" ? fName : built.fn);
           const fArg = program.fns.get(fName)!;
+          if (fArg.inTrees) usesVmap = true; // (adFlatten: the runtime namespace)
           const lastKept = call.arguments[built.kind === "vjp" ? 1 : 2];
           if (!lastKept) throw new DiagnosticError(makeDiagnostic(call, "arity", `\`${built.kind}\` is missing arguments`));
           keepArgs = [call.arguments[1].getStart(mod.sf), lastKept.getEnd()];
@@ -183,11 +202,11 @@ export function compileModule(source: string, fileName: string, options: Compile
           // literal dims: the batched function was compiled (compiler/ad/batch.ts); the default glue calls it
           if (!built.vmap) {
             const pre = checks ? `(() => { ${checks} })(), ` : "";
-            let replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
+            let replacement = isLeaf(built.tree, fn) ? (cp || fn.inTrees ? `((...a${anyA}) => ${callName(built.fn)}(${cp}${spread("a")}))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}${spread("a")}); return ${treeOf("r")}; })`;
             // (a program of Tensors runs its row loop on the device through the ops instead)
             const tgt = built.gpu && program.fns.get(built.gpu.target)!;
             const scalarOnly = tgt && !tgt.params.some((p) => p.type.k === "tensor" || p.type.k === "opaque");
-            if (built.gpu && !cp && scalarOnly) {
+            if (built.gpu && !cp && scalarOnly && !fn.inTrees) {
               // WebGPU inputs run the row kernel the compiler emits for a scalar program (or say why there is none)
               const k = vmapKernel(simplifiedFns(program.fns), built.gpu, fn, `vmap_${built.fn}`, analyseKernel);
               if (k.text) Object.assign(vmapShaders, { [k.name]: k.text }, kernelsFor(["reshape", "select", "permute"]), { copy_strided: kernelText("copy_strided") });
@@ -195,14 +214,15 @@ export function compileModule(source: string, fileName: string, options: Compile
               const gpuCall = `__jt.gpuVmapScalar(${k.text ? JSON.stringify(k.name) : "null"}, ${JSON.stringify(k.meta)}, a, [${k.externals.join(", ")}])`;
               replacement = `((...a${anyA}) => { const r = __jt.adOnWebGPU(a) ? ${gpuCall} : ${callName(built.fn)}(...a); return ${isLeaf(built.tree, fn) ? "r" : treeOf("r")}; })`;
             }
+            replacement = withTrees(replacement);
             s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
             break;
           }
           // dims computed at run time: the runtime runs the compiled function once per row and stacks the results
           usesVmap = true;
-          const inner = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
+          const inner = isLeaf(built.tree, fn) ? (cp || fn.inTrees ? `((...a${anyA}) => ${callName(built.fn)}(${cp}${spread("a")}))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}${spread("a")}); return ${treeOf("r")}; })`;
           const pre = checks ? `(() => { ${checks} })(), ` : "";
-          const body = `((...args${anyA}) => __jt.adVmap(${inner}, args, ${built.vmap!.inDims}, ${built.vmap!.outDims}))`;
+          const body = withTrees(`((...args${anyA}) => __jt.adVmap(${inner}, args, ${built.vmap!.inDims}, ${built.vmap!.outDims}))`);
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${body})` : body);
           break;
         }
@@ -239,7 +259,8 @@ export function compileModule(source: string, fileName: string, options: Compile
         // falls through
         default: {
           const pre = checks ? `(() => { ${checks} })(), ` : "";
-          replacement = isLeaf(built.tree, fn) ? (cp ? `((...a${anyA}) => ${callName(built.fn)}(${cp}...a))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}...a); return ${treeOf("r")}; })`;
+          replacement = isLeaf(built.tree, fn) ? (cp || fn.inTrees ? `((...a${anyA}) => ${callName(built.fn)}(${cp}${spread("a")}))` : built.fn) : `((...a${anyA}) => { const r = ${callName(built.fn)}(${cp}${spread("a")}); return ${treeOf("r")}; })`;
+          replacement = withTrees(replacement);
           s.overwrite(call.getStart(mod.sf), call.getEnd(), pre ? `(${pre}${replacement})` : replacement);
         }
       }
@@ -380,8 +401,14 @@ function isLeaf(tree: Tree, fn: Fn): boolean {
 /** A JS expression building the user's nested result from the flat results `r`. */
 function treeExpr(tree: Tree, r: string, fn: Fn): string {
   const single = !fn.tupleResult;
-  const go = (t: Tree): string => (typeof t === "number" ? (single ? r : `${r}[${t}]`) : `[${t.map(go).join(", ")}]`);
-  return go(tree);
+  return buildTree(tree, (t) => (single ? r : `${r}[${t}]`));
+}
+
+/** A JS expression of a tree: arrays for tuples, object literals for records, `leaf(i)` at each leaf. */
+function buildTree(t: Tree, leaf: (i: number) => string): string {
+  if (typeof t === "number") return leaf(t);
+  if (Array.isArray(t)) return `[${t.map((x) => buildTree(x, leaf)).join(", ")}]`;
+  return `({ ${t.keys.map((k, i) => `${JSON.stringify(k)}: ${buildTree(t.items[i], leaf)}`).join(", ")} })`; // (parenthesised: an arrow may return it)
 }
 
 /** vjp(f, primals) → [out, vjpFn] (+ aux): vjpFn(ct) runs f's forward and reverse sweeps. */
@@ -391,9 +418,14 @@ function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean, caps: (fn: stri
   const leaves = leavesOf(outTree);
   const out = treeExpr(outTree, "r", f);
   const ctOf = (leaf: number, e: string) => (f.results[leaf].k === "vec" ? `__jaccVecOf(${e})` : e);
-  const cts = leaves.length === 1 && typeof outTree === "number" ? ctOf(leaves[0], "ct") : leaves.map((l, i) => ctOf(l, `ct[${i}]`)).join(", ");
-  const aux = built.hasAux ? `, r[1]` : "";
-  const head = `((p${anyT}) => { const r${anyT} = ${callName(f.name)}(${caps(f.name)}...p); return [${out}, (ct${anyT}) => ${callName(vjpFn.name)}(${caps(vjpFn.name)}...p, ${cts})${aux}]; })(`;
+  // the cotangent has the output's structure: its leaves in the order of f's results
+  const paths = leafPaths(typeof outTree === "number" ? 0 : outTree, "ct");
+  const cts = leaves.length === 1 && typeof outTree === "number" ? ctOf(leaves[0], "ct") : leaves.map((l) => ctOf(l, paths.get(l)!)).join(", ");
+  const aux = built.hasAux ? `, ${auxExpr(f)}` : "";
+  const { flat, pre } = flatPrimals(f, "p", "vjp");
+  // one cotangent per parameter, structured as the parameters are
+  const back = f.inTrees ? `((c${anyT}) => ${buildTree(f.inTrees, (i) => `c[${i}]`)})(${callName(vjpFn.name)}(${caps(vjpFn.name)}...${flat}, ${cts}))` : `${callName(vjpFn.name)}(${caps(vjpFn.name)}...${flat}, ${cts})`;
+  const head = `((p${anyT}) => { ${pre}const r${anyT} = ${callName(f.name)}(${caps(f.name)}...${flat}); return [${out}, (ct${anyT}) => ${back}${aux}]; })(`;
   return [head, `)`];
 }
 
@@ -404,11 +436,32 @@ function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean, caps: (fn: stri
   const outTree = built.outTree!;
   const val = (i: number) => `r[${i}]`;
   const tan = (i: number) => (f.results[i].k === "num" ? `r[${n + i}]` : `__jaccTangent(r[${n + i}])`);
-  const build = (t: Tree, g: (i: number) => string): string => (typeof t === "number" ? g(t) : `[${t.map((x) => build(x, g)).join(", ")}]`);
-  const aux = built.hasAux ? `, r[1]` : "";
-  const tangents = f.params.map((p, i) => (p.type.k === "vec" ? `__jaccVecOf(t[${i}])` : `t[${i}]`)).join(", ");
-  const head = `((p${anyT}, t${anyT}) => { const r${anyT} = ${callName(jvpFn.name)}(${caps(jvpFn.name)}...p, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
+  const build = buildTree;
+  const aux = built.hasAux ? `, ${auxExpr(f)}` : "";
+  const { flat, pre } = flatPrimals(f, "p", "jvp");
+  const tf = flatPrimals(f, "t", "jvp");
+  const tangents = f.params.map((p, i) => (p.type.k === "vec" ? `__jaccVecOf(${tf.flat}[${i}])` : `${tf.flat}[${i}]`)).join(", ");
+  const head = `((p${anyT}, t${anyT}) => { ${pre}${tf.pre}const r${anyT} = ${callName(jvpFn.name)}(${caps(jvpFn.name)}...${flat}, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
   return [head, `)`];
+}
+
+/** vjp / jvp: primals (tangents) with records among them, as the leaves f takes (runtime/pytree.ts). */
+function flatPrimals(f: Fn, name: string, marker: string): { flat: string; pre: string } {
+  if (!f.inTrees) return { flat: name, pre: "" };
+  return { flat: `${name}f`, pre: `const ${name}f = __jt.adFlatten(${name}, ${JSON.stringify(f.inTrees)}, ${f.inTrees.length}, ${JSON.stringify(`${marker}(${f.source ?? f.name})`)}); ` };
+}
+
+/** The aux of f's `[output, aux]` from its flat results `r`. */
+function auxExpr(f: Fn): string {
+  return Array.isArray(f.outTree) && f.outTree.length === 2 ? buildTree(f.outTree[1], (i) => `r[${i}]`) : "r[1]";
+}
+
+/** Per leaf of a tree, the JS path reading it from `base` (ct.W1, ct[0].x). */
+function leafPaths(t: Tree, base: string, out = new Map<number, string>()): Map<number, string> {
+  if (typeof t === "number") out.set(t, base);
+  else if (Array.isArray(t)) t.forEach((x, i) => leafPaths(x, `${base}[${i}]`, out));
+  else t.keys.forEach((k, i) => leafPaths(t.items[i], `${base}[${JSON.stringify(k)}]`, out));
+  return out;
 }
 
 /** Variables of enclosing (non-module) scopes each function reads, itself or through its callees. */

@@ -6,6 +6,7 @@
 export * from "./index.js";
 export * from "./ad.js";
 export { adFuseGpu } from "./fused.js";
+export { adFlatten, type PyTree } from "./pytree.js";
 export {
   SJ, sjOk, sjOkCpu, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape,
   sjMul, sjDiv, sjNeg, sjAdd, sjSub, sjAcc, sjExpandAs, sjSumTo, sjReshapeAs, sjSum, sjMean, sjMatmul, sjDot, sjWhere, sjCat, sjStack, sjMove, sjColumns,

@@ -17,12 +17,17 @@ const dir = path.join(repoRoot, "fixtures", "tensor");
 const TRANSFORMS = new Set(["jacrev", "jacfwd", "grad", "hessian"]);
 const ROWS = 3;
 
-// Appended to each fixture: the batch of an argument (three perturbed copies) and its row b.
+// Appended to each fixture: the batch of an argument (three perturbed copies) and its row b
+// (a record's leaves each: vmap's inDims 0 batches every leaf of a record argument).
 const HELPERS = `
 import { stack as __stack, tensor as __tensor, Tensor as __T } from "jacc";
+const __isRecord = (a: any): boolean => a !== null && typeof a === "object" && !(a instanceof __T) && !Array.isArray(a) && !ArrayBuffer.isView(a);
+const __leaves = (a: any, f: (x: any) => any): any => Object.fromEntries(Object.entries(a).map(([k, x]) => [k, f(x)]));
 const __perturb = (a: any, b: number): any =>
+  __isRecord(a) ? __leaves(a, (x) => __perturb(x, b)) :
   a instanceof __T ? a.mul(1 - 0.1 * b).add(0.05 * b) : typeof a === "number" ? a * (1 - 0.1 * b) + 0.05 * b : Array.from(a as ArrayLike<number>, (v) => v * (1 - 0.1 * b) + 0.05 * b);
 const __batch = (a: any): any =>
+  __isRecord(a) ? __leaves(a, __batch) :
   a instanceof __T ? __stack([0, 1, 2].map((b) => __perturb(a, b))) : typeof a === "number" ? Float64Array.from([0, 1, 2], (b) => __perturb(a, b)) : __tensor([0, 1, 2].map((b) => __perturb(a, b)), { dtype: "float64" });
 `;
 
@@ -51,12 +56,14 @@ function flat(x: unknown): number[] {
   if (typeof x === "number") return [x];
   if (x instanceof Tensor) return Array.from(x.data);
   if (Array.isArray(x)) return x.flatMap(flat);
+  if (x !== null && typeof x === "object") return Object.values(x).flatMap(flat); // a record's leaves, in order
   throw new Error(`unexpected value ${String(x)}`);
 }
 
 function rowOf(batched: unknown, b: number): unknown {
   if (batched instanceof Tensor) return batched.select(0, b);
   if (Array.isArray(batched)) return batched.map((x) => rowOf(x, b));
+  if (batched !== null && typeof batched === "object") return Object.fromEntries(Object.entries(batched).map(([k, x]) => [k, rowOf(x, b)]));
   throw new Error(`not a batched value: ${String(batched)}`);
 }
 

@@ -4,7 +4,7 @@
 // sweep per input element; blocks are assembled as PyTorch shapes them
 // (out.shape ++ in.shape). Drivers are IR too, so markers compose:
 // hessian = jacfwd(jacrev(f)), createGraph = differentiating a driver again.
-import { namesFor, type Atom, Builder, type Dim, type Expr, exprReads, type Fn, lit, Names, NUM, type Stmt, stmtReads, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
+import { namesFor, type Atom, Builder, type Dim, type Expr, exprReads, type Fn, hasRecord, leavesOf, lit, mapTree, Names, NUM, type Stmt, stmtReads, TENSOR, type Tree, type Type, v, VEC, walk } from "../ir/ir.js";
 import { renameStmts } from "../opt/simplify.js";
 import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
@@ -12,12 +12,13 @@ import { usesTape, vjpParts } from "./vjp.js";
 import { planJacobian } from "./jacobian-plan.js";
 import { jvpLanes, TANGENT_LANES } from "./lanes.js";
 
-/** How a driver's flat results nest for the user: a leaf is a result index. */
-export type Tree = number | Tree[];
+export { leavesOf, type Tree } from "../ir/ir.js";
 
 export interface JacSpec {
-  argnums: number[];
+  argnums: number[]; // flat parameters
   argTuple: boolean; // blocks indexed by input (argnums given as an array, or a tuple of inputs)
+  /** structured inputs: how the blocks of one output nest (leaves index `argnums`); default: argTuple's */
+  inTree?: Tree;
   hasAux: boolean;
   mode: "rev" | "fwd";
   label: string; // for generated names: "jacrev", "hessian", …
@@ -26,24 +27,20 @@ export interface JacSpec {
 export interface DriverInfo { tree: Tree; aux?: number }
 export const driverInfo = new WeakMap<Fn, DriverInfo>();
 
-/** The output structure of f: its differentiated results (as a tree) and the aux result. */
-export function outputsOf(fn: Fn, hasAux: boolean): { tree: Tree; leaves: number[]; aux?: number } {
+/** The output structure of f: its differentiated results (as a tree) and the aux results (a tree too). */
+export function outputsOf(fn: Fn, hasAux: boolean): { tree: Tree; leaves: number[]; aux?: Tree } {
   const info = driverInfo.get(fn);
   if (info) return { tree: info.tree, leaves: leavesOf(info.tree) };
+  if (fn.outTree !== undefined) {
+    if (hasAux && Array.isArray(fn.outTree) && fn.outTree.length === 2) return { tree: fn.outTree[0], leaves: leavesOf(fn.outTree[0]), aux: fn.outTree[1] };
+    return { tree: fn.outTree, leaves: leavesOf(fn.outTree) };
+  }
   if (hasAux) return { tree: 0, leaves: [0], aux: 1 };
   if (fn.tupleResult) {
     const leaves = fn.results.map((_, i) => i);
     return { tree: leaves, leaves };
   }
   return { tree: 0, leaves: [0] };
-}
-
-export function leavesOf(t: Tree): number[] {
-  return typeof t === "number" ? [t] : t.flatMap(leavesOf);
-}
-
-function mapTree(t: Tree, f: (leaf: number) => Tree): Tree {
-  return typeof t === "number" ? f(t) : t.map((x) => mapTree(x, f));
 }
 
 const isNum = (t: Type) => t.k === "num";
@@ -86,6 +83,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
   const mode = spec.mode === "rev" && usesTape(ctx.fns, fName) ? "fwd" : spec.mode; // reverse of reverse runs forward
   const d = new DriverBuilder(ctx, f, spec.label);
   const { b } = d;
+  if (f.inTrees) d.fn.inTrees = f.inTrees; // the same parameters: a record argument is flattened as for f
   const outs = outputsOf(f, spec.hasAux);
   const ins = spec.argnums;
   const outT = outs.leaves.map((i) => f.results[i]);
@@ -120,8 +118,14 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       });
     });
   };
-  const aux = outs.aux !== undefined ? d.names.claim("aux") : undefined;
-  if (aux) d.fn.vars.set(aux, f.results[outs.aux!]);
+  // aux: one variable per leaf of f's aux results
+  const auxLeaves = outs.aux !== undefined ? leavesOf(outs.aux) : [];
+  const auxVars = auxLeaves.map((leaf) => {
+    const n = d.names.claim("aux");
+    d.fn.vars.set(n, f.results[leaf]);
+    return n;
+  });
+  const aux = auxVars.length > 0;
 
   if (mode === "rev") {
     const mask = f.params.map((_, j) => ins.includes(j));
@@ -138,7 +142,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
     b.stmts.push(...parts.fwd);
     outVals = vecLanes ? [lit(0)] : outs.leaves.map((i) => parts.results[i]);
     outSize = vecLanes ? [lit(vecLanes.m)] : outVals.map((a, i) => d.size(a, outT[i]));
-    if (aux) b.assign(aux, { k: "atom", a: parts.results[outs.aux!] });
+    auxVars.forEach((n, i) => b.assign(n, { k: "atom", a: parts.results[auxLeaves[i]] }));
     allocBlocks();
     // Snapshot what the reverse sweep overwrites, so it can be replayed per output element.
     const snaps = parts.restored.map((x) => [x, b.let(`${x}_end`, d.fn.vars.get(x)!, { k: "atom", a: v(x) })] as const);
@@ -242,7 +246,7 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       b.emit({ k: "call", dsts: resNames, fn: fName, args: f.params.map((p) => v(p.name)) });
       outVals = outs.leaves.map((i) => v(resNames[i]));
       outSize = outVals.map((a, i) => d.size(a, outT[i]));
-      if (aux) b.assign(aux, { k: "atom", a: v(resNames[outs.aux!]) });
+      auxVars.forEach((n, i) => b.assign(n, { k: "atom", a: v(resNames[auxLeaves[i]]) }));
     } else {
       outSize = outT.map(() => lit(1));
       outVals = outT.map(() => lit(0)); // a number output's block takes only its shape ([]) and dtype from it
@@ -351,22 +355,28 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       }
     });
   });
-  let tree: Tree = mapTree(outs.tree, (leaf) => (spec.argTuple ? ins.map((_, k) => leafIndex.get(`${leaf},${k}`)!) : leafIndex.get(`${leaf},0`)!));
+  // the output's structure outside, the input's inside (torch.func's pytrees)
+  const inTree = spec.inTree ?? (spec.argTuple ? ins.map((_, k) => k) : 0);
+  let tree: Tree = mapTree(outs.tree, (leaf) => mapTree(inTree, (k) => leafIndex.get(`${leaf},${k}`)!));
   let auxIndex: number | undefined;
   if (aux) {
     auxIndex = results.length;
-    results.push(v(aux));
-    types.push(f.results[outs.aux!]);
-    tree = [tree, auxIndex];
+    const at = new Map(auxLeaves.map((leaf, i) => [leaf, results.length + i]));
+    auxVars.forEach((n, i) => {
+      results.push(v(n));
+      types.push(f.results[auxLeaves[i]]);
+    });
+    tree = [tree, mapTree(outs.aux!, (leaf) => at.get(leaf)!)];
   }
   b.emit({ k: "return", values: results });
   d.fn.results = types;
   d.fn.tupleResult = results.length > 1;
   d.fn.body = b.stmts;
   driverInfo.set(d.fn, { tree, aux: auxIndex });
+  if (hasRecord(tree)) d.fn.outTree = tree; // (a marker's result called inside a differentiated function)
   // the plan (compiler/ad/jacobian-plan.ts): straight-line tensor code computes every block at once from
-  // structured tangents or a direct kernel (emitted in place of the sweeps)
-  planJacobian(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", label: what, aux: outs.aux, sweepOnGpu: spec.label === "grad", sweepMode: mode });
+  // structured tangents or a direct kernel (emitted in place of the sweeps); its aux is one result
+  if (auxLeaves.length <= 1) planJacobian(ctx, fName, { driver: d.fn, leaves: outs.leaves, ins, dtypeFrom: spec.mode === "rev" ? "in" : "out", label: what, aux: auxLeaves[0], sweepOnGpu: spec.label === "grad", sweepMode: mode });
   return d.fn.name;
 }
 

@@ -2,7 +2,7 @@
 // becomes one line, variables keep their IR names (x, dx, x_bar), and a comment
 // points at the source line each block came from. The tape is a growable
 // Float64Array (numbers) plus an array (vectors), emitted once per module.
-import { type Atom, type Dim, type Expr, type Fn, type Stmt, stmtReads, type Type, userName, walk } from "../ir/ir.js";
+import { type Atom, type Dim, type Expr, type Fn, leavesOf, type Stmt, stmtReads, type Type, userName, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { effects } from "../rules/tensor.js";
 import { safeText } from "./text.js";
@@ -250,7 +250,9 @@ export class JsEmitter {
       // the kinds: a wrong one is a TypeError naming the marker and the argument, not NaN or a failure deep inside
       f.params.forEach((p, i) => {
         // (the user's names, not the mangled ones: `θ$`, not `_$`)
-        const what = `${label}: argument ${i + 1} (\\\`${safeText(userName(p))}\\\`)`;
+        // (a record's leaf is named by its path in its argument: argument 1 (`p.W1`))
+        const arg = f.inTrees?.findIndex((t) => leavesOf(t).includes(i)) ?? i;
+        const what = `${label}: argument ${arg + 1} (\\\`${safeText(userName(p))}\\\`)`;
         const absent = i >= min ? `${p.name} !== undefined && ` : "";
         if (p.type.k === "num") out.push(`  if (${absent}typeof ${p.name} !== "number") throw new TypeError(\`${what} must be a number, got \${__jaccKind(${p.name})}\`);`);
         else if (p.type.k === "vec") out.push(`  ${i >= min ? `if (${p.name} !== undefined) ` : ""}${p.name} = __jaccVecArg(${p.name}, \`${what}\`);`);

@@ -4,26 +4,46 @@
 // structured (the reverse sweep replays it backwards).
 import type { FactoryArg, FactoryField } from "../ops/tensor.js";
 import ts from "typescript";
-import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, type Stmt, TENSOR, type Type, v, VEC } from "../ir/ir.js";
+import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, sourceParams, type Stmt, TENSOR, type Tree, type Type, v, VEC } from "../ir/ir.js";
 import { COMPARISON_METHODS, TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
 import { RANDOM_FACTORIES, RandomOps } from "./random.js";
-import { resolveType, tupleType } from "./types.js";
+import { recordMembers, resolveType, tupleType } from "./types.js";
 import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
-/** A lowered value: one atom, a static tuple, or a callable. */
+/** A lowered value: one atom, a static tuple or record (`keys`: its property names), or a callable. */
 export type Val =
   | { k: "atom"; a: Atom; t: Type }
-  | { k: "tuple"; items: Val[] }
+  | { k: "tuple"; items: Val[]; keys?: string[] }
   | { k: "fn"; target: FnTarget };
+
+/** A parameter's structure: a leaf of a differentiable type, or a tuple / record of structures. */
+type Shape = { k: "leaf"; t: Type } | { k: "tuple"; items: Shape[]; keys?: string[] };
+
+/** Flat values structured as `tree` says (a record or tuple of a call's results). */
+export function valOfTree(flat: Val[], tree: Tree): Val {
+  if (typeof tree === "number") return flat[tree];
+  if (Array.isArray(tree)) return { k: "tuple", items: tree.map((t) => valOfTree(flat, t)) };
+  return { k: "tuple", items: tree.items.map((t) => valOfTree(flat, t)), keys: tree.keys };
+}
+
+/** The tree of a value's leaves numbered in order (undefined for one atom). */
+function treeOfVal(val: Val, next = { i: 0 }): Tree {
+  if (val.k !== "tuple") return next.i++;
+  const items = val.items.map((x) => treeOfVal(x, next));
+  return val.keys ? { keys: val.keys, items } : items;
+}
+
+/** Whether a value is more than a flat tuple of atoms (a record, or a tuple inside a tuple). */
+const isNested = (val: Val): boolean => val.k === "tuple" && (!!val.keys || val.items.some((x) => x.k === "tuple"));
 
 /** An IR function to call, with trailing arguments (captured variables) bound. */
 export interface FnTarget { fn: string; extra: Atom[] }
 
 type Binding =
   | { k: "var"; name: string; type: Type; isConst: boolean; isParam: boolean }
-  | { k: "tuple"; items: Val[] }
+  | { k: "tuple"; items: Val[]; keys?: string[]; isParam?: boolean }
   | { k: "fn"; target: FnTarget }
   // A local function, lowered at its first use: like a JS closure, it sees the
   // enclosing function's variables declared after it but before the call.
@@ -91,6 +111,8 @@ export class FnLowerer {
   private retVars: string[] = [];
   private retTypes?: Type[];
   private retTuple = false;
+  /** a structured result's tree (as JSON, to compare returns) */
+  private retTree?: string;
   private loops: LoopCtx[] = [];
   /** for a local function: the enclosing function's atoms passed as trailing args */
   capturedArgs: Atom[] = [];
@@ -117,18 +139,30 @@ export class FnLowerer {
     this.scopes.push(new Map());
     this.declareResults(node.type);
     const defaults: [string, ts.Expression][] = [];
+    const trees: Tree[] = [];
     for (const p of node.parameters) {
       if (ts.isIdentifier(p.name) && p.name.text === "this") continue; // a TypeScript `this` type annotation, not a parameter
       if (!ts.isIdentifier(p.name)) fail(p, "unsupported-construct", "destructured parameters are not supported in a differentiated function");
       if (p.dotDotDotToken) fail(p, "unsupported-construct", "rest parameters are not supported in a differentiated function");
+      // a record or tuple of differentiable leaves: one flat parameter per leaf (JAX's tree_flatten)
+      const shape = p.type && !this.typeFromNode(p.type) ? this.shapeOf(p.type, this.mod, p.name.text) : undefined;
+      if (shape && typeof shape !== "string" && shape.k === "tuple") {
+        if (p.initializer) fail(p.initializer, "unsupported-construct", `the structured parameter \`${p.name.text}\` cannot have a default value`);
+        const [val, tree] = this.flatParams(shape, p.name.text, p.name.text);
+        trees.push(tree);
+        this.bind(p.name.text, { k: "tuple", items: (val as { items: Val[] }).items, keys: shape.keys, isParam: true });
+        continue;
+      }
       const t = this.paramType(p);
       const name = this.names.claim(p.name.text);
       this.fn.vars.set(name, t);
-      this.fn.params.push({ name, type: t, source: p.name.text });
+      trees.push(this.fn.params.length);
+      this.fn.params.push({ name, type: t, source: p.name.text, ...(typeof shape === "string" ? { opaqueWhy: shape } : {}) });
       this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
       if (p.initializer) defaults.push([name, p.initializer]);
       (this.fn.defaults ??= []).push(!!p.initializer);
     }
+    if (trees.some((t) => typeof t !== "number")) this.fn.inTrees = trees;
     // Default values: `if (p === undefined) p = default`, so they see earlier parameters.
     for (const [name, init] of defaults) {
       const c = this.b.p("isundef", v(name));
@@ -157,7 +191,11 @@ export class FnLowerer {
     const tuple = tupleType(type, this.mod);
     if (tuple) {
       this.retTuple = true;
-      this.retTypes = tuple.type.elements.map((e) => this.typeFromNode(ts.isNamedTupleMember(e) ? e.type : e, tuple.mod) ?? NUM);
+      const els = tuple.type.elements.map((e) => (ts.isNamedTupleMember(e) ? e.type : e));
+      const types = els.map((e) => this.typeFromNode(e, tuple.mod));
+      // (a tuple of records or tuples: its structure comes from the returned value)
+      const nested = els.some((e, i) => !types[i] && (recordMembers(e, tuple.mod) !== undefined || tupleType(e, tuple.mod)));
+      if (!nested) this.retTypes = types.map((t) => t ?? NUM);
     } else {
       const tt = this.typeFromNode(type);
       if (tt) this.retTypes = [tt];
@@ -191,6 +229,55 @@ export class FnLowerer {
       if (n === "Tensor") return TENSOR;
     }
     return undefined;
+  }
+
+  /**
+   * The structure of a parameter's type: a record (type literal, interface,
+   * alias) or tuple whose leaves are numbers, arrays or Tensors; otherwise why
+   * not, naming the leaf (the parameter is then a constant).
+   */
+  private shapeOf(type: ts.TypeNode, mod: SourceModule, path: string): Shape | string {
+    const t = this.typeFromNode(type, mod);
+    if (t) return t.k === "bool" ? `\`${path}\` is a boolean` : { k: "leaf", t };
+    const tuple = tupleType(type, mod);
+    if (tuple) {
+      const items: Shape[] = [];
+      for (const [i, el] of tuple.type.elements.entries()) {
+        if (ts.isRestTypeNode(el) || ts.isOptionalTypeNode(el) || (ts.isNamedTupleMember(el) && (el.dotDotDotToken || el.questionToken))) return `\`${path}\` has an optional or rest element`;
+        const s = this.shapeOf(ts.isNamedTupleMember(el) ? el.type : el, tuple.mod, `${path}[${i}]`);
+        if (typeof s === "string") return s;
+        items.push(s);
+      }
+      return items.length ? { k: "tuple", items } : `\`${path}\` is an empty tuple`;
+    }
+    const members = recordMembers(type, mod);
+    if (typeof members === "string") return `\`${path}\`: ${members}`;
+    if (members?.length) {
+      const items: Shape[] = [];
+      for (const m of members) {
+        const s = this.shapeOf(m.type, m.mod, `${path}.${m.name}`);
+        if (typeof s === "string") return s;
+        items.push(s);
+      }
+      return { k: "tuple", items, keys: members.map((m) => m.name) };
+    }
+    return `\`${path}\` is of type \`${type.getText()}\``;
+  }
+
+  /** Flat parameters for a structured one, in order; its value and the tree of their indices. */
+  private flatParams(shape: Shape, base: string, path: string): [Val, Tree] {
+    if (shape.k === "leaf") {
+      const name = this.names.claim(base);
+      this.fn.vars.set(name, shape.t);
+      const i = this.fn.params.length;
+      this.fn.params.push({ name, type: shape.t, source: path });
+      (this.fn.defaults ??= []).push(false);
+      return [{ k: "atom", a: v(name), t: shape.t }, i];
+    }
+    const parts = shape.items.map((s, i) => this.flatParams(s, `${base}_${shape.keys?.[i] ?? i}`, shape.keys ? `${path}.${shape.keys[i]}` : `${path}[${i}]`));
+    const items = parts.map((p) => p[0]);
+    const trees = parts.map((p) => p[1]);
+    return [{ k: "tuple", items, keys: shape.keys }, shape.keys ? { keys: shape.keys, items: trees } : trees];
   }
 
   private paramType(p: ts.ParameterDeclaration): Type {
@@ -243,7 +330,7 @@ export class FnLowerer {
       const ob = this.outer.lookup(name, at);
       if (ob && ((ob.k === "var" && "isParam" in ob) || ob.k === "tuple")) {
         // A local of the enclosing function: pass it in as a trailing parameter.
-        if (ob.k !== "var" || !("isParam" in ob)) fail(at, "unsupported-construct", `capturing the tuple \`${name}\` in a local function is not supported; destructure it first`);
+        if (ob.k !== "var" || !("isParam" in ob)) fail(at, "unsupported-construct", `capturing the ${ob.k === "tuple" && ob.keys ? "record" : "tuple"} \`${name}\` in a local function is not supported; destructure it first`);
         let pn = this.capturedNames.get(name);
         if (!pn) {
           pn = this.names.claim(name);
@@ -359,9 +446,20 @@ export class FnLowerer {
   }
 
   private returnValue(e: ts.Expression, at: ts.Node): void {
-    const val = this.expr(e, false, this.retTuple || isAsConst(e) ? "tuple" : undefined);
+    const declared = this.node.type && tupleType(this.node.type, this.mod);
+    const val = declared ? this.exprAs(e, declared.type, declared.mod) : this.expr(e, false, this.retTuple || isAsConst(e) ? "tuple" : undefined);
     const atoms = this.flatten(val, at);
     const isTuple = val.k === "tuple";
+    // a record or nested tuple: the results are its leaves, and the tree says how they nest
+    const tree = isNested(val) ? JSON.stringify(treeOfVal(val)) : undefined;
+    if (this.retTree !== undefined || tree !== undefined) {
+      if (this.retTypes && this.retTree !== tree) fail(at, "unsupported-construct", "every return must give a value of the same structure (the same record properties, the same tuple lengths)");
+      this.retTree = tree;
+      if (tree !== undefined) {
+        this.fn.outTree = JSON.parse(tree) as Tree;
+        this.retTuple = true;
+      }
+    }
     if (!this.retTypes) {
       this.retTuple = isTuple;
       this.retTypes = atoms.map((x) => x.t);
@@ -371,6 +469,18 @@ export class FnLowerer {
     if (atoms.length !== this.retTypes.length) fail(at, "unsupported-construct", `every return must give ${this.retTypes.length} value(s)`);
     atoms.forEach((x, i) => this.b.assign(this.retVars[i], { k: "atom", a: x.a }));
     if (this.retFlag) this.b.assign(this.retFlag, { k: "atom", a: lit(true) });
+  }
+
+  /** An array literal where a tuple type is declared: a tuple, its elements as the element types say (nested tuples too). */
+  private exprAs(e: ts.Expression, type: ts.TupleTypeNode, mod: SourceModule): Val {
+    const lit0 = skipAsAndParens(e);
+    if (!ts.isArrayLiteralExpression(lit0) || lit0.elements.length !== type.elements.length || lit0.elements.some(ts.isSpreadElement)) return this.expr(e, false, "tuple");
+    const items = lit0.elements.map((x, i) => {
+      const el = type.elements[i];
+      const inner = tupleType(ts.isNamedTupleMember(el) ? el.type : el, mod);
+      return inner ? this.exprAs(x, inner.type, inner.mod) : this.expr(x);
+    });
+    return { k: "tuple", items };
   }
 
   private declareFlag(base: string): string {
@@ -404,8 +514,8 @@ export class FnLowerer {
         this.bind(d.name.text, { k: "lazy", node: init, name: d.name.text });
         continue;
       }
-      const hint = tupleType(d.type, this.mod) ? "tuple" : undefined;
-      const val = this.expr(d.initializer, false, hint);
+      const declared = tupleType(d.type, this.mod);
+      const val = declared ? this.exprAs(d.initializer, declared.type, declared.mod) : this.expr(d.initializer, false, undefined);
       this.bindPattern(d.name, val, isConst, d);
     }
   }
@@ -413,6 +523,12 @@ export class FnLowerer {
   private bindPattern(name: ts.BindingName, val: Val, isConst: boolean, at: ts.Node): void {
     if (ts.isIdentifier(name)) {
       if (val.k === "fn") return this.bind(name.text, { k: "fn", target: val.target });
+      if (val.k === "tuple" && val.keys) {
+        // A record-valued local is kept as its leaves: a `const` names the same record (writes to its
+        // properties are seen through every name, as in JavaScript), a `let` holds leaves of its own
+        const items = isConst ? val.items : (this.copyLeaves(name.text, val) as { items: Val[] }).items;
+        return this.bind(name.text, { k: "tuple", items, keys: val.keys });
+      }
       if (val.k === "tuple") {
         // A tuple-valued local is kept as its parts (scalar replacement).
         const items = val.items.map((it, i) => (it.k === "atom" ? this.copyTo(`${name.text}_${i}`, it) : it));
@@ -442,7 +558,59 @@ export class FnLowerer {
       });
       return;
     }
-    fail(at, "unsupported-construct", "object destructuring is not supported in a differentiated function");
+    // const { W1, b1: bias, inner: { k } } = p
+    if (val.k !== "tuple" || !val.keys) fail(at, "unsupported-construct", "only records can be destructured with `{ … }`");
+    for (const el of name.elements) {
+      if (el.dotDotDotToken) fail(el, "unsupported-construct", "rest elements in destructuring are not supported");
+      if (el.initializer) fail(el, "unsupported-construct", "default values in destructuring are not supported");
+      const key = el.propertyName ? propertyKey(el.propertyName) : (el.name as ts.Identifier).text;
+      if (key === undefined) fail(el, "unsupported-construct", "a computed property name in destructuring is not supported");
+      this.bindPattern(el.name, this.field(val, key, el), isConst, el);
+    }
+  }
+
+  /** A record's property `key`, or a diagnostic naming the properties it has. */
+  private field(rec: Extract<Val, { k: "tuple" }>, key: string, at: ts.Node): Val {
+    const i = rec.keys!.indexOf(key);
+    if (i < 0) fail(at, "unsupported-construct", `the record has no property \`${key}\` (it has ${rec.keys!.map((k) => `\`${k}\``).join(", ") || "none"})`);
+    return rec.items[i];
+  }
+
+  /** A copy of a record or tuple with a variable of its own for each leaf. */
+  private copyLeaves(base: string, val: Val): Val {
+    if (val.k !== "tuple") return this.copyTo(base, val);
+    return { k: "tuple", items: val.items.map((x, i) => this.copyLeaves(`${base}_${val.keys?.[i] ?? i}`, x)), keys: val.keys };
+  }
+
+  /**
+   * An object literal: a record whose number, array and Tensor properties get
+   * variables of their own (writes to them change only this record); a
+   * record-valued property or a spread's records are the same records.
+   */
+  private objectLiteral(e: ts.ObjectLiteralExpression): Val {
+    const keys: string[] = [];
+    const items: Val[] = [];
+    const set = (key: string, val: Val, at: ts.Node) => {
+      if (val.k === "fn") fail(at, "unsupported-construct", "a function cannot be a property of a record in a differentiated function");
+      const item = val.k === "atom" ? this.copyTo(key, val) : val;
+      const i = keys.indexOf(key);
+      if (i >= 0) items[i] = item; // a later property wins, in its first place (as in JavaScript)
+      else (keys.push(key), items.push(item));
+    };
+    for (const p of e.properties) {
+      if (ts.isPropertyAssignment(p)) {
+        const key = propertyKey(p.name);
+        if (key === undefined) fail(p.name, "unsupported-construct", "a computed property name is not supported in a differentiated function");
+        set(key, this.expr(p.initializer), p.initializer);
+      } else if (ts.isShorthandPropertyAssignment(p)) {
+        set(p.name.text, this.identifier(p.name), p);
+      } else if (ts.isSpreadAssignment(p)) {
+        const val = this.expr(p.expression);
+        if (val.k !== "tuple" || !val.keys) fail(p, "unsupported-construct", "only a record can be spread into an object literal");
+        val.keys.forEach((k, i) => set(k, val.items[i], p));
+      } else fail(p, "unsupported-construct", `${ts.isMethodDeclaration(p) ? "a method" : "an accessor"} in an object literal is not supported in a differentiated function`);
+    }
+    return { k: "tuple", items, keys };
   }
 
   /** Copies a value into a new named variable (a declaration). */
@@ -581,7 +749,7 @@ export class FnLowerer {
   }
 
   atomOf(val: Val, at: ts.Node): Atom {
-    if (val.k !== "atom") fail(at, "unsupported-construct", val.k === "tuple" ? "a tuple cannot be used as a number here" : "a function cannot be used as a value here");
+    if (val.k !== "atom") fail(at, "unsupported-construct", val.k === "tuple" ? (val.keys ? "a record cannot be used as a number here (read one of its properties)" : "a tuple cannot be used as a number here") : "a function cannot be used as a value here");
     return val.a;
   }
 
@@ -591,6 +759,7 @@ export class FnLowerer {
     const op = val.k === "atom" && val.t.k === "tensor" && ts.isBinaryExpression(e.parent) ? e.parent.operatorToken : undefined;
     const cmp = op && COMPARISON_METHODS[op.kind];
     if (op && cmp) fail(e.parent, "unsupported-construct", `tensors cannot be compared with \`${op.getText()}\`: use \`.${cmp}(…)\` (a bool mask) and where(mask, a, b)`);
+    if (val.k === "tuple" && val.keys) fail(e, "unsupported-construct", `\`${e.getText()}\` is a record, not a number (read one of its properties)`);
     if (val.k !== "atom" || (val.t.k !== "num" && val.t.k !== "bool")) fail(e, "unsupported-construct", `\`${e.getText()}\` is not a number`);
     return val.a;
   }
@@ -617,21 +786,25 @@ export class FnLowerer {
     if (ts.isBinaryExpression(e)) return this.binary(e);
     if (ts.isConditionalExpression(e)) {
       const c = this.cond(e.condition);
-      let out: string | undefined;
-      let outT: Type = NUM;
+      // one variable per leaf: a number, or each leaf of two records (tuples) of the same structure
+      let outs: { a: Atom; t: Type }[] = [];
+      let shape: Val | undefined;
       const then = b.sub(() => {
         const x = this.expr(e.whenTrue);
-        const a = this.atomOf(x, e.whenTrue);
-        outT = (x as { t: Type }).t;
-        out = this.newVar("sel", outT);
-        b.assign(out, { k: "atom", a });
+        if (x.k !== "tuple") this.atomOf(x, e.whenTrue);
+        shape = x;
+        outs = this.flatten(x, e.whenTrue).map((l) => ({ a: v(this.newVar("sel", l.t)), t: l.t }));
+        this.flatten(x, e.whenTrue).forEach((l, i) => b.assign((outs[i].a as { name: string }).name, { k: "atom", a: l.a }));
       });
       const els = b.sub(() => {
-        const a = this.atomOf(this.expr(e.whenFalse), e.whenFalse);
-        b.assign(out!, { k: "atom", a });
+        const y = this.expr(e.whenFalse);
+        if (y.k !== "tuple") this.atomOf(y, e.whenFalse);
+        if (JSON.stringify(treeOfVal(y)) !== JSON.stringify(treeOfVal(shape!))) fail(e, "unsupported-construct", "both branches of `?:` must give values of the same structure");
+        this.flatten(y, e.whenFalse).forEach((l, i) => b.assign((outs[i].a as { name: string }).name, { k: "atom", a: l.a }));
       });
       b.emit({ k: "if", cond: c, then, else: els, loc: this.loc(e) });
-      return { k: "atom", a: v(out!), t: outT };
+      if (shape!.k !== "tuple") return { k: "atom", ...outs[0] };
+      return valOfTree(outs.map((o) => ({ k: "atom", a: o.a, t: o.t })), treeOfVal(shape!));
     }
     if (ts.isCallExpression(e)) return this.call(e, hint);
     if (ts.isElementAccessExpression(e)) return this.elementAccess(e);
@@ -645,6 +818,7 @@ export class FnLowerer {
       return { k: "atom", a: b.let("arr", VEC, { k: "veclit", items: items.map((x) => (x as { a: Atom }).a) }), t: VEC };
     }
     if (ts.isNewExpression(e)) return this.newExpr(e);
+    if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e);
     if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
       const target = this.program.lowerDecl({ k: "function", node: e, name: "fn", module: this.mod }, this);
       return { k: "fn", target };
@@ -664,7 +838,7 @@ export class FnLowerer {
         if ("isParam" in b) return { k: "atom", a: v(b.name), t: b.type };
         return this.captured(b, e);
       case "tuple":
-        return { k: "tuple", items: b.items };
+        return { k: "tuple", items: b.items, keys: b.keys };
       case "fn":
         return { k: "fn", target: (b as { target: FnTarget }).target };
       case "lazy":
@@ -773,6 +947,10 @@ export class FnLowerer {
         e.left.elements.forEach((el, i) => this.assignTo(el as ts.Expression, parts[i], e));
         return val;
       }
+      if (val.k === "tuple" && val.keys) {
+        this.assignRecord(e.left, val, e);
+        return val;
+      }
       const a = this.atomOf(val, e.right);
       this.assignTo(e.left, a, e);
       return val;
@@ -822,7 +1000,51 @@ export class FnLowerer {
       this.b.emit({ k: "store", arr: arr.a, index: idx, value, loc: this.loc(at) });
       return;
     }
+    if (ts.isPropertyAccessExpression(target) || (ts.isElementAccessExpression(target) && ts.isStringLiteral(skipParens(target.argumentExpression)))) {
+      const leaf = this.recordLeaf(target);
+      if (value.k === "var" && value.name === leaf) return;
+      this.b.emit({ k: "let", dst: leaf, e: { k: "atom", a: value }, loc: this.loc(at) });
+      return;
+    }
     fail(target, "unsupported-construct", `assignment to \`${target.getText()}\` is not supported in a differentiated function`);
+  }
+
+  /** The variable holding `o.x` (`o.a.b`, `o["x"]`) of a local record, for a write. */
+  private recordLeaf(target: ts.Expression): string {
+    this.recordRoot(target);
+    const cur = this.expr(target);
+    if (cur.k !== "atom" || cur.a.k !== "var") fail(target, "unsupported-construct", `assignment to \`${target.getText()}\`: only a number, array or Tensor property can be assigned here`);
+    return cur.a.name;
+  }
+
+  /**
+   * Checks that `o.x` (`o.a.b`) is a property of a record made in this function. (A record-valued
+   * property assigned a record has its leaves overwritten: a name taken for the old one sees the new values.)
+   */
+  private recordRoot(target: ts.Expression): void {
+    let root: ts.Expression = target;
+    while (ts.isPropertyAccessExpression(root) || ts.isElementAccessExpression(root)) root = skipParens(root.expression);
+    const bnd = ts.isIdentifier(root) ? this.lookupLocal(root.text) : undefined;
+    if (ts.isIdentifier(root) && !bnd && this.lookup(root.text, root)) fail(target, "captured-write", `write to a property of the captured \`${root.text}\`: a differentiated function may only assign its own locals`);
+    if (!bnd || bnd.k !== "tuple" || !bnd.keys) fail(target, "unsupported-construct", `assignment to \`${target.getText()}\`: only properties of records created in the function can be written`);
+    if (bnd.isParam) fail(target, "param-write", `write to \`${target.getText()}\`, a property of a parameter: copy it first (\`const q = { ...${(root as ts.Identifier).text} }\`)`);
+  }
+
+  /** `o = { … }` for a record local (`let`): each leaf of the same structure. */
+  private assignRecord(target: ts.Expression, val: Val, at: ts.Node): void {
+    target = skipParens(target);
+    const cur = this.expr(target);
+    if (ts.isIdentifier(target)) {
+      const bnd = this.lookupLocal(target.text);
+      if (!bnd) fail(target, "captured-write", `write to a captured variable \`${target.text}\`: a differentiated function may only assign its own locals`);
+      if (bnd.k !== "tuple" || bnd.isParam) fail(target, "unsupported-construct", `cannot assign a record to \`${target.text}\``);
+    } else this.recordRoot(target);
+    const dsts = this.flatten(cur, at);
+    const srcs = this.flatten(val, at);
+    if (JSON.stringify(treeOfVal(cur)) !== JSON.stringify(treeOfVal(val)) || dsts.some((d) => d.a.k !== "var")) fail(at, "unsupported-construct", "a record can only be assigned a record of the same properties");
+    // every right-hand leaf is read before any is written (o = { x: o.y, y: o.x })
+    const tmp = srcs.map((x) => this.b.let("t", x.t, { k: "atom", a: x.a }));
+    dsts.forEach((d, i) => this.b.emit({ k: "let", dst: (d.a as { name: string }).name, e: { k: "atom", a: tmp[i] }, loc: this.loc(at) }));
   }
 
   /** A binding of this function's own scopes (not captured from outside). */
@@ -836,6 +1058,11 @@ export class FnLowerer {
 
   private elementAccess(e: ts.ElementAccessExpression): Val {
     const obj = this.expr(e.expression);
+    if (obj.k === "tuple" && obj.keys) {
+      const key = skipParens(e.argumentExpression);
+      if (!ts.isStringLiteral(key) && !ts.isNoSubstitutionTemplateLiteral(key)) fail(e, "unsupported-construct", "a record must be indexed by a literal property name");
+      return this.field(obj, key.text, key);
+    }
     if (obj.k === "tuple") {
       const i = skipParens(e.argumentExpression);
       if (!ts.isNumericLiteral(i)) fail(e, "unsupported-construct", "a tuple must be indexed by a literal");
@@ -863,6 +1090,7 @@ export class FnLowerer {
     const chain = ts.isPropertyAccessExpression(e.expression) ? this.constantChain(e) : undefined;
     if (chain !== undefined) return { k: "atom", a: this.b.let(`${name}_`, NUM, { k: "ext", text: chain }), t: NUM };
     const obj = this.expr(e.expression);
+    if (obj.k === "tuple" && obj.keys) return this.field(obj, name, e.name);
     if (obj.k === "atom" && obj.t.k === "tensor") {
       if (name === "numel") fail(e, "unsupported-construct", "`numel` is a method, as in PyTorch: `x.numel()`");
       if (name === "ndim") return { k: "atom", a: this.b.t("t.dim", [obj.a], [], NUM), t: NUM };
@@ -1096,17 +1324,34 @@ export class FnLowerer {
 
   callTarget(target: FnTarget, argNodes: readonly ts.Expression[], e: ts.Node, _hint?: "tuple"): Val {
     const fn = this.program.fns.get(target.fn)!;
-    const declared = fn.params.length - target.extra.length;
+    const trees = sourceParams(fn, target.extra.length);
+    const declared = trees.length;
     if (argNodes.length > declared) fail(e, "arity", `\`${fn.source ?? fn.name}\` takes ${declared} argument(s), got ${argNodes.length}`);
     const args: Atom[] = [];
-    argNodes.forEach((a) => {
-      if (ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
-      const val = this.expr(a);
-      args.push(this.atomOf(val, a));
+    trees.forEach((tree, i) => {
+      const a = argNodes[i];
+      if (a && ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
+      if (typeof tree === "number") args[tree] = a ? this.atomOf(this.expr(a), a) : lit(undefined);
+      else if (!a) fail(e, "arity", `\`${fn.source ?? fn.name}\` needs its structured argument ${i + 1} (\`${fn.params[leafOf(tree)].source ?? ""}\`)`);
+      else this.flattenTo(this.expr(a), tree, args, a);
     });
-    while (args.length < declared) args.push(lit(undefined));
     args.push(...target.extra);
     return this.emitCall(target.fn, args, e);
+  }
+
+  /** Puts a record's or tuple's leaves where a structured parameter's tree says (`out[leaf] = atom`). */
+  flattenTo(val: Val, tree: Tree, out: Atom[], at: ts.Node): void {
+    if (typeof tree === "number") {
+      out[tree] = this.atomOf(val, at);
+      return;
+    }
+    if (Array.isArray(tree)) {
+      if (val.k !== "tuple" || val.keys || val.items.length !== tree.length) fail(at, "unsupported-construct", `a tuple of ${tree.length} values is expected here`);
+      tree.forEach((t, i) => this.flattenTo(val.items[i], t, out, at));
+      return;
+    }
+    if (val.k !== "tuple" || !val.keys) fail(at, "unsupported-construct", `a record with ${tree.keys.map((k) => `\`${k}\``).join(", ")} is expected here`);
+    tree.keys.forEach((k, i) => this.flattenTo(this.field(val, k, at), tree.items[i], out, at));
   }
 
   emitCall(fnName: string, args: Atom[], e: ts.Node): Val {
@@ -1116,6 +1361,7 @@ export class FnLowerer {
     const dsts = results.map((t, i) => this.newVar(results.length > 1 ? `r${i}` : "r", t));
     this.b.emit({ k: "call", dsts, fn: fnName, args, loc: this.loc(e) });
     const vals: Val[] = dsts.map((d, i) => ({ k: "atom", a: v(d), t: results[i] }));
+    if (fn.outTree !== undefined) return valOfTree(vals, fn.outTree);
     return fn.tupleResult ? { k: "tuple", items: vals } : vals[0];
   }
 
@@ -1132,6 +1378,18 @@ function questionDotOf(e: ts.Expression): ts.Node {
     if (ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n) || ts.isCallExpression(n) || ts.isNonNullExpression(n)) n = n.expression;
     else return e;
   }
+}
+
+/** A property name written as an identifier, a string or a number (undefined: computed). */
+function propertyKey(n: ts.PropertyName): string | undefined {
+  return ts.isIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n) || ts.isPrivateIdentifier(n) ? n.text : undefined;
+}
+
+const leafOf = (t: Tree): number => (typeof t === "number" ? t : Array.isArray(t) ? leafOf(t[0]) : leafOf(t.items[0]));
+
+function skipAsAndParens(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  return e;
 }
 
 function isAsConst(e: ts.Expression): boolean {

@@ -3,15 +3,15 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, lit, userName } from "../ir/ir.js";
+import { type Atom, type Fn, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
-import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf, type Tree } from "../ad/drivers.js";
+import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
 import { gradSources } from "../ad/grad-line.js";
 import { jacSources } from "../ad/jac-batch.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
-import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val } from "./lower.js";
+import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val, valOfTree } from "./lower.js";
 import { findDeclaration, findExport, jaccExportOf, loadImported, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
 import { jvpLanes, intoScratch, HESSIAN_LANES } from "../ad/lanes.js";
@@ -45,6 +45,11 @@ function literalValue(e: ts.Expression): { value?: unknown; literal: boolean } {
     const items = e.elements.map(literalValue);
     if (items.every((i) => i.literal)) return { value: items.map((i) => i.value), literal: true };
   }
+  // (a record of dims: vmap's inDims for a record argument)
+  if (ts.isObjectLiteralExpression(e) && e.properties.every((p) => ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)))) {
+    const entries = e.properties.map((p) => [(p.name as ts.Identifier).text, literalValue((p as ts.PropertyAssignment).initializer)] as const);
+    if (entries.every(([, x]) => x.literal)) return { value: Object.fromEntries(entries.map(([k, x]) => [k, x.value])), literal: true };
+  }
   return { literal: false };
 }
 
@@ -73,8 +78,23 @@ function differentiable(f: Fn, argnums: readonly number[], at: ts.Node, marker: 
     const p = f.params[i];
     if (p?.type.k !== "opaque") continue;
     const how = ["jacobian", "vjp", "jvp"].includes(marker) ? "differentiate a function of the others that closes over it" : "leave it out of `argnums` (it is then read as a constant)";
-    fail(at, "unsupported-type", `\`${marker}\` would differentiate \`${userName(p)}\` (parameter ${i} of \`${f.source ?? f.name}\`), which is not a number, array or Tensor: ${how}`);
+    // (a record with a leaf of another type names that leaf)
+    const what = p.opaqueWhy ? `which is not a number, array, Tensor or record of them (${p.opaqueWhy})` : "which is not a number, array or Tensor";
+    const at2 = sourceParams(f).findIndex((t) => leavesOf(t).includes(i));
+    fail(at, "unsupported-type", `\`${marker}\` would differentiate \`${userName(p)}\` (parameter ${at2} of \`${f.source ?? f.name}\`), ${what}: ${how}`);
   }
+}
+
+/**
+ * Source argnums → the flat parameters they hold (a record's leaves), and how
+ * the blocks of one output nest: the input's structure (undefined: flat).
+ */
+function flatArgnums(f: Fn, argnums: number[], tuple: boolean): { flat: number[]; inTree?: Tree } {
+  if (!f.inTrees) return { flat: argnums };
+  const trees = argnums.map((i) => f.inTrees![i]);
+  const flat = trees.flatMap(leavesOf);
+  const k = (leaf: number) => flat.indexOf(leaf);
+  return { flat, inTree: tuple ? trees.map((t) => mapTree(t, k)) : mapTree(trees[0], k) };
 }
 
 /** argnums → indices (checked), and whether results are indexed by input. */
@@ -259,8 +279,9 @@ export class MarkerCompiler {
     const randomness = opts.randomness?.literal ? opts.randomness.value : opts.randomness ? "runtime" : "error";
     this.program.randomOps.check(this.program.fns, target.fn, randomness);
     const hasAux = boolOpt(opts, "hasAux", false);
-    if (hasAux && f.results.length !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${f.results.length} value(s)`);
-    const nParams = f.params.length;
+    const nOut = f.outTree === undefined ? f.results.length : Array.isArray(f.outTree) ? f.outTree.length : 1;
+    if (hasAux && nOut !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${nOut} value(s)`);
+    const nParams = sourceParams(f).length;
     const label = marker;
     switch (marker) {
       case "vmap": {
@@ -269,52 +290,67 @@ export class MarkerCompiler {
           if (!o) return "0";
           if (o.literal) {
             const ok = (x: unknown) => x === null || (typeof x === "number" && Number.isInteger(x));
-            if (!(ok(o.value) || (Array.isArray(o.value) && o.value.every(ok)))) fail(o.node, "invalid-option", `\`${name}\` must be an integer, null, or an array of them`);
+            // (an argument's entry may follow its structure: a record of dims, a tuple of dims; vmapSpec matches them)
+            const okTree = (x: unknown): boolean => ok(x) || (Array.isArray(x) ? x.every(okTree) : typeof x === "object" && Object.values(x as object).every(okTree));
+            const entriesOk = name === "inDims" && f.inTrees ? Array.isArray(o.value) && o.value.every(okTree) : Array.isArray(o.value) && o.value.every(ok);
+            const recordOk = name === "inDims" && !!f.inTrees && !!o.value && typeof o.value === "object" && !Array.isArray(o.value) && okTree(o.value);
+            if (!(ok(o.value) || entriesOk || recordOk)) fail(o.node, "invalid-option", `\`${name}\` must be an integer, null, or an array of them${f.inTrees && name === "inDims" ? " (an argument's entry may be a record or tuple of them, following its structure)" : ""}`);
             if (name === "inDims" && Array.isArray(o.value) && o.value.length !== nParams) fail(o.node, "invalid-option", `\`inDims\` has ${o.value.length} entries but the function takes ${nParams} parameter(s)`);
             // a batched number is a 1-D batch: its only dim is 0 (or -1)
             const per = (i: number) => (Array.isArray(o.value) ? o.value[i] : o.value);
             const bad = (d: unknown) => d !== null && d !== 0 && d !== -1;
-            if (name === "inDims") f.params.slice(0, nParams).forEach((p, i) => p.type.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(i))} is out of range for the number parameter \`${userName(p)}\` (a batch of numbers has one dim: 0)`));
+            // (a record's dim is each of its leaves' dim: per flat parameter, its source parameter's entry)
+            const src = (i: number) => sourceParams(f).findIndex((t) => leavesOf(t).includes(i));
+            if (name === "inDims" && !f.inTrees) f.params.forEach((p, i) => p.type.k === "num" && src(i) >= 0 && bad(per(src(i))) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(src(i)))} is out of range for the number parameter \`${userName(p)}\` (a batch of numbers has one dim: 0)`));
+            if (name === "outDims" && f.outTree !== undefined && Array.isArray(o.value)) fail(o.node, "invalid-option", "`outDims` of a function returning a record or nested tuple must be one number (for every leaf)");
             if (name === "outDims") f.results.forEach((t, i) => t.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`outDims\` ${JSON.stringify(per(i))} is out of range for a number output (batched numbers have one dim: 0)`));
           }
           return o.node.getText();
         };
         const dims = { inDims: dimsText("inDims"), outDims: dimsText("outDims") };
-        const tree = driverInfo.get(f)?.tree ?? (f.tupleResult ? f.results.map((_, i) => i) : 0);
+        const tree = driverInfo.get(f)?.tree ?? f.outTree ?? (f.tupleResult ? f.results.map((_, i) => i) : 0);
         const spec = this.vmapSpec(opts, f, label, args[0]);
         if (!spec) {
           // dims computed at run time: the runtime maps the compiled function row by row
           if (lowerer) fail(call, "unsupported-construct", "inside a differentiated function, `vmap` needs literal `inDims` and `outDims`");
+          if (f.inTrees) fail(opts.inDims?.node ?? opts.outDims?.node ?? call, "unsupported-construct", "`vmap` of a function with record or tuple parameters needs literal `inDims` and `outDims` (the runtime's row loop takes numbers, arrays and Tensors)");
           return { fn: target.fn, tree, runtimeChecks, kind: marker, hasAux: false, vmap: dims };
         }
         const topLevel = !lowerer && !this.nestedVmap;
         const core = this.batch(() => buildVmap(this.ctx, target.fn, { ...spec, topLevel, randomness: String(randomness) }), call);
         // inside another transform the core is differentiated; at the top level an entry converts arguments and results
         const fn = !topLevel ? core : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
+        const built = this.program.fns.get(fn)!;
+        if (f.inTrees) built.inTrees = f.inTrees; // (record arguments are flattened as for f)
+        if (f.outTree !== undefined && !driverInfo.get(f)) built.outTree = f.outTree;
         const gpu = topLevel ? { target: target.fn, inDims: spec.inDims, outDims: spec.outDims, label: spec.label } : undefined;
         return { fn, tree, runtimeChecks, kind: marker, hasAux: false, gpu };
       }
       case "jacrev":
       case "jacfwd":
       case "grad": {
-        const { argnums, tuple } = readArgnums(opts, nParams, marker);
+        const read = readArgnums(opts, nParams, marker);
+        const { tuple } = read;
+        const { flat: argnums, inTree } = flatArgnums(f, read.argnums, tuple);
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
         const outs = outputsOf(f, hasAux);
         if (marker === "grad") {
           const bad = outs.leaves.length !== 1 || (f.results[outs.leaves[0]].k !== "num" && f.results[outs.leaves[0]].k !== "tensor");
           if (bad) fail(args[0], "grad-output", "`grad` needs a function with a single number output (use jacrev for vectors)");
         }
-        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
-        if (marker === "grad" && !hasAux) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
-        if (marker !== "grad" && !hasAux && !tuple && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0] });
+        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
+        if (marker === "grad" && !hasAux && !inTree) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
+        if (marker !== "grad" && !hasAux && !tuple && !inTree && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0] });
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
       }
       case "hessian": {
-        const { argnums, tuple } = readArgnums(opts, nParams, marker);
+        const read = readArgnums(opts, nParams, marker);
+        const { tuple } = read;
+        const { flat: argnums, inTree } = flatArgnums(f, read.argnums, tuple);
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
-        const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, hasAux: false, mode: "rev", label: "grad" });
-        const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, hasAux: false, mode: "fwd", label });
-        const sparse = lowerer ? "inside another transform" : this.sparseHessian(target.fn, inner, argnums, tuple);
+        const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "rev", label: "grad" });
+        const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "fwd", label });
+        const sparse = lowerer ? "inside another transform" : inTree ? "a structured (record) input" : this.sparseHessian(target.fn, inner, argnums, tuple);
         const dense = typeof sparse === "string" ? sparse : undefined;
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false, sparse: typeof sparse === "string" ? undefined : sparse, dense };
       }
@@ -326,13 +362,13 @@ export class MarkerCompiler {
         let given = nParams;
         if (!single && ts.isArrayLiteralExpression(lit0)) {
           given = lit0.elements.length;
-          const missing = f.params.slice(given, nParams).some((_, i) => !f.defaults?.[given + i]);
+          const missing = sourceParams(f).slice(given, nParams).some((t) => typeof t !== "number" || !f.defaults?.[t]);
           if (given > nParams || missing) fail(args[1], "arity", `inputs must have one entry per parameter of \`${f.source ?? f.name}\`: expected ${nParams}, got ${given}`);
         }
-        const argnums = single ? [0] : f.params.slice(0, given).map((_, i) => i);
+        const { flat: argnums, inTree } = flatArgnums(f, single ? [0] : sourceParams(f).slice(0, given).map((_, i) => i), !single);
         differentiable(f, argnums, args[1], marker);
         const strategy = opts.strategy?.literal ? (opts.strategy.value as string) : this.defaultStrategy;
-        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
+        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, inTree, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
         if (boolOpt(opts, "strict", false)) this.checkStrict(call, f, target.fn, argnums);
         const createGraph = boolOpt(opts, "createGraph", false);
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, singleInput: single, runtimeChecks, kind: marker, hasAux: false, nodiff: !createGraph };
@@ -396,9 +432,29 @@ export class MarkerCompiler {
       }
       return new Array(n).fill(val);
     };
-    const inDims = get("inDims", f.params.length);
+    const trees = sourceParams(f);
+    const perSource = get("inDims", trees.length) as unknown[] | undefined;
     const outDims = get("outDims", f.results.length);
-    if (!inDims || !outDims) return undefined;
+    if (!perSource || !outDims) return undefined;
+    // a record's (tuple's) entry is its every leaf's, or a record (tuple) of entries: a prefix of its structure, as JAX's in_axes
+    const inDims: (number | null)[] = f.params.map(() => null);
+    const at = opts.inDims?.node ?? fnArg;
+    const assign = (t: Tree, d: unknown, path: string): void => {
+      if (d === null || typeof d === "number") {
+        for (const leaf of leavesOf(t)) {
+          const p = f.params[leaf];
+          if (p.type.k === "num" && d !== null && d !== 0 && d !== -1) fail(at, "invalid-option", `\`inDims\` ${d} is out of range for the number \`${userName(p)}\` (a batch of numbers has one dim: 0)`);
+          inDims[leaf] = d;
+        }
+      } else if (Array.isArray(d) && Array.isArray(t) && d.length === t.length) t.forEach((x, i) => assign(x, d[i], `${path}[${i}]`));
+      else if (d && typeof d === "object" && !Array.isArray(d) && isRecordTree(t) && Object.keys(d).every((k) => t.keys.includes(k))) {
+        t.keys.forEach((k, i) => {
+          if (!(k in d)) fail(at, "invalid-option", `\`inDims\` for \`${path}\` has no entry \`${k}\` (a record of dims names every property)`);
+          assign(t.items[i], (d as Record<string, unknown>)[k], `${path}.${k}`);
+        });
+      } else fail(at, "invalid-option", `\`inDims\` entry ${JSON.stringify(d)} does not follow the structure of \`${path}\``);
+    };
+    trees.forEach((t, i) => assign(t, perSource[i], f.params[leavesOf(t)[0]]?.source?.split(/[.[]/)[0] ?? `argument ${i + 1}`));
     if (inDims.every((d) => d === null)) fail(opts.inDims?.node ?? fnArg, "invalid-option", "vmap: at least one argument must be batched (`inDims` all null)");
     f.params.forEach((p, i) => {
       if (p.type.k === "opaque" && inDims[i] !== null) fail(opts.inDims?.node ?? fnArg, "invalid-option", `vmap: \`${userName(p)}\` is not a number, array or Tensor, so it cannot be batched: give it \`null\` in \`inDims\``);
@@ -449,6 +505,9 @@ export class MarkerCompiler {
     const e = skipParens(inputs);
     const t = f.params[0].type;
     if (!ts.isArrayLiteralExpression(e)) return true;
+    // a structured parameter: a record's inputs are never an array literal; a tuple's are one of its length
+    const tree = sourceParams(f)[0];
+    if (typeof tree !== "number") return Array.isArray(tree) && tree.length === e.elements.length && tree.length !== 1;
     if (t.k === "num") return false;
     // a vector parameter: [1, 2, 3] is the vector itself; [[1, 2, 3]] or [xs] a tuple of one
     return !(e.elements.length === 1 && !ts.isNumericLiteral(skipParens(e.elements[0])) && !ts.isPrefixUnaryExpression(skipParens(e.elements[0])));
@@ -472,14 +531,15 @@ export class MarkerCompiler {
     const built = this.build(call, lowerer.mod, lowerer);
     const inputs = call.arguments[1];
     const fn = this.program.fns.get(built.fn)!;
-    let argVals: Atom[];
-    if (built.singleInput) argVals = [lowerer.atomOf(lowerer.expr(inputs), inputs)];
+    const argVals: Atom[] = [];
+    const trees = sourceParams(fn);
+    if (built.singleInput) lowerer.flattenTo(lowerer.expr(inputs), trees[0], argVals, inputs);
     else {
       const e = skipParens(inputs);
       if (!ts.isArrayLiteralExpression(e)) fail(inputs, "unsupported-construct", "inside a differentiated function, the inputs of `jacobian` must be an array literal");
-      argVals = e.elements.map((x) => lowerer.atomOf(lowerer.expr(x), x));
+      e.elements.forEach((x, i) => lowerer.flattenTo(lowerer.expr(x), trees[i], argVals, x));
     }
-    while (argVals.length < fn.params.length) argVals.push(lit(undefined));
+    for (let i = 0; i < fn.params.length; i++) argVals[i] ??= lit(undefined);
     const val = lowerer.emitCall(built.fn, argVals, call);
     if (built.nodiff) {
       const last = lowerer.b.stmts[lowerer.b.stmts.length - 1];
@@ -496,6 +556,5 @@ export class MarkerCompiler {
 /** Structure a driver's flat results as the tree says (for markers inside functions). */
 export function treeVal(val: Val, tree: Tree): Val {
   const flat = val.k === "tuple" ? val.items : [val];
-  const go = (t: Tree): Val => (typeof t === "number" ? flat[t] : { k: "tuple", items: t.map(go) });
-  return go(tree);
+  return valOfTree(flat, tree);
 }

@@ -60,11 +60,35 @@ export type Stmt =
   | { k: "effect"; op: string; args: Atom[]; attrs?: unknown[] } // a runtime call for its side effect (filling a Jacobian block)
   | { k: "comment"; text: string };
 
+/**
+ * How flat values nest for the user (JAX's treedef): a leaf is an index (a
+ * result, or a parameter), an array a tuple, `{ keys, items }` a record.
+ */
+export type Tree = number | Tree[] | TreeRecord;
+export interface TreeRecord { keys: string[]; items: Tree[] }
+
+export const isRecordTree = (t: Tree): t is TreeRecord => typeof t === "object" && !Array.isArray(t);
+
+export function leavesOf(t: Tree): number[] {
+  return typeof t === "number" ? [t] : Array.isArray(t) ? t.flatMap(leavesOf) : t.items.flatMap(leavesOf);
+}
+
+export function mapTree(t: Tree, f: (leaf: number) => Tree): Tree {
+  if (typeof t === "number") return f(t);
+  if (Array.isArray(t)) return t.map((x) => mapTree(x, f));
+  return { keys: t.keys, items: t.items.map((x) => mapTree(x, f)) };
+}
+
+/** Whether a tree holds a record anywhere. */
+export const hasRecord = (t: Tree): boolean => typeof t !== "number" && (!Array.isArray(t) || t.some(hasRecord));
+
 export interface Param {
   name: string;
   type: Type;
   /** the name the user wrote, where `name` had to become an ASCII identifier (`θ$` → `_$`): for messages */
   source?: string;
+  /** an opaque record: why it is not a structure of differentiable leaves (names the leaf), for the markers' diagnostic */
+  opaqueWhy?: string;
 }
 
 /** A parameter's name as the user wrote it, for messages and diagnostics. */
@@ -83,7 +107,15 @@ export interface Fn {
   source?: string;
   /** free variables bound in enclosing function scopes, passed as trailing params */
   captures: string[];
-  /** which source parameters have default values */
+  /**
+   * Structured parameters (records, nested tuples): per source parameter, the
+   * tree of the flat parameters holding its leaves. Undefined: one flat
+   * parameter per source parameter (captured variables follow in both cases).
+   */
+  inTrees?: Tree[];
+  /** A structured result (a record somewhere): how the flat results nest. */
+  outTree?: Tree;
+  /** which parameters (flat) have default values */
   defaults?: boolean[];
   /** user-facing generated functions check their argument count (SPEC §5: a TypeError naming the op) */
   arity?: { label: string; min: number; max: number };
@@ -99,6 +131,11 @@ export interface Fn {
 export function twinOf(fns: ReadonlyMap<string, Fn>, name: string): Fn | undefined {
   for (const f of fns.values()) if (f.twinOf === name) return f;
   return undefined;
+}
+
+/** Per source parameter, the tree of its flat parameters. */
+export function sourceParams(fn: Fn, extra = 0): Tree[] {
+  return fn.inTrees ?? fn.params.slice(0, fn.params.length - extra).map((_, i) => i);
 }
 
 export function typeOf(fn: Fn, a: Atom): Type {
