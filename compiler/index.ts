@@ -579,6 +579,13 @@ function unreadDeclarations(sf: ts.SourceFile, readAfter: Set<string>): string[]
   return names.filter((n) => readBefore.has(n) && !readAfter.has(n));
 }
 
+/** The Hessian path the emission takes: a function that reads captured locals keeps the dense sweeps (compileModule's "hessian" case). */
+function hessianAsEmitted(program: Program, built: Built): Built | { sparse?: undefined; dense: string } {
+  if (!built.sparse) return built;
+  const caps = transitiveCaptures(program.fns, reachable(program.fns, [built.fn])).get(built.fn) ?? [];
+  return caps.length ? { dense: `it reads captured locals (${caps.join(", ")}), which the coloured path does not pass` } : built;
+}
+
 function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpression, sf: ts.SourceFile, built: Built): MarkerReport {
   const fn = program.fns.get(built.fn)!;
   const fns = withTwins(program.fns); // what will be emitted: structured twins in place of sweeps
@@ -604,7 +611,7 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
     sparsity: sparsityOf(program, mc, call),
     structure: structureOf.get(fn),
     plan: planOf.get(fn),
-    modes: modeAdvice(built.kind, program.fns.get(mc.resolveFunc(call.arguments[0], program.main).fn)!, built),
+    modes: modeAdvice(built.kind, program.fns.get(mc.resolveFunc(call.arguments[0], program.main).fn)!, hessianAsEmitted(program, built)),
   };
 }
 

@@ -207,6 +207,11 @@ test("jacc explain: the Hessian's path, and the mode that fits the shape", () =>
   assert.match(hRosen, new RegExp(`${HESSIAN_LANES} colours per forward-over-reverse sweep`));
   assert.match(modes(HESSIANS, "signs")[0], /computed at every call/);
   assert.match(modes(HESSIANS, "rosen", { colouring: false })[0], /hessian path: dense, one forward-over-reverse sweep per input \(CompileOptions.paths \{ colouring: false \}\)/);
+  // a function reading a captured local is emitted with the dense sweeps: explain says so, naming the local
+  const captured = `import { hessian } from "jacc";\nexport function outer(k: number) {\n  const f = (x: number[]): number => { let s = 0; for (let i = 0; i < x.length; i++) s += k * x[i] * x[i]; return s; };\n  return hessian(f)([1, 2, 3]);\n}\n`;
+  const [hCap] = modes(captured, "f");
+  assert.match(hCap, /hessian path: dense, one forward-over-reverse sweep per input \(it reads captured locals \(k\)/);
+  assert.not.match(hCap, /column-coloured/);
   const [fwd, rev] = modes(ARM, "arm");
   assert.match(fwd, /^jacfwd: modes: inputs 1 vector of n numbers, output 2 numbers/);
   assert.match(fwd, /reverse mode fits this shape better/);
