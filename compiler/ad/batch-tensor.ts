@@ -7,7 +7,7 @@
 // after inlining, vectors) returns a reason instead, and vmap keeps its row
 // loop for the whole function (compiler/ad/batch.ts): a wrong number is worse
 // than a slow one.
-import { type Atom, Builder, type Fn, Names, NUM, type Stmt, stmtDefs, stmtReads, TENSOR, type Type, userName, v, VEC, walk, exprReads } from "../ir/ir.js";
+import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, stmtDefs, stmtReads, TENSOR, type Type, userName, v, VEC, walk, exprReads } from "../ir/ir.js";
 import { inlineCalls } from "../opt/inline.js";
 import { renameStmts } from "../opt/simplify.js";
 import type { Kind } from "../ops/batching.js";
@@ -204,50 +204,51 @@ class TensorBatcher {
       if (t.k !== "let" && t.k !== "comment" && t.k !== "if") plain = false;
     });
     if (!plain) no("a branch depends on batched values (and does more than compute values)");
-    const writes = new Set<string>();
-    walk([...s.then, ...s.else], (t) => stmtDefs(t).forEach((d) => writes.add(d)));
-    const undefBefore = new Set(this.undef);
-    const before = new Map<string, Atom>();
-    for (const x of writes) {
-      if (!state.has(x)) continue; // defined in the arms only: both must define it (checked below)
-      before.set(x, b.let(`${x}_before`, this.typeOf(x, state), { k: "atom", a: v(x) }));
-    }
-    const arm = (stmts: Stmt[]) => {
-      const st = new Map(state);
-      this.block(stmts, st);
-      const out = new Map<string, { a: Atom; kind: Kind }>();
-      for (const x of writes) {
-        if (!st.has(x)) continue;
-        const a = b.let(`${x}_arm`, this.typeOf(x, st), { k: "atom", a: v(x) });
-        out.set(x, { a, kind: st.get(x)! });
-        const pre = before.get(x);
-        if (pre) b.assign(x, { k: "atom", a: pre });
-      }
-      return out;
-    };
-    const then = arm(s.then);
-    const els = arm(s.else);
-    const cond = s.cond;
-    const kc = this.kindOf(cond, state);
     const setIn = (arm: Stmt[]) => {
       const d = new Set<string>();
       walk(arm, (t) => stmtDefs(t).forEach((x) => d.add(x)));
       return d;
     };
     const thenSets = setIn(s.then), elseSets = setIn(s.else);
-    for (const x of writes) {
-      const t = then.get(x), e = els.get(x);
-      if (!t || !e || (!(thenSets.has(x) && elseSets.has(x)) && undefBefore.has(x))) {
-        // set in one arm only and undefined before (a temporary of that arm): read after the if, it would be that arm's value in every row
-        this.armLocal.add(x);
+    const writes = new Set([...thenSets, ...elseSets]);
+    const undefBefore = new Set(this.undef);
+    // a value before the if (not a declared-and-unset local of an inlined callee)
+    const defined = (x: string) => state.has(x) && !undefBefore.has(x);
+    // merged: what has a value on both sides; set in one arm only and undefined before (a temporary of that
+    // arm), a variable must not be read after the if: it would hold that arm's value in every row
+    const merged = [...writes].filter((x) => defined(x) || (thenSets.has(x) && elseSets.has(x)));
+    const before = new Map<string, Atom>();
+    for (const x of merged) if (defined(x)) before.set(x, b.let(`${x}_before`, this.typeOf(x, state), { k: "atom", a: v(x) }));
+    // the then arm's values, kept (and the values before the if put back) for the else arm to start from the same state
+    const thenState = new Map(state);
+    this.block(s.then, thenState);
+    const then = new Map<string, { a: Atom; kind: Kind }>();
+    for (const x of merged) {
+      if (!thenSets.has(x)) {
+        then.set(x, { a: before.get(x)!, kind: state.get(x)! });
         continue;
       }
+      then.set(x, { a: b.let(`${x}_then`, this.typeOf(x, thenState), { k: "atom", a: v(x) }), kind: thenState.get(x)! });
+      const pre = before.get(x);
+      if (pre) b.assign(x, { k: "atom", a: pre });
+      // (unset before the if: the else arm must not read the then arm's value before setting its own)
+      else if (readsBeforeSetting(s.else, x)) b.assign(x, { k: "atom", a: lit(undefined) });
+    }
+    const elseState = new Map(state);
+    this.block(s.else, elseState);
+    const cond = s.cond;
+    const kc = this.kindOf(cond, state);
+    // (after both arms: inside its own arm such a temporary is read as usual)
+    for (const x of writes) if (!merged.includes(x)) this.armLocal.add(x);
+    for (const x of merged) {
+      const t = then.get(x)!;
+      const e = { a: v(x) as Atom, kind: elseState.get(x) ?? state.get(x)! };
       const kind: Kind = (t.kind === "n" || (t.kind === "u" && !this.isTensor(t.a))) && (e.kind === "n" || (e.kind === "u" && !this.isTensor(e.a))) ? "n" : "b";
-      const merged = b.t("ad.bWhere", [cond, t.a, e.a, this.B], [[kc !== "u", t.kind !== "u", e.kind !== "u"]]);
-      b.assign(x, { k: "atom", a: merged });
+      const out = b.t("ad.bWhere", [cond, t.a, e.a, this.B], [[kc !== "u", t.kind !== "u", e.kind !== "u"]]);
+      b.assign(x, { k: "atom", a: out });
       this.mark(x, kind, state);
     }
-    this.undef = new Set([...undefBefore].filter((x) => !writes.has(x) || this.armLocal.has(x)));
+    this.undef = new Set([...undefBefore].filter((x) => !merged.includes(x)));
   }
 
   private typeOf(x: string, state: Map<string, Kind>): Type {
@@ -346,5 +347,18 @@ function withoutNoOpAligns(body: Stmt[], fn: Fn, params: Set<string>): Stmt[] {
   if (!aliases.size) return out;
   const to = (x: string): string => (aliases.has(x) ? to(aliases.get(x)!) : x);
   return renameStmts(out, to).filter((st) => !(st.k === "let" && st.e.k === "atom" && st.e.a.k === "var" && st.e.a.name === st.dst));
+}
+
+/** Whether `stmts` may read `x` before they set it (a read inside a nested statement counts). */
+function readsBeforeSetting(stmts: Stmt[], x: string): boolean {
+  for (const st of stmts) {
+    let reads = false;
+    walk([st], (t) => {
+      if ((t.k === "let" ? exprReads(t.e) : stmtReads(t)).some((a) => a.k === "var" && a.name === x)) reads = true;
+    });
+    if (reads) return true;
+    if (st.k === "let" && st.dst === x) return false;
+  }
+  return false;
 }
 
