@@ -63,10 +63,10 @@ async function modules(dtype: string) {
 const values = (x: unknown): number[] => (x instanceof Tensor ? Array.from(x.data) : typeof x === "number" ? [x] : Array.from(x as ArrayLike<number>));
 const shape = (x: unknown): number[] => (x instanceof Tensor ? [...x.shape] : []);
 
-test("the programs take the batched path (the merge), not the row loop; vmap(jacrev) of a branch keeps it, saying why", () => {
+test("the programs take the batched path (the merge), not the row loop; vmap(grad) of a branchy loss keeps it, saying why", () => {
   const code = compileOrThrow(PROGRAMS, "vmap-where-paths.ts", "ts").code;
   const fallbacks = [...code.matchAll(/function (\w+)\([^]*?vmap path: row loop \(((?!for WebGPU)[^\n]*)/g)].map((m) => `${m[1]}: ${m[2]}`);
-  // the batched jvp of stmt reads a value of one arm (the tangent program's) after the if: not merged, the row loop
+  // vmap(grad) of the branchy loss: its reverse sweep reads a forward value of one arm (under the same condition) after the if: the row loop
   assert.equal(fallbacks.length, 1, fallbacks.join("\n"));
   assert.match(fallbacks[0], /is set in one branch only of a condition on batched values and read after it/);
   assert.ok((code.match(/__jt\.bWhere\(/g) ?? []).length >= 7);
