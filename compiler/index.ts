@@ -146,7 +146,7 @@ export function compileModule(source: string, fileName: string, options: Compile
       const treeOf = (r: string) => treeExpr(built.tree, r, fn);
       // locals of enclosing scopes the generated code reads are passed in first, read when it runs
       const capsPrefix = (name: string) => {
-        const c = transitiveCaptures(program.fns, reachable(program.fns, [name])).get(name) ?? [];
+        const c = capturesOf(program, name);
         return c.length ? `${c.join(", ")}, ` : "";
       };
       const cp = capsPrefix(built.fn);
@@ -580,9 +580,14 @@ function unreadDeclarations(sf: ts.SourceFile, readAfter: Set<string>): string[]
 }
 
 /** The Hessian path the emission takes: a function that reads captured locals keeps the dense sweeps (compileModule's "hessian" case). */
+/** The locals of enclosing scopes function `name` and what it calls read (passed in first by the glue). */
+function capturesOf(program: Program, name: string): string[] {
+  return transitiveCaptures(program.fns, reachable(program.fns, [name])).get(name) ?? [];
+}
+
 function hessianAsEmitted(program: Program, built: Built): Built | { sparse?: undefined; dense: string } {
   if (!built.sparse) return built;
-  const caps = transitiveCaptures(program.fns, reachable(program.fns, [built.fn])).get(built.fn) ?? [];
+  const caps = capturesOf(program, built.fn);
   return caps.length ? { dense: `it reads captured locals (${caps.join(", ")}), which the coloured path does not pass` } : built;
 }
 

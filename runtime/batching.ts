@@ -311,6 +311,11 @@ export function bOnDevice(...args: unknown[]): boolean {
 /** A per-example value's shape: a batched value's shape after its batch dim, an unbatched one's own. */
 const exampleShape = (x: Val | boolean, batched: boolean): readonly number[] => (isT(x) ? (batched ? x.shape.slice(1) : x.shape) : []);
 
+const COMPARE: Record<string, (a: number, b: number) => boolean> = {
+  lt: (a, b) => a < b, le: (a, b) => a <= b, gt: (a, b) => a > b, ge: (a, b) => a >= b, eq: (a, b) => a === b, ne: (a, b) => a !== b,
+  and: (a, b) => a !== 0 && b !== 0, or: (a, b) => a !== 0 || b !== 0, not: (a) => a === 0,
+};
+
 /**
  * A comparison or logic op (`lt le gt ge eq ne and or not`) of batched numbers, for a condition on
  * batched values: 1 where it holds, else 0, a float64 Tensor [B]. `flags`: which operands are batched.
@@ -320,11 +325,7 @@ export function bCmp(...args: unknown[]): Tensor {
   const op = args.pop() as string;
   const B = (args.find((_, i) => flags[i]) as Tensor).shape[0];
   const at = (x: unknown, batched: boolean, i: number): number => (batched ? (x as Tensor).data[i] : Number(x));
-  const f: Record<string, (a: number, b: number) => boolean> = {
-    lt: (a, b) => a < b, le: (a, b) => a <= b, gt: (a, b) => a > b, ge: (a, b) => a >= b, eq: (a, b) => a === b, ne: (a, b) => a !== b,
-    and: (a, b) => a !== 0 && b !== 0, or: (a, b) => a !== 0 || b !== 0, not: (a) => a === 0,
-  };
-  const fn = f[op];
+  const fn = COMPARE[op];
   if (!fn) throw new Error(`vmap: internal: no batched comparison ${op}`);
   const out = new Float64Array(B);
   for (let i = 0; i < B; i++) out[i] = fn(at(args[0], flags[0], i), args.length > 1 ? at(args[1], flags[1], i) : 0) ? 1 : 0;

@@ -125,7 +125,7 @@ const TENSOR_OPS_TABLE = {
     rule: {
       operands: 2,
       js: call("matmul"),
-      jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.matmul", [dx, y]) : null, dy ? T(b, "t.matmul", [x, dy]) : null),
+      jvp: productJvp("t.matmul"),
       vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "ad.matmulBackA", [ct, x, y]) : null, act[1] ? T(b, "ad.matmulBackB", [ct, x, y]) : null],
     },
     structure: { structure: "bilinear", sj: "sjMatmul" },
@@ -137,7 +137,7 @@ const TENSOR_OPS_TABLE = {
     rule: {
       operands: 2,
       js: call("dot"),
-      jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.dot", [dx, y]) : null, dy ? T(b, "t.dot", [x, dy]) : null),
+      jvp: productJvp("t.dot"),
       vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "t.mul", [ct, y]) : null, act[1] ? T(b, "t.mul", [ct, x]) : null],
     },
     structure: { structure: "bilinear", sj: "sjDot" },
@@ -148,7 +148,7 @@ const TENSOR_OPS_TABLE = {
     rule: {
       operands: 2,
       js: call("outer"),
-      jvp: (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, "t.outer", [dx, y]) : null, dy ? T(b, "t.outer", [x, dy]) : null),
+      jvp: productJvp("t.outer"),
       vjp: (b, [x, y], _o, ct, act) => [act[0] ? T(b, "t.matmul", [ct, y]) : null, act[1] ? T(b, "t.matmul", [x, ct]) : null],
     },
     structure: { structure: "bilinear" },
@@ -324,6 +324,11 @@ export const TENSOR_OP_NAMES = Object.keys(TENSOR_OPS) as TensorOpName[];
 /** How t.factory's operands rebuild a factory call's arguments (compiler/front/lower.ts factoryCall). */
 export type FactoryField = { key: string; text: string } | { key: string; prop: "dtype" | "device" };
 export type FactoryArg = { k: "atom" } | { k: "array"; n: number } | { k: "text"; text: string } | { k: "opts"; fields: FactoryField[] };
+
+/** The jvp of a product (bilinear in its two operands): d(x ∘ y) = dx ∘ y + x ∘ dy. */
+function productJvp(prim: string): NonNullable<TensorRule["jvp"]> {
+  return (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, prim, [dx, y]) : null, dy ? T(b, prim, [x, dy]) : null);
+}
 
 /** reshape / view / expand: literal sizes batch as one op over the batch; run-time sizes do not yet. */
 function sized(name: string, helper: string): BatchRule {
