@@ -3,7 +3,7 @@
 import path from "node:path";
 import { kernelsForCode } from "../compiler/emit/wgsl/index.js";
 import type { MarkerReport } from "../compiler/index.js";
-import { planText } from "../compiler/ad/jacobian-plan.js";
+import { planText } from "../compiler/ir/plan.js";
 import { parse, UsageError, type Io } from "./args.js";
 import { HELP } from "./help.js";
 

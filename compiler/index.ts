@@ -17,12 +17,11 @@ import { emitPatterns, Unpatternable } from "./emit/pattern.js";
 import { kernelsFor, kernelsForCode, kernelText, RUNTIME_KERNELS } from "./emit/wgsl/index.js";
 import { vmapKernel } from "./emit/vmap-kernel.js";
 import { analyseKernel } from "./opt/kernel-bounds.js";
-import { directKernelsCalled, structureOf, useStructuredTwins, withTwins } from "./ad/structured.js";
-import { renderDirectKernel } from "./emit/direct-js.js";
+import { useStructuredTwins, withTwins } from "./ad/structured.js";
 import { FusedHelpers } from "./ir/fused.js";
 import { renderFused } from "./emit/fused-js.js";
 import { simplifiedFns } from "./opt/simplify.js";
-import { type JacobianPlan, planOf } from "./ad/jacobian-plan.js";
+import type { JacobianPlan } from "./ir/plan.js";
 import type { CompilePaths } from "./ad/jvp.js";
 import { checkModule, runPasses } from "./pipeline.js";
 import { leafArgs } from "./emit/pytree-args.js";
@@ -49,7 +48,7 @@ export interface CompileOptions {
 }
 
 export type { CompilePaths };
-export type { JacobianPlan, Strategy } from "./ad/jacobian-plan.js";
+export type { JacobianPlan, Strategy } from "./ir/plan.js";
 
 export interface MarkerReport {
   marker: string;
@@ -298,7 +297,6 @@ export function compileModule(source: string, fileName: string, options: Compile
   const generated = order.map((f) => emitter.fn(fused.get(f)!)).join("\n\n");
   const fusedText = renderFused(helpers, tsOut);
   extraCode.push(...fusedText.code);
-  extraCode.push(...directKernelsCalled(program.fns, generated).map((k) => renderDirectKernel(k, tsOut)));
   // after the leading imports: an import further down is hoisted, but the prelude must run before any user code
   const firstCode = mod.sf.statements.findIndex((st) => !ts.isImportDeclaration(st));
   const lastImport = (firstCode < 0 ? [...mod.sf.statements] : mod.sf.statements.slice(0, firstCode)).reverse().find((st) => ts.isImportDeclaration(st));
@@ -604,7 +602,9 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
   const helpers = new FusedHelpers();
   const done = runPasses(new Map(names.map((n) => [n, fns.get(n)!])), fns, { globalNames, fuse: mc.ctx.paths?.fuse === false ? undefined : helpers });
   const fnsText = names.map((n) => emitter.fn(done.get(n)!)).join("\n\n");
-  const generated = [fnsText, ...renderFused(helpers, true).code, ...directKernelsCalled(program.fns, fnsText).map((k) => renderDirectKernel(k, true))].join("\n\n");
+  const generated = [fnsText, ...renderFused(helpers, true).code].join("\n\n");
+  // the plan as fusion left it (a one-block Jacobian may have become one loop)
+  const plan = done.get(built.fn)?.plan ?? fn.plan;
   const { line } = sf.getLineAndCharacterOfPosition(call.getStart(sf));
   return {
     marker: built.kind,
@@ -614,8 +614,8 @@ function explainMarker(program: Program, mc: MarkerCompiler, call: ts.CallExpres
     // a structured twin: its driver and the structured tangent programs it calls
     ir: fns === program.fns || fns.get(built.fn) === fn ? printFn(fn) : [built.fn, ...reachable(fns, [built.fn]).filter((n) => n.endsWith("_struct") || /_struct\d+$/.test(n))].filter((n, i, a) => a.indexOf(n) === i).map((n) => printFn(fns.get(n)!)).join("\n"),
     sparsity: sparsityOf(program, mc, call),
-    structure: structureOf.get(fn),
-    plan: planOf.get(fn),
+    structure: plan?.structure,
+    plan,
     modes: modeAdvice(built.kind, program.fns.get(mc.resolveFunc(call.arguments[0], program.main).fn)!, hessianAsEmitted(program, built)),
   };
 }

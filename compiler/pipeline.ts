@@ -4,12 +4,15 @@
 // below maps the module's functions to new ones, and the emitters render the
 // result (compiler/emit). With `checkIR` the IR checker (compiler/ir/check.ts)
 // runs after the front end and after every pass.
+//
+//   jacobian fusion → simplify → device numbers → elementwise fusion → names
 import type { Fn } from "./ir/ir.js";
 import { checkFn, type PrimInfo } from "./ir/check.js";
 import { ruleOf } from "./rules/index.js";
 import { avoidNames, simplify } from "./opt/simplify.js";
 import { deviceNumbers } from "./opt/device-numbers.js";
 import { fuseElementwise } from "./opt/fuse-region.js";
+import { fuseJacobian } from "./opt/fuse-jacobian.js";
 import type { FusedHelpers } from "./ir/fused.js";
 
 export type Module = ReadonlyMap<string, Fn>;
@@ -32,6 +35,8 @@ const each = (m: Module, f: (fn: Fn) => Fn): Module => new Map([...m].map(([name
 /** The passes after the AD transforms, in order. */
 export function passes(o: PipelineOptions): Pass[] {
   return [
+    // structured Jacobians of one block (an elementwise chain, or g(W @ x)) become one loop each
+    ...(o.fuse ? [{ name: "jacobian fusion", run: (m: Module) => each(m, (f) => fuseJacobian(f, m, o.fuse!)) }] : []),
     // copy propagation, dead code, constant folding
     { name: "simplify", run: (m) => each(m, simplify) },
     // number cotangents that may be 0-d device tensors (WebGPU), across the module's functions

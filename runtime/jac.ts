@@ -792,7 +792,7 @@ export function sjBlock(J: SJ | Tensor | undefined, out: Tensor, x: Tensor, dtyp
   return new Tensor(o, shape);
 }
 
-// ---- for the direct kernels (compiler/ad/direct.ts)
+// ---- for the direct kernels (compiler/opt/fuse-jacobian.ts)
 
 /**
  * A reduction of `shape` over `dims` as one run of dims: outer × red × inner

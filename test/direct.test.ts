@@ -1,4 +1,4 @@
-// Direct Jacobian kernels (compiler/ad/direct.ts): which programs get one,
+// Direct Jacobian kernels (compiler/opt/fuse-jacobian.ts: fusion of the structured path): which programs get one,
 // the same numbers bit for bit as the structured path (paths { direct: false }) in
 // float64 and float32, and every case the kernel cannot handle (devices,
 // dtypes, broadcasting, shapes, dims) falls back to that path, errors included.
@@ -6,6 +6,7 @@ import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { compileAndImport, compileOrThrow, repoRoot, withPaths } from "./util/compile.js";
+import { compileModule } from "../compiler/index.js";
 import { sjStats, Tensor } from "../runtime/internal.js";
 
 const SRC = `
@@ -82,6 +83,22 @@ test("which programs get a direct kernel", () => {
   assert.not.ok(/jacrev_\w*mlp\w*_direct/.test(r.code), "two matmuls: no direct kernel");
   assert.not.ok(r.code.includes("new Function") || r.code.includes("eval("));
   assert.not.ok(withPaths({ direct: false }, () => compileOrThrow(SRC, path.join(repoRoot, ".tmp", "tests", "direct-src-off.ts"))).code.includes("_direct("));
+});
+
+test("a direct kernel is fusion of the structured path: the plan says which, and fusion off leaves the structured path", () => {
+  const file = path.join(repoRoot, ".tmp", "tests", "direct-plan.ts");
+  const plans = (paths: object) =>
+    withPaths(paths, () => compileModule(SRC, file, { explain: true, paths }))
+      .markers!.filter((m) => m.plan)
+      .map((m) => `${m.plan!.strategy}: ${m.plan!.reason.replace(/^.*\(no direct kernel: /, "").replace(/^one input.*/, "fused")}`);
+  const on = plans({});
+  assert.is(on.filter((p) => p === "direct: fused").length, 13, on.join("\n"));
+  assert.ok(on.includes("structured: not an elementwise chain (or its sum) nor g(W @ x))"), on.join("\n"));
+  const off = plans({ fuse: false });
+  assert.ok(off.every((p) => p === "structured: CompileOptions.paths { fuse: false })"), off.join("\n"));
+  assert.not.ok(compileModule(SRC, file, { paths: { fuse: false } }).code.includes("_direct("));
+  // the kernel is made after the AD transforms, by the first pass of the pipeline, and the IR checks after it
+  assert.ok(/^function jacrev_fn_direct\(/m.test(compileModule(SRC, file, { checkIR: true }).code));
 });
 
 test("elementwise chains and reductions: the same bits as the structured path, float64 and float32", async () => {

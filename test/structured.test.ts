@@ -15,7 +15,7 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
 
 const withSweep = <T>(f: () => T): T => withPaths({ structured: false }, f);
 
-/** Compiled without the direct kernels (compiler/ad/direct.ts): the structures below are filled by runtime/jac.ts. */
+/** Compiled without the direct kernels (compiler/opt/fuse-jacobian.ts): the structures below are filled by runtime/jac.ts. */
 const noDirect = <T>(f: () => T): T => withPaths({ direct: false }, f);
 
 /** Tensors as {dtype, shape, data}, arrays element by element, everything else as it is. */

@@ -9,7 +9,8 @@ import { isVaried, resultDeps, touchesTape, variedVars, type Fns } from "./activ
 
 /**
  * Which code paths the compiler may take (CompileOptions.paths); every one is on by default, and
- * tests and benchmarks turn one off to compare: `fuse: false` emits tensor ops one by one,
+ * tests and benchmarks turn one off to compare: `fuse: false` emits tensor ops one by one (and no
+ * direct Jacobian kernels: they are fusion of the structured path),
  * `structured: false` keeps the sweep drivers (no structured Jacobians), `direct: false` drops the
  * direct Jacobian kernels.
  */

@@ -21,18 +21,6 @@ import { runtimeCall } from "../ops/tensor.js";
 import { structureOf as opStructure } from "../ops/index.js";
 import { type Fns, resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
-import { type DirectKernel, directKernel } from "./direct.js";
-
-const directs = new WeakMap<Fns, Map<string, DirectKernel>>();
-
-/** The direct kernels (compiler/ad/direct.ts) that `generated` calls (compiler/emit/direct-js.ts writes them). */
-export function directKernelsCalled(fns: Fns, generated: string): DirectKernel[] {
-  const m = directs.get(fns);
-  if (!m) return [];
-  return [...m.values()].filter((k) => generated.includes(`${k.name}(`));
-}
-/** For `jacc explain`: the static structure of each block of a driver. */
-export const structureOf = new WeakMap<Fn, string[][]>();
 
 /** Gives every driver with a structured twin (an ordinary function, `twinOf`) the twin's body, and drops the twins (call once every transform is built). */
 export function useStructuredTwins(fns: Fns): void {
@@ -43,6 +31,7 @@ export function useStructuredTwins(fns: Fns): void {
     if (!f) continue;
     f.body = twin.body;
     f.vars = twin.vars;
+    f.oneBlock = twin.oneBlock;
   }
 }
 
@@ -58,7 +47,7 @@ export function withTwins(fns: Fns): Fns {
     if (twin.twinOf === undefined) continue;
     out.delete(twin.name);
     const f = fns.get(twin.twinOf);
-    if (f) out.set(f.name, { ...f, body: twin.body, vars: twin.vars });
+    if (f) out.set(f.name, { ...f, body: twin.body, vars: twin.vars, oneBlock: twin.oneBlock });
   }
   return out;
 }
@@ -110,17 +99,12 @@ export function structuredTangents(ctx: Ctx, fName: string, spec: TwinSpec): Str
   return { perInput, ops };
 }
 
-/** The direct kernel (compiler/ad/direct.ts) of a one-input, one-result spec's structured tangent program. */
-export function directKernelOf(ctx: Ctx, fName: string, spec: TwinSpec, t: StructuredTangents): DirectKernel | undefined {
-  const f = ctx.fns.get(fName)!;
-  return directKernel(ctx.fns.get(t.perInput[0].gs)!, ctx.fnNames.claim(`${spec.driver.name}_direct`), spec.ins[0], f.params.length, spec.label);
-}
-
 /**
  * Builds the structured twin of `spec.driver` (same parameters, same results) from its structured
- * tangents, with the direct kernel first when the plan has one.
+ * tangents, and returns the static structure of each block. `oneBlock`: the plan lets the Jacobian
+ * fusion pass (compiler/opt/fuse-jacobian.ts) write a twin of one block as one loop.
  */
-export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec, { perInput }: StructuredTangents, direct: DirectKernel | undefined): void {
+export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec, { perInput }: StructuredTangents, oneBlock: boolean): string[][] {
   const f = ctx.fns.get(fName)!;
   const drv = spec.driver;
   const twin: Fn = { ...drv, name: ctx.fnNames.claim(`${drv.name}_twin`), twinOf: drv.name, body: [], vars: new Map(drv.params.map((p) => [p.name, p.type])) };
@@ -170,7 +154,7 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec, { p
   // sweep driver's body, kept as a function of its own. WebGPU inputs take the structured path on the
   // device (runtime/webgpu/jac.ts).
   const sweepName = ctx.fnNames.claim(`${drv.name}_sweep`);
-  ctx.fns.set(sweepName, { ...drv, name: sweepName, arity: undefined });
+  ctx.fns.set(sweepName, { ...drv, name: sweepName, arity: undefined, plan: undefined });
   const outs = results.map((_, i) => fresh(`r${i}`, drv.results[i] ?? TENSOR));
   const ok = fresh("structuredOk", BOOL);
   const structured: Stmt[] = [...body, ...results.map((a, i): Stmt => ({ k: "let", dst: outs[i], e: { k: "atom", a } }))];
@@ -180,32 +164,11 @@ export function buildStructuredTwin(ctx: Ctx, fName: string, spec: TwinSpec, { p
     { k: "if", cond: v(ok), then: structured, else: sweep },
     { k: "return", values: outs.map((o) => v(o)) },
   ];
-  if (direct && outs.length === 1) {
-    // the direct kernel first; undefined (other devices, dtypes, shapes) runs the body above
-    const pre: Stmt[] = [];
-    const args: Atom[] = [v(f.params[spec.ins[0]].name)];
-    for (const { atom, ext } of direct.externals) {
-      if (ext === undefined) args.push(atom);
-      else {
-        const name = fresh((atom as { name: string }).name, ctx.fns.get(perInput[0].gs)!.vars.get((atom as { name: string }).name) ?? TENSOR);
-        pre.push({ k: "let", dst: name, e: { k: "ext", text: ext } });
-        args.push(v(name));
-      }
-    }
-    const none = fresh("general", BOOL);
-    twin.body = [
-      ...pre,
-      { k: "let", dst: outs[0], e: { k: "prim", op: `direct:${direct.name}`, args } },
-      { k: "let", dst: none, e: { k: "prim", op: "isundef", args: [v(outs[0])] } },
-      { k: "if", cond: v(none), then: twin.body.slice(0, -1), else: [] },
-      twin.body[twin.body.length - 1],
-    ];
-    let d = directs.get(ctx.fns);
-    if (!d) directs.set(ctx.fns, (d = new Map()));
-    d.set(direct.name, direct);
+  if (oneBlock && outs.length === 1 && perInput[0].deps[spec.leaves[0]]) {
+    twin.oneBlock = { tangents: perInput[0].gs, x: spec.ins[0], nParams: f.params.length, label: spec.label, kernel: ctx.fnNames.claim(`${drv.name}_direct`) };
   }
   ctx.fns.set(twin.name, twin);
-  structureOf.set(drv, structure);
+  return structure;
 }
 
 /** Kinds of structure, from the cheapest: the static view `jacc explain` prints. */

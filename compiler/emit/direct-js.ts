@@ -1,9 +1,9 @@
-// The JavaScript of a direct Jacobian kernel (compiler/ad/direct.ts decides
-// which programs qualify and describes the kernel; this writes it): one loop
+// The JavaScript of a direct Jacobian kernel (compiler/opt/fuse-jacobian.ts
+// decides which programs qualify and describes the kernel; this writes it): one loop
 // that fills the Jacobian, float64 and float32 variants, guarded by the run-time
 // checks of devices, dtypes and shapes.
-import type { DirectKernel, E } from "../ad/direct.js";
-import { BINARY, UNARY } from "./fused-js.js";
+import type { DirectKernel, KernelExpr as E } from "../ir/fused.js";
+import { jsOf } from "../ops/elementwise.js";
 import { safeText } from "./text.js";
 
 const num = (c: number): string => (Object.is(c, -0) ? "(-0)" : c < 0 ? `(${c})` : Number.isNaN(c) ? "NaN" : `${c}`);
@@ -17,8 +17,8 @@ function js(e: E, f32: boolean): string {
     case "base": return "w[row + k]";
     case "dot": return f32 ? "Math.fround(dot)" : "dot";
     case "op": {
-      if (e.args.length === 1) return r(`(${UNARY[e.op](js(e.args[0], f32))})`);
-      return r(`(${BINARY[e.op](js(e.args[0], f32), js(e.args[1], f32))})`);
+      // (the registry's formula of the op, as fused loops use it)
+      return r(`(${jsOf(e.op.slice(2), e.args.map((a) => js(a, f32)))})`);
     }
   }
 }
@@ -132,7 +132,7 @@ export function renderDirectKernel(k: DirectKernel, ts: boolean): string {
     const what = mode === "rows" ? "row r is W's row r through the tangent ops of row r" : reduced ? `entry (o, i) is the diagonal's entry i, o the element i is ${reduced.op === "mean" ? "averaged" : "summed"} into` : "the diagonal, one entry per element";
     const names = externals.map((ex, i) => `e${i} = ${ex.ext ?? (ex.atom.k === "var" ? ex.atom.name : "?")}`);
     return [
-      `// direct Jacobian (compiler/ad/direct.ts): ${what}; undefined when devices, dtypes or shapes differ`,
+      `// direct Jacobian (compiler/opt/fuse-jacobian.ts): ${what}; undefined when devices, dtypes or shapes differ`,
       ...(names.length ? [`// (${safeText(names.join(", "))})`] : []), // (a captured value's source text: any characters)
       `function ${name}(${params})${any} {`,
       `  if (${guards.join(" || ")}) return undefined;`,

@@ -15,6 +15,7 @@ import { jsOf } from "../ops/elementwise.js";
 import { ruleOf } from "../rules/index.js";
 import { atom } from "./js.js";
 import { fusedKernel, regionKernel } from "./wgsl/fused.js";
+import { renderDirectKernel } from "./direct-js.js";
 
 /** The fusable ops (compiler/ir/fused.ts) by primitive: their JS formula over operand expressions (the registry's). */
 export const UNARY: Record<string, (x: string) => string> = Object.fromEntries([...FUSABLE_UNARY].map((p) => [p, (x: string) => jsOf(p.slice(2), [x])]));
@@ -169,7 +170,7 @@ export function renderFused(helpers: FusedHelpers, ts: boolean): { code: string[
   const code: string[] = [];
   const kernels: Record<string, string> = {};
   for (const h of helpers.list) {
-    const r = h.kind === "chain" ? chainHelper(h, ts) : regionHelper(h, ts);
+    const r = h.kind === "chain" ? chainHelper(h, ts) : h.kind === "region" ? regionHelper(h, ts) : { code: renderDirectKernel(h.kernel, ts) };
     code.push(r.code);
     if (r.kernel) kernels[r.kernel.name] = r.kernel.text;
   }

@@ -1,7 +1,8 @@
-// What fusion (compiler/opt/fuse.ts, fuse-region.ts) hands the emitters: each
-// fused chain or region as data, named by the `fuse:<helper>` prim or the call
-// that replaced its statements. The emitters render them: the JS helper
-// (compiler/emit/fused-js.ts) and its WGSL kernel (compiler/emit/wgsl/fused.ts).
+// What fusion (compiler/opt/fuse.ts, fuse-region.ts, fuse-jacobian.ts) hands
+// the emitters: each fused chain, region or one-block Jacobian as data, named
+// by the `fuse:<helper>` prim or the call that replaced its statements. The
+// emitters render them: the JS helper (compiler/emit/fused-js.ts,
+// direct-js.ts) and its WGSL kernel (compiler/emit/wgsl/fused.ts).
 import type { Atom, Stmt } from "./ir.js";
 import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, fusable } from "../ops/elementwise.js";
 
@@ -33,10 +34,33 @@ export interface Region {
   worth: boolean;
 }
 
+/** A scalar expression of a direct Jacobian kernel: one domain element, or one entry of a tangent row. */
+export type KernelExpr = { k: "lit"; v: number } | { k: "local"; name: string } | { k: "base" } | { k: "dot" } | { k: "op"; op: string; args: KernelExpr[] };
+
+/** A structured Jacobian of one block fused into one loop (compiler/opt/fuse-jacobian.ts). */
+export interface DirectKernel {
+  name: string;
+  /** which of the two shapes: an elementwise chain (or its sum), or g(W @ x) */
+  mode: "elementwise" | "rows";
+  /** the marker's name, for the RangeError of a Jacobian too big to allocate */
+  label: string;
+  /** the structured program's variables the kernel reads, after x: tensors (W, b) and numbers */
+  externals: { atom: Atom; ext?: string; kind: "tensor" | "num" }[];
+  /** row mode: W's index among the externals */
+  W?: number;
+  /** the scalar program: a local per value (`tangent`: one entry of a tangent row) */
+  lines: { name: string; e: KernelExpr; tangent: boolean }[];
+  /** the Jacobian entry */
+  final: KernelExpr;
+  /** the output is x's elements summed (or averaged) over dims: the diagonal's entries land in the reduced rows */
+  reduced?: { op: "sum" | "mean"; attrs: unknown[] };
+}
+
 export type FusedHelper =
   | { kind: "chain"; name: string; tree: FuseNode; kinds: ("t" | "n")[] }
   /** `stmts`: the region's statements as they were (the helper's op-by-op path runs them) */
-  | { kind: "region"; name: string; region: Region; stmts: (Stmt & { k: "let" })[] };
+  | { kind: "region"; name: string; region: Region; stmts: (Stmt & { k: "let" })[] }
+  | { kind: "jacobian"; name: string; kernel: DirectKernel };
 
 /**
  * Tensor operands one kernel can bind: params, these and the output must fit
@@ -70,6 +94,12 @@ export class FusedHelpers {
   region(region: Region, stmts: (Stmt & { k: "let" })[]): string {
     const { kinds, nodes, outputs, stored } = region;
     return this.add(`region|${JSON.stringify([kinds, nodes, outputs, stored, stmts])}`, (name) => ({ kind: "region", name, region, stmts }));
+  }
+
+  /** (named by the driver it belongs to, claimed when the driver was built) */
+  jacobian(kernel: DirectKernel): string {
+    if (!this.has(kernel.name)) this.list.push({ kind: "jacobian", name: kernel.name, kernel });
+    return kernel.name;
   }
 
   private add(key: string, make: (name: string) => FusedHelper): string {

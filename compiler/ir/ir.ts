@@ -3,6 +3,7 @@
 // stays structured (if / loop / counted for), and every function ends in one
 // `return`. Early exits are lowered to flags by the front end, so the reverse
 // sweep only has to replay structured code backwards.
+import type { JacobianPlan, OneBlock } from "./plan.js";
 
 export interface Loc { file: string; line: number; col: number }
 
@@ -125,6 +126,10 @@ export interface Fn {
    * driver's own body (the sweeps), and nothing calls the twin.
    */
   twinOf?: string;
+  /** A Jacobian driver's plan (compiler/ad/jacobian-plan.ts; fusion may make it "direct"). */
+  plan?: JacobianPlan;
+  /** A structured driver of one block, which the Jacobian fusion pass may write as one loop. */
+  oneBlock?: OneBlock;
 }
 
 /** The structured twin of the function `name` (the function whose `twinOf` is `name`), if it has one. */

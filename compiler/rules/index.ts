@@ -33,14 +33,8 @@ export function ruleOf(op: string): Rule {
     return r;
   }
   if (op.startsWith("fuse:")) {
-    // a fused elementwise chain (compiler/opt/fuse.ts): its generated helper
+    // a fused elementwise chain or one-block Jacobian (compiler/opt/fuse.ts, fuse-jacobian.ts): its generated helper
     r = { tensor: true, zero: true, js: (a) => `${op.slice(5)}(${a.join(", ")})` };
-    cache.set(op, r);
-    return r;
-  }
-  if (op.startsWith("direct:")) {
-    // a direct Jacobian kernel (compiler/ad/direct.ts): its generated function
-    r = { tensor: true, zero: true, js: (a) => `${op.slice(7)}(${a.join(", ")})` };
     cache.set(op, r);
     return r;
   }

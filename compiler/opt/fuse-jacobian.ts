@@ -1,10 +1,14 @@
-// Direct Jacobian kernels: for the simplest structured Jacobians the whole
-// Jacobian is written by one generated loop, with no tangent objects, no
-// intermediate Tensors and no runtime dispatch. At small sizes (x [2, 2],
-// tanh(W x) with n = 10) those per-call costs are most of the time; the loop
-// itself is what a hand-written closed form does.
+// Jacobian fusion: the structured path of a one-block Jacobian, fused into
+// one generated loop that writes the whole Jacobian (a "direct kernel"), with
+// no tangent objects, no intermediate Tensors and no runtime dispatch. At small
+// sizes (x [2, 2], tanh(W x) with n = 10) those per-call costs are most of the
+// time; the loop itself is what a hand-written closed form does.
 //
-// Two shapes of program qualify (one differentiated input x, one result):
+// The plan (compiler/ad/jacobian-plan.ts) marks a structured driver of one
+// input and one output (`Fn.oneBlock`); this pass reads its structured tangent
+// program and, when it is one of two shapes, registers the kernel with the
+// module's fused helpers (compiler/ir/fused.ts; compiler/emit/direct-js.ts
+// writes it) and calls it first:
 //   elementwise  y = g(x), or y = g(x).sum(dims) / .mean(dims): the tangent is
 //                a diagonal (summed into rows), entry (o, i) is g'(x_i)
 //   row-scaled   y = g(W @ x), W a 2-D tensor not derived from x, x 1-D: row r
@@ -16,32 +20,61 @@
 // into a Float32Array does), so the numbers are the same bit for bit.
 // At run time the kernel checks what the compiler cannot know (devices,
 // dtypes, shapes, dims) and returns undefined when anything differs: the
-// structured path then runs as before. This file decides whether a program
-// qualifies and describes its kernel; compiler/emit/direct-js.ts writes it.
-import type { Atom, Fn } from "../ir/ir.js";
-import { FUSABLE_BINARY, FUSABLE_UNARY } from "../ir/fused.js";
+// structured path then runs as before.
+import { type Atom, BOOL, type Fn, namesFor, type Stmt, TENSOR, type Type, v } from "../ir/ir.js";
+import { type DirectKernel, FUSABLE_BINARY, FUSABLE_UNARY, type FusedHelpers, type KernelExpr as E } from "../ir/fused.js";
 import { SJ_ENTRIES } from "../ops/structure.js";
 import { structureOf } from "../ops/index.js";
 
-/** A scalar expression of one domain element (or one entry of a tangent row). */
-export type E = { k: "lit"; v: number } | { k: "local"; name: string } | { k: "base" } | { k: "dot" } | { k: "op"; op: string; args: E[] };
-
-export interface DirectKernel {
-  name: string;
-  /** which of the two shapes: an elementwise chain (or its sum), or g(W @ x) */
-  mode: "elementwise" | "rows";
-  /** the marker's name, for the RangeError of a Jacobian too big to allocate */
-  label: string;
-  /** the struct function's variables the kernel reads, after x: tensors (W, b) and numbers */
-  externals: { atom: Atom; ext?: string; kind: "tensor" | "num" }[];
-  /** row mode: W's index among the externals */
-  W?: number;
-  /** the scalar program: a local per value (`tangent`: one entry of a tangent row) */
-  lines: { name: string; e: E; tangent: boolean }[];
-  /** the Jacobian entry */
-  final: E;
-  /** the output is x's elements summed (or averaged) over dims: the diagonal's entries land in the reduced rows */
-  reduced?: { op: "sum" | "mean"; attrs: unknown[] };
+/**
+ * The driver `fn` with its one-block Jacobian fused into one loop, called
+ * first (undefined from it, for inputs it cannot take, runs the structured
+ * path); its plan says which, and why not.
+ */
+export function fuseJacobian(fn: Fn, m: ReadonlyMap<string, Fn>, helpers: FusedHelpers): Fn {
+  const b = fn.oneBlock, plan = fn.plan;
+  if (!b || !plan) return fn;
+  const g = m.get(b.tangents);
+  const k = g && directKernel(g, b.kernel, b.x, b.nParams, b.label);
+  const ret = fn.body[fn.body.length - 1];
+  if (!k || ret?.k !== "return" || ret.values.length !== 1 || ret.values[0].k !== "var") {
+    return { ...fn, plan: { ...plan, reason: `${plan.reason} (no direct kernel: not an elementwise chain (or its sum) nor g(W @ x))` } };
+  }
+  helpers.jacobian(k);
+  const names = namesFor(fn);
+  const vars = new Map(fn.vars);
+  const fresh = (base: string, t: Type): string => {
+    const n = names.claim(base);
+    vars.set(n, t);
+    return n;
+  };
+  // the kernel's operands: x, then what the structured program reads (its run-time values fetched again here)
+  const pre: Stmt[] = [];
+  const args: Atom[] = [v(g!.params[b.x].name)];
+  for (const { atom, ext } of k.externals) {
+    if (ext === undefined) args.push(atom);
+    else {
+      const name = fresh((atom as { name: string }).name, g!.vars.get((atom as { name: string }).name) ?? TENSOR);
+      pre.push({ k: "let", dst: name, e: { k: "ext", text: ext } });
+      args.push(v(name));
+    }
+  }
+  const out = ret.values[0].name;
+  const none = fresh("general", BOOL);
+  const body: Stmt[] = [
+    ...pre,
+    { k: "let", dst: out, e: { k: "prim", op: `fuse:${k.name}`, args } },
+    { k: "let", dst: none, e: { k: "prim", op: "isundef", args: [v(out)] } },
+    { k: "if", cond: v(none), then: fn.body.slice(0, -1), else: [] },
+    ret,
+  ];
+  const shape = k.mode === "rows" ? "g(W @ x)" : "an elementwise chain (or its sum)";
+  return {
+    ...fn,
+    body,
+    vars,
+    plan: { ...plan, strategy: "direct", reason: `one input, one output, ${shape}; ${plan.reason}: one generated loop (${k.name})`, fallback: `other devices, dtypes or shapes: the structured path; ${plan.fallback}` },
+  };
 }
 
 /** The runtime op of a structured tangent op's entry (compiler/ops/structure.ts: `sjMul` → "mul"; sjMove, sjColumns: none). */
@@ -55,7 +88,7 @@ function runtimeOf(prim: string): string | undefined {
  * then the seed; results: f's one result, then its tangent), or undefined
  * when g is not one of the two shapes above.
  */
-export function directKernel(g: Fn, name: string, xIndex: number, nParams: number, label: string): DirectKernel | undefined {
+function directKernel(g: Fn, name: string, xIndex: number, nParams: number, label: string): DirectKernel | undefined {
   if (g.captures.length || g.results.length !== 2 || g.params.length !== nParams + 1) return undefined;
   const x = g.params[xIndex].name, seed = g.params[nParams].name;
   const body = g.body.filter((s) => s.k !== "comment");
