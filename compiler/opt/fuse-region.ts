@@ -30,7 +30,7 @@ function baseOp(op: string): string | undefined {
   return FUSABLE_UNARY.has(base) || FUSABLE_BINARY.has(base) ? base : undefined;
 }
 
-/** Chain fusion after region fusion: what compiler/index.ts runs on each function. */
+/** Chain fusion after region fusion: what the pipeline (compiler/pipeline.ts) runs on each function. */
 export function fuseElementwise(fn: Fn, helpers: FusedHelpers): Fn {
   return fuse(fuseRegions(fn, helpers), helpers);
 }

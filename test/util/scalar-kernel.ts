@@ -1,5 +1,5 @@
 // A vmapped scalar kernel for tests that build and run one directly: the
-// analysis then the emitter (compiler/index.ts runs them so for vmap), and the
+// analysis then the emitter (compiler/module/glue.ts runs them so for vmap), and the
 // default buffer layout (the runtime packs its own: runtime/webgpu/vmap.ts):
 // inputs packed in order, outputs [B, k] row-major.
 import type { Fn } from "../../compiler/ir/ir.js";
