@@ -22,8 +22,8 @@ import { poolValue } from "./gen.js";
 import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES, type ElementwiseName } from "../../compiler/ops/elementwise.js";
 
 /**
- * An operand moved into an op's test domain where that is narrower than the
- * reals' [-2, 2]: bounded above (asin, atanh, tan: into (-hi, hi) by tanh),
+ * An operand (either one of a binary op) moved into the op's test domain (the registry's
+ * `test.dom`) where that is narrower than the reals' [-2, 2]: bounded above (asin, atanh, tan: into (-hi, hi) by tanh),
  * or bounded below (log, log1p, acosh: x² + lo).
  */
 const inDomain = (c: string, name: string, k: number): string => {
@@ -408,7 +408,9 @@ export function renderTE(e: TE, sc: TScope): TVal {
         shape = a.shape;
       }
       const bc = e.op === "div" ? `${b.code}.mul(${b.code}).add(1)` : inDomain(b.code, e.op, 1);
-      return { code: `${a.code}.${e.op}(${bc})`, shape };
+      // (both operands: hypot's partials are 0/0 where both are 0, and the modes then spread that NaN
+      // differently, rows against columns, as PyTorch's do; its declared domain keeps input > 0)
+      return { code: `${inDomain(a.code, e.op, 0)}.${e.op}(${bc})`, shape };
     }
     case "sc": {
       const a = r(e.a);
