@@ -22,7 +22,7 @@ import * as assert from "uvu/assert";
 import { compileModule, formatDiagnostic, type CompilePaths, type Strategy } from "../compiler/index.js";
 import { Tensor } from "../runtime/index.js";
 import { repoRoot, tmpDir } from "./util/compile.js";
-import { float32Shim, kind, mismatches, numbers, readBack, webgpu } from "./util/webgpu.js";
+import { CPU_ONLY, CPU_ONLY_ERROR, float32Shim, kind, mismatches, numbers, readBack, webgpu } from "./util/webgpu.js";
 
 const dir = path.join(repoRoot, "fixtures", "tensor");
 const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
@@ -82,7 +82,12 @@ for (const file of files) {
         const bad = differences(cpu, ref, 1e-12, 1e-6);
         assert.equal(bad.slice(0, 6), [], `${what} (CPU): ${bad.length} difference(s) from the planned run`);
         runs++;
-        if (ref32) {
+        if (ref32 && CPU_ONLY.test(src)) {
+          // an op with no WebGPU kernel: the device run is a TypeError naming it
+          const err = await run(name, c.code, "webgpu").then(() => undefined, (e: unknown) => e);
+          assert.ok(err instanceof TypeError && CPU_ONLY_ERROR.test(err.message), `${what} (WebGPU): a CPU-only op: ${String(err)}`);
+          gpuRuns++;
+        } else if (ref32) {
           const dev = await run(name, c.code, "webgpu");
           // a float64 block on the CPU (a number input's, reverse mode) is float32 on the device: numbers only there
           const bad32 = differences(dev, ref32, 1e-4, 1e-4, false);

@@ -56,9 +56,11 @@ test("every other tensor op is one entry: its surface is a jacc function or a Te
     const written = op.surface.written ?? name;
     if (!op.surface.methodOnly) {
       assert.ok(TENSOR_FUNCTIONS.has(written), `front end knows ${written}`);
-      assert.type((jt as Record<string, unknown>)[written], "function", `jacc exports ${written}`);
+      // (linalg.solve: a function of the namespace object jacc exports)
+      const fn = written.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], jt);
+      assert.type(fn, "function", `jacc exports ${written}`);
     }
-    if (op.surface.form !== "list") assert.type((t as unknown as Record<string, unknown>)[written], "function", `Tensor#${written}`);
+    if (op.surface.form !== "list" && !op.surface.functionOnly) assert.type((t as unknown as Record<string, unknown>)[written], "function", `Tensor#${written}`);
   }
 });
 

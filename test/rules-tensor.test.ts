@@ -372,6 +372,18 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.expand(2, 3).exp()", args: [[3]], hessian: true }, // second order: a varying cotangent flows into the op
     { expr: "expand(x, [2, 3])", args: [[1, 3]] }, // function form
   ],
+  // (A kept well-conditioned: a fixed diagonally dominant matrix plus a small x)
+  "t.linalgSolve": [
+    { expr: "linalg.solve(x.mul(0.2).add(tensor([[3, 0.5], [0.2, 2]])), y)", args: [[2, 2], [2]], hessian: true, jvp: true },
+    { expr: "linalg.solve(x.mul(0.2).add(tensor([[3, 0.5], [0.2, 2]])), y)", args: [[2, 2], [2, 3]] },
+    { expr: "linalg.solve(x.mul(0.1).add(tensor([[3, 0.5], [0.2, 2]])), y)", args: [[3, 2, 2], [2, 1]] }, // a batch of A, one B (broadcast)
+    { expr: "linalg.solve(tensor([[3, 0.5], [0.2, 2]]), y.mul(x))", args: [[2, 2, 3], [3]] }, // a batch of B, one A
+  ],
+  "t.linalgInv": [
+    { expr: "linalg.inv(x.mul(0.2).add(tensor([[3, 0.5], [0.2, 2]])))", args: [[2, 2]], hessian: true, jvp: true },
+    { expr: "linalg.inv(x.mul(0.1).add(tensor([[3, 0.5, 0], [0.2, 2, 0.1], [0, 0.3, 4]]))).mul(y)", args: [[3, 3], [3]] },
+    { expr: "linalg.inv(x.mul(0.1).add(tensor([[3, 0.5], [0.2, 2]])))", args: [[2, 2, 2]] }, // a batch
+  ],
   "t.softmax": [
     { expr: "x.softmax(1)", args: [[2, 3]], hessian: true, jvp: true },
     { expr: "x.softmax(0)", args: [[2, 3]], hessian: true },
@@ -452,6 +464,7 @@ const familiesOf = (c: Case): Family[] => ["jacrev", "jacfwd", ...(c.jvp ? (["vj
 
 const NAMES = ["x", "y", "z"];
 const RUNTIME_FNS = new Set(Object.keys(runtime).filter((k) => typeof (runtime as Record<string, unknown>)[k] === "function"));
+const RUNTIME_OBJECTS = new Set(Object.keys(runtime).filter((k) => { const v = (runtime as Record<string, unknown>)[k]; return typeof v === "object" && v !== null && Object.values(v).some((f) => typeof f === "function"); }));
 
 /** The module text for the given (case, index, families) triples. */
 function moduleText(entries: [Case, number, Family[]][]): string {
@@ -460,6 +473,8 @@ function moduleText(entries: [Case, number, Family[]][]): string {
   const body: string[] = [];
   for (const [c, i, families] of entries) {
     for (const m of c.expr.matchAll(/(?<![.\w])([A-Za-z_]\w*)\(/g)) if (RUNTIME_FNS.has(m[1])) fns.add(m[1]);
+    // jacc's namespaces of functions (linalg.solve)
+    for (const m of c.expr.matchAll(/(?<![.\w])([A-Za-z_]\w*)\.\w+\(/g)) if (RUNTIME_OBJECTS.has(m[1])) fns.add(m[1]);
     if (c.consts) consts.add(c.consts);
     const names = c.args.map((_, k) => NAMES[k]);
     const params = c.args.map((s, k) => `${names[k]}: ${s === "num" ? "number" : "Tensor"}`).join(", ");

@@ -16,7 +16,7 @@ import { test } from "uvu";
 import crypto from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { compileOrThrow, repoRoot, tmpDir } from "./util/compile.js";
-import { float32Shim, gpuTest, kind, mismatches, numbers, readBack } from "./util/webgpu.js";
+import { CPU_ONLY, CPU_ONLY_ERROR, float32Shim, gpuTest, kind, mismatches, numbers, readBack } from "./util/webgpu.js";
 import { webgpuExecutor } from "../runtime/internal.js";
 
 const FILE = "webgpu-programs";
@@ -68,6 +68,12 @@ function deviceKind(cpu: string, gpu: string): string {
 
 /** Runs a program on both devices and compares (kinds, numbers at TOL, kernels dispatched ⊆ compiled). */
 async function compare(name: string, src: string, conformance: boolean): Promise<void> {
+  if (CPU_ONLY.test(src)) {
+    // an op with no WebGPU kernel: the device run is a TypeError naming it
+    const err = await runProgram(name, src, "webgpu", conformance).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof TypeError && CPU_ONLY_ERROR.test(err.message), `${name}: a CPU-only op on WebGPU tensors: ${String(err)}`);
+    return;
+  }
   const cpu = await runProgram(name, src, "cpu", conformance);
   const ex = webgpuExecutor()!;
   ex.used.clear();

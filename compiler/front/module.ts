@@ -95,9 +95,12 @@ function declInStatements(stmts: readonly ts.Statement[], name: string, mod: Sou
   return undefined;
 }
 
+/** jacc's exports that are objects of functions (torch.linalg's). */
+const JACC_NAMESPACES = new Set(["linalg"]);
+
 /**
  * The name a callee has among jacc's exports: `grad` imported by name (or renamed), or
- * `jc.grad` through `import * as jc from "jacc"`; undefined for anything else.
+ * `jc.grad` through `import * as jc from "jacc"`, `linalg.solve`; undefined for anything else.
  */
 export function jaccExportOf(callee: ts.Expression, lookup: (name: string, at: ts.Node) => { k: string } | undefined): string | undefined {
   const e = skipParens(callee);
@@ -105,9 +108,15 @@ export function jaccExportOf(callee: ts.Expression, lookup: (name: string, at: t
     const d = lookup(e.text, e);
     return d && d.k === "jacc" ? (d as Extract<Decl, { k: "jacc" }>).exported : undefined;
   }
-  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && ts.isIdentifier(e.name)) {
-    const d = lookup(e.expression.text, e.expression);
-    return d && d.k === "jaccNamespace" ? e.name.text : undefined;
+  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.name)) {
+    // jc.exp; a namespace object of jacc's (linalg.solve, jc.linalg.solve) gives "linalg.solve"
+    const inner = skipParens(e.expression);
+    if (ts.isIdentifier(inner)) {
+      const d = lookup(inner.text, inner);
+      if (d && d.k === "jaccNamespace") return e.name.text;
+    }
+    const owner = jaccExportOf(inner, lookup);
+    return owner !== undefined && JACC_NAMESPACES.has(owner) ? `${owner}.${e.name.text}` : undefined;
   }
   return undefined;
 }

@@ -65,8 +65,12 @@ function runtimeSizes(lw: FnLowerer, name: string, rest: readonly ts.Expression[
   return rest.length === 1 ? one(rest[0], true) : rest.flatMap((e) => one(e, false));
 }
 
+/** Functions of a namespace of jacc's (`linalg.solve`) by the entry that defines them (`linalgSolve`). */
+const DOTTED = new Map([...OPS].filter(([, spec]) => spec.written?.includes(".")).map(([name, spec]) => [spec.written!, name]));
+
 /** A method call `recv.name(args)`, or the function `name(args)` (recv undefined). */
 export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, argsIn: readonly ts.Expression[], node: ts.Node): Val {
+  name = (!recvIn && DOTTED.get(name)) || name;
   let args = argsIn;
   const tensorArg = (e: ts.Expression): Atom => {
     const val = lw.expr(e);
@@ -108,7 +112,7 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     name = isDims ? (name === "max" ? "amax" : "amin") : name === "max" ? "maximum" : "minimum";
   }
   const spec = OPS.get(name);
-  if (!spec) return fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
+  if (!spec || (recvIn && spec.functionOnly)) return fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
   const atoms: Atom[] = [recv];
   let i = 0;
   for (; i < spec.operands - 1; i++) {

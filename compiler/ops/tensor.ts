@@ -46,6 +46,8 @@ export interface Surface {
   written?: string;
   /** a Tensor method only, not a jacc function */
   methodOnly?: true;
+  /** a jacc function only, not a Tensor method (torch.linalg's) */
+  functionOnly?: true;
   /** a call read by its own form: `cat([a, b], dim)` (an array literal), `where(c, a, b)` / `a.where(c, b)` */
   form?: "list" | "where";
 }
@@ -153,6 +155,43 @@ const TENSOR_OPS_TABLE = {
     },
     structure: { structure: "bilinear" },
     batch: flagged("ad.bOuter", 2),
+  },
+
+  // ---- torch.linalg (CPU only), written linalg.solve(A, B) / linalg.inv(A)
+  linalgSolve: {
+    surface: { operands: 2, written: "linalg.solve", functionOnly: true },
+    rule: {
+      operands: 2,
+      js: call("linalgSolve"),
+      // X = A⁻¹ B: dX = A⁻¹ (dB − dA X)
+      jvp: (b, [A, B], [dA, dB], X) => {
+        const r = dA ? (dB ? T(b, "t.sub", [dB, T(b, "t.matmul", [dA, X])]) : T(b, "t.neg", [T(b, "t.matmul", [dA, X])])) : dB;
+        return r ? T(b, "t.linalgSolve", [A, r]) : null;
+      },
+      // ḡB = A⁻ᵀ ct (summed over B's broadcast batch dims), ḡA = −ḡB Xᵀ (matmul's ∂A, summed to A's shape)
+      vjp: (b, [A, B], X, ct, act, _a, ty) => {
+        const gB = T(b, "t.linalgSolve", [T(b, "t.transpose", [A, lit(-2), lit(-1)]), ct]);
+        return [act[0] ? T(b, "t.neg", [T(b, "ad.matmulBackA", [gB, A, X])]) : null, act[1] ? sumTo(b, gB, B, ty[1]) : null];
+      },
+    },
+    structure: DENSE,
+    // (a batched B of vectors and an unbatched A read as a matrix B: the row loop keeps PyTorch's reading)
+    batch: fallback("linalg.solve runs row by row under vmap"),
+  },
+  linalgInv: {
+    surface: { operands: 1, written: "linalg.inv", functionOnly: true },
+    rule: {
+      operands: 1,
+      js: call("linalgInv"),
+      // Y = A⁻¹: dY = −Y dA Y; ḡA = −Yᵀ ct Yᵀ
+      jvp: (b, _x, [dA], Y) => (dA ? T(b, "t.neg", [T(b, "t.matmul", [T(b, "t.matmul", [Y, dA]), Y])]) : null),
+      vjp: (b, _x, Y, ct) => {
+        const Yt = T(b, "t.transpose", [Y, lit(-2), lit(-1)]);
+        return [T(b, "t.neg", [T(b, "t.matmul", [T(b, "t.matmul", [Yt, ct]), Yt])])];
+      },
+    },
+    structure: DENSE,
+    batch: fallback("linalg.inv runs row by row under vmap"),
   },
 
   // ---- shape ops: linear, with the inverse index map as vjp

@@ -12,6 +12,7 @@ import * as join from "./join.js";
 import * as slice from "./slice.js";
 import * as sm from "./softmax.js";
 import * as allAny from "./all-any.js";
+import * as linalgOps from "./linalg.js";
 
 export type { AlphaOptions } from "./binary.js";
 // the elementwise ops, generated from the op registry (compiler/ops/elementwise.ts)
@@ -50,3 +51,5 @@ export const select = deviceAware("select", slice.select);
 export const index = deviceAware("index", slice.index);
 export const softmax = deviceAware("softmax", sm.softmax);
 export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
+/** torch.linalg: `linalg.solve(A, B)`, `linalg.inv(A)` (CPU only: a WebGPU tensor is a TypeError naming the op). */
+export const linalg = { solve: linalgOps.solve, inv: linalgOps.inv };

@@ -113,3 +113,7 @@ export function float32Shim(device: "cpu" | "webgpu"): string {
   if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) fs.writeFileSync(file, text);
   return `./${path.basename(file)}`;
 }
+
+/** The ops with no WebGPU kernel (README, "WebGPU"): a program calling one runs on the CPU only, and a WebGPU tensor given to it is a TypeError naming it. */
+export const CPU_ONLY = /\blinalg\.(solve|inv)\(/;
+export const CPU_ONLY_ERROR = /^linalg\.\w+: expected tensors on the cpu device, got webgpu/;

@@ -1,0 +1,94 @@
+// torch.linalg's solve and inv (runtime/ops/linalg.ts; compiler/ops/tensor.ts,
+// linalgSolve / linalgInv): values against hand-computed ones, batches that
+// broadcast, every bad input a RangeError or TypeError naming the op and the
+// shapes, `linalg.solve` read through every way of importing it, and vmap (the
+// row loop, said by jacc explain). Derivatives: test/rules-tensor.test.ts (every
+// marker against finite differences) and fixtures/tensor/60_linalg.ts (PyTorch's values).
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { linalg, tensor, Tensor } from "../runtime/index.js";
+import { compileModule } from "../compiler/index.js";
+import { compileAndImport, tmpDir } from "./util/compile.js";
+
+const close = (a: Tensor, b: number[], what: string): void => {
+  const d = [...a.data];
+  assert.is(d.length, b.length, `${what}: size`);
+  d.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-12, `${what}: entry ${i}: ${x} vs ${b[i]}`));
+};
+
+test("solve and inv: hand values, a pivot that needs a row swap, float32 and float64", () => {
+  const A = tensor([[0, 2], [1, 1]], { dtype: "float64" }); // the first pivot is 0: rows swap
+  close(linalg.solve(A, tensor([4, 3], { dtype: "float64" })), [1, 2], "solve vector");
+  close(linalg.solve(A, tensor([[4, 2], [3, 1]], { dtype: "float64" })), [1, 0, 2, 1], "solve matrix");
+  close(linalg.inv(A), [-0.5, 1, 0.5, 0], "inv");
+  const x = linalg.solve(tensor([[2, 0], [0, 4]]), tensor([1, 1]));
+  assert.is(x.dtype, "float32");
+  assert.is(linalg.solve(tensor([[2, 0], [0, 4]]), tensor([1, 1], { dtype: "float64" })).dtype, "float64");
+  close(x, [0.5, 0.25], "float32");
+});
+
+test("batches: A's and B's batch dims broadcast; inv of each matrix of a batch", () => {
+  const As = tensor([[[2, 0], [0, 4]], [[1, 1], [0, 1]]], { dtype: "float64" });
+  const B = tensor([[2], [4]], { dtype: "float64" });
+  const X = linalg.solve(As, B);
+  assert.equal([...X.shape], [2, 2, 1]);
+  close(X, [1, 1, -2, 4], "batch of A, one B");
+  const Bs = tensor([[[2], [4]], [[4], [8]], [[0], [2]]], { dtype: "float64" });
+  assert.equal([...linalg.solve(tensor([[2, 0], [0, 4]], { dtype: "float64" }), Bs).shape], [3, 2, 1]);
+  close(linalg.inv(As), [0.5, 0, 0, 0.25, 1, -1, 0, 1], "inv batch");
+});
+
+test("bad inputs: RangeError or TypeError naming the op and the shapes", () => {
+  const throwsLike = (f: () => unknown, type: Function, re: RegExp) => {
+    try {
+      f();
+    } catch (e) {
+      assert.instance(e, type);
+      assert.match((e as Error).message, re);
+      return;
+    }
+    assert.unreachable(`no error (expected ${re})`);
+  };
+  throwsLike(() => linalg.solve(tensor([[1, 2], [2, 4]]), tensor([1, 1])), RangeError, /^linalg\.solve: A \[2,2\] is singular$/);
+  throwsLike(() => linalg.inv(tensor([[[1, 0], [0, 1]], [[0, 0], [0, 0]]])), RangeError, /^linalg\.inv: A \[2,2,2\] is singular \(batch entry 1\)$/);
+  throwsLike(() => linalg.solve(tensor([[1, 2, 3], [4, 5, 6]]), tensor([1, 1])), RangeError, /^linalg\.solve: A must be a batch of square matrices \[\.\.\., n, n\], got \[2,3\]$/);
+  throwsLike(() => linalg.inv(tensor([1, 2])), RangeError, /^linalg\.inv: A must be a batch of square matrices/);
+  throwsLike(() => linalg.solve(tensor([[1, 0], [0, 1]]), tensor([1, 2, 3])), RangeError, /^linalg\.solve: B must be \[\.\.\., 2\] or \[\.\.\., 2, k\] for A \[2,2\], got \[3\]$/);
+  throwsLike(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([[1, 2], [3, 4]])), RangeError, /^linalg\.solve: B \[2,2\] as vectors for a batch of matrices A \[2,2,2\] is not supported: write linalg\.solve\(A, B\.unsqueeze\(-1\)\)\.squeeze\(-1\)$/);
+  throwsLike(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([1, 2])), RangeError, /as vectors for a batch of matrices/);
+  throwsLike(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([[[1], [2]], [[1], [2]]])), RangeError, /^linalg\.solve: shapes \[3\] and \[2\] cannot be broadcast$/);
+  throwsLike(() => linalg.solve([[1, 0], [0, 1]] as unknown as Tensor, tensor([1, 2])), TypeError, /^linalg\.solve: expected a Tensor for A, got/);
+  throwsLike(() => linalg.inv(3 as unknown as Tensor), TypeError, /^linalg\.inv: expected a Tensor for A, got/);
+});
+
+const SRC = `
+import { grad, jacrev, linalg, tensor, vmap, type Tensor } from "jacc";
+import * as jc from "jacc";
+import { linalg as la } from "jacc";
+const A = tensor([[4, 1], [1, 3]], { dtype: "float64" });
+export const f = (b: Tensor) => linalg.solve(A, b).mul(b).sum();
+export const viaNamespace = grad((b: Tensor) => jc.linalg.solve(A, b).mul(b).sum());
+export const viaAlias = grad((b: Tensor) => la.solve(A, b).mul(b).sum());
+export const direct = grad(f);
+export const rows = vmap((b: Tensor) => linalg.solve(A, b.exp()));
+export const rowsJac = vmap(jacrev((M: Tensor) => linalg.inv(M).sum(0)));
+`;
+
+test("linalg.solve read through a named import, a namespace import and an alias; vmap runs it row by row", async () => {
+  const m = await compileAndImport(SRC, "linalg-forms");
+  const b = tensor([1, -2], { dtype: "float64" });
+  // d/db bᵀA⁻¹b = (A⁻¹ + A⁻ᵀ) b = 2 A⁻¹ b (A symmetric)
+  const want = [...linalg.solve(tensor([[4, 1], [1, 3]], { dtype: "float64" }), b).data].map((v) => 2 * v);
+  for (const k of ["direct", "viaNamespace", "viaAlias"]) close(m[k](b), want, k);
+  const Bs = tensor([[0, 1], [1, -1], [0.5, 0.5]], { dtype: "float64" });
+  const rows = m.rows(Bs) as Tensor;
+  assert.equal([...rows.shape], [3, 2]);
+  for (let r = 0; r < 3; r++) close(new Tensor(rows.data.slice(2 * r, 2 * r + 2), [2]), [...linalg.solve(tensor([[4, 1], [1, 3]], { dtype: "float64" }), Bs.select(0, r).exp()).data], `row ${r}`);
+  const Ms = tensor([[[2, 0], [0, 4]], [[1, 1], [0, 1]]], { dtype: "float64" });
+  assert.equal([...(m.rowsJac(Ms) as Tensor).shape], [2, 2, 2, 2]);
+  const r = compileModule(SRC, path.join(tmpDir, "linalg-explain.ts"), { explain: true });
+  assert.equal(r.diagnostics, []);
+});
+
+test.run();
