@@ -1,6 +1,6 @@
-// `npm run demo`: compiles examples/scalar/*.ts with `jacc emit --target js`
-// (the CLI's own code path) into .tmp/demo, imports the results and prints each
-// derivative beside a finite-difference estimate.
+// `npm run demo`: compiles examples/scalar/*.ts and examples/tensor/*.ts with
+// `jacc emit --target js` (the CLI's own code path) into .tmp/demo, imports the
+// results and prints each derivative beside a finite-difference estimate.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -8,7 +8,7 @@ import { emitCommand } from "./emit.js";
 import { asMatrix, fmt, isCheck, maxError, sideBySide } from "./demo-check.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const examples = "examples/scalar";
+const exampleDirs = ["examples/scalar", "examples/tensor"];
 const outDir = ".tmp/demo";
 const TOL = 1e-5;
 
@@ -19,20 +19,24 @@ function show(name: string, v: unknown): string {
 }
 
 async function main(): Promise<number> {
-  console.log(`jacc demo: jacc emit ${examples} --out ${outDir} --target js`);
   fs.rmSync(path.join(root, outDir), { recursive: true, force: true });
-  const status = await emitCommand([examples, "--out", outDir, "--target", "js"], {
-    cwd: root,
-    out: (s) => process.stdout.write("  " + s),
-    err: (s) => process.stderr.write(s),
-  });
-  if (status !== 0) return status;
+  for (const examples of exampleDirs) {
+    console.log(`jacc demo: jacc emit ${examples} --out ${outDir} --target js`);
+    const status = await emitCommand([examples, "--out", outDir, "--target", "js"], {
+      cwd: root,
+      out: (s) => process.stdout.write("  " + s),
+      err: (s) => process.stderr.write(s),
+    });
+    if (status !== 0) return status;
+  }
 
   let bad = 0;
   const order = ["tuple.ts", "robot-arm.ts", "rosenbrock.ts", "newton-sqrt.ts"];
   const rank = (f: string) => (order.includes(f) ? order.indexOf(f) : order.length);
-  const files = fs.readdirSync(path.join(root, examples)).filter((f) => f.endsWith(".ts")).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  for (const file of files) {
+  const files = exampleDirs.flatMap((examples) =>
+    fs.readdirSync(path.join(root, examples)).filter((f) => f.endsWith(".ts")).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((file) => ({ examples, file })),
+  );
+  for (const { examples, file } of files) {
     const source = fs.readFileSync(path.join(root, examples, file), "utf8");
     const about = /^\/\/ (.*)/.exec(source)?.[1] ?? "";
     console.log(`\n■ ${file}: ${about}`);
