@@ -14,12 +14,14 @@ export interface Check {
 export const isCheck = (v: unknown): v is Check =>
   typeof v === "object" && v !== null && "value" in v && typeof (v as Check).of === "function" && Array.isArray((v as Check).at);
 
-/** Every number in a number, array, typed array or Tensor (row-major). */
+/** Every number in a number, array, typed array, Tensor or record (row-major; a record's values in key order). */
 export function flat(v: unknown): number[] {
   if (typeof v === "number") return [v];
   if (v instanceof Float64Array || v instanceof Float32Array) return Array.from(v);
   if (Array.isArray(v)) return v.flatMap(flat);
   if (v && typeof (v as { toArray?: unknown }).toArray === "function") return flat((v as { toArray(): unknown }).toArray());
+  // a record (a Jacobian of records nests them: outputs, then inputs, in key order)
+  if (v && typeof v === "object") return Object.values(v).flatMap(flat);
   throw new TypeError(`not numeric: ${String(v)}`);
 }
 
