@@ -9,6 +9,8 @@ export interface Check {
   of: Fn;
   at: unknown[];
   tupleOut?: boolean;
+  /** print the verdict only (a wide block) */
+  quiet?: boolean;
 }
 
 export const isCheck = (v: unknown): v is Check =>

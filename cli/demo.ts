@@ -58,6 +58,7 @@ async function main(): Promise<number> {
         continue;
       }
       console.log(`  ${name}: ${verdict}`);
+      if (v.quiet) continue;
       for (const l of sideBySide(jac, fd, [`jacc`, `finite differences`])) console.log("    " + l);
     }
   }
