@@ -17,7 +17,7 @@ import path from "node:path";
 import ts from "typescript";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Tensor, tensor } from "jacc";
+import { stack, Tensor, tensor } from "jacc";
 import { compileModule } from "jacc/compiler";
 import { compileAndImport, repoRoot } from "./util/compile.js";
 
@@ -331,6 +331,26 @@ export const different = vmap(noisy, { randomness: "different" });
   assert.ok(again[0] !== s[0], "a new call draws anew");
   const d = m.different(zeros).toArray() as number[];
   assert.ok(new Set(d).size > 40, "rows draw independently");
+});
+
+test("vmap's row loop inlines a callee whose parameter has the name of a module-level value the caller reads: the local is renamed (it read undefined)", async () => {
+  const m = await compileAndImport(
+    `
+import { hessian, vmap, stack, tensor, type Tensor } from "jacc";
+function matrices(x: Tensor, y: Tensor): Tensor {
+  const m = x.matmul(x.t());
+  return m.exp().sum(0).add(y.mul(m).sum(1));
+}
+const y = tensor([0.5, -1], { dtype: "float64" });
+export const one = hessian((v: Tensor) => matrices(v, y).sum());
+export const batched = vmap(hessian((v: Tensor) => matrices(v, y).sum()));
+`,
+    "vmap-shadowed-module-name",
+  );
+  const x = tensor([[0.3, -0.6, 0.9], [1.2, -0.4, 0.2]], { dtype: "float64" });
+  const rows = [x, x.mul(0.9)];
+  const H = m.batched(stack(rows)) as Tensor;
+  rows.forEach((r, b) => assert.equal([...H.select(0, b).data], [...(m.one(r) as Tensor).data], `row ${b}`));
 });
 
 test.run();

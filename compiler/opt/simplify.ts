@@ -110,11 +110,17 @@ export function renameStmts(list: Stmt[], r: (x: string) => string): Stmt[] {
   return rs(list);
 }
 
-/** A copy of `fn` whose variables named in `taken` (generated function names) are renamed. */
+/** A copy of `fn` whose variables named in `taken` (generated function names), or like a module-level name it reads, are renamed. */
 export function avoidNames(fn: Fn, taken: Set<string>): Fn {
-  const clash = [...fn.vars.keys()].filter((n) => taken.has(n));
+  // and the module-level names the function reads (`ext`): inlining (vmap's row loop) may have
+  // brought a callee's local of the same name into a function that reads the module's value
+  const extRoots = new Set<string>();
+  walk(fn.body, (s) => {
+    if (s.k === "let" && s.e.k === "ext") extRoots.add(s.e.text.split(".")[0]);
+  });
+  const clash = [...fn.vars.keys()].filter((n) => taken.has(n) || extRoots.has(n));
   if (!clash.length) return fn;
-  const used = new Set([...fn.vars.keys(), ...taken]);
+  const used = new Set([...fn.vars.keys(), ...taken, ...extRoots]);
   const map = new Map<string, string>();
   for (const n of clash) {
     let k = 2;
