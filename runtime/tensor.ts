@@ -157,6 +157,7 @@ export class Tensor extends TensorElementwise {
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
   dot(other: Tensor): Tensor { return ops.dot(this, other); }
   outer(vec2: Tensor): Tensor { return ops.outer(this, vec2); }
+  cross(other: Tensor, dim?: number): Tensor { return ops.cross(this, other, dim); }
 
   // shape
   reshape(...shape: Sizes): Tensor { return ops.reshape(this, ...shape); }

@@ -1,5 +1,5 @@
-// torch.linalg's solve and inv (runtime/ops/linalg.ts; compiler/ops/tensor.ts,
-// linalgSolve / linalgInv): values against hand-computed ones, batches that
+// torch.linalg's solve and inv, and cross (runtime/ops/linalg.ts; compiler/ops/tensor.ts,
+// linalgSolve / linalgInv / cross): values against hand-computed ones, batches that
 // broadcast, every bad input a RangeError or TypeError naming the op and the
 // shapes, `linalg.solve` read through every way of importing it, and vmap (the
 // row loop, said by jacc explain). Derivatives: test/rules-tensor.test.ts (every
@@ -7,7 +7,7 @@
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { linalg, tensor, Tensor } from "../runtime/index.js";
+import { cross, linalg, tensor, Tensor } from "../runtime/index.js";
 import { compileModule } from "../compiler/index.js";
 import { compileAndImport, tmpDir } from "./util/compile.js";
 
@@ -60,6 +60,30 @@ test("bad inputs: RangeError or TypeError naming the op and the shapes", () => {
   throwsLike(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([[[1], [2]], [[1], [2]]])), RangeError, /^linalg\.solve: shapes \[3\] and \[2\] cannot be broadcast$/);
   throwsLike(() => linalg.solve([[1, 0], [0, 1]] as unknown as Tensor, tensor([1, 2])), TypeError, /^linalg\.solve: expected a Tensor for A, got/);
   throwsLike(() => linalg.inv(3 as unknown as Tensor), TypeError, /^linalg\.inv: expected a Tensor for A, got/);
+});
+
+test("cross: hand values along the last dim and along dim 0, broadcasting; bad dims name the op and the shapes", () => {
+  const e = (i: number) => tensor([0, 1, 2].map((k) => (k === i ? 1 : 0)), { dtype: "float64" });
+  close(cross(e(0), e(1)), [0, 0, 1], "x × y = z");
+  close(e(1).cross(e(2)), [1, 0, 0], "y × z = x (method)");
+  close(cross(tensor([[1, 0], [0, 1], [0, 0]], { dtype: "float64" }), tensor([[0, 0], [1, 0], [0, 1]], { dtype: "float64" }), 0), [0, 1, 0, 0, 1, 0], "dim 0");
+  const many = cross(tensor([[1, 0, 0], [0, 1, 0]], { dtype: "float64" }), e(2));
+  assert.equal([...many.shape], [2, 3]);
+  close(many, [0, -1, 0, 1, 0, 0], "broadcast");
+  const throwsLike = (f: () => unknown, type: Function, re: RegExp) => {
+    try {
+      f();
+    } catch (err) {
+      assert.instance(err, type);
+      assert.match((err as Error).message, re);
+      return;
+    }
+    assert.unreachable(`no error (expected ${re})`);
+  };
+  throwsLike(() => cross(tensor([1, 2]), tensor([3, 4])), RangeError, /^cross: dim -1 must have size 3 in both operands, got \[2\] and \[2\]$/);
+  throwsLike(() => cross(tensor([1, 2, 3]), tensor([3, 4, 5]), 1), RangeError, /^cross: dim 1 out of range for shape \[3\]/);
+  throwsLike(() => cross(tensor([[1, 2, 3]]), tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 1, 1]]).t()), RangeError, /^cross: shapes \[1,3\] and \[3,4\] cannot be broadcast$/);
+  throwsLike(() => cross([1, 2, 3] as unknown as Tensor, tensor([1, 2, 3])), TypeError, /^cross: expected a Tensor for input, got/);
 });
 
 const SRC = `

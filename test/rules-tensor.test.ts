@@ -379,6 +379,12 @@ const CASES: Record<string, Case[]> = {
     { expr: "linalg.solve(x.mul(0.1).add(tensor([[3, 0.5], [0.2, 2]])), y)", args: [[3, 2, 2], [2, 1]] }, // a batch of A, one B (broadcast)
     { expr: "linalg.solve(tensor([[3, 0.5], [0.2, 2]]), y.mul(x))", args: [[2, 2, 3], [3]] }, // a batch of B, one A
   ],
+  "t.cross": [
+    { expr: "x.cross(y)", args: [[3], [3]], hessian: true, jvp: true },
+    { expr: "cross(x, y, 0)", args: [[3, 2], [3, 2]] },
+    { expr: "x.cross(y).exp()", args: [[2, 3], [3]] }, // broadcasting
+    { expr: "x.cross(y, -1).mul(x)", args: [[4, 3], [4, 3]], hessian: true },
+  ],
   "t.linalgInv": [
     { expr: "linalg.inv(x.mul(0.2).add(tensor([[3, 0.5], [0.2, 2]])))", args: [[2, 2]], hessian: true, jvp: true },
     { expr: "linalg.inv(x.mul(0.1).add(tensor([[3, 0.5, 0], [0.2, 2, 0.1], [0, 0.3, 4]]))).mul(y)", args: [[3, 3], [3]] },

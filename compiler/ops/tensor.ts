@@ -178,6 +178,21 @@ const TENSOR_OPS_TABLE = {
     // (a batched B of vectors and an unbatched A read as a matrix B: the row loop keeps PyTorch's reading)
     batch: fallback("linalg.solve runs row by row under vmap"),
   },
+  // a × b along a dim of size 3: bilinear; ḡa = b × ct, ḡb = ct × a (the triple product's cycles)
+  cross: {
+    surface: { operands: 2, ints: [-1] },
+    rule: {
+      operands: 2,
+      js: call("cross"),
+      jvp: (b, [x, y, dim], [dx, dy]) => tadd(b, dx ? T(b, "t.cross", [dx, y, dim]) : null, dy ? T(b, "t.cross", [x, dy, dim]) : null),
+      vjp: (b, [x, y, dim], _o, ct, act, _a, ty) => [
+        act[0] ? sumTo(b, T(b, "t.cross", [y, ct, dim]), x, ty[0]) : null,
+        act[1] ? sumTo(b, T(b, "t.cross", [ct, x, dim]), y, ty[1]) : null,
+      ],
+    },
+    structure: DENSE,
+    batch: fallback("cross runs row by row under vmap"),
+  },
   linalgInv: {
     surface: { operands: 1, written: "linalg.inv", functionOnly: true },
     rule: {

@@ -51,5 +51,7 @@ export const select = deviceAware("select", slice.select);
 export const index = deviceAware("index", slice.index);
 export const softmax = deviceAware("softmax", sm.softmax);
 export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
+/** The cross product of 3-vectors along a dim (default -1, as torch.linalg.cross; torch.cross's legacy default differs), CPU only. */
+export const cross = linalgOps.cross;
 /** torch.linalg: `linalg.solve(A, B)`, `linalg.inv(A)` (CPU only: a WebGPU tensor is a TypeError naming the op). */
 export const linalg = { solve: linalgOps.solve, inv: linalgOps.inv };

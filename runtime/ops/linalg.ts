@@ -1,12 +1,12 @@
 // torch.linalg's solve and inv on the CPU: LU factorisation with partial
 // pivoting (as LAPACK's getrf, which PyTorch calls), in float64, with leading
-// batch dims that broadcast. A singular matrix (an exactly zero pivot) is a
+// batch dims that broadcast; and the cross product of 3-vectors. A singular matrix (an exactly zero pivot) is a
 // RangeError naming the op, as PyTorch raises one; a nearly singular one gives
 // PyTorch's large numbers (or Inf/NaN), never an exception.
 
 import { Tensor } from "../tensor.js";
 import { alloc, floatOf, promote } from "../dtype.js";
-import { broadcastShapes, broadcastStrides, fmt, numelOf } from "../shape.js";
+import { broadcastShapes, broadcastStrides, fmt, normDim, numelOf } from "../shape.js";
 import { tensorArg } from "../check.js";
 
 /**
@@ -105,4 +105,37 @@ export function inv(A: Tensor): Tensor {
   const out = alloc(floatOf(a.dtype), X.length);
   out.set(X);
   return new Tensor(out, [...a.shape]);
+}
+
+/**
+ * The cross product of 3-vectors along `dim` (default -1), as torch.linalg.cross: the operands
+ * broadcast, and the dim must have size 3 in both.
+ */
+export function cross(input: Tensor, other: Tensor, dim = -1): Tensor {
+  const a = tensorArg("cross", input, "input");
+  const b = tensorArg("cross", other, "other");
+  if (a.device !== b.device) throw new TypeError(`cross: tensors are on different devices (${a.device} and ${b.device})`);
+  const shape = broadcastShapes("cross", a.shape, b.shape);
+  const d = normDim("cross", dim, shape);
+  const sizeAt = (s: readonly number[]) => s[d - (shape.length - s.length)];
+  if (sizeAt(a.shape) !== 3 || sizeAt(b.shape) !== 3) {
+    throw new RangeError(`cross: dim ${dim} must have size 3 in both operands, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  }
+  const aStr = broadcastStrides(a.shape, shape), bStr = broadcastStrides(b.shape, shape);
+  const out = alloc(promote(a.dtype, b.dtype), numelOf(shape));
+  // every position with the dim's index 0: its three entries, read through the broadcast strides
+  const rest = shape.map((n, i) => (i === d ? 1 : n));
+  const outStr = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let t = 0, n = numelOf(rest); t < n; t++) {
+    let ao = 0, bo = 0, oo = 0;
+    for (let k = 0; k < shape.length; k++) (ao += idx[k] * aStr[k]), (bo += idx[k] * bStr[k]), (oo += idx[k] * outStr[k]);
+    const [a0, a1, a2] = [a.data[ao], a.data[ao + aStr[d]], a.data[ao + 2 * aStr[d]]];
+    const [b0, b1, b2] = [b.data[bo], b.data[bo + bStr[d]], b.data[bo + 2 * bStr[d]]];
+    out[oo] = a1 * b2 - a2 * b1;
+    out[oo + outStr[d]] = a2 * b0 - a0 * b2;
+    out[oo + 2 * outStr[d]] = a0 * b1 - a1 * b0;
+    for (let k = shape.length - 1; k >= 0 && ++idx[k] === rest[k]; k--) idx[k] = 0;
+  }
+  return new Tensor(out, shape);
 }
