@@ -112,13 +112,14 @@ export function renameStmts(list: Stmt[], r: (x: string) => string): Stmt[] {
 
 /** A copy of `fn` whose variables named in `taken` (generated function names), or like a module-level name it reads, are renamed. */
 export function avoidNames(fn: Fn, taken: Set<string>): Fn {
-  // and the module-level names the function reads (`ext`): inlining (vmap's row loop) may have
-  // brought a callee's local of the same name into a function that reads the module's value
+  // and the names the function reads as text (`ext`: module-level values, or its own opaque
+  // parameters, `c.scale`): inlining (vmap's row loop) may have brought a callee's local of the
+  // same name into a function that reads the module's value; an opaque variable is the one read
   const extRoots = new Set<string>();
   walk(fn.body, (s) => {
     if (s.k === "let" && s.e.k === "ext") extRoots.add(s.e.text.split(".")[0]);
   });
-  const clash = [...fn.vars.keys()].filter((n) => taken.has(n) || extRoots.has(n));
+  const clash = [...fn.vars].filter(([n, t]) => taken.has(n) || (extRoots.has(n) && t.k !== "opaque")).map(([n]) => n);
   if (!clash.length) return fn;
   const used = new Set([...fn.vars.keys(), ...taken, ...extRoots]);
   const map = new Map<string, string>();
