@@ -4,7 +4,7 @@
 // They are not part of the language: the front end never reads them.
 import { BOOL, NUM, TENSOR, VEC } from "../ir/ir.js";
 import { sumTo, T, tadd } from "./elementwise.js";
-import { type BatchRule, flagged, isB, same } from "./batching.js";
+import { type BatchRule, dimArgs, flagged, isB, same, sameShapeDim } from "./batching.js";
 import { type OpStructure, DENSE, NONE } from "./structure.js";
 import { call, linear, lits, type TensorRule } from "./tensor.js";
 
@@ -104,6 +104,37 @@ const INTERNAL_OPS_TABLE = {
   }),
   // third derivatives of prod are not provided (its second-order tangent is a constant here)
   "ad.prodGradJvp": plumbing("adProdGradJvp", 2),
+  // var / std's 1 / (N - correction): a run-time number (attrs [dim, correction]; batched: past the batch dim)
+  "ad.varScale": {
+    rule: { operands: 1, js: call("adVarScale"), zero: true, type: NUMBER },
+    structure: NONE,
+    batch: (b, [x], _k, [dim, correction]) => ({ a: b.t("ad.varScale", [x], [dim, correction, true], NUM), kind: "u" }),
+  },
+  // cumsum's backward: sums from the end (linear; its vjp is cumsum)
+  "ad.revCumsum": backward(
+    { operands: 1, js: call("adRevCumsum"), jvp: (b, x, [dct]) => (dct ? T(b, "ad.revCumsum", [dct, x[1]]) : null), vjp: (b, x, _o, ct) => [T(b, "t.cumsum", [ct, x[1]])] },
+    dimArgs("ad.revCumsum", [1]),
+  ),
+  // cumprod's tangent (linear in dx) and backward (linear in ct); their tangents in x are the mixed
+  // parts of hyper-dual scans, so Hessians are exact; third derivatives are not provided (as prod)
+  "ad.cumprodJvp": backward(
+    {
+      operands: 2,
+      js: call("adCumprodJvp"),
+      jvp: (b, [x, dx, dim], [ex, ddx]) => tadd(b, ddx ? T(b, "ad.cumprodJvp", [x, ddx, dim]) : null, ex && dx ? T(b, "ad.cumprodJvp2", [x, dx, ex, dim]) : null),
+    },
+    sameShapeDim("ad.cumprodJvp", 2),
+  ),
+  "ad.cumprodJvp2": plumbing("adCumprodJvp2", 3),
+  "ad.cumprodBackward": backward(
+    {
+      operands: 2,
+      js: call("adCumprodBackward"),
+      jvp: (b, [ct, x, dim], [dct, dx]) => tadd(b, dct ? T(b, "ad.cumprodBackward", [dct, x, dim]) : null, dx ? T(b, "ad.cumprodBackwardJvp", [ct, x, dx, dim]) : null),
+    },
+    sameShapeDim("ad.cumprodBackward", 2),
+  ),
+  "ad.cumprodBackwardJvp": plumbing("adCumprodBackwardJvp", 3),
   "ad.block": plumbing("adBlock", 2, DENSE),
   "ad.step": plumbing("adStep", 1, NONE, same("ad.step")),
   "ad.pickWeight": plumbing("adPickWeight", 2, DENSE),
