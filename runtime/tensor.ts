@@ -152,6 +152,22 @@ export class Tensor extends TensorElementwise {
   all(dim?: ops.Dims, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }
   /** Whether some element over `dim` (all when omitted) is nonzero: a bool tensor. */
   any(dim?: ops.Dims, keepdim = false): Tensor { return ops.any(this, dim, keepdim); }
+  /** The p-norm (2, 1, Infinity or "fro") over `dim` (all when omitted). */
+  norm(p: ops.NormOrder = 2, dim?: ops.Dims, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
+  /** log Σ exp over `dim` (required), computed stably. */
+  logsumexp(dim: number | readonly number[], keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  /** Variance over `dim` (all when omitted), with `correction` (default 1) and `keepdim` options. */
+  var(dim?: ops.Dims, opts?: ops.VarOptions): Tensor { return ops.var(this, dim, opts); }
+  /** Standard deviation over `dim`: sqrt of var. */
+  std(dim?: ops.Dims, opts?: ops.VarOptions): Tensor { return ops.std(this, dim, opts); }
+  /** The index of the largest value over `dim` (the flattened tensor when omitted), as a float tensor. */
+  argmax(dim?: number, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
+  /** The index of the smallest value over `dim` (the flattened tensor when omitted), as a float tensor. */
+  argmin(dim?: number, keepdim = false): Tensor { return ops.argmin(this, dim, keepdim); }
+  /** Running sums along `dim`. */
+  cumsum(dim: number): Tensor { return ops.cumsum(this, dim); }
+  /** Running products along `dim`. */
+  cumprod(dim: number): Tensor { return ops.cumprod(this, dim); }
 
   // products
   matmul(other: Tensor): Tensor { return ops.matmul(this, other); }

@@ -398,6 +398,51 @@ const CASES: Record<string, Case[]> = {
     { expr: "softmax(x.mul(y), -1)", args: [[2, 3], [3]], hessian: true },
     { expr: "softmax(x, 0)", args: [[3]] }, // function form
   ],
+  // ---- reductions and scans (issue 17 §3); kinks at given values: zeros, ties
+  "t.norm": [
+    { expr: "x.norm()", args: [[2, 3]], hessian: true, jvp: true },
+    { expr: "x.norm(2, 1)", args: [[2, 3]], hessian: true },
+    { expr: "x.norm(1, 0, true).mul(y)", args: [[2, 3], [3]], avoid: awayFrom(0), hessian: true },
+    { expr: "x.norm(Infinity, 1)", args: [[2, 3]], gap: 0.05, avoid: awayFrom(0) },
+    { expr: 'norm(x, "fro", [0, 1]).sin()', args: [[2, 3]], hessian: true },
+    { expr: "x.norm(2, -1, true)", args: [[2, 2, 3]], jvp: true },
+    // a zero row: the 2-norm's gradient is 0 there (PyTorch), the 1-norm's sign(0) = 0
+    { expr: "x.norm(2, 1)", args: [[2, 3]], values: [[0, 0, 0, 0.5, -1, 2]] },
+    { expr: "x.norm(1, 1)", args: [[2, 3]], values: [[0, 0.3, 0, 0.5, -1, 2]] },
+    // ties of the Infinity-norm split the gradient evenly
+    { expr: "x.norm(Infinity, 1)", args: [[2, 3]], values: [[1.5, -1.5, 0.2, 0.5, -1, 2]] },
+  ],
+  "t.logsumexp": [
+    { expr: "x.logsumexp(1)", args: [[2, 3]], hessian: true, jvp: true },
+    { expr: "x.logsumexp([0, 1])", args: [[2, 3]], hessian: true },
+    { expr: "logsumexp(x.mul(y), -1, true)", args: [[2, 3], [3]], hessian: true },
+    { expr: "x.logsumexp(0)", args: [[4]], values: [[30, 31, -2, 29.5]] }, // large values: stable
+  ],
+  "t.var": [
+    { expr: "x.var()", args: [[2, 3]], hessian: true, jvp: true },
+    { expr: "x.var(1)", args: [[2, 3]], hessian: true },
+    { expr: "x.var(0, { correction: 0, keepdim: true }).mul(y)", args: [[2, 3], [3]], hessian: true },
+    { expr: "x.var([0, 2], { keepdim: true })", args: [[2, 2, 3]] },
+  ],
+  "t.std": [
+    { expr: "x.std()", args: [[2, 3]], hessian: true, jvp: true },
+    { expr: "x.std(1, { correction: 0 })", args: [[2, 3]], hessian: true },
+    { expr: "std(x, -1, { keepdim: true }).mul(y)", args: [[2, 3], [3]], hessian: true },
+  ],
+  "t.cumsum": [
+    { expr: "x.cumsum(1)", args: [[2, 3]], jvp: true, hessian: true },
+    { expr: "x.cumsum(0).sin()", args: [[2, 3]], hessian: true },
+    { expr: "cumsum(x, -1).mul(y)", args: [[2, 2, 3], [3]] },
+    { expr: "x.cumsum(0)", args: [[]] },
+  ],
+  "t.cumprod": [
+    { expr: "x.cumprod(1)", args: [[2, 3]], jvp: true, hessian: true },
+    { expr: "x.cumprod(0).sin()", args: [[3, 2]], hessian: true },
+    { expr: "cumprod(x, -1).mul(y)", args: [[2, 2, 3], [3]], hessian: true },
+    // zeros in the input: one, two in a slice, at the start and at the end (the division-free formula)
+    { expr: "x.cumprod(1)", args: [[3, 4]], values: [[0.5, 0, 1.5, 2, 0, 0.4, 0, 0.7, 1.2, -0.8, 0.9, 0]], jvp: true, hessian: true },
+    { expr: "x.cumprod(0).mul(y).sum()", args: [[4], [4]], values: [[1.5, 0, -0.5, 2], [0.3, -1, 0.7, 1.1]], hessian: true },
+  ],
   "t.logSoftmax": [
     { expr: "x.logSoftmax(1)", args: [[2, 3]], hessian: true },
     { expr: "x.logSoftmax(0)", args: [[2, 3]] },

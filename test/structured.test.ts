@@ -28,7 +28,8 @@ function flat(v: unknown): unknown {
 
 function differences(a: unknown, b: unknown, at: string, tol: number): string[] {
   if (typeof a === "number" && typeof b === "number") {
-    if (Number.isNaN(a) && Number.isNaN(b)) return [];
+    // (equal infinities are equal: their difference is NaN)
+    if ((Number.isNaN(a) && Number.isNaN(b)) || a === b) return [];
     return Math.abs(a - b) <= tol * (1 + Math.abs(b)) ? [] : [`${at}: ${a} (structured) vs ${b} (sweeps)`];
   }
   if (Array.isArray(a) && Array.isArray(b)) {

@@ -48,6 +48,38 @@ function literal(e: ts.Expression): unknown {
 }
 const NOT_LITERAL = Symbol("not a literal");
 
+/** A dim argument: a literal, or `undefined` / `null` (all dims). */
+function dimLiteral(e: ts.Expression): unknown {
+  const inner = skipParens(e);
+  if (inner.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(inner) && inner.text === "undefined")) return undefined;
+  return literal(inner);
+}
+
+/** norm's order: a number literal, `Infinity` ("inf" in the attrs) or "fro". */
+function normOrder(e: ts.Expression): number | string {
+  const inner = skipParens(e);
+  const v = ts.isIdentifier(inner) && inner.text === "Infinity" ? "inf" : ts.isStringLiteral(inner) ? inner.text : literal(inner);
+  if (v !== 1 && v !== 2 && v !== "inf" && v !== "fro") fail(e, "unsupported-construct", '`norm` takes p = 1, 2, Infinity or "fro" as a literal inside a differentiated function');
+  return v;
+}
+
+/** var / std's options: an object literal of literals; PyTorch's defaults (correction 1, keepdim false). */
+function varOptions(name: string, e: ts.Expression | undefined): { correction: number; keepdim: boolean } {
+  const out = { correction: 1, keepdim: false };
+  if (!e) return out;
+  const inner = skipParens(e);
+  const bad = () => fail(e, "unsupported-construct", `\`${name}\` takes { correction?, keepdim? } (an object literal of literals) after its dims inside a differentiated function`);
+  if (!ts.isObjectLiteralExpression(inner)) return bad();
+  for (const prop of inner.properties) {
+    if (!ts.isPropertyAssignment(prop) || !ts.isIdentifier(prop.name)) return bad();
+    const v = literal(prop.initializer);
+    if (prop.name.text === "correction" && typeof v === "number" && v >= 0) out.correction = v;
+    else if (prop.name.text === "keepdim" && typeof v === "boolean") out.keepdim = v;
+    else return bad();
+  }
+  return out;
+}
+
 /**
  * The sizes of reshape / view / expand given by run-time integers: numbers
  * (x.shape[0], n * m), an array literal of them, or a shape (x.shape): one
@@ -134,8 +166,21 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   }
   i += spec.ints?.length ?? 0;
   const attrs: unknown[] = [];
-  if (spec.lits === "dims") {
-    const dim = args[i] ? literal(args[i]) : undefined;
+  if (spec.lits === "norm") {
+    // norm(p?, dim?, keepdim?): p a literal order (Infinity kept as "inf": attrs stay JSON)
+    attrs.push(args[i] ? normOrder(args[i]) : 2);
+    i++;
+  }
+  if (spec.lits === "var") {
+    // var(dim?, { correction?, keepdim? }) / std: attrs [dim, correction, keepdim]
+    const dim = args[i] ? dimLiteral(args[i]) : undefined;
+    if (dim === NOT_LITERAL) fail(args[i], "unsupported-construct", `the dims of \`${name}\` must be literals inside a differentiated function`);
+    const { correction, keepdim } = varOptions(name, args[i + 1]);
+    attrs.push(dim, correction, keepdim);
+    i += 2;
+  } else if (spec.lits === "norm" || spec.lits === "dims") {
+    if (spec.dimRequired && !args[i]) fail(node, "arity", `\`${name}\` needs a dim (or a list of dims)`);
+    const dim = args[i] ? dimLiteral(args[i]) : undefined;
     const keep = args[i + 1] ? literal(args[i + 1]) : false;
     if (dim === NOT_LITERAL || keep === NOT_LITERAL) fail(args[i], "unsupported-construct", `the dims and keepdim of \`${name}\` must be literals inside a differentiated function`);
     attrs.push(dim, keep);
@@ -174,7 +219,8 @@ export function opAsFunction(name: string, fnName: string): Fn | undefined {
   const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
   vars.set("out", TENSOR);
   const ints = (spec.ints ?? []).map((d) => lit(Number.isNaN(d) ? undefined : d));
-  const attrs = spec.lits === "dims" ? [undefined, false] : spec.lits === "params" ? (ELEMENTWISE_OPS[name as ElementwiseName].params ?? []).map(([, d]) => d) : [];
+  if (spec.dimRequired) return undefined;
+  const attrs = spec.lits === "dims" ? [undefined, false] : spec.lits === "norm" ? [2, undefined, false] : spec.lits === "var" ? [undefined, 1, false] : spec.lits === "params" ? (ELEMENTWISE_OPS[name as ElementwiseName].params ?? []).map(([, d]) => d) : [];
   return {
     name: fnName,
     params,

@@ -90,6 +90,18 @@ export function dimArgs(op: string, dims: number[]): BatchRule {
 export const flagged = (helper: string, n: number, kind: Kind = "b"): BatchRule => (b, args, kinds, attrs) =>
   intsUnbatched(kinds, n) ?? { a: b.t(helper, args, [...attrs, kinds.slice(0, n).map(isB)]), kind };
 
+/** A helper over operands of one shape with a dim argument after them: unbatched operands repeated over the batch, the dim moved past it. */
+export function sameShapeDim(op: string, n: number): BatchRule {
+  return (b, args, kinds, attrs, B) => {
+    const bad = intsUnbatched(kinds, n);
+    if (bad) return bad;
+    const d = shift(args[n]);
+    if (typeof d === "string") return d;
+    const xs = args.slice(0, n).map((a, i) => (isB(kinds[i]) ? a : b.t("ad.bBroadcast", [a, B])));
+    return { a: b.t(op, [...xs, d, ...args.slice(n + 1)], attrs), kind: "b" };
+  };
+}
+
 export function join(op: string): BatchRule {
   return (b, args, kinds, [dim], B) => {
     // unbatched pieces are repeated over the batch

@@ -4,7 +4,7 @@
 // They are not part of the language: the front end never reads them.
 import { BOOL, NUM, TENSOR, VEC } from "../ir/ir.js";
 import { sumTo, T, tadd } from "./elementwise.js";
-import { type BatchRule, flagged, isB, same } from "./batching.js";
+import { type BatchRule, dimArgs, flagged, isB, same, sameShapeDim, shiftNum } from "./batching.js";
 import { type OpStructure, DENSE, NONE } from "./structure.js";
 import { call, linear, lits, type TensorRule } from "./tensor.js";
 
@@ -68,8 +68,12 @@ const INTERNAL_OPS_TABLE = {
   "ad.sumBackward": backward(
     linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
     // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them
-    (b, [ct, x], kinds, [dim, keep]) =>
-      dim === undefined || dim === null || keep === true ? { a: b.t("ad.bExpandAs", [ct, x], [[isB(kinds[0]), isB(kinds[1])]]), kind: "b" } : "the backward of a sum over some dims",
+    (b, [ct, x], kinds, [dim, keep], B) => {
+      if (dim === undefined || dim === null || keep === true) return { a: b.t("ad.bExpandAs", [ct, x], [[isB(kinds[0]), isB(kinds[1])]]), kind: "b" };
+      // some dims, not kept: the same backward over the batch (both operands batched), its dims past the batch dim
+      const [cb, xb] = [ct, x].map((a, i) => (isB(kinds[i]) ? a : b.t("ad.bBroadcast", [a, B])));
+      return { a: b.t("ad.sumBackward", [cb, xb], [Array.isArray(dim) ? dim.map(shiftNum) : shiftNum(dim as number), false]), kind: "b" };
+    },
   ),
   "ad.meanBackward": backward(linear("adMeanBackward", (b, ct, _x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward")),
   "ad.selectBackward": backward(linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]]), "ad.selectBackward")),
@@ -104,11 +108,46 @@ const INTERNAL_OPS_TABLE = {
   }),
   // third derivatives of prod are not provided (its second-order tangent is a constant here)
   "ad.prodGradJvp": plumbing("adProdGradJvp", 2),
+  // var / std's 1 / (N - correction): a run-time number (attrs [dim, correction]; batched: past the batch dim)
+  "ad.varScale": {
+    rule: { operands: 1, js: call("adVarScale"), zero: true, type: NUMBER },
+    structure: NONE,
+    batch: (b, [x], _k, [dim, correction]) => ({ a: b.t("ad.varScale", [x], [dim, correction, true], NUM), kind: "u" }),
+  },
+  // cumsum's backward: sums from the end (linear; its vjp is cumsum)
+  "ad.revCumsum": backward(
+    { operands: 1, js: call("adRevCumsum"), jvp: (b, x, [dct]) => (dct ? T(b, "ad.revCumsum", [dct, x[1]]) : null), vjp: (b, x, _o, ct) => [T(b, "t.cumsum", [ct, x[1]])] },
+    dimArgs("ad.revCumsum", [1]),
+  ),
+  // cumprod's tangent (linear in dx) and backward (linear in ct); their tangents in x are the mixed
+  // parts of hyper-dual scans, so Hessians are exact; third derivatives are not provided (as prod)
+  "ad.cumprodJvp": backward(
+    {
+      operands: 2,
+      js: call("adCumprodJvp"),
+      jvp: (b, [x, dx, dim], [ex, ddx]) => tadd(b, ddx ? T(b, "ad.cumprodJvp", [x, ddx, dim]) : null, ex && dx ? T(b, "ad.cumprodJvp2", [x, dx, ex, dim]) : null),
+    },
+    sameShapeDim("ad.cumprodJvp", 2),
+  ),
+  "ad.cumprodJvp2": plumbing("adCumprodJvp2", 3),
+  "ad.cumprodBackward": backward(
+    {
+      operands: 2,
+      js: call("adCumprodBackward"),
+      jvp: (b, [ct, x, dim], [dct, dx]) => tadd(b, dct ? T(b, "ad.cumprodBackward", [dct, x, dim]) : null, dx ? T(b, "ad.cumprodBackwardJvp", [ct, x, dx, dim]) : null),
+    },
+    sameShapeDim("ad.cumprodBackward", 2),
+  ),
+  "ad.cumprodBackwardJvp": plumbing("adCumprodBackwardJvp", 3),
   "ad.block": plumbing("adBlock", 2, DENSE),
   "ad.step": plumbing("adStep", 1, NONE, same("ad.step")),
   "ad.pickWeight": plumbing("adPickWeight", 2, DENSE),
   "ad.clampMask": plumbing("adClampMask", 1, NONE, same("ad.clampMask")),
-  "ad.extremumWeights": plumbing("adExtremumWeights", 2),
+  "ad.extremumWeights": plumbing("adExtremumWeights", 2, NONE, (b, args, kinds, [dim, keep], B) => {
+    if (dim === undefined || dim === null) return "the tie weights of a max / min over all dims";
+    const [xb, ob] = args.map((a, i) => (isB(kinds[i]) ? a : b.t("ad.bBroadcast", [a, B])));
+    return { a: b.t("ad.extremumWeights", [xb, ob], [Array.isArray(dim) ? dim.map(shiftNum) : shiftNum(dim as number), keep]), kind: "b" };
+  }),
   "ad.sign": plumbing("adSign", 1, NONE, same("ad.sign")),
   "ad.zerosLike": plumbing("adZerosLike", 1, NONE, same("ad.zerosLike")),
   "ad.oneHot": plumbing("adOneHot", 1),

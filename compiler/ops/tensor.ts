@@ -13,7 +13,7 @@
 // the vjp (ad.sumTo).
 import { type Atom, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
 import { expandAs, sumTo, T, tadd } from "./elementwise.js";
-import { aligned, type BatchRule, dimArgs, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same } from "./batching.js";
+import { aligned, type BatchRule, dimArgs, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same, shiftNum } from "./batching.js";
 import { type OpStructure, DENSE, MOVE, NONE, RESHAPE } from "./structure.js";
 
 type Tan = Atom | null;
@@ -36,8 +36,10 @@ export interface Surface {
   operands: number;
   /** integer arguments with their defaults (undefined: required; NaN: optional, left out) */
   ints?: (number | undefined)[];
-  /** literal arguments: an optional dim list + keepdim, or a shape given as an array or as numbers */
-  lits?: "dims" | "sizes";
+  /** literal arguments: an optional dim list + keepdim, or a shape given as an array or as numbers; norm's order then dims + keepdim; var's dims then `{ correction, keepdim }` */
+  lits?: "dims" | "sizes" | "norm" | "var";
+  /** the dims are required (logsumexp) */
+  dimRequired?: true;
   /** the result is a number (never a Tensor) */
   result?: "num";
   /** the sizes may be run-time integers (`x.reshape(x.shape[0], -1)`: the vjp reads x's shape, not the sizes) */
@@ -120,6 +122,39 @@ const TENSOR_OPS_TABLE = {
   // all / any: bool results, constants to AD
   all: { surface: dims, rule: { operands: 1, js: call("all"), zero: true }, structure: NONE, batch: reduction("t.all", "all") },
   any: { surface: dims, rule: { operands: 1, js: call("any"), zero: true }, structure: NONE, batch: reduction("t.any", "any") },
+  // norm(p, dim, keepdim), p = 1 | 2 | Infinity ("inf" in the attrs) | "fro": PyTorch's norm_backward (a zero 2-norm has gradient 0)
+  norm: { surface: { operands: 1, lits: "norm" }, rule: normRule(), structure: DENSE, batch: reduceAt("t.norm", 1, 2) },
+  // logsumexp: d = Σ softmax(x) dx, the softmax read back from the result
+  logsumexp: {
+    surface: { ...dims, dimRequired: true },
+    rule: {
+      operands: 1,
+      js: call("logsumexp"),
+      jvp: (b, [x], [dx], out, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, lseWeights(b, x, out, attrs)])], attrs) : null),
+      vjp: (b, [x], out, ct, _a, attrs) => [T(b, "t.mul", [T(b, "ad.sumBackward", [ct, x], attrs), lseWeights(b, x, out, attrs)])],
+    },
+    structure: DENSE,
+    batch: reduceAt("t.logsumexp", 0, 1),
+  },
+  // var(dim, { correction, keepdim }) / std: attrs [dim, correction, keepdim]; `var` is a reserved word, so a method only
+  var: { surface: { operands: 1, lits: "var", methodOnly: true }, rule: varRule(false), structure: DENSE, batch: reduceAt("t.var", 0, 2) },
+  std: { surface: { operands: 1, lits: "var" }, rule: varRule(true), structure: DENSE, batch: reduceAt("t.std", 0, 2) },
+  // argmax / argmin: indices (float), constants to AD
+  argmax: { surface: dims, rule: { operands: 1, js: call("argmax"), zero: true }, structure: NONE, batch: reduceAt("t.argmax", 0, 1) },
+  argmin: { surface: dims, rule: { operands: 1, js: call("argmin"), zero: true }, structure: NONE, batch: reduceAt("t.argmin", 0, 1) },
+  // scans along one dim: cumsum is linear (its vjp sums from the end); cumprod's derivatives are dual-number scans, exact at zeros
+  cumsum: { surface: withInts(REQ), rule: linear("cumsum", (b, ct, x) => T(b, "ad.revCumsum", [ct, x[1]])), structure: DENSE, batch: dimArgs("t.cumsum", [1]) },
+  cumprod: {
+    surface: withInts(REQ),
+    rule: {
+      operands: 1,
+      js: call("cumprod"),
+      jvp: (b, x, [dx]) => (dx ? T(b, "ad.cumprodJvp", [x[0], dx, x[1]]) : null),
+      vjp: (b, x, _o, ct) => [T(b, "ad.cumprodBackward", [ct, x[0], x[1]])],
+    },
+    structure: DENSE,
+    batch: dimArgs("t.cumprod", [1]),
+  },
 
   // ---- products. d(a @ b) = da @ b + a @ db
   matmul: {
@@ -410,6 +445,74 @@ function extremum(which: "max" | "min"): TensorRule {
     js: call(which),
     jvp: (b, [x], [dx], out, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, T(b, "ad.extremumWeights", [x, out], attrs)])], attrs) : null),
     vjp: (b, [x], out, ct, _a, attrs) => [T(b, "t.mul", [T(b, "ad.sumBackward", [ct, x], attrs), T(b, "ad.extremumWeights", [x, out], attrs)])],
+  };
+}
+
+/**
+ * A reduction whose attrs hold its dims at `dimAt` and keepdim at `keepAt`, over a batch: its dims moved
+ * past the batch dim; all of an example's dims are its flattened elements (with keepdim: the row loop).
+ */
+function reduceAt(op: string, dimAt: number, keepAt: number): BatchRule {
+  return (b, [x], _k, attrs) => {
+    const dim = attrs[dimAt] as number | number[] | undefined | null;
+    const out = [...attrs];
+    if (dim === undefined || dim === null || (Array.isArray(dim) && dim.length === 0)) {
+      if (attrs[keepAt] === true) return `\`${op.slice(2)}\` over all of an example's dims with keepdim`;
+      out[dimAt] = 1;
+      return { a: b.t(op, [b.t("ad.bFlatten", [x, lit(0), lit(-1)])], out), kind: "b" };
+    }
+    out[dimAt] = Array.isArray(dim) ? dim.map(shiftNum) : shiftNum(dim);
+    return { a: b.t(op, [x], out), kind: "b" };
+  };
+}
+
+/** A denominator that is 1 where `t` is 0 (a zero norm or std has gradient 0 in PyTorch, and no NaN reaches a Hessian). */
+function safeDenominator(b: Builder, t: Atom): Atom {
+  return T(b, "t.where", [T(b, "t.eq", [t, lit(0)]), lit(1), t]);
+}
+
+function normRule(): TensorRule {
+  // each order's gradient w (∂norm/∂x, in x's shape): d norm = Σ w dx, x̄ = ct · w
+  const weights = (b: Builder, x: Atom, out: Atom, [p, ...red]: unknown[]): Atom => {
+    if (p === 1) return T(b, "t.sign", [x]);
+    // the max |x| splits its gradient evenly among ties, as amax does
+    if (p === "inf") return T(b, "t.mul", [T(b, "t.sign", [x]), T(b, "ad.extremumWeights", [T(b, "t.abs", [x]), out], red)]);
+    // 2-norm: x / norm, with a zero norm's gradient 0 (x is 0 there)
+    return T(b, "t.mul", [x, T(b, "ad.sumBackward", [T(b, "t.reciprocal", [safeDenominator(b, out)]), x], red)]);
+  };
+  return {
+    operands: 1,
+    js: call("norm", (a, [p, ...red]) => [a[0], p === "inf" ? "Infinity" : JSON.stringify(p), ...lits(red)]),
+    jvp: (b, [x], [dx], out, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, weights(b, x, out, attrs)])], attrs.slice(1)) : null),
+    vjp: (b, [x], out, ct, _a, attrs) => [T(b, "t.mul", [T(b, "ad.sumBackward", [ct, x], attrs.slice(1)), weights(b, x, out, attrs)])],
+  };
+}
+
+/** logsumexp's gradient: exp(x - out), out broadcast back over the reduced dims. */
+function lseWeights(b: Builder, x: Atom, out: Atom, attrs: unknown[]): Atom {
+  return T(b, "t.exp", [T(b, "t.sub", [x, T(b, "ad.sumBackward", [out, x], attrs)])]);
+}
+
+/**
+ * var: d var = 2 Σ (x - mean) dx / (N - correction); std = sqrt(var): d std = d var / (2 std), 0 where
+ * std is 0 (PyTorch's std_backward). attrs [dim, correction, keepdim]; the divisor is read at run time.
+ */
+function varRule(std: boolean): TensorRule {
+  // the gradient in x's shape, with a factor `ct` in the result's shape folded in
+  const grad = (b: Builder, x: Atom, out: Atom, ct: Atom | null, [dim, correction, keep]: unknown[]): Atom => {
+    const centred = T(b, "t.sub", [x, T(b, "t.mean", [x], [dim, true])]);
+    const scale = T(b, "ad.varScale", [x], [dim, correction]);
+    let f: Atom | null = ct;
+    if (std) f = f ? T(b, "t.div", [f, safeDenominator(b, out)]) : T(b, "t.reciprocal", [safeDenominator(b, out)]);
+    // (x - mean) / (N - correction), times 2 for var (std's 2 cancels against the 2 of 2 std)
+    const w = std ? T(b, "t.mul", [centred, scale]) : T(b, "t.mul", [T(b, "t.mul", [centred, scale]), lit(2)]);
+    return f ? T(b, "t.mul", [T(b, "ad.sumBackward", [f, x], [dim, keep]), w]) : w;
+  };
+  return {
+    operands: 1,
+    js: call(std ? "std" : "var", (a, [dim, correction, keep]) => [a[0], dim === undefined ? "undefined" : JSON.stringify(dim), `{ correction: ${correction}, keepdim: ${keep} }`]),
+    jvp: (b, [x], [dx], out, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, grad(b, x, out, null, attrs)])], [attrs[0], attrs[2]]) : null),
+    vjp: (b, [x], out, ct, _a, attrs) => [grad(b, x, out, ct, attrs)],
   };
 }
 

@@ -13,11 +13,14 @@ import * as slice from "./slice.js";
 import * as sm from "./softmax.js";
 import * as allAny from "./all-any.js";
 import * as linalgOps from "./linalg.js";
+import * as stats from "./stats.js";
+import * as scan from "./scan.js";
 
 export type { AlphaOptions } from "./binary.js";
 // the elementwise ops, generated from the op registry (compiler/ops/elementwise.ts)
 export * from "./elementwise-api.gen.js";
 export type { Dims } from "./reduce.js";
+export type { NormOrder, VarOptions } from "./stats.js";
 
 export const where = deviceAware("where", whereOps.where);
 export const clamp = deviceAware("clamp", whereOps.clamp);
@@ -31,6 +34,16 @@ export const min = deviceAware("min", reduce.min);
 // (built on other ops, on the device of their argument)
 export const all = allAny.all;
 export const any = allAny.any;
+export const norm = stats.norm;
+export const logsumexp = stats.logsumexp;
+export const std = stats.std;
+// (`var` is a reserved word: the function is exported under that name, callable as `ops.var` or as the method)
+const var_ = stats.var_;
+export { var_ as var };
+export const cumsum = deviceAware("cumsum", scan.cumsum);
+export const cumprod = deviceAware("cumprod", scan.cumprod);
+export const argmax = deviceAware("argmax", scan.argmax);
+export const argmin = deviceAware("argmin", scan.argmin);
 export const matmul = deviceAware("matmul", mm.matmul);
 export const dot = deviceAware("dot", mm.dot);
 export const outer = deviceAware("outer", mm.outer);

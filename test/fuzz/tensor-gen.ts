@@ -1,6 +1,6 @@
 // Random tensor programs (SPEC §5 ops, PyTorch broadcasting) as fast-check
 // arbitraries: elementwise chains, reductions over dims (with and without
-// keepdim), softmax, matmul with a captured constant matrix, shape ops, where
+// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, matmul with a captured constant matrix, shape ops, where
 // with a captured mask, a mask from the data (`a.gt(c)`) or a data-dependent
 // condition, clamp, number parameters
 // mixed in, helper functions (some with a loop and an early return),
@@ -46,7 +46,7 @@ const CMP = ["gt", "lt", "ge", "le"] as const;
 export const JOIN = ["cat", "stack", "outer", "dot"] as const;
 export type Join = (typeof JOIN)[number];
 export type Bin = (typeof BIN)[number];
-export const RED = ["sum", "mean", "max", "min", "prod", "softmax", "logSoftmax", "all"] as const;
+export const RED = ["sum", "mean", "max", "min", "prod", "softmax", "logSoftmax", "all", "logsumexp", "norm", "var", "std", "cumsum", "cumprod"] as const;
 export type Red = (typeof RED)[number];
 export const SHAPE = ["t", "unsqueeze", "flatten", "transpose", "reshape", "select", "narrow", "permute", "squeeze", "expand"] as const;
 export type ShapeOp = (typeof SHAPE)[number];
@@ -424,8 +424,14 @@ export function renderTE(e: TE, sc: TScope): TVal {
       if (rank === 0) return a;
       if (e.f === "all") return { code: `${a.code}.sum()`, shape: [] };
       const dim = e.dim % rank;
-      if (e.f === "softmax" || e.f === "logSoftmax") return { code: `${a.code}.${e.f}(${dim})`, shape: a.shape };
+      if (e.f === "softmax" || e.f === "logSoftmax" || e.f === "cumsum" || e.f === "cumprod") return { code: `${a.code}.${e.f}(${dim})`, shape: a.shape };
       const shape = e.keep ? a.shape.map((d, i) => (i === dim ? 1 : d)) : a.shape.filter((_, i) => i !== dim);
+      // (finite and smooth: the 2-norm of random values, var with correction 0, std only over more than one element)
+      if (e.f === "norm") return { code: `${a.code}.norm(2, ${dim}${e.keep ? ", true" : ""})`, shape };
+      if (e.f === "var" || e.f === "std") {
+        const f = e.f === "std" && a.shape[dim] > 1 ? "std" : "var";
+        return { code: `${a.code}.${f}(${dim}, { correction: 0${e.keep ? ", keepdim: true" : ""} })`, shape };
+      }
       return { code: `${a.code}.${e.f}(${dim}${e.keep ? ", true" : ""})`, shape };
     }
     case "mm": {

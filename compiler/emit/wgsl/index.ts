@@ -9,6 +9,7 @@ import {
   prodGradJvpKernel, prodGradKernel, reduceKernel, scatterRowsAddKernel, softmaxKernel, unaryKernel, whereKernel,
   type BinaryKind, type FoldKind, type UnaryKind,
 } from "./kernels.js";
+import { argExtremumKernel, cumprodBackKernel, cumprodJvpKernel, scanKernel } from "./scan-kernels.js";
 
 import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES } from "../../ops/elementwise.js";
 import { SJ_ENTRIES, type SjEntry } from "../../ops/structure.js";
@@ -37,6 +38,10 @@ export const KERNELS: Record<string, () => string> = {
   one_hot: oneHotKernel,
   prod_grad: prodGradKernel,
   prod_grad_jvp: prodGradJvpKernel,
+  scan: scanKernel,
+  cumprod_jvp: cumprodJvpKernel,
+  cumprod_back: cumprodBackKernel,
+  arg_extremum: argExtremumKernel,
 };
 
 const COPY = ["copy_strided"];
@@ -73,6 +78,15 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   index: ["gather_rows", "copy_strided"],
   softmax: ["softmax"],
   logSoftmax: ["log_softmax"],
+  // (built on other ops: their kernels)
+  norm: ["unary_abs", "unary_square", "reduce_sum", "unary_sqrt", "reduce_max"],
+  logsumexp: ["reduce_max", "unary_isfinite", "where", "binary_sub", "unary_exp", "reduce_sum", "unary_log", "binary_add"],
+  var: ["reduce_sum", "binary_sub", "binary_mul", "binary_div"],
+  std: ["reduce_sum", "binary_sub", "binary_mul", "binary_div", "unary_sqrt"],
+  cumsum: ["scan"],
+  cumprod: ["scan"],
+  argmax: ["arg_extremum"],
+  argmin: ["arg_extremum"],
   zeros: ["fill"], ones: ["fill"], full: ["fill"],
   // AD helpers (runtime/ad.ts)
   adAcc: ["binary_add"],
@@ -100,6 +114,12 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adProdGradJvp: ["copy_strided", "prod_grad_jvp"],
   adCatPiece: COPY,
   adIndexBackward: ["scatter_rows_add"],
+  adVarScale: [],
+  adRevCumsum: ["scan"],
+  adCumprodJvp: ["cumprod_jvp"],
+  adCumprodJvp2: ["cumprod_jvp"],
+  adCumprodBackward: ["cumprod_back"],
+  adCumprodBackwardJvp: ["cumprod_back"],
   adNumel: [],
   // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts)
   adNumAdd: ["binary_add", "binary_mul"],

@@ -117,7 +117,7 @@ fn pow_c(x: f32, y: f32) -> f32 {
 }`,
 };
 
-function header(b: WgslBuilder, title: string, helpers: string[]): void {
+export function header(b: WgslBuilder, title: string, helpers: string[]): void {
   b.comment(`jacc: ${title}`);
   b.line("@group(0) @binding(0) var<storage, read> params: array<u32>;");
   for (const text of helperTexts(helpers)) b.blank().line(text);
