@@ -379,6 +379,11 @@ const CASES: Record<string, Case[]> = {
     { expr: "linalg.solve(x.mul(0.1).add(tensor([[3, 0.5], [0.2, 2]])), y)", args: [[3, 2, 2], [2, 1]] }, // a batch of A, one B (broadcast)
     { expr: "linalg.solve(tensor([[3, 0.5], [0.2, 2]]), y.mul(x))", args: [[2, 2, 3], [3]] }, // a batch of B, one A
   ],
+  "t.crossEntropy": [
+    { expr: "crossEntropy(x, y.softmax(-1))", args: [[2, 3], [2, 3]], hessian: true, jvp: true }, // probabilities
+    { expr: "crossEntropy(x, tensor([2, 0]))", args: [[2, 3]], hessian: true }, // class indices
+    { expr: "crossEntropy(x.mul(y), tensor(1))", args: [[4], [4]] }, // one example: [C] and a 0-d index
+  ],
   "t.cross": [
     { expr: "x.cross(y)", args: [[3], [3]], hessian: true, jvp: true },
     { expr: "cross(x, y, 0)", args: [[3, 2], [3, 2]] },

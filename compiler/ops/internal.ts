@@ -65,6 +65,26 @@ const INTERNAL_OPS_TABLE = {
     batch: flagged("ad.bExpandAs", 2),
   },
   "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: null },
+  // crossEntropy's target distribution (runtime/ops/loss.ts): the target itself for probabilities, a
+  // one-hot for class indices; ad.ceTargetTangent(x, t, v) is how it moves: v, or zeros
+  "ad.ceTarget": backward(
+    {
+      operands: 2,
+      js: call("adCeTarget"),
+      jvp: (b, [x, t], [, dt]) => (dt ? T(b, "ad.ceTargetTangent", [x, t, dt]) : null),
+      vjp: (b, [x, t], _o, ct, act) => [null, act[1] ? T(b, "ad.ceTargetTangent", [x, t, ct]) : null],
+    },
+    null,
+  ),
+  "ad.ceTargetTangent": backward(
+    {
+      operands: 3,
+      js: call("adCeTargetTangent"),
+      jvp: (b, [x, t], [, , dv]) => (dv ? T(b, "ad.ceTargetTangent", [x, t, dv]) : null),
+      vjp: (b, [x, t], _o, ct, act) => [null, null, act[2] ? T(b, "ad.ceTargetTangent", [x, t, ct]) : null],
+    },
+    null,
+  ),
   "ad.sumBackward": backward(
     linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
     // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them

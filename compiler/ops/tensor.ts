@@ -213,6 +213,37 @@ const TENSOR_OPS_TABLE = {
     // (a batched B of vectors and an unbatched A read as a matrix B: the row loop keeps PyTorch's reading)
     batch: fallback("linalg.solve runs row by row under vmap"),
   },
+  // torch.nn.functional.cross_entropy (mean reduction): L = −mean_rows Σ_c D_c log softmax(x)_c, D the
+  // target distribution (the probabilities, or the one-hot of class indices: ad.ceTarget)
+  crossEntropy: {
+    surface: { operands: 2, functionOnly: true },
+    rule: {
+      operands: 2,
+      js: call("crossEntropy"),
+      // dL = −mean Σ_c (D (dx − Σ_c' p dx) + dD log p)
+      jvp: (b, [x, t], [dx, dt]) => {
+        const logp = T(b, "t.logSoftmax", [x, lit(-1)]);
+        const D = T(b, "ad.ceTarget", [x, t]);
+        const fromX = dx ? T(b, "t.mul", [D, T(b, "t.sub", [dx, keepSum(b, T(b, "t.mul", [T(b, "t.exp", [logp]), dx]), lit(-1))])]) : null;
+        const fromT = dt ? T(b, "t.mul", [T(b, "ad.ceTargetTangent", [x, t, dt]), logp]) : null;
+        const inner = tadd(b, fromX, fromT);
+        return inner ? T(b, "t.neg", [T(b, "t.mean", [T(b, "t.sum", [inner], [-1, false])], [undefined, false])]) : null;
+      },
+      // each row's cotangent −ct / N, broadcast over the classes: ḡx = g (D − p Σ_c D), ḡD = g log p
+      vjp: (b, [x, t], _o, ct, act) => {
+        const logp = T(b, "t.logSoftmax", [x, lit(-1)]);
+        const D = T(b, "ad.ceTarget", [x, t]);
+        const rows = T(b, "t.sum", [T(b, "t.mul", [D, logp])], [-1, false]);
+        const g = T(b, "t.neg", [T(b, "ad.sumBackward", [T(b, "ad.meanBackward", [ct, rows], [undefined, false]), logp], [-1, false])]);
+        return [
+          act[0] ? T(b, "t.mul", [g, T(b, "t.sub", [D, T(b, "t.mul", [T(b, "t.exp", [logp]), keepSum(b, D, lit(-1))])])]) : null,
+          act[1] ? T(b, "ad.ceTargetTangent", [x, t, T(b, "t.mul", [g, logp])]) : null,
+        ];
+      },
+    },
+    structure: DENSE,
+    batch: fallback("crossEntropy runs row by row under vmap"),
+  },
   // a × b along a dim of size 3: bilinear; ḡa = b × ct, ḡb = ct × a (the triple product's cycles)
   cross: {
     surface: { operands: 2, ints: [-1] },

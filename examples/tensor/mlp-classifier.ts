@@ -1,5 +1,5 @@
-// An MLP classifier trained with grad over a Params record (cross-entropy by logSoftmax), and per-sample gradient norms with vmap(grad).
-import { grad, tensor, vmap, type Tensor } from "jacc";
+// An MLP classifier trained with grad(crossEntropy) over a Params record, and per-sample gradient norms with vmap(grad).
+import { crossEntropy, grad, tensor, vmap, type Tensor } from "jacc";
 
 interface Params { W1: Tensor; b1: Tensor; W2: Tensor; b2: Tensor }
 
@@ -8,14 +8,14 @@ function logits(p: Params, X: Tensor): Tensor {
   return X.matmul(p.W1.t()).add(p.b1).tanh().matmul(p.W2.t()).add(p.b2);
 }
 
-/** Cross-entropy of the scores against one-hot labels Y [N, 2], averaged over the batch. */
+/** Cross-entropy of the scores against the class labels Y [N] (0 or 1), averaged over the batch. */
 export function loss(p: Params, X: Tensor, Y: Tensor): Tensor {
-  return logits(p, X).logSoftmax(1).mul(Y).sum(1).mean().neg();
+  return crossEntropy(logits(p, X), Y);
 }
 
-/** One example's loss (x [2], y [2]): vmap over the batch gives per-sample gradients. */
+/** One example's loss (x [2], its label y a 0-d tensor): vmap over the batch gives per-sample gradients. */
 function exampleLoss(p: Params, x: Tensor, y: Tensor): Tensor {
-  return loss(p, x.unsqueeze(0), y.unsqueeze(0));
+  return crossEntropy(logits(p, x.unsqueeze(0)).squeeze(0), y);
 }
 
 const gradient = grad(loss);
@@ -26,14 +26,14 @@ const N = 64, H = 12;
 const noise = (i: number) => Math.sin(i * 12.9898 + 78.233) * 43758.5453 - Math.floor(Math.sin(i * 12.9898 + 78.233) * 43758.5453);
 const points = Array.from({ length: N }, (_, i) => [2 * noise(2 * i) - 1, 2 * noise(2 * i + 1) - 1]);
 const X = tensor(points, { dtype: "float64" });
-const Y = tensor(points.map(([a, b]) => (a * b > 0 ? [1, 0] : [0, 1])), { dtype: "float64" });
+const Y = tensor(points.map(([a, b]) => (a * b > 0 ? 0 : 1)), { dtype: "float64" });
 const init = (rows: number, cols: number, seed: number, scale: number) =>
   tensor(Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => scale * (2 * noise(seed + r * cols + c) - 1))), { dtype: "float64" });
 
 function accuracy(p: Params): number {
   const z = logits(p, X).toArray() as number[][];
-  const y = Y.toArray() as number[][];
-  return z.filter((row, i) => (row[0] > row[1] ? 0 : 1) === (y[i][0] === 1 ? 0 : 1)).length / N;
+  const y = Y.toArray() as number[];
+  return z.filter((row, i) => (row[0] > row[1] ? 0 : 1) === y[i]).length / N;
 }
 
 const names = ["W1", "b1", "W2", "b2"] as const;

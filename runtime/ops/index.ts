@@ -13,6 +13,7 @@ import * as slice from "./slice.js";
 import * as sm from "./softmax.js";
 import * as allAny from "./all-any.js";
 import * as linalgOps from "./linalg.js";
+import * as loss from "./loss.js";
 import * as stats from "./stats.js";
 import * as scan from "./scan.js";
 
@@ -64,6 +65,8 @@ export const select = deviceAware("select", slice.select);
 export const index = deviceAware("index", slice.index);
 export const softmax = deviceAware("softmax", sm.softmax);
 export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
+/** Cross-entropy of class scores against class indices or probabilities, averaged over the batch (torch.nn.functional.cross_entropy). */
+export const crossEntropy = loss.crossEntropy;
 /** The cross product of 3-vectors along a dim (default -1, as torch.linalg.cross; torch.cross's legacy default differs), CPU only. */
 export const cross = linalgOps.cross;
 /** torch.linalg: `linalg.solve(A, B)`, `linalg.inv(A)` (CPU only: a WebGPU tensor is a TypeError naming the op). */

@@ -87,6 +87,10 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   cumprod: ["scan"],
   argmax: ["arg_extremum"],
   argmin: ["arg_extremum"],
+  // (class indices on the device: the one-hot by comparison, NaN rows for an index that is not a class)
+  crossEntropy: ["log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
+  adCeTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
+  adCeTargetTangent: ["fill"],
   zeros: ["fill"], ones: ["fill"], full: ["fill"],
   // AD helpers (runtime/ad.ts)
   adAcc: ["binary_add"],
