@@ -5,3 +5,4 @@ export * from "./ad/numbers.js";
 export * from "./ad/blocks.js";
 export * from "./ad/backward.js";
 export * from "./ad/hessian.js";
+export * from "./ad/moves.js";

@@ -87,6 +87,7 @@ export class Tensor extends TensorElementwise {
     }
     return this.data[0];
   }
+  /** A copy with its own storage. */
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape.slice());
   }
@@ -170,6 +171,19 @@ export class Tensor extends TensorElementwise {
   t(): Tensor { return ops.t(this); }
   /** All dims reversed (PyTorch's `.T`). */
   get T(): Tensor { return ops.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)); }
+  flip(...dims: Sizes): Tensor { return ops.flip(this, ...dims); }
+  roll(shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor { return ops.roll(this, shifts, dims); }
+  repeat(...sizes: Sizes): Tensor { return ops.repeat(this, ...sizes); }
+  tile(...dims: Sizes): Tensor { return ops.tile(this, ...dims); }
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return ops.movedim(this, source, destination); }
+  unflatten(dim: number, sizes: readonly number[]): Tensor { return ops.unflatten(this, dim, sizes); }
+  broadcastTo(...sizes: Sizes): Tensor { return ops.broadcastTo(this, ...sizes); }
+  expandAs(other: Tensor): Tensor { return ops.expandAs(this, other); }
+  diag(diagonal = 0): Tensor { return ops.diag(this, diagonal); }
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return ops.diagonal(this, offset, dim1, dim2); }
+  trace(): Tensor { return ops.trace(this); }
+  tril(diagonal = 0): Tensor { return ops.tril(this, diagonal); }
+  triu(diagonal = 0): Tensor { return ops.triu(this, diagonal); }
 
   // slicing
   narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }

@@ -146,6 +146,20 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
       attrs.push(val);
     }
     i += params.length;
+  } else if (spec.lits === "lists") {
+    // roll(shifts, dims?), movedim(source, destination): each an integer or an array of integers, literal
+    for (const [k, required] of (spec.lists ?? []).entries()) {
+      const a = args[i + k];
+      if (!a) {
+        if (required) fail(node, "arity", `\`${name}\` is missing argument ${i + k + 1}`);
+        attrs.push(undefined);
+        continue;
+      }
+      const val = literal(a);
+      if (typeof val !== "number" && !Array.isArray(val)) fail(a, "unsupported-construct", `argument ${i + k + 1} of \`${name}\` must be an integer or an array of integers, written as literals inside a differentiated function`);
+      attrs.push(val);
+    }
+    i += spec.lists?.length ?? 0;
   } else if (spec.lits === "sizes") {
     const rest = args.slice(i);
     const vals = rest.map(literal);
@@ -165,7 +179,7 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
 /** jacc's op `name` as a function of Tensors (`jacrev(sin)`): its IR, or undefined if it is not a plain op. */
 export function opAsFunction(name: string, fnName: string): Fn | undefined {
   const spec = OPS.get(name);
-  if (!spec || spec.form || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes") return undefined;
+  if (!spec || spec.form || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes" || spec.lits === "lists") return undefined;
   const params = Array.from({ length: spec.operands }, (_, i) => ({ name: spec.operands === 1 ? "x" : ["x", "y"][i], type: TENSOR }));
   const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
   vars.set("out", TENSOR);

@@ -74,6 +74,11 @@ const INTERNAL_OPS_TABLE = {
   "ad.meanBackward": backward(linear("adMeanBackward", (b, ct, _x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward")),
   "ad.selectBackward": backward(linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]]), "ad.selectBackward")),
   "ad.narrowBackward": backward(linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]]), "ad.narrowBackward")),
+  // movement ops (runtime/ad/moves.ts): each the transpose of its op
+  "ad.repeatBackward": backward(linear("adRepeatBackward", (b, ct, _x, [sizes, tile]) => T(b, tile ? "t.tile" : "t.repeat", [ct], [sizes]), "ad.repeatBackward")),
+  "ad.diagonalBackward": backward(linear("adDiagonalBackward", (b, ct, x) => T(b, "t.diagonal", [ct, x[2], x[3], x[4]]), "ad.diagonalBackward")),
+  "ad.diagBackward": backward(linear("adDiagBackward", (b, ct, x) => T(b, "t.diag", [ct, x[2]]), "ad.diagBackward")),
+  "ad.traceBackward": backward(linear("adTraceBackward", (b, ct) => T(b, "t.trace", [ct]), "ad.traceBackward")),
   "ad.indexBackward": backward(linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]]), "ad.indexBackward")),
   // bilinear in (ct, the other operand); the first operand only gives shapes
   "ad.matmulBackA": backward(

@@ -13,7 +13,7 @@
 // the vjp (ad.sumTo).
 import { type Atom, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
 import { expandAs, sumTo, T, tadd } from "./elementwise.js";
-import { aligned, type BatchRule, dimArgs, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same } from "./batching.js";
+import { aligned, type BatchRule, dimArgs, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same, shiftNum } from "./batching.js";
 import { type OpStructure, DENSE, MOVE, NONE, RESHAPE } from "./structure.js";
 
 type Tan = Atom | null;
@@ -36,8 +36,10 @@ export interface Surface {
   operands: number;
   /** integer arguments with their defaults (undefined: required; NaN: optional, left out) */
   ints?: (number | undefined)[];
-  /** literal arguments: an optional dim list + keepdim, or a shape given as an array or as numbers */
-  lits?: "dims" | "sizes";
+  /** literal arguments: an optional dim list + keepdim, a shape given as an array or as numbers, or `lists` */
+  lits?: "dims" | "sizes" | "lists";
+  /** lits "lists": one literal argument each (an integer or an array of integers), true where required (roll's shifts, dims) */
+  lists?: boolean[];
   /** the result is a number (never a Tensor) */
   result?: "num";
   /** the sizes may be run-time integers (`x.reshape(x.shape[0], -1)`: the vjp reads x's shape, not the sizes) */
@@ -190,6 +192,60 @@ const TENSOR_OPS_TABLE = {
   // cat / stack of several tensors: the vjp hands each operand its piece of ct
   cat: { surface: { operands: Infinity, form: "list" }, rule: joinRule(false), structure: { structure: "move", sj: "sjCat" }, batch: join("t.cat") },
   stack: { surface: { operands: Infinity, form: "list" }, rule: joinRule(true), structure: { structure: "move", sj: "sjStack" }, batch: join("t.stack") },
+
+  // ---- movement ops (issue 17): linear, with the transposed movement as vjp (runtime/ops/moves.ts)
+  flip: { surface: sizes, rule: linear("flip", (b, ct, _x, attrs) => T(b, "t.flip", [ct], attrs)), structure: MOVE, batch: (b, [x], _k, attrs) => ({ a: b.t("t.flip", [x], attrs.map((d) => shiftDims(d))), kind: "b" }) },
+  roll: {
+    surface: { operands: 1, lits: "lists", lists: [true, false] },
+    rule: linear("roll", (b, ct, _x, [shifts, dims]) => T(b, "t.roll", [ct], [Array.isArray(shifts) ? shifts.map((s) => -s) : -(shifts as number), dims])),
+    structure: MOVE,
+    batch: (b, [x], _k, [shifts, dims]) => (dims === undefined ? "`roll` without dims rolls the flattened batch" : { a: b.t("t.roll", [x], [shifts, shiftDims(dims)]), kind: "b" }),
+  },
+  repeat: {
+    surface: sizes,
+    rule: linear("repeat", (b, ct, [x], attrs) => T(b, "ad.repeatBackward", [ct, x], [attrs[0] ?? [], false])),
+    structure: MOVE,
+    batch: (b, [x], _k, attrs) => ({ a: b.t("ad.bRepeat", [x], [attrs[0] ?? [], false]), kind: "b" }),
+  },
+  tile: {
+    surface: sizes,
+    rule: linear("tile", (b, ct, [x], attrs) => T(b, "ad.repeatBackward", [ct, x], [attrs[0] ?? [], true])),
+    structure: MOVE,
+    batch: (b, [x], _k, attrs) => ({ a: b.t("ad.bRepeat", [x], [attrs[0] ?? [], true]), kind: "b" }),
+  },
+  movedim: {
+    surface: { operands: 1, lits: "lists", lists: [true, true] },
+    rule: linear("movedim", (b, ct, _x, [src, dst]) => T(b, "t.movedim", [ct], [dst, src])),
+    structure: MOVE,
+    batch: (b, [x], _k, [src, dst]) => ({ a: b.t("t.movedim", [x], [shiftDims(src), shiftDims(dst)]), kind: "b" }),
+  },
+  unflatten: { surface: { operands: 1, ints: [REQ], lits: "sizes" }, rule: linear("unflatten", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])), structure: RESHAPE, batch: dimArgs("t.unflatten", [1]) },
+  broadcastTo: { surface: runtimeSizes, rule: linear("broadcastTo", (b, ct, [x]) => sumTo(b, ct, x, TENSOR)), structure: MOVE, batch: sized("broadcastTo", "ad.bExpand") },
+  // expandAs(other): other gives only the shape (no derivative flows to it)
+  expandAs: {
+    surface: unary(2),
+    rule: {
+      operands: 2,
+      js: call("expandAs"),
+      jvp: (b, x, [dx]) => (dx ? T(b, "t.expandAs", [dx, x[1]]) : null),
+      vjp: (b, [x], _o, ct, act) => [act[0] ? sumTo(b, ct, x, TENSOR) : null, null],
+    },
+    structure: MOVE,
+    batch: flagged("ad.bExpandAs", 2),
+  },
+  clone: { surface: unary(), rule: linear("clone", (_b, ct) => ct), structure: MOVE, batch: same("t.clone") },
+  // diag / tril / triu write zeros: no structured rule (a tangent runs them per basis column)
+  diag: { surface: withInts(0), rule: linear("diag", (b, ct, x) => T(b, "ad.diagBackward", [ct, x[0], x[1]])), structure: DENSE, batch: (b, args, kinds) => intsUnbatched(kinds, 1) ?? { a: b.t("ad.bDiag", args), kind: "b" } },
+  diagonal: { surface: withInts(0, 0, 1), rule: linear("diagonal", (b, ct, x) => T(b, "ad.diagonalBackward", [ct, ...x])), structure: MOVE, batch: dimArgs("t.diagonal", [2, 3]) },
+  trace: {
+    surface: unary(),
+    rule: linear("trace", (b, ct, [x]) => T(b, "ad.traceBackward", [ct, x])),
+    structure: DENSE,
+    // each example's diagonal, summed
+    batch: (b, [x]) => ({ a: b.t("t.sum", [b.t("t.diagonal", [x, lit(0), lit(1), lit(2)])], [-1, false]), kind: "b" }),
+  },
+  tril: { surface: withInts(0), rule: linear("tril", (b, ct, x) => T(b, "t.tril", [ct, x[1]])), structure: DENSE, batch: same("t.tril") },
+  triu: { surface: withInts(0), rule: linear("triu", (b, ct, x) => T(b, "t.triu", [ct, x[1]])), structure: DENSE, batch: same("t.triu") },
 
   // ---- nonlinear ops that are not elementwise
   // softmax: d s = s (dx - Σ s dx); log-softmax: d l = dx - Σ softmax dx
@@ -371,6 +427,11 @@ function joinRule(stacked: boolean): TensorRule {
 
 function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
   return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);
+}
+
+/** Literal dims (a number or a list) of an example, moved past the batch dim. */
+function shiftDims(d: unknown): unknown {
+  return Array.isArray(d) ? d.map(shiftNum) : typeof d === "number" ? shiftNum(d) : d;
 }
 
 function inversePerm(dims: number[]): number[] {

@@ -71,6 +71,12 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   reshape: [], view: [], flatten: [], squeeze: [], unsqueeze: [], detach: [],
   transpose: COPY, t: COPY, permute: COPY, expand: COPY, narrow: COPY, select: COPY, cat: COPY, stack: COPY,
   index: ["gather_rows", "copy_strided"],
+  // movement ops (runtime/ops/moves.ts): strided copies, zeros first where some entries are not copied
+  flip: COPY, roll: COPY, repeat: COPY, tile: COPY, movedim: COPY, broadcastTo: COPY, expandAs: COPY, diagonal: COPY,
+  diag: EXPAND, unflatten: [], clone: [],
+  trace: ["copy_strided", "reduce_sum"],
+  tril: ["where"], triu: ["where"],
+  bRepeat: COPY, bDiag: EXPAND,
   softmax: ["softmax"],
   logSoftmax: ["log_softmax"],
   zeros: ["fill"], ones: ["fill"], full: ["fill"],
@@ -100,6 +106,10 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adProdGradJvp: ["copy_strided", "prod_grad_jvp"],
   adCatPiece: COPY,
   adIndexBackward: ["scatter_rows_add"],
+  adRepeatBackward: SUM_TO,
+  adDiagonalBackward: EXPAND,
+  adDiagBackward: EXPAND,
+  adTraceBackward: EXPAND,
   adNumel: [],
   // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts)
   adNumAdd: ["binary_add", "binary_mul"],

@@ -1,0 +1,40 @@
+// The backward of the movement ops whose vjp is not one op (runtime/ops/moves.ts):
+// repeat / tile sum the copies, diagonal / diag / trace put the cotangent back
+// on the diagonal of zeros. Each is linear in its cotangent (the compiler
+// differentiates through it again) and runs on the cotangent's device.
+import { Tensor } from "../tensor.js";
+import * as ops from "../ops/index.js";
+import { full } from "../factories.js";
+import * as L from "../ops/move-layouts.js";
+import { runLayout } from "../ops/moves.js";
+
+/** Backward of repeat / tile: ct viewed as [r0, s0, r1, s1, …], summed over the r's, in x's shape. */
+export function adRepeatBackward(ct: Tensor, x: Tensor, sizes: readonly number[], tile = false): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
+  const r = tile ? L.tileSizes(x.shape, [...sizes]) : [...sizes];
+  if (r.length === 0) return ops.reshape(ct, []);
+  const xs = [...new Array<number>(r.length - x.shape.length).fill(1), ...x.shape];
+  const summed = ops.sum(ops.reshape(ct, r.flatMap((n, i) => [n, xs[i]])), r.map((_, i) => 2 * i));
+  return ops.reshape(summed, [...x.shape]);
+}
+
+/** Backward of diagonal: ct on that diagonal of zeros shaped as x. */
+export function adDiagonalBackward(ct: Tensor, x: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
+  if (ct === undefined) return undefined as never;
+  const shape = [...x.shape];
+  return runLayout("adDiagonalBackward", ct, L.scatterLayout(L.diagonalLayout("adDiagonalBackward", shape, offset, dim1, dim2), shape));
+}
+
+/** Backward of diag: the diagonal of ct (x a vector), or ct on the diagonal of zeros shaped as x (x a matrix). */
+export function adDiagBackward(ct: Tensor, x: Tensor, k = 0): Tensor {
+  if (ct === undefined) return undefined as never;
+  return x.shape.length === 1 ? ops.diagonal(ct, k) : adDiagonalBackward(ct, x, k, 0, 1);
+}
+
+/** Backward of trace: ct on the main diagonal of zeros shaped as x. */
+export function adTraceBackward(ct: Tensor | number, x: Tensor): Tensor {
+  if (ct === undefined) return undefined as never;
+  const n = Math.min(x.shape[0], x.shape[1]);
+  const c = typeof ct === "number" ? full([], ct, { dtype: x.dtype === "float64" ? "float64" : "float32", device: x.device }) : ct;
+  return adDiagonalBackward(ops.expand(c, [n]), x, 0, 0, 1);
+}
