@@ -372,6 +372,97 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.expand(2, 3).exp()", args: [[3]], hessian: true }, // second order: a varying cotangent flows into the op
     { expr: "expand(x, [2, 3])", args: [[1, 3]] }, // function form
   ],
+  // movement ops (issue 17): each also with .exp() after it (a varying cotangent, second order) and in function form
+  "t.flip": [
+    { expr: "x.flip(0)", args: [[2, 3]], jvp: true },
+    { expr: "x.flip([0, -1]).mul(y)", args: [[2, 3], [3]] },
+    { expr: "x.flip(1, 2).sum(0)", args: [[2, 3, 2]] },
+    { expr: "x.flip(0).exp()", args: [[3, 2]], hessian: true },
+    { expr: "flip(x, [1])", args: [[2, 3]] },
+  ],
+  "t.roll": [
+    { expr: "x.roll(1, 1)", args: [[2, 3]], jvp: true },
+    { expr: "x.roll([1, -1], [0, 1]).mul(y)", args: [[3, 3], [3]] },
+    { expr: "x.roll(4)", args: [[2, 3]] },
+    { expr: "x.roll(-2, 0).exp()", args: [[3, 2]], hessian: true },
+    { expr: "roll(x, 2, -1)", args: [[2, 3]] },
+  ],
+  "t.repeat": [
+    { expr: "x.repeat(2, 1)", args: [[2, 3]], jvp: true },
+    { expr: "x.repeat([2, 1, 2]).mul(y)", args: [[2, 3], [6]] },
+    { expr: "x.repeat(3, 2)", args: [[2]] },
+    { expr: "x.repeat(2, 2).exp()", args: [[2, 2]], hessian: true },
+    { expr: "repeat(x, [1, 2])", args: [[2, 3]] },
+  ],
+  "t.tile": [
+    { expr: "x.tile([2])", args: [[2, 3]], jvp: true },
+    { expr: "x.tile(2, 1, 2).mul(y)", args: [[2, 3], [6]] },
+    { expr: "x.tile([2, 2]).exp()", args: [[3]], hessian: true },
+    { expr: "tile(x, [2, 1])", args: [[2, 3]] },
+  ],
+  "t.movedim": [
+    { expr: "x.movedim(0, -1)", args: [[2, 3, 2]], jvp: true },
+    { expr: "x.movedim([0, 1], [2, 0]).mul(y)", args: [[2, 3, 2], [2]] },
+    { expr: "x.movedim(1, 0).exp()", args: [[2, 3]], hessian: true },
+    { expr: "movedim(x, 2, 0)", args: [[2, 3, 2]] },
+  ],
+  "t.unflatten": [
+    { expr: "x.unflatten(1, [2, 3])", args: [[2, 6]], jvp: true },
+    { expr: "x.unflatten(0, [-1, 2]).mul(y)", args: [[4, 3], [3]] },
+    { expr: "x.unflatten(-1, [3, 2]).exp()", args: [[6]], hessian: true },
+    { expr: "unflatten(x, 0, [2, 2])", args: [[4]] },
+  ],
+  "t.broadcastTo": [
+    { expr: "x.broadcastTo([2, 3])", args: [[3]], jvp: true },
+    { expr: "x.broadcastTo(2, -1, 2).mul(y)", args: [[1, 3, 1], [2]] },
+    { expr: "x.broadcastTo(2, 3).exp()", args: [[3]], hessian: true },
+    { expr: "broadcastTo(x, [2, 3])", args: [[1, 3]] },
+  ],
+  "t.expandAs": [
+    { expr: "x.expandAs(y)", args: [[3], [2, 3]], jvp: true },
+    { expr: "x.expandAs(y).mul(y)", args: [[2, 1], [2, 3]] },
+    { expr: "x.expandAs(y).exp()", args: [[3], [2, 3]], hessian: true },
+    { expr: "expandAs(x, y)", args: [[1, 3], [2, 3]] },
+  ],
+  "t.clone": [
+    { expr: "x.clone()", args: [[2, 3]], jvp: true },
+    { expr: "x.clone().mul(x)", args: [[3]] },
+    { expr: "x.clone().exp()", args: [[2, 2]], hessian: true },
+    { expr: "clone(x)", args: [[2]] },
+  ],
+  "t.diag": [
+    { expr: "x.diag()", args: [[3]], jvp: true },
+    { expr: "x.diag(1).mul(y)", args: [[2], [3]] },
+    { expr: "x.diag(-1)", args: [[3, 4]] },
+    { expr: "x.diag().exp()", args: [[3, 3]], hessian: true },
+    { expr: "x.diag(-1).exp()", args: [[2]], hessian: true },
+    { expr: "diag(x, 1)", args: [[3, 3]] },
+  ],
+  "t.diagonal": [
+    { expr: "x.diagonal()", args: [[3, 3]], jvp: true },
+    { expr: "x.diagonal(1).mul(y)", args: [[3, 4], [3]] },
+    { expr: "x.diagonal(-1, 0, 2)", args: [[3, 2, 3]] },
+    { expr: "x.diagonal(0, -1, 0).exp()", args: [[2, 2, 3]], hessian: true },
+    { expr: "diagonal(x, 0, 1, 2)", args: [[2, 2, 2]] },
+  ],
+  "t.trace": [
+    { expr: "x.trace()", args: [[3, 3]], jvp: true },
+    { expr: "x.trace().mul(y)", args: [[2, 3], [2]] },
+    { expr: "x.exp().trace().exp()", args: [[2, 2]], hessian: true },
+    { expr: "trace(x.mul(y))", args: [[3, 2], [3, 2]], hessian: true },
+  ],
+  "t.tril": [
+    { expr: "x.tril()", args: [[3, 3]], jvp: true },
+    { expr: "x.tril(1).mul(y)", args: [[2, 3, 3], [3]] },
+    { expr: "x.tril(-1).exp()", args: [[3, 2]], hessian: true },
+    { expr: "tril(x, 0)", args: [[2, 4]] },
+  ],
+  "t.triu": [
+    { expr: "x.triu()", args: [[3, 3]], jvp: true },
+    { expr: "x.triu(-1).mul(y)", args: [[2, 3, 3], [3]] },
+    { expr: "x.triu(1).exp()", args: [[3, 4]], hessian: true },
+    { expr: "triu(x, 0)", args: [[2, 4]] },
+  ],
   "t.softmax": [
     { expr: "x.softmax(1)", args: [[2, 3]], hessian: true, jvp: true },
     { expr: "x.softmax(0)", args: [[2, 3]], hessian: true },
