@@ -184,6 +184,9 @@ export class Tensor extends TensorElementwise {
   trace(): Tensor { return ops.trace(this); }
   tril(diagonal = 0): Tensor { return ops.tril(this, diagonal); }
   triu(diagonal = 0): Tensor { return ops.triu(this, diagonal); }
+  chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return ops.split(this, splitSizeOrSections, dim); }
+  unbind(dim = 0): Tensor[] { return ops.unbind(this, dim); }
 
   // slicing
   narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }

@@ -463,6 +463,25 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.triu(1).exp()", args: [[3, 4]], hessian: true },
     { expr: "triu(x, 0)", args: [[2, 4]] },
   ],
+  // chunk / split / unbind: usable when the number of pieces is known (a literal index, a count, a list of sizes)
+  "t.chunk": [
+    { expr: "x.chunk(2)[1]", args: [[4, 2]], jvp: true },
+    { expr: "x.chunk(2, 1)[0].mul(x.chunk(2, 1)[1])", args: [[2, 4]] },
+    { expr: "x.chunk(3, -1)[2].exp()", args: [[2, 5]], hessian: true },
+    { expr: "chunk(x, 2)[0]", args: [[3]] },
+  ],
+  "t.split": [
+    { expr: "x.split(2)[1]", args: [[3, 2]], jvp: true },
+    { expr: "x.split([1, 2], 1)[1].mul(x.split([1, 2], 1)[0])", args: [[2, 3]] },
+    { expr: "x.split(2, -1)[0].exp()", args: [[2, 3]], hessian: true },
+    { expr: "split(x, [2, 1])[0]", args: [[3]] },
+  ],
+  "t.unbind": [
+    { expr: "x.unbind()[1]", args: [[3, 2]], jvp: true },
+    { expr: "x.unbind(1)[0].mul(x.unbind(1)[2])", args: [[2, 3]] },
+    { expr: "x.unbind(-1)[1].exp()", args: [[2, 2]], hessian: true },
+    { expr: "unbind(x, 0)[2]", args: [[3]] },
+  ],
   "t.softmax": [
     { expr: "x.softmax(1)", args: [[2, 3]], hessian: true, jvp: true },
     { expr: "x.softmax(0)", args: [[2, 3]], hessian: true },

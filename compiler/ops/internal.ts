@@ -79,6 +79,7 @@ const INTERNAL_OPS_TABLE = {
   "ad.diagonalBackward": backward(linear("adDiagonalBackward", (b, ct, x) => T(b, "t.diagonal", [ct, x[2], x[3], x[4]]), "ad.diagonalBackward")),
   "ad.diagBackward": backward(linear("adDiagBackward", (b, ct, x) => T(b, "t.diag", [ct, x[2]]), "ad.diagBackward")),
   "ad.traceBackward": backward(linear("adTraceBackward", (b, ct) => T(b, "t.trace", [ct]), "ad.traceBackward")),
+  "ad.pieceBackward": backward(linear("adPieceBackward", (b, ct, _x, [op, ...attrs]) => T(b, `t.${op}`, [ct], attrs), "ad.pieceBackward")),
   "ad.indexBackward": backward(linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]]), "ad.indexBackward")),
   // bilinear in (ct, the other operand); the first operand only gives shapes
   "ad.matmulBackA": backward(

@@ -49,7 +49,7 @@ export interface Surface {
   /** a Tensor method only, not a jacc function */
   methodOnly?: true;
   /** a call read by its own form: `cat([a, b], dim)` (an array literal), `where(c, a, b)` / `a.where(c, b)` */
-  form?: "list" | "where";
+  form?: "list" | "where" | "pieces";
 }
 
 export interface TensorOpDef {
@@ -234,6 +234,10 @@ const TENSOR_OPS_TABLE = {
     batch: flagged("ad.bExpandAs", 2),
   },
   clone: { surface: unary(), rule: linear("clone", (_b, ct) => ct), structure: MOVE, batch: same("t.clone") },
+  // chunk / split / unbind: an array of tensors; each piece is its own primitive (attrs: the count or sizes, dim, the piece's index)
+  chunk: piecesOp("chunk"),
+  split: piecesOp("split"),
+  unbind: piecesOp("unbind"),
   // diag / tril / triu write zeros: no structured rule (a tangent runs them per basis column)
   diag: { surface: withInts(0), rule: linear("diag", (b, ct, x) => T(b, "ad.diagBackward", [ct, x[0], x[1]])), structure: DENSE, batch: (b, args, kinds) => intsUnbatched(kinds, 1) ?? { a: b.t("ad.bDiag", args), kind: "b" } },
   diagonal: { surface: withInts(0, 0, 1), rule: linear("diagonal", (b, ct, x) => T(b, "ad.diagonalBackward", [ct, ...x])), structure: MOVE, batch: dimArgs("t.diagonal", [2, 3]) },
@@ -427,6 +431,16 @@ function joinRule(stacked: boolean): TensorRule {
 
 function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
   return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);
+}
+
+/** chunk / split / unbind: piece i is a narrow (unbind: a select) of x; its vjp puts ct back in place. */
+function piecesOp(op: "chunk" | "split" | "unbind"): TensorOpDef {
+  return {
+    surface: { operands: 1, form: "pieces" },
+    rule: { ...linear("adPiece", (b, ct, [x], attrs) => T(b, "ad.pieceBackward", [ct, x], [op, ...attrs]), `t.${op}`), js: call("adPiece", (a, attrs) => [a[0], JSON.stringify(op), ...lits(attrs)]) },
+    structure: MOVE,
+    batch: (b, [x], _k, [arg, dim, i]) => ({ a: b.t(`t.${op}`, [x], [arg, shiftNum(dim as number), i]), kind: "b" }),
+  };
 }
 
 /** Literal dims (a number or a list) of an example, moved past the batch dim. */

@@ -7,6 +7,8 @@ import * as ops from "../ops/index.js";
 import { full } from "../factories.js";
 import * as L from "../ops/move-layouts.js";
 import { runLayout } from "../ops/moves.js";
+import { fmt, normDim } from "../shape.js";
+import { adNarrowBackward, adSelectBackward } from "./backward.js";
 
 /** Backward of repeat / tile: ct viewed as [r0, s0, r1, s1, …], summed over the r's, in x's shape. */
 export function adRepeatBackward(ct: Tensor, x: Tensor, sizes: readonly number[], tile = false): Tensor {
@@ -37,4 +39,31 @@ export function adTraceBackward(ct: Tensor | number, x: Tensor): Tensor {
   const n = Math.min(x.shape[0], x.shape[1]);
   const c = typeof ct === "number" ? full([], ct, { dtype: x.dtype === "float64" ? "float64" : "float32", device: x.device }) : ct;
   return adDiagonalBackward(ops.expand(c, [n]), x, 0, 0, 1);
+}
+
+/** Where piece i of chunk / split / unbind lies along dim d of `shape` (a RangeError naming the op when it does not exist). */
+function pieceRange(op: string, shape: readonly number[], arg: unknown, dim: number, i: number): { d: number; start: number; length: number } {
+  if (shape.length === 0) throw new RangeError(`${op}: cannot be applied to a 0-d tensor`);
+  const d = normDim(op, dim, shape);
+  const size = shape[d];
+  if (op === "unbind") {
+    if (i >= size) throw new RangeError(`unbind: dim ${d} of shape ${fmt(shape)} gives ${size} tensors; tensor ${i} does not exist`);
+    return { d, start: i, length: 1 };
+  }
+  const sizes = L.pieceSizes(op, shape, d, arg);
+  if (i >= sizes.length) throw new RangeError(`${op}: dim ${d} of shape ${fmt(shape)} gives ${sizes.length} tensors; tensor ${i} does not exist`);
+  return { d, start: sizes.slice(0, i).reduce((a, b) => a + b, 0), length: sizes[i] };
+}
+
+/** Piece i of x.chunk(arg, dim) / x.split(arg, dim) / x.unbind(dim) (compiled code takes the pieces one by one). */
+export function adPiece(x: Tensor, op: "chunk" | "split" | "unbind", arg: unknown, dim: number, i: number): Tensor {
+  const { d, start, length } = pieceRange(op, x.shape, arg, dim, i);
+  return op === "unbind" ? ops.select(x, d, start) : ops.narrow(x, d, start, length);
+}
+
+/** Backward of a piece: ct in its place, zeros elsewhere. */
+export function adPieceBackward(ct: Tensor, x: Tensor, op: "chunk" | "split" | "unbind", arg: unknown, dim: number, i: number): Tensor {
+  if (ct === undefined) return undefined as never;
+  const { d, start, length } = pieceRange(op, x.shape, arg, dim, i);
+  return op === "unbind" ? adSelectBackward(ct, x, d, start) : adNarrowBackward(ct, x, d, start, length);
 }

@@ -169,4 +169,27 @@ export function triCheck(op: string, shape: readonly number[], k: unknown): numb
 /** Whether element (i, j) of a matrix is kept by tril / triu with diagonal k. */
 export const triKeeps = (upper: boolean, k: number, i: number, j: number) => (upper ? j - i >= k : j - i <= k);
 
+/**
+ * The sizes of chunk's / split's pieces along dim d: chunk(n) pieces of ceil(size / n) (the last
+ * smaller, fewer than n where they run out, as PyTorch's); split(k) pieces of k (the last smaller);
+ * split([a, b, …]) those sizes, which must add up to the dim's size.
+ */
+export function pieceSizes(op: string, shape: readonly number[], d: number, arg: unknown): number[] {
+  const size = shape[d];
+  if (op === "chunk") {
+    const n = intArg("chunk", "chunks", arg, shape);
+    if (n <= 0) throw new RangeError(`chunk: chunks must be positive, got ${n} (shape ${fmt(shape)})`);
+    const each = Math.ceil(size / n);
+    return each === 0 ? new Array<number>(n).fill(0) : Array.from({ length: Math.ceil(size / each) }, (_, i) => Math.min(each, size - i * each));
+  }
+  if (typeof arg === "number") {
+    const k = intArg("split", "split size", arg, shape);
+    if (k < 0 || (k === 0 && size > 0)) throw new RangeError(`split: split size must be positive, got ${k} (shape ${fmt(shape)})`);
+    return size === 0 ? [0] : Array.from({ length: Math.ceil(size / k) }, (_, i) => Math.min(k, size - i * k));
+  }
+  const sizes = intList("split", "split sizes", arg, shape);
+  if (sizes.some((s) => s < 0) || sizes.reduce((a, b) => a + b, 0) !== size) throw new RangeError(`split: sizes ${fmtList(sizes)} must be non-negative and add up to dim ${d} of size ${size} (shape ${fmt(shape)})`);
+  return sizes;
+}
+
 export const layoutNumel = (l: Layout) => numelOf(l.shape);

@@ -1,11 +1,11 @@
 // Movement ops: flip roll repeat tile movedim unflatten broadcastTo expandAs
-// clone diag diagonal trace tril triu. Each works out its index map
+// clone diag diagonal trace tril triu, and chunk split unbind (arrays of tensors). Each works out its index map
 // (runtime/ops/move-layouts.ts) and runs it on the tensor's device: a loop here
 // on the CPU, copy_strided (and fill) on WebGPU (runtime/webgpu/moves.ts). tril
 // and triu mask with `where` on WebGPU; trace is the sum of the diagonal.
 import { Tensor } from "../tensor.js";
 import { alloc } from "../dtype.js";
-import { describe, expandTo, fmt, numelOf, sizesArg } from "../shape.js";
+import { describe, expandTo, fmt, normDim, numelOf, sizesArg } from "../shape.js";
 import { backend, gpuCall } from "../device.js";
 import { eachRow } from "./strided.js";
 import * as L from "./move-layouts.js";
@@ -142,3 +142,27 @@ function triangle(op: "tril" | "triu", input: Tensor, diagonal: number): Tensor 
 export const tril = (input: Tensor, diagonal = 0): Tensor => triangle("tril", input, diagonal);
 export const triu = (input: Tensor, diagonal = 0): Tensor => triangle("triu", input, diagonal);
 
+
+/** x cut into `chunks` pieces along dim (each ceil(size / chunks); fewer when they run out), as PyTorch's chunk. */
+export function chunk(input: Tensor, chunks: number, dim = 0): Tensor[] {
+  return cut("chunk", input, chunks, dim);
+}
+/** x cut along dim into pieces of `splitSize` (the last smaller) or of the given sizes. */
+export function split(input: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+  return cut("split", input, splitSizeOrSections, dim);
+}
+/** The slices of x along dim, that dim removed. */
+export function unbind(input: Tensor, dim = 0): Tensor[] {
+  const x = anyTensor("unbind", input);
+  if (x.shape.length === 0) throw new RangeError(`unbind: cannot be applied to a 0-d tensor`);
+  const d = normDim("unbind", dim, x.shape);
+  return Array.from({ length: x.shape[d] }, (_, i) => ops.select(x, d, i));
+}
+
+function cut(op: "chunk" | "split", input: Tensor, arg: unknown, dim: number): Tensor[] {
+  const x = anyTensor(op, input);
+  if (x.shape.length === 0) throw new RangeError(`${op}: cannot be applied to a 0-d tensor`);
+  const d = normDim(op, dim, x.shape);
+  let start = 0;
+  return L.pieceSizes(op, x.shape, d, arg).map((n) => ops.narrow(x, d, (start += n) - n, n));
+}

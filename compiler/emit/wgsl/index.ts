@@ -77,6 +77,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   trace: ["copy_strided", "reduce_sum"],
   tril: ["where"], triu: ["where"],
   bRepeat: COPY, bDiag: EXPAND,
+  chunk: COPY, split: COPY, unbind: COPY, adPiece: COPY,
   softmax: ["softmax"],
   logSoftmax: ["log_softmax"],
   zeros: ["fill"], ones: ["fill"], full: ["fill"],
@@ -110,6 +111,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adDiagonalBackward: EXPAND,
   adDiagBackward: EXPAND,
   adTraceBackward: EXPAND,
+  adPieceBackward: EXPAND,
   adNumel: [],
   // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts)
   adNumAdd: ["binary_add", "binary_mul"],
