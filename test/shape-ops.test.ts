@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import * as jt from "../runtime/internal.js";
 import { Tensor, webgpuExecutor } from "../runtime/internal.js";
 import { RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
-import { compileAndImport, withPaths } from "./util/compile.js";
+import { compileAndImport, compileOrThrow, withPaths } from "./util/compile.js";
 import { gpuTest, mismatches, registerAllKernels } from "./util/webgpu.js";
 
 const X = () => jt.arange(12, { dtype: "float64" }).reshape(3, 4);
@@ -167,13 +167,17 @@ import { vmap, grad, type Tensor } from "jacc";
 export function loss(x: Tensor, w: Tensor): Tensor {
   const m = x.unflatten(0, [2, 3]);
   const [a, b] = m.unbind(0);
+  const c = x.chunk(3)[2].add(x.split([4, 2])[1]).add(x.unflatten(0, [3, 2]).diagonal(0, 0, 1).sum());
   const t = m.matmul(m.t()).add(w.diag());
-  return t.tril().exp().sum().add(t.trace()).add(a.flip(0).roll(1, 0).mul(b).sum()).add(m.repeat(1, 2).tile([2, 1]).diagonal(1).pow(2).sum()).add(w.broadcastTo(3, 2).movedim(0, 1).triu().sum());
+  return t.tril().exp().sum().add(t.trace()).add(a.flip(0).roll(1, 0).mul(b).sum()).add(m.repeat(1, 2).tile([2, 1]).diagonal(1).pow(2).sum()).add(w.broadcastTo(3, 2).movedim(0, 1).triu().sum()).add(c.mul(w).sum()).add(x.diag(1).pow(2).sum());
 }
 export const pg = vmap(grad(loss), { inDims: [0, null] });
 `;
 
-test("vmap(grad) through the movement ops: the batched program agrees with the row loop", async () => {
+test("vmap(grad) through the movement ops: batched (their backward helpers too), and agrees with the row loop", async () => {
+  const code = compileOrThrow(VMAP_GRAD, "shape-ops-vmap.ts").code;
+  assert.match(code, "vmap path: batched (one op call per batch)");
+  assert.not.match(code, /vmap path: row loop \((?!for WebGPU arguments)/);
   const xs = jt.rand([4, 6], { dtype: "float64" }).sub(0.5);
   const w = jt.tensor([0.3, -0.2], { dtype: "float64" });
   const fast = await compileAndImport(VMAP_GRAD, "shape-ops-vmap-on");

@@ -64,7 +64,7 @@ const INTERNAL_OPS_TABLE = {
     structure: { structure: "broadcast", sj: "sjExpandAs" },
     batch: flagged("ad.bExpandAs", 2),
   },
-  "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: null },
+  "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: flagged("ad.bReshapeAs", 2) },
   "ad.sumBackward": backward(
     linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
     // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them
@@ -75,11 +75,12 @@ const INTERNAL_OPS_TABLE = {
   "ad.selectBackward": backward(linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]]), "ad.selectBackward")),
   "ad.narrowBackward": backward(linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]]), "ad.narrowBackward")),
   // movement ops (runtime/ad/moves.ts): each the transpose of its op
-  "ad.repeatBackward": backward(linear("adRepeatBackward", (b, ct, _x, [sizes, tile]) => T(b, tile ? "t.tile" : "t.repeat", [ct], [sizes]), "ad.repeatBackward")),
-  "ad.diagonalBackward": backward(linear("adDiagonalBackward", (b, ct, x) => T(b, "t.diagonal", [ct, x[2], x[3], x[4]]), "ad.diagonalBackward")),
-  "ad.diagBackward": backward(linear("adDiagBackward", (b, ct, x) => T(b, "t.diag", [ct, x[2]]), "ad.diagBackward")),
-  "ad.traceBackward": backward(linear("adTraceBackward", (b, ct) => T(b, "t.trace", [ct]), "ad.traceBackward")),
-  "ad.pieceBackward": backward(linear("adPieceBackward", (b, ct, _x, [op, ...attrs]) => T(b, `t.${op}`, [ct], attrs), "ad.pieceBackward")),
+  // (batched: runtime/batching-moves.ts, told which of ct and x are batched)
+  "ad.repeatBackward": backward(linear("adRepeatBackward", (b, ct, _x, [sizes, tile]) => T(b, tile ? "t.tile" : "t.repeat", [ct], [sizes]), "ad.repeatBackward"), flagged("ad.bRepeatBackward", 2)),
+  "ad.diagonalBackward": backward(linear("adDiagonalBackward", (b, ct, x) => T(b, "t.diagonal", [ct, x[2], x[3], x[4]]), "ad.diagonalBackward"), flagged("ad.bDiagonalBackward", 2)),
+  "ad.diagBackward": backward(linear("adDiagBackward", (b, ct, x) => T(b, "t.diag", [ct, x[2]]), "ad.diagBackward"), flagged("ad.bDiagBackward", 2)),
+  "ad.traceBackward": backward(linear("adTraceBackward", (b, ct) => T(b, "t.trace", [ct]), "ad.traceBackward"), flagged("ad.bTraceBackward", 2)),
+  "ad.pieceBackward": backward(linear("adPieceBackward", (b, ct, _x, [op, ...attrs]) => T(b, `t.${op}`, [ct], attrs), "ad.pieceBackward"), flagged("ad.bPieceBackward", 2)),
   "ad.indexBackward": backward(linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]]), "ad.indexBackward")),
   // bilinear in (ct, the other operand); the first operand only gives shapes
   "ad.matmulBackA": backward(

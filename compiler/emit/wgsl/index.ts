@@ -77,6 +77,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   trace: ["copy_strided", "reduce_sum"],
   tril: ["where"], triu: ["where"],
   bRepeat: COPY, bDiag: EXPAND,
+  bRepeatBackward: ["copy_strided", ...SUM_TO], bDiagonalBackward: EXPAND, bDiagBackward: EXPAND, bTraceBackward: EXPAND, bPieceBackward: EXPAND, bReshapeAs: COPY,
   chunk: COPY, split: COPY, unbind: COPY, adPiece: COPY,
   softmax: ["softmax"],
   logSoftmax: ["log_softmax"],
