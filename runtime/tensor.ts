@@ -187,6 +187,8 @@ export class Tensor extends TensorElementwise {
   chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
   split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return ops.split(this, splitSizeOrSections, dim); }
   unbind(dim = 0): Tensor[] { return ops.unbind(this, dim); }
+  /** PyTorch's `F.pad(x, pads, value)` (constant mode) as a method. */
+  pad(pads: readonly number[], value = 0): Tensor { return ops.pad(this, pads, value); }
 
   // slicing
   narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }

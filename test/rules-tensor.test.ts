@@ -463,6 +463,12 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.triu(1).exp()", args: [[3, 4]], hessian: true },
     { expr: "triu(x, 0)", args: [[2, 4]] },
   ],
+  "t.pad": [
+    { expr: "x.pad([1, 2])", args: [[2, 3]], jvp: true },
+    { expr: "pad(x, [1, -1, 0, 1], 0.5).mul(y)", args: [[2, 3], [3]] },
+    { expr: "x.pad([-1, 1], 2).exp()", args: [[2, 3]], hessian: true },
+    { expr: "pad(x, [0, 0, 2, 0])", args: [[2, 2]] },
+  ],
   // chunk / split / unbind: usable when the number of pieces is known (a literal index, a count, a list of sizes)
   "t.chunk": [
     { expr: "x.chunk(2)[1]", args: [[4, 2]], jvp: true },

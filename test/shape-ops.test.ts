@@ -73,6 +73,13 @@ test("values: diag diagonal trace tril triu", () => {
   assert.equal(arr(x.triu(-1)), [[0, 1, 2, 3], [4, 5, 6, 7], [0, 9, 10, 11]]);
 });
 
+test("values: pad (constant mode; negative pads cut)", () => {
+  const x = jt.arange(6).reshape(2, 3);
+  assert.equal(arr(x.pad([1, 2])), [[0, 0, 1, 2, 0, 0], [0, 3, 4, 5, 0, 0]]);
+  assert.equal(arr(jt.pad(x, [1, -1, -1, 1], 7)), [[7, 3, 4], [7, 7, 7]]);
+  assert.equal(arr(x.pad([0, 0, 1, 0], -1)), [[-1, -1, -1], [0, 1, 2], [3, 4, 5]]);
+});
+
 test("values: chunk split unbind (PyTorch's piece sizes)", () => {
   const sizes = (ts: Tensor[]) => ts.map((t) => t.shape[0]);
   assert.equal(sizes(jt.zeros(5).chunk(3)), [2, 2, 1]);
@@ -109,6 +116,9 @@ test("bad arguments: TypeError / RangeError naming the op and the shape", () => 
   throwsWith(() => jt.zeros(3).trace(), RangeError, "trace", "2-D", "[3]");
   throwsWith(() => jt.zeros(3).tril(), RangeError, "tril", "at least 2 dims", "[3]");
   throwsWith(() => x.triu(1.5), TypeError, "triu", "integer", "[3,4]");
+  throwsWith(() => x.pad([1]), RangeError, "pad", "even number", "[3,4]");
+  throwsWith(() => x.pad([-5, 0]), RangeError, "pad", "dim 1", "[3,4]");
+  throwsWith(() => x.pad([1, 1], "0" as unknown as number), TypeError, "pad", "value", "[3,4]");
   throwsWith(() => x.chunk(0), RangeError, "chunk", "positive", "[3,4]");
   throwsWith(() => x.split([1, 1]), RangeError, "split", "add up", "[3,4]");
   throwsWith(() => x.split(0), RangeError, "split", "positive", "[3,4]");
@@ -169,7 +179,7 @@ export function loss(x: Tensor, w: Tensor): Tensor {
   const [a, b] = m.unbind(0);
   const c = x.chunk(3)[2].add(x.split([4, 2])[1]).add(x.unflatten(0, [3, 2]).diagonal(0, 0, 1).sum());
   const t = m.matmul(m.t()).add(w.diag());
-  return t.tril().exp().sum().add(t.trace()).add(a.flip(0).roll(1, 0).mul(b).sum()).add(m.repeat(1, 2).tile([2, 1]).diagonal(1).pow(2).sum()).add(w.broadcastTo(3, 2).movedim(0, 1).triu().sum()).add(c.mul(w).sum()).add(x.diag(1).pow(2).sum());
+  return t.tril().exp().sum().add(t.trace()).add(a.flip(0).roll(1, 0).mul(b).sum()).add(m.repeat(1, 2).tile([2, 1]).diagonal(1).pow(2).sum()).add(w.broadcastTo(3, 2).movedim(0, 1).triu().sum()).add(c.mul(w).sum()).add(x.diag(1).pow(2).sum()).add(x.pad([1, -2], 0.5).exp().sum());
 }
 export const pg = vmap(grad(loss), { inDims: [0, null] });
 `;
@@ -215,6 +225,7 @@ async function same(fn: string, f: (...a: any[]) => V, args: unknown[]): Promise
     const c = list(cpu)[i];
     assert.is(t.device, "webgpu", `${fn}: on the device`);
     assert.equal([...t.shape], [...c.shape], `${fn}: shape`);
+    assert.is(t.dtype, c.dtype === "float64" ? "float32" : c.dtype, `${fn}: dtype`);
     assert.equal(mismatches(Array.from(await t.read()), Array.from(c.data), 1e-6), [], `${fn}: values`);
   }
   const allowed = RUNTIME_KERNELS[fn];
@@ -240,6 +251,8 @@ it("every movement op on WebGPU agrees with the CPU, odd and empty shapes includ
   await same("trace", (t: Tensor) => t.trace(), [vals([4, 3])]);
   await same("tril", (t: Tensor) => t.tril(1), [x]);
   await same("triu", (t: Tensor) => t.triu(-1), [x]);
+  await same("pad", (t: Tensor) => t.pad([1, -2, 0, 2], 0.5), [x]);
+  await same("tril", (t: Tensor) => t.tril(), [x.gt(0)]); // a mask stays a mask
   await same("chunk", (t: Tensor) => t.chunk(2, 2), [x]);
   await same("split", (t: Tensor) => t.split([1, 3], 1), [x]);
   await same("unbind", (t: Tensor) => t.unbind(-1), [x]);

@@ -234,6 +234,19 @@ const TENSOR_OPS_TABLE = {
     batch: flagged("ad.bExpandAs", 2),
   },
   clone: { surface: unary(), rule: linear("clone", (_b, ct) => ct), structure: MOVE, batch: same("t.clone") },
+  // pad(x, pads, value) (constant mode): its tangent and cotangent are padded with 0 / cut back (negated pads)
+  pad: {
+    surface: { operands: 1, lits: "lists", lists: [true, false] },
+    rule: {
+      operands: 1,
+      js: call("pad"),
+      jvp: (b, _x, [dx], _o, [pads]) => (dx ? T(b, "t.pad", [dx], [pads, 0]) : null),
+      vjp: (b, _x, _o, ct, _a, [pads]) => [T(b, "t.pad", [ct], [(pads as number[]).map((p) => -p), 0])],
+    },
+    structure: DENSE,
+    // the pads address the last dims: the batch dim is never padded
+    batch: (b, [x], _k, attrs) => ({ a: b.t("t.pad", [x], attrs), kind: "b" }),
+  },
   // chunk / split / unbind: an array of tensors; each piece is its own primitive (attrs: the count or sizes, dim, the piece's index)
   chunk: piecesOp("chunk"),
   split: piecesOp("split"),

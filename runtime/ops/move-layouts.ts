@@ -20,6 +20,8 @@ export interface Layout {
   pieces: Piece[];
   /** elements no piece writes are zeros */
   zero?: boolean;
+  /** …or this value (pad) */
+  fill?: number;
 }
 
 /** One gather: the result (contiguous, of `shape`) read from the input through `strides` from `offset`. */
@@ -158,6 +160,30 @@ export function diagLayout(shape: number[], k: number): Layout {
   if (shape.length !== 1) throw new RangeError(`diag: expected a 1-D or 2-D tensor, got ${fmt(shape)}`);
   const n = shape[0], N = n + Math.abs(k);
   return { shape: [N, N], zero: true, pieces: [{ shape: [n], inOff: 0, inStrides: [1], outOff: k >= 0 ? k : -k * N, outStrides: [N + 1] }] };
+}
+
+/**
+ * pad (constant mode): pads[2k], pads[2k + 1] entries before and after the k-th dim from the end
+ * (negative: that many cut off), filled with `value`.
+ */
+export function padLayout(shape: number[], pads: number[], value: number): Layout {
+  if (pads.length % 2 !== 0 || pads.length > 2 * shape.length) throw new RangeError(`pad: expected an even number of pads, at most 2 per dim, got ${fmtList(pads)} for shape ${fmt(shape)}`);
+  if (typeof value !== "number") throw new TypeError(`pad: value must be a number, got ${describe(value)} (shape ${fmt(shape)})`);
+  const st = contiguousStrides(shape);
+  const out = shape.slice();
+  const piece = shape.slice();
+  const before: number[] = shape.map(() => 0), cut: number[] = shape.map(() => 0);
+  for (let k = 0; k < pads.length / 2; k++) {
+    const d = shape.length - 1 - k, l = pads[2 * k], r = pads[2 * k + 1];
+    out[d] = shape[d] + l + r;
+    if (out[d] < 0) throw new RangeError(`pad: pads ${fmtList(pads)} leave dim ${d} of shape ${fmt(shape)} with ${out[d]} entries`);
+    piece[d] = Math.max(0, shape[d] - Math.max(0, -l) - Math.max(0, -r));
+    before[d] = Math.max(0, l);
+    cut[d] = Math.max(0, -l);
+  }
+  const ost = contiguousStrides(out);
+  const inOff = cut.reduce((a, c, d) => a + c * st[d], 0), outOff = before.reduce((a, b, d) => a + b * ost[d], 0);
+  return { shape: out, fill: value, pieces: [{ shape: piece, inOff, inStrides: st, outOff, outStrides: ost }] };
 }
 
 /** tril / triu: the last two dims must exist. */

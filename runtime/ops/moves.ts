@@ -26,6 +26,7 @@ const onGpu = (x: Tensor) => x.device === "webgpu";
 export function runLayout(op: string, x: Tensor, layout: L.Layout): Tensor {
   if (onGpu(x)) return gpuCall("movePieces", [op, x, layout]);
   const out = alloc(x.dtype, numelOf(layout.shape));
+  if (layout.fill) out.fill(layout.fill);
   const src = x.data;
   for (const p of layout.pieces) {
     eachRow(p.shape, [p.inStrides, p.outStrides], (off, n, inner) => {
@@ -97,6 +98,12 @@ export function expandAs(input: Tensor, other: Tensor): Tensor {
   return runLayout("expandAs", x, L.gatherLayout(shape, strides));
 }
 
+/** x padded with `value` (PyTorch's constant pad): pads[2k], pads[2k + 1] before and after the k-th dim from the end; negative pads cut. */
+export function pad(input: Tensor, pads: readonly number[], value = 0): Tensor {
+  const x = anyTensor("pad", input);
+  return runLayout("pad", x, L.padLayout(x.shape.slice(), L.intList("pad", "pads", pads, x.shape), value));
+}
+
 /** A copy with its own storage. */
 export function clone(input: Tensor): Tensor {
   return anyTensor("clone", input).clone();
@@ -130,7 +137,8 @@ function triangle(op: "tril" | "triu", input: Tensor, diagonal: number): Tensor 
   if (onGpu(x)) {
     const mask = alloc("float32", n * m);
     for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) mask[i * m + j] = L.triKeeps(upper, k, i, j) ? 1 : 0;
-    return ops.where(backend.current!.upload(new Tensor(mask, [n, m])) as Tensor, x, 0);
+    const kept = ops.where(backend.current!.upload(new Tensor(mask, [n, m])) as Tensor, x, 0);
+    return x.dtype === "bool" ? ops.ne(kept, 0) : kept; // (a mask stays a mask, as on the CPU)
   }
   const out = alloc(x.dtype, x.numel());
   const src = x.data;

@@ -11,7 +11,7 @@ function movePieces(op: string, input: Tensor, layout: Layout): WebGPUTensor {
   const ex = devices(op, [input]);
   const x = input as WebGPUTensor;
   const out = emptyOn(ex, op, layout.shape, x.gpuDtype);
-  if (layout.zero && out.numel() > 0) fillWith(out, 0, op);
+  if ((layout.zero || layout.fill !== undefined) && out.numel() > 0) fillWith(out, layout.fill ?? 0, op);
   for (const p of layout.pieces) if (numelOf(p.shape) > 0) copyStrided(op, x, p.inOff, p.inStrides, out, p.outOff, p.outStrides, p.shape);
   return out;
 }

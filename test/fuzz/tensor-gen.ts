@@ -50,7 +50,7 @@ export const RED = ["sum", "mean", "max", "min", "prod", "softmax", "logSoftmax"
 export type Red = (typeof RED)[number];
 export const SHAPE = [
   "t", "unsqueeze", "flatten", "transpose", "reshape", "select", "narrow", "permute", "squeeze", "expand",
-  "flip", "roll", "repeat", "tile", "movedim", "unflatten", "clone", "diag", "diagonal", "trace", "tril", "triu", "chunk", "unbind",
+  "flip", "roll", "repeat", "tile", "movedim", "unflatten", "clone", "diag", "diagonal", "trace", "tril", "triu", "chunk", "unbind", "pad",
 ] as const;
 export type ShapeOp = (typeof SHAPE)[number];
 
@@ -501,6 +501,9 @@ export function renderTE(e: TE, sc: TScope): TVal {
           return s.length >= 1 && s[0] >= 2 ? { code: `${a.code}.chunk(2)[1]`, shape: [s[0] - Math.ceil(s[0] / 2), ...s.slice(1)] } : a;
         case "unbind":
           return s.length >= 1 ? { code: `${a.code}.unbind(0)[${s[0] - 1}]`, shape: s.slice(1) } : a;
+        case "pad":
+          // one entry of 0.5 before the last dim, its last entry cut
+          return s.length >= 1 ? { code: `${a.code}.pad([1, -1], 0.5)`, shape: s } : a;
       }
       return a;
     }

@@ -75,7 +75,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   flip: COPY, roll: COPY, repeat: COPY, tile: COPY, movedim: COPY, broadcastTo: COPY, expandAs: COPY, diagonal: COPY,
   diag: EXPAND, unflatten: [], clone: [],
   trace: ["copy_strided", "reduce_sum"],
-  tril: ["where"], triu: ["where"],
+  tril: ["where", "binary_ne"], triu: ["where", "binary_ne"], pad: EXPAND,
   bRepeat: COPY, bDiag: EXPAND,
   bRepeatBackward: ["copy_strided", ...SUM_TO], bDiagonalBackward: EXPAND, bDiagBackward: EXPAND, bTraceBackward: EXPAND, bPieceBackward: EXPAND, bReshapeAs: COPY,
   chunk: COPY, split: COPY, unbind: COPY, adPiece: COPY,
