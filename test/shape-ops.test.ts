@@ -172,6 +172,43 @@ test("chunk / split / unbind destructured and indexed in every marker: hand-work
   assert.equal(Array.from((m.tooFew(jt.zeros(3, { dtype: "float64" })) as Tensor).data), [1, 1, 1]);
 });
 
+// The shape of fixtures/fuzz-tensor/fuzz_72eac036e7.ts: the cotangents of the arm not taken are undefined at run
+// time, and so are their tangents under hessian; every op must pass them on (tz. ops, compiler/ad/jvp.ts)
+const ZERO_TANGENTS = `
+import { hessian, type Tensor } from "jacc";
+export function f(x: Tensor, y: Tensor): Tensor {
+  let acc = x.sum().mul(0.5);
+  if (acc.item() > 0) {
+    acc = acc.add(acc.tanh());
+  } else {
+    const m = y.unflatten(0, [2, 3]);
+    const [a, b] = m.unbind(0);
+    const moved = m.flip(0).roll(1, 1).repeat(1, 2).tile([1]).movedim(0, 1).clone().diagonal().sum().add(m.broadcastTo(2, 2, 3).sum());
+    const tri = m.narrow(1, 0, 2).tril().triu(-1).trace().add(a.diag().sum()).add(b.expandAs(m).pad([1, 0]).sum()).add(y.chunk(2)[1].sum()).add(y.split([4, 2])[0].sum());
+    acc = acc.add(moved.add(tri).tanh());
+  }
+  return acc.add(acc.mul(0.5));
+}
+export const h = hessian(f, { argnums: [0, 1] });
+`;
+
+test("hessian where one arm's cotangents are undefined at run time: every op passes the undefined tangents on", async () => {
+  const m = await compileAndImport(ZERO_TANGENTS, "shape-ops-zero-tangents");
+  const y = jt.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], { dtype: "float64" });
+  for (const x of [jt.tensor([0.2, 0.3], { dtype: "float64" }), jt.tensor([-0.2, -0.3], { dtype: "float64" })]) {
+    const H = m.h(x, y) as Tensor[][];
+    assert.equal([...H[1][1].shape], [6, 6]);
+    for (const block of H.flat()) assert.ok(Array.from(block.data).every(Number.isFinite));
+  }
+  // the arm taken at x = [0.2, 0.3] reads only x: y's blocks are zeros
+  const H = m.h(jt.tensor([0.2, 0.3], { dtype: "float64" }), y) as Tensor[][];
+  assert.ok(Array.from(H[1][1].data).every((v) => v === 0));
+  const s = 0.25, th = Math.tanh(s);
+  // d²/dx_i dx_j of 1.5 (s + tanh s), s = (x0 + x1) / 2: 1.5 · tanh''(s) / 4
+  const want = (1.5 * -2 * th * (1 - th * th)) / 4;
+  assert.equal(mismatches(Array.from(H[0][0].data), [want, want, want, want], 1e-12), []);
+});
+
 const VMAP_GRAD = `
 import { vmap, grad, type Tensor } from "jacc";
 export function loss(x: Tensor, w: Tensor): Tensor {

@@ -57,6 +57,7 @@ function pieceRange(op: string, shape: readonly number[], arg: unknown, dim: num
 
 /** Piece i of x.chunk(arg, dim) / x.split(arg, dim) / x.unbind(dim) (compiled code takes the pieces one by one). */
 export function adPiece(x: Tensor, op: "chunk" | "split" | "unbind", arg: unknown, dim: number, i: number): Tensor {
+  if (x === undefined) return undefined as never; // a structural zero tangent (forward over reverse)
   const { d, start, length } = pieceRange(op, x.shape, arg, dim, i);
   return op === "unbind" ? ops.select(x, d, start) : ops.narrow(x, d, start, length);
 }
