@@ -194,6 +194,8 @@ export class Tensor extends TensorElementwise {
   narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
   select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
   index(indices: number | NestedData | Tensor): Tensor { return ops.index(this, indices); }
+  /** The entries at `index` (integers; a float tensor of integral values for now) along dim. */
+  indexSelect(dim: number, index: number | readonly number[] | Tensor): Tensor { return ops.indexSelect(this, dim, index); }
 
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }

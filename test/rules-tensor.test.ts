@@ -469,6 +469,12 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.pad([-1, 1], 2).exp()", args: [[2, 3]], hessian: true },
     { expr: "pad(x, [0, 0, 2, 0])", args: [[2, 2]] },
   ],
+  "t.indexSelect": [
+    { expr: "x.indexSelect(1, [2, 0, 2])", args: [[2, 3]], jvp: true },
+    { expr: "indexSelect(x, 0, IDX).mul(y)", args: [[3, 2], [2]], consts: `const IDX = tensor([1, -1, 1], { dtype: "float64" });` },
+    { expr: "x.indexSelect(-1, [1, 1]).exp()", args: [[2, 3]], hessian: true },
+    { expr: "indexSelect(x, 0, [0])", args: [[2]] },
+  ],
   // chunk / split / unbind: usable when the number of pieces is known (a literal index, a count, a list of sizes)
   "t.chunk": [
     { expr: "x.chunk(2)[1]", args: [[4, 2]], jvp: true },

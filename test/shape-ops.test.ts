@@ -80,6 +80,15 @@ test("values: pad (constant mode; negative pads cut)", () => {
   assert.equal(arr(x.pad([0, 0, 1, 0], -1)), [[-1, -1, -1], [0, 1, 2], [3, 4, 5]]);
 });
 
+test("values: indexSelect (indices as an array or a float tensor of integral values)", () => {
+  const x = X();
+  assert.equal(arr(x.indexSelect(1, [3, 0, 3])), [[3, 0, 3], [7, 4, 7], [11, 8, 11]]);
+  assert.equal(arr(jt.indexSelect(x, 0, jt.tensor([2, -3]))), [[8, 9, 10, 11], [0, 1, 2, 3]]);
+  assert.equal(arr(x.indexSelect(0, 1)), [[4, 5, 6, 7]]);
+  const g = jt.adIndexSelectBackward(jt.onesLike(x.indexSelect(1, [3, 0, 3])), x, 1, [3, 0, 3]);
+  assert.equal(arr(g), [[1, 0, 0, 2], [1, 0, 0, 2], [1, 0, 0, 2]]);
+});
+
 test("values: chunk split unbind (PyTorch's piece sizes)", () => {
   const sizes = (ts: Tensor[]) => ts.map((t) => t.shape[0]);
   assert.equal(sizes(jt.zeros(5).chunk(3)), [2, 2, 1]);
@@ -119,6 +128,9 @@ test("bad arguments: TypeError / RangeError naming the op and the shape", () => 
   throwsWith(() => x.pad([1]), RangeError, "pad", "even number", "[3,4]");
   throwsWith(() => x.pad([-5, 0]), RangeError, "pad", "dim 1", "[3,4]");
   throwsWith(() => x.pad([1, 1], "0" as unknown as number), TypeError, "pad", "value", "[3,4]");
+  throwsWith(() => x.indexSelect(1, [4]), RangeError, "indexSelect", "index 4", "[3,4]");
+  throwsWith(() => x.indexSelect(1, jt.tensor([0.5])), TypeError, "indexSelect", "integers", "[3,4]");
+  throwsWith(() => x.indexSelect(0, jt.zeros(1, 1)), RangeError, "indexSelect", "0-D or 1-D", "[3,4]");
   throwsWith(() => x.chunk(0), RangeError, "chunk", "positive", "[3,4]");
   throwsWith(() => x.split([1, 1]), RangeError, "split", "add up", "[3,4]");
   throwsWith(() => x.split(0), RangeError, "split", "positive", "[3,4]");
@@ -184,7 +196,7 @@ export function f(x: Tensor, y: Tensor): Tensor {
     const m = y.unflatten(0, [2, 3]);
     const [a, b] = m.unbind(0);
     const moved = m.flip(0).roll(1, 1).repeat(1, 2).tile([1]).movedim(0, 1).clone().diagonal().sum().add(m.broadcastTo(2, 2, 3).sum());
-    const tri = m.narrow(1, 0, 2).tril().triu(-1).trace().add(a.diag().sum()).add(b.expandAs(m).pad([1, 0]).sum()).add(y.chunk(2)[1].sum()).add(y.split([4, 2])[0].sum());
+    const tri = m.narrow(1, 0, 2).tril().triu(-1).indexSelect(1, [1, 0]).trace().add(a.diag().sum()).add(b.expandAs(m).pad([1, 0]).sum()).add(y.chunk(2)[1].sum()).add(y.split([4, 2])[0].sum());
     acc = acc.add(moved.add(tri).tanh());
   }
   return acc.add(acc.mul(0.5));
@@ -290,6 +302,7 @@ it("every movement op on WebGPU agrees with the CPU, odd and empty shapes includ
   await same("triu", (t: Tensor) => t.triu(-1), [x]);
   await same("pad", (t: Tensor) => t.pad([1, -2, 0, 2], 0.5), [x]);
   await same("tril", (t: Tensor) => t.tril(), [x.gt(0)]); // a mask stays a mask
+  await same("indexSelect", (t: Tensor) => t.indexSelect(1, [2, 0, -1, 2]), [x]);
   await same("chunk", (t: Tensor) => t.chunk(2, 2), [x]);
   await same("split", (t: Tensor) => t.split([1, 3], 1), [x]);
   await same("unbind", (t: Tensor) => t.unbind(-1), [x]);
@@ -305,6 +318,7 @@ it("the backward helpers on WebGPU agree with the CPU", async () => {
   await same("adDiagBackward", (ct: Tensor, t: Tensor) => jt.adDiagBackward(ct, t, -1), [vals([6, 6]), vals([5])]);
   await same("adTraceBackward", (ct: Tensor, t: Tensor) => jt.adTraceBackward(ct, t), [vals([]), x]);
   await same("adPiece", (t: Tensor) => jt.adPiece(t, "split", 3, 1, 1), [x]);
+  await same("adIndexSelectBackward", (ct: Tensor, t: Tensor) => jt.adIndexSelectBackward(ct, t, 1, [3, 0, 3]), [vals([3, 3]), x]);
   await same("adPieceBackward", (ct: Tensor, t: Tensor) => jt.adPieceBackward(ct, t, "unbind", undefined, 0, 2), [vals([4]), x]);
 });
 

@@ -60,6 +60,7 @@ function cases(): Case[] {
     ["unflatten broadcastTo expandAs clone", `(x: Tensor, y: Tensor) => x.unflatten(0, [1, 3]).broadcastTo(2, 3).add(y.expandAs(x.unflatten(0, [1, 3]))).clone()`, "[0, null]", ["A", "V"]],
     ["diag diagonal trace of vectors", `(x: Tensor) => x.diag().diagonal().add(x.diag(1).trace()).add(x.diag(-1).diag(-1))`, "0", ["A"]],
     ["diag diagonal trace of matrices", `(x: Tensor) => x.diag(1).add(x.diagonal(0, 1, 0)).sum().add(x.trace())`, "0", ["S3"]],
+    ["indexSelect", `(x: Tensor) => x.indexSelect(-1, [2, 0, 1]).add(x.indexSelect(0, [1, 1, 0]).sum(0))`, "0", ["S3"]],
     ["tril triu pad", `(x: Tensor) => x.tril().add(x.triu(1)).pad([1, -1, 0, 1], 2)`, "1", ["S3"]],
     ["softmax logSoftmax", `(x: Tensor) => x.softmax(0).add(x.logSoftmax(-1))`, "0", ["S3"]],
     ["where clamp", `(x: Tensor, y: Tensor) => where(x.sub(1).relu(), x.clamp(0.7, 1.2), y)`, "[0, null]", ["A", "V"]],

@@ -81,6 +81,8 @@ const INTERNAL_OPS_TABLE = {
   "ad.diagBackward": backward(linear("adDiagBackward", (b, ct, x) => T(b, "t.diag", [ct, x[2]]), "ad.diagBackward"), flagged("ad.bDiagBackward", 2)),
   "ad.traceBackward": backward(linear("adTraceBackward", (b, ct) => T(b, "t.trace", [ct]), "ad.traceBackward"), flagged("ad.bTraceBackward", 2)),
   "ad.pieceBackward": backward(linear("adPieceBackward", (b, ct, _x, [op, ...attrs]) => T(b, `t.${op}`, [ct], attrs), "ad.pieceBackward"), flagged("ad.bPieceBackward", 2)),
+  // (no batching rule yet: vmap(grad) through indexSelect runs the row loop)
+  "ad.indexSelectBackward": backward(linear("adIndexSelectBackward", (b, ct, x) => T(b, "t.indexSelect", [ct, x[2], x[3]]), "ad.indexSelectBackward")),
   "ad.indexBackward": backward(linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]]), "ad.indexBackward")),
   // bilinear in (ct, the other operand); the first operand only gives shapes
   "ad.matmulBackA": backward(

@@ -247,6 +247,13 @@ const TENSOR_OPS_TABLE = {
     // the pads address the last dims: the batch dim is never padded
     batch: (b, [x], _k, attrs) => ({ a: b.t("t.pad", [x], attrs), kind: "b" }),
   },
+  // indexSelect(dim, index): linear in x; the index (integers: an array, or a float tensor of integral values) is a constant
+  indexSelect: {
+    surface: withInts(REQ, REQ),
+    rule: linear("indexSelect", (b, ct, x) => T(b, "ad.indexSelectBackward", [ct, x[0], x[1], x[2]])),
+    structure: MOVE,
+    batch: dimArgs("t.indexSelect", [1]),
+  },
   // chunk / split / unbind: an array of tensors; each piece is its own primitive (attrs: the count or sizes, dim, the piece's index)
   chunk: piecesOp("chunk"),
   split: piecesOp("split"),

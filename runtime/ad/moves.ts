@@ -6,9 +6,9 @@ import { Tensor } from "../tensor.js";
 import * as ops from "../ops/index.js";
 import { full } from "../factories.js";
 import * as L from "../ops/move-layouts.js";
-import { runLayout } from "../ops/moves.js";
+import { indexList, runLayout } from "../ops/moves.js";
 import { fmt, normDim } from "../shape.js";
-import { adNarrowBackward, adSelectBackward } from "./backward.js";
+import { adIndexBackward, adNarrowBackward, adSelectBackward } from "./backward.js";
 
 /** Backward of repeat / tile: ct viewed as [r0, s0, r1, s1, …], summed over the r's, in x's shape. */
 export function adRepeatBackward(ct: Tensor, x: Tensor, sizes: readonly number[], tile = false): Tensor {
@@ -67,4 +67,13 @@ export function adPieceBackward(ct: Tensor, x: Tensor, op: "chunk" | "split" | "
   if (ct === undefined) return undefined as never;
   const { d, start, length } = pieceRange(op, x.shape, arg, dim, i);
   return op === "unbind" ? adSelectBackward(ct, x, d, start) : adNarrowBackward(ct, x, d, start, length);
+}
+
+/** Backward of indexSelect: ct's entries added back at their indices along dim (index's backward, with the dim moved to 0 and back). */
+export function adIndexSelectBackward(ct: Tensor, x: Tensor, dim: number, index: number | readonly number[] | Tensor): Tensor {
+  if (ct === undefined) return undefined as never;
+  const d = normDim("indexSelect", dim, x.shape);
+  const idx = indexList("indexSelect", index, x.shape, d);
+  if (d === 0) return adIndexBackward(ct, x, idx);
+  return ops.movedim(adIndexBackward(ops.movedim(ct, d, 0), ops.movedim(x, d, 0), idx), 0, d);
 }

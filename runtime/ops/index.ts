@@ -49,6 +49,6 @@ export const narrow = deviceAware("narrow", slice.narrow);
 export const select = deviceAware("select", slice.select);
 export const index = deviceAware("index", slice.index);
 // (on the device of their argument: runtime/ops/moves.ts)
-export { flip, roll, repeat, tile, movedim, unflatten, broadcastTo, expandAs, clone, diag, diagonal, trace, tril, triu, chunk, split, unbind, pad } from "./moves.js";
+export { flip, roll, repeat, tile, movedim, unflatten, broadcastTo, expandAs, clone, diag, diagonal, trace, tril, triu, chunk, split, unbind, pad, indexSelect } from "./moves.js";
 export const softmax = deviceAware("softmax", sm.softmax);
 export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);

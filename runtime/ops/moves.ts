@@ -174,3 +174,28 @@ function cut(op: "chunk" | "split", input: Tensor, arg: unknown, dim: number): T
   let start = 0;
   return L.pieceSizes(op, x.shape, d, arg).map((n) => ops.narrow(x, d, (start += n) - n, n));
 }
+
+/**
+ * Integer indices for indexSelect: a number, an array, or a CPU tensor holding integral values (float
+ * for now: there is no int32 dtype yet), 0-D or 1-D, each in range for dim d.
+ */
+export function indexList(op: string, index: unknown, shape: readonly number[], d: number): number[] {
+  if (index instanceof Tensor && index.device === "webgpu") throw new TypeError(`${op}: indices on the webgpu device cannot be read synchronously; pass them as an array or a CPU tensor (shape ${fmt(shape)})`);
+  if (index instanceof Tensor && index.shape.length > 1) throw new RangeError(`${op}: index must be 0-D or 1-D, got shape ${fmt(index.shape)} (input ${fmt(shape)})`);
+  const list = index instanceof Tensor ? Array.from(index.data) : L.intList(op, "index", index, shape);
+  return list.map((i) => {
+    if (!Number.isInteger(i)) throw new TypeError(`${op}: indices must be integers, got ${i} (shape ${fmt(shape)})`);
+    if (i < -shape[d] || i >= shape[d]) throw new RangeError(`${op}: index ${i} out of range for dim ${d} of size ${shape[d]} (shape ${fmt(shape)})`);
+    return i < 0 ? i + shape[d] : i;
+  });
+}
+
+/** The entries of x at `index` along dim (PyTorch's index_select): rows picked along dim 0, with the dim moved there and back. */
+export function indexSelect(input: Tensor, dim: number, index: number | readonly number[] | Tensor): Tensor {
+  const x = anyTensor("indexSelect", input);
+  if (x.shape.length === 0) throw new RangeError(`indexSelect: cannot be applied to a 0-d tensor`);
+  const d = normDim("indexSelect", dim, x.shape);
+  const idx = indexList("indexSelect", index, x.shape, d);
+  const rows = ops.index(d === 0 ? x : ops.movedim(x, d, 0), idx);
+  return d === 0 ? rows : ops.movedim(rows, 0, d);
+}

@@ -79,6 +79,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   bRepeat: COPY, bDiag: EXPAND,
   bRepeatBackward: ["copy_strided", ...SUM_TO], bDiagonalBackward: EXPAND, bDiagBackward: EXPAND, bTraceBackward: EXPAND, bPieceBackward: EXPAND, bReshapeAs: COPY,
   chunk: COPY, split: COPY, unbind: COPY, adPiece: COPY,
+  indexSelect: ["gather_rows", "copy_strided"],
   softmax: ["softmax"],
   logSoftmax: ["log_softmax"],
   zeros: ["fill"], ones: ["fill"], full: ["fill"],
@@ -113,6 +114,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adDiagBackward: EXPAND,
   adTraceBackward: EXPAND,
   adPieceBackward: EXPAND,
+  adIndexSelectBackward: ["scatter_rows_add", "copy_strided", "fill"],
   adNumel: [],
   // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts)
   adNumAdd: ["binary_add", "binary_mul"],
