@@ -303,6 +303,8 @@ it("every movement op on WebGPU agrees with the CPU, odd and empty shapes includ
   await same("pad", (t: Tensor) => t.pad([1, -2, 0, 2], 0.5), [x]);
   await same("tril", (t: Tensor) => t.tril(), [x.gt(0)]); // a mask stays a mask
   await same("indexSelect", (t: Tensor) => t.indexSelect(1, [2, 0, -1, 2]), [x]);
+  await same("indexSelect", (t: Tensor) => t.indexSelect(0, jt.tensor([2, 0])), [x]); // (a CPU index)
+  throwsWith(() => x.to("webgpu").indexSelect(0, jt.tensor([0]).to("webgpu")), TypeError, "indexSelect", "webgpu", "[3,4,5]");
   await same("chunk", (t: Tensor) => t.chunk(2, 2), [x]);
   await same("split", (t: Tensor) => t.split([1, 3], 1), [x]);
   await same("unbind", (t: Tensor) => t.unbind(-1), [x]);
