@@ -6,3 +6,4 @@ export * from "./ad/blocks.js";
 export * from "./ad/backward.js";
 export * from "./ad/hessian.js";
 export * from "./ad/reductions.js";
+export * from "./ad/moves.js";

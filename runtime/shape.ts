@@ -119,10 +119,10 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
  * dim repeats, leading new dims are added), and the strides that read a
  * contiguous tensor of `shape` as that result (0 along repeated dims).
  */
-export function expandTo(shape: readonly number[], target: readonly unknown[]): { shape: number[]; strides: number[] } {
+export function expandTo(shape: readonly number[], target: readonly unknown[], op = "expand"): { shape: number[]; strides: number[] } {
   const lead = target.length - shape.length;
   const bad = (): never => {
-    throw new RangeError(`expand: cannot expand ${fmt(shape)} to [${target.map(String).join(",")}]`);
+    throw new RangeError(`${op}: cannot expand ${fmt(shape)} to [${target.map(String).join(",")}]`);
   };
   if (lead < 0) bad();
   const s = contiguousStrides(shape);

@@ -87,6 +87,7 @@ export class Tensor extends TensorElementwise {
     }
     return this.data[0];
   }
+  /** A copy with its own storage. */
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape.slice());
   }
@@ -187,11 +188,31 @@ export class Tensor extends TensorElementwise {
   t(): Tensor { return ops.t(this); }
   /** All dims reversed (PyTorch's `.T`). */
   get T(): Tensor { return ops.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)); }
+  flip(...dims: Sizes): Tensor { return ops.flip(this, ...dims); }
+  roll(shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor { return ops.roll(this, shifts, dims); }
+  repeat(...sizes: Sizes): Tensor { return ops.repeat(this, ...sizes); }
+  tile(...dims: Sizes): Tensor { return ops.tile(this, ...dims); }
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return ops.movedim(this, source, destination); }
+  unflatten(dim: number, sizes: readonly number[]): Tensor { return ops.unflatten(this, dim, sizes); }
+  broadcastTo(...sizes: Sizes): Tensor { return ops.broadcastTo(this, ...sizes); }
+  expandAs(other: Tensor): Tensor { return ops.expandAs(this, other); }
+  diag(diagonal = 0): Tensor { return ops.diag(this, diagonal); }
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return ops.diagonal(this, offset, dim1, dim2); }
+  trace(): Tensor { return ops.trace(this); }
+  tril(diagonal = 0): Tensor { return ops.tril(this, diagonal); }
+  triu(diagonal = 0): Tensor { return ops.triu(this, diagonal); }
+  chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return ops.split(this, splitSizeOrSections, dim); }
+  unbind(dim = 0): Tensor[] { return ops.unbind(this, dim); }
+  /** PyTorch's `F.pad(x, pads, value)` (constant mode) as a method. */
+  pad(pads: readonly number[], value = 0): Tensor { return ops.pad(this, pads, value); }
 
   // slicing
   narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
   select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
   index(indices: number | NestedData | Tensor): Tensor { return ops.index(this, indices); }
+  /** The entries at `index` (integers; a float tensor of integral values for now) along dim. */
+  indexSelect(dim: number, index: number | readonly number[] | Tensor): Tensor { return ops.indexSelect(this, dim, index); }
 
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }

@@ -311,6 +311,24 @@ const FENCE: Bad[] = [
     message: [/the dims of `permute` must be literals/],
   },
   {
+    name: "unbind's result where its number of tensors is not known",
+    src: `import { type Tensor } from "jacc";\nexport function f(x: Tensor) {\n  const parts = ‸x.unbind(0);\n  return parts;\n}\nexport const g = jacrev(f);`,
+    code: U,
+    message: [/`unbind` gives as many tensors as the dim's size allows, known only at run time/, /const \[a, b\] = x\.unbind\(0\)/],
+  },
+  {
+    name: "roll's shifts from the function's values",
+    src: `import { type Tensor } from "jacc";\nexport function f(x: Tensor) {\n  const n = x.size(0);\n  return x.roll(‸n, 0).sum();\n}\nexport const g = grad(f);`,
+    code: U,
+    message: [/argument 1 of `roll` must be an integer or an array of integers, written as literals/],
+  },
+  {
+    name: "chunk's count from the function's values",
+    src: `import { type Tensor } from "jacc";\nexport function f(x: Tensor) {\n  const n = x.size(0);\n  const [a, b] = x.chunk(‸n);\n  return a.sum().add(b.sum());\n}\nexport const g = grad(f);`,
+    code: U,
+    message: [/argument 1 of `chunk` must be an integer, written as a literal/],
+  },
+  {
     name: "reshape's sizes: not numbers",
     src: `import { type Tensor } from "jacc";\nexport function f(x: Tensor) {\n  return x.reshape(‸x, -1).sum();\n}\nexport const g = grad(f);`,
     code: "unsupported-type",

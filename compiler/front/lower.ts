@@ -116,6 +116,8 @@ export class FnLowerer {
   private loops: LoopCtx[] = [];
   /** for a local function: the enclosing function's atoms passed as trailing args */
   capturedArgs: Atom[] = [];
+  /** how many tensors the call `node` (chunk / split / unbind) must give: the names destructured, or a literal index + 1 */
+  piecesHint?: { node: ts.Node; count: number };
   private capturedNames = new Map<string, string>(); // outer binding name → param name here
 
   constructor(
@@ -515,6 +517,7 @@ export class FnLowerer {
         continue;
       }
       const declared = tupleType(d.type, this.mod);
+      if (ts.isArrayBindingPattern(d.name)) this.piecesHint = { node: init, count: d.name.elements.length };
       const val = declared ? this.exprAs(d.initializer, declared.type, declared.mod) : this.expr(d.initializer, false, undefined);
       this.bindPattern(d.name, val, isConst, d);
     }
@@ -1057,6 +1060,8 @@ export class FnLowerer {
   }
 
   private elementAccess(e: ts.ElementAccessExpression): Val {
+    const index = skipParens(e.argumentExpression);
+    if (ts.isNumericLiteral(index)) this.piecesHint = { node: skipParens(e.expression), count: Number(index.text) + 1 };
     const obj = this.expr(e.expression);
     if (obj.k === "tuple" && obj.keys) {
       const key = skipParens(e.argumentExpression);

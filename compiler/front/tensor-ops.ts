@@ -128,6 +128,11 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     return { k: "atom", a: lw.b.t("t.where", [cond.a, val(parts[1], recvIn), val(parts[2])]), t: TENSOR };
   }
   let recv = recvIn;
+  if (form === "pieces") {
+    const hint = lw.piecesHint?.node === node ? lw.piecesHint.count : undefined;
+    lw.piecesHint = undefined;
+    return pieces(lw, name, recvIn ? recvIn : tensorArg(args[0] ?? fail(node, "arity", `\`${name}\` needs a tensor`)), recvIn ? args : args.slice(1), node, hint);
+  }
   if (!recv) {
     if (!args[0]) fail(node, "arity", `\`${name}\` needs a tensor`);
     const first = lw.expr(args[0]);
@@ -195,6 +200,20 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
       attrs.push(val);
     }
     i += params.length;
+  } else if (spec.lits === "lists") {
+    // roll(shifts, dims?), movedim(source, destination): each an integer or an array of integers, literal
+    for (const [k, required] of (spec.lists ?? []).entries()) {
+      const a = args[i + k];
+      if (!a) {
+        if (required) fail(node, "arity", `\`${name}\` is missing argument ${i + k + 1}`);
+        attrs.push(undefined);
+        continue;
+      }
+      const val = literal(a);
+      if (typeof val !== "number" && !Array.isArray(val)) fail(a, "unsupported-construct", `argument ${i + k + 1} of \`${name}\` must be an integer or an array of integers, written as literals inside a differentiated function`);
+      attrs.push(val);
+    }
+    i += spec.lists?.length ?? 0;
   } else if (spec.lits === "sizes") {
     const rest = args.slice(i);
     const vals = rest.map(literal);
@@ -211,10 +230,35 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   return { k: "atom", a: lw.b.t(spec.prim, atoms, attrs, type), t: type };
 }
 
+/**
+ * chunk / split / unbind: an array of tensors, a tuple of pieces here (each the primitive with its
+ * index). Their number must be known when compiling: chunk's count or split's list of sizes, or else
+ * the names destructured (`const [a, b] = x.unbind(0)`) or a literal index (`x.split(2)[1]`).
+ */
+function pieces(lw: FnLowerer, name: string, x: Atom, args: readonly ts.Expression[], node: ts.Node, hint: number | undefined): Val {
+  const lits = args.map(literal);
+  const arity = name === "unbind" ? 1 : 2;
+  if (args.length > arity) fail(args[arity], "arity", `too many arguments for \`${name}\``);
+  lits.forEach((v, k) => {
+    const listOk = name === "split" && k === 0;
+    if (typeof v !== "number" && !(listOk && Array.isArray(v))) fail(args[k], "unsupported-construct", `argument ${k + 1} of \`${name}\` must be ${listOk ? "an integer or an array of integers" : "an integer"}, written as a literal inside a differentiated function`);
+  });
+  if (name !== "unbind" && !args.length) fail(node, "arity", `\`${name}\` is missing argument 1`);
+  const [arg, dim] = name === "unbind" ? [undefined, lits[0] ?? 0] : [lits[0], lits[1] ?? 0];
+  let count = name === "chunk" ? (arg as number) : Array.isArray(arg) ? arg.length : hint;
+  if (name === "chunk" && hint !== undefined) count = Math.min(count!, hint);
+  if (count === undefined) {
+    const example = name === "unbind" ? "x.unbind(0)" : "x.split(2)";
+    fail(node, "unsupported-construct", `\`${name}\` gives as many tensors as the dim's size allows, known only at run time; inside a differentiated function destructure its result (\`const [a, b] = ${example}\`) or index it with a literal (\`${example}[1]\`)`);
+  }
+  const items: Val[] = Array.from({ length: count }, (_, i) => ({ k: "atom", a: lw.b.t(`t.${name}`, [x], [arg, dim, i]), t: TENSOR }));
+  return { k: "tuple", items };
+}
+
 /** jacc's op `name` as a function of Tensors (`jacrev(sin)`): its IR, or undefined if it is not a plain op. */
 export function opAsFunction(name: string, fnName: string): Fn | undefined {
   const spec = OPS.get(name);
-  if (!spec || spec.form || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes") return undefined;
+  if (!spec || spec.form || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes" || spec.lits === "lists") return undefined;
   const params = Array.from({ length: spec.operands }, (_, i) => ({ name: spec.operands === 1 ? "x" : ["x", "y"][i], type: TENSOR }));
   const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
   vars.set("out", TENSOR);

@@ -64,7 +64,7 @@ const INTERNAL_OPS_TABLE = {
     structure: { structure: "broadcast", sj: "sjExpandAs" },
     batch: flagged("ad.bExpandAs", 2),
   },
-  "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: null },
+  "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: flagged("ad.bReshapeAs", 2) },
   // crossEntropy's target distribution (runtime/ops/loss.ts): the target itself for probabilities, a
   // one-hot for class indices; ad.ceTargetTangent(x, t, v) is how it moves: v, or zeros
   "ad.ceTarget": backward(
@@ -98,6 +98,15 @@ const INTERNAL_OPS_TABLE = {
   "ad.meanBackward": backward(linear("adMeanBackward", (b, ct, _x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward")),
   "ad.selectBackward": backward(linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]]), "ad.selectBackward")),
   "ad.narrowBackward": backward(linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]]), "ad.narrowBackward")),
+  // movement ops (runtime/ad/moves.ts): each the transpose of its op
+  // (batched: runtime/batching-moves.ts, told which of ct and x are batched)
+  "ad.repeatBackward": backward(linear("adRepeatBackward", (b, ct, _x, [sizes, tile]) => T(b, tile ? "t.tile" : "t.repeat", [ct], [sizes]), "ad.repeatBackward"), flagged("ad.bRepeatBackward", 2)),
+  "ad.diagonalBackward": backward(linear("adDiagonalBackward", (b, ct, x) => T(b, "t.diagonal", [ct, x[2], x[3], x[4]]), "ad.diagonalBackward"), flagged("ad.bDiagonalBackward", 2)),
+  "ad.diagBackward": backward(linear("adDiagBackward", (b, ct, x) => T(b, "t.diag", [ct, x[2]]), "ad.diagBackward"), flagged("ad.bDiagBackward", 2)),
+  "ad.traceBackward": backward(linear("adTraceBackward", (b, ct) => T(b, "t.trace", [ct]), "ad.traceBackward"), flagged("ad.bTraceBackward", 2)),
+  "ad.pieceBackward": backward(linear("adPieceBackward", (b, ct, _x, [op, ...attrs]) => T(b, `t.${op}`, [ct], attrs), "ad.pieceBackward"), flagged("ad.bPieceBackward", 2)),
+  // (no batching rule yet: vmap(grad) through indexSelect runs the row loop)
+  "ad.indexSelectBackward": backward(linear("adIndexSelectBackward", (b, ct, x) => T(b, "t.indexSelect", [ct, x[2], x[3]]), "ad.indexSelectBackward")),
   "ad.indexBackward": backward(linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]]), "ad.indexBackward")),
   // bilinear in (ct, the other operand); the first operand only gives shapes
   "ad.matmulBackA": backward(

@@ -36,10 +36,12 @@ export interface Surface {
   operands: number;
   /** integer arguments with their defaults (undefined: required; NaN: optional, left out) */
   ints?: (number | undefined)[];
-  /** literal arguments: an optional dim list + keepdim, or a shape given as an array or as numbers; norm's order then dims + keepdim; var's dims then `{ correction, keepdim }` */
-  lits?: "dims" | "sizes" | "norm" | "var";
+  /** literal arguments: an optional dim list + keepdim, a shape given as an array or as numbers; norm's order then dims + keepdim; var's dims then `{ correction, keepdim }`; or `lists` */
+  lits?: "dims" | "sizes" | "norm" | "var" | "lists";
   /** the dims are required (logsumexp) */
   dimRequired?: true;
+  /** lits "lists": one literal argument each (an integer or an array of integers), true where required (roll's shifts, dims) */
+  lists?: boolean[];
   /** the result is a number (never a Tensor) */
   result?: "num";
   /** the sizes may be run-time integers (`x.reshape(x.shape[0], -1)`: the vjp reads x's shape, not the sizes) */
@@ -51,7 +53,7 @@ export interface Surface {
   /** a jacc function only, not a Tensor method (torch.linalg's) */
   functionOnly?: true;
   /** a call read by its own form: `cat([a, b], dim)` (an array literal), `where(c, a, b)` / `a.where(c, b)` */
-  form?: "list" | "where";
+  form?: "list" | "where" | "pieces";
 }
 
 export interface TensorOpDef {
@@ -311,6 +313,84 @@ const TENSOR_OPS_TABLE = {
   cat: { surface: { operands: Infinity, form: "list" }, rule: joinRule(false), structure: { structure: "move", sj: "sjCat" }, batch: join("t.cat") },
   stack: { surface: { operands: Infinity, form: "list" }, rule: joinRule(true), structure: { structure: "move", sj: "sjStack" }, batch: join("t.stack") },
 
+  // ---- movement ops (issue 17): linear, with the transposed movement as vjp (runtime/ops/moves.ts)
+  flip: { surface: sizes, rule: linear("flip", (b, ct, _x, attrs) => T(b, "t.flip", [ct], attrs)), structure: MOVE, batch: (b, [x], _k, attrs) => ({ a: b.t("t.flip", [x], attrs.map((d) => shiftDims(d))), kind: "b" }) },
+  roll: {
+    surface: { operands: 1, lits: "lists", lists: [true, false] },
+    rule: linear("roll", (b, ct, _x, [shifts, dims]) => T(b, "t.roll", [ct], [Array.isArray(shifts) ? shifts.map((s) => -s) : -(shifts as number), dims])),
+    structure: MOVE,
+    batch: (b, [x], _k, [shifts, dims]) => (dims === undefined ? "`roll` without dims rolls the flattened batch" : { a: b.t("t.roll", [x], [shifts, shiftDims(dims)]), kind: "b" }),
+  },
+  repeat: {
+    surface: sizes,
+    rule: linear("repeat", (b, ct, [x], attrs) => T(b, "ad.repeatBackward", [ct, x], [attrs[0] ?? [], false])),
+    structure: MOVE,
+    batch: (b, [x], _k, attrs) => ({ a: b.t("ad.bRepeat", [x], [attrs[0] ?? [], false]), kind: "b" }),
+  },
+  tile: {
+    surface: sizes,
+    rule: linear("tile", (b, ct, [x], attrs) => T(b, "ad.repeatBackward", [ct, x], [attrs[0] ?? [], true])),
+    structure: MOVE,
+    batch: (b, [x], _k, attrs) => ({ a: b.t("ad.bRepeat", [x], [attrs[0] ?? [], true]), kind: "b" }),
+  },
+  movedim: {
+    surface: { operands: 1, lits: "lists", lists: [true, true] },
+    rule: linear("movedim", (b, ct, _x, [src, dst]) => T(b, "t.movedim", [ct], [dst, src])),
+    structure: MOVE,
+    batch: (b, [x], _k, [src, dst]) => ({ a: b.t("t.movedim", [x], [shiftDims(src), shiftDims(dst)]), kind: "b" }),
+  },
+  unflatten: { surface: { operands: 1, ints: [REQ], lits: "sizes" }, rule: linear("unflatten", (b, ct, [x]) => T(b, "ad.reshapeAs", [ct, x])), structure: RESHAPE, batch: dimArgs("t.unflatten", [1]) },
+  broadcastTo: { surface: runtimeSizes, rule: linear("broadcastTo", (b, ct, [x]) => sumTo(b, ct, x, TENSOR)), structure: MOVE, batch: sized("broadcastTo", "ad.bExpand") },
+  // expandAs(other): other gives only the shape (no derivative flows to it)
+  expandAs: {
+    surface: unary(2),
+    rule: {
+      operands: 2,
+      js: call("expandAs"),
+      jvp: (b, x, [dx]) => (dx ? T(b, "t.expandAs", [dx, x[1]]) : null),
+      vjp: (b, [x], _o, ct, act) => [act[0] ? sumTo(b, ct, x, TENSOR) : null, null],
+    },
+    structure: MOVE,
+    batch: flagged("ad.bExpandAs", 2),
+  },
+  clone: { surface: unary(), rule: linear("clone", (_b, ct) => ct), structure: MOVE, batch: same("t.clone") },
+  // pad(x, pads, value) (constant mode): its tangent and cotangent are padded with 0 / cut back (negated pads)
+  pad: {
+    surface: { operands: 1, lits: "lists", lists: [true, false] },
+    rule: {
+      operands: 1,
+      js: call("pad"),
+      jvp: (b, _x, [dx], _o, [pads]) => (dx ? T(b, "t.pad", [dx], [pads, 0]) : null),
+      vjp: (b, _x, _o, ct, _a, [pads]) => [T(b, "t.pad", [ct], [(pads as number[]).map((p) => -p), 0])],
+    },
+    structure: DENSE,
+    // the pads address the last dims: the batch dim is never padded
+    batch: (b, [x], _k, attrs) => ({ a: b.t("t.pad", [x], attrs), kind: "b" }),
+  },
+  // indexSelect(dim, index): linear in x; the index (integers: an array, or a float tensor of integral values) is a constant
+  indexSelect: {
+    surface: withInts(REQ, REQ),
+    rule: linear("indexSelect", (b, ct, x) => T(b, "ad.indexSelectBackward", [ct, x[0], x[1], x[2]])),
+    structure: MOVE,
+    batch: dimArgs("t.indexSelect", [1]),
+  },
+  // chunk / split / unbind: an array of tensors; each piece is its own primitive (attrs: the count or sizes, dim, the piece's index)
+  chunk: piecesOp("chunk"),
+  split: piecesOp("split"),
+  unbind: piecesOp("unbind"),
+  // diag / tril / triu write zeros: no structured rule (a tangent runs them per basis column)
+  diag: { surface: withInts(0), rule: linear("diag", (b, ct, x) => T(b, "ad.diagBackward", [ct, x[0], x[1]])), structure: DENSE, batch: (b, args, kinds) => intsUnbatched(kinds, 1) ?? { a: b.t("ad.bDiag", args), kind: "b" } },
+  diagonal: { surface: withInts(0, 0, 1), rule: linear("diagonal", (b, ct, x) => T(b, "ad.diagonalBackward", [ct, ...x])), structure: MOVE, batch: dimArgs("t.diagonal", [2, 3]) },
+  trace: {
+    surface: unary(),
+    rule: linear("trace", (b, ct, [x]) => T(b, "ad.traceBackward", [ct, x])),
+    structure: DENSE,
+    // each example's diagonal, summed
+    batch: (b, [x]) => ({ a: b.t("t.sum", [b.t("t.diagonal", [x, lit(0), lit(1), lit(2)])], [-1, false]), kind: "b" }),
+  },
+  tril: { surface: withInts(0), rule: linear("tril", (b, ct, x) => T(b, "t.tril", [ct, x[1]])), structure: DENSE, batch: same("t.tril") },
+  triu: { surface: withInts(0), rule: linear("triu", (b, ct, x) => T(b, "t.triu", [ct, x[1]])), structure: DENSE, batch: same("t.triu") },
+
   // ---- nonlinear ops that are not elementwise
   // softmax: d s = s (dx - Σ s dx); log-softmax: d l = dx - Σ softmax dx
   softmax: {
@@ -559,6 +639,21 @@ function joinRule(stacked: boolean): TensorRule {
 
 function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
   return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);
+}
+
+/** chunk / split / unbind: piece i is a narrow (unbind: a select) of x; its vjp puts ct back in place. */
+function piecesOp(op: "chunk" | "split" | "unbind"): TensorOpDef {
+  return {
+    surface: { operands: 1, form: "pieces" },
+    rule: { ...linear("adPiece", (b, ct, [x], attrs) => T(b, "ad.pieceBackward", [ct, x], [op, ...attrs]), `t.${op}`), js: call("adPiece", (a, attrs) => [a[0], JSON.stringify(op), ...lits(attrs)]) },
+    structure: MOVE,
+    batch: (b, [x], _k, [arg, dim, i]) => ({ a: b.t(`t.${op}`, [x], [arg, shiftNum(dim as number), i]), kind: "b" }),
+  };
+}
+
+/** Literal dims (a number or a list) of an example, moved past the batch dim. */
+function shiftDims(d: unknown): unknown {
+  return Array.isArray(d) ? d.map(shiftNum) : typeof d === "number" ? shiftNum(d) : d;
 }
 
 function inversePerm(dims: number[]): number[] {

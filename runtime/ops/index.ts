@@ -63,6 +63,8 @@ export const stack = deviceAware("stack", join.stack);
 export const narrow = deviceAware("narrow", slice.narrow);
 export const select = deviceAware("select", slice.select);
 export const index = deviceAware("index", slice.index);
+// (on the device of their argument: runtime/ops/moves.ts)
+export { flip, roll, repeat, tile, movedim, unflatten, broadcastTo, expandAs, clone, diag, diagonal, trace, tril, triu, chunk, split, unbind, pad, indexSelect } from "./moves.js";
 export const softmax = deviceAware("softmax", sm.softmax);
 export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
 /** Cross-entropy of class scores against class indices or probabilities, averaged over the batch (torch.nn.functional.cross_entropy). */

@@ -48,7 +48,10 @@ export type Join = (typeof JOIN)[number];
 export type Bin = (typeof BIN)[number];
 export const RED = ["sum", "mean", "max", "min", "prod", "softmax", "logSoftmax", "all", "logsumexp", "norm", "var", "std", "cumsum", "cumprod"] as const;
 export type Red = (typeof RED)[number];
-export const SHAPE = ["t", "unsqueeze", "flatten", "transpose", "reshape", "select", "narrow", "permute", "squeeze", "expand"] as const;
+export const SHAPE = [
+  "t", "unsqueeze", "flatten", "transpose", "reshape", "select", "narrow", "permute", "squeeze", "expand",
+  "flip", "roll", "repeat", "tile", "movedim", "unflatten", "clone", "diag", "diagonal", "trace", "tril", "triu", "chunk", "unbind", "pad",
+] as const;
 export type ShapeOp = (typeof SHAPE)[number];
 
 export type TE =
@@ -474,6 +477,41 @@ export function renderTE(e: TE, sc: TScope): TVal {
           const to = s.map((x, i) => (i === d ? 2 : x));
           return { code: `${a.code}.expand(${to.join(", ")})`, shape: to };
         }
+        // the movement ops of issue 17
+        case "flip":
+          return s.length >= 1 ? { code: `${a.code}.flip(${s.length > 1 ? "0, -1" : "0"})`, shape: s } : a;
+        case "roll":
+          return s.length >= 1 ? { code: s.length > 1 ? `${a.code}.roll([1, -1], [0, ${s.length - 1}])` : `${a.code}.roll(2)`, shape: s } : a;
+        case "repeat":
+        case "tile": {
+          if (numel(s) * 2 > MAX_NUMEL || s.length >= MAX_RANK) return a;
+          // repeat: one size per dim and one more in front; tile: one size, the last dim's
+          return e.op === "repeat" ? { code: `${a.code}.repeat(${[2, ...s.map(() => 1)].join(", ")})`, shape: [2, ...s] } : s.length ? { code: `${a.code}.tile([2])`, shape: [...s.slice(0, -1), 2 * s[s.length - 1]] } : a;
+        }
+        case "movedim":
+          return s.length >= 2 ? { code: `${a.code}.movedim(0, -1)`, shape: [...s.slice(1), s[0]] } : a;
+        case "unflatten":
+          return s.length >= 1 && s.length < MAX_RANK ? { code: `${a.code}.unflatten(0, [1, -1])`, shape: [1, ...s] } : a;
+        case "clone":
+          return { code: `${a.code}.clone()`, shape: s };
+        case "diag":
+          if (s.length === 1 && (s[0] + 1) ** 2 <= MAX_NUMEL) return { code: `${a.code}.diag(1)`, shape: [s[0] + 1, s[0] + 1] };
+          return s.length === 2 ? { code: `${a.code}.diag()`, shape: [Math.min(s[0], s[1])] } : a;
+        case "diagonal":
+          return s.length >= 2 ? { code: `${a.code}.diagonal(0, 0, -1)`, shape: [...s.slice(1, -1), Math.min(s[0], s[s.length - 1])] } : a;
+        case "trace":
+          return s.length === 2 ? { code: `${a.code}.trace()`, shape: [] } : a;
+        case "tril":
+        case "triu":
+          return s.length >= 2 ? { code: `${a.code}.${e.op}(${e.op === "tril" ? 0 : -1})`, shape: s } : a;
+        case "chunk":
+          // the second piece of two (the first when the dim has one entry)
+          return s.length >= 1 && s[0] >= 2 ? { code: `${a.code}.chunk(2)[1]`, shape: [s[0] - Math.ceil(s[0] / 2), ...s.slice(1)] } : a;
+        case "unbind":
+          return s.length >= 1 ? { code: `${a.code}.unbind(0)[${s[0] - 1}]`, shape: s.slice(1) } : a;
+        case "pad":
+          // one entry of 0.5 before the last dim, its last entry cut
+          return s.length >= 1 ? { code: `${a.code}.pad([1, -1], 0.5)`, shape: s } : a;
       }
       return a;
     }

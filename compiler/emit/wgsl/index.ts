@@ -76,6 +76,15 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   reshape: [], view: [], flatten: [], squeeze: [], unsqueeze: [], detach: [],
   transpose: COPY, t: COPY, permute: COPY, expand: COPY, narrow: COPY, select: COPY, cat: COPY, stack: COPY,
   index: ["gather_rows", "copy_strided"],
+  // movement ops (runtime/ops/moves.ts): strided copies, zeros first where some entries are not copied
+  flip: COPY, roll: COPY, repeat: COPY, tile: COPY, movedim: COPY, broadcastTo: COPY, expandAs: COPY, diagonal: COPY,
+  diag: EXPAND, unflatten: [], clone: [],
+  trace: ["copy_strided", "reduce_sum"],
+  tril: ["where", "binary_ne"], triu: ["where", "binary_ne"], pad: EXPAND,
+  bRepeat: COPY, bDiag: EXPAND,
+  bRepeatBackward: ["copy_strided", ...SUM_TO], bDiagonalBackward: EXPAND, bDiagBackward: EXPAND, bTraceBackward: EXPAND, bPieceBackward: EXPAND, bReshapeAs: COPY,
+  chunk: COPY, split: COPY, unbind: COPY, adPiece: COPY,
+  indexSelect: ["gather_rows", "copy_strided"],
   softmax: ["softmax"],
   logSoftmax: ["log_softmax"],
   // (built on other ops: their kernels)
@@ -124,6 +133,12 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adCumprodJvp2: ["cumprod_jvp"],
   adCumprodBackward: ["cumprod_back"],
   adCumprodBackwardJvp: ["cumprod_back"],
+  adRepeatBackward: SUM_TO,
+  adDiagonalBackward: EXPAND,
+  adDiagBackward: EXPAND,
+  adTraceBackward: EXPAND,
+  adPieceBackward: EXPAND,
+  adIndexSelectBackward: ["scatter_rows_add", "copy_strided", "fill"],
   adNumel: [],
   // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts)
   adNumAdd: ["binary_add", "binary_mul"],
