@@ -15,9 +15,20 @@ const ws = workspace("vite");
 const configFile = path.join(ws, "vite.config.ts");
 const mainTs = path.join(ws, "src", "main.ts");
 
+/**
+ * `p`, or a failure naming `what` after `ms`: a Vite or esbuild call that never settles (seen under
+ * heavy load: a promise left waiting with no timer, for 20–30 minutes) fails its test instead of
+ * hanging the suite, and test/run.mjs runs the file once more.
+ */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle in ${ms / 1000} s`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 test("vite build: the fixture's library build runs and gives SPEC §3's Jacobian and d sin", async () => {
   const t0 = Date.now();
-  await build({ root: ws, configFile, logLevel: "silent" });
+  await within(build({ root: ws, configFile, logLevel: "silent" }), 180_000, "vite build()");
   const ms = Date.now() - t0;
   const out = path.join(ws, "dist", "main.js");
   const run = await node([out]);
@@ -57,7 +68,7 @@ test("vite build: a bad program fails the build; the error carries id, loc and f
   const outDir = path.join(ws, "dist-bad");
   let err: JaccBuildError | undefined;
   try {
-    await build({ root: ws, configFile, logLevel: "silent", build: { outDir, lib: { entry: "bad/bad.ts", formats: ["es"], fileName: "bad" } } });
+    await within(build({ root: ws, configFile, logLevel: "silent", build: { outDir, lib: { entry: "bad/bad.ts", formats: ["es"], fileName: "bad" } } }), 180_000, "vite build() of a bad program");
   } catch (e) {
     err = e as JaccBuildError;
   }
@@ -75,9 +86,12 @@ test("vite build: a bad program fails the build; the error carries id, loc and f
 });
 
 test("vite dev server: serves the compiled module, and recompiles it when the module its marker reaches changes", async () => {
-  const server = await createServer({ root: ws, configFile, logLevel: "silent", server: { middlewareMode: true, ws: false } });
+  // (no dependency pre-bundling: the test reads jacc's transform, and under load the optimizer's scan
+  // left a transformRequest waiting with no timer, for 20–30 minutes)
+  const server = await within(createServer({ root: ws, configFile, logLevel: "silent", server: { middlewareMode: true, ws: false }, optimizeDeps: { noDiscovery: true, include: [] } }), 120_000, "vite createServer()");
+  const transform = (url: string) => within(server.transformRequest(url), 120_000, `vite transformRequest(${url})`);
   try {
-    const main = await server.transformRequest("/src/main.ts");
+    const main = await transform("/src/main.ts");
     assert.ok(main, "transformRequest");
     // every function jacc generated is there (esbuild drops the comments), the markers are not
     const compiled = transformJacc(fs.readFileSync(mainTs, "utf8"), mainTs)!.code;
@@ -92,13 +106,13 @@ test("vite dev server: serves the compiled module, and recompiles it when the mo
     const seg = (decode(devMap.mappings) as number[][][])[lineOf(main!.code, needle) - 1]?.find((s) => s.length >= 4 && devMap.sources[s[1]].endsWith("main.ts"));
     assert.ok(seg, "the dev server's map leads the line to src/main.ts");
     assert.is(seg![2] + 1, lineOf(fs.readFileSync(mainTs, "utf8"), needle));
-    const before = (await server.transformRequest("/src/hot.ts"))!.code;
-    await server.transformRequest("/src/cube.ts");
+    const before = (await transform("/src/hot.ts"))!.code;
+    await transform("/src/cube.ts");
     fs.writeFileSync(path.join(ws, "src", "cube.ts"), "export const cube = (x: number): number => x ** 3 + Math.sin(x);\n");
     let after = before;
     for (let i = 0; i < 100 && after === before; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      after = (await server.transformRequest("/src/hot.ts"))!.code;
+      after = (await transform("/src/hot.ts"))!.code;
     }
     assert.is.not(after, before, "hot.ts was recompiled");
     assert.match(after, /Math\.cos|\bcos\(/);
@@ -109,7 +123,7 @@ test("vite dev server: serves the compiled module, and recompiles it when the mo
 
 test("jaccEsbuild: esbuild bundles the fixture through the same plugin", async () => {
   const outfile = path.join(ws, "dist-esbuild", "main.js");
-  await esbuild.build({ entryPoints: [mainTs], bundle: true, platform: "node", format: "esm", outfile, plugins: [jaccEsbuild()], logLevel: "silent" });
+  await within(esbuild.build({ entryPoints: [mainTs], bundle: true, platform: "node", format: "esm", outfile, plugins: [jaccEsbuild()], logLevel: "silent" }), 180_000, "esbuild.build()");
   const run = await node([outfile]);
   assert.is(run.code, 0, run.stderr);
   checkAppOutput(run.stdout);
@@ -122,5 +136,9 @@ test("vite: the transform returns compileModule's own code and map (target ts)",
   assert.is(out.code, ref.code);
   assert.is(out.map.mappings, ref.map!.mappings);
 });
+
+// a call that did not settle may leave Vite's watcher or esbuild's pipe open: end the process once the
+// summary is out (an unref'd timer: a process that ends by itself is not held)
+test.after(() => void setTimeout(() => process.exit(), 2000).unref());
 
 test.run();

@@ -36,11 +36,16 @@ const run = (f) => {
   process.stdout.write(r.stdout ?? "");
   const out = (r.stdout ?? "").replace(/\x1b\[[0-9;]*m/g, "");
   for (const line of out.split("\n").filter((l) => l.startsWith("WEBGPU SKIPPED"))) skipped.add(line);
-  return { total: Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? NaN), ok: Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? NaN), exit: r.status ?? r.signal };
+  return { total: Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? NaN), ok: Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? NaN), exit: r.status ?? r.signal, out };
 };
 for (const f of files) {
-  let { total, ok, exit } = run(f);
-  if (Number.isFinite(total) && total === ok && exit !== 0) {
+  let { total, ok, exit, out: out0 } = run(f);
+  if (Number.isFinite(total) && total > ok && out0.includes("did not settle in")) {
+    // a bounded call into a build tool never settled (test/plugins-vite.test.ts): run the file once more, and say so
+    const again = run(f);
+    badExits.push(`${f}: a build tool's call did not settle; run again: ${again.ok}/${again.total} passed, exit ${again.exit}`);
+    ({ total, ok, exit } = again);
+  } else if (Number.isFinite(total) && total === ok && exit !== 0) {
     // every test passed, then the process failed (a native teardown under load): run the file once
     // more, and say so next to the summary either way
     const again = run(f);
