@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { cross, linalg, tensor, Tensor } from "../runtime/index.js";
 import { compileModule } from "../compiler/index.js";
 import { compileAndImport, tmpDir } from "./util/compile.js";
+import { throwsWith } from "./runtime-assert.js";
 
 const close = (a: Tensor, b: number[], what: string): void => {
   const d = [...a.data];
@@ -40,26 +41,16 @@ test("batches: A's and B's batch dims broadcast; inv of each matrix of a batch",
 });
 
 test("bad inputs: RangeError or TypeError naming the op and the shapes", () => {
-  const throwsLike = (f: () => unknown, type: Function, re: RegExp) => {
-    try {
-      f();
-    } catch (e) {
-      assert.instance(e, type);
-      assert.match((e as Error).message, re);
-      return;
-    }
-    assert.unreachable(`no error (expected ${re})`);
-  };
-  throwsLike(() => linalg.solve(tensor([[1, 2], [2, 4]]), tensor([1, 1])), RangeError, /^linalg\.solve: A \[2,2\] is singular$/);
-  throwsLike(() => linalg.inv(tensor([[[1, 0], [0, 1]], [[0, 0], [0, 0]]])), RangeError, /^linalg\.inv: A \[2,2,2\] is singular \(batch entry 1\)$/);
-  throwsLike(() => linalg.solve(tensor([[1, 2, 3], [4, 5, 6]]), tensor([1, 1])), RangeError, /^linalg\.solve: A must be a batch of square matrices \[\.\.\., n, n\], got \[2,3\]$/);
-  throwsLike(() => linalg.inv(tensor([1, 2])), RangeError, /^linalg\.inv: A must be a batch of square matrices/);
-  throwsLike(() => linalg.solve(tensor([[1, 0], [0, 1]]), tensor([1, 2, 3])), RangeError, /^linalg\.solve: B must be \[\.\.\., 2\] or \[\.\.\., 2, k\] for A \[2,2\], got \[3\]$/);
-  throwsLike(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([[1, 2], [3, 4]])), RangeError, /^linalg\.solve: B \[2,2\] as vectors for a batch of matrices A \[2,2,2\] is not supported: write linalg\.solve\(A, B\.unsqueeze\(-1\)\)\.squeeze\(-1\)$/);
-  throwsLike(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([1, 2])), RangeError, /as vectors for a batch of matrices/);
-  throwsLike(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([[[1], [2]], [[1], [2]]])), RangeError, /^linalg\.solve: shapes \[3\] and \[2\] cannot be broadcast$/);
-  throwsLike(() => linalg.solve([[1, 0], [0, 1]] as unknown as Tensor, tensor([1, 2])), TypeError, /^linalg\.solve: expected a Tensor for A, got/);
-  throwsLike(() => linalg.inv(3 as unknown as Tensor), TypeError, /^linalg\.inv: expected a Tensor for A, got/);
+  throwsWith(() => linalg.solve(tensor([[1, 2], [2, 4]]), tensor([1, 1])), RangeError, /^linalg\.solve: A \[2,2\] is singular$/);
+  throwsWith(() => linalg.inv(tensor([[[1, 0], [0, 1]], [[0, 0], [0, 0]]])), RangeError, /^linalg\.inv: A \[2,2,2\] is singular \(batch entry 1\)$/);
+  throwsWith(() => linalg.solve(tensor([[1, 2, 3], [4, 5, 6]]), tensor([1, 1])), RangeError, /^linalg\.solve: A must be a batch of square matrices \[\.\.\., n, n\], got \[2,3\]$/);
+  throwsWith(() => linalg.inv(tensor([1, 2])), RangeError, /^linalg\.inv: A must be a batch of square matrices/);
+  throwsWith(() => linalg.solve(tensor([[1, 0], [0, 1]]), tensor([1, 2, 3])), RangeError, /^linalg\.solve: B must be \[\.\.\., 2\] or \[\.\.\., 2, k\] for A \[2,2\], got \[3\]$/);
+  throwsWith(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([[1, 2], [3, 4]])), RangeError, /^linalg\.solve: B \[2,2\] as vectors for a batch of matrices A \[2,2,2\] is not supported: write linalg\.solve\(A, B\.unsqueeze\(-1\)\)\.squeeze\(-1\)$/);
+  throwsWith(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([1, 2])), RangeError, /as vectors for a batch of matrices/);
+  throwsWith(() => linalg.solve(tensor([[[1, 0], [0, 1]], [[1, 0], [0, 1]], [[1, 0], [0, 1]]]), tensor([[[1], [2]], [[1], [2]]])), RangeError, /^linalg\.solve: shapes \[3\] and \[2\] cannot be broadcast$/);
+  throwsWith(() => linalg.solve([[1, 0], [0, 1]] as unknown as Tensor, tensor([1, 2])), TypeError, /^linalg\.solve: expected a Tensor for A, got/);
+  throwsWith(() => linalg.inv(3 as unknown as Tensor), TypeError, /^linalg\.inv: expected a Tensor for A, got/);
 });
 
 test("cross: hand values along the last dim and along dim 0, broadcasting; bad dims name the op and the shapes", () => {
@@ -70,20 +61,10 @@ test("cross: hand values along the last dim and along dim 0, broadcasting; bad d
   const many = cross(tensor([[1, 0, 0], [0, 1, 0]], { dtype: "float64" }), e(2));
   assert.equal([...many.shape], [2, 3]);
   close(many, [0, -1, 0, 1, 0, 0], "broadcast");
-  const throwsLike = (f: () => unknown, type: Function, re: RegExp) => {
-    try {
-      f();
-    } catch (err) {
-      assert.instance(err, type);
-      assert.match((err as Error).message, re);
-      return;
-    }
-    assert.unreachable(`no error (expected ${re})`);
-  };
-  throwsLike(() => cross(tensor([1, 2]), tensor([3, 4])), RangeError, /^cross: dim -1 must have size 3 in both operands, got \[2\] and \[2\]$/);
-  throwsLike(() => cross(tensor([1, 2, 3]), tensor([3, 4, 5]), 1), RangeError, /^cross: dim 1 out of range for shape \[3\]/);
-  throwsLike(() => cross(tensor([[1, 2, 3]]), tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 1, 1]]).t()), RangeError, /^cross: shapes \[1,3\] and \[3,4\] cannot be broadcast$/);
-  throwsLike(() => cross([1, 2, 3] as unknown as Tensor, tensor([1, 2, 3])), TypeError, /^cross: expected a Tensor for input, got/);
+  throwsWith(() => cross(tensor([1, 2]), tensor([3, 4])), RangeError, /^cross: dim -1 must have size 3 in both operands, got \[2\] and \[2\]$/);
+  throwsWith(() => cross(tensor([1, 2, 3]), tensor([3, 4, 5]), 1), RangeError, /^cross: dim 1 out of range for shape \[3\]/);
+  throwsWith(() => cross(tensor([[1, 2, 3]]), tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 1, 1]]).t()), RangeError, /^cross: shapes \[1,3\] and \[3,4\] cannot be broadcast$/);
+  throwsWith(() => cross([1, 2, 3] as unknown as Tensor, tensor([1, 2, 3])), TypeError, /^cross: expected a Tensor for input, got/);
 });
 
 const SRC = `

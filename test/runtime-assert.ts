@@ -36,8 +36,8 @@ export function tensorIs(t: Tensor, shape: number[], dtype: "float32" | "float64
   values(t, expected, tol);
 }
 
-/** `f` throws an instance of `cls` whose message contains every fragment. */
-export function throwsWith(f: () => unknown, cls: typeof TypeError | typeof RangeError | typeof Error, ...fragments: string[]): void {
+/** `f` throws an instance of `cls` whose message contains every fragment (a string) or matches it (a RegExp). */
+export function throwsWith(f: () => unknown, cls: typeof TypeError | typeof RangeError | typeof Error, ...fragments: (string | RegExp)[]): void {
   let err: unknown;
   try {
     f();
@@ -46,5 +46,6 @@ export function throwsWith(f: () => unknown, cls: typeof TypeError | typeof Rang
   }
   if (err === undefined) assert.unreachable(`expected ${cls.name}, nothing was thrown`);
   assert.instance(err, cls, `expected ${cls.name}, got ${String(err)}`);
-  for (const frag of fragments) assert.ok((err as Error).message.includes(frag), `message ${JSON.stringify((err as Error).message)} lacks ${JSON.stringify(frag)}`);
+  const msg = (err as Error).message;
+  for (const frag of fragments) assert.ok(typeof frag === "string" ? msg.includes(frag) : frag.test(msg), `message ${JSON.stringify(msg)} lacks ${typeof frag === "string" ? JSON.stringify(frag) : frag}`);
 }

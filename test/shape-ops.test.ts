@@ -14,20 +14,10 @@ import { Tensor, webgpuExecutor } from "../runtime/internal.js";
 import { RUNTIME_KERNELS } from "../compiler/emit/wgsl/index.js";
 import { compileAndImport, compileOrThrow, withPaths } from "./util/compile.js";
 import { gpuTest, mismatches, registerAllKernels } from "./util/webgpu.js";
+import { throwsWith } from "./runtime-assert.js";
 
 const X = () => jt.arange(12, { dtype: "float64" }).reshape(3, 4);
 const arr = (t: Tensor) => t.toArray();
-
-function throwsWith(f: () => unknown, type: typeof TypeError | typeof RangeError, ...parts: string[]): void {
-  try {
-    f();
-  } catch (e) {
-    assert.instance(e, type, `${parts[0]}: ${(e as Error).message}`);
-    for (const p of parts) assert.ok((e as Error).message.includes(p), `"${(e as Error).message}" names ${p}`);
-    return;
-  }
-  assert.unreachable(`${parts[0]}: no error`);
-}
 
 test("values: flip roll repeat tile movedim unflatten broadcastTo expandAs clone", () => {
   const x = X();

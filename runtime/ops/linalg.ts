@@ -114,7 +114,6 @@ export function inv(A: Tensor): Tensor {
 export function cross(input: Tensor, other: Tensor, dim = -1): Tensor {
   const a = tensorArg("cross", input, "input");
   const b = tensorArg("cross", other, "other");
-  if (a.device !== b.device) throw new TypeError(`cross: tensors are on different devices (${a.device} and ${b.device})`);
   const shape = broadcastShapes("cross", a.shape, b.shape);
   const d = normDim("cross", dim, shape);
   const sizeAt = (s: readonly number[]) => s[d - (shape.length - s.length)];
