@@ -127,4 +127,40 @@ test("computed options: undefined is the default, valid values work", async () =
   assert.equal(Array.from((m.vmIn(0)(batch()) as { data: Float64Array }).data ?? (m.vmIn(0)(batch()) as Float64Array)), [1, 4]);
 });
 
+// primals / tangents that are not an array with one entry per parameter: spreading a
+// Tensor or a Float64Array would call f with the wrong arguments, so the call throws
+const PRIMALS = `import { vjp, jvp, tensor, Tensor } from "jacc";
+function f(x: Tensor): Tensor { return x.mul(x); }
+function g(x: Float64Array, y: number): number { return x[0] * y; }
+export const vjpOf = (p: any) => vjp(f, p);
+export const vjpOfG = (p: any) => vjp(g, p);
+export const jvpOf = (p: any, t: any) => jvp(f, p, t);
+export const x = tensor([1, 2]);
+`;
+const BAD_PRIMALS: [string, (m: any) => unknown, RegExp][] = [
+  ["vjp(f, x) with x a Tensor", (m) => m.vjpOf(m.x), /^vjp\(f\): primals must be an array with one entry per parameter \(1\), got a Tensor$/],
+  ["vjp(g, xs) with xs a Float64Array", (m) => m.vjpOfG(new Float64Array([1, 2])), /^vjp\(g\): primals .* \(2\), got a Float64Array$/],
+  ["vjp(g, [xs]) with one entry of two", (m) => m.vjpOfG([new Float64Array([1, 2])]), /^vjp\(g\): primals .* \(2\), got an array of 1$/],
+  ["jvp(f, [x], x)", (m) => m.jvpOf([m.x], m.x), /^jvp\(f\): tangents must be an array .* got a Tensor$/],
+  ["jvp(f, null, [x])", (m) => m.jvpOf(null, [m.x]), /^jvp\(f\): primals .* got null$/],
+];
+for (const [name, run, message] of BAD_PRIMALS) {
+  test(`bad input: ${name} → TypeError`, async () => {
+    const m = await compileAndImport<any>(PRIMALS, "bad-input-primals");
+    let err: unknown;
+    try {
+      run(m);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof TypeError, `expected a TypeError, got ${err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err)}`);
+    assert.match((err as Error).message, message);
+  });
+}
+test("primals in an array: vjp and jvp still work", async () => {
+  const m = await compileAndImport<any>(PRIMALS, "bad-input-primals");
+  assert.equal(m.vjpOf([m.x])[1](m.x)[0].toArray(), [2, 8]);
+  assert.equal(m.jvpOf([m.x], [m.x])[1].toArray(), [2, 8]);
+});
+
 test.run();

@@ -8,7 +8,7 @@ import { DiagnosticError, makeDiagnostic } from "../front/diagnostics.js";
 import type { Program } from "../front/lower.js";
 import type { Built } from "../front/markers.js";
 import { leavesOf, type Tree } from "../ad/drivers.js";
-import type { Fn } from "../ir/ir.js";
+import { type Fn, sourceParams } from "../ir/ir.js";
 import { emitPatterns } from "../emit/pattern.js";
 import { kernelsFor, kernelText } from "../emit/wgsl/index.js";
 import { vmapKernel } from "../emit/vmap-kernel.js";
@@ -283,10 +283,20 @@ function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean, caps: (fn: stri
   return [head, `)`];
 }
 
-/** vjp / jvp: primals (tangents) with records among them, as the leaves f takes (runtime/pytree.ts). */
+/**
+ * vjp / jvp: primals (tangents) with records among them, as the leaves f takes
+ * (runtime/pytree.ts). They must be an array with one entry per parameter of f
+ * (SPEC §1): spreading anything else (a Tensor, a Float64Array of the values)
+ * would call f with the wrong arguments, so that is a TypeError first.
+ */
 function flatPrimals(f: Fn, name: string, marker: string): { flat: string; pre: string } {
-  if (!f.inTrees) return { flat: name, pre: "" };
-  return { flat: `${name}f`, pre: `const ${name}f = __jt.adFlatten(${name}, ${JSON.stringify(f.inTrees)}, ${f.inTrees.length}, ${JSON.stringify(`${marker}(${f.source ?? f.name})`)}); ` };
+  const label = `${marker}(${f.source ?? f.name})`;
+  const n = sourceParams(f).length;
+  const what = name === "p" ? "primals" : "tangents";
+  const got = `(Array.isArray(${name}) ? "an array of " + ${name}.length : ${name} === null ? "null" : typeof ${name} === "object" ? "a " + ${name}.constructor.name : typeof ${name})`;
+  const check = `if (!Array.isArray(${name}) || ${name}.length !== ${n}) throw new TypeError(${JSON.stringify(`${label}: ${what} must be an array with one entry per parameter (${n}), got `)} + ${got}); `;
+  if (!f.inTrees) return { flat: name, pre: check };
+  return { flat: `${name}f`, pre: `${check}const ${name}f = __jt.adFlatten(${name}, ${JSON.stringify(f.inTrees)}, ${f.inTrees.length}, ${JSON.stringify(label)}); ` };
 }
 
 /** The aux of f's `[output, aux]` from its flat results `r`. */
