@@ -192,3 +192,66 @@ export function adRandSame(s: RandomDraws): number {
   if (s.next === s.values.length) s.values.push(Math.random());
   return s.values[s.next++];
 }
+
+// ---------------------------------------------------------------- vmap(vmap(f)): one batch of every level's rows
+//
+// Nested vmaps of tensor code run as ONE vmap over the product of their batches
+// (compiler/ad/batch-nested.ts): each argument's batch dims, one per level
+// (outermost first, null where a level does not batch it), are folded into a
+// single leading dim of B₀·B₁·… rows, and each result is unfolded back to the
+// levels' outDims. Level l's dims index the argument as levels 0..l-1 leave it.
+
+/** Each level's batch size, outermost first (a RangeError names the level, the argument and the sizes). */
+export function adBatchSizes(label: string, args: unknown[], names: string[], dims: Dim[][]): number[] {
+  const shapes = args.map((x, i) => {
+    if (x instanceof Tensor) return [...x.shape];
+    throw new TypeError(`${label}: argument \`${names[i]}\` is batched but got ${kindOf(x)}; pass a Tensor`);
+  });
+  const sizes: number[] = [];
+  for (let l = 0; l < dims[0].length; l++) {
+    let B = -1;
+    let first = "";
+    args.forEach((_, i) => {
+      const d = dims[i][l];
+      if (d === null) return;
+      const shape = shapes[i];
+      const nd = shape.length;
+      if (d < -nd || d >= nd) throw new RangeError(`${label}: inDims ${d} of vmap level ${l + 1} is out of range for argument \`${names[i]}\` (shape ${fmtShape(shape)} at that level)`);
+      const n = shape.splice(d < 0 ? d + nd : d, 1)[0];
+      if (B >= 0 && n !== B) throw new RangeError(`${label}: mismatched batch sizes at vmap level ${l + 1}: \`${names[i]}\` has ${n} rows, \`${first}\` has ${B}`);
+      if (B < 0) (B = n), (first = names[i]);
+    });
+    sizes.push(B);
+  }
+  return sizes;
+}
+
+/** An argument with its batch dims moved to the front, level by level (expanded where a level does not batch it), then merged into one. */
+export function adFoldBatch(x: Tensor, sizes: number[], dims: Dim[]): Tensor {
+  let t = x;
+  dims.forEach((d, l) => {
+    if (d === null) {
+      const u = ops.unsqueeze(t, l);
+      const shape = [...u.shape];
+      shape[l] = sizes[l];
+      t = ops.expand(u, shape);
+      return;
+    }
+    const nd = t.shape.length - l;
+    t = adMoveDim(t, (d < 0 ? d + nd : d) + l, l);
+  });
+  return ops.reshape(t, [sizes.reduce((a, b) => a * b, 1), ...t.shape.slice(sizes.length)]);
+}
+
+/** A result of the merged batch, split back into the levels and each level's batch dim put at its outDims (innermost first). */
+export function adUnfoldBatch(r: Tensor, sizes: number[], outDims: number[]): Tensor {
+  let t = ops.reshape(r, [...sizes, ...r.shape.slice(1)]);
+  for (let l = sizes.length - 1; l >= 0; l--) {
+    const nd = t.shape.length - l;
+    const od = outDims[l];
+    const k = od < 0 ? od + nd : od;
+    if (k < 0 || k >= nd) throw new RangeError(`vmap: outDims ${od} of vmap level ${l + 1} is out of range for a result of shape ${fmtShape(t.shape.slice(l))}`);
+    t = adMoveDim(t, l, l + k);
+  }
+  return t;
+}

@@ -7,6 +7,7 @@ import { type Atom, type Fn, isRecordTree, leavesOf, lit, mapTree, sourceParams,
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
+import { buildNestedVmap, type VmapLevels } from "../ad/batch-nested.js";
 import { gradSources } from "../ad/grad-line.js";
 import { jacSources } from "../ad/jac-batch.js";
 import type { Ctx } from "../ad/jvp.js";
@@ -317,7 +318,14 @@ export class MarkerCompiler {
           return { fn: target.fn, tree, runtimeChecks, kind: marker, hasAux: false, vmap: dims };
         }
         const topLevel = !lowerer && !this.nestedVmap;
-        const core = this.batch(() => buildVmap(this.ctx, target.fn, { ...spec, topLevel, randomness: String(randomness) }), call);
+        const full = { ...spec, topLevel, randomness: String(randomness) };
+        // vmap(vmap(f)): the levels over the innermost function, merged into one vmap at the top level
+        const inner = this.vmapLevels.get(target.fn);
+        const nest = { g: inner?.g ?? target.fn, levels: [full, ...(inner?.levels ?? [])] };
+        const merged = topLevel && inner ? this.batch(() => buildNestedVmap(this.ctx, nest, spec.label), call) : undefined;
+        const core = typeof merged === "string" ? merged : this.batch(() => buildVmap(this.ctx, target.fn, full), call);
+        if (merged && typeof merged !== "string") this.program.fns.get(core)!.body.unshift({ k: "comment", text: `vmap path: the nested vmaps keep their row loops (${merged.reason})` });
+        if (!topLevel) this.vmapLevels.set(core, nest);
         // inside another transform the core is differentiated; at the top level an entry converts arguments and results
         const fn = !topLevel ? core : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
         const built = this.program.fns.get(fn)!;
@@ -418,6 +426,8 @@ export class MarkerCompiler {
 
   /** > 0 while building a vmap given to another marker: its core is wanted, not the user-facing entry. */
   private nestedVmap = 0;
+  /** the cores of vmaps given to another vmap: their levels over the innermost function (compiler/ad/batch-nested.ts) */
+  private vmapLevels = new Map<string, VmapLevels>();
 
   /** inDims / outDims as numbers when they are literals (undefined: computed at run time). */
   private vmapSpec(opts: Options, f: Fn, label: string, fnArg: ts.Expression): VmapSpec | undefined {
@@ -463,7 +473,7 @@ export class MarkerCompiler {
     return { inDims, outDims, label: `${label}(${f.source ?? f.name})`, chunkSize: cs };
   }
 
-  private batch(build: () => string, call: ts.CallExpression): string {
+  private batch<T>(build: () => T, call: ts.CallExpression): T {
     try {
       return build();
     } catch (err) {

@@ -9,6 +9,10 @@ const json = (x: unknown) => (x === undefined ? "undefined" : JSON.stringify(x))
 export const batchRules: Record<string, TensorRule> = {
   // B, checked across the batched arguments (a RangeError naming vmap and the sizes)
   "ad.batchSize": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchSize(${json(attrs[0])}, [${a.join(", ")}], ${json(attrs[1])}, ${json(attrs[2])})` },
+  // vmap(vmap(f)) as one vmap over the product of the batches (compiler/ad/batch-nested.ts; top level only)
+  "ad.batchSizes": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchSizes(${json(attrs[0])}, [${a.join(", ")}], ${json(attrs[1])}, ${json(attrs[2])})` },
+  "ad.foldBatch": { operands: 0, zero: true, js: (a, attrs) => `__jt.adFoldBatch(${a[0]}, ${a[1]}, ${json(attrs[0])})` },
+  "ad.unfoldBatch": { operands: 0, zero: true, js: (a, attrs) => `__jt.adUnfoldBatch(${a[0]}, ${a[1]}, ${json(attrs[0])})` },
   // the user-facing entry's conversions: number[] / typed array / Tensor [B] → a vector; number[][] → a Tensor
   "ad.batchVec": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchVec(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },
   "ad.batchTensor": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchTensor(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },
