@@ -12,7 +12,7 @@ import { driverInfo } from "./drivers.js";
 import { hasStructuredTwin } from "./structured.js";
 import type { Ctx } from "./jvp.js";
 import { batchTensorFn, usesTensorOps } from "./batch-tensor.js";
-import { gradLine, gradSources } from "./grad-line.js";
+import { gradLine, gradSources, hessianAsJacobian, hessSources } from "./grad-line.js";
 import { batchJacobian, jacSources } from "./jac-batch.js";
 
 export interface VmapSpec {
@@ -54,7 +54,8 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     // vmap(grad(f)): the gradient as straight-line code, batched as a whole
     const src = gradSources.get(f);
     const line = src && gradLine(ctx, f, src);
-    const jac = jacSources.get(f);
+    const hess = hessSources.get(f);
+    const jac = jacSources.get(f) ?? (hess && hessianAsJacobian(ctx, hess));
     const batchedName = ctx.fnNames.claim(`${fnName}_batched`);
     const batched = jac ? batchJacobian(ctx, f, jac, spec, batchedName) : batchTensorFn(ctx, line ?? f, spec, batchedName);
     if (typeof batched !== "string") {

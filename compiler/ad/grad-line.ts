@@ -12,6 +12,24 @@ import { vjpParts } from "./vjp.js";
 export interface GradSource { f: string; argnums: number[] }
 export const gradSources = new WeakMap<Fn, GradSource>();
 
+/** What built a hessian marker's function: its source, the one differentiated argnum and the inner gradient's function. */
+export interface HessSource { f: string; argnum: number; grad: string }
+export const hessSources = new WeakMap<Fn, HessSource>();
+
+/**
+ * vmap(hessian(f)) as vmap(jacfwd(g)) with g the straight-line gradient of f:
+ * the Hessians then come from one batched jvp over B·n rows, as vmap(jacfwd)'s
+ * do (compiler/ad/jac-batch.ts). Undefined where f's shape has no straight-line gradient.
+ */
+export function hessianAsJacobian(ctx: Ctx, src: HessSource): { f: string; argnum: number } | undefined {
+  const grad = ctx.fns.get(src.grad)!;
+  const line = gradLine(ctx, grad, { f: src.f, argnums: [src.argnum] });
+  if (!line) return undefined;
+  line.name = ctx.fnNames.claim(`${grad.name}_line`);
+  ctx.fns.set(line.name, line);
+  return { f: line.name, argnum: src.argnum };
+}
+
 /** The straight-line gradient of `src.f` with grad's results, or undefined when f's shape does not allow it. */
 export function gradLine(ctx: Ctx, grad: Fn, src: GradSource): Fn | undefined {
   const f = ctx.fns.get(src.f)!;

@@ -8,7 +8,7 @@ import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
 import { buildNestedVmap, type VmapLevels } from "../ad/batch-nested.js";
-import { gradSources } from "../ad/grad-line.js";
+import { gradSources, hessSources } from "../ad/grad-line.js";
 import { jacSources } from "../ad/jac-batch.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
@@ -360,6 +360,7 @@ export class MarkerCompiler {
         const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "fwd", label });
         const sparse = lowerer ? "inside another transform" : inTree ? "a structured (record) input" : this.sparseHessian(target.fn, inner, argnums, tuple);
         const dense = typeof sparse === "string" ? sparse : undefined;
+        if (!tuple && !inTree && argnums.length === 1) hessSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0], grad: inner });
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false, sparse: typeof sparse === "string" ? undefined : sparse, dense };
       }
       case "jacobian": {
