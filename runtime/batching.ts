@@ -308,6 +308,23 @@ export function bOnDevice(...args: unknown[]): boolean {
   return gpuArgs(args);
 }
 
+/**
+ * Whether vmap may run the number-program twin of tensor code (compiler/ad/scalarize.ts):
+ * every tensor input a float64 CPU tensor whose examples are 1-D (batched at dims[i], or
+ * unbatched: null) with at least minLen[i] entries for its constant indices.
+ */
+export function bScalarRows(args: unknown[], dims: (number | null)[], minLen: number[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const x = args[i];
+    if (!(x instanceof Tensor) || x.dtype !== "float64" || gpuArgs([x])) return false;
+    const d = dims[i];
+    if (x.shape.length !== (d === null ? 1 : 2)) return false;
+    const n = d === null ? x.shape[0] : x.shape[d === 0 || d === -2 ? 1 : 0];
+    if (n < minLen[i]) return false;
+  }
+  return true;
+}
+
 /** A per-example value's shape: a batched value's shape after its batch dim, an unbatched one's own. */
 const exampleShape = (x: Val | boolean, batched: boolean): readonly number[] => (isT(x) ? (batched ? x.shape.slice(1) : x.shape) : []);
 

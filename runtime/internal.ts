@@ -14,7 +14,7 @@ export {
   SJ, sjOk, sjOkCpu, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape,
   sjMul, sjDiv, sjNeg, sjAdd, sjSub, sjAcc, sjExpandAs, sjSumTo, sjReshapeAs, sjSum, sjMean, sjMatmul, sjDot, sjWhere, sjCat, sjStack, sjMove, sjColumns,
 } from "./jac.js";
-export { adVmap, adBatchSize, adBatchSizes, adFoldBatch, adUnfoldBatch, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adRowView, adNewBatch, adPlainNumber, adRandState, adRandRewind, adRandSame } from "./vmap.js";
-export { bAlign, bBroadcast, bNums, bNumsOut, bItem, bReduceAll, bT, bReshape, bFlatten, bSqueeze, bExpand, bMatmul, bDot, bOuter, bSumTo, bExpandAs, bAcc, bMatmulBackA, bMatmulBackB, bSize, bDim, bNumel, bRepeatRows, bBasis, bJacRows, bChunk, bPutChunk, bOnDevice, bCmp, bWhere } from "./batching.js";
+export { adVmap, adBatchSize, adRowLen, adRowsAlloc, adBatchSizes, adFoldBatch, adUnfoldBatch, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adRowView, adNewBatch, adPlainNumber, adRandState, adRandRewind, adRandSame } from "./vmap.js";
+export { bAlign, bBroadcast, bNums, bNumsOut, bItem, bReduceAll, bT, bReshape, bFlatten, bSqueeze, bExpand, bMatmul, bDot, bOuter, bSumTo, bExpandAs, bAcc, bMatmulBackA, bMatmulBackB, bSize, bDim, bNumel, bRepeatRows, bBasis, bJacRows, bChunk, bPutChunk, bOnDevice, bScalarRows, bCmp, bWhere } from "./batching.js";
 export { bRepeat, bDiag, bRepeatBackward, bDiagonalBackward, bDiagBackward, bTraceBackward, bPieceBackward, bReshapeAs } from "./batching-moves.js";
 export { webgpuExecutor, registeredKernels, gpuRun, adOnWebGPU, gpuVmapScalar } from "./gpu.js";

@@ -4,7 +4,7 @@
 import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
 import { gpuArgs, gpuCall } from "./device.js";
-import { alloc } from "./dtype.js";
+import { alloc, allocJacobian } from "./dtype.js";
 
 type Dim = number | null;
 
@@ -164,6 +164,19 @@ export function adRowView(x: Tensor, b: number, d: number): ArrayLike<number> {
     return x.data.subarray(b * n, (b + 1) * n);
   }
   return ops.select(x, d, b).data;
+}
+
+/** The row length of a batch of vectors read in place by a row loop (a 2-D Tensor, batch first). */
+export function adRowLen(x: Tensor): number {
+  if (!(x instanceof Tensor) || x.shape.length !== 2) throw new RangeError(`vmap: a batch of number[] must be a 2-D Tensor, got ${x instanceof Tensor ? `shape ${fmtShape(x.shape)}` : kindOf(x)}`);
+  return x.shape[1];
+}
+
+/** The storage of B rows of a Jacobian block of `size` entries: allocated at row 0 (checked as one block), the same size at every later row. */
+export function adRowsAlloc(out: Float64Array | Float32Array | undefined, B: number, size: number, row: number, shape: number[], label: string, f32: boolean): Float64Array | Float32Array {
+  if (row === 0 || out === undefined) return allocJacobian(label, [B, ...shape], f32 ? "float32" : "float64") as Float64Array | Float32Array;
+  if (out.length !== B * size) throw new RangeError(`vmap: every row's result must have the same shape: row ${row} has ${fmtShape(shape)}, earlier rows ${out.length / B} entries`);
+  return out;
 }
 
 /** The storage of a batched number result: float32 when every batch of numbers is float32. */

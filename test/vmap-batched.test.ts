@@ -135,7 +135,9 @@ test("the batched path is taken for straight-line tensor code, vmap(grad) and br
     assert.not.match(fnText(name), /for \(row = /, `${name} has no row loop`);
   }
   // the vmap's core runs the batched code, or the row loop for WebGPU arguments
-  assert.match(fnText("vmap_g"), /if \(__jt\.bOnDevice\((\w+)\)\) \{[^}]*r0 = vmap_g_rows\(\1\);\s*\} else \{\s*r0 = vmap_g_batched\(\1\);/);
+  assert.match(fnText("vmap_g"), /if \(__jt\.bOnDevice\((\w+)\)\) \{[^}]*r0 = vmap_g_rows\(\1\);\s*\} else \{\s*r0 = vmap_g_scalar\(\1\);/);
+  // g computes with scalars: its program of numbers where the inputs allow, else the batched tensor code
+  assert.match(fnText("vmap_g_scalar"), /if \(__jt\.bScalarRows\(\[(\w+)\], \[0\], \[3\]\)\) \{[^}]*r0 = vmap_g\d\(\1\);\s*\} else \{\s*r0 = vmap_g_batched\(\1\);/);
   // vmap(jacrev(g)): one batched jvp over (example, basis direction) rows, no row loop
   assert.match(code, "vmap path: batched (the Jacobians from one batched jvp over the basis)");
   assert.match(code, "vmap path: batched jvp over B·n rows (example, basis direction)");
@@ -210,12 +212,15 @@ const HESS = `
 import { vmap, hessian, tensor, type Tensor } from "jacc";
 const W = tensor([[0.2, -0.5, 0.1], [0.7, 0.3, -0.4], [0.1, 0.1, 0.2], [0.5, -0.2, 0.3]], { dtype: "float64" });
 export function s(x: Tensor): number { return x.sin().mul(x).sum().item(); }
-export function lse(x: Tensor, w: Tensor): Tensor { return w.matmul(x).tanh().logsumexp(0); }
-export function soft(x: Tensor): Tensor { return x.softmax(0).mul(x).sum().add(x.norm().square()); }
+export function lse(x: Tensor, w: Tensor): number { return w.matmul(x).tanh().logsumexp(0).item(); }
+export function soft(x: Tensor): number { return x.softmax(0).mul(x).sum().add(x.norm().square()).item(); }
+// (a 0-d Tensor output keeps the row loop: its shape is known at run time only)
+export function zeroD(x: Tensor): Tensor { return x.sin().mul(x).sum(); }
 const X = tensor([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4], [-0.7, 2.0, 0.25], [0.05, 0.6, -1.1], [0.9, -0.3, 0.45]], { dtype: "float64" });
 export const hs = vmap(hessian(s))(X);
 export const hl = vmap(hessian(lse), { inDims: [0, null] })(X, W);
 export const ht = vmap(hessian(soft), { inDims: 1, outDims: -1 })(X.t());
+export const hz = vmap(hessian(zeroD))(X);
 `;
 
 test("vmap(hessian(f)) of tensor code is batched (a batched jvp of the straight-line gradient): equal to the row loop and to the closed form", async () => {
@@ -223,7 +228,7 @@ test("vmap(hessian(f)) of tensor code is batched (a batched jvp of the straight-
   assert.is((code.match(/vmap path: batched \(the Jacobians from one batched jvp over the basis\)/g) ?? []).length, 3);
   const fast = await compileAndImport(HESS, "vmap-batched-hessian-on");
   const slow = await withPaths({ batch: false }, () => compileAndImport(HESS, "vmap-batched-hessian-off"));
-  for (const k of ["hs", "hl", "ht"]) {
+  for (const k of ["hs", "hl", "ht", "hz"]) {
     assert.equal([...fast[k].shape], [...slow[k].shape], k);
     Array.from(fast[k].data as Float64Array).forEach((x, i) => assert.ok(Math.abs(x - slow[k].data[i]) <= 1e-12 * Math.max(1, Math.abs(x)), `${k}[${i}]: batched ${x}, row loop ${slow[k].data[i]}`));
   }

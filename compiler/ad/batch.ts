@@ -14,6 +14,8 @@ import type { Ctx } from "./jvp.js";
 import { batchTensorFn, usesTensorOps } from "./batch-tensor.js";
 import { gradLine, gradSources, hessianAsJacobian, hessSources } from "./grad-line.js";
 import { batchJacobian, jacSources } from "./jac-batch.js";
+import { withScalarRows } from "./batch-scalar.js";
+import { resultInPlace, rowsInPlace, type RowsCtx } from "./batch-rows.js";
 
 export interface VmapSpec {
   inDims: (number | null)[]; // one per parameter
@@ -24,6 +26,8 @@ export interface VmapSpec {
   rowsFor?: string;
   /** a literal chunkSize: the batched tensor path runs that many rows at a time (bounding memory) */
   chunkSize?: number;
+  /** with rowsFor: why the row loop (its `vmap path:` line) */
+  rowsWhy?: string;
   /** "same": every row sees the same random numbers (the k-th draw of each row is shared) */
   randomness?: string;
 }
@@ -47,7 +51,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
   const fnName = ctx.fnNames.claim(spec.rowsFor ? `${spec.rowsFor}_rows` : `vmap_${f.source ?? f.name}`.replace(/[^A-Za-z0-9_$]/g, "_"));
   // tensor code at the top level: one op call per batch (compiler/ad/batch-tensor.ts), else the row loop below
   let path = "row loop (a program of numbers: one generated loop)";
-  if (spec.rowsFor) path = "row loop (for WebGPU arguments)";
+  if (spec.rowsFor) path = spec.rowsWhy ?? "row loop (for WebGPU arguments)";
   else if (!spec.topLevel) path = "row loop (inside another transform, which differentiates the row loop)";
   else if (ctx.paths?.batch === false) path = "row loop (paths.batch is off)";
   else if (usesTensorOps(ctx, f)) {
@@ -61,14 +65,29 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     if (typeof batched !== "string") {
       const what = jac ? "the Jacobians from one batched jvp over the basis" : "one op call per batch";
       batched.body.unshift({ k: "comment", text: `vmap path: batched (${what})${spec.chunkSize ? `, in chunks of ${spec.chunkSize} rows` : ""}` });
-      const core = spec.chunkSize ? chunked(ctx, batched, f, spec, spec.chunkSize, batchedName) : batched;
+      let core = spec.chunkSize ? chunked(ctx, batched, f, spec, spec.chunkSize, batchedName) : batched;
       ctx.fns.set(core.name, core);
+      // tensor code that computes with scalars: its program of numbers, where the arguments allow (ad/batch-scalar.ts)
+      const scalar = src && line ? undefined : withScalarRows(ctx, f, jacSources.get(f), spec, core, ctx.fnNames.claim(`${fnName}_scalar`), buildVmap);
+      if (scalar) ctx.fns.set(scalar.name, (core = scalar));
       // WebGPU arguments keep the row loop (its ops dispatch one by one on the device; the batched helpers are CPU code)
       const rows = buildVmap(ctx, fName, { ...spec, topLevel: false, rowsFor: fnName });
       return dispatch(ctx, f, fnName, core, ctx.fns.get(rows)!);
     }
     path = `row loop (${batched.replace(/`/g, "'")})`;
-  } else if (spec.rowsFor) path = "row loop (for WebGPU arguments)";
+    // no batched tensor code: the program-of-numbers twin where the arguments allow, the row loop elsewhere
+    if (!(src && line)) {
+      const rows = ctx.fns.get(buildVmap(ctx, fName, { ...spec, rowsFor: fnName, rowsWhy: path }))!;
+      const scalar = withScalarRows(ctx, f, jacSources.get(f), spec, rows, fnName, buildVmap);
+      if (scalar) {
+        ctx.fns.set(fnName, scalar);
+        const info = driverInfo.get(f);
+        if (info) driverInfo.set(scalar, info);
+        return fnName;
+      }
+      ctx.fns.delete(rows.name);
+    }
+  } else if (spec.rowsFor) path = spec.rowsWhy ?? "row loop (for WebGPU arguments)";
   const names = new Names([...f.captures]);
   const fn: Fn = {
     name: fnName,
@@ -137,6 +156,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     fn.vars.set(n, t);
   }
   const r = (x: string) => rename.get(x) ?? x;
+  const pending: { i: number; val: string }[] = [];
   const body = b.sub((bb) => {
     f.params.forEach((p, i) => {
       const outer = v(fn.params[i].name);
@@ -165,6 +185,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       const o = outs[i];
       if (o.kind === "unbatched") bb.assign(o.name, { k: "atom", a: val });
       else if (o.kind === "num") bb.emit({ k: "store", arr: v(o.name), index: v(row), value: val });
+      else if (spec.topLevel && val.k === "var") pending.push({ i, val: val.name });
       else {
         const t = o.kind === "vec" ? bb.let("T", TENSOR, { k: "wrap", data: val, dims: [{ shapeOf: val }] }) : val;
         // (through a temporary: reverse mode reads `x = f(x)` as two values)
@@ -173,9 +194,40 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       }
     });
   });
-  let rowBody = dropUnusedTape(body);
+  // the row's own buffers in place (top-level loops: ad/batch-rows.ts)
+  const rc: RowsCtx = { names, vars: fn.vars, row, B };
+  let rows = body;
+  const post: Stmt[] = [];
+  for (const { i, val } of pending) {
+    const o = outs[i];
+    const r = resultInPlace(rc, rows, val, o.name);
+    if (r) {
+      rows = r.body;
+      r.pre.forEach((s) => b.emit(s));
+      const wrap: Stmt = { k: "let", dst: o.name, e: { k: "wrap", data: v(o.name), dims: [{ size: B }, ...r.dims], f32: r.f32 } };
+      post.push(r.lazy ? { k: "if", cond: b.p("gt", B, lit(0)), then: [wrap], else: [] } : wrap);
+      continue;
+    }
+    rows = [...rows, ...b.sub((bb) => {
+      const t = o.kind === "vec" ? bb.let("T", TENSOR, { k: "wrap", data: v(val), dims: [{ shapeOf: v(val) }] }) : v(val);
+      bb.assign(o.name, { k: "atom", a: bb.let("T", TENSOR, { k: "prim", op: "ad.putRow", args: [v(o.name), t, v(row), B] }) });
+    })];
+  }
+  if (spec.topLevel) {
+    f.params.forEach((p, i) => {
+      const d = spec.inDims[i];
+      const view = d !== null && p.type.k === "vec" ? rows.find((s): s is Extract<Stmt, { k: "let" }> => s.k === "let" && s.e.k === "prim" && s.e.op === "ad.rowView" && s.e.args[0].k === "var" && s.e.args[0].name === fn.params[i].name) : undefined;
+      const r = view && rowsInPlace(rc, rows, view.dst, v(fn.params[i].name), d!);
+      if (r) {
+        rows = r.body;
+        r.pre.forEach((s) => b.emit(s));
+      }
+    });
+  }
+  let rowBody = dropUnusedTape(rows);
   if (spec.randomness === "same") rowBody = sameRandomness(ctx, b, rowBody);
   b.emit({ k: "for", index: row, from: lit(0), to: B, body: rowBody, loc: f.loc });
+  post.forEach((s) => b.emit(s));
   const results = outs.map((o) => {
     if (o.kind === "vec" || o.kind === "tensor") {
       if (o.od !== 0) return b.t("ad.moveDim", [v(o.name)], [0, o.od]);

@@ -6,7 +6,7 @@
 import { Builder, type Fn, lit, namesFor, NUM, TENSOR, v } from "../ir/ir.js";
 import { outputsOf } from "./drivers.js";
 import type { Ctx } from "./jvp.js";
-import { vjpParts } from "./vjp.js";
+import { usesTape, vjpParts } from "./vjp.js";
 
 /** What built a grad marker's function: its source function and argnums (only grads without aux). */
 export interface GradSource { f: string; argnums: number[] }
@@ -22,6 +22,10 @@ export const hessSources = new WeakMap<Fn, HessSource>();
  * do (compiler/ad/jac-batch.ts). Undefined where f's shape has no straight-line gradient.
  */
 export function hessianAsJacobian(ctx: Ctx, src: HessSource): { f: string; argnum: number } | undefined {
+  const f = ctx.fns.get(src.f)!;
+  // a number output only: the seed 1 is the whole cotangent (a Tensor output's shape is known at run time alone,
+  // and a Hessian of a non-scalar output is a Jacobian per output entry); no reverse sweep inside (reverse over reverse)
+  if (f.results.length !== 1 || f.results[0].k !== "num" || usesTape(ctx.fns, src.f)) return undefined;
   const grad = ctx.fns.get(src.grad)!;
   const line = gradLine(ctx, grad, { f: src.f, argnums: [src.argnum] });
   if (!line) return undefined;

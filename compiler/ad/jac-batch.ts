@@ -12,7 +12,7 @@ import { jvpOf, type Ctx } from "./jvp.js";
 import type { VmapSpec } from "./batch.js";
 
 /** What built a jacrev / jacfwd marker's function (single argnum, no aux). */
-export interface JacSource { f: string; argnum: number }
+export interface JacSource { f: string; argnum: number; mode?: "rev" | "fwd" }
 export const jacSources = new WeakMap<Fn, JacSource>();
 
 /** The batched core of vmap(jac(f)), or the reason it keeps the row loop. */

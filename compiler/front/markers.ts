@@ -348,7 +348,7 @@ export class MarkerCompiler {
         }
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
         if (marker === "grad" && !hasAux && !inTree) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
-        if (marker !== "grad" && !hasAux && !tuple && !inTree && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0] });
+        if (marker !== "grad" && !hasAux && !tuple && !inTree && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0], mode: marker === "jacfwd" ? "fwd" : "rev" });
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
       }
       case "hessian": {

@@ -13,6 +13,11 @@ export const batchRules: Record<string, TensorRule> = {
   "ad.batchSizes": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchSizes(${json(attrs[0])}, [${a.join(", ")}], ${json(attrs[1])}, ${json(attrs[2])})` },
   "ad.foldBatch": { operands: 0, zero: true, js: (a, attrs) => `__jt.adFoldBatch(${a[0]}, ${a[1]}, ${json(attrs[0])})` },
   "ad.unfoldBatch": { operands: 0, zero: true, js: (a, attrs) => `__jt.adUnfoldBatch(${a[0]}, ${a[1]}, ${json(attrs[0])})` },
+  // a top-level row loop's buffers in place (compiler/ad/batch-rows.ts): a batch of vectors' row length,
+  // the storage of B rows of k numbers, and a Jacobian block's rows (allocated at row 0, the same size after)
+  "ad.rowLen": { operands: 0, zero: true, js: (a) => `__jt.adRowLen(${a[0]})` },
+  "ad.newRows": { operands: 0, zero: true, js: (a) => `new Float64Array(${a[0]} * ${a[1]})` },
+  "ad.rowsAlloc": { operands: 0, zero: true, js: (a, attrs) => `__jt.adRowsAlloc(${a[0]}, ${a[1]}, ${a[2]}, ${a[3]}, [${a.slice(4).join(", ")}], ${json(attrs[0])}, ${json(attrs[1])})` },
   // the user-facing entry's conversions: number[] / typed array / Tensor [B] → a vector; number[][] → a Tensor
   "ad.batchVec": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchVec(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },
   "ad.batchTensor": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchTensor(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },
@@ -46,6 +51,8 @@ export const batchRules: Record<string, TensorRule> = {
 const plain = (fn: string): TensorRule => ({ operands: Infinity, js: (a, attrs) => `__jt.${fn}(${[...a, ...attrs.map(json)].join(", ")})` });
 export const batchedRules: Record<string, TensorRule> = {
   "ad.bAlign": { operands: Infinity, js: (a, attrs) => `__jt.bAlign(${[a[0], json(attrs[0]), json(attrs[1]), ...a.slice(1)].join(", ")})` },
+  // whether the number-program twin may run (compiler/ad/batch-scalar.ts)
+  "ad.bScalarRows": { operands: Infinity, js: (a, attrs) => `__jt.bScalarRows([${a.join(", ")}], ${json(attrs[0])}, ${json(attrs[1])})` },
   "ad.bReduceAll": { operands: 1, js: (a, attrs) => `__jt.bReduceAll(${json(attrs[0])}, ${a[0]}, ${json(attrs[1])})` },
   ...Object.fromEntries(
     ["bBroadcast", "bNums", "bNumsOut", "bItem", "bT", "bReshape", "bFlatten", "bSqueeze", "bExpand", "bMatmul", "bDot", "bOuter", "bSumTo", "bExpandAs", "bAcc", "bMatmulBackA", "bMatmulBackB", "bSize", "bDim", "bNumel", "bRepeatRows", "bBasis", "bJacRows", "bChunk", "bPutChunk", "bOnDevice", "bCmp", "bWhere", "bRepeat", "bDiag", "bRepeatBackward", "bDiagonalBackward", "bDiagBackward", "bTraceBackward", "bPieceBackward", "bReshapeAs"].map((n) => [`ad.${n}`, plain(n)]),
