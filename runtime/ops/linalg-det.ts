@@ -97,7 +97,8 @@ function minor(src: Float64Array, n: number, r: number, c: number): number {
 
 /**
  * The cofactor matrix det(A)·A⁻ᵀ of each square matrix (det's gradient): through A⁻¹ where A is
- * regular, from the (n−1)×(n−1) minors where a pivot is 0 (exact at a singular A).
+ * well-conditioned, from the (n−1)×(n−1) minors where a pivot is 0 or below 1e-8 of the largest
+ * (accurate at a singular A, at O(n⁵) cost).
  */
 export function adDetCofactor(A: Tensor): Tensor {
   const { out, a } = perMatrix("linalg.det", A, (n) => n * n, (M, n, o, at) => {
@@ -105,7 +106,9 @@ export function adDetCofactor(A: Tensor): Tensor {
     const { sign, pivots } = luPivots(M, n);
     const d = pivots.reduce((p, q) => p * q, sign);
     if (n === 1) return void (o[at] = 1);
-    if (d !== 0 && Number.isFinite(d)) {
+    // A⁻¹ only where A is far from singular (det·A⁻¹ cancels badly near it: a rounded pivot of 1e-16)
+    const sizes = pivots.map(Math.abs);
+    if (d !== 0 && Number.isFinite(d) && Math.min(...sizes) > 1e-8 * Math.max(...sizes)) {
       // columns of A⁻¹ solve A x = e_j; C = d · A⁻ᵀ, so C[j][i] = d · A⁻¹[i][j]
       const X = inverse(src, n);
       if (X) {
