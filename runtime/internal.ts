@@ -8,6 +8,9 @@ export * from "./ad.js";
 export { adFuseGpu } from "./fused.js";
 // torch.linalg's ops by their registry names (compiler/ops/tensor.ts: `t.linalgSolve` calls __jt.linalgSolve)
 export { solve as linalgSolve, inv as linalgInv } from "./ops/linalg.js";
+export { det as linalgDet, linalgSlogdetPiece, cholesky as linalgCholesky, adDetCofactor } from "./ops/linalg-det.js";
+export { linalgNorm } from "./ops/linalg-norm.js";
+export { adEinsumCheck } from "./ops/einsum.js";
 export { adCeTarget, adCeTargetTangent } from "./ops/loss.js";
 export { adFlatten, type PyTree } from "./pytree.js";
 export {

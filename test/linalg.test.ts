@@ -96,4 +96,73 @@ test("linalg.solve read through a named import, a namespace import and an alias;
   assert.equal(r.diagnostics, []);
 });
 
+test("det, slogdet, cholesky: hand values, batches, singular matrices give 0 and -Infinity (no error)", () => {
+  const A = tensor([[0, 2], [1, 1]], { dtype: "float64" }); // a row swap: det −2
+  close(linalg.det(A), [-2], "det");
+  const [sign, logabs] = linalg.slogdet(A);
+  close(sign, [-1], "sign");
+  close(logabs, [Math.log(2)], "logabsdet");
+  close(linalg.det(tensor([[[2, 0], [0, 3]], [[1, 2], [2, 4]]], { dtype: "float64" })), [6, 0], "a batch, one singular");
+  const [s0, l0] = linalg.slogdet(tensor([[1, 2], [2, 4]], { dtype: "float64" }));
+  close(s0, [0], "singular sign");
+  assert.is(l0.data[0], -Infinity);
+  // L = [[2, 0], [1, 3]]: L Lᵀ = [[4, 2], [2, 10]]; the upper triangle is not read
+  close(linalg.cholesky(tensor([[4, 99], [2, 10]], { dtype: "float64" })), [2, 0, 1, 3], "cholesky");
+  assert.equal([...linalg.cholesky(tensor([[[1, 0], [0, 1]], [[4, 2], [2, 10]]])).shape], [2, 2, 2]);
+  assert.is(linalg.det(tensor([[1, 2], [3, 4]])).dtype, "float32");
+});
+
+test("linalg.norm: vector norms over a dim or of a vector, the 2-norm of everything without ord, \"fro\" of a matrix", () => {
+  const x = tensor([[3, -4], [0, 0]], { dtype: "float64" });
+  close(linalg.norm(x), [5], "no ord: the flattened 2-norm");
+  close(linalg.norm(x, "fro"), [5], "fro");
+  close(linalg.norm(x, 1, 1), [7, 0], "1-norm of rows");
+  close(linalg.norm(x, Infinity, 0, true), [3, 4], "max of columns, keepdim");
+  close(linalg.norm(tensor([3, -4], { dtype: "float64" }), Infinity), [4], "a vector's Infinity-norm");
+  close(linalg.norm(x, null, [0, 1]), [5], "two dims, no ord");
+});
+
+test("det / slogdet / cholesky / norm bad inputs: errors naming the op and the shapes", () => {
+  throwsWith(() => linalg.det(tensor([[1, 2, 3], [4, 5, 6]])), RangeError, /^linalg\.det: A must be a batch of square matrices \[\.\.\., n, n\], got \[2,3\]$/);
+  throwsWith(() => linalg.slogdet(tensor([1, 2])), RangeError, /^linalg\.slogdet: A must be a batch of square matrices/);
+  throwsWith(() => linalg.cholesky(tensor([[1, 2], [2, 1]])), RangeError, /^linalg\.cholesky: A \[2,2\] is not positive-definite: the leading minor of order 2 is not positive-definite$/);
+  throwsWith(() => linalg.cholesky(tensor([[[1, 0], [0, 1]], [[-1, 0], [0, 1]]])), RangeError, /^linalg\.cholesky: A \[2,2,2\] is not positive-definite \(batch entry 1\): the leading minor of order 1/);
+  throwsWith(() => linalg.det("A" as unknown as Tensor), TypeError, /^linalg\.det: expected a Tensor for A, got/);
+  throwsWith(() => linalg.norm(tensor([[1, 2], [3, 4]]), 2), RangeError, /^linalg\.norm: the matrix norm of ord 2 is not supported \(input \[2,2\]\); give one dim for a vector norm$/);
+  throwsWith(() => linalg.norm(tensor([[[1]]]), 1), RangeError, /^linalg\.norm: with ord 1 and no dim the input must be 1-D or 2-D, got \[1,1,1\]$/);
+  throwsWith(() => linalg.norm(tensor([1, 2]), "fro"), RangeError, /^linalg\.norm: "fro" is a matrix norm: it needs a 2-D input or 2 dims, got input \[2\]$/);
+  throwsWith(() => linalg.norm(tensor([1, 2]), 3 as unknown as 1), RangeError, /^linalg\.norm: ord must be 1, 2, Infinity or "fro" \(or none\), got number 3/);
+  throwsWith(() => linalg.norm(tensor([1, 2]), 1, 2), RangeError, /^linalg\.norm: dim 2 out of range/);
+});
+
+const DET_SRC = `
+import { grad, hessian, jacfwd, linalg, tensor, vmap, type Tensor } from "jacc";
+import * as jc from "jacc";
+export const detGrad = grad((A: Tensor) => jc.linalg.det(A));
+export const detFwd = jacfwd((A: Tensor) => linalg.det(A));
+export const logdetGrad = grad((A: Tensor) => linalg.slogdet(A)[1]);
+export const cholGrad = grad((A: Tensor) => linalg.cholesky(A).sum());
+export const dets = vmap((A: Tensor) => linalg.det(A.exp()));
+export const normRows = vmap((x: Tensor) => linalg.norm(x, 1, 0));
+export const normAll = vmap((x: Tensor) => linalg.norm(x));
+`;
+
+test("compiled: det's gradient is the cofactor matrix (the adjugate at a singular matrix, no error); slogdet's is A⁻ᵀ (Inf / NaN at a singular one); vmap batches det", async () => {
+  const m = await compileAndImport(DET_SRC, "linalg-det");
+  const A = tensor([[1, 2], [3, 4]], { dtype: "float64" });
+  close(m.detGrad(A), [4, -3, -2, 1], "cofactors");
+  close(m.detFwd(A), [4, -3, -2, 1], "forward");
+  close(m.detGrad(tensor([[1, 2], [2, 4]], { dtype: "float64" })), [4, -2, -2, 1], "the adjugate at a singular matrix");
+  close(m.logdetGrad(A), [-2, 1.5, 1, -0.5], "A⁻ᵀ");
+  const g = m.logdetGrad(tensor([[0, 0], [0, 0]], { dtype: "float64" })) as Tensor;
+  assert.ok([...g.data].every((v) => !Number.isFinite(v)), "Inf / NaN at a zero matrix");
+  throwsWith(() => m.cholGrad(tensor([[1, 2], [2, 1]], { dtype: "float64" })), RangeError, /^linalg\.cholesky: A \[2,2\] is not positive-definite/);
+  close(m.dets(tensor([[[0, 0], [0, 0]], [[0, 1], [1, 0]]], { dtype: "float64" })), [0, 1 - Math.E * Math.E], "dets");
+  close(m.normRows(tensor([[[1, -2], [3, 4]]], { dtype: "float64" })), [4, 6], "vmap of norm over a dim");
+  close(m.normAll(tensor([[3, 4], [0, 1]], { dtype: "float64" })), [5, 1], "vmap of norm of everything (row loop)");
+  const code = compileModule(DET_SRC, path.join(tmpDir, "linalg-det-explain.ts"), { explain: true }).code;
+  assert.match(code, /vmap path: row loop \('linalgNorm': 'linalg\.norm' without dim reads the example's rank\)/);
+  assert.is((code.match(/vmap path: row loop \((?!for WebGPU arguments)/g) ?? []).length, 1, "det and norm over a dim run batched");
+});
+
 test.run();

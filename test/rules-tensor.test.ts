@@ -395,6 +395,29 @@ const CASES: Record<string, Case[]> = {
     { expr: "linalg.inv(x.mul(0.1).add(tensor([[3, 0.5, 0], [0.2, 2, 0.1], [0, 0.3, 4]]))).mul(y)", args: [[3, 3], [3]] },
     { expr: "linalg.inv(x.mul(0.1).add(tensor([[3, 0.5], [0.2, 2]])))", args: [[2, 2, 2]] }, // a batch
   ],
+  // det / slogdet / cholesky / norm of torch.linalg (A kept well-conditioned where a hessian divides by det)
+  "t.linalgDet": [
+    { expr: "linalg.det(x.mul(0.2).add(tensor([[3, 0.5], [0.2, 2]])))", args: [[2, 2]], hessian: true, jvp: true },
+    { expr: "linalg.det(x).mul(y)", args: [[3, 3], "num"] },
+    { expr: "linalg.det(x.mul(0.3).add(tensor([[2, 0.5, 0], [0.2, 2, 0.1], [0, 0.3, 3]])))", args: [[2, 3, 3]], hessian: true }, // a batch
+    { expr: "linalg.det(x)", args: [[1, 1]] },
+  ],
+  "t.linalgSlogdet": [
+    { expr: "linalg.slogdet(x.mul(0.2).add(tensor([[3, 0.5], [0.2, 2]])))[1]", args: [[2, 2]], hessian: true, jvp: true },
+    { expr: "linalg.slogdet(x.mul(0.3).add(tensor([[-2, 0.5, 0], [0.2, 2, 0.1], [0, 0.3, 3]])))[1].mul(linalg.slogdet(x.add(tensor([[-2, 0.5, 0], [0.2, 2, 0.1], [0, 0.3, 3]])))[0])", args: [[2, 3, 3]], dom: [-0.5, 0.5] }, // sign -1, a batch
+  ],
+  "t.linalgCholesky": [
+    { expr: "linalg.cholesky(x.matmul(x.t()).add(tensor([[2, 0], [0, 2]])))", args: [[2, 2]], hessian: true, jvp: true },
+    { expr: "linalg.cholesky(x.matmul(x.transpose(-2, -1)).add(tensor([[2, 0.5, 0], [0.5, 2, 0], [0, 0, 1]]))).mul(y)", args: [[2, 3, 3], [3]] },
+  ],
+  "t.linalgNorm": [
+    { expr: "linalg.norm(x)", args: [[2, 3]], hessian: true, jvp: true },
+    { expr: "linalg.norm(x, 2, -1)", args: [[2, 3]], hessian: true },
+    { expr: "linalg.norm(x, 1, 0, true)", args: [[3, 2]], avoid: awayFrom(0) },
+    { expr: "linalg.norm(x, Infinity)", args: [[4]], gap: 0.05, avoid: awayFrom(0) },
+    { expr: "linalg.norm(x, \"fro\").mul(y)", args: [[2, 3], [2]] },
+    { expr: "linalg.norm(x, null, [0, 1])", args: [[2, 2, 2]] },
+  ],
   // movement ops (issue 17): each also with .exp() after it (a varying cotangent, second order) and in function form
   "t.flip": [
     { expr: "x.flip(0)", args: [[2, 3]], jvp: true },
@@ -607,6 +630,22 @@ const CASES: Record<string, Case[]> = {
   ],
 };
 // every registry entry without hand-written cases above: its generated cases
+// einsum has no primitive of its own: the front end lowers it to diagonal, sum, movedim, unsqueeze and
+// mul (compiler/front/einsum.ts), so its cases run with diagonal's (the op its repeated letters take)
+CASES["t.diagonal"].push(
+  { expr: "einsum(\"ij,jk->ik\", x, y)", args: [[2, 3], [3, 2]], hessian: true, jvp: true },
+  { expr: "einsum(\"ii->i\", x).exp()", args: [[3, 3]], hessian: true },
+  { expr: "einsum(\"ii\", x.exp())", args: [[3, 3]], jvp: true }, // the trace, an implicit output
+  { expr: "einsum(\"ij,ij->\", x, y)", args: [[2, 3], [2, 3]], hessian: true },
+  { expr: "einsum(\"bij,bjk->bik\", x, y)", args: [[2, 2, 3], [2, 3, 2]] },
+  { expr: "einsum(\"...ij,...jk\", x, y).sin()", args: [[2, 2, 3], [3, 2]], hessian: true }, // an ellipsis that broadcasts
+  { expr: "einsum(\"i,j->ji\", x, y)", args: [[3], [2]] },
+  { expr: "einsum(\"iij,jk->ki\", x, y)", args: [[2, 2, 3], [3, 2]] },
+  { expr: "einsum(\"ij,j->i\", x, y)", args: [[2, 1], [3]] }, // a size-1 dim broadcasts
+  { expr: "einsum(\"ijk->\", x.exp())", args: [[2, 3, 2]] },
+  { expr: "einsum(\"i...j,j->i...\", x, y)", args: [[2, 3, 4], [4]] }, // an output ellipsis after a letter
+  { expr: "einsum(\"ij,jk,kl->il\", [x, y, x.t()])", args: [[2, 3], [3, 3]] }, // three operands, in an array
+);
 for (const name of ELEMENTWISE_NAMES) CASES[`t.${name}`] ??= registryCases(name);
 
 // ---------------------------------------------------------------- coverage

@@ -9,6 +9,7 @@ import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, type ElementwiseName } from "../ops
 import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
 import { skipParens } from "./module.js";
+import { lowerEinsum } from "./einsum.js";
 
 /** A call's reading: the registry entry's surface, and its primitive. */
 interface OpSpec extends Omit<Surface, "lits"> {
@@ -32,7 +33,7 @@ const otherSpecs = TENSOR_OP_NAMES.flatMap((name): [string, OpSpec][] => {
 const OPS = new Map<string, OpSpec>([...elementwiseSpecs, ...otherSpecs]);
 
 /** jacc exports that are op functions (`exp(x)`, `matmul(a, b)`); `max` / `min` read as amax / maximum by their arguments. */
-export const TENSOR_FUNCTIONS = new Set([...OPS].filter(([, spec]) => !spec.methodOnly).map(([name, spec]) => spec.written ?? name));
+export const TENSOR_FUNCTIONS = new Set([...[...OPS].filter(([, spec]) => !spec.methodOnly).map(([name, spec]) => spec.written ?? name), "einsum"]);
 
 function literal(e: ts.Expression): unknown {
   e = skipParens(e);
@@ -103,6 +104,8 @@ const DOTTED = new Map([...OPS].filter(([, spec]) => spec.written?.includes(".")
 /** A method call `recv.name(args)`, or the function `name(args)` (recv undefined). */
 export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, argsIn: readonly ts.Expression[], node: ts.Node): Val {
   name = (!recvIn && DOTTED.get(name)) || name;
+  // einsum: lowered to primitives by its subscripts (compiler/front/einsum.ts)
+  if (name === "einsum") return recvIn ? fail(node, "unsupported-construct", "`einsum` is a jacc function, not a Tensor method") : lowerEinsum(lw, argsIn, node);
   let args = argsIn;
   const tensorArg = (e: ts.Expression): Atom => {
     const val = lw.expr(e);
@@ -128,6 +131,12 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     return { k: "atom", a: lw.b.t("t.where", [cond.a, val(parts[1], recvIn), val(parts[2])]), t: TENSOR };
   }
   let recv = recvIn;
+  // linalg.slogdet(A): the tuple [sign, logabsdet], each its own primitive
+  if (form === "pieces" && name === "linalgSlogdet") {
+    if (argsIn.length !== 1) fail(node, "arity", "`linalg.slogdet` takes one matrix");
+    const A = tensorArg(argsIn[0]);
+    return { k: "tuple", items: [0, 1].map((k): Val => ({ k: "atom", a: lw.b.t("t.linalgSlogdet", [A], [k]), t: TENSOR })) };
+  }
   if (form === "pieces") {
     const hint = lw.piecesHint?.node === node ? lw.piecesHint.count : undefined;
     lw.piecesHint = undefined;
@@ -173,7 +182,9 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   const attrs: unknown[] = [];
   if (spec.lits === "norm") {
     // norm(p?, dim?, keepdim?): p a literal order (Infinity kept as "inf": attrs stay JSON)
-    attrs.push(args[i] ? normOrder(args[i]) : 2);
+    // (linalg.norm: no ord, or null / undefined, is PyTorch's None: null in the attrs)
+    const none = (e: ts.Expression | undefined) => !e || dimLiteral(e) === undefined;
+    attrs.push(name === "linalgNorm" && none(args[i]) ? null : args[i] ? normOrder(args[i]) : 2);
     i++;
   }
   if (spec.lits === "var") {

@@ -2,7 +2,7 @@
 // rules and passes emit, each defined once as the ops are (compiler/ops/tensor.ts):
 // its runtime call and derivatives, its structure class and its batching rule.
 // They are not part of the language: the front end never reads them.
-import { BOOL, NUM, TENSOR, VEC } from "../ir/ir.js";
+import { type Atom, type Builder, BOOL, lit, NUM, TENSOR, VEC } from "../ir/ir.js";
 import { sumTo, T, tadd } from "./elementwise.js";
 import { type BatchRule, dimArgs, flagged, isB, same, sameShapeDim, shiftNum } from "./batching.js";
 import { type OpStructure, DENSE, NONE } from "./structure.js";
@@ -63,6 +63,24 @@ const INTERNAL_OPS_TABLE = {
     },
     structure: { structure: "broadcast", sj: "sjExpandAs" },
     batch: flagged("ad.bExpandAs", 2),
+  },
+  // det(A)·A⁻ᵀ (runtime/ops/linalg-det.ts): dC = (⟨C, dA⟩ C − C dAᵀ C) / det, ḡA = (⟨G, C⟩ C − C Gᵀ C) / det
+  // (NaN at a singular A: the second derivative of det there is left to the SVD path PyTorch has and jacc has not)
+  "ad.detCofactor": backward(
+    {
+      operands: 1,
+      js: call("adDetCofactor"),
+      jvp: (b, [A], [dA], C) => (dA ? cofactorMove(b, A, C, dA) : null),
+      vjp: (b, [A], C, G) => [cofactorMove(b, A, C, G)],
+    },
+    same("ad.detCofactor"),
+  ),
+  // einsum's lowering checks every operand's shape against the subscripts first (compiler/front/einsum.ts):
+  // operand 0 back unchanged, the others constants; attrs [subscripts, which operands carry vmap's batch dim]
+  "ad.einsumCheck": {
+    rule: linear("adEinsumCheck", (_b, ct) => ct, "ad.einsumCheck"),
+    structure: { structure: "reshape", sj: "sjMove" },
+    batch: (b, args, kinds, [subs]) => ({ a: b.t("ad.einsumCheck", args, [subs, kinds.map(isB)]), kind: isB(kinds[0]) ? "b" : "u" }),
   },
   "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: flagged("ad.bReshapeAs", 2) },
   // crossEntropy's target distribution (runtime/ops/loss.ts): the target itself for probabilities, a
@@ -201,3 +219,11 @@ const INTERNAL_OPS_TABLE = {
 
 export type InternalOpName = keyof typeof INTERNAL_OPS_TABLE;
 export const INTERNAL_OPS: Record<InternalOpName, InternalOpDef> = INTERNAL_OPS_TABLE;
+
+/** (⟨X, C⟩ C − C Xᵀ C) / det(A) per matrix: the cofactor matrix's jvp (X = dA) and vjp (X = its cotangent). */
+function cofactorMove(b: Builder, A: Atom, C: Atom, X: Atom): Atom {
+  const inner = T(b, "t.sum", [T(b, "t.mul", [X, C])], [[-2, -1], true]);
+  const CXC = T(b, "t.matmul", [T(b, "t.matmul", [C, T(b, "t.transpose", [X, lit(-2), lit(-1)])]), C]);
+  const det = T(b, "t.unsqueeze", [T(b, "t.unsqueeze", [T(b, "t.linalgDet", [A]), lit(-1)]), lit(-1)]);
+  return T(b, "t.div", [T(b, "t.sub", [T(b, "t.mul", [inner, C]), CXC]), det]);
+}

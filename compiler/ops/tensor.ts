@@ -276,6 +276,64 @@ const TENSOR_OPS_TABLE = {
     structure: DENSE,
     batch: fallback("linalg.inv runs row by row under vmap"),
   },
+  // det: d det = ⟨C, dA⟩ over each matrix, C = det·A⁻ᵀ the cofactor matrix (ad.detCofactor, exact at a
+  // singular A too: its adjugate, PyTorch's higher-order path); the linalg ops batch over leading dims already
+  linalgDet: {
+    surface: { operands: 1, written: "linalg.det", functionOnly: true },
+    rule: {
+      operands: 1,
+      js: call("linalgDet"),
+      jvp: (b, [A], [dA]) => (dA ? T(b, "t.sum", [T(b, "t.mul", [T(b, "ad.detCofactor", [A]), dA])], [[-2, -1], false]) : null),
+      vjp: (b, [A], _o, ct) => [T(b, "t.mul", [unsqueeze2(b, ct), T(b, "ad.detCofactor", [A])])],
+    },
+    structure: DENSE,
+    batch: same("t.linalgDet"),
+  },
+  // slogdet's pieces [sign, logabsdet] (attrs [k]): the sign is piecewise constant; d logabsdet = ⟨A⁻ᵀ, dA⟩,
+  // A⁻ᵀ = C / det (Inf / NaN at a singular A, as PyTorch's, never an exception)
+  linalgSlogdet: {
+    surface: { operands: 1, written: "linalg.slogdet", functionOnly: true, form: "pieces" },
+    rule: {
+      operands: 1,
+      js: call("linalgSlogdetPiece"),
+      jvp: (b, [A], [dA], _o, [k]) => (dA && k === 1 ? T(b, "t.sum", [T(b, "t.mul", [invT(b, A), dA])], [[-2, -1], false]) : null),
+      vjp: (b, [A], _o, ct, _a, [k]) => [k === 1 ? T(b, "t.mul", [unsqueeze2(b, ct), invT(b, A)]) : null],
+    },
+    structure: DENSE,
+    batch: same("t.linalgSlogdet"),
+  },
+  // A = L Lᵀ, PyTorch 1.13's cholesky_jvp: dL = L Φ(L⁻¹ dA L⁻ᵀ), Φ the lower triangle with its diagonal
+  // halved; cholesky_backward: ḡA = L⁻ᵀ S L⁻¹, S = sym(tril(Lᵀ ḡL)). (L is regular: the solves never fail.)
+  linalgCholesky: {
+    surface: { operands: 1, written: "linalg.cholesky", functionOnly: true },
+    rule: {
+      operands: 1,
+      js: call("linalgCholesky"),
+      jvp: (b, _x, [dA], L) => {
+        if (!dA) return null;
+        const Y = T(b, "t.linalgSolve", [L, dA]);
+        const dK = mT(b, T(b, "t.linalgSolve", [L, mT(b, Y)]));
+        const phi = T(b, "t.mul", [T(b, "t.add", [T(b, "t.tril", [dK, lit(0)]), T(b, "t.tril", [dK, lit(-1)])]), lit(0.5)]);
+        return T(b, "t.matmul", [L, phi]);
+      },
+      vjp: (b, _x, L, ct) => {
+        const P = T(b, "t.tril", [T(b, "t.matmul", [mT(b, L), ct]), lit(0)]);
+        const S = T(b, "t.mul", [T(b, "t.add", [P, mT(b, T(b, "t.tril", [P, lit(-1)]))]), lit(0.5)]);
+        const X = T(b, "t.linalgSolve", [mT(b, L), S]);
+        return [mT(b, T(b, "t.linalgSolve", [mT(b, L), mT(b, X)]))];
+      },
+    },
+    structure: DENSE,
+    batch: same("t.linalgCholesky"),
+  },
+  // linalg.norm(x, ord?, dim?, keepdim?): the vector norms and "fro" of torch.norm's rule (ord null: none
+  // given, the 2-norm); without dim the example's rank decides (a matrix or a vector), so vmap keeps the row loop
+  linalgNorm: {
+    surface: { operands: 1, lits: "norm", written: "linalg.norm", functionOnly: true },
+    rule: normRule("linalgNorm"),
+    structure: DENSE,
+    batch: (b, [x], _k, [p, dim, keep]) => (dim === undefined || dim === null ? "`linalg.norm` without dim reads the example's rank" : { a: b.t("t.linalgNorm", [x], [p, shiftDims(dim), keep]), kind: "b" }),
+  },
 
   // ---- shape ops: linear, with the inverse index map as vjp
   select: { surface: withInts(REQ, REQ), rule: linear("select", (b, ct, x) => T(b, "ad.selectBackward", [ct, x[0], x[1], x[2]])), structure: MOVE, batch: dimArgs("t.select", [1]) },
@@ -582,7 +640,7 @@ function safeDenominator(b: Builder, t: Atom): Atom {
   return T(b, "t.where", [T(b, "t.eq", [t, lit(0)]), lit(1), t]);
 }
 
-function normRule(): TensorRule {
+function normRule(fn = "norm"): TensorRule {
   // each order's gradient w (∂norm/∂x, in x's shape): d norm = Σ w dx, x̄ = ct · w
   const weights = (b: Builder, x: Atom, out: Atom, [p, ...red]: unknown[]): Atom => {
     if (p === 1) return T(b, "t.sign", [x]);
@@ -593,7 +651,7 @@ function normRule(): TensorRule {
   };
   return {
     operands: 1,
-    js: call("norm", (a, [p, ...red]) => [a[0], p === "inf" ? "Infinity" : JSON.stringify(p), ...lits(red)]),
+    js: call(fn, (a, [p, ...red]) => [a[0], p === "inf" ? "Infinity" : JSON.stringify(p), ...lits(red)]),
     jvp: (b, [x], [dx], out, attrs) => (dx ? T(b, "t.sum", [T(b, "t.mul", [dx, weights(b, x, out, attrs)])], attrs.slice(1)) : null),
     vjp: (b, [x], out, ct, _a, attrs) => [T(b, "t.mul", [T(b, "ad.sumBackward", [ct, x], attrs.slice(1)), weights(b, x, out, attrs)])],
   };
@@ -636,6 +694,13 @@ function joinRule(stacked: boolean): TensorRule {
     vjp: (b, x, _o, ct, act, attrs) => x.map((_, i) => (act[i] ? T(b, "ad.catPiece", [ct, ...x], [i, attrs[0], stacked]) : null)),
   };
 }
+
+/** The last two dims swapped (matrices' transposes). */
+const mT = (b: Builder, x: Atom) => T(b, "t.transpose", [x, lit(-2), lit(-1)]);
+/** A per-matrix value [...] as [..., 1, 1], to scale each matrix. */
+const unsqueeze2 = (b: Builder, x: Atom) => T(b, "t.unsqueeze", [T(b, "t.unsqueeze", [x, lit(-1)]), lit(-1)]);
+/** A⁻ᵀ as the cofactor matrix over det: never an exception (Inf / NaN at a singular A). */
+const invT = (b: Builder, A: Atom) => T(b, "t.div", [T(b, "ad.detCofactor", [A]), unsqueeze2(b, T(b, "t.linalgDet", [A]))]);
 
 function keepSum(b: Builder, t: Atom, dim: Atom | undefined): Atom {
   return T(b, "t.sum", [t], [dim && dim.k === "lit" ? dim.v : -1, true]);

@@ -13,6 +13,8 @@ import * as slice from "./slice.js";
 import * as sm from "./softmax.js";
 import * as allAny from "./all-any.js";
 import * as linalgOps from "./linalg.js";
+import * as detOps from "./linalg-det.js";
+import { linalgNorm } from "./linalg-norm.js";
 import * as loss from "./loss.js";
 import * as stats from "./stats.js";
 import * as scan from "./scan.js";
@@ -71,5 +73,10 @@ export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
 export const crossEntropy = loss.crossEntropy;
 /** The cross product of 3-vectors along a dim (default -1, as torch.linalg.cross; torch.cross's legacy default differs), CPU only. */
 export const cross = linalgOps.cross;
-/** torch.linalg: `linalg.solve(A, B)`, `linalg.inv(A)` (CPU only: a WebGPU tensor is a TypeError naming the op). */
-export const linalg = { solve: linalgOps.solve, inv: linalgOps.inv };
+/**
+ * torch.linalg: `linalg.solve(A, B)`, `linalg.inv(A)`, `linalg.det(A)`, `linalg.slogdet(A)` ([sign, logabsdet]),
+ * `linalg.cholesky(A)` (CPU only: a WebGPU tensor is a TypeError naming the op), and `linalg.norm(x, ord?, dim?, keepdim?)`.
+ */
+export const linalg = { solve: linalgOps.solve, inv: linalgOps.inv, det: detOps.det, slogdet: detOps.slogdet, cholesky: detOps.cholesky, norm: linalgNorm };
+/** torch.einsum: `einsum("ij,jk->ik", a, b)` (CPU and WebGPU). */
+export { einsum } from "./einsum.js";
