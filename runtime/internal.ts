@@ -9,6 +9,8 @@ export { adFuseGpu } from "./fused.js";
 // torch.linalg's ops by their registry names (compiler/ops/tensor.ts: `t.linalgSolve` calls __jt.linalgSolve)
 export { solve as linalgSolve, inv as linalgInv } from "./ops/linalg.js";
 export { adCeTarget, adCeTargetTangent } from "./ops/loss.js";
+export { adConvInput, adConvWeight, adMaxPoolJvp, adMaxPoolBackward, adAvgPoolBackward } from "./ops/conv.js";
+export { bFold } from "./batching-nn.js";
 export { adFlatten, type PyTree } from "./pytree.js";
 export {
   SJ, sjOk, sjOkCpu, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape,

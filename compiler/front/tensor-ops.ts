@@ -153,6 +153,16 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   const atoms: Atom[] = [recv];
   let i = 0;
   for (; i < spec.operands - 1; i++) {
+    if (spec.optional !== undefined && i + 1 >= spec.optional) {
+      // PyTorch's None: left out, undefined or null (a constant to AD); else a Tensor
+      const a = args[i] && skipParens(args[i]);
+      if (!a || a.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(a) && a.text === "undefined")) {
+        atoms.push(lit(undefined));
+        continue;
+      }
+      atoms.push(tensorArg(args[i]));
+      continue;
+    }
     if (!args[i]) fail(node, "arity", `\`${name}\` needs ${spec.operands - 1} operand(s)`);
     const val = lw.expr(args[i]);
     if (val.k !== "atom" || (val.t.k !== "tensor" && val.t.k !== "num")) fail(args[i], "unsupported-type", `\`${name}\` takes a Tensor or a number`);
@@ -214,6 +224,14 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
       attrs.push(val);
     }
     i += spec.lists?.length ?? 0;
+    // then boolean flags (avgPool2d's ceilMode, countIncludePad), literals with defaults
+    for (const [k, dflt] of (spec.flags ?? []).entries()) {
+      const a = args[i + k];
+      const val = a ? literal(a) : dflt;
+      if (typeof val !== "boolean") fail(a!, "unsupported-construct", `argument ${i + k + 1} of \`${name}\` must be true or false, written as a literal inside a differentiated function`);
+      attrs.push(val);
+    }
+    i += spec.flags?.length ?? 0;
   } else if (spec.lits === "sizes") {
     const rest = args.slice(i);
     const vals = rest.map(literal);

@@ -16,12 +16,14 @@ import * as linalgOps from "./linalg.js";
 import * as loss from "./loss.js";
 import * as stats from "./stats.js";
 import * as scan from "./scan.js";
+import * as nn from "./conv.js";
 
 export type { AlphaOptions } from "./binary.js";
 // the elementwise ops, generated from the op registry (compiler/ops/elementwise.ts)
 export * from "./elementwise-api.gen.js";
 export type { Dims } from "./reduce.js";
 export type { NormOrder, VarOptions } from "./stats.js";
+export type { IntArg } from "./conv.js";
 
 export const where = deviceAware("where", whereOps.where);
 export const clamp = deviceAware("clamp", whereOps.clamp);
@@ -71,5 +73,10 @@ export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
 export const crossEntropy = loss.crossEntropy;
 /** The cross product of 3-vectors along a dim (default -1, as torch.linalg.cross; torch.cross's legacy default differs), CPU only. */
 export const cross = linalgOps.cross;
+/** torch.nn.functional's convolutions and pools (CPU only: a WebGPU tensor is a TypeError naming the op); an absent bias is undefined or null. */
+export const conv1d = nn.conv1d;
+export const conv2d = nn.conv2d;
+export const maxPool2d = nn.maxPool2d;
+export const avgPool2d = nn.avgPool2d;
 /** torch.linalg: `linalg.solve(A, B)`, `linalg.inv(A)` (CPU only: a WebGPU tensor is a TypeError naming the op). */
 export const linalg = { solve: linalgOps.solve, inv: linalgOps.inv };
