@@ -212,15 +212,17 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     i += params.length;
   } else if (spec.lits === "lists") {
     // roll(shifts, dims?), movedim(source, destination): each an integer or an array of integers, literal
+    // (counted as written: the function form's tensor is argument 1)
+    const at = (k: number) => i + k + (recvIn ? 1 : 2);
     for (const [k, required] of (spec.lists ?? []).entries()) {
       const a = args[i + k];
       if (!a) {
-        if (required) fail(node, "arity", `\`${name}\` is missing argument ${i + k + 1}`);
+        if (required) fail(node, "arity", `\`${name}\` is missing argument ${at(k)}`);
         attrs.push(undefined);
         continue;
       }
       const val = literal(a);
-      if (typeof val !== "number" && !Array.isArray(val)) fail(a, "unsupported-construct", `argument ${i + k + 1} of \`${name}\` must be an integer or an array of integers, written as literals inside a differentiated function`);
+      if (typeof val !== "number" && !Array.isArray(val)) fail(a, "unsupported-construct", `argument ${at(k)} of \`${name}\` must be an integer or an array of integers, written as literals inside a differentiated function`);
       attrs.push(val);
     }
     i += spec.lists?.length ?? 0;
@@ -228,7 +230,7 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     for (const [k, dflt] of (spec.flags ?? []).entries()) {
       const a = args[i + k];
       const val = a ? literal(a) : dflt;
-      if (typeof val !== "boolean") fail(a!, "unsupported-construct", `argument ${i + k + 1} of \`${name}\` must be true or false, written as a literal inside a differentiated function`);
+      if (typeof val !== "boolean") fail(a!, "unsupported-construct", `argument ${at(k)} of \`${name}\` must be true or false, written as a literal inside a differentiated function`);
       attrs.push(val);
     }
     i += spec.flags?.length ?? 0;
