@@ -251,7 +251,7 @@ function sameShapeAs(op: string, t: Tensor, x: Tensor, what: string): void {
 }
 
 /** maxPool2d's tangent: dx at each window's maximum of x (x fixes the windows' choices). */
-export function adMaxPoolJvp(dx: Tensor, x: Tensor, kernelSize: IntArg, stride: IntArg | undefined, padding: IntArg, dilation: IntArg, ceilMode: boolean): Tensor {
+export function adMaxPoolJvp(dx: Tensor, x: Tensor, kernelSize: IntArg, stride?: IntArg, padding?: IntArg, dilation?: IntArg, ceilMode = false): Tensor {
   const op = "maxPool2d (tangent)";
   const g = poolGeom(op, tensorArg(op, x), kernelSize, stride, padding, dilation, ceilMode);
   sameShapeAs(op, tensorArg(op, dx, "tangent"), x, "tangent");
@@ -259,7 +259,7 @@ export function adMaxPoolJvp(dx: Tensor, x: Tensor, kernelSize: IntArg, stride: 
 }
 
 /** maxPool2d's backward: each window's cotangent added at x's maximum of that window, in x's shape. */
-export function adMaxPoolBackward(ct: Tensor, x: Tensor, kernelSize: IntArg, stride: IntArg | undefined, padding: IntArg, dilation: IntArg, ceilMode: boolean): Tensor {
+export function adMaxPoolBackward(ct: Tensor, x: Tensor, kernelSize: IntArg, stride?: IntArg, padding?: IntArg, dilation?: IntArg, ceilMode = false): Tensor {
   const op = "maxPool2d (gradient)";
   const g = poolGeom(op, tensorArg(op, x), kernelSize, stride, padding, dilation, ceilMode);
   const c = pooledCotangent(op, ct, g);
@@ -316,7 +316,7 @@ export function avgPool2d(input: Tensor, kernelSize: IntArg, stride?: IntArg | n
 }
 
 /** avgPool2d's backward: each window's cotangent over its divisor, spread over the window's input, in x's shape. */
-export function adAvgPoolBackward(ct: Tensor, x: Tensor, kernelSize: IntArg, stride: IntArg | undefined, padding: IntArg, ceilMode: boolean, countIncludePad: boolean): Tensor {
+export function adAvgPoolBackward(ct: Tensor, x: Tensor, kernelSize: IntArg, stride?: IntArg, padding?: IntArg, ceilMode = false, countIncludePad = true): Tensor {
   const op = "avgPool2d (gradient)";
   const g = avgArgs(op, tensorArg(op, x), kernelSize, stride, padding, ceilMode, countIncludePad);
   const c = pooledCotangent(op, ct, g);
