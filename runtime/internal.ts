@@ -12,6 +12,8 @@ export { det as linalgDet, linalgSlogdetPiece, cholesky as linalgCholesky, adDet
 export { linalgNorm } from "./ops/linalg-norm.js";
 export { adEinsumCheck } from "./ops/einsum.js";
 export { adCeTarget, adCeTargetTangent } from "./ops/loss.js";
+export { adConvInput, adConvWeight, adMaxPoolJvp, adMaxPoolBackward, adAvgPoolBackward } from "./ops/conv.js";
+export { bFold } from "./batching-nn.js";
 export { adFlatten, type PyTree } from "./pytree.js";
 export {
   SJ, sjOk, sjOkCpu, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape,

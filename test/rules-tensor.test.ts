@@ -390,6 +390,32 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.cross(y).exp()", args: [[2, 3], [3]] }, // broadcasting
     { expr: "x.cross(y, -1).mul(x)", args: [[4, 3], [4, 3]], hessian: true },
   ],
+  // nn (issue 17): x the input, y the weight, z the bias; hessians run the derivative kernels' own rules
+  "t.conv1d": [
+    { expr: "conv1d(x, y, z)", args: [[2, 2, 5], [3, 2, 2], [3]], jvp: true, hessian: true },
+    { expr: "conv1d(x, y, undefined, 2, 1, 2)", args: [[2, 2, 6], [2, 2, 3]] }, // groups left out, the others given
+    { expr: "conv1d(x, y, null, 1, [1], 1, 2).exp()", args: [[4, 5], [2, 2, 2]], hessian: true }, // unbatched, groups 2
+    { expr: "conv1d(x.mul(x), y, z).sin().sum()", args: [[1, 2, 4], [2, 2, 3], [2]], hessian: true },
+  ],
+  "t.conv2d": [
+    { expr: "conv2d(x, y, z)", args: [[2, 2, 3, 3], [2, 2, 2, 2], [2]], jvp: true, hessian: true },
+    { expr: "conv2d(x, y, z, [2, 1], [1, 0], [1, 2])", args: [[1, 2, 4, 5], [3, 2, 2, 2], [3]] },
+    { expr: "conv2d(x, y, undefined, 1, 1, 1, 2).exp()", args: [[4, 3, 3], [2, 2, 2, 2]], hessian: true }, // unbatched, groups 2
+    { expr: "conv2d(x, y).tanh().sum()", args: [[1, 1, 3, 4], [2, 1, 2, 3]], hessian: true },
+  ],
+  // (values far apart: no ties, where the max jumps)
+  "t.maxPool2d": [
+    { expr: "maxPool2d(x, 2)", args: [[1, 2, 4, 4]], jvp: true, gap: 0.01 },
+    { expr: "maxPool2d(x, [2, 3], 1, [1, 1], 1, true).mul(y)", args: [[2, 3, 4], [4]], gap: 0.01 },
+    { expr: "maxPool2d(x, 2, 1, 0, 2).exp()", args: [[1, 4, 5]], gap: 0.01, hessian: true },
+    { expr: "maxPool2d(x.mul(y), 3, 2, 1).sin()", args: [[1, 1, 5, 5], [5]], gap: 0.01, hessian: true },
+  ],
+  "t.avgPool2d": [
+    { expr: "avgPool2d(x, 2)", args: [[1, 2, 4, 4]], jvp: true },
+    { expr: "avgPool2d(x, [2, 3], 1, 1, true, false).mul(y)", args: [[2, 3, 4], [4]] },
+    { expr: "avgPool2d(x, 3, 2, 1).exp()", args: [[1, 1, 5, 5]], hessian: true },
+    { expr: "avgPool2d(x.mul(x), 2, [1, 2], 0, false).sin()", args: [[1, 3, 4]], hessian: true },
+  ],
   "t.linalgInv": [
     { expr: "linalg.inv(x.mul(0.2).add(tensor([[3, 0.5], [0.2, 2]])))", args: [[2, 2]], hessian: true, jvp: true },
     { expr: "linalg.inv(x.mul(0.1).add(tensor([[3, 0.5, 0], [0.2, 2, 0.1], [0, 0.3, 4]]))).mul(y)", args: [[3, 3], [3]] },

@@ -162,6 +162,16 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   const atoms: Atom[] = [recv];
   let i = 0;
   for (; i < spec.operands - 1; i++) {
+    if (spec.optional !== undefined && i + 1 >= spec.optional) {
+      // PyTorch's None: left out, undefined or null (a constant to AD); else a Tensor
+      const a = args[i] && skipParens(args[i]);
+      if (!a || a.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(a) && a.text === "undefined")) {
+        atoms.push(lit(undefined));
+        continue;
+      }
+      atoms.push(tensorArg(args[i]));
+      continue;
+    }
     if (!args[i]) fail(node, "arity", `\`${name}\` needs ${spec.operands - 1} operand(s)`);
     const val = lw.expr(args[i]);
     if (val.k !== "atom" || (val.t.k !== "tensor" && val.t.k !== "num")) fail(args[i], "unsupported-type", `\`${name}\` takes a Tensor or a number`);
@@ -213,18 +223,28 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     i += params.length;
   } else if (spec.lits === "lists") {
     // roll(shifts, dims?), movedim(source, destination): each an integer or an array of integers, literal
+    // (counted as written: the function form's tensor is argument 1)
+    const at = (k: number) => i + k + (recvIn ? 1 : 2);
     for (const [k, required] of (spec.lists ?? []).entries()) {
       const a = args[i + k];
       if (!a) {
-        if (required) fail(node, "arity", `\`${name}\` is missing argument ${i + k + 1}`);
+        if (required) fail(node, "arity", `\`${name}\` is missing argument ${at(k)}`);
         attrs.push(undefined);
         continue;
       }
       const val = literal(a);
-      if (typeof val !== "number" && !Array.isArray(val)) fail(a, "unsupported-construct", `argument ${i + k + 1} of \`${name}\` must be an integer or an array of integers, written as literals inside a differentiated function`);
+      if (typeof val !== "number" && !Array.isArray(val)) fail(a, "unsupported-construct", `argument ${at(k)} of \`${name}\` must be an integer or an array of integers, written as literals inside a differentiated function`);
       attrs.push(val);
     }
     i += spec.lists?.length ?? 0;
+    // then boolean flags (avgPool2d's ceilMode, countIncludePad), literals with defaults
+    for (const [k, dflt] of (spec.flags ?? []).entries()) {
+      const a = args[i + k];
+      const val = a ? literal(a) : dflt;
+      if (typeof val !== "boolean") fail(a!, "unsupported-construct", `argument ${at(k)} of \`${name}\` must be true or false, written as a literal inside a differentiated function`);
+      attrs.push(val);
+    }
+    i += spec.flags?.length ?? 0;
   } else if (spec.lits === "sizes") {
     const rest = args.slice(i);
     const vals = rest.map(literal);

@@ -4,7 +4,7 @@
 // They are not part of the language: the front end never reads them.
 import { type Atom, type Builder, BOOL, lit, NUM, TENSOR, VEC } from "../ir/ir.js";
 import { sumTo, T, tadd } from "./elementwise.js";
-import { type BatchRule, dimArgs, flagged, isB, same, sameShapeDim, shiftNum } from "./batching.js";
+import { type BatchRule, type Kind, dimArgs, flagged, isB, same, sameShapeDim, shiftNum } from "./batching.js";
 import { type OpStructure, DENSE, NONE } from "./structure.js";
 import { call, linear, lits, type TensorRule } from "./tensor.js";
 
@@ -103,6 +103,31 @@ const INTERNAL_OPS_TABLE = {
     },
     null,
   ),
+  // conv1d / conv2d's derivative kernels (runtime/ops/conv.ts), attrs [spatial dims, stride, padding, dilation,
+  // groups]: each bilinear, its derivatives written with the convolution and the other kernel, so Hessians work.
+  // ad.convInput(ct, w, x) is the transposed convolution (x gives the shape), ad.convWeight(ct, x, w) the
+  // correlation of x and ct (w gives the shape); ⟨convInput(ct, w), g⟩ = ⟨ct, conv(g, w)⟩ = ⟨convWeight(ct, g), w⟩
+  "ad.convInput": backward(
+    {
+      operands: 2,
+      js: call("adConvInput"),
+      jvp: (b, [ct, w, x], [dct, dw], _o, attrs) => tadd(b, dct ? T(b, "ad.convInput", [dct, w, x], attrs) : null, dw ? T(b, "ad.convInput", [ct, dw, x], attrs) : null),
+      vjp: (b, [ct, w], _o, g, act, attrs) => [act[0] ? convOf(b, g, w, attrs) : null, act[1] ? T(b, "ad.convWeight", [ct, g, w], attrs) : null],
+    },
+    (b, [ct, w, x], kinds, attrs, B) =>
+      isB(kinds[1]) ? "the input gradient of a convolution with a batched weight" : { a: b.t("ad.bFold", [bcast(b, ct, kinds[0], B), w, bcast(b, x, kinds[2], B)], ["adConvInput", attrs[0], [0, 2], ...attrs]), kind: "b" },
+  ),
+  // (a per-example weight gradient does not fold into N: vmap(grad) w.r.t. a weight runs the row loop)
+  "ad.convWeight": backward({
+    operands: 2,
+    js: call("adConvWeight"),
+    jvp: (b, [ct, x, w], [dct, dx], _o, attrs) => tadd(b, dct ? T(b, "ad.convWeight", [dct, x, w], attrs) : null, dx ? T(b, "ad.convWeight", [ct, dx, w], attrs) : null),
+    vjp: (b, [ct, x], _o, g, act, attrs) => [act[0] ? convOf(b, x, g, attrs) : null, act[1] ? T(b, "ad.convInput", [ct, g, x], attrs) : null],
+  }),
+  // maxPool2d's tangent (dx at each window's maximum of x) and backward (ct added there): each the other's transpose
+  "ad.maxPoolJvp": backward(linear("adMaxPoolJvp", (b, ct, [, x], attrs) => T(b, "ad.maxPoolBackward", [ct, x], attrs), "ad.maxPoolJvp"), foldBoth("adMaxPoolJvp")),
+  "ad.maxPoolBackward": backward(linear("adMaxPoolBackward", (b, ct, [, x], attrs) => T(b, "ad.maxPoolJvp", [ct, x], attrs), "ad.maxPoolBackward"), foldBoth("adMaxPoolBackward")),
+  "ad.avgPoolBackward": backward(linear("adAvgPoolBackward", (b, ct, _x, attrs) => T(b, "t.avgPool2d", [ct], attrs), "ad.avgPoolBackward"), foldBoth("adAvgPoolBackward")),
   "ad.sumBackward": backward(
     linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
     // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them
@@ -216,6 +241,19 @@ const INTERNAL_OPS_TABLE = {
   "ad.numCopy": { rule: { operands: 0, js: call("adNumCopy"), type: () => VEC }, structure: NONE, batch: null },
   "ad.numFit": numOp("adNumFit", 1),
 } satisfies Record<`ad.${string}`, InternalOpDef>;
+
+/** The convolution of x and w with no bias (attrs [spatial dims, stride, padding, dilation, groups]). */
+function convOf(b: Builder, x: Atom, w: Atom, [sp, ...attrs]: unknown[]): Atom {
+  return T(b, `t.conv${sp}d`, [x, w, lit(undefined)], attrs);
+}
+
+/** An unbatched operand repeated over the batch. */
+const bcast = (b: Builder, a: Atom, k: Kind, B: Atom) => (isB(k) ? a : b.t("ad.bBroadcast", [a, B]));
+
+/** A pool helper of (t, x), both spatial: the batch folds into N (an unbatched one repeated over the batch first). */
+function foldBoth(fn: string): BatchRule {
+  return (b, [t, x], kinds, attrs, B) => ({ a: b.t("ad.bFold", [bcast(b, t, kinds[0], B), bcast(b, x, kinds[1], B)], [fn, 2, [0, 1], ...attrs]), kind: "b" });
+}
 
 export type InternalOpName = keyof typeof INTERNAL_OPS_TABLE;
 export const INTERNAL_OPS: Record<InternalOpName, InternalOpDef> = INTERNAL_OPS_TABLE;

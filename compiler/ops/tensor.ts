@@ -42,6 +42,10 @@ export interface Surface {
   dimRequired?: true;
   /** lits "lists": one literal argument each (an integer or an array of integers), true where required (roll's shifts, dims) */
   lists?: boolean[];
+  /** lits "lists": then boolean literal arguments with these defaults (avgPool2d's ceilMode, countIncludePad) */
+  flags?: boolean[];
+  /** operands from this index on may be left out or written `undefined` / `null` (PyTorch's None: conv2d's bias); they must be Tensors otherwise */
+  optional?: number;
   /** the result is a number (never a Tensor) */
   result?: "num";
   /** the sizes may be run-time integers (`x.reshape(x.shape[0], -1)`: the vjp reads x's shape, not the sizes) */
@@ -260,6 +264,30 @@ const TENSOR_OPS_TABLE = {
     },
     structure: DENSE,
     batch: fallback("cross runs row by row under vmap"),
+  },
+  // ---- torch.nn.functional's convolutions and pools (CPU only: runtime/ops/conv.ts), positional arguments as
+  // PyTorch's, each an integer or an array literal; an absent bias is left out or written undefined / null
+  conv1d: convOp(1),
+  conv2d: convOp(2),
+  // maxPool2d(x, kernelSize, stride?, padding, dilation, ceilMode): the tangent and cotangent go through each
+  // window's first maximum (ad.maxPoolJvp / ad.maxPoolBackward, each the other's transpose)
+  maxPool2d: {
+    surface: { operands: 1, lits: "lists", lists: [true, false, false, false], flags: [false], functionOnly: true },
+    rule: {
+      operands: 1,
+      js: call("maxPool2d"),
+      jvp: (b, [x], [dx], _o, attrs) => (dx ? T(b, "ad.maxPoolJvp", [dx, x], attrs) : null),
+      vjp: (b, [x], _o, ct, _a, attrs) => [T(b, "ad.maxPoolBackward", [ct, x], attrs)],
+    },
+    structure: DENSE,
+    batch: (b, args, _k, attrs) => ({ a: b.t("ad.bFold", args, ["maxPool2d", 2, [0], ...attrs]), kind: "b" }),
+  },
+  // avgPool2d(x, kernelSize, stride?, padding, ceilMode, countIncludePad): linear; its vjp spreads ct over each window
+  avgPool2d: {
+    surface: { operands: 1, lits: "lists", lists: [true, false, false], flags: [false, true], functionOnly: true },
+    rule: linear("avgPool2d", (b, ct, [x], attrs) => T(b, "ad.avgPoolBackward", [ct, x], attrs)),
+    structure: DENSE,
+    batch: (b, args, _k, attrs) => ({ a: b.t("ad.bFold", args, ["avgPool2d", 2, [0], ...attrs]), kind: "b" }),
   },
   linalgInv: {
     surface: { operands: 1, written: "linalg.inv", functionOnly: true },
@@ -582,6 +610,39 @@ export const TENSOR_OP_NAMES = Object.keys(TENSOR_OPS) as TensorOpName[];
 /** How t.factory's operands rebuild a factory call's arguments (compiler/front/lower.ts factoryCall). */
 export type FactoryField = { key: string; text: string } | { key: string; prop: "dtype" | "device" };
 export type FactoryArg = { k: "atom" } | { k: "array"; n: number } | { k: "text"; text: string } | { k: "opts"; fields: FactoryField[] };
+
+/**
+ * conv1d / conv2d(x, w, bias?, stride, padding, dilation, groups): bilinear in (x, w), affine in the bias.
+ * jvp: conv(dx, w) + conv(x, dw) + db over the channels; vjp (PyTorch's convolution_backward): the
+ * transposed convolution for x (ad.convInput), the correlation of x and ct for w (ad.convWeight), ct
+ * summed over all dims but the channels' for the bias. Under vmap a batched input folds into N.
+ */
+function convOp(sp: 1 | 2): TensorOpDef {
+  const prim = `t.conv${sp}d`;
+  const none = lit(undefined);
+  // the bias [K] (or its tangent) as [K, 1] / [K, 1, 1]: it broadcasts over the output's positions
+  const overChannels = (b: Builder, t: Atom) => (sp === 1 ? T(b, "t.unsqueeze", [t, lit(-1)]) : T(b, "t.unsqueeze", [T(b, "t.unsqueeze", [t, lit(-1)]), lit(-1)]));
+  return {
+    surface: { operands: 3, optional: 2, lits: "lists", lists: [false, false, false, false], functionOnly: true },
+    rule: {
+      operands: 3,
+      js: call(`conv${sp}d`),
+      jvp: (b, [x, w], [dx, dw, db], out, attrs) => {
+        const r = tadd(b, dx ? T(b, prim, [dx, w, none], attrs) : null, dw ? T(b, prim, [x, dw, none], attrs) : null);
+        if (!db) return r;
+        return r ? T(b, "t.add", [r, overChannels(b, db)]) : expandAs(b, overChannels(b, db), out);
+      },
+      vjp: (b, [x, w, bias], _o, ct, act, attrs, ty) => [
+        act[0] ? T(b, "ad.convInput", [ct, w, x], [sp, ...attrs]) : null,
+        act[1] ? T(b, "ad.convWeight", [ct, x, w], [sp, ...attrs]) : null,
+        act[2] ? sumTo(b, T(b, "t.sum", [ct], [sp === 1 ? -1 : [-2, -1], false]), bias, ty[2]) : null,
+      ],
+    },
+    structure: DENSE,
+    batch: (b, args, kinds, attrs) =>
+      isB(kinds[1]) || isB(kinds[2]) ? `conv${sp}d with a batched weight or bias runs row by row under vmap` : { a: b.t("ad.bFold", args, [`conv${sp}d`, sp, [0], ...attrs]), kind: "b" },
+  };
+}
 
 /** The jvp of a product (bilinear in its two operands): d(x ∘ y) = dx ∘ y + x ∘ dy. */
 function productJvp(prim: string): NonNullable<TensorRule["jvp"]> {

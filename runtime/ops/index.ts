@@ -18,12 +18,14 @@ import { linalgNorm } from "./linalg-norm.js";
 import * as loss from "./loss.js";
 import * as stats from "./stats.js";
 import * as scan from "./scan.js";
+import * as nn from "./conv.js";
 
 export type { AlphaOptions } from "./binary.js";
 // the elementwise ops, generated from the op registry (compiler/ops/elementwise.ts)
 export * from "./elementwise-api.gen.js";
 export type { Dims } from "./reduce.js";
 export type { NormOrder, VarOptions } from "./stats.js";
+export type { IntArg } from "./conv.js";
 
 export const where = deviceAware("where", whereOps.where);
 export const clamp = deviceAware("clamp", whereOps.clamp);
@@ -80,3 +82,8 @@ export const cross = linalgOps.cross;
 export const linalg = { solve: linalgOps.solve, inv: linalgOps.inv, det: detOps.det, slogdet: detOps.slogdet, cholesky: detOps.cholesky, norm: linalgNorm };
 /** torch.einsum: `einsum("ij,jk->ik", a, b)` (CPU and WebGPU). */
 export { einsum } from "./einsum.js";
+/** torch.nn.functional's convolutions and pools (CPU only: a WebGPU tensor is a TypeError naming the op); an absent bias is undefined or null. */
+export const conv1d = nn.conv1d;
+export const conv2d = nn.conv2d;
+export const maxPool2d = nn.maxPool2d;
+export const avgPool2d = nn.avgPool2d;

@@ -1,6 +1,6 @@
 // Random tensor programs (SPEC §5 ops, PyTorch broadcasting) as fast-check
 // arbitraries: elementwise chains, reductions over dims (with and without
-// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, matmul with a captured constant matrix, shape ops, where
+// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, matmul with a captured constant matrix, shape ops, conv1d and the 2-D pools, where
 // with a captured mask, a mask from the data (`a.gt(c)`) or a data-dependent
 // condition, clamp, number parameters
 // mixed in, helper functions (some with a loop and an early return),
@@ -51,6 +51,7 @@ export type Red = (typeof RED)[number];
 export const SHAPE = [
   "t", "unsqueeze", "flatten", "transpose", "reshape", "select", "narrow", "permute", "squeeze", "expand",
   "flip", "roll", "repeat", "tile", "movedim", "unflatten", "clone", "diag", "diagonal", "trace", "tril", "triu", "chunk", "unbind", "pad",
+  "conv1d", "maxPool2d", "avgPool2d",
 ] as const;
 export type ShapeOp = (typeof SHAPE)[number];
 
@@ -512,6 +513,18 @@ export function renderTE(e: TE, sc: TScope): TVal {
         case "pad":
           // one entry of 0.5 before the last dim, its last entry cut
           return s.length >= 1 ? { code: `${a.code}.pad([1, -1], 0.5)`, shape: s } : a;
+        // nn (CPU only): a [C, L] or [N, C, L] signal through two filters of width 2 (padding 1); pools of [C, H, W]
+        case "conv1d": {
+          if (s.length < 2 || s[s.length - 1] < 2) return a;
+          const C = s[s.length - 2], L = s[s.length - 1];
+          const shape = [...s.slice(0, -2), 2, L + 1];
+          if (numel(shape) > MAX_NUMEL) return a;
+          const W = constant(sc, [2, C, 2], values(C * 7 + L, 4 * C));
+          return { code: `conv1d(${a.code}, ${W}, undefined, 1, 1)`, shape };
+        }
+        case "maxPool2d":
+        case "avgPool2d":
+          return s.length === 3 && s[1] >= 2 && s[2] >= 2 ? { code: `${e.op}(${a.code}, 2, 1)`, shape: [s[0], s[1] - 1, s[2] - 1] } : a;
       }
       return a;
     }
@@ -835,7 +848,7 @@ function renderPass(p: TensorProgram, out: number[] | undefined): RenderedTensor
     "}",
   ];
   return {
-    imports: `import { tensor, where, cat, stack, type Tensor } from "jacc";`,
+    imports: `import { tensor, where, cat, stack, conv1d, maxPool2d, avgPool2d, type Tensor } from "jacc";`,
     source: [...consts, ...helpers, ...lhelpers, ...trecs, ...fn].join("\n") + "\n",
     params: p.params.map((q, k) => ({ name: names[k], type: q.kind === "t" ? "Tensor" : "number" })),
     outShape: ret.shape,
