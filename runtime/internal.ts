@@ -8,7 +8,8 @@ export * from "./ad.js";
 export { adFuseGpu } from "./fused.js";
 // torch.linalg's ops by their registry names (compiler/ops/tensor.ts: `t.linalgSolve` calls __jt.linalgSolve)
 export { solve as linalgSolve, inv as linalgInv } from "./ops/linalg.js";
-export { adCeTarget, adCeTargetTangent } from "./ops/loss.js";
+export { adCeTarget, adCeTargetTangent, adNllTarget } from "./ops/loss.js";
+export { bLoss } from "./batching-nn.js";
 export { adFlatten, type PyTree } from "./pytree.js";
 export {
   SJ, sjOk, sjOkCpu, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape,

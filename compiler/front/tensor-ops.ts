@@ -9,6 +9,7 @@ import { ELEMENTWISE_NAMES, ELEMENTWISE_OPS, type ElementwiseName } from "../ops
 import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
 import { skipParens } from "./module.js";
+import { readLiteralArg, readOptions } from "./op-options.js";
 
 /** A call's reading: the registry entry's surface, and its primitive. */
 interface OpSpec extends Omit<Surface, "lits"> {
@@ -128,6 +129,8 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     return { k: "atom", a: lw.b.t("t.where", [cond.a, val(parts[1], recvIn), val(parts[2])]), t: TENSOR };
   }
   let recv = recvIn;
+  const declared = OPS.get(name);
+  if (declared?.params && !(recvIn && declared.functionOnly)) return paramsCall(lw, name, declared, recvIn, args, node);
   if (form === "pieces") {
     const hint = lw.piecesHint?.node === node ? lw.piecesHint.count : undefined;
     lw.piecesHint = undefined;
@@ -231,6 +234,43 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
 }
 
 /**
+ * A call read by its declared parameter list (Surface.params): each operand a Tensor (an optional one
+ * left out, or given as `undefined` / `null`, is the literal undefined), each literal argument checked,
+ * the options object read by compiler/front/op-options.ts.
+ */
+function paramsCall(lw: FnLowerer, name: string, spec: OpSpec, recv: Atom | undefined, args: readonly ts.Expression[], node: ts.Node): Val {
+  const atoms: Atom[] = [];
+  const attrs: unknown[] = [];
+  let i = 0;
+  for (const [k, p] of spec.params!.entries()) {
+    if (k === 0 && recv) {
+      atoms.push(recv);
+      continue;
+    }
+    const a = args[i++];
+    if (p.k === "operand") {
+      const inner = a && skipParens(a);
+      if (!inner || inner.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(inner) && inner.text === "undefined")) {
+        if (!p.optional) fail(a ?? node, "arity", `\`${name}\` needs its ${p.name} (a Tensor)`);
+        atoms.push(lit(undefined));
+        continue;
+      }
+      const val = lw.expr(a);
+      if (val.k !== "atom" || val.t.k !== "tensor") fail(a, "unsupported-type", `the ${p.name} of \`${name}\` must be a Tensor`);
+      atoms.push(val.a);
+    } else if (p.k === "lit") {
+      if (!a) {
+        if (p.dflt === undefined) fail(node, "arity", `\`${name}\` needs its ${p.name}`);
+        attrs.push(p.dflt);
+      } else attrs.push(readLiteralArg(name, a, p.name, p.kind, p.min, p.max));
+    } else attrs.push(...readOptions(name, a, p.fields));
+  }
+  const extra = args[i];
+  if (extra) fail(extra, "arity", `too many arguments for \`${name}\``);
+  return { k: "atom", a: lw.b.t(spec.prim, atoms, attrs), t: TENSOR };
+}
+
+/**
  * chunk / split / unbind: an array of tensors, a tuple of pieces here (each the primitive with its
  * index). Their number must be known when compiling: chunk's count or split's list of sizes, or else
  * the names destructured (`const [a, b] = x.unbind(0)`) or a literal index (`x.split(2)[1]`).
@@ -258,6 +298,7 @@ function pieces(lw: FnLowerer, name: string, x: Atom, args: readonly ts.Expressi
 /** jacc's op `name` as a function of Tensors (`jacrev(sin)`): its IR, or undefined if it is not a plain op. */
 export function opAsFunction(name: string, fnName: string): Fn | undefined {
   const spec = OPS.get(name);
+  if (spec?.params) return paramsAsFunction(spec, name, fnName);
   if (!spec || spec.form || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes" || spec.lits === "lists") return undefined;
   const params = Array.from({ length: spec.operands }, (_, i) => ({ name: spec.operands === 1 ? "x" : ["x", "y"][i], type: TENSOR }));
   const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
@@ -272,6 +313,33 @@ export function opAsFunction(name: string, fnName: string): Fn | undefined {
     tupleResult: false,
     body: [
       { k: "let", dst: "out", e: { k: "prim", op: spec.prim, args: [...params.map((p) => v(p.name)), ...ints], attrs } },
+      { k: "return", values: [v("out")] },
+    ],
+    vars,
+    source: name,
+    captures: [],
+    defaults: params.map(() => false),
+  };
+}
+
+/** An op read by its parameter list as a function of its required operands (`jacrev(mseLoss)`), the rest their defaults; undefined if a literal has none. */
+function paramsAsFunction(spec: OpSpec, name: string, fnName: string): Fn | undefined {
+  const ps = spec.params!;
+  if (ps.some((p) => p.k === "lit" && p.dflt === undefined)) return undefined;
+  const names = ["x", "y", "z"];
+  const params = ps.filter((p) => p.k === "operand" && !p.optional).map((_, i) => ({ name: names[i], type: TENSOR }));
+  let next = 0;
+  const args = ps.flatMap((p) => (p.k !== "operand" ? [] : p.optional ? [lit(undefined)] : [v(params[next++].name)]));
+  const attrs = ps.flatMap((p) => (p.k === "lit" ? [p.dflt] : p.k === "options" ? p.fields.map((f) => f.dflt) : []));
+  const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
+  vars.set("out", TENSOR);
+  return {
+    name: fnName,
+    params,
+    results: [TENSOR],
+    tupleResult: false,
+    body: [
+      { k: "let", dst: "out", e: { k: "prim", op: spec.prim, args, attrs } },
       { k: "return", values: [v("out")] },
     ],
     vars,

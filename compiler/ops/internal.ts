@@ -16,6 +16,8 @@ export interface InternalOpDef {
 }
 
 const NUMBER = () => NUM;
+/** A helper over operands that share their leading dims (the class losses' targets): unbatched operands repeated over the batch. */
+const broadcastAll = (op: string, n: number): BatchRule => (b, args, kinds, attrs, B) => ({ a: b.t(op, args.map((a, i) => (i < n && !isB(kinds[i]) ? b.t("ad.bBroadcast", [a, B]) : a)), attrs), kind: "b" });
 /** A helper with no derivative and no structured or batching rule (masks, weights, plumbing). */
 const plumbing = (fn: string, operands: number, structure: OpStructure = NONE, batch: BatchRule | null = null): InternalOpDef => ({
   rule: { operands, js: call(fn), zero: true },
@@ -74,7 +76,7 @@ const INTERNAL_OPS_TABLE = {
       jvp: (b, [x, t], [, dt]) => (dt ? T(b, "ad.ceTargetTangent", [x, t, dt]) : null),
       vjp: (b, [x, t], _o, ct, act) => [null, act[1] ? T(b, "ad.ceTargetTangent", [x, t, ct]) : null],
     },
-    null,
+    broadcastAll("ad.ceTarget", 2),
   ),
   "ad.ceTargetTangent": backward(
     {
@@ -83,8 +85,10 @@ const INTERNAL_OPS_TABLE = {
       jvp: (b, [x, t], [, , dv]) => (dv ? T(b, "ad.ceTargetTangent", [x, t, dv]) : null),
       vjp: (b, [x, t], _o, ct, act) => [null, null, act[2] ? T(b, "ad.ceTargetTangent", [x, t, ct]) : null],
     },
-    null,
+    broadcastAll("ad.ceTargetTangent", 3),
   ),
+  // nllLoss's one-hot of its class indices (runtime/ops/loss.ts): a constant
+  "ad.nllTarget": plumbing("adNllTarget", 2, NONE, broadcastAll("ad.nllTarget", 2)),
   "ad.sumBackward": backward(
     linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
     // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them

@@ -14,6 +14,7 @@ import * as sm from "./softmax.js";
 import * as allAny from "./all-any.js";
 import * as linalgOps from "./linalg.js";
 import * as loss from "./loss.js";
+import * as nn from "./nn.js";
 import * as stats from "./stats.js";
 import * as scan from "./scan.js";
 
@@ -67,8 +68,14 @@ export const index = deviceAware("index", slice.index);
 export { flip, roll, repeat, tile, movedim, unflatten, broadcastTo, expandAs, clone, diag, diagonal, trace, tril, triu, chunk, split, unbind, pad, indexSelect } from "./moves.js";
 export const softmax = deviceAware("softmax", sm.softmax);
 export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
-/** Cross-entropy of class scores against class indices or probabilities, averaged over the batch (torch.nn.functional.cross_entropy). */
+// torch.nn.functional (built on other ops, on the device of their arguments: loss.ts, nn.ts)
+export type { LossOptions, Reduction } from "./loss.js";
 export const crossEntropy = loss.crossEntropy;
+export const nllLoss = loss.nllLoss;
+export const mseLoss = loss.mseLoss;
+export const binaryCrossEntropyWithLogits = loss.binaryCrossEntropyWithLogits;
+export const linear = nn.linear;
+export const layerNorm = nn.layerNorm;
 /** The cross product of 3-vectors along a dim (default -1, as torch.linalg.cross; torch.cross's legacy default differs), CPU only. */
 export const cross = linalgOps.cross;
 /** torch.linalg: `linalg.solve(A, B)`, `linalg.inv(A)` (CPU only: a WebGPU tensor is a TypeError naming the op). */

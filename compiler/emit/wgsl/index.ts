@@ -100,6 +100,14 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   crossEntropy: ["log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
   adCeTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
   adCeTargetTangent: ["fill"],
+  // torch.nn.functional (runtime/ops/nn.ts, loss.ts): built on other ops
+  nllLoss: ["binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
+  adNllTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
+  mseLoss: ["binary_sub", "unary_square", "reduce_sum"],
+  binaryCrossEntropyWithLogits: ["binary_sub", "binary_mul", "unary_logSigmoid", "reduce_sum"],
+  linear: ["matmul", "fill", "copy_strided", "binary_add"],
+  layerNorm: ["reduce_sum", "binary_sub", "binary_mul", "binary_add", "unary_rsqrt"],
+  bLoss: ["copy_strided", "log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "binary_sub", "unary_square", "unary_logSigmoid"],
   zeros: ["fill"], ones: ["fill"], full: ["fill"],
   // AD helpers (runtime/ad.ts)
   adAcc: ["binary_add"],
