@@ -16,12 +16,14 @@ interface OpSpec extends Omit<Surface, "lits"> {
   prim: string;
   /** an elementwise op's literal parameters (softplus's beta, threshold), or the surface's dims / sizes */
   lits?: Surface["lits"] | "params";
+  /** an options object that picks a sibling entry (gelu's approximate) */
+  variants?: { option: string; ops: Readonly<Record<string, string>> };
 }
 
 /** The registry's elementwise ops (compiler/ops/elementwise.ts): operands, then literal parameters. */
-const elementwiseSpecs = ELEMENTWISE_NAMES.map((name): [string, OpSpec] => {
+const elementwiseSpecs = ELEMENTWISE_NAMES.filter((name) => !ELEMENTWISE_OPS[name].variantOf).map((name): [string, OpSpec] => {
   const op = ELEMENTWISE_OPS[name];
-  return [name, { prim: `t.${name}`, operands: op.arity, ...(op.params?.length ? { lits: "params" as const } : {}) }];
+  return [name, { prim: `t.${name}`, operands: op.arity, ...(op.params?.length ? { lits: "params" as const } : {}), ...(op.variants ? { variants: op.variants } : {}) }];
 });
 
 /** The other tensor ops with a surface (compiler/ops/tensor.ts); factories and `.shape` are read by the lowering itself. */
@@ -228,9 +230,18 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     else if (vals.length) attrs.push(vals);
     i = args.length;
   }
+  let prim = spec.prim;
+  if (spec.variants) {
+    // gelu(x, { approximate: "tanh" }): the option's literal value picks the entry
+    const { option, ops } = spec.variants;
+    const values = Object.keys(ops);
+    const [picked] = readOptions(name, args[i], [{ name: option, values, dflt: values[0] }]);
+    prim = `t.${ops[picked as string]}`;
+    i++;
+  }
   if (args.length > i) fail(args[i], "arity", `too many arguments for \`${name}\``);
   const type = spec.result === "num" ? NUM : TENSOR;
-  return { k: "atom", a: lw.b.t(spec.prim, atoms, attrs, type), t: type };
+  return { k: "atom", a: lw.b.t(prim, atoms, attrs, type), t: type };
 }
 
 /**

@@ -57,7 +57,8 @@ const EXPAND = ["copy_strided", "fill"];
  */
 export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   // the registry's elementwise ops: their own kernel (and binary_mul to scale `other` by alpha)
-  ...Object.fromEntries(UNARY_NAMES.map((op) => [op, [`unary_${op}`]])),
+  // (an op with variants, gelu, needs its variants' kernels too: gelu(x, { approximate: "tanh" }) runs unary_geluTanh)
+  ...Object.fromEntries(UNARY_NAMES.filter((op) => !ELEMENTWISE_OPS[op].variantOf).map((op) => [op, Object.values(ELEMENTWISE_OPS[op].variants?.ops ?? { op }).map((n) => `unary_${n}`)])),
   ...Object.fromEntries(BINARY_NAMES.map((op) => [op, ELEMENTWISE_OPS[op].alpha ? [`binary_${op}`, "binary_mul"] : [`binary_${op}`]])),
   where: ["where"],
   // (masks on WebGPU are f32 buffers of 0 / 1: maskedFill of a bool input converts back with ne)
