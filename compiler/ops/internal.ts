@@ -99,7 +99,15 @@ const INTERNAL_OPS_TABLE = {
       return { a: b.t("ad.sumBackward", [cb, xb], [Array.isArray(dim) ? dim.map(shiftNum) : shiftNum(dim as number), false]), kind: "b" };
     },
   ),
-  "ad.meanBackward": backward(linear("adMeanBackward", (b, ct, _x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward")),
+  "ad.meanBackward": backward(
+    linear("adMeanBackward", (b, ct, _x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward"),
+    // over all of an example's dims: ct broadcast back, divided by the example's size; some dims: the same backward over the batch, its dims past the batch dim
+    (b, [ct, x], kinds, [dim, keep], B) => {
+      if (dim === undefined || dim === null) return { a: b.t("t.div", [b.t("ad.bExpandAs", [ct, x], [[isB(kinds[0]), isB(kinds[1])]]), b.t(isB(kinds[1]) ? "ad.bNumel" : "ad.numel", [x], [], NUM)]), kind: "b" };
+      const [cb, xb] = [ct, x].map((a, i) => (isB(kinds[i]) ? a : b.t("ad.bBroadcast", [a, B])));
+      return { a: b.t("ad.meanBackward", [cb, xb], [Array.isArray(dim) ? dim.map(shiftNum) : shiftNum(dim as number), keep]), kind: "b" };
+    },
+  ),
   "ad.selectBackward": backward(linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]]), "ad.selectBackward")),
   "ad.narrowBackward": backward(linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]]), "ad.narrowBackward")),
   // movement ops (runtime/ad/moves.ts): each the transpose of its op
