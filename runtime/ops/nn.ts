@@ -65,7 +65,7 @@ export function layerNorm(input: Tensor, normalizedShape: number | readonly numb
   for (const [what, p] of [["weight", w], ["bias", b]] as const) {
     if (p && !sameShape(p.shape, want)) throw new RangeError(`layerNorm: ${what} must be ${fmt(want)} (normalizedShape) for input ${fmt(x.shape)}, got ${fmt(p.shape)}`);
   }
-  if (typeof eps !== "number" || !(eps >= 0)) throw new RangeError(`layerNorm: eps must be a number ≥ 0, got ${describe(eps)}`);
+  if (typeof eps !== "number" || !(eps >= 0)) throw new RangeError(`layerNorm: eps must be a number ≥ 0, got ${typeof eps === "number" ? eps : describe(eps)}`);
   sameDevice("layerNorm", [x, w, b]);
   const c = sub(x, mean(x, dims, true));
   let y = mul(c, rsqrt(add(mean(mul(c, c), dims, true), eps)));
