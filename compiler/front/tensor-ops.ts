@@ -66,21 +66,13 @@ function normOrder(e: ts.Expression): number | string {
   return v;
 }
 
-/** var / std's options: an object literal of literals; PyTorch's defaults (correction 1, keepdim false). */
+/** var / std's options: an options object (compiler/front/op-options.ts) with PyTorch's defaults (correction 1, keepdim false). */
 function varOptions(name: string, e: ts.Expression | undefined): { correction: number; keepdim: boolean } {
-  const out = { correction: 1, keepdim: false };
-  if (!e) return out;
-  const inner = skipParens(e);
-  const bad = () => fail(e, "unsupported-construct", `\`${name}\` takes { correction?, keepdim? } (an object literal of literals) after its dims inside a differentiated function`);
-  if (!ts.isObjectLiteralExpression(inner)) return bad();
-  for (const prop of inner.properties) {
-    if (!ts.isPropertyAssignment(prop) || !ts.isIdentifier(prop.name)) return bad();
-    const v = literal(prop.initializer);
-    if (prop.name.text === "correction" && typeof v === "number" && v >= 0) out.correction = v;
-    else if (prop.name.text === "keepdim" && typeof v === "boolean") out.keepdim = v;
-    else return bad();
-  }
-  return out;
+  const [correction, keepdim] = readOptions(name, e, [
+    { name: "correction", values: "number", dflt: 1, min: 0 },
+    { name: "keepdim", values: "boolean", dflt: false },
+  ]);
+  return { correction: correction as number, keepdim: keepdim as boolean };
 }
 
 /**
