@@ -1,6 +1,7 @@
 // Random tensor programs (SPEC §5 ops, PyTorch broadcasting) as fast-check
 // arbitraries: elementwise chains, reductions over dims (with and without
-// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, matmul with a captured constant matrix, shape ops, where
+// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, nn's layerNorm, mseLoss and
+// binaryCrossEntropyWithLogits (each reduction), matmul or linear with a captured constant matrix, shape ops, where
 // with a captured mask, a mask from the data (`a.gt(c)`) or a data-dependent
 // condition, clamp, number parameters
 // mixed in, helper functions (some with a loop and an early return),
