@@ -1,32 +1,30 @@
-// The nn ops (runtime/ops/conv.ts) over a batch: the batch dim folds into the
-// ops' own N. A batched spatial operand is [B, N, C, ...] (folded to
-// [B·N, C, ...] and unfolded after) or [B, C, ...] (its examples unbatched:
-// B is the op's N as it stands); the other operands (weights, bias) are
-// unbatched, as the compile-time rule checks (compiler/ops/tensor.ts).
+// The batched forms of the nn losses (compiler/ops/tensor.ts lossBatch): each
+// example's loss with reduction "none" in one call over the batch, then
+// reduced over each example's own dims, so vmap of a loss runs once, not per row.
 import { Tensor } from "./tensor.js";
-import * as conv from "./ops/conv.js";
 import * as ops from "./ops/index.js";
+import { bReduceAll } from "./batching.js";
+import type { Reduction } from "./ops/loss.js";
 
-const FNS: Record<string, (...a: never[]) => Tensor> = {
-  conv1d: conv.conv1d, conv2d: conv.conv2d, maxPool2d: conv.maxPool2d, avgPool2d: conv.avgPool2d,
-  adConvInput: conv.adConvInput, adMaxPoolJvp: conv.adMaxPoolJvp, adMaxPoolBackward: conv.adMaxPoolBackward, adAvgPoolBackward: conv.adAvgPoolBackward,
-};
+type LossOp = "crossEntropy" | "nllLoss" | "mseLoss" | "binaryCrossEntropyWithLogits";
 
-/**
- * fn(...args, ...attrs) over a batch: the args at the positions `fold` batched at dim 0 with `sp`
- * spatial dims each, the others unbatched. undefined when a folded operand is (a cotangent not reached).
- */
-export function bFold(fn: string, sp: number, fold: readonly number[], args: readonly unknown[], ...attrs: unknown[]): Tensor | undefined {
-  const f = FNS[fn] as ((...a: unknown[]) => Tensor) | undefined;
-  if (!f) throw new Error(`internal: bFold has no nn op ${fn}`);
-  if (fold.some((i) => args[i] === undefined)) return undefined;
-  const first = args[fold[0]] as Tensor;
-  const call = (each: (t: Tensor) => Tensor) => f(...args.map((a, i) => (fold.includes(i) ? each(a as Tensor) : a)), ...attrs);
-  // an example of another rank: the op's own error, for that example's shape
-  if (first.shape.length !== sp + 2 && first.shape.length !== sp + 3) return call((t) => ops.select(t, 0, 0));
-  // examples with their own N: [B, N, C, ...] → [B·N, C, ...]
-  const withN = first.shape.length === sp + 3;
-  const B = first.shape[0];
-  const out = call((t) => (withN ? ops.flatten(t, 0, 1) : t));
-  return withN ? ops.unflatten(out, 0, [B, out.shape[0] / B]) : out;
+/** loss(x, t) of each example, `flags` saying which of x and t carry the batch (dim 0). */
+export function bLoss(x: Tensor, t: Tensor, op: LossOp, reduction: Reduction, flags: readonly boolean[]): Tensor {
+  const B = (flags[0] ? x : t).shape[0];
+  let [xb, tb] = [x, t].map((a, i) => (flags[i] ? a : ops.expand(ops.unsqueeze(a, 0), [B, ...a.shape])));
+  const none = { reduction: "none" } as const;
+  let l: Tensor;
+  if (op === "crossEntropy" || op === "nllLoss") {
+    // a batch of [N, C] examples is one [B·N, C] input, its losses [B·N] read back as [B, N]
+    const rows = xb.shape.length === 3;
+    if (rows) [xb, tb] = [ops.flatten(xb, 0, 1), ops.flatten(tb, 0, 1)];
+    l = ops[op](xb, tb, none);
+    if (rows) l = ops.reshape(l, [B, x.shape[flags[0] ? 1 : 0]]);
+  } else {
+    // mseLoss broadcasts within an example: the lower-rank operand gains dims after the batch dim
+    while (op === "mseLoss" && xb.shape.length < tb.shape.length) xb = ops.unsqueeze(xb, 1);
+    while (op === "mseLoss" && tb.shape.length < xb.shape.length) tb = ops.unsqueeze(tb, 1);
+    l = ops[op](xb, tb, none);
+  }
+  return reduction === "none" ? l : bReduceAll(reduction, l, false);
 }

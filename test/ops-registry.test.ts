@@ -31,6 +31,17 @@ test("every entry is a runtime function, a Tensor method, a kernel, a rule and a
   const t = jt.tensor([0.5, 1.5], { dtype: "float64" });
   for (const name of ELEMENTWISE_NAMES) {
     const op = ELEMENTWISE_OPS[name];
+    if (op.variantOf) {
+      // a variant (geluTanh) is reached through its op's options only: no export, method or front-end name of its own, its kernel in its op's list
+      const [of, option, value] = op.variantOf;
+      assert.is((jt as Record<string, unknown>)[name], undefined, `jacc does not export ${name}`);
+      assert.is((t as unknown as Record<string, unknown>)[name], undefined, `no Tensor#${name}`);
+      assert.ok(!TENSOR_FUNCTIONS.has(name), `the front end reads ${name} only through ${of}`);
+      assert.is(ELEMENTWISE_OPS[of as typeof name].variants?.ops[value], name, `${of}'s ${option} names ${name}`);
+      assert.ok(RUNTIME_KERNELS[of]?.includes(`unary_${name}`), `RUNTIME_KERNELS.${of} has unary_${name}`);
+      assert.ok(tensorRules[`t.${name}`]?.jvp && tensorRules[`t.${name}`]?.vjp, `rule t.${name}`);
+      continue;
+    }
     assert.type((jt as Record<string, unknown>)[name], "function", `jacc exports ${name}`);
     assert.type((t as unknown as Record<string, unknown>)[name], "function", `Tensor#${name}`);
     const kernel = `${op.arity === 1 ? "unary" : "binary"}_${name}`;

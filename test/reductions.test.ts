@@ -166,8 +166,10 @@ test("inside a differentiated function: literal orders, dims and options, each a
   };
   assert.match(diag("x.norm(3).item()"), '2:`norm` takes p = 1, 2, Infinity or "fro" as a literal');
   assert.match(diag("x.norm(p).item()"), '2:`norm` takes p = 1, 2, Infinity or "fro" as a literal');
-  assert.match(diag("x.var(0, true).sum().item()"), "2:`var` takes { correction?, keepdim? }");
-  assert.match(diag("x.std(0, { correction: p }).sum().item()"), "2:`std` takes { correction?, keepdim? }");
+  assert.match(diag("x.var(0, true).sum().item()"), "2:the options of `var` must be an object literal inside a differentiated function: { correction?: a number ≥ 0, keepdim?: a boolean }");
+  assert.match(diag("x.std(0, { correction: p }).sum().item()"), "2:option `correction` of `std` must be a literal inside a differentiated function (a number ≥ 0)");
+  assert.match(diag("x.std(0, { correction: -1 }).sum().item()"), "2:option `correction` of `std` must be a number ≥ 0, got -1");
+  assert.match(diag("x.std(0, { keepDim: true }).sum().item()"), "2:unknown option `keepDim` of `std`");
   assert.match(diag("x.logsumexp().item()"), "2:`logsumexp` needs a dim");
   assert.match(diag("x.cumsum().sum().item()"), "2:`cumsum` is missing argument 1");
   assert.is(diag("x.norm(Infinity, [0], true).sum().item() + x.std(undefined, { correction: 0, keepdim: false }).item()"), "");

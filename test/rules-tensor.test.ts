@@ -383,6 +383,42 @@ const CASES: Record<string, Case[]> = {
     { expr: "crossEntropy(x, y.softmax(-1))", args: [[2, 3], [2, 3]], hessian: true, jvp: true }, // probabilities
     { expr: "crossEntropy(x, tensor([2, 0]))", args: [[2, 3]], hessian: true }, // class indices
     { expr: "crossEntropy(x.mul(y), tensor(1))", args: [[4], [4]] }, // one example: [C] and a 0-d index
+    { expr: "crossEntropy(x, y.softmax(-1), { reduction: \"sum\" })", args: [[2, 3], [2, 3]], hessian: true, jvp: true },
+    { expr: "crossEntropy(x, tensor([2, 0]), { reduction: \"none\" })", args: [[2, 3]], hessian: true },
+  ],
+  // torch.nn.functional (issue 17 §3, nn)
+  "t.nllLoss": [
+    { expr: "nllLoss(x.logSoftmax(-1), tensor([2, 0]))", args: [[2, 3]], hessian: true, jvp: true },
+    { expr: "nllLoss(x.mul(y), tensor([1, 1, 0]), { reduction: \"sum\" })", args: [[3, 2], [2]], hessian: true },
+    { expr: "nllLoss(x, tensor([2, 0]), { reduction: \"none\" }).exp()", args: [[2, 3]], jvp: true },
+    { expr: "nllLoss(x, tensor(1))", args: [[3]] },
+  ],
+  "t.mseLoss": [
+    { expr: "mseLoss(x, y)", args: [[2, 3], [2, 3]], hessian: true, jvp: true },
+    { expr: "mseLoss(x, y, { reduction: \"sum\" })", args: [[2, 3], [3]], hessian: true }, // broadcasting
+    { expr: "mseLoss(x.sin(), y, { reduction: \"none\" })", args: [[2, 3], [2, 1]], jvp: true },
+  ],
+  "t.binaryCrossEntropyWithLogits": [
+    { expr: "binaryCrossEntropyWithLogits(x, y.sigmoid())", args: [[2, 3], [2, 3]], hessian: true, jvp: true },
+    { expr: "binaryCrossEntropyWithLogits(x.mul(3), y, { reduction: \"sum\" })", args: [[4], [4]], dom: [-3, 3], hessian: true },
+    { expr: "binaryCrossEntropyWithLogits(x, y, { reduction: \"none\" }).sin()", args: [[2, 2], [2, 2]], jvp: true },
+  ],
+  "t.linear": [
+    { expr: "linear(x, y, z)", args: [[2, 3], [4, 3], [4]], hessian: true, jvp: true },
+    { expr: "linear(x, y)", args: [[3], [2, 3]], jvp: true },
+    { expr: "linear(x, y, z).tanh()", args: [[2, 2, 3], [2, 3], [2]], hessian: true }, // leading dims
+    { expr: "linear(x, y).exp()", args: [[2, 3], [3]], hessian: true }, // a 1-D weight
+  ],
+  "t.layerNorm": [
+    { expr: "layerNorm(x, 3)", args: [[2, 3]], hessian: true, jvp: true },
+    { expr: "layerNorm(x, [2, 3], y, z).sin()", args: [[2, 2, 3], [2, 3], [2, 3]], hessian: true, jvp: true },
+    { expr: "layerNorm(x, [3], y, undefined, 0.1).mul(x)", args: [[2, 3], [3]], hessian: true },
+    { expr: "layerNorm(x, 2, undefined, y)", args: [[3, 2], [2]] },
+  ],
+  "t.geluTanh": [
+    { expr: "x.gelu({ approximate: \"tanh\" })", args: [[2, 3]], dom: [-3, 3], hessian: true, jvp: true },
+    { expr: "gelu(x, { approximate: \"tanh\" }).mul(y)", args: [[2, 3], [3]], dom: [-3, 3], hessian: true },
+    { expr: "gelu(x.mul(x), { approximate: \"tanh\" }).sum(0)", args: [[3, 2]], dom: [-1.5, 1.5], hessian: true },
   ],
   "t.cross": [
     { expr: "x.cross(y)", args: [[3], [3]], hessian: true, jvp: true },

@@ -15,14 +15,16 @@ interface Case { name: string; fn: string; inDims: string; args: string[] }
 
 // inputs in [0.5, 1.5]: inside every op's domain (log, sqrt, pow)
 const pre = (dtype: string) => `
-import { vmap, grad, tensor, rand, stack, cat, where, type Tensor } from "jacc";
+import { vmap, grad, tensor, rand, stack, cat, where, linear, layerNorm, mseLoss, nllLoss, crossEntropy, binaryCrossEntropyWithLogits, type Tensor } from "jacc";
 const __u = (...s: number[]) => rand(s, { dtype: "${dtype}" }).add(0.5);
 const A = __u(4, 3), C = __u(3, 4), V = __u(3), M = __u(2, 3), S3 = __u(5, 2, 3);
+const K = tensor([2, 0]), K2 = tensor([1, 0]);
 `;
 
 function cases(): Case[] {
   const out: Case[] = [];
-  for (const name of ELEMENTWISE_NAMES) {
+  // (a variant, geluTanh, is reached through its op's options: gelu's case covers its rule)
+  for (const name of ELEMENTWISE_NAMES.filter((n) => !ELEMENTWISE_OPS[n].variantOf)) {
     const op = ELEMENTWISE_OPS[name];
     if (op.arity === 1) {
       out.push({ name: `${name} dim 0`, fn: `(x: Tensor) => x.${name}()`, inDims: "0", args: ["A"] });
@@ -65,6 +67,13 @@ function cases(): Case[] {
     ["softmax logSoftmax", `(x: Tensor) => x.softmax(0).add(x.logSoftmax(-1))`, "0", ["S3"]],
     ["where clamp", `(x: Tensor, y: Tensor) => where(x.sub(1).relu(), x.clamp(0.7, 1.2), y)`, "[0, null]", ["A", "V"]],
     ["cat stack", `(x: Tensor, y: Tensor) => cat([x, y], 0).add(stack([x, y], -1).sum(-1).sum()).sum().add(stack([x, y]).sum(0).sum())`, "[0, null]", ["A", "V"]],
+    // torch.nn.functional: unbatched weights, batched weights, the losses (each example's loss reduced over its own dims), and their gradients
+    ["linear layerNorm gelu", `(x: Tensor, W: Tensor, b: Tensor) => layerNorm(linear(x, W, b), 3).gelu({ approximate: "tanh" })`, "[0, null, null]", ["C", "A.t()", "V"]],
+    ["linear batched weight", `(W: Tensor, x: Tensor, b: Tensor) => linear(x, W, b)`, "[0, null, 0]", ["S3", "V", "S3.select(2, 0)"]],
+    ["layerNorm batched weight and bias", `(w: Tensor, x: Tensor) => layerNorm(x, 3, w, w.neg())`, "[0, null]", ["A", "M"]],
+    ["mseLoss nllLoss", `(x: Tensor, y: Tensor, v: Tensor) => mseLoss(x, y).add(mseLoss(x, v, { reduction: "sum" })).add(nllLoss(x.logSoftmax(-1), K, { reduction: "sum" }))`, "[0, null, null]", ["S3", "M", "V"]],
+    ["crossEntropy bce", `(x: Tensor, y: Tensor) => crossEntropy(x, y.softmax(-1), { reduction: "none" }).sum().add(binaryCrossEntropyWithLogits(x, y.sub(1), { reduction: "sum" })).add(crossEntropy(x, K))`, "[0, 1]", ["S3", "S3.transpose(0, 1)"]],
+    ["grad of the nn ops", `grad((x: Tensor, y: Tensor) => mseLoss(x, y).add(crossEntropy(x, K2)).add(nllLoss(x, K, { reduction: "none" }).sum()).add(layerNorm(linear(x, y), 2).sin().sum()).add(binaryCrossEntropyWithLogits(x, y.sub(1))))`, "[0, null]", ["S3", "M"]],
     ["item size numbers", `(x: Tensor) => x.mul(x.sum().item() * x.size(0))`, "0", ["A"]],
     ["numbers batched with tensors", `(x: Tensor, s: number) => x.mul(s).add(Math.sin(s))`, "[0, 0]", ["A", "Float64Array.from([0.1, 0.2, 0.3, 0.4])"]],
     ["number result", `(x: Tensor) => x.sum().item() * 2`, "0", ["A"]],

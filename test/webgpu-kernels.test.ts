@@ -68,16 +68,24 @@ it("every kernel compiles on the device without errors or warnings", async () =>
 });
 
 // every unary op of the registry (compiler/ops/elementwise.ts), over its test domain scaled out
+/** The runtime function of a unary op: a variant (geluTanh) is its op with the option (gelu(x, { approximate: "tanh" })). */
+const unaryFn = (op: string) => {
+  const v = ELEMENTWISE_OPS[op as keyof typeof ELEMENTWISE_OPS].variantOf;
+  return v ? (x: Tensor) => (jt as any)[v[0]](x, { [v[1]]: v[2] }) : (x: Tensor) => (jt as any)[op](x);
+};
+
+const runtimeName = (op: string) => ELEMENTWISE_OPS[op as keyof typeof ELEMENTWISE_OPS].variantOf?.[0] ?? op;
+
 it("unary kernels: every op, odd sizes, 0-d, empty, special values", async () => {
   for (const op of UNARY_NAMES) {
     const [lo, hi] = ELEMENTWISE_OPS[op].test.dom[0];
     const pos = lo > 0;
     for (const shape of [[131], [3, 5, 7], [], [0, 3]]) {
-      await same(op, (x: Tensor) => (jt as any)[op](x), [vals(shape, pos ? 0.01 : Math.min(-6, 3 * lo), pos ? 9 : Math.max(6, 3 * hi), shape.length + 3)], 3e-6);
+      await same(runtimeName(op), unaryFn(op), [vals(shape, pos ? 0.01 : Math.min(-6, 3 * lo), pos ? 9 : Math.max(6, 3 * hi), shape.length + 3)], 3e-6);
     }
   }
   const special = new Tensor(Float32Array.from([0, -0, 1e-30, -1e-30, 30, -30, 100, -100, 1e4, -1e4, Infinity, -Infinity, NaN]), [13]);
-  for (const op of UNARY_NAMES.filter((n) => ELEMENTWISE_OPS[n].test.dom[0][0] < 0 && n !== "sin" && n !== "cos")) await same(op, (x: Tensor) => (jt as any)[op](x), [special], 3e-6);
+  for (const op of UNARY_NAMES.filter((n) => ELEMENTWISE_OPS[n].test.dom[0][0] < 0 && n !== "sin" && n !== "cos")) await same(runtimeName(op), unaryFn(op), [special], 3e-6);
   // parameters reach the kernel: softplus with beta and threshold given, across the threshold
   await same("softplus", (x: Tensor) => jt.softplus(x, 2, 1), [vals([5, 7], -3, 3)], 3e-6);
   // sin and cos reduce their argument exactly for |x| < 8192 (beyond, the device's builtins: about 1e-3)

@@ -10,18 +10,21 @@ import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
 import { skipParens } from "./module.js";
 import { lowerEinsum } from "./einsum.js";
+import { readLiteralArg, readOptions } from "./op-options.js";
 
 /** A call's reading: the registry entry's surface, and its primitive. */
 interface OpSpec extends Omit<Surface, "lits"> {
   prim: string;
   /** an elementwise op's literal parameters (softplus's beta, threshold), or the surface's dims / sizes */
   lits?: Surface["lits"] | "params";
+  /** an options object that picks a sibling entry (gelu's approximate) */
+  variants?: { option: string; ops: Readonly<Record<string, string>> };
 }
 
 /** The registry's elementwise ops (compiler/ops/elementwise.ts): operands, then literal parameters. */
-const elementwiseSpecs = ELEMENTWISE_NAMES.map((name): [string, OpSpec] => {
+const elementwiseSpecs = ELEMENTWISE_NAMES.filter((name) => !ELEMENTWISE_OPS[name].variantOf).map((name): [string, OpSpec] => {
   const op = ELEMENTWISE_OPS[name];
-  return [name, { prim: `t.${name}`, operands: op.arity, ...(op.params?.length ? { lits: "params" as const } : {}) }];
+  return [name, { prim: `t.${name}`, operands: op.arity, ...(op.params?.length ? { lits: "params" as const } : {}), ...(op.variants ? { variants: op.variants } : {}) }];
 });
 
 /** The other tensor ops with a surface (compiler/ops/tensor.ts); factories and `.shape` are read by the lowering itself. */
@@ -64,21 +67,13 @@ function normOrder(e: ts.Expression): number | string {
   return v;
 }
 
-/** var / std's options: an object literal of literals; PyTorch's defaults (correction 1, keepdim false). */
+/** var / std's options: an options object (compiler/front/op-options.ts) with PyTorch's defaults (correction 1, keepdim false). */
 function varOptions(name: string, e: ts.Expression | undefined): { correction: number; keepdim: boolean } {
-  const out = { correction: 1, keepdim: false };
-  if (!e) return out;
-  const inner = skipParens(e);
-  const bad = () => fail(e, "unsupported-construct", `\`${name}\` takes { correction?, keepdim? } (an object literal of literals) after its dims inside a differentiated function`);
-  if (!ts.isObjectLiteralExpression(inner)) return bad();
-  for (const prop of inner.properties) {
-    if (!ts.isPropertyAssignment(prop) || !ts.isIdentifier(prop.name)) return bad();
-    const v = literal(prop.initializer);
-    if (prop.name.text === "correction" && typeof v === "number" && v >= 0) out.correction = v;
-    else if (prop.name.text === "keepdim" && typeof v === "boolean") out.keepdim = v;
-    else return bad();
-  }
-  return out;
+  const [correction, keepdim] = readOptions(name, e, [
+    { name: "correction", values: "number", dflt: 1, min: 0 },
+    { name: "keepdim", values: "boolean", dflt: false },
+  ]);
+  return { correction: correction as number, keepdim: keepdim as boolean };
 }
 
 /**
@@ -137,6 +132,8 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     const A = tensorArg(argsIn[0]);
     return { k: "tuple", items: [0, 1].map((k): Val => ({ k: "atom", a: lw.b.t("t.linalgSlogdet", [A], [k]), t: TENSOR })) };
   }
+  const declared = OPS.get(name);
+  if (declared?.params && !(recvIn && declared.functionOnly)) return paramsCall(lw, name, declared, recvIn, args, node);
   if (form === "pieces") {
     const hint = lw.piecesHint?.node === node ? lw.piecesHint.count : undefined;
     lw.piecesHint = undefined;
@@ -256,9 +253,55 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
     else if (vals.length) attrs.push(vals);
     i = args.length;
   }
+  let prim = spec.prim;
+  if (spec.variants) {
+    // gelu(x, { approximate: "tanh" }): the option's literal value picks the entry
+    const { option, ops } = spec.variants;
+    const values = Object.keys(ops);
+    const [picked] = readOptions(name, args[i], [{ name: option, values, dflt: values[0] }]);
+    prim = `t.${ops[picked as string]}`;
+    i++;
+  }
   if (args.length > i) fail(args[i], "arity", `too many arguments for \`${name}\``);
   const type = spec.result === "num" ? NUM : TENSOR;
-  return { k: "atom", a: lw.b.t(spec.prim, atoms, attrs, type), t: type };
+  return { k: "atom", a: lw.b.t(prim, atoms, attrs, type), t: type };
+}
+
+/**
+ * A call read by its declared parameter list (Surface.params): each operand a Tensor (an optional one
+ * left out, or given as `undefined` / `null`, is the literal undefined), each literal argument checked,
+ * the options object read by compiler/front/op-options.ts.
+ */
+function paramsCall(lw: FnLowerer, name: string, spec: OpSpec, recv: Atom | undefined, args: readonly ts.Expression[], node: ts.Node): Val {
+  const atoms: Atom[] = [];
+  const attrs: unknown[] = [];
+  let i = 0;
+  for (const [k, p] of spec.params!.entries()) {
+    if (k === 0 && recv) {
+      atoms.push(recv);
+      continue;
+    }
+    const a = args[i++];
+    if (p.k === "operand") {
+      const inner = a && skipParens(a);
+      if (!inner || inner.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(inner) && inner.text === "undefined")) {
+        if (!p.optional) fail(a ?? node, "arity", `\`${name}\` needs its ${p.name} (a Tensor)`);
+        atoms.push(lit(undefined));
+        continue;
+      }
+      const val = lw.expr(a);
+      if (val.k !== "atom" || val.t.k !== "tensor") fail(a, "unsupported-type", `the ${p.name} of \`${name}\` must be a Tensor`);
+      atoms.push(val.a);
+    } else if (p.k === "lit") {
+      if (!a) {
+        if (p.dflt === undefined) fail(node, "arity", `\`${name}\` needs its ${p.name}`);
+        attrs.push(p.dflt);
+      } else attrs.push(readLiteralArg(name, a, p.name, p.kind, p.min, p.max));
+    } else attrs.push(...readOptions(name, a, p.fields));
+  }
+  const extra = args[i];
+  if (extra) fail(extra, "arity", `too many arguments for \`${name}\``);
+  return { k: "atom", a: lw.b.t(spec.prim, atoms, attrs), t: TENSOR };
 }
 
 /**
@@ -289,6 +332,7 @@ function pieces(lw: FnLowerer, name: string, x: Atom, args: readonly ts.Expressi
 /** jacc's op `name` as a function of Tensors (`jacrev(sin)`): its IR, or undefined if it is not a plain op. */
 export function opAsFunction(name: string, fnName: string): Fn | undefined {
   const spec = OPS.get(name);
+  if (spec?.params) return paramsAsFunction(spec, name, fnName);
   if (!spec || spec.form || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes" || spec.lits === "lists") return undefined;
   const params = Array.from({ length: spec.operands }, (_, i) => ({ name: spec.operands === 1 ? "x" : ["x", "y"][i], type: TENSOR }));
   const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
@@ -303,6 +347,33 @@ export function opAsFunction(name: string, fnName: string): Fn | undefined {
     tupleResult: false,
     body: [
       { k: "let", dst: "out", e: { k: "prim", op: spec.prim, args: [...params.map((p) => v(p.name)), ...ints], attrs } },
+      { k: "return", values: [v("out")] },
+    ],
+    vars,
+    source: name,
+    captures: [],
+    defaults: params.map(() => false),
+  };
+}
+
+/** An op read by its parameter list as a function of its required operands (`jacrev(mseLoss)`), the rest their defaults; undefined if a literal has none. */
+function paramsAsFunction(spec: OpSpec, name: string, fnName: string): Fn | undefined {
+  const ps = spec.params!;
+  if (ps.some((p) => p.k === "lit" && p.dflt === undefined)) return undefined;
+  const names = ["x", "y", "z"];
+  const params = ps.filter((p) => p.k === "operand" && !p.optional).map((_, i) => ({ name: names[i], type: TENSOR }));
+  let next = 0;
+  const args = ps.flatMap((p) => (p.k !== "operand" ? [] : p.optional ? [lit(undefined)] : [v(params[next++].name)]));
+  const attrs = ps.flatMap((p) => (p.k === "lit" ? [p.dflt] : p.k === "options" ? p.fields.map((f) => f.dflt) : []));
+  const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
+  vars.set("out", TENSOR);
+  return {
+    name: fnName,
+    params,
+    results: [TENSOR],
+    tupleResult: false,
+    body: [
+      { k: "let", dst: "out", e: { k: "prim", op: spec.prim, args, attrs } },
       { k: "return", values: [v("out")] },
     ],
     vars,

@@ -75,6 +75,16 @@ const paramNames = (name: ElementwiseName) => (ELEMENTWISE_OPS[name].params ?? [
 export function apiModule(): string {
   const fnLine = (name: ElementwiseName): string => {
     const op = ELEMENTWISE_OPS[name];
+    // a variant is reached through its op's options only (not exported); the op picks among them
+    if (op.variantOf) return `const ${name} = deviceAware(${JSON.stringify(name)}, (input: Tensor): Tensor => unary(${JSON.stringify(name)}, input));`;
+    if (op.variants) {
+      const { option, ops } = op.variants;
+      const table = Object.entries(ops).map(([v, n]) => `${JSON.stringify(v)}: ${n === name ? `${name}_` : n}`).join(", ");
+      return [
+        `const ${name}_ = deviceAware(${JSON.stringify(name)}, (input: Tensor): Tensor => unary(${JSON.stringify(name)}, input));`,
+        `export const ${name} = (input: Tensor, opts?: { ${option}?: ${Object.keys(ops).map((v) => JSON.stringify(v)).join(" | ")} }): Tensor => pickVariant(${JSON.stringify(name)}, ${JSON.stringify(option)}, opts, { ${table} })(input);`,
+      ].join("\n");
+    }
     if (op.arity === 1) {
       const ps = paramNames(name);
       return `export const ${name} = deviceAware(${JSON.stringify(name)}, (input: Tensor${paramSig(name)}): Tensor => unary(${JSON.stringify(name)}, input${ps.length ? `, [${ps.join(", ")}]` : ""}));`;
@@ -84,6 +94,7 @@ export function apiModule(): string {
   };
   const method = (name: ElementwiseName): string => {
     const op = ELEMENTWISE_OPS[name];
+    if (op.variants) return `  ${name}(this: Tensor, opts?: Parameters<typeof ${name}>[1]): Tensor { return ${name}(this, opts); }`;
     if (op.arity === 1) {
       const ps = (op.params ?? []).map(([p]) => `${p}?: number`).join(", ");
       return `  ${name}(this: Tensor${ps ? `, ${ps}` : ""}): Tensor { return ${name}(this${paramArgs(name)}); }`;
@@ -103,12 +114,13 @@ export function apiModule(): string {
     'import type { Operand } from "../check.js";',
     'import { unary } from "./unary.js";',
     'import { binary, scaled, type AlphaOptions } from "./binary.js";',
+    'import { pickVariant } from "./variants.js";',
     "",
     ...names.flatMap((n) => [doc(n), fnLine(n)]),
     "",
     "/** The elementwise methods of Tensor. */",
     "export class TensorElementwise {",
-    ...names.flatMap((n) => [`  ${doc(n)}`, method(n)]),
+    ...names.filter((n) => !ELEMENTWISE_OPS[n].variantOf).flatMap((n) => [`  ${doc(n)}`, method(n)]),
     "}",
     "",
   ].join("\n");

@@ -52,6 +52,13 @@ export interface ElementwiseOp {
   wgslHelpers?: readonly WgslHelper[];
   /** derivatives: built from other tensor primitives, so they are differentiable again */
   rule: DiffRule;
+  /**
+   * An options object whose one field picks a sibling entry: gelu's `{ approximate: "none" | "tanh" }`
+   * (the first value is this op). The front end reads it as a literal (compiler/front/op-options.ts).
+   */
+  variants?: { option: string; ops: Readonly<Record<string, string>> };
+  /** An entry reached only through another's variants (geluTanh through gelu's `approximate: "tanh"`): no function or method of its own; its runtime call is the other's with the option. */
+  variantOf?: readonly [op: string, option: string, value: string];
   /** `add(x, y, { alpha })`: other scaled first (PyTorch's alpha) */
   alpha?: boolean;
   /**
@@ -396,6 +403,23 @@ export const ELEMENTWISE = {
       const cdf = T(b, "t.mul", [T(b, "t.add", [lit(1), T(b, "t.erf", [T(b, "t.mul", [x, lit(Math.SQRT1_2)])])]), lit(0.5)]);
       const pdf = T(b, "t.mul", [T(b, "t.exp", [T(b, "t.mul", [sq(b, x), lit(-0.5)])]), lit(1 / Math.sqrt(2 * Math.PI))]);
       return T(b, "t.add", [cdf, T(b, "t.mul", [x, pdf])]);
+    }),
+    test: { dom: one([-3, 3]), smooth: true },
+    variants: { option: "approximate", ops: { none: "gelu", tanh: "geluTanh" } },
+  },
+  // gelu(x, { approximate: "tanh" }) = x (1 + tanh u) / 2, u = √(2/π) (x + 0.044715 x³);
+  // d = (1 + tanh u) / 2 + x (1 − tanh² u) √(2/π) (1 + 3 · 0.044715 x²) / 2
+  geluTanh: {
+    arity: 1, doc: "input * (1 + tanh(√(2/π) (input + 0.044715 input³))) / 2 (PyTorch's gelu with approximate \"tanh\").",
+    js: "0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))",
+    wgsl: nanSafe("0.5 * x * (1.0 + jacc_tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))"),
+    variantOf: ["gelu", "approximate", "tanh"],
+    rule: elementwise((b, [x]) => {
+      const k = Math.sqrt(2 / Math.PI);
+      const th = T(b, "t.tanh", [T(b, "t.mul", [T(b, "t.add", [x, T(b, "t.mul", [T(b, "t.mul", [sq(b, x), x]), lit(0.044715)])]), lit(k)])]);
+      const du = T(b, "t.mul", [T(b, "t.add", [T(b, "t.mul", [sq(b, x), lit(3 * 0.044715)]), lit(1)]), lit(k)]);
+      const left = T(b, "t.mul", [T(b, "t.add", [th, lit(1)]), lit(0.5)]);
+      return T(b, "t.add", [left, T(b, "t.mul", [T(b, "t.mul", [T(b, "t.mul", [x, T(b, "t.sub", [lit(1), sq(b, th)])]), du]), lit(0.5)])]);
     }),
     test: { dom: one([-3, 3]), smooth: true },
   },

@@ -16,6 +16,8 @@ export interface InternalOpDef {
 }
 
 const NUMBER = () => NUM;
+/** A helper over operands that share their leading dims (the class losses' targets): unbatched operands repeated over the batch. */
+const broadcastAll = (op: string, n: number): BatchRule => (b, args, kinds, attrs, B) => ({ a: b.t(op, args.map((a, i) => (i < n && !isB(kinds[i]) ? b.t("ad.bBroadcast", [a, B]) : a)), attrs), kind: "b" });
 /** A helper with no derivative and no structured or batching rule (masks, weights, plumbing). */
 const plumbing = (fn: string, operands: number, structure: OpStructure = NONE, batch: BatchRule | null = null): InternalOpDef => ({
   rule: { operands, js: call(fn), zero: true },
@@ -92,7 +94,7 @@ const INTERNAL_OPS_TABLE = {
       jvp: (b, [x, t], [, dt]) => (dt ? T(b, "ad.ceTargetTangent", [x, t, dt]) : null),
       vjp: (b, [x, t], _o, ct, act) => [null, act[1] ? T(b, "ad.ceTargetTangent", [x, t, ct]) : null],
     },
-    null,
+    broadcastAll("ad.ceTarget", 2),
   ),
   "ad.ceTargetTangent": backward(
     {
@@ -101,7 +103,7 @@ const INTERNAL_OPS_TABLE = {
       jvp: (b, [x, t], [, , dv]) => (dv ? T(b, "ad.ceTargetTangent", [x, t, dv]) : null),
       vjp: (b, [x, t], _o, ct, act) => [null, null, act[2] ? T(b, "ad.ceTargetTangent", [x, t, ct]) : null],
     },
-    null,
+    broadcastAll("ad.ceTargetTangent", 3),
   ),
   // conv1d / conv2d's derivative kernels (runtime/ops/conv.ts), attrs [spatial dims, stride, padding, dilation,
   // groups]: each bilinear, its derivatives written with the convolution and the other kernel, so Hessians work.
@@ -128,6 +130,8 @@ const INTERNAL_OPS_TABLE = {
   "ad.maxPoolJvp": backward(linear("adMaxPoolJvp", (b, ct, [, x], attrs) => T(b, "ad.maxPoolBackward", [ct, x], attrs), "ad.maxPoolJvp"), foldBoth("adMaxPoolJvp")),
   "ad.maxPoolBackward": backward(linear("adMaxPoolBackward", (b, ct, [, x], attrs) => T(b, "ad.maxPoolJvp", [ct, x], attrs), "ad.maxPoolBackward"), foldBoth("adMaxPoolBackward")),
   "ad.avgPoolBackward": backward(linear("adAvgPoolBackward", (b, ct, _x, attrs) => T(b, "t.avgPool2d", [ct], attrs), "ad.avgPoolBackward"), foldBoth("adAvgPoolBackward")),
+  // nllLoss's one-hot of its class indices (runtime/ops/loss.ts): a constant
+  "ad.nllTarget": plumbing("adNllTarget", 2, NONE, broadcastAll("ad.nllTarget", 2)),
   "ad.sumBackward": backward(
     linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
     // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them
@@ -138,7 +142,15 @@ const INTERNAL_OPS_TABLE = {
       return { a: b.t("ad.sumBackward", [cb, xb], [Array.isArray(dim) ? dim.map(shiftNum) : shiftNum(dim as number), false]), kind: "b" };
     },
   ),
-  "ad.meanBackward": backward(linear("adMeanBackward", (b, ct, _x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward")),
+  "ad.meanBackward": backward(
+    linear("adMeanBackward", (b, ct, _x, attrs) => T(b, "t.mean", [ct], attrs), "ad.meanBackward"),
+    // over all of an example's dims: ct broadcast back, divided by the example's size; some dims: the same backward over the batch, its dims past the batch dim
+    (b, [ct, x], kinds, [dim, keep], B) => {
+      if (dim === undefined || dim === null) return { a: b.t("t.div", [b.t("ad.bExpandAs", [ct, x], [[isB(kinds[0]), isB(kinds[1])]]), b.t(isB(kinds[1]) ? "ad.bNumel" : "ad.numel", [x], [], NUM)]), kind: "b" };
+      const [cb, xb] = [ct, x].map((a, i) => (isB(kinds[i]) ? a : b.t("ad.bBroadcast", [a, B])));
+      return { a: b.t("ad.meanBackward", [cb, xb], [Array.isArray(dim) ? dim.map(shiftNum) : shiftNum(dim as number), keep]), kind: "b" };
+    },
+  ),
   "ad.selectBackward": backward(linear("adSelectBackward", (b, ct, x) => T(b, "t.select", [ct, x[2], x[3]]), "ad.selectBackward")),
   "ad.narrowBackward": backward(linear("adNarrowBackward", (b, ct, x) => T(b, "t.narrow", [ct, x[2], x[3], x[4]]), "ad.narrowBackward")),
   // movement ops (runtime/ad/moves.ts): each the transpose of its op

@@ -13,7 +13,7 @@
 // the vjp (ad.sumTo).
 import { type Atom, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
 import { expandAs, sumTo, T, tadd } from "./elementwise.js";
-import { aligned, type BatchRule, dimArgs, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same, shiftNum } from "./batching.js";
+import { aligned, type BatchRule, dimArgs, type Kind, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same, shiftNum } from "./batching.js";
 import { type OpStructure, DENSE, MOVE, NONE, RESHAPE } from "./structure.js";
 
 type Tan = Atom | null;
@@ -58,7 +58,28 @@ export interface Surface {
   functionOnly?: true;
   /** a call read by its own form: `cat([a, b], dim)` (an array literal), `where(c, a, b)` / `a.where(c, b)` */
   form?: "list" | "where" | "pieces";
+  /**
+   * A call read by its parameter list, in order (linear, layerNorm, the losses, dropout): operands (an
+   * optional one left out is the literal `undefined`), literal arguments and an options object whose
+   * fields are literals from declared sets (compiler/front/op-options.ts). Attrs: the literals, then
+   * the options' fields, in order.
+   */
+  params?: readonly Param[];
 }
+
+export type OptionValue = string | number | boolean;
+/** One field of an op's options object: its allowed values (a list, or any number / boolean) and its default. */
+export interface OptionField {
+  name: string;
+  values: readonly OptionValue[] | "number" | "boolean";
+  dflt: OptionValue;
+  /** the least number allowed (values "number") */
+  min?: number;
+}
+export type Param =
+  | { k: "operand"; name: string; optional?: true }
+  | { k: "lit"; name: string; kind: "number" | "boolean" | "shape"; dflt?: OptionValue; min?: number; max?: number }
+  | { k: "options"; fields: readonly OptionField[] };
 
 export interface TensorOpDef {
   /** absent: the front end builds the primitive itself (factories, `.shape`) */
@@ -105,6 +126,10 @@ const runtimeSizes: Surface = { ...sizes, runtimeSizes: true };
 const REQ = undefined;
 
 const shapeOnly = (op: string, why: string): BatchRule => fallback(`\`${op}\` ${why}`);
+
+// the nn ops' parameters (Surface.params)
+const operand = (name: string, optional?: true): Param => ({ k: "operand", name, ...(optional ? { optional } : {}) });
+const REDUCTION: OptionField = { name: "reduction", values: ["mean", "sum", "none"], dflt: "mean" };
 
 const TENSOR_OPS_TABLE = {
   // ---- reductions: linear; the vjp broadcasts ct back over the reduced dims
@@ -219,28 +244,28 @@ const TENSOR_OPS_TABLE = {
     // (a batched B of vectors and an unbatched A read as a matrix B: the row loop keeps PyTorch's reading)
     batch: fallback("linalg.solve runs row by row under vmap"),
   },
-  // torch.nn.functional.cross_entropy (mean reduction): L = −mean_rows Σ_c D_c log softmax(x)_c, D the
-  // target distribution (the probabilities, or the one-hot of class indices: ad.ceTarget)
+  // torch.nn.functional.cross_entropy: L = reduce over rows of −Σ_c D_c log softmax(x)_c, D the target
+  // distribution (the probabilities, or the one-hot of class indices: ad.ceTarget); attrs [reduction]
   crossEntropy: {
-    surface: { operands: 2, functionOnly: true },
+    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION] }] },
     rule: {
       operands: 2,
-      js: call("crossEntropy"),
-      // dL = −mean Σ_c (D (dx − Σ_c' p dx) + dD log p)
-      jvp: (b, [x, t], [dx, dt]) => {
+      js: withOptions("crossEntropy", ["reduction"]),
+      // dL = −reduce Σ_c (D (dx − Σ_c' p dx) + dD log p)
+      jvp: (b, [x, t], [dx, dt], _o, [red]) => {
         const logp = T(b, "t.logSoftmax", [x, lit(-1)]);
         const D = T(b, "ad.ceTarget", [x, t]);
         const fromX = dx ? T(b, "t.mul", [D, T(b, "t.sub", [dx, keepSum(b, T(b, "t.mul", [T(b, "t.exp", [logp]), dx]), lit(-1))])]) : null;
         const fromT = dt ? T(b, "t.mul", [T(b, "ad.ceTargetTangent", [x, t, dt]), logp]) : null;
         const inner = tadd(b, fromX, fromT);
-        return inner ? T(b, "t.neg", [T(b, "t.mean", [T(b, "t.sum", [inner], [-1, false])], [undefined, false])]) : null;
+        return inner ? T(b, "t.neg", [reduced(b, T(b, "t.sum", [inner], [-1, false]), red)]) : null;
       },
-      // each row's cotangent −ct / N, broadcast over the classes: ḡx = g (D − p Σ_c D), ḡD = g log p
-      vjp: (b, [x, t], _o, ct, act) => {
+      // each row's cotangent (−ct, or −ct / N for the mean), broadcast over the classes: ḡx = g (D − p Σ_c D), ḡD = g log p
+      vjp: (b, [x, t], _o, ct, act, [red]) => {
         const logp = T(b, "t.logSoftmax", [x, lit(-1)]);
         const D = T(b, "ad.ceTarget", [x, t]);
         const rows = T(b, "t.sum", [T(b, "t.mul", [D, logp])], [-1, false]);
-        const g = T(b, "t.neg", [T(b, "ad.sumBackward", [T(b, "ad.meanBackward", [ct, rows], [undefined, false]), logp], [-1, false])]);
+        const g = T(b, "t.neg", [T(b, "ad.sumBackward", [reducedBack(b, ct, rows, red), logp], [-1, false])]);
         return [
           act[0] ? T(b, "t.mul", [g, T(b, "t.sub", [D, T(b, "t.mul", [T(b, "t.exp", [logp]), keepSum(b, D, lit(-1))])])]) : null,
           act[1] ? T(b, "ad.ceTargetTangent", [x, t, T(b, "t.mul", [g, logp])]) : null,
@@ -248,7 +273,116 @@ const TENSOR_OPS_TABLE = {
       },
     },
     structure: DENSE,
-    batch: fallback("crossEntropy runs row by row under vmap"),
+    batch: lossBatch("crossEntropy"),
+  },
+  // ---- torch.nn.functional (issue 17 §3, nn; runtime/ops/nn.ts and loss.ts)
+  // nll_loss: L = reduce over rows of −logp[row, target]: linear in logp (D the one-hot of the class
+  // indices, ad.nllTarget); the target is a constant (class indices), as in PyTorch
+  nllLoss: {
+    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION] }] },
+    rule: {
+      operands: 2,
+      js: withOptions("nllLoss", ["reduction"]),
+      jvp: (b, [x, t], [dx], _o, [red]) => (dx ? T(b, "t.neg", [reduced(b, T(b, "t.sum", [T(b, "t.mul", [T(b, "ad.nllTarget", [x, t]), dx])], [-1, false]), red)]) : null),
+      // (the rows have the target's shape)
+      vjp: (b, [x, t], _o, ct, act, [red]) => [act[0] ? T(b, "t.neg", [T(b, "t.mul", [T(b, "ad.sumBackward", [reducedBack(b, ct, t, red), x], [-1, false]), T(b, "ad.nllTarget", [x, t])])]) : null, null],
+    },
+    structure: DENSE,
+    batch: lossBatch("nllLoss"),
+  },
+  // mse_loss: L = reduce (x − y)², broadcasting x and y as PyTorch does: d = 2 (x − y)(dx − dy)
+  mseLoss: {
+    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION] }] },
+    rule: {
+      operands: 2,
+      js: withOptions("mseLoss", ["reduction"]),
+      jvp: (b, [x, y], [dx, dy], _o, [red]) => {
+        const dd = dx ? (dy ? T(b, "t.sub", [dx, dy]) : dx) : dy ? T(b, "t.neg", [dy]) : null;
+        return dd ? reduced(b, T(b, "t.mul", [T(b, "t.mul", [T(b, "t.sub", [x, y]), dd]), lit(2)]), red) : null;
+      },
+      vjp: (b, [x, y], _o, ct, act, [red], ty) => {
+        const d = T(b, "t.sub", [x, y]);
+        const g = T(b, "t.mul", [T(b, "t.mul", [reducedBack(b, ct, d, red), d]), lit(2)]);
+        return [act[0] ? sumTo(b, g, x, ty[0]) : null, act[1] ? sumTo(b, T(b, "t.neg", [g]), y, ty[1]) : null];
+      },
+    },
+    structure: DENSE,
+    batch: lossBatch("mseLoss"),
+  },
+  // binary_cross_entropy_with_logits: ℓ = (1 − y) x − log σ(x) (PyTorch's stable form); ∂x = σ(x) − y,
+  // ∂y = −x (PyTorch's target derivative); input and target of one shape
+  binaryCrossEntropyWithLogits: {
+    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION] }] },
+    rule: {
+      operands: 2,
+      js: withOptions("binaryCrossEntropyWithLogits", ["reduction"]),
+      jvp: (b, [x, y], [dx, dy], _o, [red]) => {
+        const d = tadd(b, dx ? T(b, "t.mul", [dx, T(b, "t.sub", [T(b, "t.sigmoid", [x]), y])]) : null, dy ? T(b, "t.neg", [T(b, "t.mul", [dy, x])]) : null);
+        return d ? reduced(b, d, red) : null;
+      },
+      vjp: (b, [x, y], _o, ct, act, [red]) => {
+        const g = reducedBack(b, ct, x, red);
+        return [act[0] ? T(b, "t.mul", [g, T(b, "t.sub", [T(b, "t.sigmoid", [x]), y])]) : null, act[1] ? T(b, "t.neg", [T(b, "t.mul", [g, x])]) : null];
+      },
+    },
+    structure: DENSE,
+    batch: lossBatch("binaryCrossEntropyWithLogits"),
+  },
+  // linear(x, W, b?) = x Wᵀ + b over any leading dims of x: d = dx Wᵀ + x dWᵀ + db; its vjp is matmul's
+  linear: {
+    surface: { operands: 3, functionOnly: true, params: [operand("input"), operand("weight"), operand("bias", true)] },
+    rule: {
+      operands: 3,
+      js: call("linear"),
+      jvp: (b, [x, W], [dx, dW, db], out) => {
+        const d = tadd(b, dx ? T(b, "t.matmul", [dx, T(b, "t.t", [W])]) : null, dW ? T(b, "t.matmul", [x, T(b, "t.t", [dW])]) : null);
+        return tadd(b, d, db ? expandAs(b, db, out) : null);
+      },
+      vjp: (b, [x, W, bias], _o, ct, act, _a, ty) => {
+        const Wt = T(b, "t.t", [W]);
+        return [act[0] ? T(b, "ad.matmulBackA", [ct, x, Wt]) : null, act[1] ? T(b, "t.t", [T(b, "ad.matmulBackB", [ct, x, Wt])]) : null, act[2] ? sumTo(b, ct, bias, ty[2]) : null];
+      },
+    },
+    structure: DENSE,
+    batch: linearBatch,
+  },
+  // layer_norm over the trailing dims `normalizedShape`: y = x̂ w + b, x̂ = (x − μ) r, r = 1 / √(σ² + eps)
+  // (σ² biased); dx̂ = r (dx − mean dx − x̂ mean(x̂ dx)), a symmetric map, so the vjp is the same formula.
+  // attrs [normalizedShape, eps]
+  layerNorm: {
+    surface: {
+      operands: 3,
+      functionOnly: true,
+      params: [operand("input"), { k: "lit", name: "normalizedShape", kind: "shape" }, operand("weight", true), operand("bias", true), { k: "lit", name: "eps", kind: "number", dflt: 1e-5, min: 0 }],
+    },
+    rule: {
+      operands: 3,
+      js: call("layerNorm", (a, [shape, eps]) => [a[0], JSON.stringify(shape), a[1], a[2], String(eps)]),
+      jvp: (b, [x, w], [dx, dw, db], out, [shape, eps]) => {
+        const dims = lnDims(shape);
+        const { xhat, r } = lnStats(b, x, dims, eps as number);
+        let d: Tan = null;
+        if (dx) {
+          const centred = T(b, "t.sub", [dx, T(b, "t.mean", [dx], [dims, true])]);
+          const dxh = T(b, "t.mul", [r, T(b, "t.sub", [centred, T(b, "t.mul", [xhat, T(b, "t.mean", [T(b, "t.mul", [xhat, dx])], [dims, true])])])]);
+          d = given(w) ? T(b, "t.mul", [dxh, w]) : dxh;
+        }
+        d = tadd(b, d, dw ? T(b, "t.mul", [xhat, dw]) : null);
+        return tadd(b, d, db ? expandAs(b, db, out) : null);
+      },
+      vjp: (b, [x, w, bias], _o, ct, act, [shape, eps], ty) => {
+        const dims = lnDims(shape);
+        const { xhat, r } = lnStats(b, x, dims, eps as number);
+        const g = given(w) ? T(b, "t.mul", [ct, w]) : ct;
+        const gx = () => {
+          const centred = T(b, "t.sub", [g, T(b, "t.mean", [g], [dims, true])]);
+          return T(b, "t.mul", [r, T(b, "t.sub", [centred, T(b, "t.mul", [xhat, T(b, "t.mean", [T(b, "t.mul", [xhat, g])], [dims, true])])])]);
+        };
+        return [act[0] ? gx() : null, act[1] ? sumTo(b, T(b, "t.mul", [ct, xhat]), w, ty[1]) : null, act[2] ? sumTo(b, ct, bias, ty[2]) : null];
+      },
+    },
+    structure: DENSE,
+    batch: layerNormBatch,
   },
   // a × b along a dim of size 3: bilinear; ḡa = b × ct, ḡb = ct × a (the triple product's cycles)
   cross: {
@@ -787,4 +921,65 @@ function inversePerm(dims: number[]): number[] {
   const inv = new Array<number>(n);
   dims.forEach((d, i) => (inv[d < 0 ? d + n : d] = i));
   return inv;
+}
+
+// ---- the nn ops' helpers
+/** `__jt.fn(operands..., { name: value, ... })`: the attrs as the runtime's options object */
+function withOptions(fn: string, names: string[]): RuntimeCall {
+  return call(fn, (a, attrs) => [...a, `{ ${names.map((n, i) => `${n}: ${JSON.stringify(attrs[i])}`).join(", ")} }`]);
+}
+
+/** An optional operand that was given (one left out is the literal undefined). */
+const given = (a: Atom) => !(a.k === "lit" && a.v === undefined);
+
+/** A loss's reduction of its elementwise (or per-row) values, and its transpose (ct back to `like`'s shape). */
+function reduced(b: Builder, t: Atom, red: unknown): Atom {
+  return red === "none" ? t : T(b, red === "sum" ? "t.sum" : "t.mean", [t], [undefined, false]);
+}
+function reducedBack(b: Builder, ct: Atom, like: Atom, red: unknown): Atom {
+  return red === "none" ? ct : T(b, red === "sum" ? "ad.sumBackward" : "ad.meanBackward", [ct, like], [undefined, false]);
+}
+
+/** A loss over a batch: each example's loss with reduction "none", then reduced over the example's dims (runtime/batching-nn.ts). */
+function lossBatch(op: string): BatchRule {
+  return (b, [x, t], kinds, [red]) => ({ a: b.t("ad.bLoss", [x, t], [op, red, kinds.slice(0, 2).map(isB)]), kind: "b" });
+}
+
+/** linear over a batch: x batched alone is more leading dims; a batched weight is each example's x Wᵀ (bMatmul), then its bias. */
+function linearBatch(...[b, [x, W, bias], kinds]: Parameters<BatchRule>): ReturnType<BatchRule> {
+  if (!isB(kinds[1]) && !isB(kinds[2])) return { a: b.t("t.linear", [x, W, bias]), kind: "b" };
+  const Wt = isB(kinds[1]) ? b.t("ad.bT", [W]) : b.t("t.t", [W]);
+  let y = b.t("ad.bMatmul", [x, Wt], [[isB(kinds[0]), isB(kinds[1])]]);
+  if (given(bias)) {
+    const [ya, ba] = aligned(b, [y, bias], ["b", kinds[2]], 2);
+    y = b.t("t.add", [ya, ba]);
+  }
+  return { a: y, kind: "b" };
+}
+
+/** layerNorm over a batch: x batched alone normalizes the same trailing dims; a batched weight or bias scales and shifts each example's x̂. */
+function layerNormBatch(...[b, args, kinds, attrs]: Parameters<BatchRule>): ReturnType<BatchRule> {
+  if (!isB(kinds[1]) && !isB(kinds[2])) return { a: b.t("t.layerNorm", args, attrs), kind: "b" };
+  let y = b.t("t.layerNorm", [args[0], lit(undefined), lit(undefined)], attrs);
+  let k: Kind = kinds[0];
+  for (const [i, op] of [[1, "t.mul"], [2, "t.add"]] as const) {
+    if (!given(args[i])) continue;
+    const [ya, aa] = aligned(b, [y, args[i]], [k, kinds[i]], 2);
+    y = b.t(op, [ya, aa]);
+    k = isB(k) || isB(kinds[i]) ? "b" : "u";
+  }
+  return { a: y, kind: "b" };
+}
+
+/** The trailing dims that layerNorm's normalizedShape names: [-k, ..., -1]. */
+function lnDims(shape: unknown): number[] {
+  const k = Array.isArray(shape) ? shape.length : 1;
+  return Array.from({ length: k }, (_, i) => i - k);
+}
+
+/** x̂ = (x − μ) r and r = 1 / √(σ² + eps) over `dims` (kept), from primitives, so derivatives differentiate again. */
+function lnStats(b: Builder, x: Atom, dims: number[], eps: number): { xhat: Atom; r: Atom } {
+  const c = T(b, "t.sub", [x, T(b, "t.mean", [x], [dims, true])]);
+  const r = T(b, "t.rsqrt", [T(b, "t.add", [T(b, "t.mean", [T(b, "t.mul", [c, c])], [dims, true]), lit(eps)])]);
+  return { xhat: T(b, "t.mul", [c, r]), r };
 }

@@ -53,9 +53,11 @@ export const batchedRules: Record<string, TensorRule> = {
   "ad.bAlign": { operands: Infinity, js: (a, attrs) => `__jt.bAlign(${[a[0], json(attrs[0]), json(attrs[1]), ...a.slice(1)].join(", ")})` },
   // whether the number-program twin may run (compiler/ad/batch-scalar.ts)
   "ad.bScalarRows": { operands: Infinity, js: (a, attrs) => `__jt.bScalarRows([${a.join(", ")}], ${json(attrs[0])}, ${json(attrs[1])})` },
-  // an nn op with the batch folded into its N (runtime/batching-nn.ts): attrs [fn, spatial dims, folded operands' positions, the op's attrs...]
+  // an nn op with the batch folded into its N (runtime/batching-conv.ts): attrs [fn, spatial dims, folded operands' positions, the op's attrs...]
   "ad.bFold": { operands: Infinity, js: (a, [fn, sp, fold, ...rest]) => `__jt.bFold(${[json(fn), json(sp), json(fold), `[${a.join(", ")}]`, ...rest.map(json)].join(", ")})` },
   "ad.bReduceAll": { operands: 1, js: (a, attrs) => `__jt.bReduceAll(${json(attrs[0])}, ${a[0]}, ${json(attrs[1])})` },
+  // the nn losses over a batch (runtime/batching-nn.ts): attrs [op, reduction, which operands are batched]
+  "ad.bLoss": plain("bLoss"),
   ...Object.fromEntries(
     ["bBroadcast", "bNums", "bNumsOut", "bItem", "bT", "bReshape", "bFlatten", "bSqueeze", "bExpand", "bMatmul", "bDot", "bOuter", "bSumTo", "bExpandAs", "bAcc", "bMatmulBackA", "bMatmulBackB", "bSize", "bDim", "bNumel", "bRepeatRows", "bBasis", "bJacRows", "bChunk", "bPutChunk", "bOnDevice", "bCmp", "bWhere", "bRepeat", "bDiag", "bRepeatBackward", "bDiagonalBackward", "bDiagBackward", "bTraceBackward", "bPieceBackward", "bReshapeAs"].map((n) => [`ad.${n}`, plain(n)]),
   ),

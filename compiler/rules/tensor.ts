@@ -12,8 +12,11 @@ export type { TensorRule } from "../ops/tensor.js";
 function elementwiseRules(): [string, TensorRule][] {
   return ELEMENTWISE_NAMES.map((name) => {
     const op = ELEMENTWISE_OPS[name];
+    // (a variant is called as the op it is a variant of, with its option: __jt.gelu(x, { approximate: "tanh" }))
+    const v = op.variantOf;
+    const js = v ? call(v[0], (a) => [...a, `{ ${v[1]}: ${JSON.stringify(v[2])} }`]) : call(name);
     // (an op of zero derivative is a constant to AD: its operands' cotangents are not asked for)
-    return [`t.${name}`, op.rule.zero ? { operands: op.arity, js: call(name), zero: true } : { operands: op.arity, js: call(name), jvp: op.rule.jvp, vjp: op.rule.vjp }];
+    return [`t.${name}`, op.rule.zero ? { operands: op.arity, js, zero: true } : { operands: op.arity, js, jvp: op.rule.jvp, vjp: op.rule.vjp }];
   });
 }
 

@@ -7,6 +7,7 @@ import type { Tensor } from "../tensor.js";
 import type { Operand } from "../check.js";
 import { unary } from "./unary.js";
 import { binary, scaled, type AlphaOptions } from "./binary.js";
+import { pickVariant } from "./variants.js";
 
 /** input + alpha * other, broadcasting. */
 export const add = deviceAware("add", (input: Operand, other: Operand, opts?: AlphaOptions): Tensor => binary("add", "add", input, scaled("add", other, opts)));
@@ -123,7 +124,10 @@ export const erf = deviceAware("erf", (input: Tensor): Tensor => unary("erf", in
 /** 1 - erf(input), without the cancellation for large input. */
 export const erfc = deviceAware("erfc", (input: Tensor): Tensor => unary("erfc", input));
 /** input * Φ(input), Φ the standard normal's CDF (PyTorch's exact gelu). */
-export const gelu = deviceAware("gelu", (input: Tensor): Tensor => unary("gelu", input));
+const gelu_ = deviceAware("gelu", (input: Tensor): Tensor => unary("gelu", input));
+export const gelu = (input: Tensor, opts?: { approximate?: "none" | "tanh" }): Tensor => pickVariant("gelu", "approximate", opts, { "none": gelu_, "tanh": geluTanh })(input);
+/** input * (1 + tanh(√(2/π) (input + 0.044715 input³))) / 2 (PyTorch's gelu with approximate "tanh"). */
+const geluTanh = deviceAware("geluTanh", (input: Tensor): Tensor => unary("geluTanh", input));
 /** input * sigmoid(input). */
 export const silu = deviceAware("silu", (input: Tensor): Tensor => unary("silu", input));
 /** input * tanh(softplus(input)). */
@@ -264,7 +268,7 @@ export class TensorElementwise {
   /** 1 - erf(input), without the cancellation for large input. */
   erfc(this: Tensor): Tensor { return erfc(this); }
   /** input * Φ(input), Φ the standard normal's CDF (PyTorch's exact gelu). */
-  gelu(this: Tensor): Tensor { return gelu(this); }
+  gelu(this: Tensor, opts?: Parameters<typeof gelu>[1]): Tensor { return gelu(this, opts); }
   /** input * sigmoid(input). */
   silu(this: Tensor): Tensor { return silu(this); }
   /** input * tanh(softplus(input)). */

@@ -4,7 +4,7 @@
 import type { Storage } from "../dtype.js";
 import { erfC, erfcC, powC, remainderC, roundHalfEven } from "./scalar-math.js";
 
-export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "softplus", "log1p", "expm1", "exp2", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sign", "floor", "ceil", "round", "trunc", "frac", "erf", "erfc", "gelu", "silu", "mish", "elu", "leakyRelu", "logSigmoid", "hardtanh", "relu6", "logicalNot", "isnan", "isinf", "isfinite"] as const;
+export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "softplus", "log1p", "expm1", "exp2", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sign", "floor", "ceil", "round", "trunc", "frac", "erf", "erfc", "gelu", "geluTanh", "silu", "mish", "elu", "leakyRelu", "logSigmoid", "hardtanh", "relu6", "logicalNot", "isnan", "isinf", "isfinite"] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export const BINARY_OPS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2", "fmod", "remainder", "hypot", "xlogy", "gt", "lt", "ge", "le", "eq", "ne", "logicalAnd", "logicalOr", "logicalXor"] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
@@ -67,6 +67,7 @@ export function unaryLoop(op: UnaryOp, xs: Storage, o: Storage, n: number, p: re
     case "erf": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = erfC(x); } return;
     case "erfc": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = erfcC(x); } return;
     case "gelu": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = 0.5 * x * (1 + erfC(x * Math.SQRT1_2)); } return;
+    case "geluTanh": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); } return;
     case "silu": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x / (1 + Math.exp(-x)); } return;
     case "mish": for (let i = 0; i < n; i++) { const x = xs[i]; o[i] = x * Math.tanh(Math.log1p(Math.exp(x))); } return;
     case "elu": {

@@ -16,9 +16,10 @@ import * as linalgOps from "./linalg.js";
 import * as detOps from "./linalg-det.js";
 import { linalgNorm } from "./linalg-norm.js";
 import * as loss from "./loss.js";
+import * as nn from "./nn.js";
 import * as stats from "./stats.js";
 import * as scan from "./scan.js";
-import * as nn from "./conv.js";
+import * as conv from "./conv.js";
 
 export type { AlphaOptions } from "./binary.js";
 // the elementwise ops, generated from the op registry (compiler/ops/elementwise.ts)
@@ -71,8 +72,14 @@ export const index = deviceAware("index", slice.index);
 export { flip, roll, repeat, tile, movedim, unflatten, broadcastTo, expandAs, clone, diag, diagonal, trace, tril, triu, chunk, split, unbind, pad, indexSelect } from "./moves.js";
 export const softmax = deviceAware("softmax", sm.softmax);
 export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
-/** Cross-entropy of class scores against class indices or probabilities, averaged over the batch (torch.nn.functional.cross_entropy). */
+// torch.nn.functional (built on other ops, on the device of their arguments: loss.ts, nn.ts)
+export type { LossOptions, Reduction } from "./loss.js";
 export const crossEntropy = loss.crossEntropy;
+export const nllLoss = loss.nllLoss;
+export const mseLoss = loss.mseLoss;
+export const binaryCrossEntropyWithLogits = loss.binaryCrossEntropyWithLogits;
+export const linear = nn.linear;
+export const layerNorm = nn.layerNorm;
 /** The cross product of 3-vectors along a dim (default -1, as torch.linalg.cross; torch.cross's legacy default differs), CPU only. */
 export const cross = linalgOps.cross;
 /**
@@ -83,7 +90,7 @@ export const linalg = { solve: linalgOps.solve, inv: linalgOps.inv, det: detOps.
 /** torch.einsum: `einsum("ij,jk->ik", a, b)` (CPU and WebGPU). */
 export { einsum } from "./einsum.js";
 /** torch.nn.functional's convolutions and pools (CPU only: a WebGPU tensor is a TypeError naming the op); an absent bias is undefined or null. */
-export const conv1d = nn.conv1d;
-export const conv2d = nn.conv2d;
-export const maxPool2d = nn.maxPool2d;
-export const avgPool2d = nn.avgPool2d;
+export const conv1d = conv.conv1d;
+export const conv2d = conv.conv2d;
+export const maxPool2d = conv.maxPool2d;
+export const avgPool2d = conv.avgPool2d;

@@ -1,6 +1,7 @@
 // Random tensor programs (SPEC §5 ops, PyTorch broadcasting) as fast-check
 // arbitraries: elementwise chains, reductions over dims (with and without
-// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, matmul with a captured constant matrix, shape ops, conv1d and the 2-D pools, where
+// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, nn's layerNorm, mseLoss and
+// binaryCrossEntropyWithLogits (each reduction), matmul or linear with a captured constant matrix, shape ops, conv1d and the 2-D pools, where
 // with a captured mask, a mask from the data (`a.gt(c)`) or a data-dependent
 // condition, clamp, number parameters
 // mixed in, helper functions (some with a loop and an early return),
@@ -46,7 +47,7 @@ const CMP = ["gt", "lt", "ge", "le"] as const;
 export const JOIN = ["cat", "stack", "outer", "dot"] as const;
 export type Join = (typeof JOIN)[number];
 export type Bin = (typeof BIN)[number];
-export const RED = ["sum", "mean", "max", "min", "prod", "softmax", "logSoftmax", "all", "logsumexp", "norm", "var", "std", "cumsum", "cumprod"] as const;
+export const RED = ["sum", "mean", "max", "min", "prod", "softmax", "logSoftmax", "all", "logsumexp", "norm", "var", "std", "cumsum", "cumprod", "layerNorm", "mseLoss", "bceLogits"] as const;
 export type Red = (typeof RED)[number];
 export const SHAPE = [
   "t", "unsqueeze", "flatten", "transpose", "reshape", "select", "narrow", "permute", "squeeze", "expand",
@@ -400,6 +401,8 @@ export function renderTE(e: TE, sc: TScope): TVal {
         pow2: `${c}.pow(2)`,
         pow3: `${c}.pow(3)`,
         powf: `${c}.sigmoid().add(0.5).pow(1.5)`,
+        // (a variant: reached through its op's options)
+        geluTanh: `${c}.gelu({ approximate: "tanh" })`,
       }[e.f as string] ?? `${inDomain(c, e.f, 0)}.${e.f}()`;
       return { code, shape: a.shape };
     }
@@ -429,6 +432,13 @@ export function renderTE(e: TE, sc: TScope): TVal {
       if (e.f === "all") return { code: `${a.code}.sum()`, shape: [] };
       const dim = e.dim % rank;
       if (e.f === "softmax" || e.f === "logSoftmax" || e.f === "cumsum" || e.f === "cumprod") return { code: `${a.code}.${e.f}(${dim})`, shape: a.shape };
+      // nn: layerNorm over the trailing dims from `dim` (eps keeps a constant row smooth); losses against a function of the operand, keep: reduction "none"
+      if (e.f === "layerNorm") return { code: `layerNorm(${a.code}, [${a.shape.slice(dim).join(", ")}], undefined, undefined, 0.1)`, shape: a.shape };
+      if (e.f === "mseLoss" || e.f === "bceLogits") {
+        const fn = e.f === "mseLoss" ? "mseLoss" : "binaryCrossEntropyWithLogits";
+        const red = e.keep ? "none" : dim === 0 ? "mean" : "sum";
+        return { code: `${fn}(${a.code}, ${a.code}.sin().sigmoid(), { reduction: "${red}" })`, shape: e.keep ? a.shape : [] };
+      }
       const shape = e.keep ? a.shape.map((d, i) => (i === dim ? 1 : d)) : a.shape.filter((_, i) => i !== dim);
       // (finite and smooth: the 2-norm of random values, var with correction 0, std only over more than one element)
       if (e.f === "norm") return { code: `${a.code}.norm(2, ${dim}${e.keep ? ", true" : ""})`, shape };
@@ -445,7 +455,8 @@ export function renderTE(e: TE, sc: TScope): TVal {
       const shape = [...a.shape.slice(0, -1), e.m];
       if (numel(shape) > MAX_NUMEL) return a;
       const W = constant(sc, [k, e.m], values(e.seed, k * e.m));
-      return { code: `${a.code}.matmul(${W})`, shape };
+      // (odd seeds: the same product as nn's linear, x (Wᵀ)ᵀ)
+      return { code: e.seed % 2 ? `linear(${a.code}, ${W}.t())` : `${a.code}.matmul(${W})`, shape };
     }
     case "shape": {
       const a = r(e.a);
@@ -848,7 +859,7 @@ function renderPass(p: TensorProgram, out: number[] | undefined): RenderedTensor
     "}",
   ];
   return {
-    imports: `import { tensor, where, cat, stack, conv1d, maxPool2d, avgPool2d, type Tensor } from "jacc";`,
+    imports: `import { tensor, where, cat, stack, conv1d, maxPool2d, avgPool2d, layerNorm, linear, mseLoss, binaryCrossEntropyWithLogits, type Tensor } from "jacc";`,
     source: [...consts, ...helpers, ...lhelpers, ...trecs, ...fn].join("\n") + "\n",
     params: p.params.map((q, k) => ({ name: names[k], type: q.kind === "t" ? "Tensor" : "number" })),
     outShape: ret.shape,

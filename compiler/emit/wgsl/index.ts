@@ -57,7 +57,8 @@ const EXPAND = ["copy_strided", "fill"];
  */
 export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   // the registry's elementwise ops: their own kernel (and binary_mul to scale `other` by alpha)
-  ...Object.fromEntries(UNARY_NAMES.map((op) => [op, [`unary_${op}`]])),
+  // (an op with variants, gelu, needs its variants' kernels too: gelu(x, { approximate: "tanh" }) runs unary_geluTanh)
+  ...Object.fromEntries(UNARY_NAMES.filter((op) => !ELEMENTWISE_OPS[op].variantOf).map((op) => [op, Object.values(ELEMENTWISE_OPS[op].variants?.ops ?? { op }).map((n) => `unary_${n}`)])),
   ...Object.fromEntries(BINARY_NAMES.map((op) => [op, ELEMENTWISE_OPS[op].alpha ? [`binary_${op}`, "binary_mul"] : [`binary_${op}`]])),
   where: ["where"],
   // (masks on WebGPU are f32 buffers of 0 / 1: maskedFill of a bool input converts back with ne)
@@ -100,6 +101,14 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   crossEntropy: ["log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
   adCeTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
   adCeTargetTangent: ["fill"],
+  // torch.nn.functional (runtime/ops/nn.ts, loss.ts): built on other ops
+  nllLoss: ["binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
+  adNllTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
+  mseLoss: ["binary_sub", "unary_square", "reduce_sum"],
+  binaryCrossEntropyWithLogits: ["binary_sub", "binary_mul", "unary_logSigmoid", "reduce_sum"],
+  linear: ["matmul", "fill", "copy_strided", "binary_add"],
+  layerNorm: ["reduce_sum", "binary_sub", "binary_mul", "binary_add", "unary_rsqrt"],
+  bLoss: ["copy_strided", "log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "binary_sub", "unary_square", "unary_logSigmoid"],
   zeros: ["fill"], ones: ["fill"], full: ["fill"],
   // AD helpers (runtime/ad.ts)
   adAcc: ["binary_add"],
