@@ -151,13 +151,18 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   const spec = OPS.get(name);
   if (!spec || (recvIn && spec.functionOnly)) return fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
   const atoms: Atom[] = [recv];
-  let i = 0;
-  for (; i < spec.operands - 1; i++) {
-    if (!args[i]) fail(node, "arity", `\`${name}\` needs ${spec.operands - 1} operand(s)`);
-    const val = lw.expr(args[i]);
-    if (val.k !== "atom" || (val.t.k !== "tensor" && val.t.k !== "num")) fail(args[i], "unsupported-type", `\`${name}\` takes a Tensor or a number`);
+  // (scatter(dim, index, src): the ints come first, the atoms stay operands first)
+  const nInts = spec.ints?.length ?? 0;
+  const opAt = spec.operandsLast ? nInts : 0;
+  const intAt = spec.operandsLast ? 0 : spec.operands - 1;
+  for (let k = 0; k < spec.operands - 1; k++) {
+    const a = args[opAt + k];
+    if (!a) fail(node, "arity", `\`${name}\` needs ${spec.operands - 1} operand(s)${spec.operandsLast ? ` after its ${nInts} integer argument(s)` : ""}`);
+    const val = lw.expr(a);
+    if (val.k !== "atom" || (val.t.k !== "tensor" && val.t.k !== "num")) fail(a, "unsupported-type", `\`${name}\` takes a Tensor or a number`);
     atoms.push(val.a);
   }
+  let i = intAt;
   for (const [k, dflt] of (spec.ints ?? []).entries()) {
     const a = args[i + k];
     if (!a) {
@@ -169,7 +174,7 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
       atoms.push(val.a);
     }
   }
-  i += spec.ints?.length ?? 0;
+  i = spec.operandsLast ? nInts + spec.operands - 1 : intAt + nInts;
   const attrs: unknown[] = [];
   if (spec.lits === "norm") {
     // norm(p?, dim?, keepdim?): p a literal order (Infinity kept as "inf": attrs stay JSON)

@@ -44,6 +44,6 @@ export const batchedRules: Record<string, TensorRule> = {
   "ad.bAlign": { operands: Infinity, js: (a, attrs) => `__jt.bAlign(${[a[0], json(attrs[0]), json(attrs[1]), ...a.slice(1)].join(", ")})` },
   "ad.bReduceAll": { operands: 1, js: (a, attrs) => `__jt.bReduceAll(${json(attrs[0])}, ${a[0]}, ${json(attrs[1])})` },
   ...Object.fromEntries(
-    ["bBroadcast", "bNums", "bNumsOut", "bItem", "bT", "bReshape", "bFlatten", "bSqueeze", "bExpand", "bMatmul", "bDot", "bOuter", "bSumTo", "bExpandAs", "bAcc", "bMatmulBackA", "bMatmulBackB", "bSize", "bDim", "bNumel", "bRepeatRows", "bBasis", "bJacRows", "bChunk", "bPutChunk", "bOnDevice", "bCmp", "bWhere", "bRepeat", "bDiag", "bRepeatBackward", "bDiagonalBackward", "bDiagBackward", "bTraceBackward", "bPieceBackward", "bReshapeAs"].map((n) => [`ad.${n}`, plain(n)]),
+    ["bBroadcast", "bNums", "bNumsOut", "bItem", "bT", "bReshape", "bFlatten", "bSqueeze", "bExpand", "bMatmul", "bDot", "bOuter", "bSumTo", "bExpandAs", "bAcc", "bMatmulBackA", "bMatmulBackB", "bSize", "bDim", "bNumel", "bRepeatRows", "bBasis", "bJacRows", "bChunk", "bPutChunk", "bOnDevice", "bCmp", "bWhere", "bRepeat", "bDiag", "bRepeatBackward", "bDiagonalBackward", "bDiagBackward", "bTraceBackward", "bPieceBackward", "bReshapeAs", "bMaskedSelect", "bMaskedSelectBackward"].map((n) => [`ad.${n}`, plain(n)]),
   ),
 };

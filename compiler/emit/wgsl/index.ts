@@ -85,6 +85,9 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   bRepeatBackward: ["copy_strided", ...SUM_TO], bDiagonalBackward: EXPAND, bDiagBackward: EXPAND, bTraceBackward: EXPAND, bPieceBackward: EXPAND, bReshapeAs: COPY,
   chunk: COPY, split: COPY, unbind: COPY, adPiece: COPY,
   indexSelect: ["gather_rows", "copy_strided"],
+  // (the index read on the CPU as flat offsets; scatter and maskedSelect are CPU only)
+  gather: ["gather_rows"],
+  scatterAdd: ["scatter_rows_add", "binary_add", "copy_strided"],
   softmax: ["softmax"],
   logSoftmax: ["log_softmax"],
   // (built on other ops: their kernels)
@@ -139,6 +142,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adTraceBackward: EXPAND,
   adPieceBackward: EXPAND,
   adIndexSelectBackward: ["scatter_rows_add", "copy_strided", "fill"],
+  adFitTo: EXPAND,
   adNumel: [],
   // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts)
   adNumAdd: ["binary_add", "binary_mul"],
