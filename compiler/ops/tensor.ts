@@ -387,14 +387,15 @@ const TENSOR_OPS_TABLE = {
   },
   // scatter(dim, index, src): x with src (a tensor or a number) written at the index. x̄ = ct with the
   // written places zeroed; a tensor src̄ = ct gathered at the index (PyTorch's rule: with repeated
-  // indices every src entry aimed at a place gets its gradient, though one write wins); a number
-  // src̄ = Σ ct over the written places (each counted once)
+  // indices every src entry aimed at a place gets its gradient, though one write wins; the jvp adds
+  // src's tangents to match); a number src̄ = Σ ct over the written places (each counted once)
   scatter: {
     surface: { operands: 2, ints: [REQ, REQ], operandsLast: true },
     rule: {
       operands: 2,
       js: call("scatter", (a) => [a[0], a[2], a[3], a[1]]),
-      jvp: (b, [x, , dim, index], [dx, ds]) => tadd(b, dx ? T(b, "t.scatter", [dx, lit(0), dim, index]) : null, ds ? T(b, "t.scatter", [T(b, "ad.zerosLike", [x]), ds, dim, index]) : null),
+      // (a tensor src's tangent is added, the transpose of its gather: both modes agree where indices repeat)
+      jvp: (b, [x, , dim, index], [dx, ds]) => tadd(b, dx ? T(b, "t.scatter", [dx, lit(0), dim, index]) : null, ds ? T(b, tensorOf(b, ds) ? "t.scatterAdd" : "t.scatter", [T(b, "ad.zerosLike", [x]), ds, dim, index]) : null),
       vjp: (b, [, src, dim, index], _o, ct, act, _a, ty) => {
         const cleared = T(b, "t.scatter", [ct, lit(0), dim, index]);
         if (!act[1]) return [cleared, null];

@@ -82,7 +82,7 @@ export function gather(input: Tensor, dim: number, index: Tensor): Tensor {
 export function scatter(input: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
   const x = anyTensor("scatter", input);
   if (typeof src !== "number") anyTensor("scatter", src, "src (a Tensor or a number)");
-  cpuOnly("scatter", [x, index, src]);
+  cpuOnly("scatter", [x, src]);
   const p = indexPlan("scatter", x.shape, dim, index, typeof src === "number" ? undefined : src.shape);
   const out = alloc(x.dtype, x.numel());
   out.set(x.data);
