@@ -1,6 +1,6 @@
 // Random tensor programs (SPEC §5 ops, PyTorch broadcasting) as fast-check
 // arbitraries: elementwise chains, reductions over dims (with and without
-// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, matmul with a captured constant matrix, shape ops, where
+// keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, matmul with a captured constant matrix, shape ops (gather and scatter with captured indices, maskedSelect with a captured mask), where
 // with a captured mask, a mask from the data (`a.gt(c)`) or a data-dependent
 // condition, clamp, number parameters
 // mixed in, helper functions (some with a loop and an early return),
@@ -51,6 +51,7 @@ export type Red = (typeof RED)[number];
 export const SHAPE = [
   "t", "unsqueeze", "flatten", "transpose", "reshape", "select", "narrow", "permute", "squeeze", "expand",
   "flip", "roll", "repeat", "tile", "movedim", "unflatten", "clone", "diag", "diagonal", "trace", "tril", "triu", "chunk", "unbind", "pad",
+  "gather", "scatter", "scatterAdd", "maskedSelect",
 ] as const;
 export type ShapeOp = (typeof SHAPE)[number];
 
@@ -512,6 +513,25 @@ export function renderTE(e: TE, sc: TScope): TVal {
         case "pad":
           // one entry of 0.5 before the last dim, its last entry cut
           return s.length >= 1 ? { code: `${a.code}.pad([1, -1], 0.5)`, shape: s } : a;
+        // gather / scatterAdd along the last dim with a captured index of a's shape (repeats included),
+        // scatter with a permutation (each place written once: its src derivative is exact), and
+        // maskedSelect with a captured mask (its length known here)
+        case "gather":
+        case "scatterAdd":
+        case "scatter": {
+          if (s.length === 0) return a;
+          const n = s[s.length - 1];
+          const idx = Array.from({ length: numel(s) }, (_, i) => (e.op === "scatter" ? ((i % n) + 1) % n : (i * (e.op === "gather" ? 7 : 5) + 3) % n));
+          const K = constant(sc, s, idx);
+          return { code: e.op === "gather" ? `${a.code}.gather(-1, ${K})` : `${a.code}.${e.op}(-1, ${K}, ${a.code}.sin())`, shape: s };
+        }
+        case "maskedSelect": {
+          if (s.length === 0) return a;
+          const bits = Array.from({ length: numel(s) }, (_, i) => (i * 3 + 1) % 4 !== 0);
+          const name = `K${sc.consts.length}`;
+          sc.consts.push(`const ${name} = tensor(${nestedArray(s, bits.map(Number)).replace(/\d+/g, (d) => (d === "1" ? "true" : "false"))});`);
+          return { code: `${a.code}.maskedSelect(${name})`, shape: [bits.filter(Boolean).length] };
+        }
       }
       return a;
     }
