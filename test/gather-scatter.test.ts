@@ -147,7 +147,7 @@ test("vmap(grad) through gather / scatter / scatterAdd / maskedSelect: batched, 
 const FILE = "gather-scatter";
 const it = (name: string, fn: () => Promise<void>) => gpuTest(FILE, name, async () => (registerAllKernels(), fn()));
 
-/** f on CPU tensors and on their WebGPU copies (the index stays on the CPU): same shapes and values, only the kernels RUNTIME_KERNELS lists for `fn`. */
+/** f on CPU tensors and on their WebGPU copies (a CPU index, checked and uploaded): same shapes and values, only the kernels RUNTIME_KERNELS lists for `fn`. */
 async function same(fn: string, f: (...a: Tensor[]) => Tensor, args: Tensor[]): Promise<void> {
   const cpu = f(...args);
   const ex = webgpuExecutor()!;
@@ -167,14 +167,22 @@ it("gather and scatterAdd on WebGPU agree with the CPU; scatter and maskedSelect
   await same("scatterAdd", (t, s) => t.scatterAdd(1, I, s), [x32, s32]);
   await same("scatterAdd", (t, s) => t.scatterAdd(0, f64([[2, 0], [1, 1], [0, 2]]), s), [x32, s32]);
   const g = x32.to("webgpu");
-  throwsWith(() => g.gather(1, I.to("float32").to("webgpu")), TypeError, "gather", "webgpu device", "[3,4]");
+  // an index on the device: read by the kernel; a bad value there cannot be thrown, it gives NaN
+  const Id = I.to("float32").to("webgpu");
+  assert.equal(mismatches(Array.from(await g.gather(1, Id).read()), Array.from(x32.gather(1, I).data), 1e-6), []);
+  assert.equal(mismatches(Array.from(await g.scatterAdd(1, Id, s32.to("webgpu")).read()), Array.from(x32.scatterAdd(1, I, s32).data), 1e-6), []);
+  const bad = jt.tensor([[3, 0.5, 4]]).to("webgpu");
+  assert.equal(Array.from(await g.gather(1, bad).read()).map(Number.isNaN), [false, true, true]);
+  assert.ok(Array.from(await g.scatterAdd(1, bad, s32.to("webgpu")).read()).every(Number.isNaN));
+  throwsWith(() => g.gather(1, jt.zeros([3]).to("webgpu")), RangeError, "gather", "as many dims", "[3,4]");
+  throwsWith(() => x32.gather(1, Id), TypeError, "gather", "different devices");
   throwsWith(() => g.scatter(1, I, 0.5), TypeError, /^scatter: expected tensors on the cpu device, got webgpu/);
   throwsWith(() => g.maskedSelect(g.gt(0.5)), TypeError, /^maskedSelect: expected tensors on the cpu device, got webgpu/);
 });
 
 const GPU_GRAD = `
 import { grad, tensor, type Tensor } from "jacc";
-const I = tensor([[3, 0, 3], [1, 1, 2]]);
+const I = tensor([[3, 0, 3], [1, 1, 2]], { dtype: "float64" });
 export const g = grad((x: Tensor, s: Tensor) => x.gather(1, I).exp().sum().add(x.scatterAdd(1, I, s.mul(s)).sin().sum()), { argnums: [0, 1] });
 `;
 

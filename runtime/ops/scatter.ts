@@ -1,16 +1,14 @@
 // gather / scatter / scatterAdd along a dim, and maskedSelect (PyTorch's
 // torch.gather, Tensor.scatter, Tensor.scatter_add, torch.masked_select).
 // The index is a CPU float tensor of integral values (there is no int32 dtype
-// yet): its values are read here to work out, for each index element, the flat
-// offset it addresses, so gather and scatterAdd run on WebGPU as flat gathers /
-// summed scatters (runtime/webgpu/scatter.ts); scatter and maskedSelect are
-// CPU only.
+// yet): on the CPU its values are checked and turned into the flat offset each
+// index element addresses. gather and scatterAdd run on WebGPU with the index
+// on the device (runtime/webgpu/scatter.ts); scatter and maskedSelect are CPU only.
 import { Tensor } from "../tensor.js";
 import { alloc } from "../dtype.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, describe, fmt, normDim, numelOf } from "../shape.js";
 import { cpuOnly } from "../check.js";
 import { gpuCall } from "../device.js";
-import * as ops from "./index.js";
 
 function anyTensor(op: string, x: unknown, what = "input"): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for ${what}, got ${describe(x)}`);
@@ -27,30 +25,39 @@ export interface IndexPlan {
 
 /**
  * Checks gather / scatter's index against the input (and src) as PyTorch does: as many dims as
- * the input, no larger than it along the other dims (nor than src along any), integral values in
- * [0, size) along dim. 0-d tensors count as one element.
+ * the input, no larger than it along the other dims (nor than src along any); the dim wrapped.
+ * 0-d tensors count as one element.
  */
-export function indexPlan(op: string, shape: readonly number[], dimIn: unknown, index: unknown, srcShape?: readonly number[]): IndexPlan {
+export function indexShapes(op: string, shape: readonly number[], dimIn: unknown, index: unknown, srcShape?: readonly number[]): { dim: number; both: string } {
   const dim = normDim(op, dimIn, shape);
   if (!(index instanceof Tensor)) throw new TypeError(`${op}: index must be a Tensor of integral values, got ${describe(index)} (input shape ${fmt(shape)})`);
-  if (index.device !== "cpu") throw new TypeError(`${op}: an index on the ${index.device} device cannot be read synchronously; pass a CPU tensor (input shape ${fmt(shape)}, index shape ${fmt(index.shape)})`);
   if (index.dtype === "bool") throw new TypeError(`${op}: index must hold integral values (a float tensor: there is no int32 dtype yet), got a bool tensor of shape ${fmt(index.shape)}; for a mask use maskedSelect or where`);
   const both = `(input shape ${fmt(shape)}, index shape ${fmt(index.shape)}${srcShape ? `, src shape ${fmt(srcShape)}` : ""})`;
-  const one = (s: readonly number[]) => (s.length ? s : [1]);
   const xs = one(shape), is = one(index.shape);
   if (index.shape.length !== shape.length) throw new RangeError(`${op}: index must have as many dims as the input ${both}`);
+  if (srcShape && srcShape.length !== shape.length) throw new RangeError(`${op}: src must have as many dims as the input ${both}`);
   for (let d = 0; d < is.length; d++) {
     if (d !== dim && is[d] > xs[d]) throw new RangeError(`${op}: index is larger than the input along dim ${d} ${both}`);
     if (srcShape && is[d] > one(srcShape)[d]) throw new RangeError(`${op}: index is larger than src along dim ${d} ${both}`);
   }
-  if (srcShape && srcShape.length !== shape.length) throw new RangeError(`${op}: src must have as many dims as the input ${both}`);
-  const xStr = contiguousStrides(xs), sStr = srcShape ? contiguousStrides(one(srcShape)) : undefined;
-  const n = index.numel();
+  return { dim, both };
+}
+
+const one = (s: readonly number[]) => (s.length ? s : [1]);
+
+/** The shapes checked, then each index value (integral, in [0, size)) and the flat offsets it addresses. The index must be on the CPU. */
+export function indexPlan(op: string, shape: readonly number[], dimIn: unknown, index: unknown, srcShape?: readonly number[]): IndexPlan {
+  const { dim, both } = indexShapes(op, shape, dimIn, index, srcShape);
+  const idx = index as Tensor;
+  if (idx.device !== "cpu") throw new TypeError(`${op}: an index on the ${idx.device} device cannot be read synchronously; pass a CPU tensor ${both}`);
+  const is = one(idx.shape);
+  const xStr = contiguousStrides(one(shape)), sStr = srcShape ? contiguousStrides(one(srcShape)) : undefined;
+  const n = idx.numel();
   const dst = new Uint32Array(n), src = sStr ? new Uint32Array(n) : undefined;
   const coord = new Array<number>(is.length).fill(0);
-  const size = xs[dim];
+  const size = one(shape)[dim];
   for (let k = 0; k < n; k++) {
-    const v = index.data[k];
+    const v = idx.data[k];
     if (!Number.isInteger(v) || v < 0 || v >= size) {
       const what = Number.isInteger(v) ? `index value ${v} is out of range [0, ${size}) along dim ${dim}` : `index value ${v} is not an integer`;
       throw new RangeError(`${op}: ${what} ${both}`);
@@ -65,14 +72,28 @@ export function indexPlan(op: string, shape: readonly number[], dimIn: unknown, 
     // the next coordinates, row-major
     for (let d = is.length - 1; d >= 0 && ++coord[d] === is[d]; d--) coord[d] = 0;
   }
-  return { dim, shape: [...index.shape], dst, src };
+  return { dim, shape: [...idx.shape], dst, src };
+}
+
+/**
+ * gather / scatterAdd on WebGPU: the index on the device as float32 (a CPU one checked value by value
+ * first, then uploaded); a device index is read by the kernel only (a bad value gives NaN there).
+ */
+function onDevice(op: string, x: Tensor, dim: unknown, index: unknown, src?: Tensor): Tensor {
+  if (index instanceof Tensor && index.device === "cpu") {
+    const { dim: d } = indexPlan(op, x.shape, dim, index, src?.shape);
+    return gpuCall(`${op}Dim`, [op, x, index.to("float32").to("webgpu"), d, src]);
+  }
+  const { dim: d } = indexShapes(op, x.shape, dim, index, src?.shape);
+  return gpuCall(`${op}Dim`, [op, x, index, d, src]);
 }
 
 /** out[i][j] = input[index[i][j]][j] (dim 0), the input's entries picked along dim: the result has the index's shape. */
 export function gather(input: Tensor, dim: number, index: Tensor): Tensor {
   const x = anyTensor("gather", input);
+  if (x.device === "webgpu") return onDevice("gather", x, dim, index);
+  if (index instanceof Tensor) cpuOnly("gather", [x, index]);
   const p = indexPlan("gather", x.shape, dim, index);
-  if (x.device === "webgpu") return gpuCall("gatherAt", ["gather", x, p.dst, p.shape]);
   const out = alloc(x.dtype, p.dst.length);
   for (let k = 0; k < out.length; k++) out[k] = x.data[p.dst[k]];
   return new Tensor(out, p.shape);
@@ -95,8 +116,9 @@ export function scatter(input: Tensor, dim: number, index: Tensor, src: Tensor |
 export function scatterAdd(input: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const x = anyTensor("scatterAdd", input);
   const s = anyTensor("scatterAdd", src, "src");
+  if (x.device === "webgpu" || s.device === "webgpu") return onDevice("scatterAdd", x, dim, index, s);
+  if (index instanceof Tensor) cpuOnly("scatterAdd", [x, s, index]);
   const p = indexPlan("scatterAdd", x.shape, dim, index, s.shape);
-  if (x.device === "webgpu" || s.device === "webgpu") return gpuCall("scatterAddAt", ["scatterAdd", x, s, p.dst, p.shape]);
   const out = alloc(x.dtype, x.numel());
   out.set(x.data);
   for (let k = 0; k < p.dst.length; k++) out[p.dst[k]] += s.data[p.src![k]];
@@ -130,6 +152,3 @@ export function maskedSelect(input: Tensor, mask: Tensor): Tensor {
   for (let k = 0; k < out.length; k++) out[k] = x.data[from[k]];
   return new Tensor(out, [out.length]);
 }
-
-// (the device-aware ops module imports this one; ops is read at call time only)
-void ops;
