@@ -123,6 +123,9 @@ export function loss(x: Tensor, w: Tensor): Tensor {
   return a.sum().add(b).add(c).add(x.maskedSelect(M).exp().sum());
 }
 export const pg = vmap(grad(loss, { argnums: [0, 1] }), { inDims: [0, null] });
+// a batched index (each example its own)
+export const bi = vmap((x: Tensor, i: Tensor) => x.gather(1, i).mul(x.scatterAdd(1, i, x.exp()).sum()), { inDims: [0, 0] });
+export const bg = vmap(grad((x: Tensor, i: Tensor) => x.gather(1, i).exp().sum()), { inDims: [0, 0] });
 // each example's mask differs: its result's length too, so the row loop runs
 export const rows = vmap((x: Tensor) => x.maskedSelect(x.gt(0)).sum());
 `;
@@ -139,6 +142,12 @@ test("vmap(grad) through gather / scatter / scatterAdd / maskedSelect: batched, 
   assert.equal([...a.shape], [4, 2, 3]);
   assert.equal(mismatches(Array.from(a.data), Array.from(b.data), 1e-12), []);
   assert.equal(mismatches(Array.from(aw.data), Array.from(bw.data), 1e-12), []);
+  const xi = xs.narrow(0, 0, 3), idx = f64([[[0, 2], [1, 1]], [[2, 2], [0, 1]], [[1, 0], [0, 0]]]);
+  for (const k of ["bi", "bg"]) {
+    const p = fast[k](xi, idx) as Tensor, q = slow[k](xi, idx) as Tensor;
+    assert.equal([...p.shape], [...q.shape], k);
+    assert.equal(mismatches(Array.from(p.data), Array.from(q.data), 1e-12), [], k);
+  }
   const r = fast.rows(f64([[1, -2, 3], [-1, -1, -1]])) as Tensor;
   tensorIs(r, [2], "float64", [4, 0]);
 });
