@@ -7,3 +7,4 @@ export * from "./ad/backward.js";
 export * from "./ad/hessian.js";
 export * from "./ad/reductions.js";
 export * from "./ad/moves.js";
+export * from "./ad/scatter.js";

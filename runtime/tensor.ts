@@ -213,6 +213,14 @@ export class Tensor extends TensorElementwise {
   index(indices: number | NestedData | Tensor): Tensor { return ops.index(this, indices); }
   /** The entries at `index` (integers; a float tensor of integral values for now) along dim. */
   indexSelect(dim: number, index: number | readonly number[] | Tensor): Tensor { return ops.indexSelect(this, dim, index); }
+  /** The entries picked along dim by index (a float tensor of integral values): torch.gather. */
+  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
+  /** A copy with src (a Tensor or a number) written where index points along dim. */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return ops.scatter(this, dim, index, src); }
+  /** A copy with src added where index points along dim. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
+  /** The entries where the bool mask (broadcast) is true, as a 1-d tensor. */
+  maskedSelect(mask: Tensor): Tensor { return ops.maskedSelect(this, mask); }
 
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }

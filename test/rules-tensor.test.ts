@@ -60,6 +60,12 @@ const POS: Interval = [0.3, 2];
 const awayFrom = (...kinks: number[]) => (v: number) => kinks.some((k) => Math.abs(v - k) < 0.05);
 const MASK = `const mask = tensor([[1, 0, 1], [0, 1, 1]], { dtype: "float64" });`;
 const BMASK = `const bmask = tensor([[true, false, true], [false, true, true]]);`;
+const GI = `const GI = tensor([[2, 0, 2], [1, 1, 0]], { dtype: "float64" });`;
+const GI0 = `const GI0 = tensor([[1, 0, 1], [0, 0, 1]], { dtype: "float64" });`;
+// (GS repeats an index: fine for a number src; a tensor src's gradient there is PyTorch's, not the FD's, so GU has none)
+const GS = `const GS = tensor([[2, 0], [1, 1]], { dtype: "float64" });`;
+const GU = `const GU = tensor([[2, 0], [1, 2]], { dtype: "float64" });`;
+const GU0 = `const GU0 = tensor([[1, 0], [0, 1]], { dtype: "float64" });`;
 
 // ---------------------------------------------------------------- elementwise ops (the registry's entries)
 interface Unary { dom: Interval; avoid?: (v: number) => boolean; smooth: boolean }
@@ -582,6 +588,30 @@ const CASES: Record<string, Case[]> = {
     { expr: "indexSelect(x, 0, IDX).mul(y)", args: [[3, 2], [2]], consts: `const IDX = tensor([1, -1, 1], { dtype: "float64" });` },
     { expr: "x.indexSelect(-1, [1, 1]).exp()", args: [[2, 3]], hessian: true },
     { expr: "indexSelect(x, 0, [0])", args: [[2]] },
+  ],
+  // gather / scatter / scatterAdd: the index a float tensor of integral values (a constant); repeated indices included
+  "t.gather": [
+    { expr: "x.gather(1, GI)", args: [[2, 3]], consts: GI, jvp: true },
+    { expr: "gather(x, 0, GI0).mul(y)", args: [[2, 3], [3]], consts: GI0 },
+    { expr: "x.gather(-1, GI.narrow(1, 0, 2)).exp()", args: [[2, 3]], consts: GI, hessian: true },
+    { expr: "x.mul(x).gather(0, GI0).sum()", args: [[3, 3]], consts: GI0, hessian: true },
+  ],
+  "t.scatter": [
+    { expr: "x.scatter(1, GU, y)", args: [[2, 3], [2, 2]], consts: GU, jvp: true },
+    { expr: "scatter(x, 0, GU0, y.exp())", args: [[2, 3], [3, 3]], consts: GU0, hessian: true }, // (src larger than the index)
+    { expr: "x.scatter(1, GS, y).mul(x)", args: [[2, 3], "num"], consts: GS, jvp: true, hessian: true },
+    { expr: "x.exp().scatter(-1, GS, 0.5).sum()", args: [[2, 3]], consts: GS, hessian: true },
+  ],
+  "t.scatterAdd": [
+    { expr: "x.scatterAdd(1, GI, y)", args: [[2, 3], [2, 3]], consts: GI, jvp: true },
+    { expr: "scatterAdd(x, 0, GI0.narrow(1, 0, 2), y).mul(x)", args: [[2, 3], [3, 3]], consts: GI0, hessian: true }, // (src larger than the index)
+    { expr: "x.scatterAdd(1, GI, x.exp()).sin().sum()", args: [[2, 3]], consts: GI, hessian: true },
+  ],
+  // maskedSelect: a 1-d result as long as the mask's true count
+  "t.maskedSelect": [
+    { expr: "x.maskedSelect(bmask)", args: [[2, 3]], consts: BMASK, jvp: true },
+    { expr: "maskedSelect(x, x.gt(0.3)).exp()", args: [[2, 3]], avoid: awayFrom(0.3), hessian: true },
+    { expr: "x.maskedSelect(bmask).mul(y.maskedSelect(bmask))", args: [[3], [2, 3]], consts: BMASK, jvp: true, hessian: true }, // (x broadcast by the mask)
   ],
   // chunk / split / unbind: usable when the number of pieces is known (a literal index, a count, a list of sizes)
   "t.chunk": [

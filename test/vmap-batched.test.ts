@@ -19,6 +19,7 @@ import { vmap, grad, tensor, rand, stack, cat, where, linear, layerNorm, mseLoss
 const __u = (...s: number[]) => rand(s, { dtype: "${dtype}" }).add(0.5);
 const A = __u(4, 3), C = __u(3, 4), V = __u(3), M = __u(2, 3), S3 = __u(5, 2, 3);
 const K = tensor([2, 0]), K2 = tensor([1, 0]);
+const GI = tensor([[2, 0, 2], [1, 1, 0]], { dtype: "${dtype}" }), GI0 = tensor([[1, 0, 1], [0, 0, 1]], { dtype: "${dtype}" }), BM = tensor([[true, false, true], [false, true, true]]);
 `;
 
 function cases(): Case[] {
@@ -63,6 +64,9 @@ function cases(): Case[] {
     ["diag diagonal trace of vectors", `(x: Tensor) => x.diag().diagonal().add(x.diag(1).trace()).add(x.diag(-1).diag(-1))`, "0", ["A"]],
     ["diag diagonal trace of matrices", `(x: Tensor) => x.diag(1).add(x.diagonal(0, 1, 0)).sum().add(x.trace())`, "0", ["S3"]],
     ["indexSelect", `(x: Tensor) => x.indexSelect(-1, [2, 0, 1]).add(x.indexSelect(0, [1, 1, 0]).sum(0))`, "0", ["S3"]],
+    ["gather scatter scatterAdd", `(x: Tensor, y: Tensor) => x.gather(1, GI).add(x.scatter(0, GI0, x.exp())).add(x.scatter(1, GI, 0.5)).add(x.scatterAdd(1, GI, y)).add(y.gather(0, GI0))`, "[0, null]", ["S3", "M"]],
+    ["scatter of an unbatched input", `(x: Tensor, y: Tensor) => y.scatter(1, GI.narrow(1, 0, 2), x).add(y.scatterAdd(0, GI0, x.exp()))`, "[0, null]", ["S3", "M"]],
+    ["maskedSelect", `(x: Tensor, y: Tensor) => x.maskedSelect(BM).exp().add(y.maskedSelect(BM))`, "[0, null]", ["S3", "V"]],
     ["tril triu pad", `(x: Tensor) => x.tril().add(x.triu(1)).pad([1, -1, 0, 1], 2)`, "1", ["S3"]],
     ["softmax logSoftmax", `(x: Tensor) => x.softmax(0).add(x.logSoftmax(-1))`, "0", ["S3"]],
     ["where clamp", `(x: Tensor, y: Tensor) => where(x.sub(1).relu(), x.clamp(0.7, 1.2), y)`, "[0, null]", ["A", "V"]],

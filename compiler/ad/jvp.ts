@@ -122,7 +122,7 @@ class JvpTransform {
       if (s.k !== "let" || s.e.k !== "prim") continue;
       if (!s.e.args.some((a) => a.k === "var" && tangent.has(a.name))) continue;
       tangent.add(s.dst);
-      if (!s.e.op.startsWith("t.") || !ruleOf(s.e.op).tensor || !/^t\.(add|sub|mul|div|neg|sum|mean|matmul|dot|outer|select|narrow|reshape|view|flatten|squeeze|unsqueeze|transpose|t|permute|expand|where|index|flip|roll|repeat|tile|movedim|unflatten|broadcastTo|expandAs|clone|diag|diagonal|trace|tril|triu|pad|indexSelect)$/.test(s.e.op)) continue;
+      if (!s.e.op.startsWith("t.") || !ruleOf(s.e.op).tensor || !/^t\.(add|sub|mul|div|neg|sum|mean|matmul|dot|outer|select|narrow|reshape|view|flatten|squeeze|unsqueeze|transpose|t|permute|expand|where|index|flip|roll|repeat|tile|movedim|unflatten|broadcastTo|expandAs|clone|diag|diagonal|trace|tril|triu|pad|indexSelect|gather|scatter|scatterAdd|maskedSelect)$/.test(s.e.op)) continue;
       list[i] = { ...s, e: { ...s.e, op: `tz.${s.e.op.slice(2)}` } };
     }
   }

@@ -157,23 +157,28 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   const spec = OPS.get(name);
   if (!spec || (recvIn && spec.functionOnly)) return fail(node, "unsupported-construct", `Tensor op \`${name}\` has no derivative rule yet`);
   const atoms: Atom[] = [recv];
-  let i = 0;
-  for (; i < spec.operands - 1; i++) {
-    if (spec.optional !== undefined && i + 1 >= spec.optional) {
+  // (scatter(dim, index, src): the ints come first, the atoms stay operands first)
+  const nInts = spec.ints?.length ?? 0;
+  const opAt = spec.operandsLast ? nInts : 0;
+  const intAt = spec.operandsLast ? 0 : spec.operands - 1;
+  for (let k = 0; k < spec.operands - 1; k++) {
+    const a = args[opAt + k];
+    if (spec.optional !== undefined && k + 1 >= spec.optional) {
       // PyTorch's None: left out, undefined or null (a constant to AD); else a Tensor
-      const a = args[i] && skipParens(args[i]);
-      if (!a || a.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(a) && a.text === "undefined")) {
+      const e = a && skipParens(a);
+      if (!e || e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === "undefined")) {
         atoms.push(lit(undefined));
         continue;
       }
-      atoms.push(tensorArg(args[i]));
+      atoms.push(tensorArg(a));
       continue;
     }
-    if (!args[i]) fail(node, "arity", `\`${name}\` needs ${spec.operands - 1} operand(s)`);
-    const val = lw.expr(args[i]);
-    if (val.k !== "atom" || (val.t.k !== "tensor" && val.t.k !== "num")) fail(args[i], "unsupported-type", `\`${name}\` takes a Tensor or a number`);
+    if (!a) fail(node, "arity", `\`${name}\` needs ${spec.operands - 1} operand(s)${spec.operandsLast ? ` after its ${nInts} integer argument(s)` : ""}`);
+    const val = lw.expr(a);
+    if (val.k !== "atom" || (val.t.k !== "tensor" && val.t.k !== "num")) fail(a, "unsupported-type", `\`${name}\` takes a Tensor or a number`);
     atoms.push(val.a);
   }
+  let i = intAt;
   for (const [k, dflt] of (spec.ints ?? []).entries()) {
     const a = args[i + k];
     if (!a) {
@@ -185,7 +190,7 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
       atoms.push(val.a);
     }
   }
-  i += spec.ints?.length ?? 0;
+  i = spec.operandsLast ? nInts + spec.operands - 1 : intAt + nInts;
   const attrs: unknown[] = [];
   if (spec.lits === "norm") {
     // norm(p?, dim?, keepdim?): p a literal order (Infinity kept as "inf": attrs stay JSON)

@@ -162,6 +162,17 @@ const INTERNAL_OPS_TABLE = {
   "ad.pieceBackward": backward(linear("adPieceBackward", (b, ct, _x, [op, ...attrs]) => T(b, `t.${op}`, [ct], attrs), "ad.pieceBackward"), flagged("ad.bPieceBackward", 2)),
   // (no batching rule yet: vmap(grad) through indexSelect runs the row loop)
   "ad.indexSelectBackward": backward(linear("adIndexSelectBackward", (b, ct, x) => T(b, "t.indexSelect", [ct, x[2], x[3]]), "ad.indexSelectBackward")),
+  // gather / scatter's src gradient fitted to src's shape (its own transpose), and maskedSelect's
+  // backward (its transpose is maskedSelect; batched: one mask for the batch, runtime/batching-scatter.ts)
+  "ad.fitTo": backward(linear("adFitTo", (b, ct, x) => T(b, "ad.fitTo", [ct, x[0]]), "ad.fitTo"), (b, [g, like], kinds, _a, B) => ({ a: b.t("ad.fitTo", [isB(kinds[0]) ? g : b.t("ad.bBroadcast", [g, B]), like]), kind: "b" })),
+  "ad.maskedSelectBackward": backward(
+    linear("adMaskedSelectBackward", (b, ct, x) => T(b, "t.maskedSelect", [ct, x[2]]), "ad.maskedSelectBackward"),
+    (b, [ct, x, m], kinds, _a, B) => {
+      if (isB(kinds[2])) return "`maskedSelect` with a batched mask: each example's result has its own length";
+      const [cb, xb] = [ct, x].map((a, i) => (isB(kinds[i]) ? a : b.t("ad.bBroadcast", [a, B])));
+      return { a: b.t("ad.bMaskedSelectBackward", [cb, xb, m]), kind: "b" };
+    },
+  ),
   "ad.indexBackward": backward(linear("adIndexBackward", (b, ct, x) => T(b, "t.index", [ct, x[2]]), "ad.indexBackward")),
   // bilinear in (ct, the other operand); the first operand only gives shapes
   "ad.matmulBackA": backward(

@@ -13,7 +13,7 @@
 // the vjp (ad.sumTo).
 import { type Atom, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir/ir.js";
 import { expandAs, sumTo, T, tadd } from "./elementwise.js";
-import { aligned, type BatchRule, dimArgs, type Kind, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same, shiftNum } from "./batching.js";
+import { aligned, type BatchRule, dimArgs, type Kind, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same, shift, shiftNum, tensorOf } from "./batching.js";
 import { type OpStructure, DENSE, MOVE, NONE, RESHAPE } from "./structure.js";
 
 type Tan = Atom | null;
@@ -56,6 +56,8 @@ export interface Surface {
   methodOnly?: true;
   /** a jacc function only, not a Tensor method (torch.linalg's) */
   functionOnly?: true;
+  /** the operands after the receiver come after the ints (scatter(dim, index, src)); atoms stay operands first */
+  operandsLast?: true;
   /** a call read by its own form: `cat([a, b], dim)` (an array literal), `where(c, a, b)` / `a.where(c, b)` */
   form?: "list" | "where" | "pieces";
   /**
@@ -594,6 +596,63 @@ const TENSOR_OPS_TABLE = {
     structure: MOVE,
     batch: dimArgs("t.indexSelect", [1]),
   },
+  // gather / scatter / scatterAdd (dim, index): the index (a float tensor of integral values) is a
+  // constant; derivatives as derivatives.yaml (attrs none; operands then [dim, index])
+  // gather: linear in x; its vjp adds ct back at the index into zeros
+  gather: {
+    surface: withInts(REQ, REQ),
+    rule: linear("gather", (b, ct, [x, dim, index]) => T(b, "t.scatterAdd", [T(b, "ad.zerosLike", [x]), ct, dim, index])),
+    structure: MOVE,
+    batch: scatterBatch("t.gather", 1),
+  },
+  // scatter(dim, index, src): x with src (a tensor or a number) written at the index. x̄ = ct with the
+  // written places zeroed; a tensor src̄ = ct gathered at the index (PyTorch's rule: with repeated
+  // indices every src entry aimed at a place gets its gradient, though one write wins; the jvp adds
+  // src's tangents to match); a number src̄ = Σ ct over the written places (each counted once)
+  scatter: {
+    surface: { operands: 2, ints: [REQ, REQ], operandsLast: true },
+    rule: {
+      operands: 2,
+      js: call("scatter", (a) => [a[0], a[2], a[3], a[1]]),
+      // (a tensor src's tangent is added, the transpose of its gather: both modes agree where indices repeat)
+      jvp: (b, [x, , dim, index], [dx, ds]) => tadd(b, dx ? T(b, "t.scatter", [dx, lit(0), dim, index]) : null, ds ? T(b, tensorOf(b, ds) ? "t.scatterAdd" : "t.scatter", [T(b, "ad.zerosLike", [x]), ds, dim, index]) : null),
+      vjp: (b, [, src, dim, index], _o, ct, act, _a, ty) => {
+        const cleared = T(b, "t.scatter", [ct, lit(0), dim, index]);
+        if (!act[1]) return [cleared, null];
+        const srcBar = ty[1].k === "num" ? sumTo(b, T(b, "t.sub", [ct, cleared]), src, ty[1]) : T(b, "ad.fitTo", [T(b, "t.gather", [ct, dim, index]), src]);
+        return [act[0] ? cleared : null, srcBar];
+      },
+    },
+    structure: DENSE,
+    batch: scatterBatch("t.scatter", 2),
+  },
+  // scatterAdd(dim, index, src): linear in x and src; x̄ = ct, src̄ = ct gathered at the index (padded to src's shape)
+  scatterAdd: {
+    surface: { operands: 2, ints: [REQ, REQ], operandsLast: true },
+    rule: {
+      operands: 2,
+      js: call("scatterAdd", (a) => [a[0], a[2], a[3], a[1]]),
+      jvp: (b, [x, , dim, index], [dx, ds]) => tadd(b, dx, ds ? T(b, "t.scatterAdd", [T(b, "ad.zerosLike", [x]), ds, dim, index]) : null),
+      vjp: (b, [, src, dim, index], _o, ct, act) => [act[0] ? ct : null, act[1] ? T(b, "ad.fitTo", [T(b, "t.gather", [ct, dim, index]), src]) : null],
+    },
+    structure: DENSE,
+    batch: scatterBatch("t.scatterAdd", 2),
+  },
+  // maskedSelect(mask): a 1-d result as long as the mask's true count (a run-time size); linear in x
+  // with the mask fixed: the jvp selects the tangent, the vjp puts ct back at the mask's places
+  // (zeros elsewhere, summed where the mask broadcast x); the mask gets no derivative
+  maskedSelect: {
+    surface: unary(2),
+    rule: {
+      operands: 2,
+      js: call("maskedSelect"),
+      jvp: (b, [, m], [dx]) => (dx ? T(b, "t.maskedSelect", [dx, m]) : null),
+      vjp: (b, [x, m], _o, ct, act) => [act[0] ? T(b, "ad.maskedSelectBackward", [ct, x, m]) : null, null],
+    },
+    structure: MOVE,
+    // one mask for the batch: each example selects as many entries, a [B, k] result
+    batch: (b, [x, m], kinds, _a, B) => (isB(kinds[1]) ? "`maskedSelect` with a batched mask: each example's result has its own length" : { a: b.t("ad.bMaskedSelect", [isB(kinds[0]) ? x : b.t("ad.bBroadcast", [x, B]), m]), kind: "b" }),
+  },
   // chunk / split / unbind: an array of tensors; each piece is its own primitive (attrs: the count or sizes, dim, the piece's index)
   chunk: piecesOp("chunk"),
   split: piecesOp("split"),
@@ -781,6 +840,22 @@ function convOp(sp: 1 | 2): TensorOpDef {
 /** The jvp of a product (bilinear in its two operands): d(x ∘ y) = dx ∘ y + x ∘ dy. */
 function productJvp(prim: string): NonNullable<TensorRule["jvp"]> {
   return (b, [x, y], [dx, dy]) => tadd(b, dx ? T(b, prim, [dx, y]) : null, dy ? T(b, prim, [x, dy]) : null);
+}
+
+/**
+ * gather / scatter / scatterAdd over a batch (operands, then [dim, index]): the dim moved past the
+ * batch dim, and the input, a tensor src and the index repeated over the batch where unbatched
+ * (an index keeps the input's rank); a batch of numbers as src has no rule.
+ */
+function scatterBatch(op: string, n: number): BatchRule {
+  return (b, args, kinds, attrs, B) => {
+    if (isB(kinds[n])) return "a dim argument depends on the batched values";
+    const d = shift(args[n]);
+    if (typeof d === "string") return d;
+    if (n === 2 && kinds[1] === "n") return `\`${op.slice(2)}\` with a batch of numbers as src`;
+    const every = (a: Atom, i: number) => (isB(kinds[i]) || (i === 1 && n === 2 && !tensorOf(b, a)) ? a : b.t("ad.bBroadcast", [a, B]));
+    return { a: b.t(op, [...args.slice(0, n).map(every), d, every(args[n + 1], n + 1)], attrs), kind: "b" };
+  };
 }
 
 /** reshape / view / expand: literal sizes batch as one op over the batch; run-time sizes do not yet. */

@@ -59,6 +59,6 @@ export const batchedRules: Record<string, TensorRule> = {
   // the nn losses over a batch (runtime/batching-nn.ts): attrs [op, reduction, which operands are batched]
   "ad.bLoss": plain("bLoss"),
   ...Object.fromEntries(
-    ["bBroadcast", "bNums", "bNumsOut", "bItem", "bT", "bReshape", "bFlatten", "bSqueeze", "bExpand", "bMatmul", "bDot", "bOuter", "bSumTo", "bExpandAs", "bAcc", "bMatmulBackA", "bMatmulBackB", "bSize", "bDim", "bNumel", "bRepeatRows", "bBasis", "bJacRows", "bChunk", "bPutChunk", "bOnDevice", "bCmp", "bWhere", "bRepeat", "bDiag", "bRepeatBackward", "bDiagonalBackward", "bDiagBackward", "bTraceBackward", "bPieceBackward", "bReshapeAs"].map((n) => [`ad.${n}`, plain(n)]),
+    ["bBroadcast", "bNums", "bNumsOut", "bItem", "bT", "bReshape", "bFlatten", "bSqueeze", "bExpand", "bMatmul", "bDot", "bOuter", "bSumTo", "bExpandAs", "bAcc", "bMatmulBackA", "bMatmulBackB", "bSize", "bDim", "bNumel", "bRepeatRows", "bBasis", "bJacRows", "bChunk", "bPutChunk", "bOnDevice", "bCmp", "bWhere", "bRepeat", "bDiag", "bRepeatBackward", "bDiagonalBackward", "bDiagBackward", "bTraceBackward", "bPieceBackward", "bReshapeAs", "bMaskedSelect", "bMaskedSelectBackward"].map((n) => [`ad.${n}`, plain(n)]),
   ),
 };

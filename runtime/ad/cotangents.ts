@@ -71,13 +71,19 @@ export function adNumel(x: Val): number {
   return x.length;
 }
 
+/** Ops whose public signature puts integer arguments before an operand (scatter(dim, index, src)): called from the compiler's operands-first order. */
+const OPERANDS_FIRST: Record<string, (...a: any[]) => unknown> = {
+  scatter: (x: Tensor, src: Tensor | number, dim: number, index: Tensor) => ops.scatter(x, dim, index, src),
+  scatterAdd: (x: Tensor, src: Tensor, dim: number, index: Tensor) => ops.scatterAdd(x, dim, index, src),
+};
+
 /**
  * A tensor op on tangents, where `undefined` is a structural zero (a cotangent
  * that nothing reached yet, differentiated again): sums skip it, where takes
  * it as 0, products and other ops linear in it give undefined.
  */
 export function adZ(op: string, operands: number, ...args: unknown[]): any {
-  if (!args.slice(0, operands).some((a) => a === undefined)) return (ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op](...args);
+  if (!args.slice(0, operands).some((a) => a === undefined)) return (OPERANDS_FIRST[op] ?? (ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op])(...args);
   const [a, b] = args;
   if (op === "add") return a === undefined ? b : a;
   if (op === "sub") return a === undefined ? (b === undefined ? undefined : ops.neg(b as Tensor)) : a;

@@ -70,6 +70,8 @@ export const select = deviceAware("select", slice.select);
 export const index = deviceAware("index", slice.index);
 // (on the device of their argument: runtime/ops/moves.ts)
 export { flip, roll, repeat, tile, movedim, unflatten, broadcastTo, expandAs, clone, diag, diagonal, trace, tril, triu, chunk, split, unbind, pad, indexSelect } from "./moves.js";
+// (gather and scatterAdd read the CPU index and then run on the input's device; scatter and maskedSelect are CPU only)
+export { gather, scatter, scatterAdd, maskedSelect } from "./scatter.js";
 export const softmax = deviceAware("softmax", sm.softmax);
 export const logSoftmax = deviceAware("logSoftmax", sm.logSoftmax);
 // torch.nn.functional (built on other ops, on the device of their arguments: loss.ts, nn.ts)

@@ -15,6 +15,7 @@ import { gpuJac } from "./jac.js";
 import { gpuMatmulBack } from "./matmul-back.js";
 import { gpuScans } from "./scans.js";
 import { gpuMoves } from "./moves.js";
+import { gpuScatter } from "./scatter.js";
 import { binding, emptyOn, uploadTensor, WebGPUTensor } from "./tensor.js";
 import type { WebGPUInfo, WebGPUOptions } from "../gpu.js";
 
@@ -79,7 +80,7 @@ export function openWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
 function backendFor(): typeof backend.current {
   return {
     call(name, args) {
-      const f = gpuOpsTable()[name] ?? gpuAd[name] ?? gpuFusedTable[name] ?? gpuJac[name] ?? gpuMatmulBack[name] ?? gpuScans[name] ?? gpuMoves[name];
+      const f = gpuOpsTable()[name] ?? gpuAd[name] ?? gpuFusedTable[name] ?? gpuJac[name] ?? gpuMatmulBack[name] ?? gpuScans[name] ?? gpuMoves[name] ?? gpuScatter[name];
       if (!f) throw new Error(`${name}: not available on WebGPU yet`);
       return f(...Array.from(args));
     },

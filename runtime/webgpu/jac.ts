@@ -236,7 +236,8 @@ function scaleRule(op: "mul" | "div") {
 
 /** Each result element is one element of the operand: the op run on indices (on the CPU) says which. */
 function move(fn: Op, [a, ...rest]: any[]): GpuSJ | undefined {
-  if (!isG(a)) return undefined;
+  // (an operand on the device, as gather's index, cannot meet CPU indices: the op runs per column)
+  if (!isG(a) || rest.some((r) => r instanceof WebGPUTensor)) return undefined;
   const t = fn(iota(a.shape), ...rest) as Tensor;
   return gatherRows(a, t.data, t.shape);
 }

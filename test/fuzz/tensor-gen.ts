@@ -1,7 +1,8 @@
 // Random tensor programs (SPEC §5 ops, PyTorch broadcasting) as fast-check
 // arbitraries: elementwise chains, reductions over dims (with and without
 // keepdim; logsumexp, 2-norm, var, std), softmax, cumsum, cumprod, nn's layerNorm, mseLoss and
-// binaryCrossEntropyWithLogits (each reduction), matmul or linear with a captured constant matrix, shape ops, conv1d and the 2-D pools, where
+// binaryCrossEntropyWithLogits (each reduction), matmul or linear with a captured constant matrix, shape ops (gather and scatter with captured indices, maskedSelect with a captured mask),
+// conv1d and the 2-D pools, where
 // with a captured mask, a mask from the data (`a.gt(c)`) or a data-dependent
 // condition, clamp, number parameters
 // mixed in, helper functions (some with a loop and an early return),
@@ -53,6 +54,7 @@ export const SHAPE = [
   "t", "unsqueeze", "flatten", "transpose", "reshape", "select", "narrow", "permute", "squeeze", "expand",
   "flip", "roll", "repeat", "tile", "movedim", "unflatten", "clone", "diag", "diagonal", "trace", "tril", "triu", "chunk", "unbind", "pad",
   "conv1d", "maxPool2d", "avgPool2d",
+  "gather", "scatter", "scatterAdd", "maskedSelect",
 ] as const;
 export type ShapeOp = (typeof SHAPE)[number];
 
@@ -536,6 +538,25 @@ export function renderTE(e: TE, sc: TScope): TVal {
         case "maxPool2d":
         case "avgPool2d":
           return s.length === 3 && s[1] >= 2 && s[2] >= 2 ? { code: `${e.op}(${a.code}, 2, 1)`, shape: [s[0], s[1] - 1, s[2] - 1] } : a;
+        // gather / scatterAdd along the last dim with a captured index of a's shape (repeats included),
+        // scatter with a permutation (each place written once: its src derivative is exact), and
+        // maskedSelect with a captured mask (its length known here)
+        case "gather":
+        case "scatterAdd":
+        case "scatter": {
+          if (s.length === 0) return a;
+          const n = s[s.length - 1];
+          const idx = Array.from({ length: numel(s) }, (_, i) => (e.op === "scatter" ? ((i % n) + 1) % n : (i * (e.op === "gather" ? 7 : 5) + 3) % n));
+          const K = constant(sc, s, idx);
+          return { code: e.op === "gather" ? `${a.code}.gather(-1, ${K})` : `${a.code}.${e.op}(-1, ${K}, ${a.code}.sin())`, shape: s };
+        }
+        case "maskedSelect": {
+          if (s.length === 0) return a;
+          const bits = Array.from({ length: numel(s) }, (_, i) => (i * 3 + 1) % 4 !== 0);
+          const name = `K${sc.consts.length}`;
+          sc.consts.push(`const ${name} = tensor(${nestedArray(s, bits.map(Number)).replace(/\d+/g, (d) => (d === "1" ? "true" : "false"))});`);
+          return { code: `${a.code}.maskedSelect(${name})`, shape: [bits.filter(Boolean).length] };
+        }
       }
       return a;
     }

@@ -115,5 +115,5 @@ export function float32Shim(device: "cpu" | "webgpu"): string {
 }
 
 /** The ops with no WebGPU kernel (README, "WebGPU"): a program calling one runs on the CPU only, and a WebGPU tensor given to it is a TypeError naming it. */
-export const CPU_ONLY = /\blinalg\.(solve|inv|det|slogdet|cholesky)\(|\bcross\(|\b(conv[12]d|maxPool2d|avgPool2d)\(/;
-export const CPU_ONLY_ERROR = /^(linalg\.\w+|cross|conv[12]d|maxPool2d|avgPool2d): expected tensors on the cpu device, got webgpu/;
+export const CPU_ONLY = /\blinalg\.(solve|inv|det|slogdet|cholesky)\(|\bcross\(|\bscatter\(|\bmaskedSelect\(|\b(conv[12]d|maxPool2d|avgPool2d)\(/;
+export const CPU_ONLY_ERROR = /^(linalg\.\w+|cross|scatter|maskedSelect|conv[12]d|maxPool2d|avgPool2d): expected tensors on the cpu device, got webgpu/;

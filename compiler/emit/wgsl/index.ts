@@ -10,6 +10,7 @@ import {
   type BinaryKind, type FoldKind, type UnaryKind,
 } from "./kernels.js";
 import { argExtremumKernel, cumprodBackKernel, cumprodJvpKernel, scanKernel } from "./scan-kernels.js";
+import { gatherDimKernel, scatterAddDimKernel } from "./index-kernels.js";
 
 import { BINARY_NAMES, ELEMENTWISE_OPS, UNARY_NAMES } from "../../ops/elementwise.js";
 import { SJ_ENTRIES, type SjEntry } from "../../ops/structure.js";
@@ -42,6 +43,8 @@ export const KERNELS: Record<string, () => string> = {
   cumprod_jvp: cumprodJvpKernel,
   cumprod_back: cumprodBackKernel,
   arg_extremum: argExtremumKernel,
+  gather_dim: gatherDimKernel,
+  scatter_add_dim: scatterAddDimKernel,
 };
 
 const COPY = ["copy_strided"];
@@ -86,6 +89,9 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   bRepeatBackward: ["copy_strided", ...SUM_TO], bDiagonalBackward: EXPAND, bDiagBackward: EXPAND, bTraceBackward: EXPAND, bPieceBackward: EXPAND, bReshapeAs: COPY,
   chunk: COPY, split: COPY, unbind: COPY, adPiece: COPY,
   indexSelect: ["gather_rows", "copy_strided"],
+  // (the index read by the kernel, a CPU one uploaded; scatter and maskedSelect are CPU only)
+  gather: ["gather_dim"],
+  scatterAdd: ["scatter_add_dim", "binary_add"],
   softmax: ["softmax"],
   logSoftmax: ["log_softmax"],
   // (built on other ops: their kernels)
@@ -148,6 +154,7 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   adTraceBackward: EXPAND,
   adPieceBackward: EXPAND,
   adIndexSelectBackward: ["scatter_rows_add", "copy_strided", "fill"],
+  adFitTo: EXPAND,
   adNumel: [],
   // number cotangents that may be 0-d device tensors (compiler/opt/device-numbers.ts)
   adNumAdd: ["binary_add", "binary_mul"],
