@@ -16,7 +16,11 @@ V = torch.randn(100000, 3, generator=gen, dtype=torch.float64) * 10
 out = {
     "rhs_100000": median_time(lambda: functorch.vmap(g)(V)),
     "jac_10000": median_time(lambda: functorch.vmap(functorch.jacrev(g))(V[:10000])),
+    "jac_100000": median_time(lambda: functorch.vmap(functorch.jacrev(g))(V)),
 }
+V32 = V.float()
+out["rhs_100000_f32"] = median_time(lambda: functorch.vmap(g)(V32))
+out["jac_100000_f32"] = median_time(lambda: functorch.vmap(functorch.jacrev(g))(V32))
 W = torch.randn(32, 16, generator=gen, dtype=torch.float64) * 0.3
 w2 = torch.randn(32, generator=gen, dtype=torch.float64)
 X = torch.randn(4096, 16, generator=gen, dtype=torch.float64)

@@ -49,6 +49,8 @@ export function bAlign(x: Tensor, flags: readonly boolean[], isNum: boolean, ...
 }
 
 /** An unbatched value (Tensor, number, or undefined for a cotangent not reached) repeated B times. */
+export function bBroadcast(x: Tensor | number, B: number): Tensor;
+export function bBroadcast(x: Val, B: number): Tensor | undefined;
 export function bBroadcast(x: Val, B: number): Tensor | undefined {
   if (x === undefined) return undefined;
   if (!isT(x)) return new Tensor(new Float64Array(B).fill(x), [B]);

@@ -52,7 +52,9 @@ test("app bundle: no compiler, no marker stub, no eval or new Function in any ch
   console.log(`    vite build of examples/app: ${ms} ms, ${chunks.length} chunks`);
 });
 
-test("app bundle: jacc's runtime is one chunk of its own, at most 30 kB gzipped; the WebGPU backend is not in it", async () => {
+// (30 kB until the ops of 2026-12-06 (conv, einsum, det, scatter, the nn losses) took it to 35.5 kB: every op stays
+// reachable through the Tensor class's methods and the ops namespace; see BENCHMARKS.md for the lever)
+test("app bundle: jacc's runtime is one chunk of its own, at most 40 kB gzipped; the WebGPU backend is not in it", async () => {
   const { chunks } = await buildApp();
   const main = chunkGraph(chunks, "main");
   const runtime = main.filter((c) => c.moduleIds.some(isRuntimeModule));
@@ -67,7 +69,7 @@ test("app bundle: jacc's runtime is one chunk of its own, at most 30 kB gzipped;
   const app = main.filter((c) => c !== rt).reduce((s, c) => s + gzip(c.code), 0);
   console.log(`    runtime chunk ${rt.fileName}: ${kB(rt.code.length)} minified, ${kB(size)} gzipped; the app's own chunks ${kB(app)} gzipped`);
   console.log(`    runtime modules (rendered bytes before minification): ${byModule(rt)}`);
-  assert.ok(size <= 30_000, `the runtime chunk is ${kB(size)} gzipped (target 30 kB)`);
+  assert.ok(size <= 40_000, `the runtime chunk is ${kB(size)} gzipped (target 40 kB)`);
 });
 
 test("app bundle: the WebGPU backend is a chunk of its own (at most 16 kB gzipped), reached only by initWebGPU's dynamic import", async () => {
