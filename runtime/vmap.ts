@@ -172,11 +172,14 @@ export function adRowLen(x: Tensor): number {
   return x.shape[1];
 }
 
-/** The storage of B rows of a Jacobian block of `size` entries: allocated at row 0 (checked as one block), the same size at every later row. */
-export function adRowsAlloc(out: Float64Array | Float32Array | undefined, B: number, size: number, row: number, shape: number[], label: string, f32: boolean): Float64Array | Float32Array {
-  if (row === 0 || out === undefined) return allocJacobian(label, [B, ...shape], f32 ? "float32" : "float64") as Float64Array | Float32Array;
-  if (out.length !== B * size) throw new RangeError(`vmap: every row's result must have the same shape: row ${row} has ${fmtShape(shape)}, earlier rows ${out.length / B} entries`);
-  return out;
+/** The storage of B rows of a Jacobian block of `shape` (row 0's), allocated once (checked as one block). */
+export function adRowsAlloc(B: number, shape: number[], label: string, f32: boolean): Float64Array | Float32Array {
+  return allocJacobian(label, [B, ...shape], f32 ? "float32" : "float64") as Float64Array | Float32Array;
+}
+
+/** Every later row's block has row 0's size. */
+export function adRowsSize(out: ArrayLike<number>, B: number, size: number, row: number): void {
+  if (out.length !== B * size) throw new RangeError(`vmap: every row's result must have the same shape: row ${row} has ${size} entries, earlier rows ${out.length / B}`);
 }
 
 /** The storage of a batched number result: float32 when every batch of numbers is float32. */

@@ -140,8 +140,16 @@ export function resultInPlace(c: RowsCtx, body: Stmt[], val: string, out: string
     return { size: v(n) };
   });
   // at row 0 the batch's storage (the same size check as a block's), later rows the same size
+  // (no call and no shape array per row: row 0 allocates, the others compare one number)
+  const isFirst = fresh(c, "first", { k: "bool" });
   const first: Stmt[] = [
-    { k: "let", dst: out, e: { k: "prim", op: "ad.rowsAlloc", args: [v(out), c.B, len, v(c.row), ...jac.shape], attrs: [jac.label, !!f32] } },
+    { k: "let", dst: isFirst, e: { k: "prim", op: "eq", args: [v(c.row), lit(0)] } },
+    {
+      k: "if",
+      cond: v(isFirst),
+      then: [{ k: "let", dst: out, e: { k: "prim", op: "ad.rowsAlloc", args: [c.B, ...jac.shape], attrs: [jac.label, !!f32] } }],
+      else: [{ k: "effect", op: "ad.rowsSize", args: [v(out), c.B, len, v(c.row)] }],
+    },
     { k: "let", dst: base, e: { k: "prim", op: "mul", args: [v(c.row), len] } },
   ];
   const kept = body.flatMap((s) => (s === alloc ? first : s === def ? lens : [s]));

@@ -17,7 +17,7 @@ export const batchRules: Record<string, TensorRule> = {
   // the storage of B rows of k numbers, and a Jacobian block's rows (allocated at row 0, the same size after)
   "ad.rowLen": { operands: 0, zero: true, js: (a) => `__jt.adRowLen(${a[0]})` },
   "ad.newRows": { operands: 0, zero: true, js: (a) => `new Float64Array(${a[0]} * ${a[1]})` },
-  "ad.rowsAlloc": { operands: 0, zero: true, js: (a, attrs) => `__jt.adRowsAlloc(${a[0]}, ${a[1]}, ${a[2]}, ${a[3]}, [${a.slice(4).join(", ")}], ${json(attrs[0])}, ${json(attrs[1])})` },
+  "ad.rowsAlloc": { operands: 0, zero: true, js: (a, attrs) => `__jt.adRowsAlloc(${a[0]}, [${a.slice(1).join(", ")}], ${json(attrs[0])}, ${json(attrs[1])})` },
   // the user-facing entry's conversions: number[] / typed array / Tensor [B] → a vector; number[][] → a Tensor
   "ad.batchVec": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchVec(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },
   "ad.batchTensor": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchTensor(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },

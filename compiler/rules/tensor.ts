@@ -35,6 +35,8 @@ export const effects: Record<string, { js: (a: string[], attrs?: unknown[]) => s
   "ad.randRewind": { js: (a) => `__jt.adRandRewind(${a[0]});`, tangentArgs: [] },
   // a batched vmap whose ops never read B still checks the batch sizes (a RangeError naming vmap and the sizes)
   "ad.checkBatch": { js: (a, attrs) => `__jt.adBatchSize(${[JSON.stringify(attrs?.[0]), `[${a.join(", ")}]`, JSON.stringify(attrs?.[1]), JSON.stringify(attrs?.[2])].join(", ")});`, tangentArgs: [] },
+  // a top-level row loop's Jacobian block in place: every row's block has row 0's size (compiler/ad/batch-rows.ts)
+  "ad.rowsSize": { js: (a) => `__jt.adRowsSize(${a.join(", ")});`, tangentArgs: [] },
   // vmap's entry: an unbatched number argument must be a number (attrs: label, name)
   "ad.plainNumber": { js: (a, attrs) => `__jt.adPlainNumber(${a[0]}, ${JSON.stringify(attrs?.[0])}, ${JSON.stringify(attrs?.[1])});`, tangentArgs: [] },
 };
