@@ -115,4 +115,39 @@ export const jf = jacfwd(arm);
   assert.equal(empty === undefined ? [] : [...empty.shape], empty === undefined ? [] : [0, 3]);
 });
 
+// found by the fuzzer (seed 20261246): the row reads past its end (x0[1] of a 1-entry row is undefined, so the
+// loop's condition is false); read in place, that index must not reach into the next row
+const PAST_END = `
+import { vmap } from "jacc";
+export function f(x0: number[]): number {
+  let acc = 0;
+  let i0 = 0;
+  while (i0 < x0.length) {
+    if (!(i0 > acc)) {
+      let it1 = 0;
+      do {
+        it1++;
+        acc++;
+        i0++;
+      } while (acc >= x0[i0] && it1 < 2);
+    }
+    i0++;
+  }
+  return acc + 0.5 * (acc);
+}
+export const g = (x: number[]) => x[-1] === undefined && x[x.length] === undefined && x[0.5] === undefined ? x[0] : NaN;
+export const vf = vmap(f);
+export const vg = vmap(g);
+`;
+
+test("rows read in place: an index past the row's end (or before it, or between entries) reads undefined, as the row's own array does", async () => {
+  const m = await compileAndImport(PAST_END, "rows-past-end");
+  const { tensor } = await import("jacc");
+  const rows = [[0.00329], [0.00329], [0.00329]];
+  assert.equal(Array.from(m.vf(tensor(rows, { dtype: "float64" })).data as Float64Array), rows.map((r) => m.f(r)));
+  assert.equal(m.f([0.00329]), 1.5);
+  const two = [[1, 2], [3, 4], [5, 6]];
+  assert.equal(Array.from(m.vg(tensor(two, { dtype: "float64" })).data as Float64Array), [1, 3, 5]);
+});
+
 test.run();

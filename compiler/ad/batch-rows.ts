@@ -64,12 +64,26 @@ const fresh = (c: RowsCtx, base: string, t: Type) => {
   return n;
 };
 
-/** Loads and stores of `buf` redirected to `data` at `base` + index; its length read as `size`. */
-function redirect(c: RowsCtx, body: Stmt[], buf: string, data: string, base: string, size: Atom): Stmt[] {
+/**
+ * Loads and stores of `buf` redirected to `data` at `base` + index; its length read as `size`. With
+ * `guard`, a load outside [0, size) reads index -1 (undefined, as the row's own array gives), not a
+ * neighbouring row: a user's program may read past its end (`x[i]` after the last i).
+ */
+function redirect(c: RowsCtx, body: Stmt[], buf: string, data: string, base: string, size: Atom, guard = false): Stmt[] {
   return rewrite(body, (s) => {
     if (s.k === "let" && s.e.k === "load" && s.e.arr.k === "var" && s.e.arr.name === buf) {
       const k = fresh(c, "k", NUM);
-      return [{ k: "let", dst: k, e: { k: "prim", op: "add", args: [s.e.index, v(base)] } }, { ...s, e: { k: "load", arr: v(data), index: v(k) } }];
+      const at: Stmt = { k: "let", dst: k, e: { k: "prim", op: "add", args: [s.e.index, v(base)] } };
+      if (!guard) return [at, { ...s, e: { k: "load", arr: v(data), index: v(k) } }];
+      const [lo, hi, inside, safe] = [fresh(c, "lo", { k: "bool" }), fresh(c, "hi", { k: "bool" }), fresh(c, "inside", { k: "bool" }), fresh(c, "k", NUM)];
+      return [
+        at,
+        { k: "let", dst: lo, e: { k: "prim", op: "ge", args: [s.e.index, lit(0)] } },
+        { k: "let", dst: hi, e: { k: "prim", op: "lt", args: [s.e.index, size] } },
+        { k: "let", dst: inside, e: { k: "prim", op: "and", args: [v(lo), v(hi)] } },
+        { k: "let", dst: safe, e: { k: "prim", op: "select", args: [v(inside), v(k), lit(-1)] } },
+        { ...s, e: { k: "load", arr: v(data), index: v(safe) } },
+      ];
     }
     if (s.k === "let" && s.e.k === "len" && s.e.arr.k === "var" && s.e.arr.name === buf) return [{ ...s, e: { k: "atom", a: size } }];
     if (s.k === "store" && s.arr.k === "var" && s.arr.name === buf) {
@@ -99,7 +113,7 @@ export function rowsInPlace(c: RowsCtx, body: Stmt[], x: string, outer: Atom, di
     { k: "let", dst: data, e: { k: "tdata", t: outer } },
   ];
   let out = body.filter((s) => !(s.k === "let" && (s.dst === x || (name !== x && s.dst === name))));
-  out = [{ k: "let", dst: base, e: { k: "prim", op: "mul", args: [v(c.row), v(n)] } }, ...redirect(c, out, name, data, base, v(n))];
+  out = [{ k: "let", dst: base, e: { k: "prim", op: "mul", args: [v(c.row), v(n)] } }, ...redirect(c, out, name, data, base, v(n), true)];
   return { body: out, pre };
 }
 
