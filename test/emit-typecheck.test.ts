@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { test } from "uvu";
+import { compileAndImport } from "./util/compile.js";
 import * as assert from "uvu/assert";
 import { compileModule, formatDiagnostic } from "../compiler/index.js";
 import { repoRoot } from "./util/compile.js";
@@ -75,6 +76,15 @@ test("emit --target ts: generated locals carry number and boolean types, not any
   const loop = emitted.get(path.join(out, "fixtures/golden/loop.ts"))!;
   assert.match(loop, /let n2: number = 0, tapeStart: number = 0/);
   assert.match(loop, /t: boolean = false/);
+});
+
+test("emit --target js: a jacc factory read only inside a marker's function is still imported (TypeScript elides what the user's text no longer reads)", async () => {
+  const src = `import { vmap, grad, tensor, zeros as z, type Tensor } from "jacc";\nexport const f = vmap(grad((x: Tensor) => x.mul(tensor([2, 0], { dtype: "float64" })).add(z([2])).sum()));\n`;
+  const js = compileModule(src, path.join(repoRoot, ".tmp", "factory-only.ts"), { target: "js" });
+  assert.match(js.code, /import \{ tensor, zeros as z \} from "jacc";/);
+  const m = await compileAndImport(src, "factory-only");
+  const { tensor } = await import("jacc");
+  assert.equal(Array.from(m.f(tensor([[1, 2], [3, 4]], { dtype: "float64" })).data), [2, 0, 2, 0]);
 });
 
 test.run();

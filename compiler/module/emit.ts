@@ -68,7 +68,8 @@ function assemble(mod: SourceModule, g: Glue, fileName: string, { generated, use
   // (the WGSL function is appended below, once the module's kernels are known)
   // (the user's text is parsed, the generated text, ours and large, only scanned: parsing it cost a fifth of compileModule)
   const userRead = identifiersRead(ts.createSourceFile("user.ts", g.s.toString(), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
-  removeUnusedJaccImports(mod, g.s, new Set([...userRead, ...identifiersScanned(generatedPart)]));
+  const generatedReads = identifiersScanned(generatedPart);
+  removeUnusedJaccImports(mod, g.s, new Set([...userRead, ...generatedReads]));
   // the functions only markers read are still read (a user's noUnusedLocals on the output; the same text
   // for both targets); the user's remaining text decides (a generated local of the same name is another variable)
   const unread = unreadDeclarations(mod.sf, userRead);
@@ -94,6 +95,12 @@ function assemble(mod: SourceModule, g: Glue, fileName: string, { generated, use
       fileName,
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false, sourceMap: false, removeComments: false },
     });
+    // TypeScript elides an import the user's text no longer reads as a value (`tensor` used only inside a marker's
+    // function, now generated code): jacc's value imports the generated code reads are imported again
+    const wanted = jaccValueImports(mod).filter(([local]) => generatedReads.has(local));
+    const kept = wanted.length ? importedNames(out.outputText) : new Set<string>();
+    const lost = wanted.filter(([local]) => !kept.has(local));
+    if (lost.length) tensorImport += `import { ${lost.map(([local, exported]) => (local === exported ? local : `${exported} as ${local}`)).join(", ")} } from "jacc"; `;
     code = tensorImport + out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, "") + generatedPart;
     if (gpuPart) code += gpuPart;
     // TypeScript's emit keeps line structure for type-only removals: the map above stays a close approximation.
@@ -147,6 +154,28 @@ function removeUnusedJaccImports(mod: SourceModule, s: MagicString, read: Set<st
     else if (keep.length === 0) s.overwrite(st.importClause!.name!.getEnd(), nb.getEnd(), "");
     else s.overwrite(nb.getStart(mod.sf), nb.getEnd(), `{ ${keep.map((el) => el.getText(mod.sf)).join(", ")} }`);
   }
+}
+
+/** The value bindings the module imports from "jacc" (not `type` ones): [local, exported]. */
+function jaccValueImports(mod: SourceModule): [string, string][] {
+  const out: [string, string][] = [];
+  for (const st of mod.sf.statements) {
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text !== "jacc" || st.importClause?.isTypeOnly) continue;
+    const nb = st.importClause?.namedBindings;
+    if (nb && ts.isNamedImports(nb)) for (const el of nb.elements) if (!el.isTypeOnly) out.push([el.name.text, (el.propertyName ?? el.name).text]);
+  }
+  return out;
+}
+
+/** The names the transpiled module still imports (TypeScript keeps an import its text reads as a value). */
+function importedNames(js: string): Set<string> {
+  const sf = ts.createSourceFile("out.js", js, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const out = new Set<string>();
+  for (const st of sf.statements) {
+    const nb = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+    if (nb && ts.isNamedImports(nb)) for (const el of nb.elements) out.add(el.name.text);
+  }
+  return out;
 }
 
 /** The names a module reads: identifiers outside imports, other than property names and the names declarations bind. */
