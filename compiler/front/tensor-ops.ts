@@ -340,18 +340,23 @@ export function opAsFunction(name: string, fnName: string): Fn | undefined {
   if (spec?.params) return paramsAsFunction(spec, name, fnName);
   if (!spec || spec.form || spec.result === "num" || spec.ints?.some((d) => d === undefined) || spec.lits === "sizes" || spec.lits === "lists") return undefined;
   const params = Array.from({ length: spec.operands }, (_, i) => ({ name: spec.operands === 1 ? "x" : ["x", "y"][i], type: TENSOR }));
-  const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
-  vars.set("out", TENSOR);
   const ints = (spec.ints ?? []).map((d) => lit(Number.isNaN(d) ? undefined : d));
   if (spec.dimRequired) return undefined;
   const attrs = spec.lits === "dims" ? [undefined, false] : spec.lits === "norm" ? [2, undefined, false] : spec.lits === "var" ? [undefined, 1, false] : spec.lits === "params" ? (ELEMENTWISE_OPS[name as ElementwiseName].params ?? []).map(([, d]) => d) : [];
+  return opFunction(fnName, name, params, spec.prim, [...params.map((p) => v(p.name)), ...ints], attrs);
+}
+
+/** `out = prim(args; attrs); return out` as a function of Tensor parameters. */
+function opFunction(fnName: string, name: string, params: { name: string; type: Type }[], prim: string, args: Atom[], attrs: unknown[]): Fn {
+  const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
+  vars.set("out", TENSOR);
   return {
     name: fnName,
     params,
     results: [TENSOR],
     tupleResult: false,
     body: [
-      { k: "let", dst: "out", e: { k: "prim", op: spec.prim, args: [...params.map((p) => v(p.name)), ...ints], attrs } },
+      { k: "let", dst: "out", e: { k: "prim", op: prim, args, attrs } },
       { k: "return", values: [v("out")] },
     ],
     vars,
@@ -370,22 +375,7 @@ function paramsAsFunction(spec: OpSpec, name: string, fnName: string): Fn | unde
   let next = 0;
   const args = ps.flatMap((p) => (p.k !== "operand" ? [] : p.optional ? [lit(undefined)] : [v(params[next++].name)]));
   const attrs = ps.flatMap((p) => (p.k === "lit" ? [p.dflt] : p.k === "options" ? p.fields.map((f) => f.dflt) : []));
-  const vars = new Map<string, Type>(params.map((p) => [p.name, p.type]));
-  vars.set("out", TENSOR);
-  return {
-    name: fnName,
-    params,
-    results: [TENSOR],
-    tupleResult: false,
-    body: [
-      { k: "let", dst: "out", e: { k: "prim", op: spec.prim, args, attrs } },
-      { k: "return", values: [v("out")] },
-    ],
-    vars,
-    source: name,
-    captures: [],
-    defaults: params.map(() => false),
-  };
+  return opFunction(fnName, name, params, spec.prim, args, attrs);
 }
 
 /** The Tensor method of each comparison operator (tensors have no operators). */
