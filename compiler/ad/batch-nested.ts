@@ -7,10 +7,11 @@
 // dims keep torch.func's meaning: level l's inDims index the argument as the
 // levels outside it leave it, and its outDims place its batch dim in the
 // result of one example of those levels.
-import { Builder, type Fn, Names, type Stmt, type Type, userName, v } from "../ir/ir.js";
+import { type Stmt, type Type, userName, v } from "../ir/ir.js";
 import { buildVmap, type VmapSpec } from "./batch.js";
 import type { Ctx } from "./jvp.js";
 import { usesTensorOps } from "./batch-tensor.js";
+import { wrapperFn } from "./wrapper.js";
 
 /** The levels of a nested vmap, outermost first, over the innermost function `g`. */
 export interface VmapLevels {
@@ -47,17 +48,8 @@ export function buildNestedVmap(ctx: Ctx, nest: VmapLevels, label: string): stri
   };
   const core = ctx.fns.get(buildVmap(ctx, nest.g, flat))!;
 
-  const name = ctx.fnNames.claim(`${core.name}_nested`);
-  const names = new Names([...core.captures]);
-  const fn: Fn = { name, params: [], results: [...core.results], tupleResult: core.tupleResult, body: [], vars: new Map(), loc: g.loc, source: g.source, captures: [...core.captures] };
-  for (const c of core.captures) fn.vars.set(c, core.vars.get(c) ?? { k: "opaque" });
-  const b = new Builder(fn, names, g.loc);
+  const { fn, b } = wrapperFn(ctx.fnNames.claim(`${core.name}_nested`), g.params, [...core.results], [core], { loc: g.loc, source: g.source, tupleResult: core.tupleResult });
   b.emit({ k: "comment", text: `vmap path: ${levels.length} nested vmaps as one over the product of their batches (${levels.map((_, l) => `B${l}`).join("·")} rows)` });
-  g.params.forEach((p) => {
-    const n = names.claim(p.name);
-    fn.params.push({ name: n, type: p.type, source: p.source });
-    fn.vars.set(n, p.type);
-  });
   const batched = fn.params.filter((_, i) => batchedAt[i]);
   const perArg = g.params.flatMap((_, i) => (batchedAt[i] ? [dimsOf(i)] : []));
   const sizes = b.let("sizes", { k: "opaque" }, { k: "prim", op: "ad.batchSizes", args: batched.map((p) => v(p.name)), attrs: [label, batched.map(userName), perArg] });
@@ -67,6 +59,6 @@ export function buildNestedVmap(ctx: Ctx, nest: VmapLevels, label: string): stri
   const outs = dsts.map((d, i) => b.let(`out${i}`, core.results[i], { k: "prim", op: "ad.unfoldBatch", args: [v(d), sizes], attrs: [levels.map((s) => s.outDims[i] as number)] }));
   b.emit({ k: "return", values: outs });
   fn.body = b.stmts;
-  ctx.fns.set(name, fn);
-  return name;
+  ctx.fns.set(fn.name, fn);
+  return fn.name;
 }

@@ -4,18 +4,19 @@
 // vmap(jacrev(f)) / vmap(jacfwd(f)) the twin's own Jacobian (a number
 // program's sweeps) is batched. The two give the same numbers: the twin runs
 // the same IEEE operations in the same order on each example.
-import { type Atom, Builder, type Fn, Names, type Stmt, v } from "../ir/ir.js";
+import { type Atom, type Fn, type Stmt, v } from "../ir/ir.js";
 import { buildJacobian } from "./drivers.js";
 import type { JacSource } from "./jac-batch.js";
 import type { Ctx } from "./jvp.js";
 import { scalarTwin } from "./scalarize.js";
+import { wrapperFn } from "./wrapper.js";
 import type { VmapSpec } from "./batch.js";
 
 /**
  * The batched core that runs the twin's row loop where the arguments allow
- * and `tensorCore` elsewhere, or undefined where f has no twin (`buildVmap` batches the twin: ad/batch.ts's, passed in).
+ * and `fallback`'s core elsewhere, or undefined where f has no twin (`buildVmap` batches the twin: ad/batch.ts's, passed in).
  */
-export function withScalarRows(ctx: Ctx, f: Fn, jac: JacSource | undefined, spec: VmapSpec, tensorCore: Fn, name: string, buildVmap: (ctx: Ctx, fName: string, spec: VmapSpec) => string): Fn | undefined {
+export function withScalarRows(ctx: Ctx, f: Fn, jac: JacSource | undefined, spec: VmapSpec, fallback: () => Fn, name: string, buildVmap: (ctx: Ctx, fName: string, spec: VmapSpec) => string): Fn | undefined {
   if (ctx.paths?.batch === false || spec.randomness === "same") return undefined;
   const g = jac ? ctx.fns.get(jac.f)! : f;
   const twin = scalarTwin(ctx, g);
@@ -24,18 +25,12 @@ export function withScalarRows(ctx: Ctx, f: Fn, jac: JacSource | undefined, spec
   if (g.params.some((p, i) => p.type.k !== "tensor" && p.type.k !== "num" && spec.inDims[i] !== null)) return undefined;
   const target = jac ? buildJacobian(ctx, twin.fn, { argnums: [jac.argnum], argTuple: false, hasAux: false, mode: jac.mode ?? "rev", label: jac.mode === "fwd" ? "jacfwd" : "jacrev" }) : twin.fn;
   const rows = ctx.fns.get(buildVmap(ctx, target, { ...spec, topLevel: true, chunkSize: undefined }))!;
+  // (built only once the twin exists: a vmap without one builds no fallback here)
+  const tensorCore = fallback();
   if (rows.results.length !== tensorCore.results.length || rows.results.some((t, i) => t.k !== tensorCore.results[i].k)) return undefined;
 
-  const fn: Fn = { name, params: [], results: tensorCore.results, tupleResult: tensorCore.tupleResult, body: [], vars: new Map(), loc: f.loc, source: f.source, captures: [...new Set([...tensorCore.captures, ...rows.captures])] };
-  for (const c of fn.captures) fn.vars.set(c, tensorCore.vars.get(c) ?? rows.vars.get(c) ?? { k: "opaque" });
-  const names = new Names([...fn.captures]);
-  const b = new Builder(fn, names, f.loc);
+  const { fn, b } = wrapperFn(name, tensorCore.params, tensorCore.results, [tensorCore, rows], { loc: f.loc, source: f.source, tupleResult: tensorCore.tupleResult });
   b.emit({ k: "comment", text: "vmap path: scalar rows where the inputs allow (the Tensor code computes with scalars: its program of numbers, one generated loop), else the batched tensor code" });
-  tensorCore.params.forEach((p) => {
-    const n = names.claim(p.name);
-    fn.params.push({ name: n, type: p.type, source: p.source });
-    fn.vars.set(n, p.type);
-  });
   const tensors = g.params.flatMap((p, i) => (p.type.k === "tensor" ? [i] : []));
   const ok = b.let("scalars", { k: "bool" }, { k: "prim", op: "ad.bScalarRows", args: tensors.map((i) => v(fn.params[i].name)), attrs: [tensors.map((i) => spec.inDims[i]), tensors.map((i) => Math.max(0, twin.minLen[i]))] });
   const dsts = tensorCore.results.map((t, i) => b.fresh(`r${i}`, t));

@@ -16,6 +16,7 @@ import { gradLine, gradSources, hessianAsJacobian, hessSources } from "./grad-li
 import { batchJacobian, jacSources } from "./jac-batch.js";
 import { withScalarRows } from "./batch-scalar.js";
 import { resultInPlace, rowsInPlace, type RowsCtx } from "./batch-rows.js";
+import { wrapperFn } from "./wrapper.js";
 
 export interface VmapSpec {
   inDims: (number | null)[]; // one per parameter
@@ -68,7 +69,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       let core = spec.chunkSize ? chunked(ctx, batched, f, spec, spec.chunkSize, batchedName) : batched;
       ctx.fns.set(core.name, core);
       // tensor code that computes with scalars: its program of numbers, where the arguments allow (ad/batch-scalar.ts)
-      const scalar = src && line ? undefined : withScalarRows(ctx, f, jacSources.get(f), spec, core, ctx.fnNames.claim(`${fnName}_scalar`), buildVmap);
+      const scalar = src && line ? undefined : withScalarRows(ctx, f, jacSources.get(f), spec, () => core, ctx.fnNames.claim(`${fnName}_scalar`), buildVmap);
       if (scalar) ctx.fns.set(scalar.name, (core = scalar));
       // WebGPU arguments keep the row loop (its ops dispatch one by one on the device; the batched helpers are CPU code)
       const rows = buildVmap(ctx, fName, { ...spec, topLevel: false, rowsFor: fnName });
@@ -77,15 +78,17 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     path = `row loop (${batched.replace(/`/g, "'")})`;
     // no batched tensor code: the program-of-numbers twin where the arguments allow, the row loop elsewhere
     if (!(src && line)) {
-      const rows = ctx.fns.get(buildVmap(ctx, fName, { ...spec, rowsFor: fnName, rowsWhy: path }))!;
-      const scalar = withScalarRows(ctx, f, jacSources.get(f), spec, rows, fnName, buildVmap);
+      let rows: Fn | undefined;
+      const why = path;
+      const scalar = withScalarRows(ctx, f, jacSources.get(f), spec, () => (rows = ctx.fns.get(buildVmap(ctx, fName, { ...spec, rowsFor: fnName, rowsWhy: why }))!), fnName, buildVmap);
       if (scalar) {
         ctx.fns.set(fnName, scalar);
         const info = driverInfo.get(f);
         if (info) driverInfo.set(scalar, info);
         return fnName;
       }
-      ctx.fns.delete(rows.name);
+      // (a twin whose results did not match: the loop below is the vmap)
+      if (rows) ctx.fns.delete(rows.name);
     }
   } else if (spec.rowsFor) path = spec.rowsWhy ?? "row loop (for WebGPU arguments)";
   const names = new Names([...f.captures]);
@@ -156,6 +159,14 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     fn.vars.set(n, t);
   }
   const r = (x: string) => rename.get(x) ?? x;
+  // a vector or Tensor result's row stored into its [B, …] Tensor (allocated at the first row)
+  const putRow = (bb: Builder, o: { name: string; kind: string }, val: Atom) => {
+    const t = o.kind === "vec" ? bb.let("T", TENSOR, { k: "wrap", data: val, dims: [{ shapeOf: val }] }) : val;
+    // (through a temporary: reverse mode reads `x = f(x)` as two values)
+    const put = bb.let("T", TENSOR, { k: "prim", op: "ad.putRow", args: [v(o.name), t, v(row), B] });
+    bb.assign(o.name, { k: "atom", a: put });
+  };
+  // vector results of a top-level loop: in place where they can be (below), else putRow
   const pending: { i: number; val: string }[] = [];
   const body = b.sub((bb) => {
     f.params.forEach((p, i) => {
@@ -186,12 +197,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       if (o.kind === "unbatched") bb.assign(o.name, { k: "atom", a: val });
       else if (o.kind === "num") bb.emit({ k: "store", arr: v(o.name), index: v(row), value: val });
       else if (spec.topLevel && val.k === "var") pending.push({ i, val: val.name });
-      else {
-        const t = o.kind === "vec" ? bb.let("T", TENSOR, { k: "wrap", data: val, dims: [{ shapeOf: val }] }) : val;
-        // (through a temporary: reverse mode reads `x = f(x)` as two values)
-        const put = bb.let("T", TENSOR, { k: "prim", op: "ad.putRow", args: [v(o.name), t, v(row), B] });
-        bb.assign(o.name, { k: "atom", a: put });
-      }
+      else putRow(bb, o, val);
     });
   });
   // the row's own buffers in place (top-level loops: ad/batch-rows.ts)
@@ -208,10 +214,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       post.push(r.lazy ? { k: "if", cond: b.p("gt", B, lit(0)), then: [wrap], else: [] } : wrap);
       continue;
     }
-    rows = [...rows, ...b.sub((bb) => {
-      const t = o.kind === "vec" ? bb.let("T", TENSOR, { k: "wrap", data: v(val), dims: [{ shapeOf: v(val) }] }) : v(val);
-      bb.assign(o.name, { k: "atom", a: bb.let("T", TENSOR, { k: "prim", op: "ad.putRow", args: [v(o.name), t, v(row), B] }) });
-    })];
+    rows = [...rows, ...b.sub((bb) => putRow(bb, o, v(val)))];
   }
   if (spec.topLevel) {
     f.params.forEach((p, i) => {
@@ -381,15 +384,7 @@ function chunked(ctx: Ctx, core: Fn, f: Fn, spec: VmapSpec, size: number, name: 
 
 /** The vmap's core: the batched code, or the row loop when an argument is a WebGPU tensor. */
 function dispatch(ctx: Ctx, f: Fn, name: string, batched: Fn, rows: Fn): string {
-  const fn: Fn = { name, params: [], results: batched.results, tupleResult: batched.tupleResult, body: [], vars: new Map(), loc: f.loc, source: f.source, captures: [...batched.captures] };
-  for (const c of batched.captures) fn.vars.set(c, batched.vars.get(c) ?? { k: "opaque" });
-  const names = new Names([...batched.captures]);
-  const b = new Builder(fn, names, f.loc);
-  batched.params.forEach((p) => {
-    const n = names.claim(p.name);
-    fn.params.push({ name: n, type: p.type, source: p.source });
-    fn.vars.set(n, p.type);
-  });
+  const { fn, b } = wrapperFn(name, batched.params, batched.results, [batched], { loc: f.loc, source: f.source, tupleResult: batched.tupleResult });
   const args = fn.params.map((p) => v(p.name));
   const dsts = batched.results.map((t, i) => b.fresh(`r${i}`, t));
   const onDevice = b.let("gpu", { k: "bool" }, { k: "prim", op: "ad.bOnDevice", args });
