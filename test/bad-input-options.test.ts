@@ -11,6 +11,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { compileAndImport } from "./util/compile.js";
+import { throwsWith } from "./runtime-assert.js";
 import { expectDiagnostic, IMPORTS } from "./util/diagnostic-check.js";
 
 const OPT = "invalid-option";
@@ -147,14 +148,7 @@ const BAD_PRIMALS: [string, (m: any) => unknown, RegExp][] = [
 for (const [name, run, message] of BAD_PRIMALS) {
   test(`bad input: ${name} → TypeError`, async () => {
     const m = await compileAndImport<any>(PRIMALS, "bad-input-primals");
-    let err: unknown;
-    try {
-      run(m);
-    } catch (e) {
-      err = e;
-    }
-    assert.ok(err instanceof TypeError, `expected a TypeError, got ${err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err)}`);
-    assert.match((err as Error).message, message);
+    throwsWith(() => run(m), TypeError, message);
   });
 }
 test("primals in an array: vjp and jvp still work", async () => {

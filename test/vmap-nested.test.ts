@@ -8,6 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Tensor } from "jacc";
 import { compileAndImport, compileOrThrow, withPaths } from "./util/compile.js";
+import { throwsWith } from "./runtime-assert.js";
 
 const SRC = (dtype: string) => `
 import { vmap, grad, tensor, type Tensor } from "jacc";
@@ -91,16 +92,7 @@ export const vh = vmap(vmap(h));
 test("bad batches: RangeErrors naming vmap, the level and the argument", async () => {
   const m = await compileAndImport(BAD, "vmap-nested-bad");
   const { zeros } = await import("jacc");
-  const throws = (f: () => unknown, re: RegExp) => {
-    try {
-      f();
-    } catch (e) {
-      assert.ok(e instanceof RangeError, String(e));
-      assert.match((e as Error).message, re);
-      return;
-    }
-    assert.unreachable("no error");
-  };
+  const throws = (f: () => unknown, re: RegExp) => throwsWith(f, RangeError, re);
   throws(() => m.vv(zeros([3])), /^vmap\(.*\): inDims 0 of vmap level 2 is out of range for argument `x` \(shape \[\] at that level\)/);
   throws(() => m.vh(zeros([2, 3, 4]), zeros([2, 4, 4])), /^vmap\(.*\): mismatched batch sizes at vmap level 2: `w` has 4 rows, `x` has 3/);
   throws(() => m.vh(zeros([2, 3, 4]), zeros([5, 3, 4])), /^vmap\(.*\): mismatched batch sizes at vmap level 1: `w` has 5 rows, `x` has 2/);
