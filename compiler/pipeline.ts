@@ -6,7 +6,7 @@
 // runs after the front end and after every pass.
 //
 //   jacobian fusion → simplify → device numbers → elementwise fusion → names
-import type { Fn } from "./ir/ir.js";
+import { type Fn, walk } from "./ir/ir.js";
 import { checkFn, type PrimInfo } from "./ir/check.js";
 import { ruleOf } from "./rules/index.js";
 import { avoidNames, simplify } from "./opt/simplify.js";
@@ -58,18 +58,39 @@ const primInfo: PrimInfo = (op) => {
 };
 
 /** Throws an internal error naming `after` when a function of `m` is malformed (`all`: every function a call may name). */
-export function checkModule(after: string, m: Module, all: Module, fuse?: FusedHelpers): void {
+export function checkModule(after: string, m: Module, all: Module, fuse?: FusedHelpers, checked?: Checked): void {
   const fns = new Map([...all, ...m]);
-  const problems = [...m.values()].flatMap((f) => checkFn(f, fns, primInfo, (name) => fuse?.has(name) ?? false));
+  const problems: string[] = [];
+  for (const f of m.values()) {
+    // a function a pass left as it was, calling the same functions, was well formed the last time
+    const callees = checked?.get(f);
+    if (callees && [...callees].every(([name, g]) => fns.get(name) === g)) continue;
+    const found = checkFn(f, fns, primInfo, (name) => fuse?.has(name) ?? false);
+    if (found.length) problems.push(...found);
+    else checked?.set(f, calleesOf(f, fns));
+  }
   if (problems.length) throw new Error(`jacc: the IR after ${after} is malformed: ${problems.slice(0, 6).join("; ")}`);
+}
+
+/** The functions found well formed by earlier checks of one run of the passes, with the functions they called then. */
+type Checked = WeakMap<Fn, Map<string, Fn | undefined>>;
+
+function calleesOf(f: Fn, fns: Module): Map<string, Fn | undefined> {
+  const out = new Map<string, Fn | undefined>();
+  walk(f.body, (s) => {
+    if (s.k === "call") out.set(s.fn, fns.get(s.fn));
+  });
+  return out;
 }
 
 /** Runs the passes over `m` (the functions the markers reach), checking after each when asked. */
 export function runPasses(m: Module, all: Module, o: PipelineOptions): Module {
   let cur = m;
+  // (passes map functions to new ones and never edit one in place: an unchanged object needs no second check)
+  const checked: Checked = new WeakMap();
   for (const p of passes(o)) {
     cur = p.run(cur);
-    if (o.checkIR) checkModule(p.name, cur, all, o.fuse);
+    if (o.checkIR) checkModule(p.name, cur, all, o.fuse, checked);
   }
   return cur;
 }

@@ -28,12 +28,22 @@ export interface AdjointVars {
 export function simplifyAdjoints(rev: Stmt[], vars: AdjointVars): Stmt[] {
   let out = knownZeros(rev, new Set(vars.zeroAtEntry), vars.bars).out;
   for (let round = 0; round < 4; round++) {
-    const before = JSON.stringify(out);
+    // a round changed the sweep iff it substituted a read or dropped a statement (both passes only do that)
+    substituted = 0;
+    const before = countStmts(out);
     out = copies(out, vars.bars);
     out = deadStores(out, new Set(vars.liveOut), vars.bars).out;
-    if (JSON.stringify(out) === before) break;
+    if (!substituted && countStmts(out) === before) break;
   }
   return out;
+}
+
+let substituted = 0;
+
+function countStmts(list: Stmt[]): number {
+  let n = 0;
+  walk(list, () => void n++);
+  return n;
 }
 
 const isZero = (a: Atom, Z: Set<string>) => (a.k === "var" && Z.has(a.name)) || (a.k === "lit" && a.v === 0);
@@ -133,7 +143,11 @@ function copies(list: Stmt[], bars: Set<string>): Stmt[] {
   const kill = (x: string) => {
     for (const [a, b] of copy) if (a === x || b === x) copy.delete(a);
   };
-  const r = (a: Atom): Atom => (a.k === "var" && copy.has(a.name) ? { k: "var", name: copy.get(a.name)! } : a);
+  const r = (a: Atom): Atom => {
+    if (a.k !== "var" || !copy.has(a.name)) return a;
+    substituted++;
+    return { k: "var", name: copy.get(a.name)! };
+  };
   for (const s0 of list) {
     if (s0.k === "if" || s0.k === "for" || s0.k === "loop") {
       // nested blocks are simplified on their own; what they write ends a fact here
@@ -155,38 +169,47 @@ function copies(list: Stmt[], bars: Set<string>): Stmt[] {
 
 // ---------------------------------------------------------------- 3. dead stores
 
-const reads = (s: Stmt) => stmtReads(s).flatMap((a) => (a.k === "var" ? [a.name] : []));
 const pure = (e: Expr) => e.k === "atom" || e.k === "prim";
 
-/** Backward liveness; drops pure definitions of cotangents that are not live after them. */
+/**
+ * Backward liveness; drops pure definitions of cotangents that are not live after them.
+ * Only cotangents are tracked: only they are ever dropped, and a variable's liveness
+ * never depends on another's, so the other variables would only make the sets bigger.
+ */
 function deadStores(list: Stmt[], live: Set<string>, bars: Set<string>): { out: Stmt[]; live: Set<string> } {
   const out: Stmt[] = [];
+  const read = (s: Stmt, into: Set<string>) => {
+    for (const a of stmtReads(s)) if (a.k === "var" && bars.has(a.name)) into.add(a.name);
+  };
   for (let i = list.length - 1; i >= 0; i--) {
     const s = list[i];
     switch (s.k) {
       case "let":
         if (bars.has(s.dst) && !live.has(s.dst) && pure(s.e)) continue;
         live.delete(s.dst);
-        reads(s).forEach((x) => live.add(x));
+        read(s, live);
         out.push(s);
         break;
       case "if": {
-        const t = deadStores(s.then, new Set(live), bars);
         const f = deadStores(s.else, new Set(live), bars);
-        live = new Set([...t.live, ...f.live]);
-        reads(s).forEach((x) => live.add(x));
+        const t = deadStores(s.then, live, bars);
+        live = t.live;
+        for (const x of f.live) live.add(x);
+        read(s, live);
         out.push({ ...s, then: t.out, else: f.out });
         break;
       }
       case "for": {
         // live at the head: live after the loop, or at the body's entry of another iteration
         // (the pass that finds the head unchanged is the one kept: one pass fewer per nesting level)
-        let head = new Set(live);
+        let head = live;
         let body: Stmt[];
         for (;;) {
           const r = deadStores(s.body, new Set(head), bars);
-          const next = new Set([...head, ...r.live]);
-          if (same(next, head)) {
+          const next = new Set(head);
+          for (const x of r.live) next.add(x);
+          if (next.size === head.size) {
+            // (next ⊇ head: the same size is the same set)
             body = r.out;
             break;
           }
@@ -194,19 +217,19 @@ function deadStores(list: Stmt[], live: Set<string>, bars: Set<string>): { out: 
         }
         live = head;
         live.delete(s.index);
-        reads(s).forEach((x) => live.add(x));
+        read(s, live);
         out.push({ ...s, body });
         break;
       }
       case "loop": {
         // kept as it is: everything it reads is live, nothing it writes is killed
-        walk([s], (x) => reads(x).forEach((n) => live.add(n)));
+        walk([s], (x) => read(x, live));
         out.push(s);
         break;
       }
       default:
         for (const d of stmtDefs(s)) live.delete(d);
-        reads(s).forEach((x) => live.add(x));
+        read(s, live);
         out.push(s);
     }
   }

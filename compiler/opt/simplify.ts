@@ -14,16 +14,28 @@ function readsOf(body: Stmt[]): Map<string, number> {
   return n;
 }
 
+/** Takes a dropped statement's reads out of the counts (so the next round needs no recount). */
+function unread(s: Stmt, reads: Map<string, number>): void {
+  for (const a of stmtReads(s)) {
+    if (a.k !== "var") continue;
+    const n = reads.get(a.name)! - 1;
+    if (n > 0) reads.set(a.name, n);
+    else reads.delete(a.name);
+  }
+}
+
 function prune(list: Stmt[], reads: Map<string, number>, params: Set<string>): { out: Stmt[]; changed: boolean } {
   let changed = false;
   const out: Stmt[] = [];
   for (const s of list) {
     if (s.k === "let" && PURE.has(s.e.k) && !reads.has(s.dst) && !params.has(s.dst)) {
       changed = true;
+      unread(s, reads);
       continue;
     }
     if (s.k === "let" && s.e.k === "atom" && s.e.a.k === "var" && s.e.a.name === s.dst) {
       changed = true; // x = x
+      unread(s, reads);
       continue;
     }
     if (s.k === "if") {
@@ -32,6 +44,7 @@ function prune(list: Stmt[], reads: Map<string, number>, params: Set<string>): {
       changed ||= t.changed || e.changed;
       if (!t.out.length && !e.out.length) {
         changed = true;
+        unread(s, reads);
         continue;
       }
       out.push({ ...s, then: t.out, else: e.out });
@@ -65,12 +78,13 @@ export function simplifiedFns(fns: ReadonlyMap<string, Fn>): { get(name: string)
 export function simplify(fn: Fn): Fn {
   const params = new Set(fn.params.map((p) => p.name));
   let body = fn.body;
-  for (;;) {
-    const r = prune(body, readsOf(body), params);
+  // (removing only ever lowers counts, so the rounds reach the same fixpoint as recounting each round)
+  const reads = readsOf(body);
+  for (let round = 0; ; round++) {
+    const r = prune(body, reads, params);
+    if (!r.changed) return round ? { ...fn, body } : fn; // (unchanged: the same object, which the IR checker has seen)
     body = r.out;
-    if (!r.changed) break;
   }
-  return { ...fn, body };
 }
 
 /** Statements with every variable renamed by `r` (atoms, definitions, loop indices). */

@@ -64,6 +64,8 @@ export interface BatchOptions {
   shrinkDeadline?: number;
   /** type-check only every n-th program (the type errors found so far are systemic; default 1: all) */
   typesEvery?: number;
+  /** build `jacobian` (both modes) and `hessian` only for every n-th program (default 1: all; see markerCode) */
+  surfaceEvery?: number;
   /** categories already known (not shrunk again) */
   known?: Set<string>;
   onProgress?: (done: number) => void;
@@ -86,7 +88,7 @@ export interface BatchResult {
 export async function runBatch(o: BatchOptions): Promise<BatchResult> {
   const t0 = Date.now();
   const arb = arbitraries[o.kind] as fc.Arbitrary<unknown>;
-  const first = new Map<string, { idx: number; value: unknown; failure: Failure }>();
+  const first = new Map<string, { idx: number; value: unknown; failure: Failure; surface: boolean }>();
   const counts = new Map<string, number>();
   let idx = 0;
   await fc.check(
@@ -94,9 +96,10 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       if (o.stop?.() || (o.until !== undefined && Date.now() > o.until)) return true;
       const i = idx++;
       const props = i % (o.typesEvery ?? 1) === 0 ? o.props : o.props.filter((p) => p !== "types");
-      for (const failure of await check(subjectOf(o.kind, v), props)) {
+      const surface = i % (o.surfaceEvery ?? 1) === 0;
+      for (const failure of await check(subjectOf(o.kind, v), props, surface)) {
         counts.set(failure.category, (counts.get(failure.category) ?? 0) + 1);
-        if (!first.has(failure.category)) first.set(failure.category, { idx: i, value: v, failure });
+        if (!first.has(failure.category)) first.set(failure.category, { idx: i, value: v, failure, surface });
       }
       o.onProgress?.(i + 1);
       return true;
@@ -117,7 +120,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
   return { programs: idx, found, counts, stats: recorded, ms: Date.now() - t0 };
 }
 
-async function shrinkOne(o: BatchOptions, category: string, idx: number, orig: { value: unknown; failure: Failure }, ms: number) {
+async function shrinkOne(o: BatchOptions, category: string, idx: number, orig: { value: unknown; failure: Failure; surface: boolean }, ms: number) {
   const arb = arbitraries[o.kind] as fc.Arbitrary<unknown>;
   const props = propsFor(category, o.props);
   let last = { value: orig.value, failure: orig.failure };
@@ -125,7 +128,8 @@ async function shrinkOne(o: BatchOptions, category: string, idx: number, orig: {
   const r = await fc.check(
     fc.asyncProperty(arb, async (v) => {
       if (o.stop?.()) return true;
-      const failure = (await check(subjectOf(o.kind, v), props)).find((f) => f.category === category);
+      // (with the markers the program was found with: a category names them)
+      const failure = (await check(subjectOf(o.kind, v), props, orig.surface)).find((f) => f.category === category);
       if (failure) {
         last = { value: v, failure };
         steps++;

@@ -2,7 +2,8 @@
 // the fuzzer or by audit.js) and shrink it on a category (a regular expression).
 // node dist/test/fuzz/replay.js <kind> <seed> <path> <props> <categoryRegex> [shrinkSeconds] [--save]
 // --save writes the shrunk program as a fixture (fixture.ts), as `npm run fuzz` does
-// for a new category, also when its category already has one.
+// for a new category, also when its category already has one. --no-surface replays
+// without the jacobian/hessian markers (a program the run's --surface-every skipped).
 import path from "node:path";
 import fc from "fast-check";
 import { check, fmtArg, stablePoints, type Failure, type Prop } from "./check.js";
@@ -10,14 +11,15 @@ import { arbitraries, subjectOf, textOf, type Kind } from "./engine.js";
 import { writeFixture } from "./fixture.js";
 
 const save = process.argv.includes("--save");
-const [kind, seed, path0, propList, re, secs] = process.argv.slice(2).filter((a) => a !== "--save");
+const surface = !process.argv.includes("--no-surface");
+const [kind, seed, path0, propList, re, secs] = process.argv.slice(2).filter((a) => a !== "--save" && a !== "--no-surface");
 const props = propList.split(",") as Prop[];
 const category = new RegExp(re);
 let last: { v: unknown; message: string; category: string; failure: Failure } | undefined;
 let steps = 0;
 const r = await fc.check(
   fc.asyncProperty(arbitraries[kind as Kind] as fc.Arbitrary<unknown>, async (v) => {
-    const f = (await check(subjectOf(kind as Kind, v), props)).find((x) => category.test(x.category));
+    const f = (await check(subjectOf(kind as Kind, v), props, surface)).find((x) => category.test(x.category));
     if (!f) return true;
     last = { v, message: f.message, category: f.category, failure: f };
     steps++;

@@ -1,5 +1,5 @@
 // npm run fuzz [-- --minutes N] [--seed S] [--workers W] [--batch B] [--kind scalar|tensor|both]
-//                 [--props first,second,vmap,types] [--types-every N] [--no-save]
+//                 [--props first,second,vmap,types] [--types-every N] [--surface-every N] [--no-save]
 //
 // The unbounded fuzzing pass: batches of generated programs (scalar and tensor,
 // three to one) run in worker threads, each batch with its own seed (the base
@@ -13,6 +13,11 @@
 // have a fixture are counted but not written again. Failures that are the
 // generator's own (a program that misbehaves by itself) are printed apart and
 // never become fixtures. A summary goes to .tmp/fuzz/last-run.json.
+// --surface-every N builds `jacobian` (both modes) and `hessian`, which wrap the
+// transforms jacrev, jacfwd and jacfwd(jacrev) already check, on every N-th
+// program only (default 1: every program). Workers get a larger young
+// generation: the compiler allocates short-lived IR, and scavenges were a
+// sixth of a program's time.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -34,6 +39,7 @@ const batch = Number(option("batch") ?? 60);
 const kindOpt = option("kind") ?? "both";
 const props = (option("props")?.split(",") as Prop[] | undefined) ?? ALL_PROPS;
 const typesEvery = Number(option("types-every") ?? 3);
+const surfaceEvery = Number(option("surface-every") ?? 1);
 const save = !process.argv.includes("--no-save");
 if (process.argv.includes("--help")) {
   console.log(fs.readFileSync(new URL(import.meta.url)).toString().split("\n").slice(0, 15).join("\n").replace(/^\/\/ ?/gm, ""));
@@ -107,10 +113,11 @@ function launch(): Promise<void> {
     // (a batch that ends at the deadline still shrinks what it found, for at most 30 s)
     shrinkDeadline: deadline + 30_000,
     typesEvery,
+    surfaceEvery,
     deadline,
   };
   return new Promise((resolve) => {
-    const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: job });
+    const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
     inFlight.set(w, { kind, done: 0 });
     w.on("message", async (m: Message) => {
       if (m.type === "progress") inFlight.get(w)!.done = m.done;

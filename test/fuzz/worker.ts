@@ -13,6 +13,7 @@ export interface Job {
   shrinkMs: number;
   shrinkBudgetMs: number;
   typesEvery?: number;
+  surfaceEvery?: number;
   shrinkDeadline?: number;
   /** Date.now() after which the batch stops starting programs (none: every program runs) */
   deadline?: number;
@@ -39,6 +40,7 @@ try {
     shrinkMs: job.shrinkMs,
     shrinkBudgetMs: job.shrinkBudgetMs,
     typesEvery: job.typesEvery,
+    surfaceEvery: job.surfaceEvery,
     shrinkDeadline: job.shrinkDeadline,
     known: new Set(job.known),
     onProgress: (done) => post({ type: "progress", done }),
