@@ -40,8 +40,9 @@ const ROWS: [string, string, string, RegExp[]][] = [
   ["array .map()", fn("return ‸x.map((v) => v * v)[0];", "x: number[]"), U, [/`\.map\(\)`/]],
   ["array .reduce()", fn("return ‸x.reduce((a, v) => a + v, 0);", "x: number[]"), U, [/`\.reduce\(\)`/]],
   ["number .toFixed()", fn("return ‸x.toFixed(2).length;"), U, [/`\.toFixed\(\)`/]],
-  ["vjp inside a differentiated function", fn("const [y, g] = ‸vjp((t: number) => t * t, [x]);\n  return y;"), U, [/`vjp`/, /inside a differentiated function/]],
-  ["jvp inside a differentiated function", fn("const [y, t] = ‸jvp((u: number) => u * u, [x], [1]);\n  return y;"), U, [/`jvp`/, /inside a differentiated function/]],
+  ["vjp inside a differentiated function, primals not an array literal", fn("const p: [number] = [x];\n  const [y, g] = vjp((t: number) => t * t, ‸p);\n  return y;"), U, [/primals must be an array literal/]],
+  ["jvp inside a differentiated function, tangents not an array literal", fn("const d: [number] = [1];\n  const [y, t] = jvp((u: number) => u * u, [x], ‸d);\n  return y;"), U, [/tangents must be an array literal/]],
+  ["vmap inside a differentiated function of a function returning numbers", fn("const r = ‸vmap((t: number) => t * t)(x);\n  return r[0];", "x: number[]"), U, [/`vmap`/, /returning numbers/]],
   ["break outside a loop", fn("{ ‸break; }\n  return x;"), U, [/`break` outside a loop/]],
   // jacc's random factories are random ops (SPEC §2): `random` under randomness "error", the only value grad takes
   ["rand() (a random Tensor) in tensor code", fn("return x.mul(‸rand([2])).sum();", "x: Tensor"), R, [/`rand\(\[2\]\)`/, /randomness "error"/, /outside/]],

@@ -39,7 +39,8 @@ function treeOfVal(val: Val, next = { i: 0 }): Tree {
 const isNested = (val: Val): boolean => val.k === "tuple" && (!!val.keys || val.items.some((x) => x.k === "tuple"));
 
 /** An IR function to call, with trailing arguments (captured variables) bound. */
-export interface FnTarget { fn: string; extra: Atom[] }
+/** A function a call may name: `extra` atoms follow the arguments (captures); `tree` nests its flat results (a marker's, called inside). */
+export interface FnTarget { fn: string; extra: Atom[]; tree?: Tree }
 
 type Binding =
   | { k: "var"; name: string; type: Type; isConst: boolean; isParam: boolean }
@@ -54,6 +55,9 @@ export interface MarkerHooks {
   markerFn(call: ts.CallExpression, lowerer: FnLowerer): FnTarget;
   /** Lowers `jacobian(f, inputs, opts)` inside a differentiated function. */
   markerValue(call: ts.CallExpression, lowerer: FnLowerer): Val;
+  /** vjp(f, primals) and jvp(f, primals, tangents) called inside a differentiated function */
+  vjpValue(call: ts.CallExpression, lowerer: FnLowerer): Val;
+  jvpValue(call: ts.CallExpression, lowerer: FnLowerer): Val;
 }
 
 const FACTORIES = new Set(["tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "zerosLike", "onesLike", "fullLike"]);
@@ -1197,14 +1201,14 @@ export class FnLowerer {
     const markerName = this.markerOf(callee);
     if (markerName) {
       if (markerName === "jacobian") return this.program.hooks.markerValue(e, this);
-      if (markerName === "vjp" || markerName === "jvp" || markerName === "vmap") fail(e, "unsupported-construct", `\`${markerName}\` inside a differentiated function is not supported yet`);
+      if (markerName === "vjp") return this.program.hooks.vjpValue(e, this);
+      if (markerName === "jvp") return this.program.hooks.jvpValue(e, this);
       fail(e, "unsupported-construct", `\`${markerName}(f)\` returns a function: call it, e.g. \`${markerName}(f)(x)\``);
     }
     let target: FnTarget;
     const cm = ts.isCallExpression(callee) ? this.markerOf(skipParens(callee.expression)) : undefined;
     if (cm) {
       if (cm === "jacobian" || cm === "vjp" || cm === "jvp") fail(callee, "unsupported-construct", `the result of \`${cm}\` is not a function`);
-      if (cm === "vmap") fail(callee, "unsupported-construct", "`vmap` inside a differentiated function is not supported yet");
       target = this.program.hooks.markerFn(callee as ts.CallExpression, this);
     } else {
       const f = this.expr(callee);
@@ -1341,7 +1345,9 @@ export class FnLowerer {
       else this.flattenTo(this.expr(a), tree, args, a);
     });
     args.push(...target.extra);
-    return this.emitCall(target.fn, args, e);
+    const val = this.emitCall(target.fn, args, e);
+    if (target.tree === undefined || fn.outTree !== undefined) return val;
+    return valOfTree(val.k === "tuple" ? val.items : [val], target.tree);
   }
 
   /** Puts a record's or tuple's leaves where a structured parameter's tree says (`out[leaf] = atom`). */

@@ -162,6 +162,7 @@ export interface Built {
   kind: string;
   hasAux: boolean;
   outTree?: Tree; // vjp / jvp: the structure of f's outputs
+  src?: string; // vjp / jvp: f's IR function
   vmap?: { inDims: string; outDims: string }; // vmap: the dims as source text (checked when literal)
   closure?: string; // vmap of a vjp's function: the closure's source text (mapped at run time)
   /** a top-level vmap: the function it batches, for the WebGPU kernel (one invocation per row) */
@@ -387,7 +388,7 @@ export class MarkerCompiler {
         this.checkPrimals(args[1], nParams, "primals");
         differentiable(f, f.params.map((_, i) => i), args[1], marker);
         const fn = buildVjp(this.ctx, target.fn, hasAux);
-        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree };
+        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn };
       }
       case "jvp": {
         if (args.length < 3) fail(call, "arity", "`jvp` needs a function, its primals and its tangents");
@@ -395,7 +396,7 @@ export class MarkerCompiler {
         this.checkPrimals(args[2], nParams, "tangents");
         differentiable(f, f.params.map((_, i) => i), args[1], marker);
         const fn = buildJvp(this.ctx, target.fn);
-        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree };
+        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn };
       }
     }
     fail(call, "unsupported-construct", `unknown marker \`${marker}\``);
@@ -559,9 +560,88 @@ export class MarkerCompiler {
     return treeVal(val, built.tree);
   }
 
-  fnInside(call: ts.CallExpression, lowerer: FnLowerer): FnTarget {
-    return { fn: this.build(call, lowerer.mod, lowerer).fn, extra: [] };
+  /**
+   * vjp(f, primals) inside a differentiated function: [output, vjpFn] (+ aux), as at the
+   * top level (SPEC §1). vjpFn is a function value: each call runs f's vjp at the primals
+   * (a small function taking the cotangents first, the primals as its captures), and it
+   * is ordinary IR, so the enclosing transform differentiates through it (torch.func's
+   * transforms compose the same way).
+   */
+  vjpInside(call: ts.CallExpression, lowerer: FnLowerer): Val {
+    const built = this.build(call, lowerer.mod, lowerer);
+    const f = this.program.fns.get(built.src!)!;
+    const vjpFn = this.program.fns.get(built.fn)!;
+    const primals = this.flatInputs(call.arguments[1], f, lowerer, "primals");
+    const value = lowerer.emitCall(f.name, primals, call);
+    const outs = outputsOf(f, built.hasAux);
+    // the function value: pull(ct leaves…, primals…) = vjp_f(primals…, ct leaves…)
+    const nCt = vjpFn.params.length - f.params.length;
+    const name = this.program.fnNames.claim(`${vjpFn.name}_fn`);
+    const cts = vjpFn.params.slice(f.params.length);
+    const dsts = vjpFn.results.map((_, i) => `c${i}`);
+    const pull: Fn = {
+      name,
+      params: [...cts, ...f.params],
+      results: [...vjpFn.results],
+      tupleResult: true,
+      body: [
+        { k: "call", dsts, fn: vjpFn.name, args: [...f.params, ...cts].map((p) => ({ k: "var", name: p.name }) as Atom) },
+        { k: "return", values: dsts.map((d) => ({ k: "var", name: d }) as Atom) },
+      ],
+      vars: new Map([...[...cts, ...f.params].map((p) => [p.name, p.type] as const), ...dsts.map((d, i) => [d, vjpFn.results[i]] as const)]),
+      source: f.source,
+      captures: [],
+      // the cotangent is structured as f's output; one cotangent per parameter, structured as the parameters
+      inTrees: typeof outs.tree === "number" ? undefined : [renumber(outs.tree, outs.leaves)],
+      outTree: f.inTrees ? [...f.inTrees] : undefined,
+    };
+    if (nCt !== outs.leaves.length) throw new Error(`jacc: vjp inside ${f.name}: ${nCt} cotangent parameters for ${outs.leaves.length} outputs`);
+    this.program.add(pull);
+    const fnVal: Val = { k: "fn", target: { fn: name, extra: primals } };
+    // (with hasAux f returns [output, aux]: build checked it)
+    if (built.hasAux && value.k === "tuple") return { k: "tuple", items: [value.items[0], fnVal, value.items[1]] };
+    return { k: "tuple", items: [value, fnVal] };
   }
+
+  /** jvp(f, primals, tangents) inside a differentiated function: [output, tangent of the output] (+ aux). */
+  jvpInside(call: ts.CallExpression, lowerer: FnLowerer): Val {
+    const built = this.build(call, lowerer.mod, lowerer);
+    const f = this.program.fns.get(built.src!)!;
+    const primals = this.flatInputs(call.arguments[1], f, lowerer, "primals");
+    const tangents = this.flatInputs(call.arguments[2], f, lowerer, "tangents");
+    const r = lowerer.emitCall(built.fn, [...primals, ...tangents], call);
+    const all = r.k === "tuple" ? r.items : [r];
+    const n = f.results.length;
+    const outs = outputsOf(f, built.hasAux);
+    const items = [valOfTree(all.slice(0, n), outs.tree), valOfTree(all.slice(n), outs.tree)];
+    if (built.hasAux) items.push(valOfTree(all.slice(0, n), outs.aux!));
+    return { k: "tuple", items };
+  }
+
+  /** The flat arguments of f from an array literal of one entry per parameter (records flattened as f takes them). */
+  private flatInputs(e: ts.Expression, f: Fn, lowerer: FnLowerer, what: string): Atom[] {
+    const x = skipParens(e);
+    if (!ts.isArrayLiteralExpression(x)) fail(e, "unsupported-construct", `inside a differentiated function, the ${what} must be an array literal`);
+    const out: Atom[] = [];
+    const trees = sourceParams(f);
+    x.elements.forEach((el, i) => lowerer.flattenTo(lowerer.expr(el), trees[i], out, el));
+    return out;
+  }
+
+  fnInside(call: ts.CallExpression, lowerer: FnLowerer): FnTarget {
+    const built = this.build(call, lowerer.mod, lowerer);
+    if (built.kind === "vmap" && this.program.fns.get(built.fn)!.results.some((t) => t.k === "vec")) {
+      // the batched core holds a batch of numbers as an array, where the top level gives a Tensor (SPEC §2)
+      fail(call, "unsupported-construct", "inside a differentiated function, `vmap` of a function returning numbers (or number arrays) is not supported: its batched result is a Tensor only at the top level. Map a function of Tensors (a 0-d Tensor for a number)");
+    }
+    // (a derivative's blocks nest as at the top level: hessian(f, { argnums: [0, 1] })(x, y)[0][1])
+    return { fn: built.fn, extra: [], tree: built.kind === "vmap" ? undefined : built.tree };
+  }
+}
+
+/** A tree whose leaves (indices into `order`) are renumbered to their positions in `order`. */
+function renumber(t: Tree, order: number[]): Tree {
+  return mapTree(t, (leaf) => order.indexOf(leaf));
 }
 
 /** Structure a driver's flat results as the tree says (for markers inside functions). */

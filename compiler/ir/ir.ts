@@ -218,6 +218,17 @@ export function stmtDefs(s: Stmt): string[] {
 }
 
 /** Creates fresh names that never collide with taken ones (sucrase's claimFreeName). */
+/**
+ * Words a generated name must never be: JavaScript's reserved words (strict mode and
+ * modules included) and the globals a local would shadow. A derived name can hit one
+ * (the tangent of a user's `o` is `do`).
+ */
+const RESERVED = new Set(
+  ("await break case catch class const continue debugger default delete do else enum export extends false finally for function if " +
+    "import in instanceof new null return super switch this throw true try typeof var void while with yield " +
+    "let static implements interface package private protected public arguments eval undefined NaN Infinity").split(" "),
+);
+
 export class Names {
   private taken: Set<string>;
   /** per base, the suffix below which every name is taken (names are never released): claims stay O(1) */
@@ -233,7 +244,7 @@ export class Names {
   claim(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_$]/g, "_") || "t";
     let name = clean;
-    if (this.taken.has(name)) {
+    if (this.taken.has(name) || RESERVED.has(name)) {
       let i = this.next.get(clean) ?? 2;
       while (this.taken.has((name = `${clean}${i}`))) i++;
       this.next.set(clean, i + 1);

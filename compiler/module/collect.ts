@@ -44,7 +44,7 @@ export function collect(source: string, fileName: string, options: { paths?: Com
       throw err;
     }
   });
-  program.hooks = { markerFn: (call, lowerer) => mc.fnInside(call, lowerer), markerValue: (call, lowerer) => mc.valueInside(call, lowerer) };
+  program.hooks = { markerFn: (call, lowerer) => mc.fnInside(call, lowerer), markerValue: (call, lowerer) => mc.valueInside(call, lowerer), vjpValue: (call, lowerer) => mc.vjpInside(call, lowerer), jvpValue: (call, lowerer) => mc.jvpInside(call, lowerer) };
 
   // Outermost marker calls (a marker given as another marker's function is part of it).
   const calls: ts.CallExpression[] = [];

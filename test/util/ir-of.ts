@@ -39,7 +39,7 @@ export function irOfModule(source: string, fileName = "/tmp/jacc-ir/module.ts"):
   const program = new Program(mod, taken);
   const ctx = { fns: program.fns, fnNames: program.fnNames };
   const mc = new MarkerCompiler(program, ctx);
-  program.hooks = { markerFn: (call, lowerer) => mc.fnInside(call, lowerer), markerValue: (call, lowerer) => mc.valueInside(call, lowerer) };
+  program.hooks = { markerFn: (call, lowerer) => mc.fnInside(call, lowerer), markerValue: (call, lowerer) => mc.valueInside(call, lowerer), vjpValue: (call, lowerer) => mc.vjpInside(call, lowerer), jvpValue: (call, lowerer) => mc.jvpInside(call, lowerer) };
   const calls: ts.CallExpression[] = [];
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n) && mc.markerName(n.expression, mod)) {

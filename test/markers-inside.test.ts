@@ -1,0 +1,103 @@
+// Markers called inside a function another marker differentiates (issue 17 §1:
+// "every marker, vjp and jvp included"): vjp's function value, jvp's tangent,
+// vmap of rows, and a derivative's nested blocks, each checked in both modes
+// against central finite differences of the function itself. Also a generated
+// name that would be a reserved word (the tangent of a local `o` is `do`).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { tensor, type Tensor } from "jacc";
+import { compileAndImport } from "./util/compile.js";
+import { expectDiagnostic } from "./util/diagnostic-check.js";
+
+const SRC = `import { grad, jacrev, jacfwd, vjp, jvp, vmap, hessian, Tensor } from "jacc";
+function f(x: number, y: number): number { return x * x * y + Math.sin(y); }
+export function gVjp(x: number): number { const [o, pull] = vjp(f, [x, 3]); return o + pull(1)[0] * x + pull(x)[1]; }
+export function gJvp(x: number): number { const [o, t] = jvp(f, [x, 3], [1, x]); return o * t; }
+export function gHess(x: number): number { const h = hessian(f, { argnums: [0, 1] })(x, 2 * x); return h[0][1] * x + h[1][1]; }
+function fa(x: number): [number, number] { return [x * x, Math.cos(x)]; }
+export function gAux(x: number): number { const [o, pull, aux] = vjp(fa, [x], { hasAux: true }); return o * aux + pull(x)[0]; }
+function ft(x: Tensor, w: Tensor): [Tensor, Tensor] { return [x.mul(w).sin(), x.sum().mul(w.sum())]; }
+export function tVjp(x: Tensor): Tensor { const [o, pull] = vjp(ft, [x, x.mul(2)]); const [cx, cw] = pull([o[0].cos(), o[1]]); return cx.mul(cw).sum().add(o[1]); }
+export function tJvp(x: Tensor): Tensor { const [o, t] = jvp(ft, [x, x.exp()], [x.cos(), x]); return o[0].mul(t[0]).sum().add(t[1].mul(o[1])); }
+function row(r: Tensor): Tensor { return r.mul(r).sum().sin(); }
+export function tVmap(x: Tensor): Tensor { return vmap(row)(x.reshape(2, 3)).mul(x.reshape(2, 3).sum(1)).sum(); }
+export function tVmapCols(x: Tensor): Tensor { return vmap(row, { inDims: 1 })(x.reshape(2, 3)).sum(); }
+export function named(x: number): number { const o = x * x; const n = o * 3; return Math.sin(n) + o; }
+export const d = {
+  gVjp: [grad(gVjp), jacfwd(gVjp)], gJvp: [grad(gJvp), jacfwd(gJvp)], gHess: [grad(gHess), jacfwd(gHess)], gAux: [grad(gAux), jacfwd(gAux)],
+  tVjp: [jacrev(tVjp), jacfwd(tVjp)], tJvp: [jacrev(tJvp), jacfwd(tJvp)], tVmap: [jacrev(tVmap), jacfwd(tVmap)], tVmapCols: [jacrev(tVmapCols), jacfwd(tVmapCols)],
+  named: [grad(named), jacfwd(named)],
+};
+export const batched = { gVjp: vmap(gVjp), gJvp: vmap(gJvp), tVjp: vmap(tVjp), tVmap: vmap(tVmap) };
+`;
+
+const fd = (g: (x: number) => number, x: number, h = 1e-5) => (-g(x + 2 * h) + 8 * g(x + h) - 8 * g(x - h) + g(x - 2 * h)) / (12 * h);
+const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6 * (1 + Math.abs(b)), `${what}: ${a} vs finite differences ${b}`);
+
+test("vjp, jvp, hessian's nested blocks and a local named `o` inside functions of numbers: both modes agree with finite differences", async () => {
+  const m = await compileAndImport(SRC, "markers-inside");
+  for (const name of ["gVjp", "gJvp", "gHess", "gAux", "named"]) {
+    for (const x of [0.7, -1.3]) {
+      const ref = fd(m[name], x);
+      near(m.d[name][0](x), ref, `grad(${name})(${x})`);
+      near(m.d[name][1](x), ref, `jacfwd(${name})(${x})`);
+    }
+  }
+});
+
+test("vjp, jvp and vmap inside functions of Tensors: both modes agree with finite differences", async () => {
+  const m = await compileAndImport(SRC, "markers-inside");
+  const x0 = [0.3, -0.4, 0.5, 0.2, -0.1, 0.6];
+  const cases: [string, number][] = [["tVjp", 3], ["tJvp", 3], ["tVmap", 6], ["tVmapCols", 6]];
+  for (const [name, n] of cases) {
+    const xs = x0.slice(0, n);
+    const arg = (v: number[]) => tensor(v, { dtype: "float64" });
+    const value = (v: number[]) => {
+      const y = m[name](arg(v));
+      return typeof y === "number" ? y : (y as Tensor).item();
+    };
+    const ref = xs.map((_, i) => fd((t) => value(xs.map((u, k) => (k === i ? t : u))), xs[i]));
+    for (const [mode, g] of [["reverse", m.d[name][0]], ["forward", m.d[name][1]]] as const) {
+      const got = g(arg(xs));
+      const flat = [...((got as Tensor).data ?? got)] as number[];
+      assert.is(flat.length, n, `${mode} ${name}: ${n} entries`);
+      flat.forEach((v, i) => near(v, ref[i], `${mode} ${name}[${i}]`));
+    }
+  }
+});
+
+test("vmap of functions that call vjp, jvp and vmap equals the functions row by row", async () => {
+  const m = await compileAndImport(SRC, "markers-inside");
+  const xs = [0.3, -0.7, 1.1];
+  for (const name of ["gVjp", "gJvp"]) {
+    const got = [...(m.batched[name](xs) as Tensor).data];
+    xs.forEach((x, i) => assert.ok(Math.abs(got[i] - m[name](x)) <= 1e-12 * (1 + Math.abs(got[i])), `vmap(${name}) row ${i}`));
+  }
+  const rows = [[0.3, -0.4, 0.5, 0.2, -0.1, 0.6], [0.1, 0.2, -0.3, 0.4, 0.5, -0.6]];
+  for (const [name, n] of [["tVjp", 3], ["tVmap", 6]] as const) {
+    const X = tensor(rows.map((r) => r.slice(0, n)), { dtype: "float64" });
+    const got = [...(m.batched[name](X) as Tensor).data];
+    rows.forEach((r, i) => {
+      const want = (m[name](tensor(r.slice(0, n), { dtype: "float64" })) as Tensor).item();
+      assert.ok(Math.abs(got[i] - want) <= 1e-12 * (1 + Math.abs(want)), `vmap(${name}) row ${i}: ${got[i]} vs ${want}`);
+    });
+  }
+});
+
+test("vjp inside a differentiated function: primals that are not an array literal are a located diagnostic", () => {
+  expectDiagnostic(
+    "vjp-inside-primals",
+    `function f(x: number): number { return x * x; }\nfunction g(x: number): number { const p: [number] = [x]; const [o, pull] = vjp(f, ‸p); return o + pull(1)[0]; }\nexport const d = grad(g);\n`,
+    { code: "unsupported-construct", message: [/primals must be an array literal/] },
+  );
+});
+
+test("vmap inside a differentiated function: a mapped function returning numbers is a located diagnostic (its result is a Tensor only at the top level)", () => {
+  expectDiagnostic(
+    "vmap-inside-numbers",
+    `function g(x: number[]): number { const r = ‸vmap((t: number) => t * t)(x); return r[0]; }\nexport const d = grad(g);\n`,
+    { code: "unsupported-construct", message: [/vmap/, /returning numbers/, /Tensor/] },
+  );
+});
+
+test.run();
