@@ -212,8 +212,11 @@ class TensorBatcher {
     const thenSets = setIn(s.then), elseSets = setIn(s.else);
     const writes = new Set([...thenSets, ...elseSets]);
     const undefBefore = new Set(this.undef);
+    // set in one arm of an earlier if (the result of an early return): its value holds in that arm's rows, and
+    // a write here changes it in this arm's rows only (a write inside an arm is not a write to every row)
+    const partial = new Set([...this.armLocal].filter((x) => writes.has(x)));
     // a value before the if (not a declared-and-unset local of an inlined callee)
-    const defined = (x: string) => state.has(x) && !undefBefore.has(x);
+    const defined = (x: string) => (state.has(x) && !undefBefore.has(x)) || partial.has(x);
     // merged: what has a value on both sides; set in one arm only and undefined before (a temporary of that
     // arm), a variable must not be read after the if: it would hold that arm's value in every row
     const merged = [...writes].filter((x) => defined(x) || (thenSets.has(x) && elseSets.has(x)));
@@ -240,6 +243,8 @@ class TensorBatcher {
     const kc = this.kindOf(cond, state);
     // (after both arms: inside its own arm such a temporary is read as usual)
     for (const x of writes) if (!merged.includes(x)) this.armLocal.add(x);
+    // (still unset in the rows that took neither this arm nor the earlier one, unless both arms set it)
+    for (const x of partial) if (!(thenSets.has(x) && elseSets.has(x))) this.armLocal.add(x);
     for (const x of merged) {
       const t = then.get(x)!;
       const e = { a: v(x) as Atom, kind: elseState.get(x) ?? state.get(x)! };

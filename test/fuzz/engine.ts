@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { check, stats, type Failure, type Prop, type Stats, type Subject } from "./check.js";
 import { argsOf, outType, paramName, paramType, renderScalar, scalarCase, type ScalarCase } from "./gen.js";
 import { renderTensor, tensorCase, tensorSubject, type TensorCase } from "./tensor-gen.js";
+import { renamer } from "./names.js";
 
 export type Kind = "scalar" | "tensor";
 
@@ -25,9 +26,30 @@ export function scalarSubject(c: ScalarCase): Subject {
 }
 void outType;
 
-export const arbitraries = { scalar: scalarCase, tensor: tensorCase } as { scalar: fc.Arbitrary<ScalarCase>; tensor: fc.Arbitrary<TensorCase> };
-export const subjectOf = (kind: Kind, v: unknown): Subject => (kind === "scalar" ? scalarSubject(v as ScalarCase) : tensorSubject(v as TensorCase));
-export const textOf = (kind: Kind, v: unknown): string => (kind === "scalar" ? renderScalar((v as ScalarCase).prog) : renderTensor((v as TensorCase).prog));
+/** A generated case and the seed of its names (test/fuzz/names.ts; 0: the generator's own). */
+export interface Named<T> {
+  c: T;
+  names: number;
+}
+const named = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<Named<T>> => fc.record({ c: arb, names: fc.nat() });
+export const arbitraries = { scalar: named(scalarCase), tensor: named(tensorCase) };
+
+function plainSubject(kind: Kind, v: unknown): Subject {
+  const c = (v as Named<unknown>).c;
+  return kind === "scalar" ? scalarSubject(c as ScalarCase) : tensorSubject(c as TensorCase);
+}
+const renamerOf = (s: Subject, v: unknown) => renamer(`${s.imports ?? ""}\n${s.source}`, (v as Named<unknown>).names);
+
+export function subjectOf(kind: Kind, v: unknown): Subject {
+  const s = plainSubject(kind, v);
+  const r = renamerOf(s, v);
+  return { ...s, source: r(s.source), params: s.params.map((p) => ({ ...p, name: r(p.name) })) };
+}
+export function textOf(kind: Kind, v: unknown): string {
+  const c = (v as Named<unknown>).c;
+  const text = kind === "scalar" ? renderScalar((c as ScalarCase).prog) : renderTensor((c as TensorCase).prog);
+  return renamerOf(plainSubject(kind, v), v)(text);
+}
 
 /** The properties a failure's category is about (what shrinking re-checks). */
 export function propsFor(category: string, props: readonly Prop[]): Prop[] {
