@@ -28,6 +28,7 @@ export const d = {
   tVjp: [jacrev(tVjp), jacfwd(tVjp)], tJvp: [jacrev(tJvp), jacfwd(tJvp)], tVmap: [jacrev(tVmap), jacfwd(tVmap)], tVmapCols: [jacrev(tVmapCols), jacfwd(tVmapCols)],
   named: [grad(named), jacfwd(named)],
 };
+export const second = { gVjp: [hessian(gVjp), jacrev(jacrev(gVjp))], gJvp: [hessian(gJvp), jacfwd(jacfwd(gJvp))] };
 export const batched = { gVjp: vmap(gVjp), gJvp: vmap(gJvp), tVjp: vmap(tVjp), tVmap: vmap(tVmap) };
 `;
 
@@ -62,6 +63,16 @@ test("vjp, jvp and vmap inside functions of Tensors: both modes agree with finit
       const flat = [...((got as Tensor).data ?? got)] as number[];
       assert.is(flat.length, n, `${mode} ${name}: ${n} entries`);
       flat.forEach((v, i) => near(v, ref[i], `${mode} ${name}[${i}]`));
+    }
+  }
+});
+
+test("second derivatives through vjp and jvp inside (hessian, jacrev(jacrev), jacfwd(jacfwd)) agree with finite differences of the gradient", async () => {
+  const m = await compileAndImport(SRC, "markers-inside");
+  for (const name of ["gVjp", "gJvp"]) {
+    for (const x of [0.7, -0.4]) {
+      const ref = fd((t) => m.d[name][0](t), x);
+      for (const h of m.second[name]) near(h(x), ref, `second derivative of ${name} at ${x}`);
     }
   }
 });
