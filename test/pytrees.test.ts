@@ -273,6 +273,29 @@ test("vmap over a record: inDims 0 for the whole record batches every leaf", asy
   near(stepped, { x: each.map((o) => o.x), y: each.map((o) => o.y), v: { x: each.map((o) => o.v.x), y: each.map((o) => o.v.y) } }, "vmap with a record output", 1e-12);
 });
 
+test("vmap of a record output with a record of outDims (a prefix of its structure, as JAX's out_axes)", async () => {
+  const m = await compileAndImport(
+    `import { vmap, Tensor } from "jacc";
+type Out = { a: Tensor; b: [Tensor, number] };
+function f(x: Tensor, y: number): Out { return { a: x.mul(y), b: [x.sum().reshape(1).mul(2), y * y] }; }
+export const whole = vmap(f);
+export const leaves = vmap(f, { outDims: { a: 1, b: [0, 0] } });
+export const prefix = vmap(f, { outDims: { a: 1, b: 0 } });`,
+    "pytree-out-dims-record",
+  );
+  const X = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64" });
+  const plain = m.whole(X, [10, 20]);
+  assert.equal(plain.a.shape, [2, 3]);
+  for (const name of ["leaves", "prefix"]) {
+    const r = m[name](X, [10, 20]);
+    assert.equal(r.a.shape, [3, 2], `${name}: a's batch dim at 1`);
+    assert.equal([...r.a.data], [10, 80, 20, 100, 30, 120], `${name}: a is the batched a moved`);
+    assert.equal(r.b[0].shape, [2, 1]);
+    assert.equal([...r.b[0].data], [12, 30]);
+    assert.equal([...r.b[1].data], [100, 400]);
+  }
+});
+
 test("vmap with a record of dims: each property its own dim (null: shared by every row)", async () => {
   const m = await compileAndImport(SRC, "pytrees");
   const W = tensor([[0.2, -0.5], [0.7, 0.3], [-0.6, 0.8]], { dtype: "float64" });
@@ -332,7 +355,8 @@ test("diagnostics: what stays outside structured values, located with a code fra
   expectDiagnostic("pytree-as-number", `${V}function f(p: V) { return ‸p * 2; }\nexport const g = grad(f);`, { code: U, message: [/`p` is a record, not a number/] });
   expectDiagnostic("pytree-default", `${V}function f(p: V = ‸{ x: 1, y: 2 }) { return p.x; }\nexport const g = grad(f);`, { code: U, message: [/structured parameter `p` cannot have a default value/] });
   expectDiagnostic("pytree-two-structures", `${V}function f(p: V): V { if (p.x > 0) return { x: p.x, y: p.y };\n  ‸return { x: p.y, y: p.x, z: 1 } as V; }\nexport const g = jacrev(f);`, { code: U, message: [/same structure/] });
-  expectDiagnostic("pytree-out-dims", `${V}function f(p: V): V { return { x: p.y, y: p.x }; }\nexport const g = vmap(f, { outDims: ‸[0, 0] });`, { code: "invalid-option", message: [/`outDims` of a function returning a record/] });
+  expectDiagnostic("pytree-out-dims", `${V}function f(p: V): V { return { x: p.y, y: p.x }; }\nexport const g = vmap(f, { outDims: ‸[0, 0] });`, { code: "invalid-option", message: [/`outDims` entry \[0,0\] does not follow the structure of `the output`/] });
+  expectDiagnostic("pytree-out-dims-number", `${V}function f(p: V): V { return { x: p.y, y: p.x }; }\nexport const g = vmap(f, { outDims: ‸{ x: 0, y: 1 } });`, { code: "invalid-option", message: [/`outDims` 1 is out of range for a number in the output\.y/] });
   expectDiagnostic("pytree-in-dims", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[{ x: 0 }, 0] });`, { code: "invalid-option", message: [/`inDims` for `p` has no entry `y`/] });
   expectDiagnostic("pytree-in-dims-shape", `${V}function f(p: V, k: number) { return p.x * k; }\nexport const g = vmap(f, { inDims: ‸[[0, 0], 0] });`, { code: "invalid-option", message: [/does not follow the structure of `p`/] });
   expectDiagnostic("pytree-select", `${V}function f(p: V) { const q = ‸p.x > 0 ? p : { x: 1 }; return q.x; }\nexport const g = grad(f);`, { code: U, message: [/both branches of `\?:` must give values of the same structure/] });

@@ -105,12 +105,15 @@ for (const dtype of ["float64", "float32"]) {
     const shared = pre(dtype).replace(/const __u = .*\n/, "const __u = (...s: number[]) => (globalThis as any).__inputs[s.join()];\n");
     const inputs: Record<string, Tensor> = {};
     const { rand } = await import("jacc");
-    for (const s of [[4, 3], [3, 4], [3], [2, 3], [5, 2, 3]]) inputs[s.join()] = (rand as any)(s, { dtype }).add(0.5);
+    // (seeded: float32 batched and row-loop sums round differently, and an unlucky draw once passed the tolerance)
+    [[4, 3], [3, 4], [3], [2, 3], [5, 2, 3]].forEach((s, k) => (inputs[s.join()] = (rand as any)(s, { dtype, seed: 20261207 + k }).add(0.5)));
     (globalThis as any).__inputs = inputs;
     const body = src.slice(pre(dtype).length);
     const fast = await compileAndImport(shared + body, `vmap-batched-${dtype}-on`);
     const slow = await withPaths({ batch: false }, () => compileAndImport(shared + body, `vmap-batched-${dtype}-off`));
-    const tol = dtype === "float32" ? 1e-5 : 1e-12;
+    // float32: the batched ops sum in another order than the row loop's (the float64 run, at 1e-12, shows the
+    // two are the same algebra); layerNorm over 2 entries in "grad of the nn ops" differs by ~3e-5 at some draws
+    const tol = dtype === "float32" ? 1e-4 : 1e-12;
     list.forEach((c, k) => {
       const a = fast[`r${k}`], b = slow[`r${k}`];
       assert.equal(shape(a), shape(b), `${c.name}: shape`);

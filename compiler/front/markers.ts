@@ -294,9 +294,11 @@ export class MarkerCompiler {
             const ok = (x: unknown) => x === null || (typeof x === "number" && Number.isInteger(x));
             // (an argument's entry may follow its structure: a record of dims, a tuple of dims; vmapSpec matches them)
             const okTree = (x: unknown): boolean => ok(x) || (Array.isArray(x) ? x.every(okTree) : typeof x === "object" && Object.values(x as object).every(okTree));
-            const entriesOk = name === "inDims" && f.inTrees ? Array.isArray(o.value) && o.value.every(okTree) : Array.isArray(o.value) && o.value.every(ok);
-            const recordOk = name === "inDims" && !!f.inTrees && !!o.value && typeof o.value === "object" && !Array.isArray(o.value) && okTree(o.value);
-            if (!(ok(o.value) || entriesOk || recordOk)) fail(o.node, "invalid-option", `\`${name}\` must be an integer, null, or an array of them${f.inTrees && name === "inDims" ? " (an argument's entry may be a record or tuple of them, following its structure)" : ""}`);
+            // (an output's dims may follow a structured output likewise: a record or nested tuple of dims)
+            const structured = name === "inDims" ? !!f.inTrees : f.outTree !== undefined;
+            const entriesOk = structured ? Array.isArray(o.value) && o.value.every(okTree) : Array.isArray(o.value) && o.value.every(ok);
+            const recordOk = structured && !!o.value && typeof o.value === "object" && !Array.isArray(o.value) && okTree(o.value);
+            if (!(ok(o.value) || entriesOk || recordOk)) fail(o.node, "invalid-option", `\`${name}\` must be an integer, null, or an array of them${structured ? ` (${name === "inDims" ? "an argument's entry" : "a structured output's"} may be a record or tuple of them, following its structure)` : ""}`);
             if (name === "inDims" && Array.isArray(o.value) && o.value.length !== nParams) fail(o.node, "invalid-option", `\`inDims\` has ${o.value.length} entries but the function takes ${nParams} parameter(s)`);
             // a batched number is a 1-D batch: its only dim is 0 (or -1)
             const per = (i: number) => (Array.isArray(o.value) ? o.value[i] : o.value);
@@ -304,8 +306,7 @@ export class MarkerCompiler {
             // (a record's dim is each of its leaves' dim: per flat parameter, its source parameter's entry)
             const src = (i: number) => sourceParams(f).findIndex((t) => leavesOf(t).includes(i));
             if (name === "inDims" && !f.inTrees) f.params.forEach((p, i) => p.type.k === "num" && src(i) >= 0 && bad(per(src(i))) && fail(o.node, "invalid-option", `\`inDims\` ${JSON.stringify(per(src(i)))} is out of range for the number parameter \`${userName(p)}\` (a batch of numbers has one dim: 0)`));
-            if (name === "outDims" && f.outTree !== undefined && Array.isArray(o.value)) fail(o.node, "invalid-option", "`outDims` of a function returning a record or nested tuple must be one number (for every leaf)");
-            if (name === "outDims") f.results.forEach((t, i) => t.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`outDims\` ${JSON.stringify(per(i))} is out of range for a number output (batched numbers have one dim: 0)`));
+            if (name === "outDims" && !structured) f.results.forEach((t, i) => t.k === "num" && bad(per(i)) && fail(o.node, "invalid-option", `\`outDims\` ${JSON.stringify(per(i))} is out of range for a number output (batched numbers have one dim: 0)`));
           }
           return o.node.getText();
         };
@@ -439,34 +440,42 @@ export class MarkerCompiler {
       if (!o.literal) return undefined;
       const val = o.value as number | null | (number | null)[];
       if (Array.isArray(val)) {
-        if (name === "outDims" && val.length !== n) fail(o.node, "invalid-option", `\`outDims\` has ${val.length} entries but the function returns ${n} value(s)`);
+        if (name === "outDims" && f.outTree === undefined && val.length !== n) fail(o.node, "invalid-option", `\`outDims\` has ${val.length} entries but the function returns ${n} value(s)`);
         return val;
       }
       return new Array(n).fill(val);
     };
     const trees = sourceParams(f);
     const perSource = get("inDims", trees.length) as unknown[] | undefined;
-    const outDims = get("outDims", f.results.length);
-    if (!perSource || !outDims) return undefined;
+    // (a record or nested tuple output: its dims are read below, leaf by leaf)
+    const outFlat = f.outTree === undefined ? get("outDims", f.results.length) : [];
+    if (!perSource || !outFlat || (f.outTree !== undefined && opts.outDims && !opts.outDims.literal)) return undefined;
     // a record's (tuple's) entry is its every leaf's, or a record (tuple) of entries: a prefix of its structure, as JAX's in_axes
     const inDims: (number | null)[] = f.params.map(() => null);
-    const at = opts.inDims?.node ?? fnArg;
-    const assign = (t: Tree, d: unknown, path: string): void => {
+    const assign = (what: "inDims" | "outDims", into: (number | null)[], t: Tree, d: unknown, path: string): void => {
+      const at = opts[what]?.node ?? fnArg;
       if (d === null || typeof d === "number") {
         for (const leaf of leavesOf(t)) {
-          const p = f.params[leaf];
-          if (p.type.k === "num" && d !== null && d !== 0 && d !== -1) fail(at, "invalid-option", `\`inDims\` ${d} is out of range for the number \`${userName(p)}\` (a batch of numbers has one dim: 0)`);
-          inDims[leaf] = d;
+          const isNum = what === "inDims" ? f.params[leaf].type.k === "num" : f.results[leaf].k === "num";
+          const whose = what === "inDims" ? `the number \`${userName(f.params[leaf])}\`` : `a number in ${path}`;
+          if (isNum && d !== null && d !== 0 && d !== -1) fail(at, "invalid-option", `\`${what}\` ${d} is out of range for ${whose} (a batch of numbers has one dim: 0)`);
+          into[leaf] = d;
         }
-      } else if (Array.isArray(d) && Array.isArray(t) && d.length === t.length) t.forEach((x, i) => assign(x, d[i], `${path}[${i}]`));
+      } else if (Array.isArray(d) && Array.isArray(t) && d.length === t.length) t.forEach((x, i) => assign(what, into, x, d[i], `${path}[${i}]`));
       else if (d && typeof d === "object" && !Array.isArray(d) && isRecordTree(t) && Object.keys(d).every((k) => t.keys.includes(k))) {
         t.keys.forEach((k, i) => {
-          if (!(k in d)) fail(at, "invalid-option", `\`inDims\` for \`${path}\` has no entry \`${k}\` (a record of dims names every property)`);
-          assign(t.items[i], (d as Record<string, unknown>)[k], `${path}.${k}`);
+          if (!(k in d)) fail(at, "invalid-option", `\`${what}\` for \`${path}\` has no entry \`${k}\` (a record of dims names every property)`);
+          assign(what, into, t.items[i], (d as Record<string, unknown>)[k], `${path}.${k}`);
         });
-      } else fail(at, "invalid-option", `\`inDims\` entry ${JSON.stringify(d)} does not follow the structure of \`${path}\``);
+      } else fail(at, "invalid-option", `\`${what}\` entry ${JSON.stringify(d)} does not follow the structure of \`${path}\``);
     };
-    trees.forEach((t, i) => assign(t, perSource[i], f.params[leavesOf(t)[0]]?.source?.split(/[.[]/)[0] ?? `argument ${i + 1}`));
+    trees.forEach((t, i) => assign("inDims", inDims, t, perSource[i], f.params[leavesOf(t)[0]]?.source?.split(/[.[]/)[0] ?? `argument ${i + 1}`));
+    // outDims of a record or nested tuple output: a prefix of its structure too, leaf by leaf
+    let outDims = outFlat;
+    if (f.outTree !== undefined) {
+      outDims = f.results.map(() => 0);
+      if (opts.outDims) assign("outDims", outDims, f.outTree, opts.outDims.value, "the output");
+    }
     if (inDims.every((d) => d === null)) fail(opts.inDims?.node ?? fnArg, "invalid-option", "vmap: at least one argument must be batched (`inDims` all null)");
     f.params.forEach((p, i) => {
       if (p.type.k === "opaque" && inDims[i] !== null) fail(opts.inDims?.node ?? fnArg, "invalid-option", `vmap: \`${userName(p)}\` is not a number, array or Tensor, so it cannot be batched: give it \`null\` in \`inDims\``);
