@@ -29,7 +29,15 @@ const finite = (v: unknown): boolean =>
         ? Array.from(v as ArrayLike<unknown>).every(finite)
         : false;
 
-const ctx = vm.createContext({ exports: {}, require: (m: string) => (m === "jacc" ? jacc : undefined) });
+// vjp and jvp inside f (the tensor grammar's helper calls) are markers, which need the compiler: here they are
+// stand-ins giving values of the right shapes (f's value, the given tangent, the given cotangent), enough to
+// see that the program's loops end and its values stay finite
+const plainJacc = {
+  ...jacc,
+  vjp: (h: (...a: unknown[]) => unknown, p: unknown[]) => [h(...p), (ct: unknown) => p.map(() => ct)],
+  jvp: (h: (...a: unknown[]) => unknown, p: unknown[], t: unknown[]) => [h(...p), t[0]],
+};
+const ctx = vm.createContext({ exports: {}, require: (m: string) => (m === "jacc" ? plainJacc : undefined) });
 
 /** Runs the generated f at each of its points, each call limited to `ms`. */
 export function runPlain(kind: Kind, value: unknown, ms = 2000): PlainRun {
