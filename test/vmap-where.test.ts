@@ -107,23 +107,71 @@ test("arms of different per-example shapes: the arm every row took, or a RangeEr
   assert.throws(() => slow.shapes(mixed));
 });
 
-test("an early return inside a branch on batched values keeps the row loop (found by the fuzzer: the batched result was one arm's value in every row)", async () => {
+test("early returns inside branches on batched values run batched and equal f row by row (a row's result is set once it has returned; two fuzzer findings among them)", async () => {
   const src = `
 import { vmap, type Tensor } from "jacc";
-export function f(x0: Tensor): Tensor {
+// found by the fuzzer (2026-11): the batched result was one arm's value in every row
+export function simple(x0: Tensor): Tensor {
   let acc = x0.sum().mul(0.5);
   if (acc.sum().item() > 0) return acc;
   return acc.add(acc.mul(0.5));
 }
-export const vf = vmap(f);
+// found by the fuzzer (2026-12-07, fixtures/fuzz-tensor/fuzz_5e0a1c7b2d.ts): the next statement's result was written over the rows that had returned
+export function nested(x0: Tensor): Tensor {
+  let t0 = x0.sum().mul(0.5);
+  let t1 = t0;
+  if (t1.sum().item() > 0) {
+    if (t1.max().item() > 0.4) return t1;
+    t0 = t0.mul(0.5).add(t1.tanh());
+    return t0;
+  }
+  return t1.add(t0);
+}
+export function both(x: Tensor): Tensor {
+  let y = x.mul(2);
+  if (x.sum().item() > 0) {
+    if (x.max().item() > 0.6) return y.exp();
+    y = y.sin();
+  } else {
+    if (x.min().item() < -1) return y.neg();
+    y = y.cos();
+  }
+  if (y.sum().item() > 1) return y.mul(3);
+  return y.add(x);
+}
+export function pair(x: Tensor): [Tensor, Tensor] {
+  if (x.sum().item() > 0) return [x.exp(), x.sum()];
+  const z = x.mul(x);
+  if (z.max().item() > 1) return [z, z.sum().neg()];
+  return [x.neg(), x.max()];
+}
+export const vSimple = vmap(simple), vNested = vmap(nested), vBoth = vmap(both), vPair = vmap(pair);
 `;
-  assert.match(compileOrThrow(src, "vmap-where-return.ts", "ts").code, /vmap path: row loop \('out' is set in one branch only of a condition on batched values and read after it\)/);
+  const code = compileOrThrow(src, "vmap-where-return.ts", "ts").code;
+  for (const name of ["simple", "nested", "both", "pair"]) {
+    const body = code.slice(code.indexOf(`function vmap_${name}_batched(`));
+    assert.match(body.slice(0, body.indexOf("\n}\n")), "vmap path: batched (one op call per batch)", name);
+  }
   const m = await compileAndImport(src, "vmap-where-return");
   const { tensor } = await import("jacc");
-  const X = tensor([[0.5, 0.25, 1], [-1, -2, 0.5], [0.003, 0.008, 0.005]], { dtype: "float64" });
-  const got = m.vf(X);
-  assert.equal([...got.shape], [3]);
-  [0, 1, 2].forEach((r) => assert.is(got.data[r], m.f(X.select(0, r)).item()));
+  for (const dtype of ["float64", "float32"]) {
+    // rows taking every path: positive sums above and below the thresholds, negative sums, a small min
+    const X = tensor([[0.5, 0.25, 1], [-1, -2, 0.5], [0.003, 0.008, 0.005], [0.3, 0.1, 0.2], [-0.2, 0.1, -0.3], [0.9, -0.8, 0.2]], { dtype: dtype as "float64" });
+    const rows = [0, 1, 2, 3, 4, 5];
+    for (const name of ["simple", "nested", "both"]) {
+      const got = m[`v${name[0].toUpperCase()}${name.slice(1)}`](X);
+      rows.forEach((r) => {
+        const want = m[name](X.select(0, r));
+        assert.equal([...got.select(0, r).data], [...want.data], `${name} row ${r} (${dtype})`);
+      });
+    }
+    const [a, b] = m.vPair(X);
+    rows.forEach((r) => {
+      const [wa, wb] = m.pair(X.select(0, r));
+      assert.equal([...a.select(0, r).data], [...wa.data], `pair[0] row ${r} (${dtype})`);
+      assert.equal([...b.select(0, r).data], [...wb.data], `pair[1] row ${r} (${dtype})`);
+    });
+  }
 });
 
 test("an arm that does more than compute values keeps the row loop, saying why", () => {

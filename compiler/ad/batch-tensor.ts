@@ -100,8 +100,10 @@ class TensorBatcher {
     this.block(body, state);
     const ret = f.body[f.body.length - 1];
     if (ret.k !== "return") no("it does not end in a return");
-    // (an early return inside a branch on batched values sets the result in one arm only)
-    for (const a of ret.values) if (a.k === "var" && this.armLocal.has(a.name)) no(`\`${a.name}\` is set in one branch only of a condition on batched values and read after it`);
+    // (an early return inside a branch on batched values sets the result in one arm only: unless the front end's
+    // protocol says every row has set it by now)
+    const everyRow = earlyReturnVars(f);
+    for (const a of ret.values) if (a.k === "var" && this.armLocal.has(a.name) && !everyRow.has(a.name)) no(`\`${a.name}\` is set in one branch only of a condition on batched values and read after it`);
     const numBatches = fn.params.filter((p, i) => spec.inDims[i] !== null && f.params[i].type.k === "num").map((p) => v(p.name));
     const values = ret.values.map((a, i) => {
       const od = spec.outDims[i] ?? null;
@@ -289,6 +291,50 @@ class TensorBatcher {
     }
     this.b.emit({ ...s, then, else: els });
   }
+}
+
+/**
+ * The results of f's early-return protocol (front/lower.ts: each `return v` is `out = v; returned = true`, and
+ * the statement before the final `return out` is `if (!returned) { …; out = v; returned = true }`), or none.
+ * Where it holds, a row's `returned` is true only once its `out` is set, and every row has returned by the
+ * final return: `out` is set in every row there, whichever branches set it in which rows (each such write
+ * in a branch on batched values being merged row by row).
+ */
+function earlyReturnVars(f: Fn): Set<string> {
+  const body = f.body;
+  const ret = body[body.length - 1];
+  if (ret?.k !== "return") return new Set();
+  const outs = ret.values.flatMap((a) => (a.k === "var" ? [a.name] : []));
+  if (outs.length !== ret.values.length) return new Set();
+  const lit = (s: Stmt, value: boolean): s is Extract<Stmt, { k: "let" }> => s.k === "let" && s.e.k === "atom" && s.e.a.k === "lit" && s.e.a.v === value;
+  // the candidates: flags set false first thing (the front end's flags: returned, and a loop's broke)
+  let inits = 0;
+  while (inits < body.length && lit(body[inits], false)) inits++;
+  const flags = body.slice(0, inits).map((s) => (s as Extract<Stmt, { k: "let" }>).dst);
+  const holds = (flag: string): boolean => {
+    let ok = true;
+    // every `flag = true` right after the results are set, and never false again after the first statements
+    const check = (list: Stmt[], top: boolean) => {
+      list.forEach((s, i) => {
+        if (s.k === "let" && s.dst === flag && !(top && i < inits)) {
+          const before = list.slice(Math.max(0, i - outs.length), i);
+          if (!lit(s, true) || !outs.every((o) => before.some((t) => t.k === "let" && t.dst === o))) ok = false;
+        }
+        if (s.k === "call" && s.dsts.includes(flag)) ok = false;
+        if (s.k === "if") (check(s.then, false), check(s.else, false));
+        else if (s.k === "loop") (check(s.pre, false), check(s.body, false));
+        else if (s.k === "for") check(s.body, false);
+      });
+    };
+    check(body, true);
+    // and every row has the flag set at the end: a block sets it where it sets it unconditionally, in
+    // `if (!flag) { … }` whose arm sets it (the other rows had it set), or in both arms of an if
+    const isNotFlag = (s: Stmt | undefined, c: string) => s?.k === "let" && s.dst === c && s.e.k === "prim" && s.e.op === "not" && s.e.args[0]?.k === "var" && s.e.args[0].name === flag;
+    const sets = (list: Stmt[]): boolean =>
+      list.some((s, i) => (lit(s, true) && s.dst === flag) || (s.k === "if" && ((s.cond.k === "var" && isNotFlag(list[i - 1], s.cond.name) && sets(s.then)) || (sets(s.then) && sets(s.else)))));
+    return ok && sets(body);
+  };
+  return flags.some(holds) ? new Set(outs) : new Set();
 }
 
 /**
