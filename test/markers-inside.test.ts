@@ -22,11 +22,18 @@ export function tJvp(x: Tensor): Tensor { const [o, t] = jvp(ft, [x, x.exp()], [
 function row(r: Tensor): Tensor { return r.mul(r).sum().sin(); }
 export function tVmap(x: Tensor): Tensor { return vmap(row)(x.reshape(2, 3)).mul(x.reshape(2, 3).sum(1)).sum(); }
 export function tVmapCols(x: Tensor): Tensor { return vmap(row, { inDims: 1 })(x.reshape(2, 3)).sum(); }
+export function bound(x: number): number {
+  const df = grad(f, { argnums: [0, 1] });
+  let s = 0;
+  for (let i = 0; i < 3; i++) { const [a, b] = df(x + i, 2 * x); s += a * b; }
+  return s;
+}
+export function tBound(x: Tensor): Tensor { const m = vmap(row); return m(x.reshape(2, 3)).sum(); }
 export function named(x: number): number { const o = x * x; const n = o * 3; return Math.sin(n) + o; }
 export const d = {
   gVjp: [grad(gVjp), jacfwd(gVjp)], gJvp: [grad(gJvp), jacfwd(gJvp)], gHess: [grad(gHess), jacfwd(gHess)], gAux: [grad(gAux), jacfwd(gAux)],
   tVjp: [jacrev(tVjp), jacfwd(tVjp)], tJvp: [jacrev(tJvp), jacfwd(tJvp)], tVmap: [jacrev(tVmap), jacfwd(tVmap)], tVmapCols: [jacrev(tVmapCols), jacfwd(tVmapCols)],
-  named: [grad(named), jacfwd(named)],
+  named: [grad(named), jacfwd(named)], bound: [grad(bound), jacfwd(bound)], tBound: [jacrev(tBound), jacfwd(tBound)],
 };
 export const second = { gVjp: [hessian(gVjp), jacrev(jacrev(gVjp))], gJvp: [hessian(gJvp), jacfwd(jacfwd(gJvp))] };
 export const batched = { gVjp: vmap(gVjp), gJvp: vmap(gJvp), tVjp: vmap(tVjp), tVmap: vmap(tVmap) };
@@ -35,9 +42,9 @@ export const batched = { gVjp: vmap(gVjp), gJvp: vmap(gJvp), tVjp: vmap(tVjp), t
 const fd = (g: (x: number) => number, x: number, h = 1e-5) => (-g(x + 2 * h) + 8 * g(x + h) - 8 * g(x - h) + g(x - 2 * h)) / (12 * h);
 const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6 * (1 + Math.abs(b)), `${what}: ${a} vs finite differences ${b}`);
 
-test("vjp, jvp, hessian's nested blocks and a local named `o` inside functions of numbers: both modes agree with finite differences", async () => {
+test("vjp, jvp, hessian's nested blocks, a marker's function bound to a local, and a local named `o` inside functions of numbers: both modes agree with finite differences", async () => {
   const m = await compileAndImport(SRC, "markers-inside");
-  for (const name of ["gVjp", "gJvp", "gHess", "gAux", "named"]) {
+  for (const name of ["gVjp", "gJvp", "gHess", "gAux", "named", "bound"]) {
     for (const x of [0.7, -1.3]) {
       const ref = fd(m[name], x);
       near(m.d[name][0](x), ref, `grad(${name})(${x})`);
@@ -49,7 +56,7 @@ test("vjp, jvp, hessian's nested blocks and a local named `o` inside functions o
 test("vjp, jvp and vmap inside functions of Tensors: both modes agree with finite differences", async () => {
   const m = await compileAndImport(SRC, "markers-inside");
   const x0 = [0.3, -0.4, 0.5, 0.2, -0.1, 0.6];
-  const cases: [string, number][] = [["tVjp", 3], ["tJvp", 3], ["tVmap", 6], ["tVmapCols", 6]];
+  const cases: [string, number][] = [["tVjp", 3], ["tJvp", 3], ["tVmap", 6], ["tVmapCols", 6], ["tBound", 6]];
   for (const [name, n] of cases) {
     const xs = x0.slice(0, n);
     const arg = (v: number[]) => tensor(v, { dtype: "float64" });

@@ -1203,7 +1203,8 @@ export class FnLowerer {
       if (markerName === "jacobian") return this.program.hooks.markerValue(e, this);
       if (markerName === "vjp") return this.program.hooks.vjpValue(e, this);
       if (markerName === "jvp") return this.program.hooks.jvpValue(e, this);
-      fail(e, "unsupported-construct", `\`${markerName}(f)\` returns a function: call it, e.g. \`${markerName}(f)(x)\``);
+      // grad(f), jacrev(f), hessian(f), vmap(f) as a value (`const df = grad(f); df(x)`): the function they stand for
+      return { k: "fn", target: this.program.hooks.markerFn(e, this) };
     }
     let target: FnTarget;
     const cm = ts.isCallExpression(callee) ? this.markerOf(skipParens(callee.expression)) : undefined;
