@@ -29,11 +29,20 @@ export function bound(x: number): number {
   return s;
 }
 export function tBound(x: Tensor): Tensor { const m = vmap(row); return m(x.reshape(2, 3)).sum(); }
+interface V { x: number; y: number }
+function e(p: V, k: number): number { return k * p.x * p.x * p.y + Math.sin(p.y); }
+export function gRec(t: number): number {
+  const p = { x: t, y: 2 * t };
+  const [o, pull] = vjp(e, [p, 3]);
+  const [cp, ck] = pull(1);
+  const [o2, tan] = jvp(e, [p, t], [{ x: 1, y: 0 }, 0.5]);
+  return o * cp.x + cp.y * ck + tan * o2;
+}
 export function named(x: number): number { const o = x * x; const n = o * 3; return Math.sin(n) + o; }
 export const d = {
   gVjp: [grad(gVjp), jacfwd(gVjp)], gJvp: [grad(gJvp), jacfwd(gJvp)], gHess: [grad(gHess), jacfwd(gHess)], gAux: [grad(gAux), jacfwd(gAux)],
   tVjp: [jacrev(tVjp), jacfwd(tVjp)], tJvp: [jacrev(tJvp), jacfwd(tJvp)], tVmap: [jacrev(tVmap), jacfwd(tVmap)], tVmapCols: [jacrev(tVmapCols), jacfwd(tVmapCols)],
-  named: [grad(named), jacfwd(named)], bound: [grad(bound), jacfwd(bound)], tBound: [jacrev(tBound), jacfwd(tBound)],
+  named: [grad(named), jacfwd(named)], gRec: [grad(gRec), jacfwd(gRec)], bound: [grad(bound), jacfwd(bound)], tBound: [jacrev(tBound), jacfwd(tBound)],
 };
 export const second = { gVjp: [hessian(gVjp), jacrev(jacrev(gVjp))], gJvp: [hessian(gJvp), jacfwd(jacfwd(gJvp))] };
 export const batched = { gVjp: vmap(gVjp), gJvp: vmap(gJvp), tVjp: vmap(tVjp), tVmap: vmap(tVmap) };
@@ -42,9 +51,9 @@ export const batched = { gVjp: vmap(gVjp), gJvp: vmap(gJvp), tVjp: vmap(tVjp), t
 const fd = (g: (x: number) => number, x: number, h = 1e-5) => (-g(x + 2 * h) + 8 * g(x + h) - 8 * g(x - h) + g(x - 2 * h)) / (12 * h);
 const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6 * (1 + Math.abs(b)), `${what}: ${a} vs finite differences ${b}`);
 
-test("vjp, jvp, hessian's nested blocks, a marker's function bound to a local, and a local named `o` inside functions of numbers: both modes agree with finite differences", async () => {
+test("vjp, jvp (over records too), hessian's nested blocks, a marker's function bound to a local, and a local named `o` inside functions of numbers: both modes agree with finite differences", async () => {
   const m = await compileAndImport(SRC, "markers-inside");
-  for (const name of ["gVjp", "gJvp", "gHess", "gAux", "named", "bound"]) {
+  for (const name of ["gVjp", "gJvp", "gHess", "gAux", "named", "bound", "gRec"]) {
     for (const x of [0.7, -1.3]) {
       const ref = fd(m[name], x);
       near(m.d[name][0](x), ref, `grad(${name})(${x})`);
