@@ -123,6 +123,7 @@ export class FnLowerer {
   /** how many tensors the call `node` (chunk / split / unbind) must give: the names destructured, or a literal index + 1 */
   piecesHint?: { node: ts.Node; count: number };
   private capturedNames = new Map<string, string>(); // outer binding name → param name here
+  private capturedOuter = new Map<string, string>(); // the enclosing function's variable (IR name) → param name here
 
   constructor(
     readonly program: Program,
@@ -348,9 +349,32 @@ export class FnLowerer {
         }
         return { k: "var", name: pn, type: ob.type, isConst: true, isParam: true };
       }
+      // A local function of an enclosing function: lowered there (its captures are that function's variables),
+      // called here with those captures passed on through this function's own (a closure in a closure).
+      if (ob && (ob.k === "lazy" || ob.k === "fn")) {
+        const outer = this.outer;
+        if (ob.k === "lazy") ob.target ??= this.program.lowerDecl({ k: "function", node: ob.node, name: ob.name, module: outer.mod }, outer);
+        const target = ob.target!;
+        return target.extra.length ? { k: "fn", target: { ...target, extra: target.extra.map((a) => this.captureOuter(a)) } } : { k: "fn", target };
+      }
       if (ob) return ob;
     }
     return findDeclaration(name, this.node.parent ?? this.node, this.mod);
+  }
+
+  /** A variable of the enclosing function, passed in as a trailing parameter (once). */
+  private captureOuter(a: Atom): Atom {
+    if (a.k !== "var") return a;
+    let pn = this.capturedOuter.get(a.name);
+    if (!pn) {
+      const type = this.outer!.fn.vars.get(a.name)!;
+      pn = this.names.claim(a.name);
+      this.capturedOuter.set(a.name, pn);
+      this.fn.vars.set(pn, type);
+      this.fn.params.push({ name: pn, type, source: a.name });
+      this.capturedArgs.push(v(a.name));
+    }
+    return v(pn);
   }
 
   /**
