@@ -60,6 +60,20 @@ export function prepareForReverse(fn: Fn, names: Names): Fn {
   return changed ? { ...fn, body, vars } : fn;
 }
 
+/** True if function `name` and every function it calls (transitively) never store into an array. */
+function storesNothing(fns: ReadonlyMap<string, Fn>, name: string, seen = new Set<string>()): boolean {
+  if (seen.has(name)) return true;
+  seen.add(name);
+  const f = fns.get(name);
+  if (!f) return false;
+  let ok = true;
+  walk(f.body, (s) => {
+    if (s.k === "store" || s.k === "fill0" || s.k === "effect") ok = false;
+    else if (s.k === "call" && ok && !storesNothing(fns, s.fn, seen)) ok = false;
+  });
+  return ok;
+}
+
 /** True if `list` (nested blocks included) assigns `name`. */
 export function writesVar(list: Stmt[], name: string): boolean {
   let found = false;
@@ -79,7 +93,7 @@ export function writesVar(list: Stmt[], name: string): boolean {
  * zero cotangent into 0 · ∞ = NaN (PyTorch never differentiates a value the
  * output does not use either).
  */
-export function withoutCotangent(fn: Fn): Set<string> {
+export function withoutCotangent(fn: Fn, fns?: ReadonlyMap<string, Fn>): Set<string> {
   const candidates = new Set<string>();
   for (const [k, t] of fn.vars) if (t.k === "num") candidates.add(k);
   for (const p of fn.params) candidates.delete(p.name);
@@ -105,8 +119,9 @@ export function withoutCotangent(fn: Fn): Set<string> {
           return;
         }
         case "call":
-          // a call whose results all reach nothing, and that can write no array it is given
-          if (s.dsts.every((d) => candidates.has(d)) && s.args.every(numeric)) return;
+          // a call whose results all reach nothing, and that can write no array it is given (it is given none,
+          // or neither it nor anything it calls stores into an array: `while (r(C, 0, y[i]) > 1)`)
+          if (s.dsts.every((d) => candidates.has(d)) && (s.args.every(numeric) || (fns !== undefined && storesNothing(fns, s.fn)))) return;
           for (const a of s.args) drop(a);
           return;
         case "store": return (drop(s.arr), drop(s.value)); // the index only selects

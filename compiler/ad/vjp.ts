@@ -129,7 +129,7 @@ class VjpTransform {
 
   constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names) {
     this.varied = variedVars(ctx.fns, fn, mask);
-    for (const x of withoutCotangent(fn)) this.varied.delete(x);
+    for (const x of withoutCotangent(fn, ctx.fns)) this.varied.delete(x);
     this.reassigned = reassigned(fn);
     this.b = new Builder(target, names);
     for (const [k, t] of fn.vars) target.vars.set(k, t);
