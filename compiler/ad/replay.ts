@@ -93,7 +93,7 @@ export function writesVar(list: Stmt[], name: string): boolean {
  * zero cotangent into 0 · ∞ = NaN (PyTorch never differentiates a value the
  * output does not use either).
  */
-export function withoutCotangent(fn: Fn, fns?: ReadonlyMap<string, Fn>): Set<string> {
+export function withoutCotangent(fn: Fn, fns: ReadonlyMap<string, Fn>): Set<string> {
   const candidates = new Set<string>();
   for (const [k, t] of fn.vars) if (t.k === "num") candidates.add(k);
   for (const p of fn.params) candidates.delete(p.name);
@@ -121,7 +121,7 @@ export function withoutCotangent(fn: Fn, fns?: ReadonlyMap<string, Fn>): Set<str
         case "call":
           // a call whose results all reach nothing, and that can write no array it is given (it is given none,
           // or neither it nor anything it calls stores into an array: `while (r(C, 0, y[i]) > 1)`)
-          if (s.dsts.every((d) => candidates.has(d)) && (s.args.every(numeric) || (fns !== undefined && storesNothing(fns, s.fn)))) return;
+          if (s.dsts.every((d) => candidates.has(d)) && (s.args.every(numeric) || storesNothing(fns, s.fn))) return;
           for (const a of s.args) drop(a);
           return;
         case "store": return (drop(s.arr), drop(s.value)); // the index only selects
