@@ -324,14 +324,21 @@ export type Arg = number | number[] | Float64Array;
  */
 export const poolValue = (pool: number[], k: number): number => (pool[k % pool.length] + 0.05 + 0.9 * ((k * 0.6180339887 + 0.31) % 1)) / 100;
 
-/** The arguments of point p (0 or 1): numbers in [-2, 2]; integer parameters (loop bounds) in 0..3, plus 0.25 (a generic value, and round() keeps the integer). */
+/**
+ * The arguments of point p (0 or 1): numbers in [-2, 2]; integer parameters
+ * (loop bounds) in 0..3 plus a little over 0.25, so round() keeps the integer
+ * and the value is generic: off every literal of the grammar (0.25, -0.25,
+ * 0.3, …) and different from every other integer parameter, so no max/min tie
+ * or exponent of exactly 0 sits at the point (two false positives, seeds
+ * 20261713 and 20261736, had n0 = 0.25 on a literal or on n1).
+ */
 export function argsOf(c: ScalarCase, p: number): Arg[] {
   const pool = c.pools[p];
   let k = 0;
   const next = () => +poolValue(pool, k++).toFixed(6);
   return c.prog.params.map((q) => {
     if (q.kind === "num") return next();
-    if (q.kind === "int") return (Math.abs(pool[k++ % pool.length]) % 4) + 0.25;
+    if (q.kind === "int") return (Math.abs(pool[k % pool.length]) % 4) + 0.2503 + 0.0001 * k++;
     const v = Array.from({ length: q.len }, next);
     return q.kind === "f64" ? Float64Array.from(v) : v;
   });
