@@ -66,7 +66,8 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   ctx.fns.set(names.fwd, F);
   ctx.fns.set(names.rev, R);
   const nm = namesFor(fn);
-  const parts = vjpParts(ctx, fn, mask, F, nm);
+  // (f_rev does not see f_fwd's locals: it recomputes what it can and pops the rest)
+  const parts = vjpParts(ctx, fn, mask, F, nm, false);
   // f_fwd: the primal, then what f_rev reads first, on the tape.
   F.body = [...parts.fwd];
   for (const n of parts.needed) F.body.push(isObj(vars.get(n)!) ? { k: "pushobj", a: v(n) } : { k: "push", a: v(n) });
@@ -107,9 +108,12 @@ const isRef = (t: Type) => t.k === "vec";
 /** The cotangent of a vector is a vector, of a Tensor a Tensor (or undefined until something flows in). */
 export const barType = (t: Type): Type => (t.k === "vec" ? VEC : t.k === "tensor" ? TENSOR : NUM);
 
-/** Builds the forward and reverse sweeps of `fn` into `target`'s variables. */
-export function vjpParts(ctx: Ctx, fn: Fn, mask: boolean[], target: Fn, names: Names): VjpParts {
-  return new VjpTransform(ctx, prepareForReverse(fn, names), mask, target, names).run();
+/**
+ * Builds the forward and reverse sweeps of `fn` into `target`'s variables; `inline`: the
+ * reverse sweep runs in the same scope, after the forward sweep (every caller but the split pair).
+ */
+export function vjpParts(ctx: Ctx, fn: Fn, mask: boolean[], target: Fn, names: Names, inline = true): VjpParts {
+  return new VjpTransform(ctx, prepareForReverse(fn, names), mask, target, names, inline).run();
 }
 
 class VjpTransform {
@@ -127,7 +131,14 @@ class VjpTransform {
   private restoredArrays = new Set<string>();
   private firstTopDefs = new Set<Stmt>();
 
-  constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names) {
+  /**
+   * Recomputable values the reverse sweep reads as they are: with the sweeps inline, a variable
+   * whose one definition is a top-level statement (always run, never run again) still holds its
+   * forward value there, so `T22 = v[1]` again would only repeat the load.
+   */
+  private live = new Set<string>();
+
+  constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names, inline: boolean) {
     this.varied = variedVars(ctx.fns, fn, mask);
     for (const x of withoutCotangent(fn, ctx.fns)) this.varied.delete(x);
     this.reassigned = reassigned(fn);
@@ -135,6 +146,11 @@ class VjpTransform {
     for (const [k, t] of fn.vars) target.vars.set(k, t);
     this.counters = findCounters(fn);
     this.findRecomputable();
+    if (inline) {
+      const defs = new Map<string, number>();
+      walk(fn.body, (s) => (s.k === "let" ? defs.set(s.dst, (defs.get(s.dst) ?? 0) + 1) : s.k === "call" ? s.dsts.forEach((d) => defs.set(d, 2)) : undefined));
+      for (const s of fn.body) if (s.k === "let" && defs.get(s.dst) === 1 && this.recompute.has(s.dst)) this.live.add(s.dst);
+    }
     const seen = new Set<string>();
     for (const s of fn.body) {
       if (s.k === "let" && !seen.has(s.dst)) this.firstTopDefs.add(s);
@@ -419,6 +435,7 @@ class VjpTransform {
       const e = this.recompute.get(name);
       if (!e) return;
       done.add(name);
+      if (this.live.has(name)) return;
       for (const r of exprReads(e)) if (r.k === "var") need(r.name);
       pre.push({ k: "let", dst: name, e });
     };
