@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const V2 = V.narrow(0, 0, 10_000);
   add("Lorenz vmap(jacrev(g)), Tensor ops", "B=10000 float64", { before: () => before.lorenzJac(V2), after: () => after.lorenzJac(V2) }, () => jacClosed(V2), 1.5, "jac_10000");
   add("Lorenz vmap(jacrev(g)), Tensor ops", "B=100000 float64", { after: () => after.lorenzJac(V) }, () => jacClosed(V), 1.5, "jac_100000");
-  // float32: the batched tensor code (the program-of-numbers twin takes float64 only); float32 rounding against the float32 closed form
+  // float32: the float32 twin (each op rounded to float32 as the tensor code rounds it) against the float32 closed form
   const V32 = V.to("float32");
   add("Lorenz RHS vmap(g), Tensor ops", "B=100000 float32", { after: () => after.lorenzRhs(V32) }, () => rhsClosed(V32), 1.5, "rhs_100000_f32", 1e-5);
   add("Lorenz vmap(jacrev(g)), Tensor ops", "B=100000 float32", { after: () => after.lorenzJac(V32) }, () => jacClosed(V32), 1.5, "jac_100000_f32", 1e-5);

@@ -312,13 +312,13 @@ export function bOnDevice(...args: unknown[]): boolean {
 
 /**
  * Whether vmap may run the number-program twin of tensor code (compiler/ad/scalarize.ts):
- * every tensor input a float64 CPU tensor whose examples are 1-D (batched at dims[i], or
- * unbatched: null) with at least minLen[i] entries for its constant indices.
+ * every tensor input a CPU tensor of the twin's dtype whose examples are 1-D (batched at
+ * dims[i], or unbatched: null) with at least minLen[i] entries for its constant indices.
  */
-export function bScalarRows(args: unknown[], dims: (number | null)[], minLen: number[]): boolean {
+export function bScalarRows(args: unknown[], dims: (number | null)[], minLen: number[], dtype: "float64" | "float32" = "float64"): boolean {
   for (let i = 0; i < args.length; i++) {
     const x = args[i];
-    if (!(x instanceof Tensor) || x.dtype !== "float64" || gpuArgs([x])) return false;
+    if (!(x instanceof Tensor) || x.dtype !== dtype || gpuArgs([x])) return false;
     const d = dims[i];
     if (x.shape.length !== (d === null ? 1 : 2)) return false;
     const n = d === null ? x.shape[0] : x.shape[d === 0 || d === -2 ? 1 : 0];

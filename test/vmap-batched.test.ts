@@ -153,7 +153,8 @@ test("the batched path is taken for straight-line tensor code, vmap(grad) and br
   // the vmap's core runs the batched code, or the row loop for WebGPU arguments
   assert.match(fnText("vmap_g"), /if \(__jt\.bOnDevice\((\w+)\)\) \{[^}]*r0 = vmap_g_rows\(\1\);\s*\} else \{\s*r0 = vmap_g_scalar\(\1\);/);
   // g computes with scalars: its program of numbers where the inputs allow, else the batched tensor code
-  assert.match(fnText("vmap_g_scalar"), /if \(__jt\.bScalarRows\(\[(\w+)\], \[0\], \[3\]\)\) \{[^}]*r0 = vmap_g\d\(\1\);\s*\} else \{\s*r0 = vmap_g_batched\(\1\);/);
+  // (float64 and float32 inputs have a twin each)
+  assert.match(fnText("vmap_g_scalar"), /if \(__jt\.bScalarRows\(\[(\w+)\], \[0\], \[3\]\)\) \{[^}]*r0 = vmap_g\d\(\1\);\s*\} else \{\s*if \(__jt\.bScalarRows\(\[\1\], \[0\], \[3\], "float32"\)\) \{[^}]*r0 = vmap_g\d\(\1\);\s*\} else \{\s*r0 = vmap_g_batched\(\1\);/);
   // vmap(jacrev(g)): one batched jvp over (example, basis direction) rows, no row loop
   assert.match(code, "vmap path: batched (the Jacobians from one batched jvp over the basis)");
   assert.match(code, "vmap path: batched jvp over B·n rows (example, basis direction)");

@@ -130,13 +130,14 @@ export function resultInPlace(c: RowsCtx, body: Stmt[], val: string, out: string
   const base = fresh(c, `${out}_at`, NUM);
   if (def.e.k === "veclit") {
     const items = def.e.items;
-    const pre: Stmt[] = [{ k: "let", dst: out, e: { k: "prim", op: "ad.newRows", args: [c.B, lit(items.length)] } }];
+    const f32 = !!def.e.f32;
+    const pre: Stmt[] = [{ k: "let", dst: out, e: { k: "prim", op: "ad.newRows", args: [c.B, lit(items.length)], attrs: [f32] } }];
     const stores: Stmt[] = [{ k: "let", dst: base, e: { k: "prim", op: "mul", args: [v(c.row), lit(items.length)] } }];
     items.forEach((a, j) => {
       const k = fresh(c, "k", NUM);
       stores.push({ k: "let", dst: k, e: { k: "prim", op: "add", args: [v(base), lit(j)] } }, { k: "store", arr: v(out), index: v(k), value: a });
     });
-    return { body: body.flatMap((s) => (s === def ? stores : [s])), pre, dims: [{ size: lit(items.length) }] };
+    return { body: body.flatMap((s) => (s === def ? stores : [s])), pre, dims: [{ size: lit(items.length) }], f32 };
   }
   if (def.e.k !== "wrap" || def.e.nums || def.e.data.k !== "var") return undefined;
   const buf = def.e.data.name;

@@ -9,9 +9,13 @@
 // one generated loop over the rows, and its Jacobians are the number
 // programs' sweeps (compiler/ad/batch.ts runs it where the arguments allow).
 // The twin holds under a run-time guard only (runtime/batching.ts
-// adScalarRows): the tensor inputs are float64 CPU tensors whose examples are
-// 1-D and long enough for every constant index; otherwise the batched tensor
-// code runs. Anything else in the function (a non-constant index, an op on the
+// bScalarRows): the tensor inputs are CPU tensors of the twin's dtype whose
+// examples are 1-D and long enough for every constant index; otherwise the
+// batched tensor code runs. The float32 twin rounds as the tensor code does:
+// every tensor op's result, and a number it is given, to float32 (Math.fround
+// of the float64 result is the float32 op's result for + - * / and what the
+// CPU kernels store for the others), so its values and branches are the
+// tensor code's; its derivative code computes in float64 from those values. Anything else in the function (a non-constant index, an op on the
 // whole input, a reduction, a loop, a branch) has no twin.
 import { type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, type Type, v, VEC } from "../ir/ir.js";
 import { inlineCalls } from "../opt/inline.js";
@@ -25,33 +29,35 @@ export interface ScalarTwin {
   minLen: number[];
 }
 
-type Val = { k: "input"; name: string; param: number } | { k: "num"; a: Atom } | { k: "items"; items: Atom[] };
+/** A value of f in the twin: an input vector, a number (`t`: a 0-d Tensor's, float32-exact in the float32 twin) or a stack of numbers. */
+type Val = { k: "input"; name: string; param: number } | { k: "num"; a: Atom; t?: boolean } | { k: "items"; items: Atom[] };
 
 class NoTwin extends Error {}
 const no = (why: string): never => {
   throw new NoTwin(why);
 };
 
-/** The number-program twin of the tensor function f, or why it has none. */
-export function scalarTwin(ctx: Ctx, f: Fn): ScalarTwin | string {
+/** The number-program twin of the tensor function f (for float32 inputs with `f32`), or why it has none. */
+export function scalarTwin(ctx: Ctx, f: Fn, f32 = false): ScalarTwin | string {
   try {
-    return build(ctx, f);
+    return build(ctx, f, f32);
   } catch (e) {
     if (e instanceof NoTwin) return e.message;
     throw e;
   }
 }
 
-function build(ctx: Ctx, f: Fn): ScalarTwin {
+function build(ctx: Ctx, f: Fn, f32: boolean): ScalarTwin {
   if (f.results.some((t) => t.k !== "tensor" && t.k !== "num")) no("a result is not a Tensor or a number");
   const names = new Names([...f.vars.keys(), ...f.captures]);
-  const fn: Fn = { name: ctx.fnNames.claim(`${f.name}_scalars`), params: [], results: [], tupleResult: f.tupleResult, body: [], vars: new Map(), loc: f.loc, source: f.source, captures: [...f.captures] };
+  const fn: Fn = { name: ctx.fnNames.claim(`${f.name}_scalars${f32 ? "32" : ""}`), params: [], results: [], tupleResult: f.tupleResult, body: [], vars: new Map(), loc: f.loc, source: f.source, captures: [...f.captures] };
   for (const c of f.captures) fn.vars.set(c, f.vars.get(c) ?? { k: "opaque" });
   const b = new Builder(fn, names, f.loc);
   const vals = new Map<string, Val>();
   const minLen = f.params.map(() => -1);
+  const vec: Type = f32 ? { k: "vec", f32: true } : VEC;
   f.params.forEach((p, i) => {
-    const type: Type = p.type.k === "tensor" ? VEC : p.type;
+    const type: Type = p.type.k === "tensor" ? vec : p.type;
     fn.params.push({ name: p.name, type, source: p.source });
     fn.vars.set(p.name, type);
     if (p.type.k === "tensor") {
@@ -71,6 +77,9 @@ function build(ctx: Ctx, f: Fn): ScalarTwin {
     const t = f.vars.get(a.name) ?? scratch.vars.get(a.name);
     return t?.k === "num" ? { k: "num", a } : no(`\`${a.name}\` is not a scalar`);
   };
+  // float32: a tensor op's number operand is rounded first and its result after (runtime/ops/binary.ts)
+  const round = (a: Atom): Atom => (a.k === "lit" ? lit(Math.fround(a.v as number)) : b.let("r", NUM, { k: "prim", op: "fround", args: [a] }));
+  const asItem = (x: Val): Atom => (x.k !== "num" ? no("a Tensor op of a value that is not a scalar") : f32 && !x.t ? round(x.a) : x.a);
   const intLit = (a: Atom | undefined): number => (a?.k === "lit" && typeof a.v === "number" && Number.isInteger(a.v) ? a.v : no("a select with a computed dim or index"));
 
   for (const s of body) {
@@ -84,9 +93,9 @@ function build(ctx: Ctx, f: Fn): ScalarTwin {
         if (f.results[i].k === "num") return x.k === "num" ? x.a : no("a number result that is not a scalar");
         // (a 0-d Tensor result stays a Tensor on the tensor path: keep the two paths' results alike)
         if (x.k !== "items") return no("a Tensor result that is not a stack of scalars");
-        return b.let("out", VEC, { k: "veclit", items: x.items });
+        return b.let("out", vec, { k: "veclit", items: x.items, f32 });
       });
-      fn.results = f.results.map((t) => (t.k === "num" ? NUM : VEC));
+      fn.results = f.results.map((t) => (t.k === "num" ? NUM : vec));
       b.emit({ k: "return", values });
       continue;
     }
@@ -115,20 +124,19 @@ function build(ctx: Ctx, f: Fn): ScalarTwin {
       if (x.k === "items") {
         const at = k < 0 ? k + x.items.length : k;
         if (at < 0 || at >= x.items.length) no("a select out of range");
-        vals.set(dst, { k: "num", a: x.items[at] });
+        vals.set(dst, { k: "num", a: x.items[at], t: true });
       } else if (x.k === "input") {
         minLen[x.param] = Math.max(minLen[x.param], k < 0 ? -k : k + 1);
         const index = k >= 0 ? lit(k) : b.p("add", b.let("n", NUM, { k: "len", arr: v(x.name) }), lit(k));
-        vals.set(dst, { k: "num", a: b.let(dst, NUM, { k: "load", arr: v(x.name), index }) });
+        vals.set(dst, { k: "num", a: b.let(dst, NUM, { k: "load", arr: v(x.name), index }), t: true });
       } else no("a select of a scalar");
       continue;
     }
     if (op === "t.stack") {
       if (attrs[0] !== 0 && attrs[0] !== -1) no("a stack along a dim other than 0");
-      vals.set(dst, { k: "items", items: args.map((a) => {
-        const x = operand(a);
-        return x.k === "num" ? x.a : no("a stack of values that are not scalars");
-      }) });
+      const xs = args.map(operand);
+      if (f32 && !xs.some((x) => x.k === "num" && x.t)) no("a stack of numbers only");
+      vals.set(dst, { k: "items", items: xs.map(asItem) });
       continue;
     }
     if (op === "t.cat") {
@@ -155,14 +163,23 @@ function build(ctx: Ctx, f: Fn): ScalarTwin {
     const xs = args.map(operand);
     if (xs.some((x) => x.k === "input")) no(`\`${name}\` of a whole input`);
     const lens = xs.flatMap((x) => (x.k === "items" ? [x.items.length] : []));
+    const tensorOp = op.startsWith("t.");
+    // (a Tensor op of numbers alone makes a float64 Tensor: not the float32 twin's)
+    if (f32 && tensorOp && !xs.some((x) => x.k === "items" || (x.k === "num" && x.t))) no(`\`${name}\` of numbers only`);
+    // the scalar op, in the float32 twin rounded as the tensor op's result is
+    const scalarOp = (operands: Atom[]): Atom => {
+      const r = b.let(dst, NUM, { k: "prim", op: name, args: operands });
+      return f32 && tensorOp ? b.let(dst, NUM, { k: "prim", op: "fround", args: [r] }) : r;
+    };
+    const num = (x: Val): Atom => (tensorOp ? asItem(x) : (x as { a: Atom }).a);
     if (!lens.length) {
-      const r = b.let(dst, NUM, { k: "prim", op: name, args: xs.map((x) => (x as { a: Atom }).a) });
-      vals.set(dst, { k: "num", a: r });
+      vals.set(dst, { k: "num", a: scalarOp(xs.map(num)), t: tensorOp });
       continue;
     }
     if (lens.some((n) => n !== lens[0])) no("items of different lengths");
-    // elementwise over a stack of scalars: one scalar op per item, numbers broadcast
-    const items = Array.from({ length: lens[0] }, (_, j) => b.let(dst, NUM, { k: "prim", op: name, args: xs.map((x) => (x.k === "items" ? x.items[j] : (x as { a: Atom }).a)) }));
+    // elementwise over a stack of scalars: one scalar op per item, numbers broadcast (rounded once)
+    const nums = xs.map((x) => (x.k === "items" ? undefined : num(x)));
+    const items = Array.from({ length: lens[0] }, (_, j) => scalarOp(xs.map((x, i) => (x.k === "items" ? x.items[j] : nums[i]!))));
     vals.set(dst, { k: "items", items });
   }
   if (!fn.results.length && f.results.length) no("it does not end in a return");

@@ -388,7 +388,7 @@ export class JsEmitter {
       case "newvec":
         if (e.jac) return `__jaccJac(${this.ref(e.len, true)}, ${!!e.f32}, ${JSON.stringify(e.jac.label)}, [${e.jac.shape.map((a) => this.ref(a, true)).join(", ")}])`;
         return `new ${e.f32 ? "Float32Array" : "Float64Array"}(${this.ref(e.len)})`;
-      case "veclit": return `[${e.items.map((a) => this.ref(a)).join(", ")}]`;
+      case "veclit": return e.f32 ? `Float32Array.of(${e.items.map((a) => this.ref(a)).join(", ")})` : `[${e.items.map((a) => this.ref(a)).join(", ")}]`;
       case "copyvec": return `Float64Array.from(${this.ref(e.src)})`;
       case "ext": return e.text;
       case "pop": return `${RT.tape}[--${RT.sp}]`;

@@ -31,7 +31,7 @@ export type Expr =
   | { k: "load"; arr: Atom; index: Atom } // arr[index]
   | { k: "len"; arr: Atom } // arr.length
   | { k: "newvec"; len: Atom; f32?: boolean; jac?: JacAlloc } // a zero-filled Float64Array (Float32Array)
-  | { k: "veclit"; items: Atom[] } // [a, b, c] as a vector value
+  | { k: "veclit"; items: Atom[]; f32?: boolean } // [a, b, c] as a vector value (f32: a Float32Array of them)
   | { k: "copyvec"; src: Atom } // a fresh copy of a vector (snapshots for repeated reverse sweeps)
   | { k: "ext"; text: string } // a captured constant read as source text (module binding, property of one)
   | { k: "pop" } // the newest float64 on the tape

@@ -63,7 +63,7 @@ export type PatternClass = "linear" | "bilinear" | "nonlinear" | "none";
 
 const nonlinear = "nonlinear" as const;
 export const SCALAR_PATTERN: { [P in ScalarPrim]: PatternClass } = {
-  add: "linear", sub: "linear", neg: "linear", select: "linear", max: "linear", min: "linear", abs: "linear",
+  add: "linear", sub: "linear", neg: "linear", fround: "linear", select: "linear", max: "linear", min: "linear", abs: "linear",
   mul: "bilinear",
   div: nonlinear, pow: nonlinear, mod: nonlinear, exp: nonlinear, log: nonlinear, sqrt: nonlinear, cbrt: nonlinear,
   sin: nonlinear, cos: nonlinear, tan: nonlinear, asin: nonlinear, acos: nonlinear, atan: nonlinear,

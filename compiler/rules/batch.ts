@@ -16,7 +16,7 @@ export const batchRules: Record<string, TensorRule> = {
   // a top-level row loop's buffers in place (compiler/ad/batch-rows.ts): a batch of vectors' row length,
   // the storage of B rows of k numbers, and a Jacobian block's rows (allocated at row 0, the same size after)
   "ad.rowLen": { operands: 0, zero: true, js: (a) => `__jt.adRowLen(${a[0]})` },
-  "ad.newRows": { operands: 0, zero: true, js: (a) => `new Float64Array(${a[0]} * ${a[1]})` },
+  "ad.newRows": { operands: 0, zero: true, js: (a, attrs) => `new ${attrs[0] ? "Float32Array" : "Float64Array"}(${a[0]} * ${a[1]})` },
   "ad.rowsAlloc": { operands: 0, zero: true, js: (a, attrs) => `__jt.adRowsAlloc(${a[0]}, [${a.slice(1).join(", ")}], ${json(attrs[0])}, ${json(attrs[1])})` },
   // the user-facing entry's conversions: number[] / typed array / Tensor [B] → a vector; number[][] → a Tensor
   "ad.batchVec": { operands: 0, zero: true, js: (a, attrs) => `__jt.adBatchVec(${a[0]}, ${json(attrs[0])}, ${json(attrs[1])})` },
@@ -52,7 +52,7 @@ const plain = (fn: string): TensorRule => ({ operands: Infinity, js: (a, attrs) 
 export const batchedRules: Record<string, TensorRule> = {
   "ad.bAlign": { operands: Infinity, js: (a, attrs) => `__jt.bAlign(${[a[0], json(attrs[0]), json(attrs[1]), ...a.slice(1)].join(", ")})` },
   // whether the number-program twin may run (compiler/ad/batch-scalar.ts)
-  "ad.bScalarRows": { operands: Infinity, js: (a, attrs) => `__jt.bScalarRows([${a.join(", ")}], ${json(attrs[0])}, ${json(attrs[1])})` },
+  "ad.bScalarRows": { operands: Infinity, js: (a, attrs) => `__jt.bScalarRows(${[`[${a.join(", ")}]`, ...attrs.map(json)].join(", ")})` },
   // an nn op with the batch folded into its N (runtime/batching-conv.ts): attrs [fn, spatial dims, folded operands' positions, the op's attrs...]
   "ad.bFold": { operands: Infinity, js: (a, [fn, sp, fold, ...rest]) => `__jt.bFold(${[json(fn), json(sp), json(fold), `[${a.join(", ")}]`, ...rest.map(json)].join(", ")})` },
   "ad.bReduceAll": { operands: 1, js: (a, attrs) => `__jt.bReduceAll(${json(attrs[0])}, ${a[0]}, ${json(attrs[1])})` },

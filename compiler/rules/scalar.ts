@@ -176,6 +176,9 @@ const SCALAR_RULES = {
     jvp: (b, [c], [, da, db]) => (da || db ? b.p("select", c, da ?? lit(0), db ?? lit(0)) : null),
     vjp: (b, [c], _o, ct, act) => [null, act[1] ? b.p("select", c, ct, lit(0)) : null, act[2] ? b.p("select", c, lit(0), ct) : null],
   },
+  // float32 rounding, for the float32 twin of tensor code (compiler/ad/scalarize.ts): a cast, whose
+  // derivative is 1 (PyTorch's `.float()`); tangents and cotangents pass through unrounded
+  fround: { arity: 1, js: ([a]) => `Math.fround(${a})`, jvp: (_b, _x, [dx]) => dx, vjp: (_b, _x, _o, ct) => [ct] },
   // piecewise constant: derivative zero everywhere (PyTorch: floor'(x) = 0)
   sign: zeroRule(1, ([a]) => `Math.sign(${a})`),
   floor: zeroRule(1, ([a]) => `Math.floor(${a})`),

@@ -813,6 +813,8 @@ class FnEmitter {
     }
     switch (op) {
       case "neg": return `-${x[0]}`;
+      // (WGSL computes in f32: rounding to f32 is the value itself)
+      case "fround": return x[0];
       case "not": return `!${x[0]}`;
       case "mod": return `${this.helper("jacc_fmod")}(${x[0]}, ${x[1]})`;
       case "pow": {
