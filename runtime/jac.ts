@@ -18,6 +18,7 @@
 // in the same order, as the per-direction sweep, so the numbers agree.
 import { Tensor } from "./tensor.js";
 import * as ops from "./ops/index.js";
+import { gemm as gemmKernel } from "./ops/matmul.js";
 import * as ad from "./ad.js";
 import { alloc, allocJacobian, promote, type DType, type Storage } from "./dtype.js";
 import { backend, gpuArgs, gpuCall } from "./device.js";
@@ -461,33 +462,7 @@ function addSJ(a: SJ, b: SJ, sub: boolean, own: number): SJ {
 function gemm(A: ArrayLike<number>, B: ArrayLike<number>, p: number, q: number, r: number, dtype: DType): Storage {
   const out = alloc(dtype, p * r);
   const C = out instanceof Float64Array ? out : new Float64Array(p * r);
-  const kb = Math.max(1, Math.floor(32768 / Math.max(r, 1)));
-  for (let k0 = 0; k0 < q; k0 += kb) {
-    const k1 = Math.min(q, k0 + kb);
-    let i = 0;
-    for (; i + 4 <= p; i += 4) {
-      const a0 = i * q, a1 = a0 + q, a2 = a1 + q, a3 = a2 + q;
-      const c0 = i * r, c1 = c0 + r, c2 = c1 + r, c3 = c2 + r;
-      for (let k = k0; k < k1; k++) {
-        const v0 = A[a0 + k], v1 = A[a1 + k], v2 = A[a2 + k], v3 = A[a3 + k];
-        const bk = k * r;
-        for (let j = 0; j < r; j++) {
-          const w = B[bk + j];
-          C[c0 + j] += v0 * w;
-          C[c1 + j] += v1 * w;
-          C[c2 + j] += v2 * w;
-          C[c3 + j] += v3 * w;
-        }
-      }
-    }
-    for (; i < p; i++) {
-      const ai = i * q, ci = i * r;
-      for (let k = k0; k < k1; k++) {
-        const v = A[ai + k], bk = k * r;
-        for (let j = 0; j < r; j++) C[ci + j] += v * B[bk + j];
-      }
-    }
-  }
+  gemmKernel(A, 0, B, 0, C, 0, p, q, r);
   if (C !== out) out.set(C);
   return out;
 }
