@@ -271,3 +271,48 @@ export function adUnfoldBatch(r: Tensor, sizes: number[], outDims: number[]): Te
   }
   return t;
 }
+
+/**
+ * jacrev(vmap(f)) / jacfwd(vmap(f)) from each example's Jacobian (compiler/ad/jac-vmap.ts): J is
+ * [B, m…, n…] (example b's Jacobian of its output m… by its input n…), x the differentiated input as
+ * given (batched at `id`, or null: unbatched). The vmap's output has the batch at `od`, so the
+ * Jacobian's shape is that output's shape then x's. An unbatched x: each example's block is the
+ * derivative of its row of the output, J with its batch moved to `od`. A batched x: rows do not
+ * depend on other rows' inputs, so the Jacobian is zero but where both batch indices are b.
+ */
+export function adJacOfRows(J: Tensor, x: Tensor, od: number, id: number | null, label: string): Tensor {
+  const B = J.shape[0];
+  const nShape = id === null ? x.shape.slice() : x.shape.filter((_, k) => k !== (id < 0 ? id + x.shape.length : id));
+  const mShape = J.shape.slice(1, J.shape.length - nShape.length);
+  const o = od < 0 ? od + mShape.length + 1 : od;
+  if (o < 0 || o > mShape.length) throw new RangeError(`${label}: outDims ${od} is out of range for a result of ${mShape.length + 1} dims`);
+  if (id === null) return o === 0 ? J : adMoveDim(J, 0, o);
+  const i = id < 0 ? id + x.shape.length : id;
+  const outShape = [...mShape.slice(0, o), B, ...mShape.slice(o)];
+  const shape = [...outShape, ...x.shape];
+  const data = allocJacobian(label, shape, J.dtype);
+  // strides of the result, and each example-free index's offset in it
+  const strides = new Array<number>(shape.length);
+  for (let k = shape.length - 1, s = 1; k >= 0; s *= shape[k], k--) strides[k] = s;
+  const offsets = (dims: number[], skip: number, first: number): Float64Array => {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const out = new Float64Array(n);
+    const st = dims.map((_, k) => strides[first + (k < skip ? k : k + 1)]);
+    for (let f = 0; f < n; f++) {
+      let r = f, off = 0;
+      for (let k = dims.length - 1; k >= 0; k--) (off += (r % dims[k]) * st[k]), (r = Math.floor(r / dims[k]));
+      out[f] = off;
+    }
+    return out;
+  };
+  const offM = offsets(mShape, o, 0), offN = offsets(nShape, i, outShape.length);
+  const diag = strides[o] + strides[outShape.length + i];
+  const M = offM.length, N = offN.length, src = J.data;
+  for (let b = 0; b < B; b++) {
+    for (let r = 0; r < M; r++) {
+      const base = b * diag + offM[r], at = (b * M + r) * N;
+      for (let c = 0; c < N; c++) data[base + offN[c]] = src[at + c];
+    }
+  }
+  return new Tensor(data, shape);
+}

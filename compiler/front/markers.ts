@@ -10,6 +10,7 @@ import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batc
 import { buildNestedVmap, type VmapLevels } from "../ad/batch-nested.js";
 import { gradSources, hessSources } from "../ad/grad-line.js";
 import { jacSources } from "../ad/jac-batch.js";
+import { jacobianOfVmap } from "../ad/jac-vmap.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val, valOfTree } from "./lower.js";
@@ -196,8 +197,12 @@ export class MarkerCompiler {
     if (ts.isCallExpression(e)) {
       const inner = this.markerName(e.expression, mod, lowerer);
       if (inner && ["jacrev", "jacfwd", "grad", "hessian"].includes(inner)) {
-        const built = this.build(e, mod, lowerer);
-        return { fn: built.fn, extra: [] };
+        this.innerMarker++;
+        try {
+          return { fn: this.build(e, mod, lowerer).fn, extra: [] };
+        } finally {
+          this.innerMarker--;
+        }
       }
       if (inner === "vmap") return { fn: this.buildVmapCall(e, mod, lowerer), extra: [] };
       if (inner) fail(e, "unsupported-construct", `the result of \`${inner}\` is not a function`);
@@ -348,7 +353,17 @@ export class MarkerCompiler {
           const bad = outs.leaves.length !== 1 || (f.results[outs.leaves[0]].k !== "num" && f.results[outs.leaves[0]].k !== "tensor");
           if (bad) fail(args[0], "grad-output", "`grad` needs a function with a single number output (use jacrev for vectors)");
         }
-        const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
+        let fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux, mode: marker === "jacfwd" ? "fwd" : "rev", label });
+        // jacrev(vmap(f)) / jacfwd(vmap(f)) that nothing differentiates further: vmap(jacrev(f)), laid out (compiler/ad/jac-vmap.ts)
+        const level = this.vmapLevels.get(target.fn);
+        if (marker !== "grad" && level?.levels.length === 1 && !lowerer && !this.nestedVmap && !this.innerMarker && !hasAux && !tuple && !inTree && argnums.length === 1) {
+          try {
+            const fast = jacobianOfVmap(this.ctx, level.g, level.levels[0], argnums[0], marker === "jacfwd" ? "fwd" : "rev", fn);
+            if (typeof fast !== "string") fn = fast.fn;
+          } catch (err) {
+            if (!(err instanceof BatchError)) throw err; // (the Jacobian of the row loop stays)
+          }
+        }
         if (marker === "grad" && !hasAux && !inTree) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
         if (marker !== "grad" && !hasAux && !tuple && !inTree && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0], mode: marker === "jacfwd" ? "fwd" : "rev" });
         return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
@@ -429,6 +444,8 @@ export class MarkerCompiler {
 
   /** > 0 while building a vmap given to another marker: its core is wanted, not the user-facing entry. */
   private nestedVmap = 0;
+  /** > 0 while building a jacrev / jacfwd / grad / hessian given to another marker (which differentiates or batches it) */
+  private innerMarker = 0;
   /** the cores of vmaps given to another vmap: their levels over the innermost function (compiler/ad/batch-nested.ts) */
   private vmapLevels = new Map<string, VmapLevels>();
 

@@ -51,6 +51,8 @@ export const batchRules: Record<string, TensorRule> = {
 const plain = (fn: string): TensorRule => ({ operands: Infinity, js: (a, attrs) => `__jt.${fn}(${[...a, ...attrs.map(json)].join(", ")})` });
 export const batchedRules: Record<string, TensorRule> = {
   "ad.bAlign": { operands: Infinity, js: (a, attrs) => `__jt.bAlign(${[a[0], json(attrs[0]), json(attrs[1]), ...a.slice(1)].join(", ")})` },
+  // jacrev(vmap(f)) / jacfwd(vmap(f)) from each example's Jacobian (compiler/ad/jac-vmap.ts): attrs [outDims, inDims of the input, label]
+  "ad.jacOfRows": plain("adJacOfRows"),
   // whether the number-program twin may run (compiler/ad/batch-scalar.ts)
   "ad.bScalarRows": { operands: Infinity, js: (a, attrs) => `__jt.bScalarRows(${[`[${a.join(", ")}]`, ...attrs.map(json)].join(", ")})` },
   // an nn op with the batch folded into its N (runtime/batching-conv.ts): attrs [fn, spatial dims, folded operands' positions, the op's attrs...]
