@@ -219,3 +219,11 @@ export function rand(...args: SizeArgs<RandomOptions>): Tensor {
 export function randn(...args: SizeArgs<RandomOptions>): Tensor {
   return random("randn", args, true);
 }
+
+/** rand / randn of `input`'s shape, dtype and device (torch.rand_like / randn_like); `{ seed }` as rand's. */
+export function randLike(input: Tensor, opts?: RandomOptions): Tensor {
+  return random("randLike", [input.shape, { ...opts, ...likeOpts("randLike", input, opts) }], false);
+}
+export function randnLike(input: Tensor, opts?: RandomOptions): Tensor {
+  return random("randnLike", [input.shape, { ...opts, ...likeOpts("randnLike", input, opts) }], true);
+}

@@ -7,7 +7,7 @@ export { Tensor, type NestedArray } from "./tensor.js";
 export type { DType, Device, Storage } from "./dtype.js";
 export type { Operand } from "./check.js";
 export {
-  tensor, zeros, ones, full, eye, arange, linspace, rand, randn, zerosLike, onesLike, fullLike,
+  tensor, zeros, ones, full, eye, arange, linspace, rand, randn, zerosLike, onesLike, fullLike, randLike, randnLike,
   type TensorOptions, type RandomOptions, type NestedData,
 } from "./factories.js";
 export { Generator, manualSeed } from "./random.js";

@@ -1182,6 +1182,13 @@ export class FnLowerer {
     const b = this.b;
     const callee = skipParens(e.expression);
     const random = this.randomOpName(e);
+    // dropout(x, p, false): evaluation mode, x itself (PyTorch returns the input)
+    if (random === "dropout" && e.arguments[2]?.kind === ts.SyntaxKind.FalseKeyword) {
+      const p = e.arguments[1] && skipParens(e.arguments[1]);
+      if (p && !(ts.isNumericLiteral(p) && Number(p.text) <= 1)) fail(p, "invalid-option", "dropout's p must be a number literal between 0 and 1");
+      if (e.arguments.length > 3) fail(e.arguments[3], "arity", "dropout takes (input, p, training) inside a differentiated function");
+      return this.expr(e.arguments[0]);
+    }
     if (random) return this.randomOp(e, random);
     // Math.f(...)
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.lookup("Math", e)) {

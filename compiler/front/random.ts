@@ -12,7 +12,12 @@ import type { Stmt } from "../ir/ir.js";
 import { fail } from "./diagnostics.js";
 
 /** The random factories of jacc's runtime (runtime/factories.ts): each call draws anew. */
-export const RANDOM_FACTORIES: ReadonlySet<string> = new Set(["rand", "randn"]);
+export const RANDOM_FACTORIES: ReadonlySet<string> = new Set(["rand", "randn", "randLike", "randnLike", "dropout"]);
+
+/** How to do without the draw, per op (the default: draw it outside and pass it in). */
+const WITHOUT: Readonly<Record<string, string>> = {
+  dropout: "give `training` the literal false (evaluation: the input itself), or draw the mask outside (`rand(x.shape).ge(p)`) and pass it in",
+};
 
 export interface RandomOp {
   node: ts.CallExpression;
@@ -57,13 +62,13 @@ export class RandomOps {
     if (randomness === "error" && ops.length) {
       // (the message does not name the marker: a function under several markers gets one diagnostic)
       const op = ops[0];
-      const fix = op.lowered ? `give jacfwd or vmap { randomness: "different" } or "same" (the other markers take no randomness), or draw it outside and pass it in` : "draw it outside and pass it in";
+      const fix = op.lowered ? `give jacfwd or vmap { randomness: "different" } or "same" (the other markers take no randomness), or draw it outside and pass it in` : WITHOUT[op.name] ?? "draw it outside and pass it in";
       fail(op.node, "random", `a random op (\`${op.node.getText()}\`) under randomness "error" (the default): ${fix}`);
     }
     const opaque = ops.find((op) => !op.lowered);
     if (opaque) {
       const what = RANDOM_FACTORIES.has(opaque.name) ? `\`${opaque.name}(…)\` (a random Tensor)` : `\`${opaque.name}()\` in a Tensor factory's arguments`;
-      fail(opaque.node, "unsupported-construct", `${what} is not supported in a differentiated function, whatever its randomness: draw it outside and pass it in`);
+      fail(opaque.node, "unsupported-construct", `${what} is not supported in a differentiated function, whatever its randomness: ${WITHOUT[opaque.name] ?? "draw it outside and pass it in"}`);
     }
   }
 }

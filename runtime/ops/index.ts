@@ -82,6 +82,7 @@ export const mseLoss = loss.mseLoss;
 export const binaryCrossEntropyWithLogits = loss.binaryCrossEntropyWithLogits;
 export const linear = nn.linear;
 export const layerNorm = nn.layerNorm;
+export const dropout = nn.dropout;
 /** The cross product of 3-vectors along a dim (default -1, as torch.linalg.cross; torch.cross's legacy default differs), CPU only. */
 export const cross = linalgOps.cross;
 /**

@@ -1,4 +1,4 @@
-// torch.nn.functional's layers: linear and layerNorm (the losses are in
+// torch.nn.functional's layers: linear, layerNorm and dropout (the losses are in
 // loss.ts). Built from the device-aware ops, so they run on WebGPU with those
 // ops' kernels; the checks name the op and the shapes before anything runs.
 import { Tensor } from "../tensor.js";
@@ -7,7 +7,8 @@ import { describe, fmt, sameShape } from "../shape.js";
 import * as mm from "./matmul.js";
 import * as permuteOps from "./permute.js";
 import * as reduceOps from "./reduce.js";
-import { add, mul, rsqrt, sub } from "./elementwise-api.gen.js";
+import { add, ge, mul, rsqrt, sub } from "./elementwise-api.gen.js";
+import { rand, type RandomOptions } from "../factories.js";
 
 const matmul = deviceAware("matmul", mm.matmul);
 const transpose = deviceAware("t", permuteOps.t);
@@ -71,4 +72,21 @@ export function layerNorm(input: Tensor, normalizedShape: number | readonly numb
   let y = mul(c, rsqrt(add(mean(mul(c, c), dims, true), eps)));
   if (w) y = mul(y, w);
   return b ? add(y, b) : y;
+}
+
+/**
+ * torch.nn.functional.dropout: while `training`, each entry is zeroed with probability p and the
+ * others scaled by 1 / (1 − p), one uniform draw per entry (`opts`: rand's seed or generator);
+ * otherwise the input itself. Inside a differentiated function it is a random op (SPEC §2) unless
+ * `training` is the literal false.
+ */
+export function dropout(input: Tensor, p = 0.5, training = true, opts?: Pick<RandomOptions, "seed" | "generator">): Tensor {
+  const x = tensorArg("dropout", "input", input)!;
+  if (typeof p !== "number" || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability p must be between 0 and 1, got ${describe(p)}`);
+  if (typeof training !== "boolean") throw new TypeError(`dropout: training must be a boolean, got ${describe(training)}`);
+  if (!training || p === 0) return x;
+  if (x.dtype === "bool") throw new TypeError(`dropout: expected a float tensor, got a bool one (shape ${fmt(x.shape)})`);
+  const keep = ge(rand(x.shape, { ...opts, dtype: x.dtype, device: x.device }), p);
+  // (x · mask, then the scale as a number in x's dtype: PyTorch's noise.div_(1 − p))
+  return p === 1 ? mul(x, 0) : mul(mul(x, keep), 1 / (1 - p));
 }
