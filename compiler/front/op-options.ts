@@ -24,7 +24,12 @@ function optionLiteral(e: ts.Expression): OptionValue | typeof NOT_LITERAL {
   return NOT_LITERAL;
 }
 
-const takes = (f: OptionField) => (Array.isArray(f.values) ? f.values.map((v) => JSON.stringify(v)).join(" | ") : f.min !== undefined ? `a number ≥ ${f.min}` : `a ${f.values}`);
+const takes = (f: OptionField) =>
+  Array.isArray(f.values) ? f.values.map((v) => JSON.stringify(v)).join(" | ")
+  : f.integer ? "an integer"
+  : f.min !== undefined && f.max !== undefined ? `a number in [${f.min}, ${f.max}]`
+  : f.min !== undefined ? `a number ≥ ${f.min}`
+  : `a ${f.values}`;
 const describe = (fields: readonly OptionField[]) => `{ ${fields.map((f) => `${f.name}?: ${takes(f)}`).join(", ")} }`;
 
 /** The value of each field, in declaration order (its default where left out); `e` absent or `undefined`: all defaults. */
@@ -40,7 +45,8 @@ export function readOptions(op: string, e: ts.Expression | undefined, fields: re
       if (!f) fail(p.name, "invalid-option", `unknown option \`${name}\` of \`${op}\` (it takes ${describe(fields)})`);
       const v = optionLiteral(p.initializer);
       if (v === NOT_LITERAL) fail(p.initializer, "invalid-option", `option \`${name}\` of \`${op}\` must be a literal inside a differentiated function (${takes(f)})`);
-      const ok = Array.isArray(f.values) ? f.values.includes(v) : typeof v === f.values && (f.min === undefined || (v as number) >= f.min);
+      const inRange = (x: number) => (f.min === undefined || x >= f.min) && (f.max === undefined || x <= f.max) && (!f.integer || Number.isInteger(x));
+      const ok = Array.isArray(f.values) ? f.values.includes(v) : typeof v === f.values && (f.values !== "number" || inRange(v as number));
       if (!ok) fail(p.initializer, "invalid-option", `option \`${name}\` of \`${op}\` must be ${takes(f)}, got ${JSON.stringify(v)}`);
       out.set(name, v);
     }

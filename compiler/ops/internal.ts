@@ -86,22 +86,23 @@ const INTERNAL_OPS_TABLE = {
   },
   "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: flagged("ad.bReshapeAs", 2) },
   // crossEntropy's target distribution (runtime/ops/loss.ts): the target itself for probabilities, a
-  // one-hot for class indices; ad.ceTargetTangent(x, t, v) is how it moves: v, or zeros
+  // one-hot for class indices; ad.ceTargetTangent(x, t, v) is how it moves: v (times 1 − smoothing),
+  // or zeros. attrs [ignoreIndex, labelSmoothing, reduction]; batched, each example counts its own rows
   "ad.ceTarget": backward(
     {
       operands: 2,
       js: call("adCeTarget"),
-      jvp: (b, [x, t], [, dt]) => (dt ? T(b, "ad.ceTargetTangent", [x, t, dt]) : null),
-      vjp: (b, [x, t], _o, ct, act) => [null, act[1] ? T(b, "ad.ceTargetTangent", [x, t, ct]) : null],
+      jvp: (b, [x, t], [, dt], _o, [, smooth]) => (dt ? T(b, "ad.ceTargetTangent", [x, t, dt], [smooth]) : null),
+      vjp: (b, [x, t], _o, ct, act, [, smooth]) => [null, act[1] ? T(b, "ad.ceTargetTangent", [x, t, ct], [smooth]) : null],
     },
-    broadcastAll("ad.ceTarget", 2),
+    (b, args, kinds, attrs, B) => broadcastAll("ad.ceTarget", 2)(b, args, kinds, [...attrs.slice(0, 3), true], B),
   ),
   "ad.ceTargetTangent": backward(
     {
       operands: 3,
       js: call("adCeTargetTangent"),
-      jvp: (b, [x, t], [, , dv]) => (dv ? T(b, "ad.ceTargetTangent", [x, t, dv]) : null),
-      vjp: (b, [x, t], _o, ct, act) => [null, null, act[2] ? T(b, "ad.ceTargetTangent", [x, t, ct]) : null],
+      jvp: (b, [x, t], [, , dv], _o, attrs) => (dv ? T(b, "ad.ceTargetTangent", [x, t, dv], attrs) : null),
+      vjp: (b, [x, t], _o, ct, act, attrs) => [null, null, act[2] ? T(b, "ad.ceTargetTangent", [x, t, ct], attrs) : null],
     },
     broadcastAll("ad.ceTargetTangent", 3),
   ),
@@ -131,7 +132,8 @@ const INTERNAL_OPS_TABLE = {
   "ad.maxPoolBackward": backward(linear("adMaxPoolBackward", (b, ct, [, x], attrs) => T(b, "ad.maxPoolJvp", [ct, x], attrs), "ad.maxPoolBackward"), foldBoth("adMaxPoolBackward")),
   "ad.avgPoolBackward": backward(linear("adAvgPoolBackward", (b, ct, _x, attrs) => T(b, "t.avgPool2d", [ct], attrs), "ad.avgPoolBackward"), foldBoth("adAvgPoolBackward")),
   // nllLoss's one-hot of its class indices (runtime/ops/loss.ts): a constant
-  "ad.nllTarget": plumbing("adNllTarget", 2, NONE, broadcastAll("ad.nllTarget", 2)),
+  // attrs [ignoreIndex, reduction]; batched, each example counts its own rows
+  "ad.nllTarget": plumbing("adNllTarget", 2, NONE, (b, args, kinds, attrs, B) => broadcastAll("ad.nllTarget", 2)(b, args, kinds, [...attrs.slice(0, 2), true], B)),
   "ad.sumBackward": backward(
     linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
     // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them

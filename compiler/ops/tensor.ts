@@ -75,8 +75,11 @@ export interface OptionField {
   name: string;
   values: readonly OptionValue[] | "number" | "boolean";
   dflt: OptionValue;
-  /** the least number allowed (values "number") */
+  /** the least and greatest numbers allowed (values "number") */
   min?: number;
+  max?: number;
+  /** an integer (values "number") */
+  integer?: boolean;
 }
 export type Param =
   | { k: "operand"; name: string; optional?: true }
@@ -132,6 +135,9 @@ const shapeOnly = (op: string, why: string): BatchRule => fallback(`\`${op}\` ${
 // the nn ops' parameters (Surface.params)
 const operand = (name: string, optional?: true): Param => ({ k: "operand", name, ...(optional ? { optional } : {}) });
 const REDUCTION: OptionField = { name: "reduction", values: ["mean", "sum", "none"], dflt: "mean" };
+// the class-index losses' options (runtime/ops/loss.ts): PyTorch's ignore_index (−100) and label_smoothing
+const IGNORE_INDEX: OptionField = { name: "ignoreIndex", values: "number", dflt: -100, integer: true };
+const LABEL_SMOOTHING: OptionField = { name: "labelSmoothing", values: "number", dflt: 0, min: 0, max: 1 };
 
 const TENSOR_OPS_TABLE = {
   // ---- reductions: linear; the vjp broadcasts ct back over the reduced dims
@@ -247,30 +253,32 @@ const TENSOR_OPS_TABLE = {
     batch: fallback("linalg.solve runs row by row under vmap"),
   },
   // torch.nn.functional.cross_entropy: L = reduce over rows of −Σ_c D_c log softmax(x)_c, D the target
-  // distribution (the probabilities, or the one-hot of class indices: ad.ceTarget); attrs [reduction]
+  // distribution (the probabilities, or the one-hot of class indices, mixed with the uniform by
+  // labelSmoothing, ignored rows zero, scaled for "mean" by rows / rows that count: ad.ceTarget);
+  // attrs [reduction, ignoreIndex, labelSmoothing]
   crossEntropy: {
-    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION] }] },
+    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION, IGNORE_INDEX, LABEL_SMOOTHING] }] },
     rule: {
       operands: 2,
-      js: withOptions("crossEntropy", ["reduction"]),
+      js: withOptions("crossEntropy", ["reduction", "ignoreIndex", "labelSmoothing"]),
       // dL = −reduce Σ_c (D (dx − Σ_c' p dx) + dD log p)
-      jvp: (b, [x, t], [dx, dt], _o, [red]) => {
+      jvp: (b, [x, t], [dx, dt], _o, [red, ignore, smooth]) => {
         const logp = T(b, "t.logSoftmax", [x, lit(-1)]);
-        const D = T(b, "ad.ceTarget", [x, t]);
+        const D = T(b, "ad.ceTarget", [x, t], [ignore, smooth, red]);
         const fromX = dx ? T(b, "t.mul", [D, T(b, "t.sub", [dx, keepSum(b, T(b, "t.mul", [T(b, "t.exp", [logp]), dx]), lit(-1))])]) : null;
-        const fromT = dt ? T(b, "t.mul", [T(b, "ad.ceTargetTangent", [x, t, dt]), logp]) : null;
+        const fromT = dt ? T(b, "t.mul", [T(b, "ad.ceTargetTangent", [x, t, dt], [smooth]), logp]) : null;
         const inner = tadd(b, fromX, fromT);
         return inner ? T(b, "t.neg", [reduced(b, T(b, "t.sum", [inner], [-1, false]), red)]) : null;
       },
       // each row's cotangent (−ct, or −ct / N for the mean), broadcast over the classes: ḡx = g (D − p Σ_c D), ḡD = g log p
-      vjp: (b, [x, t], _o, ct, act, [red]) => {
+      vjp: (b, [x, t], _o, ct, act, [red, ignore, smooth]) => {
         const logp = T(b, "t.logSoftmax", [x, lit(-1)]);
-        const D = T(b, "ad.ceTarget", [x, t]);
+        const D = T(b, "ad.ceTarget", [x, t], [ignore, smooth, red]);
         const rows = T(b, "t.sum", [T(b, "t.mul", [D, logp])], [-1, false]);
         const g = T(b, "t.neg", [T(b, "ad.sumBackward", [reducedBack(b, ct, rows, red), logp], [-1, false])]);
         return [
           act[0] ? T(b, "t.mul", [g, T(b, "t.sub", [D, T(b, "t.mul", [T(b, "t.exp", [logp]), keepSum(b, D, lit(-1))])])]) : null,
-          act[1] ? T(b, "ad.ceTargetTangent", [x, t, T(b, "t.mul", [g, logp])]) : null,
+          act[1] ? T(b, "ad.ceTargetTangent", [x, t, T(b, "t.mul", [g, logp])], [smooth]) : null,
         ];
       },
     },
@@ -281,13 +289,13 @@ const TENSOR_OPS_TABLE = {
   // nll_loss: L = reduce over rows of −logp[row, target]: linear in logp (D the one-hot of the class
   // indices, ad.nllTarget); the target is a constant (class indices), as in PyTorch
   nllLoss: {
-    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION] }] },
+    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION, IGNORE_INDEX] }] },
     rule: {
       operands: 2,
-      js: withOptions("nllLoss", ["reduction"]),
-      jvp: (b, [x, t], [dx], _o, [red]) => (dx ? T(b, "t.neg", [reduced(b, T(b, "t.sum", [T(b, "t.mul", [T(b, "ad.nllTarget", [x, t]), dx])], [-1, false]), red)]) : null),
+      js: withOptions("nllLoss", ["reduction", "ignoreIndex"]),
+      jvp: (b, [x, t], [dx], _o, [red, ignore]) => (dx ? T(b, "t.neg", [reduced(b, T(b, "t.sum", [T(b, "t.mul", [T(b, "ad.nllTarget", [x, t], [ignore, red]), dx])], [-1, false]), red)]) : null),
       // (the rows have the target's shape)
-      vjp: (b, [x, t], _o, ct, act, [red]) => [act[0] ? T(b, "t.neg", [T(b, "t.mul", [T(b, "ad.sumBackward", [reducedBack(b, ct, t, red), x], [-1, false]), T(b, "ad.nllTarget", [x, t])])]) : null, null],
+      vjp: (b, [x, t], _o, ct, act, [red, ignore]) => [act[0] ? T(b, "t.neg", [T(b, "t.mul", [T(b, "ad.sumBackward", [reducedBack(b, ct, t, red), x], [-1, false]), T(b, "ad.nllTarget", [x, t], [ignore, red])])]) : null, null],
     },
     structure: DENSE,
     batch: lossBatch("nllLoss"),
@@ -1017,7 +1025,8 @@ function reducedBack(b: Builder, ct: Atom, like: Atom, red: unknown): Atom {
 
 /** A loss over a batch: each example's loss with reduction "none", then reduced over the example's dims (runtime/batching-nn.ts). */
 function lossBatch(op: string): BatchRule {
-  return (b, [x, t], kinds, [red]) => ({ a: b.t("ad.bLoss", [x, t], [op, red, kinds.slice(0, 2).map(isB)]), kind: "b" });
+  // (attrs [reduction, ignoreIndex, labelSmoothing] where the loss takes them)
+  return (b, [x, t], kinds, [red, ignore, smooth]) => ({ a: b.t("ad.bLoss", [x, t], [op, red, kinds.slice(0, 2).map(isB), { ignoreIndex: ignore, labelSmoothing: smooth }]), kind: "b" });
 }
 
 /** linear over a batch: x batched alone is more leading dims; a batched weight is each example's x Wᵀ (bMatmul), then its bias. */
