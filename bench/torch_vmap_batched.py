@@ -17,6 +17,7 @@ out = {
     "rhs_100000": median_time(lambda: functorch.vmap(g)(V)),
     "jac_10000": median_time(lambda: functorch.vmap(functorch.jacrev(g))(V[:10000])),
     "jac_100000": median_time(lambda: functorch.vmap(functorch.jacrev(g))(V)),
+    "jov_300": median_time(lambda: functorch.jacrev(functorch.vmap(g))(V[:300])),
 }
 V32 = V.float()
 out["rhs_100000_f32"] = median_time(lambda: functorch.vmap(g)(V32))

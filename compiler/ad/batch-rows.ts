@@ -69,12 +69,15 @@ const fresh = (c: RowsCtx, base: string, t: Type) => {
  * `guard`, a load outside [0, size) reads index -1 (undefined, as the row's own array gives), not a
  * neighbouring row: a user's program may read past its end (`x[i]` after the last i).
  */
-function redirect(c: RowsCtx, body: Stmt[], buf: string, data: string, base: string, size: Atom, guard = false): Stmt[] {
+function redirect(c: RowsCtx, body: Stmt[], buf: string, data: string, base: string, size: Atom, guard = false, known = 0): Stmt[] {
   return rewrite(body, (s) => {
     if (s.k === "let" && s.e.k === "load" && s.e.arr.k === "var" && s.e.arr.name === buf) {
       const k = fresh(c, "k", NUM);
       const at: Stmt = { k: "let", dst: k, e: { k: "prim", op: "add", args: [s.e.index, v(base)] } };
-      if (!guard) return [at, { ...s, e: { k: "load", arr: v(data), index: v(k) } }];
+      // (a literal index below the length every row is known to have needs no guard)
+      const i = s.e.index;
+      const inRow = i.k === "lit" && typeof i.v === "number" && Number.isInteger(i.v) && i.v >= 0 && i.v < known;
+      if (!guard || inRow) return [at, { ...s, e: { k: "load", arr: v(data), index: v(k) } }];
       const [lo, hi, inside, safe] = [fresh(c, "lo", { k: "bool" }), fresh(c, "hi", { k: "bool" }), fresh(c, "inside", { k: "bool" }), fresh(c, "k", NUM)];
       return [
         at,
@@ -99,7 +102,7 @@ function redirect(c: RowsCtx, body: Stmt[], buf: string, data: string, base: str
  * batch's storage where the row only loads from it and reads its length. Returns the new body and
  * the statements for before the loop, or undefined.
  */
-export function rowsInPlace(c: RowsCtx, body: Stmt[], x: string, outer: Atom, dim: number): { body: Stmt[]; pre: Stmt[] } | undefined {
+export function rowsInPlace(c: RowsCtx, body: Stmt[], x: string, outer: Atom, dim: number, known = 0): { body: Stmt[]; pre: Stmt[] } | undefined {
   if (dim !== 0 && dim !== -2) return undefined;
   if (defsOf(body, x).length !== 1) return undefined;
   // (the view may be copied into the parameter's own name first)
@@ -113,7 +116,7 @@ export function rowsInPlace(c: RowsCtx, body: Stmt[], x: string, outer: Atom, di
     { k: "let", dst: data, e: { k: "tdata", t: outer } },
   ];
   let out = body.filter((s) => !(s.k === "let" && (s.dst === x || (name !== x && s.dst === name))));
-  out = [{ k: "let", dst: base, e: { k: "prim", op: "mul", args: [v(c.row), v(n)] } }, ...redirect(c, out, name, data, base, v(n), true)];
+  out = [{ k: "let", dst: base, e: { k: "prim", op: "mul", args: [v(c.row), v(n)] } }, ...redirect(c, out, name, data, base, v(n), true, known)];
   return { body: out, pre };
 }
 

@@ -26,7 +26,8 @@ export function withScalarRows(ctx: Ctx, f: Fn, jac: JacSource | undefined, spec
   // the twin's row loop (its Jacobian's, for vmap(jacrev / jacfwd)); float32 inputs have their own twin
   const rowsOf = (t: ScalarTwin): Fn => {
     const target = jac ? buildJacobian(ctx, t.fn, { argnums: [jac.argnum], argTuple: false, hasAux: false, mode: jac.mode ?? "rev", label: jac.mode === "fwd" ? "jacfwd" : "jacrev" }) : t.fn;
-    return ctx.fns.get(buildVmap(ctx, target, { ...spec, topLevel: true, chunkSize: undefined }))!;
+    // (the guard checks every row has minLen entries: those reads need no bounds check)
+    return ctx.fns.get(buildVmap(ctx, target, { ...spec, topLevel: true, chunkSize: undefined, minLen: t.minLen }))!;
   };
   const rows = rowsOf(twin);
   const twin32 = scalarTwin(ctx, g, true);

@@ -31,6 +31,8 @@ export interface VmapSpec {
   rowsWhy?: string;
   /** "same": every row sees the same random numbers (the k-th draw of each row is shared) */
   randomness?: string;
+  /** per parameter, a length every row of it has (a run-time guard before the call checked it: ad/batch-scalar.ts) */
+  minLen?: number[];
 }
 
 /** A batching problem the caller reports as a diagnostic at the marker. */
@@ -72,7 +74,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       const scalar = src && line ? undefined : withScalarRows(ctx, f, jacSources.get(f), spec, () => core, ctx.fnNames.claim(`${fnName}_scalar`), buildVmap);
       if (scalar) ctx.fns.set(scalar.name, (core = scalar));
       // WebGPU arguments keep the row loop (its ops dispatch one by one on the device; the batched helpers are CPU code)
-      const rows = buildVmap(ctx, fName, { ...spec, topLevel: false, rowsFor: fnName });
+      const rows = buildVmap(ctx, fName, { ...spec, topLevel: false, rowsFor: fnName, minLen: undefined });
       return dispatch(ctx, f, fnName, core, ctx.fns.get(rows)!);
     }
     path = `row loop (${batched.replace(/`/g, "'")})`;
@@ -80,7 +82,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     if (!(src && line)) {
       let rows: Fn | undefined;
       const why = path;
-      const scalar = withScalarRows(ctx, f, jacSources.get(f), spec, () => (rows = ctx.fns.get(buildVmap(ctx, fName, { ...spec, rowsFor: fnName, rowsWhy: why }))!), fnName, buildVmap);
+      const scalar = withScalarRows(ctx, f, jacSources.get(f), spec, () => (rows = ctx.fns.get(buildVmap(ctx, fName, { ...spec, rowsFor: fnName, rowsWhy: why, minLen: undefined }))!), fnName, buildVmap);
       if (scalar) {
         ctx.fns.set(fnName, scalar);
         const info = driverInfo.get(f);
@@ -220,7 +222,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
     f.params.forEach((p, i) => {
       const d = spec.inDims[i];
       const view = d !== null && p.type.k === "vec" ? rows.find((s): s is Extract<Stmt, { k: "let" }> => s.k === "let" && s.e.k === "prim" && s.e.op === "ad.rowView" && s.e.args[0].k === "var" && s.e.args[0].name === fn.params[i].name) : undefined;
-      const r = view && rowsInPlace(rc, rows, view.dst, v(fn.params[i].name), d!);
+      const r = view && rowsInPlace(rc, rows, view.dst, v(fn.params[i].name), d!, spec.minLen?.[i]);
       if (r) {
         rows = r.body;
         r.pre.forEach((s) => b.emit(s));
