@@ -305,6 +305,14 @@ export function bPutChunk(out: unknown, r: Tensor | Float64Array | Float32Array,
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
+/** Whether each example of x (batched at dim, or null: unbatched) has at most `max` entries; anything else says yes (the batched code reports it). */
+export function bExampleAtMost(x: unknown, dim: number | null, max: number): boolean {
+  if (!(x instanceof Tensor)) return true;
+  const d = dim === null ? -1 : dim < 0 ? dim + x.shape.length : dim;
+  const n = d < 0 ? x.numel() : x.shape.reduce((a, s, k) => (k === d ? a : a * s), 1);
+  return n <= max;
+}
+
 /** Whether a vmap's arguments include a WebGPU tensor (its row loop runs them). */
 export function bOnDevice(...args: unknown[]): boolean {
   return gpuArgs(args);

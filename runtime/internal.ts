@@ -21,7 +21,7 @@ export {
   sjMul, sjDiv, sjNeg, sjAdd, sjSub, sjAcc, sjExpandAs, sjSumTo, sjReshapeAs, sjSum, sjMean, sjMatmul, sjDot, sjWhere, sjCat, sjStack, sjMove, sjColumns,
 } from "./jac.js";
 export { adVmap, adBatchSize, adRowLen, adRowsAlloc, adRowsSize, adBatchSizes, adFoldBatch, adUnfoldBatch, adBatchVec, adBatchTensor, adPutRow, adMoveDim, adJacOfRows, adRowView, adNewBatch, adPlainNumber, adRandState, adRandRewind, adRandSame } from "./vmap.js";
-export { bAlign, bBroadcast, bNums, bNumsOut, bItem, bReduceAll, bT, bReshape, bFlatten, bSqueeze, bExpand, bMatmul, bDot, bOuter, bSumTo, bExpandAs, bAcc, bMatmulBackA, bMatmulBackB, bSize, bDim, bNumel, bRepeatRows, bBasis, bJacRows, bChunk, bPutChunk, bOnDevice, bScalarRows, bCmp, bWhere } from "./batching.js";
+export { bAlign, bBroadcast, bNums, bNumsOut, bItem, bReduceAll, bT, bReshape, bFlatten, bSqueeze, bExpand, bMatmul, bDot, bOuter, bSumTo, bExpandAs, bAcc, bMatmulBackA, bMatmulBackB, bSize, bDim, bNumel, bRepeatRows, bBasis, bJacRows, bChunk, bPutChunk, bOnDevice, bExampleAtMost, bScalarRows, bCmp, bWhere } from "./batching.js";
 export { bMaskedSelect, bMaskedSelectBackward } from "./batching-scatter.js";
 export { bRepeat, bDiag, bRepeatBackward, bDiagonalBackward, bDiagBackward, bTraceBackward, bPieceBackward, bReshapeAs } from "./batching-moves.js";
 export { webgpuExecutor, registeredKernels, gpuRun, adOnWebGPU, gpuVmapScalar } from "./gpu.js";

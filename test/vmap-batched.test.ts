@@ -259,4 +259,35 @@ test("vmap(hessian(f)) of tensor code is batched (a batched jvp of the straight-
   })));
 });
 
+// the batched jvp recomputes the forward once per entry of an example: beyond JAC_BATCH_MAX (8) entries
+// the row loop's per-example Jacobian runs instead (a 64→128→10 MLP: 28 ms against 241 ms at B = 256);
+// vmap(hessian(f)) takes the same dispatch where it is batched
+const WIDE = `
+import { vmap, jacrev, randn, type Tensor } from "jacc";
+const W = randn([5, 12], { seed: 1, dtype: "float64" });
+export function mlp(x: Tensor): Tensor { return W.matmul(x).tanh(); }
+export function ew(x: Tensor): Tensor { return x.sin().mul(x.cos().sum()); }
+export const X12 = randn([4, 12], { seed: 2, dtype: "float64" });
+export const X4 = randn([4, 4], { seed: 3, dtype: "float64" });
+export const J = vmap(jacrev(mlp));
+export const E = vmap(jacrev(ew));
+export const wide = [J(X12), E(X12)];
+export const narrow = [E(X4)];
+`;
+
+test("vmap(jacrev(f)): the batched jvp for examples of at most 8 entries, the row loop beyond, the same numbers", async () => {
+  const code = compileOrThrow(WIDE, "vmap-batched-wide.ts").code;
+  assert.is((code.match(/vmap path: the batched jvp for examples of at most 8 entries/g) ?? []).length, 2);
+  assert.is((code.match(/__jt\.bExampleAtMost\(\w+, 0, 8\)/g) ?? []).length, 2);
+  const fast = await compileAndImport(WIDE, "vmap-batched-wide-on");
+  const slow = await withPaths({ batch: false }, () => compileAndImport(WIDE, "vmap-batched-wide-off"));
+  for (const k of ["wide", "narrow"]) {
+    fast[k].forEach((t: Tensor, i: number) => {
+      assert.equal([...t.shape], [...slow[k][i].shape], `${k} ${i}`);
+      Array.from(t.data as Float64Array).forEach((x, j) => assert.ok(Math.abs(x - slow[k][i].data[j]) <= 1e-12 * Math.max(1, Math.abs(x)), `${k} ${i}[${j}]`));
+    });
+  }
+  assert.equal([...fast.wide[0].shape], [4, 5, 12]);
+});
+
 test.run();

@@ -13,7 +13,7 @@ import { hasStructuredTwin } from "./structured.js";
 import type { Ctx } from "./jvp.js";
 import { batchTensorFn, usesTensorOps } from "./batch-tensor.js";
 import { gradLine, gradSources, hessianAsJacobian, hessSources } from "./grad-line.js";
-import { batchJacobian, jacSources } from "./jac-batch.js";
+import { batchJacobian, bySize, jacSources } from "./jac-batch.js";
 import { withScalarRows } from "./batch-scalar.js";
 import { resultInPlace, rowsInPlace, type RowsCtx } from "./batch-rows.js";
 import { wrapperFn } from "./wrapper.js";
@@ -70,12 +70,14 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
       batched.body.unshift({ k: "comment", text: `vmap path: batched (${what})${spec.chunkSize ? `, in chunks of ${spec.chunkSize} rows` : ""}` });
       let core = spec.chunkSize ? chunked(ctx, batched, f, spec, spec.chunkSize, batchedName) : batched;
       ctx.fns.set(core.name, core);
+      // WebGPU arguments keep the row loop (its ops dispatch one by one on the device; the batched helpers are CPU code)
+      const rows = ctx.fns.get(buildVmap(ctx, fName, { ...spec, topLevel: false, rowsFor: fnName, minLen: undefined }))!;
+      // the batched jvp recomputes the forward once per entry of the input: wide examples take the row loop
+      if (jac) ctx.fns.set((core = bySize(ctx, f, core, rows, jac.argnum, spec.inDims[jac.argnum], ctx.fnNames.claim(`${fnName}_sized`))).name, core);
       // tensor code that computes with scalars: its program of numbers, where the arguments allow (ad/batch-scalar.ts)
       const scalar = src && line ? undefined : withScalarRows(ctx, f, jacSources.get(f), spec, () => core, ctx.fnNames.claim(`${fnName}_scalar`), buildVmap);
       if (scalar) ctx.fns.set(scalar.name, (core = scalar));
-      // WebGPU arguments keep the row loop (its ops dispatch one by one on the device; the batched helpers are CPU code)
-      const rows = buildVmap(ctx, fName, { ...spec, topLevel: false, rowsFor: fnName, minLen: undefined });
-      return dispatch(ctx, f, fnName, core, ctx.fns.get(rows)!);
+      return dispatch(ctx, f, fnName, core, rows);
     }
     path = `row loop (${batched.replace(/`/g, "'")})`;
     // no batched tensor code: the program-of-numbers twin where the arguments allow, the row loop elsewhere

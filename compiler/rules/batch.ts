@@ -51,6 +51,8 @@ export const batchRules: Record<string, TensorRule> = {
 const plain = (fn: string): TensorRule => ({ operands: Infinity, js: (a, attrs) => `__jt.${fn}(${[...a, ...attrs.map(json)].join(", ")})` });
 export const batchedRules: Record<string, TensorRule> = {
   "ad.bAlign": { operands: Infinity, js: (a, attrs) => `__jt.bAlign(${[a[0], json(attrs[0]), json(attrs[1]), ...a.slice(1)].join(", ")})` },
+  // whether each example of a batched Tensor (batched at attrs[0]) has at most attrs[1] entries (compiler/ad/jac-batch.ts bySize)
+  "ad.bExampleAtMost": plain("bExampleAtMost"),
   // jacrev(vmap(f)) / jacfwd(vmap(f)) from each example's Jacobian (compiler/ad/jac-vmap.ts): attrs [outDims, inDims of the input, label]
   "ad.jacOfRows": plain("adJacOfRows"),
   // whether the number-program twin may run (compiler/ad/batch-scalar.ts)
