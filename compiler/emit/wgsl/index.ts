@@ -104,12 +104,13 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   argmax: ["arg_extremum"],
   argmin: ["arg_extremum"],
   // (class indices on the device: the one-hot by comparison, NaN rows for an index that is not a class)
-  crossEntropy: ["log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
-  adCeTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
-  adCeTargetTangent: ["fill"],
+  // (ignoreIndex: the rows that count, by logicalNot and a sum; labelSmoothing: a scale and a shift)
+  crossEntropy: ["log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "binary_div", "binary_add"],
+  adCeTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "reduce_sum", "binary_div", "binary_mul", "binary_add"],
+  adCeTargetTangent: ["fill", "binary_mul"],
   // torch.nn.functional (runtime/ops/nn.ts, loss.ts): built on other ops
-  nllLoss: ["binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
-  adNllTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where"],
+  nllLoss: ["binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "binary_div"],
+  adNllTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "reduce_sum", "binary_div", "binary_mul"],
   mseLoss: ["binary_sub", "unary_square", "reduce_sum"],
   binaryCrossEntropyWithLogits: ["binary_sub", "binary_mul", "unary_logSigmoid", "reduce_sum"],
   linear: ["matmul", "fill", "copy_strided", "binary_add"],
