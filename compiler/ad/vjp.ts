@@ -753,12 +753,15 @@ class VjpTransform {
         if (s.k === "if") (visitBlock(s.then), visitBlock(s.else));
         if (s.k === "loop") (visitBlock(s.pre), visitBlock(s.body));
         if (s.k === "for") visitBlock(s.body);
-        if (s.k !== "let" || defs.get(s.dst) !== 1) return;
+        // (a parameter is defined on entry too: `if (a === undefined) a = 2` is not its only value)
+        if (s.k !== "let" || defs.get(s.dst) !== 1 || params.has(s.dst)) return;
         const e = s.e;
         let ok = false;
         if ((e.k === "load" || e.k === "len") && e.arr.k === "var" && !stored.has(e.arr.name) && stable(e.arr)) ok = true;
         else if (e.k === "prim" && CHEAP.has(e.op) && e.args.every(free)) ok = true;
-        if (ok && this.leavesStable(list, i, s.dst, e)) this.recompute.set(s.dst, e);
+        // a copy of such a value (`const a = x[i]` lowers to a load, then the copy) is one too
+        else if (e.k === "atom" && free(e.a) && this.fn.vars.get(s.dst)?.k === "num") ok = true;
+        if (ok && this.readsAfterIn(list, i, s.dst) && this.leavesStable(list, i, s.dst, e)) this.recompute.set(s.dst, e);
       });
     };
     visitBlock(this.fn.body);
@@ -793,17 +796,19 @@ class VjpTransform {
     return this.reads;
   }
 
+  /** True if every read of `t` is in list[i + 1…] (the block its definition list[i] is in), after it. */
+  private readsAfterIn(list: Stmt[], i: number, t: string): boolean {
+    const n = this.readCounts().get(t) ?? 0;
+    let m = 0;
+    for (let j = i + 1; j < list.length; j++) m += stmtReadsDeep(list[j]).filter((a) => a.k === "var" && a.name === t).length;
+    return n === m;
+  }
+
   /** True if `idx` is not reassigned after list[i] up to and including the last use of `t` in the same block. */
   private indexStable(list: Stmt[], i: number, t: string, idx: string): boolean {
     let lastUse = -1;
     for (let j = i + 1; j < list.length; j++) if (stmtReadsDeep(list[j]).some((a) => a.k === "var" && a.name === t)) lastUse = j;
-    const usedOutside = (() => {
-      const n = this.readCounts().get(t) ?? 0;
-      let m = 0;
-      for (let j = i + 1; j <= lastUse; j++) m += stmtReadsDeep(list[j]).filter((a) => a.k === "var" && a.name === t).length;
-      return n !== m;
-    })();
-    if (usedOutside) return false;
+    if (!this.readsAfterIn(list, i, t)) return false;
     // The reverse sweep recomputes `t` where it reverses a use, seeing the state just after
     // that statement: the last use itself must not write a leaf either (an `if` whose
     // branch steps the counter its condition reads).
