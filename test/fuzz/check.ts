@@ -268,7 +268,10 @@ interface FdResult {
  * the one-sided (second-order) differences from the left and from the right
  * at a small step disagree (a kink right at the point: a piecewise-linear
  * function is scale invariant there, so the two central stencils agree, on the
- * average of the two slopes).
+ * average of the two slopes), or where a central difference at a tiny step
+ * disagrees with them (a staircase: round(x¹⁶) is flat at the point, its
+ * derivative 0, yet crosses many steps within h, which both stencils average
+ * into the slope of x¹⁶; seed 20261928).
  */
 function fdJacobian(g: (args: Arg[]) => Vec[] | undefined, args: Arg[], nLeaves: number[]): FdResult {
   const ref = nLeaves.map((m) => args.map((a) => new Float64Array(m * sizeOf(a))));
@@ -289,7 +292,9 @@ function fdJacobian(g: (args: Arg[]) => Vec[] | undefined, args: Arg[], nLeaves:
       const B = stencil(10 * h);
       const hs = 1e-5 * Math.max(1, Math.abs(x));
       const [f0, p1, p2, m1, m2] = [at(0), at(hs), at(2 * hs), at(-hs), at(-2 * hs)];
-      if (!A || !B || !f0 || !p1 || !p2 || !m1 || !m2) {
+      const ht = 1e-8 * Math.max(1, Math.abs(x));
+      const [pt, mt] = [at(ht), at(-ht)];
+      if (!A || !B || !f0 || !p1 || !p2 || !m1 || !m2 || !pt || !mt) {
         stable = false;
         continue;
       }
@@ -299,6 +304,9 @@ function fdJacobian(g: (args: Arg[]) => Vec[] | undefined, args: Arg[], nLeaves:
           const right = (-3 * f0[i][q] + 4 * p1[i][q] - p2[i][q]) / (2 * hs);
           const left = (3 * f0[i][q] - 4 * m1[i][q] + m2[i][q]) / (2 * hs);
           if (!Number.isFinite(col[q]) || !(d <= 1e-3 * (1 + Math.abs(col[q]))) || !(Math.abs(right - left) <= 1e-6 * (1 + Math.abs(col[q])) + 1e-9 * Math.abs(f0[i][q]))) stable = false;
+          // (the tiny step's own rounding error: about 1e-16 |f| / ht)
+          const tinyStep = (pt[i][q] - mt[i][q]) / (2 * ht);
+          if (!(Math.abs(tinyStep - col[q]) <= 1e-3 * (1 + Math.abs(col[q])) + 1e-15 * Math.abs(f0[i][q]) / ht)) stable = false;
           ref[i][j][q * n + e] = col[q];
           err[i][j][q * n + e] = d;
         }
