@@ -3,7 +3,9 @@
 // run-time guard, beside the batched tensor code it stands in for. For
 // vmap(jacrev(f)) / vmap(jacfwd(f)) the twin's own Jacobian (a number
 // program's sweeps) is batched. The two give the same numbers: the twin runs
-// the same IEEE operations in the same order on each example.
+// the same IEEE operations in the same order on each example (float32 inputs:
+// the float32 twin, rounded as the tensor code rounds; its Jacobians are
+// float64 sweeps from those values, within float32 rounding of the tensor path's).
 import { type Atom, type Fn, type Stmt, v } from "../ir/ir.js";
 import { buildJacobian } from "./drivers.js";
 import type { JacSource } from "./jac-batch.js";
