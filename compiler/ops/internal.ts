@@ -29,6 +29,9 @@ const numOp = (fn: string, operands: number): InternalOpDef => ({ rule: { operan
 /** A reverse rule's helper, linear in its first operand, with no structured rule of its own. */
 const backward = (rule: TensorRule, batch: BatchRule | null = null): InternalOpDef => ({ rule, structure: DENSE, batch });
 
+/** x + y where either may be a run-time structural zero (undefined): ad.acc, not t.add. */
+const acc = (b: Builder, x: Atom | null, y: Atom | null): Atom | null => (!x ? y : !y ? x : T(b, "ad.acc", [x, y]));
+
 const INTERNAL_OPS_TABLE = {
   // acc(a, b) = a + b, where a may be undefined (a cotangent not reached yet)
   "ad.acc": {
@@ -114,7 +117,8 @@ const INTERNAL_OPS_TABLE = {
     {
       operands: 2,
       js: call("adConvInput"),
-      jvp: (b, [ct, w, x], [dct, dw], _o, attrs) => tadd(b, dct ? T(b, "ad.convInput", [dct, w, x], attrs) : null, dw ? T(b, "ad.convInput", [ct, dw, x], attrs) : null),
+      // (forward over reverse: either term may be a run-time structural zero, undefined: ad.acc adds them)
+      jvp: (b, [ct, w, x], [dct, dw], _o, attrs) => acc(b, dct ? T(b, "ad.convInput", [dct, w, x], attrs) : null, dw ? T(b, "ad.convInput", [ct, dw, x], attrs) : null),
       vjp: (b, [ct, w], _o, g, act, attrs) => [act[0] ? convOf(b, g, w, attrs) : null, act[1] ? T(b, "ad.convWeight", [ct, g, w], attrs) : null],
     },
     (b, [ct, w, x], kinds, attrs, B) =>
@@ -124,7 +128,7 @@ const INTERNAL_OPS_TABLE = {
   "ad.convWeight": backward({
     operands: 2,
     js: call("adConvWeight"),
-    jvp: (b, [ct, x, w], [dct, dx], _o, attrs) => tadd(b, dct ? T(b, "ad.convWeight", [dct, x, w], attrs) : null, dx ? T(b, "ad.convWeight", [ct, dx, w], attrs) : null),
+    jvp: (b, [ct, x, w], [dct, dx], _o, attrs) => acc(b, dct ? T(b, "ad.convWeight", [dct, x, w], attrs) : null, dx ? T(b, "ad.convWeight", [ct, dx, w], attrs) : null),
     vjp: (b, [ct, x], _o, g, act, attrs) => [act[0] ? convOf(b, x, g, attrs) : null, act[1] ? T(b, "ad.convInput", [ct, g, x], attrs) : null],
   }),
   // maxPool2d's tangent (dx at each window's maximum of x) and backward (ct added there): each the other's transpose

@@ -151,6 +151,8 @@ function cotangent(op: string, ct: Tensor, g: ConvGeom, what: string): Tensor {
 
 /** The convolution's gradient w.r.t. its input for the output cotangent ct: a transposed convolution in x's shape (x gives only the shape). */
 export function adConvInput(ct: Tensor, w: Tensor, x: Tensor, sp: number, stride: unknown, padding: unknown, dilation: unknown, groups: unknown): Tensor {
+  // (forward over reverse: a cotangent or tangent nothing reached is a structural zero, and so is the product)
+  if (ct === undefined || w === undefined) return undefined as never;
   const op = `conv${sp}d (gradient of the input)`;
   const g = convGeom(op, tensorArg(op, x), tensorArg(op, w, "weight"), sp, stride, padding, dilation, groups);
   const c = cotangent(op, ct, g, "cotangent");
@@ -161,6 +163,7 @@ export function adConvInput(ct: Tensor, w: Tensor, x: Tensor, sp: number, stride
 
 /** The convolution's gradient w.r.t. its weight for the output cotangent ct: the correlation of x and ct, in w's shape (w gives only the shape). */
 export function adConvWeight(ct: Tensor, x: Tensor, w: Tensor, sp: number, stride: unknown, padding: unknown, dilation: unknown, groups: unknown): Tensor {
+  if (ct === undefined || x === undefined) return undefined as never; // a structural zero (forward over reverse)
   const op = `conv${sp}d (gradient of the weight)`;
   const g = convGeom(op, tensorArg(op, x), tensorArg(op, w, "weight"), sp, stride, padding, dilation, groups);
   const c = cotangent(op, ct, g, "cotangent");
@@ -252,6 +255,7 @@ function sameShapeAs(op: string, t: Tensor, x: Tensor, what: string): void {
 
 /** maxPool2d's tangent: dx at each window's maximum of x (x fixes the windows' choices). */
 export function adMaxPoolJvp(dx: Tensor, x: Tensor, kernelSize: IntArg, stride?: IntArg, padding?: IntArg, dilation?: IntArg, ceilMode = false): Tensor {
+  if (dx === undefined) return undefined as never; // a structural zero (forward over reverse)
   const op = "maxPool2d (tangent)";
   const g = poolGeom(op, tensorArg(op, x), kernelSize, stride, padding, dilation, ceilMode);
   sameShapeAs(op, tensorArg(op, dx, "tangent"), x, "tangent");
@@ -260,6 +264,7 @@ export function adMaxPoolJvp(dx: Tensor, x: Tensor, kernelSize: IntArg, stride?:
 
 /** maxPool2d's backward: each window's cotangent added at x's maximum of that window, in x's shape. */
 export function adMaxPoolBackward(ct: Tensor, x: Tensor, kernelSize: IntArg, stride?: IntArg, padding?: IntArg, dilation?: IntArg, ceilMode = false): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const op = "maxPool2d (gradient)";
   const g = poolGeom(op, tensorArg(op, x), kernelSize, stride, padding, dilation, ceilMode);
   const c = pooledCotangent(op, ct, g);
@@ -317,6 +322,7 @@ export function avgPool2d(input: Tensor, kernelSize: IntArg, stride?: IntArg | n
 
 /** avgPool2d's backward: each window's cotangent over its divisor, spread over the window's input, in x's shape. */
 export function adAvgPoolBackward(ct: Tensor, x: Tensor, kernelSize: IntArg, stride?: IntArg, padding?: IntArg, ceilMode = false, countIncludePad = true): Tensor {
+  if (ct === undefined) return undefined as never; // a structural zero (forward over reverse)
   const op = "avgPool2d (gradient)";
   const g = avgArgs(op, tensorArg(op, x), kernelSize, stride, padding, ceilMode, countIncludePad);
   const c = pooledCotangent(op, ct, g);

@@ -132,6 +132,7 @@ export function adCeTarget(input: Tensor, target: Tensor, ignoreIndex = -100, sm
 
 /** How D moves with the target: `v` (a tangent or cotangent of the target's shape) times 1 − smoothing for probabilities, zeros for class indices. */
 export function adCeTargetTangent(input: Tensor, target: Tensor, v: Tensor, smoothing = 0): Tensor {
+  if (v === undefined) return undefined as never; // a structural zero (forward over reverse)
   const { x, probs } = checkClasses("crossEntropy", input, target, true, false);
   if (probs) return smoothing ? mul(v, 1 - smoothing) : v;
   return x.device === "cpu" ? new Tensor(alloc(floatOf(x.dtype), x.numel()), [...x.shape]) : zeros([...x.shape], { dtype: "float32", device: x.device });
