@@ -43,6 +43,7 @@ export function einsum(subscripts: string, ...operands: (Tensor | readonly Tenso
 
 /** The compiled lowering's check (compiler/front/einsum.ts): operand 0 back unchanged once every operand's shape fits; `batched[i]`: operand i carries vmap's leading batch dim. */
 export function adEinsumCheck(x: Tensor, ...rest: unknown[]): Tensor {
+  if (x === undefined) return undefined as never; // a structural zero (forward over reverse): nothing to check
   // (the operands, then the subscripts and, under vmap, the batched flags)
   const k = rest.findIndex((a) => typeof a === "string");
   const subscripts = rest[k] as string;
