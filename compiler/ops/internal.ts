@@ -185,7 +185,7 @@ const INTERNAL_OPS_TABLE = {
     {
       operands: 3,
       js: call("adMatmulBackA"),
-      jvp: (b, [ct, a, y], [dct, , dy]) => tadd(b, dct ? T(b, "ad.matmulBackA", [dct, a, y]) : null, dy ? T(b, "ad.matmulBackA", [ct, a, dy]) : null),
+      jvp: (b, [ct, a, y], [dct, , dy]) => acc(b, dct ? T(b, "ad.matmulBackA", [dct, a, y]) : null, dy ? T(b, "ad.matmulBackA", [ct, a, dy]) : null),
     },
     flagged("ad.bMatmulBackA", 3),
   ),
@@ -193,7 +193,7 @@ const INTERNAL_OPS_TABLE = {
     {
       operands: 3,
       js: call("adMatmulBackB"),
-      jvp: (b, [ct, a, y], [dct, da]) => tadd(b, dct ? T(b, "ad.matmulBackB", [dct, a, y]) : null, da ? T(b, "ad.matmulBackB", [ct, da, y]) : null),
+      jvp: (b, [ct, a, y], [dct, da]) => acc(b, dct ? T(b, "ad.matmulBackB", [dct, a, y]) : null, da ? T(b, "ad.matmulBackB", [ct, da, y]) : null),
     },
     flagged("ad.bMatmulBackB", 3),
   ),
@@ -226,7 +226,7 @@ const INTERNAL_OPS_TABLE = {
     {
       operands: 2,
       js: call("adCumprodJvp"),
-      jvp: (b, [x, dx, dim], [ex, ddx]) => tadd(b, ddx ? T(b, "ad.cumprodJvp", [x, ddx, dim]) : null, ex && dx ? T(b, "ad.cumprodJvp2", [x, dx, ex, dim]) : null),
+      jvp: (b, [x, dx, dim], [ex, ddx]) => acc(b, ddx ? T(b, "ad.cumprodJvp", [x, ddx, dim]) : null, ex && dx ? T(b, "ad.cumprodJvp2", [x, dx, ex, dim]) : null),
     },
     sameShapeDim("ad.cumprodJvp", 2),
   ),
@@ -235,7 +235,7 @@ const INTERNAL_OPS_TABLE = {
     {
       operands: 2,
       js: call("adCumprodBackward"),
-      jvp: (b, [ct, x, dim], [dct, dx]) => tadd(b, dct ? T(b, "ad.cumprodBackward", [dct, x, dim]) : null, dx ? T(b, "ad.cumprodBackwardJvp", [ct, x, dx, dim]) : null),
+      jvp: (b, [ct, x, dim], [dct, dx]) => acc(b, dct ? T(b, "ad.cumprodBackward", [dct, x, dim]) : null, dx ? T(b, "ad.cumprodBackwardJvp", [ct, x, dx, dim]) : null),
     },
     sameShapeDim("ad.cumprodBackward", 2),
   ),
