@@ -27,6 +27,21 @@ export interface JacSpec {
 export interface DriverInfo { tree: Tree; aux?: number }
 export const driverInfo = new WeakMap<Fn, DriverInfo>();
 
+/**
+ * Whether per-output reverse sweeps must each run the forward sweep again: the forward sweep keeps
+ * an array on the object tape (a variable holding arrays is reassigned, as a `const a = […]` in a
+ * loop is) and stores into arrays or calls helpers (which may), so not every array a reverse sweep
+ * restores is among the snapshots taken after the forward sweep.
+ */
+function forwardPerSweep(fwd: Stmt[], vars: ReadonlyMap<string, Type>): boolean {
+  let taped = false, writes = false;
+  walk(fwd, (s) => {
+    if (s.k === "pushobj" && s.a.k === "var" && vars.get(s.a.name)?.k === "vec") taped = true;
+    if (s.k === "store" || s.k === "call") writes = true;
+  });
+  return taped && writes;
+}
+
 /** The output structure of f: its differentiated results (as a tree) and the aux results (a tree too). */
 export function outputsOf(fn: Fn, hasAux: boolean): { tree: Tree; leaves: number[]; aux?: Tree } {
   const info = driverInfo.get(fn);
@@ -174,7 +189,19 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       const deps = resultDeps(ctx.fns, fName, mask);
       emitLanes(d, parts, outs.leaves.map((leaf, l) => ({ leaf, dep: deps[leaf], blocks: blocks[l], row: null })), inT, inSize, paramBars);
       b.emit({ k: "settape", sp: sp0 });
-    } else outs.leaves.forEach((leaf, i) => {
+    } else {
+      // An array the forward sweep stores into and keeps on the object tape (one made per loop
+      // iteration) is not among the snapshots: a reverse sweep undoes its stores, so the next sweep
+      // would read it as it was before the forward sweep. Each sweep after the first then runs the
+      // forward sweep again instead (the reverse sweep has undone every store, so it starts as the
+      // first did).
+      const rerun = forwardPerSweep(parts.fwd, d.fn.vars);
+      const swept = rerun ? d.names.claim("swept") : "";
+      if (rerun) {
+        d.fn.vars.set(swept, { k: "bool" });
+        b.assign(swept, { k: "atom", a: lit(false) });
+      }
+      outs.leaves.forEach((leaf, i) => {
       const bar = parts.resultBars[leaf];
       const deps = resultDeps(ctx.fns, fName, mask);
       if (!bar || !deps[leaf]) return; // a structurally zero row of blocks
@@ -182,9 +209,13 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
       d.fn.vars.set(r, NUM);
       const lane = b.sub(() => {
         b.emit({ k: "comment", text: `reverse sweep for element ${r} of output ${i}` });
-        b.emit({ k: "settape", sp: spEnd });
-        for (const [x, s] of snaps) b.assign(x, { k: "atom", a: s });
-        for (const [x, s] of arrSnaps) {
+        if (rerun) {
+          const again: Stmt[] = [{ k: "settape", sp: sp0 }, ...(structuredClone(parts.fwd) as Stmt[])];
+          b.emit({ k: "if", cond: v(swept), then: again, else: [] });
+          b.assign(swept, { k: "atom", a: lit(true) });
+        } else b.emit({ k: "settape", sp: spEnd });
+        for (const [x, s] of rerun ? [] : snaps) b.assign(x, { k: "atom", a: s });
+        for (const [x, s] of rerun ? [] : arrSnaps) {
           const j = d.names.claim("j");
           d.fn.vars.set(j, NUM);
           const copy = b.sub(() => {
@@ -231,7 +262,8 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         });
       });
       b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body: lane });
-    });
+      });
+    }
     if (b.stmts[b.stmts.length - 1]?.k !== "settape") b.emit({ k: "settape", sp: sp0 });
   } else {
     // Forward mode: one tangent sweep per input element, only that input's tangent non-zero.
