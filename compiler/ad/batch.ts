@@ -16,7 +16,7 @@ import { gradLine, gradSources, hessianAsJacobian, hessSources } from "./grad-li
 import { batchJacobian, bySize, jacSources } from "./jac-batch.js";
 import { withScalarRows } from "./batch-scalar.js";
 import { resultInPlace, rowsInPlace, type RowsCtx } from "./batch-rows.js";
-import { wrapperFn } from "./wrapper.js";
+import { chooseFn } from "./wrapper.js";
 
 export interface VmapSpec {
   inDims: (number | null)[]; // one per parameter
@@ -388,14 +388,7 @@ function chunked(ctx: Ctx, core: Fn, f: Fn, spec: VmapSpec, size: number, name: 
 
 /** The vmap's core: the batched code, or the row loop when an argument is a WebGPU tensor. */
 function dispatch(ctx: Ctx, f: Fn, name: string, batched: Fn, rows: Fn): string {
-  const { fn, b } = wrapperFn(name, batched.params, batched.results, [batched], { loc: f.loc, source: f.source, tupleResult: batched.tupleResult });
-  const args = fn.params.map((p) => v(p.name));
-  const dsts = batched.results.map((t, i) => b.fresh(`r${i}`, t));
-  const onDevice = b.let("gpu", { k: "bool" }, { k: "prim", op: "ad.bOnDevice", args });
-  const call = (g: Fn) => [{ k: "call" as const, dsts, fn: g.name, args, loc: f.loc }];
-  b.emit({ k: "if", cond: onDevice, then: call(rows), else: call(batched) });
-  b.emit({ k: "return", values: dsts.map(v) });
-  fn.body = b.stmts;
+  const fn = chooseFn(name, rows, batched, { op: "ad.bOnDevice", name: "gpu" }, { loc: f.loc, source: f.source });
   ctx.fns.set(name, fn);
   const info = driverInfo.get(f);
   if (info) for (const g of [fn, batched, rows]) driverInfo.set(g, info);

@@ -6,8 +6,8 @@
 // example b and basis direction e_k of the differentiated input (n = its
 // element count). The forward values are recomputed per direction (n× the
 // primal), which is cheap for the small inputs per-sample Jacobians have.
-import { type Atom, Builder, type Fn, Names, type Stmt, TENSOR, type Type, userName, v } from "../ir/ir.js";
-import { wrapperFn } from "./wrapper.js";
+import { type Atom, Builder, type Fn, Names, TENSOR, type Type, userName, v } from "../ir/ir.js";
+import { chooseFn } from "./wrapper.js";
 import { batchTensorFn } from "./batch-tensor.js";
 import { jvpOf, type Ctx } from "./jvp.js";
 import type { VmapSpec } from "./batch.js";
@@ -77,14 +77,7 @@ export const JAC_BATCH_MAX = 8;
 
 /** The core of vmap(jac(f)): the batched jvp for examples of at most JAC_BATCH_MAX entries, else `rows`. */
 export function bySize(ctx: Ctx, f: Fn, batched: Fn, rows: Fn, argnum: number, inDim: number | null, name: string): Fn {
-  const { fn, b } = wrapperFn(name, batched.params, batched.results, [batched, rows], { loc: f.loc, source: f.source, tupleResult: batched.tupleResult });
-  b.emit({ k: "comment", text: `vmap path: the batched jvp for examples of at most ${JAC_BATCH_MAX} entries (it recomputes the forward once per entry), the row loop for wider ones` });
-  const args = fn.params.map((p) => v(p.name));
-  const dsts = batched.results.map((t, i) => b.fresh(`r${i}`, t));
-  const small = b.let("small", { k: "bool" }, { k: "prim", op: "ad.bExampleAtMost", args: [args[argnum]], attrs: [inDim, JAC_BATCH_MAX] });
-  const call = (g: Fn): Stmt[] => [{ k: "call", dsts, fn: g.name, args, loc: f.loc }];
-  b.emit({ k: "if", cond: small, then: call(batched), else: call(rows) });
-  b.emit({ k: "return", values: dsts.map(v) });
-  fn.body = b.stmts;
+  const fn = chooseFn(name, batched, rows, { op: "ad.bExampleAtMost", arg: argnum, attrs: [inDim, JAC_BATCH_MAX], name: "small" }, { loc: f.loc, source: f.source });
+  fn.body.unshift({ k: "comment", text: `vmap path: the batched jvp for examples of at most ${JAC_BATCH_MAX} entries (it recomputes the forward once per entry), the row loop for wider ones` });
   return fn;
 }
