@@ -59,7 +59,7 @@ const ROWS: [string, string, string, RegExp[]][] = [
   ["returning a function value", `export function f(x: number): any {\n  const h = (t: number) => t * x;\n  ‸return h;\n}\nexport const d = grad(f);`, U, [/function value/, /returned/]],
   ["capturing a tuple in a local function", `function g(x: number): [number, number] { return [x, x]; }\n` + fn("const p = g(x);\n  const h = () => ‸p[0];\n  return h();"), U, [/capturing the tuple `p`/]],
   ["for…of over a string", fn("let s = x;\n  for (const c of ‸\"ab\") s += x;\n  return s;"), U, [/a string/]],
-  ["differentiating an object parameter with a string", `export function f(o: { x: number; s: string }) { return o.x; }\nexport const d = grad(‸f);`, "unsupported-type", [/`grad` would differentiate `o`/, /not a number, array, Tensor or record of them \(`o\.s` is of type `string`\)/]],
+  ["differentiating an object parameter with a string", `export function f(o: { x: number; s: string }) { return o.x; }\nexport const d = grad(‸f);`, "unsupported-type", [/`grad` would differentiate `o`/, /not a number, numeric array, Tensor or record of them \(`o\.s` is of type `string`\)/]],
   ["`arguments`", fn("return ‸arguments.length * x;"), "unresolved", [/`arguments`/]],
   ["eval", fn("return ‸eval(\"x\") * x;"), "unresolved", [/`eval`/]],
   ["JSON.parse", fn("return ‸JSON.parse(\"1\") * x;"), "unresolved", [/`JSON`/]],

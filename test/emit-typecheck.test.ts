@@ -1,4 +1,4 @@
-// Emitted TypeScript type-checks: every module of the fixture corpora (fixtures/tensor, vmap,
+// Emitted TypeScript type-checks: every module of the fixture corpora (fixtures/tensor, vmap, constants,
 // golden, fuzz-tensor and the tsc project's sources) compiled with target "ts" passes
 // `tsc --noEmit --strict` (noImplicitAny included) as one program; every module jacc changed
 // passes noUnusedLocals too (a module without markers is the user's text, as written). The modules live in memory inside the repository, so `import … from
@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import { compileModule, formatDiagnostic } from "../compiler/index.js";
 import { repoRoot } from "./util/compile.js";
 
-const dirs = ["fixtures/tensor", "fixtures/vmap", "fixtures/golden", "fixtures/fuzz-tensor", "fixtures/projects/tsc/src"];
+const dirs = ["fixtures/tensor", "fixtures/vmap", "fixtures/golden", "fixtures/fuzz-tensor", "fixtures/constants", "fixtures/projects/tsc/src"];
 const out = path.join(repoRoot, ".tmp", "emit-typecheck");
 
 /** Each source's emitted module, at the path it type-checks at (relative imports between them still resolve). */

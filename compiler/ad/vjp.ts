@@ -275,7 +275,7 @@ class VjpTransform {
   /** Appends `s` to the forward sweep, reusing an identical earlier value of the block. */
   private emitFwd(s: Stmt, out: Stmt[]): void {
     if (s.k === "let" && s.e.k === "prim" && !ruleOf(s.e.op).tensor) {
-      const key = `${s.e.op}(|${s.e.args.map((a) => (a.k === "var" ? a.name : `#${String(a.v)}`)).join("|,|")}|)`;
+      const key = `${s.e.op}${s.e.attrs?.length ? JSON.stringify(s.e.attrs) : ""}(|${s.e.args.map((a) => (a.k === "var" ? a.name : `#${String(a.v)}`)).join("|,|")}|)`;
       const hit = this.cse.get(key);
       this.kill(s.dst);
       if (hit && hit !== s.dst) out.push({ ...s, e: { k: "atom", a: v(hit) } });

@@ -10,6 +10,7 @@ import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
 import { RANDOM_FACTORIES, RandomOps } from "./random.js";
 import { recordMembers, resolveType, tupleType } from "./types.js";
+import { arrayElement, ConstReader, isStructuredElement } from "./constants.js";
 import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple or record (`keys`: its property names), or a callable. */
@@ -136,7 +137,10 @@ export class FnLowerer {
     this.names = new Names();
     this.fn = { name, params: [], results: [], tupleResult: false, body: [], vars: new Map(), loc: locOf(node), source, captures: [] };
     this.b = new Builder(this.fn, this.names);
+    this.consts = new ConstReader(this.b, (t, m) => this.typeFromNode(t, m));
   }
+  /** reads of arrays of rows, tuples and records passed as constants (constants.ts) */
+  private readonly consts: ConstReader;
 
   // ---------------------------------------------------------------- entry
   lower(): void {
@@ -163,6 +167,7 @@ export class FnLowerer {
       const t = this.paramType(p);
       const name = this.names.claim(p.name.text);
       this.fn.vars.set(name, t);
+      if (t.k === "opaque" && p.type) this.consts.declare(name, { type: p.type, mod: this.mod });
       trees.push(this.fn.params.length);
       this.fn.params.push({ name, type: t, source: p.name.text, ...(typeof shape === "string" ? { opaqueWhy: shape } : {}) });
       this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
@@ -224,6 +229,9 @@ export class FnLowerer {
     const t = r.type;
     if (t.kind === ts.SyntaxKind.NumberKeyword) return NUM;
     if (t.kind === ts.SyntaxKind.BooleanKeyword) return BOOL;
+    // (an array of rows, tuples, records or Tensors is a constant: constants.ts)
+    const el = arrayElement(t, r.mod);
+    if (el && isStructuredElement(el.type, el.mod, (x, m) => this.typeFromNode(x, m))) return undefined;
     if (ts.isArrayTypeNode(t)) return VEC;
     if (ts.isTypeReferenceNode(t)) {
       let n = t.typeName.getText();
@@ -268,6 +276,8 @@ export class FnLowerer {
       }
       return { k: "tuple", items, keys: members.map((m) => m.name) };
     }
+    // (an array of rows, tuples or records: read as a constant, constants.ts)
+    if (arrayElement(type, mod)) return `\`${path}\` is an array of rows, tuples, records or Tensors (\`${type.getText()}\`), which jacc reads as a constant but does not differentiate yet; to differentiate its numbers, pass them as a flat Float64Array or a Tensor`;
     return `\`${path}\` is of type \`${type.getText()}\``;
   }
 
@@ -720,7 +730,8 @@ export class FnLowerer {
   private forOf(s: ts.ForOfStatement): void {
     if (s.awaitModifier) fail(s, "unsupported-construct", "`for await` is not supported");
     const arr = this.expr(s.expression);
-    if (arr.k !== "atom" || arr.t.k !== "vec") fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array");
+    const rows = arr.k === "atom" && arr.t.k === "opaque" && this.consts.iterable(arr.a);
+    if (arr.k !== "atom" || (arr.t.k !== "vec" && !rows)) fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array (or an array of rows, tuples or records passed as a constant)");
     const idx = this.newVar("k", NUM);
     this.b.assign(idx, { k: "atom", a: lit(0) });
     const n = this.b.let("n", NUM, { k: "len", arr: arr.a });
@@ -731,10 +742,10 @@ export class FnLowerer {
         c = this.loopCond(ctx, this.b.p("lt", v(idx), n));
       });
       const body = this.b.sub(() => {
-        const el = this.b.let("el", NUM, { k: "load", arr: arr.a, index: v(idx) });
+        const el: Val = rows ? this.consts.element(arr.a, v(idx))! : { k: "atom", a: this.b.let("el", NUM, { k: "load", arr: arr.a, index: v(idx) }), t: NUM };
         const init = s.initializer;
         if (!ts.isVariableDeclarationList(init) || init.declarations.length !== 1) fail(init, "unsupported-construct", "`for…of` needs one `const`/`let` binding");
-        this.bindPattern(init.declarations[0].name, { k: "atom", a: el, t: NUM }, true, init);
+        this.bindPattern(init.declarations[0].name, el, true, init);
         this.b.stmts.push(...this.loopBody(ctx, s.statement, () => this.b.assign(idx, { k: "prim", op: "add", args: [v(idx), lit(1)] })));
       });
       this.b.emit({ k: "loop", pre, cond: c, body, loc: this.loc(s) });
@@ -905,7 +916,9 @@ export class FnLowerer {
     if (d.module !== this.program.main) fail(e, "unsupported-construct", `\`${d.name}\` is a module-level value of ${d.module.fileName}; a differentiated function imported from another module may only read its own parameters and locals`);
     // The constant keeps its own name visible: the local copy gets another one.
     this.names.reserve(d.name);
-    return { k: "atom", a: this.b.let(`${d.name}_`, t, { k: "ext", text: d.name }), t };
+    const a = this.b.let(`${d.name}_`, t, { k: "ext", text: d.name });
+    if (t.k === "opaque" && typeNode && a.k === "var") this.consts.declare(a.name, { type: typeNode, mod: d.module });
+    return { k: "atom", a, t };
   }
 
   /** A captured initializer that builds a Tensor: a call of jacc's factories or ops, or a method of one. */
@@ -1105,6 +1118,11 @@ export class FnLowerer {
     }
     if (obj.k !== "atom" || (obj.t.k !== "vec" && obj.t.k !== "opaque")) fail(e, "unsupported-construct", "only numeric arrays can be indexed");
     const idx = this.num(e.argumentExpression);
+    if (obj.t.k === "opaque") {
+      const i = skipParens(e.argumentExpression);
+      const el = this.consts.element(obj.a, idx, ts.isNumericLiteral(i) ? Number(i.text) : undefined);
+      if (el) return el;
+    }
     return { k: "atom", a: this.b.let("t", NUM, { k: "load", arr: obj.a, index: idx }), t: NUM };
   }
 
@@ -1135,8 +1153,9 @@ export class FnLowerer {
     if (obj.k === "atom" && name === "length" && (obj.t.k === "vec" || obj.t.k === "opaque")) return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr: obj.a }), t: NUM };
     if (obj.k === "tuple" && name === "length") return { k: "atom", a: lit(obj.items.length), t: NUM };
     if (obj.k === "atom" && obj.t.k === "opaque") {
-      // A property of a captured constant object: read as it is (a constant).
-      return { k: "atom", a: this.b.let(`${name}_`, NUM, { k: "ext", text: `${this.extText(obj.a)}.${name}` }), t: NUM };
+      // a property of a constant object: typed by its declaration where jacc can read it (constants.ts),
+      // else read as it is, a number where a number goes
+      return this.consts.property(obj.a, name) ?? { k: "atom", a: this.b.let(`${name}_`, NUM, { k: "prim", op: "prop", args: [obj.a], attrs: [name] }), t: NUM };
     }
     fail(e, "unsupported-construct", `property \`.${name}\` is not supported in a differentiated function`);
   }
@@ -1150,6 +1169,8 @@ export class FnLowerer {
     const b = this.lookup(root.text, root);
     if (!(b && b.k === "var" && "type" in b && b.type.k === "opaque")) return undefined;
     const base = this.expr(root);
+    // (a constant whose type jacc reads is read property by property, typed: constants.ts)
+    if (base.k === "atom" && this.consts.property(base.a, chain[0])) return undefined;
     return base.k === "atom" ? [this.extText(base.a), ...chain].join(".") : undefined;
   }
 

@@ -81,7 +81,7 @@ function differentiable(f: Fn, argnums: readonly number[], at: ts.Node, marker: 
     if (p?.type.k !== "opaque") continue;
     const how = ["jacobian", "vjp", "jvp"].includes(marker) ? "differentiate a function of the others that closes over it" : "leave it out of `argnums` (it is then read as a constant)";
     // (a record with a leaf of another type names that leaf)
-    const what = p.opaqueWhy ? `which is not a number, array, Tensor or record of them (${p.opaqueWhy})` : "which is not a number, array or Tensor";
+    const what = p.opaqueWhy ? `which is not a number, numeric array, Tensor or record of them (${p.opaqueWhy})` : "which is not a number, array or Tensor";
     const at2 = sourceParams(f).findIndex((t) => leavesOf(t).includes(i));
     fail(at, "unsupported-type", `\`${marker}\` would differentiate \`${userName(p)}\` (parameter ${at2} of \`${f.source ?? f.name}\`), ${what}: ${how}`);
   }

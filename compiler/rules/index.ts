@@ -49,7 +49,7 @@ export function ruleOf(op: string): Rule {
     return r;
   }
   const s = scalarRules[op];
-  if (s) r = { zero: s.zero, js: (a) => s.js(a), jvp: s.jvp, vjp: s.vjp ? (b, x, out, ct, act) => s.vjp!(b, x, out, ct, act) : undefined, tensor: false };
+  if (s) r = { zero: s.zero, js: (a, attrs) => s.js(a, attrs), jvp: s.jvp, vjp: s.vjp ? (b, x, out, ct, act) => s.vjp!(b, x, out, ct, act) : undefined, tensor: false };
   else {
     const t = tensorRules[op] ?? batchRules[op] ?? batchedRules[op];
     if (!t) throw new Error(`no derivative rule for primitive ${op}`);

@@ -11,7 +11,7 @@ type Tan = Atom | null; // null: a structural zero (no dependence), never a nume
 export interface ScalarRule {
   /** number of operands, or "n" for Math.max / min / hypot */
   arity: number | "n";
-  js: (a: string[]) => string;
+  js: (a: string[], attrs?: unknown[]) => string;
   /** no derivative at all (comparisons, logic, floor…): the result is a constant */
   zero?: boolean;
   jvp?: (b: Builder, x: Atom[], dx: Tan[], out: Atom) => Tan;
@@ -37,7 +37,7 @@ function unary(js: (a: string) => string, deriv: (b: Builder, x: Atom, out: Atom
   };
 }
 const mathFn = (name: string) => (a: string) => `Math.${name}(${a})`;
-const zeroRule = (arity: number | "n", js: (a: string[]) => string): ScalarRule => ({ arity, js, zero: true });
+const zeroRule = (arity: number | "n", js: (a: string[], attrs?: unknown[]) => string): ScalarRule => ({ arity, js, zero: true });
 const bin = (op: string) => (a: string[]) => `${a[0]} ${op} ${a[1]}`;
 
 const LN2 = Math.LN2;
@@ -193,6 +193,11 @@ const SCALAR_RULES = {
   ne: zeroRule(2, bin("!==")),
   not: zeroRule(1, ([a]) => `!${a}`),
   isundef: zeroRule(1, ([a]) => `${a} === undefined`),
+  // a property of a constant object (a record element of an array argument): attrs [name]; never differentiated
+  prop: zeroRule(1, ([a], attrs) => {
+    const key = String(attrs![0]);
+    return /^[A-Za-z_$][\w$]*$/.test(key) ? `${a}.${key}` : `${a}[${JSON.stringify(key)}]`;
+  }),
   random: zeroRule(0, () => "Math.random()"),
   and: zeroRule(2, bin("&&")),
   or: zeroRule(2, bin("||")),
