@@ -202,66 +202,66 @@ export function buildJacobian(ctx: Ctx, fName: string, spec: JacSpec): string {
         b.assign(swept, { k: "atom", a: lit(false) });
       }
       outs.leaves.forEach((leaf, i) => {
-      const bar = parts.resultBars[leaf];
-      const deps = resultDeps(ctx.fns, fName, mask);
-      if (!bar || !deps[leaf]) return; // a structurally zero row of blocks
-      const r = d.names.claim("row");
-      d.fn.vars.set(r, NUM);
-      const lane = b.sub(() => {
-        b.emit({ k: "comment", text: `reverse sweep for element ${r} of output ${i}` });
-        if (rerun) {
-          const again: Stmt[] = [{ k: "settape", sp: sp0 }, ...(structuredClone(parts.fwd) as Stmt[])];
-          b.emit({ k: "if", cond: v(swept), then: again, else: [] });
-          b.assign(swept, { k: "atom", a: lit(true) });
-        } else b.emit({ k: "settape", sp: spEnd });
-        for (const [x, s] of rerun ? [] : snaps) b.assign(x, { k: "atom", a: s });
-        for (const [x, s] of rerun ? [] : arrSnaps) {
-          const j = d.names.claim("j");
-          d.fn.vars.set(j, NUM);
-          const copy = b.sub(() => {
-            const body = b.sub(() => {
-              const el = b.let("el", NUM, { k: "load", arr: s, index: v(j) });
-              b.emit({ k: "store", arr: v(x), index: v(j), value: el });
+        const bar = parts.resultBars[leaf];
+        const deps = resultDeps(ctx.fns, fName, mask);
+        if (!bar || !deps[leaf]) return; // a structurally zero row of blocks
+        const r = d.names.claim("row");
+        d.fn.vars.set(r, NUM);
+        const lane = b.sub(() => {
+          b.emit({ k: "comment", text: `reverse sweep for element ${r} of output ${i}` });
+          if (rerun) {
+            const again: Stmt[] = [{ k: "settape", sp: sp0 }, ...(structuredClone(parts.fwd) as Stmt[])];
+            b.emit({ k: "if", cond: v(swept), then: again, else: [] });
+            b.assign(swept, { k: "atom", a: lit(true) });
+          } else b.emit({ k: "settape", sp: spEnd });
+          for (const [x, s] of rerun ? [] : snaps) b.assign(x, { k: "atom", a: s });
+          for (const [x, s] of rerun ? [] : arrSnaps) {
+            const j = d.names.claim("j");
+            d.fn.vars.set(j, NUM);
+            const copy = b.sub(() => {
+              const body = b.sub(() => {
+                const el = b.let("el", NUM, { k: "load", arr: s, index: v(j) });
+                b.emit({ k: "store", arr: v(x), index: v(j), value: el });
+              });
+              b.emit({ k: "for", index: j, from: lit(0), to: b.let("n", NUM, { k: "len", arr: s }), body });
             });
-            b.emit({ k: "for", index: j, from: lit(0), to: b.let("n", NUM, { k: "len", arr: s }), body });
-          });
-          b.emit({ k: "if", cond: b.p("not", b.p("isundef", s)), then: copy, else: [] });
-        }
-        for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
-        for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
-        paramBars.forEach((pb, k) => {
-          if (inT[k].k === "vec" && !blocks[i][k].direct) b.emit({ k: "fill0", arr: v(pb) });
-          else if (inT[k].k === "tensor") b.assign(pb, { k: "atom", a: lit(undefined) });
-        });
-        if (isNum(outT[i])) b.assign(bar, { k: "atom", a: lit(1) });
-        else if (outT[i].k === "tensor") b.assign(bar, { k: "prim", op: "ad.oneHot", args: [outVals[i], v(r)] });
-        else {
-          if (!paramBars.includes(bar)) b.assign(bar, { k: "newvec", len: outSize[i] });
-          else b.emit({ k: "fill0", arr: v(bar) });
-          b.emit({ k: "store", arr: v(bar), index: v(r), value: lit(1) });
-        }
-        b.stmts.push(...parts.rev);
-        // Row `r` of each block is the cotangent of the inputs.
-        ins.forEach((_, k) => {
-          const blk = blocks[i][k];
-          const pb = paramBars[k];
-          if (blk.num) b.assign(blk.num, { k: "atom", a: v(pb) });
-          else if (blk.direct) return; // already the result
-          else if (blk.tensor) b.emit({ k: "effect", op: "ad.setRow", args: [v(blk.tensor), v(r), v(pb), inSize[k]] });
-          else if (isNum(inT[k])) b.emit({ k: "store", arr: v(blk.data!), index: v(r), value: v(pb) });
-          else {
-            const c = d.names.claim("col");
-            d.fn.vars.set(c, NUM);
-            const base = b.p("mul", v(r), inSize[k]);
-            const body = b.sub(() => {
-              const el = b.let("ct", NUM, { k: "load", arr: v(pb), index: v(c) });
-              b.emit({ k: "store", arr: v(blk.data!), index: b.p("add", base, v(c)), value: el });
-            });
-            b.emit({ k: "for", index: c, from: lit(0), to: inSize[k], body });
+            b.emit({ k: "if", cond: b.p("not", b.p("isundef", s)), then: copy, else: [] });
           }
+          for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
+          for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
+          paramBars.forEach((pb, k) => {
+            if (inT[k].k === "vec" && !blocks[i][k].direct) b.emit({ k: "fill0", arr: v(pb) });
+            else if (inT[k].k === "tensor") b.assign(pb, { k: "atom", a: lit(undefined) });
+          });
+          if (isNum(outT[i])) b.assign(bar, { k: "atom", a: lit(1) });
+          else if (outT[i].k === "tensor") b.assign(bar, { k: "prim", op: "ad.oneHot", args: [outVals[i], v(r)] });
+          else {
+            if (!paramBars.includes(bar)) b.assign(bar, { k: "newvec", len: outSize[i] });
+            else b.emit({ k: "fill0", arr: v(bar) });
+            b.emit({ k: "store", arr: v(bar), index: v(r), value: lit(1) });
+          }
+          b.stmts.push(...parts.rev);
+          // Row `r` of each block is the cotangent of the inputs.
+          ins.forEach((_, k) => {
+            const blk = blocks[i][k];
+            const pb = paramBars[k];
+            if (blk.num) b.assign(blk.num, { k: "atom", a: v(pb) });
+            else if (blk.direct) return; // already the result
+            else if (blk.tensor) b.emit({ k: "effect", op: "ad.setRow", args: [v(blk.tensor), v(r), v(pb), inSize[k]] });
+            else if (isNum(inT[k])) b.emit({ k: "store", arr: v(blk.data!), index: v(r), value: v(pb) });
+            else {
+              const c = d.names.claim("col");
+              d.fn.vars.set(c, NUM);
+              const base = b.p("mul", v(r), inSize[k]);
+              const body = b.sub(() => {
+                const el = b.let("ct", NUM, { k: "load", arr: v(pb), index: v(c) });
+                b.emit({ k: "store", arr: v(blk.data!), index: b.p("add", base, v(c)), value: el });
+              });
+              b.emit({ k: "for", index: c, from: lit(0), to: inSize[k], body });
+            }
+          });
         });
-      });
-      b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body: lane });
+        b.emit({ k: "for", index: r, from: lit(0), to: outSize[i], body: lane });
       });
     }
     if (b.stmts[b.stmts.length - 1]?.k !== "settape") b.emit({ k: "settape", sp: sp0 });
