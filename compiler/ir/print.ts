@@ -6,7 +6,7 @@ const a = (x: Atom): string => (x.k === "var" ? x.name : String(x.v));
 function expr(e: Expr): string {
   switch (e.k) {
     case "atom": return a(e.a);
-    case "prim": return `${e.op}(${e.args.map(a).join(", ")})`;
+    case "prim": return e.op === "prop" ? `${a(e.args[0])}.${String(e.attrs?.[0])}` : `${e.op}(${e.args.map(a).join(", ")})`;
     case "load": return `${a(e.arr)}[${a(e.index)}]`;
     case "len": return `len(${a(e.arr)})`;
     case "newvec": return `zeros(${a(e.len)})`;
