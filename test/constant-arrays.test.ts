@@ -90,6 +90,23 @@ test("vmap over the other argument, the array of tuples unbatched", async () => 
   for (let r = 0; r < 2; r++) near([...v.data].slice(3 * r, 3 * r + 3), (m.gFit(Float64Array.from(thetas.data.slice(3 * r, 3 * r + 3)), data) as Tensor).data, 1e-12, `row ${r}`);
 });
 
+test("elements with a tuple, a union and an array of records inside: each read by its declared type", async () => {
+  const m = await compileAndImport(
+    `import { grad } from "jacc";
+interface Item { w: number | undefined; tag: string; pos: [number, number]; sub: { k: number }[] }
+export function f(x: number, items: Item[]): number {
+  let s = 0;
+  for (const it of items) s += (it.w as number) * x * it.pos[1] + it.sub[0].k * x * x;
+  return s;
+}
+export const g = grad(f);`,
+    "constant-arrays-4",
+  );
+  const items = [{ w: 2, tag: "a", pos: [0, 3], sub: [{ k: 0.5 }] }, { w: -1, tag: "b", pos: [1, 2], sub: [{ k: 2 }, { k: 9 }] }];
+  // f = Σ w·pos[1]·x + sub[0].k·x²: f' = Σ w·pos[1] + 2·sub[0].k·x
+  assert.is(m.g(0.7, items), 2 * 3 + -1 * 2 + 2 * (0.5 + 2) * 0.7);
+});
+
 test("differentiating an array of rows, tuples or records is a diagnostic that says how to differentiate its numbers", () => {
   const fn = `type Edge = [number, number];\nfunction e(x: Float64Array, edges: Edge[]): number { let s = 0; for (const [i, j] of edges) s += x[i] * x[j]; return s; }\n`;
   expectDiagnostic("constant-array-argnums", `${fn}export const g = grad(e, { argnums: ‸1 });`, {

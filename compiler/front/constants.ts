@@ -8,7 +8,7 @@
 // the front end then treats as any tuple or record. Arrays nested deeper stay
 // such constants until indexed.
 import ts from "typescript";
-import { type Atom, type Builder, lit, OPAQUE, type Type } from "../ir/ir.js";
+import { type Atom, type Builder, lit, NUM, OPAQUE, type Type } from "../ir/ir.js";
 import type { Val } from "./lower.js";
 import { type Member, recordMembers, type ResolvedType, resolveType, tupleType } from "./types.js";
 
@@ -92,6 +92,9 @@ export class ConstReader {
     if (t) return { k: "atom", a: expr(t), t };
     const tuple = tupleType(r.type, r.mod);
     const members = tuple ? undefined : recordMembers(r.type, r.mod);
+    // anything else jacc cannot see into (a union, a class): a number where a number goes, as a
+    // property of a constant always was
+    if (!tuple && !Array.isArray(members) && !arrayElement(r.type, r.mod)) return { k: "atom", a: expr(NUM), t: NUM };
     const opaque = expr(OPAQUE);
     this.types.set((opaque as { name: string }).name, r);
     // (a type that contains itself is read one level at a time, as an array is)
