@@ -101,10 +101,10 @@ export class ConstReader {
     if (depth > 8) return { k: "atom", a: opaque, t: OPAQUE };
     if (tuple) {
       const items = tuple.type.elements.map((el, i) => this.read(opaque, { index: lit(i) }, { type: ts.isNamedTupleMember(el) ? el.type : el, mod: tuple.mod }, depth + 1));
-      return { k: "tuple", items };
+      return { k: "tuple", items, view: true };
     }
     if (Array.isArray(members) && members.length) {
-      return { k: "tuple", items: members.map((m) => this.read(opaque, { key: m.name }, m, depth + 1)), keys: members.map((m) => m.name) };
+      return { k: "tuple", items: members.map((m) => this.read(opaque, { key: m.name }, m, depth + 1)), keys: members.map((m) => m.name), view: true };
     }
     return { k: "atom", a: opaque, t: OPAQUE };
   }

@@ -11,12 +11,13 @@ import { fail } from "./diagnostics.js";
 import { RANDOM_FACTORIES, RandomOps } from "./random.js";
 import { recordMembers, resolveType, tupleType } from "./types.js";
 import { arrayElement, ConstReader, isStructuredElement } from "./constants.js";
+import { checkForeignWrites } from "./aliases.js";
 import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple or record (`keys`: its property names), or a callable. */
 export type Val =
   | { k: "atom"; a: Atom; t: Type }
-  | { k: "tuple"; items: Val[]; keys?: string[] }
+  | { k: "tuple"; items: Val[]; keys?: string[]; view?: boolean } // view: an element of a constant (constants.ts), read only
   | { k: "fn"; target: FnTarget };
 
 /** A parameter's structure: a leaf of a differentiable type, or a tuple / record of structures. */
@@ -45,7 +46,7 @@ export interface FnTarget { fn: string; extra: Atom[]; tree?: Tree }
 
 type Binding =
   | { k: "var"; name: string; type: Type; isConst: boolean; isParam: boolean }
-  | { k: "tuple"; items: Val[]; keys?: string[]; isParam?: boolean }
+  | { k: "tuple"; items: Val[]; keys?: string[]; isParam?: boolean; view?: boolean }
   | { k: "fn"; target: FnTarget }
   // A local function, lowered at its first use: like a JS closure, it sees the
   // enclosing function's variables declared after it but before the call.
@@ -139,6 +140,8 @@ export class FnLowerer {
     this.b = new Builder(this.fn, this.names);
     this.consts = new ConstReader(this.b, (t, m) => this.typeFromNode(t, m));
   }
+  /** the stores the user wrote (`a[i] = …`), for the check that each writes an array made here (aliases.ts) */
+  private readonly writes = new Map<Stmt, ts.Expression>();
   /** reads of arrays of rows, tuples and records passed as constants (constants.ts) */
   private readonly consts: ConstReader;
 
@@ -196,6 +199,7 @@ export class FnLowerer {
     this.fn.tupleResult = this.retTuple;
     this.b.emit({ k: "return", values: this.retVars.map(v) });
     this.fn.body = [...this.flagInits, ...this.b.stmts];
+    checkForeignWrites(this.fn, this.program.fns, this.writes);
   }
 
   private declareResults(type: ts.TypeNode | undefined): void {
@@ -568,12 +572,12 @@ export class FnLowerer {
         // A record-valued local is kept as its leaves: a `const` names the same record (writes to its
         // properties are seen through every name, as in JavaScript), a `let` holds leaves of its own
         const items = isConst ? val.items : (this.copyLeaves(name.text, val) as { items: Val[] }).items;
-        return this.bind(name.text, { k: "tuple", items, keys: val.keys });
+        return this.bind(name.text, { k: "tuple", items, keys: val.keys, view: val.view });
       }
       if (val.k === "tuple") {
         // A tuple-valued local is kept as its parts (scalar replacement).
         const items = val.items.map((it, i) => (it.k === "atom" ? this.copyTo(`${name.text}_${i}`, it) : it));
-        return this.bind(name.text, { k: "tuple", items });
+        return this.bind(name.text, { k: "tuple", items, view: val.view });
       }
       const t = val.t;
       if (t.k === "vec" && !isConst) {
@@ -880,7 +884,7 @@ export class FnLowerer {
         if ("isParam" in b) return { k: "atom", a: v(b.name), t: b.type };
         return this.captured(b, e);
       case "tuple":
-        return { k: "tuple", items: b.items, keys: b.keys };
+        return { k: "tuple", items: b.items, keys: b.keys, view: b.view };
       case "fn":
         return { k: "fn", target: (b as { target: FnTarget }).target };
       case "lazy":
@@ -1041,7 +1045,9 @@ export class FnLowerer {
         if (bnd.k === "var" && bnd.isParam) fail(target, "param-write", `write to the parameter array \`${target.expression.getText()}\`: only arrays created in the function can be written`);
       }
       const idx = this.num(target.argumentExpression);
-      this.b.emit({ k: "store", arr: arr.a, index: idx, value, loc: this.loc(at) });
+      const store: Stmt = { k: "store", arr: arr.a, index: idx, value, loc: this.loc(at) };
+      this.writes.set(store, target);
+      this.b.emit(store);
       return;
     }
     if (ts.isPropertyAccessExpression(target) || (ts.isElementAccessExpression(target) && ts.isStringLiteral(skipParens(target.argumentExpression)))) {
@@ -1056,6 +1062,7 @@ export class FnLowerer {
   /** The variable holding `o.x` (`o.a.b`, `o["x"]`) of a local record, for a write. */
   private recordLeaf(target: ts.Expression): string {
     this.recordRoot(target);
+    this.notAView(target, this.expr((target as ts.PropertyAccessExpression | ts.ElementAccessExpression).expression));
     const cur = this.expr(target);
     if (cur.k !== "atom" || cur.a.k !== "var") fail(target, "unsupported-construct", `assignment to \`${target.getText()}\`: only a number, array or Tensor property can be assigned here`);
     return cur.a.name;
@@ -1074,6 +1081,11 @@ export class FnLowerer {
     if (bnd.isParam) fail(target, "param-write", `write to \`${target.getText()}\`, a property of a parameter: copy it first (\`const q = { ...${(root as ts.Identifier).text} }\`)`);
   }
 
+  /** An element of a constant (or a part of one) is read only: a write would change only jacc's copy of it. */
+  private notAView(target: ts.Expression, val: Val): void {
+    if (val.k === "tuple" && val.view) fail(target, "param-write", `write to \`${target.getText()}\`, a part of an element of a constant argument: copy it first (\`const q = { ...p }\`)`);
+  }
+
   /** `o = { … }` for a record local (`let`): each leaf of the same structure. */
   private assignRecord(target: ts.Expression, val: Val, at: ts.Node): void {
     target = skipParens(target);
@@ -1082,7 +1094,10 @@ export class FnLowerer {
       const bnd = this.lookupLocal(target.text);
       if (!bnd) fail(target, "captured-write", `write to a captured variable \`${target.text}\`: a differentiated function may only assign its own locals`);
       if (bnd.k !== "tuple" || bnd.isParam) fail(target, "unsupported-construct", `cannot assign a record to \`${target.text}\``);
-    } else this.recordRoot(target);
+    } else {
+      this.recordRoot(target);
+      this.notAView(target, this.expr((target as ts.PropertyAccessExpression | ts.ElementAccessExpression).expression));
+    }
     const dsts = this.flatten(cur, at);
     const srcs = this.flatten(val, at);
     if (JSON.stringify(treeOfVal(cur)) !== JSON.stringify(treeOfVal(val)) || dsts.some((d) => d.a.k !== "var")) fail(at, "unsupported-construct", "a record can only be assigned a record of the same properties");
@@ -1181,6 +1196,11 @@ export class FnLowerer {
     return a.k === "var" ? a.name : String(a.v);
   }
 
+  /** A fresh Float64Array holding the numbers of the array `val` (the way to write into a parameter's numbers). */
+  private copy(val: Extract<Val, { k: "atom" }>): Val {
+    return { k: "atom", a: this.b.let("copy", VEC, { k: "copyvec", src: val.a }), t: VEC };
+  }
+
   private newExpr(e: ts.NewExpression): Val {
     const ctor = e.expression.getText();
     const args = e.arguments ?? [];
@@ -1192,7 +1212,11 @@ export class FnLowerer {
           const items = a0.elements.map((x) => this.num(x));
           return { k: "atom", a: this.b.let("arr", { k: "vec", f32 }, { k: "veclit", items }), t: { k: "vec", f32 } };
         }
-        const len = this.num(args[0]);
+        // new Float64Array(a): a copy of the array a; new Float64Array(n): n zeros
+        const a = this.expr(args[0]);
+        if (ctor === "Float64Array" && a.k === "atom" && a.t.k === "vec" && !a.t.f32) return this.copy(a);
+        if (a.k !== "atom" || (a.t.k !== "num" && a.t.k !== "bool")) fail(args[0], "unsupported-construct", `\`${args[0].getText()}\` is not a number${ctor === "Float64Array" ? " or a float64 array" : ""}`);
+        const len = a.a;
         return { k: "atom", a: this.b.let("arr", { k: "vec", f32 }, { k: "newvec", len, f32 }), t: { k: "vec", f32 } };
       }
     }
@@ -1221,6 +1245,13 @@ export class FnLowerer {
       if ((prim === "max" || prim === "min") && args.length === 0) return { k: "atom", a: lit(prim === "max" ? -Infinity : Infinity), t: NUM };
       if (prim === "hypot" && args.length === 0) return { k: "atom", a: lit(0), t: NUM };
       return { k: "atom", a: b.p(prim, ...args), t: NUM };
+    }
+    // Float64Array.from(a): a copy of the array a
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Float64Array" && callee.name.text === "from" && !this.lookup("Float64Array", e)) {
+      if (e.arguments.length !== 1) fail(e, "arity", "Float64Array.from takes one argument here (no map function)");
+      const a = this.expr(e.arguments[0]);
+      if (a.k !== "atom" || a.t.k !== "vec" || a.t.f32) fail(e.arguments[0], "unsupported-construct", `\`${e.arguments[0].getText()}\` is not a number array or Float64Array`);
+      return this.copy(a);
     }
     // new Array(n).fill(0) / Array(n).fill(0)
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill") {
