@@ -125,6 +125,8 @@ class VjpTransform {
   private b: Builder;
   /** push/pop pairs, kept only if the variable (or array) turns out to be needed */
   private tags = new Map<Stmt, string>();
+  /** a callee's reverse call → the arrays its forward call was given (read by it: neededSet) */
+  private revReads = new Map<Stmt, string[]>();
   private counters: Map<string, number>; // var → 1 if an invertible integer counter
   private recompute = new Map<string, Expr>();
   private restored = new Set<string>();
@@ -233,6 +235,9 @@ class VjpTransform {
         for (const s of list) {
           const tag = this.tags.get(s);
           if (tag && !needed.has(tag)) continue;
+          for (const a of this.revReads.get(s) ?? []) {
+            if (!needed.has(a)) (needed.add(a), (changed = true));
+          }
           for (const r of stmtReads(s)) {
             if (r.k === "var" && !barNames.has(r.name) && primal(r.name) && !needed.has(r.name)) {
               needed.add(r.name);
@@ -718,7 +723,11 @@ class VjpTransform {
           numActive.push(s.args[i]);
         }
       });
-      b.emit({ k: "call", dsts: outs, fn: pair.rev, args, loc: s.loc });
+      const rev: Stmt = { k: "call", dsts: outs, fn: pair.rev, args, loc: s.loc };
+      // The callee's reverse reads the arrays it was given as they were when it ran (a branch
+      // condition, a partial): the stores this function makes into them later are undone first.
+      this.revReads.set(rev, s.args.filter((a): a is { k: "var"; name: string } => a.k === "var" && this.fn.vars.get(a.name)?.k === "vec").map((a) => a.name));
+      b.emit(rev);
       numActive.forEach((a, k) => this.accumulate(b, a, v(outs[k])));
       for (const d of s.dsts) {
         if (!this.isActive(v(d))) continue;
