@@ -236,7 +236,7 @@ class VjpTransform {
           const tag = this.tags.get(s);
           if (tag && !needed.has(tag)) continue;
           for (const a of this.revReads.get(s) ?? []) {
-            if (!needed.has(a)) (needed.add(a), (changed = true));
+            if (primal(a) && !needed.has(a)) (needed.add(a), (changed = true));
           }
           for (const r of stmtReads(s)) {
             if (r.k === "var" && !barNames.has(r.name) && primal(r.name) && !needed.has(r.name)) {
