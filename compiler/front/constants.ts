@@ -69,10 +69,19 @@ export class ConstReader {
 
   /** `c.key` of a constant record; undefined when c's type is unknown or has no such property. */
   property(c: Atom, key: string): Val | undefined {
+    const m = this.member(c, key);
+    return m && this.read(c, { key }, m);
+  }
+
+  /** Whether `c.key` is a property of a constant record whose type jacc reads (nothing is emitted). */
+  hasProperty(c: Atom, key: string): boolean {
+    return this.member(c, key) !== undefined;
+  }
+
+  private member(c: Atom, key: string): Member | undefined {
     const rt = this.typeOf(c);
     const members = rt && recordMembers(rt.type, rt.mod);
-    const m = Array.isArray(members) ? members.find((x) => x.name === key) : undefined;
-    return m && this.read(c, { key }, m);
+    return Array.isArray(members) ? members.find((x) => x.name === key) : undefined;
   }
 
   /** Whether `c` is a constant whose elements the for…of over it can read. */

@@ -1185,7 +1185,7 @@ export class FnLowerer {
     if (!(b && b.k === "var" && "type" in b && b.type.k === "opaque")) return undefined;
     const base = this.expr(root);
     // (a constant whose type jacc reads is read property by property, typed: constants.ts)
-    if (base.k === "atom" && this.consts.property(base.a, chain[0])) return undefined;
+    if (base.k === "atom" && this.consts.hasProperty(base.a, chain[0])) return undefined;
     return base.k === "atom" ? [this.extText(base.a), ...chain].join(".") : undefined;
   }
 
