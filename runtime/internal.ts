@@ -15,7 +15,7 @@ export { adCeTarget, adCeTargetTangent, adNllTarget } from "./ops/loss.js";
 export { adConvInput, adConvWeight, adMaxPoolJvp, adMaxPoolBackward, adAvgPoolBackward } from "./ops/conv.js";
 export { bFold } from "./batching-conv.js";
 export { bLoss } from "./batching-nn.js";
-export { adFlatten, type PyTree } from "./pytree.js";
+export { adFlatten, adUnlist, type PyTree } from "./pytree.js";
 export {
   SJ, sjOk, sjOkCpu, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape,
   sjMul, sjDiv, sjNeg, sjAdd, sjSub, sjAcc, sjExpandAs, sjSumTo, sjReshapeAs, sjSum, sjMean, sjMatmul, sjDot, sjWhere, sjCat, sjStack, sjMove, sjColumns,

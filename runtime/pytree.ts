@@ -2,10 +2,17 @@
 // argument of a generated function is passed as its leaves, in the order the
 // compiler flattened the parameter's type (compiler/front/lower.ts). The
 // compiler writes each parameter's structure as a tree: a number is a leaf,
-// an array a tuple, `{ keys, items }` a record.
+// an array a tuple, `{ keys, items }` a record, `{ list, of, axis }` an array
+// of any length of records or tuples of numbers (`ps: Point[]`), passed as one
+// Float64Array of their numbers, element after element.
+import type { Tensor } from "./tensor.js";
 
 /** A parameter's structure, as the compiler writes it. */
-export type PyTree = number | PyTree[] | { keys: string[]; items: PyTree[] };
+export type PyTree = number | PyTree[] | { keys: string[]; items: PyTree[] } | PyList;
+/** An array of records or tuples of numbers: `list` is one element's structure, its leaves the numbers' offsets. */
+export interface PyList { list: PyTree; of: PyTree; axis: number }
+
+const isList = (t: PyTree): t is PyList => typeof t === "object" && "list" in t;
 
 const kind = (x: unknown): string => (x === null ? "null" : Array.isArray(x) ? `an array of ${x.length}` : typeof x === "object" ? "an object" : typeof x);
 
@@ -38,6 +45,12 @@ function leaves(x: unknown, t: PyTree, out: unknown[]): boolean {
     for (let i = 0; i < t.length; i++) if (!leaves(x[i], t[i], out)) return false;
     return true;
   }
+  if (isList(t)) {
+    const flat = flatList(x, t);
+    if (!flat) return false;
+    out.push(flat);
+    return true;
+  }
   if (x === null || typeof x !== "object") return false;
   for (let i = 0; i < t.keys.length; i++) {
     const k = t.keys[i];
@@ -46,9 +59,64 @@ function leaves(x: unknown, t: PyTree, out: unknown[]): boolean {
   return true;
 }
 
+/** The numbers of an array of records or tuples, element after element; undefined where it is not one. */
+function flatList(x: unknown, t: PyList): Float64Array | undefined {
+  if (!Array.isArray(x)) return undefined;
+  const k = width(t.list);
+  const flat = new Float64Array(x.length * k);
+  for (let e = 0; e < x.length; e++) if (!numbers(x[e], t.list, flat, e * k)) return undefined;
+  return flat;
+}
+
+/** Writes the numbers of one element at `base` + each leaf's offset; false where it does not fit. */
+function numbers(x: unknown, t: PyTree, flat: Float64Array, base: number): boolean {
+  if (typeof t === "number") {
+    if (typeof x !== "number") return false;
+    flat[base + t] = x;
+    return true;
+  }
+  if (Array.isArray(t)) {
+    if (!Array.isArray(x) || x.length !== t.length) return false;
+    return t.every((s, i) => numbers(x[i], s, flat, base));
+  }
+  if (isList(t) || x === null || typeof x !== "object") return false;
+  return t.keys.every((k, i) => k in x && numbers((x as Record<string, unknown>)[k], t.items[i], flat, base));
+}
+
+const width = (t: PyTree): number => (typeof t === "number" ? 1 : Array.isArray(t) ? t.reduce<number>((n, s) => n + width(s), 0) : isList(t) ? 1 : t.items.reduce<number>((n, s) => n + width(s), 0));
+
+/**
+ * A result block of an array-of-records input (its axis `axis` running over
+ * the elements' numbers) as the user's array: `build` makes one element from
+ * `b[j][i]`, the slice at the element's number j of the i-th block.
+ */
+export function adUnlist(blocks: readonly unknown[], k: number, axis: number, build: (b: unknown[][]) => unknown): unknown[] {
+  const first = blocks[0] as Tensor;
+  const size = first.shape[axis < 0 ? first.shape.length + axis : axis];
+  const out = new Array<unknown>(size / k);
+  for (let e = 0; e < out.length; e++) {
+    const b: unknown[][] = [];
+    for (let j = 0; j < k; j++) b.push(blocks.map((blk) => pick(blk as Tensor, axis, e * k + j)));
+    out[e] = build(b);
+  }
+  return out;
+}
+
+/** One index of a block along `axis`: a number from a vector, else a Tensor. */
+function pick(t: Tensor, axis: number, i: number): unknown {
+  if (t.shape.length === 1 && t.device === "cpu") return t.data[i];
+  const s = t.select(axis, i);
+  return s.shape.length === 0 ? s.item() : s;
+}
+
 /** Throws the TypeError for the first place where `x` does not have the tree's structure. */
 function explain(x: unknown, t: PyTree, path: string, label: string): void {
   if (typeof t === "number") return;
+  if (isList(t)) {
+    if (!Array.isArray(x)) throw new TypeError(`${label}: ${path} must be an array of ${shapeText(t.list)}, got ${kind(x)}`);
+    x.forEach((el, e) => explainNumbers(el, t.list, `${path}[${e}]`, label));
+    return;
+  }
   if (Array.isArray(t)) {
     if (!Array.isArray(x) || x.length !== t.length) throw new TypeError(`${label}: ${path} must be an array of ${t.length} entries, got ${kind(x)}`);
     t.forEach((s, i) => explain(x[i], s, `${path}[${i}]`, label));
@@ -60,3 +128,25 @@ function explain(x: unknown, t: PyTree, path: string, label: string): void {
     explain((x as Record<string, unknown>)[k], t.items[i], `${path}.${k}`, label);
   });
 }
+
+/** The TypeError for the first place where an element of an array of records does not fit its structure of numbers. */
+function explainNumbers(x: unknown, t: PyTree, path: string, label: string): void {
+  if (typeof t === "number") {
+    if (typeof x !== "number") throw new TypeError(`${label}: ${path} must be a number, got ${kind(x)}`);
+    return;
+  }
+  if (Array.isArray(t)) {
+    if (!Array.isArray(x) || x.length !== t.length) throw new TypeError(`${label}: ${path} must be an array of ${t.length} entries, got ${kind(x)}`);
+    t.forEach((s, i) => explainNumbers(x[i], s, `${path}[${i}]`, label));
+    return;
+  }
+  if (isList(t)) return;
+  if (x === null || typeof x !== "object") throw new TypeError(`${label}: ${path} must be an object with ${t.keys.map((k) => `\`${k}\``).join(", ")}, got ${kind(x)}`);
+  t.keys.forEach((k, i) => {
+    if (!(k in x)) throw new TypeError(`${label}: ${path} has no property \`${k}\``);
+    explainNumbers((x as Record<string, unknown>)[k], t.items[i], `${path}.${k}`, label);
+  });
+}
+
+/** How an element's structure reads in a message: "records with `x`, `y`" or "tuples of 2 entries". */
+const shapeText = (t: PyTree): string => (Array.isArray(t) ? `tuples of ${t.length} entries` : typeof t === "object" && "keys" in t ? `records with ${t.keys.map((k) => `\`${k}\``).join(", ")}` : "numbers");

@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import { compileModule, formatDiagnostic } from "../compiler/index.js";
 import { repoRoot } from "./util/compile.js";
 
-const dirs = ["fixtures/tensor", "fixtures/vmap", "fixtures/golden", "fixtures/fuzz-tensor", "fixtures/constants", "fixtures/projects/tsc/src"];
+const dirs = ["fixtures/tensor", "fixtures/vmap", "fixtures/golden", "fixtures/fuzz-tensor", "fixtures/constants", "fixtures/records", "fixtures/projects/tsc/src"];
 const out = path.join(repoRoot, ".tmp", "emit-typecheck");
 
 /** Each source's emitted module, at the path it type-checks at (relative imports between them still resolve). */

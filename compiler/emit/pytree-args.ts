@@ -3,7 +3,7 @@
 // arguments (`a[0].v.x`) after one cheap test of their structure; arguments
 // that fail it go through the runtime's adFlatten, which throws the TypeError
 // naming the marker and the path (runtime/pytree.ts).
-import type { Tree } from "../ir/ir.js";
+import { hasList, isRecordTree, type Tree } from "../ir/ir.js";
 
 /**
  * The leaves of the arguments `args` (a JS array expression) as an argument
@@ -11,6 +11,8 @@ import type { Tree } from "../ir/ir.js";
  * the same trees) is what adFlatten is given.
  */
 export function leafArgs(inTrees: Tree[], min: number, args: string, trees: string, label: string): string {
+  // (an array of records is copied into one Float64Array of its numbers: adFlatten does that)
+  if (inTrees.some(hasList)) return `...__jt.adFlatten(${args}, ${trees}, ${min}, ${JSON.stringify(label)})`;
   const paths: string[] = [];
   const tests: string[] = [`${args}.length >= ${min}`, `${args}.length <= ${inTrees.length}`];
   const walk = (t: Tree, at: string): void => {
@@ -19,6 +21,8 @@ export function leafArgs(inTrees: Tree[], min: number, args: string, trees: stri
     } else if (Array.isArray(t)) {
       tests.push(`Array.isArray(${at})`, `${at}.length === ${t.length}`);
       t.forEach((x, i) => walk(x, `${at}[${i}]`));
+    } else if (!isRecordTree(t)) {
+      throw new Error("leafArgs: a list tree is flattened by adFlatten");
     } else {
       tests.push(`typeof ${at} === "object"`, `${at} !== null`, ...t.keys.map((k) => `${JSON.stringify(k)} in ${at}`));
       t.keys.forEach((k, i) => walk(t.items[i], `${at}[${JSON.stringify(k)}]`));

@@ -51,6 +51,12 @@ export class ConstReader {
     this.types.set(name, type);
   }
 
+  /** `to` holds the same constant as `from` (`const q = data`). */
+  alias(to: string, from: Atom): void {
+    const t = this.typeOf(from);
+    if (t) this.types.set(to, t);
+  }
+
   private typeOf(a: Atom): ResolvedType | undefined {
     return a.k === "var" ? this.types.get(a.name) : undefined;
   }

@@ -4,7 +4,7 @@
 // structured (the reverse sweep replays it backwards).
 import type { FactoryArg, FactoryField } from "../ops/tensor.js";
 import ts from "typescript";
-import { type Atom, BOOL, Builder, type Fn, lit, type Loc, Names, NUM, OPAQUE, sourceParams, type Stmt, TENSOR, type Tree, type Type, v, VEC } from "../ir/ir.js";
+import { type Atom, BOOL, Builder, type Fn, isListTree, isRecordTree, leavesOf, lit, type Loc, Names, NUM, OPAQUE, sourceParams, type Stmt, TENSOR, type Tree, type Type, v, VEC } from "../ir/ir.js";
 import { COMPARISON_METHODS, TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
@@ -27,6 +27,7 @@ type Shape = { k: "leaf"; t: Type } | { k: "tuple"; items: Shape[]; keys?: strin
 export function valOfTree(flat: Val[], tree: Tree): Val {
   if (typeof tree === "number") return flat[tree];
   if (Array.isArray(tree)) return { k: "tuple", items: tree.map((t) => valOfTree(flat, t)) };
+  if (isListTree(tree)) throw new Error("valOfTree: an array of records as a value inside a differentiated function");
   return { k: "tuple", items: tree.items.map((t) => valOfTree(flat, t)), keys: tree.keys };
 }
 
@@ -70,34 +71,51 @@ export const MARKER_NAMES = new Set(["jacobian", "jacrev", "jacfwd", "hessian", 
 export class Program {
   fns = new Map<string, Fn>();
   fnNames: Names;
-  private byNode = new Map<ts.Node, string>();
+  private byNode = new Map<ts.Node, Map<string, string>>();
   hooks!: MarkerHooks;
 
   constructor(readonly main: SourceModule, taken: Iterable<string>) {
     this.fnNames = new Names(taken);
   }
 
-  /** The IR function for a function declaration, lowered once. */
-  lowerDecl(d: Extract<Decl, { k: "function" }>, outer?: FnLowerer): FnTarget {
-    const failed = this.failed.get(d.node);
+  /**
+   * The IR function for a function declaration, lowered once; `lists`: the
+   * parameters (source indices) of array-of-records types to lower as flat
+   * arrays of their numbers, differentiable (a variant of the function; without
+   * them such arrays are constants read in place, constants.ts).
+   */
+  lowerDecl(d: Extract<Decl, { k: "function" }>, outer?: FnLowerer, lists: readonly number[] = []): FnTarget {
+    const key = [...new Set(lists)].sort((a, b) => a - b).join(",");
+    const failed = this.failed.get(d.node)?.get(key);
     if (failed) throw failed; // the same diagnostic again, not a half-lowered function
-    const known = this.byNode.get(d.node);
+    const known = this.byNode.get(d.node)?.get(key);
     if (known && !outer) return { fn: known, extra: [] };
-    const name = this.fnNames.claim(d.name);
-    this.byNode.set(d.node, name);
-    const lowerer = new FnLowerer(this, d.module, d.node, name, d.name, outer);
+    const name = this.fnNames.claim(key ? `${d.name}_flat` : d.name);
+    const named = this.byNode.get(d.node) ?? new Map<string, string>();
+    this.byNode.set(d.node, named.set(key, name));
+    const lowerer = new FnLowerer(this, d.module, d.node, name, d.name, outer, new Set(key ? key.split(",").map(Number) : []));
     this.fns.set(name, lowerer.fn);
+    this.origins.set(name, { d, outer, lists: key });
     try {
       lowerer.lower();
     } catch (err) {
-      this.failed.set(d.node, err);
-      this.byNode.delete(d.node);
+      this.failed.set(d.node, (this.failed.get(d.node) ?? new Map()).set(key, err));
+      named.delete(key);
       this.fns.delete(name);
       throw err;
     }
     return { fn: name, extra: lowerer.capturedArgs };
   }
-  private failed = new Map<ts.Node, unknown>();
+  private failed = new Map<ts.Node, Map<string, unknown>>();
+  private origins = new Map<string, { d: Extract<Decl, { k: "function" }>; outer?: FnLowerer; lists: string }>();
+
+  /** `target`'s function with its parameters `lists` (source indices) also lowered as flat arrays of records' numbers. */
+  withLists(target: FnTarget, lists: readonly number[]): FnTarget {
+    const o = this.origins.get(target.fn);
+    if (!o) throw new Error(`withLists: ${target.fn} was not lowered from a declaration`);
+    const all = [...(o.lists ? o.lists.split(",").map(Number) : []), ...lists];
+    return this.lowerDecl(o.d, o.outer, all);
+  }
   /** random ops per lowered function, for the markers' `randomness` check */
   randomOps = new RandomOps();
 
@@ -134,6 +152,8 @@ export class FnLowerer {
     name: string,
     source: string,
     readonly outer?: FnLowerer,
+    /** the parameters (source indices) lowered as flat arrays of records' numbers (Program.lowerDecl) */
+    private readonly listParams: ReadonlySet<number> = new Set(),
   ) {
     this.names = new Names();
     this.fn = { name, params: [], results: [], tupleResult: false, body: [], vars: new Map(), loc: locOf(node), source, captures: [] };
@@ -144,6 +164,8 @@ export class FnLowerer {
   private readonly writes = new Map<Stmt, ts.Expression>();
   /** reads of arrays of rows, tuples and records passed as constants (constants.ts) */
   private readonly consts: ConstReader;
+  /** the vectors holding an array of records' numbers flat (a parameter in `listParams`): one element's structure, its leaves the offsets */
+  private readonly lists = new Map<string, Tree>();
 
   // ---------------------------------------------------------------- entry
   lower(): void {
@@ -154,8 +176,10 @@ export class FnLowerer {
     this.declareResults(node.type);
     const defaults: [string, ts.Expression][] = [];
     const trees: Tree[] = [];
+    let source = -1;
     for (const p of node.parameters) {
       if (ts.isIdentifier(p.name) && p.name.text === "this") continue; // a TypeScript `this` type annotation, not a parameter
+      source++;
       if (!ts.isIdentifier(p.name)) fail(p, "unsupported-construct", "destructured parameters are not supported in a differentiated function");
       if (p.dotDotDotToken) fail(p, "unsupported-construct", "rest parameters are not supported in a differentiated function");
       // a record or tuple of differentiable leaves: one flat parameter per leaf (JAX's tree_flatten)
@@ -167,12 +191,25 @@ export class FnLowerer {
         this.bind(p.name.text, { k: "tuple", items: (val as { items: Val[] }).items, keys: shape.keys, isParam: true });
         continue;
       }
+      // an array of records or tuples of numbers: a constant, or where a marker differentiates it, one flat vector of their numbers
+      const listOf = typeof shape === "string" && p.type ? this.listElement(p.type, this.mod) : undefined;
+      if (listOf !== undefined && this.listParams.has(source)) {
+        if (p.initializer) fail(p.initializer, "unsupported-construct", `the differentiated array \`${p.name.text}\` cannot have a default value`);
+        const name = this.names.claim(p.name.text);
+        this.fn.vars.set(name, VEC);
+        this.lists.set(name, listOf);
+        trees.push({ list: listOf, of: this.fn.params.length, axis: -1 });
+        this.fn.params.push({ name, type: VEC, source: p.name.text });
+        (this.fn.defaults ??= []).push(false);
+        this.bind(p.name.text, { k: "var", name, type: VEC, isConst: false, isParam: true });
+        continue;
+      }
       const t = this.paramType(p);
       const name = this.names.claim(p.name.text);
       this.fn.vars.set(name, t);
       if (t.k === "opaque" && p.type) this.consts.declare(name, { type: p.type, mod: this.mod });
       trees.push(this.fn.params.length);
-      this.fn.params.push({ name, type: t, source: p.name.text, ...(typeof shape === "string" ? { opaqueWhy: shape } : {}) });
+      this.fn.params.push({ name, type: t, source: p.name.text, ...(typeof shape === "string" ? { opaqueWhy: shape } : {}), ...(listOf !== undefined ? { listOf } : {}) });
       this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
       if (p.initializer) defaults.push([name, p.initializer]);
       (this.fn.defaults ??= []).push(!!p.initializer);
@@ -281,7 +318,10 @@ export class FnLowerer {
       return { k: "tuple", items, keys: members.map((m) => m.name) };
     }
     // (an array of rows, tuples or records: read as a constant, constants.ts)
-    if (arrayElement(type, mod)) return `\`${path}\` is an array of rows, tuples, records or Tensors (\`${type.getText()}\`), which jacc reads as a constant but does not differentiate yet; to differentiate its numbers, pass them as a flat Float64Array or a Tensor`;
+    if (arrayElement(type, mod)) {
+      if (this.listElement(type, mod) !== undefined) return `\`${path}\` is an array of records or tuples of numbers (\`${type.getText()}\`), which \`grad\`, \`jacrev\`, \`jacfwd\`, \`jacobian\` and \`hessian\` differentiate where it is a parameter of the function they are given, and which is a constant anywhere else; to differentiate its numbers here, pass them as a flat Float64Array or a Tensor`;
+      return `\`${path}\` is an array of rows, tuples, records or Tensors (\`${type.getText()}\`), which jacc reads as a constant but does not differentiate; to differentiate its numbers, pass them as a flat Float64Array or a Tensor`;
+    }
     return `\`${path}\` is of type \`${type.getText()}\``;
   }
 
@@ -299,6 +339,25 @@ export class FnLowerer {
     const items = parts.map((p) => p[0]);
     const trees = parts.map((p) => p[1]);
     return [{ k: "tuple", items, keys: shape.keys }, shape.keys ? { keys: shape.keys, items: trees } : trees];
+  }
+
+  /**
+   * One element's structure (its leaves numbered in order: the offsets) where
+   * `type` is an array of records or tuples whose leaves are all numbers
+   * (`Point[]`, `[number, number][]`, `{ p: V2; m: number }[]`).
+   */
+  private listElement(type: ts.TypeNode, mod: SourceModule): Tree | undefined {
+    const el = arrayElement(type, mod);
+    const shape = el && this.shapeOf(el.type, el.mod, "");
+    if (!shape || typeof shape === "string" || shape.k !== "tuple") return undefined;
+    const next = { i: 0 };
+    const tree = (s: Shape): Tree | undefined => {
+      if (s.k === "leaf") return s.t.k === "num" ? next.i++ : undefined;
+      const items = s.items.map(tree);
+      if (items.some((x) => x === undefined)) return undefined;
+      return s.keys ? { keys: s.keys, items: items as Tree[] } : (items as Tree[]);
+    };
+    return tree(shape);
   }
 
   private paramType(p: ts.ParameterDeclaration): Type {
@@ -536,6 +595,7 @@ export class FnLowerer {
   private flagInits: Stmt[] = [];
 
   private flatten(val: Val, at: ts.Node): { a: Atom; t: Type }[] {
+    if (this.listOf(val) !== undefined) fail(at, "unsupported-construct", "a differentiated array of records is indexed, iterated with for…of, measured with .length, destructured or passed to a helper; it cannot be returned, chosen by `?:` or assigned");
     if (val.k === "atom") return [{ a: val.a, t: val.t }];
     if (val.k === "tuple") return val.items.flatMap((x) => this.flatten(x, at));
     fail(at, "unsupported-construct", "a function value cannot be returned from a differentiated function");
@@ -585,6 +645,11 @@ export class FnLowerer {
         return this.bind(name.text, { k: "var", name: (n as { a: { name: string } }).a.name, type: t, isConst: false, isParam: false });
       }
       const n = this.copyTo(name.text, val) as Extract<Val, { k: "atom" }>;
+      // (`const q = ps` names the same differentiated array of records; a `let` may be given another array later, so it is not one)
+      const list = this.listOf(val);
+      if (list !== undefined && isConst) this.lists.set((n.a as { name: string }).name, list);
+      // (and `const q = data` the same constant, read as its declared type)
+      if (t.k === "opaque" && isConst) this.consts.alias((n.a as { name: string }).name, val.a);
       return this.bind(name.text, { k: "var", name: (n.a as { name: string }).name, type: t, isConst, isParam: false });
     }
     if (ts.isArrayBindingPattern(name)) {
@@ -596,6 +661,10 @@ export class FnLowerer {
         if (val.k === "tuple") {
           if (i >= val.items.length) fail(el, "unsupported-construct", `the tuple has only ${val.items.length} elements`);
           item = val.items[i];
+        } else if (this.listOf(val) !== undefined) {
+          item = this.listItem((val as { a: Atom }).a, this.listOf(val)!, lit(i));
+        } else if (val.k === "atom" && val.t.k === "opaque" && this.consts.iterable(val.a)) {
+          item = this.consts.element(val.a, lit(i), i)!;
         } else if (val.k === "atom" && val.t.k === "vec") {
           item = { k: "atom", a: this.b.let("t", NUM, { k: "load", arr: val.a, index: lit(i) }), t: NUM };
         } else fail(el, "unsupported-construct", "only tuples and vectors can be destructured");
@@ -735,10 +804,12 @@ export class FnLowerer {
     if (s.awaitModifier) fail(s, "unsupported-construct", "`for await` is not supported");
     const arr = this.expr(s.expression);
     const rows = arr.k === "atom" && arr.t.k === "opaque" && this.consts.iterable(arr.a);
+    const list = this.listOf(arr);
     if (arr.k !== "atom" || (arr.t.k !== "vec" && !rows)) fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array (or an array of rows, tuples or records passed as a constant)");
     const idx = this.newVar("k", NUM);
     this.b.assign(idx, { k: "atom", a: lit(0) });
-    const n = this.b.let("n", NUM, { k: "len", arr: arr.a });
+    const len = this.b.let("n", NUM, { k: "len", arr: arr.a });
+    const n = list === undefined ? len : this.b.p("div", len, lit(leavesOf(list).length));
     this.scopes.push(new Map());
     this.withLoop(s, s.statement, (ctx) => {
       let c: Atom = lit(true);
@@ -746,7 +817,7 @@ export class FnLowerer {
         c = this.loopCond(ctx, this.b.p("lt", v(idx), n));
       });
       const body = this.b.sub(() => {
-        const el: Val = rows ? this.consts.element(arr.a, v(idx))! : { k: "atom", a: this.b.let("el", NUM, { k: "load", arr: arr.a, index: v(idx) }), t: NUM };
+        const el: Val = list !== undefined ? this.listItem(arr.a, list, v(idx)) : rows ? this.consts.element(arr.a, v(idx))! : { k: "atom", a: this.b.let("el", NUM, { k: "load", arr: arr.a, index: v(idx) }), t: NUM };
         const init = s.initializer;
         if (!ts.isVariableDeclarationList(init) || init.declarations.length !== 1) fail(init, "unsupported-construct", "`for…of` needs one `const`/`let` binding");
         this.bindPattern(init.declarations[0].name, el, true, init);
@@ -1115,6 +1186,24 @@ export class FnLowerer {
     return undefined;
   }
 
+  /** The element structure of a differentiated array of records (a flat vector of their numbers), if `val` is one. */
+  private listOf(val: Val): Tree | undefined {
+    return val.k === "atom" && val.a.k === "var" ? this.lists.get(val.a.name) : undefined;
+  }
+
+  /** Element `index` of a differentiated array of records: loads of its numbers at index·k + offset, read only. */
+  private listItem(arr: Atom, list: Tree, index: Atom): Val {
+    const k = leavesOf(list).length;
+    const base = k === 1 ? index : this.b.p("mul", index, lit(k));
+    const build = (t: Tree): Val => {
+      if (typeof t === "number") return { k: "atom", a: this.b.let("el", NUM, { k: "load", arr, index: t === 0 ? base : this.b.p("add", base, lit(t)) }), t: NUM };
+      if (Array.isArray(t)) return { k: "tuple", items: t.map(build), view: true };
+      if (!isRecordTree(t)) throw new Error("listItem: a list inside an element");
+      return { k: "tuple", items: t.items.map(build), keys: t.keys, view: true };
+    };
+    return build(list);
+  }
+
   private elementAccess(e: ts.ElementAccessExpression): Val {
     const index = skipParens(e.argumentExpression);
     if (ts.isNumericLiteral(index)) this.piecesHint = { node: skipParens(e.expression), count: Number(index.text) + 1 };
@@ -1131,6 +1220,8 @@ export class FnLowerer {
       if (!item) fail(e, "unsupported-construct", `index ${i.text} is out of the tuple's range`);
       return item;
     }
+    const list = this.listOf(obj);
+    if (list !== undefined) return this.listItem((obj as { a: Atom }).a, list, this.num(e.argumentExpression));
     if (obj.k !== "atom" || (obj.t.k !== "vec" && obj.t.k !== "opaque")) fail(e, "unsupported-construct", "only numeric arrays can be indexed");
     const idx = this.num(e.argumentExpression);
     if (obj.t.k === "opaque") {
@@ -1165,6 +1256,9 @@ export class FnLowerer {
       if (name === "shape") return { k: "atom", a: this.b.t("t.shape", [obj.a], [], VEC), t: VEC };
       fail(e, "unsupported-construct", `Tensor property \`.${name}\` is not supported in a differentiated function (use .shape, .size(d), .numel(), .ndim)`);
     }
+    const list = this.listOf(obj);
+    if (list !== undefined && name === "length") return { k: "atom", a: this.b.p("div", this.b.let("n", NUM, { k: "len", arr: (obj as { a: Atom }).a }), lit(leavesOf(list).length)), t: NUM };
+    if (list !== undefined) fail(e, "unsupported-construct", `property \`.${name}\` of a differentiated array of records is not supported (index it, iterate it with for…of, read its .length, or pass it to a helper)`);
     if (obj.k === "atom" && name === "length" && (obj.t.k === "vec" || obj.t.k === "opaque")) return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr: obj.a }), t: NUM };
     if (obj.k === "tuple" && name === "length") return { k: "atom", a: lit(obj.items.length), t: NUM };
     if (obj.k === "atom" && obj.t.k === "opaque") {
@@ -1416,17 +1510,29 @@ export class FnLowerer {
   }
 
   callTarget(target: FnTarget, argNodes: readonly ts.Expression[], e: ts.Node, _hint?: "tuple"): Val {
-    const fn = this.program.fns.get(target.fn)!;
-    const trees = sourceParams(fn, target.extra.length);
+    let fn = this.program.fns.get(target.fn)!;
+    let trees = sourceParams(fn, target.extra.length);
     const declared = trees.length;
     if (argNodes.length > declared) fail(e, "arity", `\`${fn.source ?? fn.name}\` takes ${declared} argument(s), got ${argNodes.length}`);
+    const vals = trees.map((_, i) => {
+      const a = argNodes[i];
+      if (a && ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
+      return a && this.expr(a);
+    });
+    // a differentiated array of records passed where the helper reads a constant one: the helper's variant that takes it flat
+    const lists = trees.flatMap((tree, i) => (typeof tree === "number" && fn.params[tree].listOf !== undefined && vals[i] && this.listOf(vals[i]!) !== undefined ? [i] : []));
+    if (lists.length) {
+      target = { ...this.program.withLists({ fn: target.fn, extra: [] }, lists), extra: target.extra };
+      fn = this.program.fns.get(target.fn)!;
+      trees = sourceParams(fn, target.extra.length);
+    }
     const args: Atom[] = [];
     trees.forEach((tree, i) => {
       const a = argNodes[i];
-      if (a && ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
-      if (typeof tree === "number") args[tree] = a ? this.atomOf(this.expr(a), a) : lit(undefined);
-      else if (!a) fail(e, "arity", `\`${fn.source ?? fn.name}\` needs its structured argument ${i + 1} (\`${fn.params[leafOf(tree)].source ?? ""}\`)`);
-      else this.flattenTo(this.expr(a), tree, args, a);
+      const val = vals[i];
+      if (typeof tree === "number") args[tree] = a && val ? this.atomOf(val, a) : lit(undefined);
+      else if (!a || !val) fail(e, "arity", `\`${fn.source ?? fn.name}\` needs its structured argument ${i + 1} (\`${fn.params[leafOf(tree)].source ?? ""}\`)`);
+      else this.flattenTo(val, tree, args, a);
     });
     args.push(...target.extra);
     const val = this.emitCall(target.fn, args, e);
@@ -1438,6 +1544,12 @@ export class FnLowerer {
   flattenTo(val: Val, tree: Tree, out: Atom[], at: ts.Node): void {
     if (typeof tree === "number") {
       out[tree] = this.atomOf(val, at);
+      return;
+    }
+    if (isListTree(tree)) {
+      const list = this.listOf(val);
+      if (list === undefined || JSON.stringify(list) !== JSON.stringify(tree.list)) fail(at, "unsupported-construct", "a differentiated array of records of the same structure is expected here");
+      out[tree.of as number] = (val as { a: Atom }).a;
       return;
     }
     if (Array.isArray(tree)) {
@@ -1480,7 +1592,7 @@ function propertyKey(n: ts.PropertyName): string | undefined {
   return ts.isIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n) || ts.isPrivateIdentifier(n) ? n.text : undefined;
 }
 
-const leafOf = (t: Tree): number => (typeof t === "number" ? t : Array.isArray(t) ? leafOf(t[0]) : leafOf(t.items[0]));
+const leafOf = (t: Tree): number => leavesOf(t)[0];
 
 function skipAsAndParens(e: ts.Expression): ts.Expression {
   while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e)) e = e.expression;

@@ -3,7 +3,7 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, userName } from "../ir/ir.js";
+import { type Atom, type Fn, hasList, isListTree, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
@@ -85,6 +85,14 @@ function differentiable(f: Fn, argnums: readonly number[], at: ts.Node, marker: 
     const at2 = sourceParams(f).findIndex((t) => leavesOf(t).includes(i));
     fail(at, "unsupported-type", `\`${marker}\` would differentiate \`${userName(p)}\` (parameter ${at2} of \`${f.source ?? f.name}\`), ${what}: ${how}`);
   }
+}
+
+/** A Hessian's tree with the lists of its outer (gradient) level running along the blocks' first dim. */
+function outerListsFirst(t: Tree): Tree {
+  if (typeof t === "number") return t;
+  if (Array.isArray(t)) return t.map(outerListsFirst);
+  if (isListTree(t)) return typeof t.of === "number" ? t : { list: t.list, of: t.of, axis: 0 };
+  return { keys: t.keys, items: t.items.map(outerListsFirst) };
 }
 
 /**
@@ -279,9 +287,14 @@ export class MarkerCompiler {
       const dims = (name: string) => opts[name]?.node.getText() ?? "0";
       return { fn: "", tree: 0, runtimeChecks, kind: marker, hasAux: false, vmap: { inDims: dims("inDims"), outDims: dims("outDims") }, closure: skipParens(args[0]).getText() };
     }
-    const target = this.resolveFunc(args[0], mod, lowerer);
+    let target = this.resolveFunc(args[0], mod, lowerer);
     if (target.extra.length) fail(args[0], "unsupported-construct", "a local function that captures variables of the differentiated function cannot be passed to a marker; pass them as parameters");
-    const f = this.program.fns.get(target.fn)!;
+    let f = this.program.fns.get(target.fn)!;
+    // the variant of f that takes the arrays of records it differentiates as flat vectors of their numbers
+    const withLists = (src: readonly number[], at: ts.Node): void => {
+      target = this.listTarget(target, src, at, marker, lowerer);
+      f = this.program.fns.get(target.fn)!;
+    };
     // SPEC §2: a random op is an error unless the marker says randomness "different" or "same"
     const randomness = opts.randomness?.literal ? opts.randomness.value : opts.randomness ? "runtime" : "error";
     this.program.randomOps.check(this.program.fns, target.fn, randomness);
@@ -346,6 +359,7 @@ export class MarkerCompiler {
       case "grad": {
         const read = readArgnums(opts, nParams, marker);
         const { tuple } = read;
+        withLists(read.argnums, opts.argnums?.node ?? args[0]);
         const { flat: argnums, inTree } = flatArgnums(f, read.argnums, tuple);
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
         const outs = outputsOf(f, hasAux);
@@ -371,14 +385,21 @@ export class MarkerCompiler {
       case "hessian": {
         const read = readArgnums(opts, nParams, marker);
         const { tuple } = read;
+        withLists(read.argnums, opts.argnums?.node ?? args[0]);
         const { flat: argnums, inTree } = flatArgnums(f, read.argnums, tuple);
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
+        const lists = !!inTree && hasList(inTree);
+        if (lists && (outputsOf(f, false).leaves.length !== 1 || f.results[outputsOf(f, false).leaves[0]].k !== "num")) {
+          fail(args[0], "unsupported-construct", "`hessian` of an array of records needs a function with a single number output");
+        }
         const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "rev", label: "grad" });
         const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "fwd", label });
         const sparse = lowerer ? "inside another transform" : inTree ? "a structured (record) input" : this.sparseHessian(target.fn, inner, argnums, tuple);
         const dense = typeof sparse === "string" ? sparse : undefined;
         if (!tuple && !inTree && argnums.length === 1) hessSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0], grad: inner });
-        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux: false, sparse: typeof sparse === "string" ? undefined : sparse, dense };
+        // (the gradient's array of records is the blocks' first dim: the function's output is a number)
+        const tree = driverInfo.get(this.program.fns.get(fn)!)!.tree;
+        return { fn, tree: lists ? outerListsFirst(tree) : tree, runtimeChecks, kind: marker, hasAux: false, sparse: typeof sparse === "string" ? undefined : sparse, dense };
       }
       case "jacobian": {
         if (args.length < 2) fail(call, "arity", "`jacobian` needs a function and its inputs");
@@ -391,7 +412,9 @@ export class MarkerCompiler {
           const missing = sourceParams(f).slice(given, nParams).some((t) => typeof t !== "number" || !f.defaults?.[t]);
           if (given > nParams || missing) fail(args[1], "arity", `inputs must have one entry per parameter of \`${f.source ?? f.name}\`: expected ${nParams}, got ${given}`);
         }
-        const { flat: argnums, inTree } = flatArgnums(f, single ? [0] : sourceParams(f).slice(0, given).map((_, i) => i), !single);
+        const src = single ? [0] : sourceParams(f).slice(0, given).map((_, i) => i);
+        withLists(src, args[1]);
+        const { flat: argnums, inTree } = flatArgnums(f, src, !single);
         differentiable(f, argnums, args[1], marker);
         const strategy = opts.strategy?.literal ? (opts.strategy.value as string) : this.defaultStrategy;
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, inTree, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
@@ -444,6 +467,19 @@ export class MarkerCompiler {
 
   /** > 0 while building a vmap given to another marker: its core is wanted, not the user-facing entry. */
   private nestedVmap = 0;
+
+  /** `target`'s variant taking the arrays of records among the parameters `src` (source indices) flat, or `target` itself. */
+  private listTarget(target: FnTarget, src: readonly number[], at: ts.Node, marker: string, lowerer?: FnLowerer): FnTarget {
+    const f = this.program.fns.get(target.fn)!;
+    const trees = sourceParams(f);
+    const lists = src.filter((i) => typeof trees[i] === "number" && f.params[trees[i] as number].listOf !== undefined);
+    if (!lists.length) return target;
+    if (lowerer || this.innerMarker || this.nestedVmap) {
+      const name = userName(f.params[trees[lists[0]] as number]);
+      fail(at, "unsupported-construct", `\`${marker}\` differentiates the array of records \`${name}\` only where it is not itself differentiated or batched (a marker in plain code, not inside a differentiated function or given to another marker); pass its numbers as a flat Float64Array there`);
+    }
+    return this.program.withLists(target, lists);
+  }
   /** > 0 while building a jacrev / jacfwd / grad / hessian given to another marker (which differentiates or batches it) */
   private innerMarker = 0;
   /** the cores of vmaps given to another vmap: their levels over the innermost function (compiler/ad/batch-nested.ts) */

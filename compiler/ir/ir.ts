@@ -63,25 +63,40 @@ export type Stmt =
 
 /**
  * How flat values nest for the user (JAX's treedef): a leaf is an index (a
- * result, or a parameter), an array a tuple, `{ keys, items }` a record.
+ * result, or a parameter), an array a tuple, `{ keys, items }` a record, and
+ * `{ list, of, axis }` an array of records or tuples of numbers of any length
+ * (`ps: Point[]`), passed flat: the values under `of` run over its elements'
+ * numbers along `axis` (element e's number at offset j of `list` at e·k + j,
+ * k the numbers per element; a negative axis counts from the end).
  */
-export type Tree = number | Tree[] | TreeRecord;
+export type Tree = number | Tree[] | TreeRecord | TreeList;
 export interface TreeRecord { keys: string[]; items: Tree[] }
+export interface TreeList { list: Tree; of: Tree; axis: number }
 
-export const isRecordTree = (t: Tree): t is TreeRecord => typeof t === "object" && !Array.isArray(t);
+export const isListTree = (t: Tree): t is TreeList => typeof t === "object" && "list" in t;
+export const isRecordTree = (t: Tree): t is TreeRecord => typeof t === "object" && "keys" in t;
 
 export function leavesOf(t: Tree): number[] {
-  return typeof t === "number" ? [t] : Array.isArray(t) ? t.flatMap(leavesOf) : t.items.flatMap(leavesOf);
+  if (typeof t === "number") return [t];
+  if (Array.isArray(t)) return t.flatMap(leavesOf);
+  return isListTree(t) ? leavesOf(t.of) : t.items.flatMap(leavesOf);
 }
 
 export function mapTree(t: Tree, f: (leaf: number) => Tree): Tree {
   if (typeof t === "number") return f(t);
   if (Array.isArray(t)) return t.map((x) => mapTree(x, f));
+  if (isListTree(t)) return { list: t.list, of: mapTree(t.of, f), axis: t.axis };
   return { keys: t.keys, items: t.items.map((x) => mapTree(x, f)) };
 }
 
-/** Whether a tree holds a record anywhere. */
+/** Whether a tree holds a record (or a list of them) anywhere. */
 export const hasRecord = (t: Tree): boolean => typeof t !== "number" && (!Array.isArray(t) || t.some(hasRecord));
+
+/** Whether a tree holds a list anywhere. */
+export const hasList = (t: Tree): boolean => typeof t === "object" && (isListTree(t) || (Array.isArray(t) ? t : t.items).some(hasList));
+
+/** The numbers of one element of a list (the leaves of its `list` tree). */
+export const listWidth = (t: TreeList): number => leavesOf(t.list).length;
 
 export interface Param {
   name: string;
@@ -90,6 +105,8 @@ export interface Param {
   source?: string;
   /** an opaque record: why it is not a structure of differentiable leaves (names the leaf), for the markers' diagnostic */
   opaqueWhy?: string;
+  /** an array of records or tuples of numbers, a constant here: one element's structure, for a marker that differentiates it (Program.withLists) */
+  listOf?: Tree;
 }
 
 /** A parameter's name as the user wrote it, for messages and diagnostics. */

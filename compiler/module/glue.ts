@@ -8,6 +8,7 @@ import { DiagnosticError, makeDiagnostic } from "../front/diagnostics.js";
 import type { Program } from "../front/lower.js";
 import type { Built } from "../front/markers.js";
 import { leavesOf, type Tree } from "../ad/drivers.js";
+import { isListTree, listWidth } from "../ir/ir.js";
 import { type Fn, sourceParams } from "../ir/ir.js";
 import { emitPatterns } from "../emit/pattern.js";
 import { kernelsFor, kernelText } from "../emit/wgsl/index.js";
@@ -243,10 +244,17 @@ function treeExpr(tree: Tree, r: string, fn: Fn): string {
 }
 
 /** A JS expression of a tree: arrays for tuples, object literals for records, `leaf(i)` at each leaf. */
-function buildTree(t: Tree, leaf: (i: number) => string): string {
+function buildTree(t: Tree, leaf: (i: number) => string, depth = 0): string {
   if (typeof t === "number") return leaf(t);
-  if (Array.isArray(t)) return `[${t.map((x) => buildTree(x, leaf)).join(", ")}]`;
-  return `({ ${t.keys.map((k, i) => `${JSON.stringify(k)}: ${buildTree(t.items[i], leaf)}`).join(", ")} })`; // (parenthesised: an arrow may return it)
+  if (Array.isArray(t)) return `[${t.map((x) => buildTree(x, leaf, depth)).join(", ")}]`;
+  if (isListTree(t)) {
+    // an array of records input: each element built from the blocks' slices at its numbers (runtime/pytree.ts)
+    const blocks = leavesOf(t.of);
+    const b = `b${depth}`;
+    const element = buildTree(t.list, (j) => buildTree(t.of, (i) => `${b}[${j}][${blocks.indexOf(i)}]`, depth + 1), depth + 1);
+    return `__jt.adUnlist([${blocks.map(leaf).join(", ")}], ${listWidth(t)}, ${t.axis}, (${b}) => ${element})`;
+  }
+  return `({ ${t.keys.map((k, i) => `${JSON.stringify(k)}: ${buildTree(t.items[i], leaf, depth)}`).join(", ")} })`; // (parenthesised: an arrow may return it)
 }
 
 /** vjp(f, primals) → [out, vjpFn] (+ aux): vjpFn(ct) runs f's forward and reverse sweeps. */
@@ -308,6 +316,7 @@ function auxExpr(f: Fn): string {
 function leafPaths(t: Tree, base: string, out = new Map<number, string>()): Map<number, string> {
   if (typeof t === "number") out.set(t, base);
   else if (Array.isArray(t)) t.forEach((x, i) => leafPaths(x, `${base}[${i}]`, out));
+  else if (isListTree(t)) throw new Error("leafPaths: a cotangent of an array of records");
   else t.keys.forEach((k, i) => leafPaths(t.items[i], `${base}[${JSON.stringify(k)}]`, out));
   return out;
 }
