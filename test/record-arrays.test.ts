@@ -157,11 +157,15 @@ test("where an array of records is not differentiated yet: diagnostics", () => {
   });
   expectDiagnostic("record-array-inner", `${fn}function outer(ps: P[]): number { return grad(‸e)(ps, 2)[0].x; }\nexport const g = grad(outer);`, {
     code: "unsupported-construct",
-    message: [/`grad` differentiates the array of records `ps` only where it is not itself differentiated or batched/],
+    message: [/`grad` differentiates the array of records `ps` only as a parameter of a function given to a marker in plain code/],
   });
   expectDiagnostic("record-array-nested-marker", `${fn}export const h = jacfwd(grad(‸e));`, {
     code: "unsupported-construct",
-    message: [/differentiates the array of records `ps` only where it is not itself differentiated or batched/],
+    message: [/differentiates the array of records `ps` only as a parameter of a function given to a marker in plain code/],
+  });
+  expectDiagnostic("record-array-of-marker", `${fn}export const j = jacrev(grad(e, { argnums: 1 }), { argnums: ‸0 });`, {
+    code: "unsupported-construct",
+    message: [/`jacrev` differentiates the array of records `ps` only as a parameter of a function given to a marker in plain code \(not of a marker's result/],
   });
   expectDiagnostic("record-array-hessian-vector", `interface P { x: number; y: number }\nfunction r(ps: P[]): Float64Array { const o = new Float64Array(ps.length); for (let i = 0; i < ps.length; i++) o[i] = ps[i].x * ps[i].y; return o; }\nexport const h = hessian(‸r);`, {
     code: "unsupported-construct",

@@ -109,6 +109,11 @@ export class Program {
   private failed = new Map<ts.Node, Map<string, unknown>>();
   private origins = new Map<string, { d: Extract<Decl, { k: "function" }>; outer?: FnLowerer; lists: string }>();
 
+  /** Whether `name` was lowered from a declaration (not built by a marker), so it has variants. */
+  hasVariants(name: string): boolean {
+    return this.origins.has(name);
+  }
+
   /** `target`'s function with its parameters `lists` (source indices) also lowered as flat arrays of records' numbers. */
   withLists(target: FnTarget, lists: readonly number[]): FnTarget {
     const o = this.origins.get(target.fn);

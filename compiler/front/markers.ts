@@ -474,9 +474,9 @@ export class MarkerCompiler {
     const trees = sourceParams(f);
     const lists = src.filter((i) => typeof trees[i] === "number" && f.params[trees[i] as number].listOf !== undefined);
     if (!lists.length) return target;
-    if (lowerer || this.innerMarker || this.nestedVmap) {
+    if (lowerer || this.innerMarker || this.nestedVmap || !this.program.hasVariants(target.fn)) {
       const name = userName(f.params[trees[lists[0]] as number]);
-      fail(at, "unsupported-construct", `\`${marker}\` differentiates the array of records \`${name}\` only where it is not itself differentiated or batched (a marker in plain code, not inside a differentiated function or given to another marker); pass its numbers as a flat Float64Array there`);
+      fail(at, "unsupported-construct", `\`${marker}\` differentiates the array of records \`${name}\` only as a parameter of a function given to a marker in plain code (not of a marker's result, nor inside a differentiated function or vmap, nor by a marker given to another marker); pass its numbers as a flat Float64Array there`);
     }
     return this.program.withLists(target, lists);
   }
