@@ -1,4 +1,4 @@
-// Fitting a damped oscillation to measurements given as an array of records: Newton steps with grad and hessian; the data set is a constant, read in place.
+// Fitting a damped oscillation to measurements given as an array of records: Newton steps with grad and hessian (the data set a constant, read in place), then the fitted loss differentiated with respect to the data itself (an array of { t, y } records).
 import { grad, hessian } from "jacc";
 
 export interface Sample { t: number; y: number }
@@ -15,6 +15,7 @@ export function loss(p: Float64Array, data: readonly Sample[]): number {
 
 const g = grad(loss); // argnums 0: the data is not differentiated
 const H = hessian(loss);
+const dData = grad(loss, { argnums: 1 }); // the samples differentiated: one { t, y } record of derivatives per sample
 
 /** x solving A x = b for a small dense A (Gaussian elimination with partial pivoting). */
 function solve(A: number[][], b: number[]): number[] {
@@ -50,10 +51,16 @@ export function main() {
     p = p.map((v, i) => v - d[i]);
   }
   const at = Array.from(start);
+  // which measurement the fitted loss leans on most
+  const sens = dData(p, data);
+  const worst = sens.reduce((best, s, i) => (Math.abs(s.y) > Math.abs(sens[best].y) ? i : best), 0);
+  const samplesOf = (q: number[]): Sample[] => data.map((_, i) => ({ t: q[2 * i], y: q[2 * i + 1] }));
   return {
     "fitted [a, b, ω] (data made with 1.5, 0.4, 2)": Array.from(p, (v) => +v.toFixed(4)),
     "loss before / after": [loss(start, data), loss(p, data)].map((v) => +v.toExponential(3)),
     "grad of the loss at the start": { value: g(start, data), of: (q: number[]) => loss(Float64Array.from(q), data), at: [at] },
     "hessian at the start (vs differences of the gradient)": { value: H(start, data), of: (q: number[]) => Array.from(g(Float64Array.from(q), data).data), at: [at] },
+    "the sample the fitted loss is most sensitive to, and its ∂loss/∂y": [worst, +sens[worst].y.toExponential(3)],
+    "∂loss/∂(t, y) of every sample, from records": { value: sens.flatMap((s) => [s.t, s.y]), of: (q: number[]) => loss(p, samplesOf(q)), at: [data.flatMap((s) => [s.t, s.y])], quiet: true },
   };
 }
