@@ -91,19 +91,20 @@ const width = (t: PyTree): number => (typeof t === "number" ? 1 : Array.isArray(
  * `b[j][i]`, the slice at the element's number j of the i-th block.
  */
 export function adUnlist(blocks: readonly unknown[], k: number, axis: number, build: (b: unknown[][]) => unknown): unknown[] {
-  const first = blocks[0] as Tensor;
-  const size = first.shape[axis < 0 ? first.shape.length + axis : axis];
+  const first = blocks[0] as Tensor | ArrayLike<number>;
+  const size = "shape" in first ? first.shape[axis < 0 ? first.shape.length + axis : axis] : first.length;
   const out = new Array<unknown>(size / k);
   for (let e = 0; e < out.length; e++) {
     const b: unknown[][] = [];
-    for (let j = 0; j < k; j++) b.push(blocks.map((blk) => pick(blk as Tensor, axis, e * k + j)));
+    for (let j = 0; j < k; j++) b.push(blocks.map((blk) => pick(blk as Tensor | ArrayLike<number>, axis, e * k + j)));
     out[e] = build(b);
   }
   return out;
 }
 
-/** One index of a block along `axis`: a number from a vector, else a Tensor. */
-function pick(t: Tensor, axis: number, i: number): unknown {
+/** One index of a block along `axis`: a number from a vector (a Tensor, or vjp's cotangent of a vector), else a Tensor. */
+function pick(t: Tensor | ArrayLike<number>, axis: number, i: number): unknown {
+  if (!("shape" in t)) return t[i];
   if (t.shape.length === 1 && t.device === "cpu") return t.data[i];
   const s = t.select(axis, i);
   return s.shape.length === 0 ? s.item() : s;

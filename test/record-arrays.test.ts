@@ -138,6 +138,25 @@ test("hessian: an array of records of arrays of records, equal to differences of
   assert.is(hkk, 0);
 });
 
+test("vjp and jvp: cotangents and tangents structured as the arguments, equal to the gradient and its directional derivative", async () => {
+  const m = await compileAndImport(SRC, "record-arrays-6");
+  const [out, back] = m.vjpChain(ps, 1.7);
+  const [gps, gk] = m.gChainBoth(ps, 1.7);
+  const [cps, ck] = back(1);
+  assert.is(out, m.chainValue(ps, 1.7));
+  assert.equal(Object.keys(cps[2]), ["x", "y"]);
+  nearAll(flat(cps), flat(gps), 1e-12, "vjp(chain)'s cotangent of ps");
+  near(ck, gk, 1e-12, "vjp(chain)'s cotangent of k");
+  const [outs, backR] = m.vjpRadii(pairs);
+  assert.is(outs.length, pairs.length);
+  const J = m.jrRadii(pairs);
+  (flat(backR(Float64Array.of(0, 1, 0))) as number[]).forEach((c, i) => near(c, (flat(J) as unknown as Tensor[])[i].data[1], 1e-12, `vjp(radii) row 1 [${i}]`));
+  const dir = ps.map((_, i) => ({ x: 0.1 * (i + 1), y: -0.2 * i }));
+  const [o2, t2] = m.jvpChain(ps, 1.7, dir, 0.5);
+  near(o2, out, 0, "jvp(chain)'s value");
+  near(t2, flat(gps).reduce((s, g, i) => s + g * flat(dir)[i], 0) + 0.5 * gk, 1e-10, "jvp(chain)'s tangent");
+});
+
 test("a wrong argument is a TypeError naming the element", async () => {
   const m = await compileAndImport(SRC, "record-arrays-5");
   assert.throws(() => m.gChain({ x: 1, y: 2 }, 1), (e: Error) => e instanceof TypeError && /argument 1 must be an array of records with `x`, `y`, got an object/.test(e.message));
@@ -151,9 +170,13 @@ test("a wrong argument is a TypeError naming the element", async () => {
 
 test("where an array of records is not differentiated yet: diagnostics", () => {
   const fn = `interface P { x: number; y: number }\nfunction e(ps: P[], k: number): number { let s = 0; for (const p of ps) s += k * p.x * p.y; return s; }\n`;
-  expectDiagnostic("record-array-vjp", `${fn}export const r = vjp(e, ‸[[{ x: 1, y: 2 }], 3]);`, {
-    code: "unsupported-type",
-    message: [/`vjp` would differentiate `ps` \(parameter 0 of `e`\)/, /an array of records or tuples of numbers \(`P\[\]`\), which `grad`, `jacrev`, `jacfwd`, `jacobian` and `hessian` differentiate/],
+  expectDiagnostic("record-array-vmap", `${fn}export const v = vmap(e, { inDims: ‸[0, null] });`, {
+    code: "invalid-option",
+    message: [/`ps` is not a number, array or Tensor, so it cannot be batched/],
+  });
+  expectDiagnostic("record-array-vjp-inside", `${fn}function outer(ps: P[]): number { const [y] = vjp(e, ‸[ps, 2]); return y; }\nexport const g = grad(outer);`, {
+    code: "unsupported-construct",
+    message: [/`vjp` differentiates the array of records `ps` only as a parameter of a function given to a marker in plain code/],
   });
   expectDiagnostic("record-array-inner", `${fn}function outer(ps: P[]): number { return grad(‸e)(ps, 2)[0].x; }\nexport const g = grad(outer);`, {
     code: "unsupported-construct",

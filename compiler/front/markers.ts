@@ -425,6 +425,7 @@ export class MarkerCompiler {
       case "vjp": {
         if (args.length < 2) fail(call, "arity", "`vjp` needs a function and its primals");
         this.checkPrimals(args[1], nParams, "primals");
+        withLists(sourceParams(f).map((_, i) => i), args[1]);
         differentiable(f, f.params.map((_, i) => i), args[1], marker);
         const fn = buildVjp(this.ctx, target.fn, hasAux);
         return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn };
@@ -433,6 +434,7 @@ export class MarkerCompiler {
         if (args.length < 3) fail(call, "arity", "`jvp` needs a function, its primals and its tangents");
         this.checkPrimals(args[1], nParams, "primals");
         this.checkPrimals(args[2], nParams, "tangents");
+        withLists(sourceParams(f).map((_, i) => i), args[1]);
         differentiable(f, f.params.map((_, i) => i), args[1], marker);
         const fn = buildJvp(this.ctx, target.fn);
         return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn };

@@ -142,7 +142,8 @@ function jacobianGlue(site: Site): void {
 /** vjp(f, primals) and jvp(f, primals, tangents): the arguments' text kept. */
 function pairGlue({ c, g, call, built, fn }: Site): void {
   const { mod, program, mc } = c;
-  const fName = mc.resolveFunc(call.arguments[0], mod).fn;
+  // (f itself, or its variant taking arrays of records flat: markers.ts)
+  const fName = built.src ?? mc.resolveFunc(call.arguments[0], mod).fn;
   g.roots.add(built.kind === "vjp" ? fName : built.fn);
   const fArg = program.fns.get(fName)!;
   if (fArg.inTrees) g.usesVmap = true; // (adFlatten: the runtime namespace)
