@@ -1527,7 +1527,8 @@ export class FnLowerer {
     // a differentiated array of records passed where the helper reads a constant one: the helper's variant that takes it flat
     const lists = trees.flatMap((tree, i) => (typeof tree === "number" && fn.params[tree].listOf !== undefined && vals[i] && this.listOf(vals[i]!) !== undefined ? [i] : []));
     if (lists.length) {
-      target = { ...this.program.withLists({ fn: target.fn, extra: [] }, lists), extra: target.extra };
+      // (a local function's variant is lowered again in this scope: its own captures)
+      target = this.program.withLists({ fn: target.fn, extra: [] }, lists);
       fn = this.program.fns.get(target.fn)!;
       trees = sourceParams(fn, target.extra.length);
     }
