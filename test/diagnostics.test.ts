@@ -69,10 +69,28 @@ const FENCE: Bad[] = [
     message: [/`throw`/],
   },
   {
-    name: "switch",
-    src: `export function f(x: number) {\n  ‸switch (x) { case 1: return x; default: return 2 * x; }\n}\nexport const d = grad(f);`,
+    name: "switch with a case falling through",
+    src: `export function f(x: number) {\n  switch (x) { ‸case 1: x *= 2; case 2: return x; default: return 2 * x; }\n}\nexport const d = grad(f);`,
     code: U,
-    message: [/`switch`/],
+    message: [/a `case` that falls through into the next one/],
+  },
+  {
+    name: "switch with a break inside a case",
+    src: `export function f(x: number) {\n  switch (x) { case 1: if (x > 0) ‸break; return x; default: return 2 * x; }\n  return x;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/`break` inside a `case` other than at its end/],
+  },
+  {
+    name: "array method callback returning early",
+    src: `export function f(xs: number[]) {\n  return xs.map((x) => { if (x > 0) ‸return x; return -x; }).length;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/a callback of `.map` returns only at its end/],
+  },
+  {
+    name: "map callback returning a record",
+    src: `export function f(xs: number[]) {\n  const ys = xs.map(‸(x) => ({ a: x }));\n  return ys.length;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/the callback of `.map` must return a number/],
   },
   {
     name: "for…in",

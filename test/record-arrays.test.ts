@@ -112,6 +112,7 @@ test("helpers taking the array, recursion over it, a helper read with a constant
   assert.equal(Object.keys(gd[0]), ["t", "y"]);
   nearAll(flat(gd), fd((s: typeof samples) => p.loss(theta, s), samples).map((r) => r[0]), 1e-8, "grad(loss, argnums 1)");
   near(m.gC(1.5, ps), 2 * 1.5 * p.cFirst(1, ps), 1e-12, "grad(cFirst): the array a constant");
+  nearAll(flat(m.gMethods(ps, samples)), fd((q: typeof ps) => p.methods(q, samples), ps).map((r) => r[0]), 1e-8, "grad(methods): map, reduce, forEach, slice, some over records");
   const [gl, gc] = m.gLocal(ps, 0.6);
   nearAll(flat(gl), fd((q: typeof ps) => p.local(q, 0.6), ps).map((r) => r[0]), 1e-8, "grad(local): a local function taking the array");
   near(gc, (p.local(ps, 0.6 + 1e-6) - p.local(ps, 0.6 - 1e-6)) / 2e-6, 1e-7, "grad(local) by the captured number");

@@ -12,6 +12,7 @@ import { RANDOM_FACTORIES, RandomOps } from "./random.js";
 import { recordMembers, resolveType, tupleType } from "./types.js";
 import { arrayElement, ConstReader, isStructuredElement } from "./constants.js";
 import { checkForeignWrites } from "./aliases.js";
+import { ARRAY_METHODS, arrayMethod, joined, mathFold } from "./array-methods.js";
 import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple or record (`keys`: its property names), or a callable. */
@@ -537,10 +538,11 @@ export class FnLowerer {
     if (ts.isForOfStatement(s)) return this.forOf(s);
     if (ts.isWhileStatement(s)) return this.whileLoop(s, s.expression, s.statement, false);
     if (ts.isDoStatement(s)) return this.whileLoop(s, s.expression, s.statement, true);
+    if (ts.isSwitchStatement(s)) return this.switchStmt(s);
     if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
       if (s.label) fail(s, "unsupported-construct", "labelled break/continue is not supported in a differentiated function");
       const loop = this.loops[this.loops.length - 1];
-      if (!loop) fail(s, "unsupported-construct", "`break` outside a loop (switch is not supported)");
+      if (!loop) fail(s, "unsupported-construct", "`break` outside a loop");
       const flag = ts.isBreakStatement(s) ? loop.brk : loop.cnt;
       this.b.assign(flag!, { k: "atom", a: lit(true) });
       return;
@@ -551,6 +553,57 @@ export class FnLowerer {
       return;
     }
     fail(s, "unsupported-construct", `${constructName(s)} is not supported in a differentiated function`);
+  }
+
+  /**
+   * switch as the if / else-if chain it means where no case falls into the
+   * next: each case's statements end with `break` (dropped), `return`,
+   * `continue` or the end of the switch; empty cases share the next one's
+   * statements (`case 1: case 2:`); `default` comes last. The discriminant is
+   * evaluated once and compared with `===`.
+   */
+  private switchStmt(s: ts.SwitchStatement): void {
+    const disc = this.newVar("switched", NUM);
+    const dv = this.expr(s.expression);
+    if (dv.k !== "atom") fail(s.expression, "unsupported-construct", "`switch` needs a number, a boolean or a constant here");
+    this.b.assign(disc, { k: "atom", a: dv.a });
+    const clauses = s.caseBlock.clauses;
+    type Arm = { labels: ts.Expression[]; dflt: boolean; body: ts.Statement[] };
+    const arms: Arm[] = [];
+    let labels: ts.Expression[] = [];
+    let dflt = false;
+    clauses.forEach((c, k) => {
+      if (ts.isDefaultClause(c)) dflt = true;
+      else labels.push(c.expression);
+      if (!c.statements.length && k < clauses.length - 1) return; // `case 1: case 2: …` share the statements
+      const body = [...c.statements];
+      const last = body[body.length - 1];
+      if (last && ts.isBreakStatement(last) && !last.label) body.pop();
+      else if (k < clauses.length - 1 && !(last && (ts.isReturnStatement(last) || ts.isContinueStatement(last) || ts.isThrowStatement(last)))) {
+        fail(c, "unsupported-construct", "a `case` that falls through into the next one is not supported in a differentiated function (end it with `break`, `return` or `continue`)");
+      }
+      const inner = switchBreak(body);
+      if (inner) fail(inner, "unsupported-construct", "`break` inside a `case` other than at its end is not supported in a differentiated function");
+      if (dflt && k < clauses.length - 1) fail(c, "unsupported-construct", "`default` must be the last case of a `switch` in a differentiated function");
+      arms.push({ labels, dflt, body });
+      labels = [];
+    });
+    const chain = (i: number): void => {
+      if (i >= arms.length) return;
+      const arm = arms[i];
+      if (arm.dflt) return this.block(arm.body);
+      let c: Atom | undefined;
+      for (const l of arm.labels) {
+        // (a string label: compared with a constant's property, as JavaScript's === does)
+        const lv = ts.isStringLiteral(l) || ts.isNoSubstitutionTemplateLiteral(l) ? this.b.let("label", OPAQUE, { k: "ext", text: JSON.stringify(l.text) }) : this.atomOf(this.expr(l), l);
+        const eq = this.b.p("eq", v(disc), lv);
+        c = c ? this.b.p("or", c, eq) : eq;
+      }
+      const then = this.b.sub(() => this.block(arm.body));
+      const els = this.b.sub(() => chain(i + 1));
+      this.b.emit({ k: "if", cond: c!, then, else: els, loc: this.loc(s) });
+    };
+    chain(0);
   }
 
   private returnValue(e: ts.Expression, at: ts.Node): void {
@@ -807,7 +860,11 @@ export class FnLowerer {
 
   private forOf(s: ts.ForOfStatement): void {
     if (s.awaitModifier) fail(s, "unsupported-construct", "`for await` is not supported");
-    const arr = this.expr(s.expression);
+    // for (const [i, x] of xs.entries()): the index with each element
+    const call = skipParens(s.expression);
+    const entries = ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) && call.expression.name.text === "entries" && call.arguments.length === 0;
+    const arr = this.expr(entries ? (call.expression as ts.PropertyAccessExpression).expression : s.expression);
+    if (entries && (arr.k !== "atom" || arr.t.k === "tensor")) fail(s.expression, "unsupported-construct", "`.entries()` is supported on arrays here");
     const rows = arr.k === "atom" && arr.t.k === "opaque" && this.consts.iterable(arr.a);
     const list = this.listOf(arr);
     if (arr.k !== "atom" || (arr.t.k !== "vec" && !rows)) fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array (or an array of rows, tuples or records passed as a constant)");
@@ -822,7 +879,8 @@ export class FnLowerer {
         c = this.loopCond(ctx, this.b.p("lt", v(idx), n));
       });
       const body = this.b.sub(() => {
-        const el: Val = list !== undefined ? this.listItem(arr.a, list, v(idx)) : rows ? this.consts.element(arr.a, v(idx))! : { k: "atom", a: this.b.let("el", NUM, { k: "load", arr: arr.a, index: v(idx) }), t: NUM };
+        const item: Val = list !== undefined ? this.listItem(arr.a, list, v(idx)) : rows ? this.consts.element(arr.a, v(idx))! : { k: "atom", a: this.b.let("el", NUM, { k: "load", arr: arr.a, index: v(idx) }), t: NUM };
+        const el: Val = entries ? { k: "tuple", items: [{ k: "atom", a: v(idx), t: NUM }, item] } : item;
         const init = s.initializer;
         if (!ts.isVariableDeclarationList(init) || init.declarations.length !== 1) fail(init, "unsupported-construct", "`for…of` needs one `const`/`let` binding");
         this.bindPattern(init.declarations[0].name, el, true, init);
@@ -932,10 +990,16 @@ export class FnLowerer {
     if (ts.isElementAccessExpression(e)) return this.elementAccess(e);
     if (ts.isPropertyAccessExpression(e)) return this.property(e);
     if (ts.isArrayLiteralExpression(e)) {
-      const items = e.elements.map((x) => {
-        if (ts.isSpreadElement(x)) fail(x, "unsupported-construct", "spread in an array literal is not supported");
-        return this.expr(x, false, undefined);
-      });
+      // [...xs, y, ...zs]: a new array of the numbers in order (array-methods.ts)
+      if (e.elements.some(ts.isSpreadElement)) {
+        const parts = e.elements.map((x) => {
+          const val = this.expr(ts.isSpreadElement(x) ? x.expression : x);
+          if (ts.isSpreadElement(x) ? val.k === "atom" && val.t.k === "vec" && this.listOf(val) === undefined : val.k === "atom" && val.t.k === "num") return ts.isSpreadElement(x) ? { spread: val } : { item: (val as { a: Atom }).a };
+          return fail(x, "unsupported-construct", "an array literal with spreads takes numeric arrays (spread) and numbers here");
+        });
+        return joined(this, parts, e);
+      }
+      const items = e.elements.map((x) => this.expr(x, false, undefined));
       if (hint === "tuple" || items.some((x) => x.k !== "atom" || x.t.k !== "num")) return { k: "tuple", items };
       return { k: "atom", a: b.let("arr", VEC, { k: "veclit", items: items.map((x) => (x as { a: Atom }).a) }), t: VEC };
     }
@@ -1191,13 +1255,84 @@ export class FnLowerer {
     return undefined;
   }
 
+  // ---------------------------------------------------------------- arrays as values (array-methods.ts)
+  /**
+   * The elements of an array jacc can loop over: a numeric array (numbers), a
+   * differentiated array of records (records of loads), a constant array of
+   * rows, tuples or records (read in place); undefined for anything else.
+   */
+  elementsOf(val: Val): { n: Atom; item: (i: Atom) => Val; list?: Tree } | undefined {
+    if (val.k !== "atom") return undefined;
+    const arr = val.a;
+    const list = this.listOf(val);
+    if (list !== undefined) {
+      const n = this.b.p("div", this.b.let("n", NUM, { k: "len", arr }), lit(leavesOf(list).length));
+      return { n, item: (i) => this.listItem(arr, list, i), list };
+    }
+    if (val.t.k === "vec") return { n: this.b.let("n", NUM, { k: "len", arr }), item: (i) => ({ k: "atom", a: this.b.let("el", NUM, { k: "load", arr, index: i }), t: NUM }) };
+    if (val.t.k === "opaque" && this.consts.iterable(arr)) return { n: this.b.let("n", NUM, { k: "len", arr }), item: (i) => this.consts.element(arr, i)! };
+    return undefined;
+  }
+
+  /**
+   * Runs the callback `cb` of an array method on `args` (element, index,
+   * array, as JavaScript passes them): a function written in place is inlined
+   * (its body reads and writes the enclosing function's variables, in order, as
+   * the closure would), a named function is called. Its value, or undefined
+   * where it returns nothing.
+   */
+  callback(cb: ts.Expression, args: Val[], method: string): Val | undefined {
+    const f = skipParens(cb);
+    if (!(ts.isArrowFunction(f) || ts.isFunctionExpression(f))) {
+      const fv = this.expr(cb);
+      if (fv.k !== "fn") fail(cb, "unsupported-construct", `the callback of \`.${method}\` must be a function`);
+      const fn = this.program.fns.get(fv.target.fn)!;
+      return this.callWithVals(fv.target, args.slice(0, sourceParams(fn, fv.target.extra.length).length), cb);
+    }
+    if (f.asteriskToken || f.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) fail(f, "unsupported-construct", `the callback of \`.${method}\` cannot be async or a generator`);
+    const body = f.body;
+    const stmts = ts.isBlock(body) ? body.statements : undefined;
+    const last = stmts?.[stmts.length - 1];
+    const tail = last && ts.isReturnStatement(last) ? last : undefined;
+    // (a return before the end would leave the enclosing function here: write the loop out, or a helper function)
+    const early = stmts && innerReturn(stmts, tail);
+    if (early) fail(early, "unsupported-construct", `a callback of \`.${method}\` returns only at its end inside a differentiated function (write the loop out, or name a helper function)`);
+    this.scopes.push(new Map());
+    f.parameters.forEach((p, i) => {
+      if (p.dotDotDotToken || p.initializer) fail(p, "unsupported-construct", `a parameter of the callback of \`.${method}\` cannot be a rest parameter or have a default value`);
+      this.bindPattern(p.name, args[i] ?? { k: "atom", a: lit(undefined), t: NUM }, false, p);
+    });
+    let out: Val | undefined;
+    if (stmts) {
+      for (const st of tail ? stmts.slice(0, -1) : stmts) this.stmt(st);
+      out = tail?.expression ? this.expr(tail.expression) : undefined;
+    } else out = this.expr(body as ts.Expression);
+    this.popScope();
+    return out;
+  }
+
+  /** A new variable (a loop counter, an accumulator, a flag). */
+  numVar(base: string, t: Type = NUM): string {
+    return this.newVar(base, t);
+  }
+
+  /** `to` holds a constant of the same declared type as `from` (a slice of it). */
+  sameConstant(to: Atom, from: Atom): void {
+    if (to.k === "var") this.consts.alias(to.name, from);
+  }
+
+  /** Marks `a` as a vector of an array of records' numbers (one element's structure `list`). */
+  markList(a: Atom, list: Tree): void {
+    if (a.k === "var") this.lists.set(a.name, list);
+  }
+
   /** The element structure of a differentiated array of records (a flat vector of their numbers), if `val` is one. */
-  private listOf(val: Val): Tree | undefined {
+  listOf(val: Val): Tree | undefined {
     return val.k === "atom" && val.a.k === "var" ? this.lists.get(val.a.name) : undefined;
   }
 
   /** Element `index` of a differentiated array of records: loads of its numbers at index·k + offset, read only. */
-  private listItem(arr: Atom, list: Tree, index: Atom): Val {
+  listItem(arr: Atom, list: Tree, index: Atom): Val {
     const k = leavesOf(list).length;
     const base = k === 1 ? index : this.b.p("mul", index, lit(k));
     const build = (t: Tree): Val => {
@@ -1338,6 +1473,8 @@ export class FnLowerer {
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.lookup("Math", e)) {
       const prim = MATH_PRIMS[callee.name.text];
       if (!prim) fail(e, "unsupported-construct", `\`Math.${callee.name.text}\` is not supported in a differentiated function`);
+      // Math.max(...xs), Math.min(a, ...xs), Math.hypot(...xs): a fold over the numbers
+      if ((prim === "max" || prim === "min" || prim === "hypot") && e.arguments.some(ts.isSpreadElement)) return { k: "atom", a: mathFold(this, prim, e.arguments), t: NUM };
       const args = e.arguments.map((a) => this.num(a));
       const arity = scalarRules[prim].arity;
       if (typeof arity === "number" && args.length !== arity) fail(e, "arity", `Math.${callee.name.text} takes ${arity} argument${arity > 1 ? "s" : ""}, got ${args.length}`);
@@ -1377,6 +1514,9 @@ export class FnLowerer {
     if (ts.isPropertyAccessExpression(callee) && jaccName === undefined && !(ts.isIdentifier(callee.expression) && callee.expression.text === "Math")) {
       const recv = this.expr(callee.expression);
       if (recv.k === "atom" && recv.t.k === "tensor") return tensorOp(this, callee.name.text, recv.a, e.arguments, e);
+      // xs.map(…), reduce, forEach, some, every, slice, concat: loops (array-methods.ts)
+      const looped = ARRAY_METHODS.has(callee.name.text) ? arrayMethod(this, callee.name.text, recv, e) : undefined;
+      if (looped) return looped;
       fail(e, "unsupported-construct", `method call \`.${callee.name.text}()\` is not supported in a differentiated function`);
     }
     // A marker called inside a differentiated function.
@@ -1515,15 +1655,20 @@ export class FnLowerer {
   }
 
   callTarget(target: FnTarget, argNodes: readonly ts.Expression[], e: ts.Node, _hint?: "tuple"): Val {
+    const fn = this.program.fns.get(target.fn)!;
+    const declared = sourceParams(fn, target.extra.length).length;
+    if (argNodes.length > declared) fail(e, "arity", `\`${fn.source ?? fn.name}\` takes ${declared} argument(s), got ${argNodes.length}`);
+    const vals = argNodes.map((a) => {
+      if (ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
+      return this.expr(a);
+    });
+    return this.callWithVals(target, vals, e, argNodes);
+  }
+
+  /** Calls `target` with the values `vals` (an argument left out: undefined); `nodes`: where each was written, for messages. */
+  callWithVals(target: FnTarget, vals: readonly (Val | undefined)[], e: ts.Node, nodes: readonly ts.Node[] = []): Val {
     let fn = this.program.fns.get(target.fn)!;
     let trees = sourceParams(fn, target.extra.length);
-    const declared = trees.length;
-    if (argNodes.length > declared) fail(e, "arity", `\`${fn.source ?? fn.name}\` takes ${declared} argument(s), got ${argNodes.length}`);
-    const vals = trees.map((_, i) => {
-      const a = argNodes[i];
-      if (a && ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments are not supported");
-      return a && this.expr(a);
-    });
     // a differentiated array of records passed where the helper reads a constant one: the helper's variant that takes it flat
     const lists = trees.flatMap((tree, i) => (typeof tree === "number" && fn.params[tree].listOf !== undefined && vals[i] && this.listOf(vals[i]!) !== undefined ? [i] : []));
     if (lists.length) {
@@ -1534,11 +1679,11 @@ export class FnLowerer {
     }
     const args: Atom[] = [];
     trees.forEach((tree, i) => {
-      const a = argNodes[i];
       const val = vals[i];
-      if (typeof tree === "number") args[tree] = a && val ? this.atomOf(val, a) : lit(undefined);
-      else if (!a || !val) fail(e, "arity", `\`${fn.source ?? fn.name}\` needs its structured argument ${i + 1} (\`${fn.params[leafOf(tree)].source ?? ""}\`)`);
-      else this.flattenTo(val, tree, args, a);
+      const at = nodes[i] ?? e;
+      if (typeof tree === "number") args[tree] = val ? this.atomOf(val, at) : lit(undefined);
+      else if (!val) fail(e, "arity", `\`${fn.source ?? fn.name}\` needs its structured argument ${i + 1} (\`${fn.params[leafOf(tree)].source ?? ""}\`)`);
+      else this.flattenTo(val, tree, args, at);
     });
     args.push(...target.extra);
     const val = this.emitCall(target.fn, args, e);
@@ -1599,6 +1744,30 @@ function propertyKey(n: ts.PropertyName): string | undefined {
 }
 
 const leafOf = (t: Tree): number => leavesOf(t)[0];
+
+/** A `break` among a case's statements that would leave the switch (not inside a loop or another switch of its own). */
+function switchBreak(stmts: readonly ts.Statement[]): ts.BreakStatement | undefined {
+  let found: ts.BreakStatement | undefined;
+  const visit = (n: ts.Node): void => {
+    if (found || ts.isFunctionLike(n) || ts.isIterationStatement(n, false) || ts.isSwitchStatement(n)) return;
+    if (ts.isBreakStatement(n)) found = n;
+    else ts.forEachChild(n, visit);
+  };
+  stmts.forEach(visit);
+  return found;
+}
+
+/** A return statement among `stmts` other than `tail`, outside nested functions. */
+function innerReturn(stmts: readonly ts.Statement[], tail: ts.ReturnStatement | undefined): ts.ReturnStatement | undefined {
+  let found: ts.ReturnStatement | undefined;
+  const visit = (n: ts.Node): void => {
+    if (found || ts.isFunctionLike(n)) return;
+    if (ts.isReturnStatement(n) && n !== tail) found = n;
+    else ts.forEachChild(n, visit);
+  };
+  stmts.forEach(visit);
+  return found;
+}
 
 function skipAsAndParens(e: ts.Expression): ts.Expression {
   while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e)) e = e.expression;

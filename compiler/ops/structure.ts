@@ -71,7 +71,7 @@ export const SCALAR_PATTERN: { [P in ScalarPrim]: PatternClass } = {
   log1p: nonlinear, expm1: nonlinear, log2: nonlinear, log10: nonlinear, atan2: nonlinear,
   sign: "none", floor: "none", ceil: "none", round: "none", trunc: "none",
   lt: "none", le: "none", gt: "none", ge: "none", eq: "none", ne: "none", not: "none", and: "none", or: "none",
-  isundef: "none", random: "none", prop: "none",
+  isundef: "none", random: "none", prop: "none", slice: "none",
 };
 
 /** A primitive's pattern class (primitives outside the scalar table: nonlinear, the safe superset). */

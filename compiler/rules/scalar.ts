@@ -198,6 +198,8 @@ const SCALAR_RULES = {
     const key = String(attrs![0]);
     return /^[A-Za-z_$][\w$]*$/.test(key) ? `${a}.${key}` : `${a}[${JSON.stringify(key)}]`;
   }),
+  // a constant array's elements from index a to b (xs.slice(a, b) of a constant array of rows or records), read in place after
+  slice: zeroRule(3, ([a, s, e]) => `${a}.slice(${s}, ${e})`),
   random: zeroRule(0, () => "Math.random()"),
   and: zeroRule(2, bin("&&")),
   or: zeroRule(2, bin("||")),

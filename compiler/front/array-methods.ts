@@ -1,0 +1,188 @@
+// Array methods inside differentiated code, as JavaScript defines them:
+// `xs.map`, `forEach`, `reduce`, `some`, `every`, `slice`, `concat`, spreads
+// in array literals and in Math.max / min / hypot. Each is a loop over the
+// elements (of a numeric array, a differentiated array of records, or a
+// constant array of rows or records), so every transform sees ordinary loads,
+// stores and loops; a callback written in place is inlined (FnLowerer.callback).
+import ts from "typescript";
+import { type Atom, BOOL, leavesOf, lit, NUM, OPAQUE, type Stmt, type Tree, v, VEC } from "../ir/ir.js";
+import { fail } from "./diagnostics.js";
+import type { FnLowerer, Val } from "./lower.js";
+
+/** The methods of arrays lowered here. */
+export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "slice", "concat"]);
+
+/** `recv.name(...)` for an array method (ARRAY_METHODS), or undefined when `recv` is no array jacc can loop over. */
+export function arrayMethod(lw: FnLowerer, name: string, recv: Val, e: ts.CallExpression): Val | undefined {
+  const els = lw.elementsOf(recv);
+  if (!els) return undefined;
+  const b = lw.b;
+  const args = e.arguments;
+  const needsCallback = name !== "slice" && name !== "concat";
+  if (needsCallback && !args.length) fail(e, "arity", `\`.${name}\` needs a callback`);
+  if (args.some((a) => ts.isSpreadElement(a))) fail(e, "unsupported-construct", `spread arguments of \`.${name}\` are not supported`);
+  const max = name === "reduce" ? 2 : name === "slice" ? 2 : name === "concat" ? Infinity : 1;
+  if (args.length > max) fail(args[max], "arity", `\`.${name}\` takes ${max} argument${max === 1 ? "" : "s"} here${max === 1 ? " (no thisArg)" : ""}`);
+  const num = (val: Val | undefined, what: string): Atom => {
+    if (!val || val.k !== "atom" || (val.t.k !== "num" && val.t.k !== "bool")) fail(args[0], "unsupported-construct", `the callback of \`.${name}\` must return ${what} here`);
+    return val.a;
+  };
+  const loop = (n: Atom, body: (i: Atom) => void): void => counted(lw, lit(0), n, body);
+  switch (name) {
+    case "map": {
+      // a new array of the callback's numbers (an array of records maps to numbers too)
+      const out = b.let("mapped", VEC, { k: "newvec", len: els.n });
+      loop(els.n, (i) => b.emit({ k: "store", arr: out, index: i, value: num(lw.callback(args[0], [els.item(i), { k: "atom", a: i, t: NUM }, recv], name), "a number (an array of numbers)") }));
+      return { k: "atom", a: out, t: VEC };
+    }
+    case "forEach":
+      loop(els.n, (i) => void lw.callback(args[0], [els.item(i), { k: "atom", a: i, t: NUM }, recv], name));
+      return { k: "atom", a: lit(undefined), t: NUM };
+    case "reduce": {
+      // without an initial value the first element starts (an empty array then gives NaN where JavaScript throws)
+      const acc = lw.numVar("acc");
+      const first = args.length < 2;
+      b.assign(acc, { k: "atom", a: first ? num(els.item(lit(0)), "a number") : lw.num(args[1]) });
+      counted(lw, lit(first ? 1 : 0), els.n, (i) => {
+        const r = lw.callback(args[0], [{ k: "atom", a: v(acc), t: NUM }, els.item(i), { k: "atom", a: i, t: NUM }, recv], name);
+        b.assign(acc, { k: "atom", a: num(r, "a number (the accumulator)") });
+      });
+      return { k: "atom", a: v(acc), t: NUM };
+    }
+    case "some":
+    case "every": {
+      // stops at the first element that decides, as JavaScript does (the callback runs no further)
+      const found = lw.numVar(name === "some" ? "any" : "all", BOOL);
+      b.assign(found, { k: "atom", a: lit(name === "every") });
+      const i = lw.numVar("i");
+      b.assign(i, { k: "atom", a: lit(0) });
+      let cond: Atom = lit(true);
+      const pre = b.sub(() => {
+        const more = b.p("lt", v(i), els.n);
+        cond = name === "some" ? b.p("and", more, b.p("not", v(found))) : b.p("and", more, v(found));
+      });
+      const body = b.sub(() => {
+        const r = lw.callback(args[0], [els.item(v(i)), { k: "atom", a: v(i), t: NUM }, recv], name);
+        const a = num(r, "a boolean");
+        b.assign(found, { k: "atom", a: (r as { t: { k: string } }).t.k === "bool" ? a : b.p("ne", a, lit(0)) });
+        b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
+      });
+      b.emit({ k: "loop", pre, cond, body });
+      return { k: "atom", a: v(found), t: BOOL };
+    }
+    case "slice": {
+      // JavaScript's relative indices: negative counts from the end, both clamped to [0, n]
+      const n = els.n;
+      const rel = (a: ts.Expression | undefined, dflt: Atom): Atom => {
+        if (!a) return dflt;
+        const x = b.p("trunc", lw.num(a));
+        const neg = b.p("max", b.p("add", n, x), lit(0));
+        const pos = b.p("min", x, n);
+        const r = lw.numVar("at");
+        b.emit({ k: "if", cond: b.p("lt", x, lit(0)), then: b.sub(() => b.assign(r, { k: "atom", a: neg })), else: b.sub(() => b.assign(r, { k: "atom", a: pos })) });
+        return v(r);
+      };
+      const start = rel(args[0], lit(0));
+      const end = rel(args[1], n);
+      const len = b.p("max", b.p("sub", end, start), lit(0));
+      const src = (recv as { a: Atom }).a;
+      if (els.list === undefined && !isVec(recv)) {
+        // a constant array of rows or records: its slice, a constant read in place as the array is
+        const out = b.let("sliced", OPAQUE, { k: "prim", op: "slice", args: [src, start, end] });
+        lw.sameConstant(out, src);
+        return { k: "atom", a: out, t: OPAQUE };
+      }
+      const k = els.list === undefined ? 1 : widthOf(els.list);
+      const out = b.let("sliced", VEC, { k: "newvec", len: k === 1 ? len : b.p("mul", len, lit(k)) });
+      loop(k === 1 ? len : b.p("mul", len, lit(k)), (i) => {
+        const from = b.p("add", i, k === 1 ? start : b.p("mul", start, lit(k)));
+        b.emit({ k: "store", arr: out, index: i, value: b.let("el", NUM, { k: "load", arr: src, index: from }) });
+      });
+      if (els.list !== undefined) lw.markList(out, els.list);
+      return { k: "atom", a: out, t: VEC };
+    }
+    case "concat": {
+      if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", "`.concat` is supported for numeric arrays");
+      return joined(lw, [{ spread: recv }, ...args.map((a) => concatPart(lw, a))], e);
+    }
+  }
+  return undefined;
+}
+
+const isVec = (val: Val): boolean => val.k === "atom" && val.t.k === "vec";
+const widthOf = (list: Tree): number => leavesOf(list).length;
+
+/** concat's argument: an array is spread, a number appended (as JavaScript's concat does). */
+function concatPart(lw: FnLowerer, a: ts.Expression): { spread: Val } | { item: Atom } {
+  const val = lw.expr(a);
+  if (isVec(val) && lw.listOf(val) === undefined) return { spread: val };
+  if (val.k === "atom" && val.t.k === "num") return { item: val.a };
+  return fail(a, "unsupported-construct", "`.concat` takes numeric arrays and numbers here");
+}
+
+/** A new array of the parts in order: the elements of each spread array, each single number. */
+export function joined(lw: FnLowerer, parts: readonly ({ spread: Val } | { item: Atom })[], at: ts.Node): Val {
+  const b = lw.b;
+  let len: Atom = lit(0);
+  const lens = parts.map((p) => {
+    const n = "item" in p ? lit(1) : b.let("n", NUM, { k: "len", arr: (p.spread as { a: Atom }).a });
+    len = len.k === "lit" && len.v === 0 ? n : b.p("add", len, n);
+    return n;
+  });
+  if (parts.length === 0) fail(at, "unsupported-construct", "an empty array here");
+  const out = b.let("joined", VEC, { k: "newvec", len });
+  let off: Atom = lit(0);
+  parts.forEach((p, j) => {
+    if ("item" in p) b.emit({ k: "store", arr: out, index: off, value: p.item });
+    else {
+      const src = (p.spread as { a: Atom }).a;
+      const at = off;
+      counted(lw, lit(0), lens[j], (i) => {
+        const to = at.k === "lit" && at.v === 0 ? i : b.p("add", i, at);
+        b.emit({ k: "store", arr: out, index: to, value: b.let("el", NUM, { k: "load", arr: src, index: i }) });
+      });
+    }
+    off = off.k === "lit" && off.v === 0 ? lens[j] : b.p("add", off, lens[j]);
+  });
+  return { k: "atom", a: out, t: VEC };
+}
+
+/** Math.max(...xs) / min / hypot with spread arguments: a fold over every number, from the empty call's value. */
+export function mathFold(lw: FnLowerer, prim: "max" | "min" | "hypot", args: readonly ts.Expression[]): Atom {
+  const b = lw.b;
+  const acc = lw.numVar("acc");
+  b.assign(acc, { k: "atom", a: lit(prim === "max" ? -Infinity : prim === "min" ? Infinity : 0) });
+  // (a fresh value, then the move: the transforms read `acc = f(acc, x)` as an update of acc, never in place)
+  const step = (x: Atom) => b.assign(acc, { k: "atom", a: b.p(prim, v(acc), x) });
+  for (const a of args) {
+    if (!ts.isSpreadElement(a)) {
+      step(lw.num(a));
+      continue;
+    }
+    const val = lw.expr(a.expression);
+    const els = isVec(val) && lw.listOf(val) === undefined ? lw.elementsOf(val) : undefined;
+    if (!els) fail(a, "unsupported-construct", `only a numeric array can be spread into \`Math.${prim}\``);
+    counted(lw, lit(0), els.n, (i) => step((els.item(i) as { a: Atom }).a));
+  }
+  return v(acc);
+}
+
+/**
+ * `for (let i = from; i < n; i++) body(i)` in the shape the front end gives
+ * every counted loop (a `loop` whose counter moves at the end of its body), so
+ * the transforms meet nothing new.
+ */
+function counted(lw: FnLowerer, from: Atom, n: Atom, body: (i: Atom) => void): void {
+  const b = lw.b;
+  const i = lw.numVar("i");
+  b.assign(i, { k: "atom", a: from });
+  let cond: Atom = lit(true);
+  const pre = b.sub(() => {
+    cond = b.p("lt", v(i), n);
+  });
+  const stmts: Stmt[] = b.sub(() => {
+    body(v(i));
+    b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
+  });
+  b.emit({ k: "loop", pre, cond, body: stmts });
+}
