@@ -13,11 +13,10 @@ import type { FnLowerer, Val } from "./lower.js";
 export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "slice", "concat"]);
 
 /** `recv.name(...)` for an array method (ARRAY_METHODS), or undefined when `recv` is no array jacc can loop over. */
-export function arrayMethod(lw: FnLowerer, name: string, recv: Val, e: ts.CallExpression): Val | undefined {
+export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readonly ts.Expression[], e: ts.Node): Val | undefined {
   const els = lw.elementsOf(recv);
   if (!els) return undefined;
   const b = lw.b;
-  const args = e.arguments;
   const needsCallback = name !== "slice" && name !== "concat";
   if (needsCallback && !args.length) fail(e, "arity", `\`.${name}\` needs a callback`);
   if (args.some((a) => ts.isSpreadElement(a))) fail(e, "unsupported-construct", `spread arguments of \`.${name}\` are not supported`);
@@ -82,24 +81,7 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, e: ts.CallEx
         b.emit({ k: "if", cond: b.p("lt", x, lit(0)), then: b.sub(() => b.assign(r, { k: "atom", a: neg })), else: b.sub(() => b.assign(r, { k: "atom", a: pos })) });
         return v(r);
       };
-      const start = rel(args[0], lit(0));
-      const end = rel(args[1], n);
-      const len = b.p("max", b.p("sub", end, start), lit(0));
-      const src = (recv as { a: Atom }).a;
-      if (els.list === undefined && !isVec(recv)) {
-        // a constant array of rows or records: its slice, a constant read in place as the array is
-        const out = b.let("sliced", OPAQUE, { k: "prim", op: "slice", args: [src, start, end] });
-        lw.sameConstant(out, src);
-        return { k: "atom", a: out, t: OPAQUE };
-      }
-      const k = els.list === undefined ? 1 : widthOf(els.list);
-      const out = b.let("sliced", VEC, { k: "newvec", len: k === 1 ? len : b.p("mul", len, lit(k)) });
-      loop(k === 1 ? len : b.p("mul", len, lit(k)), (i) => {
-        const from = b.p("add", i, k === 1 ? start : b.p("mul", start, lit(k)));
-        b.emit({ k: "store", arr: out, index: i, value: b.let("el", NUM, { k: "load", arr: src, index: from }) });
-      });
-      if (els.list !== undefined) lw.markList(out, els.list);
-      return { k: "atom", a: out, t: VEC };
+      return sliced(lw, recv, rel(args[0], lit(0)), rel(args[1], n));
     }
     case "concat": {
       if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", "`.concat` is supported for numeric arrays");
@@ -107,6 +89,58 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, e: ts.CallEx
     }
   }
   return undefined;
+}
+
+/** The elements of `recv` from `start` to `end` (clamped already) as a new array, or a constant's slice read in place. */
+export function sliced(lw: FnLowerer, recv: Val, start: Atom, end: Atom): Val {
+  const b = lw.b;
+  const els = lw.elementsOf(recv)!;
+  const len = b.p("max", b.p("sub", end, start), lit(0));
+  const src = (recv as { a: Atom }).a;
+  if (els.list === undefined && !isVec(recv)) {
+    // a constant array of rows or records: its slice, a constant read in place as the array is
+    const out = b.let("sliced", OPAQUE, { k: "prim", op: "slice", args: [src, start, end] });
+    lw.sameConstant(out, src);
+    return { k: "atom", a: out, t: OPAQUE };
+  }
+  // (an array of records' numbers: k per element)
+  const k = els.list === undefined ? 1 : widthOf(els.list);
+  const total = k === 1 ? len : b.p("mul", len, lit(k));
+  const out = b.let("sliced", VEC, { k: "newvec", len: total });
+  counted(lw, lit(0), total, (i) => {
+    const from = b.p("add", i, k === 1 ? start : b.p("mul", start, lit(k)));
+    b.emit({ k: "store", arr: out, index: i, value: b.let("el", NUM, { k: "load", arr: src, index: from }) });
+  });
+  if (els.list !== undefined) lw.markList(out, els.list);
+  return { k: "atom", a: out, t: VEC };
+}
+
+/**
+ * `Array.from({ length: n }, (_, i) => …)`, `Array.from(xs, f)` and
+ * `Float64Array.from(xs, f)`: a new numeric array of the callback's numbers
+ * (`Array.from(xs)` alone is the copy the caller makes).
+ */
+export function arrayFrom(lw: FnLowerer, e: ts.CallExpression, ctor: string): Val {
+  const b = lw.b;
+  const [src, cb] = e.arguments;
+  if (!src || !cb || e.arguments.length > 2) fail(e, "arity", `\`${ctor}.from\` takes an array (or { length: n }) and a function here (no thisArg)`);
+  const s = ts.isParenthesizedExpression(src) ? src.expression : src;
+  if (ts.isObjectLiteralExpression(s)) {
+    const p = s.properties[0];
+    if (s.properties.length !== 1 || !ts.isPropertyAssignment(p) || p.name.getText() !== "length") fail(src, "unsupported-construct", `\`${ctor}.from\` takes { length: n } or an array here`);
+    const n = lw.num(p.initializer);
+    const out = b.let("made", VEC, { k: "newvec", len: n });
+    counted(lw, lit(0), n, (i) => {
+      const r = lw.callback(cb, [{ k: "atom", a: lit(undefined), t: NUM }, { k: "atom", a: i, t: NUM }], "from");
+      if (!r || r.k !== "atom" || r.t.k !== "num") fail(cb, "unsupported-construct", `the function of \`${ctor}.from\` must return a number here`);
+      b.emit({ k: "store", arr: out, index: i, value: r.a });
+    });
+    return { k: "atom", a: out, t: VEC };
+  }
+  const recv = lw.expr(src);
+  const mapped = arrayMethod(lw, "map", recv, [cb], e);
+  if (!mapped) fail(src, "unsupported-construct", `\`${ctor}.from\` takes a numeric array, an array of records or { length: n } here`);
+  return mapped;
 }
 
 const isVec = (val: Val): boolean => val.k === "atom" && val.t.k === "vec";

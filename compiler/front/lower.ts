@@ -12,7 +12,7 @@ import { RANDOM_FACTORIES, RandomOps } from "./random.js";
 import { recordMembers, resolveType, tupleType } from "./types.js";
 import { arrayElement, ConstReader, isStructuredElement } from "./constants.js";
 import { checkForeignWrites } from "./aliases.js";
-import { ARRAY_METHODS, arrayMethod, joined, mathFold } from "./array-methods.js";
+import { ARRAY_METHODS, arrayFrom, arrayMethod, joined, mathFold, sliced } from "./array-methods.js";
 import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple or record (`keys`: its property names), or a callable. */
@@ -713,8 +713,14 @@ export class FnLowerer {
     if (ts.isArrayBindingPattern(name)) {
       name.elements.forEach((el, i) => {
         if (ts.isOmittedExpression(el)) return;
-        if (el.dotDotDotToken) fail(el, "unsupported-construct", "rest elements in destructuring are not supported");
         if (el.initializer) fail(el, "unsupported-construct", "default values in destructuring are not supported");
+        if (el.dotDotDotToken) {
+          // `const [a, ...rest] = xs`: the rest of a tuple, or a new array of the rest (xs.slice(i))
+          const els = val.k === "tuple" ? undefined : this.elementsOf(val);
+          if (val.k !== "tuple" && !els) fail(el, "unsupported-construct", "only tuples and arrays can be destructured with a rest element");
+          const rest: Val = val.k === "tuple" ? { k: "tuple", items: val.items.slice(i) } : sliced(this, val, this.b.p("min", lit(i), els!.n), els!.n);
+          return this.bindPattern(el.name, rest, isConst, el);
+        }
         let item: Val;
         if (val.k === "tuple") {
           if (i >= val.items.length) fail(el, "unsupported-construct", `the tuple has only ${val.items.length} elements`);
@@ -1482,12 +1488,19 @@ export class FnLowerer {
       if (prim === "hypot" && args.length === 0) return { k: "atom", a: lit(0), t: NUM };
       return { k: "atom", a: b.p(prim, ...args), t: NUM };
     }
-    // Float64Array.from(a): a copy of the array a
-    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Float64Array" && callee.name.text === "from" && !this.lookup("Float64Array", e)) {
-      if (e.arguments.length !== 1) fail(e, "arity", "Float64Array.from takes one argument here (no map function)");
+    // Array.from({ length: n }, f), Array.from(xs, f), Float64Array.from(xs, f): a new array of f's numbers (array-methods.ts)
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && !this.lookup(callee.expression.text, e) && e.arguments.length !== 1) {
+      return arrayFrom(this, e, callee.expression.text);
+    }
+    // Float64Array.from(a), Array.from(a): a copy of the array a
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && !this.lookup(callee.expression.text, e)) {
       const a = this.expr(e.arguments[0]);
-      if (a.k !== "atom" || a.t.k !== "vec" || a.t.f32) fail(e.arguments[0], "unsupported-construct", `\`${e.arguments[0].getText()}\` is not a number array or Float64Array`);
-      return this.copy(a);
+      const list = this.listOf(a);
+      if (a.k !== "atom" || a.t.k !== "vec" || a.t.f32 || (list !== undefined && callee.expression.text !== "Array")) fail(e.arguments[0], "unsupported-construct", `\`${e.arguments[0].getText()}\` is not a number array or Float64Array`);
+      const copy = this.copy(a);
+      // (Array.from of an array of records: a copy of its numbers, read as records still)
+      if (list !== undefined) this.markList((copy as { a: Atom }).a, list);
+      return copy;
     }
     // new Array(n).fill(0) / Array(n).fill(0)
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill") {
@@ -1515,7 +1528,7 @@ export class FnLowerer {
       const recv = this.expr(callee.expression);
       if (recv.k === "atom" && recv.t.k === "tensor") return tensorOp(this, callee.name.text, recv.a, e.arguments, e);
       // xs.map(…), reduce, forEach, some, every, slice, concat: loops (array-methods.ts)
-      const looped = ARRAY_METHODS.has(callee.name.text) ? arrayMethod(this, callee.name.text, recv, e) : undefined;
+      const looped = ARRAY_METHODS.has(callee.name.text) ? arrayMethod(this, callee.name.text, recv, e.arguments, e) : undefined;
       if (looped) return looped;
       fail(e, "unsupported-construct", `method call \`.${callee.name.text}()\` is not supported in a differentiated function`);
     }
