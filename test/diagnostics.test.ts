@@ -87,6 +87,12 @@ const FENCE: Bad[] = [
     message: [/a callback of `.map` returns only at its end/],
   },
   {
+    name: "push onto an array not made from a literal",
+    src: `export function f(x: number) {\n  const a = new Array(2).fill(0);\n  ‸a.push(x);\n  return a[2];\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/`.push` is supported on an array the function makes from an array literal/],
+  },
+  {
     name: "map callback returning a record",
     src: `export function f(xs: number[]) {\n  const ys = xs.map(‸(x) => ({ a: x }));\n  return ys.length;\n}\nexport const d = grad(f);`,
     code: U,

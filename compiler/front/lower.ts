@@ -170,6 +170,8 @@ export class FnLowerer {
   private readonly writes = new Map<Stmt, ts.Expression>();
   /** reads of arrays of rows, tuples and records passed as constants (constants.ts) */
   private readonly consts: ConstReader;
+  /** the arrays made from an array literal: JavaScript arrays, which `push` grows (a write past the end grows their tangents and adjoints too) */
+  private readonly grows = new Set<string>();
   /** the vectors holding an array of records' numbers flat (a parameter in `listParams`): one element's structure, its leaves the offsets */
   private readonly lists = new Map<string, Tree>();
 
@@ -706,6 +708,7 @@ export class FnLowerer {
       // (`const q = ps` names the same differentiated array of records; a `let` may be given another array later, so it is not one)
       const list = this.listOf(val);
       if (list !== undefined && isConst) this.lists.set((n.a as { name: string }).name, list);
+      if (isConst && val.a.k === "var" && this.grows.has(val.a.name)) this.grows.add((n.a as { name: string }).name);
       // (and `const q = data` the same constant, read as its declared type)
       if (t.k === "opaque" && isConst) this.consts.alias((n.a as { name: string }).name, val.a);
       return this.bind(name.text, { k: "var", name: (n.a as { name: string }).name, type: t, isConst, isParam: false });
@@ -1007,7 +1010,9 @@ export class FnLowerer {
       }
       const items = e.elements.map((x) => this.expr(x, false, undefined));
       if (hint === "tuple" || items.some((x) => x.k !== "atom" || x.t.k !== "num")) return { k: "tuple", items };
-      return { k: "atom", a: b.let("arr", VEC, { k: "veclit", items: items.map((x) => (x as { a: Atom }).a) }), t: VEC };
+      const arr = b.let("arr", VEC, { k: "veclit", items: items.map((x) => (x as { a: Atom }).a) });
+      this.grows.add((arr as { name: string }).name);
+      return { k: "atom", a: arr, t: VEC };
     }
     if (ts.isNewExpression(e)) return this.newExpr(e);
     if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e);
@@ -1436,6 +1441,21 @@ export class FnLowerer {
     return a.k === "var" ? a.name : String(a.v);
   }
 
+  /** `out.push(...values)` of an array made from a literal (`const out: number[] = []`): each value stored at the end; the new length. */
+  private push(recv: Val, e: ts.CallExpression): Val {
+    const arr = recv.k === "atom" && recv.t.k === "vec" && recv.a.k === "var" && this.grows.has(recv.a.name) ? recv.a : undefined;
+    if (!arr) fail(e, "unsupported-construct", "`.push` is supported on an array the function makes from an array literal and names with `const` (`const out: number[] = []`)");
+    const target = (e.expression as ts.PropertyAccessExpression).expression;
+    for (const a of e.arguments) {
+      if (ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments of `.push` are not supported");
+      const value = this.num(a);
+      const store: Stmt = { k: "store", arr, index: this.b.let("n", NUM, { k: "len", arr }), value, loc: this.loc(e) };
+      this.writes.set(store, target);
+      this.b.emit(store);
+    }
+    return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr }), t: NUM };
+  }
+
   /** A fresh Float64Array holding the numbers of the array `val` (the way to write into a parameter's numbers). */
   private copy(val: Extract<Val, { k: "atom" }>): Val {
     return { k: "atom", a: this.b.let("copy", VEC, { k: "copyvec", src: val.a }), t: VEC };
@@ -1527,6 +1547,8 @@ export class FnLowerer {
     if (ts.isPropertyAccessExpression(callee) && jaccName === undefined && !(ts.isIdentifier(callee.expression) && callee.expression.text === "Math")) {
       const recv = this.expr(callee.expression);
       if (recv.k === "atom" && recv.t.k === "tensor") return tensorOp(this, callee.name.text, recv.a, e.arguments, e);
+      // out.push(a, b): writes past the end of an array made from a literal, which grows as in JavaScript
+      if (callee.name.text === "push") return this.push(recv, e);
       // xs.map(…), reduce, forEach, some, every, slice, concat: loops (array-methods.ts)
       const looped = ARRAY_METHODS.has(callee.name.text) ? arrayMethod(this, callee.name.text, recv, e.arguments, e) : undefined;
       if (looped) return looped;
