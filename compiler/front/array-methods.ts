@@ -10,7 +10,7 @@ import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
 
 /** The methods of arrays lowered here. */
-export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "slice", "concat"]);
+export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "find", "findIndex", "filter", "slice", "concat"]);
 
 /** `recv.name(...)` for an array method (ARRAY_METHODS), or undefined when `recv` is no array jacc can loop over. */
 export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readonly ts.Expression[], e: ts.Node): Val | undefined {
@@ -48,6 +48,46 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
       });
       return { k: "atom", a: v(acc), t: NUM };
     }
+    case "filter": {
+      // the elements the callback keeps, appended to a growing array (an array of records stays one)
+      const out = lw.growing();
+      loop(els.n, (i) => {
+        const el = els.item(i);
+        // (records kept from a constant array too: the result is an array of those records' numbers, read as records)
+        const shape = lw.structureOf(el);
+        if (shape !== undefined) lw.markList(out, shape);
+        const r = lw.callback(args[0], [el, { k: "atom", a: i, t: NUM }, recv], name);
+        const keep = truthy(b, num(r, "a boolean"), r!);
+        b.emit({ k: "if", cond: keep, then: b.sub(() => lw.append(out, lw.leaves(el, e), e as ts.Expression)), else: [] });
+      });
+      return { k: "atom", a: out, t: VEC };
+    }
+    case "find":
+    case "findIndex": {
+      // the first element (its index) the callback accepts, else undefined (−1); stops there as JavaScript does
+      if (name === "find" && (els.list !== undefined || !isVec(recv))) fail(e, "unsupported-construct", "`.find` is supported on numeric arrays here (use findIndex and index the array)");
+      const at = lw.numVar("found");
+      b.assign(at, { k: "atom", a: lit(-1) });
+      const i = lw.numVar("i");
+      b.assign(i, { k: "atom", a: lit(0) });
+      let cond: Atom = lit(true);
+      const pre = b.sub(() => {
+        cond = b.p("and", b.p("lt", v(i), els.n), b.p("lt", v(at), lit(0)));
+      });
+      const body = b.sub(() => {
+        const r = lw.callback(args[0], [els.item(v(i)), { k: "atom", a: v(i), t: NUM }, recv], name);
+        const hit = truthy(b, num(r, "a boolean"), r!);
+        b.emit({ k: "if", cond: hit, then: b.sub(() => b.assign(at, { k: "atom", a: v(i) })), else: [] });
+        b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
+      });
+      b.emit({ k: "loop", pre, cond, body });
+      if (name === "findIndex") return { k: "atom", a: v(at), t: NUM };
+      const out = lw.numVar("item");
+      b.assign(out, { k: "atom", a: lit(undefined) });
+      const src = (recv as { a: Atom }).a;
+      b.emit({ k: "if", cond: b.p("ge", v(at), lit(0)), then: b.sub(() => b.assign(out, { k: "atom", a: b.let("el", NUM, { k: "load", arr: src, index: v(at) }) })), else: [] });
+      return { k: "atom", a: v(out), t: NUM };
+    }
     case "some":
     case "every": {
       // stops at the first element that decides, as JavaScript does (the callback runs no further)
@@ -62,8 +102,7 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
       });
       const body = b.sub(() => {
         const r = lw.callback(args[0], [els.item(v(i)), { k: "atom", a: v(i), t: NUM }, recv], name);
-        const a = num(r, "a boolean");
-        b.assign(found, { k: "atom", a: (r as { t: { k: string } }).t.k === "bool" ? a : b.p("ne", a, lit(0)) });
+        b.assign(found, { k: "atom", a: truthy(b, num(r, "a boolean"), r!) });
         b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
       });
       b.emit({ k: "loop", pre, cond, body });
@@ -141,6 +180,11 @@ export function arrayFrom(lw: FnLowerer, e: ts.CallExpression, ctor: string): Va
   const mapped = arrayMethod(lw, "map", recv, [cb], e);
   if (!mapped) fail(src, "unsupported-construct", `\`${ctor}.from\` takes a numeric array, an array of records or { length: n } here`);
   return mapped;
+}
+
+/** A callback's value as a condition: a boolean, or a number ≠ 0 (as conditions read numbers). */
+function truthy(b: FnLowerer["b"], a: Atom, r: Val): Atom {
+  return r.k === "atom" && r.t.k === "bool" ? a : b.p("ne", a, lit(0));
 }
 
 const isVec = (val: Val): boolean => val.k === "atom" && val.t.k === "vec";

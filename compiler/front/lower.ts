@@ -1448,12 +1448,35 @@ export class FnLowerer {
     const target = (e.expression as ts.PropertyAccessExpression).expression;
     for (const a of e.arguments) {
       if (ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments of `.push` are not supported");
-      const value = this.num(a);
-      const store: Stmt = { k: "store", arr, index: this.b.let("n", NUM, { k: "len", arr }), value, loc: this.loc(e) };
-      this.writes.set(store, target);
-      this.b.emit(store);
+      this.append(arr, [this.num(a)], target);
     }
     return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr }), t: NUM };
+  }
+
+  /** Stores `values` past the end of `arr`, an array made from a literal (it grows); `at`: the array as written, for the write check. */
+  append(arr: Atom, values: readonly Atom[], at: ts.Expression): void {
+    for (const value of values) {
+      const store: Stmt = { k: "store", arr, index: this.b.let("n", NUM, { k: "len", arr }), value, loc: this.loc(at) };
+      this.writes.set(store, at);
+      this.b.emit(store);
+    }
+  }
+
+  /** A record's or tuple's structure, its leaves numbered in order (undefined for a single value). */
+  structureOf(val: Val): Tree | undefined {
+    return val.k === "tuple" ? treeOfVal(val) : undefined;
+  }
+
+  /** An empty array that grows as values are appended (a literal `[]`), and the atoms of a value in order (a record's leaves). */
+  growing(): Atom {
+    const arr = this.b.let("kept", VEC, { k: "veclit", items: [] });
+    this.grows.add((arr as { name: string }).name);
+    return arr;
+  }
+  leaves(val: Val, at: ts.Node): Atom[] {
+    const flat = this.flatten(val, at);
+    if (flat.some((x) => x.t.k !== "num")) fail(at, "unsupported-construct", "only numbers, and records or tuples of numbers, can be kept in a new array here");
+    return flat.map((x) => x.a);
   }
 
   /** A fresh Float64Array holding the numbers of the array `val` (the way to write into a parameter's numbers). */
