@@ -354,6 +354,9 @@ export class Analysis {
       case "fill0": {
         const arr = this.read(inst, st, s.arr);
         if (arr.t !== "vec" || arr.len < 0) this.fail("vector-length", "a write into a vector whose length is not known when the kernel is built");
+        // (a JavaScript array grows where it is written past its end, as `push` does; a WGSL array has a static size)
+        const at = s.k === "store" ? this.read(inst, st, s.index) : undefined;
+        if (at?.t === "num" && at.v !== undefined && at.v >= arr.len) this.fail("growing-array", "a write past the end of an array (`push`, or an index beyond its length): WGSL arrays have static sizes");
         return;
       }
       case "call": {
