@@ -93,6 +93,18 @@ const FENCE: Bad[] = [
     message: [/`.push` is supported on an array the function makes from an array literal/],
   },
   {
+    name: "sort without a comparator",
+    src: `export function f(x: number) {\n  const a = [x, 2 * x];\n  ‸a.sort();\n  return a[0];\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/sorts numbers as strings in JavaScript/],
+  },
+  {
+    name: "sort of a parameter array",
+    src: `export function f(xs: number[]) {\n  ‸xs.sort((a, b) => a - b);\n  return xs[0];\n}\nexport const d = grad(f);`,
+    code: "param-write",
+    message: [/only arrays created in the function can be written/],
+  },
+  {
     name: "map callback returning a record",
     src: `export function f(xs: number[]) {\n  const ys = xs.map(‸(x) => ({ a: x }));\n  return ys.length;\n}\nexport const d = grad(f);`,
     code: U,

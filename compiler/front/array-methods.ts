@@ -10,17 +10,18 @@ import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
 
 /** The methods of arrays lowered here. */
-export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "find", "findIndex", "filter", "slice", "concat"]);
+export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "find", "findIndex", "filter", "slice", "concat", "sort", "includes", "indexOf"]);
 
 /** `recv.name(...)` for an array method (ARRAY_METHODS), or undefined when `recv` is no array jacc can loop over. */
 export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readonly ts.Expression[], e: ts.Node): Val | undefined {
   const els = lw.elementsOf(recv);
   if (!els) return undefined;
   const b = lw.b;
-  const needsCallback = name !== "slice" && name !== "concat";
+  const needsCallback = !["slice", "concat", "includes", "indexOf"].includes(name);
+  if (needsCallback && name === "sort" && !args.length) fail(e, "unsupported-construct", "`.sort()` without a comparator sorts numbers as strings in JavaScript; give one (`(a, b) => a - b`)");
   if (needsCallback && !args.length) fail(e, "arity", `\`.${name}\` needs a callback`);
   if (args.some((a) => ts.isSpreadElement(a))) fail(e, "unsupported-construct", `spread arguments of \`.${name}\` are not supported`);
-  const max = name === "reduce" ? 2 : name === "slice" ? 2 : name === "concat" ? Infinity : 1;
+  const max = name === "reduce" || name === "slice" ? 2 : name === "concat" ? Infinity : 1;
   if (args.length > max) fail(args[max], "arity", `\`.${name}\` takes ${max} argument${max === 1 ? "" : "s"} here${max === 1 ? " (no thisArg)" : ""}`);
   const num = (val: Val | undefined, what: string): Atom => {
     if (!val || val.k !== "atom" || (val.t.k !== "num" && val.t.k !== "bool")) fail(args[0], "unsupported-construct", `the callback of \`.${name}\` must return ${what} here`);
@@ -121,6 +122,61 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
         return v(r);
       };
       return sliced(lw, recv, rel(args[0], lit(0)), rel(args[1], n));
+    }
+    case "sort": {
+      // in place, stable, as JavaScript's: an insertion sort whose comparisons are the comparator's (O(n²): for short arrays)
+      if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", "`.sort` is supported on numeric arrays the function made (sort a copy: `xs.slice().sort(…)`)");
+      const arr = (recv as { a: Atom }).a;
+      const at = ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) ? e.expression.expression : (e as ts.Expression);
+      counted(lw, lit(1), els.n, (i) => {
+        const key = lw.numVar("key");
+        b.assign(key, { k: "atom", a: b.let("el", NUM, { k: "load", arr, index: i }) });
+        const j = lw.numVar("j");
+        b.assign(j, { k: "atom", a: b.p("sub", i, lit(1)) });
+        const after = lw.numVar("after", BOOL);
+        let cond: Atom = lit(true);
+        const pre = b.sub(() => {
+          // a[j] comes after the key: only while j ≥ 0 (the comparator is not called past the start)
+          b.assign(after, { k: "atom", a: lit(false) });
+          const then = b.sub(() => {
+            const r = lw.callback(args[0], [{ k: "atom", a: b.let("el", NUM, { k: "load", arr, index: v(j) }), t: NUM }, { k: "atom", a: v(key), t: NUM }], name);
+            b.assign(after, { k: "atom", a: b.p("gt", num(r, "a number"), lit(0)) });
+          });
+          b.emit({ k: "if", cond: b.p("ge", v(j), lit(0)), then, else: [] });
+          cond = v(after);
+        });
+        const body = b.sub(() => {
+          lw.storeInto(arr, b.p("add", v(j), lit(1)), b.let("el", NUM, { k: "load", arr, index: v(j) }), at);
+          b.assign(j, { k: "atom", a: b.p("sub", v(j), lit(1)) });
+        });
+        b.emit({ k: "loop", pre, cond, body });
+        lw.storeInto(arr, b.p("add", v(j), lit(1)), v(key), at);
+      });
+      return recv;
+    }
+    case "includes":
+    case "indexOf": {
+      // === for indexOf, SameValueZero for includes (NaN is found); never differentiated
+      if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", `\`.${name}\` is supported on numeric arrays here`);
+      if (args.length !== 1) fail(e, "arity", `\`.${name}\` takes one value here (no fromIndex)`);
+      const x = lw.num(args[0]);
+      const at = lw.numVar("found");
+      b.assign(at, { k: "atom", a: lit(-1) });
+      const i = lw.numVar("i");
+      b.assign(i, { k: "atom", a: lit(0) });
+      let cond: Atom = lit(true);
+      const pre = b.sub(() => {
+        cond = b.p("and", b.p("lt", v(i), els.n), b.p("lt", v(at), lit(0)));
+      });
+      const body = b.sub(() => {
+        const el = (els.item(v(i)) as { a: Atom }).a;
+        let hit = b.p("eq", el, x);
+        if (name === "includes") hit = b.p("or", hit, b.p("and", b.p("ne", el, el), b.p("ne", x, x)));
+        b.emit({ k: "if", cond: hit, then: b.sub(() => b.assign(at, { k: "atom", a: v(i) })), else: [] });
+        b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
+      });
+      b.emit({ k: "loop", pre, cond, body });
+      return name === "indexOf" ? { k: "atom", a: v(at), t: NUM } : { k: "atom", a: b.p("ge", v(at), lit(0)), t: BOOL };
     }
     case "concat": {
       if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", "`.concat` is supported for numeric arrays");

@@ -1453,6 +1453,13 @@ export class FnLowerer {
     return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr }), t: NUM };
   }
 
+  /** `arr[index] = value`, a write the function's write check sees (`at`: the array as written). */
+  storeInto(arr: Atom, index: Atom, value: Atom, at: ts.Expression): void {
+    const store: Stmt = { k: "store", arr, index, value, loc: this.loc(at) };
+    this.writes.set(store, at);
+    this.b.emit(store);
+  }
+
   /** Stores `values` past the end of `arr`, an array made from a literal (it grows); `at`: the array as written, for the write check. */
   append(arr: Atom, values: readonly Atom[], at: ts.Expression): void {
     for (const value of values) {
