@@ -1308,6 +1308,7 @@ export class FnLowerer {
     // (a return before the end would leave the enclosing function here: write the loop out, or a helper function)
     const early = stmts && innerReturn(stmts, tail);
     if (early) fail(early, "unsupported-construct", `a callback of \`.${method}\` returns only at its end inside a differentiated function (write the loop out, or name a helper function)`);
+    const loc = this.b.loc; // (the statements after the call keep their own line)
     this.scopes.push(new Map());
     f.parameters.forEach((p, i) => {
       if (p.dotDotDotToken || p.initializer) fail(p, "unsupported-construct", `a parameter of the callback of \`.${method}\` cannot be a rest parameter or have a default value`);
@@ -1319,6 +1320,7 @@ export class FnLowerer {
       out = tail?.expression ? this.expr(tail.expression) : undefined;
     } else out = this.expr(body as ts.Expression);
     this.popScope();
+    this.b.loc = loc;
     return out;
   }
 
