@@ -178,6 +178,37 @@ test("fuzz/oracle: a derivative that divides rounding noise (std at a constant v
   assert.ok(stats.adUnstable > before, "some point was found ill-conditioned (else this test checks nothing)");
 });
 
+// seed 20280119 (tensor): 2^round(acc²) + acc / 2 with acc ≈ 9, about 2^81, moves by nothing a double can
+// hold at the stencils' steps, so both stencils said 0 where the derivative (of acc / 2) is 1.495
+const HUGE_PLUS_SLOPE = `function th0(a: Tensor): Tensor {
+  return a.round().exp2();
+}
+export function f(x0: Tensor): Tensor {
+  let acc = x0.sum().mul(0.5);
+  let i0 = 0;
+  while (i0 < x0.size(0)) {
+    let i1 = 0;
+    while (i1 < x0.size(0)) {
+      let t2 = acc;
+      t2 = t2.mul(0.5).add(t2.tanh());
+      acc = acc.add(t2.sum().tanh());
+      i1++;
+    }
+    i0++;
+  }
+  return th0(acc.square()).add(acc.mul(0.5));
+}
+`;
+
+test("fuzz/oracle: finite differences of a huge value cannot see a small slope: the point is not compared with them", async () => {
+  const { Tensor } = await import("jacc");
+  const { stats } = await import("./fuzz/check.js");
+  const before = stats.fdUnstable;
+  const s = { source: HUGE_PLUS_SLOPE, imports: `import { Tensor } from "jacc";`, params: [{ name: "x0", type: "Tensor" }], outShapes: [[]], tuple: false, scalarOut: true, tensorOut: true, points: [[new Tensor(Float64Array.of(0.00329, 0.008852, 0.355415), [3])]] };
+  assert.equal((await check(s, ["first"], false)).map((f) => f.category), []);
+  assert.ok(stats.fdUnstable > before, "the point was found beyond finite differences (else this test checks nothing)");
+});
+
 test("fuzz/oracle: a smooth derivative, right or wrong, is not called ill-conditioned", () => {
   // ∂/∂x of sin(x²)·e^(3y), and a wrong one (cos(x)·e^(3y)): both smooth, so a wrong one still fails against finite differences
   const right = ([x, y]: number[]) => [[Float64Array.of(2 * x * Math.cos(x * x) * Math.exp(3 * y)), Float64Array.of(3 * Math.sin(x * x) * Math.exp(3 * y))]];

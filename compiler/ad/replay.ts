@@ -86,7 +86,8 @@ export function writesVar(list: Stmt[], name: string): boolean {
 /**
  * Variables whose value reaches no result: read only as a condition, an index,
  * a loop bound, by a comparison (a boolean), or by definitions that reach no
- * result themselves (dead code, `const t = h(u)` never read). Their cotangent is
+ * result themselves (dead code, `const t = h(u)` never read; also an array made
+ * here whose elements reach nothing, `const [a, b] = [h(u), …]`). Their cotangent is
  * exactly zero, so the reverse sweep neither computes their partials nor calls
  * a callee's reverse for them: a loop condition such as `while (Math.abs(r) > tol)`
  * costs nothing on the tape, and an unused value that overflows does not turn a
@@ -95,10 +96,20 @@ export function writesVar(list: Stmt[], name: string): boolean {
  */
 export function withoutCotangent(fn: Fn, fns: ReadonlyMap<string, Fn>): Set<string> {
   const candidates = new Set<string>();
-  for (const [k, t] of fn.vars) if (t.k === "num") candidates.add(k);
+  for (const [k, t] of fn.vars) if (t.k === "num" || t.k === "vec") candidates.add(k);
   for (const p of fn.params) candidates.delete(p.name);
   walk(fn.body, (s) => {
     if (s.k === "return") for (const a of s.values) if (a.k === "var") candidates.delete(a.name);
+    // an array is one only where it is its own: made here (a literal, a new array, a copy) and never
+    // another name of an array (`const b = a`), a call's result or argument, so a store into it
+    // writes nothing anyone else reads (`const [a, b] = [h(x), …]` with a and b unused)
+    if (s.k === "let" && fn.vars.get(s.dst)?.k === "vec" && !["veclit", "newvec", "copyvec"].includes(s.e.k)) candidates.delete(s.dst);
+    if (s.k === "let" && s.e.k === "atom" && s.e.a.k === "var" && fn.vars.get(s.e.a.name)?.k === "vec") candidates.delete(s.e.a.name);
+    if (s.k === "call") {
+      for (const d of s.dsts) if (fn.vars.get(d)?.k === "vec") candidates.delete(d);
+      for (const a of s.args) if (a.k === "var" && fn.vars.get(a.name)?.k === "vec") candidates.delete(a.name);
+    }
+    if (s.k === "effect") for (const a of s.args) if (a.k === "var") candidates.delete(a.name);
   });
   const numeric = (a: Atom) => a.k === "lit" || fn.vars.get(a.name)?.k === "num" || fn.vars.get(a.name)?.k === "bool";
   let changed = true;
@@ -124,7 +135,10 @@ export function withoutCotangent(fn: Fn, fns: ReadonlyMap<string, Fn>): Set<stri
           if (s.dsts.every((d) => candidates.has(d)) && (s.args.every(numeric) || storesNothing(fns, s.fn))) return;
           for (const a of s.args) drop(a);
           return;
-        case "store": return (drop(s.arr), drop(s.value)); // the index only selects
+        case "store":
+          // (a store into an array whose elements reach nothing reaches nothing; the index only selects)
+          if (s.arr.k === "var" && candidates.has(s.arr.name)) return;
+          return (drop(s.arr), drop(s.value));
         default:
           for (const a of stmtReads(s)) drop(a);
       }
