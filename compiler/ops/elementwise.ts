@@ -138,11 +138,12 @@ const constant: DiffRule = { jvp: () => null, vjp: (_b, x) => x.map(() => null),
 const recip = (b: Builder, a: Atom) => T(b, "t.div", [lit(1), a]);
 const sq = (b: Builder, a: Atom) => T(b, "t.mul", [a, a]);
 const step = (b: Builder, a: Atom) => T(b, "ad.step", [a]);
-/** where(x > 0, 1, other): the derivative of ops that are the identity above 0 (elu, leakyRelu) */
-const identityAbove0 = (b: Builder, x: Atom, other: Atom) => {
-  const s = step(b, x);
-  return T(b, "t.add", [s, T(b, "t.mul", [T(b, "t.sub", [lit(1), s]), other])]);
-};
+/**
+ * where(x > 0, 1, other): the derivative of ops that are the identity above 0 (elu, leakyRelu).
+ * A selection, as PyTorch's backward is: elu's other, alpha·eˣ, is ∞ above x ≈ 709, and a blend
+ * s + (1 − s)·other made 0 · ∞ = NaN there (found by the fuzzer, seed 20290047).
+ */
+const identityAbove0 = (b: Builder, x: Atom, other: Atom) => T(b, "t.where", [T(b, "t.gt", [x, lit(0)]), lit(1), other]);
 
 const R = [-2, 2] as const;
 const POS = [0.3, 2] as const;
