@@ -1359,8 +1359,11 @@ export class FnLowerer {
 
   private elementAccess(e: ts.ElementAccessExpression): Val {
     const index = skipParens(e.argumentExpression);
+    // (the hint is for this access's own object; an enclosing one's, `y[1].unbind(0)[2]`, holds again after it)
+    const outerHint = this.piecesHint;
     if (ts.isNumericLiteral(index)) this.piecesHint = { node: skipParens(e.expression), count: Number(index.text) + 1 };
     const obj = this.expr(e.expression);
+    this.piecesHint = outerHint;
     if (obj.k === "tuple" && obj.keys) {
       const key = skipParens(e.argumentExpression);
       if (!ts.isStringLiteral(key) && !ts.isNoSubstitutionTemplateLiteral(key)) fail(e, "unsupported-construct", "a record must be indexed by a literal property name");
