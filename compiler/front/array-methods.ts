@@ -1,6 +1,7 @@
 // Array methods inside differentiated code, as JavaScript defines them:
-// `xs.map`, `forEach`, `reduce`, `some`, `every`, `slice`, `concat`, spreads
-// in array literals and in Math.max / min / hypot. Each is a loop over the
+// `xs.map`, `forEach`, `reduce`, `some`, `every`, `find`, `findIndex`,
+// `filter`, `sort`, `includes`, `indexOf`, `slice`, `concat`, `Array.from`,
+// spreads in array literals and in Math.max / min / hypot. Each is a loop over the
 // elements (of a numeric array, a differentiated array of records, or a
 // constant array of rows or records), so every transform sees ordinary loads,
 // stores and loops; a callback written in place is inlined (FnLowerer.callback).
@@ -8,6 +9,9 @@ import ts from "typescript";
 import { type Atom, BOOL, leavesOf, lit, NUM, OPAQUE, type Stmt, type Tree, v, VEC } from "../ir/ir.js";
 import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
+
+/** An array's length and elements, as FnLowerer.elementsOf reads them. */
+type Elements = NonNullable<ReturnType<FnLowerer["elementsOf"]>>;
 
 /** The methods of arrays lowered here. */
 export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "find", "findIndex", "filter", "slice", "concat", "sort", "includes", "indexOf"]);
@@ -67,47 +71,26 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
     case "findIndex": {
       // the first element (its index) the callback accepts, else undefined (−1); stops there as JavaScript does
       if (name === "find" && (els.list !== undefined || !isVec(recv))) fail(e, "unsupported-construct", "`.find` is supported on numeric arrays here (use findIndex and index the array)");
-      const at = lw.numVar("found");
-      b.assign(at, { k: "atom", a: lit(-1) });
-      const i = lw.numVar("i");
-      b.assign(i, { k: "atom", a: lit(0) });
-      let cond: Atom = lit(true);
-      const pre = b.sub(() => {
-        cond = b.p("and", b.p("lt", v(i), els.n), b.p("lt", v(at), lit(0)));
+      const at = firstHit(lw, els.n, (i) => {
+        const r = lw.callback(args[0], [els.item(i), { k: "atom", a: i, t: NUM }, recv], name);
+        return truthy(b, num(r, "a boolean"), r!);
       });
-      const body = b.sub(() => {
-        const r = lw.callback(args[0], [els.item(v(i)), { k: "atom", a: v(i), t: NUM }, recv], name);
-        const hit = truthy(b, num(r, "a boolean"), r!);
-        b.emit({ k: "if", cond: hit, then: b.sub(() => b.assign(at, { k: "atom", a: v(i) })), else: [] });
-        b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
-      });
-      b.emit({ k: "loop", pre, cond, body });
-      if (name === "findIndex") return { k: "atom", a: v(at), t: NUM };
+      if (name === "findIndex") return { k: "atom", a: at, t: NUM };
       const out = lw.numVar("item");
       b.assign(out, { k: "atom", a: lit(undefined) });
       const src = (recv as { a: Atom }).a;
-      b.emit({ k: "if", cond: b.p("ge", v(at), lit(0)), then: b.sub(() => b.assign(out, { k: "atom", a: b.let("el", NUM, { k: "load", arr: src, index: v(at) }) })), else: [] });
+      b.emit({ k: "if", cond: b.p("ge", at, lit(0)), then: b.sub(() => b.assign(out, { k: "atom", a: b.let("el", NUM, { k: "load", arr: src, index: at }) })), else: [] });
       return { k: "atom", a: v(out), t: NUM };
     }
     case "some":
     case "every": {
-      // stops at the first element that decides, as JavaScript does (the callback runs no further)
-      const found = lw.numVar(name === "some" ? "any" : "all", BOOL);
-      b.assign(found, { k: "atom", a: lit(name === "every") });
-      const i = lw.numVar("i");
-      b.assign(i, { k: "atom", a: lit(0) });
-      let cond: Atom = lit(true);
-      const pre = b.sub(() => {
-        const more = b.p("lt", v(i), els.n);
-        cond = name === "some" ? b.p("and", more, b.p("not", v(found))) : b.p("and", more, v(found));
+      // the first element that decides (some: accepted, every: refused); the callback runs no further, as in JavaScript
+      const at = firstHit(lw, els.n, (i) => {
+        const r = lw.callback(args[0], [els.item(i), { k: "atom", a: i, t: NUM }, recv], name);
+        const ok = truthy(b, num(r, "a boolean"), r!);
+        return name === "some" ? ok : b.p("not", ok);
       });
-      const body = b.sub(() => {
-        const r = lw.callback(args[0], [els.item(v(i)), { k: "atom", a: v(i), t: NUM }, recv], name);
-        b.assign(found, { k: "atom", a: truthy(b, num(r, "a boolean"), r!) });
-        b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
-      });
-      b.emit({ k: "loop", pre, cond, body });
-      return { k: "atom", a: v(found), t: BOOL };
+      return { k: "atom", a: b.p(name === "some" ? "ge" : "lt", at, lit(0)), t: BOOL };
     }
     case "slice": {
       // JavaScript's relative indices: negative counts from the end, both clamped to [0, n]
@@ -121,7 +104,7 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
         b.emit({ k: "if", cond: b.p("lt", x, lit(0)), then: b.sub(() => b.assign(r, { k: "atom", a: neg })), else: b.sub(() => b.assign(r, { k: "atom", a: pos })) });
         return v(r);
       };
-      return sliced(lw, recv, rel(args[0], lit(0)), rel(args[1], n));
+      return sliced(lw, recv, els, rel(args[0], lit(0)), rel(args[1], n));
     }
     case "sort": {
       // in place, stable, as JavaScript's: an insertion sort whose comparisons are the comparator's (O(n²): for short arrays)
@@ -160,23 +143,12 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
       if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", `\`.${name}\` is supported on numeric arrays here`);
       if (args.length !== 1) fail(e, "arity", `\`.${name}\` takes one value here (no fromIndex)`);
       const x = lw.num(args[0]);
-      const at = lw.numVar("found");
-      b.assign(at, { k: "atom", a: lit(-1) });
-      const i = lw.numVar("i");
-      b.assign(i, { k: "atom", a: lit(0) });
-      let cond: Atom = lit(true);
-      const pre = b.sub(() => {
-        cond = b.p("and", b.p("lt", v(i), els.n), b.p("lt", v(at), lit(0)));
+      const at = firstHit(lw, els.n, (i) => {
+        const el = (els.item(i) as { a: Atom }).a;
+        const same = b.p("eq", el, x);
+        return name === "includes" ? b.p("or", same, b.p("and", b.p("ne", el, el), b.p("ne", x, x))) : same;
       });
-      const body = b.sub(() => {
-        const el = (els.item(v(i)) as { a: Atom }).a;
-        let hit = b.p("eq", el, x);
-        if (name === "includes") hit = b.p("or", hit, b.p("and", b.p("ne", el, el), b.p("ne", x, x)));
-        b.emit({ k: "if", cond: hit, then: b.sub(() => b.assign(at, { k: "atom", a: v(i) })), else: [] });
-        b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
-      });
-      b.emit({ k: "loop", pre, cond, body });
-      return name === "indexOf" ? { k: "atom", a: v(at), t: NUM } : { k: "atom", a: b.p("ge", v(at), lit(0)), t: BOOL };
+      return name === "indexOf" ? { k: "atom", a: at, t: NUM } : { k: "atom", a: b.p("ge", at, lit(0)), t: BOOL };
     }
     case "concat": {
       if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", "`.concat` is supported for numeric arrays");
@@ -187,9 +159,8 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
 }
 
 /** The elements of `recv` from `start` to `end` (clamped already) as a new array, or a constant's slice read in place. */
-export function sliced(lw: FnLowerer, recv: Val, start: Atom, end: Atom): Val {
+export function sliced(lw: FnLowerer, recv: Val, els: Elements, start: Atom, end: Atom): Val {
   const b = lw.b;
-  const els = lw.elementsOf(recv)!;
   const len = b.p("max", b.p("sub", end, start), lit(0));
   const src = (recv as { a: Atom }).a;
   if (els.list === undefined && !isVec(recv)) {
@@ -299,6 +270,29 @@ export function mathFold(lw: FnLowerer, prim: "max" | "min" | "hypot", args: rea
     counted(lw, lit(0), els.n, (i) => step((els.item(i) as { a: Atom }).a));
   }
   return v(acc);
+}
+
+/**
+ * The first index below n where `hit(i)` holds, else −1: a loop that stops
+ * there, as JavaScript's find, findIndex, indexOf and includes do (the test
+ * runs no further).
+ */
+function firstHit(lw: FnLowerer, n: Atom, hit: (i: Atom) => Atom): Atom {
+  const b = lw.b;
+  const at = lw.numVar("found");
+  b.assign(at, { k: "atom", a: lit(-1) });
+  const i = lw.numVar("i");
+  b.assign(i, { k: "atom", a: lit(0) });
+  let cond: Atom = lit(true);
+  const pre = b.sub(() => {
+    cond = b.p("and", b.p("lt", v(i), n), b.p("lt", v(at), lit(0)));
+  });
+  const body = b.sub(() => {
+    b.emit({ k: "if", cond: hit(v(i)), then: b.sub(() => b.assign(at, { k: "atom", a: v(i) })), else: [] });
+    b.assign(i, { k: "atom", a: b.p("add", v(i), lit(1)) });
+  });
+  b.emit({ k: "loop", pre, cond, body });
+  return v(at);
 }
 
 /**

@@ -721,7 +721,7 @@ export class FnLowerer {
           // `const [a, ...rest] = xs`: the rest of a tuple, or a new array of the rest (xs.slice(i))
           const els = val.k === "tuple" ? undefined : this.elementsOf(val);
           if (val.k !== "tuple" && !els) fail(el, "unsupported-construct", "only tuples and arrays can be destructured with a rest element");
-          const rest: Val = val.k === "tuple" ? { k: "tuple", items: val.items.slice(i) } : sliced(this, val, this.b.p("min", lit(i), els!.n), els!.n);
+          const rest: Val = val.k === "tuple" ? { k: "tuple", items: val.items.slice(i) } : sliced(this, val, els!, this.b.p("min", lit(i), els!.n), els!.n);
           return this.bindPattern(el.name, rest, isConst, el);
         }
         let item: Val;
