@@ -9,7 +9,8 @@
 //            (compiler/module/emit.ts)
 // A module without markers is returned unchanged, byte for byte.
 import type MagicString from "magic-string";
-import { type Diagnostic, DiagnosticError, makeDiagnostic, uniqueDiagnostics } from "./front/diagnostics.js";
+import { type Diagnostic, DiagnosticError, diagnosticAt, makeDiagnostic, uniqueDiagnostics } from "./front/diagnostics.js";
+import { UnsupportedDerivative } from "./ops/unsupported.js";
 import type { JacobianPlan } from "./ir/plan.js";
 import type { CompilePaths } from "./ad/jvp.js";
 import { collect } from "./module/collect.js";
@@ -81,7 +82,12 @@ export function compileModule(source: string, fileName: string, options: Compile
       if (options.explain && !built.closure) reports.push(explainMarker(c.program, c.mc, call, c.mod.sf, built));
     } catch (err) {
       if (err instanceof DiagnosticError) diagnostics.push(err.diagnostic);
-      else if (err instanceof Error) diagnostics.push(makeDiagnostic(call, "internal", `internal compiler error: ${err.message}`));
+      else if (err instanceof UnsupportedDerivative) {
+        // at the op where it is in this module, else at the marker that reached it
+        const at = err.loc;
+        if (at && at.file === c.mod.sf.fileName) diagnostics.push(diagnosticAt(c.mod.sf, at.line, at.col, "unsupported-construct", err.message));
+        else diagnostics.push(makeDiagnostic(call, "unsupported-construct", at ? `${err.message} (${at.file}:${at.line}:${at.col})` : err.message));
+      } else if (err instanceof Error) diagnostics.push(makeDiagnostic(call, "internal", `internal compiler error: ${err.message}`));
       else throw err;
     }
   }

@@ -11,7 +11,7 @@ export { solve as linalgSolve, inv as linalgInv } from "./ops/linalg.js";
 export { det as linalgDet, linalgSlogdetPiece, cholesky as linalgCholesky, adDetCofactor } from "./ops/linalg-det.js";
 export { linalgNorm } from "./ops/linalg-norm.js";
 export { adEinsumCheck } from "./ops/einsum.js";
-export { adCeTarget, adCeTargetTangent, adNllTarget } from "./ops/loss.js";
+export { adCeTarget, adCeTargetTangent, adClassMove, adNllTarget } from "./ops/loss.js";
 export { adConvInput, adConvWeight, adMaxPoolJvp, adMaxPoolBackward, adAvgPoolBackward } from "./ops/conv.js";
 export { bFold } from "./batching-conv.js";
 export { bLoss } from "./batching-nn.js";

@@ -30,7 +30,8 @@ test("bad inputs: the op, the shapes and the index named", () => {
   throwsWith(() => crossEntropy(x, tensor([3, 0])), RangeError, /^crossEntropy: target 3 at position 0 is not a class index in 0\.\.2 \(input \[2,3\]\)$/);
   throwsWith(() => crossEntropy(x, tensor([0.5, 0])), RangeError, /^crossEntropy: target 0\.5 at position 0 is not a class index/);
   throwsWith(() => crossEntropy(x, tensor([1, 2, 0])), RangeError, /^crossEntropy: target must be class indices \[2\] or probabilities \[2,3\] for input \[2,3\], got \[3\]$/);
-  throwsWith(() => crossEntropy(tensor([[[1]]]), tensor([0])), RangeError, /^crossEntropy: input must be \[C\] or \[N, C\]/);
+  throwsWith(() => crossEntropy(tensor(1), tensor(0)), RangeError, /^crossEntropy: input must be \[C\], \[N, C\] or \[N, C, d1, …\] \(class scores\), got \[\]$/);
+  throwsWith(() => crossEntropy(tensor([[[1, 2]]]), tensor([0])), RangeError, /^crossEntropy: target must be class indices \[1,2\] or probabilities \[1,1,2\] for input \[1,1,2\], got \[1\]$/);
   throwsWith(() => crossEntropy(X as unknown as Tensor, tensor([0, 1])), TypeError, /^crossEntropy: expected a Tensor for input, got/);
   throwsWith(() => crossEntropy(x, [0, 1] as unknown as Tensor), TypeError, /^crossEntropy: expected a Tensor for target, got/);
 });
@@ -50,6 +51,18 @@ gpuTest("cross-entropy.test.ts", "WebGPU: class indices and probabilities give t
     assert.ok(Math.abs((await read(crossEntropy(x3.to("webgpu"), t3.to("webgpu"), opts))) - want) < 1e-6, JSON.stringify(opts));
   }
   assert.ok(Number.isNaN(await read(crossEntropy(x3.to("webgpu"), tensor([1, 1, 1]).to("webgpu"), { ignoreIndex: 1 }))));
+  // a class weight and [N, C, d]: the CPU's numbers
+  const w = tensor([0.5, 2, 1.5]), s = tensor([[[0.3, 1.5], [-1.2, 0.1], [0.8, -0.4]], [[0.2, -1], [0.2, 0.5], [-0.7, 0.4]]]), ts = tensor([[2, 0], [1, 1]]);
+  for (const opts of [{ weight: w }, { weight: w, ignoreIndex: 1, labelSmoothing: 0.2 }]) {
+    const want = crossEntropy(x3, t3, opts).item();
+    assert.ok(Math.abs((await read(crossEntropy(x3.to("webgpu"), t3.to("webgpu"), { ...opts, weight: w.to("webgpu") }))) - want) < 1e-6, JSON.stringify(opts));
+    const wantS = crossEntropy(s, ts, opts).item();
+    assert.ok(Math.abs((await read(crossEntropy(s.to("webgpu"), ts.to("webgpu"), { ...opts, weight: w.to("webgpu") }))) - wantS) < 1e-6, `[N, C, d] ${JSON.stringify(opts)}`);
+  }
+  const soft = s.mul(2).softmax(1);
+  assert.ok(Math.abs((await read(nllLoss(s.to("webgpu"), ts.to("webgpu"), { weight: w.to("webgpu") }))) - nllLoss(s, ts, { weight: w }).item()) < 1e-6);
+  assert.ok(Math.abs((await read(crossEntropy(s.to("webgpu"), soft.to("webgpu"), { weight: w.to("webgpu") }))) - crossEntropy(s, soft, { weight: w }).item()) < 1e-6);
+  throwsWith(() => crossEntropy(x3.to("webgpu"), t3.to("webgpu"), { weight: w }), TypeError, /^crossEntropy: weight is on cpu, input on webgpu$/);
 });
 
 test("ignoreIndex and labelSmoothing: PyTorch's formula; −100 ignored by default; bad values named", () => {
@@ -66,15 +79,66 @@ test("ignoreIndex and labelSmoothing: PyTorch's formula; −100 ignored by defau
   throwsWith(() => crossEntropy(x, tensor([2, 1, 0]), { labelSmoothing: 1.5 }), RangeError, /^crossEntropy: labelSmoothing must be between 0 and 1, got number 1\.5$/);
   throwsWith(() => crossEntropy(x, tensor([2, 1, 0]), { ignoreIndex: 0.5 }), TypeError, /^crossEntropy: ignoreIndex must be an integer, got number 0\.5$/);
   throwsWith(() => crossEntropy(x, x.softmax(-1), { ignoreIndex: 1 }), RangeError, /^crossEntropy: ignoreIndex \(1\) is not supported for a target of probabilities \[3,3\]$/);
-  throwsWith(() => crossEntropy(x, tensor([2, 1, 0]), { weight: x } as never), RangeError, /^crossEntropy: unknown option "weight" \(it takes \{ reduction, ignoreIndex, labelSmoothing \}\)$/);
+  throwsWith(() => crossEntropy(x, tensor([2, 1, 0]), { weights: x } as never), RangeError, /^crossEntropy: unknown option "weights" \(it takes \{ reduction, weight, ignoreIndex, labelSmoothing \}\)$/);
   assert.ok(Math.abs(nllLoss(x.logSoftmax(-1), tensor([2, 1, 0], { dtype: "float64" }), { ignoreIndex: 1 }).item() - (full[0] + full[2]) / 2) < 1e-15);
-  throwsWith(() => nllLoss(x, tensor([2, 1, 0]), { labelSmoothing: 0.1 } as never), RangeError, /^nllLoss: unknown option "labelSmoothing" \(it takes \{ reduction, ignoreIndex \}\)$/);
+  throwsWith(() => nllLoss(x, tensor([2, 1, 0]), { labelSmoothing: 0.1 } as never), RangeError, /^nllLoss: unknown option "labelSmoothing" \(it takes \{ reduction, weight, ignoreIndex \}\)$/);
+});
+
+test("a class weight: each row times its class's weight, the mean divided by the weight of the rows that count; bad weights named", () => {
+  const x = tensor([...X, [0.2, 0.2, -0.7]], { dtype: "float64" }), t = tensor([2, 1, 0], { dtype: "float64" }), w = tensor([0.5, 2, 1.5], { dtype: "float64" });
+  const lp = x.logSoftmax(-1).data, W = [0.5, 2, 1.5];
+  // PyTorch's: Σ_n w_{t_n} (−log p_{n,t_n}) / Σ_n w_{t_n}
+  const terms = [2, 1, 0].map((k, n) => W[k] * -lp[n * 3 + k]);
+  assert.ok(Math.abs(crossEntropy(x, t, { weight: w }).item() - (terms[0] + terms[1] + terms[2]) / (1.5 + 2 + 0.5)) < 1e-15);
+  assert.ok(Math.abs(crossEntropy(x, t, { weight: w, ignoreIndex: 1 }).item() - (terms[0] + terms[2]) / (1.5 + 0.5)) < 1e-15);
+  assert.ok(Math.abs(crossEntropy(x, t, { weight: w, reduction: "sum" }).item() - (terms[0] + terms[1] + terms[2])) < 1e-14);
+  assert.equal(Array.from(nllLoss(x.logSoftmax(-1), t, { weight: w, reduction: "none" }).data).map((v, n) => Math.abs(v - terms[n]) < 1e-15), [true, true, true]);
+  // probabilities: each class's term times its weight, the mean over rows
+  const p = x.mul(2).softmax(-1), pd = p.data;
+  const soft = [0, 1, 2].map((n) => -[0, 1, 2].reduce((s, c) => s + W[c] * pd[n * 3 + c] * lp[n * 3 + c], 0));
+  assert.ok(Math.abs(crossEntropy(x, p, { weight: w }).item() - (soft[0] + soft[1] + soft[2]) / 3) < 1e-15);
+  throwsWith(() => crossEntropy(x, t, { weight: tensor([1, 2]) }), RangeError, /^crossEntropy: weight must be \[3\] \(one per class of input \[3,3\]\), got \[2\]$/);
+  throwsWith(() => crossEntropy(x, t, { weight: [1, 2, 3] as never }), TypeError, /^crossEntropy: weight must be a Tensor of one weight per class, got/);
+  throwsWith(() => nllLoss(x, t, { weight: tensor([[1, 2, 3]]) }), RangeError, /^nllLoss: weight must be \[3\] \(one per class of input \[3,3\]\), got \[1,3\]$/);
+});
+
+test("[N, C, d1, …]: the classes along dim 1, one loss per position (as each position's [N, C] row)", () => {
+  // scores [2, 3, 2]: two examples, three classes, two positions; the same as [4, 3] rows with the classes last
+  const s = tensor([[[0.3, 1.5], [-1.2, 0.1], [0.8, -0.4]], [[0.2, -1], [0.2, 0.5], [-0.7, 0.4]]], { dtype: "float64" });
+  const t = tensor([[2, 0], [1, 1]], { dtype: "float64" }), w = tensor([0.5, 2, 1.5], { dtype: "float64" });
+  const rows = s.movedim(1, -1).reshape(4, 3), flat = t.reshape(4);
+  const per = crossEntropy(s, t, { reduction: "none", labelSmoothing: 0.1 });
+  assert.equal([...per.shape], [2, 2]);
+  assert.equal(Array.from(per.data), Array.from(crossEntropy(rows, flat, { reduction: "none", labelSmoothing: 0.1 }).data));
+  assert.ok(Math.abs(crossEntropy(s, t, { weight: w, ignoreIndex: 0 }).item() - crossEntropy(rows, flat, { weight: w, ignoreIndex: 0 }).item()) < 1e-15);
+  assert.ok(Math.abs(crossEntropy(s, s.softmax(1)).item() - crossEntropy(rows, rows.softmax(-1)).item()) < 1e-15);
+  assert.ok(Math.abs(nllLoss(s.logSoftmax(1), t, { weight: w }).item() - nllLoss(rows.logSoftmax(-1), flat, { weight: w }).item()) < 1e-15);
+  throwsWith(() => crossEntropy(s, tensor([2, 0])), RangeError, /^crossEntropy: target must be class indices \[2,2\] or probabilities \[2,3,2\] for input \[2,3,2\], got \[2\]$/);
+});
+
+test("a class weight that depends on the differentiated input: a diagnostic at the statement (at the marker for an expression body), never a silent zero", () => {
+  expectDiagnostic("ce-weight-varies", `import { crossEntropy, grad, tensor, type Tensor } from "jacc";\nconst t = tensor([2, 0]);\nexport const g = grad((z: Tensor): Tensor => {\n  const w = z.sum(0).exp();\n  ‸return crossEntropy(z, t, { weight: w });\n});\n`, {
+    code: "unsupported-construct",
+    message: [/the derivative of `crossEntropy` with respect to its `weight` is not supported \(PyTorch has none either\)/],
+  });
+  expectDiagnostic("nll-weight-varies", `import { jacfwd, nllLoss, tensor, type Tensor } from "jacc";\nconst t = tensor([2, 0]);\nexport const g = ‸jacfwd((z: Tensor, w: Tensor): Tensor => nllLoss(z, t, { weight: w }), { argnums: 1 });\n`, {
+    code: "unsupported-construct",
+    message: [/the derivative of `nllLoss` with respect to its `weight` is not supported/],
+  });
 });
 
 test("inside a differentiated function the options are literals in range", () => {
   expectDiagnostic("ce-smoothing", `import { crossEntropy, type Tensor } from "jacc";\nexport const g = grad((z: Tensor, t: Tensor): Tensor => crossEntropy(z, t, { labelSmoothing: ‸2 }));\n`, {
     code: "invalid-option",
     message: [/option `labelSmoothing` of `crossEntropy` must be a number in \[0, 1\], got 2/],
+  });
+  expectDiagnostic("ce-weight-array", `import { crossEntropy, grad, type Tensor } from "jacc";\nexport const g = grad((z: Tensor, t: Tensor): Tensor => crossEntropy(z, t, { weight: ‸[1, 2, 3] }));\n`, {
+    code: "unsupported-type",
+    message: [/option `weight` of `crossEntropy` must be a Tensor/],
+  });
+  expectDiagnostic("ce-weight-unknown", `import { crossEntropy, grad, type Tensor } from "jacc";\nexport const g = grad((z: Tensor, t: Tensor): Tensor => crossEntropy(z, t, { ‸weights: t }));\n`, {
+    code: "invalid-option",
+    message: [/unknown option `weights` of `crossEntropy` \(it takes \{ reduction\?: "mean" \| "sum" \| "none", ignoreIndex\?: an integer, labelSmoothing\?: a number in \[0, 1\], weight\?: Tensor \}\)/],
   });
   expectDiagnostic("ce-ignore", `import { crossEntropy, type Tensor } from "jacc";\nexport const g = grad((z: Tensor, t: Tensor): Tensor => crossEntropy(z, t, { ignoreIndex: ‸0.5 }));\n`, {
     code: "invalid-option",

@@ -391,6 +391,10 @@ const CASES: Record<string, Case[]> = {
     { expr: "crossEntropy(x.mul(y), tensor(1))", args: [[4], [4]] }, // one example: [C] and a 0-d index
     { expr: "crossEntropy(x, y.softmax(-1), { reduction: \"sum\" })", args: [[2, 3], [2, 3]], hessian: true, jvp: true },
     { expr: "crossEntropy(x, tensor([2, 0]), { reduction: \"none\" })", args: [[2, 3]], hessian: true },
+    // a class weight (mean: by the weight of the rows that count) and spatial dims ([N, C, d]: the classes along dim 1)
+    { expr: "crossEntropy(x, tensor([2, 0, 2]), { weight: tensor([0.5, 2, 1.5]), labelSmoothing: 0.1 })", args: [[3, 3]], hessian: true, jvp: true },
+    { expr: "crossEntropy(x, y.softmax(1), { weight: tensor([0.5, 2, 1.5]) })", args: [[2, 3, 2], [2, 3, 2]], hessian: true, jvp: true },
+    { expr: "crossEntropy(x.mul(x), tensor([[2, 0], [1, 1]]), { reduction: \"none\" })", args: [[2, 3, 2]], hessian: true, jvp: true },
   ],
   // torch.nn.functional (issue 17 §3, nn)
   "t.nllLoss": [
@@ -398,6 +402,7 @@ const CASES: Record<string, Case[]> = {
     { expr: "nllLoss(x.mul(y), tensor([1, 1, 0]), { reduction: \"sum\" })", args: [[3, 2], [2]], hessian: true },
     { expr: "nllLoss(x, tensor([2, 0]), { reduction: \"none\" }).exp()", args: [[2, 3]], jvp: true },
     { expr: "nllLoss(x, tensor(1))", args: [[3]] },
+    { expr: "nllLoss(x.logSoftmax(1), tensor([[2, 0], [1, 1]]), { weight: tensor([0.5, 2, 1.5]) })", args: [[2, 3, 2]], hessian: true, jvp: true },
   ],
   "t.mseLoss": [
     { expr: "mseLoss(x, y)", args: [[2, 3], [2, 3]], hessian: true, jvp: true },

@@ -77,6 +77,8 @@ function cases(): Case[] {
     ["layerNorm batched weight and bias", `(w: Tensor, x: Tensor) => layerNorm(x, 3, w, w.neg())`, "[0, null]", ["A", "M"]],
     ["mseLoss nllLoss", `(x: Tensor, y: Tensor, v: Tensor) => mseLoss(x, y).add(mseLoss(x, v, { reduction: "sum" })).add(nllLoss(x.logSoftmax(-1), K, { reduction: "sum" }))`, "[0, null, null]", ["S3", "M", "V"]],
     ["crossEntropy bce", `(x: Tensor, y: Tensor) => crossEntropy(x, y.softmax(-1), { reduction: "none" }).sum().add(binaryCrossEntropyWithLogits(x, y.sub(1), { reduction: "sum" })).add(crossEntropy(x, K))`, "[0, 1]", ["S3", "S3.transpose(0, 1)"]],
+    ["crossEntropy nllLoss weight and [N, C, d]", `(x: Tensor, y: Tensor) => crossEntropy(x, K, { weight: y.select(0, 0).abs() }).add(crossEntropy(x.unsqueeze(-1), K.unsqueeze(-1), { weight: y.select(0, 1).abs(), reduction: "sum" })).add(nllLoss(x.unsqueeze(-1).logSoftmax(1), K.unsqueeze(-1), { weight: y.select(0, 0).abs(), reduction: "none" }).sum())`, "[0, null]", ["S3", "M"]],
+    ["grad of a weighted [N, C, d] crossEntropy", `grad((x: Tensor, y: Tensor) => crossEntropy(x.unsqueeze(-1).mul(y.unsqueeze(-1)), K.unsqueeze(-1), { weight: y.select(0, 1).abs(), ignoreIndex: 0 }))`, "[0, null]", ["S3", "M"]],
     ["grad of the nn ops", `grad((x: Tensor, y: Tensor) => mseLoss(x, y).add(crossEntropy(x, K2)).add(nllLoss(x, K, { reduction: "none" }).sum()).add(layerNorm(linear(x, y), 2).sin().sum()).add(binaryCrossEntropyWithLogits(x, y.sub(1))))`, "[0, null]", ["S3", "M"]],
     ["item size numbers", `(x: Tensor) => x.mul(x.sum().item() * x.size(0))`, "0", ["A"]],
     ["numbers batched with tensors", `(x: Tensor, s: number) => x.mul(s).add(Math.sin(s))`, "[0, 0]", ["A", "Float64Array.from([0.1, 0.2, 0.3, 0.4])"]],

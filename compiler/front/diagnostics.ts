@@ -41,6 +41,13 @@ export function makeDiagnostic(node: ts.Node, code: string, message: string): Di
   };
 }
 
+/** A diagnostic at a 1-based line and column of `sf` (a transform's located error), underlining the word there. */
+export function diagnosticAt(sf: ts.SourceFile, line: number, col: number, code: string, message: string): Diagnostic {
+  const start = sf.getPositionOfLineAndCharacter(line - 1, col - 1);
+  const length = Math.max(1, /^[\w$.]*/.exec(sf.text.slice(start, start + 200))![0].length);
+  return { file: sf.fileName, line, col, code, message, frame: codeFrame(sf.text, line - 1, col - 1, length), severity: "error", start, length };
+}
+
 export function fail(node: ts.Node, code: string, message: string): never {
   throw new DiagnosticError(makeDiagnostic(node, code, message));
 }

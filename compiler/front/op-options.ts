@@ -30,19 +30,26 @@ const takes = (f: OptionField) =>
   : f.min !== undefined && f.max !== undefined ? `a number in [${f.min}, ${f.max}]`
   : f.min !== undefined ? `a number ≥ ${f.min}`
   : `a ${f.values}`;
-const describe = (fields: readonly OptionField[]) => `{ ${fields.map((f) => `${f.name}?: ${takes(f)}`).join(", ")} }`;
+const describe = (fields: readonly OptionField[], tensors: readonly string[]) => `{ ${[...fields.map((f) => `${f.name}?: ${takes(f)}`), ...tensors.map((n) => `${n}?: Tensor`)].join(", ")} }`;
 
-/** The value of each field, in declaration order (its default where left out); `e` absent or `undefined`: all defaults. */
-export function readOptions(op: string, e: ts.Expression | undefined, fields: readonly OptionField[]): OptionValue[] {
+/**
+ * The value of each field, in declaration order (its default where left out); `e` absent or
+ * `undefined`: all defaults. `tensors`: fields whose values are Tensors (crossEntropy's weight), left
+ * to the caller (optionTensor) and not literals.
+ */
+export function readOptions(op: string, e: ts.Expression | undefined, fields: readonly OptionField[], tensors: readonly string[] = []): OptionValue[] {
   const out = new Map<string, OptionValue>();
   const inner = e && skipParens(e);
   if (inner && !(ts.isIdentifier(inner) && inner.text === "undefined")) {
-    if (!ts.isObjectLiteralExpression(inner)) fail(e!, "invalid-option", `the options of \`${op}\` must be an object literal inside a differentiated function: ${describe(fields)}`);
+    if (!ts.isObjectLiteralExpression(inner)) fail(e!, "invalid-option", `the options of \`${op}\` must be an object literal inside a differentiated function: ${describe(fields, tensors)}`);
     for (const p of inner.properties) {
-      if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) fail(p, "invalid-option", `the options of \`${op}\` must be written \`name: literal\` (${describe(fields)})`);
+      // (a Tensor field may be written `{ weight }`)
+      if (ts.isShorthandPropertyAssignment(p) && tensors.includes(p.name.text)) continue;
+      if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) fail(p, "invalid-option", `the options of \`${op}\` must be written \`name: literal\` (${describe(fields, tensors)})`);
       const name = p.name.text;
+      if (tensors.includes(name)) continue;
       const f = fields.find((x) => x.name === name);
-      if (!f) fail(p.name, "invalid-option", `unknown option \`${name}\` of \`${op}\` (it takes ${describe(fields)})`);
+      if (!f) fail(p.name, "invalid-option", `unknown option \`${name}\` of \`${op}\` (it takes ${describe(fields, tensors)})`);
       const v = optionLiteral(p.initializer);
       if (v === NOT_LITERAL) fail(p.initializer, "invalid-option", `option \`${name}\` of \`${op}\` must be a literal inside a differentiated function (${takes(f)})`);
       const inRange = (x: number) => (f.min === undefined || x >= f.min) && (f.max === undefined || x <= f.max) && (!f.integer || Number.isInteger(x));
@@ -52,6 +59,16 @@ export function readOptions(op: string, e: ts.Expression | undefined, fields: re
     }
   }
   return fields.map((f) => out.get(f.name) ?? f.dflt);
+}
+
+/** The expression given for the options' Tensor field `name` (undefined where left out or written `undefined` / `null`); readOptions checked the object. */
+export function optionTensor(e: ts.Expression | undefined, name: string): ts.Expression | undefined {
+  const inner = e && skipParens(e);
+  if (!inner || !ts.isObjectLiteralExpression(inner)) return undefined;
+  const p = inner.properties.find((q) => (ts.isPropertyAssignment(q) || ts.isShorthandPropertyAssignment(q)) && (ts.isIdentifier(q.name) || ts.isStringLiteral(q.name)) && q.name.text === name);
+  const given = p && (ts.isShorthandPropertyAssignment(p) ? p.name : ts.isPropertyAssignment(p) ? p.initializer : undefined);
+  const v = given && skipParens(given);
+  return !v || v.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(v) && v.text === "undefined") ? undefined : given;
 }
 
 /** A positional literal argument: a number, a boolean, or (shape) an integer or an array of integers. */

@@ -10,7 +10,7 @@ import { fail } from "./diagnostics.js";
 import type { FnLowerer, Val } from "./lower.js";
 import { skipParens } from "./module.js";
 import { lowerEinsum } from "./einsum.js";
-import { readLiteralArg, readOptions } from "./op-options.js";
+import { optionTensor, readLiteralArg, readOptions } from "./op-options.js";
 
 /** A call's reading: the registry entry's surface, and its primitive. */
 interface OpSpec extends Omit<Surface, "lits"> {
@@ -280,6 +280,8 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
 function paramsCall(lw: FnLowerer, name: string, spec: OpSpec, recv: Atom | undefined, args: readonly ts.Expression[], node: ts.Node): Val {
   const atoms: Atom[] = [];
   const attrs: unknown[] = [];
+  // (the options' Tensor fields: operands after the params' own)
+  const tensorOptions: Atom[] = [];
   let i = 0;
   for (const [k, p] of spec.params!.entries()) {
     if (k === 0 && recv) {
@@ -302,11 +304,23 @@ function paramsCall(lw: FnLowerer, name: string, spec: OpSpec, recv: Atom | unde
         if (p.dflt === undefined) fail(node, "arity", `\`${name}\` needs its ${p.name}`);
         attrs.push(p.dflt);
       } else attrs.push(readLiteralArg(name, a, p.name, p.kind, p.min, p.max));
-    } else attrs.push(...readOptions(name, a, p.fields));
+    } else {
+      attrs.push(...readOptions(name, a, p.fields, p.tensors));
+      for (const field of p.tensors ?? []) tensorOptions.push(optionOperand(lw, name, field, optionTensor(a, field)));
+    }
   }
+  atoms.push(...tensorOptions);
   const extra = args[i];
   if (extra) fail(extra, "arity", `too many arguments for \`${name}\``);
   return { k: "atom", a: lw.b.t(spec.prim, atoms, attrs), t: TENSOR };
+}
+
+/** An options object's Tensor field (crossEntropy's weight): its value, or the literal undefined where left out. */
+function optionOperand(lw: FnLowerer, op: string, field: string, e: ts.Expression | undefined): Atom {
+  if (!e) return lit(undefined);
+  const val = lw.expr(e);
+  if (val.k !== "atom" || val.t.k !== "tensor") fail(e, "unsupported-type", `option \`${field}\` of \`${op}\` must be a Tensor`);
+  return val.a;
 }
 
 /**
@@ -374,6 +388,7 @@ function paramsAsFunction(spec: OpSpec, name: string, fnName: string): Fn | unde
   const params = ps.filter((p) => p.k === "operand" && !p.optional).map((_, i) => ({ name: names[i], type: TENSOR }));
   let next = 0;
   const args = ps.flatMap((p) => (p.k !== "operand" ? [] : p.optional ? [lit(undefined)] : [v(params[next++].name)]));
+  for (const p of ps) if (p.k === "options") args.push(...(p.tensors ?? []).map(() => lit(undefined)));
   const attrs = ps.flatMap((p) => (p.k === "lit" ? [p.dflt] : p.k === "options" ? p.fields.map((f) => f.dflt) : []));
   return opFunction(fnName, name, params, spec.prim, args, attrs);
 }

@@ -18,6 +18,9 @@ export interface InternalOpDef {
 const NUMBER = () => NUM;
 /** A helper over operands that share their leading dims (the class losses' targets): unbatched operands repeated over the batch. */
 const broadcastAll = (op: string, n: number): BatchRule => (b, args, kinds, attrs, B) => ({ a: b.t(op, args.map((a, i) => (i < n && !isB(kinds[i]) ? b.t("ad.bBroadcast", [a, B]) : a)), attrs), kind: "b" });
+/** A class loss's helper whose operand `at` is the class weight: the same for every example, or the row loop. */
+const constantWeight = (at: number, rule: BatchRule): BatchRule => (b, args, kinds, attrs, B) =>
+  args[at] && !(args[at].k === "lit" && args[at].v === undefined) && isB(kinds[at]) ? "a class weight that varies over the batch runs row by row under vmap" : rule(b, args, kinds, attrs, B);
 /** A helper with no derivative and no structured or batching rule (masks, weights, plumbing). */
 const plumbing = (fn: string, operands: number, structure: OpStructure = NONE, batch: BatchRule | null = null): InternalOpDef => ({
   rule: { operands, js: call(fn), zero: true },
@@ -88,26 +91,39 @@ const INTERNAL_OPS_TABLE = {
     batch: (b, args, kinds, [subs]) => ({ a: b.t("ad.einsumCheck", args, [subs, kinds.map(isB)]), kind: isB(kinds[0]) ? "b" : "u" }),
   },
   "ad.reshapeAs": { rule: linear("adReshapeAs", (b, ct, x) => T(b, "ad.reshapeAs", [ct, x[0]]), "ad.reshapeAs"), structure: { structure: "reshape", sj: "sjReshapeAs" }, batch: flagged("ad.bReshapeAs", 2) },
-  // crossEntropy's target distribution (runtime/ops/loss.ts): the target itself for probabilities, a
-  // one-hot for class indices; ad.ceTargetTangent(x, t, v) is how it moves: v (times 1 − smoothing),
-  // or zeros. attrs [ignoreIndex, labelSmoothing, reduction]; batched, each example counts its own rows
+  // crossEntropy's target distribution (runtime/ops/loss.ts), classes last: the target itself for
+  // probabilities, a one-hot for class indices, times the class weight (operand 3, undefined: none);
+  // ad.ceTargetTangent(x, t, v, w) is how it moves: v (times 1 − smoothing, times w), or zeros.
+  // attrs [ignoreIndex, labelSmoothing, reduction]; batched, each example counts its own rows
   "ad.ceTarget": backward(
     {
       operands: 2,
       js: call("adCeTarget"),
-      jvp: (b, [x, t], [, dt], _o, [, smooth]) => (dt ? T(b, "ad.ceTargetTangent", [x, t, dt], [smooth]) : null),
-      vjp: (b, [x, t], _o, ct, act, [, smooth]) => [null, act[1] ? T(b, "ad.ceTargetTangent", [x, t, ct], [smooth]) : null],
+      jvp: (b, [x, t, w], [, dt], _o, [, smooth]) => (dt ? T(b, "ad.ceTargetTangent", [x, t, dt, w], [smooth]) : null),
+      vjp: (b, [x, t, w], _o, ct, act, [, smooth]) => [null, act[1] ? T(b, "ad.ceTargetTangent", [x, t, ct, w], [smooth]) : null],
     },
-    (b, args, kinds, attrs, B) => broadcastAll("ad.ceTarget", 2)(b, args, kinds, [...attrs.slice(0, 3), true], B),
+    constantWeight(2, (b, args, kinds, attrs, B) => broadcastAll("ad.ceTarget", 2)(b, args, kinds, [...attrs.slice(0, 3), true], B)),
   ),
   "ad.ceTargetTangent": backward(
     {
       operands: 3,
       js: call("adCeTargetTangent"),
-      jvp: (b, [x, t], [, , dv], _o, attrs) => (dv ? T(b, "ad.ceTargetTangent", [x, t, dv], attrs) : null),
-      vjp: (b, [x, t], _o, ct, act, attrs) => [null, null, act[2] ? T(b, "ad.ceTargetTangent", [x, t, ct], attrs) : null],
+      jvp: (b, [x, t, , w], [, , dv], _o, attrs) => (dv ? T(b, "ad.ceTargetTangent", [x, t, dv, w], attrs) : null),
+      vjp: (b, [x, t, , w], _o, ct, act, attrs) => [null, null, act[2] ? T(b, "ad.ceTargetTangent", [x, t, ct, w], attrs) : null],
     },
-    broadcastAll("ad.ceTargetTangent", 3),
+    constantWeight(3, broadcastAll("ad.ceTargetTangent", 3)),
+  ),
+  // the class losses' classes' dim moved last (attrs [true]) or back ([false]) where the input has
+  // spatial dims (PyTorch's [N, C, d1, …]; runtime/ops/loss.ts adClassMove): a permutation of its first
+  // operand, the second (the input) only saying whether and where; batched, attrs gain whether each is
+  "ad.classMove": backward(
+    {
+      operands: 1,
+      js: call("adClassMove"),
+      jvp: (b, [, x], [da], _o, attrs) => (da ? T(b, "ad.classMove", [da, x], attrs) : null),
+      vjp: (b, [, x], _o, ct, _act, [last, ...batched]) => [T(b, "ad.classMove", [ct, x], [!last, ...batched])],
+    },
+    (b, [a, x], kinds, [last]) => ({ a: b.t("ad.classMove", [a, x], [last, isB(kinds[0]), isB(kinds[1])]), kind: isB(kinds[0]) ? "b" : "u" }),
   ),
   // conv1d / conv2d's derivative kernels (runtime/ops/conv.ts), attrs [spatial dims, stride, padding, dilation,
   // groups]: each bilinear, its derivatives written with the convolution and the other kernel, so Hessians work.
@@ -137,7 +153,7 @@ const INTERNAL_OPS_TABLE = {
   "ad.avgPoolBackward": backward(linear("adAvgPoolBackward", (b, ct, _x, attrs) => T(b, "t.avgPool2d", [ct], attrs), "ad.avgPoolBackward"), foldBoth("adAvgPoolBackward")),
   // nllLoss's one-hot of its class indices (runtime/ops/loss.ts): a constant
   // attrs [ignoreIndex, reduction]; batched, each example counts its own rows
-  "ad.nllTarget": plumbing("adNllTarget", 2, NONE, (b, args, kinds, attrs, B) => broadcastAll("ad.nllTarget", 2)(b, args, kinds, [...attrs.slice(0, 2), true], B)),
+  "ad.nllTarget": plumbing("adNllTarget", 2, NONE, constantWeight(2, (b, args, kinds, attrs, B) => broadcastAll("ad.nllTarget", 2)(b, args, kinds, [...attrs.slice(0, 2), true], B))),
   "ad.sumBackward": backward(
     linear("adSumBackward", (b, ct, _x, attrs) => T(b, "t.sum", [ct], attrs), "ad.sumBackward"),
     // ct broadcast back over the reduced dims: an expand when the dims were kept or were all of them

@@ -15,6 +15,7 @@ import { type Atom, type Builder, lit, NUM, TENSOR, type Type, VEC } from "../ir
 import { expandAs, sumTo, T, tadd } from "./elementwise.js";
 import { aligned, type BatchRule, dimArgs, type Kind, elementwiseRule, fallback, flagged, intsUnbatched, isB, join, reduction, same, shift, shiftNum, tensorOf } from "./batching.js";
 import { type OpStructure, DENSE, MOVE, NONE, RESHAPE } from "./structure.js";
+import { UnsupportedDerivative } from "./unsupported.js";
 
 type Tan = Atom | null;
 
@@ -84,7 +85,8 @@ export interface OptionField {
 export type Param =
   | { k: "operand"; name: string; optional?: true }
   | { k: "lit"; name: string; kind: "number" | "boolean" | "shape"; dflt?: OptionValue; min?: number; max?: number }
-  | { k: "options"; fields: readonly OptionField[] };
+  /** `tensors`: the names of fields that are Tensors (crossEntropy's weight): operands after the params' own, in order */
+  | { k: "options"; fields: readonly OptionField[]; tensors?: readonly string[] };
 
 export interface TensorOpDef {
   /** absent: the front end builds the primitive itself (factories, `.shape`) */
@@ -254,31 +256,38 @@ const TENSOR_OPS_TABLE = {
   },
   // torch.nn.functional.cross_entropy: L = reduce over rows of −Σ_c D_c log softmax(x)_c, D the target
   // distribution (the probabilities, or the one-hot of class indices, mixed with the uniform by
-  // labelSmoothing, ignored rows zero, scaled for "mean" by rows / rows that count: ad.ceTarget);
-  // attrs [reduction, ignoreIndex, labelSmoothing]
+  // labelSmoothing, times the class weight, ignored rows zero, scaled for "mean" by rows / the weight
+  // of the rows that count: ad.ceTarget). The rules work with the classes last (ad.classMove: PyTorch's
+  // [N, C, d1, …] moves dim 1 last and back). attrs [reduction, ignoreIndex, labelSmoothing]; operands
+  // input, target and the options' weight (undefined: none), never differentiated (PyTorch's neither)
   crossEntropy: {
-    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION, IGNORE_INDEX, LABEL_SMOOTHING] }] },
+    surface: { operands: 3, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION, IGNORE_INDEX, LABEL_SMOOTHING], tensors: ["weight"] }] },
     rule: {
-      operands: 2,
-      js: withOptions("crossEntropy", ["reduction", "ignoreIndex", "labelSmoothing"]),
+      operands: 3,
+      js: withOptions("crossEntropy", ["reduction", "ignoreIndex", "labelSmoothing"], ["weight"]),
       // dL = −reduce Σ_c (D (dx − Σ_c' p dx) + dD log p)
-      jvp: (b, [x, t], [dx, dt], _o, [red, ignore, smooth]) => {
-        const logp = T(b, "t.logSoftmax", [x, lit(-1)]);
-        const D = T(b, "ad.ceTarget", [x, t], [ignore, smooth, red]);
-        const fromX = dx ? T(b, "t.mul", [D, T(b, "t.sub", [dx, keepSum(b, T(b, "t.mul", [T(b, "t.exp", [logp]), dx]), lit(-1))])]) : null;
-        const fromT = dt ? T(b, "t.mul", [T(b, "ad.ceTargetTangent", [x, t, dt], [smooth]), logp]) : null;
+      jvp: (b, [x, t, w], [dx, dt, dw], _o, [red, ignore, smooth]) => {
+        constantWeight(b, "crossEntropy", dw);
+        const [xl, tl] = [classLast(b, x, x), classLast(b, t, x)];
+        const logp = T(b, "t.logSoftmax", [xl, lit(-1)]);
+        const D = T(b, "ad.ceTarget", [xl, tl, w], [ignore, smooth, red]);
+        const fromX = dx ? T(b, "t.mul", [D, T(b, "t.sub", [classLast(b, dx, x), keepSum(b, T(b, "t.mul", [T(b, "t.exp", [logp]), classLast(b, dx, x)]), lit(-1))])]) : null;
+        const fromT = dt ? T(b, "t.mul", [T(b, "ad.ceTargetTangent", [xl, tl, classLast(b, dt, x), w], [smooth]), logp]) : null;
         const inner = tadd(b, fromX, fromT);
         return inner ? T(b, "t.neg", [reduced(b, T(b, "t.sum", [inner], [-1, false]), red)]) : null;
       },
       // each row's cotangent (−ct, or −ct / N for the mean), broadcast over the classes: ḡx = g (D − p Σ_c D), ḡD = g log p
-      vjp: (b, [x, t], _o, ct, act, [red, ignore, smooth]) => {
-        const logp = T(b, "t.logSoftmax", [x, lit(-1)]);
-        const D = T(b, "ad.ceTarget", [x, t], [ignore, smooth, red]);
+      vjp: (b, [x, t, w], _o, ct, act, [red, ignore, smooth]) => {
+        constantWeight(b, "crossEntropy", act[2]);
+        const [xl, tl] = [classLast(b, x, x), classLast(b, t, x)];
+        const logp = T(b, "t.logSoftmax", [xl, lit(-1)]);
+        const D = T(b, "ad.ceTarget", [xl, tl, w], [ignore, smooth, red]);
         const rows = T(b, "t.sum", [T(b, "t.mul", [D, logp])], [-1, false]);
         const g = T(b, "t.neg", [T(b, "ad.sumBackward", [reducedBack(b, ct, rows, red), logp], [-1, false])]);
         return [
-          act[0] ? T(b, "t.mul", [g, T(b, "t.sub", [D, T(b, "t.mul", [T(b, "t.exp", [logp]), keepSum(b, D, lit(-1))])])]) : null,
-          act[1] ? T(b, "ad.ceTargetTangent", [x, t, T(b, "t.mul", [g, logp])], [smooth]) : null,
+          act[0] ? classFirst(b, T(b, "t.mul", [g, T(b, "t.sub", [D, T(b, "t.mul", [T(b, "t.exp", [logp]), keepSum(b, D, lit(-1))])])]), x) : null,
+          act[1] ? classFirst(b, T(b, "ad.ceTargetTangent", [xl, tl, T(b, "t.mul", [g, logp]), w], [smooth]), x) : null,
+          null,
         ];
       },
     },
@@ -286,16 +295,28 @@ const TENSOR_OPS_TABLE = {
     batch: lossBatch("crossEntropy"),
   },
   // ---- torch.nn.functional (issue 17 §3, nn; runtime/ops/nn.ts and loss.ts)
-  // nll_loss: L = reduce over rows of −logp[row, target]: linear in logp (D the one-hot of the class
-  // indices, ad.nllTarget); the target is a constant (class indices), as in PyTorch
+  // nll_loss: L = reduce over rows of −logp[row, target]: linear in logp (D the weighted one-hot of the
+  // class indices, ad.nllTarget, classes last as crossEntropy's); the target is a constant (class
+  // indices), as in PyTorch, and so is the weight
   nllLoss: {
-    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION, IGNORE_INDEX] }] },
+    surface: { operands: 3, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION, IGNORE_INDEX], tensors: ["weight"] }] },
     rule: {
-      operands: 2,
-      js: withOptions("nllLoss", ["reduction", "ignoreIndex"]),
-      jvp: (b, [x, t], [dx], _o, [red, ignore]) => (dx ? T(b, "t.neg", [reduced(b, T(b, "t.sum", [T(b, "t.mul", [T(b, "ad.nllTarget", [x, t], [ignore, red]), dx])], [-1, false]), red)]) : null),
+      operands: 3,
+      js: withOptions("nllLoss", ["reduction", "ignoreIndex"], ["weight"]),
+      jvp: (b, [x, t, w], [dx, , dw], _o, [red, ignore]) => {
+        constantWeight(b, "nllLoss", dw);
+        if (!dx) return null;
+        const D = T(b, "ad.nllTarget", [classLast(b, x, x), t, w], [ignore, red]);
+        return T(b, "t.neg", [reduced(b, T(b, "t.sum", [T(b, "t.mul", [D, classLast(b, dx, x)])], [-1, false]), red)]);
+      },
       // (the rows have the target's shape)
-      vjp: (b, [x, t], _o, ct, act, [red, ignore]) => [act[0] ? T(b, "t.neg", [T(b, "t.mul", [T(b, "ad.sumBackward", [reducedBack(b, ct, t, red), x], [-1, false]), T(b, "ad.nllTarget", [x, t], [ignore, red])])]) : null, null],
+      vjp: (b, [x, t, w], _o, ct, act, [red, ignore]) => {
+        constantWeight(b, "nllLoss", act[2]);
+        if (!act[0]) return [null, null, null];
+        const xl = classLast(b, x, x);
+        const D = T(b, "ad.nllTarget", [xl, t, w], [ignore, red]);
+        return [classFirst(b, T(b, "t.neg", [T(b, "t.mul", [T(b, "ad.sumBackward", [reducedBack(b, ct, t, red), xl], [-1, false]), D])]), x), null, null];
+      },
     },
     structure: DENSE,
     batch: lossBatch("nllLoss"),
@@ -1007,9 +1028,25 @@ function inversePerm(dims: number[]): number[] {
 }
 
 // ---- the nn ops' helpers
-/** `__jt.fn(operands..., { name: value, ... })`: the attrs as the runtime's options object */
-function withOptions(fn: string, names: string[]): RuntimeCall {
-  return call(fn, (a, attrs) => [...a, `{ ${names.map((n, i) => `${n}: ${JSON.stringify(attrs[i])}`).join(", ")} }`]);
+/**
+ * `__jt.fn(operands..., { name: value, ... })`: the attrs as the runtime's options object, and the
+ * operands past the params' own (`tensors`: the options' Tensor fields, as crossEntropy's weight) in it
+ */
+function withOptions(fn: string, names: string[], tensors: string[] = []): RuntimeCall {
+  return call(fn, (a, attrs) => {
+    const own = a.length - tensors.length;
+    const fields = [...names.map((n, i) => `${n}: ${JSON.stringify(attrs[i])}`), ...tensors.map((n, i) => `${n}: ${a[own + i]}`)];
+    return [...a.slice(0, own), `{ ${fields.join(", ")} }`];
+  });
+}
+
+/** The classes' dim of a loss's operand `a` moved last (PyTorch's [N, C, d1, …]: x, its tangent, probabilities), and back. */
+const classLast = (b: Builder, a: Atom, x: Atom) => T(b, "ad.classMove", [a, x], [true]);
+const classFirst = (b: Builder, a: Atom, x: Atom) => T(b, "ad.classMove", [a, x], [false]);
+
+/** A class weight that depends on the differentiated inputs has no derivative (PyTorch's neither): a located diagnostic, never a silent zero. */
+function constantWeight(b: Builder, op: string, varies: unknown): void {
+  if (varies) throw new UnsupportedDerivative(`the derivative of \`${op}\` with respect to its \`weight\` is not supported (PyTorch has none either): the class weight must not depend on the differentiated inputs (\`.detach()\` it, or pass a constant)`, b.loc);
 }
 
 /** An optional operand that was given (one left out is the literal undefined). */
@@ -1025,8 +1062,11 @@ function reducedBack(b: Builder, ct: Atom, like: Atom, red: unknown): Atom {
 
 /** A loss over a batch: each example's loss with reduction "none", then reduced over the example's dims (runtime/batching-nn.ts). */
 function lossBatch(op: string): BatchRule {
-  // (attrs [reduction, ignoreIndex, labelSmoothing] where the loss takes them)
-  return (b, [x, t], kinds, [red, ignore, smooth]) => ({ a: b.t("ad.bLoss", [x, t], [op, red, kinds.slice(0, 2).map(isB), { ignoreIndex: ignore, labelSmoothing: smooth }]), kind: "b" });
+  // (attrs [reduction, ignoreIndex, labelSmoothing] where the loss takes them; the class losses' third operand: their weight)
+  return (b, [x, t, w], kinds, [red, ignore, smooth]) => {
+    if (w && isB(kinds[2])) return `\`${op}\` with a class weight that varies over the batch runs row by row under vmap`;
+    return { a: b.t("ad.bLoss", [x, t, w ?? lit(undefined)], [op, red, kinds.slice(0, 2).map(isB), { ignoreIndex: ignore, labelSmoothing: smooth }]), kind: "b" };
+  };
 }
 
 /** linear over a batch: x batched alone is more leading dims; a batched weight is each example's x Wᵀ (bMatmul), then its bias. */

@@ -1,13 +1,17 @@
 // torch.nn.functional's losses, each with PyTorch's `reduction` ("mean", the
 // default, "sum" or "none"):
-//   crossEntropy(input, target, { ignoreIndex = −100, labelSmoothing = 0 }):
+//   crossEntropy(input, target, { weight, ignoreIndex = −100, labelSmoothing = 0 }):
 //     −Σ_c D_c · log softmax(input)_c per row, D the target distribution: the
 //     target itself when it has the input's shape (probabilities), else the
 //     one-hot of its class indices (a float tensor of integral values: jacc has
-//     no integer dtype), mixed with the uniform distribution by labelSmoothing;
-//     a row whose class is ignoreIndex counts for nothing, and "mean" divides by
-//     the rows that count (PyTorch's: NaN when none does);
-//   nllLoss(logp, target, { ignoreIndex }): −logp[row, target] per row (class indices);
+//     no integer dtype), mixed with the uniform distribution by labelSmoothing,
+//     times the class weight w_c; a row whose class is ignoreIndex counts for
+//     nothing, and "mean" divides by the weight of the rows that count, Σ w_target
+//     (their number without a weight; for probabilities, the number of rows), as
+//     PyTorch's: NaN when none counts;
+//   nllLoss(logp, target, { weight, ignoreIndex }): −w_target · logp[row, target] per row (class indices);
+//   input [C], [N, C] or [N, C, d1, …] (the classes along dim 1, as PyTorch's:
+//     moved last, where every formula here has them), target [], [N] or [N, d1, …];
 //   mseLoss(input, target): (input − target)², broadcasting as PyTorch does;
 //   binaryCrossEntropyWithLogits(input, target): (1 − y) x − log σ(x) elementwise.
 // Built from the device-aware ops, so they run on WebGPU too (an index that is
@@ -22,6 +26,7 @@ import * as reduce from "./reduce.js";
 import * as whereOps from "./where.js";
 import * as reshapeOps from "./reshape.js";
 import { arange, zeros } from "../factories.js";
+import { movedim } from "./moves.js";
 import { add, div, eq, ge, logicalAnd, logicalNot, logSigmoid, lt, mul, neg, round, square, sub } from "./elementwise-api.gen.js";
 
 // (the device-aware ops, as runtime/ops/index.ts exports them)
@@ -33,7 +38,7 @@ const unsqueeze = deviceAware("unsqueeze", reshapeOps.unsqueeze);
 
 export type Reduction = "mean" | "sum" | "none";
 export interface LossOptions { reduction?: Reduction }
-export interface NllLossOptions extends LossOptions { ignoreIndex?: number }
+export interface NllLossOptions extends LossOptions { ignoreIndex?: number; weight?: Tensor }
 export interface CrossEntropyOptions extends NllLossOptions { labelSmoothing?: number }
 
 function tensorArg(op: string, what: string, x: unknown): Tensor {
@@ -52,37 +57,62 @@ function reductionOf(op: string, opts: unknown, extra: readonly string[] = []): 
   return r;
 }
 
-/** ignoreIndex (PyTorch's default −100) and labelSmoothing (0), checked. */
-function classOptions(op: string, opts: CrossEntropyOptions | undefined): { ignoreIndex: number; smoothing: number } {
-  const ignoreIndex = opts?.ignoreIndex ?? -100, smoothing = opts?.labelSmoothing ?? 0;
+/** ignoreIndex (PyTorch's default −100), labelSmoothing (0) and the class weight [C] (none), checked. */
+function classOptions(op: string, opts: CrossEntropyOptions | undefined, x: Tensor): { ignoreIndex: number; smoothing: number; weight: Tensor | undefined } {
+  const ignoreIndex = opts?.ignoreIndex ?? -100, smoothing = opts?.labelSmoothing ?? 0, weight = opts?.weight;
   if (typeof ignoreIndex !== "number" || !Number.isInteger(ignoreIndex)) throw new TypeError(`${op}: ignoreIndex must be an integer, got ${describe(ignoreIndex)}`);
   if (typeof smoothing !== "number" || !(smoothing >= 0 && smoothing <= 1)) throw new RangeError(`${op}: labelSmoothing must be between 0 and 1, got ${describe(smoothing)}`);
-  return { ignoreIndex, smoothing };
+  if (weight !== undefined) checkWeight(op, weight, x, classDim(x));
+  return { ignoreIndex, smoothing, weight };
+}
+
+/** The classes' dim of an input: 0 for [C], else 1 ([N, C, d1, …]), as PyTorch's. */
+const classDim = (x: Tensor) => (x.shape.length === 1 ? 0 : 1);
+
+/** A class weight: a Tensor [C] on the input's device (C the size of dim `cd` of x). */
+function checkWeight(op: string, w: unknown, x: Tensor, cd: number): asserts w is Tensor {
+  if (!(w instanceof Tensor)) throw new TypeError(`${op}: weight must be a Tensor of one weight per class, got ${describe(w)}`);
+  const C = x.shape[cd];
+  if (w.shape.length !== 1 || w.shape[0] !== C) throw new RangeError(`${op}: weight must be [${C}] (one per class of input ${fmt(x.shape)}), got ${fmt(w.shape)}`);
+  if (w.device !== x.device) throw new TypeError(`${op}: weight is on ${w.device}, input on ${x.device}`);
 }
 
 function reduced(t: Tensor, r: Reduction): Tensor {
   return r === "none" ? t : r === "sum" ? sum(t) : mean(t);
 }
 
-/** Input [C] or [N, C] and a target of class indices [] / [N] (or, where `probs` is allowed, probabilities of the input's shape). */
-function checkClasses(op: string, input: unknown, target: unknown, probsOk: boolean, rank = true): { x: Tensor; t: Tensor; probs: boolean } {
+/**
+ * A public call's input [C], [N, C] or [N, C, d1, …] and target: class indices of the input's shape
+ * without the classes' dim, or (where `probsOk`) probabilities of the input's shape.
+ */
+function checkClasses(op: string, input: unknown, target: unknown, probsOk: boolean): { x: Tensor; t: Tensor; probs: boolean } {
   const x = tensorArg(op, "input", input), t = tensorArg(op, "target", target);
-  if (rank && (x.shape.length < 1 || x.shape.length > 2)) throw new RangeError(`${op}: input must be [C] or [N, C] (class scores), got ${fmt(x.shape)}`);
+  if (x.shape.length < 1) throw new RangeError(`${op}: input must be [C], [N, C] or [N, C, d1, …] (class scores), got ${fmt(x.shape)}`);
   const probs = probsOk && sameShape(x.shape, t.shape);
-  if (!probs && !sameShape(x.shape.slice(0, -1), t.shape)) {
-    const want = probsOk ? `class indices ${fmt(x.shape.slice(0, -1))} or probabilities ${fmt(x.shape)}` : `class indices ${fmt(x.shape.slice(0, -1))}`;
+  const indices = x.shape.filter((_, i) => i !== classDim(x));
+  if (!probs && !sameShape(indices, t.shape)) {
+    const want = probsOk ? `class indices ${fmt(indices)} or probabilities ${fmt(x.shape)}` : `class indices ${fmt(indices)}`;
     throw new RangeError(`${op}: target must be ${want} for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
   }
   if (x.device !== t.device) throw new TypeError(`${op}: tensors are on different devices (${x.device} and ${t.device})`);
   return { x, t, probs };
 }
 
+/** The class-last helpers' input (classes along the last dim, any leading dims: vmap's batches) and target. */
+function classLastArgs(op: string, input: Tensor, target: Tensor): { x: Tensor; t: Tensor; probs: boolean } {
+  const x = tensorArg(op, "input", input), t = tensorArg(op, "target", target);
+  const probs = sameShape(x.shape, t.shape);
+  if (!probs && !sameShape(x.shape.slice(0, -1), t.shape)) throw new RangeError(`${op}: target must be class indices ${fmt(x.shape.slice(0, -1))} or probabilities ${fmt(x.shape)} for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
+  return { x, t, probs };
+}
+
 /**
  * The target distribution of class indices `t` (any leading dims) over x's last dim: the one-hot,
- * mixed with the uniform distribution by `smoothing`; zero rows where t is `ignoreIndex`, and for
- * reduction "mean" every row scaled by rows / rows that count (so the mean over rows is PyTorch's).
+ * mixed with the uniform distribution by `smoothing`, times the class weight `w`; zero rows where t
+ * is `ignoreIndex`, and for reduction "mean" every row scaled by rows / the weight of the rows that
+ * count (so the mean over rows is PyTorch's).
  */
-function classTarget(op: string, x: Tensor, t: Tensor, ignoreIndex: number, smoothing: number, reduction: Reduction, batched: boolean): Tensor {
+function classTarget(op: string, x: Tensor, t: Tensor, w: Tensor | undefined, ignoreIndex: number, smoothing: number, reduction: Reduction, batched: boolean): Tensor {
   // (vmap's batched code: each example — the target's leading index — has its own rows that count)
   const C = x.shape[x.shape.length - 1], rows = t.numel(), groups = batched && t.shape.length ? t.shape[0] : 1, per = groups ? rows / groups : 0;
   const on = 1 - smoothing + smoothing / C, off = smoothing / C;
@@ -92,23 +122,26 @@ function classTarget(op: string, x: Tensor, t: Tensor, ignoreIndex: number, smoo
     const hot = eq(unsqueeze(t, -1), arange(C, { dtype: "float32", device: x.device }));
     const valid = logicalAnd(logicalAnd(ge(t, 0), lt(t, C)), eq(t, round(t)));
     const ignored = eq(t, ignoreIndex);
-    const dist = smoothing ? add(mul(hot, on - off), off) : hot;
-    const D = where(unsqueeze(ignored, -1), 0, where(unsqueeze(valid, -1), dist, NaN));
+    const mixed = smoothing ? add(mul(hot, on - off), off) : hot;
+    const D = where(unsqueeze(ignored, -1), 0, where(unsqueeze(valid, -1), w ? mul(mixed, w) : mixed, NaN));
     if (reduction !== "mean") return D;
     const rest = [...Array(t.shape.length).keys()].slice(groups > 1 || batched ? 1 : 0);
-    const counted = rest.length ? sum(logicalNot(ignored), rest, true) : logicalNot(ignored);
+    // (each row's weight: w at its class, 1 without a weight; 0 where ignored)
+    const counts = w ? mul(sum(mul(hot, w), -1), logicalNot(ignored)) : logicalNot(ignored);
+    const counted = rest.length ? sum(counts, rest, true) : counts;
     return mul(D, unsqueeze(div(per, counted), -1));
   }
   const out = alloc(floatOf(x.dtype), x.numel());
+  const wd = w?.data;
   for (let g = 0; g < groups; g++) {
     let counted = 0;
     for (let i = g * per; i < (g + 1) * per; i++) {
       const k = t.data[i];
       if (k === ignoreIndex) continue;
       if (!Number.isInteger(k) || k < 0 || k >= C) throw new RangeError(`${op}: target ${k} at position ${i} is not a class index in 0..${C - 1} (input ${fmt(x.shape)})`);
-      counted++;
-      if (smoothing) out.fill(off, i * C, (i + 1) * C);
-      out[i * C + k] = on;
+      counted += wd ? wd[k] : 1;
+      if (smoothing) for (let c = 0; c < C; c++) out[i * C + c] = wd ? off * wd[c] : off;
+      out[i * C + k] = wd ? on * wd[k] : on;
     }
     // (no row counts: 0 · ∞, a NaN loss, as PyTorch's 0 / 0)
     if (reduction === "mean" && counted !== per) {
@@ -120,44 +153,67 @@ function classTarget(op: string, x: Tensor, t: Tensor, ignoreIndex: number, smoo
 }
 
 /**
- * The target distribution D of crossEntropy(input, target) (any leading dims: vmap's batches): the
- * probabilities, mixed with the uniform by `smoothing`, or classTarget of the class indices.
+ * The target distribution D of crossEntropy(input, target) with the classes last (any leading dims:
+ * vmap's batches): the probabilities, mixed with the uniform by `smoothing`, times the class weight,
+ * or classTarget of the class indices.
  */
-export function adCeTarget(input: Tensor, target: Tensor, ignoreIndex = -100, smoothing = 0, reduction: Reduction = "none", batched = false): Tensor {
-  const { x, t, probs } = checkClasses("crossEntropy", input, target, true, false);
-  if (!probs) return classTarget("crossEntropy", x, t, ignoreIndex, smoothing, reduction, batched);
+export function adCeTarget(input: Tensor, target: Tensor, weight?: Tensor, ignoreIndex = -100, smoothing = 0, reduction: Reduction = "none", batched = false): Tensor {
+  const { x, t, probs } = classLastArgs("crossEntropy", input, target);
+  if (weight !== undefined) checkWeight("crossEntropy", weight, x, x.shape.length - 1);
+  if (!probs) return classTarget("crossEntropy", x, t, weight, ignoreIndex, smoothing, reduction, batched);
   if (ignoreIndex >= 0) throw new RangeError(`crossEntropy: ignoreIndex (${ignoreIndex}) is not supported for a target of probabilities ${fmt(t.shape)}`);
-  return smoothing ? add(mul(t, 1 - smoothing), smoothing / x.shape[x.shape.length - 1]) : t;
+  const D = smoothing ? add(mul(t, 1 - smoothing), smoothing / x.shape[x.shape.length - 1]) : t;
+  return weight ? mul(D, weight) : D;
 }
 
-/** How D moves with the target: `v` (a tangent or cotangent of the target's shape) times 1 − smoothing for probabilities, zeros for class indices. */
-export function adCeTargetTangent(input: Tensor, target: Tensor, v: Tensor, smoothing = 0): Tensor {
+/** How D moves with the target: `v` (a tangent or cotangent of the target's shape) times (1 − smoothing) · weight for probabilities, zeros for class indices. */
+export function adCeTargetTangent(input: Tensor, target: Tensor, v: Tensor, weight?: Tensor, smoothing = 0): Tensor {
   if (v === undefined) return undefined as never; // a structural zero (forward over reverse)
-  const { x, probs } = checkClasses("crossEntropy", input, target, true, false);
-  if (probs) return smoothing ? mul(v, 1 - smoothing) : v;
+  const { x, probs } = classLastArgs("crossEntropy", input, target);
+  if (probs) {
+    const scaled = smoothing ? mul(v, 1 - smoothing) : v;
+    return weight ? mul(scaled, weight) : scaled;
+  }
   return x.device === "cpu" ? new Tensor(alloc(floatOf(x.dtype), x.numel()), [...x.shape]) : zeros([...x.shape], { dtype: "float32", device: x.device });
 }
 
-/** nllLoss's one-hot of its class indices (any leading dims), as classTarget. */
-export function adNllTarget(input: Tensor, target: Tensor, ignoreIndex = -100, reduction: Reduction = "none", batched = false): Tensor {
-  const { x, t } = checkClasses("nllLoss", input, target, false, false);
-  return classTarget("nllLoss", x, t, ignoreIndex, 0, reduction, batched);
+/** nllLoss's weighted one-hot of its class indices (classes last, any leading dims), as classTarget. */
+export function adNllTarget(input: Tensor, target: Tensor, weight?: Tensor, ignoreIndex = -100, reduction: Reduction = "none", batched = false): Tensor {
+  const { x, t, probs } = classLastArgs("nllLoss", input, target);
+  if (probs) throw new RangeError(`nllLoss: target must be class indices ${fmt(x.shape.slice(0, -1))} for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
+  if (weight !== undefined) checkWeight("nllLoss", weight, x, x.shape.length - 1);
+  return classTarget("nllLoss", x, t, weight, ignoreIndex, 0, reduction, batched);
 }
 
-/** Cross-entropy of class scores `input` [C] or [N, C] against class indices or probabilities (torch.nn.functional.cross_entropy). */
+/**
+ * `a` with the classes' dim of `x` moved last (`last`) or back to dim 1 (PyTorch's [N, C, d1, …]):
+ * only where x has spatial dims and `a` has x's rank (x itself, its tangent, probabilities), so class
+ * indices, [C] and [N, C] pass through. aB / xB: a and x carry vmap's batch dim first.
+ */
+export function adClassMove(a: Tensor, x: Tensor, last: boolean, aB = false, xB = false): Tensor {
+  if (a === undefined) return undefined as never; // a structural zero
+  const rank = x.shape.length - (xB ? 1 : 0);
+  if (rank <= 2 || a.shape.length - (aB ? 1 : 0) !== rank) return a;
+  const cd = aB ? 2 : 1;
+  return last ? movedim(a, cd, -1) : movedim(a, -1, cd);
+}
+
+/** Cross-entropy of class scores `input` [C], [N, C] or [N, C, d1, …] against class indices or probabilities (torch.nn.functional.cross_entropy). */
 export function crossEntropy(input: Tensor, target: Tensor, opts?: CrossEntropyOptions): Tensor {
-  const r = reductionOf("crossEntropy", opts, ["ignoreIndex", "labelSmoothing"]);
-  const { ignoreIndex, smoothing } = classOptions("crossEntropy", opts);
-  checkClasses("crossEntropy", input, target, true);
-  return reduced(neg(sum(mul(adCeTarget(input, target, ignoreIndex, smoothing, r), logSoftmax(input, -1)), -1)), r);
+  const r = reductionOf("crossEntropy", opts, ["weight", "ignoreIndex", "labelSmoothing"]);
+  const { x, t } = checkClasses("crossEntropy", input, target, true);
+  const { ignoreIndex, smoothing, weight } = classOptions("crossEntropy", opts, x);
+  const [xl, tl] = [adClassMove(x, x, true), adClassMove(t, x, true)];
+  return reduced(neg(sum(mul(adCeTarget(xl, tl, weight, ignoreIndex, smoothing, r), logSoftmax(xl, -1)), -1)), r);
 }
 
-/** The negative log-likelihood of log-probabilities `input` [C] or [N, C] at class indices `target` [] or [N] (torch.nn.functional.nll_loss). */
+/** The negative log-likelihood of log-probabilities `input` [C], [N, C] or [N, C, d1, …] at class indices `target` (torch.nn.functional.nll_loss). */
 export function nllLoss(input: Tensor, target: Tensor, opts?: NllLossOptions): Tensor {
-  const r = reductionOf("nllLoss", opts, ["ignoreIndex"]);
-  const { ignoreIndex } = classOptions("nllLoss", opts);
-  checkClasses("nllLoss", input, target, false);
-  return reduced(neg(sum(mul(adNllTarget(input, target, ignoreIndex, r), input), -1)), r);
+  const r = reductionOf("nllLoss", opts, ["weight", "ignoreIndex"]);
+  const { x, t } = checkClasses("nllLoss", input, target, false);
+  const { ignoreIndex, weight } = classOptions("nllLoss", opts, x);
+  const xl = adClassMove(x, x, true);
+  return reduced(neg(sum(mul(adNllTarget(xl, t, weight, ignoreIndex, r), xl), -1)), r);
 }
 
 /** The squared error (input − target)², broadcasting, reduced (torch.nn.functional.mse_loss). */

@@ -105,17 +105,19 @@ export const RUNTIME_KERNELS: Record<string, readonly string[]> = {
   argmin: ["arg_extremum"],
   // (class indices on the device: the one-hot by comparison, NaN rows for an index that is not a class)
   // (ignoreIndex: the rows that count, by logicalNot and a sum; labelSmoothing: a scale and a shift)
-  crossEntropy: ["log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "binary_div", "binary_add"],
+  // ([N, C, d1, …]: the classes moved last by a strided copy; a class weight: a product)
+  crossEntropy: ["copy_strided", "log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "binary_div", "binary_add"],
   adCeTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "reduce_sum", "binary_div", "binary_mul", "binary_add"],
   adCeTargetTangent: ["fill", "binary_mul"],
   // torch.nn.functional (runtime/ops/nn.ts, loss.ts): built on other ops
-  nllLoss: ["binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "binary_div"],
+  nllLoss: ["copy_strided", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "binary_div"],
   adNllTarget: ["binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "unary_logicalNot", "reduce_sum", "binary_div", "binary_mul"],
+  adClassMove: COPY,
   mseLoss: ["binary_sub", "unary_square", "reduce_sum"],
   binaryCrossEntropyWithLogits: ["binary_sub", "binary_mul", "unary_logSigmoid", "reduce_sum"],
   linear: ["matmul", "fill", "copy_strided", "binary_add"],
   layerNorm: ["reduce_sum", "binary_sub", "binary_mul", "binary_add", "unary_rsqrt"],
-  bLoss: ["copy_strided", "log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "binary_sub", "unary_square", "unary_logSigmoid"],
+  bLoss: ["copy_strided", "log_softmax", "binary_mul", "reduce_sum", "unary_neg", "binary_eq", "binary_ge", "binary_lt", "unary_round", "binary_logicalAnd", "where", "binary_sub", "unary_square", "unary_logSigmoid", "unary_logicalNot", "binary_ne", "binary_div", "binary_add"],
   zeros: ["fill"], ones: ["fill"], full: ["fill"],
   // AD helpers (runtime/ad.ts)
   adAcc: ["binary_add"],
