@@ -8,6 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { crossEntropy, nllLoss, tensor, Tensor } from "../runtime/index.js";
 import { expectDiagnostic } from "./util/diagnostic-check.js";
+import { compileAndImport } from "./util/compile.js";
 import { gpuTest, registerAllKernels } from "./util/webgpu.js";
 import { throwsWith } from "./runtime-assert.js";
 
@@ -124,6 +125,28 @@ test("a class weight that depends on the differentiated input: a diagnostic at t
   expectDiagnostic("nll-weight-varies", `import { jacfwd, nllLoss, tensor, type Tensor } from "jacc";\nconst t = tensor([2, 0]);\nexport const g = ‸jacfwd((z: Tensor, w: Tensor): Tensor => nllLoss(z, t, { weight: w }), { argnums: 1 });\n`, {
     code: "unsupported-construct",
     message: [/the derivative of `nllLoss` with respect to its `weight` is not supported/],
+  });
+});
+
+test("vmap over the class weight itself: the row loop, each example's weight; its gradient w.r.t. the scores batched too", async () => {
+  const m = await compileAndImport(`import { crossEntropy, grad, tensor, vmap, type Tensor } from "jacc";
+const z = tensor([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]], { dtype: "float64" }), t = tensor([2, 0], { dtype: "float64" });
+const W = tensor([[0.5, 2, 1.5], [1, 1, 1], [3, 0.2, 0.7]], { dtype: "float64" });
+const loss = (w: Tensor): Tensor => crossEntropy(z, t, { weight: w });
+const dz = (w: Tensor): Tensor => grad((s: Tensor, v: Tensor): Tensor => crossEntropy(s, t, { weight: v }))(z, w);
+export const byWeight = vmap(loss)(W);
+export const gradByWeight = vmap(dz)(W);
+`, "ce-vmap-weight");
+  const z = tensor([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]], { dtype: "float64" }), t = tensor([2, 0], { dtype: "float64" });
+  const W = [[0.5, 2, 1.5], [1, 1, 1], [3, 0.2, 0.7]];
+  assert.equal([...m.byWeight.shape], [3]);
+  W.forEach((w, i) => assert.ok(Math.abs(m.byWeight.data[i] - crossEntropy(z, t, { weight: tensor(w, { dtype: "float64" }) }).item()) < 1e-15, `row ${i}`));
+  assert.equal([...m.gradByWeight.shape], [3, 2, 3]);
+  // ∂/∂z of Σ_n w_{t_n} (−log p_{n,t_n}) / Σ_n w_{t_n}: row n is w_{t_n} (p_n − onehot) / Σ w_{t_n}
+  W.forEach((w, i) => {
+    const p = z.softmax(-1).data, total = w[2] + w[0];
+    const want = [0, 1].flatMap((n) => [0, 1, 2].map((c) => (w[n === 0 ? 2 : 0] * (p[n * 3 + c] - (c === (n === 0 ? 2 : 0) ? 1 : 0))) / total));
+    want.forEach((v, k) => assert.ok(Math.abs(m.gradByWeight.data[i * 6 + k] - v) < 1e-14, `row ${i} entry ${k}`));
   });
 });
 
