@@ -16,6 +16,7 @@ export { adConvInput, adConvWeight, adMaxPoolJvp, adMaxPoolBackward, adAvgPoolBa
 export { bFold } from "./batching-conv.js";
 export { bLoss } from "./batching-nn.js";
 export { adFlatten, adUnlist, type PyTree } from "./pytree.js";
+export { adListCount, adListPiece, adListPieceBack, adUnpack } from "./tensor-list.js";
 export {
   SJ, sjOk, sjOkCpu, sjSeed, sjBlock, sjKind, sjStats, sjReduceRun, sjSameShape,
   sjMul, sjDiv, sjNeg, sjAdd, sjSub, sjAcc, sjExpandAs, sjSumTo, sjReshapeAs, sjSum, sjMean, sjMatmul, sjDot, sjWhere, sjCat, sjStack, sjMove, sjColumns,

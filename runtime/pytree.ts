@@ -5,12 +5,13 @@
 // an array a tuple, `{ keys, items }` a record, `{ list, of, axis }` an array
 // of any length of records or tuples of numbers (`ps: Point[]`), passed as one
 // Float64Array of their numbers, element after element.
-import type { Tensor } from "./tensor.js";
+import { Tensor } from "./tensor.js";
+import { packTensors } from "./tensor-list.js";
 
 /** A parameter's structure, as the compiler writes it. */
 export type PyTree = number | PyTree[] | { keys: string[]; items: PyTree[] } | PyList;
 /** An array of records or tuples of numbers: `list` is one element's structure, its leaves the numbers' offsets. */
-export interface PyList { list: PyTree; of: PyTree; axis: number }
+export interface PyList { list: PyTree; of: PyTree; axis: number; tensors?: true; param?: number }
 
 const isList = (t: PyTree): t is PyList => typeof t === "object" && "list" in t;
 
@@ -46,7 +47,7 @@ function leaves(x: unknown, t: PyTree, out: unknown[]): boolean {
     return true;
   }
   if (isList(t)) {
-    const flat = flatList(x, t);
+    const flat = t.tensors ? tensorList(x, t) : flatList(x, t);
     if (!flat) return false;
     out.push(flat);
     return true;
@@ -66,6 +67,27 @@ function flatList(x: unknown, t: PyList): Float64Array | undefined {
   const flat = new Float64Array(x.length * k);
   for (let e = 0; e < x.length; e++) if (!numbers(x[e], t.list, flat, e * k)) return undefined;
   return flat;
+}
+
+/** An array of Tensors (or records or tuples of them) as one flat Tensor of their entries (runtime/tensor-list.ts); undefined where it is not one. */
+function tensorList(x: unknown, t: PyList): Tensor | undefined {
+  if (!Array.isArray(x)) return undefined;
+  const k = width(t.list);
+  const pieces = new Array<unknown>(x.length * k);
+  for (let e = 0; e < x.length; e++) if (!tensors(x[e], t.list, pieces, e * k)) return undefined;
+  return packTensors(pieces, "array of Tensors");
+}
+
+/** Puts the Tensors of one element at `base` + each leaf's offset; false where it does not fit. */
+function tensors(x: unknown, t: PyTree, out: unknown[], base: number): boolean {
+  if (typeof t === "number") {
+    if (!(x instanceof Tensor)) return false;
+    out[base + t] = x;
+    return true;
+  }
+  if (Array.isArray(t)) return Array.isArray(x) && x.length === t.length && t.every((s, i) => tensors(x[i], s, out, base));
+  if (isList(t) || x === null || typeof x !== "object") return false;
+  return t.keys.every((k, i) => k in x && tensors((x as Record<string, unknown>)[k], t.items[i], out, base));
 }
 
 /** Writes the numbers of one element at `base` + each leaf's offset; false where it does not fit. */
@@ -114,8 +136,8 @@ function pick(t: Tensor | ArrayLike<number>, axis: number, i: number): unknown {
 function explain(x: unknown, t: PyTree, path: string, label: string): void {
   if (typeof t === "number") return;
   if (isList(t)) {
-    if (!Array.isArray(x)) throw new TypeError(`${label}: ${path} must be an array of ${shapeText(t.list)}, got ${kind(x)}`);
-    x.forEach((el, e) => explainNumbers(el, t.list, `${path}[${e}]`, label));
+    if (!Array.isArray(x)) throw new TypeError(`${label}: ${path} must be an array of ${typeof t.list === "number" && t.tensors ? "Tensors" : shapeText(t.list)}, got ${kind(x)}`);
+    x.forEach((el, e) => explainNumbers(el, t.list, `${path}[${e}]`, label, t.tensors ? "Tensor" : "number"));
     return;
   }
   if (Array.isArray(t)) {
@@ -131,21 +153,21 @@ function explain(x: unknown, t: PyTree, path: string, label: string): void {
 }
 
 /** The TypeError for the first place where an element of an array of records does not fit its structure of numbers. */
-function explainNumbers(x: unknown, t: PyTree, path: string, label: string): void {
+function explainNumbers(x: unknown, t: PyTree, path: string, label: string, leaf: "number" | "Tensor" = "number"): void {
   if (typeof t === "number") {
-    if (typeof x !== "number") throw new TypeError(`${label}: ${path} must be a number, got ${kind(x)}`);
+    if (leaf === "number" ? typeof x !== "number" : !(x instanceof Tensor)) throw new TypeError(`${label}: ${path} must be a ${leaf}, got ${kind(x)}`);
     return;
   }
   if (Array.isArray(t)) {
     if (!Array.isArray(x) || x.length !== t.length) throw new TypeError(`${label}: ${path} must be an array of ${t.length} entries, got ${kind(x)}`);
-    t.forEach((s, i) => explainNumbers(x[i], s, `${path}[${i}]`, label));
+    t.forEach((s, i) => explainNumbers(x[i], s, `${path}[${i}]`, label, leaf));
     return;
   }
   if (isList(t)) return;
   if (x === null || typeof x !== "object") throw new TypeError(`${label}: ${path} must be an object with ${t.keys.map((k) => `\`${k}\``).join(", ")}, got ${kind(x)}`);
   t.keys.forEach((k, i) => {
     if (!(k in x)) throw new TypeError(`${label}: ${path} has no property \`${k}\``);
-    explainNumbers((x as Record<string, unknown>)[k], t.items[i], `${path}.${k}`, label);
+    explainNumbers((x as Record<string, unknown>)[k], t.items[i], `${path}.${k}`, label, leaf);
   });
 }
 

@@ -107,13 +107,13 @@ export const g = grad(f);`,
   assert.is(m.g(0.7, items), 2 * 3 + -1 * 2 + 2 * (0.5 + 2) * 0.7);
 });
 
-test("differentiating an array of rows or Tensors is a diagnostic that says how to differentiate its numbers", () => {
-  // (arrays of records and tuples of numbers are differentiated: test/record-arrays.test.ts)
+test("differentiating an array of rows is a diagnostic that says how to differentiate its numbers", () => {
+  // (arrays of records and tuples of numbers, and of Tensors, are differentiated: test/record-arrays.test.ts, test/tensor-lists.test.ts)
   const fn = `type Edge = [number, number];\nfunction e(x: Float64Array, edges: Edge[]): number { let s = 0; for (const [i, j] of edges) s += x[i] * x[j]; return s; }\n`;
-  const layers = `interface Layer { W: Tensor; b: Tensor }\nfunction net(x: Tensor, layers: Layer[]): Tensor { let h = x; for (const l of layers) h = l.W.matmul(h).add(l.b).tanh(); return h.sum(); }\n`;
-  expectDiagnostic("constant-array-argnums", `import type { Tensor } from "jacc";\n${layers}export const g = grad(net, { argnums: ‸1 });`, {
+  const rows = `function net(x: Tensor, rows: number[][]): number { let s = 0; for (const r of rows) s += r[0] * x.sum().item(); return s; }\n`;
+  expectDiagnostic("constant-array-argnums", `import type { Tensor } from "jacc";\n${rows}export const g = grad(net, { argnums: ‸1 });`, {
     code: "unsupported-type",
-    message: [/`grad` would differentiate `layers` \(parameter 1 of `net`\)/, /an array of rows, tuples, records or Tensors \(`Layer\[\]`\)/, /pass them as a flat Float64Array or a Tensor/],
+    message: [/`grad` would differentiate `rows` \(parameter 1 of `net`\)/, /an array of rows, or of records or tuples mixing numbers, Tensors and other values \(`number\[\]\[\]`\)/, /pass them as a flat Float64Array or a Tensor/],
   });
   expectDiagnostic("constant-array-vmap", `${fn}export const v = vmap(e, { inDims: ‸0 });`, { code: "invalid-option", message: [/`edges` is not a number, array or Tensor, so it cannot be batched/] });
 });

@@ -68,7 +68,10 @@ function rowOf(batched: unknown, b: number): unknown {
 }
 
 let checked = 0;
-for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()) {
+// fixtures whose transforms vmap does not batch, and why (a documented limit: README, "Not supported")
+const UNBATCHED: Record<string, string> = { "68_tensor_lists.ts": "an array of Tensors as a differentiated input is not batched by vmap (a diagnostic)" };
+
+for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !(f in UNBATCHED)).sort()) {
   const source = fs.readFileSync(path.join(dir, file), "utf8");
   const found = sites(source);
   if (!found.length) continue;

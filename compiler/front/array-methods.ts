@@ -20,6 +20,10 @@ export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every
 export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readonly ts.Expression[], e: ts.Node): Val | undefined {
   const els = lw.elementsOf(recv);
   if (!els) return undefined;
+  // (a differentiated array of Tensors is read, never copied into a new array: runtime/tensor-list.ts)
+  if (recv.k === "atom" && lw.tensorList(recv.a) && !["map", "forEach", "reduce", "some", "every", "findIndex"].includes(name)) {
+    fail(e, "unsupported-construct", `\`.${name}\` of a differentiated array of Tensors is not supported: index it, loop over it, or use map, forEach, reduce, some, every or findIndex`);
+  }
   const b = lw.b;
   const needsCallback = !["slice", "concat", "includes", "indexOf"].includes(name);
   if (needsCallback && name === "sort" && !args.length) fail(e, "unsupported-construct", "`.sort()` without a comparator sorts numbers as strings in JavaScript; give one (`(a, b) => a - b`)");

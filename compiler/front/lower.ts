@@ -200,16 +200,22 @@ export class FnLowerer {
         continue;
       }
       // an array of records or tuples of numbers: a constant, or where a marker differentiates it, one flat vector of their numbers
-      const listOf = typeof shape === "string" && p.type ? this.listElement(p.type, this.mod) : undefined;
+      // (or of Tensors, and records or tuples of them: one flat Tensor of their entries, runtime/tensor-list.ts)
+      const numList = typeof shape === "string" && p.type ? this.listElement(p.type, this.mod) : undefined;
+      const tensorList = numList === undefined && typeof shape === "string" && p.type ? this.listElement(p.type, this.mod, "tensor") : undefined;
+      const listOf = numList ?? tensorList;
       if (listOf !== undefined && this.listParams.has(source)) {
         if (p.initializer) fail(p.initializer, "unsupported-construct", `the differentiated array \`${p.name.text}\` cannot have a default value`);
         const name = this.names.claim(p.name.text);
-        this.fn.vars.set(name, VEC);
+        const type = tensorList !== undefined ? TENSOR : VEC;
+        this.fn.vars.set(name, type);
         this.lists.set(name, listOf);
-        trees.push({ list: listOf, of: this.fn.params.length, axis: -1 });
-        this.fn.params.push({ name, type: VEC, source: p.name.text });
+        const at = this.fn.params.length;
+        trees.push(tensorList !== undefined ? { list: listOf, of: at, axis: -1, tensors: true, param: at } : { list: listOf, of: at, axis: -1 });
+        this.fn.params.push({ name, type, source: p.name.text });
         (this.fn.defaults ??= []).push(false);
-        this.bind(p.name.text, { k: "var", name, type: VEC, isConst: false, isParam: true });
+        // (an array of Tensors is no Tensor to the rest of the lowering: it is read only through listItem)
+        this.bind(p.name.text, { k: "var", name, type: tensorList !== undefined ? OPAQUE : type, isConst: false, isParam: true });
         continue;
       }
       const t = this.paramType(p);
@@ -217,7 +223,7 @@ export class FnLowerer {
       this.fn.vars.set(name, t);
       if (t.k === "opaque" && p.type) this.consts.declare(name, { type: p.type, mod: this.mod });
       trees.push(this.fn.params.length);
-      this.fn.params.push({ name, type: t, source: p.name.text, ...(typeof shape === "string" ? { opaqueWhy: shape } : {}), ...(listOf !== undefined ? { listOf } : {}) });
+      this.fn.params.push({ name, type: t, source: p.name.text, ...(typeof shape === "string" ? { opaqueWhy: shape } : {}), ...(listOf !== undefined ? { listOf } : {}), ...(tensorList !== undefined ? { listTensors: true as const } : {}) });
       this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
       if (p.initializer) defaults.push([name, p.initializer]);
       (this.fn.defaults ??= []).push(!!p.initializer);
@@ -327,8 +333,9 @@ export class FnLowerer {
     }
     // (an array of rows, tuples or records: read as a constant, constants.ts)
     if (arrayElement(type, mod)) {
+      if (this.listElement(type, mod, "tensor") !== undefined) return `\`${path}\` is an array of Tensors (or of records or tuples of them: \`${type.getText()}\`), which \`grad\`, \`jacrev\`, \`jacfwd\`, \`jacobian\`, \`hessian\`, \`vjp\` and \`jvp\` differentiate where it is a parameter of the function they are given, and which is a constant anywhere else; to differentiate it here, pass its Tensors as separate parameters or a record`;
       if (this.listElement(type, mod) !== undefined) return `\`${path}\` is an array of records or tuples of numbers (\`${type.getText()}\`), which \`grad\`, \`jacrev\`, \`jacfwd\`, \`jacobian\` and \`hessian\` differentiate where it is a parameter of the function they are given, and which is a constant anywhere else; to differentiate its numbers here, pass them as a flat Float64Array or a Tensor`;
-      return `\`${path}\` is an array of rows, tuples, records or Tensors (\`${type.getText()}\`), which jacc reads as a constant but does not differentiate; to differentiate its numbers, pass them as a flat Float64Array or a Tensor`;
+      return `\`${path}\` is an array of rows, or of records or tuples mixing numbers, Tensors and other values (\`${type.getText()}\`), which jacc reads as a constant but does not differentiate; to differentiate its numbers, pass them as a flat Float64Array or a Tensor`;
     }
     return `\`${path}\` is of type \`${type.getText()}\``;
   }
@@ -354,13 +361,14 @@ export class FnLowerer {
    * `type` is an array of records or tuples whose leaves are all numbers
    * (`Point[]`, `[number, number][]`, `{ p: V2; m: number }[]`).
    */
-  private listElement(type: ts.TypeNode, mod: SourceModule): Tree | undefined {
+  private listElement(type: ts.TypeNode, mod: SourceModule, leaf: "num" | "tensor" = "num"): Tree | undefined {
     const el = arrayElement(type, mod);
     const shape = el && this.shapeOf(el.type, el.mod, "");
-    if (!shape || typeof shape === "string" || shape.k !== "tuple") return undefined;
+    // (a Tensor element is a leaf itself: `Tensor[]`)
+    if (!shape || typeof shape === "string" || (shape.k !== "tuple" && leaf === "num")) return undefined;
     const next = { i: 0 };
     const tree = (s: Shape): Tree | undefined => {
-      if (s.k === "leaf") return s.t.k === "num" ? next.i++ : undefined;
+      if (s.k === "leaf") return s.t.k === leaf ? next.i++ : undefined;
       const items = s.items.map(tree);
       if (items.some((x) => x === undefined)) return undefined;
       return s.keys ? { keys: s.keys, items: items as Tree[] } : (items as Tree[]);
@@ -700,6 +708,11 @@ export class FnLowerer {
         return this.bind(name.text, { k: "tuple", items, view: val.view });
       }
       const t = val.t;
+      // (a differentiated array of Tensors: `const q = Ws` names the same flat Tensor, read only)
+      if (val.a.k === "var" && this.tensorList(val.a)) {
+        if (!isConst) fail(at, "unsupported-construct", "a differentiated array of Tensors can be named by a `const`, not a `let`");
+        return this.bind(name.text, { k: "var", name: val.a.name, type: OPAQUE, isConst: true, isParam: false });
+      }
       if (t.k === "vec" && !isConst) {
         const n = this.copyTo(name.text, val);
         return this.bind(name.text, { k: "var", name: (n as { a: { name: string } }).a.name, type: t, isConst: false, isParam: false });
@@ -719,6 +732,7 @@ export class FnLowerer {
         if (el.initializer) fail(el, "unsupported-construct", "default values in destructuring are not supported");
         if (el.dotDotDotToken) {
           // `const [a, ...rest] = xs`: the rest of a tuple, or a new array of the rest (xs.slice(i))
+          if (val.k === "atom" && this.tensorList(val.a)) fail(el, "unsupported-construct", "a rest element of a differentiated array of Tensors is not supported: index it instead");
           const els = val.k === "tuple" ? undefined : this.elementsOf(val);
           if (val.k !== "tuple" && !els) fail(el, "unsupported-construct", "only tuples and arrays can be destructured with a rest element");
           const rest: Val = val.k === "tuple" ? { k: "tuple", items: val.items.slice(i) } : sliced(this, val, els!, this.b.p("min", lit(i), els!.n), els!.n);
@@ -876,11 +890,10 @@ export class FnLowerer {
     if (entries && (arr.k !== "atom" || arr.t.k === "tensor")) fail(s.expression, "unsupported-construct", "`.entries()` is supported on arrays here");
     const rows = arr.k === "atom" && arr.t.k === "opaque" && this.consts.iterable(arr.a);
     const list = this.listOf(arr);
-    if (arr.k !== "atom" || (arr.t.k !== "vec" && !rows)) fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array (or an array of rows, tuples or records passed as a constant)");
+    if (arr.k !== "atom" || (arr.t.k !== "vec" && !rows && list === undefined)) fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array (or an array of rows, tuples or records passed as a constant)");
     const idx = this.newVar("k", NUM);
     this.b.assign(idx, { k: "atom", a: lit(0) });
-    const len = this.b.let("n", NUM, { k: "len", arr: arr.a });
-    const n = list === undefined ? len : this.b.p("div", len, lit(leavesOf(list).length));
+    const n = list === undefined ? this.b.let("n", NUM, { k: "len", arr: arr.a }) : this.listLength(arr.a, list);
     this.scopes.push(new Map());
     this.withLoop(s, s.statement, (ctx) => {
       let c: Atom = lit(true);
@@ -1276,10 +1289,7 @@ export class FnLowerer {
     if (val.k !== "atom") return undefined;
     const arr = val.a;
     const list = this.listOf(val);
-    if (list !== undefined) {
-      const n = this.b.p("div", this.b.let("n", NUM, { k: "len", arr }), lit(leavesOf(list).length));
-      return { n, item: (i) => this.listItem(arr, list, i), list };
-    }
+    if (list !== undefined) return { n: this.listLength(arr, list), item: (i) => this.listItem(arr, list, i), list };
     if (val.t.k === "vec") return { n: this.b.let("n", NUM, { k: "len", arr }), item: (i) => ({ k: "atom", a: this.b.let("el", NUM, { k: "load", arr, index: i }), t: NUM }) };
     if (val.t.k === "opaque" && this.consts.iterable(arr)) return { n: this.b.let("n", NUM, { k: "len", arr }), item: (i) => this.consts.element(arr, i)! };
     return undefined;
@@ -1344,12 +1354,27 @@ export class FnLowerer {
     return val.k === "atom" && val.a.k === "var" ? this.lists.get(val.a.name) : undefined;
   }
 
-  /** Element `index` of a differentiated array of records: loads of its numbers at index·k + offset, read only. */
+  /** Whether `arr` is a differentiated array of Tensors (one flat Tensor of their entries), not of numbers. */
+  tensorList(arr: Atom): boolean {
+    return arr.k === "var" && this.lists.has(arr.name) && this.fn.vars.get(arr.name)?.k === "tensor";
+  }
+
+  /** The number of elements of a differentiated array of records or Tensors: its numbers (pieces) / k. */
+  listLength(arr: Atom, list: Tree): Atom {
+    const count = this.tensorList(arr) ? this.b.let("n", NUM, { k: "prim", op: "ad.listCount", args: [arr] }) : this.b.let("n", NUM, { k: "len", arr });
+    const k = leavesOf(list).length;
+    return k === 1 ? count : this.b.p("div", count, lit(k));
+  }
+
+  /** Element `index` of a differentiated array of records: loads of its numbers at index·k + offset (Tensors: pieces index·k + offset), read only. */
   listItem(arr: Atom, list: Tree, index: Atom): Val {
     const k = leavesOf(list).length;
     const base = k === 1 ? index : this.b.p("mul", index, lit(k));
+    const tensors = this.tensorList(arr);
     const build = (t: Tree): Val => {
-      if (typeof t === "number") return { k: "atom", a: this.b.let("el", NUM, { k: "load", arr, index: t === 0 ? base : this.b.p("add", base, lit(t)) }), t: NUM };
+      const at = typeof t === "number" ? (t === 0 ? base : this.b.p("add", base, lit(t))) : undefined;
+      if (at && tensors) return { k: "atom", a: this.b.t("ad.listPiece", [arr, arr, at]), t: TENSOR };
+      if (typeof t === "number") return { k: "atom", a: this.b.let("el", NUM, { k: "load", arr, index: at! }), t: NUM };
       if (Array.isArray(t)) return { k: "tuple", items: t.map(build), view: true };
       if (!isRecordTree(t)) throw new Error("listItem: a list inside an element");
       return { k: "tuple", items: t.items.map(build), keys: t.keys, view: true };
@@ -1404,6 +1429,8 @@ export class FnLowerer {
     if (chain !== undefined) return { k: "atom", a: this.b.let(`${name}_`, NUM, { k: "ext", text: chain }), t: NUM };
     const obj = this.expr(e.expression);
     if (obj.k === "tuple" && obj.keys) return this.field(obj, name, e.name);
+    const listed = this.listOf(obj);
+    if (listed !== undefined && name === "length") return { k: "atom", a: this.listLength((obj as { a: Atom }).a, listed), t: NUM };
     if (obj.k === "atom" && obj.t.k === "tensor") {
       if (name === "numel") fail(e, "unsupported-construct", "`numel` is a method, as in PyTorch: `x.numel()`");
       if (name === "ndim") return { k: "atom", a: this.b.t("t.dim", [obj.a], [], NUM), t: NUM };
@@ -1412,8 +1439,7 @@ export class FnLowerer {
       if (name === "shape") return { k: "atom", a: this.b.t("t.shape", [obj.a], [], VEC), t: VEC };
       fail(e, "unsupported-construct", `Tensor property \`.${name}\` is not supported in a differentiated function (use .shape, .size(d), .numel(), .ndim)`);
     }
-    const list = this.listOf(obj);
-    if (list !== undefined && name === "length") return { k: "atom", a: this.b.p("div", this.b.let("n", NUM, { k: "len", arr: (obj as { a: Atom }).a }), lit(leavesOf(list).length)), t: NUM };
+    const list = listed;
     if (list !== undefined) fail(e, "unsupported-construct", `property \`.${name}\` of a differentiated array of records is not supported (index it, iterate it with for…of, read its .length, or pass it to a helper)`);
     if (obj.k === "atom" && name === "length" && (obj.t.k === "vec" || obj.t.k === "opaque")) return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr: obj.a }), t: NUM };
     if (obj.k === "tuple" && name === "length") return { k: "atom", a: lit(obj.items.length), t: NUM };

@@ -91,7 +91,7 @@ function differentiable(f: Fn, argnums: readonly number[], at: ts.Node, marker: 
 function outerListsFirst(t: Tree): Tree {
   if (typeof t === "number") return t;
   if (Array.isArray(t)) return t.map(outerListsFirst);
-  if (isListTree(t)) return typeof t.of === "number" ? t : { list: t.list, of: t.of, axis: 0 };
+  if (isListTree(t)) return typeof t.of === "number" ? t : { ...t, axis: 0 };
   return { keys: t.keys, items: t.items.map(outerListsFirst) };
 }
 
@@ -390,7 +390,7 @@ export class MarkerCompiler {
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
         const lists = !!inTree && hasList(inTree);
         if (lists && (outputsOf(f, false).leaves.length !== 1 || f.results[outputsOf(f, false).leaves[0]].k !== "num")) {
-          fail(args[0], "unsupported-construct", "`hessian` of an array of records needs a function with a single number output");
+          fail(args[0], "unsupported-construct", "`hessian` of an array of records or Tensors needs a function with a single number output (`.item()` of a 0-d Tensor is one)");
         }
         const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "rev", label: "grad" });
         const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "fwd", label });

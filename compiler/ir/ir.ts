@@ -71,7 +71,12 @@ export type Stmt =
  */
 export type Tree = number | Tree[] | TreeRecord | TreeList;
 export interface TreeRecord { keys: string[]; items: Tree[] }
-export interface TreeList { list: Tree; of: Tree; axis: number }
+/**
+ * `tensors`: the elements' leaves are Tensors (`Ws: Tensor[]`, `{ W: Tensor; b: Tensor }[]`): the flat
+ * parameter `param` is one Tensor of all their entries, piece after piece (element e's leaf j is
+ * piece e·k + j), and the values under `of` run over those entries along `axis` (runtime/tensor-list.ts)
+ */
+export interface TreeList { list: Tree; of: Tree; axis: number; tensors?: true; param?: number }
 
 export const isListTree = (t: Tree): t is TreeList => typeof t === "object" && "list" in t;
 export const isRecordTree = (t: Tree): t is TreeRecord => typeof t === "object" && "keys" in t;
@@ -85,7 +90,7 @@ export function leavesOf(t: Tree): number[] {
 export function mapTree(t: Tree, f: (leaf: number) => Tree): Tree {
   if (typeof t === "number") return f(t);
   if (Array.isArray(t)) return t.map((x) => mapTree(x, f));
-  if (isListTree(t)) return { list: t.list, of: mapTree(t.of, f), axis: t.axis };
+  if (isListTree(t)) return { ...t, of: mapTree(t.of, f) };
   return { keys: t.keys, items: t.items.map((x) => mapTree(x, f)) };
 }
 
@@ -107,6 +112,8 @@ export interface Param {
   opaqueWhy?: string;
   /** an array of records or tuples of numbers, a constant here: one element's structure, for a marker that differentiates it (Program.withLists) */
   listOf?: Tree;
+  /** listOf's leaves are Tensors (`Tensor[]`, `{ W: Tensor; b: Tensor }[]`) */
+  listTensors?: true;
 }
 
 /** A parameter's name as the user wrote it, for messages and diagnostics. */

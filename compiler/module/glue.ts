@@ -116,6 +116,8 @@ const withTrees = ({ fn, anyT }: Site, text: string): string => (fn.inTrees ? `(
 function caller(site: Site): string {
   const { g, built, fn, cp, anyA } = site;
   const f = callName(g, built.fn);
+  // (an array of Tensors: the flat arguments named, their pieces split the result's blocks)
+  if (hasTensorList(built.tree)) return `((...a${anyA}) => { const l = [${spread(site, "a")}]; const r = ${f}(${cp}...l); return ${treeExpr(built.tree, "r", fn, "l")}; })`;
   if (!isLeaf(built.tree, fn)) return `((...a${anyA}) => { const r = ${f}(${cp}${spread(site, "a")}); return ${treeExpr(built.tree, "r", fn)}; })`;
   return cp || fn.inTrees ? `((...a${anyA}) => ${f}(${cp}${spread(site, "a")}))` : built.fn;
 }
@@ -134,7 +136,13 @@ function jacobianGlue(site: Site): void {
   }
   const keep: [number, number] = [inputs.getStart(c.mod.sf), inputs.getEnd()];
   const pre = checksFirst(site);
-  const open = isLeaf(built.tree, fn) ? "" : `((r${anyT}) => ${treeExpr(built.tree, "r", fn)})(`;
+  let open = isLeaf(built.tree, fn) || hasTensorList(built.tree) ? "" : `((r${anyT}) => ${treeExpr(built.tree, "r", fn)})(`;
+  if (hasTensorList(built.tree)) {
+    // (an array of Tensors: the flat arguments named, their pieces split the result's blocks)
+    open = `((l${anyT}) => ((r${anyT}) => ${treeExpr(built.tree, "r", fn, "l")})(${callName(g, built.fn)}(${cp}...l)))(`;
+    call0 = `__jt.adFlatten(${built.singleInput ? "[" : ""}`;
+    close = `${built.singleInput ? "]" : ""}, ${JSON.stringify(fn.inTrees)}, ${minArgs(fn)}, ${JSON.stringify(fn.arity?.label ?? built.kind)})`;
+  }
   g.s.overwrite(call.getStart(c.mod.sf), keep[0], `${open}${pre ? "(" + pre : ""}${call0}`);
   g.s.overwrite(keep[1], call.getEnd(), `${close}${pre ? ")" : ""}${open ? ")" : ""}`);
 }
@@ -238,24 +246,34 @@ function isLeaf(tree: Tree, fn: Fn): boolean {
   return Array.isArray(tree) && fn.tupleResult && tree.length === fn.results.length && tree.every((t, i) => t === i);
 }
 
-/** A JS expression building the user's nested result from the flat results `r`. */
-function treeExpr(tree: Tree, r: string, fn: Fn): string {
+/** A JS expression building the user's nested result from the flat results `r` (`flat`: the flat arguments, for arrays of Tensors). */
+function treeExpr(tree: Tree, r: string, fn: Fn, flat?: string): string {
   const single = !fn.tupleResult;
-  return buildTree(tree, (t) => (single ? r : `${r}[${t}]`));
+  return buildTree(tree, (t) => (single ? r : `${r}[${t}]`), 0, flat);
 }
 
-/** A JS expression of a tree: arrays for tuples, object literals for records, `leaf(i)` at each leaf. */
-function buildTree(t: Tree, leaf: (i: number) => string, depth = 0): string {
+/** Whether a tree holds a differentiated array of Tensors, whose blocks are split by the flat argument's pieces. */
+const hasTensorList = (t: Tree): boolean => typeof t === "object" && (isListTree(t) ? !!t.tensors || hasTensorList(t.of) : (Array.isArray(t) ? t : t.items).some(hasTensorList));
+
+/**
+ * A JS expression of a tree: arrays for tuples, object literals for records, `leaf(i)` at each leaf;
+ * `flat` names the driver's flat arguments, where an array of Tensors is split by its own (runtime/tensor-list.ts).
+ */
+function buildTree(t: Tree, leaf: (i: number) => string, depth = 0, flat?: string): string {
   if (typeof t === "number") return leaf(t);
-  if (Array.isArray(t)) return `[${t.map((x) => buildTree(x, leaf, depth)).join(", ")}]`;
+  if (Array.isArray(t)) return `[${t.map((x) => buildTree(x, leaf, depth, flat)).join(", ")}]`;
   if (isListTree(t)) {
     // an array of records input: each element built from the blocks' slices at its numbers (runtime/pytree.ts)
     const blocks = leavesOf(t.of);
     const b = `b${depth}`;
-    const element = buildTree(t.list, (j) => buildTree(t.of, (i) => `${b}[${j}][${blocks.indexOf(i)}]`, depth + 1), depth + 1);
+    const element = buildTree(t.list, (j) => buildTree(t.of, (i) => `${b}[${j}][${blocks.indexOf(i)}]`, depth + 1, flat), depth + 1, flat);
+    if (t.tensors) {
+      if (flat === undefined) throw new Error("buildTree: an array of Tensors without its flat argument");
+      return `__jt.adUnpack([${blocks.map(leaf).join(", ")}], ${flat}[${t.param}], ${t.axis}, ${listWidth(t)}, (${b}) => ${element})`;
+    }
     return `__jt.adUnlist([${blocks.map(leaf).join(", ")}], ${listWidth(t)}, ${t.axis}, (${b}) => ${element})`;
   }
-  return `({ ${t.keys.map((k, i) => `${JSON.stringify(k)}: ${buildTree(t.items[i], leaf, depth)}`).join(", ")} })`; // (parenthesised: an arrow may return it)
+  return `({ ${t.keys.map((k, i) => `${JSON.stringify(k)}: ${buildTree(t.items[i], leaf, depth, flat)}`).join(", ")} })`; // (parenthesised: an arrow may return it)
 }
 
 /** vjp(f, primals) → [out, vjpFn] (+ aux): vjpFn(ct) runs f's forward and reverse sweeps. */
@@ -271,7 +289,7 @@ function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean, caps: (fn: stri
   const aux = built.hasAux ? `, ${auxExpr(f)}` : "";
   const { flat, pre } = flatPrimals(f, "p", "vjp");
   // one cotangent per parameter, structured as the parameters are
-  const back = f.inTrees ? `((c${anyT}) => ${buildTree(f.inTrees, (i) => `c[${i}]`)})(${callName(vjpFn.name)}(${caps(vjpFn.name)}...${flat}, ${cts}))` : `${callName(vjpFn.name)}(${caps(vjpFn.name)}...${flat}, ${cts})`;
+  const back = f.inTrees ? `((c${anyT}) => ${buildTree(f.inTrees, (i) => `c[${i}]`, 0, flat)})(${callName(vjpFn.name)}(${caps(vjpFn.name)}...${flat}, ${cts}))` : `${callName(vjpFn.name)}(${caps(vjpFn.name)}...${flat}, ${cts})`;
   const head = `((p${anyT}) => { ${pre}const r${anyT} = ${callName(f.name)}(${caps(f.name)}...${flat}); return [${out}, (ct${anyT}) => ${back}${aux}]; })(`;
   return [head, `)`];
 }

@@ -21,6 +21,9 @@ const broadcastAll = (op: string, n: number): BatchRule => (b, args, kinds, attr
 /** A class loss's helper whose operand `at` is the class weight: the same for every example, or the row loop. */
 const constantWeight = (at: number, rule: BatchRule): BatchRule => (b, args, kinds, attrs, B) =>
   args[at] && !(args[at].k === "lit" && args[at].v === undefined) && isB(kinds[at]) ? "a class weight that varies over the batch runs row by row under vmap" : rule(b, args, kinds, attrs, B);
+/** A piece of a flat array of Tensors over a batch: its leading dims carry it, where the array and the index do not vary. */
+const pieceBatch = (op: string): BatchRule => (b, [a, packed, p], kinds) =>
+  isB(kinds[1]) || isB(kinds[2]) ? "an array of Tensors that varies over the batch runs row by row" : { a: b.t(op, [a, packed, p]), kind: isB(kinds[0]) ? "b" : "u" };
 /** A helper with no derivative and no structured or batching rule (masks, weights, plumbing). */
 const plumbing = (fn: string, operands: number, structure: OpStructure = NONE, batch: BatchRule | null = null): InternalOpDef => ({
   rule: { operands, js: call(fn), zero: true },
@@ -112,6 +115,28 @@ const INTERNAL_OPS_TABLE = {
       vjp: (b, [x, t, , w], _o, ct, act, attrs) => [null, null, act[2] ? T(b, "ad.ceTargetTangent", [x, t, ct, w], attrs) : null],
     },
     constantWeight(3, broadcastAll("ad.ceTargetTangent", 3)),
+  ),
+  // a differentiated array of Tensors as one flat Tensor of their entries (runtime/tensor-list.ts): its
+  // number of pieces; piece p (a number operand) of the flat Tensor, a tangent or a batch of them (linear in
+  // its first operand, the flat primal, second, saying where); and a piece's cotangent put back in its range
+  "ad.listCount": { rule: { operands: 1, js: call("adListCount"), type: NUMBER, zero: true }, structure: NONE, batch: null },
+  "ad.listPiece": backward(
+    {
+      operands: 1,
+      js: call("adListPiece"),
+      jvp: (b, [, packed, p], [da]) => (da ? T(b, "ad.listPiece", [da, packed, p]) : null),
+      vjp: (b, [, packed, p], _o, ct) => [T(b, "ad.listPieceBack", [ct, packed, p])],
+    },
+    pieceBatch("ad.listPiece"),
+  ),
+  "ad.listPieceBack": backward(
+    {
+      operands: 1,
+      js: call("adListPieceBack"),
+      jvp: (b, [, packed, p], [dct]) => (dct ? T(b, "ad.listPieceBack", [dct, packed, p]) : null),
+      vjp: (b, [, packed, p], _o, g) => [T(b, "ad.listPiece", [g, packed, p])],
+    },
+    pieceBatch("ad.listPieceBack"),
   ),
   // the class losses' classes' dim moved last (attrs [true]) or back ([false]) where the input has
   // spatial dims (PyTorch's [N, C, d1, …]; runtime/ops/loss.ts adClassMove): a permutation of its first

@@ -1,0 +1,93 @@
+// Arrays of Tensors as differentiated inputs (issue 17 §1; runtime/tensor-list.ts):
+// the values are fixtures/tensor/68_tensor_lists.ts against PyTorch. Here: an
+// empty array, the TypeErrors naming a bad element or tangent, the same numbers
+// on WebGPU, and the constructs that stay diagnostics.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { tensor, type Tensor } from "../runtime/index.js";
+import { compileAndImport } from "./util/compile.js";
+import { expectDiagnostic } from "./util/diagnostic-check.js";
+import { gpuTest, registerAllKernels } from "./util/webgpu.js";
+import { throwsWith } from "./runtime-assert.js";
+
+const MLP = `import { grad, jvp, tensor, type Tensor } from "jacc";
+export function mlp(Ws: Tensor[], x: Tensor): Tensor {
+  let h = x;
+  for (const W of Ws) h = h.matmul(W).tanh();
+  return h.sum();
+}
+export const g = grad(mlp);
+export const t = (Ws: Tensor[], x: Tensor, dWs: Tensor[]) => jvp(mlp, [Ws, x], [dWs, x.mul(0)]);
+`;
+let mod: any;
+const load = async () => (mod ??= await compileAndImport(MLP, "tensor-lists-mlp"));
+const W1 = () => tensor([[0.1, 0.2], [0.3, -0.4]], { dtype: "float64" }), W2 = () => tensor([[0.5], [-0.6]], { dtype: "float64" });
+const X = () => tensor([[1, 2]], { dtype: "float64" });
+
+test("an empty array: no pieces, an empty gradient", async () => {
+  const m = await load();
+  assert.equal(m.g([], X()), []);
+});
+
+test("central differences agree with grad piece by piece", async () => {
+  const m = await load();
+  const Ws = [W1(), W2()];
+  const got: Tensor[] = m.g(Ws, X());
+  const f = (ws: Tensor[]) => (m.mlp(ws, X()) as Tensor).item();
+  const h = 1e-6;
+  Ws.forEach((W, p) => {
+    for (let i = 0; i < W.numel(); i++) {
+      const bump = (d: number) => Ws.map((V, q) => (q !== p ? V : tensor(Array.from(V.data, (v, j) => (j === i ? v + d : v)), { dtype: "float64" }).reshape([...V.shape])));
+      const fd = (f(bump(h)) - f(bump(-h))) / (2 * h);
+      assert.ok(Math.abs(got[p].data[i] - fd) < 1e-8, `piece ${p} entry ${i}: ${got[p].data[i]} vs ${fd}`);
+    }
+  });
+});
+
+test("bad arrays and tangents: TypeErrors and RangeErrors naming the marker and the element", async () => {
+  const m = await load();
+  throwsWith(() => m.g([W1(), 3], X()), TypeError, /^grad\(mlp\): argument 1\[1\] must be a Tensor, got number/);
+  throwsWith(() => m.g(W1(), X()), TypeError, /^grad\(mlp\): argument 1 must be an array of Tensors, got/);
+  throwsWith(() => m.g([W1(), tensor([[0.5], [-0.6]])], X()), TypeError, /every Tensor must have one dtype and device, got float64 on cpu and float32 on cpu/);
+  throwsWith(() => m.t([W1(), W2()], X(), [W1()]), RangeError, /does not run over the array's 6 entries/);
+});
+
+gpuTest("tensor-lists.test.ts", "WebGPU: the gradient of an array of device Tensors is the CPU's", async () => {
+  registerAllKernels();
+  const m = await load();
+  const f32 = (t: Tensor) => tensor(Array.from(t.data), { dtype: "float32" }).reshape([...t.shape]);
+  const cpu: Tensor[] = m.g([f32(W1()), f32(W2())], f32(X()));
+  const gpu: Tensor[] = m.g([f32(W1()).to("webgpu"), f32(W2()).to("webgpu")], f32(X()).to("webgpu"));
+  for (let p = 0; p < 2; p++) {
+    assert.equal([...gpu[p].shape], [...cpu[p].shape]);
+    const got = await gpu[p].read();
+    cpu[p].data.forEach((v, i) => assert.ok(Math.abs(got[i] - v) < 1e-5, `piece ${p} entry ${i}`));
+  }
+});
+
+test("what stays outside: batching, building new arrays, a let, a rest element, returning it, Tensor methods on it", () => {
+  const fn = `import type { Tensor } from "jacc";\nfunction f(Ws: Tensor[], x: Tensor): Tensor { let h = x; for (const W of Ws) h = h.mul(W); return h.sum(); }\n`;
+  expectDiagnostic("tensor-list-vmap", `${fn}export const v = vmap(f, { inDims: ‸[0, 0] });`, { code: "invalid-option", message: [/`Ws` is not a number, array or Tensor, so it cannot be batched/] });
+  expectDiagnostic("tensor-list-filter", `import type { Tensor } from "jacc";\nfunction f(Ws: Tensor[]): Tensor { return ‸Ws.slice(1)[0].sum(); }\nexport const g = grad(f);`, {
+    code: "unsupported-construct",
+    message: [/`.slice` of a differentiated array of Tensors is not supported: index it, loop over it, or use map, forEach, reduce, some, every or findIndex/],
+  });
+  expectDiagnostic("tensor-list-let", `import type { Tensor } from "jacc";\nfunction f(Ws: Tensor[], x: Tensor): Tensor { let ‸q = Ws; return x.mul(q.length).sum(); }\nexport const g = grad(f);`, {
+    code: "unsupported-construct",
+    message: [/a differentiated array of Tensors can be named by a `const`, not a `let`/],
+  });
+  expectDiagnostic("tensor-list-rest", `import type { Tensor } from "jacc";\nfunction f(Ws: Tensor[]): Tensor { const [a, ‸...rest] = Ws; return a.sum(); }\nexport const g = grad(f);`, {
+    code: "unsupported-construct",
+    message: [/a rest element of a differentiated array of Tensors is not supported/],
+  });
+  expectDiagnostic("tensor-list-method", `import type { Tensor } from "jacc";\nfunction f(Ws: Tensor[]): Tensor { return ‸Ws.sum(); }\nexport const g = grad(f);`, {
+    code: "unsupported-construct",
+    message: [/method call `.sum\(\)` is not supported in a differentiated function/],
+  });
+  expectDiagnostic("tensor-list-hessian", `${fn}export const h = hessian(‸f);`, {
+    code: "unsupported-construct",
+    message: [/`hessian` of an array of records or Tensors needs a function with a single number output \(`.item\(\)` of a 0-d Tensor is one\)/],
+  });
+});
+
+test.run();
