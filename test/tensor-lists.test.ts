@@ -44,6 +44,23 @@ test("central differences agree with grad piece by piece", async () => {
   });
 });
 
+test("map and reduce over an array of Tensors to numbers: grad agrees with central differences", async () => {
+  const m = await compileAndImport(`import { grad, type Tensor } from "jacc";
+export function norms(Ws: Tensor[]): number {
+  return Ws.map((W) => W.square().sum().item()).reduce((s, n) => s + Math.sqrt(n), 0) + Ws.findIndex((W) => W.numel() > 3);
+}
+export const g = grad(norms);
+`, "tensor-lists-norms");
+  const Ws = [W1(), W2()];
+  const got: Tensor[] = m.g(Ws);
+  // ∂/∂W of Σ ‖W‖ is W / ‖W‖
+  Ws.forEach((W, p) => {
+    const norm = Math.hypot(...W.data);
+    W.data.forEach((v, i) => assert.ok(Math.abs(got[p].data[i] - v / norm) < 1e-14, `piece ${p} entry ${i}`));
+  });
+  assert.is(m.norms(Ws), Math.hypot(...W1().data) + Math.hypot(...W2().data) + 0);
+});
+
 test("bad arrays and tangents: TypeErrors and RangeErrors naming the marker and the element", async () => {
   const m = await load();
   throwsWith(() => m.g([W1(), 3], X()), TypeError, /^grad\(mlp\): argument 1\[1\] must be a Tensor, got number/);
@@ -65,9 +82,34 @@ gpuTest("tensor-lists.test.ts", "WebGPU: the gradient of an array of device Tens
   }
 });
 
+test("per-sample gradients: vmap(grad(loss), { inDims: [null, 0, 0] }) with an unbatched array of Tensors equals grad row by row", async () => {
+  const src = `import { grad, vmap, tensor, type Tensor } from "jacc";
+function loss(Ws: Tensor[], x: Tensor, y: Tensor): Tensor {
+  let h = x;
+  for (let i = 0; i < Ws.length; i++) h = h.matmul(Ws[i]).tanh();
+  return h.sub(y).square().sum();
+}
+export const per = vmap(grad(loss), { inDims: [null, 0, 0] });
+export const one = grad(loss);
+`;
+  const m = await compileAndImport(src, "tensor-lists-per-sample");
+  const Ws = [W1(), W2()];
+  const X = tensor([[1, 2], [0.5, -1], [0.3, 0.3]], { dtype: "float64" }), Y = tensor([[0.1], [0.2], [-0.3]], { dtype: "float64" });
+  const per: Tensor[] = m.per(Ws, X, Y);
+  assert.equal(per.map((t) => [...t.shape]), [[3, 2, 2], [3, 2, 1]]);
+  for (let b = 0; b < 3; b++) {
+    const one: Tensor[] = m.one(Ws, X.select(0, b), Y.select(0, b));
+    one.forEach((g, p) => g.data.forEach((v, i) => assert.ok(Math.abs(per[p].data[b * g.numel() + i] - v) < 1e-14, `row ${b} piece ${p} entry ${i}`)));
+  }
+});
+
 test("what stays outside: batching, building new arrays, a let, a rest element, returning it, Tensor methods on it", () => {
   const fn = `import type { Tensor } from "jacc";\nfunction f(Ws: Tensor[], x: Tensor): Tensor { let h = x; for (const W of Ws) h = h.mul(W); return h.sum(); }\n`;
   expectDiagnostic("tensor-list-vmap", `${fn}export const v = vmap(f, { inDims: ‸[0, 0] });`, { code: "invalid-option", message: [/`Ws` is not a number, array or Tensor, so it cannot be batched/] });
+  expectDiagnostic("tensor-list-vmap-grad", `${fn}export const v = vmap(grad(f), { inDims: ‸[0, 0] });`, { code: "invalid-option", message: [/vmap: the array `Ws` cannot be batched: give it `null` in `inDims`/] });
+  expectDiagnostic("tensor-list-vmap-hessian", `${fn.replace("): Tensor {", "): number {").replace("h.sum()", "h.sum().item()")}export const v = vmap(hessian(‸f), { inDims: [null, 0] });`, { code: "unsupported-construct", message: [/`hessian` differentiates the array of records `Ws` only as a parameter of a function given to a marker in plain code/] });
+  expectDiagnostic("tensor-list-vmap-outdims", `${fn}export const v = vmap(grad(f), { inDims: [null, 0], outDims: ‸1 });`, { code: "invalid-option", message: [/`outDims` of a result over an array of records or Tensors must be 0/] });
+  expectDiagnostic("tensor-list-vmap-inside", `${fn}function outer(Ws: Tensor[], x: Tensor): Tensor { return vmap(grad(‸f), { inDims: [null, 0] })(Ws, x).sum(); }\nexport const g = grad(outer);`, { code: "unsupported-construct", message: [/only as a parameter of a function given to a marker in plain code/] });
   expectDiagnostic("tensor-list-filter", `import type { Tensor } from "jacc";\nfunction f(Ws: Tensor[]): Tensor { return ‸Ws.slice(1)[0].sum(); }\nexport const g = grad(f);`, {
     code: "unsupported-construct",
     message: [/`.slice` of a differentiated array of Tensors is not supported: index it, loop over it, or use map, forEach, reduce, some, every or findIndex/],

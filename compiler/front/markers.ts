@@ -3,7 +3,7 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, hasList, isListTree, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, userName } from "../ir/ir.js";
+import { type Atom, type Fn, hasList, isListTree, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, type TreeList, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
@@ -200,16 +200,18 @@ export class MarkerCompiler {
   }
 
   /** The IR function a marker's first argument denotes. */
-  resolveFunc(arg: ts.Expression, mod: SourceModule, lowerer?: FnLowerer): FnTarget {
+  resolveFunc(arg: ts.Expression, mod: SourceModule, lowerer?: FnLowerer, outer?: string): FnTarget {
     const e = skipParens(arg);
     if (ts.isCallExpression(e)) {
       const inner = this.markerName(e.expression, mod, lowerer);
       if (inner && ["jacrev", "jacfwd", "grad", "hessian"].includes(inner)) {
         this.innerMarker++;
+        if (outer === "vmap") this.vmapOuter++;
         try {
           return { fn: this.build(e, mod, lowerer).fn, extra: [] };
         } finally {
           this.innerMarker--;
+          if (outer === "vmap") this.vmapOuter--;
         }
       }
       if (inner === "vmap") return { fn: this.buildVmapCall(e, mod, lowerer), extra: [] };
@@ -287,7 +289,7 @@ export class MarkerCompiler {
       const dims = (name: string) => opts[name]?.node.getText() ?? "0";
       return { fn: "", tree: 0, runtimeChecks, kind: marker, hasAux: false, vmap: { inDims: dims("inDims"), outDims: dims("outDims") }, closure: skipParens(args[0]).getText() };
     }
-    let target = this.resolveFunc(args[0], mod, lowerer);
+    let target = this.resolveFunc(args[0], mod, lowerer, marker);
     if (target.extra.length) fail(args[0], "unsupported-construct", "a local function that captures variables of the differentiated function cannot be passed to a marker; pass them as parameters");
     let f = this.program.fns.get(target.fn)!;
     // the variant of f that takes the arrays of records it differentiates as flat vectors of their numbers
@@ -337,6 +339,12 @@ export class MarkerCompiler {
           if (f.inTrees) fail(opts.inDims?.node ?? opts.outDims?.node ?? call, "unsupported-construct", "`vmap` of a function with record or tuple parameters needs literal `inDims` and `outDims` (the runtime's row loop takes numbers, arrays and Tensors)");
           return { fn: target.fn, tree, runtimeChecks, kind: marker, hasAux: false, vmap: dims };
         }
+        // (an array of Tensors in the output, vmap(grad(f)): its pieces run along each block's last dim, after the batch dim)
+        const lists: TreeList[] = [];
+        const findLists = (t: Tree): void => void (typeof t === "object" && (isListTree(t) ? (lists.push(t), findLists(t.of)) : (Array.isArray(t) ? t : t.items).forEach(findLists)));
+        findLists(tree);
+        if (lists.some((t) => t.axis >= 0)) fail(call, "unsupported-construct", "`vmap` of the Hessian of an array of records or Tensors is not supported");
+        if (lists.some((t) => leavesOf(t.of).some((leaf) => spec.outDims[leaf] !== 0))) fail(opts.outDims?.node ?? call, "invalid-option", "`outDims` of a result over an array of records or Tensors must be 0");
         const topLevel = !lowerer && !this.nestedVmap;
         const full = { ...spec, topLevel, randomness: String(randomness) };
         // vmap(vmap(f)): the levels over the innermost function, merged into one vmap at the top level
@@ -476,7 +484,10 @@ export class MarkerCompiler {
     const trees = sourceParams(f);
     const lists = src.filter((i) => typeof trees[i] === "number" && f.params[trees[i] as number].listOf !== undefined);
     if (!lists.length) return target;
-    if (lowerer || this.innerMarker || this.nestedVmap || !this.program.hasVariants(target.fn)) {
+    // (a marker given to vmap in plain code, `vmap(grad(f), { inDims: [null, 0] })`, only batches the other arguments: an array of Tensors may be its unbatched argument)
+    // (not a Hessian: its tree as the driver records it, which vmap reads, runs both levels along the last dim)
+    const underVmap = this.innerMarker === 1 && this.vmapOuter === 1 && marker !== "hessian" && lists.every((i) => f.params[trees[i] as number].listTensors);
+    if (lowerer || (this.innerMarker && !underVmap) || this.nestedVmap || !this.program.hasVariants(target.fn)) {
       const name = userName(f.params[trees[lists[0]] as number]);
       fail(at, "unsupported-construct", `\`${marker}\` differentiates the array of records \`${name}\` only as a parameter of a function given to a marker in plain code (not of a marker's result, nor inside a differentiated function or vmap, nor by a marker given to another marker); pass its numbers as a flat Float64Array there`);
     }
@@ -484,6 +495,8 @@ export class MarkerCompiler {
   }
   /** > 0 while building a jacrev / jacfwd / grad / hessian given to another marker (which differentiates or batches it) */
   private innerMarker = 0;
+  /** how many of those markers were given to a vmap */
+  private vmapOuter = 0;
   /** the cores of vmaps given to another vmap: their levels over the innermost function (compiler/ad/batch-nested.ts) */
   private vmapLevels = new Map<string, VmapLevels>();
 
@@ -509,6 +522,8 @@ export class MarkerCompiler {
     const inDims: (number | null)[] = f.params.map(() => null);
     const assign = (what: "inDims" | "outDims", into: (number | null)[], t: Tree, d: unknown, path: string): void => {
       const at = opts[what]?.node ?? fnArg;
+      // (an array of records or Tensors is passed whole, never batched: vmap(grad(f)) with its entry null)
+      if (what === "inDims" && isListTree(t) && d !== null) fail(at, "invalid-option", `vmap: the array \`${path}\` cannot be batched: give it \`null\` in \`${what}\` (it is passed whole to every example)`);
       if (d === null || typeof d === "number") {
         for (const leaf of leavesOf(t)) {
           const isNum = what === "inDims" ? f.params[leaf].type.k === "num" : f.results[leaf].k === "num";
