@@ -16,7 +16,7 @@
 // and trip counts, popped in the reverse order of their pushes. So every read
 // gives the forward value, branch conditions included: a condition that cannot
 // be recomputed soundly is recorded per execution like any reassigned value.
-import { namesFor, type Atom, Builder, type Expr, exprReads, stmtReads, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
+import { namesFor, type Atom, BOOL, Builder, type Expr, exprReads, stmtReads, type Fn, lit, Names, NUM, type Stmt, TENSOR, type Type, v, VEC, walk } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { findReturn, isVaried, reassigned, resultDeps, variedVars } from "./activity.js";
 import type { Ctx } from "./jvp.js";
@@ -29,6 +29,8 @@ export interface VjpParts {
   results: Atom[];
   resultBars: (string | null)[];
   paramBars: (string | null)[];
+  /** a helper's reverse (vjpPair): each number parameter's flag, set where a cotangent reached it on the path taken */
+  paramFlags: (string | undefined)[];
   numBars: string[]; // zeroed before every reverse sweep
   vecBars: string[]; // reset (unallocated) before every reverse sweep
   restored: string[]; // written by the reverse sweep: snapshot them to replay it
@@ -48,17 +50,27 @@ export function usesTape(fns: Map<string, Fn>, fnName: string, seen = new Set<st
   return found;
 }
 
-const pairMemo = new WeakMap<Map<string, Fn>, Map<string, { fwd: string; rev: string }>>();
+const pairMemo = new WeakMap<Map<string, Fn>, Map<string, { fwd: string; rev: string; reached: boolean[] }>>();
+/** pairs being built whose names a (recursive) call already read: their protocol (which flags f_rev returns) is fixed */
+const readEarly = new WeakSet<{ reached: boolean[] }>();
+const building = new WeakSet<{ reached: boolean[] }>();
 
 /** The split pair (augmented forward, reverse) of a callee for an activity mask. */
-export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: string; rev: string } {
+/**
+ * f_fwd and f_rev for a helper's call in a reverse sweep; `reached[i]`: f_rev also returns, after
+ * the cotangents, whether one reached number parameter i on the path taken (false where none did).
+ */
+export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: string; rev: string; reached: boolean[] } {
   let m = pairMemo.get(ctx.fns);
   if (!m) pairMemo.set(ctx.fns, (m = new Map()));
   const key = `${fnName}|${mask.map(Number).join("")}`;
   const hit = m.get(key);
+  if (hit && building.has(hit)) readEarly.add(hit);
   if (hit) return hit;
   const fn = ctx.fns.get(fnName)!;
-  const names = { fwd: ctx.fnNames.claim(`${fn.name}_fwd`), rev: ctx.fnNames.claim(`${fn.name}_rev`) };
+  // (until its reverse is built, every number parameter's flag is returned: a recursive call reads this)
+  const names = { fwd: ctx.fnNames.claim(`${fn.name}_fwd`), rev: ctx.fnNames.claim(`${fn.name}_rev`), reached: fn.params.map((p, i) => mask[i] && p.type.k === "num") };
+  building.add(names);
   m.set(key, names);
   const vars = new Map(fn.vars);
   const F: Fn = { name: names.fwd, params: [...fn.params], results: fn.results, tupleResult: true, body: [], vars, loc: fn.loc, source: fn.source, captures: fn.captures };
@@ -68,6 +80,15 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   const nm = namesFor(fn);
   // (f_rev does not see f_fwd's locals: it recomputes what it can and pops the rest)
   const parts = vjpParts(ctx, fn, mask, F, nm, false);
+  building.delete(names);
+  // a parameter reached by a statement every path runs needs no flag: its stores go (unless a recursive call already expects it)
+  fn.params.forEach((p, i) => {
+    const flag = parts.paramFlags[i];
+    if (!mask[i] || p.type.k !== "num" || readEarly.has(names)) return;
+    const always = !!flag && parts.rev.some((st) => st.k === "let" && st.dst === flag);
+    names.reached[i] = !always;
+    if (always) parts.rev = withoutStores(parts.rev, flag!);
+  });
   // f_fwd: the primal, then what f_rev reads first, on the tape.
   F.body = [...parts.fwd];
   for (const n of parts.needed) F.body.push(isObj(vars.get(n)!) ? { k: "pushobj", a: v(n) } : { k: "push", a: v(n) });
@@ -88,15 +109,31 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   for (const n of parts.vecBars) if (!resultBarSet.has(n)) rb.emit({ k: "let", dst: n, e: { k: "atom", a: lit(undefined) } });
   rb.stmts.push(...parts.rev);
   const outs: Atom[] = [];
+  const reached: Atom[] = [];
   fn.params.forEach((p, i) => {
     if (mask[i] && !isRef(p.type)) {
       outs.push(v(parts.paramBars[i]!));
       R.results.push(barType(p.type));
+      // then, where it depends on the path taken, whether a cotangent reached the number parameter (false: a structural zero for the caller)
+      if (names.reached[i]) reached.push(parts.paramFlags[i] ? v(parts.paramFlags[i]!) : lit(false));
     }
   });
+  outs.push(...reached);
+  R.results.push(...reached.map(() => BOOL));
   rb.emit({ k: "return", values: outs });
   R.body = rb.stmts;
   return names;
+}
+
+/** `list` without the assignments to `x` (a flag no one reads). */
+function withoutStores(list: Stmt[], x: string): Stmt[] {
+  return list.flatMap((st): Stmt[] => {
+    if (st.k === "let" && st.dst === x) return [];
+    if (st.k === "if") return [{ ...st, then: withoutStores(st.then, x), else: withoutStores(st.else, x) }];
+    if (st.k === "loop") return [{ ...st, pre: withoutStores(st.pre, x), body: withoutStores(st.body, x) }];
+    if (st.k === "for") return [{ ...st, body: withoutStores(st.body, x) }];
+    return [st];
+  });
 }
 
 /** Arithmetic cheap enough to redo in the reverse sweep rather than store. */
@@ -140,9 +177,24 @@ class VjpTransform {
    */
   private live = new Set<string>();
 
+  /**
+   * Run-time structural zeros (PyTorch's graph reachability): a helper's reverse returns `undefined`
+   * for a number parameter that no statement on the path it took used, so the caller does not
+   * multiply that zero by its argument's partials (0 · ∞ = NaN where the argument overflowed, as in
+   * `r(pow(b, u), d − 1)` whose base case ignores its argument). `reachable`: the number variables
+   * whose every consumer may not reach (a helper call's argument, or the definition of another such
+   * variable); each gets a flag set by every cotangent accumulated into it, and the reverse of its
+   * definitions runs only when it is set. `flagParams`: this is a helper's reverse (vjpPair).
+   */
+  private reachable: Set<string>;
+  private reachFlags = new Map<string, string>();
+  private flagParams: boolean;
+
   constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names, inline: boolean) {
     this.varied = variedVars(ctx.fns, fn, mask);
     for (const x of withoutCotangent(fn, ctx.fns)) this.varied.delete(x);
+    this.flagParams = !inline;
+    this.reachable = this.maybeUnreached();
     this.reassigned = reassigned(fn);
     this.b = new Builder(target, names);
     for (const [k, t] of fn.vars) target.vars.set(k, t);
@@ -175,6 +227,40 @@ class VjpTransform {
 
   private isActive(a: Atom): a is { k: "var"; name: string } {
     return isVaried(this.varied, a);
+  }
+
+  /** The active number variables whose every consumer may leave them unreached at run time (a greatest fixpoint). */
+  private maybeUnreached(): Set<string> {
+    const consumers = new Map<string, ("call" | "always" | string)[]>();
+    const add = (a: Atom, c: string) => {
+      if (a.k === "var") consumers.set(a.name, [...(consumers.get(a.name) ?? []), c]);
+    };
+    const numActive = (x: string) => this.fn.vars.get(x)?.k === "num" && this.isActive(v(x));
+    walk(this.fn.body, (st) => {
+      if (st.k === "let") for (const a of exprReads(st.e)) add(a, st.e.k === "prim" || st.e.k === "atom" ? (numActive(st.dst) ? st.dst : "always") : "always");
+      else if (st.k === "call") st.args.forEach((a) => add(a, st.nodiff ? "always" : "call"));
+      else for (const a of stmtReads(st)) add(a, "always");
+    });
+    const params = new Set(this.fn.params.map((p) => p.name));
+    const out = new Set([...consumers.keys()].filter((x) => numActive(x) && !params.has(x) && consumers.get(x)!.every((c) => c !== "always")));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const x of out) if (consumers.get(x)!.some((c) => c !== "call" && !out.has(c))) (out.delete(x), (changed = true));
+    }
+    return out;
+  }
+
+  /** The flag saying a cotangent reached `x` (a maybe-unreached variable, or a helper's number parameter). */
+  private reachFlag(x: string): string | undefined {
+    const param = this.flagParams && this.fn.params.some((p) => p.name === x) && this.fn.vars.get(x)?.k === "num";
+    if (!param && !this.reachable.has(x)) return undefined;
+    let f = this.reachFlags.get(x);
+    if (!f) {
+      f = this.names.claim(`${x}_reached`);
+      this.target.vars.set(f, BOOL);
+      this.reachFlags.set(x, f);
+    }
+    return f;
   }
 
   run(): VjpParts {
@@ -214,6 +300,7 @@ class VjpTransform {
       results: ret.values,
       resultBars,
       paramBars,
+      paramFlags: fn.params.map((p, i) => (this.mask[i] ? this.reachFlags.get(p.name) : undefined)),
       numBars: [...this.numBars],
       vecBars: [...this.vecBars],
       restored, // numbers and references (popped Tensors and vectors are values: a reference is a snapshot)
@@ -458,7 +545,11 @@ class VjpTransform {
     const t = this.fn.vars.get(a.name)!;
     if (t.k === "tensor") b.assign(bar, { k: "prim", op: "ad.acc", args: [v(bar), contrib] });
     else if (t.k === "vec") throw new Error("vjp: a vector cotangent cannot be accumulated as a value");
-    else b.assign(bar, { k: "prim", op: "add", args: [v(bar), contrib] });
+    else {
+      b.assign(bar, { k: "prim", op: "add", args: [v(bar), contrib] });
+      const flag = this.reachFlag(a.name);
+      if (flag) b.assign(flag, { k: "atom", a: lit(true) });
+    }
   }
 
   private ensureVecBar(b: Builder, x: string): string {
@@ -554,6 +645,10 @@ class VjpTransform {
       if (t.k === "tensor") this.revTensorDef(b, x, e);
       else if (isObj(t)) this.revVecDef(b, x, e);
       else {
+        // (a maybe-unreached variable: its definition's reverse only where a cotangent reached it; pops stay outside)
+        const flag = this.reachable.has(x) ? this.reachFlag(x) : undefined;
+        const outer = b;
+        if (flag) b = new Builder(this.target, this.names, b.loc);
         const ct = v(this.bar(x));
         switch (e.k) {
           case "atom":
@@ -570,7 +665,7 @@ class VjpTransform {
               for (const d of [...part.fresh].reverse()) {
                 const pop: Stmt = { k: "let", dst: d, e: { k: "pop" } };
                 this.tags.set(pop, d);
-                b.emit(pop);
+                outer.emit(pop);
                 this.restored.add(d);
               }
             } else this.revPrim(b, x, e, ct);
@@ -589,6 +684,13 @@ class VjpTransform {
         }
         // The value before this assignment has its own cotangent.
         if (this.reassigned.has(x)) b.assign(this.bar(x), { k: "atom", a: lit(0) });
+        if (flag) {
+          b.assign(flag, { k: "atom", a: lit(false) });
+          const guard: Stmt = { k: "if", cond: v(flag), then: b.stmts, else: [] };
+          this.guards.add(guard);
+          outer.emit(guard);
+          b = outer;
+        }
       }
     }
     this.restore(b, s, x);
@@ -714,21 +816,32 @@ class VjpTransform {
         }
       });
       const outs: string[] = [];
+      const reached: (string | undefined)[] = [];
       const numActive: Atom[] = [];
       callee.params.forEach((p, i) => {
         if (argMask[i] && !isRef(p.type)) {
           const o = this.names.claim("ct");
           this.target.vars.set(o, barType(p.type));
           outs.push(o);
+          const r = pair.reached[i] ? this.names.claim("reached") : undefined;
+          if (r) this.target.vars.set(r, BOOL);
+          reached.push(r);
           numActive.push(s.args[i]);
         }
       });
-      const rev: Stmt = { k: "call", dsts: outs, fn: pair.rev, args, loc: s.loc };
+      const rev: Stmt = { k: "call", dsts: [...outs, ...reached.filter((r): r is string => !!r)], fn: pair.rev, args, loc: s.loc };
       // The callee's reverse reads the arrays it was given as they were when it ran (a branch
       // condition, a partial): the stores this function makes into them later are undone first.
       this.revReads.set(rev, s.args.filter((a): a is { k: "var"; name: string } => a.k === "var" && this.fn.vars.get(a.name)?.k === "vec").map((a) => a.name));
       b.emit(rev);
-      numActive.forEach((a, k) => this.accumulate(b, a, v(outs[k])));
+      // (not reached: the callee's path did not use that parameter, nothing flows to the argument)
+      numActive.forEach((a, k) => {
+        if (!this.isActive(a)) return;
+        const r = reached[k];
+        if (!r) return this.accumulate(b, a, v(outs[k]));
+        const then = b.sub(() => this.accumulate(b, a, v(outs[k])));
+        b.emit({ k: "if", cond: v(r), then, else: [] });
+      });
       for (const d of s.dsts) {
         if (!this.isActive(v(d))) continue;
         if (this.fn.vars.get(d)!.k !== "num") b.assign(this.bar(d), { k: "atom", a: lit(undefined) });
