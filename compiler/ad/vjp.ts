@@ -648,6 +648,7 @@ class VjpTransform {
         // (a maybe-unreached variable: its definition's reverse only where a cotangent reached it; pops stay outside)
         const flag = this.reachable.has(x) ? this.reachFlag(x) : undefined;
         const outer = b;
+        const pops: Stmt[] = [];
         if (flag) b = new Builder(this.target, this.names, b.loc);
         const ct = v(this.bar(x));
         switch (e.k) {
@@ -661,11 +662,11 @@ class VjpTransform {
                 const pd = part.atoms[i];
                 if (pd && this.isActive(a)) this.accumulate(b, a, b.p("mul", ct, pd));
               });
-              // back to the previous iteration's partials
+              // back to the previous iteration's partials (after their use: after the guard, where there is one)
               for (const d of [...part.fresh].reverse()) {
                 const pop: Stmt = { k: "let", dst: d, e: { k: "pop" } };
                 this.tags.set(pop, d);
-                outer.emit(pop);
+                pops.push(pop);
                 this.restored.add(d);
               }
             } else this.revPrim(b, x, e, ct);
@@ -691,6 +692,7 @@ class VjpTransform {
           outer.emit(guard);
           b = outer;
         }
+        for (const pop of pops) b.emit(pop);
       }
     }
     this.restore(b, s, x);
