@@ -31,6 +31,8 @@ export interface VjpParts {
   paramBars: (string | null)[];
   /** a helper's reverse (vjpPair): each number parameter's flag, set where a cotangent reached it on the path taken */
   paramFlags: (string | undefined)[];
+  /** a helper's reverse: the flag each number result's cotangent comes with (the caller's path may not use the result) */
+  resultFlags: (string | undefined)[];
   numBars: string[]; // zeroed before every reverse sweep
   vecBars: string[]; // reset (unallocated) before every reverse sweep
   restored: string[]; // written by the reverse sweep: snapshot them to replay it
@@ -60,10 +62,11 @@ const building = new WeakSet<{ reached: boolean[] }>();
  * f_fwd and f_rev for a helper's call in a reverse sweep; `reached[i]`: f_rev also returns, after
  * the cotangents, whether one reached number parameter i on the path taken (false where none did).
  */
-export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: string; rev: string; reached: boolean[] } {
+export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[], resultFlags = false): { fwd: string; rev: string; reached: boolean[] } {
   let m = pairMemo.get(ctx.fns);
   if (!m) pairMemo.set(ctx.fns, (m = new Map()));
-  const key = `${fnName}|${mask.map(Number).join("")}`;
+  // (resultFlags: f_rev also takes whether the caller reached each number result; a caller that always does uses the pair without)
+  const key = `${fnName}|${mask.map(Number).join("")}${resultFlags ? "|flags" : ""}`;
   const hit = m.get(key);
   if (hit && building.has(hit)) readEarly.add(hit);
   if (hit) return hit;
@@ -79,7 +82,7 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   ctx.fns.set(names.rev, R);
   const nm = namesFor(fn);
   // (f_rev does not see f_fwd's locals: it recomputes what it can and pops the rest)
-  const parts = vjpParts(ctx, fn, mask, F, nm, false);
+  const parts = vjpParts(ctx, fn, mask, F, nm, false, resultFlags);
   building.delete(names);
   // a parameter reached by a statement every path runs needs no flag: its stores go (unless a recursive call already expects it)
   fn.params.forEach((p, i) => {
@@ -103,6 +106,12 @@ export function vjpPair(ctx: Ctx, fnName: string, mask: boolean[]): { fwd: strin
   fn.params.forEach((p, i) => {
     if (mask[i] && isRef(p.type)) R.params.push({ name: parts.paramBars[i]!, type: VEC });
   });
+  // then whether the caller's path reached each number result (its cotangent otherwise a structural zero)
+  if (resultFlags) {
+    fn.results.forEach((t, i) => {
+      if (t.k === "num") R.params.push({ name: parts.resultFlags[i] ?? nm.claim(`out${i}_reached`), type: BOOL });
+    });
+  }
   for (const n of [...parts.needed].reverse()) rb.emit({ k: "let", dst: n, e: { k: isObj(vars.get(n)!) ? "popobj" : "pop" } });
   const resultBarSet = new Set(parts.resultBars.filter(Boolean));
   for (const n of parts.numBars) if (!resultBarSet.has(n)) rb.emit({ k: "let", dst: n, e: { k: "atom", a: lit(0) } });
@@ -149,8 +158,8 @@ export const barType = (t: Type): Type => (t.k === "vec" ? VEC : t.k === "tensor
  * Builds the forward and reverse sweeps of `fn` into `target`'s variables; `inline`: the
  * reverse sweep runs in the same scope, after the forward sweep (every caller but the split pair).
  */
-export function vjpParts(ctx: Ctx, fn: Fn, mask: boolean[], target: Fn, names: Names, inline = true): VjpParts {
-  return new VjpTransform(ctx, prepareForReverse(fn, names), mask, target, names, inline).run();
+export function vjpParts(ctx: Ctx, fn: Fn, mask: boolean[], target: Fn, names: Names, inline = true, resultFlags = false): VjpParts {
+  return new VjpTransform(ctx, prepareForReverse(fn, names), mask, target, names, inline, resultFlags).run();
 }
 
 class VjpTransform {
@@ -189,8 +198,10 @@ class VjpTransform {
   private reachable: Set<string>;
   private reachFlags = new Map<string, string>();
   private flagParams: boolean;
+  /** a helper's reverse: per result, the flag its cotangent arrives with (a parameter of f_rev), for a number result */
+  private resultFlags: (string | undefined)[] = [];
 
-  constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names, inline: boolean) {
+  constructor(private ctx: Ctx, private fn: Fn, private mask: boolean[], private target: Fn, private names: Names, inline: boolean, private flagResults = false) {
     this.varied = variedVars(ctx.fns, fn, mask);
     for (const x of withoutCotangent(fn, ctx.fns)) this.varied.delete(x);
     this.flagParams = !inline;
@@ -229,25 +240,98 @@ class VjpTransform {
     return isVaried(this.varied, a);
   }
 
-  /** The active number variables whose every consumer may leave them unreached at run time (a greatest fixpoint). */
+  /**
+   * The active number variables a cotangent may not reach at run time: those not surely reached. A
+   * definition is surely reached where a later statement of its own block — or of an enclosing one,
+   * leaving only `if` arms, not loop bodies (each trip's value needs its own consumer) — reads it
+   * before anything defines it again, and is the return, a store, an op into a Tensor, or the
+   * definition of a surely reached number. A helper's argument never is (the helper's path may not
+   * use it). A least fixpoint; guarding more than needed costs a branch, never a wrong number.
+   */
   private maybeUnreached(): Set<string> {
-    const consumers = new Map<string, ("call" | "always" | string)[]>();
-    const add = (a: Atom, c: string) => {
-      if (a.k === "var") consumers.set(a.name, [...(consumers.get(a.name) ?? []), c]);
-    };
     const numActive = (x: string) => this.fn.vars.get(x)?.k === "num" && this.isActive(v(x));
-    walk(this.fn.body, (st) => {
-      if (st.k === "let") for (const a of exprReads(st.e)) add(a, st.e.k === "prim" || st.e.k === "atom" ? (numActive(st.dst) ? st.dst : "always") : "always");
-      else if (st.k === "call") st.args.forEach((a) => add(a, st.nodiff ? "always" : "call"));
-      else for (const a of stmtReads(st)) add(a, "always");
-    });
     const params = new Set(this.fn.params.map((p) => p.name));
-    const out = new Set([...consumers.keys()].filter((x) => numActive(x) && !params.has(x) && consumers.get(x)!.every((c) => c !== "always")));
+    interface Frame { list: Stmt[]; i: number; loop: boolean }
+    const sites = new Map<string, Frame[][]>();
+    const visit = (list: Stmt[], frames: Frame[], loop: boolean): void =>
+      list.forEach((st, i) => {
+        const here = [...frames, { list, i, loop }];
+        // (a definition with no active operand, `th = 0`, has nothing to send back: it needs no guard)
+        const sends = (st.k === "let" ? exprReads(st.e) : st.k === "call" ? st.args : []).some((a) => this.isActive(a));
+        if (sends) for (const d of st.k === "let" ? [st.dst] : st.k === "call" ? st.dsts : []) if (numActive(d) && !params.has(d)) sites.set(d, [...(sites.get(d) ?? []), here]);
+        if (st.k === "if") (visit(st.then, here, false), visit(st.else, here, false));
+        else if (st.k === "loop") (visit(st.pre, here, true), visit(st.body, here, true));
+        else if (st.k === "for") visit(st.body, here, true);
+      });
+    visit(this.fn.body, [], false);
+    const defines = (st: Stmt, x: string): boolean => {
+      let found = false;
+      walk([st], (t) => void ((t.k === "let" && t.dst === x) || (t.k === "call" && t.dsts.includes(x)) ? (found = true) : undefined));
+      return found;
+    };
+    const reads = (st: Stmt, x: string) => stmtReads(st).some((a) => a.k === "var" && a.name === x);
+    // (the returned variables: their cotangents are seeded by whoever runs the sweep; in a helper's reverse
+    // a number result's cotangent comes with a flag, as the caller's path may not use it)
+    const returned = findReturn(this.fn.body).values;
+    const seeded = (a: Atom, i: number) => a.k === "var" && !(this.flagResults && this.fn.results[i]?.k === "num" && sites.has(a.name) && returned.filter((b) => b.k === "var" && b.name === a.name).length === 1);
+    const seededSure = new Set<string>(returned.flatMap((a, i) => (seeded(a, i) ? [(a as { name: string }).name] : [])));
+    const sure = new Set<string>(seededSure);
+    if (this.flagResults) {
+      this.resultFlags = returned.map((a, i) => {
+        if (this.fn.results[i]?.k !== "num") return undefined;
+        const f = this.names.claim(`out${i}_reached`);
+        this.target.vars.set(f, BOOL);
+        if (a.k === "var" && !seeded(a, i)) this.reachFlags.set(a.name, f);
+        return f;
+      });
+    }
+    const consumes = (st: Stmt, x: string): boolean => {
+      if (!reads(st, x)) return false;
+      if (st.k === "return") return sure.has(x);
+      if (st.k === "store") return true;
+      if (st.k !== "let") return false;
+      // (into a number: a surely reached one; into a vector or Tensor — a literal, an op —: as before, reached)
+      const t = this.fn.vars.get(st.dst)?.k;
+      return t === "num" ? (st.e.k === "prim" || st.e.k === "atom") && sure.has(st.dst) : t === "tensor" || t === "vec";
+    };
+    const readsFirst = (list: Stmt[], x: string): boolean => {
+      for (const st of list) {
+        if (consumes(st, x)) return true;
+        if (defines(st, x)) return false;
+      }
+      return false;
+    };
+    const reached = (x: string, frames: Frame[]): boolean => {
+      for (let k = frames.length - 1; k >= 0; k--) {
+        const { list, i, loop } = frames[k];
+        for (let j = i + 1; j < list.length; j++) {
+          const st = list[j];
+          if (consumes(st, x)) return true;
+          // (a loop whose first trip reads it before anything defines it: read there, or passed on when it runs no trip)
+          if ((st.k === "loop" || st.k === "for") && readsFirst(st.k === "for" ? st.body : [...st.pre, ...st.body], x)) continue;
+          if (defines(st, x)) return false;
+        }
+        // a loop-carried value: the next trip reads it first (a statement of the body before this one), the
+        // last one is read after the loop; otherwise each trip's value needs its own consumer
+        if (loop && !list.slice(0, i).some((st) => consumes(st, x))) return false;
+      }
+      return false;
+    };
+    // (a greatest fixpoint: a loop-carried value and the values it is made of read each other)
+    // (a helper's result that comes with a flag never is: the caller's path decides)
+    const flagged = new Set(returned.flatMap((a, i) => (a.k === "var" && !seeded(a, i) ? [a.name] : [])));
+    for (const x of sites.keys()) if (!flagged.has(x)) sure.add(x);
     for (let changed = true; changed; ) {
       changed = false;
-      for (const x of out) if (consumers.get(x)!.some((c) => c !== "call" && !out.has(c))) (out.delete(x), (changed = true));
+      for (const [x, defs] of sites) if (sure.has(x) && !seededSure.has(x) && !defs.every((f) => reached(x, f))) (sure.delete(x), (changed = true));
     }
-    return out;
+    return new Set([...sites.keys()].filter((x) => !sure.has(x)));
+  }
+
+  /** Whether a number result of the call `s` may not be reached here (its helper's reverse then takes the results' flags). */
+  private resultsMayNotReach(s: Extract<Stmt, { k: "call" }>): boolean {
+    const callee = this.ctx.fns.get(s.fn)!;
+    return s.dsts.some((d, i) => callee.results[i]?.k === "num" && this.isActive(v(d)) && this.reachable.has(d));
   }
 
   /** The flag saying a cotangent reached `x` (a maybe-unreached variable, or a helper's number parameter). */
@@ -301,6 +385,7 @@ class VjpTransform {
       resultBars,
       paramBars,
       paramFlags: fn.params.map((p, i) => (this.mask[i] ? this.reachFlags.get(p.name) : undefined)),
+      resultFlags: this.resultFlags,
       numBars: [...this.numBars],
       vecBars: [...this.vecBars],
       restored, // numbers and references (popped Tensors and vectors are values: a reference is a snapshot)
@@ -450,7 +535,7 @@ class VjpTransform {
             out.push(p);
           }
         }
-        if (argMask.some(Boolean)) this.emitFwd({ ...s, fn: vjpPair(this.ctx, s.fn, argMask).fwd }, out);
+        if (argMask.some(Boolean)) this.emitFwd({ ...s, fn: vjpPair(this.ctx, s.fn, argMask, this.resultsMayNotReach(s)).fwd }, out);
         else this.emitFwd(s, out);
         return;
       }
@@ -804,7 +889,8 @@ class VjpTransform {
     const argMask = this.callMask(s);
     if (argMask.some(Boolean)) {
       const callee = this.ctx.fns.get(s.fn)!;
-      const pair = vjpPair(this.ctx, s.fn, argMask);
+      const flags = this.resultsMayNotReach(s);
+      const pair = vjpPair(this.ctx, s.fn, argMask, flags);
       const deps = resultDeps(this.ctx.fns, s.fn, argMask);
       const args: Atom[] = s.dsts.map((d, i) => {
         const t = callee.results[i];
@@ -816,6 +902,12 @@ class VjpTransform {
           const a = s.args[i] as { name: string };
           args.push(v(this.ensureVecBar(b, a.name)));
         }
+      });
+      // whether a cotangent reached each number result here (a result this function may not use: its flag)
+      s.dsts.forEach((d, i) => {
+        if (!flags || callee.results[i].k !== "num") return;
+        const flag = this.isActive(v(d)) && this.reachable.has(d) ? this.reachFlag(d) : undefined;
+        args.push(flag ? v(flag) : lit(this.isActive(v(d))));
       });
       const outs: string[] = [];
       const reached: (string | undefined)[] = [];
@@ -848,6 +940,8 @@ class VjpTransform {
         if (!this.isActive(v(d))) continue;
         if (this.fn.vars.get(d)!.k !== "num") b.assign(this.bar(d), { k: "atom", a: lit(undefined) });
         else if (this.reassigned.has(d)) b.assign(this.bar(d), { k: "atom", a: lit(0) });
+        const flag = this.reachable.has(d) ? this.reachFlag(d) : undefined;
+        if (flag) b.assign(flag, { k: "atom", a: lit(false) });
       }
     }
     for (const d of [...s.dsts].reverse()) this.restore(b, s, d);
