@@ -311,9 +311,9 @@ class VjpTransform {
           if ((st.k === "loop" || st.k === "for") && readsFirst(st.k === "for" ? st.body : [...st.pre, ...st.body], x)) continue;
           if (defines(st, x)) return false;
         }
-        // a loop-carried value: the next trip reads it first (a statement of the body before this one), the
+        // a loop-carried value: the next trip reads it first (a statement of the body before this one, before any redefinition), the
         // last one is read after the loop; otherwise each trip's value needs its own consumer
-        if (loop && !list.slice(0, i).some((st) => consumes(st, x))) return false;
+        if (loop && !readsFirst(list.slice(0, i), x)) return false;
       }
       return false;
     };
