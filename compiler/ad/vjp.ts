@@ -187,13 +187,13 @@ class VjpTransform {
   private live = new Set<string>();
 
   /**
-   * Run-time structural zeros (PyTorch's graph reachability): a helper's reverse returns `undefined`
-   * for a number parameter that no statement on the path it took used, so the caller does not
-   * multiply that zero by its argument's partials (0 · ∞ = NaN where the argument overflowed, as in
-   * `r(pow(b, u), d − 1)` whose base case ignores its argument). `reachable`: the number variables
-   * whose every consumer may not reach (a helper call's argument, or the definition of another such
-   * variable); each gets a flag set by every cotangent accumulated into it, and the reverse of its
-   * definitions runs only when it is set. `flagParams`: this is a helper's reverse (vjpPair).
+   * Run-time structural zeros (PyTorch's graph reachability): a value the path a run took did not use
+   * sends nothing back, so its zero cotangent is never multiplied by its partials (0 · ∞ = NaN where it
+   * overflowed, as in `r(pow(b, u), d − 1)` whose base case ignores its argument). `reachable`: the
+   * number variables not surely reached (maybeUnreached); each gets a flag set by every cotangent
+   * accumulated into it, and the reverse of its definitions runs only when it is set. A helper's
+   * reverse also returns, per number parameter, whether a cotangent reached it (`flagParams`: this is
+   * a helper's reverse, vjpPair), and may take the same for its results (`flagResults`).
    */
   private reachable: Set<string>;
   private reachFlags = new Map<string, string>();
@@ -246,7 +246,8 @@ class VjpTransform {
    * leaving only `if` arms, not loop bodies (each trip's value needs its own consumer) — reads it
    * before anything defines it again, and is the return, a store, an op into a Tensor, or the
    * definition of a surely reached number. A helper's argument never is (the helper's path may not
-   * use it). A least fixpoint; guarding more than needed costs a branch, never a wrong number.
+   * use it). A greatest fixpoint (loop-carried values read each other); guarding more than needed
+   * costs a branch, never a wrong number.
    */
   private maybeUnreached(): Set<string> {
     const numActive = (x: string) => this.fn.vars.get(x)?.k === "num" && this.isActive(v(x));
@@ -264,11 +265,7 @@ class VjpTransform {
         else if (st.k === "for") visit(st.body, here, true);
       });
     visit(this.fn.body, [], false);
-    const defines = (st: Stmt, x: string): boolean => {
-      let found = false;
-      walk([st], (t) => void ((t.k === "let" && t.dst === x) || (t.k === "call" && t.dsts.includes(x)) ? (found = true) : undefined));
-      return found;
-    };
+    const defines = (st: Stmt, x: string) => writesVar([st], x);
     const reads = (st: Stmt, x: string) => stmtReads(st).some((a) => a.k === "var" && a.name === x);
     // (the returned variables: their cotangents are seeded by whoever runs the sweep; in a helper's reverse
     // a number result's cotangent comes with a flag, as the caller's path may not use it)
