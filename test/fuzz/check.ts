@@ -12,6 +12,10 @@
 //             midpoint) equal f and jacrev(f) called row by row (tight), the
 //             batched result's structure being SPEC §2's (batch dim first);
 //   "types":  the emitted TypeScript (target "ts") type-checks under strict.
+// Where a derivative differs from another mode's or from finite differences,
+// the point is checked again with every tolerance widened by eps times the
+// largest value the program computes (magnitude.ts: the rounding two modes
+// may legitimately differ by); the failure stands only if it still differs.
 // plus the result structure of SPEC §3 (a number when both sides are numbers,
 // else a float64 Tensor of shape out.shape ++ in.shape; arrays for tuples).
 //
@@ -42,6 +46,7 @@ import { Tensor } from "jacc";
 import { compileModule, formatDiagnostic } from "../../compiler/index.js";
 import { repoRoot } from "../util/compile.js";
 import { typeCheck, type TypeError } from "./typecheck.js";
+import { magnitudeAt } from "./magnitude.js";
 
 export type Prop = "first" | "second" | "vmap" | "types";
 export const ALL_PROPS: Prop[] = ["first", "second", "vmap", "types"];
@@ -84,8 +89,10 @@ export interface Stats {
   vmapRows: number;
   /** points where the derivative itself is ill-conditioned (adJumps): not compared with finite differences */
   adUnstable: number;
+  /** points where two modes differed beyond 1e-8 but within the rounding of the program's magnitude (magnitude.ts) */
+  roundingExplained: number;
 }
-export const stats: Stats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0, vmapRows: 0, adUnstable: 0 };
+export const stats: Stats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0, vmapRows: 0, adUnstable: 0, roundingExplained: 0 };
 
 // ---------------------------------------------------------------- module text and compilation
 
@@ -381,6 +388,20 @@ function compare(actual: Vec, expected: Vec, tol: (i: number) => number): string
 
 const tight = (expected: Vec) => (i: number) => 1e-8 * (1 + Math.abs(expected[i]));
 
+/**
+ * What two modes may differ by through rounding alone: eps times the program's
+ * largest value (0 unless checkPointRounded measured it) times the block's scale.
+ */
+const roundingAllowance = (expected: Vec, magnitude: number) => {
+  let scale = 0;
+  for (const v of expected) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+  return EPS * magnitude * (1 + scale);
+};
+const modes = (expected: Vec, magnitude: number) => {
+  const extra = roundingAllowance(expected, magnitude);
+  return (i: number) => tight(expected)(i) + extra;
+};
+
 // ---------------------------------------------------------------- the check
 
 /**
@@ -415,7 +436,9 @@ export async function check(s: Subject, props: readonly Prop[], surface = true):
     if (mod) {
       for (const prop of numeric) {
         if (prop === "vmap") await guard(() => checkVmap(s, mod));
-        else await guard(() => s.points.forEach((pt, p) => checkPoint(s, mod, pt, p, prop)));
+        else await guard(async () => {
+          for (let p = 0; p < s.points.length; p++) await checkPointRounded(s, mod, s.points[p], p, prop);
+        });
       }
     }
   }
@@ -468,8 +491,38 @@ function checkTypes(s: Subject): Failure[] {
   }));
 }
 
-function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop): void {
-  if (prop === "first") stats.points++;
+/** float64's machine epsilon */
+const EPS = 2 ** -52;
+
+/** A numeric mismatch (two modes, or a mode and finite differences): rounding may explain it. */
+const numericMismatch = (category: string) => /^(first|second): .* vs /.test(category);
+
+/**
+ * checkPoint; where a derivative differs from another mode's or from finite
+ * differences, the point is checked again with every tolerance widened by eps
+ * times the largest value the program computes there (magnitude.ts says why),
+ * and the failure stands only if it still differs. For most programs that
+ * value is small and the widening nothing.
+ */
+async function checkPointRounded(s: Subject, mod: any, args: Arg[], p: number, prop: Prop): Promise<void> {
+  try {
+    checkPoint(s, mod, args, p, prop, 0);
+  } catch (e) {
+    if (!(e instanceof Fail) || !numericMismatch(e.failure.category)) throw e;
+    const magnitude = await magnitudeAt(s.imports ?? "", s.source, outDir, () => args.map(copyArg));
+    if (EPS * magnitude < 1e-10) throw e;
+    try {
+      checkPoint(s, mod, args, p, prop, magnitude, false);
+    } catch (e2) {
+      if (e2 instanceof Fail) e2.failure.message += `\n    (the program's largest value at the point is ${magnitude.toExponential(3)}; rounding alone allows ${(EPS * magnitude).toExponential(2)}·(1 + the block's largest |entry|) more, and the difference is larger)`;
+      throw e2;
+    }
+    stats.roundingExplained++;
+  }
+}
+
+function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop, magnitude: number, count = true): void {
+  if (prop === "first" && count) stats.points++;
   const where = `at point ${p} (${args.map(fmtArg).join(", ")})`;
   const f = mod.f as (...a: Arg[]) => unknown;
   const evalF = (a: Arg[]): Vec[] | undefined => {
@@ -495,7 +548,7 @@ function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop): v
   });
 
   const fd = fdJacobian(evalF, args, outSizes);
-  if (prop === "first") {
+  if (prop === "first" && count) {
     if (!fd.stable) stats.fdUnstable++;
     else stats.compared++;
   }
@@ -517,7 +570,7 @@ function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop): v
       others.push(["jacfwd(f, { argnums: all })", blocksOf("jacfwd(f, { argnums: all })", call("jacfwd", mod.jf, args), true)]);
       for (const [name, b] of others) {
         for (let i = 0; i < nOut; i++) for (let j = 0; j < args.length; j++) {
-          const m = compare(b[i][j], jr[i][j], tight(jr[i][j]));
+          const m = compare(b[i][j], jr[i][j], modes(jr[i][j], magnitude));
           if (m) fail(`first: ${name} vs jacrev`, `${label(name)} [out ${i}][in ${j}] differs from jacrev's: ${m}`, { point: p, fdStable: fd.stable });
         }
       }
@@ -526,7 +579,8 @@ function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop): v
         for (let i = 0; i < nOut; i++) for (let j = 0; j < args.length; j++) {
           const ref = fd.ref[i][j];
           const err = fd.err[i][j];
-          const m = compare(jr[i][j], ref, (q) => 1e-5 * (1 + Math.abs(ref[q])) + 10 * err[q]);
+          const extra = roundingAllowance(jr[i][j], magnitude);
+          const m = compare(jr[i][j], ref, (q) => 1e-5 * (1 + Math.abs(ref[q])) + 10 * err[q] + extra);
           if (m && adJumps(jrAt, args, jr)) {
             stats.adUnstable++;
             return;
@@ -535,11 +589,11 @@ function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop): v
         }
       }
     }
-    if (prop === "second" && s.scalarOut) checkSecond(s, mod, args, p, where, jr);
+    if (prop === "second" && s.scalarOut) checkSecond(s, mod, args, p, where, jr, magnitude);
   }
 }
 
-function checkSecond(s: Subject, mod: any, args: Arg[], p: number, where: string, jr: Vec[][]): void {
+function checkSecond(s: Subject, mod: any, args: Arg[], p: number, where: string, jr: Vec[][], magnitude: number): void {
   const k = args.length;
   const inShapes = args.map(shapeOf);
   const grad = (a: Arg[]): Vec[] | undefined => {
@@ -568,7 +622,7 @@ function checkSecond(s: Subject, mod: any, args: Arg[], p: number, where: string
   });
   for (let n = 1; n < hs.length; n++) {
     for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-      const m = compare(got[n][i][j], got[0][i][j], (q) => 1e-7 * (1 + Math.abs(got[0][i][j][q])));
+      const m = compare(got[n][i][j], got[0][i][j], (q) => 1e-7 * (1 + Math.abs(got[0][i][j][q])) + roundingAllowance(got[0][i][j], magnitude));
       if (m) fail(`second: ${hs[n][0]} vs ${refName}`, `${hs[n][0]} ${where} [${i}][${j}] differs from ${refName}'s: ${m}`, { point: p, fdStable: fd.stable });
     }
   }
@@ -581,7 +635,8 @@ function checkSecond(s: Subject, mod: any, args: Arg[], p: number, where: string
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
     const ref = fd.ref[i][j];
     const err = fd.err[i][j];
-    const m = compare(got[0][i][j], ref, (q) => 1e-5 * (1 + Math.abs(ref[q])) + 10 * err[q]);
+    const extra = roundingAllowance(got[0][i][j], magnitude);
+    const m = compare(got[0][i][j], ref, (q) => 1e-5 * (1 + Math.abs(ref[q])) + 10 * err[q] + extra);
     if (m && adJumps(refAt, args, got[0])) {
       stats.adUnstable++;
       return;
