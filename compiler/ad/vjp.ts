@@ -874,11 +874,13 @@ class VjpTransform {
 
   /**
    * Which arguments of a call the reverse sweep differentiates: none when no result
-   * of the call carries a cotangent and it is given no array to write (its reverse
-   * would only multiply zeros, and 0 · ∞ is NaN).
+   * of the call carries a cotangent (its reverse would only multiply zeros, and 0 · ∞
+   * is NaN). A helper writes none of its arguments (param-write), so its results are
+   * all that can carry one, whatever arrays it is given: `if (r(x, s) > 0)`, whose
+   * result only steers, sends nothing back to s.
    */
   private callMask(s: Extract<Stmt, { k: "call" }>): boolean[] {
-    const live = s.dsts.some((d) => this.isActive(v(d))) || s.args.some((a) => a.k === "var" && isRef(this.fn.vars.get(a.name)!));
+    const live = s.dsts.some((d) => this.isActive(v(d)));
     return s.args.map((a) => live && this.isActive(a) && !s.nodiff);
   }
 
