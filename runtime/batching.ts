@@ -54,8 +54,8 @@ export function bBroadcast(x: Val, B: number): Tensor | undefined;
 export function bBroadcast(x: Val, B: number): Tensor | undefined {
   if (x === undefined) return undefined;
   if (!isT(x)) return new Tensor(new Float64Array(B).fill(x), [B]);
-  // (a mask is copied by expand: bool + bool is refused)
-  if (x.dtype === "bool") return ops.expand(ops.unsqueeze(x, 0), [B, ...x.shape]);
+  // (a mask or an int32 tensor is copied by expand: bool + bool is refused, int32 + float is float)
+  if (x.dtype === "bool" || x.dtype === "int32") return ops.expand(ops.unsqueeze(x, 0), [B, ...x.shape]);
   return ops.add(zeros([B, ...x.shape], { dtype: x.dtype }), x);
 }
 

@@ -52,18 +52,42 @@ export function cpuOnly(op: string, xs: readonly unknown[]): void {
 /**
  * PyTorch's result type for floats: numbers never promote, and a 0-d tensor
  * does not promote a tensor with dims (`ones(3).add(tensor(1, {dtype:"float64"}))`
- * stays float32); otherwise float64 wins. A bool tensor reads as 0 / 1 in the
- * others' float type (float32 when all are bool or numbers).
+ * stays float32); otherwise float64 wins. A bool tensor reads as 0 / 1 and an
+ * int32 tensor as its integers in the others' float type (float32 when all are
+ * bool, int32 or numbers).
  */
 export function resultDtype(xs: readonly unknown[]): FloatDType {
   let dimmed: FloatDType | undefined;
   let zeroDim: FloatDType | undefined;
   for (const x of xs) {
-    if (!(x instanceof Tensor) || x.dtype === "bool") continue;
+    if (!(x instanceof Tensor) || x.dtype === "bool" || x.dtype === "int32") continue;
     if (x.shape.length > 0) dimmed = dimmed === "float64" || x.dtype === "float64" ? "float64" : "float32";
     else zeroDim = zeroDim === "float64" || x.dtype === "float64" ? "float64" : "float32";
   }
   return dimmed ?? zeroDim ?? "float32";
+}
+
+/**
+ * Whether an op whose registry entry keeps integer types (`integral`: add, sub,
+ * mul, pow, maximum, minimum, fmod, remainder, neg, abs, …) gives int32 here, as
+ * PyTorch's type promotion does: every tensor operand is int32 or bool, one at
+ * least int32, and every number is an integer (a JavaScript number cannot say
+ * whether it was written `2` or `2.0`: an integral one counts as an int).
+ */
+export function keepsInt32(xs: readonly unknown[]): boolean {
+  let int = false;
+  for (const x of xs) {
+    if (x instanceof Tensor) {
+      if (x.dtype === "int32") int = true;
+      else if (x.dtype !== "bool") return false;
+    } else if (typeof x === "number" && !Number.isInteger(x)) return false;
+  }
+  return int;
+}
+
+/** A float op (a reduction to a mean, a norm, a loss, …) given a bool or int32 tensor: a TypeError naming the op, as PyTorch's. */
+export function floatTensor(op: string, x: Tensor): void {
+  if (x.dtype === "bool" || x.dtype === "int32") throw new TypeError(`${op}: expected a float tensor, got a ${x.dtype} tensor of shape ${fmt(x.shape)}; convert it first with .float()`);
 }
 
 /**

@@ -35,11 +35,20 @@ function splitSizeArgs<O>(op: string, args: readonly unknown[]): { sizes: number
   return { sizes: checkSizes(op, sizesArg(op, rest)), opts: hasOpts ? (last as O | undefined) : undefined };
 }
 
-/** The dtype option; "bool" only where `boolOk` (tensor, zeros, ones, full, eye: PyTorch's random and range factories refuse it). */
-function dtypeOpt(op: string, opts: TensorOptions | undefined, fallback: DType, boolOk = false): DType {
+const FLOATS: readonly DType[] = ["float32", "float64"];
+const ANY: readonly DType[] = ["float32", "float64", "bool", "int32"];
+
+/**
+ * The dtype option, one of `allowed`: any for tensor, zeros, ones, full, eye; floats and int32 for
+ * arange; floats only for linspace and the random factories (PyTorch's refuse bool there, and jacc
+ * draws no random integers).
+ */
+function dtypeOpt(op: string, opts: TensorOptions | undefined, fallback: DType, allowed: readonly DType[] = FLOATS): DType {
   const d = opts?.dtype;
   if (d === undefined) return fallback;
-  if (!isDType(d) || (d === "bool" && !boolOk)) throw new TypeError(`${op}: dtype must be "float32"${boolOk ? ', "float64" or "bool"' : ' or "float64"'}, got ${describe(d)}`);
+  if (!isDType(d) || !allowed.includes(d)) {
+    throw new TypeError(`${op}: dtype must be ${allowed.slice(0, -1).map((x) => `"${x}"`).join(", ")} or "${allowed[allowed.length - 1]}", got ${describe(d)}`);
+  }
   return d;
 }
 
@@ -71,7 +80,7 @@ function inferShape(data: NestedData): number[] {
  */
 export function tensor(data: NestedData | Tensor, opts?: TensorOptions): Tensor {
   if (data instanceof Tensor) {
-    const dtype = dtypeOpt("tensor", opts, data.dtype, true);
+    const dtype = dtypeOpt("tensor", opts, data.dtype, ANY);
     const converted = data.to(dtype);
     return placed("tensor", converted === data ? data.clone() : converted, opts);
   }
@@ -79,6 +88,8 @@ export function tensor(data: NestedData | Tensor, opts?: TensorOptions): Tensor 
   const n = numelOf(shape);
   let sawFloat64 = false;
   let sawNumber = false;
+  // (data held in Int32Arrays only is int32, as torch.tensor of an int32 array is)
+  let sawInt32 = false, sawOther = false;
   const flat = new Float64Array(n);
   let k = 0;
   const fill = (v: unknown, depth: number): void => {
@@ -99,6 +110,10 @@ export function tensor(data: NestedData | Tensor, opts?: TensorOptions): Tensor 
     }
     if (v instanceof Float64Array) sawFloat64 = true;
     if (ArrayBuffer.isView(v)) sawNumber = true;
+    if (depth === shape.length - 1) {
+      if (v instanceof Int32Array) sawInt32 = true;
+      else sawOther = true;
+    }
     if (depth === shape.length - 1 && ArrayBuffer.isView(v)) {
       flat.set(v as unknown as ArrayLike<number>, k);
       k += a.length;
@@ -108,14 +123,14 @@ export function tensor(data: NestedData | Tensor, opts?: TensorOptions): Tensor 
   };
   fill(data, 0);
   // booleans alone make a bool tensor (PyTorch's); mixed with numbers they read as 1 / 0
-  const dtype = dtypeOpt("tensor", opts, sawFloat64 ? "float64" : !sawNumber && n > 0 ? "bool" : DEFAULT_DTYPE, true);
+  const dtype = dtypeOpt("tensor", opts, sawFloat64 ? "float64" : sawInt32 && !sawOther ? "int32" : !sawNumber && n > 0 ? "bool" : DEFAULT_DTYPE, ANY);
   const storage: Storage = dtype === "float64" ? flat : convert(flat, dtype);
   return placed("tensor", new Tensor(storage, shape), opts);
 }
 
 function filled(op: string, args: readonly unknown[], value: number): Tensor {
   const { sizes, opts } = splitSizeArgs<TensorOptions>(op, args);
-  const dtype = dtypeOpt(op, opts, DEFAULT_DTYPE, true);
+  const dtype = dtypeOpt(op, opts, DEFAULT_DTYPE, ANY);
   const data = alloc(dtype, numelOf(sizes));
   if (value !== 0) data.fill(dtype === "bool" ? 1 : value);
   return placed(op, new Tensor(data, sizes), opts);
@@ -153,14 +168,15 @@ export function eye(n: number, m?: number | TensorOptions, opts?: TensorOptions)
   if (typeof m === "object") [m, opts] = [undefined, m];
   const cols = m ?? n;
   checkSizes("eye", [n, cols]);
-  const data = alloc(dtypeOpt("eye", opts, DEFAULT_DTYPE, true), n * cols);
+  const data = alloc(dtypeOpt("eye", opts, DEFAULT_DTYPE, ANY), n * cols);
   for (let i = 0; i < Math.min(n, cols); i++) data[i * cols + i] = 1;
   return placed("eye", new Tensor(data, [n, cols]), opts);
 }
 
 /**
  * start, start + step, … below end (above it for a negative step); arange(n)
- * is 0 … n-1. PyTorch makes integer ranges int64; here every tensor is float.
+ * is 0 … n-1. PyTorch makes integer ranges int64; here they are float32 unless
+ * `{ dtype: "int32" }` is given (a fractional start or step is then a RangeError).
  */
 export function arange(start: number, end?: number | TensorOptions, step?: number | TensorOptions, opts?: TensorOptions): Tensor {
   if (typeof step === "object") [step, opts] = [undefined, step];
@@ -175,7 +191,11 @@ export function arange(start: number, end?: number | TensorOptions, step?: numbe
     throw new RangeError(`arange: end and step have inconsistent signs (start ${start}, end ${end}, step ${step})`);
   }
   const n = Math.ceil((end - start) / step);
-  const data = alloc(dtypeOpt("arange", opts, DEFAULT_DTYPE), n);
+  const dtype = dtypeOpt("arange", opts, DEFAULT_DTYPE, ["float32", "float64", "int32"]);
+  if (dtype === "int32" && !(Number.isInteger(start) && Number.isInteger(step))) {
+    throw new RangeError(`arange: an int32 range needs an integral start and step, got start ${start}, step ${step}`);
+  }
+  const data = alloc(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return placed("arange", new Tensor(data, [n]), opts);
 }

@@ -31,7 +31,8 @@ export class Tensor extends TensorElementwise {
     if (data instanceof Float64Array) this.dtype = "float64";
     else if (data instanceof Float32Array) this.dtype = "float32";
     else if (data instanceof Uint8Array) this.dtype = "bool";
-    else throw new TypeError(`Tensor: data must be a Float32Array, a Float64Array or a Uint8Array (bool), got ${describe(data)}`);
+    else if (data instanceof Int32Array) this.dtype = "int32";
+    else throw new TypeError(`Tensor: data must be a Float32Array, a Float64Array, a Uint8Array (bool) or an Int32Array, got ${describe(data)}`);
     let n = 1;
     for (let i = 0; i < shape.length; i++) {
       const d = shape[i];
@@ -106,8 +107,8 @@ export class Tensor extends TensorElementwise {
    */
   to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
     const { dtype, device } = typeof target === "string" ? (isDType(target) ? { dtype: target } : { device: target }) : (target ?? {});
-    if (dtype !== undefined && !isDType(dtype)) throw new TypeError(`to: expected "float32", "float64", "bool", "cpu" or "webgpu", got ${describe(target)}`);
-    if (device !== undefined && !isDevice(device)) throw new TypeError(`to: expected "float32", "float64", "bool", "cpu" or "webgpu", got ${describe(target)}`);
+    if (dtype !== undefined && !isDType(dtype)) throw new TypeError(`to: expected "float32", "float64", "bool", "int32", "cpu" or "webgpu", got ${describe(target)}`);
+    if (device !== undefined && !isDevice(device)) throw new TypeError(`to: expected "float32", "float64", "bool", "int32", "cpu" or "webgpu", got ${describe(target)}`);
     const converted = dtype === undefined || dtype === this.dtype ? this : new Tensor(convert(this.data, dtype), this.shape.slice());
     if (device === "webgpu") {
       if (!backend.current) throw new Error('to: WebGPU is not initialised (call `await initWebGPU()` first)');
@@ -124,6 +125,10 @@ export class Tensor extends TensorElementwise {
   /** Nonzero (and NaN) as true, PyTorch's `.bool()`. */
   bool(): Tensor {
     return this.to("bool");
+  }
+  /** Truncated toward zero to int32 (PyTorch's `.int()`; NaN and ±Infinity give 0, out-of-range values wrap). */
+  int(): Tensor {
+    return this.to("int32");
   }
 
   override toString(): string {
@@ -229,7 +234,7 @@ export class Tensor extends TensorElementwise {
 /** The shortest decimal that reads back as the same float32 / float64; True / False for a bool (PyTorch's). */
 function formatNumber(v: number, dtype: DType): string {
   if (dtype === "bool") return v ? "True" : "False";
-  if (dtype === "float64" || !Number.isFinite(v)) return String(v);
+  if (dtype === "float64" || dtype === "int32" || !Number.isFinite(v)) return String(v);
   for (let p = 1; p < 9; p++) {
     const s = v.toPrecision(p);
     if (Math.fround(Number(s)) === v) return String(Number(s));

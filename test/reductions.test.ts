@@ -69,7 +69,7 @@ test("cumsum / cumprod along a dim (zeros included); argmax / argmin (first on t
   close(jt.argmin(y, 1, true), [0, 0], [2, 1]);
   close(y.argmax(), [3], []);
   close(f64([4, 1, 1, 5], [2, 2]).argmin(), [1], []);
-  assert.is(y.argmax(0).dtype, "float32", "indices are float32 (no integer dtype yet)");
+  assert.is(y.argmax(0).dtype, "int32", "indices are int32 (PyTorch's are int64)");
 });
 
 test("bad arguments: TypeError / RangeError naming the op and the shape", () => {

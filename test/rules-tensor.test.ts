@@ -543,6 +543,18 @@ const CASES: Record<string, Case[]> = {
     { expr: "x.expandAs(y).exp()", args: [[3], [2, 3]], hessian: true },
     { expr: "expandAs(x, y)", args: [[1, 3], [2, 3]] },
   ],
+  // dtype conversions: float ↔ float carries the derivative back in the input's dtype; a mask or int32 is a constant
+  // (float32 rounding makes finite differences of x.float() noisy: its cases cancel it exactly; test/int32.test.ts
+  // checks x.float()'s derivative against the closed form)
+  "t.float": [
+    { expr: "x.mul(x.gt(0).float())", args: [[2, 3]], avoid: awayFrom(0), jvp: true, hessian: true },
+    { expr: "x.float().mul(2).double().sub(x.float().double().mul(2)).add(x.mul(x))", args: [[3, 2]], jvp: true, hessian: true },
+  ],
+  "t.double": [
+    { expr: "x.double().mul(x)", args: [[3]], jvp: true, hessian: true },
+    { expr: "x.gt(0).double().mul(x).add(x.argmax().double())", args: [[2, 3]] },
+    { expr: "x.mul(x.int().double()).add(x.gt(0).bool().double())", args: [[2, 3]], avoid: awayFrom(-2, -1, 0, 1, 2) },
+  ],
   "t.clone": [
     { expr: "x.clone()", args: [[2, 3]], jvp: true },
     { expr: "x.clone().mul(x)", args: [[3]] },

@@ -30,7 +30,7 @@ export function values(t: Tensor, expected: Nested, tol = 1e-12): void {
 }
 
 /** Shape, dtype and values at once. */
-export function tensorIs(t: Tensor, shape: number[], dtype: "float32" | "float64" | "bool", expected: Nested, tol = 1e-12): void {
+export function tensorIs(t: Tensor, shape: number[], dtype: "float32" | "float64" | "bool" | "int32", expected: Nested, tol = 1e-12): void {
   assert.equal([...t.shape], shape, "shape");
   assert.is(t.dtype, dtype, "dtype");
   values(t, expected, tol);

@@ -30,7 +30,7 @@ test("tensor: typed arrays infer their dtype and are copied", () => {
   f64[0] = 5;
   assert.is(t.data[0], 1);
   tensorIs(tensor(new Float32Array([1, 2])), [2], "float32", [1, 2]);
-  tensorIs(tensor(new Int32Array([1, 2])), [2], "float32", [1, 2]);
+  tensorIs(tensor(new Int32Array([1, 2])), [2], "int32", [1, 2]);
   tensorIs(tensor(new Float64Array([1, 2]), { dtype: "float32" }), [2], "float32", [1, 2]);
   tensorIs(tensor([new Float64Array([1, 2]), new Float64Array([3, 4])]), [2, 2], "float64", [[1, 2], [3, 4]]);
 });

@@ -68,9 +68,11 @@ export interface ElementwiseOp {
    */
   result?: "bool";
   /**
-   * PyTorch keeps integer operands' type through this op (add, mul, maximum, …), so two bool operands
-   * give bool or integer results jacc has no dtype for: the runtime refuses them (a TypeError naming the
-   * op and the dtypes). Ops that promote to float (div, atan2) take them, reading 0 / 1.
+   * PyTorch keeps integer operands' type through this op (add, mul, maximum, neg, floor, …): int32
+   * operands (with bool ones, and integral numbers) give an int32 result (runtime/check.ts keepsInt32);
+   * two bool operands would give a bool or integer result PyTorch defines and jacc does not, so the
+   * runtime refuses them (a TypeError naming the op and the dtypes). Ops that promote to float (div,
+   * atan2, exp) read bool as 0 / 1 and int32 as its integers, in float32.
    */
   integral?: true;
   /**
@@ -310,7 +312,7 @@ export const ELEMENTWISE = {
   },
 
   // ---- unary
-  neg: { arity: 1, structure: { sj: "sjNeg" }, doc: "-input.", js: "-x", wgsl: "-x", rule: linearUnary("t.neg", (b, ct) => T(b, "t.neg", [ct])), test: { dom: one(R), smooth: true } },
+  neg: { arity: 1, integral: true, structure: { sj: "sjNeg" }, doc: "-input.", js: "-x", wgsl: "-x", rule: linearUnary("t.neg", (b, ct) => T(b, "t.neg", [ct])), test: { dom: one(R), smooth: true } },
   exp: { arity: 1, doc: "e ** input.", js: "Math.exp(x)", wgsl: "select(exp(x), x, is_nan(x))", rule: elementwise((_b, _x, out) => out), test: { dom: one(R), smooth: true } },
   log: {
     arity: 1, doc: "Natural log (NaN below 0, -Infinity at 0).",
@@ -329,8 +331,8 @@ export const ELEMENTWISE = {
   // exp(-x) overflows to Infinity for very negative x, giving exactly 0
   sigmoid: { arity: 1, doc: "1 / (1 + e ** -input).", js: "1 / (1 + Math.exp(-x))", wgsl: "select(1.0 / (1.0 + exp(-x)), x, is_nan(x))", rule: elementwise((b, _x, out) => T(b, "t.mul", [out, T(b, "t.sub", [lit(1), out])])), test: { dom: one([-3, 3]), smooth: true } },
   // NaN passes through, as torch.relu's clamp_min does
-  relu: { arity: 1, doc: "max(input, 0); NaN passes through.", js: "x > 0 || x !== x ? x : 0", wgsl: "select(0.0, x, x > 0.0 || is_nan(x))", rule: elementwise((b, [x]) => T(b, "ad.step", [x])), test: { dom: one(R), kinks: [0], smooth: false } },
-  abs: { arity: 1, doc: "|input|.", js: "Math.abs(x)", wgsl: "abs(x)", rule: elementwise((b, [x]) => T(b, "ad.sign", [x])), test: { dom: one(R), kinks: [0], smooth: false } },
+  relu: { arity: 1, integral: true, doc: "max(input, 0); NaN passes through.", js: "x > 0 || x !== x ? x : 0", wgsl: "select(0.0, x, x > 0.0 || is_nan(x))", rule: elementwise((b, [x]) => T(b, "ad.step", [x])), test: { dom: one(R), kinks: [0], smooth: false } },
+  abs: { arity: 1, integral: true, doc: "|input|.", js: "Math.abs(x)", wgsl: "abs(x)", rule: elementwise((b, [x]) => T(b, "ad.sign", [x])), test: { dom: one(R), kinks: [0], smooth: false } },
   // softplus = log(1 + e^(βx)) / β, x itself past βx > threshold (PyTorch);
   // d = sigmoid(βx) below the threshold, 1 above (the step has no derivative)
   softplus: {
@@ -376,18 +378,18 @@ export const ELEMENTWISE = {
   acosh: { arity: 1, doc: "Inverse hyperbolic cosine (NaN below 1).", js: "Math.acosh(x)", wgsl: nanSafe("jacc_acosh(x)"), rule: elementwise((b, [x]) => T(b, "t.rsqrt", [T(b, "t.mul", [T(b, "t.sub", [x, lit(1)]), T(b, "t.add", [x, lit(1)])])])), test: { dom: one([1.2, 3]), smooth: true } },
   atanh: { arity: 1, doc: "Inverse hyperbolic tangent (NaN outside [-1, 1]).", js: "Math.atanh(x)", wgsl: nanSafe("jacc_atanh(x)"), rule: elementwise((b, [x]) => recip(b, T(b, "t.sub", [lit(1), sq(b, x)]))), test: { dom: one([-0.9, 0.9]), smooth: true } },
   // d x² = 2x dx
-  square: { arity: 1, doc: "input * input.", js: "x * x", wgsl: "x * x", rule: elementwise((b, [x]) => T(b, "t.mul", [x, lit(2)])), test: { dom: one(R), smooth: true } },
+  square: { arity: 1, integral: true, doc: "input * input.", js: "x * x", wgsl: "x * x", rule: elementwise((b, [x]) => T(b, "t.mul", [x, lit(2)])), test: { dom: one(R), smooth: true } },
   // d x^(-1/2) = -out³ / 2 dx
   rsqrt: { arity: 1, doc: "1 / sqrt(input) (NaN below 0, Infinity at 0).", js: "1 / Math.sqrt(x)", wgsl: `select(1.0 / sqrt(x), ${NAN}, x < 0.0 || is_nan(x))`, rule: elementwise((b, _x, out) => T(b, "t.mul", [T(b, "t.mul", [out, sq(b, out)]), lit(-0.5)])), test: { dom: one(POS), smooth: true } },
   // d (1/x) = -out² dx
   reciprocal: { arity: 1, doc: "1 / input.", js: "1 / x", wgsl: "1.0 / x", rule: elementwise((b, _x, out) => T(b, "t.neg", [sq(b, out)])), test: { dom: one(POS), smooth: true } },
   // piecewise constant: zero derivatives (PyTorch's)
-  sign: { arity: 1, doc: "-1, 0 or 1 (0 for NaN, as PyTorch 1.13).", js: "x > 0 ? 1 : x < 0 ? -1 : 0", wgsl: "select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), 0.0, is_nan(x))", rule: constant, test: { dom: one(R), kinks: [0], smooth: false } },
-  floor: { arity: 1, doc: "Round down.", js: "Math.floor(x)", wgsl: nanSafe("floor(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
-  ceil: { arity: 1, doc: "Round up.", js: "Math.ceil(x)", wgsl: nanSafe("ceil(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
+  sign: { arity: 1, integral: true, doc: "-1, 0 or 1 (0 for NaN, as PyTorch 1.13).", js: "x > 0 ? 1 : x < 0 ? -1 : 0", wgsl: "select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), 0.0, is_nan(x))", rule: constant, test: { dom: one(R), kinks: [0], smooth: false } },
+  floor: { arity: 1, integral: true, doc: "Round down.", js: "Math.floor(x)", wgsl: nanSafe("floor(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
+  ceil: { arity: 1, integral: true, doc: "Round up.", js: "Math.ceil(x)", wgsl: nanSafe("ceil(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
   // halves to even, as torch.round (Math.round takes halves up); WGSL's round does the same
-  round: { arity: 1, doc: "Round to the nearest integer, halves to even.", js: "roundHalfEven(x)", jsHelpers: ["roundHalfEven"], wgsl: nanSafe("round(x)"), rule: constant, test: { dom: one(R), kinks: [-1.5, -0.5, 0.5, 1.5], smooth: false } },
-  trunc: { arity: 1, doc: "Round towards 0.", js: "Math.trunc(x)", wgsl: nanSafe("trunc(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
+  round: { arity: 1, integral: true, doc: "Round to the nearest integer, halves to even.", js: "roundHalfEven(x)", jsHelpers: ["roundHalfEven"], wgsl: nanSafe("round(x)"), rule: constant, test: { dom: one(R), kinks: [-1.5, -0.5, 0.5, 1.5], smooth: false } },
+  trunc: { arity: 1, integral: true, doc: "Round towards 0.", js: "Math.trunc(x)", wgsl: nanSafe("trunc(x)"), rule: constant, test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
   // d (x - trunc x) = dx
   frac: { arity: 1, doc: "input - trunc(input).", js: "x - Math.trunc(x)", wgsl: "x - trunc(x)", rule: elementwise(() => lit(1)), test: { dom: one(R), kinks: [-2, -1, 0, 1, 2], smooth: false } },
 

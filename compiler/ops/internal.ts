@@ -291,6 +291,17 @@ const INTERNAL_OPS_TABLE = {
     return { a: b.t("ad.extremumWeights", [xb, ob], [Array.isArray(dim) ? dim.map(shiftNum) : shiftNum(dim as number), keep]), kind: "b" };
   }),
   "ad.sign": plumbing("adSign", 1, NONE, same("ad.sign")),
+  // a cotangent converted back to its primal's float dtype (the reverse of x.float() / x.double()): linear in it
+  "ad.castLike": {
+    rule: {
+      operands: 2,
+      js: call("adCastLike"),
+      jvp: (b, x, [dc]) => (dc ? T(b, "ad.castLike", [dc, x[1]]) : null),
+      vjp: (b, [c], _o, ct) => [T(b, "ad.castLike", [ct, c]), null],
+    },
+    structure: DENSE,
+    batch: (b, args, kinds) => ({ a: b.t("ad.castLike", args), kind: kinds[0] }),
+  },
   "ad.zerosLike": plumbing("adZerosLike", 1, NONE, same("ad.zerosLike")),
   "ad.oneHot": plumbing("adOneHot", 1),
   "ad.numel": { rule: { operands: 1, js: call("adNumel"), zero: true, type: NUMBER }, structure: NONE, batch: (b, [x]) => ({ a: b.t("ad.bNumel", [x], [], NUM), kind: "u" }) },

@@ -115,6 +115,18 @@ export const runtimeCall = (js: TensorRule["js"]): RuntimeCall | undefined => ("
 
 const rest = (x: Atom[], n: number) => x.slice(n);
 
+/** x converted to `dtype` (ad.cast): float to float is linear (the tangent converts alike, the cotangent back to x's dtype); to bool or int32, no derivative. */
+function cast(dtype: "float32" | "float64" | "bool" | "int32"): TensorRule {
+  const js = call("adCast", (a) => [a[0], JSON.stringify(dtype)]);
+  if (dtype === "bool" || dtype === "int32") return { operands: 1, js, zero: true };
+  return {
+    operands: 1,
+    js,
+    jvp: (b, _x, [dx]) => (dx ? T(b, dtype === "float32" ? "t.float" : "t.double", [dx]) : null),
+    vjp: (b, [x], _o, ct) => [T(b, "ad.castLike", [ct, x])],
+  };
+}
+
 /** A rule for an op linear in its first operand: the jvp applies the op to the tangent. */
 export function linear(fn: string, back: (b: Builder, ct: Atom, x: Atom[], attrs: unknown[]) => Atom, prim = `t.${fn}`): TensorRule {
   return {
@@ -780,6 +792,12 @@ const TENSOR_OPS_TABLE = {
     structure: NONE,
     batch: (b, [x]) => ({ a: b.t("ad.bItem", [x]), kind: "n" }),
   },
+  // dtype conversions, PyTorch's x.float() / .double() / .bool() / .int(): a conversion between the float
+  // types carries the derivative (its cotangent goes back in the input's dtype); to bool or int32, a constant
+  float: { surface: { operands: 1, methodOnly: true }, rule: cast("float32"), structure: DENSE, batch: same("t.float") },
+  double: { surface: { operands: 1, methodOnly: true }, rule: cast("float64"), structure: DENSE, batch: same("t.double") },
+  bool: { surface: { operands: 1, methodOnly: true }, rule: cast("bool"), structure: NONE, batch: same("t.bool") },
+  int: { surface: { operands: 1, methodOnly: true }, rule: cast("int32"), structure: NONE, batch: same("t.int") },
   // detach: the same values with no derivative (PyTorch's x.detach(); shares x's storage)
   detach: { surface: unary(), rule: { operands: 1, js: call("detach"), zero: true }, structure: NONE, batch: same("t.detach") },
   // sizes: run-time integers, never differentiated

@@ -4,6 +4,7 @@
 // cotangent argument, so the compiler can differentiate through it again
 // (forward over reverse).
 import { Tensor } from "../tensor.js";
+import type { DType } from "../dtype.js";
 import * as ops from "../ops/index.js";
 import { zeros } from "../factories.js";
 import { gpuArgs, gpuCall } from "../device.js";
@@ -112,6 +113,17 @@ export function adSign(x: Tensor): Tensor {
   const out = x.dtype === "float32" ? new Float32Array(x.numel()) : new Float64Array(x.numel());
   for (let i = 0; i < out.length; i++) out[i] = Math.sign(x.data[i]);
   return new Tensor(out, x.shape);
+}
+
+/** x.float() / .double() / .bool() / .int() in generated code: x converted to `dtype` (either device: the tensor's own `to`). */
+export function adCast(x: Tensor, dtype: DType): Tensor {
+  if (!isT(x)) throw new TypeError(`${dtype === "float32" ? "float" : dtype === "float64" ? "double" : dtype === "bool" ? "bool" : "int"}: expected a Tensor, got ${typeof x}`);
+  return x.to(dtype);
+}
+
+/** The reverse of a float-to-float conversion: the cotangent in its primal's dtype (a structural zero stays undefined; a number stays a number). */
+export function adCastLike(ct: Val, x: Val): Val {
+  return isT(ct) && isT(x) && ct.dtype !== x.dtype ? ct.to(x.dtype) : ct;
 }
 
 /** 1 where a == b else 0, for splitting ties of maximum / minimum / max / min. */

@@ -11,8 +11,8 @@ import { isT, shapeOf, dtypeOf, type Val } from "./values.js";
 export function adBlock(out: Val, inp: Val, dtypeFrom: "in" | "out", label = "jacobian"): Tensor {
   if (gpuArgs(arguments)) return gpuCall("adBlock", arguments); // WebGPU tensors: runtime/webgpu/ad.ts
   const shape = [...shapeOf(out), ...shapeOf(inp)];
-  // (a mask's block, all zeros, takes the input's dtype in both modes)
-  const from = dtypeFrom === "in" || (isT(out) && out.dtype === "bool") ? inp : out;
+  // (a mask's or an int32 result's block, all zeros, takes the input's dtype in both modes)
+  const from = dtypeFrom === "in" || (isT(out) && (out.dtype === "bool" || out.dtype === "int32")) ? inp : out;
   return new Tensor(allocJacobian(label, shape, dtypeOf(from)), shape);
 }
 

@@ -4,9 +4,9 @@
 import { Tensor } from "../tensor.js";
 import { alloc, type DType, type Storage } from "../dtype.js";
 import { broadcastShapes, broadcastStrides, numelOf, sameShape } from "../shape.js";
-import { boolOperands, cpuOnly, operandArg, resultDtype, type Operand } from "../check.js";
+import { boolOperands, cpuOnly, keepsInt32, operandArg, resultDtype, type Operand } from "../check.js";
 import { eachRow } from "./strided.js";
-import { binaryLoop as loop, BOOL_OPS, type BinaryOp } from "./elementwise.gen.js";
+import { binaryLoop as loop, BOOL_OPS, INTEGRAL_OPS, type BinaryOp } from "./elementwise.gen.js";
 
 export type { BinaryOp } from "./elementwise.gen.js";
 
@@ -31,8 +31,11 @@ export function binary(op: BinaryOp, label: string, a: Operand, b: Operand): Ten
   }
   cpuOnly(label, [a, b]);
   boolOperands(label, [a, b]);
-  // the operands meet in `dtype` (a number rounds to it, as PyTorch's scalars do); a mask's result is bool
-  const dtype = resultDtype([a, b]);
+  // the operands meet in `dtype` (a number rounds to it, as PyTorch's scalars do); a mask's result is bool;
+  // int32 operands stay int32 through the ops that keep integers (PyTorch's promotion)
+  const int = INTEGRAL_OPS.has(op) && keepsInt32([a, b]);
+  if (int) intOperands(label, op, b);
+  const dtype: DType = int ? "int32" : resultDtype([a, b]);
   const outType = BOOL_OPS.has(op) ? "bool" : dtype;
   const aShape = typeof a === "number" ? [] : a.shape;
   const bShape = typeof b === "number" ? [] : b.shape;
@@ -55,6 +58,17 @@ export function binary(op: BinaryOp, label: string, a: Operand, b: Operand): Ten
     eachRow(shape, strides, (off, len, inner) => loop(op, ad, off[0], inner[0], bd, off[1], inner[1], out, off[2], inner[2], len));
   }
   return new Tensor(out, shape);
+}
+
+/** What PyTorch refuses in integer arithmetic: a zero divisor (fmod, remainder), a negative exponent (pow). */
+function intOperands(label: string, op: BinaryOp, b: Operand): void {
+  if (op !== "fmod" && op !== "remainder" && op !== "pow") return;
+  const bd = typeof b === "number" ? [b] : b.data;
+  for (let i = 0; i < bd.length; i++) {
+    if (op === "pow" ? bd[i] < 0 : bd[i] === 0) {
+      throw new RangeError(op === "pow" ? `${label}: integers to negative integer powers are not allowed (an int32 base, exponent ${bd[i]}); convert with .float()` : `${label}: integer division by zero (int32 operands); convert with .float() for NaN`);
+    }
+  }
 }
 
 /** `other` scaled by alpha first when alpha is given and not 1. */

@@ -12,8 +12,8 @@ export type BinaryOp = (typeof BINARY_OPS)[number];
 export const ALPHA_OPS = ["add", "sub"] as const;
 /** The masks: ops whose result is a bool tensor. */
 export const BOOL_OPS: ReadonlySet<string> = new Set(["logicalNot", "isnan", "isinf", "isfinite", "gt", "lt", "ge", "le", "eq", "ne", "logicalAnd", "logicalOr", "logicalXor"]);
-/** The ops that refuse two bool operands (PyTorch keeps integer types through them). */
-export const INTEGRAL_OPS: ReadonlySet<string> = new Set(["add", "sub", "mul", "pow", "maximum", "minimum", "fmod", "remainder"]);
+/** The ops that keep int32 operands int32 (and refuse two bool operands): PyTorch keeps integer types through them. */
+export const INTEGRAL_OPS: ReadonlySet<string> = new Set(["neg", "relu", "abs", "square", "sign", "floor", "ceil", "round", "trunc", "add", "sub", "mul", "pow", "maximum", "minimum", "fmod", "remainder"]);
 
 /** The literal parameters of the ops that take some, with PyTorch's defaults. */
 export const OP_PARAMS: Readonly<Record<string, readonly (readonly [string, number])[]>> = {

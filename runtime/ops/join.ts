@@ -3,7 +3,7 @@
 import { Tensor } from "../tensor.js";
 import { alloc, type DType } from "../dtype.js";
 import { catShape, numelOf, stackShape } from "../shape.js";
-import { cpuOnly, resultDtype, tensorList } from "../check.js";
+import { cpuOnly, keepsInt32, resultDtype, tensorList } from "../check.js";
 
 function cpuList(op: string, tensors: unknown): Tensor[] {
   const list = tensorList(op, tensors);
@@ -54,7 +54,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return new Tensor(out, outShape);
 }
 
-/** Masks join as a mask; with floats, the promoted float type. */
+/** Masks join as a mask, int32 tensors (with masks) as int32; with floats, the promoted float type. */
 function joinedDtype(list: readonly Tensor[]): DType {
-  return list.every((x) => x.dtype === "bool") ? "bool" : resultDtype(list);
+  return list.every((x) => x.dtype === "bool") ? "bool" : keepsInt32(list) ? "int32" : resultDtype(list);
 }

@@ -138,7 +138,7 @@ function triangle(op: "tril" | "triu", input: Tensor, diagonal: number): Tensor 
     const mask = alloc("float32", n * m);
     for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) mask[i * m + j] = L.triKeeps(upper, k, i, j) ? 1 : 0;
     const kept = ops.where(backend.current!.upload(new Tensor(mask, [n, m])) as Tensor, x, 0);
-    return x.dtype === "bool" ? ops.ne(kept, 0) : kept; // (a mask stays a mask, as on the CPU)
+    return x.dtype === "bool" || x.dtype === "int32" ? kept.to(x.dtype) : kept; // (a mask stays a mask, an int32 an int32, as on the CPU)
   }
   const out = alloc(x.dtype, x.numel());
   const src = x.data;
@@ -176,8 +176,8 @@ function cut(op: "chunk" | "split", input: Tensor, arg: unknown, dim: number): T
 }
 
 /**
- * Integer indices for indexSelect: a number, an array, or a CPU tensor holding integral values (float
- * for now: there is no int32 dtype yet), 0-D or 1-D, each in range for dim d.
+ * Integer indices for indexSelect: a number, an array, or a CPU tensor holding integral values (int32,
+ * or float), 0-D or 1-D, each in range for dim d.
  */
 export function indexList(op: string, index: unknown, shape: readonly number[], d: number): number[] {
   if (index instanceof Tensor && index.device === "webgpu") throw new TypeError(`${op}: indices on the webgpu device cannot be read synchronously; pass them as an array or a CPU tensor (shape ${fmt(shape)})`);

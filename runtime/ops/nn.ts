@@ -85,7 +85,7 @@ export function dropout(input: Tensor, p = 0.5, training = true, opts?: Pick<Ran
   if (typeof p !== "number" || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability p must be between 0 and 1, got ${describe(p)}`);
   if (typeof training !== "boolean") throw new TypeError(`dropout: training must be a boolean, got ${describe(training)}`);
   if (!training || p === 0) return x;
-  if (x.dtype === "bool") throw new TypeError(`dropout: expected a float tensor, got a bool one (shape ${fmt(x.shape)})`);
+  if (x.dtype === "bool" || x.dtype === "int32") throw new TypeError(`dropout: expected a float tensor, got a ${x.dtype} one (shape ${fmt(x.shape)})`);
   const keep = ge(rand(x.shape, { ...opts, dtype: x.dtype, device: x.device }), p);
   // (x · mask, then the scale as a number in x's dtype: PyTorch's noise.div_(1 − p))
   return p === 1 ? mul(x, 0) : mul(mul(x, keep), 1 / (1 - p));

@@ -1,6 +1,7 @@
 // Reductions sum mean prod max min over all dims or the given ones, with
 // keepdim, accumulated in float64 and rounded once to the result's dtype. A
-// bool tensor reduces as 0 / 1 into float32 (sum counts the true elements).
+// bool tensor reduces as 0 / 1 into float32 (sum counts the true elements); an
+// int32 tensor's sum, prod, max and min are int32.
 
 import { Tensor } from "../tensor.js";
 import { alloc, floatOf } from "../dtype.js";
@@ -87,7 +88,8 @@ function contiguousRun(mask: boolean[]): [number, number] | null {
 
 function finish(r: { acc: Float64Array; shape: number[]; x: Tensor }, scale = 1): Tensor {
   if (scale === 1 && r.x.dtype === "float64") return new Tensor(r.acc, r.shape); // the accumulator is the result
-  const out = alloc(floatOf(r.x.dtype), r.acc.length);
+  // (an int32 tensor's sum, prod, max and min stay int32, as PyTorch keeps integers; a bool's are float32)
+  const out = alloc(r.x.dtype === "int32" && scale === 1 ? "int32" : floatOf(r.x.dtype), r.acc.length);
   if (scale === 1) out.set(r.acc);
   else for (let i = 0; i < out.length; i++) out[i] = r.acc[i] * scale;
   return new Tensor(out, r.shape);
@@ -99,7 +101,7 @@ export function sum(input: Tensor, dim?: Dims, keepdim = false): Tensor {
 }
 /** Mean over `dim`; NaN over zero elements, as in PyTorch. */
 export function mean(input: Tensor, dim?: Dims, keepdim = false): Tensor {
-  if (input instanceof Tensor && input.dtype === "bool") throw boolMean(input);
+  if (input instanceof Tensor && (input.dtype === "bool" || input.dtype === "int32")) throw boolMean(input);
   const r = fold("sum", "mean", input, dim, keepdim);
   if (r.count === 0) return finish(r, NaN);
   const out = alloc(floatOf(r.x.dtype), r.acc.length);
@@ -125,7 +127,7 @@ export function min(input: Tensor, dim?: Dims | Tensor, keepdim = false): Tensor
   return finish(fold("min", "min", input, dim, keepdim));
 }
 
-/** PyTorch's mean refuses a bool tensor (it cannot tell the float dtype wanted). */
+/** PyTorch's mean refuses a bool or an integer tensor (it cannot tell the float dtype wanted). */
 export function boolMean(x: Tensor): TypeError {
-  return new TypeError(`mean: expected a float tensor, got a bool tensor of shape ${fmt(x.shape)}; convert it first with .float() (a mask's mean is the fraction of true elements)`);
+  return new TypeError(`mean: expected a float tensor, got a ${x.dtype} tensor of shape ${fmt(x.shape)}; convert it first with .float()${x.dtype === "bool" ? " (a mask's mean is the fraction of true elements)" : ""}`);
 }

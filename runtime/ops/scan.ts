@@ -28,7 +28,8 @@ function scan(op: string, input: Tensor, dim: number, product: boolean, reverse 
   const x = tensorArg(op, input);
   const s = slices(op, x, dim);
   const src = x.data;
-  const out = alloc(floatOf(x.dtype), src.length);
+  // (an int32 tensor's running sums and products stay int32, as PyTorch keeps integers)
+  const out = alloc(x.dtype === "int32" ? "int32" : floatOf(x.dtype), src.length);
   eachSlice(s, (at) => {
     let acc = product ? 1 : 0;
     for (let j = 0; j < s.size; j++) {
@@ -56,8 +57,8 @@ export function revCumsum(input: Tensor, dim: number): Tensor {
 /**
  * The index of the largest (smallest) value over `dim`, the first one on ties,
  * a NaN counting as the extremum (PyTorch's rule); over all elements of the
- * flattened tensor when `dim` is omitted. Indices come as float32 (there is no
- * integer dtype yet).
+ * flattened tensor when `dim` is omitted. Indices come as int32 (PyTorch's are
+ * int64; jacc's index dtype is int32).
  */
 function argExtremum(op: string, input: Tensor, dim: number | null | undefined, keepdim: unknown, min: boolean): Tensor {
   const x = tensorArg(op, input);
@@ -67,7 +68,7 @@ function argExtremum(op: string, input: Tensor, dim: number | null | undefined, 
   const s = all ? { outer: 1, size: x.numel(), inner: 1 } : slices(op, x, dim);
   if (s.size === 0) throw new RangeError(`${op}: cannot take the ${min ? "argmin" : "argmax"} of an empty dim (input ${fmt(x.shape)})`);
   const src = x.data;
-  const out = new Float32Array(s.outer * s.inner);
+  const out = new Int32Array(s.outer * s.inner);
   let w = 0;
   eachSlice(s, (at) => {
     let best = 0, v = src[at(0)];

@@ -1,7 +1,7 @@
 // gather / scatter / scatterAdd along a dim, and maskedSelect (PyTorch's
 // torch.gather, Tensor.scatter, Tensor.scatter_add, torch.masked_select).
-// The index is a CPU float tensor of integral values (there is no int32 dtype
-// yet): on the CPU its values are checked and turned into the flat offset each
+// The index is an int32 tensor, or a float tensor of integral values (PyTorch's
+// is int64): on the CPU its values are checked and turned into the flat offset each
 // index element addresses. gather and scatterAdd run on WebGPU with the index
 // on the device (runtime/webgpu/scatter.ts); scatter and maskedSelect are CPU only.
 import { Tensor } from "../tensor.js";
@@ -31,7 +31,7 @@ export interface IndexPlan {
 export function indexShapes(op: string, shape: readonly number[], dimIn: unknown, index: unknown, srcShape?: readonly number[]): { dim: number; both: string } {
   const dim = normDim(op, dimIn, shape);
   if (!(index instanceof Tensor)) throw new TypeError(`${op}: index must be a Tensor of integral values, got ${describe(index)} (input shape ${fmt(shape)})`);
-  if (index.dtype === "bool") throw new TypeError(`${op}: index must hold integral values (a float tensor: there is no int32 dtype yet), got a bool tensor of shape ${fmt(index.shape)}; for a mask use maskedSelect or where`);
+  if (index.dtype === "bool") throw new TypeError(`${op}: index must hold integers (an int32 tensor, or a float tensor of integral values), got a bool tensor of shape ${fmt(index.shape)}; for a mask use maskedSelect or where`);
   const both = `(input shape ${fmt(shape)}, index shape ${fmt(index.shape)}${srcShape ? `, src shape ${fmt(srcShape)}` : ""})`;
   const xs = one(shape), is = one(index.shape);
   if (index.shape.length !== shape.length) throw new RangeError(`${op}: index must have as many dims as the input ${both}`);

@@ -20,7 +20,7 @@ export type NormOrder = number | "fro";
 
 function floatInput(op: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for input, got ${describe(x)}`);
-  if (x.dtype === "bool") throw new TypeError(`${op}: expected a float tensor, got a bool tensor of shape ${fmt(x.shape)}; convert it first with .float()`);
+  if (x.dtype === "bool" || x.dtype === "int32") throw new TypeError(`${op}: expected a float tensor, got a ${x.dtype} tensor of shape ${fmt(x.shape)}; convert it first with .float()`);
   return x;
 }
 

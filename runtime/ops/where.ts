@@ -4,7 +4,7 @@
 import { Tensor } from "../tensor.js";
 import { alloc, floatOf, type DType, type Storage } from "../dtype.js";
 import { broadcastShapes, broadcastStrides, describe, fmt, numelOf, sameShape } from "../shape.js";
-import { cpuOnly, operandArg, resultDtype, tensorArg, type Operand } from "../check.js";
+import { cpuOnly, keepsInt32, operandArg, resultDtype, tensorArg, type Operand } from "../check.js";
 import { tensor, type NestedData } from "../factories.js";
 import { eachRow } from "./strided.js";
 import { binary } from "./binary.js";
@@ -25,7 +25,8 @@ export function where(condition: Tensor | NestedData, input: Operand, other: Ope
   operandArg("where", other, "other");
   cpuOnly("where", [cond, input, other]);
   const bothBool = input instanceof Tensor && other instanceof Tensor && input.dtype === "bool" && other.dtype === "bool";
-  const dtype: DType = bothBool ? "bool" : resultDtype([input, other]);
+  // (int32 values with int32 values, or integral numbers, stay int32, as PyTorch's where keeps integers)
+  const dtype: DType = bothBool ? "bool" : keepsInt32([input, other]) ? "int32" : resultDtype([input, other]);
   const asStorage = (x: Operand): Storage => {
     if (typeof x !== "number") return x.data;
     const s = alloc(dtype, 1);
@@ -63,7 +64,7 @@ export function maskedFill(input: Tensor, mask: Tensor, value: Operand): Tensor 
     throw new RangeError(`maskedFill: the mask of shape ${fmt(mask.shape)} does not broadcast to the input's shape ${fmt(input.shape)}`);
   }
   const out = whereOnDevice(mask, value, input);
-  return input.dtype === "bool" ? out.to("bool") : out;
+  return input.dtype === "bool" || (input.dtype === "int32" && out.dtype !== "int32") ? out.to(input.dtype) : out;
 }
 
 /**

@@ -7,15 +7,15 @@
 
 import { Tensor } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, catShape, contiguousStrides, describe, dimMask, expandTo, flattenShape, fmt, matmulShape, normDim, numelOf, sizesArg, squeezeShape, stackShape, unsqueezeShape } from "../shape.js";
-import { boolOperands, tensorList } from "../check.js";
+import { boolOperands, keepsInt32, tensorList } from "../check.js";
 import { tensor, type NestedData } from "../factories.js";
 import { coalesce } from "../ops/strided.js";
-import { ALPHA_OPS, BINARY_OPS, BOOL_OPS, OP_PARAMS, UNARY_OPS, type BinaryOp, type UnaryOp } from "../ops/elementwise.gen.js";
+import { ALPHA_OPS, BINARY_OPS, BOOL_OPS, INTEGRAL_OPS, OP_PARAMS, UNARY_OPS, type BinaryOp, type UnaryOp } from "../ops/elementwise.gen.js";
 import { boolMean } from "../ops/reduce.js";
 import { checkParams } from "../ops/unary.js";
 import type { Executor } from "./executor.js";
 import { grid } from "./executor.js";
-import { binding, emptyOn, uploadTensor, viewOf, WebGPUTensor } from "./tensor.js";
+import { binding, emptyOn, uploadTensor, viewOf, WebGPUTensor, type GpuDType } from "./tensor.js";
 
 type Operand = Tensor | number;
 type Dims = number | readonly number[] | null | undefined;
@@ -111,8 +111,11 @@ export function stridedMeta(ex: Executor, op: string, shape: number[], operands:
 /** The registry's binary ops (runtime/ops/elementwise.gen.ts) and the AD helpers' kernels. */
 export type BinaryKind = BinaryOp | "pick_max" | "pick_min";
 
-/** a (op) b with broadcasting on the device; `label` names the op in errors. A mask (gt, logicalAnd, …) gives a bool tensor. */
-export function binary(kind: BinaryKind, label: string, a: Operand, b: Operand, dtype: "float32" | "bool" = BOOL_OPS.has(kind) ? "bool" : "float32"): WebGPUTensor {
+/**
+ * a (op) b with broadcasting on the device; `label` names the op in errors. A mask (gt, logicalAnd, …) gives a
+ * bool tensor; int32 operands stay int32 where the CPU's do (computed in f32: exact within ±2^24).
+ */
+export function binary(kind: BinaryKind, label: string, a: Operand, b: Operand, dtype: GpuDType = BOOL_OPS.has(kind) ? "bool" : INTEGRAL_OPS.has(kind) && keepsInt32([a, b]) ? "int32" : "float32"): WebGPUTensor {
   operand(label, a, "input");
   operand(label, b, "other");
   if (typeof a === "number" && typeof b === "number") throw new TypeError(`${label}: expected at least one Tensor operand, got two numbers`);
@@ -139,7 +142,7 @@ export function unary(kind: UnaryKind, op: string, input: unknown, params: reado
   checkParams(op, params);
   boolOperands(op, [x]);
   const n = x.numel();
-  const out = emptyOn(x.executor, op, x.shape, BOOL_OPS.has(kind) ? "bool" : "float32");
+  const out = emptyOn(x.executor, op, x.shape, BOOL_OPS.has(kind) ? "bool" : x.dtype === "int32" && INTEGRAL_OPS.has(kind) ? "int32" : "float32");
   return run1d(x.executor, `unary_${kind}`, op, [n, ...params.map((p) => bits(p as number))], [x], out, n);
 }
 
@@ -151,7 +154,7 @@ function where(condition: unknown, input: Operand, other: Operand): WebGPUTensor
   const cond = condition instanceof Tensor ? condition : uploadTensor(ex, tensor(condition as NestedData, { dtype: "float32" }), "where");
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, shapeOf(input)), shapeOf(other));
   const bothBool = input instanceof Tensor && other instanceof Tensor && input.dtype === "bool" && other.dtype === "bool";
-  const out = emptyOn(ex, "where", shape, bothBool ? "bool" : "float32");
+  const out = emptyOn(ex, "where", shape, bothBool ? "bool" : keepsInt32([input, other]) ? "int32" : "float32");
   const { meta, bufs } = stridedMeta(ex, "where", shape, [cond, input, other], [1, 2]);
   return run1d(ex, "where", "where", meta, bufs, out, numelOf(shape));
 }
@@ -197,7 +200,8 @@ export function reduce(fold: Fold, op: string, input: unknown, dim: Dims, keepdi
     throw new RangeError(`${op}: cannot reduce over a dim of size 0 (input ${fmt(x.shape)}), there is no identity`);
   }
   const ex = x.executor;
-  const out = emptyOn(ex, op, outShape);
+  // (an int32 tensor's sum, prod, max and min stay int32, as on the CPU)
+  const out = emptyOn(ex, op, outShape, x.dtype === "int32" && !mean ? "int32" : "float32");
   const nOut = numelOf(outShape);
   if (nOut > 0) {
     const meta = [nOut, count, kept.length, red.length, bits(mean ? count : 1), ...kept, ...keptStrides, ...red, ...redStrides];
@@ -453,8 +457,8 @@ function stack(tensors: readonly Tensor[], dim = 0): WebGPUTensor {
   return out;
 }
 
-/** Masks join as a mask (the CPU's cat / stack). */
-const joined = (list: readonly WebGPUTensor[]) => (list.every((x) => x.dtype === "bool") ? "bool" : "float32");
+/** Masks join as a mask, int32 tensors (with masks) as int32 (the CPU's cat / stack). */
+const joined = (list: readonly WebGPUTensor[]): GpuDType => (list.every((x) => x.dtype === "bool") ? "bool" : keepsInt32(list) ? "int32" : "float32");
 
 function softmaxLike(op: string, log: boolean) {
   return (input: unknown, dim: number): WebGPUTensor => {
@@ -488,7 +492,7 @@ function makeTable(): Record<string, (...args: any[]) => unknown> {
   clamp,
   sum: (x: unknown, dim?: Dims, keepdim = false) => reduce("sum", "sum", x, dim, keepdim),
   mean: (x: unknown, dim?: Dims, keepdim = false) => {
-    if (x instanceof Tensor && x.dtype === "bool") throw boolMean(x);
+    if (x instanceof Tensor && (x.dtype === "bool" || x.dtype === "int32")) throw boolMean(x);
     return reduce("sum", "mean", x, dim, keepdim, true);
   },
   prod: (x: unknown, dim?: Dims, keepdim = false) => reduce("prod", "prod", x, dim, keepdim),

@@ -18,7 +18,7 @@ function scan(op: string, input: unknown, dim: number, product: boolean, reverse
   const x = gpuInput(op, input);
   const s = slices(op, x, dim);
   const n = s.size === 0 ? 0 : s.outer * s.inner;
-  return run1d(x.executor, "scan", op, [n, s.size, s.inner, product ? 1 : 0, reverse ? 1 : 0], [x], emptyOn(x.executor, op, x.shape), n);
+  return run1d(x.executor, "scan", op, [n, s.size, s.inner, product ? 1 : 0, reverse ? 1 : 0], [x], emptyOn(x.executor, op, x.shape, x.dtype === "int32" ? "int32" : "float32"), n);
 }
 
 /** cumprod's tangent (dx) or, with ex, its mixed second-order part. */
@@ -44,7 +44,7 @@ function argExtremum(op: string, input: unknown, dim: number | null | undefined,
   if (s.size === 0) throw new RangeError(`${op}: cannot take the ${op} of an empty dim (input ${fmt(x.shape)})`);
   const shape = all ? (keepdim ? x.shape.map(() => 1) : []) : x.shape.flatMap((n, i) => (i === normDim(op, dim, x.shape) ? (keepdim ? [1] : []) : [n]));
   const n = s.outer * s.inner;
-  return run1d(x.executor, "arg_extremum", op, [n, s.size, s.inner, min ? 1 : 0], [x], emptyOn(x.executor, op, shape), n);
+  return run1d(x.executor, "arg_extremum", op, [n, s.size, s.inner, min ? 1 : 0], [x], emptyOn(x.executor, op, shape, "int32"), n);
 }
 
 type G = WebGPUTensor;
