@@ -183,7 +183,7 @@ class JvpTransform {
             b.emit(s);
             // (the variable may vary through another assignment while this array does not)
             const darr = this.t(e.arr);
-            b.assign(dt, darr ? { k: "load", arr: darr, index: e.index } : { k: "atom", a: lit(0) });
+            b.assign(dt, darr ? { k: "load", arr: darr, index: e.index, ...(e.orZero && { orZero: e.orZero }) } : { k: "atom", a: lit(0) });
             return;
           }
           case "veclit":
@@ -192,7 +192,7 @@ class JvpTransform {
             return;
           case "newvec":
             b.emit(s);
-            b.assign(dt, { k: "newvec", len: e.len, f32: e.f32 });
+            b.assign(dt, { k: "newvec", len: e.len, f32: e.f32, ...(e.plain && { plain: e.plain }) });
             return;
           case "copyvec":
             b.emit(s);

@@ -17,7 +17,8 @@ export function pathDependsOnLengthsOnly(fn: Fn): boolean {
   // arrays whose length is known from the key: the parameters, and arrays made here of a clean size (checked below)
   const sized = new Set(vecs);
   walk(fn.body, (s) => {
-    if (s.k === "let" && s.e.k === "newvec") sized.add(s.dst);
+    // (not a plain Array: a write past its end, at an index computed from anything, grows it)
+    if (s.k === "let" && s.e.k === "newvec" && !s.e.plain) sized.add(s.dst);
   });
   let ok = true;
   const exprTainted = (e: Expr): boolean => {

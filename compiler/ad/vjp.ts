@@ -654,7 +654,8 @@ class VjpTransform {
         if (s.arr.k === "var" && this.isActive(s.arr)) {
           const bar = this.ensureVecBar(sub, s.arr.name);
           if (this.isActive(s.value)) {
-            const c = sub.let("ct", NUM, { k: "load", arr: v(bar), index: s.index });
+            // (0 where the write was past the end of a typed array, which dropped it, as JavaScript does)
+            const c = sub.let("ct", NUM, { k: "load", arr: v(bar), index: s.index, orZero: true });
             this.accumulate(sub, s.value, c);
           }
           if (!s.accum) sub.emit({ k: "store", arr: v(bar), index: s.index, value: lit(0) });

@@ -383,10 +383,11 @@ export class JsEmitter {
         if (r.tensor) this.usesRuntime = true;
         return r.js(e.args.map((a) => this.ref(a)), e.attrs ?? []);
       }
-      case "load": return `${this.ref(e.arr)}[${this.ref(e.index, true)}]`;
+      case "load": return e.orZero ? `(${this.ref(e.arr)}[${this.ref(e.index, true)}] ?? 0)` : `${this.ref(e.arr)}[${this.ref(e.index, true)}]`;
       case "len": return `${this.ref(e.arr)}.length`;
       case "newvec":
         if (e.jac) return `__jaccJac(${this.ref(e.len, true)}, ${!!e.f32}, ${JSON.stringify(e.jac.label)}, [${e.jac.shape.map((a) => this.ref(a, true)).join(", ")}])`;
+        if (e.plain) return `new Array(${this.ref(e.len)}).fill(0)`;
         return `new ${e.f32 ? "Float32Array" : "Float64Array"}(${this.ref(e.len)})`;
       case "veclit": return e.f32 ? `Float32Array.of(${e.items.map((a) => this.ref(a)).join(", ")})` : `[${e.items.map((a) => this.ref(a)).join(", ")}]`;
       case "copyvec": return `Float64Array.from(${this.ref(e.src)})`;

@@ -59,7 +59,7 @@ export function emitPatterns(fns: Map<string, Fn>, root: string, ts: boolean): {
         }
         case "load": return [`${atom(e.arr)}[${atom(e.index)}]`, `(${vecShadow(e.arr)}[${atom(e.index)}] ?? __jt.adPatEmpty)`];
         case "len": return [`${atom(e.arr)}.length`, "__jt.adPatEmpty"];
-        case "newvec": return [`new Float64Array(${atom(e.len)})`, `new Array(${atom(e.len)}).fill(__jt.adPatEmpty)`];
+        case "newvec": return [e.plain ? `new Array(${atom(e.len)}).fill(0)` : `new Float64Array(${atom(e.len)})`, `new Array(${atom(e.len)}).fill(__jt.adPatEmpty)`];
         case "veclit": return [`[${e.items.map(atom).join(", ")}]`, `[${e.items.map(shAtom).join(", ")}]`];
         case "copyvec": return [`Float64Array.from(${atom(e.src)})`, `${vecShadow(e.src)}.slice()`];
         case "ext": return [e.text, "__jt.adPatEmpty"];

@@ -1588,7 +1588,8 @@ export class FnLowerer {
       const inner = skipParens(callee.expression);
       if ((ts.isNewExpression(inner) || ts.isCallExpression(inner)) && inner.expression.getText() === "Array" && inner.arguments?.length === 1) {
         const len = this.num(inner.arguments[0]);
-        const arr = b.let("arr", VEC, { k: "newvec", len });
+        // (a JavaScript Array, as the source's: a write past its end grows it, where a typed array would drop it)
+        const arr = b.let("arr", VEC, { k: "newvec", len, plain: true });
         const fillV = e.arguments.length ? this.num(e.arguments[0]) : lit(0);
         if (!(fillV.k === "lit" && fillV.v === 0)) {
           const i = this.newVar("i", NUM);

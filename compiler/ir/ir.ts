@@ -28,9 +28,9 @@ export const lit = (x: number | boolean | undefined): Atom => ({ k: "lit", v: x 
 export type Expr =
   | { k: "atom"; a: Atom }
   | { k: "prim"; op: string; args: Atom[]; attrs?: unknown[] } // a pure primitive of the rule tables; attrs: static arguments (dims, flags)
-  | { k: "load"; arr: Atom; index: Atom } // arr[index]
+  | { k: "load"; arr: Atom; index: Atom; orZero?: true } // arr[index]; orZero: 0 past the end (a cotangent of a write a typed array dropped)
   | { k: "len"; arr: Atom } // arr.length
-  | { k: "newvec"; len: Atom; f32?: boolean; jac?: JacAlloc } // a zero-filled Float64Array (Float32Array)
+  | { k: "newvec"; len: Atom; f32?: boolean; jac?: JacAlloc; plain?: true } // a zero-filled Float64Array (Float32Array); plain: a JavaScript Array of zeros, which a write past its end grows (`new Array(n).fill(0)`)
   | { k: "veclit"; items: Atom[]; f32?: boolean } // [a, b, c] as a vector value (f32: a Float32Array of them)
   | { k: "copyvec"; src: Atom } // a fresh copy of a vector (snapshots for repeated reverse sweeps)
   | { k: "ext"; text: string } // a captured constant read as source text (module binding, property of one)
