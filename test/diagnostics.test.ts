@@ -105,6 +105,24 @@ const FENCE: Bad[] = [
     message: [/only arrays created in the function can be written/],
   },
   {
+    name: "reverse of a parameter array",
+    src: `export function f(xs: number[]) {\n  ‸xs.reverse();\n  return xs[0];\n}\nexport const d = grad(f);`,
+    code: "param-write",
+    message: [/only arrays created in the function can be written/],
+  },
+  {
+    name: "fill without a value",
+    src: `export function f(x: number) {\n  const a = [x, 2 * x];\n  ‸a.fill();\n  return a[0];\n}\nexport const d = grad(f);`,
+    code: "arity",
+    message: [/`.fill` needs a value/],
+  },
+  {
+    name: "reverse of an array of records",
+    src: `export function f(x: number) {\n  const ps = [{ a: x }, { a: 2 * x }];\n  ‸ps.reverse();\n  return ps[0].a;\n}\nexport const d = grad(f);`,
+    code: U,
+    message: [/method call `.reverse\(\)` is not supported/],
+  },
+  {
     name: "map callback returning a record",
     src: `export function f(xs: number[]) {\n  const ys = xs.map(‸(x) => ({ a: x }));\n  return ys.length;\n}\nexport const d = grad(f);`,
     code: U,

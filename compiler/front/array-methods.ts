@@ -14,7 +14,7 @@ import type { FnLowerer, Val } from "./lower.js";
 type Elements = NonNullable<ReturnType<FnLowerer["elementsOf"]>>;
 
 /** The methods of arrays lowered here. */
-export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "find", "findIndex", "filter", "slice", "concat", "sort", "includes", "indexOf"]);
+export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "find", "findIndex", "filter", "slice", "concat", "sort", "includes", "indexOf", "reverse", "fill"]);
 
 /** `recv.name(...)` for an array method (ARRAY_METHODS), or undefined when `recv` is no array jacc can loop over. */
 export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readonly ts.Expression[], e: ts.Node): Val | undefined {
@@ -25,17 +25,35 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
     fail(e, "unsupported-construct", `\`.${name}\` of a differentiated array of Tensors is not supported: index it, loop over it, or use map, forEach, reduce, some, every or findIndex`);
   }
   const b = lw.b;
-  const needsCallback = !["slice", "concat", "includes", "indexOf"].includes(name);
+  const needsCallback = !["slice", "concat", "includes", "indexOf", "reverse", "fill"].includes(name);
   if (needsCallback && name === "sort" && !args.length) fail(e, "unsupported-construct", "`.sort()` without a comparator sorts numbers as strings in JavaScript; give one (`(a, b) => a - b`)");
   if (needsCallback && !args.length) fail(e, "arity", `\`.${name}\` needs a callback`);
   if (args.some((a) => ts.isSpreadElement(a))) fail(e, "unsupported-construct", `spread arguments of \`.${name}\` are not supported`);
-  const max = name === "reduce" || name === "slice" ? 2 : name === "concat" ? Infinity : 1;
-  if (args.length > max) fail(args[max], "arity", `\`.${name}\` takes ${max} argument${max === 1 ? "" : "s"} here${max === 1 ? " (no thisArg)" : ""}`);
+  const max = name === "reduce" || name === "slice" ? 2 : name === "concat" ? Infinity : name === "reverse" ? 0 : name === "fill" ? 3 : 1;
+  if (args.length > max) fail(args[max], "arity", `\`.${name}\` takes ${max || "no"} argument${max === 1 ? "" : "s"} here${max === 1 ? " (no thisArg)" : ""}`);
+  if (name === "fill" && !args.length) fail(e, "arity", "`.fill` needs a value");
   const num = (val: Val | undefined, what: string): Atom => {
     if (!val || val.k !== "atom" || (val.t.k !== "num" && val.t.k !== "bool")) fail(args[0], "unsupported-construct", `the callback of \`.${name}\` must return ${what} here`);
     return val.a;
   };
   const loop = (n: Atom, body: (i: Atom) => void): void => counted(lw, lit(0), n, body);
+  // JavaScript's relative indices (slice, fill): negative counts from the end, both clamped to [0, n]
+  const rel = (a: ts.Expression | undefined, dflt: Atom): Atom => {
+    if (!a) return dflt;
+    const n = els.n;
+    const x = b.p("trunc", lw.num(a));
+    const neg = b.p("max", b.p("add", n, x), lit(0));
+    const pos = b.p("min", x, n);
+    const r = lw.numVar("at");
+    b.emit({ k: "if", cond: b.p("lt", x, lit(0)), then: b.sub(() => b.assign(r, { k: "atom", a: neg })), else: b.sub(() => b.assign(r, { k: "atom", a: pos })) });
+    return v(r);
+  };
+  // (the in-place methods: on a numeric array the function made, written through storeInto's checks)
+  const inPlace = (): Atom => {
+    if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", `\`.${name}\` is supported on numeric arrays the function made (${name} a copy: \`xs.slice().${name}(…)\`)`);
+    return (recv as { a: Atom }).a;
+  };
+  const site = ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) ? e.expression.expression : (e as ts.Expression);
   switch (name) {
     case "map": {
       // a new array of the callback's numbers (an array of records maps to numbers too)
@@ -96,25 +114,34 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
       });
       return { k: "atom", a: b.p(name === "some" ? "ge" : "lt", at, lit(0)), t: BOOL };
     }
-    case "slice": {
-      // JavaScript's relative indices: negative counts from the end, both clamped to [0, n]
-      const n = els.n;
-      const rel = (a: ts.Expression | undefined, dflt: Atom): Atom => {
-        if (!a) return dflt;
-        const x = b.p("trunc", lw.num(a));
-        const neg = b.p("max", b.p("add", n, x), lit(0));
-        const pos = b.p("min", x, n);
-        const r = lw.numVar("at");
-        b.emit({ k: "if", cond: b.p("lt", x, lit(0)), then: b.sub(() => b.assign(r, { k: "atom", a: neg })), else: b.sub(() => b.assign(r, { k: "atom", a: pos })) });
-        return v(r);
-      };
-      return sliced(lw, recv, els, rel(args[0], lit(0)), rel(args[1], n));
+    case "slice":
+      return sliced(lw, recv, els, rel(args[0], lit(0)), rel(args[1], els.n));
+    case "reverse": {
+      // in place: a[i] and a[n − 1 − i] swapped for i < ⌊n / 2⌋
+      const arr = inPlace();
+      counted(lw, lit(0), b.p("floor", b.p("div", els.n, lit(2))), (i) => {
+        const j = b.p("sub", b.p("sub", els.n, lit(1)), i);
+        const lo = b.let("el", NUM, { k: "load", arr, index: i });
+        const hi = b.let("el", NUM, { k: "load", arr, index: j });
+        lw.storeInto(arr, i, hi, site);
+        lw.storeInto(arr, j, lo, site);
+      });
+      return recv;
+    }
+    case "fill": {
+      // in place: value at [start, end), relative indices as slice's
+      const arr = inPlace();
+      const value = lw.num(args[0]);
+      const start = rel(args[1], lit(0));
+      const end = rel(args[2], els.n);
+      counted(lw, start, end, (i) => lw.storeInto(arr, i, value, site));
+      return recv;
     }
     case "sort": {
       // in place, stable, as JavaScript's: an insertion sort whose comparisons are the comparator's (O(n²): for short arrays)
       if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", "`.sort` is supported on numeric arrays the function made (sort a copy: `xs.slice().sort(…)`)");
       const arr = (recv as { a: Atom }).a;
-      const at = ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) ? e.expression.expression : (e as ts.Expression);
+      const at = site;
       counted(lw, lit(1), els.n, (i) => {
         const key = lw.numVar("key");
         b.assign(key, { k: "atom", a: b.let("el", NUM, { k: "load", arr, index: i }) });
