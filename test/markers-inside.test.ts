@@ -111,6 +111,57 @@ test("vmap of functions that call vjp, jvp and vmap equals the functions row by 
   }
 });
 
+// local functions that capture the differentiated function's variables, given to a marker inside it (JAX's
+// vmap(lambda x: loss(W, x))(X)): each against the same function written with the captures as parameters
+const CLOSURES = `import { grad, jacfwd, hessian, vmap, Tensor } from "jacc";
+function loss(W: Tensor, x: Tensor): Tensor { return W.matmul(x).tanh().sum(); }
+export function mapped(W: Tensor, X: Tensor): Tensor { return vmap((x: Tensor) => loss(W, x))(X).mean(); }
+export function mappedRef(W: Tensor, X: Tensor): Tensor { return vmap(loss, { inDims: [null, 0] })(W, X).mean(); }
+export function inner(W: Tensor, X: Tensor): Tensor { const x = X.select(0, 1); return grad((u: Tensor) => loss(W, u))(x).mul(x).sum(); }
+export function innerRef(W: Tensor, X: Tensor): Tensor { const x = X.select(0, 1); return grad(loss, { argnums: 1 })(W, x).mul(x).sum(); }
+export function perExample(W: Tensor, X: Tensor): Tensor { const G = vmap(grad((x: Tensor) => loss(W, x)))(X); return G.mul(G).sum(); }
+export function perExampleRef(W: Tensor, X: Tensor): Tensor { const G = vmap(grad(loss, { argnums: 1 }), { inDims: [null, 0] })(W, X); return G.mul(G).sum(); }
+export function numbers(a: number, b: number): number {
+  const s = 2 * b;
+  const slope = (t: number): number => Math.sin(t * s) * a;
+  return jacfwd(slope)(a) * hessian((t: number) => t * t * t * s)(b);
+}
+export const d = {
+  mapped: [grad(mapped), grad(mappedRef)], inner: [grad(inner), grad(innerRef)], perExample: [grad(perExample), grad(perExampleRef)],
+  innerX: [jacfwd(inner, { argnums: 1 }), jacfwd(innerRef, { argnums: 1 })],
+};
+export const dn = [grad(numbers, { argnums: [0, 1] }), jacfwd(numbers, { argnums: [0, 1] })];
+`;
+
+test("a local function that captures the differentiated function's variables, given to vmap, grad, jacfwd or hessian inside it: equal to passing them as parameters, and to finite differences", async () => {
+  const m = await compileAndImport(CLOSURES, "markers-inside-closures");
+  const W = tensor([[0.5, -0.2], [0.1, 0.3]], { dtype: "float64" });
+  const X = tensor([[1, 2], [3, -1], [0.5, 0.5]], { dtype: "float64" });
+  for (const name of ["mapped", "inner", "perExample"]) {
+    assert.is(Number(m[name](W, X).item()), Number(m[`${name}Ref`](W, X).item()), `${name}: value`);
+    const [got, ref] = m.d[name].map((g: (w: Tensor, x: Tensor) => Tensor) => Array.from(g(W, X).data));
+    assert.equal(got, ref, `grad(${name})`);
+  }
+  const [gx, rx] = m.d.innerX.map((g: (w: Tensor, x: Tensor) => Tensor) => Array.from(g(W, X).data));
+  assert.equal(gx, rx, "jacfwd(inner, argnums 1)");
+  const h = 1e-6;
+  const fdA = (m.numbers(0.7 + h, 1.3) - m.numbers(0.7 - h, 1.3)) / (2 * h);
+  const fdB = (m.numbers(0.7, 1.3 + h) - m.numbers(0.7, 1.3 - h)) / (2 * h);
+  for (const g of m.dn) {
+    const [a, b] = g(0.7, 1.3) as number[];
+    near(a, fdA, "d numbers / da");
+    near(b, fdB, "d numbers / db");
+  }
+});
+
+test("a local function that captures variables, given to vjp or jvp inside a differentiated function: a located diagnostic", () => {
+  expectDiagnostic(
+    "closure-to-vjp",
+    `function g(x: number): number { const k = 2 * x; const [o, pull] = vjp(‸(t: number) => t * k, [x]); return o + pull(1)[0]; }\nexport const d = grad(g);\n`,
+    { code: "unsupported-construct", message: [/captures variables/, /`vjp`/, /pass them as parameters/] },
+  );
+});
+
 test("vjp inside a differentiated function: primals that are not an array literal are a located diagnostic", () => {
   expectDiagnostic(
     "vjp-inside-primals",

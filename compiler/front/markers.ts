@@ -180,6 +180,8 @@ export interface Built {
   sparse?: { argnum: number; fn: string; jvpFn: string; cacheable: boolean; lanes?: { fn: string; L: number; scratch: number } };
   /** hessian: why it runs dense (one sweep per input) when `sparse` is undefined */
   dense?: string;
+  /** inside a differentiated function, a local function's captured variables: trailing parameters of `fn`, which the caller passes */
+  extra?: Atom[];
 }
 
 export class MarkerCompiler {
@@ -208,7 +210,8 @@ export class MarkerCompiler {
         this.innerMarker++;
         if (outer === "vmap") this.vmapOuter++;
         try {
-          return { fn: this.build(e, mod, lowerer).fn, extra: [] };
+          const built = this.build(e, mod, lowerer);
+          return { fn: built.fn, extra: built.extra ?? [] };
         } finally {
           this.innerMarker--;
           if (outer === "vmap") this.vmapOuter--;
@@ -290,7 +293,13 @@ export class MarkerCompiler {
       return { fn: "", tree: 0, runtimeChecks, kind: marker, hasAux: false, vmap: { inDims: dims("inDims"), outDims: dims("outDims") }, closure: skipParens(args[0]).getText() };
     }
     let target = this.resolveFunc(args[0], mod, lowerer, marker);
-    if (target.extra.length) fail(args[0], "unsupported-construct", "a local function that captures variables of the differentiated function cannot be passed to a marker; pass them as parameters");
+    // A local function that captures variables (`vmap((x) => loss(W, x))`, `grad((u) => f(u, W))`): they are trailing
+    // parameters of its IR function, which the marker leaves alone (argnums count the function's own parameters;
+    // vmap's inDims give them null) and the call passes (lower.ts callTarget), so outer transforms differentiate through them.
+    const captured = target.extra.length;
+    if (captured && (!lowerer || !["grad", "jacrev", "jacfwd", "hessian", "vmap"].includes(marker) || this.program.fns.get(target.fn)!.inTrees)) {
+      fail(args[0], "unsupported-construct", `a local function that captures variables of the differentiated function cannot be passed to \`${marker}\`${["grad", "jacrev", "jacfwd", "hessian", "vmap"].includes(marker) ? " when it takes records or tuples" : ""}; pass them as parameters`);
+    }
     let f = this.program.fns.get(target.fn)!;
     // the variant of f that takes the arrays of records it differentiates as flat vectors of their numbers
     const withLists = (src: readonly number[], at: ts.Node): void => {
@@ -303,7 +312,7 @@ export class MarkerCompiler {
     const hasAux = boolOpt(opts, "hasAux", false);
     const nOut = f.outTree === undefined ? f.results.length : Array.isArray(f.outTree) ? f.outTree.length : 1;
     if (hasAux && nOut !== 2) fail(args[0], "has-aux", `with \`hasAux: true\` the function must return \`[output, aux]\`, it returns ${nOut} value(s)`);
-    const nParams = sourceParams(f).length;
+    const nParams = sourceParams(f, captured).length;
     const label = marker;
     switch (marker) {
       case "vmap": {
@@ -332,7 +341,7 @@ export class MarkerCompiler {
         };
         const dims = { inDims: dimsText("inDims"), outDims: dimsText("outDims") };
         const tree = driverInfo.get(f)?.tree ?? f.outTree ?? (f.tupleResult ? f.results.map((_, i) => i) : 0);
-        const spec = this.vmapSpec(opts, f, label, args[0]);
+        const spec = this.vmapSpec(opts, f, label, args[0], captured);
         if (!spec) {
           // dims computed at run time: the runtime maps the compiled function row by row
           if (lowerer) fail(call, "unsupported-construct", "inside a differentiated function, `vmap` needs literal `inDims` and `outDims`");
@@ -360,7 +369,7 @@ export class MarkerCompiler {
         if (f.inTrees) built.inTrees = f.inTrees; // (record arguments are flattened as for f)
         if (f.outTree !== undefined && !driverInfo.get(f)) built.outTree = f.outTree;
         const gpu = topLevel ? { target: target.fn, inDims: spec.inDims, outDims: spec.outDims, label: spec.label } : undefined;
-        return { fn, tree, runtimeChecks, kind: marker, hasAux: false, gpu };
+        return { fn, tree, runtimeChecks, kind: marker, hasAux: false, gpu, extra: target.extra };
       }
       case "jacrev":
       case "jacfwd":
@@ -388,7 +397,7 @@ export class MarkerCompiler {
         }
         if (marker === "grad" && !hasAux && !inTree) gradSources.set(this.program.fns.get(fn)!, { f: target.fn, argnums });
         if (marker !== "grad" && !hasAux && !tuple && !inTree && argnums.length === 1) jacSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0], mode: marker === "jacfwd" ? "fwd" : "rev" });
-        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux };
+        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, runtimeChecks, kind: marker, hasAux, extra: target.extra };
       }
       case "hessian": {
         const read = readArgnums(opts, nParams, marker);
@@ -407,7 +416,7 @@ export class MarkerCompiler {
         if (!tuple && !inTree && argnums.length === 1) hessSources.set(this.program.fns.get(fn)!, { f: target.fn, argnum: argnums[0], grad: inner });
         // (the gradient's array of records is the blocks' first dim: the function's output is a number)
         const tree = driverInfo.get(this.program.fns.get(fn)!)!.tree;
-        return { fn, tree: lists ? outerListsFirst(tree) : tree, runtimeChecks, kind: marker, hasAux: false, sparse: typeof sparse === "string" ? undefined : sparse, dense };
+        return { fn, tree: lists ? outerListsFirst(tree) : tree, runtimeChecks, kind: marker, hasAux: false, sparse: typeof sparse === "string" ? undefined : sparse, dense, extra: target.extra };
       }
       case "jacobian": {
         if (args.length < 2) fail(call, "arity", "`jacobian` needs a function and its inputs");
@@ -501,7 +510,7 @@ export class MarkerCompiler {
   private vmapLevels = new Map<string, VmapLevels>();
 
   /** inDims / outDims as numbers when they are literals (undefined: computed at run time). */
-  private vmapSpec(opts: Options, f: Fn, label: string, fnArg: ts.Expression): VmapSpec | undefined {
+  private vmapSpec(opts: Options, f: Fn, label: string, fnArg: ts.Expression, captured = 0): VmapSpec | undefined {
     const get = (name: string, n: number): (number | null)[] | undefined => {
       const o = opts[name];
       if (!o) return new Array(n).fill(0);
@@ -513,7 +522,8 @@ export class MarkerCompiler {
       }
       return new Array(n).fill(val);
     };
-    const trees = sourceParams(f);
+    // (captured variables, trailing parameters, are not batched: their inDims stay null)
+    const trees = sourceParams(f, captured);
     const perSource = get("inDims", trees.length) as unknown[] | undefined;
     // (a record or nested tuple output: its dims are read below, leaf by leaf)
     const outFlat = f.outTree === undefined ? get("outDims", f.results.length) : [];
@@ -714,7 +724,7 @@ export class MarkerCompiler {
       fail(call, "unsupported-construct", "inside a differentiated function, `vmap` of a function returning numbers (or number arrays) is not supported: its batched result is a Tensor only at the top level. Map a function of Tensors (a 0-d Tensor for a number)");
     }
     // (a derivative's blocks nest as at the top level: hessian(f, { argnums: [0, 1] })(x, y)[0][1])
-    return { fn: built.fn, extra: [], tree: built.kind === "vmap" ? undefined : built.tree };
+    return { fn: built.fn, extra: built.extra ?? [], tree: built.kind === "vmap" ? undefined : built.tree };
   }
 }
 
