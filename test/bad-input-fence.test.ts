@@ -42,7 +42,7 @@ const ROWS: [string, string, string, RegExp[]][] = [
   ["number .toFixed()", fn("return ‸x.toFixed(2).length;"), U, [/`\.toFixed\(\)`/]],
   ["vjp inside a differentiated function, primals not an array literal", fn("const p: [number] = [x];\n  const [y, g] = vjp((t: number) => t * t, ‸p);\n  return y;"), U, [/primals must be an array literal/]],
   ["jvp inside a differentiated function, tangents not an array literal", fn("const d: [number] = [1];\n  const [y, t] = jvp((u: number) => u * u, [x], ‸d);\n  return y;"), U, [/tangents must be an array literal/]],
-  ["vmap inside a differentiated function of a function returning numbers", fn("const r = ‸vmap((t: number) => t * t)(x);\n  return r[0];", "x: number[]"), U, [/`vmap`/, /returning numbers/]],
+  ["vmap inside a differentiated function of a function of numbers given a Tensor", fn("return vmap((t: number) => t * t)(‸x).sum();", "x: Tensor"), U, [/takes an array of numbers for `t` here, not a Tensor/]],
   ["break outside a loop", fn("{ ‸break; }\n  return x;"), U, [/`break` outside a loop/]],
   // jacc's random factories are random ops (SPEC §2): `random` under randomness "error", the only value grad takes
   ["rand() (a random Tensor) in tensor code", fn("return x.mul(‸rand([2])).sum();", "x: Tensor"), R, [/`rand\(\[2\]\)`/, /randomness "error"/, /outside/]],

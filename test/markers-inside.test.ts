@@ -131,6 +131,13 @@ export const d = {
   innerX: [jacfwd(inner, { argnums: 1 }), jacfwd(innerRef, { argnums: 1 })],
 };
 export const dn = [grad(numbers, { argnums: [0, 1] }), jacfwd(numbers, { argnums: [0, 1] })];
+// a mapped function returning a number: its batch is a float64 Tensor [B] inside as at the top level
+function lossN(W: Tensor, x: Tensor): number { return W.matmul(x).tanh().sum().item(); }
+export function mappedNumbers(W: Tensor, X: Tensor): Tensor { return vmap((x: Tensor) => lossN(W, x))(X).mean(); }
+function sq(x: number, k: number): number { return Math.sin(x * k) * x; }
+export function mappedArray(xs: number[]): Tensor { return vmap(sq, { inDims: [0, null] })(xs, 2).sum(); }
+export const dm = [grad(mappedNumbers), jacfwd(mappedNumbers)];
+export const da = [grad(mappedArray), jacfwd(mappedArray)];
 `;
 
 test("a local function that captures the differentiated function's variables, given to vmap, grad, jacfwd or hessian inside it: equal to passing them as parameters, and to finite differences", async () => {
@@ -144,6 +151,9 @@ test("a local function that captures the differentiated function's variables, gi
   }
   const [gx, rx] = m.d.innerX.map((g: (w: Tensor, x: Tensor) => Tensor) => Array.from(g(W, X).data));
   assert.equal(gx, rx, "jacfwd(inner, argnums 1)");
+  for (const g of m.dm) assert.equal(Array.from((g(W, X) as Tensor).data).map((x) => x.toFixed(12)), Array.from(m.d.mapped[0](W, X).data as Float64Array).map((x) => x.toFixed(12)), "grad of a vmap of a number function");
+  const xs = [0.3, -1.2, 2];
+  for (const g of m.da) Array.from((g(xs) as Tensor).data).forEach((v, i) => near(v, Math.sin(2 * xs[i]) + 2 * xs[i] * Math.cos(2 * xs[i]), `d mappedArray / dx${i}`));
   const h = 1e-6;
   const fdA = (m.numbers(0.7 + h, 1.3) - m.numbers(0.7 - h, 1.3)) / (2 * h);
   const fdB = (m.numbers(0.7, 1.3 + h) - m.numbers(0.7, 1.3 - h)) / (2 * h);
@@ -170,12 +180,15 @@ test("vjp inside a differentiated function: primals that are not an array litera
   );
 });
 
-test("vmap inside a differentiated function: a mapped function returning numbers is a located diagnostic (its result is a Tensor only at the top level)", () => {
-  expectDiagnostic(
-    "vmap-inside-numbers",
-    `function g(x: number[]): number { const r = ‸vmap((t: number) => t * t)(x); return r[0]; }\nexport const d = grad(g);\n`,
-    { code: "unsupported-construct", message: [/vmap/, /returning numbers/, /Tensor/] },
+test("vmap inside a differentiated function of a function returning numbers or number arrays: a float64 Tensor [B] or [B, n], as at the top level", async () => {
+  const m = await compileAndImport(
+    `import { grad, jacfwd, vmap } from "jacc";
+export function g(x: number[]): number { const r = vmap((t: number): number[] => [t, t * t])(x); return r.select(1, 1).sum().item() * 10 + r.select(0, 2).sum().item(); }
+export const d = [grad(g), jacfwd(g)];`,
+    "markers-inside-number-rows",
   );
+  // 10 Σ t² + t₂ + t₂²
+  for (const dg of m.d) assert.equal(Array.from((dg([1, 2, 3]) as Tensor).data), [20, 40, 67]);
 });
 
 test.run();

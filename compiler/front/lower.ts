@@ -4,7 +4,7 @@
 // structured (the reverse sweep replays it backwards).
 import type { FactoryArg, FactoryField } from "../ops/tensor.js";
 import ts from "typescript";
-import { type Atom, BOOL, Builder, type Fn, isListTree, isRecordTree, leavesOf, lit, type Loc, Names, NUM, OPAQUE, sourceParams, type Stmt, TENSOR, type Tree, type Type, v, VEC } from "../ir/ir.js";
+import { type Atom, BOOL, Builder, type Fn, isListTree, isRecordTree, leavesOf, lit, type Loc, Names, NUM, OPAQUE, sourceParams, type Stmt, TENSOR, type Tree, type Type, userName, v, VEC } from "../ir/ir.js";
 import { COMPARISON_METHODS, TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
@@ -1778,7 +1778,15 @@ export class FnLowerer {
     trees.forEach((tree, i) => {
       const val = vals[i];
       const at = nodes[i] ?? e;
-      if (typeof tree === "number") args[tree] = val ? this.atomOf(val, at) : lit(undefined);
+      if (typeof tree === "number") {
+        args[tree] = val ? this.atomOf(val, at) : lit(undefined);
+        // (a Tensor where the callee takes an array of numbers: under vmap inside a differentiated function, a batch of numbers)
+        const given = args[tree];
+        const kind = !val ? undefined : given.k === "lit" ? (typeof given.v === "number" ? "num" : undefined) : this.fn.vars.get(given.name)?.k;
+        if (fn.params[tree].type.k === "vec" && (kind === "tensor" || kind === "num")) {
+          fail(at, "unsupported-construct", `\`${fn.source ?? fn.name}\` takes an array of numbers for \`${userName(fn.params[tree])}\` here, not a ${kind === "num" ? "number" : "Tensor"} (inside a differentiated function, vmap of a function of numbers maps number arrays: map a function of Tensors for a Tensor, a 0-d Tensor for a number)`);
+        }
+      }
       else if (!val) fail(e, "arity", `\`${fn.source ?? fn.name}\` needs its structured argument ${i + 1} (\`${fn.params[leafOf(tree)].source ?? ""}\`)`);
       else this.flattenTo(val, tree, args, at);
     });

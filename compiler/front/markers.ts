@@ -3,7 +3,7 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, hasList, isListTree, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, type TreeList, userName } from "../ir/ir.js";
+import { type Atom, type Fn, type Stmt, TENSOR, v, hasList, isListTree, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, type TreeList, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
@@ -16,6 +16,7 @@ import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val, valOfTree } from "./lower.js";
 import { findDeclaration, findExport, jaccExportOf, loadImported, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
+import { wrapperFn } from "../ad/wrapper.js";
 import { jvpLanes, intoScratch, HESSIAN_LANES } from "../ad/lanes.js";
 import { pathDependsOnLengthsOnly } from "../ad/shape-only.js";
 import { jvpOf } from "../ad/jvp.js";
@@ -363,8 +364,9 @@ export class MarkerCompiler {
         const core = typeof merged === "string" ? merged : this.batch(() => buildVmap(this.ctx, target.fn, full), call);
         if (merged && typeof merged !== "string") this.program.fns.get(core)!.body.unshift({ k: "comment", text: `vmap path: the nested vmaps keep their row loops (${merged.reason})` });
         if (!topLevel) this.vmapLevels.set(core, nest);
-        // inside another transform the core is differentiated; at the top level an entry converts arguments and results
-        const fn = !topLevel ? core : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
+        // inside another transform the core is differentiated; at the top level an entry converts arguments and results;
+        // called inside a differentiated function, its batches of numbers become float64 Tensors [B] as at the top level
+        const fn = !topLevel ? (lowerer && !this.nestedVmap ? numbersAsTensors(this.ctx, core, f) : core) : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
         const built = this.program.fns.get(fn)!;
         if (f.inTrees) built.inTrees = f.inTrees; // (record arguments are flattened as for f)
         if (f.outTree !== undefined && !driverInfo.get(f)) built.outTree = f.outTree;
@@ -737,4 +739,22 @@ function renumber(t: Tree, order: number[]): Tree {
 export function treeVal(val: Val, tree: Tree): Val {
   const flat = val.k === "tuple" ? val.items : [val];
   return valOfTree(flat, tree);
+}
+
+/**
+ * The batched core of `vmap(f)` called inside a differentiated function, with each batch of f's number results (an
+ * array of B numbers in the core) as a float64 Tensor [B], as the top level gives it (SPEC §2); `core` itself when f
+ * returns no numbers. A batch of number arrays stays an array (fnInside refuses it).
+ */
+function numbersAsTensors(ctx: Ctx, core: string, f: Fn): string {
+  const c = ctx.fns.get(core)!;
+  const wrap = c.results.map((t, i) => t.k === "vec" && f.results[i]?.k === "num");
+  if (!wrap.some(Boolean)) return core;
+  const { fn, b } = wrapperFn(ctx.fnNames.claim(`${core}_tensors`), c.params, c.results.map((t, i) => (wrap[i] ? TENSOR : t)), [c], { loc: c.loc, source: c.source, tupleResult: c.tupleResult });
+  const dsts = c.results.map((t, i) => b.fresh(`r${i}`, t));
+  b.emit({ k: "call", dsts, fn: core, args: fn.params.map((p) => v(p.name)), loc: c.loc } as Stmt);
+  b.emit({ k: "return", values: dsts.map((d, i) => (wrap[i] ? b.let("T", TENSOR, { k: "wrap", data: v(d), dims: [{ shapeOf: v(d) }] }) : v(d))) });
+  fn.body = b.stmts;
+  ctx.fns.set(fn.name, fn);
+  return fn.name;
 }
