@@ -6,7 +6,7 @@
 // against finite differences) and fixtures/tensor/61_cross_entropy.ts (PyTorch's values).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { crossEntropy, nllLoss, tensor, Tensor } from "../runtime/index.js";
+import { binaryCrossEntropyWithLogits, crossEntropy, nllLoss, tensor, Tensor } from "../runtime/index.js";
 import { expectDiagnostic } from "./util/diagnostic-check.js";
 import { compileAndImport } from "./util/compile.js";
 import { gpuTest, registerAllKernels } from "./util/webgpu.js";
@@ -126,6 +126,38 @@ test("a class weight that depends on the differentiated input: a diagnostic at t
     code: "unsupported-construct",
     message: [/the derivative of `nllLoss` with respect to its `weight` is not supported/],
   });
+});
+
+// ---- binaryCrossEntropyWithLogits's weight and posWeight (values against PyTorch: fixtures/tensor/69_bce_weights.ts)
+test("binaryCrossEntropyWithLogits with a weight and a posWeight: w ((1 − y) x − L log σ(x)), L = (p − 1) y + 1; bad ones named", () => {
+  const x = tensor([[0.3, -1.2], [1.5, 40]], { dtype: "float64" }), y = tensor([[1, 0], [0.25, 1]], { dtype: "float64" });
+  const w = tensor([2, 0.5], { dtype: "float64" }), p = tensor([[3], [0.5]], { dtype: "float64" });
+  const got = binaryCrossEntropyWithLogits(x, y, { weight: w, posWeight: p, reduction: "none" });
+  const ls = (v: number) => -Math.log1p(Math.exp(-v));
+  const want = [[0.3, -1.2], [1.5, 40]].map((row, i) => row.map((v, j) => {
+    const yy = y.toArray() as number[][], pp = [3, 0.5][i], ww = [2, 0.5][j];
+    return ww * ((1 - yy[i][j]) * v - ((pp - 1) * yy[i][j] + 1) * ls(v));
+  }));
+  (got.toArray() as number[][]).forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - want[i][j]) < 1e-12, `[${i}][${j}] ${v} vs ${want[i][j]}`)));
+  throwsWith(() => binaryCrossEntropyWithLogits(x, y, { weight: tensor([1, 2, 3]) }), RangeError, "binaryCrossEntropyWithLogits", "weight of shape [3]", "input's shape [2,2]");
+  throwsWith(() => binaryCrossEntropyWithLogits(x, y, { posWeight: [1, 2] as never }), TypeError, "binaryCrossEntropyWithLogits", "posWeight must be a Tensor");
+  throwsWith(() => binaryCrossEntropyWithLogits(x, y, { pos_weight: w } as never), RangeError, "unknown option", "posWeight");
+});
+
+test("binaryCrossEntropyWithLogits: a posWeight that depends on the differentiated input is a diagnostic", () => {
+  expectDiagnostic("bce-pos-weight-varies", `import { binaryCrossEntropyWithLogits, grad, tensor, type Tensor } from "jacc";\nconst t = tensor([1, 0]);\nexport const g = grad((z: Tensor): Tensor => {\n  const p = z.exp();\n  ‸return binaryCrossEntropyWithLogits(z, t, { posWeight: p });\n});\n`, {
+    code: "unsupported-construct",
+    message: [/the derivative of `binaryCrossEntropyWithLogits` with respect to its `weight` or `posWeight` is not supported/],
+  });
+});
+
+gpuTest("cross-entropy.test.ts", "WebGPU: binaryCrossEntropyWithLogits with a weight and a posWeight gives the CPU's numbers", async () => {
+  registerAllKernels();
+  const x = tensor([[0.3, -1.2, 2], [1.5, -0.4, 0.1]]), y = tensor([[1, 0, 0.3], [0, 1, 0.8]]);
+  const w = tensor([[1, 0.5, 2], [0.25, 1, 3]]), p = tensor([3, 0.5, 1.5]);
+  const want = binaryCrossEntropyWithLogits(x, y, { weight: w, posWeight: p }).item();
+  const got = (await binaryCrossEntropyWithLogits(x.to("webgpu"), y.to("webgpu"), { weight: w.to("webgpu"), posWeight: p.to("webgpu") }).read())[0];
+  assert.ok(Math.abs(got - want) < 1e-6, `${got} vs ${want}`);
 });
 
 test("vmap over the class weight itself: the row loop, each example's weight; its gradient w.r.t. the scores batched too", async () => {

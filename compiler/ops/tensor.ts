@@ -354,22 +354,27 @@ const TENSOR_OPS_TABLE = {
   },
   // binary_cross_entropy_with_logits: ℓ = (1 − y) x − log σ(x) (PyTorch's stable form); ∂x = σ(x) − y,
   // ∂y = −x (PyTorch's target derivative); input and target of one shape
+  // w ((1 − y) x − L log σ(x)), L = (p − 1) y + 1: ∂x = w ((1 − y) − L σ(−x)), ∂y = w (−x − (p − 1) log σ(x));
+  // without a weight w = 1 and without a posWeight p = 1 (∂x = σ(x) − y, ∂y = −x), as the code emitted before them
   binaryCrossEntropyWithLogits: {
-    surface: { operands: 2, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION] }] },
+    surface: { operands: 4, functionOnly: true, params: [operand("input"), operand("target"), { k: "options", fields: [REDUCTION], tensors: ["weight", "posWeight"] }] },
     rule: {
-      operands: 2,
-      js: withOptions("binaryCrossEntropyWithLogits", ["reduction"]),
-      jvp: (b, [x, y], [dx, dy], _o, [red]) => {
-        const d = tadd(b, dx ? T(b, "t.mul", [dx, T(b, "t.sub", [T(b, "t.sigmoid", [x]), y])]) : null, dy ? T(b, "t.neg", [T(b, "t.mul", [dy, x])]) : null);
+      operands: 4,
+      js: withOptions("binaryCrossEntropyWithLogits", ["reduction"], ["weight", "posWeight"], true),
+      jvp: (b, [x, y, w, p], [dx, dy, dw, dp], _o, [red]) => {
+        constantWeight(b, "binaryCrossEntropyWithLogits", dw || dp, "weight` or `posWeight");
+        const d = tadd(b, dx ? T(b, "t.mul", [dx, bceX(b, x, y, w, p)]) : null, dy ? bceY(b, dy, x, w, p) : null);
         return d ? reduced(b, d, red) : null;
       },
-      vjp: (b, [x, y], _o, ct, act, [red]) => {
+      vjp: (b, [x, y, w, p], _o, ct, act, [red]) => {
+        constantWeight(b, "binaryCrossEntropyWithLogits", act[2] || act[3], "weight` or `posWeight");
         const g = reducedBack(b, ct, x, red);
-        return [act[0] ? T(b, "t.mul", [g, T(b, "t.sub", [T(b, "t.sigmoid", [x]), y])]) : null, act[1] ? T(b, "t.neg", [T(b, "t.mul", [g, x])]) : null];
+        return [act[0] ? T(b, "t.mul", [g, bceX(b, x, y, w, p)]) : null, act[1] ? bceY(b, g, x, w, p) : null, null, null];
       },
     },
     structure: DENSE,
-    batch: lossBatch("binaryCrossEntropyWithLogits"),
+    batch: (b, args, kinds, attrs, B) =>
+      given(args[2]) || given(args[3]) ? "`binaryCrossEntropyWithLogits` with a weight or posWeight runs row by row under vmap" : lossBatch("binaryCrossEntropyWithLogits")(b, args, kinds, attrs, B),
   },
   // linear(x, W, b?) = x Wᵀ + b over any leading dims of x: d = dx Wᵀ + x dWᵀ + db; its vjp is matmul's
   linear: {
@@ -1050,10 +1055,11 @@ function inversePerm(dims: number[]): number[] {
  * `__jt.fn(operands..., { name: value, ... })`: the attrs as the runtime's options object, and the
  * operands past the params' own (`tensors`: the options' Tensor fields, as crossEntropy's weight) in it
  */
-function withOptions(fn: string, names: string[], tensors: string[] = []): RuntimeCall {
+function withOptions(fn: string, names: string[], tensors: string[] = [], omitAbsent = false): RuntimeCall {
   return call(fn, (a, attrs) => {
     const own = a.length - tensors.length;
-    const fields = [...names.map((n, i) => `${n}: ${JSON.stringify(attrs[i])}`), ...tensors.map((n, i) => `${n}: ${a[own + i]}`)];
+    // (omitAbsent: a Tensor option left out is not written, `{ reduction: "mean" }` as before the op took any)
+    const fields = [...names.map((n, i) => `${n}: ${JSON.stringify(attrs[i])}`), ...tensors.flatMap((n, i) => (omitAbsent && a[own + i] === "undefined" ? [] : [`${n}: ${a[own + i]}`]))];
     return [...a.slice(0, own), `{ ${fields.join(", ")} }`];
   });
 }
@@ -1063,8 +1069,24 @@ const classLast = (b: Builder, a: Atom, x: Atom) => T(b, "ad.classMove", [a, x],
 const classFirst = (b: Builder, a: Atom, x: Atom) => T(b, "ad.classMove", [a, x], [false]);
 
 /** A class weight that depends on the differentiated inputs has no derivative (PyTorch's neither): a located diagnostic, never a silent zero. */
-function constantWeight(b: Builder, op: string, varies: unknown): void {
-  if (varies) throw new UnsupportedDerivative(`the derivative of \`${op}\` with respect to its \`weight\` is not supported (PyTorch has none either): the class weight must not depend on the differentiated inputs (\`.detach()\` it, or pass a constant)`, b.loc);
+function constantWeight(b: Builder, op: string, varies: unknown, what = "weight"): void {
+  if (varies) throw new UnsupportedDerivative(`the derivative of \`${op}\` with respect to its \`${what}\` is not supported${what === "weight" ? " (PyTorch has none either): the class weight" : ": the weights"} must not depend on the differentiated inputs (\`.detach()\` it, or pass a constant)`, b.loc);
+}
+
+/** binaryCrossEntropyWithLogits's ∂x: σ(x) − y, or w ((1 − y) − L (1 − σ(x))) with a weight w or a posWeight p (L = (p − 1) y + 1). */
+function bceX(b: Builder, x: Atom, y: Atom, w: Atom, p: Atom): Atom {
+  const sig = T(b, "t.sigmoid", [x]);
+  if (!given(w) && !given(p)) return T(b, "t.sub", [sig, y]);
+  const L = given(p) ? T(b, "t.add", [T(b, "t.mul", [T(b, "t.sub", [p, lit(1)]), y]), lit(1)]) : undefined;
+  const d = L ? T(b, "t.sub", [T(b, "t.sub", [lit(1), y]), T(b, "t.mul", [L, T(b, "t.sub", [lit(1), sig])])]) : T(b, "t.sub", [sig, y]);
+  return given(w) ? T(b, "t.mul", [d, w]) : d;
+}
+
+/** binaryCrossEntropyWithLogits's ∂y times `g`: −g x, or g w (−x − (p − 1) log σ(x)). */
+function bceY(b: Builder, g: Atom, x: Atom, w: Atom, p: Atom): Atom {
+  if (!given(w) && !given(p)) return T(b, "t.neg", [T(b, "t.mul", [g, x])]);
+  const d = given(p) ? T(b, "t.sub", [T(b, "t.neg", [x]), T(b, "t.mul", [T(b, "t.sub", [p, lit(1)]), T(b, "t.logSigmoid", [x])])]) : T(b, "t.neg", [x]);
+  return T(b, "t.mul", [g, given(w) ? T(b, "t.mul", [d, w]) : d]);
 }
 
 /** An optional operand that was given (one left out is the literal undefined). */

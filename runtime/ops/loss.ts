@@ -40,6 +40,8 @@ export type Reduction = "mean" | "sum" | "none";
 export interface LossOptions { reduction?: Reduction }
 export interface NllLossOptions extends LossOptions { ignoreIndex?: number; weight?: Tensor }
 export interface CrossEntropyOptions extends NllLossOptions { labelSmoothing?: number }
+/** weight: each element's loss rescaled (broadcast to the input); posWeight: the positive term's weight (broadcast likewise, PyTorch's pos_weight: one per class along the last dim) */
+export interface BceOptions extends LossOptions { weight?: Tensor; posWeight?: Tensor }
 
 function tensorArg(op: string, what: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for ${what}, got ${describe(x)}`);
@@ -224,12 +226,29 @@ export function mseLoss(input: Tensor, target: Tensor, opts?: LossOptions): Tens
   return reduced(square(sub(x, t)), r);
 }
 
-/** Binary cross-entropy of logits `input` against targets in [0, 1] of the same shape, without overflow (torch.nn.functional.binary_cross_entropy_with_logits). */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts?: LossOptions): Tensor {
+/**
+ * Binary cross-entropy of logits `input` against targets in [0, 1] of the same shape, without overflow
+ * (torch.nn.functional.binary_cross_entropy_with_logits): w ((1 − y) x − L log σ(x)), L = (p − 1) y + 1 with
+ * p the posWeight (1 without one) and w the weight (1 without one), each broadcast to the input's shape.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts?: BceOptions): Tensor {
   const op = "binaryCrossEntropyWithLogits";
-  const r = reductionOf(op, opts);
+  const r = reductionOf(op, opts, ["weight", "posWeight"]);
   const x = tensorArg(op, "input", input), y = tensorArg(op, "target", target);
   if (!sameShape(x.shape, y.shape)) throw new RangeError(`${op}: target must have the input's shape ${fmt(x.shape)}, got ${fmt(y.shape)}`);
-  // (1 − y) x − log σ(x)
-  return reduced(sub(mul(sub(1, y), x), logSigmoid(x)), r);
+  const w = opts?.weight, p = opts?.posWeight;
+  for (const [name, t] of [["weight", w], ["posWeight", p]] as const) {
+    if (t === undefined) continue;
+    if (!(t instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor, got ${describe(t)}`);
+    let fits = false;
+    try {
+      fits = sameShape(broadcastShapes(op, t.shape, x.shape), x.shape);
+    } catch {
+      // (not broadcastable at all: the same message)
+    }
+    if (!fits) throw new RangeError(`${op}: ${name} of shape ${fmt(t.shape)} does not broadcast to the input's shape ${fmt(x.shape)}`);
+  }
+  const L = p === undefined ? undefined : add(mul(sub(p, 1), y), 1);
+  const l = sub(mul(sub(1, y), x), L === undefined ? logSigmoid(x) : mul(L, logSigmoid(x)));
+  return reduced(w === undefined ? l : mul(l, w), r);
 }
