@@ -10,6 +10,7 @@ import { Tensor, tensor, zeros, ones, full, eye, arange } from "../runtime/index
 import { BINARY_OPS, BOOL_OPS, INTEGRAL_OPS, UNARY_OPS } from "../runtime/ops/elementwise.gen.js";
 import { tensorIs, throwsWith } from "./runtime-assert.js";
 import { compileAndImport } from "./util/compile.js";
+import { expectDiagnostic } from "./util/diagnostic-check.js";
 import { gpuTest, mismatches, registerAllKernels } from "./util/webgpu.js";
 
 const I = () => tensor([[3, -2, 0], [7, 5, -4]], { dtype: "int32" });
@@ -141,6 +142,12 @@ export function g(x: Tensor): Tensor {
   const next = x.argmax(0, true).add(1).remainder(x.size(0));
   return x.gather(0, next).mul(x.int().double()).sum().add(x.exp().sum());
 }
+// the same conversions written with .to(dtype)
+export function t(x: Tensor): Tensor {
+  return x.to("float32").exp().to("float64").mul(x).sum().add(x.gt(0).to("float64").sum()).add(x.to("int32").to("float64").sum());
+}
+export const gt = grad(t);
+export const jt = jacfwd(t);
 export const gf = grad(f);
 export const jf = jacfwd(f);
 export const hf = hessian(f);
@@ -162,7 +169,17 @@ test("inside differentiated code: argmax indices, .int() / .float() / .double() 
   const e = x.exp();
   const gExpected = [0, 0, 0, 0].map((_, k) => e.data[k] + (k === 3 ? 0 - 1 + 2 + 1 : 0));
   tensorIs(m.gg(x), [4], "float64", gExpected, 1e-12);
+  // t: Σ float32(eˣ)·x (+ constants): eˣ (1 + x), eˣ rounded to float32
+  const tExpected = Array.from(x.data, (v) => Math.fround(Math.exp(v)) * (1 + v));
+  for (const name of ["gt", "jt"]) tensorIs(m[name](x), [4], "float64", tExpected, 1e-7);
   tensorIs(m.jg(x), [4], "float64", gExpected, 1e-12);
+});
+
+test("inside differentiated code .to takes a literal dtype: a device or a computed dtype is a located diagnostic", () => {
+  expectDiagnostic("to-device", `import { grad, type Tensor } from "jacc";\nexport const g = grad((x: Tensor): Tensor => x.to(‸"webgpu").sum());\n`, {
+    code: "unsupported-construct",
+    message: [/`.to` takes a dtype written as a literal/, /move tensors between devices before calling/],
+  });
 });
 
 const GPU_SRC = `

@@ -102,6 +102,17 @@ export function tensorOp(lw: FnLowerer, name: string, recvIn: Atom | undefined, 
   // einsum: lowered to primitives by its subscripts (compiler/front/einsum.ts)
   if (name === "einsum") return recvIn ? fail(node, "unsupported-construct", "`einsum` is a jacc function, not a Tensor method") : lowerEinsum(lw, argsIn, node);
   let args = argsIn;
+  // x.to("float64"): the conversion it names (x.double()); a device, an options object or a computed dtype is not read here
+  if (recvIn && name === "to") {
+    const arg = args.length === 1 ? skipParens(args[0]) : undefined;
+    const target = arg && (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg)) ? arg.text : undefined;
+    const conversion = typeof target === "string" ? ({ float32: "float", float64: "double", bool: "bool", int32: "int" } as Record<string, string>)[target] : undefined;
+    if (!conversion) {
+      fail(args[0] ?? node, "unsupported-construct", "inside a differentiated function `.to` takes a dtype written as a literal (`x.to(\"float64\")`, or `.float()`, `.double()`, `.int()`, `.bool()`); move tensors between devices before calling the function");
+    }
+    name = conversion;
+    args = [];
+  }
   const tensorArg = (e: ts.Expression): Atom => {
     const val = lw.expr(e);
     if (val.k !== "atom" || val.t.k !== "tensor") fail(e, "unsupported-type", `\`${name}\` needs a Tensor here`);
