@@ -484,7 +484,9 @@ gpuTest("fixtures/scalar: every supported function compiles on Dawn and matches 
         const r = await checkCase(dev, { source, name, gen, rows: 200, options });
         summary.ran++;
         note(describe(label, r));
-        if (r.mismatches.length) failures.push(describe(label, r));
+        // (a fixture with an `// open:` line is a known, not yet fixed bug: reported, not failed, as the corpus does)
+        if (r.mismatches.length && /^\/\/ open: /m.test(base)) console.log(`  ${label}: OPEN BUG, the device and the CPU differ (${r.mismatches.length} mismatches)`);
+        else if (r.mismatches.length) failures.push(describe(label, r));
       }
     }
   }
