@@ -688,7 +688,14 @@ export class FnLowerer {
       }
       const declared = tupleType(d.type, this.mod);
       if (ts.isArrayBindingPattern(d.name)) this.piecesHint = { node: init, count: d.name.elements.length };
-      const val = declared ? this.exprAs(d.initializer, declared.type, declared.mod) : this.expr(d.initializer, false, undefined);
+      // `const [a, b] = [e1, e2]`: the elements themselves, with no array between (JavaScript evaluates every element,
+      // then binds): each name is then reached or not on its own, as a number is (an array element is not yet, and an
+      // unread one that overflowed sent its zero cotangent through as 0 · ∞; fuzzer seed 20410049)
+      const direct = !declared && ts.isArrayBindingPattern(d.name) && ts.isArrayLiteralExpression(init) && !init.elements.some((el) => ts.isSpreadElement(el) || ts.isOmittedExpression(el)) &&
+        d.name.elements.every((el) => ts.isOmittedExpression(el) || (!el.dotDotDotToken && !el.initializer)) && init.elements.length >= d.name.elements.length;
+      const val = direct
+        ? { k: "tuple" as const, items: (init as ts.ArrayLiteralExpression).elements.map((el) => this.expr(el, false, undefined)) }
+        : declared ? this.exprAs(d.initializer, declared.type, declared.mod) : this.expr(d.initializer, false, undefined);
       this.bindPattern(d.name, val, isConst, d);
     }
   }
