@@ -3,6 +3,7 @@
 // kernels. Arguments are checked here first, so errors name these ops.
 import { Tensor } from "../tensor.js";
 import { describe, dimMask, fmt } from "../shape.js";
+import { floatTensor } from "../check.js";
 import { deviceAware } from "../device.js";
 import * as reduce from "./reduce.js";
 import { abs, add, div, exp, isfinite, log, mul, sqrt, square, sub } from "./elementwise-api.gen.js";
@@ -20,7 +21,7 @@ export type NormOrder = number | "fro";
 
 function floatInput(op: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for input, got ${describe(x)}`);
-  if (x.dtype === "bool" || x.dtype === "int32") throw new TypeError(`${op}: expected a float tensor, got a ${x.dtype} tensor of shape ${fmt(x.shape)}; convert it first with .float()`);
+  floatTensor(op, x);
   return x;
 }
 
