@@ -561,21 +561,26 @@ function emitLanes(d: DriverBuilder, parts: ReturnType<typeof vjpParts>, lanes: 
   });
 }
 
-/** jvp(f, primals, tangents): all parameters active; results then their tangents. */
-export function buildJvp(ctx: Ctx, fName: string): string {
+/**
+ * jvp(f, primals, tangents): the first `own` parameters active (all by default; a closure's
+ * captured variables, its trailing parameters, are not); results then their tangents.
+ */
+export function buildJvp(ctx: Ctx, fName: string, own?: number): string {
   const f = ctx.fns.get(fName)!;
-  return jvpOf(ctx, fName, f.params.map(() => true));
+  return jvpOf(ctx, fName, f.params.map((_, i) => i < (own ?? f.params.length)));
 }
 
 /**
  * vjp(f, primals) → the cotangent function: fn(primals…, cotangents of the
- * results…) → cotangents of every parameter (Tensors for vectors).
+ * results…) → cotangents of the first `own` parameters (all by default; a
+ * closure's captured variables, its trailing parameters, are constants here),
+ * Tensors for vectors.
  */
-export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean): string {
+export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean, own?: number): string {
   const f = ctx.fns.get(fName)!;
   const d = new DriverBuilder(ctx, f, "vjp");
   const { b } = d;
-  const mask = f.params.map(() => true);
+  const mask = f.params.map((_, i) => i < (own ?? f.params.length));
   const outs = outputsOf(f, hasAux);
   const sp0 = b.let("tapeStart", NUM, { k: "tape" });
   const parts = vjpParts(ctx, f, mask, d.fn, d.names);
@@ -593,7 +598,7 @@ export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean): string {
   for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
   f.params.forEach((p, j) => {
     // a Float32Array parameter gets a float32 cotangent (the input's dtype)
-    if (p.type.k === "vec") b.assign(parts.paramBars[j]!, { k: "newvec", len: d.size(v(p.name), p.type), f32: isF32(p.type) });
+    if (mask[j] && p.type.k === "vec") b.assign(parts.paramBars[j]!, { k: "newvec", len: d.size(v(p.name), p.type), f32: isF32(p.type) });
   });
   outs.leaves.forEach((leaf, i) => {
     const bar = parts.resultBars[leaf];
@@ -616,6 +621,7 @@ export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean): string {
   const results: Atom[] = [];
   const types: Type[] = [];
   f.params.forEach((p, j) => {
+    if (!mask[j]) return;
     const pb = v(parts.paramBars[j]!);
     if (isNum(p.type)) {
       results.push(pb);

@@ -186,7 +186,7 @@ export interface Built {
 }
 
 /** The markers that take a local function capturing variables inside a differentiated function (buildInner). */
-const CAPTURING_MARKERS = new Set(["grad", "jacrev", "jacfwd", "hessian", "vmap"]);
+const CAPTURING_MARKERS = new Set(["grad", "jacrev", "jacfwd", "hessian", "vmap", "jacobian", "vjp", "jvp"]);
 
 export class MarkerCompiler {
   /**
@@ -443,24 +443,27 @@ export class MarkerCompiler {
         const fn = buildJacobian(this.ctx, target.fn, { argnums, argTuple: !single, inTree, hasAux: false, mode: strategy === "forward-mode" ? "fwd" : "rev", label });
         if (boolOpt(opts, "strict", false)) this.checkStrict(call, f, target.fn, argnums);
         const createGraph = boolOpt(opts, "createGraph", false);
-        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, singleInput: single, runtimeChecks, kind: marker, hasAux: false, nodiff: !createGraph };
+        return { fn, tree: driverInfo.get(this.program.fns.get(fn)!)!.tree, singleInput: single, runtimeChecks, kind: marker, hasAux: false, nodiff: !createGraph, extra: target.extra };
       }
       case "vjp": {
         if (args.length < 2) fail(call, "arity", "`vjp` needs a function and its primals");
         this.checkPrimals(args[1], nParams, "primals");
-        withLists(sourceParams(f).map((_, i) => i), args[1]);
-        differentiable(f, f.params.map((_, i) => i), args[1], marker);
-        const fn = buildVjp(this.ctx, target.fn, hasAux);
-        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn };
+        withLists(sourceParams(f, captured).map((_, i) => i), args[1]);
+        // (captured variables are constants to this vjp; the enclosing transform differentiates through them)
+        const own = f.params.length - captured;
+        differentiable(f, f.params.slice(0, own).map((_, i) => i), args[1], marker);
+        const fn = buildVjp(this.ctx, target.fn, hasAux, own);
+        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn, extra: target.extra };
       }
       case "jvp": {
         if (args.length < 3) fail(call, "arity", "`jvp` needs a function, its primals and its tangents");
         this.checkPrimals(args[1], nParams, "primals");
         this.checkPrimals(args[2], nParams, "tangents");
-        withLists(sourceParams(f).map((_, i) => i), args[1]);
-        differentiable(f, f.params.map((_, i) => i), args[1], marker);
-        const fn = buildJvp(this.ctx, target.fn);
-        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn };
+        withLists(sourceParams(f, captured).map((_, i) => i), args[1]);
+        const own = f.params.length - captured;
+        differentiable(f, f.params.slice(0, own).map((_, i) => i), args[1], marker);
+        const fn = buildJvp(this.ctx, target.fn, own);
+        return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn, extra: target.extra };
       }
     }
     fail(call, "unsupported-construct", `unknown marker \`${marker}\``);
@@ -646,6 +649,9 @@ export class MarkerCompiler {
       if (!ts.isArrayLiteralExpression(e)) fail(inputs, "unsupported-construct", "inside a differentiated function, the inputs of `jacobian` must be an array literal");
       e.elements.forEach((x, i) => lowerer.flattenTo(lowerer.expr(x), trees[i], argVals, x));
     }
+    // (a closure's captured variables are its trailing parameters)
+    const extra = built.extra ?? [];
+    extra.forEach((a, k) => (argVals[fn.params.length - extra.length + k] = a));
     for (let i = 0; i < fn.params.length; i++) argVals[i] ??= lit(undefined);
     const val = lowerer.emitCall(built.fn, argVals, call);
     if (built.nodiff) {
@@ -666,7 +672,8 @@ export class MarkerCompiler {
     const built = this.build(call, lowerer.mod, lowerer);
     const f = this.program.fns.get(built.src!)!;
     const vjpFn = this.program.fns.get(built.fn)!;
-    const primals = this.flatInputs(call.arguments[1], f, lowerer, "primals");
+    // (a closure's captured variables follow its own parameters, as primals the vjp does not differentiate)
+    const primals = [...this.flatInputs(call.arguments[1], f, lowerer, "primals"), ...(built.extra ?? [])];
     const value = lowerer.emitCall(f.name, primals, call);
     const outs = outputsOf(f, built.hasAux);
     // the function value: pull(ct leaves…, primals…) = vjp_f(primals…, ct leaves…)
@@ -702,7 +709,7 @@ export class MarkerCompiler {
   jvpInside(call: ts.CallExpression, lowerer: FnLowerer): Val {
     const built = this.build(call, lowerer.mod, lowerer);
     const f = this.program.fns.get(built.src!)!;
-    const primals = this.flatInputs(call.arguments[1], f, lowerer, "primals");
+    const primals = [...this.flatInputs(call.arguments[1], f, lowerer, "primals"), ...(built.extra ?? [])];
     const tangents = this.flatInputs(call.arguments[2], f, lowerer, "tangents");
     const r = lowerer.emitCall(built.fn, [...primals, ...tangents], call);
     const all = r.k === "tuple" ? r.items : [r];
