@@ -197,6 +197,9 @@ class VjpTransform {
    */
   private reachable: Set<string>;
   private reachFlags = new Map<string, string>();
+  /** local arrays whose elements are reached one by one (trackedArrays), and their flag arrays */
+  private tracked: Set<string>;
+  private hits = new Map<string, string>();
   private flagParams: boolean;
   /** a helper's reverse: per result, the flag its cotangent arrives with (a parameter of f_rev), for a number result */
   private resultFlags: (string | undefined)[] = [];
@@ -205,6 +208,7 @@ class VjpTransform {
     this.varied = variedVars(ctx.fns, fn, mask);
     for (const x of withoutCotangent(fn, ctx.fns)) this.varied.delete(x);
     this.flagParams = !inline;
+    this.tracked = this.trackedArrays();
     this.reachable = this.maybeUnreached();
     this.reassigned = reassigned(fn);
     this.b = new Builder(target, names);
@@ -238,6 +242,65 @@ class VjpTransform {
 
   private isActive(a: Atom): a is { k: "var"; name: string } {
     return isVaried(this.varied, a);
+  }
+
+  /**
+   * The element-wise analogue of the number flags: local arrays whose every definition is a fresh
+   * array (a literal, `new Float64Array(n)`, `new Array(n).fill(…)`) and every use a load, a store
+   * or `.length`, with an active element written. Their cotangent comes with a flag array (`hit`):
+   * a load's reverse sets the element's flag, a store's reverse sends the element's cotangent to the
+   * stored value only where it is set and then clears it, as a literal's reverse does per item. So an
+   * element the run never reads after its write sends nothing back (0 · ∞ = NaN where it overflowed:
+   * `const a = [Math.exp(1000 * x), 2 * x]; return a[1]`), as PyTorch's graph of a list does.
+   */
+  private trackedArrays(): Set<string> {
+    const params = new Set(this.fn.params.map((p) => p.name));
+    const cand = new Set([...this.fn.vars].filter(([x, t]) => t.k === "vec" && !params.has(x) && this.isActive(v(x))).map(([x]) => x));
+    const written = new Set<string>();
+    const drop = (a: Atom) => void (a.k === "var" && cand.delete(a.name));
+    // (`const a = [...]` lowers to a literal and an alias; an alias or a copy joins the two arrays: their
+    // reverse adds one cotangent into the other, flags with it, so both are tracked or neither)
+    const links: [string, string][] = [];
+    walk(this.fn.body, (s) => {
+      if (s.k === "let") {
+        const e = s.e;
+        const src = e.k === "atom" ? e.a : e.k === "copyvec" ? e.src : undefined;
+        if (src?.k === "var" && cand.has(src.name) && cand.has(s.dst)) return void links.push([s.dst, src.name]);
+        if (e.k !== "veclit" && e.k !== "newvec") cand.delete(s.dst);
+        if (e.k === "veclit" && e.items.some((a) => this.isActive(a))) written.add(s.dst);
+        if (e.k === "load" || e.k === "len") return void (e.k === "load" && drop(e.index));
+        exprReads(e).forEach(drop);
+      } else if (s.k === "store") {
+        drop(s.index);
+        drop(s.value);
+        if (s.arr.k === "var" && this.isActive(s.value)) written.add(s.arr.name);
+      } else {
+        if (s.k === "call") s.dsts.forEach((d) => cand.delete(d));
+        stmtReads(s).forEach(drop);
+      }
+    });
+    // (a link to a dropped array drops both; a group is worth its flags where an element of it is written)
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [x, y] of links) if (cand.has(x) !== cand.has(y)) (cand.delete(x), cand.delete(y), (changed = true));
+    }
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [x, y] of links) if (written.has(x) !== written.has(y)) (written.add(x), written.add(y), (changed = true));
+    }
+    return new Set([...cand].filter((x) => written.has(x)));
+  }
+
+  /** The flag array of a tracked array's cotangent (allocated and forgotten with it). */
+  private hit(x: string): string {
+    let h = this.hits.get(x);
+    if (!h) {
+      h = this.names.claim(`${x}_hit`);
+      this.hits.set(x, h);
+      this.target.vars.set(h, VEC);
+      this.vecBars.add(h);
+    }
+    return h;
   }
 
   /**
@@ -285,8 +348,10 @@ class VjpTransform {
     const consumes = (st: Stmt, x: string): boolean => {
       if (!reads(st, x)) return false;
       if (st.k === "return") return sure.has(x);
-      if (st.k === "store") return true;
+      // (into an element of a tracked array: only if a load reads it, which its flag says at run time)
+      if (st.k === "store") return !(st.arr.k === "var" && this.tracked.has(st.arr.name));
       if (st.k !== "let") return false;
+      if (this.tracked.has(st.dst)) return false;
       // (into a number: a surely reached one; into a vector or Tensor — a literal, an op —: as before, reached)
       const t = this.fn.vars.get(st.dst)?.k;
       return t === "num" ? (st.e.k === "prim" || st.e.k === "atom") && sure.has(st.dst) : t === "tensor" || t === "vec";
@@ -639,7 +704,11 @@ class VjpTransform {
     if (this.fn.params.some((p) => p.name === x)) return bar; // parameter cotangents are given
     const src = this.fn.vars.get(x)!;
     const arr = src.k === "tensor" ? b.let("data", VEC, { k: "tdata", t: v(x) }) : v(x);
-    const then = b.sub(() => b.assign(bar, { k: "newvec", len: b.let("n", NUM, { k: "len", arr }) }));
+    const then = b.sub(() => {
+      const n = b.let("n", NUM, { k: "len", arr });
+      b.assign(bar, { k: "newvec", len: n });
+      if (this.tracked.has(x)) b.assign(this.hit(x), { k: "newvec", len: n });
+    });
     b.emit({ k: "if", cond: b.p("isundef", v(bar)), then, else: [] });
     return bar;
   }
@@ -653,12 +722,19 @@ class VjpTransform {
       case "store": {
         if (s.arr.k === "var" && this.isActive(s.arr)) {
           const bar = this.ensureVecBar(sub, s.arr.name);
+          const tracked = this.tracked.has(s.arr.name);
           if (this.isActive(s.value)) {
             // (0 where the write was past the end of a typed array, which dropped it, as JavaScript does)
-            const c = sub.let("ct", NUM, { k: "load", arr: v(bar), index: s.index, orZero: true });
-            this.accumulate(sub, s.value, c);
+            const send = (b: Builder) => this.accumulate(b, s.value, b.let("ct", NUM, { k: "load", arr: v(bar), index: s.index, orZero: true }));
+            if (!tracked) send(sub);
+            else {
+              // (only an element a load read since: its flag)
+              const h = sub.let("hit", NUM, { k: "load", arr: v(this.hit(s.arr.name)), index: s.index, orZero: true });
+              sub.emit({ k: "if", cond: sub.p("gt", h, lit(0)), then: sub.sub(() => send(sub)), else: [] });
+            }
           }
           if (!s.accum) sub.emit({ k: "store", arr: v(bar), index: s.index, value: lit(0) });
+          if (!s.accum && tracked) sub.emit({ k: "store", arr: v(this.hit(s.arr.name)), index: s.index, value: lit(0) });
         }
         if (s.arr.k === "var") {
           const old = this.names.claim("old");
@@ -761,6 +837,7 @@ class VjpTransform {
             if (this.isActive(e.arr) && e.arr.k === "var") {
               const bar = this.ensureVecBar(b, e.arr.name);
               b.emit({ k: "store", arr: v(bar), index: e.index, value: ct, accum: true });
+              if (this.tracked.has(e.arr.name)) b.emit({ k: "store", arr: v(this.hit(e.arr.name)), index: e.index, value: lit(1) });
             }
             break;
           default:
@@ -846,7 +923,12 @@ class VjpTransform {
       switch (e.k) {
         case "veclit":
           e.items.forEach((a, k) => {
-            if (this.isActive(a)) this.accumulate(b, a, b.let("ct", NUM, { k: "load", arr: v(bar), index: lit(k) }));
+            if (!this.isActive(a)) return;
+            const send = (b: Builder) => this.accumulate(b, a, b.let("ct", NUM, { k: "load", arr: v(bar), index: lit(k) }));
+            if (!this.tracked.has(x)) return send(b);
+            // (only an item a load read: its flag)
+            const h = b.let("hit", NUM, { k: "load", arr: v(this.hit(x)), index: lit(k) });
+            b.emit({ k: "if", cond: b.p("gt", h, lit(0)), then: b.sub(() => send(b)), else: [] });
           });
           break;
         case "tdata":
@@ -857,7 +939,11 @@ class VjpTransform {
           const src = e.k === "atom" ? e.a : e.src;
           if (this.isActive(src) && src.k === "var") {
             const sbar = this.ensureVecBar(b, src.name);
-            each((i, ct) => b.emit({ k: "store", arr: v(sbar), index: i, value: ct, accum: true }));
+            const flags = this.tracked.has(x) && this.tracked.has(src.name);
+            each((i, ct) => {
+              b.emit({ k: "store", arr: v(sbar), index: i, value: ct, accum: true });
+              if (flags) b.emit({ k: "store", arr: v(this.hit(src.name)), index: i, value: b.let("hit", NUM, { k: "load", arr: v(this.hit(x)), index: i }), accum: true });
+            });
           }
           break;
         }
@@ -871,6 +957,7 @@ class VjpTransform {
       b.emit(guard);
     }
     b.assign(bar, { k: "atom", a: lit(undefined) });
+    if (this.tracked.has(x)) b.assign(this.hit(x), { k: "atom", a: lit(undefined) });
   }
 
   /**
