@@ -29,7 +29,7 @@ const ROWS: [string, string, string, RegExp[]][] = [
   ["operator ~", fn("return ‸~x;"), U, [/operator `~`/]],
   ["operator instanceof", fn("return x ‸instanceof Array ? x[0] : 0;", "x: number[]"), U, [/operator `instanceof`/]],
   ["operator in", fn("return 0 ‸in x ? x[0] : 0;", "x: number[]"), U, [/operator `in`/]],
-  ["operator ??", fn("return x ‸?? 1;"), U, [/operator `\?\?`/]],
+  ["operator ?? with different kinds of value", fn("const a = [x];\n  const b = a ?? ‸x;\n  return b[0];"), U, [/`\?\?` needs the same kind of value on both sides/]],
   ["assignment to a property", fn("const a = [x[0]];\n  ‸(a as any).k = 1;\n  return a[0];", "x: number[]"), U, [/assignment to `\(a as any\)\.k`/]],
   ["assignment to .length", fn("const a = [x];\n  ‸a.length = 0;\n  return x;"), U, [/assignment to `a\.length`/]],
   ["Tensor .dtype", fn("const n = ‸x.dtype;\n  return x.sum();", "x: Tensor"), U, [/`\.dtype`/, /\.shape, \.size\(d\)/]],

@@ -77,7 +77,8 @@ function loadFixtures(): Fixture[] {
       fns.push(spec);
       const sig = checker.getSignatureFromDeclaration(node)!;
       for (const p of node.parameters) {
-        const kind = kindOf(checker.getTypeAtLocation(p));
+        // (an optional parameter's type includes undefined: `scale?: number` is a number the caller may leave out)
+        const kind = kindOf(checker.getNonNullableType(checker.getTypeAtLocation(p)));
         if (!kind) spec.error = `parameter ${p.name.getText()} has a type the harness does not know`;
         spec.params.push({ name: p.name.getText(), kind: kind ?? { k: "num" }, optional: !!(p.initializer || p.questionToken) });
       }

@@ -1,6 +1,6 @@
 // Array methods inside differentiated code, as JavaScript defines them:
 // `xs.map`, `forEach`, `reduce`, `some`, `every`, `find`, `findIndex`,
-// `filter`, `sort`, `includes`, `indexOf`, `slice`, `concat`, `Array.from`,
+// `filter`, `sort`, `includes`, `indexOf`, `slice`, `concat`, `reduceRight`, `at`, `Array.from`,
 // spreads in array literals and in Math.max / min / hypot. Each is a loop over the
 // elements (of a numeric array, a differentiated array of records, or a
 // constant array of rows or records), so every transform sees ordinary loads,
@@ -14,22 +14,22 @@ import type { FnLowerer, Val } from "./lower.js";
 type Elements = NonNullable<ReturnType<FnLowerer["elementsOf"]>>;
 
 /** The methods of arrays lowered here. */
-export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "some", "every", "find", "findIndex", "filter", "slice", "concat", "sort", "includes", "indexOf", "reverse", "fill"]);
+export const ARRAY_METHODS = new Set(["map", "forEach", "reduce", "reduceRight", "some", "every", "find", "findIndex", "filter", "slice", "concat", "sort", "includes", "indexOf", "reverse", "fill", "at"]);
 
 /** `recv.name(...)` for an array method (ARRAY_METHODS), or undefined when `recv` is no array jacc can loop over. */
 export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readonly ts.Expression[], e: ts.Node): Val | undefined {
   const els = lw.elementsOf(recv);
   if (!els) return undefined;
   // (a differentiated array of Tensors is read, never copied into a new array: runtime/tensor-list.ts)
-  if (recv.k === "atom" && lw.tensorList(recv.a) && !["map", "forEach", "reduce", "some", "every", "findIndex"].includes(name)) {
+  if (recv.k === "atom" && lw.tensorList(recv.a) && !["map", "forEach", "reduce", "reduceRight", "some", "every", "findIndex"].includes(name)) {
     fail(e, "unsupported-construct", `\`.${name}\` of a differentiated array of Tensors is not supported: index it, loop over it, or use map, forEach, reduce, some, every or findIndex`);
   }
   const b = lw.b;
-  const needsCallback = !["slice", "concat", "includes", "indexOf", "reverse", "fill"].includes(name);
+  const needsCallback = !["slice", "concat", "includes", "indexOf", "reverse", "fill", "at"].includes(name);
   if (needsCallback && name === "sort" && !args.length) fail(e, "unsupported-construct", "`.sort()` without a comparator sorts numbers as strings in JavaScript; give one (`(a, b) => a - b`)");
   if (needsCallback && !args.length) fail(e, "arity", `\`.${name}\` needs a callback`);
   if (args.some((a) => ts.isSpreadElement(a))) fail(e, "unsupported-construct", `spread arguments of \`.${name}\` are not supported`);
-  const max = name === "reduce" || name === "slice" ? 2 : name === "concat" ? Infinity : name === "reverse" ? 0 : name === "fill" ? 3 : 1;
+  const max = name === "reduce" || name === "reduceRight" || name === "slice" ? 2 : name === "concat" ? Infinity : name === "reverse" ? 0 : name === "fill" ? 3 : 1;
   if (args.length > max) fail(args[max], "arity", `\`.${name}\` takes ${max || "no"} argument${max === 1 ? "" : "s"} here${max === 1 ? " (no thisArg)" : ""}`);
   if (name === "fill" && !args.length) fail(e, "arity", "`.fill` needs a value");
   const num = (val: Val | undefined, what: string): Atom => {
@@ -74,6 +74,32 @@ export function arrayMethod(lw: FnLowerer, name: string, recv: Val, args: readon
         b.assign(acc, { k: "atom", a: num(r, "a number (the accumulator)") });
       });
       return { k: "atom", a: v(acc), t: NUM };
+    }
+    case "reduceRight": {
+      // reduce from the last element to the first (without an initial value the last one starts)
+      const acc = lw.numVar("acc");
+      const first = args.length < 2;
+      const last = (k: number) => b.p("sub", els.n, lit(k));
+      b.assign(acc, { k: "atom", a: first ? num(els.item(last(1)), "a number") : lw.num(args[1]) });
+      counted(lw, lit(first ? 1 : 0), els.n, (k) => {
+        const i = b.p("sub", b.p("sub", els.n, lit(1)), k);
+        const r = lw.callback(args[0], [{ k: "atom", a: v(acc), t: NUM }, els.item(i), { k: "atom", a: i, t: NUM }, recv], name);
+        b.assign(acc, { k: "atom", a: num(r, "a number (the accumulator)") });
+      });
+      return { k: "atom", a: v(acc), t: NUM };
+    }
+    case "at": {
+      // xs.at(i): a negative i counts from the end; undefined outside the array, as JavaScript's
+      if (!isVec(recv) || els.list !== undefined) fail(e, "unsupported-construct", "`.at` is supported on numeric arrays here");
+      if (args.length !== 1) fail(e, "arity", "`.at` takes one index");
+      const x = b.p("trunc", lw.num(args[0]));
+      const i = lw.numVar("at");
+      b.emit({ k: "if", cond: b.p("lt", x, lit(0)), then: b.sub(() => b.assign(i, { k: "atom", a: b.p("add", els.n, x) })), else: b.sub(() => b.assign(i, { k: "atom", a: x })) });
+      const out = lw.numVar("item");
+      b.assign(out, { k: "atom", a: lit(undefined) });
+      const inside = b.p("and", b.p("ge", v(i), lit(0)), b.p("lt", v(i), els.n));
+      b.emit({ k: "if", cond: inside, then: b.sub(() => b.assign(out, { k: "atom", a: b.let("el", NUM, { k: "load", arr: (recv as { a: Atom }).a, index: v(i) }) })), else: [] });
+      return { k: "atom", a: v(out), t: NUM };
     }
     case "filter": {
       // the elements the callback keeps, appended to a growing array (an array of records stays one)

@@ -4,7 +4,7 @@
 // structured (the reverse sweep replays it backwards).
 import type { FactoryArg, FactoryField } from "../ops/tensor.js";
 import ts from "typescript";
-import { type Atom, BOOL, Builder, type Fn, isListTree, isRecordTree, leavesOf, lit, type Loc, Names, NUM, OPAQUE, sourceParams, type Stmt, TENSOR, type Tree, type Type, userName, v, VEC } from "../ir/ir.js";
+import { type Atom, BOOL, Builder, type Fn, isListTree, isRecordTree, leavesOf, lit, type Loc, Names, NUM, OPAQUE, sourceParams, type Stmt, stmtDefs, TENSOR, type Tree, type Type, userName, v, VEC, walk } from "../ir/ir.js";
 import { COMPARISON_METHODS, TENSOR_FUNCTIONS, tensorOp } from "./tensor-ops.js";
 import { MATH_PRIMS, scalarRules } from "../rules/scalar.js";
 import { fail } from "./diagnostics.js";
@@ -226,7 +226,8 @@ export class FnLowerer {
       this.fn.params.push({ name, type: t, source: p.name.text, ...(typeof shape === "string" ? { opaqueWhy: shape } : {}), ...(listOf !== undefined ? { listOf } : {}), ...(tensorList !== undefined ? { listTensors: true as const } : {}) });
       this.bind(p.name.text, { k: "var", name, type: t, isConst: false, isParam: true });
       if (p.initializer) defaults.push([name, p.initializer]);
-      (this.fn.defaults ??= []).push(!!p.initializer);
+      // (a parameter the caller may leave out: a default value, or optional, `scale?: number`, read with `??`)
+      (this.fn.defaults ??= []).push(!!p.initializer || !!p.questionToken);
     }
     if (trees.some((t) => typeof t !== "number")) this.fn.inTrees = trees;
     // Default values: `if (p === undefined) p = default`, so they see earlier parameters.
@@ -251,6 +252,28 @@ export class FnLowerer {
     this.b.emit({ k: "return", values: this.retVars.map(v) });
     this.fn.body = [...this.flagInits, ...this.b.stmts];
     checkForeignWrites(this.fn, this.program.fns, this.writes);
+    this.separateAssignedParams();
+  }
+
+  /**
+   * A parameter is defined once, on entry: one the body assigns (`y = 2 * x + y`, `y ??= 1`, a default
+   * value) becomes a local initialized from the argument, so every transform sees the caller's value
+   * as a definition of its own. (Reverse mode counted only the body's assignment: it never restarted
+   * the old value's cotangent, and grad of `y = 2 * x + y; return x * y` was 2x, not x.)
+   */
+  private separateAssignedParams(): void {
+    const fn = this.fn;
+    const assigned = new Set<string>();
+    walk(fn.body, (s) => stmtDefs(s).forEach((d) => assigned.add(d)));
+    const entry: Stmt[] = [];
+    fn.params.forEach((p, i) => {
+      if (!assigned.has(p.name)) return;
+      const arg = this.names.claim(`${p.name}_arg`);
+      fn.vars.set(arg, p.type);
+      fn.params[i] = { ...p, name: arg };
+      entry.push({ k: "let", dst: p.name, e: { k: "atom", a: v(arg) } });
+    });
+    if (entry.length) fn.body = [...entry, ...fn.body];
   }
 
   private declareResults(type: ts.TypeNode | undefined): void {
@@ -1158,8 +1181,34 @@ export class FnLowerer {
     };
     if (arith[op]) return { k: "atom", a: b.p(arith[op]!, this.num(e.left), this.num(e.right)), t: NUM };
     if (cmp[op]) return { k: "atom", a: b.p(cmp[op]!, this.num(e.left), this.num(e.right)), t: BOOL };
+    if (op === K.QuestionQuestionToken || op === K.QuestionQuestionEqualsToken) return this.nullish(e);
+    if (op === K.EqualsToken && ts.isArrayLiteralExpression(e.left) && ts.isArrayLiteralExpression(skipParens(e.right))) {
+      // [a, b] = [b, a + b]: every right-hand element evaluated before any is assigned
+      const right = skipParens(e.right) as ts.ArrayLiteralExpression;
+      const lefts = e.left.elements;
+      if ([...lefts, ...right.elements].some((x) => ts.isSpreadElement(x))) fail(e, "unsupported-construct", "spread elements in a destructuring assignment are not supported");
+      const parts = right.elements.map((el) => {
+        const it = this.expr(el);
+        return it.k === "atom" ? { k: "atom" as const, a: b.let("t", it.t, { k: "atom", a: it.a }), t: it.t } : it;
+      });
+      lefts.forEach((el, i) => {
+        if (ts.isOmittedExpression(el)) return;
+        const part = parts[i];
+        if (!part) fail(el, "unsupported-construct", `nothing to assign to \`${el.getText()}\`: the right-hand array has ${parts.length} element(s)`);
+        if (part.k === "tuple" && part.keys) this.assignRecord(el, part, e);
+        else this.assignTo(el, this.atomOf(part, right.elements[i]), e);
+      });
+      return { k: "tuple", items: parts };
+    }
     if (op === K.EqualsToken) {
       const val = this.expr(e.right);
+      if (val.k === "atom" && val.t.k === "vec" && ts.isArrayLiteralExpression(e.left)) {
+        // [a, b] = xs: the elements read before any is assigned
+        if (e.left.elements.some((x) => ts.isSpreadElement(x))) fail(e, "unsupported-construct", "rest elements in a destructuring assignment are not supported");
+        const parts = e.left.elements.map((el, i) => (ts.isOmittedExpression(el) ? undefined : b.let("t", NUM, { k: "load", arr: val.a, index: lit(i) })));
+        e.left.elements.forEach((el, i) => parts[i] && this.assignTo(el as ts.Expression, parts[i]!, e));
+        return val;
+      }
       if (val.k === "tuple" && ts.isArrayLiteralExpression(e.left)) {
         // [a, b] = [b, a]: evaluate every right-hand part before assigning.
         const parts = val.items.map((it) => (it.k === "atom" ? b.let("t", it.t, { k: "atom", a: it.a }) : this.atomOf(it, e)));
@@ -1189,6 +1238,27 @@ export class FnLowerer {
       return { k: "atom", a: v(out), t: BOOL };
     }
     fail(e.operatorToken, "unsupported-construct", `operator \`${e.operatorToken.getText()}\` is not supported in a differentiated function`);
+  }
+
+  /**
+   * `a ?? b` and `a ??= b`: b (evaluated only then) where a is undefined, as for a parameter left
+   * out (`scale?: number`); a number, array or Tensor on both sides. (A value jacc holds is never null.)
+   */
+  private nullish(e: ts.BinaryExpression): Val {
+    const b = this.b;
+    const l = this.expr(e.left);
+    if (l.k !== "atom") fail(e.left, "unsupported-construct", "`??` takes a number, an array or a Tensor here");
+    if (l.a.k === "lit" && l.a.v !== undefined && l.a.v !== null) return l;
+    const out = this.newVar("value", l.t);
+    b.assign(out, { k: "atom", a: l.a });
+    const then = b.sub(() => {
+      const r = this.expr(e.right);
+      if (r.k !== "atom" || r.t.k !== l.t.k) fail(e.right, "unsupported-construct", `\`??\` needs the same kind of value on both sides here (${l.t.k === "num" ? "a number" : `a ${l.t.k}`} on the left)`);
+      b.assign(out, { k: "atom", a: r.a });
+    });
+    b.emit({ k: "if", cond: b.p("isundef", l.a), then, else: [] });
+    if (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken) this.assignTo(e.left, v(out), e);
+    return { k: "atom", a: v(out), t: l.t };
   }
 
   /** Writes `value` into an assignable expression: a local, or an element of a local array. */
