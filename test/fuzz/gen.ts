@@ -885,10 +885,13 @@ export function outType(p: ScalarProgram): string {
   return p.out.kind === "num" ? "number" : p.out.kind === "tuple" ? "[number, number]" : p.out.kind === "arr" ? "number[]" : "Float64Array";
 }
 
-/** `let acc = 0;` (a local the body's statements and nested blocks update) before the body's lines. */
-function accumulate(sc: Scope, body: () => string[]): string[] {
+/**
+ * `let acc = 0;` (a local the body's statements and nested blocks update) before the body's lines; the
+ * function's number parameters are assignable too (`p0 *= …`: a parameter's second definition).
+ */
+function accumulate(sc: Scope, body: () => string[], params: string[] = []): string[] {
   sc.scalars.push("acc");
-  sc.locals.push("acc");
+  sc.locals.push("acc", ...params);
   return [`${sc.indent}let acc = 0;`, ...body()];
 }
 
@@ -911,7 +914,7 @@ export function renderScalar(p: ScalarProgram): string {
       scalars: [...ps], helpers: k, params: ps, vecs: [...consts, ...(h.vec ? [{ name: "w", type: "arr" as const, writable: false }] : [])],
       retKind: h.form === 2 ? "tuple" : "helper", outLen: h.form === 2 ? 2 : 1,
     });
-    const body = h.body.length ? accumulate(sc, () => renderBlock(h.body, sc)) : [];
+    const body = h.body.length ? accumulate(sc, () => renderBlock(h.body, sc), ps) : [];
     const ret = `${renderE(h.ret, sc)}${live(sc, 0, 1)}`;
     if (h.form === 2) lines.push(`function h${k}(${sig}): [number, number] {`, ...body, `  return [${ret}, ${renderE(h.ret2, sc)}];`, "}");
     else lines.push(`function h${k}(${sig}): number {`, ...body, `  return ${ret};`, "}");
@@ -963,7 +966,7 @@ export function renderScalar(p: ScalarProgram): string {
     body.push(`  const out = new Float64Array(${p.out.n});`);
     sc.vecs.push({ name: "out", type: "f64", writable: true });
   }
-  body.push(...(p.body.length ? accumulate(sc, () => renderBlock(p.body, sc)) : []));
+  body.push(...(p.body.length ? accumulate(sc, () => renderBlock(p.body, sc), names.filter((_, k) => p.params[k].kind === "num")) : []));
   if (p.out.kind === "f64") {
     for (let k = 0; k < p.out.n; k++) body.push(`  out[${k}] += ${renderE(p.ret[k % p.ret.length], sc)}${live(sc, k, p.out.n)};`);
   }
