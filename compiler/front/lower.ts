@@ -759,7 +759,6 @@ export class FnLowerer {
     if (ts.isArrayBindingPattern(name)) {
       name.elements.forEach((el, i) => {
         if (ts.isOmittedExpression(el)) return;
-        if (el.initializer) fail(el, "unsupported-construct", "default values in destructuring are not supported");
         if (el.dotDotDotToken) {
           // `const [a, ...rest] = xs`: the rest of a tuple, or a new array of the rest (xs.slice(i))
           if (val.k === "atom" && this.tensorList(val.a)) fail(el, "unsupported-construct", "a rest element of a differentiated array of Tensors is not supported: index it instead");
@@ -779,19 +778,42 @@ export class FnLowerer {
         } else if (val.k === "atom" && val.t.k === "vec") {
           item = { k: "atom", a: this.b.let("t", NUM, { k: "load", arr: val.a, index: lit(i) }), t: NUM };
         } else fail(el, "unsupported-construct", "only tuples and vectors can be destructured");
-        this.bindPattern(el.name, item, isConst, el);
+        this.bindPattern(el.name, el.initializer ? this.orDefault(item, el.initializer) : item, isConst, el);
       });
       return;
     }
-    // const { W1, b1: bias, inner: { k } } = p
+    // const { W1, b1: bias, inner: { k }, scale = 1, ...rest } = p
     if (val.k !== "tuple" || !val.keys) fail(at, "unsupported-construct", "only records can be destructured with `{ … }`");
+    const keyOf = (el: ts.BindingElement) => (el.propertyName ? propertyKey(el.propertyName) : (el.name as ts.Identifier).text);
     for (const el of name.elements) {
-      if (el.dotDotDotToken) fail(el, "unsupported-construct", "rest elements in destructuring are not supported");
-      if (el.initializer) fail(el, "unsupported-construct", "default values in destructuring are not supported");
-      const key = el.propertyName ? propertyKey(el.propertyName) : (el.name as ts.Identifier).text;
+      if (el.dotDotDotToken) {
+        // the record of the properties not named before it
+        const named = new Set(name.elements.filter((x) => !x.dotDotDotToken).map(keyOf));
+        const kept = val.keys.flatMap((k, i) => (named.has(k) ? [] : [i]));
+        this.bindPattern(el.name, { k: "tuple", keys: kept.map((i) => val.keys![i]), items: kept.map((i) => val.items[i]) }, isConst, el);
+        continue;
+      }
+      const key = keyOf(el);
       if (key === undefined) fail(el, "unsupported-construct", "a computed property name in destructuring is not supported");
-      this.bindPattern(el.name, this.field(val, key, el), isConst, el);
+      // (a default value: where the record has no such property, or where its number is undefined)
+      const item = el.initializer && !val.keys.includes(key) ? this.expr(el.initializer) : this.field(val, key, el);
+      this.bindPattern(el.name, el.initializer && val.keys.includes(key) ? this.orDefault(item, el.initializer) : item, isConst, el);
     }
+  }
+
+  /** `item` or, where it is undefined at run time, `init` (evaluated only then): `??`, a destructuring default. */
+  private orDefault(item: Val, init: ts.Expression, mismatch = "a default value must be the same kind of value as the element here"): Val {
+    if (item.k !== "atom" || (item.a.k === "lit" && item.a.v !== undefined)) return item;
+    const b = this.b;
+    const out = this.newVar("value", item.t);
+    b.assign(out, { k: "atom", a: item.a });
+    const then = b.sub(() => {
+      const r = this.expr(init);
+      if (r.k !== "atom" || r.t.k !== item.t.k) fail(init, "unsupported-construct", mismatch);
+      b.assign(out, { k: "atom", a: r.a });
+    });
+    b.emit({ k: "if", cond: b.p("isundef", item.a), then, else: [] });
+    return { k: "atom", a: v(out), t: item.t };
   }
 
   /** A record's property `key`, or a diagnostic naming the properties it has. */
@@ -1245,20 +1267,12 @@ export class FnLowerer {
    * out (`scale?: number`); a number, array or Tensor on both sides. (A value jacc holds is never null.)
    */
   private nullish(e: ts.BinaryExpression): Val {
-    const b = this.b;
     const l = this.expr(e.left);
     if (l.k !== "atom") fail(e.left, "unsupported-construct", "`??` takes a number, an array or a Tensor here");
-    if (l.a.k === "lit" && l.a.v !== undefined && l.a.v !== null) return l;
-    const out = this.newVar("value", l.t);
-    b.assign(out, { k: "atom", a: l.a });
-    const then = b.sub(() => {
-      const r = this.expr(e.right);
-      if (r.k !== "atom" || r.t.k !== l.t.k) fail(e.right, "unsupported-construct", `\`??\` needs the same kind of value on both sides here (${l.t.k === "num" ? "a number" : `a ${l.t.k}`} on the left)`);
-      b.assign(out, { k: "atom", a: r.a });
-    });
-    b.emit({ k: "if", cond: b.p("isundef", l.a), then, else: [] });
-    if (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken) this.assignTo(e.left, v(out), e);
-    return { k: "atom", a: v(out), t: l.t };
+    const kind = l.t.k === "num" ? "a number" : `a ${l.t.k}`;
+    const out = this.orDefault(l, e.right, `\`??\` needs the same kind of value on both sides here (${kind} on the left)`);
+    if (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken && out !== l) this.assignTo(e.left, (out as { a: Atom }).a, e);
+    return out;
   }
 
   /** Writes `value` into an assignable expression: a local, or an element of a local array. */
