@@ -16,7 +16,8 @@ const fn = (body: string, sig = "x: number") => `export function f(${sig}) {\n  
 /** [name, marked source (after the markers' import), code, patterns the message must match] */
 const ROWS: [string, string, string, RegExp[]][] = [
   ["void", fn("const u = ‸void 0;\n  return x;"), U, [/`void`/]],
-  ["comma operator", fn("let y = 0;\n  y = (x‸, 2 * x);\n  return y;"), U, [/operator `,`/]],
+  ["operator >>>", fn("return x ‸>>> 1;"), U, [/operator `>>>`/]],
+  ["let of a record, then a property write (JavaScript shares the object)", `interface P { a: number; b: number }\n` + fn("const o: P = { a: x, b: 2 };\n  let q = o;\n  ‸q.a = x * x;\n  return o.a + q.b;"), U, [/write to `q\.a`/, /`q = o` \(line \d+\) makes two names of one object/, /const q = o/]],
   ["bigint", fn("const b = ‸10n;\n  return x;"), U, [/bigint/]],
   ["debugger", fn("‸debugger;\n  return x;"), U, [/`debugger`/]],
   ["tagged template", `function tag(s: TemplateStringsArray) { return 1; }\n` + fn("const t = ‸tag`a`;\n  return x * t;"), U, [/tagged template/]],

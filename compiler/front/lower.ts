@@ -252,6 +252,7 @@ export class FnLowerer {
     this.b.emit({ k: "return", values: this.retVars.map(v) });
     this.fn.body = [...this.flagInits, ...this.b.stmts];
     checkForeignWrites(this.fn, this.program.fns, this.writes);
+    this.checkCopies();
     this.separateAssignedParams();
   }
 
@@ -431,6 +432,39 @@ export class FnLowerer {
   // ---------------------------------------------------------------- scopes
   private bind(name: string, b: Binding): void {
     this.scopes[this.scopes.length - 1].set(name, b);
+    if (b.k === "tuple" && b.keys) for (const x of leafVars(b)) if (x) this.namedLeaves.add(x);
+  }
+
+  /**
+   * JavaScript's objects are references, jacc's records their values: `let q = o` (and `q = o`,
+   * `o.v = p.w`) gives the new name leaves of its own, copies of the old ones, where JavaScript
+   * shares the object. The two agree until a property of either is written; such a write is a
+   * diagnostic (checkCopies), never a derivative of another function. (`const q = o` shares the
+   * leaves, and a literal's numbers, `{ ...o, x: 1 }`, are its own, as in JavaScript.)
+   */
+  private namedLeaves = new Set<string>();
+  private copiedLeaves = new Map<string, ts.Node>();
+  private propertyWrites: { leaf: string; at: ts.Node }[] = [];
+
+  /** Records that `dst`'s leaves were copied from `src`'s (at `at`): where a source leaf is a named record's. */
+  private noteCopy(dst: Val, src: Val, at: ts.Node): void {
+    const d = leafVars(dst);
+    const s = leafVars(src);
+    if (d.length !== s.length) return;
+    s.forEach((x, i) => {
+      if (!x || !d[i] || !this.namedLeaves.has(x) || x === d[i]) return;
+      this.copiedLeaves.set(x, at);
+      this.copiedLeaves.set(d[i], at);
+    });
+  }
+
+  private checkCopies(): void {
+    for (const w of this.propertyWrites) {
+      const at = this.copiedLeaves.get(w.leaf);
+      if (!at) continue;
+      const line = at.getSourceFile().getLineAndCharacterOfPosition(at.getStart()).line + 1;
+      fail(w.at, "unsupported-construct", `write to \`${w.at.getText()}\`: \`${at.getText()}\` (line ${line}) makes two names of one object in JavaScript, and jacc keeps records as their values, so the other name would not see this write. Share it with \`const\` (\`const q = o\`) or copy it (\`let q = { ...o }\`)`);
+    }
   }
 
   private newVar(base: string, t: Type): string {
@@ -730,6 +764,7 @@ export class FnLowerer {
         // A record-valued local is kept as its leaves: a `const` names the same record (writes to its
         // properties are seen through every name, as in JavaScript), a `let` holds leaves of its own
         const items = isConst ? val.items : (this.copyLeaves(name.text, val) as { items: Val[] }).items;
+        if (!isConst) this.noteCopy({ k: "tuple", items }, val, at);
         return this.bind(name.text, { k: "tuple", items, keys: val.keys, view: val.view });
       }
       if (val.k === "tuple") {
@@ -1032,9 +1067,11 @@ export class FnLowerer {
     if (ts.isIdentifier(e)) return this.identifier(e);
     if (ts.isPrefixUnaryExpression(e)) return this.prefix(e);
     if (ts.isPostfixUnaryExpression(e)) {
-      const old = this.num(e.operand);
-      const keep = discard ? old : b.let("t", NUM, { k: "atom", a: old });
-      this.assignTo(e.operand, b.p(e.operator === ts.SyntaxKind.PlusPlusToken ? "add" : "sub", keep, lit(1)), e);
+      let keep: Atom = lit(0);
+      this.update(e.operand, (old) => {
+        keep = discard ? old : b.let("t", NUM, { k: "atom", a: old });
+        return b.p(e.operator === ts.SyntaxKind.PlusPlusToken ? "add" : "sub", keep, lit(1));
+      }, e);
       return { k: "atom", a: keep, t: NUM };
     }
     if (ts.isBinaryExpression(e)) return this.binary(e);
@@ -1178,8 +1215,7 @@ export class FnLowerer {
         return { k: "atom", a: b.p("not", this.cond(e.operand)), t: BOOL };
       case ts.SyntaxKind.PlusPlusToken:
       case ts.SyntaxKind.MinusMinusToken: {
-        const nv = b.p(e.operator === ts.SyntaxKind.PlusPlusToken ? "add" : "sub", this.num(e.operand), lit(1));
-        this.assignTo(e.operand, nv, e);
+        const { nv } = this.update(e.operand, (old) => b.p(e.operator === ts.SyntaxKind.PlusPlusToken ? "add" : "sub", old, lit(1)), e);
         return { k: "atom", a: nv, t: NUM };
       }
       default:
@@ -1204,6 +1240,8 @@ export class FnLowerer {
     if (arith[op]) return { k: "atom", a: b.p(arith[op]!, this.num(e.left), this.num(e.right)), t: NUM };
     if (cmp[op]) return { k: "atom", a: b.p(cmp[op]!, this.num(e.left), this.num(e.right)), t: BOOL };
     if (op === K.QuestionQuestionToken || op === K.QuestionQuestionEqualsToken) return this.nullish(e);
+    // `i++, j--` (a for loop's update): the left for its effects, the right's value
+    if (op === K.CommaToken) return (this.expr(e.left), this.expr(e.right));
     if (op === K.EqualsToken && ts.isArrayLiteralExpression(e.left) && ts.isArrayLiteralExpression(skipParens(e.right))) {
       // [a, b] = [b, a + b]: every right-hand element evaluated before any is assigned
       const right = skipParens(e.right) as ts.ArrayLiteralExpression;
@@ -1246,8 +1284,7 @@ export class FnLowerer {
       return val;
     }
     if (compound[op]) {
-      const nv = b.p(compound[op]!, this.num(e.left), this.num(e.right));
-      this.assignTo(e.left, nv, e);
+      const { nv } = this.update(e.left, (old) => b.p(compound[op]!, old, this.num(e.right)), e);
       return { k: "atom", a: nv, t: NUM };
     }
     if (op === K.AmpersandAmpersandToken || op === K.BarBarToken) {
@@ -1267,11 +1304,17 @@ export class FnLowerer {
    * out (`scale?: number`); a number, array or Tensor on both sides. (A value jacc holds is never null.)
    */
   private nullish(e: ts.BinaryExpression): Val {
+    const assign = e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken;
+    if (assign && ts.isElementAccessExpression(skipParens(e.left))) {
+      // xs[i] ??= v: the element read and written once
+      const { nv } = this.update(e.left, (old) => (this.orDefault({ k: "atom", a: old, t: NUM }, e.right, "`??=` of an array element needs a number") as { a: Atom }).a, e);
+      return { k: "atom", a: nv, t: NUM };
+    }
     const l = this.expr(e.left);
     if (l.k !== "atom") fail(e.left, "unsupported-construct", "`??` takes a number, an array or a Tensor here");
     const kind = l.t.k === "num" ? "a number" : `a ${l.t.k}`;
     const out = this.orDefault(l, e.right, `\`??\` needs the same kind of value on both sides here (${kind} on the left)`);
-    if (e.operatorToken.kind === ts.SyntaxKind.QuestionQuestionEqualsToken && out !== l) this.assignTo(e.left, (out as { a: Atom }).a, e);
+    if (assign && out !== l) this.assignTo(e.left, (out as { a: Atom }).a, e);
     return out;
   }
 
@@ -1291,27 +1334,60 @@ export class FnLowerer {
       this.b.emit({ k: "let", dst: bnd.name, e: { k: "atom", a: value }, loc: this.loc(at) });
       return;
     }
-    if (ts.isElementAccessExpression(target)) {
+    if (ts.isElementAccessExpression(target) && !ts.isStringLiteral(skipParens(target.argumentExpression))) {
       const arr = this.expr(target.expression);
       if (arr.k !== "atom" || arr.t.k !== "vec") fail(target, "unsupported-construct", "only numeric arrays can be written by index");
-      if (ts.isIdentifier(skipParens(target.expression))) {
-        const bnd = this.lookupLocal((skipParens(target.expression) as ts.Identifier).text);
-        if (!bnd) fail(target, "captured-write", `write to a captured array \`${target.expression.getText()}\`: only arrays created in the function can be written`);
-        if (bnd.k === "var" && bnd.isParam) fail(target, "param-write", `write to the parameter array \`${target.expression.getText()}\`: only arrays created in the function can be written`);
-      }
-      const idx = this.num(target.argumentExpression);
-      const store: Stmt = { k: "store", arr: arr.a, index: idx, value, loc: this.loc(at) };
-      this.writes.set(store, target);
-      this.b.emit(store);
-      return;
+      return this.storeElement(target, arr.a, this.num(target.argumentExpression), value, at);
     }
     if (ts.isPropertyAccessExpression(target) || (ts.isElementAccessExpression(target) && ts.isStringLiteral(skipParens(target.argumentExpression)))) {
       const leaf = this.recordLeaf(target);
+      this.propertyWrites.push({ leaf, at: target });
       if (value.k === "var" && value.name === leaf) return;
       this.b.emit({ k: "let", dst: leaf, e: { k: "atom", a: value }, loc: this.loc(at) });
       return;
     }
     fail(target, "unsupported-construct", `assignment to \`${target.getText()}\` is not supported in a differentiated function`);
+  }
+
+  /** `arr[idx] = value` for the element access `target` (its array and index already evaluated). */
+  private storeElement(target: ts.ElementAccessExpression, arr: Atom, idx: Atom, value: Atom, at: ts.Node): void {
+    if (ts.isIdentifier(skipParens(target.expression))) {
+      const bnd = this.lookupLocal((skipParens(target.expression) as ts.Identifier).text);
+      if (!bnd) fail(target, "captured-write", `write to a captured array \`${target.expression.getText()}\`: only arrays created in the function can be written`);
+      if (bnd.k === "var" && bnd.isParam) fail(target, "param-write", `write to the parameter array \`${target.expression.getText()}\`: only arrays created in the function can be written`);
+    }
+    const store: Stmt = { k: "store", arr, index: idx, value, loc: this.loc(at) };
+    this.writes.set(store, target);
+    this.b.emit(store);
+  }
+
+  /**
+   * Reads an assignable expression once and writes `f(old)` back, as JavaScript evaluates a compound
+   * assignment, `++`/`--` or `??=`: `a[i++] *= 2` evaluates `a` and `i++` once (a reference read and
+   * written), not once for the read and again for the write.
+   */
+  private update(target: ts.Expression, f: (old: Atom) => Atom, at: ts.Node): { old: Atom; nv: Atom } {
+    const t = skipParens(target);
+    if (ts.isElementAccessExpression(t) && !ts.isStringLiteral(skipParens(t.argumentExpression)) && this.isNumericArray(t.expression)) {
+      const arr = (this.expr(t.expression) as { a: Atom }).a;
+      const idx = this.num(t.argumentExpression);
+      const old = this.b.let("el", NUM, { k: "load", arr, index: idx });
+      const nv = f(old);
+      this.storeElement(t, arr, idx, nv, at);
+      return { old, nv };
+    }
+    const old = this.num(target);
+    const nv = f(old);
+    this.assignTo(target, nv, at);
+    return { old, nv };
+  }
+
+  /** Whether `e` is a numeric array the function may write by index (known from its declaration, without lowering it). */
+  private isNumericArray(e: ts.Expression): boolean {
+    const x = skipParens(e);
+    if (!ts.isIdentifier(x)) return false;
+    const bnd = this.lookupLocal(x.text);
+    return !!bnd && bnd.k === "var" && bnd.type.k === "vec" && !this.lists.has(bnd.name);
   }
 
   /** The variable holding `o.x` (`o.a.b`, `o["x"]`) of a local record, for a write. */
@@ -1356,6 +1432,8 @@ export class FnLowerer {
     const dsts = this.flatten(cur, at);
     const srcs = this.flatten(val, at);
     if (JSON.stringify(treeOfVal(cur)) !== JSON.stringify(treeOfVal(val)) || dsts.some((d) => d.a.k !== "var")) fail(at, "unsupported-construct", "a record can only be assigned a record of the same properties");
+    this.noteCopy(cur, val, at);
+    if (!ts.isIdentifier(target)) for (const d of dsts) this.propertyWrites.push({ leaf: (d.a as { name: string }).name, at: target });
     // every right-hand leaf is read before any is written (o = { x: o.y, y: o.x })
     const tmp = srcs.map((x) => this.b.let("t", x.t, { k: "atom", a: x.a }));
     dsts.forEach((d, i) => this.b.emit({ k: "let", dst: (d.a as { name: string }).name, e: { k: "atom", a: tmp[i] }, loc: this.loc(at) }));
@@ -2029,4 +2107,11 @@ export function constructName(n: ts.Node): string {
     [K.CommaToken]: "the comma operator", [K.BigIntLiteral]: "a bigint", [K.DebuggerStatement]: "`debugger`",
   };
   return names[n.kind] ?? `\`${K[n.kind]}\``;
+}
+
+/** The variables of a value's leaves (a record's or tuple's, nested), in order; "" for a literal leaf. */
+function leafVars(v: Val | Binding): string[] {
+  if (v.k === "atom") return [v.a.k === "var" ? v.a.name : ""];
+  if (v.k === "tuple") return v.items.flatMap(leafVars);
+  return [];
 }
