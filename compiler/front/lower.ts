@@ -97,6 +97,7 @@ export class Program {
     const lowerer = new FnLowerer(this, d.module, d.node, name, d.name, outer, new Set(key ? key.split(",").map(Number) : []));
     this.fns.set(name, lowerer.fn);
     this.origins.set(name, { d, outer, lists: key });
+    this.inProgress.add(d.node);
     try {
       lowerer.lower();
     } catch (err) {
@@ -104,8 +105,15 @@ export class Program {
       named.delete(key);
       this.fns.delete(name);
       throw err;
+    } finally {
+      this.inProgress.delete(d.node);
     }
     return { fn: name, extra: lowerer.capturedArgs };
+  }
+  private inProgress = new Set<ts.Node>();
+  /** Whether the function `node` is being lowered (a call back into it from a function it calls). */
+  lowering(node: ts.Node): boolean {
+    return this.inProgress.has(node);
   }
   private failed = new Map<ts.Node, Map<string, unknown>>();
   private origins = new Map<string, { d: Extract<Decl, { k: "function" }>; outer?: FnLowerer; lists: string }>();
@@ -146,6 +154,13 @@ export class FnLowerer {
   private loops: LoopCtx[] = [];
   /** for a local function: the enclosing function's atoms passed as trailing args */
   capturedArgs: Atom[] = [];
+  /**
+   * A local function calling itself: its captures are found as its body is lowered, after some of
+   * these calls, so each gets them (the function's own capture parameters) when the body is done.
+   */
+  private selfCalls: Extract<Stmt, { k: "call" }>[] = [];
+  /** the function's own (flat) parameters, before any capture's */
+  private ownParams = 0;
   /** how many tensors the call `node` (chunk / split / unbind) must give: the names destructured, or a literal index + 1 */
   piecesHint?: { node: ts.Node; count: number };
   private capturedNames = new Map<string, string>(); // outer binding name → param name here
@@ -230,6 +245,7 @@ export class FnLowerer {
       (this.fn.defaults ??= []).push(!!p.initializer || !!p.questionToken);
     }
     if (trees.some((t) => typeof t !== "number")) this.fn.inTrees = trees;
+    this.ownParams = this.fn.params.length;
     // Default values: `if (p === undefined) p = default`, so they see earlier parameters.
     for (const [name, init] of defaults) {
       const c = this.b.p("isundef", v(name));
@@ -253,6 +269,8 @@ export class FnLowerer {
     this.fn.body = [...this.flagInits, ...this.b.stmts];
     checkForeignWrites(this.fn, this.program.fns, this.writes);
     this.checkCopies();
+    const captures = this.fn.params.slice(this.ownParams).map((p) => v(p.name));
+    for (const c of this.selfCalls) c.args.push(...captures);
     this.separateAssignedParams();
   }
 
@@ -499,6 +517,11 @@ export class FnLowerer {
       // called here with those captures passed on through this function's own (a closure in a closure).
       if (ob && (ob.k === "lazy" || ob.k === "fn")) {
         const outer = this.outer;
+        // (a local function calling itself: this very function, its captures added to the call at the end)
+        if (ob.k === "lazy" && ob.node === this.node) return { k: "fn", target: { fn: this.fn.name, extra: [] } };
+        if (ob.k === "lazy" && !ob.target && this.program.lowering(ob.node)) {
+          fail(at, "unsupported-construct", `local functions that call each other (\`${ob.name}\` and \`${this.fn.source ?? this.fn.name}\`) are not supported: declare them outside the function, passing what they capture as parameters`);
+        }
         if (ob.k === "lazy") ob.target ??= this.program.lowerDecl({ k: "function", node: ob.node, name: ob.name, module: outer.mod }, outer);
         const target = ob.target!;
         return target.extra.length ? { k: "fn", target: { ...target, extra: target.extra.map((a) => this.captureOuter(a)) } } : { k: "fn", target };
@@ -1934,7 +1957,8 @@ export class FnLowerer {
   /** Calls `target` with the values `vals` (an argument left out: undefined); `nodes`: where each was written, for messages. */
   callWithVals(target: FnTarget, vals: readonly (Val | undefined)[], e: ts.Node, nodes: readonly ts.Node[] = []): Val {
     let fn = this.program.fns.get(target.fn)!;
-    let trees = sourceParams(fn, target.extra.length);
+    const self = fn === this.fn && this.outer !== undefined;
+    let trees = sourceParams(fn, self ? fn.params.length - this.ownParams : target.extra.length);
     // a differentiated array of records passed where the helper reads a constant one: the helper's variant that takes it flat
     const lists = trees.flatMap((tree, i) => (typeof tree === "number" && fn.params[tree].listOf !== undefined && vals[i] && this.listOf(vals[i]!) !== undefined ? [i] : []));
     if (lists.length) {
@@ -1960,7 +1984,9 @@ export class FnLowerer {
       else this.flattenTo(val, tree, args, at);
     });
     args.push(...target.extra);
+    if (self) for (let i = 0; i < this.ownParams; i++) args[i] ??= lit(undefined);
     const val = this.emitCall(target.fn, args, e);
+    if (self) this.selfCalls.push(this.b.stmts[this.b.stmts.length - 1] as Extract<Stmt, { k: "call" }>);
     if (target.tree === undefined || fn.outTree !== undefined) return val;
     return valOfTree(val.k === "tuple" ? val.items : [val], target.tree);
   }
