@@ -17,6 +17,8 @@ const fn = (body: string, sig = "x: number") => `export function f(${sig}) {\n  
 const ROWS: [string, string, string, RegExp[]][] = [
   ["void", fn("const u = ‸void 0;\n  return x;"), U, [/`void`/]],
   ["operator >>>", fn("return x ‸>>> 1;"), U, [/operator `>>>`/]],
+  ["push of a Tensor", fn("const hs: Tensor[] = [];\n  hs.push(‸x.exp());\n  return x.sum();", "x: Tensor"), U, [/`\.push` of a Tensor/, /cat/, /stack/]],
+  ["push of an array (a matrix's row)", fn("const m: number[][] = [];\n  m.push(‸[x, x]);\n  return x;"), U, [/`\.push` of an array/, /one flat array/]],
   ["local functions calling each other", fn("function even(n: number, a: number): number { return n <= 0 ? a : odd(n - 1, a * x); }\n  function odd(n: number, a: number): number { return n <= 0 ? a : ‸even(n - 1, a + x); }\n  return even(3, x);"), U, [/local functions that call each other \(`even` and `odd`\)/]],
   ["let of a record, then a property write (JavaScript shares the object)", `interface P { a: number; b: number }\n` + fn("const o: P = { a: x, b: 2 };\n  let q = o;\n  ‸q.a = x * x;\n  return o.a + q.b;"), U, [/write to `q\.a`/, /`q = o` \(line \d+\) makes two names of one object/, /const q = o/]],
   ["bigint", fn("const b = ‸10n;\n  return x;"), U, [/bigint/]],

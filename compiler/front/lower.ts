@@ -1671,7 +1671,12 @@ export class FnLowerer {
     const target = (e.expression as ts.PropertyAccessExpression).expression;
     for (const a of e.arguments) {
       if (ts.isSpreadElement(a)) fail(a, "unsupported-construct", "spread arguments of `.push` are not supported");
-      this.append(arr, [this.num(a)], target);
+      const val = this.expr(a);
+      if (val.k !== "atom" || val.t.k !== "num") {
+        const what = val.k === "atom" && val.t.k === "tensor" ? "a Tensor" : val.k === "atom" && val.t.k === "vec" ? "an array" : "this value";
+        fail(a, "unsupported-construct", `\`.push\` of ${what}: arrays the function builds hold numbers. Collect Tensors with \`cat\` or \`stack\` (\`all = cat([all, h.unsqueeze(0)], 0)\`), and a matrix's rows in one flat array (\`m.push(a, b)\`, read as \`m[i * n + j]\`)`);
+      }
+      this.append(arr, [val.a], target);
     }
     return { k: "atom", a: this.b.let("n", NUM, { k: "len", arr }), t: NUM };
   }
