@@ -1261,7 +1261,18 @@ export class FnLowerer {
       [K.EqualsEqualsEqualsToken]: "eq", [K.EqualsEqualsToken]: "eq", [K.ExclamationEqualsEqualsToken]: "ne", [K.ExclamationEqualsToken]: "ne",
     };
     if (arith[op]) return { k: "atom", a: b.p(arith[op]!, this.num(e.left), this.num(e.right)), t: NUM };
-    if (cmp[op]) return { k: "atom", a: b.p(cmp[op]!, this.num(e.left), this.num(e.right)), t: BOOL };
+    if (cmp[op]) {
+      const l = this.num(e.left);
+      const r = this.num(e.right);
+      // `b === undefined` (`b == null`): isundef, which reverse mode records rather than recomputes, since
+      // its tape of numbers holds an undefined as NaN (a helper's `b === undefined` was false in its reverse)
+      const undef = (a: Atom) => a.k === "lit" && (a.v === undefined || a.v === null);
+      if ((cmp[op] === "eq" || cmp[op] === "ne") && (undef(l) || undef(r))) {
+        const is = b.p("isundef", undef(l) ? r : l);
+        return { k: "atom", a: cmp[op] === "eq" ? is : b.p("not", is), t: BOOL };
+      }
+      return { k: "atom", a: b.p(cmp[op]!, l, r), t: BOOL };
+    }
     if (op === K.QuestionQuestionToken || op === K.QuestionQuestionEqualsToken) return this.nullish(e);
     // `i++, j--` (a for loop's update): the left for its effects, the right's value
     if (op === K.CommaToken) return (this.expr(e.left), this.expr(e.right));

@@ -909,13 +909,20 @@ export function renderScalar(p: ScalarProgram): string {
   p.helpers.forEach((h, k) => {
     const ps = ["p0", "p1"].slice(0, h.np);
     const defaulted = h.form === 1 && h.np === 2 && !h.vec;
-    const sig = [...ps.map((q, i) => (defaulted && i === 1 ? `${q} = 0.5` : `${q}: number`)), ...(h.vec ? ["w: number[]"] : [])].join(", ");
+    // (a parameter calls may omit, spelled three ways: a default value; optional, then `=== undefined`; optional, then `??=`)
+    const spelling = defaulted ? (k + h.body.length) % 3 : 0;
+    const sig = [...ps.map((q, i) => (defaulted && i === 1 ? (spelling === 0 ? `${q} = 0.5` : `${q}?: number`) : `${q}: number`)), ...(h.vec ? ["w: number[]"] : [])].join(", ");
+    // (spelling 1 reads p1 only through u1, whose other arm has p1 in a partial of p0: a reverse sweep that
+    // took that arm for an omitted p1 multiplies by undefined; p1 itself is never assigned, so its test is recomputed)
+    const entry = spelling === 1 ? ["  const u1 = p1 === undefined ? 0.5 : p1 * (1 + 0.5 * Math.tanh(p0));"] : spelling === 2 ? ["  p1 ??= 0.5;"] : [];
+    const own = spelling === 1 ? ["p0", "u1"] : ps;
     const sc = base({
-      scalars: [...ps], helpers: k, params: ps, vecs: [...consts, ...(h.vec ? [{ name: "w", type: "arr" as const, writable: false }] : [])],
+      // (an optional parameter is not read by local arrows: TypeScript does not narrow it inside them)
+      scalars: own, helpers: k, params: spelling ? ["p0"] : ps, vecs: [...consts, ...(h.vec ? [{ name: "w", type: "arr" as const, writable: false }] : [])],
       retKind: h.form === 2 ? "tuple" : "helper", outLen: h.form === 2 ? 2 : 1,
     });
-    const body = h.body.length ? accumulate(sc, () => renderBlock(h.body, sc), ps) : [];
-    const ret = `${renderE(h.ret, sc)}${live(sc, 0, 1)}`;
+    const body = [...entry, ...(h.body.length ? accumulate(sc, () => renderBlock(h.body, sc), spelling === 1 ? ["p0"] : ps) : [])];
+    const ret = `${renderE(h.ret, sc)}${live(sc, 0, 1)}${spelling === 1 ? " + 0.25 * u1" : ""}`;
     if (h.form === 2) lines.push(`function h${k}(${sig}): [number, number] {`, ...body, `  return [${ret}, ${renderE(h.ret2, sc)}];`, "}");
     else lines.push(`function h${k}(${sig}): number {`, ...body, `  return ${ret};`, "}");
   });
