@@ -826,6 +826,10 @@ export class FnLowerer {
           return this.bindPattern(el.name, rest, isConst, el);
         }
         let item: Val;
+        // (an element past the end of a tuple or of an array literal just made: its default value, as in JavaScript)
+        if (el.initializer && ((val.k === "tuple" && i >= val.items.length) || (val.k === "atom" && i >= (this.literalLength(val.a) ?? Infinity)))) {
+          return this.bindPattern(el.name, this.expr(el.initializer), isConst, el);
+        }
         if (val.k === "tuple") {
           if (i >= val.items.length) fail(el, "unsupported-construct", `the tuple has only ${val.items.length} elements`);
           item = val.items[i];
@@ -857,6 +861,19 @@ export class FnLowerer {
       const item = el.initializer && !val.keys.includes(key) ? this.expr(el.initializer) : this.field(val, key, el);
       this.bindPattern(el.name, el.initializer && val.keys.includes(key) ? this.orDefault(item, el.initializer) : item, isConst, el);
     }
+  }
+
+  /** The length of `a` where it is an array literal made by the current block, only lets since (else undefined). */
+  private literalLength(a: Atom): number | undefined {
+    if (a.k !== "var") return undefined;
+    const st = this.b.stmts;
+    for (let i = st.length - 1; i >= 0; i--) {
+      const s = st[i];
+      if (s.k === "let" && s.dst === a.name) return s.e.k === "veclit" ? s.e.items.length : undefined;
+      // (a load or a copy leaves it as it is; a store, a call or a branch may not)
+      if (s.k !== "let") return undefined;
+    }
+    return undefined;
   }
 
   /** `item` or, where it is undefined at run time, `init` (evaluated only then): `??`, a destructuring default. */
@@ -1777,6 +1794,18 @@ export class FnLowerer {
       if (prim === "hypot" && args.length === 0) return { k: "atom", a: lit(0), t: NUM };
       return { k: "atom", a: b.p(prim, ...args), t: NUM };
     }
+    // Number.isFinite / isNaN / isInteger and the global isFinite / isNaN of a number: comparisons (never differentiated)
+    const numberTest = this.numberPredicate(callee, e);
+    if (numberTest) {
+      if (e.arguments.length !== 1) fail(e, "arity", `\`${callee.getText()}\` takes one number here`);
+      const x = this.num(e.arguments[0]);
+      const finite = () => b.p("and", b.p("lt", x, lit(Infinity)), b.p("gt", x, lit(-Infinity)));
+      const a = numberTest === "isNaN" ? b.p("ne", x, x) : numberTest === "isFinite" ? finite() : b.p("and", finite(), b.p("eq", b.p("trunc", x), x));
+      return { k: "atom", a, t: BOOL };
+    }
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "console" && !this.lookup("console", e)) {
+      fail(e, "unsupported-construct", `\`${callee.getText()}\` is not supported in a differentiated function: derivative code runs the function's statements a different number of times (once per sweep, per chunk, per row); log outside it, around the marker's call`);
+    }
     // Array.from({ length: n }, f), Array.from(xs, f), Float64Array.from(xs, f): a new array of f's numbers (array-methods.ts)
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && !this.lookup(callee.expression.text, e) && e.arguments.length !== 1) {
       return arrayFrom(this, e, callee.expression.text);
@@ -2039,6 +2068,16 @@ export class FnLowerer {
     return fn.tupleResult ? { k: "tuple", items: vals } : vals[0];
   }
 
+  /** `Number.isFinite(x)`, `Number.isNaN`, `Number.isInteger`, the global `isFinite` / `isNaN` (not shadowed): which test. */
+  private numberPredicate(callee: ts.Expression, at: ts.Node): "isFinite" | "isNaN" | "isInteger" | undefined {
+    const tests = new Set(["isFinite", "isNaN", "isInteger"]);
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Number" && tests.has(callee.name.text) && !this.lookup("Number", at)) {
+      return callee.name.text as "isFinite" | "isNaN" | "isInteger";
+    }
+    if (ts.isIdentifier(callee) && (callee.text === "isFinite" || callee.text === "isNaN") && !this.lookup(callee.text, at)) return callee.text;
+    return undefined;
+  }
+
   markerOf(callee: ts.Expression): string | undefined {
     const name = jaccExportOf(callee, (n, at) => this.lookup(n, at));
     return name && MARKER_NAMES.has(name) ? name : undefined;
@@ -2157,3 +2196,4 @@ function leafVars(v: Val | Binding): string[] {
   if (v.k === "tuple") return v.items.flatMap(leafVars);
   return [];
 }
+
