@@ -189,8 +189,8 @@ export function adNewBatch(B: number, ...batches: unknown[]): Float32Array | Flo
 }
 
 /** An argument vmap does not batch (inDims null) where the function takes a number. */
-export function adPlainNumber(x: unknown, label: string, name: string): void {
-  if (typeof x !== "number") {
+export function adPlainNumber(x: unknown, label: string, name: string, omittable = false): void {
+  if (typeof x !== "number" && !(omittable && x === undefined)) {
     const what = x instanceof Tensor ? `a Tensor of shape ${fmtShape(x.shape)}` : Array.isArray(x) || ArrayBuffer.isView(x) ? `an array of ${(x as ArrayLike<unknown>).length}` : String(x);
     throw new TypeError(`${label}: argument \`${name}\` is not batched (inDims null) and must be a number, got ${what}`);
   }

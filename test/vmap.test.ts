@@ -354,3 +354,19 @@ export const batched = vmap(hessian((v: Tensor) => matrices(v, y).sum()));
 });
 
 test.run();
+
+test("vmap of a function with an optional parameter left out (inDims null for it): as PyTorch calls func(*args), the default applies in every row", async () => {
+  const m = await compileAndImport(
+    `import { vmap, jacrev } from "jacc";
+function f(x: number, s?: number): number { const k = s ?? 2; return Math.sin(x * k) + k; }
+export const plain = vmap(f, { inDims: [0, null] });
+export const derivative = vmap(jacrev(f), { inDims: [0, null] });
+export const row = f;`,
+    "vmap-optional",
+  );
+  const xs = [0.1, 0.5, -0.3];
+  assert.equal(Array.from(m.plain(xs).data), xs.map((x) => m.row(x)), "left out: the default in every row");
+  assert.equal(Array.from(m.plain(xs, 3).data), xs.map((x) => m.row(x, 3)), "given: that value");
+  assert.equal(Array.from(m.derivative(xs).data), xs.map((x) => 2 * Math.cos(2 * x)), "jacrev of the defaulted function, row by row");
+  assert.throws(() => m.plain(xs, [1, 2, 3]), /argument `s` is not batched \(inDims null\) and must be a number, got an array of 3/);
+});

@@ -255,7 +255,7 @@ export function buildVmap(ctx: Ctx, fName: string, spec: VmapSpec): string {
  * typed arrays or 1-D Tensors, batched vectors as Tensors or number[][]; the
  * number results become float64 Tensors of shape [B].
  */
-export function buildVmapEntry(ctx: Ctx, core: string, spec: VmapSpec, srcParams: Type[]): string {
+export function buildVmapEntry(ctx: Ctx, core: string, spec: VmapSpec, srcParams: Type[], omittable: readonly boolean[] = []): string {
   const c = ctx.fns.get(core)!;
   const names = new Names([...c.captures]);
   const fn: Fn = {
@@ -277,7 +277,8 @@ export function buildVmapEntry(ctx: Ctx, core: string, spec: VmapSpec, srcParams
     fn.vars.set(name, { k: "opaque" });
     if (spec.inDims[i] === null) {
       // a batch given where the function needs one plain number is an error, not a silent NaN
-      if (srcParams[i].k === "num") b.emit({ k: "effect", op: "ad.plainNumber", args: [v(name)], attrs: [spec.label, userName(p)] });
+      // (a parameter the caller may omit, `s?: number` or `s = 2`, may be undefined)
+      if (srcParams[i].k === "num") b.emit({ k: "effect", op: "ad.plainNumber", args: [v(name)], attrs: [spec.label, userName(p), !!omittable[i]] });
       return v(name);
     }
     const conv = srcParams[i].k === "num" ? "ad.batchVec" : "ad.batchTensor";

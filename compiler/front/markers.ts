@@ -370,7 +370,7 @@ export class MarkerCompiler {
         if (!topLevel) this.vmapLevels.set(core, nest);
         // inside another transform the core is differentiated; at the top level an entry converts arguments and results;
         // called inside a differentiated function, its batches of numbers become float64 Tensors [B] as at the top level
-        const fn = !topLevel ? (lowerer && !this.nestedVmap ? numbersAsTensors(this.ctx, core, f) : core) : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type));
+        const fn = !topLevel ? (lowerer && !this.nestedVmap ? numbersAsTensors(this.ctx, core, f) : core) : buildVmapEntry(this.ctx, core, spec, f.params.map((p) => p.type), f.params.map((_, i) => !!f.defaults?.[i] || (!!f.arity && i >= f.arity.min)));
         const built = this.program.fns.get(fn)!;
         if (f.inTrees) built.inTrees = f.inTrees; // (record arguments are flattened as for f)
         if (f.outTree !== undefined && !driverInfo.get(f)) built.outTree = f.outTree;

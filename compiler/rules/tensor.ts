@@ -38,5 +38,5 @@ export const effects: Record<string, { js: (a: string[], attrs?: unknown[]) => s
   // a top-level row loop's Jacobian block in place: every row's block has row 0's size (compiler/ad/batch-rows.ts)
   "ad.rowsSize": { js: (a) => `__jt.adRowsSize(${a.join(", ")});`, tangentArgs: [] },
   // vmap's entry: an unbatched number argument must be a number (attrs: label, name)
-  "ad.plainNumber": { js: (a, attrs) => `__jt.adPlainNumber(${a[0]}, ${JSON.stringify(attrs?.[0])}, ${JSON.stringify(attrs?.[1])});`, tangentArgs: [] },
+  "ad.plainNumber": { js: (a, attrs) => `__jt.adPlainNumber(${a[0]}, ${JSON.stringify(attrs?.[0])}, ${JSON.stringify(attrs?.[1])}${attrs?.[2] ? ", true" : ""});`, tangentArgs: [] },
 };
