@@ -353,7 +353,6 @@ export const batched = vmap(hessian((v: Tensor) => matrices(v, y).sum()));
   rows.forEach((r, b) => assert.equal([...H.select(0, b).data], [...(m.one(r) as Tensor).data], `row ${b}`));
 });
 
-test.run();
 
 test("vmap of a function with an optional parameter left out (inDims null for it): as PyTorch calls func(*args), the default applies in every row", async () => {
   const m = await compileAndImport(
@@ -370,3 +369,5 @@ export const row = f;`,
   assert.equal(Array.from(m.derivative(xs).data), xs.map((x) => 2 * Math.cos(2 * x)), "jacrev of the defaulted function, row by row");
   assert.throws(() => m.plain(xs, [1, 2, 3]), /argument `s` is not batched \(inDims null\) and must be a number, got an array of 3/);
 });
+
+test.run();

@@ -68,6 +68,9 @@ const FACTORIES = new Set(["tensor", "zeros", "ones", "full", "eye", "arange", "
 
 export const MARKER_NAMES = new Set(["jacobian", "jacrev", "jacfwd", "hessian", "grad", "vjp", "jvp", "vmap"]);
 
+/** A helper's function-valued parameters (source index) → the function a call gives, and the types of its captures. */
+export type FnArgs = ReadonlyMap<number, { target: FnTarget; types: Type[] }>;
+
 /** All IR functions of one compilation, lowered on demand from their declarations. */
 export class Program {
   fns = new Map<string, Fn>();
@@ -85,16 +88,20 @@ export class Program {
    * arrays of their numbers, differentiable (a variant of the function; without
    * them such arrays are constants read in place, constants.ts).
    */
-  lowerDecl(d: Extract<Decl, { k: "function" }>, outer?: FnLowerer, lists: readonly number[] = []): FnTarget {
-    const key = [...new Set(lists)].sort((a, b) => a - b).join(",");
+  lowerDecl(d: Extract<Decl, { k: "function" }>, outer?: FnLowerer, lists: readonly number[] = [], fnArgs?: FnArgs): FnTarget {
+    const listKey = [...new Set(lists)].sort((a, b) => a - b).join(",");
+    // (a helper taking functions is lowered once per function given: the caller's captures of each follow its own arguments)
+    const fnKey = fnArgs ? [...fnArgs].map(([i, a]) => `${i}=${a.target.fn}`).join(";") : "";
+    const key = fnKey ? `${listKey}|${fnKey}` : listKey;
+    const captured = fnArgs ? [...fnArgs.values()].flatMap((a) => a.target.extra) : [];
     const failed = this.failed.get(d.node)?.get(key);
     if (failed) throw failed; // the same diagnostic again, not a half-lowered function
     const known = this.byNode.get(d.node)?.get(key);
-    if (known && !outer) return { fn: known, extra: [] };
-    const name = this.fnNames.claim(key ? `${d.name}_flat` : d.name);
+    if (known && !outer) return { fn: known, extra: captured };
+    const name = this.fnNames.claim(fnKey ? `${d.name}_with_${[...fnArgs!.values()].map((a) => a.target.fn).join("_")}` : listKey ? `${d.name}_flat` : d.name);
     const named = this.byNode.get(d.node) ?? new Map<string, string>();
     this.byNode.set(d.node, named.set(key, name));
-    const lowerer = new FnLowerer(this, d.module, d.node, name, d.name, outer, new Set(key ? key.split(",").map(Number) : []));
+    const lowerer = new FnLowerer(this, d.module, d.node, name, d.name, outer, new Set(listKey ? listKey.split(",").map(Number) : []), fnArgs);
     this.fns.set(name, lowerer.fn);
     this.origins.set(name, { d, outer, lists: key });
     this.inProgress.add(d.node);
@@ -108,7 +115,7 @@ export class Program {
     } finally {
       this.inProgress.delete(d.node);
     }
-    return { fn: name, extra: lowerer.capturedArgs };
+    return { fn: name, extra: [...captured, ...lowerer.capturedArgs] };
   }
   private inProgress = new Set<ts.Node>();
   /** Whether the function `node` is being lowered (a call back into it from a function it calls). */
@@ -175,6 +182,8 @@ export class FnLowerer {
     readonly outer?: FnLowerer,
     /** the parameters (source indices) lowered as flat arrays of records' numbers (Program.lowerDecl) */
     private readonly listParams: ReadonlySet<number> = new Set(),
+    /** function-valued parameters (source indices) and the functions this variant is lowered for */
+    private readonly fnArgs?: FnArgs,
   ) {
     this.names = new Names();
     this.fn = { name, params: [], results: [], tupleResult: false, body: [], vars: new Map(), loc: locOf(node), source, captures: [] };
@@ -199,12 +208,25 @@ export class FnLowerer {
     this.declareResults(node.type);
     const defaults: [string, ts.Expression][] = [];
     const trees: Tree[] = [];
+    const fnCaptures: { name: string; type: Type; source: string }[] = [];
     let source = -1;
     for (const p of node.parameters) {
       if (ts.isIdentifier(p.name) && p.name.text === "this") continue; // a TypeScript `this` type annotation, not a parameter
       source++;
       if (!ts.isIdentifier(p.name)) fail(p, "unsupported-construct", "destructured parameters are not supported in a differentiated function");
       if (p.dotDotDotToken) fail(p, "unsupported-construct", "rest parameters are not supported in a differentiated function");
+      const given = this.fnArgs?.get(source);
+      if (given) {
+        // a function parameter of this variant: the function the call gives, its captures parameters of their own
+        const extra = given.target.extra.map((_, k) => {
+          const pn = this.names.claim(`${p.name.getText()}_${k}`);
+          this.fn.vars.set(pn, given.types[k]);
+          fnCaptures.push({ name: pn, type: given.types[k], source: p.name.getText() });
+          return v(pn);
+        });
+        this.bind(p.name.text, { k: "fn", target: { ...given.target, extra } });
+        continue;
+      }
       // a record or tuple of differentiable leaves: one flat parameter per leaf (JAX's tree_flatten)
       const shape = p.type && !this.typeFromNode(p.type) ? this.shapeOf(p.type, this.mod, p.name.text) : undefined;
       if (shape && typeof shape !== "string" && shape.k === "tuple") {
@@ -245,6 +267,11 @@ export class FnLowerer {
       (this.fn.defaults ??= []).push(!!p.initializer || !!p.questionToken);
     }
     if (trees.some((t) => typeof t !== "number")) this.fn.inTrees = trees;
+    // (the given functions' captures follow the own parameters, in the order Program.lowerDecl passes them)
+    for (const c of fnCaptures) {
+      this.fn.params.push(c);
+      (this.fn.defaults ??= []).push(false);
+    }
     this.ownParams = this.fn.params.length;
     // Default values: `if (p === undefined) p = default`, so they see earlier parameters.
     for (const [name, init] of defaults) {
@@ -1862,6 +1889,8 @@ export class FnLowerer {
       // grad(f), jacrev(f), hessian(f), vmap(f) as a value (`const df = grad(f); df(x)`): the function they stand for
       return { k: "fn", target: this.program.hooks.markerFn(e, this) };
     }
+    const higher = this.higherOrderCall(callee, e);
+    if (higher) return higher;
     let target: FnTarget;
     const cm = ts.isCallExpression(callee) ? this.markerOf(skipParens(callee.expression)) : undefined;
     if (cm) {
@@ -2066,6 +2095,41 @@ export class FnLowerer {
     const vals: Val[] = dsts.map((d, i) => ({ k: "atom", a: v(d), t: results[i] }));
     if (fn.outTree !== undefined) return valOfTree(vals, fn.outTree);
     return fn.tupleResult ? { k: "tuple", items: vals } : vals[0];
+  }
+
+  /**
+   * A call of a module-level function that takes functions (`rk4(f, t, y, h)`, `minimize(loss, x0)`): the
+   * helper is lowered once per function it is given, each a static target (a declaration, an arrow with
+   * its captures, a marker's result), so its calls of the parameter are ordinary calls every transform
+   * sees; undefined where the callee takes no function.
+   */
+  private higherOrderCall(callee: ts.Expression, e: ts.CallExpression): Val | undefined {
+    if (!ts.isIdentifier(callee)) return undefined;
+    let d = this.lookup(callee.text, callee) as Decl | Binding | undefined;
+    if (d && d.k === "import") {
+      const mod = loadImported(d.module, d.spec);
+      const ex = mod && findExport(mod, d.exported);
+      d = ex && ex.k === "function" ? ex : undefined;
+    }
+    if (!d || d.k !== "function") return undefined;
+    const decl = d;
+    const fnParams: number[] = [];
+    decl.node.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).forEach((p, i) => {
+      if (p.type && ts.isFunctionTypeNode(resolveType(p.type, decl.module).type)) fnParams.push(i);
+    });
+    if (!fnParams.length) return undefined;
+    if (e.arguments.some(ts.isSpreadElement)) fail(e, "unsupported-construct", "spread arguments are not supported");
+    const vals = e.arguments.map((a) => this.expr(a));
+    const fnArgs = new Map<number, { target: FnTarget; types: Type[] }>();
+    for (const i of fnParams) {
+      const val = vals[i];
+      if (!val || val.k !== "fn") fail(e.arguments[i] ?? e, "unsupported-construct", `argument ${i + 1} of \`${callee.text}\` must be a function jacc resolves statically (a function declaration, an arrow written here, a marker's result)`);
+      const types = val.target.extra.map((a) => (a.k === "var" ? this.fn.vars.get(a.name) ?? NUM : NUM));
+      fnArgs.set(i, { target: val.target, types });
+    }
+    const target = this.program.lowerDecl(decl, undefined, [], fnArgs);
+    const rest = (xs: readonly unknown[]) => xs.filter((_, i) => !fnArgs.has(i));
+    return this.callWithVals(target, rest(vals) as Val[], e, rest(e.arguments) as ts.Node[]);
   }
 
   /** `Number.isFinite(x)`, `Number.isNaN`, `Number.isInteger`, the global `isFinite` / `isNaN` (not shadowed): which test. */
