@@ -6,6 +6,7 @@ import ts from "typescript";
 import { type Atom, type Fn, type Stmt, TENSOR, v, hasList, isListTree, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, type TreeList, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
+import { usesTape } from "../ad/vjp.js";
 import { BatchError, buildVmap, buildVmapEntry, type VmapSpec } from "../ad/batch.js";
 import { buildNestedVmap, type VmapLevels } from "../ad/batch-nested.js";
 import { gradSources, hessSources } from "../ad/grad-line.js";
@@ -452,6 +453,8 @@ export class MarkerCompiler {
         // (captured variables are constants to this vjp; the enclosing transform differentiates through them)
         const own = f.params.length - captured;
         differentiable(f, f.params.slice(0, own).map((_, i) => i), args[1], marker);
+        // (jacrev and grad of such a function run forward mode over its inner sweep; vjp's function has no such form yet)
+        if (usesTape(this.ctx.fns, target.fn)) fail(args[0], "unsupported-construct", `\`vjp\` of a function that itself runs a reverse sweep (a \`grad\`, \`jacrev\`, \`hessian\` or \`vjp\` inside it) is not supported yet: use \`grad\`, \`jacrev\` or \`jacobian\` of it`);
         const fn = buildVjp(this.ctx, target.fn, hasAux, own);
         return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn, extra: target.extra };
       }
