@@ -291,6 +291,16 @@ class VjpTransform {
     return new Set([...cand].filter((x) => written.has(x)));
   }
 
+  /**
+   * `send()` into `b`: for an element of a tracked array, only where a load read it since its write
+   * (its flag), else always. `pastEnd`: the index may be past the array's end (a store's).
+   */
+  private ifHit(b: Builder, x: string, index: Atom, pastEnd: boolean, send: () => void): void {
+    if (!this.tracked.has(x)) return send();
+    const h = b.let("hit", NUM, { k: "load", arr: v(this.hit(x)), index, ...(pastEnd ? { orZero: true as const } : {}) });
+    b.emit({ k: "if", cond: b.p("gt", h, lit(0)), then: b.sub(send), else: [] });
+  }
+
   /** The flag array of a tracked array's cotangent (allocated and forgotten with it). */
   private hit(x: string): string {
     let h = this.hits.get(x);
@@ -722,19 +732,12 @@ class VjpTransform {
       case "store": {
         if (s.arr.k === "var" && this.isActive(s.arr)) {
           const bar = this.ensureVecBar(sub, s.arr.name);
-          const tracked = this.tracked.has(s.arr.name);
-          if (this.isActive(s.value)) {
-            // (0 where the write was past the end of a typed array, which dropped it, as JavaScript does)
-            const send = (b: Builder) => this.accumulate(b, s.value, b.let("ct", NUM, { k: "load", arr: v(bar), index: s.index, orZero: true }));
-            if (!tracked) send(sub);
-            else {
-              // (only an element a load read since: its flag)
-              const h = sub.let("hit", NUM, { k: "load", arr: v(this.hit(s.arr.name)), index: s.index, orZero: true });
-              sub.emit({ k: "if", cond: sub.p("gt", h, lit(0)), then: sub.sub(() => send(sub)), else: [] });
-            }
+          // (0 where the write was past the end of a typed array, which dropped it, as JavaScript does)
+          if (this.isActive(s.value)) this.ifHit(sub, s.arr.name, s.index, true, () => this.accumulate(sub, s.value, sub.let("ct", NUM, { k: "load", arr: v(bar), index: s.index, orZero: true })));
+          if (!s.accum) {
+            sub.emit({ k: "store", arr: v(bar), index: s.index, value: lit(0) });
+            if (this.tracked.has(s.arr.name)) sub.emit({ k: "store", arr: v(this.hit(s.arr.name)), index: s.index, value: lit(0) });
           }
-          if (!s.accum) sub.emit({ k: "store", arr: v(bar), index: s.index, value: lit(0) });
-          if (!s.accum && tracked) sub.emit({ k: "store", arr: v(this.hit(s.arr.name)), index: s.index, value: lit(0) });
         }
         if (s.arr.k === "var") {
           const old = this.names.claim("old");
@@ -923,12 +926,7 @@ class VjpTransform {
       switch (e.k) {
         case "veclit":
           e.items.forEach((a, k) => {
-            if (!this.isActive(a)) return;
-            const send = (b: Builder) => this.accumulate(b, a, b.let("ct", NUM, { k: "load", arr: v(bar), index: lit(k) }));
-            if (!this.tracked.has(x)) return send(b);
-            // (only an item a load read: its flag)
-            const h = b.let("hit", NUM, { k: "load", arr: v(this.hit(x)), index: lit(k) });
-            b.emit({ k: "if", cond: b.p("gt", h, lit(0)), then: b.sub(() => send(b)), else: [] });
+            if (this.isActive(a)) this.ifHit(b, x, lit(k), false, () => this.accumulate(b, a, b.let("ct", NUM, { k: "load", arr: v(bar), index: lit(k) })));
           });
           break;
         case "tdata":

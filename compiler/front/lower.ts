@@ -68,6 +68,8 @@ const FACTORIES = new Set(["tensor", "zeros", "ones", "full", "eye", "arange", "
 
 export const MARKER_NAMES = new Set(["jacobian", "jacrev", "jacfwd", "hessian", "grad", "vjp", "jvp", "vmap"]);
 
+const NUMBER_TESTS = new Set(["isFinite", "isNaN", "isInteger"]);
+
 /** A helper's function-valued parameters (source index) → the function a call gives, and the types of its captures. */
 export type FnArgs = ReadonlyMap<number, { target: FnTarget; types: Type[] }>;
 
@@ -118,6 +120,20 @@ export class Program {
     return { fn: name, extra: [...captured, ...lowerer.capturedArgs] };
   }
   private inProgress = new Set<ts.Node>();
+
+  /** The function-valued parameters (source indices) of a declaration, read once (every call of it asks). */
+  functionParams(d: Extract<Decl, { k: "function" }>): number[] {
+    let out = this.fnParamsOf.get(d.node);
+    if (!out) {
+      out = [];
+      d.node.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).forEach((p, i) => {
+        if (p.type && ts.isFunctionTypeNode(resolveType(p.type, d.module).type)) out!.push(i);
+      });
+      this.fnParamsOf.set(d.node, out);
+    }
+    return out;
+  }
+  private fnParamsOf = new Map<ts.Node, number[]>();
   /** Whether the function `node` is being lowered (a call back into it from a function it calls). */
   lowering(node: ts.Node): boolean {
     return this.inProgress.has(node);
@@ -1320,37 +1336,27 @@ export class FnLowerer {
     if (op === K.QuestionQuestionToken || op === K.QuestionQuestionEqualsToken) return this.nullish(e);
     // `i++, j--` (a for loop's update): the left for its effects, the right's value
     if (op === K.CommaToken) return (this.expr(e.left), this.expr(e.right));
-    if (op === K.EqualsToken && ts.isArrayLiteralExpression(e.left) && ts.isArrayLiteralExpression(skipParens(e.right))) {
-      // [a, b] = [b, a + b]: every right-hand element evaluated before any is assigned
-      const right = skipParens(e.right) as ts.ArrayLiteralExpression;
-      const lefts = e.left.elements;
-      if ([...lefts, ...right.elements].some((x) => ts.isSpreadElement(x))) fail(e, "unsupported-construct", "spread elements in a destructuring assignment are not supported");
-      const parts = right.elements.map((el) => {
-        const it = this.expr(el);
-        return it.k === "atom" ? { k: "atom" as const, a: b.let("t", it.t, { k: "atom", a: it.a }), t: it.t } : it;
-      });
-      lefts.forEach((el, i) => {
-        if (ts.isOmittedExpression(el)) return;
-        const part = parts[i];
-        if (!part) fail(el, "unsupported-construct", `nothing to assign to \`${el.getText()}\`: the right-hand array has ${parts.length} element(s)`);
-        if (part.k === "tuple" && part.keys) this.assignRecord(el, part, e);
-        else this.assignTo(el, this.atomOf(part, right.elements[i]), e);
-      });
-      return { k: "tuple", items: parts };
-    }
     if (op === K.EqualsToken) {
-      const val = this.expr(e.right);
-      if (val.k === "atom" && val.t.k === "vec" && ts.isArrayLiteralExpression(e.left)) {
+      const pattern = ts.isArrayLiteralExpression(e.left) ? e.left : undefined;
+      // ([a, b] = [b, a + b]: the right-hand array literal as a tuple, each element its own value)
+      const val = pattern && ts.isArrayLiteralExpression(skipParens(e.right)) ? this.expr(e.right, false, "tuple") : this.expr(e.right);
+      if (pattern?.elements.some((x) => ts.isSpreadElement(x))) fail(e, "unsupported-construct", "rest elements in a destructuring assignment are not supported");
+      if (pattern && val.k === "atom" && val.t.k === "vec") {
         // [a, b] = xs: the elements read before any is assigned
-        if (e.left.elements.some((x) => ts.isSpreadElement(x))) fail(e, "unsupported-construct", "rest elements in a destructuring assignment are not supported");
-        const parts = e.left.elements.map((el, i) => (ts.isOmittedExpression(el) ? undefined : b.let("t", NUM, { k: "load", arr: val.a, index: lit(i) })));
-        e.left.elements.forEach((el, i) => parts[i] && this.assignTo(el as ts.Expression, parts[i]!, e));
+        const parts = pattern.elements.map((el, i) => (ts.isOmittedExpression(el) ? undefined : b.let("t", NUM, { k: "load", arr: val.a, index: lit(i) })));
+        pattern.elements.forEach((el, i) => parts[i] && this.assignTo(el, parts[i]!, e));
         return val;
       }
-      if (val.k === "tuple" && ts.isArrayLiteralExpression(e.left)) {
-        // [a, b] = [b, a]: evaluate every right-hand part before assigning.
-        const parts = val.items.map((it) => (it.k === "atom" ? b.let("t", it.t, { k: "atom", a: it.a }) : this.atomOf(it, e)));
-        e.left.elements.forEach((el, i) => this.assignTo(el as ts.Expression, parts[i], e));
+      if (pattern && val.k === "tuple") {
+        // [a, b] = [b, a]: every right-hand part evaluated (copied) before any is assigned
+        const parts = val.items.map((it) => (it.k === "atom" ? { k: "atom" as const, a: b.let("t", it.t, { k: "atom", a: it.a }), t: it.t } : it));
+        pattern.elements.forEach((el, i) => {
+          if (ts.isOmittedExpression(el)) return;
+          const part = parts[i];
+          if (!part) fail(el, "unsupported-construct", `nothing to assign to \`${el.getText()}\`: the right-hand side has ${parts.length} element(s)`);
+          if (part.k === "tuple" && part.keys) this.assignRecord(el, part, e);
+          else this.assignTo(el, this.atomOf(part, e), e);
+        });
         return val;
       }
       if (val.k === "tuple" && val.keys) {
@@ -2113,10 +2119,7 @@ export class FnLowerer {
     }
     if (!d || d.k !== "function") return undefined;
     const decl = d;
-    const fnParams: number[] = [];
-    decl.node.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this")).forEach((p, i) => {
-      if (p.type && ts.isFunctionTypeNode(resolveType(p.type, decl.module).type)) fnParams.push(i);
-    });
+    const fnParams = this.program.functionParams(decl);
     if (!fnParams.length) return undefined;
     if (e.arguments.some(ts.isSpreadElement)) fail(e, "unsupported-construct", "spread arguments are not supported");
     const vals = e.arguments.map((a) => this.expr(a));
@@ -2134,8 +2137,7 @@ export class FnLowerer {
 
   /** `Number.isFinite(x)`, `Number.isNaN`, `Number.isInteger`, the global `isFinite` / `isNaN` (not shadowed): which test. */
   private numberPredicate(callee: ts.Expression, at: ts.Node): "isFinite" | "isNaN" | "isInteger" | undefined {
-    const tests = new Set(["isFinite", "isNaN", "isInteger"]);
-    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Number" && tests.has(callee.name.text) && !this.lookup("Number", at)) {
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Number" && NUMBER_TESTS.has(callee.name.text) && !this.lookup("Number", at)) {
       return callee.name.text as "isFinite" | "isNaN" | "isInteger";
     }
     if (ts.isIdentifier(callee) && (callee.text === "isFinite" || callee.text === "isNaN") && !this.lookup(callee.text, at)) return callee.text;

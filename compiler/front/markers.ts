@@ -186,9 +186,6 @@ export interface Built {
   extra?: Atom[];
 }
 
-/** The markers that take a local function capturing variables inside a differentiated function (buildInner). */
-const CAPTURING_MARKERS = new Set(["grad", "jacrev", "jacfwd", "hessian", "vmap", "jacobian", "vjp", "jvp"]);
-
 export class MarkerCompiler {
   /**
    * `unpatternable`: why the Hessian's pattern twin (compiler/emit/pattern.ts) cannot follow function
@@ -302,9 +299,9 @@ export class MarkerCompiler {
     // parameters of its IR function, which the marker leaves alone (argnums count the function's own parameters;
     // vmap's inDims give them null) and the call passes (lower.ts callTarget), so outer transforms differentiate through them.
     const captured = target.extra.length;
-    const takesCaptures = CAPTURING_MARKERS.has(marker);
-    if (captured && (!lowerer || !takesCaptures || this.program.fns.get(target.fn)!.inTrees)) {
-      fail(args[0], "unsupported-construct", `a local function that captures variables of the differentiated function cannot be passed to \`${marker}\`${takesCaptures ? " when it takes records or tuples" : ""}; pass them as parameters`);
+    // (every marker takes one inside a differentiated function, unless it takes records or tuples)
+    if (captured && (!lowerer || this.program.fns.get(target.fn)!.inTrees)) {
+      fail(args[0], "unsupported-construct", `a local function that captures variables of the differentiated function cannot be passed to \`${marker}\` when it takes records or tuples; pass them as parameters`);
     }
     let f = this.program.fns.get(target.fn)!;
     // the variant of f that takes the arrays of records it differentiates as flat vectors of their numbers

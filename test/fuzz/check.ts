@@ -50,11 +50,12 @@ import { repoRoot } from "../util/compile.js";
 import { typeCheck, type TypeError } from "./typecheck.js";
 import { magnitudeAt } from "./magnitude.js";
 import { SEED_SCALES, seedNoiseCode, seedSpread, spreadAllowance, type Spread } from "./seed-noise.js";
+import { type Arg, copyArg, flatLeaf, sizeOf } from "./values.js";
 
 export type Prop = "first" | "second" | "vmap" | "types";
 export const ALL_PROPS: Prop[] = ["first", "second", "vmap", "types"];
 
-export type Arg = number | number[] | Float64Array | Tensor;
+export type { Arg };
 type Vec = Float64Array;
 
 /** What the checker needs to know about a program, whatever generated it. */
@@ -198,8 +199,6 @@ export function normalize(msg: string, keepQuoted = false): string {
 
 // ---------------------------------------------------------------- values
 
-const copyArg = (a: Arg): Arg => (typeof a === "number" ? a : a instanceof Tensor ? new Tensor(Float64Array.from(a.data), a.shape) : a.slice());
-const sizeOf = (a: Arg) => (typeof a === "number" ? 1 : a instanceof Tensor ? a.data.length : a.length);
 const shapeOf = (a: Arg): number[] => (typeof a === "number" ? [] : a instanceof Tensor ? [...a.shape] : [a.length]);
 const elem = (a: Arg, e: number): number => (typeof a === "number" ? a : a instanceof Tensor ? a.data[e] : a[e]);
 function withElem(a: Arg, e: number, v: number): Arg {
@@ -234,7 +233,7 @@ const show = (v: Vec) => (v.length <= 16 ? `[${[...v].map((x) => +x.toPrecision(
 /** f's outputs, flattened leaf by leaf. */
 function leaves(s: Subject, y: unknown): Vec[] {
   const parts = s.tuple ? (y as unknown[]) : [y];
-  return parts.map((p) => (typeof p === "number" ? Float64Array.of(p) : p instanceof Tensor ? Float64Array.from(p.data) : Float64Array.from(p as ArrayLike<number>)));
+  return parts.map(flatLeaf);
 }
 
 /** Flat values of a block after checking its structure (SPEC §3). */

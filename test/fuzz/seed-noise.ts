@@ -24,8 +24,7 @@
 // entered nonlinearly, a bug of another kind, would spread by far more).
 import { Tensor } from "jacc";
 import type { Subject } from "./check.js";
-
-type Arg = number | number[] | Float64Array | Tensor;
+import { type Arg, copyArg, flatLeaf, sizeOf } from "./values.js";
 
 export const SEED_SCALES = [1, 3, 5, 7, 1 / 3];
 /** the largest spread that is still taken for rounding (relative to 1 + |entry|) */
@@ -47,10 +46,6 @@ export function seedNoiseCode(s: Subject): string {
   ].join("\n");
 }
 
-const size = (a: Arg) => (typeof a === "number" ? 1 : a instanceof Tensor ? a.data.length : a.length);
-const flat = (v: unknown): Float64Array =>
-  typeof v === "number" ? Float64Array.of(v) : v instanceof Tensor ? Float64Array.from(v.data) : Float64Array.from(v as ArrayLike<number>);
-const copy = (a: Arg): Arg => (typeof a === "number" ? a : a instanceof Tensor ? new Tensor(Float64Array.from(a.data), a.shape) : a.slice());
 
 /** A value shaped like `like` (an argument or an output leaf), zero but for `v` at element e (none for e < 0). */
 function basis(like: unknown, e: number, v: number): unknown {
@@ -77,10 +72,10 @@ export interface Spread {
  * column per input element) and by vjp (one row per output element).
  */
 export function seedSpread(s: Subject, mod: { f: (...a: Arg[]) => unknown; jv: (...a: unknown[]) => unknown; vj: (...a: Arg[]) => unknown }, args: Arg[], i: number, j: number): Spread {
-  const y = mod.f(...args.map(copy));
+  const y = mod.f(...args.map(copyArg));
   const outs = s.tuple ? (y as unknown[]) : [y];
-  const m = flat(outs[i]).length;
-  const n = size(args[j]);
+  const m = flatLeaf(outs[i]).length;
+  const n = sizeOf(args[j]);
   const lo = (k: number) => new Float64Array(k).fill(Infinity);
   const hi = (k: number) => new Float64Array(k).fill(-Infinity);
   const [fLo, fHi, rLo, rHi] = [lo(m * n), hi(m * n), lo(m * n), hi(m * n)];
@@ -91,14 +86,14 @@ export function seedSpread(s: Subject, mod: { f: (...a: Arg[]) => unknown; jv: (
   for (const sc of SEED_SCALES) {
     for (let e = 0; e < n; e++) {
       const tangents = args.map((a, k) => basis(a, k === j ? e : -1, sc));
-      const [, out] = mod.jv(...args.map(copy), ...tangents) as [unknown, unknown];
-      const col = flat(s.tuple ? (out as unknown[])[i] : out);
+      const [, out] = mod.jv(...args.map(copyArg), ...tangents) as [unknown, unknown];
+      const col = flatLeaf(s.tuple ? (out as unknown[])[i] : out);
       for (let q = 0; q < m; q++) note(fLo, fHi, q * n + e, col[q] / sc);
     }
-    const [, back] = mod.vj(...args.map(copy)) as [unknown, (ct: unknown) => unknown[]];
+    const [, back] = mod.vj(...args.map(copyArg)) as [unknown, (ct: unknown) => unknown[]];
     for (let q = 0; q < m; q++) {
       const leaves = outs.map((o, k) => basis(o, k === i ? q : -1, sc));
-      const row = flat(back(s.tuple ? leaves : leaves[0])[j]);
+      const row = flatLeaf(back(s.tuple ? leaves : leaves[0])[j]);
       for (let e = 0; e < n; e++) note(rLo, rHi, q * n + e, row[e] / sc);
     }
   }
