@@ -357,6 +357,74 @@ test("fuzz/oracle: modes that differ by their own rounding (a tangent multiplied
   assert.ok(stats.noiseExplained > before, "jacfwd and jacrev differed beyond 1e-8 and the program's magnitude (else this test checks nothing)");
 });
 
+// Seed 20480029 shrunk (test/fuzz/OPEN.md): s1 is multiplied 24 times by factors up to 1.5·1.38, reaching
+// −8.6e306, and s1's tangent overflows in forward mode (∞ · 0 in tanh's derivative: NaN) where the
+// derivative is 11201.5 and reverse mode gives it
+const OVERFLOWED = `const C0 = [-0.3, 0];
+const C1 = [0, 0, 0];
+export function f(x0: number[], s1: number): [number, number] {
+  let acc = 0;
+  if (acc >= x0[0 % x0.length]) {
+    const g0 = (t: number): number => acc;
+  }
+  else {
+    for (const e1 of C1) {
+      let it2 = 0;
+      while ((e1 >= e1 && e1 >= e1) && it2 < 4) {
+        it2++;
+        s1 *= 1 + 0.5 * Math.tanh(((1.2 + Math.sin(C0[0 % C0.length])) ** s1));
+        s1 *= 1 + 0.5 * Math.tanh(Math.exp(Math.sin(acc)));
+        const [d3, d4] = [e1, e1];
+      }
+      let i5 = 0;
+      while (i5 < 1 && e1 > (s1 / (1 + x0[(i5 + 0) % x0.length] ** 2))) {
+        let v6 = Math.exp(Math.sin(e1));
+        acc += Math.sin(v6);
+        i5++;
+      }
+    }
+    if (true) return [x0[0 % x0.length], s1];
+  }
+  return [x0[0 % x0.length] + 0.5 * (acc), acc + 0.5 * (s1)];
+}`;
+
+test("fuzz/oracle: a derivative non-finite in one mode as IEEE arithmetic gives it (overflow.ts) is not a failure; one forward mode computes finite is", async () => {
+  const { stats } = await import("./fuzz/check.js");
+  const s = (source: string, params: { name: string; type: string }[], outShapes: number[][], points: unknown[][]) =>
+    ({ source, params, outShapes, tuple: outShapes.length > 1, scalarOut: false, points: points as never });
+  let before = stats.overflowExplained;
+  // the tangent's own overflow: the block again with seeds scaled by 2^-300 gives jacrev's 11201.5
+  const shrunk = s(OVERFLOWED, [{ name: "x0", type: "number[]" }, { name: "s1", type: "number" }], [[], []], [[[0.00329], -1.551148]]);
+  assert.equal((await check(shrunk, ["first"], false)).map((f) => f.category), []);
+  assert.ok(stats.overflowExplained > before, "jacfwd gave NaN there (else this test checks nothing)");
+  // a zero seed through another output's ∞ (functorch 1.13 gives these numbers: jacrev (NaN, NaN), jacfwd (0, NaN))
+  before = stats.overflowExplained;
+  const lanes = s(`export function f(x: number): [number, number] {\n  return [0, x * (1 + 0.5 * Math.tanh(0.9045 ** x))];\n}`, [{ name: "x", type: "number" }], [[], []], [[-20000]]);
+  assert.equal((await check(lanes, ["first"], false)).map((f) => f.category), []);
+  assert.ok(stats.overflowExplained > before);
+});
+
+test("fuzz/overflow: a zero seed is excused only in a lane that runs through a derivative non-finite in both modes", async () => {
+  const { zeroSeedLane } = await import("./fuzz/overflow.js");
+  const v = (...x: number[]) => Float64Array.from(x);
+  // two outputs, one input: jacrev's row for output 0 NaN where output 1's derivative is NaN in both modes
+  const J = { reverse: [[v(NaN)], [v(NaN)]], forward: [[v(0)], [v(NaN)]], outSizes: [1, 1], inSizes: [1] };
+  assert.ok(zeroSeedLane(J, "reverse", 0, 0, 0));
+  // a NaN that only reverse mode computes (a zero cotangent through an overflowed value the run does not use,
+  // fixtures/scalar/untaken_paths.ts): forward mode finite everywhere, no excuse
+  const untaken = { reverse: [[v(NaN)], [v(2)]], forward: [[v(0)], [v(2)]], outSizes: [1, 1], inSizes: [1] };
+  assert.not.ok(zeroSeedLane(untaken, "reverse", 0, 0, 0));
+  // nor where only reverse mode is non-finite in the other lane too
+  const oneMode = { reverse: [[v(NaN)], [v(NaN)]], forward: [[v(0)], [v(3)]], outSizes: [1, 1], inSizes: [1] };
+  assert.not.ok(zeroSeedLane(oneMode, "reverse", 0, 0, 0));
+  // forward lanes are input elements: an array input's element 1 NaN where element 0's derivative is NaN in both
+  const fwd = { reverse: [[v(NaN, 4)]], forward: [[v(NaN, NaN)]], outSizes: [1], inSizes: [2] };
+  assert.ok(zeroSeedLane(fwd, "forward", 0, 0, 1));
+  // …but not a reverse NaN in the same row: a row is one reverse lane
+  const row = { reverse: [[v(NaN, NaN)]], forward: [[v(NaN, 4)]], outSizes: [1], inSizes: [2] };
+  assert.not.ok(zeroSeedLane(row, "reverse", 0, 0, 1));
+});
+
 test("fuzz/seed-noise: scaled seeds measure each mode's rounding; a well-conditioned derivative spreads by ulps, so a wrong term stands", async () => {
   const { measureSpread } = await import("./fuzz/check.js");
   const { spreadAllowance, SPREAD_CAP } = await import("./fuzz/seed-noise.js");

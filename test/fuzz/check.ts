@@ -17,7 +17,9 @@
 // largest value the program computes (magnitude.ts: the rounding two modes
 // may legitimately differ by); where a mode still differs from jacrev, jvp and
 // vjp with scaled seeds measure each mode's own rounding noise at the point
-// (seed-noise.ts), and only a difference within both is excused.
+// (seed-noise.ts), and only a difference within both is excused. A derivative
+// non-finite in one mode only, or non-finite against finite differences, is
+// excused only as overflow.ts says (IEEE 0 · ∞, as PyTorch gives it).
 // plus the result structure of SPEC §3 (a number when both sides are numbers,
 // else a float64 Tensor of shape out.shape ++ in.shape; arrays for tuples).
 //
@@ -48,8 +50,9 @@ import { Tensor } from "jacc";
 import { compileModule, formatDiagnostic } from "../../compiler/index.js";
 import { repoRoot } from "../util/compile.js";
 import { typeCheck, type TypeError } from "./typecheck.js";
-import { magnitudeAt } from "./magnitude.js";
-import { SEED_SCALES, seedNoiseCode, seedSpread, spreadAllowance, type Spread } from "./seed-noise.js";
+import { measureAt } from "./magnitude.js";
+import { OVERFLOW_SCALE, zeroSeedLane, type Jacobians, type Mode } from "./overflow.js";
+import { SEED_SCALES, seedNoiseCode, seededBlock, seedSpread, spreadAllowance, type Spread } from "./seed-noise.js";
 import { type Arg, copyArg, flatLeaf, sizeOf } from "./values.js";
 
 export type Prop = "first" | "second" | "vmap" | "types";
@@ -86,6 +89,20 @@ export interface Failure {
   block?: [number, number];
 }
 
+/** What checkPointRounded has measured at a point, each only once a mismatch asked for it. */
+interface Evidence {
+  /** the program's largest value (magnitude.ts), 0 where too small to widen anything */
+  magnitude: number;
+  /** the program computed ±∞ or NaN at the point */
+  nonFinite: boolean;
+  /** block "i,j" → each mode's spread under scaled seeds (seed-noise.ts) */
+  noise: Map<string, Spread>;
+  /** block "i,j" → each mode's value with seeds scaled by OVERFLOW_SCALE (overflow.ts) */
+  scaled: Map<string, { forward: Vec; reverse: Vec }>;
+  /** an overflow.ts excuse was used on this attempt */
+  overflowUsed: boolean;
+}
+
 export interface Stats {
   points: number;
   skippedNonFinite: number;
@@ -99,8 +116,10 @@ export interface Stats {
   roundingExplained: number;
   /** points where two modes differed beyond that but within their own rounding noise under scaled seeds (seed-noise.ts) */
   noiseExplained: number;
+  /** points where a derivative was non-finite in one mode or against finite differences as IEEE arithmetic gives it (overflow.ts) */
+  overflowExplained: number;
 }
-export const stats: Stats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0, vmapRows: 0, adUnstable: 0, roundingExplained: 0, noiseExplained: 0 };
+export const stats: Stats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0, vmapRows: 0, adUnstable: 0, roundingExplained: 0, noiseExplained: 0, overflowExplained: 0 };
 
 // ---------------------------------------------------------------- module text and compilation
 
@@ -380,14 +399,14 @@ function finite(vs: Vec[]): boolean {
   return vs.every((v) => v.every(Number.isFinite));
 }
 
-/** Elementwise comparison; returns a message for the first mismatch. */
-function compare(actual: Vec, expected: Vec, tol: (i: number) => number): string | undefined {
+/** Elementwise comparison; returns a message for the first mismatch that `excused` does not accept. */
+function compare(actual: Vec, expected: Vec, tol: (i: number) => number, excused?: (i: number) => boolean): string | undefined {
   if (actual.length !== expected.length) return `${actual.length} values, expected ${expected.length}`;
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i];
     const b = expected[i];
     const ok = Number.isNaN(b) ? Number.isNaN(a) : !Number.isFinite(b) ? a === b : Math.abs(a - b) <= tol(i);
-    if (!ok) return `element ${i} is ${a}, expected ${b}\n    actual   ${show(actual)}\n    expected ${show(expected)}`;
+    if (!ok && !excused?.(i)) return `element ${i} is ${a}, expected ${b}\n    actual   ${show(actual)}\n    expected ${show(expected)}`;
   }
   return undefined;
 }
@@ -511,37 +530,48 @@ const numericMismatch = (category: string) => /^(first|second): .* vs /.test(cat
  * value is small and the widening nothing.
  */
 async function checkPointRounded(s: Subject, mod: any, args: Arg[], p: number, prop: Prop): Promise<void> {
-  let magnitude = 0;
+  const ev: Evidence = { magnitude: 0, nonFinite: false, noise: new Map(), scaled: new Map(), overflowUsed: false };
+  const { noise, scaled } = ev;
   let measured = false;
-  // block [out i][in j] → what two modes may differ by there, from scaled seeds (seed-noise.ts)
-  const noise = new Map<string, Spread>();
   for (let attempt = 0; ; attempt++) {
+    ev.overflowUsed = false;
     try {
-      checkPoint(s, mod, args, p, prop, magnitude, noise, attempt === 0);
-      if (noise.size) stats.noiseExplained++;
+      checkPoint(s, mod, args, p, prop, ev, attempt === 0);
+      if (ev.overflowUsed) stats.overflowExplained++;
+      else if (noise.size) stats.noiseExplained++;
       else if (attempt) stats.roundingExplained++;
       return;
     } catch (e) {
       if (!(e instanceof Fail) || !numericMismatch(e.failure.category)) throw e;
       if (!measured) {
         measured = true;
-        magnitude = await magnitudeAt(s.imports ?? "", s.source, outDir, () => args.map(copyArg));
-        if (EPS * magnitude >= 1e-10) continue;
-        magnitude = 0;
+        const m = await measureAt(s.imports ?? "", s.source, outDir, () => args.map(copyArg));
+        ev.magnitude = EPS * m.max >= 1e-10 ? m.max : 0;
+        ev.nonFinite = m.nonFinite;
+        if (ev.magnitude || ev.nonFinite) continue;
       }
       const b = e.failure.block;
       const key = b && `${b[0]},${b[1]}`;
-      if (b && key && !noise.has(key)) {
-        const spread = await measureSpread(s, args, b[0], b[1]);
-        if (spread) {
-          noise.set(key, spread);
-          continue;
-        }
+      if (b && key && !noise.has(key) && !scaled.has(key)) {
+        const [spread, block] = await Promise.all([measureSpread(s, args, b[0], b[1]), measureScaled(s, args, b[0], b[1])]);
+        if (spread) noise.set(key, spread);
+        if (block) scaled.set(key, block);
+        if (spread || block) continue;
       }
+      const magnitude = ev.magnitude;
       if (magnitude) e.failure.message += `\n    (the program's largest value at the point is ${magnitude.toExponential(3)}; rounding alone allows ${(EPS * magnitude).toExponential(2)}·(1 + the block's largest |entry|) more, and the difference is larger)`;
       if (key && noise.has(key)) e.failure.message += `\n    (jvp and vjp with seeds scaled by ${SEED_SCALES.join(", ")} spread by at most ${Math.max(...noise.get(key)!.forward).toExponential(2)} (forward) and ${Math.max(...noise.get(key)!.reverse).toExponential(2)} (reverse) over the block: the difference is larger than their rounding)`;
       throw e;
     }
+  }
+}
+
+/** Block [i][j] by jvp and vjp with seeds scaled by OVERFLOW_SCALE (overflow.ts), or undefined where they cannot give it. */
+async function measureScaled(s: Subject, args: Arg[], i: number, j: number): Promise<{ forward: Vec; reverse: Vec } | undefined> {
+  try {
+    return seededBlock(s, await load(seedNoiseCode(s), "seed-noise"), args, i, j, OVERFLOW_SCALE);
+  } catch {
+    return undefined;
   }
 }
 
@@ -554,7 +584,8 @@ export async function measureSpread(s: Subject, args: Arg[], i: number, j: numbe
   }
 }
 
-function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop, magnitude: number, noise: Map<string, Spread>, count = true): void {
+function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop, ev: Evidence, count = true): void {
+  const { magnitude, noise } = ev;
   if (prop === "first" && count) stats.points++;
   const where = `at point ${p} (${args.map(fmtArg).join(", ")})`;
   const f = mod.f as (...a: Arg[]) => unknown;
@@ -600,13 +631,26 @@ function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop, ma
           ["jacobian(f, inputs, { strategy: \"forward-mode\" })", blocksOf("jacobian forward-mode", call("jacobian forward-mode", mod.jFwd, args), args.length > 1)],
         );
       }
-      others.push(["jacfwd(f, { argnums: all })", blocksOf("jacfwd(f, { argnums: all })", call("jacfwd", mod.jf, args), true)]);
+      const jf = blocksOf("jacfwd(f, { argnums: all })", call("jacfwd", mod.jf, args), true);
+      others.push(["jacfwd(f, { argnums: all })", jf]);
+      const J: Jacobians = { reverse: jr, forward: jf, outSizes, inSizes: args.map(sizeOf) };
+      // an entry finite in one mode only: its own seed overflowed, or a zero seed met another entry's ∞ (overflow.ts)
+      const overflowed = (mode: Mode, i: number, j: number, q: number, good: number, tol: (q: number) => number) => {
+        const sc = ev.scaled.get(`${i},${j}`)?.[mode][q];
+        const ok = (sc !== undefined && Math.abs(sc - good) <= tol(q)) || zeroSeedLane(J, mode, i, j, q);
+        if (ok) ev.overflowUsed = true;
+        return ok;
+      };
       for (const [name, b] of others) {
+        const mode: Mode = name.startsWith("jacfwd") || name.includes("forward-mode") ? "forward" : "reverse";
         for (let i = 0; i < nOut; i++) for (let j = 0; j < args.length; j++) {
           const sp = noise.get(`${i},${j}`);
           const allowance = sp ? spreadAllowance(sp, jr[i][j]) : undefined;
-          const tol = modes(jr[i][j], magnitude);
-          const m = compare(b[i][j], jr[i][j], allowance ? (q) => tol(q) + allowance[q] : tol);
+          const tol0 = modes(jr[i][j], magnitude);
+          const tol = allowance ? (q: number) => tol0(q) + allowance[q] : tol0;
+          const [act, exp] = [b[i][j], jr[i][j]];
+          const m = compare(act, exp, tol, (q) => mode === "forward" && Number.isFinite(act[q]) !== Number.isFinite(exp[q]) &&
+            (Number.isFinite(act[q]) ? overflowed("reverse", i, j, q, act[q], tol) : overflowed("forward", i, j, q, exp[q], tol)));
           if (m) fail(`first: ${name} vs jacrev`, `${label(name)} [out ${i}][in ${j}] differs from jacrev's: ${m}`, { point: p, fdStable: fd.stable, block: [i, j] });
         }
       }
@@ -616,12 +660,24 @@ function checkPoint(s: Subject, mod: any, args: Arg[], p: number, prop: Prop, ma
           const ref = fd.ref[i][j];
           const err = fd.err[i][j];
           const extra = roundingAllowance(jr[i][j], magnitude);
-          const m = compare(jr[i][j], ref, (q) => 1e-5 * (1 + Math.abs(ref[q])) + 10 * err[q] + extra);
+          const tol = (q: number) => 1e-5 * (1 + Math.abs(ref[q])) + 10 * err[q] + extra;
+          // jacrev non-finite where finite differences are not (overflow.ts): its value with a scaled seed, or
+          // jacfwd's where a zero seed met another entry's ∞, or none where both modes overflow as f itself did
+          const m = compare(jr[i][j], ref, tol, (q) => {
+            if (Number.isFinite(jr[i][j][q])) return false;
+            const sc = ev.scaled.get(`${i},${j}`);
+            const alt = sc && Number.isFinite(sc.reverse[q]) ? sc.reverse[q]
+              : Number.isFinite(jf[i][j][q]) && zeroSeedLane(J, "reverse", i, j, q) ? jf[i][j][q] : undefined;
+            const ok = alt !== undefined ? Math.abs(alt - ref[q]) <= tol(q)
+              : ev.nonFinite && !Number.isFinite(jf[i][j][q]) && !(sc && Number.isFinite(sc.forward[q]));
+            if (ok) ev.overflowUsed = true;
+            return ok;
+          });
           if (m && adJumps(jrAt, args, jr)) {
             stats.adUnstable++;
             return;
           }
-          if (m) fail(`first: jacrev vs finite differences`, `${label("jacrev(f) (and jacobian, jacfwd, equal to it)")} [out ${i}][in ${j}] differs from finite differences: ${m}`, { point: p, fdStable: true });
+          if (m) fail(`first: jacrev vs finite differences`, `${label("jacrev(f) (and jacobian, jacfwd, equal to it)")} [out ${i}][in ${j}] differs from finite differences: ${m}`, { point: p, fdStable: true, block: [i, j] });
         }
       }
     }

@@ -27,18 +27,23 @@ const ARITHMETIC = new Set([
 
 const RECORDER = `
 let __max = 0;
+let __nonFinite = false;
+function __num(x: number): void {
+  if (!Number.isFinite(x)) __nonFinite = true;
+  else if (Math.abs(x) > __max) __max = Math.abs(x);
+}
 function __rec(v: any): any {
-  if (typeof v === "number") {
-    if (Number.isFinite(v) && Math.abs(v) > __max) __max = Math.abs(v);
-  } else if (v && typeof v === "object" && (v.data instanceof Float64Array || v.data instanceof Float32Array)) {
-    for (const x of v.data) if (Number.isFinite(x) && Math.abs(x) > __max) __max = Math.abs(x);
+  if (typeof v === "number") __num(v);
+  else if (v && typeof v === "object" && (v.data instanceof Float64Array || v.data instanceof Float32Array)) {
+    for (const x of v.data) __num(x);
   }
   return v;
 }
-export function __magnitude(run: () => unknown): number {
+export function __measure(run: () => unknown): { max: number; nonFinite: boolean } {
   __max = 0;
+  __nonFinite = false;
   try { run(); } catch { /* f's own failures are reported by the checker */ }
-  return __max;
+  return { max: __max, nonFinite: __nonFinite };
 }
 `;
 
@@ -64,12 +69,18 @@ export function instrument(source: string): string {
 
 const modules = new Map<string, any>();
 
+export interface Measure {
+  /** the largest finite |value| of any arithmetic or call result */
+  max: number;
+  /** some such result was ±∞ or NaN (overflow.ts) */
+  nonFinite: boolean;
+}
+
 /**
- * The largest finite |value| of any arithmetic or call result while `f` runs on
- * `args` (copies; Tensors' elements count). The module is compiled once per
- * program and kept next to the checker's own.
+ * What `f` computes while it runs on `args` (copies; Tensors' elements count).
+ * The module is compiled once per program and kept next to the checker's own.
  */
-export async function magnitudeAt(imports: string, source: string, outDir: string, args: () => unknown[]): Promise<number> {
+export async function measureAt(imports: string, source: string, outDir: string, args: () => unknown[]): Promise<Measure> {
   const text = `${imports}\n${instrument(source)}`;
   const key = crypto.createHash("sha1").update(text).digest("hex").slice(0, 16);
   let mod = modules.get(key);
@@ -82,5 +93,10 @@ export async function magnitudeAt(imports: string, source: string, outDir: strin
     if (modules.size > 16) modules.clear();
     modules.set(key, mod);
   }
-  return mod.__magnitude(() => mod.f(...args()));
+  return mod.__measure(() => mod.f(...args()));
+}
+
+/** The largest finite |value| of any arithmetic or call result while `f` runs on `args`. */
+export async function magnitudeAt(imports: string, source: string, outDir: string, args: () => unknown[]): Promise<number> {
+  return (await measureAt(imports, source, outDir, args)).max;
 }

@@ -57,7 +57,7 @@ let inFlight = new Map<Worker, { kind: Kind; done: number }>();
 let batchNo = 0;
 let stopping = false;
 const pending = new Set<Promise<void>>();
-const pointStats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0, vmapRows: 0, adUnstable: 0, roundingExplained: 0, noiseExplained: 0 };
+const pointStats = { points: 0, skippedNonFinite: 0, fdUnstable: 0, compared: 0, vmapRows: 0, adUnstable: 0, roundingExplained: 0, noiseExplained: 0, overflowExplained: 0 };
 
 const elapsed = () => {
   const s = Math.round((Date.now() - t0) / 1000);
@@ -157,7 +157,7 @@ function summary(): void {
   if (process.stdout.isTTY) process.stdout.write("\n");
   const total = programs.scalar + programs.tensor;
   console.log(`\n==== fuzz summary: ${total} programs (scalar ${programs.scalar}, tensor ${programs.tensor}) in ${elapsed()}, base seed ${baseSeed}`);
-  console.log(`points: ${pointStats.points} checked, ${pointStats.compared} against finite differences, ${pointStats.fdUnstable} next to a kink (forward == reverse only), ${pointStats.skippedNonFinite} skipped (f not finite), ${pointStats.adUnstable} where the derivative is ill-conditioned (not compared with finite differences), ${pointStats.roundingExplained} where two modes differed within the rounding of the program's largest value, ${pointStats.noiseExplained} within their own rounding under scaled seeds; ${pointStats.vmapRows} vmap rows compared`);
+  console.log(`points: ${pointStats.points} checked, ${pointStats.compared} against finite differences, ${pointStats.fdUnstable} next to a kink (forward == reverse only), ${pointStats.skippedNonFinite} skipped (f not finite), ${pointStats.adUnstable} where the derivative is ill-conditioned (not compared with finite differences), ${pointStats.roundingExplained} where two modes differed within the rounding of the program's largest value, ${pointStats.noiseExplained} within their own rounding under scaled seeds, ${pointStats.overflowExplained} non-finite as IEEE arithmetic gives it (overflow.ts); ${pointStats.vmapRows} vmap rows compared`);
   const rows = [...counts].sort((a, b) => b[1].n - a[1].n);
   if (rows.length === 0) console.log("no failures");
   for (const [c, { n, culprit, kind }] of rows) console.log(`${String(n).padStart(6)}× [${kind}${culprit === "generator" ? ", GENERATOR" : ""}] ${c}`);

@@ -67,38 +67,54 @@ export interface Spread {
   reverse: Float64Array;
 }
 
+type SeedModule = { f: (...a: Arg[]) => unknown; jv: (...a: unknown[]) => unknown; vj: (...a: Arg[]) => unknown };
+
 /**
- * The spread, over SEED_SCALES, of block [out i][in j] computed by jvp (one
- * column per input element) and by vjp (one row per output element).
+ * Block [out i][in j] (row-major out ++ in) computed by jvp, one column per
+ * input element, and by vjp, one row per output element, with seeds sc·e,
+ * each result divided by sc.
  */
-export function seedSpread(s: Subject, mod: { f: (...a: Arg[]) => unknown; jv: (...a: unknown[]) => unknown; vj: (...a: Arg[]) => unknown }, args: Arg[], i: number, j: number): Spread {
+export function seededBlock(s: Subject, mod: SeedModule, args: Arg[], i: number, j: number, sc: number): { forward: Float64Array; reverse: Float64Array } {
   const y = mod.f(...args.map(copyArg));
   const outs = s.tuple ? (y as unknown[]) : [y];
   const m = flatLeaf(outs[i]).length;
   const n = sizeOf(args[j]);
-  const lo = (k: number) => new Float64Array(k).fill(Infinity);
-  const hi = (k: number) => new Float64Array(k).fill(-Infinity);
-  const [fLo, fHi, rLo, rHi] = [lo(m * n), hi(m * n), lo(m * n), hi(m * n)];
-  const note = (l: Float64Array, h: Float64Array, at: number, v: number) => {
-    l[at] = Math.min(l[at], v);
-    h[at] = Math.max(h[at], v);
-  };
+  const forward = new Float64Array(m * n);
+  const reverse = new Float64Array(m * n);
+  for (let e = 0; e < n; e++) {
+    const tangents = args.map((a, k) => basis(a, k === j ? e : -1, sc));
+    const [, out] = mod.jv(...args.map(copyArg), ...tangents) as [unknown, unknown];
+    const col = flatLeaf(s.tuple ? (out as unknown[])[i] : out);
+    for (let q = 0; q < m; q++) forward[q * n + e] = col[q] / sc;
+  }
+  const [, back] = mod.vj(...args.map(copyArg)) as [unknown, (ct: unknown) => unknown[]];
+  for (let q = 0; q < m; q++) {
+    const leaves = outs.map((o, k) => basis(o, k === i ? q : -1, sc));
+    const row = flatLeaf(back(s.tuple ? leaves : leaves[0])[j]);
+    for (let e = 0; e < n; e++) reverse[q * n + e] = row[e] / sc;
+  }
+  return { forward, reverse };
+}
+
+/** The spread of block [out i][in j] over SEED_SCALES, in each mode. */
+export function seedSpread(s: Subject, mod: SeedModule, args: Arg[], i: number, j: number): Spread {
+  let lo: Spread | undefined;
+  let hi: Spread | undefined;
   for (const sc of SEED_SCALES) {
-    for (let e = 0; e < n; e++) {
-      const tangents = args.map((a, k) => basis(a, k === j ? e : -1, sc));
-      const [, out] = mod.jv(...args.map(copyArg), ...tangents) as [unknown, unknown];
-      const col = flatLeaf(s.tuple ? (out as unknown[])[i] : out);
-      for (let q = 0; q < m; q++) note(fLo, fHi, q * n + e, col[q] / sc);
+    const b = seededBlock(s, mod, args, i, j, sc);
+    if (!lo || !hi) {
+      lo = { forward: b.forward.slice(), reverse: b.reverse.slice() };
+      hi = { forward: b.forward.slice(), reverse: b.reverse.slice() };
+      continue;
     }
-    const [, back] = mod.vj(...args.map(copyArg)) as [unknown, (ct: unknown) => unknown[]];
-    for (let q = 0; q < m; q++) {
-      const leaves = outs.map((o, k) => basis(o, k === i ? q : -1, sc));
-      const row = flatLeaf(back(s.tuple ? leaves : leaves[0])[j]);
-      for (let e = 0; e < n; e++) note(rLo, rHi, q * n + e, row[e] / sc);
+    for (const k of ["forward", "reverse"] as const) {
+      b[k].forEach((v, q) => {
+        lo![k][q] = Math.min(lo![k][q], v);
+        hi![k][q] = Math.max(hi![k][q], v);
+      });
     }
   }
-  const spread = (l: Float64Array, h: Float64Array) => l.map((v, k) => h[k] - v);
-  return { forward: spread(fLo, fHi), reverse: spread(rLo, rHi) };
+  return { forward: hi!.forward.map((v, q) => v - lo!.forward[q]), reverse: hi!.reverse.map((v, q) => v - lo!.reverse[q]) };
 }
 
 /** What block [i][j] may differ by between two modes: both spreads, where each is small enough to be rounding. */
