@@ -17,7 +17,7 @@ const fn = (body: string, sig = "x: number") => `export function f(${sig}) {\n  
 const ROWS: [string, string, string, RegExp[]][] = [
   ["void", fn("const u = ‸void 0;\n  return x;"), U, [/`void`/]],
   ["operator >>>", fn("return x ‸>>> 1;"), U, [/operator `>>>`/]],
-  ["vjp of a function that runs a reverse sweep inside (was an internal error)", `function g(x: number): number {\n  const d = grad((t: number) => t * t * x);\n  return d(x) * x;\n}\nexport const v = vjp(‸g, [1]);`, U, [/`vjp` of a function that itself runs a reverse sweep/, /use `grad`, `jacrev` or `jacobian` of it/]],
+  ["vjp inside a differentiated function, of a function that runs a reverse sweep inside", `function g(x: number): number {\n  const d = grad((t: number) => t * t * x);\n  return d(x) * x;\n}\nfunction h(x: number): number {\n  const [o, pull] = vjp(‸g, [x]);\n  return o + pull(1)[0];\n}\nexport const v = grad(h);`, U, [/`vjp` inside a differentiated function, of a function that itself runs a reverse sweep/, /`jacrev` or `jacobian` of it there/]],
   ["push of a Tensor", fn("const hs: Tensor[] = [];\n  hs.push(‸x.exp());\n  return x.sum();", "x: Tensor"), U, [/`\.push` of a Tensor/, /cat/, /stack/]],
   ["push of an array (a matrix's row)", fn("const m: number[][] = [];\n  m.push(‸[x, x]);\n  return x;"), U, [/`\.push` of an array/, /one flat array/]],
   ["local functions calling each other", fn("function even(n: number, a: number): number { return n <= 0 ? a : odd(n - 1, a * x); }\n  function odd(n: number, a: number): number { return n <= 0 ? a : ‸even(n - 1, a + x); }\n  return even(3, x);"), U, [/local functions that call each other \(`even` and `odd`\)/]],

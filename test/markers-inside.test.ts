@@ -322,4 +322,69 @@ test("a helper taking a function (an arrow capturing a Tensor, a marker's result
   Array.from((m.rows(xs, r) as Tensor).data).forEach((v, i) => assert.is(v, m.viaGrad(xs[i], r), `vmap row ${i}`));
 });
 
+test("vjp of a function that runs a reverse sweep inside (a few gradient steps, MAML's shape): ctᵀ·J equal to jacrev's blocks and to finite differences, numbers, Tensors, records and aux", async () => {
+  const m = await compileAndImport(`import { grad, jacrev, vjp, Tensor } from "jacc";
+function loss(w: number, x: number): number { return (w * x - 1) ** 2 + Math.sin(w); }
+export function trained(lr: number, w0: number): number {
+  const df = grad(loss);
+  let w = w0;
+  for (let i = 0; i < 3; i++) w = w - lr * df(w, 0.7);
+  return w * w;
+}
+export const pair = (lr: number, w0: number) => vjp(trained, [lr, w0]);
+export const jr = jacrev(trained, { argnums: [0, 1] });
+function tloss(w: Tensor, x: Tensor): number { return w.mul(x).sin().sum().item(); }
+export function tstep(w: Tensor, x: Tensor): [Tensor, number] {
+  const g = grad(tloss)(w, x);
+  const w1 = w.sub(g.mul(0.1));
+  return [w1.mul(w1), w1.sum().item()];
+}
+export const tpair = (w: Tensor, x: Tensor) => vjp(tstep, [w, x]);
+export const tjr = jacrev(tstep, { argnums: [0, 1] });
+interface P { a: number; b: number }
+function inner(p: P, t: number): number { return p.a * Math.sin(p.b * t); }
+export function rec(p: P, t: number): [number, number] {
+  const g = grad(inner)(p, t);
+  return [g.a * p.b + t * g.b, g.b];
+}
+export const rpair = (p: P, t: number) => vjp(rec, [p, t], { hasAux: true });
+`);
+  // numbers: the vjp function at two cotangents is linear, and equals jacrev's row and finite differences
+  const [y, pull] = m.pair(0.1, 0.4);
+  assert.ok(Math.abs(y - m.trained(0.1, 0.4)) < 1e-15);
+  const row = m.jr(0.1, 0.4) as number[];
+  const c1 = pull(1) as number[];
+  const c2 = pull(2.5) as number[];
+  const fdLr = fd((t) => m.trained(t, 0.4), 0.1);
+  const fdW = fd((t) => m.trained(0.1, t), 0.4);
+  near(c1[0], fdLr, "∂/∂lr");
+  near(c1[1], fdW, "∂/∂w0");
+  for (let k = 0; k < 2; k++) {
+    assert.ok(Math.abs(c1[k] - row[k]) < 1e-14 * (1 + Math.abs(row[k])), `vjp ${c1[k]} vs jacrev ${row[k]}`);
+    assert.ok(Math.abs(c2[k] - 2.5 * c1[k]) < 1e-14 * (1 + Math.abs(c2[k])), "linear in the cotangent");
+  }
+  // Tensors, a tuple output: ctᵀ·J block by block
+  const w = tensor([0.3, -0.2, 0.5]), x = tensor([1.0, 2.0, -1.0]);
+  const ct0 = tensor([1, 0.5, -1]);
+  const [, tpull] = m.tpair(w, x);
+  const got = tpull([ct0, 2]) as Tensor[];
+  const J = m.tjr(w, x) as Tensor[][];
+  for (let k = 0; k < 2; k++) {
+    for (let j = 0; j < 3; j++) {
+      let want = 2 * J[1][k].data[j];
+      for (let i = 0; i < 3; i++) want += ct0.data[i] * J[0][k].data[i * 3 + j];
+      assert.ok(Math.abs(got[k].data[j] - want) < 1e-14 * (1 + Math.abs(want)), `input ${k}[${j}]: ${got[k].data[j]} vs ${want}`);
+    }
+    assert.equal(got[k].shape, [3]);
+  }
+  // a record input and aux: cotangents structured as the arguments
+  const p = { a: 0.8, b: 1.3 };
+  const [o, rpull, aux] = m.rpair(p, 0.6);
+  assert.ok(Math.abs(aux - m.rec(p, 0.6)[1]) < 1e-15 && Math.abs(o - m.rec(p, 0.6)[0]) < 1e-15);
+  const [cp, ct] = rpull(1) as [{ a: number; b: number }, number];
+  near(cp.a, fd((t) => m.rec({ a: t, b: 1.3 }, 0.6)[0], 0.8), "∂/∂p.a");
+  near(cp.b, fd((t) => m.rec({ a: 0.8, b: t }, 0.6)[0], 1.3), "∂/∂p.b");
+  near(ct, fd((t) => m.rec(p, t)[0], 0.6), "∂/∂t");
+});
+
 test.run();

@@ -4,7 +4,7 @@
 // sweep per input element; blocks are assembled as PyTorch shapes them
 // (out.shape ++ in.shape). Drivers are IR too, so markers compose:
 // hessian = jacfwd(jacrev(f)), createGraph = differentiating a driver again.
-import { namesFor, type Atom, Builder, type Dim, type Expr, exprReads, type Fn, hasRecord, leavesOf, lit, mapTree, Names, NUM, type Stmt, stmtReads, TENSOR, type Tree, type Type, v, VEC, walk } from "../ir/ir.js";
+import { namesFor, type Atom, Builder, type Dim, type Expr, exprReads, type Fn, hasRecord, leavesOf, lit, mapTree, Names, NUM, type Stmt, stmtReads, TENSOR, type Tree, type TreeList, type TreeRecord, isListTree, type Type, v, VEC, walk } from "../ir/ir.js";
 import { renameStmts } from "../opt/simplify.js";
 import { resultDeps } from "./activity.js";
 import { type Ctx, jvpOf } from "./jvp.js";
@@ -578,21 +578,14 @@ export function buildJvp(ctx: Ctx, fName: string, own?: number): string {
  */
 export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean, own?: number): string {
   const f = ctx.fns.get(fName)!;
+  if (usesTape(ctx.fns, fName)) return vjpByJacobian(ctx, f, hasAux, own);
   const d = new DriverBuilder(ctx, f, "vjp");
   const { b } = d;
   const mask = f.params.map((_, i) => i < (own ?? f.params.length));
   const outs = outputsOf(f, hasAux);
   const sp0 = b.let("tapeStart", NUM, { k: "tape" });
   const parts = vjpParts(ctx, f, mask, d.fn, d.names);
-  // cotangent parameters, one per differentiated output
-  const cts = outs.leaves.map((leaf, i) => {
-    const t = f.results[leaf];
-    const n = d.names.claim(`ct${i}`);
-    const ty: Type = isNum(t) ? NUM : t.k === "tensor" ? TENSOR : VEC;
-    d.fn.vars.set(n, ty);
-    d.fn.params.push({ name: n, type: ty });
-    return n;
-  });
+  const cts = cotangentParams(d, f, outs.leaves);
   b.stmts.push(...parts.fwd);
   for (const n of parts.numBars) b.assign(n, { k: "atom", a: lit(0) });
   for (const n of parts.vecBars) b.assign(n, { k: "atom", a: lit(undefined) });
@@ -636,6 +629,67 @@ export function buildVjp(ctx: Ctx, fName: string, hasAux: boolean, own?: number)
       results.push(b.let(`${p.name}_ct`, { k: "tensor" }, { k: "wrap", data: pb, dims: [{ shapeOf: v(p.name) }] }));
       types.push({ k: "tensor" });
     }
+  });
+  b.emit({ k: "return", values: results });
+  d.fn.results = types;
+  d.fn.tupleResult = true;
+  d.fn.body = b.stmts;
+  return d.fn.name;
+}
+
+/** The vjp function's cotangent parameters, one per differentiated output leaf. */
+function cotangentParams(d: DriverBuilder, f: Fn, leaves: number[]): string[] {
+  return leaves.map((leaf, i) => {
+    const t = f.results[leaf];
+    const n = d.names.claim(`ct${i}`);
+    const ty: Type = isNum(t) ? NUM : t.k === "tensor" ? TENSOR : VEC;
+    d.fn.vars.set(n, ty);
+    d.fn.params.push({ name: n, type: ty });
+    return n;
+  });
+}
+
+/**
+ * vjp of a function that runs a reverse sweep itself (a `grad` inside): no reverse of that sweep is
+ * built (buildJacobian runs such functions forward, as jacrev and grad of them do), so the vjp
+ * function computes the Jacobian blocks by forward mode (one sweep per input element) and returns
+ * ctᵀ·J for each input: the same numbers, n sweeps per call of the vjp function.
+ */
+function vjpByJacobian(ctx: Ctx, f: Fn, hasAux: boolean, own?: number): string {
+  const n = own ?? f.params.length;
+  const argnums = f.params.slice(0, n).map((_, j) => j);
+  const jac = ctx.fns.get(buildJacobian(ctx, f.name, { argnums, argTuple: true, hasAux, mode: "fwd", label: "vjp_jacobian" }))!;
+  const info = driverInfo.get(jac)!;
+  const d = new DriverBuilder(ctx, f, "vjp");
+  const { b } = d;
+  const outs = outputsOf(f, hasAux);
+  const cts = cotangentParams(d, f, outs.leaves);
+  const blocks = jac.results.map((t, r) => {
+    const name = d.names.claim(`J${r}`);
+    d.fn.vars.set(name, t);
+    return name;
+  });
+  b.emit({ k: "call", dsts: blocks, fn: jac.name, args: f.params.map((p) => v(p.name)) });
+  // the driver's tree: the output's structure outside, at each output leaf the blocks of every input
+  const at = new Map<string, number>();
+  const pair = (o: Tree, t: Tree): void => {
+    if (typeof o === "number") (t as number[]).forEach((r, k) => at.set(`${o},${k}`, r));
+    else if (Array.isArray(o)) o.forEach((x, i) => pair(x, (t as Tree[])[i]));
+    else if (isListTree(o)) pair(o.of, (t as TreeList).of);
+    else o.items.forEach((x, i) => pair(x, (t as TreeRecord).items[i]));
+  };
+  pair(outs.tree, info.aux !== undefined ? (info.tree as Tree[])[0] : info.tree);
+  const results: Atom[] = [];
+  const types: Type[] = [];
+  argnums.forEach((k) => {
+    const num = isNum(f.params[k].type);
+    let sum: Atom | undefined;
+    outs.leaves.forEach((leaf, i) => {
+      const term = b.t("ad.contract", [v(blocks[at.get(`${leaf},${k}`)!]), v(cts[i])], [num], num ? NUM : TENSOR);
+      sum = !sum ? term : num ? b.p("add", sum, term) : b.t("ad.acc", [sum, term]);
+    });
+    results.push(sum ?? (num ? lit(0) : b.t("ad.zerosLike", [v(f.params[k].name)])));
+    types.push(num ? NUM : TENSOR);
   });
   b.emit({ k: "return", values: results });
   d.fn.results = types;

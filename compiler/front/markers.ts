@@ -450,8 +450,8 @@ export class MarkerCompiler {
         // (captured variables are constants to this vjp; the enclosing transform differentiates through them)
         const own = f.params.length - captured;
         differentiable(f, f.params.slice(0, own).map((_, i) => i), args[1], marker);
-        // (jacrev and grad of such a function run forward mode over its inner sweep; vjp's function has no such form yet)
-        if (usesTape(this.ctx.fns, target.fn)) fail(args[0], "unsupported-construct", `\`vjp\` of a function that itself runs a reverse sweep (a \`grad\`, \`jacrev\`, \`hessian\` or \`vjp\` inside it) is not supported yet: use \`grad\`, \`jacrev\` or \`jacobian\` of it`);
+        // (its vjp function contracts forward-mode Jacobian blocks, which no transform differentiates: plain code only)
+        if (lowerer && usesTape(this.ctx.fns, target.fn)) fail(args[0], "unsupported-construct", `\`vjp\` inside a differentiated function, of a function that itself runs a reverse sweep (a \`grad\`, \`jacrev\`, \`hessian\` or \`vjp\` inside it), is not supported: call \`jacrev\` or \`jacobian\` of it there`);
         const fn = buildVjp(this.ctx, target.fn, hasAux, own);
         return { fn, tree: 0, runtimeChecks, kind: marker, hasAux, outTree: outputsOf(f, hasAux).tree, src: target.fn, extra: target.extra };
       }

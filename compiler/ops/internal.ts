@@ -304,6 +304,9 @@ const INTERNAL_OPS_TABLE = {
   },
   "ad.zerosLike": plumbing("adZerosLike", 1, NONE, same("ad.zerosLike")),
   "ad.oneHot": plumbing("adOneHot", 1),
+  // ctᵀ·J for a Jacobian block (vjp of a function that runs a reverse sweep itself: compiler/ad/drivers.ts);
+  // no derivative rule: nothing differentiates such a vjp (markers.ts allows it in plain code only)
+  "ad.contract": { rule: { operands: 2, js: call("adContract") }, structure: DENSE, batch: null },
   "ad.numel": { rule: { operands: 1, js: call("adNumel"), zero: true, type: NUMBER }, structure: NONE, batch: (b, [x]) => ({ a: b.t("ad.bNumel", [x], [], NUM), kind: "u" }) },
   // structured Jacobians (runtime/jac.ts): the identity seed and a block filled from its structure
   "ad.sjSeed": plumbing("sjSeed", 1),

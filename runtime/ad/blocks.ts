@@ -3,6 +3,8 @@ import { Tensor } from "../tensor.js";
 import { gpuArgs, gpuCall } from "../device.js";
 import { allocJacobian, type DType } from "../dtype.js";
 import { isT, shapeOf, dtypeOf, type Val } from "./values.js";
+import * as ops from "../ops/index.js";
+import { adItem } from "./numbers.js";
 
 /**
  * A zero Jacobian block: shape out.shape ++ in.shape, dtype of the input (reverse) or output (forward).
@@ -42,4 +44,23 @@ export function adSetCol(J: Tensor, c: number, d: Val | undefined, nIn: number):
     const src = isT(d) ? d.data : d;
     for (let r = 0; r < src.length; r++) J.data[r * nIn + c] = src[r];
   }
+}
+
+/**
+ * ctᵀ·J for one Jacobian block (shape out.shape ++ in.shape) and the cotangent of its output: the
+ * input's cotangent, of shape in.shape (a number for a number input). vjp of a function that runs a
+ * reverse sweep itself gets its blocks by forward mode and contracts them here (compiler/ad/drivers.ts).
+ */
+export function adContract(J: Val, ct: Val, asNumber = false): any {
+  if (typeof J === "number") return J * (ct as number);
+  const Jt = J as Tensor;
+  const outShape = shapeOf(ct);
+  const c = typeof ct === "number" ? ct : isT(ct) ? ct : new Tensor(Float64Array.from(ct), outShape);
+  // ct broadcast over the block's input dims, then summed over its output dims (any device)
+  const inNdim = Jt.shape.length - outShape.length;
+  const lead = typeof c === "number" ? c : ops.reshape(c, [...outShape, ...new Array<number>(inNdim).fill(1)]);
+  const prod = ops.mul(Jt, lead as Tensor);
+  const r = outShape.length ? ops.sum(prod, outShape.map((_, i) => i)) : prod;
+  // (a number input's cotangent is a number: on WebGPU a 0-d device tensor, as other number cotangents are)
+  return asNumber && typeof r !== "number" ? adItem(r) : r;
 }
