@@ -157,4 +157,35 @@ test("primals in an array: vjp and jvp still work", async () => {
   assert.equal(m.jvpOf([m.x], [m.x])[1].toArray(), [2, 8]);
 });
 
+test("vjp and jvp leave out trailing parameters with defaults or optional (PyTorch calls func(*primals)): at the top level, with run-time primals, inside a differentiated function; the counts checked", async () => {
+  const m = await compileAndImport<any>(`import { jvp, vjp, grad, jacfwd } from "jacc";
+function h(a: number, b?: number): number { return b === undefined ? a * a : a * b; }
+function k(a: number, s = 2 * a): number { return Math.sin(a) * s; }
+export const jh = (p: number[], t: number[]) => jvp(h, p, t);
+export const jh1 = (a: number) => jvp(h, [a], [1]);
+export const vh1 = (a: number) => vjp(h, [a]);
+export const vh2 = (a: number, b: number) => vjp(h, [a, b]);
+export const jk1 = (a: number) => jvp(k, [a], [1]);
+export const vk1 = (a: number) => vjp(k, [a]);
+export const vh = (p: number[]) => vjp(h, p);
+function outer(x: number): number { const [y, t] = jvp(h, [x], [1]); const [z, back] = vjp(k, [x]); return y * t + z * back(1)[0]; }
+export const outerF = outer;
+export const d = [grad(outer), jacfwd(outer)];
+`, "primals-left-out");
+  assert.equal(m.jh1(2), [4, 4]);
+  assert.equal(m.jh([2, 3], [1, 0]), [6, 3]);
+  const [y, back] = m.vh1(2);
+  assert.equal([y, back(1)], [4, [4]]); // one cotangent per primal given
+  assert.equal(m.vh2(2, 3)[1](1), [3, 2]);
+  // the default s = 2a is a function of a: its derivative counts
+  const dk = 2 * Math.sin(0.5) + 2 * 0.5 * Math.cos(0.5);
+  assert.ok(Math.abs(m.jk1(0.5)[1] - dk) < 1e-15 && Math.abs(m.vk1(0.5)[1](1)[0] - dk) < 1e-15);
+  const o = m.outerF as (x: number) => number;
+  const fdo = (o(0.7 + 1e-5) - o(0.7 - 1e-5)) / 2e-5;
+  for (const g of m.d) assert.ok(Math.abs(g(0.7) - fdo) < 1e-6 * (1 + Math.abs(fdo)), `${g(0.7)} vs finite differences ${fdo}`);
+  throwsWith(() => m.jh([2], [1, 0]), TypeError, /^jvp\(h\): tangents must have one entry per primal \(1\), got 2$/);
+  throwsWith(() => m.vh([]), TypeError, /^vjp\(h\): primals must be an array with one entry per parameter \(1 to 2\), got an array of 0$/);
+  throwsWith(() => m.vh([1, 2, 3]), TypeError, /\(1 to 2\), got an array of 3$/);
+});
+
 test.run();

@@ -253,9 +253,10 @@ export class JsEmitter {
         // (a record's leaf is named by its path in its argument: argument 1 (`p.W1`))
         const arg = f.inTrees?.findIndex((t) => leavesOf(t).includes(i)) ?? i;
         const what = `${label}: argument ${arg + 1} (\\\`${safeText(userName(p))}\\\`)`;
-        const absent = i >= min ? `${p.name} !== undefined && ` : "";
+        const omittable = i >= min || !!f.arity!.omittable?.[i];
+        const absent = omittable ? `${p.name} !== undefined && ` : "";
         if (p.type.k === "num") out.push(`  if (${absent}typeof ${p.name} !== "number") throw new TypeError(\`${what} must be a number, got \${__jaccKind(${p.name})}\`);`);
-        else if (p.type.k === "vec") out.push(`  ${i >= min ? `if (${p.name} !== undefined) ` : ""}${p.name} = __jaccVecArg(${p.name}, \`${what}\`);`);
+        else if (p.type.k === "vec") out.push(`  ${omittable ? `if (${p.name} !== undefined) ` : ""}${p.name} = __jaccVecArg(${p.name}, \`${what}\`);`);
         else if (p.type.k === "tensor") out.push(`  if (${absent}!(${p.name} instanceof ${RT.tensor})) throw new TypeError(\`${what} must be a Tensor, got \${__jaccKind(${p.name})}\`);`);
       });
     }

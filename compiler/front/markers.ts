@@ -276,7 +276,10 @@ export class MarkerCompiler {
       const required = (src.defaults ?? []).slice(0, n).lastIndexOf(false) + 1;
       const extra = fn.params.length - src.params.length; // vjp: the cotangents
       const label = `${built.kind}(${src.source ?? src.name})`;
-      fn.arity = { label, min: Math.max(required, built.kind === "jacobian" ? 0 : required) + extra, max: n + extra };
+      // (vjp's function takes its cotangents after the primals, which the glue passes padded: every argument, the left-out ones undefined)
+      fn.arity = built.kind === "vjp" && required < n
+        ? { label, min: n + extra, max: n + extra, omittable: (src.defaults ?? []).slice(0, n) }
+        : { label, min: Math.max(required, built.kind === "jacobian" ? 0 : required) + extra, max: n + extra };
     }
     return built;
   }
@@ -426,13 +429,7 @@ export class MarkerCompiler {
         if (args.length < 2) fail(call, "arity", "`jacobian` needs a function and its inputs");
         const single = this.singleInput(f, args[1], nParams);
         // inputs may leave out trailing parameters that have defaults (PyTorch calls func(*inputs))
-        const lit0 = skipParens(args[1]);
-        let given = nParams;
-        if (!single && ts.isArrayLiteralExpression(lit0)) {
-          given = lit0.elements.length;
-          const missing = sourceParams(f).slice(given, nParams).some((t) => typeof t !== "number" || !f.defaults?.[t]);
-          if (given > nParams || missing) fail(args[1], "arity", `inputs must have one entry per parameter of \`${f.source ?? f.name}\`: expected ${nParams}, got ${given}`);
-        }
+        const given = single ? nParams : this.checkPrimals(args[1], f, nParams, `inputs must have one entry per parameter of \`${f.source ?? f.name}\``) ?? nParams;
         const src = single ? [0] : sourceParams(f).slice(0, given).map((_, i) => i);
         withLists(src, args[1]);
         const { flat: argnums, inTree } = flatArgnums(f, src, !single);
@@ -445,7 +442,7 @@ export class MarkerCompiler {
       }
       case "vjp": {
         if (args.length < 2) fail(call, "arity", "`vjp` needs a function and its primals");
-        this.checkPrimals(args[1], nParams, "primals");
+        this.checkPrimals(args[1], f, nParams, "primals must have one entry per parameter");
         withLists(sourceParams(f, captured).map((_, i) => i), args[1]);
         // (captured variables are constants to this vjp; the enclosing transform differentiates through them)
         const own = f.params.length - captured;
@@ -457,8 +454,9 @@ export class MarkerCompiler {
       }
       case "jvp": {
         if (args.length < 3) fail(call, "arity", "`jvp` needs a function, its primals and its tangents");
-        this.checkPrimals(args[1], nParams, "primals");
-        this.checkPrimals(args[2], nParams, "tangents");
+        const given = this.checkPrimals(args[1], f, nParams, "primals must have one entry per parameter");
+        const tangents = this.checkPrimals(args[2], f, nParams, "tangents must have one entry per parameter");
+        if (given !== undefined && tangents !== undefined && given !== tangents) fail(args[2], "arity", `tangents must have one entry per primal: expected ${given}, got ${tangents}`);
         withLists(sourceParams(f, captured).map((_, i) => i), args[1]);
         const own = f.params.length - captured;
         differentiable(f, f.params.slice(0, own).map((_, i) => i), args[1], marker);
@@ -604,9 +602,18 @@ export class MarkerCompiler {
     }
   }
 
-  private checkPrimals(e: ts.Expression, n: number, what: string): void {
+  /**
+   * How many arguments an array literal of primals (inputs, tangents) gives: one per parameter, where
+   * trailing parameters with defaults, or optional, may be left out (PyTorch calls func(*primals));
+   * undefined where the primals are not an array literal (checked at run time).
+   */
+  private checkPrimals(e: ts.Expression, f: Fn, n: number, what: string): number | undefined {
     const x = skipParens(e);
-    if (ts.isArrayLiteralExpression(x) && x.elements.length !== n) fail(e, "arity", `${what} must have one entry per parameter: expected ${n}, got ${x.elements.length}`);
+    if (!ts.isArrayLiteralExpression(x)) return undefined;
+    const given = x.elements.length;
+    const missing = sourceParams(f).slice(given, n).some((t) => typeof t !== "number" || !f.defaults?.[t]);
+    if (given > n || missing) fail(e, "arity", `${what}: expected ${n}, got ${given}`);
+    return given;
   }
 
   /** SPEC §3: one parameter and inputs that fit it → a single input; otherwise a tuple. */
@@ -673,7 +680,7 @@ export class MarkerCompiler {
     const f = this.program.fns.get(built.src!)!;
     const vjpFn = this.program.fns.get(built.fn)!;
     // (a closure's captured variables follow its own parameters, as primals the vjp does not differentiate)
-    const primals = [...this.flatInputs(call.arguments[1], f, lowerer, "primals"), ...(built.extra ?? [])];
+    const primals = [...this.flatInputs(call.arguments[1], f, lowerer, "primals", built.extra?.length), ...(built.extra ?? [])];
     const value = lowerer.emitCall(f.name, primals, call);
     const outs = outputsOf(f, built.hasAux);
     // the function value: pull(ct leaves…, primals…) = vjp_f(primals…, ct leaves…)
@@ -709,8 +716,8 @@ export class MarkerCompiler {
   jvpInside(call: ts.CallExpression, lowerer: FnLowerer): Val {
     const built = this.build(call, lowerer.mod, lowerer);
     const f = this.program.fns.get(built.src!)!;
-    const primals = [...this.flatInputs(call.arguments[1], f, lowerer, "primals"), ...(built.extra ?? [])];
-    const tangents = this.flatInputs(call.arguments[2], f, lowerer, "tangents");
+    const primals = [...this.flatInputs(call.arguments[1], f, lowerer, "primals", built.extra?.length), ...(built.extra ?? [])];
+    const tangents = this.flatInputs(call.arguments[2], f, lowerer, "tangents", built.extra?.length);
     const r = lowerer.emitCall(built.fn, [...primals, ...tangents], call);
     const all = r.k === "tuple" ? r.items : [r];
     const n = f.results.length;
@@ -721,12 +728,14 @@ export class MarkerCompiler {
   }
 
   /** The flat arguments of f from an array literal of one entry per parameter (records flattened as f takes them). */
-  private flatInputs(e: ts.Expression, f: Fn, lowerer: FnLowerer, what: string): Atom[] {
+  private flatInputs(e: ts.Expression, f: Fn, lowerer: FnLowerer, what: string, captured = 0): Atom[] {
     const x = skipParens(e);
     if (!ts.isArrayLiteralExpression(x)) fail(e, "unsupported-construct", `inside a differentiated function, the ${what} must be an array literal`);
     const out: Atom[] = [];
-    const trees = sourceParams(f);
+    const trees = sourceParams(f, captured);
     x.elements.forEach((el, i) => lowerer.flattenTo(lowerer.expr(el), trees[i], out, el));
+    // (trailing parameters left out, which checkPrimals allowed: numbers with defaults, or optional)
+    for (let i = x.elements.length; i < trees.length; i++) out.push(lit(undefined));
     return out;
   }
 

@@ -143,7 +143,7 @@ export interface Fn {
   /** which parameters (flat) have default values */
   defaults?: boolean[];
   /** user-facing generated functions check their argument count (SPEC §5: a TypeError naming the op) */
-  arity?: { label: string; min: number; max: number };
+  arity?: { label: string; min: number; max: number; omittable?: boolean[] };
   /**
    * A structured twin (compiler/ad/structured.ts): the name of the Jacobian driver whose body this
    * function's replaces when the module is emitted. Until then transforms differentiate the

@@ -98,8 +98,8 @@ function replaceCall(site: Site, text: string): void {
   g.s.overwrite(call.getStart(c.mod.sf), call.getEnd(), pre ? `(${pre}${text})` : text);
 }
 
-/** The fewest arguments a driver with structured parameters takes (the rest have defaults). */
-const minArgs = (f: Fn): number => f.inTrees!.reduce<number>((m, t, i) => (typeof t !== "number" || !f.defaults?.[t] ? i + 1 : m), 0);
+/** The fewest arguments f takes: the trailing parameters with defaults, or optional, may be left out. */
+const minArgs = (f: Fn): number => sourceParams(f).reduce<number>((m, t, i) => (typeof t !== "number" || !f.defaults?.[t] ? i + 1 : m), 0);
 
 /** The arguments `args` spread into the driver: record and tuple arguments are passed as their leaves (runtime/pytree.ts). */
 function spread({ g, fn, built }: Site, args: string): string {
@@ -287,10 +287,11 @@ function vjpGlue(built: Built, f: Fn, vjpFn: Fn, tsOut: boolean, caps: (fn: stri
   const paths = leafPaths(typeof outTree === "number" ? 0 : outTree, "ct");
   const cts = leaves.length === 1 && typeof outTree === "number" ? ctOf(leaves[0], "ct") : leaves.map((l) => ctOf(l, paths.get(l)!)).join(", ");
   const aux = built.hasAux ? `, ${auxExpr(f)}` : "";
-  const { flat, pre } = flatPrimals(f, "p", "vjp");
-  // one cotangent per parameter, structured as the parameters are
-  const back = f.inTrees ? `((c${anyT}) => ${buildTree(f.inTrees, (i) => `c[${i}]`, 0, flat)})(${callName(vjpFn.name)}(${caps(vjpFn.name)}...${flat}, ${cts}))` : `${callName(vjpFn.name)}(${caps(vjpFn.name)}...${flat}, ${cts})`;
-  const head = `((p${anyT}) => { ${pre}const r${anyT} = ${callName(f.name)}(${caps(f.name)}...${flat}); return [${out}, (ct${anyT}) => ${back}${aux}]; })(`;
+  const { flat, args, pre } = flatPrimals(f, "p", "vjp");
+  // one cotangent per parameter, structured as the parameters are (per primal given: PyTorch's tuple)
+  let back = f.inTrees ? `((c${anyT}) => ${buildTree(f.inTrees, (i) => `c[${i}]`, 0, flat)})(${callName(vjpFn.name)}(${caps(vjpFn.name)}${args}, ${cts}))` : `${callName(vjpFn.name)}(${caps(vjpFn.name)}${args}, ${cts})`;
+  if (minArgs(f) < sourceParams(f).length) back = `${back}.slice(0, p.length)`;
+  const head = `((p${anyT}) => { ${pre}const r${anyT} = ${callName(f.name)}(${caps(f.name)}${args}); return [${out}, (ct${anyT}) => ${back}${aux}]; })(`;
   return [head, `)`];
 }
 
@@ -303,10 +304,12 @@ function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean, caps: (fn: stri
   const tan = (i: number) => (f.results[i].k === "num" ? `r[${n + i}]` : `__jaccTangent(r[${n + i}])`);
   const build = buildTree;
   const aux = built.hasAux ? `, ${auxExpr(f)}` : "";
-  const { flat, pre } = flatPrimals(f, "p", "jvp");
+  const { args, pre } = flatPrimals(f, "p", "jvp");
   const tf = flatPrimals(f, "t", "jvp");
   const tangents = f.params.map((p, i) => (p.type.k === "vec" ? `__jaccVecOf(${tf.flat}[${i}])` : `${tf.flat}[${i}]`)).join(", ");
-  const head = `((p${anyT}, t${anyT}) => { ${pre}${tf.pre}const r${anyT} = ${callName(jvpFn.name)}(${caps(jvpFn.name)}...${flat}, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
+  // (as many tangents as primals: PyTorch's rule, where trailing parameters may be left out)
+  const same = minArgs(f) < sourceParams(f).length ? `if (t.length !== p.length) throw new TypeError(${JSON.stringify(`jvp(${f.source ?? f.name}): tangents must have one entry per primal (`)} + p.length + ") , got " + t.length); `.replace(") , got", "), got") : "";
+  const head = `((p${anyT}, t${anyT}) => { ${pre}${tf.pre}${same}const r${anyT} = ${callName(jvpFn.name)}(${caps(jvpFn.name)}${args}, ${tangents}); return [${build(outTree, val)}, ${build(outTree, tan)}${aux}]; })(`;
   return [head, `)`];
 }
 
@@ -316,14 +319,21 @@ function jvpGlue(built: Built, f: Fn, jvpFn: Fn, tsOut: boolean, caps: (fn: stri
  * (SPEC §1): spreading anything else (a Tensor, a Float64Array of the values)
  * would call f with the wrong arguments, so that is a TypeError first.
  */
-function flatPrimals(f: Fn, name: string, marker: string): { flat: string; pre: string } {
+function flatPrimals(f: Fn, name: string, marker: string): { flat: string; args: string; pre: string } {
   const label = `${marker}(${f.source ?? f.name})`;
   const n = sourceParams(f).length;
+  // (trailing parameters with defaults, or optional, may be left out, as func(*primals) allows in PyTorch)
+  const min = minArgs(f);
   const what = name === "p" ? "primals" : "tangents";
   const got = `(Array.isArray(${name}) ? "an array of " + ${name}.length : ${name} === null ? "null" : typeof ${name} === "object" ? "a " + ${name}.constructor.name : typeof ${name})`;
-  const check = `if (!Array.isArray(${name}) || ${name}.length !== ${n}) throw new TypeError(${JSON.stringify(`${label}: ${what} must be an array with one entry per parameter (${n}), got `)} + ${got}); `;
-  if (!f.inTrees) return { flat: name, pre: check };
-  return { flat: `${name}f`, pre: `${check}const ${name}f = __jt.adFlatten(${name}, ${JSON.stringify(f.inTrees)}, ${f.inTrees.length}, ${JSON.stringify(label)}); ` };
+  const bad = min === n ? `${name}.length !== ${n}` : `${name}.length < ${min} || ${name}.length > ${n}`;
+  const check = `if (!Array.isArray(${name}) || ${bad}) throw new TypeError(${JSON.stringify(`${label}: ${what} must be an array with one entry per parameter (${min === n ? n : `${min} to ${n}`}), got `)} + ${got}); `;
+  if (!f.inTrees) {
+    // (a shorter array is spread padded: the function's parameters are positional)
+    const args = min === n ? `...${name}` : f.params.map((_, i) => `${name}[${i}]`).join(", ");
+    return { flat: name, args, pre: check };
+  }
+  return { flat: `${name}f`, args: `...${name}f`, pre: `${check}const ${name}f = __jt.adFlatten(${name}, ${JSON.stringify(f.inTrees)}, ${min}, ${JSON.stringify(label)}); ` };
 }
 
 /** The aux of f's `[output, aux]` from its flat results `r`. */
