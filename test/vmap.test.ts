@@ -370,4 +370,26 @@ export const row = f;`,
   assert.throws(() => m.plain(xs, [1, 2, 3]), /argument `s` is not batched \(inDims null\) and must be a number, got an array of 3/);
 });
 
+test("vmap(f) with one inDims for every batch, of f with trailing parameters that have defaults or are optional: a call that leaves them out maps the arguments given (PyTorch), one that passes them batches them too", async () => {
+  const m = await compileAndImport<any>(`import { vmap, Tensor } from "jacc";
+function h(a: number, b?: number): number { return b === undefined ? a * a : a * b; }
+function k(a: number, s = 2 * a): number { return Math.sin(a) * s; }
+function t(x: Tensor, scale?: number): Tensor { return x.mul(scale ?? 3).sin(); }
+export const vh = vmap(h);
+export const vk = vmap(k, { inDims: 0 });
+export const vt = vmap(t);
+export const vtNull = vmap(t, { inDims: [0, null] });
+`, "vmap-left-out");
+  assert.equal([...m.vh(Float64Array.of(1, 2, 3)).data], [1, 4, 9]);
+  assert.equal([...m.vh(Float64Array.of(1, 2, 3), Float64Array.of(2, 3, 4)).data], [2, 6, 12]);
+  assert.equal([...m.vk(Float64Array.of(0.5, 1)).data], [0.5, 1].map((a) => Math.sin(a) * 2 * a));
+  const X = tensor([[1, 2], [3, 4]], { dtype: "float64" });
+  const got = m.vt(X) as Tensor;
+  assert.equal(got.shape, [2, 2]);
+  assert.equal([...got.data], [1, 2, 3, 4].map((x) => Math.sin(3 * x)));
+  assert.equal([...(m.vtNull(X, 2) as Tensor).data], [1, 2, 3, 4].map((x) => Math.sin(2 * x)));
+  // a batch of the optional argument is still checked against the others
+  assert.throws(() => m.vh(Float64Array.of(1, 2, 3), Float64Array.of(2, 3)), (e: Error) => e instanceof RangeError && /batch/.test(e.message));
+});
+
 test.run();

@@ -176,6 +176,8 @@ export interface Built {
   src?: string; // vjp / jvp: f's IR function
   vmap?: { inDims: string; outDims: string }; // vmap: the dims as source text (checked when literal)
   closure?: string; // vmap of a vjp's function: the closure's source text (mapped at run time)
+  /** a top-level vmap of a function whose trailing parameters may be left out: a call that does maps `fn` row by row at run time */
+  rows?: { fn: string; min: number; n: number; inDims: string; outDims: string };
   /** a top-level vmap: the function it batches, for the WebGPU kernel (one invocation per row) */
   gpu?: { target: string; inDims: (number | null)[]; outDims: (number | null)[]; label: string };
   /** hessian with a sparsity-pattern twin: one sweep per column colour */
@@ -277,8 +279,8 @@ export class MarkerCompiler {
       const extra = fn.params.length - src.params.length; // vjp: the cotangents
       const label = `${built.kind}(${src.source ?? src.name})`;
       // (vjp's function takes its cotangents after the primals, which the glue passes padded: every argument, the left-out ones undefined)
-      fn.arity = built.kind === "vjp" && required < n
-        ? { label, min: n + extra, max: n + extra, omittable: (src.defaults ?? []).slice(0, n) }
+      fn.arity = built.kind === "vjp" && src.defaults?.slice(0, n).some(Boolean)
+        ? { label, min: n + extra, max: n + extra, omittable: src.defaults.slice(0, n) }
         : { label, min: Math.max(required, built.kind === "jacobian" ? 0 : required) + extra, max: n + extra };
     }
     return built;
@@ -376,7 +378,12 @@ export class MarkerCompiler {
         if (f.inTrees) built.inTrees = f.inTrees; // (record arguments are flattened as for f)
         if (f.outTree !== undefined && !driverInfo.get(f)) built.outTree = f.outTree;
         const gpu = topLevel ? { target: target.fn, inDims: spec.inDims, outDims: spec.outDims, label: spec.label } : undefined;
-        return { fn, tree, runtimeChecks, kind: marker, hasAux: false, gpu, extra: target.extra };
+        // trailing parameters with defaults, or optional, that one inDims for all batches: a call that leaves them out
+        // maps f row by row over the arguments given (PyTorch applies an integer in_dims to each argument passed)
+        const required = f.params.slice(0, nParams).reduce((m, _, i) => (f.defaults?.[i] ? m : i + 1), 0);
+        const omitted = topLevel && !captured && !f.inTrees && required < nParams && !Array.isArray(opts.inDims?.value) && spec.inDims.slice(required).some((d) => d !== null);
+        const rows = omitted ? { fn: target.fn, min: required, n: nParams, inDims: dims.inDims, outDims: dims.outDims } : undefined;
+        return { fn, tree, runtimeChecks, kind: marker, hasAux: false, gpu, extra: target.extra, rows };
       }
       case "jacrev":
       case "jacfwd":

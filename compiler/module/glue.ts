@@ -185,6 +185,12 @@ function vmapGlue(site: Site): void {
     const gpuCall = `__jt.gpuVmapScalar(${k.text ? JSON.stringify(k.name) : "null"}, ${JSON.stringify(k.meta)}, a, [${k.externals.join(", ")}])`;
     replacement = `((...a${anyA}) => { const r = __jt.adOnWebGPU(a) ? ${gpuCall} : ${callName(g, built.fn)}(...a); return ${isLeaf(built.tree, fn) ? "r" : treeExpr(built.tree, "r", fn)}; })`;
   }
+  if (built.rows) {
+    // arguments left out (their defaults inside f): f row by row over the batches given, as the runtime maps computed dims
+    g.usesVmap = true;
+    g.roots.add(built.rows.fn);
+    replacement = `((...a${anyA}) => a.length < ${built.rows.n} ? __jt.adVmap(${callName(g, built.rows.fn)}, a, ${built.rows.inDims}, ${built.rows.outDims}) : ${replacement}(...a))`;
+  }
   replaceCall(site, withTrees(site, replacement));
 }
 
