@@ -396,6 +396,8 @@ interface Scope {
   fresh: { n: number };
   indent: string;
   params: string[]; // the enclosing function's number parameters (what a local arrow may read)
+  /** an optional parameter narrowed by `p1 ??= 0.5`: no literal `true` condition (TypeScript forgets the narrowing in the unreachable arm) */
+  narrowed?: boolean;
 }
 
 const child = (s: Scope, over: Partial<Scope> = {}): Scope => ({
@@ -545,7 +547,7 @@ export function renderC(c: C, sc: Scope): string {
     case "and": return `(${renderC(c.a, sc)} && ${renderC(c.b, sc)})`;
     case "or": return `(${renderC(c.a, sc)} || ${renderC(c.b, sc)})`;
     case "not": return `!(${renderC(c.a, sc)})`;
-    case "par": return sc.loops.length ? `${sc.loops[sc.loops.length - 1].name} % 2 === 0` : "true";
+    case "par": return sc.loops.length ? `${sc.loops[sc.loops.length - 1].name} % 2 === 0` : sc.narrowed ? "1 > 0" : "true";
     case "elt": {
       const x = renderE({ t: "rd", v: c.v, o: 0, l: 0 }, sc);
       const b = renderE(c.b, sc);
@@ -919,7 +921,7 @@ export function renderScalar(p: ScalarProgram): string {
     const sc = base({
       // (an optional parameter is not read by local arrows: TypeScript does not narrow it inside them)
       scalars: own, helpers: k, params: spelling ? ["p0"] : ps, vecs: [...consts, ...(h.vec ? [{ name: "w", type: "arr" as const, writable: false }] : [])],
-      retKind: h.form === 2 ? "tuple" : "helper", outLen: h.form === 2 ? 2 : 1,
+      retKind: h.form === 2 ? "tuple" : "helper", outLen: h.form === 2 ? 2 : 1, narrowed: spelling === 2,
     });
     const body = [...entry, ...(h.body.length ? accumulate(sc, () => renderBlock(h.body, sc), spelling === 1 ? ["p0"] : ps) : [])];
     const ret = `${renderE(h.ret, sc)}${live(sc, 0, 1)}${spelling === 1 ? " + 0.25 * u1" : ""}`;
