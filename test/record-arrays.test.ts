@@ -196,7 +196,7 @@ test("where an array of records is not differentiated yet: diagnostics", () => {
   });
   expectDiagnostic("record-array-hessian-vector", `interface P { x: number; y: number }\nfunction r(ps: P[]): Float64Array { const o = new Float64Array(ps.length); for (let i = 0; i < ps.length; i++) o[i] = ps[i].x * ps[i].y; return o; }\nexport const h = hessian(‸r);`, {
     code: "unsupported-construct",
-    message: [/`hessian` of an array of records or Tensors needs a function with a single number output/],
+    message: [/`hessian` of an array of records or Tensors needs a function with a single number or 0-d Tensor output/],
   });
   expectDiagnostic("record-array-write", `${fn}function w(ps: P[]): number { ‸ps[0].x = 2; return ps[0].x; }\nexport const g = grad(w);`, {
     code: "unsupported-construct",

@@ -126,10 +126,38 @@ test("what stays outside: batching, building new arrays, a let, a rest element, 
     code: "unsupported-construct",
     message: [/method call `.sum\(\)` is not supported in a differentiated function/],
   });
-  expectDiagnostic("tensor-list-hessian", `${fn}export const h = hessian(‸f);`, {
+  expectDiagnostic("tensor-list-hessian", `${fn.replace("): Tensor {", "): [Tensor, Tensor] {").replace("return h.sum();", "return [h.sum(), h];")}export const h = hessian(‸f);`, {
     code: "unsupported-construct",
-    message: [/`hessian` of an array of records or Tensors needs a function with a single number output \(`.item\(\)` of a 0-d Tensor is one\)/],
+    message: [/`hessian` of an array of records or Tensors needs a function with a single number or 0-d Tensor output/],
   });
+});
+
+test("hessian over an array of Tensors or of records whose output is a 0-d Tensor (PyTorch's usual loss): the blocks of the same function with .item(), and 2·diag for a sum of squares", async () => {
+  const m = await compileAndImport(`import { hessian, tensor, type Tensor } from "jacc";
+export function sq(Ws: Tensor[]): Tensor { let s = Ws[0].mul(0).sum(); for (const W of Ws) s = s.add(W.mul(W).mul(W.sin()).sum()); return s; }
+export function sqItem(Ws: Tensor[]): number { return sq(Ws).item(); }
+interface P { x: number; y: number }
+export function e(ps: P[]): Tensor { let s = tensor(0, { dtype: "float64" }); for (const p of ps) s = s.add(p.x * p.x * p.y); return s; }
+export const h = hessian(sq);
+export const hItem = hessian(sqItem);
+export const he = hessian(e);
+`, "tensor-lists-hessian-0d");
+  const Ws = [tensor([0.5, -1.2], { dtype: "float64" }), tensor([[0.3]], { dtype: "float64" })];
+  const H = m.h(Ws) as Tensor[][];
+  const Hi = m.hItem(Ws) as Tensor[][];
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
+    assert.equal([...H[i][j].shape], [...Ws[i].shape, ...Ws[j].shape]);
+    assert.equal([...H[i][j].data], [...Hi[i][j].data]);
+  }
+  // d²/dw² of w²·sin w = 2 sin w + 4w cos w − w² sin w, on the diagonal only
+  const d2 = (w: number) => 2 * Math.sin(w) + 4 * w * Math.cos(w) - w * w * Math.sin(w);
+  assert.ok(Math.abs(H[0][0].data[0] - d2(0.5)) < 1e-14 && H[0][0].data[1] === 0 && Math.abs(H[0][0].data[3] - d2(-1.2)) < 1e-14);
+  assert.ok(H[0][1].data.every((x) => x === 0) && Math.abs(H[1][1].data[0] - d2(0.3)) < 1e-14);
+  // Σ x²y over records: ∂²/∂x² = 2y, ∂²/∂x∂y = 2x, within each record
+  const He = m.he([{ x: 1, y: 2 }, { x: 3, y: 4 }]) as { x: { x: number; y: number }[]; y: { x: number; y: number }[] }[];
+  assert.equal(He[1].x[1], { x: 8, y: 6 });
+  assert.equal(He[0].y[0], { x: 2, y: 0 });
+  assert.equal(He[0].x[1], { x: 0, y: 0 });
 });
 
 test.run();

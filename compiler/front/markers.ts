@@ -3,7 +3,7 @@
 // stands for. Used both for markers in ordinary code (replaced in the text)
 // and for markers inside differentiated functions (lowered into the IR).
 import ts from "typescript";
-import { type Atom, type Fn, type Stmt, TENSOR, v, hasList, isListTree, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, type TreeList, userName } from "../ir/ir.js";
+import { type Atom, type Fn, NUM, type Stmt, TENSOR, v, hasList, isListTree, isRecordTree, leavesOf, lit, mapTree, sourceParams, type Tree, type TreeList, userName } from "../ir/ir.js";
 import { resultDeps } from "../ad/activity.js";
 import { buildJacobian, buildJvp, buildVjp, driverInfo, outputsOf } from "../ad/drivers.js";
 import { usesTape } from "../ad/vjp.js";
@@ -420,8 +420,14 @@ export class MarkerCompiler {
         const { flat: argnums, inTree } = flatArgnums(f, read.argnums, tuple);
         differentiable(f, argnums, opts.argnums?.node ?? args[0], marker);
         const lists = !!inTree && hasList(inTree);
-        if (lists && (outputsOf(f, false).leaves.length !== 1 || f.results[outputsOf(f, false).leaves[0]].k !== "num")) {
-          fail(args[0], "unsupported-construct", "`hessian` of an array of records or Tensors needs a function with a single number output (`.item()` of a 0-d Tensor is one)");
+        const out0 = outputsOf(f, false).leaves;
+        if (lists && (out0.length !== 1 || (f.results[out0[0]].k !== "num" && f.results[out0[0]].k !== "tensor"))) {
+          fail(args[0], "unsupported-construct", "`hessian` of an array of records or Tensors needs a function with a single number or 0-d Tensor output");
+        }
+        // (its blocks run along the array's pieces for a number output: a 0-d Tensor is read as one, `.item()`; another shape is a RangeError there)
+        if (lists && f.results[out0[0]].k === "tensor") {
+          target = { ...target, fn: itemOutput(this.ctx, f) };
+          f = this.program.fns.get(target.fn)!;
         }
         const inner = buildJacobian(this.ctx, target.fn, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "rev", label: "grad" });
         const fn = buildJacobian(this.ctx, inner, { argnums, argTuple: tuple, inTree, hasAux: false, mode: "fwd", label });
@@ -773,6 +779,21 @@ export function treeVal(val: Val, tree: Tree): Val {
  * array of B numbers in the core) as a float64 Tensor [B], as the top level gives it (SPEC §2); `core` itself when f
  * returns no numbers. A batch of number arrays stays an array (fnInside refuses it).
  */
+/** f with its one Tensor output read by `.item()`: the number output that hessian over an array of records or Tensors takes. */
+function itemOutput(ctx: Ctx, f: Fn): string {
+  const { fn, b } = wrapperFn(ctx.fnNames.claim(`${f.name}_item`), f.params, [NUM], [f], { loc: f.loc, source: f.source });
+  // (the same parameters: an array of records or Tensors stays one flat parameter, as the driver reads it)
+  fn.params = fn.params.map((p, i) => ({ ...f.params[i], name: p.name }));
+  if (f.inTrees) fn.inTrees = f.inTrees;
+  if (f.defaults) fn.defaults = f.defaults;
+  const r = b.fresh("r", f.results[0]);
+  b.emit({ k: "call", dsts: [r], fn: f.name, args: fn.params.map((p) => v(p.name)), loc: f.loc });
+  b.emit({ k: "return", values: [b.t("t.item", [v(r)], [], NUM)] });
+  fn.body = b.stmts;
+  ctx.fns.set(fn.name, fn);
+  return fn.name;
+}
+
 function numbersAsTensors(ctx: Ctx, core: string, f: Fn): string {
   const c = ctx.fns.get(core)!;
   const wrap = c.results.map((t, i) => t.k === "vec" && f.results[i]?.k === "num");
