@@ -17,6 +17,7 @@ const fn = (body: string, sig = "x: number") => `export function f(${sig}) {\n  
 const ROWS: [string, string, string, RegExp[]][] = [
   ["void", fn("const u = ‸void 0;\n  return x;"), U, [/`void`/]],
   ["operator >>>", fn("return x ‸>>> 1;"), U, [/operator `>>>`/]],
+  ["write through an array element chosen by a computed index (JavaScript would change the element; jacc holds a copy)", `interface P { a: number; b: number }\nexport function f(x: number, i: number) {\n  const ps: P[] = [{ a: x, b: 1 }, { a: 2, b: x }];\n  const q = ps[i];\n  ‸q.a = 3;\n  return ps[0].a * x;\n}\nexport const d = grad(f);`, "param-write", [/write to `q.a`, a part of .* an array element chosen by a computed index/, /copy it first/]],
   ["vjp inside a differentiated function, of a function that runs a reverse sweep inside", `function g(x: number): number {\n  const d = grad((t: number) => t * t * x);\n  return d(x) * x;\n}\nfunction h(x: number): number {\n  const [o, pull] = vjp(‸g, [x]);\n  return o + pull(1)[0];\n}\nexport const v = grad(h);`, U, [/`vjp` inside a differentiated function, of a function that itself runs a reverse sweep/, /`jacrev` or `jacobian` of it there/]],
   ["push of a Tensor", fn("const hs: Tensor[] = [];\n  hs.push(‸x.exp());\n  return x.sum();", "x: Tensor"), U, [/`\.push` of a Tensor/, /cat/, /stack/]],
   ["push of an array (a matrix's row)", fn("const m: number[][] = [];\n  m.push(‸[x, x]);\n  return x;"), U, [/`\.push` of an array/, /one flat array/]],

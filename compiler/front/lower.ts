@@ -1060,10 +1060,12 @@ export class FnLowerer {
     if (entries && (arr.k !== "atom" || arr.t.k === "tensor")) fail(s.expression, "unsupported-construct", "`.entries()` is supported on arrays here");
     const rows = arr.k === "atom" && arr.t.k === "opaque" && this.consts.iterable(arr.a);
     const list = this.listOf(arr);
-    if (arr.k !== "atom" || (arr.t.k !== "vec" && !rows && list === undefined)) fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array (or an array of rows, tuples or records passed as a constant)");
+    // (an array the function made from a literal of records or tuples: its elements chosen by the index)
+    const literal = arr.k === "tuple" && !arr.keys && !entries ? arr : undefined;
+    if (!literal && (arr.k !== "atom" || (arr.t.k !== "vec" && !rows && list === undefined))) fail(s.expression, "unsupported-construct", "`for…of` must iterate over a numeric array (or an array of rows, tuples or records passed as a constant)");
     const idx = this.newVar("k", NUM);
     this.b.assign(idx, { k: "atom", a: lit(0) });
-    const n = list === undefined ? this.b.let("n", NUM, { k: "len", arr: arr.a }) : this.listLength(arr.a, list);
+    const n = literal ? lit(literal.items.length) : list === undefined ? this.b.let("n", NUM, { k: "len", arr: (arr as { a: Atom }).a }) : this.listLength((arr as { a: Atom }).a, list);
     this.scopes.push(new Map());
     this.withLoop(s, s.statement, (ctx) => {
       let c: Atom = lit(true);
@@ -1071,7 +1073,8 @@ export class FnLowerer {
         c = this.loopCond(ctx, this.b.p("lt", v(idx), n));
       });
       const body = this.b.sub(() => {
-        const item: Val = list !== undefined ? this.listItem(arr.a, list, v(idx)) : rows ? this.consts.element(arr.a, v(idx))! : { k: "atom", a: this.b.let("el", NUM, { k: "load", arr: arr.a, index: v(idx) }), t: NUM };
+        const a = (arr as { a: Atom }).a;
+        const item: Val = literal ? this.selectItem(literal, v(idx), s.expression) : list !== undefined ? this.listItem(a, list, v(idx)) : rows ? this.consts.element(a, v(idx))! : { k: "atom", a: this.b.let("el", NUM, { k: "load", arr: a, index: v(idx) }), t: NUM };
         const el: Val = entries ? { k: "tuple", items: [{ k: "atom", a: v(idx), t: NUM }, item] } : item;
         const init = s.initializer;
         if (!ts.isVariableDeclarationList(init) || init.declarations.length !== 1) fail(init, "unsupported-construct", "`for…of` needs one `const`/`let` binding");
@@ -1163,15 +1166,16 @@ export class FnLowerer {
       // one variable per leaf: a number, or each leaf of two records (tuples) of the same structure
       let outs: { a: Atom; t: Type }[] = [];
       let shape: Val | undefined;
+      // (a tuple wanted, `(): [number, number] => (c ? [a, b] : [b, a])`, is wanted of both branches)
       const then = b.sub(() => {
-        const x = this.expr(e.whenTrue);
+        const x = this.expr(e.whenTrue, false, hint);
         if (x.k !== "tuple") this.atomOf(x, e.whenTrue);
         shape = x;
         outs = this.flatten(x, e.whenTrue).map((l) => ({ a: v(this.newVar("sel", l.t)), t: l.t }));
         this.flatten(x, e.whenTrue).forEach((l, i) => b.assign((outs[i].a as { name: string }).name, { k: "atom", a: l.a }));
       });
       const els = b.sub(() => {
-        const y = this.expr(e.whenFalse);
+        const y = this.expr(e.whenFalse, false, hint);
         if (y.k !== "tuple") this.atomOf(y, e.whenFalse);
         if (JSON.stringify(treeOfVal(y)) !== JSON.stringify(treeOfVal(shape!))) fail(e, "unsupported-construct", "both branches of `?:` must give values of the same structure");
         this.flatten(y, e.whenFalse).forEach((l, i) => b.assign((outs[i].a as { name: string }).name, { k: "atom", a: l.a }));
@@ -1498,7 +1502,7 @@ export class FnLowerer {
 
   /** An element of a constant (or a part of one) is read only: a write would change only jacc's copy of it. */
   private notAView(target: ts.Expression, val: Val): void {
-    if (val.k === "tuple" && val.view) fail(target, "param-write", `write to \`${target.getText()}\`, a part of an element of a constant argument: copy it first (\`const q = { ...p }\`)`);
+    if (val.k === "tuple" && val.view) fail(target, "param-write", `write to \`${target.getText()}\`, a part of an element of a constant argument or of an array element chosen by a computed index: copy it first (\`const q = { ...p }\`)`);
   }
 
   /** `o = { … }` for a record local (`let`): each leaf of the same structure. */
@@ -1635,6 +1639,30 @@ export class FnLowerer {
     return build(list);
   }
 
+  /**
+   * Element `idx` (computed) of an array the function made from a literal of records or tuples of one structure
+   * (`const ps: V[] = [{ … }, { … }]; … ps[i].x`): its leaves chosen by comparing idx with each position. Read only:
+   * a write through it would change only the chosen copy, where JavaScript changes the element.
+   */
+  private selectItem(obj: Val & { k: "tuple" }, idx: Atom, at: ts.Node): Val {
+    const shape = JSON.stringify(treeOfVal(obj.items[0] ?? { k: "tuple", items: [] }));
+    if (!obj.items.length || obj.items.some((x) => x.k !== "tuple" || JSON.stringify(treeOfVal(x)) !== shape)) {
+      fail(at, "unsupported-construct", "a tuple must be indexed by a literal (a computed index takes an array of records or tuples of one structure)");
+    }
+    const leaves = obj.items.map((x) => this.flatten(x, at));
+    const outs = leaves[0].map((l) => ({ a: v(this.newVar("sel", l.t)), t: l.t }));
+    // (past the end, as JavaScript's undefined: NaN numbers)
+    let chain: Stmt[] = this.b.sub(() => outs.forEach((o) => this.b.assign((o.a as { name: string }).name, { k: "atom", a: o.t.k === "num" ? lit(NaN) : lit(undefined) })));
+    for (let k = obj.items.length - 1; k >= 0; k--) {
+      const take = this.b.sub(() => leaves[k].forEach((l, j) => this.b.assign((outs[j].a as { name: string }).name, { k: "atom", a: l.a })));
+      const rest = chain;
+      chain = this.b.sub(() => this.b.emit({ k: "if", cond: this.b.p("eq", idx, lit(k)), then: take, else: rest }));
+    }
+    this.b.stmts.push(...chain);
+    const readOnly = (x: Val): Val => (x.k === "tuple" ? { ...x, items: x.items.map(readOnly), view: true } : x);
+    return readOnly(valOfTree(outs.map((o) => ({ k: "atom", a: o.a, t: o.t })), treeOfVal(obj.items[0])));
+  }
+
   private elementAccess(e: ts.ElementAccessExpression): Val {
     const index = skipParens(e.argumentExpression);
     // (the hint is for this access's own object; an enclosing one's, `y[1].unbind(0)[2]`, holds again after it)
@@ -1649,7 +1677,7 @@ export class FnLowerer {
     }
     if (obj.k === "tuple") {
       const i = skipParens(e.argumentExpression);
-      if (!ts.isNumericLiteral(i)) fail(e, "unsupported-construct", "a tuple must be indexed by a literal");
+      if (!ts.isNumericLiteral(i)) return this.selectItem(obj, this.num(e.argumentExpression), e);
       const item = obj.items[Number(i.text)];
       if (!item) fail(e, "unsupported-construct", `index ${i.text} is out of the tuple's range`);
       return item;
