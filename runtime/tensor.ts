@@ -153,6 +153,10 @@ export class Tensor extends TensorElementwise {
   max(dim?: ops.Dims | Tensor, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
   /** Min over dims (values only); with a tensor argument, elementwise minimum. */
   min(dim?: ops.Dims | Tensor, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
+  /** Max over dims (PyTorch's amax; the compiler reads `x.max(dim)` as it): all dims when omitted. */
+  amax(dim?: ops.Dims, keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
+  /** Min over dims (PyTorch's amin). */
+  amin(dim?: ops.Dims, keepdim = false): Tensor { return ops.min(this, dim, keepdim); }
 
   /** Whether every element over `dim` (all when omitted) is nonzero: a bool tensor. */
   all(dim?: ops.Dims, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }

@@ -136,4 +136,15 @@ test("a parameter computed inside a differentiated function is a located diagnos
   assert.match(formatDiagnostic(r.diagnostics[0]), "softplus-param.ts:2:");
 });
 
+test("every Tensor method the compiler reads exists on the runtime's Tensor (the function runs undifferentiated too: x.amax(1) compiled, and threw 'A.amax is not a function' when called directly)", async () => {
+  const { TENSOR_METHODS } = await import("../compiler/front/tensor-ops.js");
+  const missing = [...TENSOR_METHODS].filter((name) => typeof (jt.Tensor.prototype as unknown as Record<string, unknown>)[name] !== "function");
+  assert.equal(missing, []);
+  assert.ok(TENSOR_METHODS.has("amax") && TENSOR_METHODS.has("exp") && TENSOR_METHODS.has("matmul"));
+  const x = jt.tensor([[1, 4], [3, 2]]);
+  assert.equal([...x.amax(1).data], [4, 3]);
+  assert.equal([...x.amin(0, true).data], [1, 2]);
+  assert.equal(x.amin(0, true).shape, [1, 2]);
+});
+
 test.run();

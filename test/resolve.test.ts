@@ -87,4 +87,23 @@ test("a module created after a failed resolution is found by the next compile (n
   assert.equal(after.diagnostics, []);
 });
 
+test("a module imported whole (import * as models): grad(models.loss), models.f(x) called inside, a helper of it taking a function; using the namespace as a value is a diagnostic", async () => {
+  const dir = project({
+    "tsconfig.json": JSON.stringify({ compilerOptions: { module: "ESNext", moduleResolution: "Bundler", strict: true } }),
+    "models.ts": "export function loss(x: number, y: number): number {\n  return (x * y - 1) ** 2;\n}\nexport const sq = (t: number): number => t * t;\nexport function twice(g: (t: number) => number, t: number): number {\n  return g(g(t));\n}\n",
+    "main.ts": `import { grad, jacfwd } from "jacc";\nimport * as models from "./models";\nfunction total(x: number): number {\n  return models.loss(x, 2) + models.sq(x) * models.twice((t) => t * 3, x);\n}\nexport const d = [grad(models.loss)(0.5, 3), grad(total)(0.7), jacfwd(total)(0.7)];\n`,
+  });
+  const file = path.join(dir, "main.ts");
+  const r = compileModule(fs.readFileSync(file, "utf8"), file, { target: "js" });
+  assert.equal(r.diagnostics.map((d) => d.message), []);
+  const out = path.join(dir, "main.out.mjs");
+  fs.writeFileSync(out, r.code.replace(/^import \* as models from .*$/gm, ""));
+  const m = await import(pathToFileURL(out).href);
+  // d/dx (2x − 1)² + 9x³ at 0.7: 4(2x − 1) + 27x²
+  const want = [2 * (0.5 * 3 - 1) * 3, 4 * (2 * 0.7 - 1) + 27 * 0.49, 4 * (2 * 0.7 - 1) + 27 * 0.49];
+  (m.d as number[]).forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-12, `d[${i}] = ${v}, want ${want[i]}`));
+  const bad = compileModule(`import { grad } from "jacc";\nimport * as models from "./models";\nfunction f(x: number): number {\n  const m = models;\n  return x;\n}\nexport const d = grad(f);\n`, file, { target: "js" });
+  assert.match(bad.diagnostics[0]?.message ?? "", /the namespace `models` of "\.\/models" cannot be used as a value here/);
+});
+
 test.run();

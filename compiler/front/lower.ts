@@ -13,7 +13,7 @@ import { recordMembers, resolveType, tupleType } from "./types.js";
 import { arrayElement, ConstReader, isStructuredElement } from "./constants.js";
 import { checkForeignWrites } from "./aliases.js";
 import { ARRAY_METHODS, arrayFrom, arrayMethod, joined, mathFold, sliced } from "./array-methods.js";
-import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, skipParens, type SourceModule } from "./module.js";
+import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, namespaceMember, skipParens, type SourceModule } from "./module.js";
 
 /** A lowered value: one atom, a static tuple or record (`keys`: its property names), or a callable. */
 export type Val =
@@ -1240,6 +1240,8 @@ export class FnLowerer {
         fail(e, "unsupported-construct", `the namespace \`${name}\` of "jacc" cannot be used as a value here (call its members: ${name}.exp(x))`);
       case "import":
         return this.imported(b, e);
+      case "namespace":
+        fail(e, "unsupported-construct", `the namespace \`${name}\` of "${b.spec}" cannot be used as a value here (name its functions: ${name}.f)`);
     }
   }
 
@@ -1696,6 +1698,9 @@ export class FnLowerer {
 
   private property(e: ts.PropertyAccessExpression): Val {
     const name = e.name.text;
+    // models.loss: a function of a module imported whole
+    const member = namespaceMember(e, (n, at) => this.lookup(n, at));
+    if (member) return this.imported(member, e);
     if (ts.isIdentifier(e.expression) && e.expression.text === "Math" && !this.lookup("Math", e)) {
       const consts: Record<string, number> = { PI: Math.PI, E: Math.E, LN2: Math.LN2, LN10: Math.LN10, LOG2E: Math.LOG2E, LOG10E: Math.LOG10E, SQRT2: Math.SQRT2, SQRT1_2: Math.SQRT1_2 };
       if (name in consts) return { k: "atom", a: lit(consts[name]), t: NUM };
@@ -1904,7 +1909,7 @@ export class FnLowerer {
       // (other runtime exports called here: name them, not "cannot be used as a value")
       if (!MARKER_NAMES.has(jaccName)) fail(e, "unsupported-construct", `\`${jaccName}(…)\` from "jacc" is not supported in a differentiated function`);
     }
-    if (ts.isPropertyAccessExpression(callee) && jaccName === undefined && !(ts.isIdentifier(callee.expression) && callee.expression.text === "Math")) {
+    if (ts.isPropertyAccessExpression(callee) && jaccName === undefined && !(ts.isIdentifier(callee.expression) && callee.expression.text === "Math") && !namespaceMember(callee, (n, at) => this.lookup(n, at))) {
       const recv = this.expr(callee.expression);
       if (recv.k === "atom" && recv.t.k === "tensor") return tensorOp(this, callee.name.text, recv.a, e.arguments, e);
       // out.push(a, b): writes past the end of an array made from a literal, which grows as in JavaScript
@@ -2138,8 +2143,9 @@ export class FnLowerer {
    * sees; undefined where the callee takes no function.
    */
   private higherOrderCall(callee: ts.Expression, e: ts.CallExpression): Val | undefined {
-    if (!ts.isIdentifier(callee)) return undefined;
-    let d = this.lookup(callee.text, callee) as Decl | Binding | undefined;
+    const member = namespaceMember(callee, (n, at) => this.lookup(n, at));
+    if (!ts.isIdentifier(callee) && !member) return undefined;
+    let d = member ?? (this.lookup((callee as ts.Identifier).text, callee) as Decl | Binding | undefined);
     if (d && d.k === "import") {
       const mod = loadImported(d.module, d.spec);
       const ex = mod && findExport(mod, d.exported);
@@ -2154,7 +2160,7 @@ export class FnLowerer {
     const fnArgs = new Map<number, { target: FnTarget; types: Type[] }>();
     for (const i of fnParams) {
       const val = vals[i];
-      if (!val || val.k !== "fn") fail(e.arguments[i] ?? e, "unsupported-construct", `argument ${i + 1} of \`${callee.text}\` must be a function jacc resolves statically (a function declaration, an arrow written here, a marker's result)`);
+      if (!val || val.k !== "fn") fail(e.arguments[i] ?? e, "unsupported-construct", `argument ${i + 1} of \`${callee.getText()}\` must be a function jacc resolves statically (a function declaration, an arrow written here, a marker's result)`);
       const types = val.target.extra.map((a) => (a.k === "var" ? this.fn.vars.get(a.name) ?? NUM : NUM));
       fnArgs.set(i, { target: val.target, types });
     }

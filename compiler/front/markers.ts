@@ -15,7 +15,7 @@ import { jacobianOfVmap } from "../ad/jac-vmap.js";
 import type { Ctx } from "../ad/jvp.js";
 import { fail } from "./diagnostics.js";
 import { type FnLowerer, type FnTarget, MARKER_NAMES, type Program, type Val, valOfTree } from "./lower.js";
-import { findDeclaration, findExport, jaccExportOf, loadImported, skipParens, type SourceModule } from "./module.js";
+import { findDeclaration, findExport, jaccExportOf, loadImported, namespaceMember, skipParens, type SourceModule } from "./module.js";
 import { opAsFunction } from "./tensor-ops.js";
 import { wrapperFn } from "../ad/wrapper.js";
 import { jvpLanes, intoScratch, HESSIAN_LANES } from "../ad/lanes.js";
@@ -235,6 +235,14 @@ export class MarkerCompiler {
       // jacrev(jc.sin): one of jacc's own ops through the namespace
       const exported = jaccExportOf(e, (n, at) => (lowerer ? lowerer.lookup(n, at) : findDeclaration(n, at, mod)));
       if (exported !== undefined && !MARKER_NAMES.has(exported)) return this.opFunction(e, exported);
+      // grad(models.loss): a function of a module imported whole
+      const member = namespaceMember(e, (n, at) => (lowerer ? lowerer.lookup(n, at) : findDeclaration(n, at, mod)));
+      if (member) {
+        const m = loadImported(member.module, member.spec);
+        const ex = m && findExport(m, member.exported);
+        if (ex && ex.k === "function") return this.program.lowerDecl(ex);
+        fail(e, "unresolved", `cannot resolve \`${e.getText()}\` from "${member.spec}" to a function`);
+      }
     }
     if (ts.isIdentifier(e)) {
       if (lowerer) {

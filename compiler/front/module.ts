@@ -21,7 +21,9 @@ export type Decl =
   | { k: "param"; node: ts.ParameterDeclaration; name: string; module: SourceModule }
   | { k: "jacc"; exported: string; module: SourceModule }
   | { k: "jaccNamespace"; module: SourceModule }
-  | { k: "import"; spec: string; exported: string; node: ts.Node; module: SourceModule };
+  | { k: "import"; spec: string; exported: string; node: ts.Node; module: SourceModule }
+  /** `import * as models from "./models"`: its members are imports (namespaceMember) */
+  | { k: "namespace"; spec: string; module: SourceModule };
 
 const cache = new Map<string, { mtime: number; mod: SourceModule }>();
 
@@ -81,7 +83,7 @@ function declInStatements(stmts: readonly ts.Statement[], name: string, mod: Sou
     }
     if (ts.isImportDeclaration(st) && moduleLevel && ts.isStringLiteral(st.moduleSpecifier)) {
       const nb = st.importClause?.namedBindings;
-      if (nb && ts.isNamespaceImport(nb) && nb.name.text === name && st.moduleSpecifier.text === "jacc") return { k: "jaccNamespace", module: mod };
+      if (nb && ts.isNamespaceImport(nb) && nb.name.text === name) return st.moduleSpecifier.text === "jacc" ? { k: "jaccNamespace", module: mod } : { k: "namespace", spec: st.moduleSpecifier.text, module: mod };
       if (nb && ts.isNamedImports(nb)) {
         for (const el of nb.elements) {
           if (el.name.text !== name) continue;
@@ -166,6 +168,13 @@ export function findExport(mod: SourceModule, name: string): Decl | undefined {
   }
   const d = declInStatements(mod.sf.statements, name, mod, true);
   return d;
+}
+
+/** `models.loss` where `models` is a namespace import of another module: the import of that member. */
+export function namespaceMember(e: ts.Expression, lookup: (name: string, at: ts.Node) => unknown): Extract<Decl, { k: "import" }> | undefined {
+  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression)) return undefined;
+  const d = lookup(e.expression.text, e) as Decl | undefined;
+  return d && d.k === "namespace" ? { k: "import", spec: d.spec, exported: e.name.text, node: e, module: d.module } : undefined;
 }
 
 export function locOf(node: ts.Node): { file: string; line: number; col: number } {

@@ -38,6 +38,9 @@ const OPS = new Map<string, OpSpec>([...elementwiseSpecs, ...otherSpecs]);
 /** jacc exports that are op functions (`exp(x)`, `matmul(a, b)`); `max` / `min` read as amax / maximum by their arguments. */
 export const TENSOR_FUNCTIONS = new Set([...[...OPS].filter(([, spec]) => !spec.methodOnly).map(([name, spec]) => spec.written ?? name), "einsum"]);
 
+/** Tensor methods the lowering reads (`x.exp()`, `x.amax(1)`): the runtime's Tensor has each (test/ops-registry.test.ts). */
+export const TENSOR_METHODS = new Set([...[...OPS].filter(([, spec]) => !spec.functionOnly && spec.form !== "list").map(([name]) => name), "max", "min", "to"]);
+
 function literal(e: ts.Expression): unknown {
   e = skipParens(e);
   if (ts.isNumericLiteral(e)) return Number(e.text);
