@@ -14,6 +14,7 @@ import { arrayElement, ConstReader, isStructuredElement } from "./constants.js";
 import { checkForeignWrites } from "./aliases.js";
 import { ARRAY_METHODS, arrayFrom, arrayMethod, joined, mathFold, sliced } from "./array-methods.js";
 import { type Decl, findDeclaration, findExport, jaccExportOf, loadImported, locOf, namespaceMember, skipParens, type SourceModule } from "./module.js";
+import { calledNames, freeNames, writesOuter } from "./local-writers.js";
 
 /** A lowered value: one atom, a static tuple or record (`keys`: its property names), or a callable. */
 export type Val =
@@ -52,7 +53,7 @@ type Binding =
   | { k: "fn"; target: FnTarget }
   // A local function, lowered at its first use: like a JS closure, it sees the
   // enclosing function's variables declared after it but before the call.
-  | { k: "lazy"; node: ts.FunctionLikeDeclaration; name: string; target?: FnTarget };
+  | { k: "lazy"; node: ts.FunctionLikeDeclaration; name: string; target?: FnTarget; inlined?: boolean };
 
 export interface MarkerHooks {
   /** Builds the IR function a function-returning marker (jacrev(f), grad(f), …) stands for. */
@@ -596,7 +597,8 @@ export class FnLowerer {
    */
   private popScope(): void {
     for (const b of this.scopes[this.scopes.length - 1].values()) {
-      if (b.k === "lazy" && !b.target) b.target = this.program.lowerDecl({ k: "function", node: b.node, name: b.name, module: this.mod }, this);
+      // (one inlined where it is called, assigning the enclosing function's variables, has been lowered there)
+      if (b.k === "lazy" && !b.target && !b.inlined) b.target = this.program.lowerDecl({ k: "function", node: b.node, name: b.name, module: this.mod }, this);
     }
     this.scopes.pop();
   }
@@ -1561,26 +1563,26 @@ export class FnLowerer {
    * the closure would), a named function is called. Its value, or undefined
    * where it returns nothing.
    */
-  callback(cb: ts.Expression, args: Val[], method: string): Val | undefined {
-    const f = skipParens(cb);
-    if (!(ts.isArrowFunction(f) || ts.isFunctionExpression(f))) {
-      const fv = this.expr(cb);
+  callback(cb: ts.Expression | ts.FunctionLikeDeclaration, args: Val[], method: string, what = `the callback of \`.${method}\``): Val | undefined {
+    const f = ts.isFunctionDeclaration(cb) || ts.isMethodDeclaration(cb) ? cb : skipParens(cb as ts.Expression);
+    if (!(ts.isArrowFunction(f) || ts.isFunctionExpression(f) || ts.isFunctionDeclaration(f))) {
+      const fv = this.expr(cb as ts.Expression);
       if (fv.k !== "fn") fail(cb, "unsupported-construct", `the callback of \`.${method}\` must be a function`);
       const fn = this.program.fns.get(fv.target.fn)!;
       return this.callWithVals(fv.target, args.slice(0, sourceParams(fn, fv.target.extra.length).length), cb);
     }
-    if (f.asteriskToken || f.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) fail(f, "unsupported-construct", `the callback of \`.${method}\` cannot be async or a generator`);
-    const body = f.body;
+    if (f.asteriskToken || f.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) fail(f, "unsupported-construct", `${what} cannot be async or a generator`);
+    const body = f.body!;
     const stmts = ts.isBlock(body) ? body.statements : undefined;
     const last = stmts?.[stmts.length - 1];
     const tail = last && ts.isReturnStatement(last) ? last : undefined;
     // (a return before the end would leave the enclosing function here: write the loop out, or a helper function)
     const early = stmts && innerReturn(stmts, tail);
-    if (early) fail(early, "unsupported-construct", `a callback of \`.${method}\` returns only at its end inside a differentiated function (write the loop out, or name a helper function)`);
+    if (early) fail(early, "unsupported-construct", `${what.replace(/^the callback/, "a callback")} returns only at its end inside a differentiated function (write the loop out, or name a helper function)`);
     const loc = this.b.loc; // (the statements after the call keep their own line)
     this.scopes.push(new Map());
     f.parameters.forEach((p, i) => {
-      if (p.dotDotDotToken || p.initializer) fail(p, "unsupported-construct", `a parameter of the callback of \`.${method}\` cannot be a rest parameter or have a default value`);
+      if (p.dotDotDotToken || p.initializer) fail(p, "unsupported-construct", `a parameter of ${what} cannot be a rest parameter or have a default value`);
       this.bindPattern(p.name, args[i] ?? { k: "atom", a: lit(undefined), t: NUM }, false, p);
     });
     let out: Val | undefined;
@@ -1930,6 +1932,8 @@ export class FnLowerer {
     }
     const higher = this.higherOrderCall(callee, e);
     if (higher) return higher;
+    const inlined = this.inlineWriter(callee, e);
+    if (inlined) return inlined;
     let target: FnTarget;
     const cm = ts.isCallExpression(callee) ? this.markerOf(skipParens(callee.expression)) : undefined;
     if (cm) {
@@ -1944,6 +1948,49 @@ export class FnLowerer {
       target = f.target;
     }
     return this.callTarget(target, e.arguments, e, hint);
+  }
+
+  /**
+   * A call of a local function of this one that assigns this one's variables (`const add = (t) => { total += t; }`):
+   * its body lowered here, as a callback written in place is (compiler/front/local-writers.ts), so the writes reach
+   * them; a function of its own would get copies. Undefined for any other callee.
+   */
+  private inlineWriter(callee: ts.Expression, e: ts.CallExpression): Val | undefined {
+    if (!ts.isIdentifier(callee)) return undefined;
+    let at = this.scopes.length - 1;
+    while (at >= 0 && !this.scopes[at].has(callee.text)) at--;
+    const bnd = at >= 0 ? this.scopes[at].get(callee.text)! : undefined;
+    if (!bnd || bnd.k !== "lazy" || !this.isWriter(bnd)) return undefined;
+    const name = callee.text;
+    if (this.inlining.has(bnd.node)) fail(e, "unsupported-construct", `\`${name}\` assigns variables of the function around it and calls itself: such a local function is lowered where it is called, which recursion cannot be; pass those variables as parameters and return the new values`);
+    // (its names must mean here what they mean where it is written)
+    for (const free of freeNames(bnd.node)) {
+      for (let i = at + 1; i < this.scopes.length; i++) {
+        if (this.scopes[i].has(free)) fail(e, "unsupported-construct", `\`${name}\` assigns variables of the function around it, so it is lowered where it is called, and here \`${free}\` names another variable than where \`${name}\` is written: rename one`);
+      }
+    }
+    if (e.arguments.some(ts.isSpreadElement)) fail(e, "unsupported-construct", "spread arguments are not supported");
+    const args = e.arguments.map((a) => this.expr(a));
+    bnd.inlined = true;
+    this.inlining.add(bnd.node);
+    try {
+      return this.callback(bnd.node, args, name, `\`${name}\` (it assigns variables of the function around it, so it is lowered where it is called)`) ?? { k: "atom", a: lit(undefined), t: NUM };
+    } finally {
+      this.inlining.delete(bnd.node);
+    }
+  }
+  private inlining = new Set<ts.Node>();
+
+  /** A local function that assigns the enclosing function's variables, itself or through a local function it calls. */
+  private isWriter(bnd: Extract<Binding, { k: "lazy" }>, seen = new Set<ts.Node>()): boolean {
+    if (seen.has(bnd.node)) return false;
+    seen.add(bnd.node);
+    if (writesOuter(bnd.node)) return true;
+    for (const name of calledNames(bnd.node)) {
+      const other = [...this.scopes].reverse().find((sc) => sc.has(name))?.get(name);
+      if (other?.k === "lazy" && this.isWriter(other, seen)) return true;
+    }
+    return false;
   }
 
   /**
