@@ -162,13 +162,16 @@ export class Program {
   }
 }
 
-interface LoopCtx { brk?: string; cnt?: string; node: ts.Node }
+/** brk / cnt: this loop's break and continue flags; label: its label; exits: enclosing loops' flags a labelled jump in its body sets, which end it too */
+interface LoopCtx { brk?: string; cnt?: string; node: ts.Node; label?: string; exits: string[] }
 
 export class FnLowerer {
   fn: Fn;
   b: Builder;
   names: Names;
   private scopes: Map<string, Binding>[] = [];
+  /** the label of the loop statement being lowered next (`outer: for (…)`) */
+  private pendingLabel?: string;
   private retFlag?: string;
   private retVars: string[] = [];
   private retTypes?: Type[];
@@ -629,8 +632,14 @@ export class FnLowerer {
     const visit = (n: ts.Node, loopDepth: number): void => {
       if (ts.isFunctionLike(n) || ts.isClassLike(n)) return;
       if (ts.isReturnStatement(n) && this.retFlag) out.add(this.retFlag);
-      if (loopDepth === 0 && loop && ts.isBreakStatement(n) && loop.brk) out.add(loop.brk);
-      if (loopDepth === 0 && loop && ts.isContinueStatement(n) && loop.cnt) out.add(loop.cnt);
+      if (loopDepth === 0 && loop && ts.isBreakStatement(n) && !n.label && loop.brk) out.add(loop.brk);
+      if (loopDepth === 0 && loop && ts.isContinueStatement(n) && !n.label && loop.cnt) out.add(loop.cnt);
+      // (a labelled jump, at any depth, to this loop or an enclosing one)
+      if ((ts.isBreakStatement(n) || ts.isContinueStatement(n)) && n.label) {
+        const target = this.loops.find((l) => l.label === n.label!.text);
+        const flag = target && (ts.isBreakStatement(n) ? target.brk : target.cnt);
+        if (flag) out.add(flag);
+      }
       const isLoop = ts.isIterationStatement(n, false);
       ts.forEachChild(n, (c) => visit(c, loopDepth + (isLoop ? 1 : 0)));
     };
@@ -674,9 +683,14 @@ export class FnLowerer {
     if (ts.isWhileStatement(s)) return this.whileLoop(s, s.expression, s.statement, false);
     if (ts.isDoStatement(s)) return this.whileLoop(s, s.expression, s.statement, true);
     if (ts.isSwitchStatement(s)) return this.switchStmt(s);
+    if (ts.isLabeledStatement(s)) {
+      if (!ts.isIterationStatement(s.statement, false)) fail(s, "unsupported-construct", "a label is supported on a loop (`outer: for (…)`), not on another statement, in a differentiated function");
+      this.pendingLabel = s.label.text;
+      return this.stmt(s.statement);
+    }
     if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
-      if (s.label) fail(s, "unsupported-construct", "labelled break/continue is not supported in a differentiated function");
-      const loop = this.loops[this.loops.length - 1];
+      const loop = s.label ? [...this.loops].reverse().find((l) => l.label === s.label!.text) : this.loops[this.loops.length - 1];
+      if (s.label && !loop) fail(s, "unsupported-construct", `\`${s.label.text}\` labels no enclosing loop of this function`);
       if (!loop) fail(s, "unsupported-construct", "`break` outside a loop");
       const flag = ts.isBreakStatement(s) ? loop.brk : loop.cnt;
       this.b.assign(flag!, { k: "atom", a: lit(true) });
@@ -714,7 +728,7 @@ export class FnLowerer {
       const body = [...c.statements];
       const last = body[body.length - 1];
       if (last && ts.isBreakStatement(last) && !last.label) body.pop();
-      else if (k < clauses.length - 1 && !(last && (ts.isReturnStatement(last) || ts.isContinueStatement(last) || ts.isThrowStatement(last)))) {
+      else if (k < clauses.length - 1 && !(last && (ts.isReturnStatement(last) || ts.isContinueStatement(last) || ts.isThrowStatement(last) || ts.isBreakStatement(last)))) {
         fail(c, "unsupported-construct", "a `case` that falls through into the next one is not supported in a differentiated function (end it with `break`, `return` or `continue`)");
       }
       const inner = switchBreak(body);
@@ -990,9 +1004,18 @@ export class FnLowerer {
 
   // ---------------------------------------------------------------- loops
   private withLoop(node: ts.Node, body: ts.Statement, f: (ctx: LoopCtx) => void): void {
-    const ctx: LoopCtx = { node };
-    if (containsJump(body, ts.SyntaxKind.BreakStatement)) ctx.brk = this.newVar("broke", BOOL);
-    if (containsJump(body, ts.SyntaxKind.ContinueStatement)) ctx.cnt = this.newVar("continued", BOOL);
+    const label = this.pendingLabel;
+    this.pendingLabel = undefined;
+    const ctx: LoopCtx = { node, label, exits: [] };
+    const to = (kind: ts.SyntaxKind) => containsJump(body, kind) || (!!label && jumpsTo(body, label, kind));
+    if (to(ts.SyntaxKind.BreakStatement)) ctx.brk = this.newVar("broke", BOOL);
+    if (to(ts.SyntaxKind.ContinueStatement)) ctx.cnt = this.newVar("continued", BOOL);
+    // `break outer` / `continue outer` in this body: the enclosing loop's flag ends this one too
+    for (const outer of this.loops) {
+      if (!outer.label) continue;
+      if (outer.brk && jumpsTo(body, outer.label, ts.SyntaxKind.BreakStatement)) ctx.exits.push(outer.brk);
+      if (outer.cnt && jumpsTo(body, outer.label, ts.SyntaxKind.ContinueStatement)) ctx.exits.push(outer.cnt);
+    }
     if (ctx.brk) this.b.assign(ctx.brk, { k: "atom", a: lit(false) });
     this.loops.push(ctx);
     f(ctx);
@@ -1001,7 +1024,7 @@ export class FnLowerer {
 
   /** cond && !broke && !returned */
   private loopCond(ctx: LoopCtx, c: Atom): Atom {
-    const flags = [ctx.brk, this.retFlag].filter((x): x is string => !!x);
+    const flags = [ctx.brk, ...ctx.exits, this.retFlag].filter((x): x is string => !!x);
     return flags.length ? this.b.p("and", c, this.notAny(flags)) : c;
   }
 
@@ -1013,7 +1036,7 @@ export class FnLowerer {
    */
   private loopCondOf(ctx: LoopCtx, condE: ts.Expression | undefined): Atom {
     if (!condE) return this.loopCond(ctx, lit(true));
-    const flags = [ctx.brk, this.retFlag].filter((x): x is string => !!x);
+    const flags = [ctx.brk, ...ctx.exits, this.retFlag].filter((x): x is string => !!x);
     if (!flags.length || !hasSideEffects(condE)) return this.loopCond(ctx, this.cond(condE));
     const go = this.newVar("go", BOOL);
     this.b.assign(go, { k: "atom", a: lit(false) });
@@ -1027,7 +1050,7 @@ export class FnLowerer {
       if (ctx.cnt) this.b.assign(ctx.cnt, { k: "atom", a: lit(false) });
       this.block(blockStmts(body));
       if (update) {
-        const flags = [ctx.brk, this.retFlag].filter((x): x is string => !!x);
+        const flags = [ctx.brk, ...ctx.exits, this.retFlag].filter((x): x is string => !!x);
         if (flags.length) {
           const g = this.notAny(flags);
           this.b.emit({ k: "if", cond: g, then: this.b.sub(update), else: [] });
@@ -2252,7 +2275,7 @@ function switchBreak(stmts: readonly ts.Statement[]): ts.BreakStatement | undefi
   let found: ts.BreakStatement | undefined;
   const visit = (n: ts.Node): void => {
     if (found || ts.isFunctionLike(n) || ts.isIterationStatement(n, false) || ts.isSwitchStatement(n)) return;
-    if (ts.isBreakStatement(n)) found = n;
+    if (ts.isBreakStatement(n) && !n.label) found = n;
     else ts.forEachChild(n, visit);
   };
   stmts.forEach(visit);
@@ -2284,15 +2307,28 @@ function blockStmts(s: ts.Statement): readonly ts.Statement[] {
   return ts.isBlock(s) ? s.statements : [s];
 }
 
+/** An unlabelled break (continue) of this loop in `body`: not one of a nested loop's. */
 function containsJump(body: ts.Node, kind: ts.SyntaxKind): boolean {
   let found = false;
   const visit = (n: ts.Node): void => {
     if (found || ts.isFunctionLike(n) || ts.isIterationStatement(n, false)) return;
-    if (n.kind === kind) found = true;
+    if (n.kind === kind && !(n as ts.BreakOrContinueStatement).label) found = true;
     else ts.forEachChild(n, visit);
   };
   ts.forEachChild(body, visit);
-  if (body.kind === kind) found = true;
+  if (body.kind === kind && !(body as ts.BreakOrContinueStatement).label) found = true;
+  return found;
+}
+
+/** A `break label` (`continue label`) anywhere in `body`, nested loops included. */
+function jumpsTo(body: ts.Node, label: string, kind: ts.SyntaxKind): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found || ts.isFunctionLike(n)) return;
+    if (n.kind === kind && (n as ts.BreakOrContinueStatement).label?.text === label) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(body);
   return found;
 }
 
