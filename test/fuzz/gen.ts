@@ -94,8 +94,9 @@ export interface Loop {
   tb: S[];
   /**
    * Inside another loop: 1 `break` or 2 `continue` the enclosing loop from
-   * this one through a flag (labels are not in the language): `let f =
-   * false; <this loop> { if (fc) { f = true; break; } … } if (f) break;`
+   * this one, half the time by a label (`L3: <enclosing> { … <this loop> {
+   * if (fc) { <its step>; continue L3; } … } … }`), else through a flag:
+   * `let f = false; <this loop> { if (fc) { f = true; break; } … } if (f) break;`
    */
   flag: number;
   fc: C;
@@ -398,6 +399,8 @@ interface Scope {
   params: string[]; // the enclosing function's number parameters (what a local arrow may read)
   /** an optional parameter narrowed by `p1 ??= 0.5`: no literal `true` condition (TypeScript forgets the narrowing in the unreachable arm) */
   narrowed?: boolean;
+  /** the innermost loop's label, named once a nested loop jumps to it (`L3: while (…)`, `continue L3;`) */
+  label?: { name?: string };
 }
 
 const child = (s: Scope, over: Partial<Scope> = {}): Scope => ({
@@ -681,7 +684,8 @@ function renderLoop(s: Loop, sc: Scope): string[] {
   const inRange = vec !== undefined && (dir === 1 ? from === undefined : checked);
   const safe: Safe[] = inRange ? [{ ctr, vec, dirty: { v: false } }, ...(j ? [{ ctr: j, vec, dirty: { v: false } }] : [])] : [];
   sc.allSafe.push(...safe);
-  const inner = child(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr, ...(j ? [j] : [])], cont: [], safe, done: [] });
+  const label: { name?: string } = {};
+  const inner = child(sc, { inLoop: true, loops: shared ? [...sc.loops] : [...sc.loops, ctr, ...(j ? [j] : [])], cont: [], safe, done: [], label });
   const J = inner.indent;
   // (the condition of a down loop reads the counter before its step: it may equal the bound there; so does i++ < n)
   const unsafe = { ...inner, safe: [] };
@@ -699,9 +703,15 @@ function renderLoop(s: Loop, sc: Scope): string[] {
   const top: Scope = { ...inner, scalars: [...inner.scalars], locals: [...inner.locals], vecs: [...inner.vecs], arrows: [...inner.arrows] };
   const lines: string[] = [];
   if (dir === 1 && form !== 4) lines.push(`${J}${stepOf(s.step)};`);
-  // leaving the enclosing loop from this one: a flag, set before this loop's break
-  const flag = s.flag && sc.inLoop ? `f${sc.fresh.n++}` : undefined;
+  // leaving the enclosing loop from this one: a labelled jump (half the time), or a flag set before this loop's break
+  const jump = s.flag && sc.inLoop && sc.label && s.step % 2 === 0 ? (sc.label.name ??= `L${sc.fresh.n++}`) : undefined;
+  const flag = s.flag && sc.inLoop && !jump ? `f${sc.fresh.n++}` : undefined;
   if (flag) lines.push(`${J}if (${renderC(s.fc, inner)}) {`, `${J}  ${flag} = true;`, `${J}  break;`, `${J}}`);
+  if (jump) {
+    // (a continue runs what the enclosing loop needs first: its step, its bottom exit, which leaves that loop)
+    const before = s.flag === 1 ? [] : sc.cont.map((l) => `${J}  ${l.replace(/\bbreak;$/, `break ${jump};`)}`);
+    lines.push(`${J}if (${renderC(s.fc, inner)}) {`, ...before, `${J}  ${s.flag === 1 ? "break" : "continue"} ${jump};`, `${J}}`);
+  }
   const last = s.body[s.body.length - 1];
   const merge = stepsAtEnd && s.place === 3 && last?.t === "if" && last.b !== null ? last : undefined;
   lines.push(...renderBlock(merge ? s.body.slice(0, -1) : s.body, inner));
@@ -733,17 +743,18 @@ function renderLoop(s: Loop, sc: Scope): string[] {
     sc.done.push(i);
     sc.scalars.splice(Math.max(0, sc.scalars.length - 3), 0, i);
   }
+  const lab = label.name ? `${label.name}: ` : "";
   const loop = (): string[] => {
     switch (form) {
-      case 0: return [...pre, ...decl, `${I}while (${go}${gc}) {`, ...gTop, ...lines, `${I}}`];
-      case 1: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (${go}${gc});`];
-      case 2: return [...pre, ...decl, `${I}while (true) {`, ...gTop, `${J}if (${stop}) break;`, ...lines, `${I}}`];
-      case 3: return [...pre, ...decl, `${I}while (true) {`, ...gTop, ...lines, `${I}}`];
-      case 4: return [...pre, `${I}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
+      case 0: return [...pre, ...decl, `${I}${lab}while (${go}${gc}) {`, ...gTop, ...lines, `${I}}`];
+      case 1: return [...pre, ...decl, `${I}${lab}do {`, ...gTop, ...lines, `${I}} while (${go}${gc});`];
+      case 2: return [...pre, ...decl, `${I}${lab}while (true) {`, ...gTop, `${J}if (${stop}) break;`, ...lines, `${I}}`];
+      case 3: return [...pre, ...decl, `${I}${lab}while (true) {`, ...gTop, ...lines, `${I}}`];
+      case 4: return [...pre, `${I}${lab}for (${init}; ${go}${gc}; ${header}) {`, ...gTop, ...lines, `${I}}`];
       // the condition steps: `while (i++ < n)`, `do … while (++i < n)`
-      case 5: return [...pre, ...decl, `${I}while (${i}++ < ${N}${and}${gc}) {`, ...gTop, ...lines, `${I}}`];
-      case 6: return [...pre, ...decl, `${I}do {`, ...gTop, ...lines, `${I}} while (++${i} < ${N}${and}${gc});`];
-      default: return [...pre, `${I}for (let ${i} = ${from ?? 0}, ${j!.name} = ${N} - 1; ${i} < ${j!.name}${and}${gc}; ${i}++) {`, ...gTop, ...lines, `${I}}`];
+      case 5: return [...pre, ...decl, `${I}${lab}while (${i}++ < ${N}${and}${gc}) {`, ...gTop, ...lines, `${I}}`];
+      case 6: return [...pre, ...decl, `${I}${lab}do {`, ...gTop, ...lines, `${I}} while (++${i} < ${N}${and}${gc});`];
+      default: return [...pre, `${I}${lab}for (let ${i} = ${from ?? 0}, ${j!.name} = ${N} - 1; ${i} < ${j!.name}${and}${gc}; ${i}++) {`, ...gTop, ...lines, `${I}}`];
     }
   };
   if (!flag) return loop();
