@@ -2,10 +2,11 @@
 // primals…) and returns (results…, tangents of the results…). Every varied
 // variable x gets a tangent dx computed right after x; structure (if, loops)
 // is kept. The output is ordinary IR, so it can be transformed again.
-import { namesFor, type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, type Type, v } from "../ir/ir.js";
+import { BOOL, namesFor, type Atom, Builder, type Fn, lit, Names, NUM, type Stmt, type Type, v } from "../ir/ir.js";
 import { ruleOf } from "../rules/index.js";
 import { effects } from "../rules/tensor.js";
 import { isVaried, resultDeps, touchesTape, variedVars, type Fns } from "./activity.js";
+import { scaledByPartial, switched, tangentOperands } from "./tangent-switches.js";
 
 /**
  * Which code paths the compiler may take (CompileOptions.paths); every one is on by default, and
@@ -52,11 +53,63 @@ class JvpTransform {
   private b: Builder;
   private varied: Set<string>;
   private tan = new Map<string, string>();
+  /** varied numbers whose tangent may be a structural zero on this run: each has a switch (tangent-switches.ts) */
+  private off: Set<string>;
+  private switches = new Map<string, string>();
+  /** operands whose switch is off in the variant being built: their tangents are structural zeros there */
+  private forcedOff = new Set<string>();
 
   constructor(private ctx: Ctx, private fn: Fn, private out: Fn, private mask: boolean[]) {
     this.names = namesFor(fn);
     this.b = new Builder(out, this.names);
     this.varied = variedVars(ctx.fns, fn, mask);
+    this.off = switched(fn, this.varied, (g) => touchesTape(ctx.fns, g));
+  }
+
+  /** The switch of a variable that may be off: true where an input reached its value on this run. */
+  private switchOf(x: string): string {
+    let f = this.switches.get(x);
+    if (!f) {
+      f = this.names.claim(`${x}_on`);
+      this.switches.set(x, f);
+      this.out.vars.set(f, BOOL);
+    }
+    return f;
+  }
+
+  /** The switched operands among `ops` (one each), in order. */
+  private dynamic(ops: Atom[]): string[] {
+    return [...new Set(ops.flatMap((a) => (a.k === "var" && this.off.has(a.name) ? [a.name] : [])))];
+  }
+
+  /** A definition's switch: on where a surely varied operand, or a switched one that is on, reaches it. */
+  private setSwitch(dst: string, ops: Atom[]): void {
+    if (!this.off.has(dst)) return;
+    const sure = ops.some((a) => a.k === "var" && this.varied.has(a.name) && !this.off.has(a.name));
+    const dyn = this.dynamic(ops);
+    let on: Atom = lit(sure);
+    if (!sure) for (const x of dyn) on = on.k === "lit" && on.v === false ? v(this.switchOf(x)) : this.b.p("or", on, v(this.switchOf(x)));
+    this.b.assign(this.switchOf(dst), { k: "atom", a: on });
+  }
+
+  /**
+   * `build` (the tangent code of one statement) once per combination of the switched operands' states,
+   * those off read as structural zeros; more than two switched operands: all on, or all off.
+   */
+  private variants(dyn: string[], build: () => void): void {
+    const b = this.b;
+    const go = (k: number): Stmt[] =>
+      b.sub(() => {
+        if (k === dyn.length || (dyn.length > 2 && k > 0)) return build();
+        const on = go(k + 1);
+        const names = dyn.length > 2 ? dyn : [dyn[k]];
+        names.forEach((x) => this.forcedOff.add(x));
+        const offCase = go(dyn.length > 2 ? dyn.length : k + 1);
+        names.forEach((x) => this.forcedOff.delete(x));
+        const cond = dyn.length > 2 ? dyn.slice(1).reduce<Atom>((c, x) => b.p("or", c, v(this.switchOf(x))), v(this.switchOf(dyn[0]))) : v(this.switchOf(dyn[k]));
+        b.emit({ k: "if", cond, then: on, else: offCase });
+      });
+    b.stmts.push(...go(0));
   }
 
   private dname(x: string): string {
@@ -71,6 +124,7 @@ class JvpTransform {
 
   /** The tangent of an atom, or null when it is structurally zero. */
   private t(a: Atom): Atom | null {
+    if (a.k === "var" && this.forcedOff.has(a.name)) return null;
     return isVaried(this.varied, a) ? v(this.dname((a as { name: string }).name)) : null;
   }
 
@@ -99,6 +153,8 @@ class JvpTransform {
     fn.params.forEach((p, i) => {
       if (this.mask[i]) out.params.push({ name: this.dname(p.name), type: tanType(p.type) });
     });
+    // (every switch starts off: its variable's value came from no input yet)
+    for (const x of this.off) b.assign(this.switchOf(x), { k: "atom", a: lit(false) });
     this.stmts(fn.body);
     const ret = b.stmts.pop();
     if (!ret || ret.k !== "return") throw new Error("IR: function does not end in a return");
@@ -131,6 +187,54 @@ class JvpTransform {
     for (const s of list) this.stmt(s);
   }
 
+  /** A call: the jvp of the callee for the arguments that vary (switched ones forced off excluded), or the call itself. */
+  private call(s: Stmt & { k: "call" }): void {
+    const b = this.b;
+    const argMask = s.args.map((a) => isVaried(this.varied, a) && !(a.k === "var" && this.forcedOff.has(a.name)));
+    const callee = this.ctx.fns.get(s.fn)!;
+    // A result that does not depend on the active arguments, written into a
+    // variable that varies elsewhere (a value popped from the tape, with its
+    // tangent, in forward over reverse), gets a zero tangent: not the one
+    // left from an earlier iteration, nor undefined.
+    const zeroTangents = (deps: boolean[]) =>
+      s.dsts.forEach((d, i) => !deps[i] && this.varied.has(d) && b.assign(this.dname(d), { k: "atom", a: this.zeroOf(v(d), this.fn.vars.get(d) ?? callee.results[i] ?? NUM) }));
+    if ((!argMask.some(Boolean) && !touchesTape(this.ctx.fns, s.fn)) || s.nodiff) {
+      b.emit(s);
+      zeroTangents(s.dsts.map(() => false));
+      return;
+    }
+    const name = jvpOf(this.ctx, s.fn, argMask);
+    const deps = resultDeps(this.ctx.fns, s.fn, argMask);
+    const ddsts = s.dsts.map((d, i) => (deps[i] && this.varied.has(d) ? this.dname(d) : this.names.claim(`d${d}_unused`)));
+    ddsts.forEach((d, i) => this.out.vars.has(d) || this.out.vars.set(d, tanType(callee.results[i] ?? NUM)));
+    b.emit({ k: "call", dsts: [...s.dsts, ...ddsts], fn: name, args: [...s.args, ...tangentArgs(argMask, s.args, callee, (a, t) => this.tv(a, t))], loc: s.loc });
+    zeroTangents(deps);
+  }
+
+  /** The tangent of `x = atom` or `x = prim(…)`, the statement itself already emitted. */
+  private letTangent(s: Stmt & { k: "let" }, dt: string, type: Type): void {
+    const b = this.b;
+    const e = s.e;
+    if (e.k === "atom") {
+      b.assign(dt, { k: "atom", a: this.tv(e.a, type) });
+      return;
+    }
+    if (e.k !== "prim") throw new Error("letTangent: not an atom or a prim");
+    const rule = ruleOf(e.op);
+    const n = rule.operands ?? e.args.length;
+    if (rule.zero || !rule.jvp) {
+      // a piecewise-constant value written into a variable that varies elsewhere (or a vector
+      // varied by later stores, as vmap's batch of number results): zeros of its kind
+      b.assign(dt, type.k === "tensor" ? { k: "prim", op: "ad.zerosLike", args: [v(s.dst)] } : { k: "atom", a: this.zeroOf(v(s.dst), type) });
+      return;
+    }
+    const mark = b.stmts.length;
+    const d = rule.jvp(b, e.args, e.args.map((a, i) => (i < n ? this.t(a) : null)), v(s.dst), e.attrs ?? []);
+    this.zeroSafe(b.stmts, mark);
+    // a structural zero: 0, or zeros shaped like the Tensor
+    b.assign(dt, { k: "atom", a: d ?? (type.k === "tensor" ? b.t("ad.zerosLike", [v(s.dst)]) : lit(0)) });
+  }
+
   private block(list: Stmt[]): Stmt[] {
     return this.b.sub(() => this.stmts(list));
   }
@@ -147,6 +251,8 @@ class JvpTransform {
           // Forward over reverse: every float on the tape carries its tangent above it.
           b.emit({ k: "let", dst: this.dname(dst), e: { k: "pop" } });
           b.emit(s);
+          // (a value restored from the tape: its tangent may be anything, so its switch is on)
+          if (this.off.has(dst)) b.assign(this.switchOf(dst), { k: "atom", a: lit(true) });
           return;
         }
         if (e.k === "popobj") {
@@ -157,28 +263,20 @@ class JvpTransform {
         if (!isV) return b.emit(s);
         const dt = this.dname(dst);
         const type = this.fn.vars.get(dst)!;
+        const ops = tangentOperands(s);
+        if (ops && (e.k === "atom" || e.k === "prim")) {
+          // (switched operands whose zero tangent could meet an infinite partial here: a sum needs no variants)
+          const dyn = this.dynamic(ops).filter((x) => scaledByPartial(e, x));
+          b.emit(s);
+          // (the tangent in place of `s`: built without emitting `s` again)
+          const tangent = () => this.letTangent({ ...s, e } as Stmt & { k: "let" }, dt, type);
+          if (dyn.length) this.variants(dyn, tangent);
+          else tangent();
+          this.setSwitch(dst, ops);
+          return;
+        }
+        if (this.off.has(dst)) b.assign(this.switchOf(dst), { k: "atom", a: lit(true) });
         switch (e.k) {
-          case "atom":
-            b.emit(s);
-            b.assign(dt, { k: "atom", a: this.tv(e.a, type) });
-            return;
-          case "prim": {
-            b.emit(s);
-            const rule = ruleOf(e.op);
-            const n = rule.operands ?? e.args.length;
-            if (rule.zero || !rule.jvp) {
-              // a piecewise-constant value written into a variable that varies elsewhere (or a vector
-              // varied by later stores, as vmap's batch of number results): zeros of its kind
-              b.assign(dt, type.k === "tensor" ? { k: "prim", op: "ad.zerosLike", args: [v(dst)] } : { k: "atom", a: this.zeroOf(v(dst), type) });
-              return;
-            }
-            const mark = b.stmts.length;
-            const d = rule.jvp(b, e.args, e.args.map((a, i) => (i < n ? this.t(a) : null)), v(dst), e.attrs ?? []);
-            this.zeroSafe(b.stmts, mark);
-            // a structural zero: 0, or zeros shaped like the Tensor
-            b.assign(dt, { k: "atom", a: d ?? (type.k === "tensor" ? b.t("ad.zerosLike", [v(dst)]) : lit(0)) });
-            return;
-          }
           case "load": {
             b.emit(s);
             // (the variable may vary through another assignment while this array does not)
@@ -221,25 +319,12 @@ class JvpTransform {
         return;
       }
       case "call": {
-        const argMask = s.args.map((a) => isVaried(this.varied, a));
-        const callee = this.ctx.fns.get(s.fn)!;
-        // A result that does not depend on the active arguments, written into a
-        // variable that varies elsewhere (a value popped from the tape, with its
-        // tangent, in forward over reverse), gets a zero tangent: not the one
-        // left from an earlier iteration, nor undefined.
-        const zeroTangents = (deps: boolean[]) =>
-          s.dsts.forEach((d, i) => !deps[i] && this.varied.has(d) && b.assign(this.dname(d), { k: "atom", a: this.zeroOf(v(d), this.fn.vars.get(d) ?? callee.results[i] ?? NUM) }));
-        if ((!argMask.some(Boolean) && !touchesTape(this.ctx.fns, s.fn)) || s.nodiff) {
-          b.emit(s);
-          zeroTangents(s.dsts.map(() => false));
-          return;
-        }
-        const name = jvpOf(this.ctx, s.fn, argMask);
-        const deps = resultDeps(this.ctx.fns, s.fn, argMask);
-        const ddsts = s.dsts.map((d, i) => (deps[i] && this.varied.has(d) ? this.dname(d) : this.names.claim(`d${d}_unused`)));
-        ddsts.forEach((d, i) => this.out.vars.has(d) || this.out.vars.set(d, tanType(callee.results[i] ?? NUM)));
-        b.emit({ k: "call", dsts: [...s.dsts, ...ddsts], fn: name, args: [...s.args, ...tangentArgs(argMask, s.args, callee, (a, t) => this.tv(a, t))], loc: s.loc });
-        zeroTangents(deps);
+        // arguments whose switch may be off: the call's jvp for each state (an off one is not differentiated;
+        // a callee using the tape still runs its jvp, which pushes a tangent beside every value)
+        const dyn = s.nodiff ? [] : this.dynamic(s.args);
+        if (dyn.length) this.variants(dyn, () => this.call(s));
+        else this.call(s);
+        s.dsts.forEach((d) => this.setSwitch(d, s.args));
         return;
       }
       case "if":
