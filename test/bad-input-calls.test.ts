@@ -21,6 +21,8 @@ export function ft(x: Tensor) { return x.exp().sum(); }
 export function fd(x: number, y = 2) { return x * y; }
 export function fnv(s: number, y: number[]) { return s * y[0] * y[1]; }
 export const g2 = grad(f2), jr2 = jacrev(f2, { argnums: [0, 1] }), jf2 = jacfwd(f2), h2 = hessian(f2);
+// a marker given another marker's function: its parameters are required too (they had no defaults recorded: NaN)
+export const ffr2 = jacfwd(jacrev(f2)), grr2 = jacrev(grad(f2));
 export const gv = grad(fv), jft = jacfwd(ft), gd = grad(fd);
 export const vm2 = vmap(f2), vmv = vmap(fv), vmt = vmap(ft);
 export const hv = hessian(fv); // (a column-coloured Hessian: the runtime runs it, after the same checks)
@@ -37,6 +39,8 @@ const F = (...v: number[]) => Float64Array.from(v);
 /** [name, call, class, message patterns] */
 const COUNTS: [string, (m: M) => unknown, typeof TypeError | typeof RangeError, RegExp[]][] = [
   ["grad(f2)()", (m) => m.g2(), TypeError, [/^grad\(f2\): expected 2 arguments, got 0$/]],
+  ["jacfwd(jacrev(f2))()", (m) => m.ffr2(), TypeError, [/^jacfwd\(f2\): expected 2 arguments, got 0$/]],
+  ["jacrev(grad(f2))(1)", (m) => m.grr2(1), TypeError, [/^jacrev\(f2\): expected 2 arguments, got 1$/]],
   ["grad(f2)(1)", (m) => m.g2(1), TypeError, [/^grad\(f2\): expected 2 arguments, got 1$/]],
   ["grad(f2)(1, 2, 3)", (m) => m.g2(1, 2, 3), TypeError, [/^grad\(f2\): expected 2 arguments, got 3$/]],
   ["jacrev(f2)(1)", (m) => m.jr2(1), TypeError, [/^jacrev\(f2\): expected 2 arguments, got 1$/]],

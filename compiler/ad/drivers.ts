@@ -77,6 +77,8 @@ class DriverBuilder {
       loc: f.loc,
       source: f.source,
       captures: f.captures,
+      // (the same parameters, with the same defaults: a marker given this driver leaves out what f may)
+      ...(f.defaults && { defaults: f.defaults }),
     };
     this.b = new Builder(this.fn, this.names);
     ctx.fns.set(this.fn.name, this.fn);

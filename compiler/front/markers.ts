@@ -283,7 +283,8 @@ export class MarkerCompiler {
     if (!lowerer && built.kind !== "jvp" && built.kind !== "vmap" && !fn.arity) {
       const src = this.program.fns.get(this.resolveFunc(call.arguments[0], mod).fn)!;
       const n = src.params.length;
-      const required = (src.defaults ?? []).slice(0, n).lastIndexOf(false) + 1;
+      // (a parameter without a default is required: a marker's result, as jacrev(f) given to jacfwd, records none)
+      const required = src.params.reduce((m, _, i) => (src.defaults?.[i] ? m : i + 1), 0);
       const extra = fn.params.length - src.params.length; // vjp: the cotangents
       const label = `${built.kind}(${src.source ?? src.name})`;
       // (vjp's function takes its cotangents after the primals, which the glue passes padded: every argument, the left-out ones undefined)
