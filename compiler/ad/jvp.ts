@@ -324,7 +324,9 @@ class JvpTransform {
         const dyn = s.nodiff ? [] : this.dynamic(s.args);
         if (dyn.length) this.variants(dyn, () => this.call(s));
         else this.call(s);
-        s.dsts.forEach((d) => this.setSwitch(d, s.args));
+        // (a callee using the tape returns tangents popped from it, whatever its arguments: on)
+        if (touchesTape(this.ctx.fns, s.fn)) s.dsts.forEach((d) => this.off.has(d) && b.assign(this.switchOf(d), { k: "atom", a: lit(true) }));
+        else s.dsts.forEach((d) => this.setSwitch(d, s.args));
         return;
       }
       case "if":
