@@ -151,6 +151,15 @@ test("fuzz/generator: its programs terminate and are finite at their points (run
   }
 });
 
+test("fuzz/generator: a labelled jump leaves the nearest loop of its own (seed 20590013, path 79: `continue L6` skipped a do…while's step from inside a for…of and never ended)", async () => {
+  let value: unknown;
+  await fc.check(fc.property(arbitraries.scalar as fc.Arbitrary<unknown>, (v) => ((value = v), true)), { seed: 20590013, path: "79", numRuns: 1 });
+  const text = programText("scalar", value);
+  assert.match(text, /L\d+: for \(const /, "the for…of carries the label its nested loop jumps to");
+  const r = runPlain("scalar", value);
+  assert.ok(r.ok, `${r.why}`);
+});
+
 // ---------------------------------------------------------------- the oracle
 
 // std of a constant vector whose mean rounds by an ulp: std's derivative divides

@@ -872,11 +872,14 @@ function renderS(s: S, sc: Scope): string[] {
     case "while": {
       const it = `it${sc.fresh.n++}`;
       const c = renderC(s.c, sc);
-      const body = nested(s.body, child(sc, { inLoop: true, cont: [], safe: [] }));
+      // (a loop of its own: a nested loop's labelled jump names this one, never one further out, whose step it would skip)
+      const label: { name?: string } = {};
+      const body = nested(s.body, child(sc, { inLoop: true, cont: [], safe: [], label }));
+      const lab = label.name ? `${label.name}: ` : "";
       const inc = `${I}  ${it}++;`;
       return s.dw
-        ? [`${I}let ${it} = 0;`, `${I}do {`, inc, ...body, `${I}} while (${c} && ${it} < ${s.max});`]
-        : [`${I}let ${it} = 0;`, `${I}while (${c} && ${it} < ${s.max}) {`, inc, ...body, `${I}}`];
+        ? [`${I}let ${it} = 0;`, `${I}${lab}do {`, inc, ...body, `${I}} while (${c} && ${it} < ${s.max});`]
+        : [`${I}let ${it} = 0;`, `${I}${lab}while (${c} && ${it} < ${s.max}) {`, inc, ...body, `${I}}`];
     }
     case "if":
       return renderIf(s, sc, [], []);
@@ -884,7 +887,9 @@ function renderS(s: S, sc: Scope): string[] {
       if (sc.vecs.length === 0) return [];
       const x = sc.vecs[s.v % sc.vecs.length].name;
       const el = `e${sc.fresh.n++}`;
-      return [`${I}for (const ${el} of ${x}) {`, ...nested(s.body, child(sc, { inLoop: true, cont: [], safe: [], scalars: [...sc.scalars, el] })), `${I}}`];
+      const label: { name?: string } = {};
+      const body = nested(s.body, child(sc, { inLoop: true, cont: [], safe: [], scalars: [...sc.scalars, el], label }));
+      return [`${I}${label.name ? `${label.name}: ` : ""}for (const ${el} of ${x}) {`, ...body, `${I}}`];
     }
   }
 }
